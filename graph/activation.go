@@ -1,0 +1,90 @@
+package graph
+
+import (
+	"math"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// ReLU is max(x, 0), element-wise.
+func ReLU(x *G.Node) *G.Node { return elementwise(x, relu) }
+
+// Sigmoid is 1/(1+e^−x), element-wise.
+func Sigmoid(x *G.Node) *G.Node { return elementwise(x, sigmoid) }
+
+// Tanh is tanh(x), element-wise.
+func Tanh(x *G.Node) *G.Node { return elementwise(x, tanh) }
+
+type activation int
+
+const (
+	relu activation = iota
+	sigmoid
+	tanh
+)
+
+func (a activation) String() string { return [...]string{"ReLU", "Sigmoid", "Tanh"}[a] }
+
+func elementwise(x *G.Node, a activation) *G.Node {
+	return mustApply(typed(x.Dtype(), &activationKernel[float32]{a}, &activationKernel[float64]{a}), x)
+}
+
+type activationKernel[T float] struct{ fn activation }
+
+func (k *activationKernel[T]) name() string { return k.fn.String() }
+
+func (*activationKernel[T]) differentiable() []bool { return []bool{true} }
+
+func (*activationKernel[T]) outShape(in []tensor.Shape) (tensor.Shape, error) {
+	return in[0].Clone(), nil
+}
+
+func (k *activationKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) error {
+	x, y := values[T](in[0]), values[T](out)
+	switch k.fn {
+	case relu:
+		for i, v := range x {
+			y[i] = max(v, 0)
+		}
+	case sigmoid:
+		for i, v := range x {
+			y[i] = T(sigmoidOf(float64(v)))
+		}
+	case tanh:
+		for i, v := range x {
+			y[i] = T(math.Tanh(float64(v)))
+		}
+	}
+	return nil
+}
+
+func (k *activationKernel[T]) backward(in []*tensor.Dense, out, gOut *tensor.Dense, _ int, grad *tensor.Dense) error {
+	x, y, g, d := values[T](in[0]), values[T](out), values[T](gOut), values[T](grad)
+	switch k.fn {
+	case relu:
+		for i, v := range x {
+			if v > 0 {
+				d[i] = g[i]
+			}
+		}
+	case sigmoid:
+		for i, v := range y {
+			d[i] = g[i] * v * (1 - v)
+		}
+	case tanh:
+		for i, v := range y {
+			d[i] = g[i] * (1 - v*v)
+		}
+	}
+	return nil
+}
+
+// sigmoidOf is the logistic function, without overflow for large |x|.
+func sigmoidOf(x float64) float64 {
+	if x >= 0 {
+		return 1 / (1 + math.Exp(-x))
+	}
+	e := math.Exp(x)
+	return e / (1 + e)
+}

@@ -1,0 +1,153 @@
+package graph
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Conv1DConfig holds a 1-D convolution's hyper-parameters.
+type Conv1DConfig struct {
+	Out     int  // output channels
+	Kernel  int  // kernel width
+	Stride  int  // default 1
+	Padding int  // zeros added at both ends; default 0 ("valid")
+	Bias    bool // add "<name>.bias" [Out]
+}
+
+// Conv1D is PyTorch's nn.Conv1d: x [N, C, L] → [N, Out, (L+2·Padding−Kernel)/Stride+1]
+// with weight "<name>.weight" [Out, C, Kernel].
+func Conv1D(b *Builder, name string, x *G.Node, cfg Conv1DConfig) *G.Node {
+	if x.Dims() != 3 {
+		panic(shapeErr(name, x.Shape(), "[N, C, L]"))
+	}
+	if cfg.Stride == 0 {
+		cfg.Stride = 1
+	}
+	c := x.Shape()[1]
+	w := b.Param(name+".weight", []int{cfg.Out, c, cfg.Kernel}, KaimingUniform)
+	args := []*G.Node{x, w}
+	if cfg.Bias {
+		args = append(args, b.Param(name+".bias", []int{cfg.Out}, BiasUniform(c*cfg.Kernel)))
+	}
+	return mustApply(typed(b.Dtype(),
+		&conv1dKernel[float32]{stride: cfg.Stride, pad: cfg.Padding},
+		&conv1dKernel[float64]{stride: cfg.Stride, pad: cfg.Padding}), args...)
+}
+
+// conv1dKernel: inputs x [N, C, L], w [O, C, K], optional b [O]; output
+// [N, O, Lout]. It lowers each example to a [C·K, Lout] column matrix
+// (im2col) so the convolution is one matrix product per example.
+type conv1dKernel[T float] struct {
+	stride, pad int
+	col         []T // scratch [C·K, Lout]
+}
+
+func (k *conv1dKernel[T]) name() string {
+	return fmt.Sprintf("Conv1D(stride=%d, pad=%d)", k.stride, k.pad)
+}
+
+func (*conv1dKernel[T]) differentiable() []bool { return []bool{true, true, true} }
+
+func (k *conv1dKernel[T]) outLen(l, kw int) int { return (l+2*k.pad-kw)/k.stride + 1 }
+
+func (k *conv1dKernel[T]) outShape(in []tensor.Shape) (tensor.Shape, error) {
+	x, w := in[0], in[1]
+	if len(x) != 3 || len(w) != 3 || x[1] != w[1] {
+		return nil, fmt.Errorf("x %v and weight %v: expected [N, C, L] and [O, C, K]", x, w)
+	}
+	if len(in) == 3 && (len(in[2]) != 1 || in[2][0] != w[0]) {
+		return nil, fmt.Errorf("bias %v, expected [%d]", in[2], w[0])
+	}
+	if x[2]+2*k.pad < w[2] {
+		return nil, fmt.Errorf("input length %d (padding %d) is shorter than the kernel %d", x[2], k.pad, w[2])
+	}
+	return tensor.Shape{x[0], w[0], k.outLen(x[2], w[2])}, nil
+}
+
+type conv1dDims struct{ n, c, l, o, kw, lout, ck int }
+
+func (k *conv1dKernel[T]) dims(x, w *tensor.Dense) conv1dDims {
+	d := conv1dDims{n: x.Shape()[0], c: x.Shape()[1], l: x.Shape()[2], o: w.Shape()[0], kw: w.Shape()[2]}
+	d.lout, d.ck = k.outLen(d.l, d.kw), d.c*d.kw
+	if cap(k.col) < d.ck*d.lout {
+		k.col = make([]T, d.ck*d.lout)
+	}
+	k.col = k.col[:d.ck*d.lout]
+	return d
+}
+
+// im2col fills col[c·K+j, t] = x[c, t·stride+j−pad] for one example.
+func (k *conv1dKernel[T]) im2col(x []T, d conv1dDims) {
+	for c := 0; c < d.c; c++ {
+		xc := x[c*d.l : (c+1)*d.l]
+		for j := 0; j < d.kw; j++ {
+			row := k.col[(c*d.kw+j)*d.lout : (c*d.kw+j+1)*d.lout]
+			for t := range row {
+				if p := t*k.stride + j - k.pad; p >= 0 && p < d.l {
+					row[t] = xc[p]
+				} else {
+					row[t] = 0
+				}
+			}
+		}
+	}
+}
+
+func (k *conv1dKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) error {
+	d := k.dims(in[0], in[1])
+	x, w, y := values[T](in[0]), values[T](in[1]), values[T](out)
+	for n := 0; n < d.n; n++ {
+		yn := y[n*d.o*d.lout : (n+1)*d.o*d.lout] // [O, Lout]
+		var beta T
+		if len(in) == 3 {
+			for o, bv := range values[T](in[2]) {
+				row := yn[o*d.lout : (o+1)*d.lout]
+				for t := range row {
+					row[t] = bv
+				}
+			}
+			beta = 1
+		}
+		k.im2col(x[n*d.c*d.l:(n+1)*d.c*d.l], d)
+		gemm(false, false, d.o, d.lout, d.ck, 1, w, d.ck, k.col, d.lout, beta, yn, d.lout)
+	}
+	return nil
+}
+
+func (k *conv1dKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.Dense, wrt int, grad *tensor.Dense) error {
+	d := k.dims(in[0], in[1])
+	x, w, g, dst := values[T](in[0]), values[T](in[1]), values[T](gOut), values[T](grad)
+	for n := 0; n < d.n; n++ {
+		gn := g[n*d.o*d.lout : (n+1)*d.o*d.lout] // [O, Lout]
+		switch wrt {
+		case 0:
+			// dcol [C·K, Lout] = wᵀ·g, then scatter back (col2im).
+			gemm(true, false, d.ck, d.lout, d.o, 1, w, d.ck, gn, d.lout, 0, k.col, d.lout)
+			dx := dst[n*d.c*d.l : (n+1)*d.c*d.l]
+			for c := 0; c < d.c; c++ {
+				for j := 0; j < d.kw; j++ {
+					row := k.col[(c*d.kw+j)*d.lout : (c*d.kw+j+1)*d.lout]
+					for t, v := range row {
+						if p := t*k.stride + j - k.pad; p >= 0 && p < d.l {
+							dx[c*d.l+p] += v
+						}
+					}
+				}
+			}
+		case 1:
+			k.im2col(x[n*d.c*d.l:(n+1)*d.c*d.l], d)
+			gemm(false, true, d.o, d.ck, d.lout, 1, gn, d.lout, k.col, d.lout, 1, dst, d.ck) // [O, C·K] += g·colᵀ
+		case 2:
+			for o := 0; o < d.o; o++ {
+				var s T
+				for _, v := range gn[o*d.lout : (o+1)*d.lout] {
+					s += v
+				}
+				dst[o] += s
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,74 @@
+package graph
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Linear is PyTorch's nn.Linear: y = x·Wᵀ + b for x [N, in], with weight
+// "<name>.weight" [out, in] and bias "<name>.bias" [out].
+func Linear(b *Builder, name string, x *G.Node, out int, bias bool) *G.Node {
+	if x.Dims() != 2 {
+		panic(shapeErr(name, x.Shape(), "[N, in]"))
+	}
+	in := x.Shape()[1]
+	w := b.Param(name+".weight", []int{out, in}, KaimingUniform)
+	args := []*G.Node{x, w}
+	if bias {
+		args = append(args, b.Param(name+".bias", []int{out}, BiasUniform(in)))
+	}
+	return mustApply(typed(b.Dtype(), &linearKernel[float32]{}, &linearKernel[float64]{}), args...)
+}
+
+// linearKernel: inputs x [N, in], w [out, in], optional b [out]; output [N, out].
+type linearKernel[T float] struct{}
+
+func (linearKernel[T]) name() string { return "Linear" }
+
+func (linearKernel[T]) differentiable() []bool { return []bool{true, true, true} }
+
+func (linearKernel[T]) outShape(in []tensor.Shape) (tensor.Shape, error) {
+	x, w := in[0], in[1]
+	if len(x) != 2 || len(w) != 2 || x[1] != w[1] {
+		return nil, fmt.Errorf("x %v and weight %v: expected [N, in] and [out, in]", x, w)
+	}
+	if len(in) == 3 && (len(in[2]) != 1 || in[2][0] != w[0]) {
+		return nil, fmt.Errorf("bias %v, expected [%d]", in[2], w[0])
+	}
+	return tensor.Shape{x[0], w[0]}, nil
+}
+
+func (linearKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) error {
+	x, w, y := values[T](in[0]), values[T](in[1]), values[T](out)
+	n, k, m := in[0].Shape()[0], in[0].Shape()[1], in[1].Shape()[0]
+	var beta T
+	if len(in) == 3 {
+		bias := values[T](in[2])
+		for i := 0; i < n; i++ {
+			copy(y[i*m:(i+1)*m], bias)
+		}
+		beta = 1
+	}
+	gemm(false, true, n, m, k, 1, x, k, w, k, beta, y, m) // [N, out] = x·wᵀ
+	return nil
+}
+
+func (linearKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.Dense, wrt int, grad *tensor.Dense) error {
+	x, w, g, d := values[T](in[0]), values[T](in[1]), values[T](gOut), values[T](grad)
+	n, k, m := in[0].Shape()[0], in[0].Shape()[1], in[1].Shape()[0]
+	switch wrt {
+	case 0:
+		gemm(false, false, n, k, m, 1, g, m, w, k, 0, d, k) // [N, in] = g·w
+	case 1:
+		gemm(true, false, m, k, n, 1, g, m, x, k, 0, d, k) // [out, in] = gᵀ·x
+	case 2:
+		for i := 0; i < n; i++ {
+			for j, v := range g[i*m : (i+1)*m] {
+				d[j] += v
+			}
+		}
+	}
+	return nil
+}

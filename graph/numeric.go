@@ -1,0 +1,52 @@
+package graph
+
+import (
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gorgonia.org/tensor"
+)
+
+// float is the element type of every kernel: float32 for training, float64
+// for gradient checks.
+type float interface{ float32 | float64 }
+
+// values returns t's backing slice (length 1 for a scalar).
+func values[T float](t *tensor.Dense) []T {
+	var z T
+	switch any(z).(type) {
+	case float32:
+		return any(t.Float32s()).([]T)
+	default:
+		return any(t.Float64s()).([]T)
+	}
+}
+
+// gemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices, where
+// op(A) is m×k, op(B) is k×n and C is m×n.
+func gemm[T float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	ta, tb := blas.NoTrans, blas.NoTrans
+	if transA {
+		ta = blas.Trans
+	}
+	if transB {
+		tb = blas.Trans
+	}
+	switch a := any(a).(type) {
+	case []float32:
+		blas32.Implementation().Sgemm(ta, tb, m, n, k, float32(alpha), a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+	case []float64:
+		blas64.Implementation().Dgemm(ta, tb, m, n, k, float64(alpha), a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
+	}
+}
+
+// typed picks the kernel instantiated for the element type dt.
+func typed(dt tensor.Dtype, f32, f64 kernel) kernel {
+	if dt == tensor.Float64 {
+		return f64
+	}
+	return f32
+}
