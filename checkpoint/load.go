@@ -1,0 +1,125 @@
+package checkpoint
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/tapeml/tapeml/safetensors"
+)
+
+// Load reads the checkpoint in dir. It checks the format version and that
+// every file meta.json lists exists with the recorded size and sha256 before
+// decoding anything; errors name the offending file.
+func Load(dir string) (*Checkpoint, error) {
+	metaPath := filepath.Join(dir, MetaFile)
+	raw, err := os.ReadFile(metaPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		msg := fmt.Sprintf("checkpoint %s: no %s (not a checkpoint directory)", dir, MetaFile)
+		if left := leftovers(dir); len(left) > 0 {
+			msg += fmt.Sprintf("; an interrupted save left %s", strings.Join(left, ", "))
+		}
+		return nil, errors.New(msg)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %w", dir, err)
+	}
+	// Peek at the version first, so a future format gets a version error
+	// rather than a confusing decoding one.
+	var version struct {
+		FormatVersion *int `json:"format_version"`
+	}
+	if err := json.Unmarshal(raw, &version); err != nil {
+		return nil, fmt.Errorf("checkpoint %s: invalid JSON (file corrupted or truncated): %w", metaPath, err)
+	}
+	switch v := version.FormatVersion; {
+	case v == nil:
+		return nil, fmt.Errorf("checkpoint %s: no format_version (not a tapeml checkpoint)", metaPath)
+	case *v > FormatVersion:
+		return nil, fmt.Errorf("checkpoint %s: format version %d is newer than this tapeml supports (%d); upgrade tapeml", dir, *v, FormatVersion)
+	case *v < 1:
+		return nil, fmt.Errorf("checkpoint %s: invalid format_version %d", metaPath, *v)
+	}
+	c := &Checkpoint{Dir: dir}
+	if err := json.Unmarshal(raw, &c.Meta); err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %w", metaPath, err)
+	}
+	m := &c.Meta
+	if _, ok := m.Files[WeightsFile]; !ok {
+		return nil, fmt.Errorf("checkpoint %s: files does not list %s", metaPath, WeightsFile)
+	}
+	_, hasOptimizer := m.Files[OptimizerFile]
+	switch {
+	case m.WeightsOnly && hasOptimizer:
+		return nil, fmt.Errorf("checkpoint %s: weights_only is true but files lists %s", metaPath, OptimizerFile)
+	case !m.WeightsOnly && !hasOptimizer:
+		return nil, fmt.Errorf("checkpoint %s: files does not list %s (and weights_only is false)", metaPath, OptimizerFile)
+	}
+
+	contents := make(map[string][]byte, len(m.Files))
+	for name, sum := range m.Files {
+		if err := checkFileName(name); err != nil {
+			return nil, fmt.Errorf("checkpoint %s: files: %w", metaPath, err)
+		}
+		path := filepath.Join(dir, name)
+		data, err := os.ReadFile(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("checkpoint %s: missing (listed in %s)", path, MetaFile)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("checkpoint %w", err)
+		}
+		if int64(len(data)) != sum.Size {
+			return nil, fmt.Errorf("checkpoint %s: %d bytes, %s says %d (file truncated or corrupted)", path, len(data), MetaFile, sum.Size)
+		}
+		digest := sha256.Sum256(data)
+		if hex.EncodeToString(digest[:]) != strings.ToLower(sum.SHA256) {
+			return nil, fmt.Errorf("checkpoint %s: sha256 mismatch (file corrupted or truncated)", path)
+		}
+		contents[name] = data
+	}
+
+	for name, data := range contents {
+		switch name {
+		case WeightsFile, OptimizerFile:
+			f, err := safetensors.Read(bytes.NewReader(data), int64(len(data)))
+			if err != nil {
+				return nil, fmt.Errorf("checkpoint %s: %w", filepath.Join(dir, name), err)
+			}
+			if name == WeightsFile {
+				c.Weights = f.Tensors
+			} else {
+				c.Optimizer = f.Tensors
+			}
+		default:
+			if c.Extra == nil {
+				c.Extra = map[string][]byte{}
+			}
+			c.Extra[name] = data
+		}
+	}
+	return c, nil
+}
+
+// CanResume reports whether training can continue from c: it needs the
+// optimizer's state, which a weights-only checkpoint does not have.
+func (c *Checkpoint) CanResume() error {
+	where := c.Dir
+	if where == "" {
+		where = "(unsaved)"
+	}
+	if c.Meta.WeightsOnly {
+		return fmt.Errorf("checkpoint %s is weights-only (no optimizer state): it can be used for eval/predict/--init but not --resume", where)
+	}
+	if len(c.Meta.Optimizer) == 0 {
+		return fmt.Errorf("checkpoint %s records no optimizer settings: it can be used for eval/predict/--init but not --resume", where)
+	}
+	return nil
+}
