@@ -1,0 +1,36 @@
+// Package metrics computes evaluation metrics, keeps the per-epoch training
+// history, plots it, and decides when to stop early.
+//
+// The metric functions follow scikit-learn's definitions so numbers can be
+// checked against Python:
+//
+//   - Binary classification (CountBinary, BinaryCounts, ROCAUC): the model
+//     outputs the probability of class 1; a probability above
+//     BinaryThreshold (0.5, strictly, like Keras and torchmetrics) predicts
+//     class 1. Precision, recall and F1 define 0/0 as 0, like scikit-learn's
+//     zero_division=0. ROC-AUC is exact: the trapezoidal area over distinct
+//     thresholds, so tied scores count one half, as in roc_auc_score; it is
+//     undefined, and ROCAUC returns NaN and ErrOneClass, when the labels hold
+//     only one class.
+//   - Multiclass (ConfusionMatrix, Confusion): the predicted class is the
+//     argmax of a row of logits or probabilities (the first one on ties, like
+//     numpy and PyTorch); rows of the matrix are true classes, columns the
+//     predicted ones, as in sklearn.metrics.confusion_matrix.
+//   - Regression: RMSE and MAE.
+//
+// An Accumulator collects a whole epoch batch by batch and gives a Result:
+// the loss weighted by batch size (so a partial last batch counts for what it
+// holds) and the task's metrics under fixed names ("loss", "accuracy",
+// "precision", "recall", "f1", "auc", "rmse", "mae").
+//
+// A History holds one row of named values per epoch ("epoch", "train/loss",
+// "val/accuracy", "lr", "time_s", ...). It writes CSV, marshals to JSON for
+// checkpoint metadata, finds the best epoch of a metric, and PlotPNG draws it
+// (losses on the left, the other metrics on the right). EarlyStopping watches
+// one metric and its state marshals to JSON so a resumed run stops exactly
+// where the uninterrupted one would have.
+//
+// NaN stands for "no value" throughout: a metric that could not be computed
+// (AUC of a one-class validation set, accuracy after the model produced NaN)
+// or a column missing from an epoch.
+package metrics
