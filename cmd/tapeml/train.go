@@ -1,0 +1,203 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"gorgonia.org/tensor"
+
+	"github.com/tapeml/tapeml/checkpoint"
+	"github.com/tapeml/tapeml/data"
+	"github.com/tapeml/tapeml/graph"
+	"github.com/tapeml/tapeml/textclass"
+	"github.com/tapeml/tapeml/train"
+	"github.com/tapeml/tapeml/train/metrics"
+)
+
+func runTrain(e env, args []string) error {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			fmt.Fprintf(e.stderr, "Usage: tapeml train MODEL [flags]; models: %s. 'tapeml train MODEL --help' lists the flags.\n", strings.Join(kindNames(), ", "))
+			return flag.ErrHelp
+		}
+		return fmt.Errorf("missing model: tapeml train MODEL [flags] (models: %s)", strings.Join(kindNames(), ", "))
+	}
+	k, err := kindOf(args[0])
+	if err != nil {
+		return err
+	}
+	fs := newFlags(e, "train", "tapeml train "+k.name+" [flags]")
+	modelCfg := k.config(fs)
+	tc := k.training
+	dataPath := fs.String("data", "", "training data: an aclImdb-style folder, a folder per label, the SpamAssassin npm package (folder or .tgz), or a .csv; default: the built-in SpamAssassin sample")
+	fs.IntVar(&tc.Epochs, "epochs", tc.Epochs, "passes over the training set (with --resume: the total to reach)")
+	fs.IntVar(&tc.Batch, "batch", tc.Batch, "examples per step")
+	fs.Float64Var(&tc.LR, "lr", tc.LR, "learning rate")
+	fs.Uint64Var(&tc.Seed, "seed", tc.Seed, "seed for initialization, the data split, shuffling and dropout")
+	fs.StringVar(&tc.Optimizer.Name, "optimizer", tc.Optimizer.Name, "sgd, adam, adamw or rmsprop")
+	fs.Float64Var(&tc.Optimizer.Momentum, "momentum", 0, "SGD/RMSProp momentum")
+	fs.Float64Var(&tc.Optimizer.WeightDecay, "weight-decay", 0, "L2 weight decay (decoupled for adamw; 0 means adamw's default 0.01)")
+	fs.Float64Var(&tc.Optimizer.L1, "l1", 0, "L1 penalty")
+	fs.Float64Var(&tc.Optimizer.ClipNorm, "clip-norm", 0, "clip the global gradient norm (0 = off)")
+	fs.StringVar(&tc.Schedule.Name, "schedule", "constant", "learning-rate schedule: constant, step, exponential, cosine or plateau")
+	fs.IntVar(&tc.Schedule.WarmupSteps, "warmup", 0, "cosine: linear warm-up steps")
+	fs.Float64Var(&tc.Schedule.Gamma, "gamma", 0, "step/exponential: decay factor")
+	fs.IntVar(&tc.Schedule.EveryEpochs, "decay-every", 0, "step/exponential: epochs between decays")
+	fs.StringVar(&tc.Monitor, "monitor", "val/loss", "metric that picks the best epoch")
+	fs.IntVar(&tc.Patience, "patience", 0, "stop after this many epochs without improvement (0 = never)")
+	fs.IntVar(&tc.Keep, "keep", 3, "epoch checkpoints kept besides the best")
+	out := fs.String("out", "", "run folder for checkpoints (default runs/MODEL-TIME)")
+	resume := fs.String("resume", "", "continue the run whose checkpoint (or run folder) this is")
+	threads := fs.Int("threads", 0, "CPU threads (default: all); the same seed and thread count give the same weights")
+	keepHeaders := fs.Bool("keep-headers", false, "keep e-mail headers (default: dropped)")
+	keepHTML := fs.Bool("keep-html", false, "keep HTML markup (default: reduced to text)")
+	textCol := fs.String("text-column", "text", "CSV column holding the text")
+	labelCol := fs.String("label-column", "label", "CSV column holding the label")
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (flags go after the model name)", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if *threads < 0 {
+		return fmt.Errorf("--threads must be positive, got %d", *threads)
+	}
+	if *threads > 0 {
+		runtime.GOMAXPROCS(*threads)
+	}
+	if set["data"] && *dataPath == "" {
+		return fmt.Errorf("--data is empty: give a file or folder")
+	}
+	src := dataSource{Path: *dataPath, Options: data.TextOptions{KeepHeaders: *keepHeaders, KeepHTML: *keepHTML, TextColumn: *textCol, LabelColumn: *labelCol, Seed: tc.Seed}}
+	if src.Path == "" {
+		src.Path = builtinData
+	}
+
+	var prev *loaded
+	if *resume != "" {
+		if prev, err = loadCheckpoint(*resume, checkpoint.PickLatest); err != nil {
+			return err
+		}
+		if err := prev.ckpt.CanResume(); err != nil {
+			return err
+		}
+		if prev.kind.name != k.name {
+			return fmt.Errorf("--resume %s holds a %s model, not %s", prev.dir, prev.kind.name, k.name)
+		}
+		saved, err := train.ConfigOf(prev.ckpt)
+		if err != nil {
+			return err
+		}
+		epochs := saved.Epochs
+		if set["epochs"] {
+			epochs = tc.Epochs
+		}
+		tc, modelCfg = saved, prev.modelCf
+		tc.Epochs = epochs
+		if !set["data"] {
+			src = prev.run.Data
+		}
+		if *out == "" {
+			*out = runRoot(prev.dir)
+		}
+	}
+	tc = tc.Defaults()
+	if err := tc.Validate(); err != nil {
+		return err
+	}
+	corpus, err := src.load()
+	if err != nil {
+		return err
+	}
+	if prev != nil && src.Path != builtinData {
+		src.Path, _ = filepath.Abs(src.Path)
+	}
+	var pre *textclass.Preprocess
+	if prev != nil {
+		pre = prev.pre
+	} else if pre, err = textclass.Fit(corpus, src.Options, k.numWords(modelCfg), k.maxLen(modelCfg)); err != nil {
+		return err
+	}
+	mcfgJSON, err := json.Marshal(modelCfg)
+	if err != nil {
+		return err
+	}
+	model, modelCfg, err := k.model(mcfgJSON)
+	if err != nil {
+		return err
+	}
+	trainSet, err := pre.Dataset(corpus.Train)
+	if err != nil {
+		return err
+	}
+	valSet, err := pre.Dataset(corpus.Val)
+	if err != nil {
+		return err
+	}
+	testSet, err := pre.Dataset(corpus.Test)
+	if err != nil {
+		return err
+	}
+	if *out == "" {
+		*out = filepath.Join("runs", k.name+"-"+time.Now().Format("20060102-150405"))
+	}
+	params := graph.NewParams(tensor.Float32, tc.Seed)
+	t, err := train.New(model, params, tc)
+	if err != nil {
+		return err
+	}
+	if prev != nil {
+		if err := t.Resume(prev.ckpt); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "resuming %s at epoch %d, step %d\n", prev.dir, t.Epoch, t.Step)
+	}
+	t.Progress = e.stdout
+	t.Saver = &train.Saver{
+		Dir:  checkpoint.Dir{Root: *out, Keep: tc.Keep},
+		Info: train.RunInfo{Kind: k.name, Config: runConfig{Model: mcfgJSON, Data: src}, Preprocessing: pre},
+	}
+	fmt.Fprintf(e.stdout, "%s: %d parameters; data %s: %d train, %d val, %d test (classes %v); %d epochs, batch %d, %s lr %g\n",
+		k.name, params.Count(), src.Path, trainSet.Len(), valSet.Len(), testSet.Len(), pre.Classes, tc.Epochs, tc.Batch, tc.Optimizer.Name, tc.LR)
+	start := time.Now()
+	if err := t.Fit(trainSet, valSet); err != nil {
+		return err
+	}
+	best, err := checkpoint.Resolve(*out, checkpoint.PickBest)
+	if err != nil {
+		return err
+	}
+	bestCk, err := checkpoint.Load(best)
+	if err != nil {
+		return err
+	}
+	if err := train.LoadWeights(params, bestCk.Weights, best); err != nil {
+		return err
+	}
+	r, err := t.Evaluate(testSet)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "trained in %s; best epoch %d by %s\n", time.Since(start).Round(time.Second/10), bestCk.Meta.Epoch, tc.Monitor)
+	fmt.Fprintf(e.stdout, "test (best epoch, n=%d): %s\n", r.N, formatMetrics(r.Metrics))
+	fmt.Fprintf(e.stdout, "checkpoint: %s\n", best)
+	return nil
+}
+
+// runRoot is the run folder of a checkpoint directory (its parent).
+func runRoot(dir string) string { return filepath.Dir(filepath.Clean(dir)) }
+
+func formatMetrics(ms []metrics.Named) string {
+	var parts []string
+	for _, m := range ms {
+		parts = append(parts, fmt.Sprintf("%s %.4f", m.Name, m.Value))
+	}
+	return strings.Join(parts, "  ")
+}

@@ -1,0 +1,82 @@
+package textcnn
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+
+	"github.com/tapeml/tapeml/graph"
+	"github.com/tapeml/tapeml/train/metrics"
+)
+
+// Kind names the model in checkpoints and on the command line.
+const Kind = "textcnn"
+
+// Config is the architecture. Defaults are the reference model's.
+type Config struct {
+	NumWords int `json:"num_words"` // vocabulary size, id 0 = padding (Keras num_words); default 10000
+	EmbedDim int `json:"embed_dim"` // embedding width; default 64
+	Filters  int `json:"filters"`   // convolution filters; default 64
+	Kernel   int `json:"kernel"`    // convolution width; default 5
+	Pool     int `json:"pool"`      // max-pool size and stride; default 5
+	MaxLen   int `json:"maxlen"`    // tokens per text after padding/truncation; default 100
+}
+
+// DefaultConfig returns the reference architecture.
+func DefaultConfig() Config {
+	return Config{NumWords: 10000, EmbedDim: 64, Filters: 64, Kernel: 5, Pool: 5, MaxLen: 100}
+}
+
+// Validate reports the first field that cannot build a model.
+func (c Config) Validate() error {
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"num_words", c.NumWords}, {"embed_dim", c.EmbedDim}, {"filters", c.Filters}, {"kernel", c.Kernel}, {"pool", c.Pool}, {"maxlen", c.MaxLen}} {
+		if f.v < 1 {
+			return fmt.Errorf("textcnn: %s must be at least 1, got %d", f.name, f.v)
+		}
+	}
+	if c.NumWords < 2 {
+		return fmt.Errorf("textcnn: num_words must be at least 2 (id 0 is padding), got %d", c.NumWords)
+	}
+	if c.MaxLen-c.Kernel+1 < c.Pool {
+		return fmt.Errorf("textcnn: maxlen %d is too short for kernel %d and pool %d (need maxlen ≥ kernel+pool−1 = %d)",
+			c.MaxLen, c.Kernel, c.Pool, c.Kernel+c.Pool-1)
+	}
+	return nil
+}
+
+// Model is the TextCNN graph.
+type Model struct{ Config Config }
+
+// New returns the model for cfg.
+func New(cfg Config) (*Model, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Model{Config: cfg}, nil
+}
+
+// Build adds the graph for a batch of n texts: input "ids" [n, MaxLen],
+// target "label" [n] (0 or 1), output the logits [n, 1].
+func (m *Model) Build(b *graph.Builder, n int) (graph.Outputs, error) {
+	c := m.Config
+	ids := b.Input("ids", n, c.MaxLen)
+	label := b.Input("label", n)
+	x := graph.Embedding(b, "embedding", ids, c.NumWords, c.EmbedDim, graph.NoPadding) // [N, L, E]
+	x = graph.SwapAxes(x)                                                              // [N, E, L]
+	x = graph.ReLU(graph.Conv1D(b, "conv", x, graph.Conv1DConfig{Out: c.Filters, Kernel: c.Kernel, Bias: true}))
+	x = graph.MaxPool1D(x, c.Pool, 0)           // [N, F, (L−K+1)/P]
+	x = graph.Flatten(x)                        // [N, F·P']
+	logits := graph.Linear(b, "fc", x, 1, true) // [N, 1]
+	return graph.Outputs{
+		Inputs: []*G.Node{ids},
+		Target: label,
+		Output: logits,
+		Loss:   graph.BCEWithLogits(logits, label),
+	}, nil
+}
+
+// Task says the output is one binary logit per text.
+func (m *Model) Task() metrics.Task { return metrics.Binary }

@@ -1,0 +1,255 @@
+package train
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	"github.com/tapeml/tapeml/checkpoint"
+	"github.com/tapeml/tapeml/graph"
+	"github.com/tapeml/tapeml/safetensors"
+	"github.com/tapeml/tapeml/train/metrics"
+	"github.com/tapeml/tapeml/train/optim"
+)
+
+// RunInfo is what a checkpoint needs that the trainer does not know: the
+// model kind, its configuration and its preprocessing state, each saved as
+// JSON in meta.json.
+type RunInfo struct {
+	Kind          string
+	Config        any
+	Preprocessing any
+}
+
+// Saver writes a checkpoint after every epoch into a run folder, keeping the
+// last Keep epochs and the best.
+type Saver struct {
+	Dir  checkpoint.Dir
+	Info RunInfo
+}
+
+// Save writes the trainer's current state as the checkpoint of its epoch.
+func (s *Saver) Save(t *Trainer, isBest bool) (string, error) {
+	c, err := Snapshot(t, s.Info, false)
+	if err != nil {
+		return "", err
+	}
+	return s.Dir.Save(c, t.Epoch, isBest)
+}
+
+// loopState is the trainer's own resumable state, saved in meta.json's
+// schedule_state.
+type loopState struct {
+	Plateau       *optim.PlateauState    `json:"plateau,omitempty"`
+	EarlyStopping *metrics.EarlyStopping `json:"early_stopping"`
+}
+
+type rngState struct {
+	Epoch int   `json:"epoch"` // shuffling is a pure function of (seed, epoch)
+	Step  int64 `json:"step"`  // dropout is a pure function of (seed, step)
+}
+
+// Weights returns every parameter, buffers included, as float32 tensors
+// under its state_dict name, in state_dict order.
+func Weights(params *graph.Params) []safetensors.Tensor {
+	var ts []safetensors.Tensor
+	for _, p := range params.List() {
+		ts = append(ts, safetensors.F32(p.Name, p.Shape(), p.Value.Float32s()))
+	}
+	return ts
+}
+
+// LoadWeights copies tensors into params by name. Every parameter must be
+// present with its shape, and no tensor may be left over; each mismatch is
+// named. from names the file, for the error.
+func LoadWeights(params *graph.Params, ts []safetensors.Tensor, from string) error {
+	byName := map[string]safetensors.Tensor{}
+	for _, t := range ts {
+		byName[t.Name] = t
+	}
+	var problems []string
+	for _, p := range params.List() {
+		t, ok := byName[p.Name]
+		if !ok {
+			problems = append(problems, fmt.Sprintf("missing %q %v", p.Name, p.Shape()))
+			continue
+		}
+		delete(byName, p.Name)
+		if !sameShape(t.Shape, p.Shape()) {
+			problems = append(problems, fmt.Sprintf("%q has shape %v, the model expects %v", p.Name, t.Shape, p.Shape()))
+			continue
+		}
+		v, err := t.Float32s()
+		if err != nil {
+			problems = append(problems, err.Error())
+			continue
+		}
+		copy(p.Value.Float32s(), v)
+	}
+	extra := make([]string, 0, len(byName))
+	for name := range byName {
+		extra = append(extra, name)
+	}
+	sort.Strings(extra)
+	for _, name := range extra {
+		problems = append(problems, fmt.Sprintf("unexpected tensor %q", name))
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%s: weights do not fit the model: %s", from, join(problems))
+	}
+	return nil
+}
+
+func join(s []string) string {
+	var b bytes.Buffer
+	for i, p := range s {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(p)
+	}
+	return b.String()
+}
+
+func sameShape(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Snapshot captures the trainer as a checkpoint: weights, optimizer slots,
+// counters, schedule and early-stopping state, history, and the history's
+// CSV and PNG plot as extra files. weightsOnly leaves out what resuming needs.
+func Snapshot(t *Trainer, info RunInfo, weightsOnly bool) (*checkpoint.Checkpoint, error) {
+	mustJSON := func(v any) (json.RawMessage, error) {
+		if v == nil {
+			return nil, nil
+		}
+		return json.Marshal(v)
+	}
+	var err error
+	c := &checkpoint.Checkpoint{Weights: Weights(t.Program.Params()), Extra: map[string][]byte{}}
+	m := &c.Meta
+	m.ModelKind = info.Kind
+	m.Epoch, m.Step = t.Epoch, t.Step
+	m.WeightsOnly = weightsOnly
+	if m.ModelConfig, err = mustJSON(info.Config); err != nil {
+		return nil, fmt.Errorf("checkpoint: model config: %w", err)
+	}
+	if m.Preprocessing, err = mustJSON(info.Preprocessing); err != nil {
+		return nil, fmt.Errorf("checkpoint: preprocessing: %w", err)
+	}
+	if m.History, err = mustJSON(t.History); err != nil {
+		return nil, fmt.Errorf("checkpoint: history: %w", err)
+	}
+	if m.Optimizer, err = mustJSON(t.Config); err != nil {
+		return nil, err
+	}
+	m.RNG.Seed = int64(t.Config.Seed)
+	if m.RNG.State, err = mustJSON(rngState{Epoch: t.Epoch, Step: t.Step}); err != nil {
+		return nil, err
+	}
+	if v, epoch, ok := t.Early.Best(); ok {
+		m.Best = &checkpoint.BestMetric{Metric: t.Config.Monitor, Mode: string(t.Early.Mode), Value: v, Epoch: epoch}
+	}
+	var csv bytes.Buffer
+	if err := t.History.WriteCSV(&csv); err != nil {
+		return nil, err
+	}
+	c.Extra["history.csv"] = csv.Bytes()
+	if t.History.Len() > 0 {
+		var png bytes.Buffer
+		if err := metrics.PlotPNG(t.History, &png); err != nil {
+			return nil, err
+		}
+		c.Extra["history.png"] = png.Bytes()
+	}
+	if weightsOnly {
+		return c, nil
+	}
+	st := t.Opt.State()
+	if m.OptimizerState, err = mustJSON(map[string]int64{"step": st.Step}); err != nil {
+		return nil, err
+	}
+	slots := make([]string, 0, len(st.Slots))
+	for k := range st.Slots {
+		slots = append(slots, k)
+	}
+	sort.Strings(slots)
+	c.Optimizer = []safetensors.Tensor{}
+	for _, k := range slots {
+		c.Optimizer = append(c.Optimizer, safetensors.F32(k, st.Shapes[k], st.Slots[k]))
+	}
+	if m.Schedule, err = mustJSON(t.Config.Schedule); err != nil {
+		return nil, err
+	}
+	ls := loopState{EarlyStopping: t.Early}
+	if p, ok := t.Sched.(*optim.ReduceOnPlateau); ok {
+		s := p.State()
+		ls.Plateau = &s
+	}
+	if m.ScheduleState, err = mustJSON(ls); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Resume restores a trainer from a full checkpoint so that Fit continues
+// exactly where it stopped. The trainer must have been made with the
+// checkpoint's model and configuration (see ConfigOf).
+func (t *Trainer) Resume(c *checkpoint.Checkpoint) error {
+	if err := c.CanResume(); err != nil {
+		return err
+	}
+	if err := LoadWeights(t.Program.Params(), c.Weights, c.Dir+"/"+checkpoint.WeightsFile); err != nil {
+		return err
+	}
+	m := c.Meta
+	var opt struct {
+		Step int64 `json:"step"`
+	}
+	if err := json.Unmarshal(m.OptimizerState, &opt); err != nil {
+		return fmt.Errorf("%s/meta.json: optimizer_state: %w", c.Dir, err)
+	}
+	st := optim.State{Step: opt.Step, Slots: map[string][]float32{}, Shapes: map[string][]int{}}
+	for _, s := range c.Optimizer {
+		v, err := s.Float32s()
+		if err != nil {
+			return fmt.Errorf("%s/%s: %w", c.Dir, checkpoint.OptimizerFile, err)
+		}
+		st.Slots[s.Name], st.Shapes[s.Name] = v, s.Shape
+	}
+	if err := t.Opt.SetState(st); err != nil {
+		return fmt.Errorf("%s/%s: %w", c.Dir, checkpoint.OptimizerFile, err)
+	}
+	h := &metrics.History{}
+	if len(m.History) > 0 {
+		if err := json.Unmarshal(m.History, h); err != nil {
+			return fmt.Errorf("%s/meta.json: history: %w", c.Dir, err)
+		}
+	}
+	ls := loopState{EarlyStopping: &metrics.EarlyStopping{}}
+	if err := json.Unmarshal(m.ScheduleState, &ls); err != nil {
+		return fmt.Errorf("%s/meta.json: schedule_state: %w", c.Dir, err)
+	}
+	t.History, t.Early = h, ls.EarlyStopping
+	t.Epoch, t.Step = m.Epoch, m.Step
+	t.pendingPlateau = ls.Plateau
+	return nil
+}
+
+// ConfigOf reads the training configuration a checkpoint was made with.
+func ConfigOf(c *checkpoint.Checkpoint) (Config, error) {
+	var cfg Config
+	if err := json.Unmarshal(c.Meta.Optimizer, &cfg); err != nil {
+		return cfg, fmt.Errorf("%s/meta.json: optimizer (training configuration): %w", c.Dir, err)
+	}
+	return cfg, nil
+}

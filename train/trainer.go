@@ -1,0 +1,435 @@
+package train
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"time"
+
+	"gorgonia.org/tensor"
+
+	"github.com/tapeml/tapeml/graph"
+	"github.com/tapeml/tapeml/train/metrics"
+	"github.com/tapeml/tapeml/train/optim"
+	"github.com/tapeml/tapeml/train/progress"
+)
+
+// Model is what the trainer needs of a model.
+type Model interface {
+	// Build adds the model's graph for a batch of n examples.
+	Build(b *graph.Builder, n int) (graph.Outputs, error)
+	// Task says how to read the output: logits of a binary or multiclass
+	// classifier, or a regression's predictions.
+	Task() metrics.Task
+}
+
+// Config is how to train. The zero value of a field means its default.
+type Config struct {
+	Epochs    int                  `json:"epochs"`    // passes over the training set; default 10
+	Batch     int                  `json:"batch"`     // examples per step; default 32
+	Seed      uint64               `json:"seed"`      // shuffling and dropout; default 1
+	LR        float64              `json:"lr"`        // base learning rate; default 0.001
+	Optimizer optim.Config         `json:"optimizer"` // default Adam
+	Schedule  optim.ScheduleConfig `json:"schedule"`  // default constant
+	Monitor   string               `json:"monitor"`   // metric that picks the best epoch; default "val/loss"
+	Patience  int                  `json:"patience"`  // epochs without improvement before stopping; 0 = never stop early
+	Keep      int                  `json:"keep"`      // epoch checkpoints kept besides the best; default 3
+}
+
+// Defaults fills in zero fields.
+func (c Config) Defaults() Config {
+	if c.Epochs == 0 {
+		c.Epochs = 10
+	}
+	if c.Batch == 0 {
+		c.Batch = 32
+	}
+	if c.Seed == 0 {
+		c.Seed = 1
+	}
+	if c.LR == 0 {
+		c.LR = 0.001
+	}
+	if c.Optimizer.Name == "" {
+		c.Optimizer = optim.Config{Name: optim.Adam}
+	}
+	if c.Schedule.Name == "" {
+		c.Schedule.Name = "constant"
+	}
+	if c.Monitor == "" {
+		c.Monitor = "val/loss"
+	}
+	if c.Keep == 0 {
+		c.Keep = 3
+	}
+	return c
+}
+
+// Validate reports the first unusable field.
+func (c Config) Validate() error {
+	switch {
+	case c.Epochs < 1:
+		return fmt.Errorf("epochs must be at least 1, got %d", c.Epochs)
+	case c.Batch < 1:
+		return fmt.Errorf("batch must be at least 1, got %d", c.Batch)
+	case !(c.LR > 0) || math.IsInf(c.LR, 0):
+		return fmt.Errorf("lr must be a positive number, got %v", c.LR)
+	case c.Patience < 0:
+		return fmt.Errorf("patience must not be negative, got %d", c.Patience)
+	}
+	return nil
+}
+
+// Hooks are called by the loop; nil hooks are skipped.
+type Hooks struct {
+	EveryN  int // OnSteps is called every EveryN steps
+	OnSteps func(step int64, loss float64)
+	OnEpoch func(e EpochResult) error // after validation and checkpointing; an error stops training
+}
+
+// EpochResult is what one epoch produced.
+type EpochResult struct {
+	Epoch      int             // 1-based
+	Metrics    []metrics.Named // in display order
+	Best       bool            // the monitored metric improved
+	Checkpoint string          // directory written, if any
+	Duration   time.Duration
+}
+
+// Trainer runs the loop for one model and one parameter store.
+type Trainer struct {
+	Config  Config
+	Model   Model
+	Program *graph.Program
+	Opt     optim.Optimizer
+	Sched   optim.Schedule
+	History *metrics.History
+	Early   *metrics.EarlyStopping
+
+	Epoch int   // epochs completed
+	Step  int64 // optimizer steps taken
+
+	Progress io.Writer // nil: silent
+	Saver    *Saver    // nil: no checkpoints
+	Hooks    Hooks
+
+	stepsPerEpoch  int
+	pendingPlateau *optim.PlateauState // restored by Resume, applied when the schedule is built
+	bufs           map[int]buffers
+	optParams      []optim.Param
+}
+
+// New prepares a trainer; params may already hold weights (fine-tuning, or
+// a checkpoint about to be resumed).
+func New(model Model, params *graph.Params, cfg Config) (*Trainer, error) {
+	cfg = cfg.Defaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	opt, err := optim.New(cfg.Optimizer)
+	if err != nil {
+		return nil, err
+	}
+	t := &Trainer{
+		Config:  cfg,
+		Model:   model,
+		Program: graph.NewProgram(model.Build, params, &graph.Noise{Seed: cfg.Seed}),
+		Opt:     opt,
+		History: &metrics.History{},
+		Early:   &metrics.EarlyStopping{Monitor: cfg.Monitor, Mode: modeOf(cfg.Monitor), Patience: cfg.Patience},
+		bufs:    map[int]buffers{},
+	}
+	if err := t.Program.Materialize(); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// modeOf says whether a metric improves downwards (losses, errors) or upwards.
+func modeOf(metric string) metrics.Mode {
+	for _, s := range []string{"loss", "rmse", "mae"} {
+		if len(metric) >= len(s) && metric[len(metric)-len(s):] == s {
+			return metrics.Min
+		}
+	}
+	return metrics.Max
+}
+
+func (t *Trainer) batch(ds Dataset, idx []int) (buffers, error) {
+	b, ok := t.bufs[len(idx)]
+	if !ok {
+		b = newBuffers(ds, len(idx))
+		t.bufs[len(idx)] = b
+	}
+	return b, ds.Gather(idx, b.inputs, b.targets)
+}
+
+// schedule builds the learning-rate schedule once the epoch length is known.
+func (t *Trainer) schedule(stepsPerEpoch int) error {
+	if t.Sched != nil && t.stepsPerEpoch == stepsPerEpoch {
+		return nil
+	}
+	cfg := t.Config.Schedule
+	cfg.LR = t.Config.LR
+	if cfg.Name == "cosine" && cfg.TotalSteps == 0 && cfg.TotalEpochs == 0 {
+		cfg.TotalEpochs = t.Config.Epochs // decay over the whole run unless told otherwise
+	}
+	s, err := optim.NewSchedule(cfg, stepsPerEpoch)
+	if err != nil {
+		return err
+	}
+	if p, ok := s.(*optim.ReduceOnPlateau); ok && t.pendingPlateau != nil {
+		if err := p.SetState(*t.pendingPlateau); err != nil {
+			return err
+		}
+		t.pendingPlateau = nil
+	}
+	t.Sched, t.stepsPerEpoch = s, stepsPerEpoch
+	return nil
+}
+
+// TrainStep runs one optimizer step on the examples at idx and returns the
+// batch's mean loss and outputs.
+func (t *Trainer) TrainStep(ds Dataset, idx []int) (float64, *tensor.Dense, error) {
+	b, err := t.batch(ds, idx)
+	if err != nil {
+		return 0, nil, err
+	}
+	m, err := t.Program.Machine(len(idx), graph.Train)
+	if err != nil {
+		return 0, nil, err
+	}
+	t.Program.Noise().Step = uint64(t.Step)
+	if err := m.Run(b.inputs, b.targets); err != nil {
+		return 0, nil, fmt.Errorf("training step %d: %w", t.Step, err)
+	}
+	loss := m.Loss()
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return 0, nil, fmt.Errorf("training step %d: the loss is %v (try a lower --lr)", t.Step, loss)
+	}
+	grads := m.Gradients()
+	if len(t.optParams) != len(grads) {
+		t.optParams = make([]optim.Param, len(grads))
+	}
+	for i, g := range grads {
+		t.optParams[i] = optim.Param{Name: g.Param.Name, Shape: g.Param.Shape(), Value: g.Param.Value.Float32s(), Grad: g.Grad.Float32s()}
+	}
+	if err := t.Opt.Step(t.optParams, t.Sched.LR(t.Step)); err != nil {
+		return 0, nil, err
+	}
+	t.Step++
+	return loss, m.Output(), nil
+}
+
+// Fit trains for the configured number of epochs (continuing from t.Epoch
+// after a resume), validating after each epoch when val is not nil.
+func (t *Trainer) Fit(trainSet, val Dataset) error {
+	if trainSet.Len() == 0 {
+		return fmt.Errorf("the training set is empty")
+	}
+	cfg := t.Config
+	steps := (trainSet.Len() + cfg.Batch - 1) / cfg.Batch
+	if err := t.schedule(steps); err != nil {
+		return err
+	}
+	var rep *progress.Reporter
+	if t.Progress != nil {
+		rep = progress.New(t.Progress, cfg.Epochs)
+	}
+	for t.Epoch < cfg.Epochs {
+		start := time.Now()
+		epoch := t.Epoch + 1
+		acc := metrics.NewAccumulator(t.Model.Task(), 0)
+		if rep != nil {
+			rep.StartEpoch(epoch, trainSet.Len())
+		}
+		done := 0
+		lr := t.Sched.LR(t.Step)
+		for _, idx := range batches(epochOrder(trainSet.Len(), cfg.Seed, epoch), cfg.Batch) {
+			loss, out, err := t.TrainStep(trainSet, idx)
+			if err != nil {
+				return fmt.Errorf("epoch %d: %w", epoch, err)
+			}
+			b := t.bufs[len(idx)]
+			if err := acc.Add(loss, len(idx), probabilities(t.Model.Task(), out), b.targets.Float32s()); err != nil {
+				return fmt.Errorf("epoch %d: %w", epoch, err)
+			}
+			done += len(idx)
+			if rep != nil {
+				rep.Update(done, loss)
+			}
+			if t.Hooks.OnSteps != nil && t.Hooks.EveryN > 0 && t.Step%int64(t.Hooks.EveryN) == 0 {
+				t.Hooks.OnSteps(t.Step, loss)
+			}
+		}
+		named := acc.Result().Prefixed("train/")
+		if val != nil && val.Len() > 0 {
+			r, err := t.Evaluate(val)
+			if err != nil {
+				return fmt.Errorf("epoch %d: validation: %w", epoch, err)
+			}
+			named = append(named, r.Prefixed("val/")...)
+		}
+		named = append(named, metrics.Named{Name: "lr", Value: lr})
+		t.Epoch = epoch
+		elapsed := time.Since(start)
+		record := append([]metrics.Named{{Name: "epoch", Value: float64(epoch)}}, named...)
+		record = append(record, metrics.Named{Name: "time_s", Value: elapsed.Seconds()})
+		if err := t.History.Append(record); err != nil {
+			return err
+		}
+		monitor := cfg.Monitor
+		if val == nil && strings.HasPrefix(monitor, "val/") {
+			monitor = "train/" + strings.TrimPrefix(monitor, "val/") // no validation set: judge by training
+		}
+		monitored, ok := lookup(named, monitor)
+		if !ok {
+			return fmt.Errorf("the monitored metric %q is not among this epoch's metrics %v", cfg.Monitor, names(named))
+		}
+		improved, stop := t.Early.Observe(monitored)
+		if obs, ok := t.Sched.(interface{ Observe(float64) }); ok {
+			obs.Observe(monitored)
+		}
+		res := EpochResult{Epoch: epoch, Metrics: named, Best: improved, Duration: elapsed}
+		if t.Saver != nil {
+			dir, err := t.Saver.Save(t, improved)
+			if err != nil {
+				return fmt.Errorf("epoch %d: %w", epoch, err)
+			}
+			res.Checkpoint = dir
+		}
+		if rep != nil {
+			rep.EndEpoch(display(named))
+		}
+		if t.Hooks.OnEpoch != nil {
+			if err := t.Hooks.OnEpoch(res); err != nil {
+				return err
+			}
+		}
+		if stop && cfg.Patience > 0 {
+			if t.Progress != nil {
+				fmt.Fprintf(t.Progress, "early stopping: %s has not improved for %d epochs\n", cfg.Monitor, cfg.Patience)
+			}
+			break
+		}
+	}
+	return nil
+}
+
+// display picks the metrics worth a column in the per-epoch line, as Keras
+// prints loss and accuracy; the history keeps them all.
+func display(ms []metrics.Named) []metrics.Named {
+	var out []metrics.Named
+	for _, m := range ms {
+		switch m.Name {
+		case "train/loss", "train/accuracy", "train/rmse", "val/loss", "val/accuracy", "val/f1", "val/rmse":
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func lookup(ms []metrics.Named, name string) (float64, bool) {
+	for _, m := range ms {
+		if m.Name == name {
+			return m.Value, true
+		}
+	}
+	return 0, false
+}
+
+func names(ms []metrics.Named) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.Name
+	}
+	return out
+}
+
+// Evaluate runs the inference machine over every example of ds, the last
+// partial batch included, and returns the metrics of the model's task.
+func (t *Trainer) Evaluate(ds Dataset) (metrics.Result, error) {
+	acc := metrics.NewAccumulator(t.Model.Task(), 0)
+	err := t.forEachBatch(ds, func(loss float64, probs []float32, targets []float32, n int) error {
+		return acc.Add(loss, n, probs, targets)
+	})
+	if err != nil {
+		return metrics.Result{}, err
+	}
+	return acc.Result(), nil
+}
+
+// Predict returns the model's outputs for every example of ds, flattened in
+// order: probabilities for classifiers (one per example for binary tasks,
+// one per class for multiclass), predictions for regressions.
+func (t *Trainer) Predict(ds Dataset) ([]float32, error) {
+	var out []float32
+	err := t.forEachBatch(ds, func(_ float64, probs []float32, _ []float32, _ int) error {
+		out = append(out, probs...)
+		return nil
+	})
+	return out, err
+}
+
+func (t *Trainer) forEachBatch(ds Dataset, f func(loss float64, probs, targets []float32, n int) error) error {
+	for _, idx := range batches(sequence(ds.Len()), t.Config.Batch) {
+		b, err := t.batch(ds, idx)
+		if err != nil {
+			return err
+		}
+		m, err := t.Program.Machine(len(idx), graph.Eval)
+		if err != nil {
+			return err
+		}
+		if err := m.Run(b.inputs, b.targets); err != nil {
+			return err
+		}
+		if err := f(m.Loss(), probabilities(t.Model.Task(), m.Output()), b.targets.Float32s(), len(idx)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// probabilities turns a batch's outputs into what metrics and users read:
+// sigmoid of a binary logit, softmax of multiclass logits, raw regressions.
+func probabilities(task metrics.Task, out *tensor.Dense) []float32 {
+	v := out.Float32s()
+	p := make([]float32, len(v))
+	switch task {
+	case metrics.Binary:
+		for i, x := range v {
+			p[i] = float32(sigmoid(float64(x)))
+		}
+	case metrics.Multiclass:
+		c := out.Shape()[len(out.Shape())-1]
+		for r := 0; r < len(v)/c; r++ {
+			row, dst := v[r*c:(r+1)*c], p[r*c:(r+1)*c]
+			m := math.Inf(-1)
+			for _, x := range row {
+				m = math.Max(m, float64(x))
+			}
+			var s float64
+			for i, x := range row {
+				e := math.Exp(float64(x) - m)
+				dst[i] = float32(e)
+				s += e
+			}
+			for i := range dst {
+				dst[i] = float32(float64(dst[i]) / s)
+			}
+		}
+	default:
+		copy(p, v)
+	}
+	return p
+}
+
+func sigmoid(x float64) float64 {
+	if x >= 0 {
+		return 1 / (1 + math.Exp(-x))
+	}
+	e := math.Exp(x)
+	return e / (1 + e)
+}
