@@ -2,6 +2,8 @@ package graph
 
 import (
 	"fmt"
+	"runtime"
+	"sync"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -38,10 +40,13 @@ func Conv1D(b *Builder, name string, x *G.Node, cfg Conv1DConfig) *G.Node {
 
 // conv1dKernel: inputs x [N, C, L], w [O, C, K], optional b [O]; output
 // [N, O, Lout]. It lowers each example to a [C·K, Lout] column matrix
-// (im2col) so the convolution is one matrix product per example.
+// (im2col) so the convolution is one matrix product per example. Examples
+// are split into one contiguous chunk per thread; the weight gradient sums
+// the chunks' partial sums in chunk order, so a given thread count always
+// gives the same bits.
 type conv1dKernel[T float] struct {
 	stride, pad int
-	col         []T // scratch [C·K, Lout]
+	scratch     [][]T // per chunk: im2col matrix [C·K, Lout], then a partial weight gradient
 }
 
 func (k *conv1dKernel[T]) name() string {
@@ -71,19 +76,37 @@ type conv1dDims struct{ n, c, l, o, kw, lout, ck int }
 func (k *conv1dKernel[T]) dims(x, w *tensor.Dense) conv1dDims {
 	d := conv1dDims{n: x.Shape()[0], c: x.Shape()[1], l: x.Shape()[2], o: w.Shape()[0], kw: w.Shape()[2]}
 	d.lout, d.ck = k.outLen(d.l, d.kw), d.c*d.kw
-	if cap(k.col) < d.ck*d.lout {
-		k.col = make([]T, d.ck*d.lout)
-	}
-	k.col = k.col[:d.ck*d.lout]
 	return d
 }
 
+// chunks runs f over contiguous ranges of examples, one per thread, each
+// with its own scratch buffer of at least size elements.
+func (k *conv1dKernel[T]) chunks(n, size int, f func(chunk, from, to int, scratch []T)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	for len(k.scratch) < workers {
+		k.scratch = append(k.scratch, nil)
+	}
+	var wg sync.WaitGroup
+	for c := 0; c < workers; c++ {
+		if cap(k.scratch[c]) < size {
+			k.scratch[c] = make([]T, size)
+		}
+		from, to := c*n/workers, (c+1)*n/workers
+		wg.Add(1)
+		go func(c int) {
+			defer wg.Done()
+			f(c, from, to, k.scratch[c][:size])
+		}(c)
+	}
+	wg.Wait()
+}
+
 // im2col fills col[c·K+j, t] = x[c, t·stride+j−pad] for one example.
-func (k *conv1dKernel[T]) im2col(x []T, d conv1dDims) {
+func (k *conv1dKernel[T]) im2col(col, x []T, d conv1dDims) {
 	for c := 0; c < d.c; c++ {
 		xc := x[c*d.l : (c+1)*d.l]
 		for j := 0; j < d.kw; j++ {
-			row := k.col[(c*d.kw+j)*d.lout : (c*d.kw+j+1)*d.lout]
+			row := col[(c*d.kw+j)*d.lout : (c*d.kw+j+1)*d.lout]
 			for t := range row {
 				if p := t*k.stride + j - k.pad; p >= 0 && p < d.l {
 					row[t] = xc[p]
@@ -98,48 +121,73 @@ func (k *conv1dKernel[T]) im2col(x []T, d conv1dDims) {
 func (k *conv1dKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) error {
 	d := k.dims(in[0], in[1])
 	x, w, y := values[T](in[0]), values[T](in[1]), values[T](out)
-	for n := 0; n < d.n; n++ {
-		yn := y[n*d.o*d.lout : (n+1)*d.o*d.lout] // [O, Lout]
-		var beta T
-		if len(in) == 3 {
-			for o, bv := range values[T](in[2]) {
-				row := yn[o*d.lout : (o+1)*d.lout]
-				for t := range row {
-					row[t] = bv
-				}
-			}
-			beta = 1
-		}
-		k.im2col(x[n*d.c*d.l:(n+1)*d.c*d.l], d)
-		gemm(false, false, d.o, d.lout, d.ck, 1, w, d.ck, k.col, d.lout, beta, yn, d.lout)
+	var bias []T
+	if len(in) == 3 {
+		bias = values[T](in[2])
 	}
+	k.chunks(d.n, d.ck*d.lout, func(_, from, to int, col []T) {
+		for n := from; n < to; n++ {
+			yn := y[n*d.o*d.lout : (n+1)*d.o*d.lout] // [O, Lout]
+			var beta T
+			if bias != nil {
+				for o, bv := range bias {
+					row := yn[o*d.lout : (o+1)*d.lout]
+					for t := range row {
+						row[t] = bv
+					}
+				}
+				beta = 1
+			}
+			k.im2col(col, x[n*d.c*d.l:(n+1)*d.c*d.l], d)
+			gemm(false, false, d.o, d.lout, d.ck, 1, w, d.ck, col, d.lout, beta, yn, d.lout)
+		}
+	})
 	return nil
 }
 
 func (k *conv1dKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.Dense, wrt int, grad *tensor.Dense) error {
 	d := k.dims(in[0], in[1])
 	x, w, g, dst := values[T](in[0]), values[T](in[1]), values[T](gOut), values[T](grad)
-	for n := 0; n < d.n; n++ {
-		gn := g[n*d.o*d.lout : (n+1)*d.o*d.lout] // [O, Lout]
-		switch wrt {
-		case 0:
-			// dcol [C·K, Lout] = wᵀ·g, then scatter back (col2im).
-			gemm(true, false, d.ck, d.lout, d.o, 1, w, d.ck, gn, d.lout, 0, k.col, d.lout)
-			dx := dst[n*d.c*d.l : (n+1)*d.c*d.l]
-			for c := 0; c < d.c; c++ {
-				for j := 0; j < d.kw; j++ {
-					row := k.col[(c*d.kw+j)*d.lout : (c*d.kw+j+1)*d.lout]
-					for t, v := range row {
-						if p := t*k.stride + j - k.pad; p >= 0 && p < d.l {
-							dx[c*d.l+p] += v
+	switch wrt {
+	case 0:
+		k.chunks(d.n, d.ck*d.lout, func(_, from, to int, col []T) {
+			for n := from; n < to; n++ {
+				gn := g[n*d.o*d.lout : (n+1)*d.o*d.lout] // [O, Lout]
+				// dcol [C·K, Lout] = wᵀ·g, then scatter back (col2im).
+				gemm(true, false, d.ck, d.lout, d.o, 1, w, d.ck, gn, d.lout, 0, col, d.lout)
+				dx := dst[n*d.c*d.l : (n+1)*d.c*d.l]
+				for c := 0; c < d.c; c++ {
+					for j := 0; j < d.kw; j++ {
+						row := col[(c*d.kw+j)*d.lout : (c*d.kw+j+1)*d.lout]
+						for t, v := range row {
+							if p := t*k.stride + j - k.pad; p >= 0 && p < d.l {
+								dx[c*d.l+p] += v
+							}
 						}
 					}
 				}
 			}
-		case 1:
-			k.im2col(x[n*d.c*d.l:(n+1)*d.c*d.l], d)
-			gemm(false, true, d.o, d.ck, d.lout, 1, gn, d.lout, k.col, d.lout, 1, dst, d.ck) // [O, C·K] += g·colᵀ
-		case 2:
+		})
+	case 1:
+		colSize := d.ck * d.lout
+		k.chunks(d.n, colSize+d.o*d.ck, func(_, from, to int, buf []T) {
+			col, part := buf[:colSize], buf[colSize:]
+			clear(part)
+			for n := from; n < to; n++ {
+				k.im2col(col, x[n*d.c*d.l:(n+1)*d.c*d.l], d)
+				gn := g[n*d.o*d.lout : (n+1)*d.o*d.lout]
+				gemm(false, true, d.o, d.ck, d.lout, 1, gn, d.lout, col, d.lout, 1, part, d.ck) // [O, C·K] += g·colᵀ
+			}
+		})
+		for c := 0; c < min(runtime.GOMAXPROCS(0), d.n); c++ {
+			part := k.scratch[c][d.ck*d.lout : d.ck*d.lout+d.o*d.ck]
+			for i, v := range part {
+				dst[i] += v
+			}
+		}
+	case 2:
+		for n := 0; n < d.n; n++ {
+			gn := g[n*d.o*d.lout : (n+1)*d.o*d.lout]
 			for o := 0; o < d.o; o++ {
 				var s T
 				for _, v := range gn[o*d.lout : (o+1)*d.lout] {

@@ -108,10 +108,11 @@ func runTrain(e env, args []string) error {
 			*out = runRoot(prev.dir)
 		}
 	}
-	tc = tc.Defaults()
+	// Validate before defaults so an explicit --batch 0 is an error, not "default".
 	if err := tc.Validate(); err != nil {
 		return err
 	}
+	tc = tc.Defaults()
 	corpus, err := src.load()
 	if err != nil {
 		return err

@@ -1,0 +1,179 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// tapeml runs the command line in-process.
+func tapeml(t *testing.T, stdin string, args ...string) (status int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	status = run(args, env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb})
+	return status, out.String(), errb.String()
+}
+
+func write(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestBadInputGivesOneLineError(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "nolabels", "a.txt"), []byte("just a file"))
+	write(t, filepath.Join(dir, "nocol.csv"), []byte("body,label\nhello,spam\n"))
+	write(t, filepath.Join(dir, "latin1", "pos", "a.txt"), []byte("caf\xe9 ok"))
+	write(t, filepath.Join(dir, "latin1", "neg", "b.txt"), []byte("fine"))
+	if err := os.MkdirAll(filepath.Join(dir, "empty"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		args []string
+		want string // in the error line
+	}{
+		{"missing data path", []string{"train", "textcnn", "--data", filepath.Join(dir, "nope")}, "nope"},
+		{"empty data path", []string{"train", "textcnn", "--data", ""}, "--data is empty"},
+		{"empty folder", []string{"train", "textcnn", "--data", filepath.Join(dir, "empty")}, "empty"},
+		{"folder without label folders", []string{"train", "textcnn", "--data", filepath.Join(dir, "nolabels")}, "nolabels"},
+		{"csv missing a column", []string{"train", "textcnn", "--data", filepath.Join(dir, "nocol.csv")}, `"text"`},
+		{"non-UTF-8 file", []string{"train", "textcnn", "--data", filepath.Join(dir, "latin1")}, "UTF-8"},
+		{"unknown model", []string{"train", "transformer"}, `unknown model "transformer"`},
+		{"missing model", []string{"train"}, "missing model"},
+		{"batch 0", []string{"train", "textcnn", "--batch", "0"}, "batch must be at least 1"},
+		{"negative epochs", []string{"train", "textcnn", "--epochs", "-1"}, "epochs must be at least 1"},
+		{"bad maxlen", []string{"train", "textcnn", "--maxlen", "3"}, "maxlen"},
+		{"bad optimizer", []string{"train", "textcnn", "--optimizer", "adagrad"}, "adagrad"},
+		{"eval without checkpoint", []string{"eval"}, "--checkpoint is required"},
+		{"eval of a missing checkpoint", []string{"eval", "--checkpoint", filepath.Join(dir, "nope")}, "nope"},
+		{"predict of a non-checkpoint", []string{"predict", "--checkpoint", filepath.Join(dir, "nolabels"), "hi"}, "nolabels"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			status, _, stderr := tapeml(t, "", c.args...)
+			if status == 0 {
+				t.Fatalf("exit status 0, want failure")
+			}
+			if strings.Contains(stderr, "internal error") || strings.Contains(stderr, "goroutine") {
+				t.Fatalf("panicked: %s", stderr)
+			}
+			if n := strings.Count(strings.TrimSpace(stderr), "\n"); n != 0 {
+				t.Fatalf("error spans %d lines:\n%s", n+1, stderr)
+			}
+			if !strings.Contains(stderr, c.want) {
+				t.Fatalf("error %q does not mention %q", stderr, c.want)
+			}
+		})
+	}
+}
+
+func TestUnknownFlagAndCommand(t *testing.T) {
+	if status, _, stderr := tapeml(t, "", "fly"); status != 2 || !strings.Contains(stderr, `unknown command "fly"`) {
+		t.Fatalf("status %d, stderr %q", status, stderr)
+	}
+	if status, _, _ := tapeml(t, "", "train", "textcnn", "--no-such-flag"); status != 2 {
+		t.Fatalf("status %d for an unknown flag", status)
+	}
+	for _, args := range [][]string{{"--help"}, {"train", "--help"}, {"train", "textcnn", "--help"}, {"eval", "--help"}, {"predict", "--help"}, {"models", "--help"}} {
+		if status, _, stderr := tapeml(t, "", args...); status != 0 || !strings.Contains(stderr, "sage") {
+			t.Errorf("%v: status %d, stderr %q", args, status, stderr)
+		}
+	}
+}
+
+func TestModelsListsDefaults(t *testing.T) {
+	status, out, _ := tapeml(t, "", "models", "--json")
+	if status != 0 {
+		t.Fatal(status)
+	}
+	var m struct {
+		Model  string         `json:"model"`
+		Config map[string]int `json:"config"`
+	}
+	if err := json.Unmarshal([]byte(strings.Split(out, "\n")[0]), &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.Model != "textcnn" || m.Config["num_words"] != 10000 || m.Config["maxlen"] != 100 {
+		t.Fatalf("models: %s", out)
+	}
+}
+
+// The built-in training run reaches its accuracy, and its checkpoint serves
+// eval, predict and resume; damage to it is reported by file name.
+func TestBuiltinTrainingEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains for about 30 s")
+	}
+	runDir := filepath.Join(t.TempDir(), "run")
+	status, out, stderr := tapeml(t, "", "train", "textcnn", "--out", runDir)
+	if status != 0 {
+		t.Fatalf("train failed: %s", stderr)
+	}
+	if !strings.Contains(out, "test (best epoch, n=200)") || !strings.Contains(out, "checkpoint: ") {
+		t.Fatalf("train output lacks the test metrics or checkpoint:\n%s", out)
+	}
+
+	status, out, stderr = tapeml(t, "", "eval", "--checkpoint", runDir, "--json")
+	if status != 0 {
+		t.Fatalf("eval failed: %s", stderr)
+	}
+	var ev struct {
+		Accuracy, Loss, F1 float64
+		N                  int
+	}
+	if err := json.Unmarshal([]byte(out), &ev); err != nil {
+		t.Fatalf("eval --json: %v\n%s", err, out)
+	}
+	t.Logf("built-in sample test: accuracy %.4f, f1 %.4f, loss %.4f, n %d", ev.Accuracy, ev.F1, ev.Loss, ev.N)
+	if ev.N != 200 || ev.Accuracy < 0.93 {
+		t.Fatalf("test accuracy %.4f on %d examples, want ≥ 0.93 on 200", ev.Accuracy, ev.N)
+	}
+
+	status, out, stderr = tapeml(t, "Win a FREE prize now!!! Click here\nSee you at the meeting on Tuesday\n", "predict", "--checkpoint", runDir, "--json")
+	if status != 0 {
+		t.Fatalf("predict failed: %s", stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("predict gave %d lines for 2 texts:\n%s", len(lines), out)
+	}
+	var p struct {
+		Prob   float64 `json:"prob"`
+		Label  int     `json:"label"`
+		Class  string  `json:"class"`
+		Tokens []int   `json:"tokens"`
+	}
+	if err := json.Unmarshal([]byte(lines[0]), &p); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Tokens) != 100 || p.Prob < 0 || p.Prob > 1 || (p.Class != "ham" && p.Class != "spam") {
+		t.Fatalf("prediction %+v", p)
+	}
+
+	// One epoch more from the latest checkpoint.
+	status, out, stderr = tapeml(t, "", "train", "textcnn", "--resume", runDir, "--epochs", "11")
+	if status != 0 || !strings.Contains(out, "resuming") || !strings.Contains(out, "epoch 11/11") {
+		t.Fatalf("resume: status %d\n%s\n%s", status, out, stderr)
+	}
+
+	// A corrupted weights file is named.
+	best := filepath.Join(runDir, "best", "model.safetensors")
+	b, err := os.ReadFile(best)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, best, b[:len(b)/2])
+	status, _, stderr = tapeml(t, "", "eval", "--checkpoint", runDir)
+	if status == 0 || !strings.Contains(stderr, "model.safetensors") {
+		t.Fatalf("truncated weights: status %d, %q", status, stderr)
+	}
+}
