@@ -14,7 +14,7 @@ const Kind = "textcnn"
 
 // Config is the architecture. Defaults are the reference model's.
 type Config struct {
-	NumWords int `json:"num_words"` // vocabulary size, id 0 = padding (Keras num_words); default 10000
+	NumWords int `json:"num_words"` // vocabulary size (Keras num_words); id 0 is the padding value, embedded like any id as in Keras without mask_zero; default 10000
 	EmbedDim int `json:"embed_dim"` // embedding width; default 64
 	Filters  int `json:"filters"`   // convolution filters; default 64
 	Kernel   int `json:"kernel"`    // convolution width; default 5
