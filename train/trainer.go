@@ -24,6 +24,16 @@ type Model interface {
 	Task() metrics.Task
 }
 
+// Classifier is implemented by multiclass models: the number of classes
+// their output has.
+type Classifier interface{ Classes() int }
+
+// EpochAware is implemented by datasets whose examples change from epoch to
+// epoch (random augmentation): the trainer tells them the epoch before it
+// starts, so their randomness can be a pure function of (seed, epoch,
+// example) and a resumed run sees the same examples.
+type EpochAware interface{ SetEpoch(epoch int) }
+
 // Config is how to train. The zero value of a field means its default.
 type Config struct {
 	Epochs    int                  `json:"epochs"`    // passes over the training set; default 10
@@ -240,7 +250,10 @@ func (t *Trainer) Fit(trainSet, val Dataset) error {
 	for t.Epoch < cfg.Epochs {
 		start := time.Now()
 		epoch := t.Epoch + 1
-		acc := metrics.NewAccumulator(t.Model.Task(), 0)
+		acc := t.accumulator()
+		if ea, ok := trainSet.(EpochAware); ok {
+			ea.SetEpoch(epoch)
+		}
 		if rep != nil {
 			rep.StartEpoch(epoch, trainSet.Len())
 		}
@@ -350,7 +363,7 @@ func names(ms []metrics.Named) []string {
 // Evaluate runs the inference machine over every example of ds, the last
 // partial batch included, and returns the metrics of the model's task.
 func (t *Trainer) Evaluate(ds Dataset) (metrics.Result, error) {
-	acc := metrics.NewAccumulator(t.Model.Task(), 0)
+	acc := t.accumulator()
 	err := t.forEachBatch(ds, func(loss float64, probs []float32, targets []float32, n int) error {
 		return acc.Add(loss, n, probs, targets)
 	})
@@ -358,6 +371,14 @@ func (t *Trainer) Evaluate(ds Dataset) (metrics.Result, error) {
 		return metrics.Result{}, err
 	}
 	return acc.Result(), nil
+}
+
+func (t *Trainer) accumulator() *metrics.Accumulator {
+	classes := 0
+	if c, ok := t.Model.(Classifier); ok {
+		classes = c.Classes()
+	}
+	return metrics.NewAccumulator(t.Model.Task(), classes)
 }
 
 // Predict returns the model's outputs for every example of ds, flattened in
