@@ -83,6 +83,14 @@ func (b *Builder) Buffer(name string, shape []int, init Init) *G.Node {
 	return b.node(b.Params.obtain(name, shape, init, false))
 }
 
+// Counter returns the node of an integral, non-trainable buffer (a step
+// counter such as num_batches_tracked), stored as int64 in checkpoints.
+func (b *Builder) Counter(name string, shape []int) *G.Node {
+	p := b.Params.obtain(name, shape, Constant(0), false)
+	p.Counter = true
+	return b.node(p)
+}
+
 func (b *Builder) node(p *Param) *G.Node {
 	if n, ok := b.nodes[p.Name]; ok {
 		return n

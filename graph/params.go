@@ -14,6 +14,9 @@ type Param struct {
 	Name      string
 	Value     *tensor.Dense
 	Trainable bool
+	// Counter marks an integral buffer (BatchNorm's num_batches_tracked)
+	// that checkpoints store as int64, as PyTorch does.
+	Counter bool
 }
 
 // Shape returns the parameter's shape as a plain slice.

@@ -55,6 +55,15 @@ type rngState struct {
 func Weights(params *graph.Params) []safetensors.Tensor {
 	var ts []safetensors.Tensor
 	for _, p := range params.List() {
+		if p.Counter {
+			v := p.Value.Float32s()
+			ints := make([]int64, len(v))
+			for i, x := range v {
+				ints[i] = int64(x)
+			}
+			ts = append(ts, safetensors.I64(p.Name, p.Shape(), ints))
+			continue
+		}
 		ts = append(ts, safetensors.F32(p.Name, p.Shape(), p.Value.Float32s()))
 	}
 	return ts
@@ -80,9 +89,21 @@ func LoadWeights(params *graph.Params, ts []safetensors.Tensor, from string) err
 			problems = append(problems, fmt.Sprintf("%q has shape %v, the model expects %v", p.Name, t.Shape, p.Shape()))
 			continue
 		}
+		if p.Counter {
+			v, err := t.Int64s()
+			if err != nil {
+				problems = append(problems, fmt.Sprintf("%q: %v", p.Name, err))
+				continue
+			}
+			dst := p.Value.Float32s()
+			for i, x := range v {
+				dst[i] = float32(x)
+			}
+			continue
+		}
 		v, err := t.Float32s()
 		if err != nil {
-			problems = append(problems, err.Error())
+			problems = append(problems, fmt.Sprintf("%q: %v", p.Name, err))
 			continue
 		}
 		copy(p.Value.Float32s(), v)
