@@ -18,7 +18,14 @@ func runEval(e env, args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	l, err := loadCheckpoint(*ckpt, checkpoint.PickBest)
+	c, err := openCheckpoint(*ckpt, checkpoint.PickBest)
+	if err != nil {
+		return err
+	}
+	if f, ok := familyOf(c.Meta.ModelKind); ok {
+		return f.eval(e, c, evalOptions{data: *dataPath, asJSON: *asJSON})
+	}
+	l, err := textModelOf(c)
 	if err != nil {
 		return err
 	}

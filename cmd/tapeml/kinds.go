@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/tapeml/tapeml/checkpoint"
 	"github.com/tapeml/tapeml/train"
 )
 
@@ -42,10 +43,52 @@ func kindOf(name string) (textKind, error) {
 	return k, nil
 }
 
+// family is a group of model kinds outside the text classifiers (image
+// classifiers, recommenders), with its own data and commands.
+type family struct {
+	kinds    []string
+	summary  func(kind string) string
+	defaults func(kind string) (config any, training any)
+	train    func(e env, kind string, args []string) error
+	// eval and predict get the loaded checkpoint and the common flags.
+	eval    func(e env, c *checkpoint.Checkpoint, o evalOptions) error
+	predict func(e env, c *checkpoint.Checkpoint, o predictOptions) error
+}
+
+type evalOptions struct {
+	data   string
+	asJSON bool
+}
+
+type predictOptions struct {
+	inputs []string // texts, image paths, …
+	asJSON bool
+	top    int
+}
+
+var families []family
+
+func registerFamily(f family) { families = append(families, f) }
+
+// familyOf finds the family of a non-text kind.
+func familyOf(kind string) (family, bool) {
+	for _, f := range families {
+		for _, k := range f.kinds {
+			if k == kind {
+				return f, true
+			}
+		}
+	}
+	return family{}, false
+}
+
 func kindNames() []string {
 	var names []string
 	for n := range kinds {
 		names = append(names, n)
+	}
+	for _, f := range families {
+		names = append(names, f.kinds...)
 	}
 	sort.Strings(names)
 	return names

@@ -12,8 +12,14 @@ func runModels(e env, args []string) error {
 		return err
 	}
 	for _, name := range kindNames() {
-		k := kinds[name]
-		entry := map[string]any{"model": name, "summary": k.summary, "config": k.config(nil), "training": k.training}
+		var entry map[string]any
+		if f, ok := familyOf(name); ok {
+			cfg, tr := f.defaults(name)
+			entry = map[string]any{"model": name, "summary": f.summary(name), "config": cfg, "training": tr}
+		} else {
+			k := kinds[name]
+			entry = map[string]any{"model": name, "summary": k.summary, "config": k.config(nil), "training": k.training}
+		}
 		if *asJSON {
 			b, err := json.Marshal(entry)
 			if err != nil {
@@ -22,9 +28,9 @@ func runModels(e env, args []string) error {
 			fmt.Fprintln(e.stdout, string(b))
 			continue
 		}
-		cfg, _ := json.MarshalIndent(k.config(nil), "    ", "  ")
-		tr, _ := json.MarshalIndent(k.training, "    ", "  ")
-		fmt.Fprintf(e.stdout, "%s — %s\n  model config:\n    %s\n  training:\n    %s\n", name, k.summary, cfg, tr)
+		cfg, _ := json.MarshalIndent(entry["config"], "    ", "  ")
+		tr, _ := json.MarshalIndent(entry["training"], "    ", "  ")
+		fmt.Fprintf(e.stdout, "%s — %s\n  model config:\n    %s\n  training:\n    %s\n", name, entry["summary"], cfg, tr)
 	}
 	return nil
 }

@@ -11,13 +11,24 @@ import (
 )
 
 func runPredict(e env, args []string) error {
-	fs := newFlags(e, "predict", "tapeml predict --checkpoint DIR [--json] [TEXT ...]  (without TEXT: one text per line on stdin)")
+	fs := newFlags(e, "predict", "tapeml predict --checkpoint DIR [--json] [--top K] [INPUT ...]  (texts, or image files for image models; without INPUT: one per line on stdin)")
 	ckpt := fs.String("checkpoint", "", "checkpoint folder, or a run folder (its best checkpoint)")
 	asJSON := fs.Bool("json", false, "print one JSON object per input")
+	top := fs.Int("top", 3, "image models: how many classes to show")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	l, err := loadCheckpoint(*ckpt, checkpoint.PickBest)
+	c, err := openCheckpoint(*ckpt, checkpoint.PickBest)
+	if err != nil {
+		return err
+	}
+	if f, ok := familyOf(c.Meta.ModelKind); ok {
+		if *top < 1 {
+			return fmt.Errorf("--top must be at least 1, got %d", *top)
+		}
+		return f.predict(e, c, predictOptions{inputs: fs.Args(), asJSON: *asJSON, top: *top})
+	}
+	l, err := textModelOf(c)
 	if err != nil {
 		return err
 	}

@@ -57,6 +57,16 @@ type loaded struct {
 // loadCheckpoint opens a checkpoint (or a run folder, whose pick it takes)
 // and rebuilds its model with the saved weights.
 func loadCheckpoint(path string, pick checkpoint.Pick) (*loaded, error) {
+	c, err := openCheckpoint(path, pick)
+	if err != nil {
+		return nil, err
+	}
+	return textModelOf(c)
+}
+
+// openCheckpoint resolves a checkpoint or run folder and loads it, checking
+// every file.
+func openCheckpoint(path string, pick checkpoint.Pick) (*checkpoint.Checkpoint, error) {
 	if path == "" {
 		return nil, fmt.Errorf("--checkpoint is required")
 	}
@@ -64,10 +74,12 @@ func loadCheckpoint(path string, pick checkpoint.Pick) (*loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := checkpoint.Load(dir)
-	if err != nil {
-		return nil, err
-	}
+	return checkpoint.Load(dir)
+}
+
+// textModelOf rebuilds a text model from its checkpoint.
+func textModelOf(c *checkpoint.Checkpoint) (*loaded, error) {
+	dir := c.Dir
 	k, err := kindOf(c.Meta.ModelKind)
 	if err != nil {
 		return nil, fmt.Errorf("%s/meta.json: %w", dir, err)

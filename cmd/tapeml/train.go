@@ -27,6 +27,9 @@ func runTrain(e env, args []string) error {
 		}
 		return fmt.Errorf("missing model: tapeml train MODEL [flags] (models: %s)", strings.Join(kindNames(), ", "))
 	}
+	if f, ok := familyOf(args[0]); ok {
+		return f.train(e, args[0], args[1:])
+	}
 	k, err := kindOf(args[0])
 	if err != nil {
 		return err
