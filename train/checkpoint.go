@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/tapeml/tapeml/checkpoint"
@@ -85,7 +86,7 @@ func LoadWeights(params *graph.Params, ts []safetensors.Tensor, from string) err
 			continue
 		}
 		delete(byName, p.Name)
-		if !sameShape(t.Shape, p.Shape()) {
+		if !slices.Equal(t.Shape, p.Shape()) {
 			problems = append(problems, fmt.Sprintf("%q has shape %v, the model expects %v", p.Name, t.Shape, p.Shape()))
 			continue
 		}
@@ -131,18 +132,6 @@ func join(s []string) string {
 		b.WriteString(p)
 	}
 	return b.String()
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // Snapshot captures the trainer as a checkpoint: weights, optimizer slots,

@@ -421,7 +421,7 @@ func probabilities(task metrics.Task, out *tensor.Dense) []float32 {
 	switch task {
 	case metrics.Binary:
 		for i, x := range v {
-			p[i] = float32(sigmoid(float64(x)))
+			p[i] = float32(graph.Logistic(float64(x)))
 		}
 	case metrics.Multiclass:
 		c := out.Shape()[len(out.Shape())-1]
@@ -445,12 +445,4 @@ func probabilities(task metrics.Task, out *tensor.Dense) []float32 {
 		copy(p, v)
 	}
 	return p
-}
-
-func sigmoid(x float64) float64 {
-	if x >= 0 {
-		return 1 / (1 + math.Exp(-x))
-	}
-	e := math.Exp(x)
-	return e / (1 + e)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/tapeml/tapeml/checkpoint"
 )
@@ -40,7 +41,7 @@ func runEval(e env, args []string) error {
 	if len(corpus.Test) == 0 {
 		return fmt.Errorf("data %s has no test examples", src.Path)
 	}
-	if !sameClasses(corpus.Classes, l.pre.Classes) {
+	if !slices.Equal(corpus.Classes, l.pre.Classes) {
 		return fmt.Errorf("data %s has classes %v, the model was trained on %v", src.Path, corpus.Classes, l.pre.Classes)
 	}
 	ds, err := l.pre.Dataset(corpus.Test)
@@ -68,18 +69,6 @@ func runEval(e env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "%s on %s test split (n=%d): %s\n", l.dir, src.Path, r.N, formatMetrics(r.Metrics))
 	return nil
-}
-
-func sameClasses(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // jsonNumber maps NaN (an undefined metric) to null, which JSON can carry.

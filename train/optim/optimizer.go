@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 )
 
 // Param is one trainable tensor as an optimizer sees it.
@@ -183,14 +184,14 @@ func (o *optimizer) check(p *Param) error {
 	if (!ok || !st.used) && o.step > 0 && o.rule.stepDependent() {
 		return fmt.Errorf("parameter %q has no %s state after %d steps: parameters cannot join once training has started", p.Name, o.cfg.Name, o.step)
 	}
-	if !ok || (!st.used && !sameShape(st.shape, p.Shape)) { // a failed Step may have left an unused state
+	if !ok || (!st.used && !slices.Equal(st.shape, p.Shape)) { // a failed Step may have left an unused state
 		st = &paramState{shape: append([]int(nil), p.Shape...), slots: make([][]float32, len(o.slots))}
 		for k := range st.slots {
 			st.slots[k] = make([]float32, len(p.Value))
 		}
 		o.states[p.Name] = st
 	}
-	if !sameShape(st.shape, p.Shape) && len(st.slots) > 0 {
+	if !slices.Equal(st.shape, p.Shape) && len(st.slots) > 0 {
 		return fmt.Errorf("parameter %q has shape %v but its state (%s.%s) has shape %v", p.Name, p.Shape, p.Name, o.slots[0], st.shape)
 	}
 	st.visit = o.calls
@@ -324,7 +325,7 @@ func (o *optimizer) SetState(s State) error {
 		if st == nil {
 			st = &paramState{shape: append([]int(nil), shape...), slots: make([][]float32, len(o.slots)), used: true, restored: true}
 			states[name] = st
-		} else if !sameShape(st.shape, shape) {
+		} else if !slices.Equal(st.shape, shape) {
 			return fmt.Errorf("optim: %s state: slot %q has shape %v, other slots of %q have %v", o.cfg.Name, key, shape, name, st.shape)
 		}
 		st.slots[k] = append([]float32(nil), vals...)
@@ -352,16 +353,4 @@ func (o *optimizer) splitKey(key string) (string, int, error) {
 		return "", 0, fmt.Errorf("optim: %s state: slot %q: this configuration keeps no state", o.cfg.Name, key)
 	}
 	return "", 0, fmt.Errorf("optim: %s state: slot %q: want \"<param>.<slot>\" with slot one of %v", o.cfg.Name, key, o.slots)
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
