@@ -1,0 +1,106 @@
+package recsys
+
+import (
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// smallSynth is a quick synthetic set for tests.
+func smallSynth() SynthConfig {
+	c := BuiltinSynth()
+	c.Users, c.Items, c.Ratings, c.MinPerUser = 80, 120, 3000, 10
+	return c
+}
+
+func TestSynthesizeDeterministic(t *testing.T) {
+	a, err := Synthesize(smallSynth())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := Synthesize(smallSynth())
+	if !reflect.DeepEqual(a, b) {
+		t.Fatal("the same configuration gave different data")
+	}
+	c := smallSynth()
+	c.Seed = 2
+	other, _ := Synthesize(c)
+	if reflect.DeepEqual(a.Ratings, other.Ratings) {
+		t.Error("another seed gave the same data")
+	}
+}
+
+func TestSynthesizeShape(t *testing.T) {
+	cfg := smallSynth()
+	d, err := Synthesize(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Ratings) != cfg.Ratings || d.NumUsers() != cfg.Users || d.NumItems() > cfg.Items {
+		t.Errorf("%d ratings, %d users, %d items; want %d, %d, ≤ %d", len(d.Ratings), d.NumUsers(), d.NumItems(), cfg.Ratings, cfg.Users, cfg.Items)
+	}
+	perUser := map[int32]int{}
+	perItem := map[int32]int{}
+	lastTime := map[int32]int64{}
+	for k, r := range d.Ratings {
+		v := float64(r.Value)
+		if v < 1 || v > 5 || v*2 != math.Round(v*2) {
+			t.Fatalf("rating %d is %v: want half stars in [1, 5]", k, v)
+		}
+		if r.Time <= lastTime[r.User] {
+			t.Fatalf("rating %d: user %d's timestamps do not increase", k, r.User)
+		}
+		lastTime[r.User] = r.Time
+		perUser[r.User]++
+		perItem[r.Item]++
+	}
+	most, least := 0, math.MaxInt
+	for _, n := range perUser {
+		most, least = max(most, n), min(least, n)
+	}
+	if least < cfg.MinPerUser || most > int(cfg.MaxUserShare*float64(cfg.Items)) || most < 3*least {
+		t.Errorf("ratings per user from %d to %d: want ≥ %d, ≤ %v of the items, and skewed", least, most, cfg.MinPerUser, cfg.MaxUserShare)
+	}
+	itemMost := 0
+	for _, n := range perItem {
+		itemMost = max(itemMost, n)
+	}
+	if mean := float64(len(d.Ratings)) / float64(len(perItem)); float64(itemMost) < 2*mean {
+		t.Errorf("the most rated item has %d ratings, the mean is %.0f: want a long tail", itemMost, mean)
+	}
+	if s := Summarize(d.Ratings); s.Mean < 3 || s.Mean > 3.8 || s.SD < 0.8 || s.SD > 1.2 {
+		t.Errorf("stats %v: want a MovieLens-like mean and spread", s)
+	}
+}
+
+func TestSynthesizeRejects(t *testing.T) {
+	cases := []struct {
+		name   string
+		change func(*SynthConfig)
+		want   string
+	}{
+		{"no users", func(c *SynthConfig) { c.Users = 0 }, "must be at least 1"},
+		{"too few ratings", func(c *SynthConfig) { c.Ratings = 10 }, "cannot give 80 users 10 each"},
+		{"too many ratings", func(c *SynthConfig) { c.Ratings = 80 * 120 }, "exceed"},
+		{"negative noise", func(c *SynthConfig) { c.NoiseSD = -1 }, "must not be negative"},
+		{"bad share", func(c *SynthConfig) { c.MaxUserShare = 0 }, "max user share"},
+	}
+	for _, c := range cases {
+		cfg := smallSynth()
+		c.change(&cfg)
+		if _, err := Synthesize(cfg); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want %q", c.name, err, c.want)
+		}
+	}
+}
+
+func TestAllocate(t *testing.T) {
+	got := allocate([]float64{1, 1, 8}, 10, 5)
+	if !reflect.DeepEqual(got, []int{3, 2, 5}) && !reflect.DeepEqual(got, []int{2, 3, 5}) {
+		t.Errorf("allocate = %v, want the capped remainder spread evenly", got)
+	}
+	if got := allocate([]float64{0, 0}, 5, 10); !reflect.DeepEqual(got, []int{0, 0}) {
+		t.Errorf("zero weights: %v", got)
+	}
+}
