@@ -26,8 +26,9 @@ type RunInfo struct {
 // Saver writes a checkpoint after every epoch into a run folder, keeping the
 // last Keep epochs and the best.
 type Saver struct {
-	Dir  checkpoint.Dir
-	Info RunInfo
+	Dir   checkpoint.Dir
+	Info  RunInfo
+	Extra map[string][]byte // more files written into every checkpoint (training data a recommender needs, …)
 }
 
 // Save writes the trainer's current state as the checkpoint of its epoch.
@@ -35,6 +36,9 @@ func (s *Saver) Save(t *Trainer, isBest bool) (string, error) {
 	c, err := Snapshot(t, s.Info, false)
 	if err != nil {
 		return "", err
+	}
+	for name, b := range s.Extra {
+		c.Extra[name] = b
 	}
 	return s.Dir.Save(c, t.Epoch, isBest)
 }
