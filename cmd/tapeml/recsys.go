@@ -39,6 +39,7 @@ type ratingsSource struct {
 	Items         string  `json:"items,omitempty"`
 	Seed          uint64  `json:"seed"`
 	TestFraction  float64 `json:"test_fraction"`
+	LeaveLast     int     `json:"leave_last,omitempty"` // > 0: each user's last k ratings by time are the test split instead
 	SkipMalformed bool    `json:"skip_malformed,omitempty"`
 }
 
@@ -86,6 +87,14 @@ func (s ratingsSource) load() (*recsys.Dataset, recsys.ReadReport, error) {
 	return recsys.ReadRatings(s.Path, recsys.ReadOptions{SkipMalformed: s.SkipMalformed})
 }
 
+// split is the run's train/test split: seeded random, or leave-last-k-out.
+func (s ratingsSource) split(d *recsys.Dataset) (trainR, testR []recsys.Rating, err error) {
+	if s.LeaveLast > 0 {
+		return recsys.LeaveLastOut(d.Ratings, s.LeaveLast)
+	}
+	return recsys.RandomSplit(d.Ratings, s.TestFraction, s.Seed)
+}
+
 func (s ratingsSource) catalog(d *recsys.Dataset) (*recsys.Catalog, error) {
 	if s.Items != "" {
 		return recsys.ReadItems(s.Items, "")
@@ -104,6 +113,7 @@ func trainRecsys(e env, kind string, args []string) error {
 	fs.StringVar(&src.Items, "items", "", "item metadata for titles: movies.csv, u.item or movies.dat")
 	fs.BoolVar(&src.SkipMalformed, "skip-malformed", false, "skip malformed rows (and report how many) instead of failing")
 	fs.Float64Var(&src.TestFraction, "test-fraction", 0.2, "share of ratings held out for testing (seeded random split)")
+	fs.IntVar(&src.LeaveLast, "leave-last", 0, "instead of a random split, test on each user's last K ratings by timestamp")
 	tc := mf.DefaultTraining()
 	fs.Uint64Var(&tc.Seed, "seed", 1, "seed for the split, initialization and shuffling")
 	fs.IntVar(&tc.Epochs, "epochs", tc.Epochs, "mf: passes over the training ratings")
@@ -144,7 +154,10 @@ func trainRecsys(e env, kind string, args []string) error {
 	if err != nil {
 		return err
 	}
-	trainR, testR, err := recsys.RandomSplit(d.Ratings, src.TestFraction, src.Seed)
+	if src.LeaveLast < 0 {
+		return fmt.Errorf("--leave-last must not be negative, got %d", src.LeaveLast)
+	}
+	trainR, testR, err := src.split(d)
 	if err != nil {
 		return err
 	}
@@ -360,7 +373,7 @@ func evalRecsys(e env, c *checkpoint.Checkpoint, o evalOptions) error {
 	if err != nil {
 		return err
 	}
-	_, testR, err := recsys.RandomSplit(d.Ratings, src.TestFraction, src.Seed)
+	_, testR, err := src.split(d)
 	if err != nil {
 		return err
 	}
