@@ -82,7 +82,8 @@ type kernelOp struct {
 	k       kernel
 	inDims  []int
 	outDims int
-	serial  int64 // unique: Gorgonia merges nodes with equal hashes
+	serial  int64         // unique: Gorgonia merges nodes with equal hashes
+	last    *tensor.Dense // the previous run's output, reused: the tape's Reset drops it
 }
 
 func (op *kernelOp) Arity() int { return len(op.inDims) }
@@ -124,7 +125,14 @@ func (op *kernelOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, err
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op.k.name(), err)
 	}
+	if prealloc == nil && op.last != nil {
+		prealloc = op.last
+	}
 	out := reuse(prealloc, ts[0].Dtype(), s)
+	if out == op.last {
+		zero(out) // kernels may accumulate into their output
+	}
+	op.last = out
 	if err := op.k.forward(ts, out); err != nil {
 		return nil, fmt.Errorf("%s: %w", op.k.name(), err)
 	}
@@ -163,6 +171,7 @@ type kernelGradOp struct {
 	fwd    *kernelOp
 	wrt    int
 	serial int64
+	last   *tensor.Dense // the previous run's gradient, reused
 }
 
 func (op *kernelGradOp) Arity() int { return len(op.fwd.inDims) + 2 }
@@ -195,7 +204,11 @@ func (op *kernelGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value,
 	}
 	n := len(op.fwd.inDims)
 	x := ts[op.wrt]
+	if prealloc == nil && op.last != nil {
+		prealloc = op.last
+	}
 	grad := reuse(prealloc, x.Dtype(), x.Shape())
+	op.last = grad
 	zero(grad)
 	if err := op.fwd.k.backward(ts[:n], ts[n], ts[n+1], op.wrt, grad); err != nil {
 		return nil, fmt.Errorf("%s gradient: %w", op.fwd.k.name(), err)
