@@ -1,0 +1,280 @@
+package graph
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Conv2DConfig holds a 2-D convolution's hyper-parameters.
+type Conv2DConfig struct {
+	Out     int  // output channels
+	Kernel  int  // square kernel size, used for KH and KW when they are 0
+	KH, KW  int  // kernel height and width; default Kernel
+	Stride  int  // in both directions; default 1
+	Padding int  // zeros added on every side; default 0 ("valid")
+	Bias    bool // add "<name>.bias" [Out]
+}
+
+// Conv2D is PyTorch's nn.Conv2d: x [N, C, H, W] → [N, Out, H', W'] with
+// H' = (H+2·Padding−KH)/Stride+1 (likewise W'), weight "<name>.weight"
+// [Out, C, KH, KW] and PyTorch's initialization (kaiming-uniform weight,
+// bias U(±1/√(C·KH·KW))). When x is a graph input (b.Input) rather than
+// computed from parameters, its gradient is not part of the graph.
+func Conv2D(b *Builder, name string, x *G.Node, cfg Conv2DConfig) *G.Node {
+	if x.Dims() != 4 {
+		panic(shapeErr(name, x.Shape(), "[N, C, H, W]"))
+	}
+	if cfg.KH == 0 {
+		cfg.KH = cfg.Kernel
+	}
+	if cfg.KW == 0 {
+		cfg.KW = cfg.Kernel
+	}
+	if cfg.Stride == 0 {
+		cfg.Stride = 1
+	}
+	if cfg.Out < 1 || cfg.KH < 1 || cfg.KW < 1 || cfg.Stride < 1 || cfg.Padding < 0 {
+		panic(fmt.Sprintf("graph: %s: invalid Conv2DConfig %+v", name, cfg))
+	}
+	c := x.Shape()[1]
+	w := b.Param(name+".weight", []int{cfg.Out, c, cfg.KH, cfg.KW}, KaimingUniform)
+	args := []*G.Node{x, w}
+	if cfg.Bias {
+		args = append(args, b.Param(name+".bias", []int{cfg.Out}, BiasUniform(c*cfg.KH*cfg.KW)))
+	}
+	// No gradient flows into a graph input (images, not parameters):
+	// nothing reads it, and for a first layer it would cost as much as the
+	// weight gradient.
+	inputGrad := !isData(b, x)
+	return mustApply(typed(b.Dtype(),
+		&conv2dKernel[float32]{stride: cfg.Stride, pad: cfg.Padding, inputGrad: inputGrad},
+		&conv2dKernel[float64]{stride: cfg.Stride, pad: cfg.Padding, inputGrad: inputGrad}), args...)
+}
+
+// isData reports whether n is a leaf of the graph that is not one of its
+// parameters: a batch's input, whose gradient nobody asks for.
+func isData(b *Builder, n *G.Node) bool {
+	return n.Op() == nil && b.ParamNode(n.Name()) != n
+}
+
+// conv2dKernel: inputs x [N, C, H, W], w [O, C, KH, KW], optional b [O];
+// output [N, O, H', W']. Each example is lowered to a [C·KH·KW, H'·W']
+// column matrix (im2col), so the convolution is one matrix product per
+// example. Examples are split into one contiguous chunk per thread; the
+// weight gradient adds the chunks' partial sums in chunk order, so a given
+// thread count always gives the same bits.
+type conv2dKernel[T float] struct {
+	stride, pad int
+	inputGrad   bool         // compute dLoss/dx; false when x is data
+	scratch     perThread[T] // per chunk: im2col matrix, then a partial weight gradient
+	wT          []T          // the weight transposed, [C·KH·KW, O], for dLoss/dx
+}
+
+func (k *conv2dKernel[T]) name() string {
+	return fmt.Sprintf("Conv2D(stride=%d, pad=%d)", k.stride, k.pad)
+}
+
+func (k *conv2dKernel[T]) differentiable() []bool { return []bool{k.inputGrad, true, true} }
+
+func (k *conv2dKernel[T]) outShape(in []tensor.Shape) (tensor.Shape, error) {
+	x, w := in[0], in[1]
+	if len(x) != 4 || len(w) != 4 || x[1] != w[1] {
+		return nil, fmt.Errorf("x %v and weight %v: expected [N, C, H, W] and [O, C, KH, KW]", x, w)
+	}
+	if len(in) == 3 && (len(in[2]) != 1 || in[2][0] != w[0]) {
+		return nil, fmt.Errorf("bias %v, expected [%d]", in[2], w[0])
+	}
+	if x[2]+2*k.pad < w[2] || x[3]+2*k.pad < w[3] {
+		return nil, fmt.Errorf("input %d×%d (padding %d) is smaller than the kernel %d×%d", x[2], x[3], k.pad, w[2], w[3])
+	}
+	return tensor.Shape{x[0], w[0], (x[2]+2*k.pad-w[2])/k.stride + 1, (x[3]+2*k.pad-w[3])/k.stride + 1}, nil
+}
+
+// conv2dDims are the sizes of one call: batch, channels, input, output
+// channels, kernel, output, and the derived column-matrix sizes.
+type conv2dDims struct {
+	n, c, h, w, o, kh, kw, oh, ow int
+	ckk, hw, ohw                  int // C·KH·KW, H·W, H'·W'
+}
+
+func (k *conv2dKernel[T]) dims(x, w *tensor.Dense) conv2dDims {
+	xs, ws := x.Shape(), w.Shape()
+	d := conv2dDims{n: xs[0], c: xs[1], h: xs[2], w: xs[3], o: ws[0], kh: ws[2], kw: ws[3]}
+	d.oh, d.ow = (d.h+2*k.pad-d.kh)/k.stride+1, (d.w+2*k.pad-d.kw)/k.stride+1
+	d.ckk, d.hw, d.ohw = d.c*d.kh*d.kw, d.h*d.w, d.oh*d.ow
+	return d
+}
+
+// im2col fills col[(c·KH+i)·KW+j, oy·W'+ox] = x[c, oy·s+i−p, ox·s+j−p] (0
+// in the padding) for one example.
+func (k *conv2dKernel[T]) im2col(col, x []T, d conv2dDims) {
+	s, p := k.stride, k.pad
+	for c := 0; c < d.c; c++ {
+		xc := x[c*d.hw : (c+1)*d.hw]
+		for i := 0; i < d.kh; i++ {
+			for j := 0; j < d.kw; j++ {
+				row := col[((c*d.kh+i)*d.kw+j)*d.ohw:][:d.ohw]
+				// Output columns [lo, hi) read inside the image; the rest is padding.
+				lo, hi := validRange(j-p, s, d.ow, d.w)
+				for oy := 0; oy < d.oh; oy++ {
+					r := row[oy*d.ow : (oy+1)*d.ow]
+					y := oy*s + i - p
+					if y < 0 || y >= d.h {
+						clear(r)
+						continue
+					}
+					xr := xc[y*d.w : (y+1)*d.w]
+					clear(r[:lo])
+					if s == 1 {
+						copy(r[lo:hi], xr[lo+j-p:])
+					} else {
+						for ox := lo; ox < hi; ox++ {
+							r[ox] = xr[ox*s+j-p]
+						}
+					}
+					clear(r[hi:])
+				}
+			}
+		}
+	}
+}
+
+// col2imAdd is im2col's adjoint: dx[c, oy·s+i−p, ox·s+j−p] += col[…] for
+// the positions inside the image.
+func (k *conv2dKernel[T]) col2imAdd(dx, col []T, d conv2dDims) {
+	s, p := k.stride, k.pad
+	for c := 0; c < d.c; c++ {
+		dc := dx[c*d.hw : (c+1)*d.hw]
+		for i := 0; i < d.kh; i++ {
+			for j := 0; j < d.kw; j++ {
+				row := col[((c*d.kh+i)*d.kw+j)*d.ohw:][:d.ohw]
+				lo, hi := validRange(j-p, s, d.ow, d.w)
+				for oy := 0; oy < d.oh; oy++ {
+					y := oy*s + i - p
+					if y < 0 || y >= d.h {
+						continue
+					}
+					r, dr := row[oy*d.ow:(oy+1)*d.ow], dc[y*d.w:(y+1)*d.w]
+					if s == 1 {
+						dst := dr[lo+j-p : hi+j-p]
+						for t, v := range r[lo:hi] {
+							dst[t] += v
+						}
+					} else {
+						for ox := lo; ox < hi; ox++ {
+							dr[ox*s+j-p] += r[ox]
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// transpose writes the [cols, rows] transpose of the row-major [rows, cols]
+// matrix src into dst.
+func transpose[T float](dst, src []T, rows, cols int) {
+	for r := 0; r < rows; r++ {
+		for c, v := range src[r*cols : (r+1)*cols] {
+			dst[c*rows+r] = v
+		}
+	}
+}
+
+// validRange returns the output positions [lo, hi) among n whose input
+// position o·s+off lies in [0, size).
+func validRange(off, s, n, size int) (lo, hi int) {
+	if off < 0 {
+		lo = (-off + s - 1) / s
+	}
+	hi = n
+	if last := (size - 1 - off); last < 0 {
+		hi = 0
+	} else if last/s+1 < n {
+		hi = last/s + 1
+	}
+	return min(lo, hi), hi
+}
+
+func (k *conv2dKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) error {
+	d := k.dims(in[0], in[1])
+	x, w, y := values[T](in[0]), values[T](in[1]), values[T](out)
+	var bias []T
+	if len(in) == 3 {
+		bias = values[T](in[2])
+	}
+	k.scratch.run(d.n, d.ckk*d.ohw, func(_, from, to int, col []T) {
+		for n := from; n < to; n++ {
+			yn := y[n*d.o*d.ohw : (n+1)*d.o*d.ohw] // [O, H'·W']
+			var beta T
+			if bias != nil {
+				for o, bv := range bias {
+					row := yn[o*d.ohw : (o+1)*d.ohw]
+					for t := range row {
+						row[t] = bv
+					}
+				}
+				beta = 1
+			}
+			k.im2col(col, x[n*d.c*d.hw:(n+1)*d.c*d.hw], d)
+			gemm(false, false, d.o, d.ohw, d.ckk, 1, w, d.ckk, col, d.ohw, beta, yn, d.ohw)
+		}
+	})
+	return nil
+}
+
+func (k *conv2dKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.Dense, wrt int, grad *tensor.Dense) error {
+	d := k.dims(in[0], in[1])
+	x, w, g, dst := values[T](in[0]), values[T](in[1]), values[T](gOut), values[T](grad)
+	colSize := d.ckk * d.ohw
+	switch wrt {
+	case 0:
+		// dcol [C·KH·KW, H'·W'] = wᵀ·g, scattered back onto the image. gonum's
+		// gemm is fastest (dot products) with both factors' rows along the
+		// summed dimension O, so it gets wᵀ and gᵀ stored: 4× faster than
+		// reading w transposed.
+		if cap(k.wT) < len(w) {
+			k.wT = make([]T, len(w))
+		}
+		wT := k.wT[:len(w)]
+		transpose(wT, w, d.o, d.ckk)
+		k.scratch.run(d.n, colSize+d.ohw*d.o, func(_, from, to int, buf []T) {
+			col, gT := buf[:colSize], buf[colSize:]
+			for n := from; n < to; n++ {
+				transpose(gT, g[n*d.o*d.ohw:(n+1)*d.o*d.ohw], d.o, d.ohw)
+				gemm(false, true, d.ckk, d.ohw, d.o, 1, wT, d.o, gT, d.o, 0, col, d.ohw)
+				k.col2imAdd(dst[n*d.c*d.hw:(n+1)*d.c*d.hw], col, d)
+			}
+		})
+	case 1:
+		partSize := d.o * d.ckk
+		k.scratch.run(d.n, colSize+partSize, func(_, from, to int, buf []T) {
+			col, part := buf[:colSize], buf[colSize:]
+			clear(part)
+			for n := from; n < to; n++ {
+				k.im2col(col, x[n*d.c*d.hw:(n+1)*d.c*d.hw], d)
+				gn := g[n*d.o*d.ohw : (n+1)*d.o*d.ohw]
+				gemm(false, true, d.o, d.ckk, d.ohw, 1, gn, d.ohw, col, d.ohw, 1, part, d.ckk) // [O, C·KH·KW] += g·colᵀ
+			}
+		})
+		for c := range workers(d.n) {
+			for i, v := range k.scratch.bufs[c][colSize : colSize+partSize] {
+				dst[i] += v
+			}
+		}
+	case 2:
+		for n := 0; n < d.n; n++ {
+			gn := g[n*d.o*d.ohw : (n+1)*d.o*d.ohw]
+			for o := 0; o < d.o; o++ {
+				var s T
+				for _, v := range gn[o*d.ohw : (o+1)*d.ohw] {
+					s += v
+				}
+				dst[o] += s
+			}
+		}
+	}
+	return nil
+}
