@@ -9,9 +9,10 @@
 // graph built from it: the training graph and the inference graph, for every
 // batch size a Program compiles.
 //
-// Layers are functions of the Builder (Linear, Embedding, Conv1D, MaxPool1D,
-// GlobalMaxPool1D, Flatten, SwapAxes, Dropout, ReLU, Sigmoid, Tanh) and so are
-// losses (BCEWithLogits, SoftmaxCrossEntropy, MSE). Most of them are custom
+// Layers are functions of the Builder (Linear, Embedding, Conv1D, Conv2D,
+// BatchNorm2D, MaxPool1D, MaxPool2D, GlobalMaxPool1D, LSTM, Flatten,
+// SwapAxes, Dropout, ReLU, Sigmoid, Tanh, RowDot, Clamp) and so are losses
+// (BCEWithLogits, SoftmaxCrossEntropy, MSE). Most of them are custom
 // Gorgonia ops (see kernel in op.go) with hand-written forward and backward
 // passes: Gorgonia's own convolution and transposes are slow, its dropout
 // reads the clock, and it has no embedding lookup. Every op has a

@@ -10,4 +10,14 @@
 // and go through the same cleaning and split as data.LoadText gives the full
 // corpus: with the default options and seed, 1,600 train, 200 validation and
 // 200 test messages. tools/mksample rebuilds the embedded file.
+//
+// FashionMNIST is 5,000 Fashion-MNIST images (MIT, see
+// LICENSE-fashion-mnist.txt): 400 train and 100 test images per class,
+// stored as gzip-compressed IDX files; imagedata's split makes them 3,600
+// train, 400 validation and 1,000 test. tools/mkimagesample rebuilds them
+// from Debian's dataset-fashion-mnist.
+//
+// Ratings is a synthetic ratings set (600 users, 1,000 items, 50,000
+// half-star ratings from recsys.BuiltinSynth, seed 1), clearly not real
+// user data, in MovieLens's ratings.csv layout; tools/mkratings rebuilds it.
 package samples
