@@ -95,15 +95,25 @@ func TestModelsListsDefaults(t *testing.T) {
 	if status != 0 {
 		t.Fatal(status)
 	}
-	var m struct {
-		Model  string         `json:"model"`
-		Config map[string]int `json:"config"`
+	seen := map[string]map[string]any{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var m struct {
+			Model  string         `json:"model"`
+			Config map[string]any `json:"config"`
+		}
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("%v: %s", err, line)
+		}
+		seen[m.Model] = m.Config
 	}
-	if err := json.Unmarshal([]byte(strings.Split(out, "\n")[0]), &m); err != nil {
-		t.Fatal(err)
+	if c := seen["textcnn"]; c == nil || c["num_words"] != 10000.0 || c["maxlen"] != 100.0 {
+		t.Fatalf("textcnn defaults: %v", seen["textcnn"])
 	}
-	if m.Model != "textcnn" || m.Config["num_words"] != 10000 || m.Config["maxlen"] != 100 {
-		t.Fatalf("models: %s", out)
+	if c := seen["convnet"]; c == nil || c["classes"] != 10.0 {
+		t.Fatalf("convnet defaults: %v", seen["convnet"])
+	}
+	if seen["recsys"] == nil {
+		t.Fatalf("recsys missing from %v", seen)
 	}
 }
 
