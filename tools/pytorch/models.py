@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["TextCNN"]
+__all__ = ["TextCNN", "ConvNet", "RNN"]
 
 
 class TextCNN(nn.Module):
@@ -50,3 +50,81 @@ class TextCNN(nn.Module):
         x = F.relu(self.conv(x))
         x = F.max_pool1d(x, self.pool)  # stride = pool, floor mode
         return self.fc(torch.flatten(x, 1))
+
+
+class ConvNet(nn.Module):
+    """tapeml's ``convnet`` model (models/convnet), the reference image classifier.
+
+    images [N, channels, height, width]
+    → layer1: Conv2d(channels → 64, 3×3, padding 1) → BatchNorm2d(64) → ReLU → MaxPool2d(2)
+    → layer2: Conv2d(64 → 128, 3×3, padding 1) → BatchNorm2d(128) → ReLU → MaxPool2d(2)
+    → flatten → fc: Linear(128·(height//4)·(width//4) → 1024) → ReLU → Dropout
+    → Linear(1024 → 512) → ReLU → Dropout → Linear(512 → classes) → logits [N, classes],
+
+    trained with CrossEntropyLoss. 3×32×32 input gives the reference's
+    8192-wide first Linear; 1×28×28 gives 6272. Pooling is floor mode.
+
+    state_dict, in order: layer1.0.weight [64, channels, 3, 3], layer1.0.bias,
+    layer1.1.{weight, bias, running_mean, running_var, num_batches_tracked},
+    the same for layer2.0 / layer2.1, then fc.0, fc.3, fc.6 {weight, bias}.
+    """
+
+    def __init__(self, channels=3, height=32, width=32, classes=10, dropout=0.5):
+        super().__init__()
+        if height < 4 or width < 4:
+            raise ValueError(f"input {height}×{width} is too small for two 2×2 poolings")
+        self.layer1 = nn.Sequential(
+            nn.Conv2d(channels, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2))
+        self.layer2 = nn.Sequential(
+            nn.Conv2d(64, 128, 3, padding=1), nn.BatchNorm2d(128), nn.ReLU(), nn.MaxPool2d(2))
+        self.fc = nn.Sequential(
+            nn.Linear(128 * (height // 4) * (width // 4), 1024), nn.ReLU(), nn.Dropout(dropout),
+            nn.Linear(1024, 512), nn.ReLU(), nn.Dropout(dropout),
+            nn.Linear(512, classes))
+
+    def forward(self, x):
+        """x: float [N, channels, height, width] → logits [N, classes]."""
+        return self.fc(torch.flatten(self.layer2(self.layer1(x)), 1))
+
+
+class RNN(nn.Module):
+    """tapeml's ``lstm`` model (models/lstm), the reference sentiment classifier.
+
+    ids [N, maxlen] (id 0 = padding, before or after the text, Keras' 'pre' by default)
+    → embedding: Embedding(num_words, embed_dim, padding_idx=0) → Dropout
+    → rnn: LSTM(embed_dim → hidden, layers, bidirectional, dropout between layers)
+      over each text's real tokens, packed (pack_sequence)
+    → the top layer's last hidden states, torch.cat((h_n[-2], h_n[-1]), dim=1)
+      (h_n[-1] when not bidirectional) → Dropout → fc: Linear(D·hidden → 1)
+    → logits [N, 1],
+
+    trained with BCEWithLogitsLoss. A text with no real token gets zero final
+    states (its logit is fc.bias), which pack_sequence alone cannot express.
+
+    state_dict, in order: embedding.weight [num_words, embed_dim],
+    rnn.weight_ih_l0 [4·hidden, embed_dim], rnn.weight_hh_l0 [4·hidden, hidden],
+    rnn.bias_ih_l0, rnn.bias_hh_l0 [4·hidden], the same with suffix _reverse,
+    then the same for l1, …, then fc.weight [1, D·hidden], fc.bias [1].
+    """
+
+    def __init__(self, num_words=25000, embed_dim=100, hidden=256, layers=2, bidirectional=True, dropout=0.5):
+        super().__init__()
+        self.embedding = nn.Embedding(num_words, embed_dim, padding_idx=0)
+        self.rnn = nn.LSTM(embed_dim, hidden, num_layers=layers, bidirectional=bidirectional,
+                           dropout=dropout if layers > 1 else 0.0, batch_first=True)
+        self.directions = 2 if bidirectional else 1
+        self.fc = nn.Linear(self.directions * hidden, 1)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, ids):
+        """ids: int64 [N, maxlen] → logits [N, 1]."""
+        real = ids != 0
+        x = self.dropout(self.embedding(ids))
+        hidden = x.new_zeros(ids.shape[0], self.directions * self.rnn.hidden_size)
+        rows = real.any(1).nonzero().flatten()
+        if len(rows):
+            packed = nn.utils.rnn.pack_sequence([x[i][real[i]] for i in rows.tolist()], enforce_sorted=False)
+            _, (h, _) = self.rnn(packed)
+            top = torch.cat([h[-d] for d in range(self.directions, 0, -1)], dim=1)
+            hidden = hidden.index_copy(0, rows, top)
+        return self.fc(self.dropout(hidden))

@@ -1,0 +1,26 @@
+//go:build !amd64 || purego
+
+package graph
+
+// lstmHasFMA is false off amd64: lstmGemm uses gonum.
+const lstmHasFMA = false
+
+func lstmKernel6x16(k int, a, b, c *float32) { panic("graph: lstmKernel6x16 without AVX2") }
+
+func lstmKernel6x16Add(k int, a, b, c *float32, ldc int, alpha float32) {
+	panic("graph: lstmKernel6x16Add without AVX2")
+}
+
+// tanh32s writes tanh32(src) to dst (as long as src).
+func tanh32s(dst, src []float32) {
+	for i, v := range src {
+		dst[i] = tanh32(v)
+	}
+}
+
+// sigmoid32s writes sigmoid32(src) to dst (as long as src).
+func sigmoid32s(dst, src []float32) {
+	for i, v := range src {
+		dst[i] = sigmoid32(v)
+	}
+}

@@ -1,0 +1,272 @@
+package graph
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+)
+
+// The LSTM spends nearly all its time in float32 matrix products: the input
+// projection and the weight gradients (large), and one small product per
+// time step of the recurrence. gonum's Sgemm reaches about a third of what
+// an AVX2/FMA core can do, so on such CPUs lstmGemm uses a blocked product
+// in the GotoBLAS style: op(A) and op(B) are copied into panels laid out in
+// the order the 6×16 micro-kernel (lstm_sgemm_amd64.s) reads them, in
+// blocks sized for the caches. Each element of C is summed by one thread in
+// a fixed order, so results do not depend on timing.
+const (
+	sgemmMR = 6    // rows of a micro-tile
+	sgemmNR = 16   // columns of a micro-tile: two 8-float registers
+	sgemmKC = 256  // depth of a packed block: a B panel of KC×NR floats stays in L1
+	sgemmMC = 96   // rows of a packed A block (multiple of MR)
+	sgemmNC = 1024 // columns of a packed B block (multiple of NR)
+)
+
+// lstmGemm is gemm (C = alpha·op(A)·op(B) + beta·C, row-major) run on up to
+// threads goroutines, with the packed AVX2/FMA product for float32 where
+// the CPU has it and gonum otherwise.
+func lstmGemm[T float](threads int, transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	if a32, ok := any(a).([]float32); ok && lstmHasFMA {
+		sgemm(threads, transA, transB, m, n, k, float32(alpha), a32, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+		return
+	}
+	gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// sgemmBuffers holds one thread's packed blocks and micro-tile.
+type sgemmBuffers struct {
+	a, b []float32
+	tile [sgemmMR * sgemmNR]float32
+}
+
+var sgemmPool = sync.Pool{New: func() any {
+	return &sgemmBuffers{a: make([]float32, sgemmMC*sgemmKC), b: make([]float32, sgemmKC*sgemmNC)}
+}}
+
+// lstmThreads is the number of goroutines a product may use when parts
+// of the graph already run side by side (the two directions of a layer).
+func lstmThreads(sideBySide int) int { return max(1, runtime.GOMAXPROCS(0)/sideBySide) }
+
+func sgemm(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sgemmWith(threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, nil, beta, c, ldc)
+}
+
+// sgemmWith is sgemm taking op(B) from packed when it is not nil (then on
+// the calling goroutine only).
+func sgemmWith(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, packed *sgemmPackedB, beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if beta != 1 {
+		for i := 0; i < m; i++ {
+			row := c[i*ldc : i*ldc+n]
+			if beta == 0 {
+				clear(row)
+				continue
+			}
+			for j := range row {
+				row[j] *= beta
+			}
+		}
+	}
+	if k == 0 || alpha == 0 {
+		return
+	}
+	// Split C into stripes of whole micro-tiles along its longer side.
+	byCols := n >= m
+	size, unit := m, sgemmMR
+	if byCols {
+		size, unit = n, sgemmNR
+	}
+	parts := min(threads, (size+unit-1)/unit)
+	if parts <= 1 || packed != nil {
+		sgemmSerial(transA, transB, m, n, k, alpha, a, lda, b, ldb, packed, c, ldc)
+		return
+	}
+	tiles := (size + unit - 1) / unit
+	var wg sync.WaitGroup
+	for p := 0; p < parts; p++ {
+		from, to := p*tiles/parts*unit, min((p+1)*tiles/parts*unit, size)
+		if from >= to {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if byCols {
+				bOff := from // column from of op(B)
+				if transB {
+					bOff = from * ldb
+				}
+				sgemmSerial(transA, transB, m, to-from, k, alpha, a, lda, b[bOff:], ldb, nil, c[from:], ldc)
+				return
+			}
+			aOff := from * lda // row from of op(A)
+			if transA {
+				aOff = from
+			}
+			sgemmSerial(transA, transB, to-from, n, k, alpha, a[aOff:], lda, b, ldb, nil, c[from*ldc:], ldc)
+		}()
+	}
+	wg.Wait()
+}
+
+// sgemmSerial adds alpha·op(A)·op(B) to C on the calling goroutine,
+// packing op(B) unless packed holds it already.
+func sgemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, packed *sgemmPackedB, c []float32, ldc int) {
+	buf := sgemmPool.Get().(*sgemmBuffers)
+	defer sgemmPool.Put(buf)
+	block := 0
+	for jc := 0; jc < n; jc += sgemmNC {
+		nc := min(sgemmNC, n-jc)
+		for pc := 0; pc < k; pc += sgemmKC {
+			kc := min(sgemmKC, k-pc)
+			bp := buf.b
+			if packed != nil {
+				bp = packed.blocks[block]
+			} else {
+				sgemmPackB(bp, b, transB, ldb, pc, jc, kc, nc)
+			}
+			block++
+			for ic := 0; ic < m; ic += sgemmMC {
+				mc := min(sgemmMC, m-ic)
+				sgemmPackA(buf.a, a, transA, lda, ic, pc, mc, kc)
+				for jr := 0; jr < nc; jr += sgemmNR {
+					cols := min(sgemmNR, nc-jr)
+					for ir := 0; ir < mc; ir += sgemmMR {
+						if cols == sgemmNR && mc-ir >= sgemmMR {
+							lstmKernel6x16Add(kc, &buf.a[ir*kc], &bp[jr*kc], &c[(ic+ir)*ldc+jc+jr], ldc, alpha)
+							continue
+						}
+						lstmKernel6x16(kc, &buf.a[ir*kc], &bp[jr*kc], &buf.tile[0])
+						for i := 0; i < min(sgemmMR, mc-ir); i++ {
+							crow := c[(ic+ir+i)*ldc+jc+jr:][:cols]
+							for j, v := range buf.tile[i*sgemmNR : i*sgemmNR+cols] {
+								crow[j] += alpha * v
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// sgemmPackA copies op(A)[ic:ic+mc, pc:pc+kc] into panels of MR rows, each
+// stored depth-major (the MR values of one depth together), zero-padding
+// the last panel.
+func sgemmPackA(dst, a []float32, trans bool, lda, ic, pc, mc, kc int) {
+	for ir := 0; ir < mc; ir += sgemmMR {
+		panel := dst[ir*kc : ir*kc+kc*sgemmMR]
+		rows := min(sgemmMR, mc-ir)
+		if rows < sgemmMR {
+			clear(panel)
+		}
+		if trans { // op(A)'s rows are a's columns: copy a's rows piecewise
+			for p := 0; p < kc; p++ {
+				copy(panel[p*sgemmMR:p*sgemmMR+rows], a[(pc+p)*lda+ic+ir:][:rows])
+			}
+			continue
+		}
+		if rows == sgemmMR { // interleave six rows, one depth at a time
+			r0 := a[(ic+ir)*lda+pc:][:kc]
+			r1 := a[(ic+ir+1)*lda+pc:][:kc]
+			r2 := a[(ic+ir+2)*lda+pc:][:kc]
+			r3 := a[(ic+ir+3)*lda+pc:][:kc]
+			r4 := a[(ic+ir+4)*lda+pc:][:kc]
+			r5 := a[(ic+ir+5)*lda+pc:][:kc]
+			for p := range r0 {
+				d := panel[p*sgemmMR : p*sgemmMR+sgemmMR]
+				d[0], d[1], d[2], d[3], d[4], d[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
+			}
+			continue
+		}
+		for i := 0; i < rows; i++ {
+			src := a[(ic+ir+i)*lda+pc:][:kc]
+			for p, v := range src {
+				panel[p*sgemmMR+i] = v
+			}
+		}
+	}
+}
+
+// sgemmPackB copies op(B)[pc:pc+kc, jc:jc+nc] into panels of NR columns,
+// each stored depth-major, zero-padding the last panel.
+func sgemmPackB(dst, b []float32, trans bool, ldb, pc, jc, kc, nc int) {
+	for jr := 0; jr < nc; jr += sgemmNR {
+		panel := dst[jr*kc : jr*kc+kc*sgemmNR]
+		cols := min(sgemmNR, nc-jr)
+		if cols < sgemmNR {
+			clear(panel)
+		}
+		if trans {
+			for j := 0; j < cols; j++ {
+				src := b[(jc+jr+j)*ldb+pc:][:kc]
+				for p, v := range src {
+					panel[p*sgemmNR+j] = v
+				}
+			}
+			continue
+		}
+		for p := 0; p < kc; p++ {
+			copy(panel[p*sgemmNR:p*sgemmNR+cols], b[(pc+p)*ldb+jc+jr:][:cols])
+		}
+	}
+}
+
+// sgemmPackedB is an op(B) packed once for products with many A: the
+// recurrent weights, used at every time step.
+type sgemmPackedB struct {
+	k, n   int
+	blocks [][]float32 // the packed blocks in sgemmSerial's loop order
+}
+
+func (p *sgemmPackedB) pack(trans bool, b []float32, ldb, k, n int) {
+	p.k, p.n = k, n
+	i := 0
+	for jc := 0; jc < n; jc += sgemmNC {
+		nc := min(sgemmNC, n-jc)
+		for pc := 0; pc < k; pc += sgemmKC {
+			kc := min(sgemmKC, k-pc)
+			if i == len(p.blocks) {
+				p.blocks = append(p.blocks, nil)
+			}
+			p.blocks[i] = lstmResize(p.blocks[i], kc*(nc+sgemmNR-1)/sgemmNR*sgemmNR)
+			sgemmPackB(p.blocks[i], b, trans, ldb, pc, jc, kc, nc)
+			i++
+		}
+	}
+	p.blocks = p.blocks[:i]
+}
+
+// lstmWeights is a weight matrix used as op(B) by many products: packed
+// once when the fast product applies.
+type lstmWeights[T float] struct {
+	trans  bool
+	b      []T
+	ldb    int
+	packed sgemmPackedB
+	fast   bool
+}
+
+// set makes w hold op(B) = b (trans false) or bᵀ, of k×n.
+func (w *lstmWeights[T]) set(trans bool, b []T, ldb, k, n int) {
+	w.trans, w.b, w.ldb = trans, b, ldb
+	b32, ok := any(b).([]float32)
+	w.fast = ok && lstmHasFMA
+	if w.fast {
+		w.packed.pack(trans, b32, ldb, k, n)
+	}
+}
+
+// lstmGemmWeights is lstmGemm with op(B) = w, on the calling goroutine.
+func lstmGemmWeights[T float](transA bool, m, n, k int, alpha T, a []T, lda int, w *lstmWeights[T], beta T, c []T, ldc int) {
+	if w.fast {
+		if w.packed.k != k || w.packed.n != n {
+			panic(fmt.Sprintf("graph: packed weights are %d×%d, the product needs %d×%d", w.packed.k, w.packed.n, k, n))
+		}
+		sgemmWith(1, transA, w.trans, m, n, k, float32(alpha), any(a).([]float32), lda, nil, 0, &w.packed, float32(beta), any(c).([]float32), ldc)
+		return
+	}
+	gemm(transA, w.trans, m, n, k, alpha, a, lda, w.b, w.ldb, beta, c, ldc)
+}

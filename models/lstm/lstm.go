@@ -1,0 +1,85 @@
+package lstm
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+
+	"github.com/tapeml/tapeml/graph"
+	"github.com/tapeml/tapeml/train/metrics"
+)
+
+// Kind names the model in checkpoints and on the command line.
+const Kind = "lstm"
+
+// Config is the architecture. Defaults are the reference model's.
+type Config struct {
+	NumWords      int     `json:"num_words"`     // vocabulary size (Keras num_words); id 0 is padding, its embedding row stays zero; default 25000
+	EmbedDim      int     `json:"embed_dim"`     // embedding width; default 100
+	Hidden        int     `json:"hidden"`        // LSTM hidden size per direction; default 256
+	Layers        int     `json:"layers"`        // stacked LSTM layers; default 2
+	Bidirectional bool    `json:"bidirectional"` // also run each layer backwards in time; default true
+	Dropout       float64 `json:"dropout"`       // dropout after the embedding, between LSTM layers and before the classifier; default 0.5
+	MaxLen        int     `json:"maxlen"`        // tokens per text after padding/truncation; default 200
+}
+
+// DefaultConfig returns the reference architecture.
+func DefaultConfig() Config {
+	return Config{NumWords: 25000, EmbedDim: 100, Hidden: 256, Layers: 2, Bidirectional: true, Dropout: 0.5, MaxLen: 200}
+}
+
+// Validate reports the first field that cannot build a model.
+func (c Config) Validate() error {
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"num_words", c.NumWords}, {"embed_dim", c.EmbedDim}, {"hidden", c.Hidden}, {"layers", c.Layers}, {"maxlen", c.MaxLen}} {
+		if f.v < 1 {
+			return fmt.Errorf("lstm: %s must be at least 1, got %d", f.name, f.v)
+		}
+	}
+	if c.NumWords < 2 {
+		return fmt.Errorf("lstm: num_words must be at least 2 (id 0 is padding), got %d", c.NumWords)
+	}
+	if !(c.Dropout >= 0 && c.Dropout < 1) {
+		return fmt.Errorf("lstm: dropout must be in [0, 1), got %v", c.Dropout)
+	}
+	return nil
+}
+
+// Model is the LSTM classifier graph.
+type Model struct{ Config Config }
+
+// New returns the model for cfg.
+func New(cfg Config) (*Model, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Model{Config: cfg}, nil
+}
+
+// Build adds the graph for a batch of n texts: input "ids" [n, MaxLen]
+// (0 = padding, on either side), target "label" [n] (0 or 1), output the
+// logits [n, 1].
+func (m *Model) Build(b *graph.Builder, n int) (graph.Outputs, error) {
+	c := m.Config
+	ids := b.Input("ids", n, c.MaxLen)
+	label := b.Input("label", n)
+	mask := graph.PaddingMask(ids, 0)
+	x := graph.Embedding(b, "embedding", ids, c.NumWords, c.EmbedDim, 0) // [N, L, E]
+	x = graph.Dropout(b, x, c.Dropout)
+	rnn := graph.LSTM(b, "rnn", x, mask, graph.LSTMConfig{
+		Hidden: c.Hidden, Layers: c.Layers, Bidirectional: c.Bidirectional, Dropout: c.Dropout,
+	})
+	h := graph.Dropout(b, rnn.Hidden(c.Layers-1), c.Dropout) // [N, D·H]
+	logits := graph.Linear(b, "fc", h, 1, true)              // [N, 1]
+	return graph.Outputs{
+		Inputs: []*G.Node{ids},
+		Target: label,
+		Output: logits,
+		Loss:   graph.BCEWithLogits(logits, label),
+	}, nil
+}
+
+// Task says the output is one binary logit per text.
+func (m *Model) Task() metrics.Task { return metrics.Binary }
