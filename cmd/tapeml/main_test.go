@@ -53,6 +53,7 @@ func TestBadInputGivesOneLineError(t *testing.T) {
 		{"negative epochs", []string{"train", "textcnn", "--epochs", "-1"}, "epochs must be at least 1"},
 		{"bad maxlen", []string{"train", "textcnn", "--maxlen", "3"}, "maxlen"},
 		{"bad optimizer", []string{"train", "textcnn", "--optimizer", "adagrad"}, "adagrad"},
+		{"bad padding", []string{"train", "textcnn", "--padding", "middle"}, "--padding"},
 		{"eval without checkpoint", []string{"eval"}, "--checkpoint is required"},
 		{"eval of a missing checkpoint", []string{"eval", "--checkpoint", filepath.Join(dir, "nope")}, "nope"},
 		{"predict of a non-checkpoint", []string{"predict", "--checkpoint", filepath.Join(dir, "nolabels"), "hi"}, "nolabels"},

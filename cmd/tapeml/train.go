@@ -61,6 +61,8 @@ func runTrain(e env, args []string) error {
 	keepHTML := fs.Bool("keep-html", false, "keep HTML markup (default: reduced to text)")
 	textCol := fs.String("text-column", "text", "CSV column holding the text")
 	labelCol := fs.String("label-column", "label", "CSV column holding the label")
+	padding := fs.String("padding", "pre", "pad_sequences padding: pre or post")
+	truncating := fs.String("truncating", "pre", "pad_sequences truncating: pre (keep a text's last words) or post (keep its first)")
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
@@ -126,8 +128,16 @@ func runTrain(e env, args []string) error {
 	var pre *textclass.Preprocess
 	if prev != nil {
 		pre = prev.pre
-	} else if pre, err = textclass.Fit(corpus, src.Options, k.numWords(modelCfg), k.maxLen(modelCfg)); err != nil {
-		return err
+	} else {
+		for _, v := range []struct{ flag, value string }{{"padding", *padding}, {"truncating", *truncating}} {
+			if v.value != "pre" && v.value != "post" {
+				return fmt.Errorf("--%s %q: want pre or post", v.flag, v.value)
+			}
+		}
+		if pre, err = textclass.Fit(corpus, src.Options, k.numWords(modelCfg), k.maxLen(modelCfg)); err != nil {
+			return err
+		}
+		pre.Pad.Padding, pre.Pad.Truncating = *padding, *truncating
 	}
 	mcfgJSON, err := json.Marshal(modelCfg)
 	if err != nil {
