@@ -217,27 +217,10 @@ func trainImage(e env, kind string, args []string) error {
 	fmt.Fprintf(e.stdout, "convnet: %d parameters; data %s (%s, %d×%d×%d, %d classes): %d train, %d val, %d test; %d epochs, batch %d, %s lr %g momentum %g; augment %s\n",
 		params.Count(), src.Path, data.Format, c, h, w, len(data.Classes), data.Train.Len(), data.Val.Len(), data.Test.Len(),
 		tc.Epochs, tc.Batch, tc.Optimizer.Name, tc.LR, tc.Optimizer.Momentum, *augment)
-	start := time.Now()
-	if err := t.Fit(trainSet, valSet); err != nil {
-		return err
-	}
-	best, err := checkpoint.Resolve(*out, checkpoint.PickBest)
+	r, best, err := fitAndTest(e, t, trainSet, valSet, testSet, *out)
 	if err != nil {
 		return err
 	}
-	bestCk, err := checkpoint.Load(best)
-	if err != nil {
-		return err
-	}
-	if err := train.LoadWeights(params, bestCk.Weights, best); err != nil {
-		return err
-	}
-	r, err := t.Evaluate(testSet)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "trained in %s; best epoch %d by %s\n", time.Since(start).Round(time.Second/10), bestCk.Meta.Epoch, tc.Monitor)
-	fmt.Fprintf(e.stdout, "test (best epoch, n=%d): %s\n", r.N, formatMetrics(r.Metrics))
 	if r.Confusion != nil {
 		fmt.Fprintf(e.stdout, "confusion matrix (rows: true class, columns: predicted):\n%s", r.Confusion.Format(data.Classes))
 		png := filepath.Join(*out, "confusion.png")

@@ -180,29 +180,39 @@ func runTrain(e env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "%s: %d parameters; data %s: %d train, %d val, %d test (classes %v); %d epochs, batch %d, %s lr %g\n",
 		k.name, params.Count(), src.Path, trainSet.Len(), valSet.Len(), testSet.Len(), pre.Classes, tc.Epochs, tc.Batch, tc.Optimizer.Name, tc.LR)
-	start := time.Now()
-	if err := t.Fit(trainSet, valSet); err != nil {
-		return err
-	}
-	best, err := checkpoint.Resolve(*out, checkpoint.PickBest)
+	_, best, err := fitAndTest(e, t, trainSet, valSet, testSet, *out)
 	if err != nil {
 		return err
+	}
+	fmt.Fprintf(e.stdout, "checkpoint: %s\n", best)
+	return nil
+}
+
+// fitAndTest trains, reloads the best epoch's weights from the run folder
+// and evaluates them on the test set, printing what a user wants to know.
+func fitAndTest(e env, t *train.Trainer, trainSet, valSet, testSet train.Dataset, out string) (metrics.Result, string, error) {
+	start := time.Now()
+	if err := t.Fit(trainSet, valSet); err != nil {
+		return metrics.Result{}, "", err
+	}
+	best, err := checkpoint.Resolve(out, checkpoint.PickBest)
+	if err != nil {
+		return metrics.Result{}, "", err
 	}
 	bestCk, err := checkpoint.Load(best)
 	if err != nil {
-		return err
+		return metrics.Result{}, "", err
 	}
-	if err := train.LoadWeights(params, bestCk.Weights, best); err != nil {
-		return err
+	if err := train.LoadWeights(t.Program.Params(), bestCk.Weights, best); err != nil {
+		return metrics.Result{}, "", err
 	}
 	r, err := t.Evaluate(testSet)
 	if err != nil {
-		return err
+		return metrics.Result{}, "", err
 	}
-	fmt.Fprintf(e.stdout, "trained in %s; best epoch %d by %s\n", time.Since(start).Round(time.Second/10), bestCk.Meta.Epoch, tc.Monitor)
+	fmt.Fprintf(e.stdout, "trained in %s; best epoch %d by %s\n", time.Since(start).Round(time.Second/10), bestCk.Meta.Epoch, t.Config.Monitor)
 	fmt.Fprintf(e.stdout, "test (best epoch, n=%d): %s\n", r.N, formatMetrics(r.Metrics))
-	fmt.Fprintf(e.stdout, "checkpoint: %s\n", best)
-	return nil
+	return r, best, nil
 }
 
 // runRoot is the run folder of a checkpoint directory (its parent).
