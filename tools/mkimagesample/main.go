@@ -30,6 +30,7 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/tapeml/tapeml/data"
 	"github.com/tapeml/tapeml/imagedata"
 )
 
@@ -111,7 +112,7 @@ func sampleImages(im *imagedata.Images, n int, seed uint64) (*imagedata.Images, 
 		sizes[c] = len(idx)
 	}
 	var chosen []int
-	for c, quota := range shares(sizes, n) {
+	for c, quota := range data.Apportion(sizes, n) {
 		idx := byClass[c]
 		slices.SortFunc(idx, func(a, b int) int {
 			ka, kb := hashKey(seed, a), hashKey(seed, b)
@@ -127,32 +128,6 @@ func sampleImages(im *imagedata.Images, n int, seed uint64) (*imagedata.Images, 
 	}
 	slices.Sort(chosen)
 	return im.Subset(chosen), nil
-}
-
-// shares splits n in proportion to sizes by the largest remainder method;
-// ties go to the earlier size.
-func shares(sizes []int, n int) []int {
-	total := 0
-	for _, s := range sizes {
-		total += s
-	}
-	out := make([]int, len(sizes))
-	rems := make([]int, len(sizes))
-	given := 0
-	for i, s := range sizes {
-		out[i] = s * n / total
-		rems[i] = s * n % total
-		given += out[i]
-	}
-	order := make([]int, len(sizes))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int { return rems[b] - rems[a] })
-	for _, i := range order[:n-given] {
-		out[i]++
-	}
-	return out
 }
 
 func hashKey(seed uint64, index int) uint64 {

@@ -11,23 +11,6 @@ import (
 	"github.com/tapeml/tapeml/imagedata"
 )
 
-func TestShares(t *testing.T) {
-	for _, tt := range []struct {
-		sizes []int
-		n     int
-		want  []int
-	}{
-		{[]int{6000, 6000, 6000}, 300, []int{100, 100, 100}},
-		{[]int{1, 1, 1}, 2, []int{1, 1, 0}}, // ties: earlier first
-		{[]int{9, 1}, 1, []int{1, 0}},
-		{[]int{7, 3}, 10, []int{7, 3}},
-	} {
-		if got := shares(tt.sizes, tt.n); !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("shares(%v, %d) = %v, want %v", tt.sizes, tt.n, got, tt.want)
-		}
-	}
-}
-
 // synthetic is n 1×2×2 images whose first pixel is their index, labels i%3.
 func synthetic(n int) *imagedata.Images {
 	im := &imagedata.Images{C: 1, H: 2, W: 2}

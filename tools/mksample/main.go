@@ -104,7 +104,7 @@ func sampleMessages(msgs []data.SpamAssassinMessage, n int, seed uint64) ([]data
 		sizes = append(sizes, len(byGroup[g]))
 	}
 	var sample []data.SpamAssassinMessage
-	for i, quota := range shares(sizes, n) {
+	for i, quota := range data.Apportion(sizes, n) {
 		group := byGroup[groups[i]]
 		key := func(m data.SpamAssassinMessage) uint64 { return hashKey(seed, m.Source) }
 		slices.SortFunc(group, func(a, b data.SpamAssassinMessage) int {
@@ -121,32 +121,6 @@ func sampleMessages(msgs []data.SpamAssassinMessage, n int, seed uint64) ([]data
 	}
 	slices.SortFunc(sample, func(a, b data.SpamAssassinMessage) int { return strings.Compare(a.Source, b.Source) })
 	return sample, nil
-}
-
-// shares splits n in proportion to sizes by the largest remainder method;
-// ties go to the earlier size.
-func shares(sizes []int, n int) []int {
-	total := 0
-	for _, s := range sizes {
-		total += s
-	}
-	out := make([]int, len(sizes))
-	rems := make([]int, len(sizes))
-	given := 0
-	for i, s := range sizes {
-		out[i] = s * n / total
-		rems[i] = s * n % total
-		given += out[i]
-	}
-	order := make([]int, len(sizes))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int { return rems[b] - rems[a] })
-	for _, i := range order[:n-given] {
-		out[i]++
-	}
-	return out
 }
 
 func hashKey(seed uint64, source string) uint64 {

@@ -15,24 +15,6 @@ import (
 	"github.com/tapeml/tapeml/data"
 )
 
-func TestShares(t *testing.T) {
-	tests := []struct {
-		sizes []int
-		n     int
-		want  []int
-	}{
-		{[]int{2500, 1400, 250, 500, 1396}, 2000, []int{827, 463, 83, 165, 462}}, // the real corpus
-		{[]int{1, 1, 1}, 2, []int{1, 1, 0}},                                      // ties: earlier first
-		{[]int{5, 5}, 10, []int{5, 5}},
-		{[]int{9, 1}, 1, []int{1, 0}},
-	}
-	for _, tt := range tests {
-		if got := shares(tt.sizes, tt.n); !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("shares(%v, %d) = %v, want %v", tt.sizes, tt.n, got, tt.want)
-		}
-	}
-}
-
 func TestSampleMessages(t *testing.T) {
 	msgs, err := data.ReadSpamAssassin(filepath.Join("..", "..", "data", "testdata", "spamassassin", "package"))
 	if err != nil {
