@@ -139,7 +139,7 @@ func (k *conv1dKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) error {
 				beta = 1
 			}
 			k.im2col(col, x[n*d.c*d.l:(n+1)*d.c*d.l], d)
-			gemm(false, false, d.o, d.lout, d.ck, 1, w, d.ck, col, d.lout, beta, yn, d.lout)
+			gemm(1, false, false, d.o, d.lout, d.ck, 1, w, d.ck, col, d.lout, beta, yn, d.lout)
 		}
 	})
 	return nil
@@ -154,7 +154,7 @@ func (k *conv1dKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.Dense, wr
 			for n := from; n < to; n++ {
 				gn := g[n*d.o*d.lout : (n+1)*d.o*d.lout] // [O, Lout]
 				// dcol [C·K, Lout] = wᵀ·g, then scatter back (col2im).
-				gemm(true, false, d.ck, d.lout, d.o, 1, w, d.ck, gn, d.lout, 0, col, d.lout)
+				gemm(1, true, false, d.ck, d.lout, d.o, 1, w, d.ck, gn, d.lout, 0, col, d.lout)
 				dx := dst[n*d.c*d.l : (n+1)*d.c*d.l]
 				for c := 0; c < d.c; c++ {
 					for j := 0; j < d.kw; j++ {
@@ -176,7 +176,7 @@ func (k *conv1dKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.Dense, wr
 			for n := from; n < to; n++ {
 				k.im2col(col, x[n*d.c*d.l:(n+1)*d.c*d.l], d)
 				gn := g[n*d.o*d.lout : (n+1)*d.o*d.lout]
-				gemm(false, true, d.o, d.ck, d.lout, 1, gn, d.lout, col, d.lout, 1, part, d.ck) // [O, C·K] += g·colᵀ
+				gemm(1, false, true, d.o, d.ck, d.lout, 1, gn, d.lout, col, d.lout, 1, part, d.ck) // [O, C·K] += g·colᵀ
 			}
 		})
 		for c := 0; c < min(runtime.GOMAXPROCS(0), d.n); c++ {

@@ -219,7 +219,7 @@ func (k *conv2dKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) error {
 				beta = 1
 			}
 			k.im2col(col, x[n*d.c*d.hw:(n+1)*d.c*d.hw], d)
-			gemm(false, false, d.o, d.ohw, d.ckk, 1, w, d.ckk, col, d.ohw, beta, yn, d.ohw)
+			gemm(1, false, false, d.o, d.ohw, d.ckk, 1, w, d.ckk, col, d.ohw, beta, yn, d.ohw)
 		}
 	})
 	return nil
@@ -244,7 +244,7 @@ func (k *conv2dKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.Dense, wr
 			col, gT := buf[:colSize], buf[colSize:]
 			for n := from; n < to; n++ {
 				transpose(gT, g[n*d.o*d.ohw:(n+1)*d.o*d.ohw], d.o, d.ohw)
-				gemm(false, true, d.ckk, d.ohw, d.o, 1, wT, d.o, gT, d.o, 0, col, d.ohw)
+				gemm(1, false, true, d.ckk, d.ohw, d.o, 1, wT, d.o, gT, d.o, 0, col, d.ohw)
 				k.col2imAdd(dst[n*d.c*d.hw:(n+1)*d.c*d.hw], col, d)
 			}
 		})
@@ -256,7 +256,7 @@ func (k *conv2dKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.Dense, wr
 			for n := from; n < to; n++ {
 				k.im2col(col, x[n*d.c*d.hw:(n+1)*d.c*d.hw], d)
 				gn := g[n*d.o*d.ohw : (n+1)*d.o*d.ohw]
-				gemm(false, true, d.o, d.ckk, d.ohw, 1, gn, d.ohw, col, d.ohw, 1, part, d.ckk) // [O, C·KH·KW] += g·colᵀ
+				gemm(1, false, true, d.o, d.ckk, d.ohw, 1, gn, d.ohw, col, d.ohw, 1, part, d.ckk) // [O, C·KH·KW] += g·colᵀ
 			}
 		})
 		for c := range workers(d.n) {

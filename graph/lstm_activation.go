@@ -8,7 +8,7 @@ import "math"
 // rational approximation of tanh (the one Eigen and TensorFlow use,
 // accurate to a few float32 ulps) and σ(x) = ½ + ½·tanh(x/2), which
 // compile to straight-line arithmetic, eight values at a time with AVX2
-// (lstm_amd64.s).
+// (simd_amd64.s).
 
 // lstmActivateGates applies σ to the i, f and o blocks and tanh to the g
 // block of one row of pre-activations [i f g o], each h wide, in place.

@@ -227,8 +227,8 @@ func (k *lstmLayerKernel[T]) forwardDirection(in []*tensor.Dense, y []T, d, n, s
 			row[j] = bih[j] + bhh[j]
 		}
 	}
-	threads := lstmThreads(k.dirs)
-	lstmGemm(threads, false, true, r, h4, inDim, 1, k.packedX, inDim, wih, inDim, 1, st.gates, h4)
+	threads := sideThreads(k.dirs)
+	gemm(threads, false, true, r, h4, inDim, 1, k.packedX, inDim, wih, inDim, 1, st.gates, h4)
 
 	width := k.dirs * H
 	st.whhT.set(true, whh, H, H, h4)
@@ -288,12 +288,12 @@ func (k *lstmLayerKernel[T]) backward(in []*tensor.Dense, out, gOut *tensor.Dens
 		return nil // all padding: the output did not depend on any input
 	}
 	dst := values[T](grad)
-	threads := lstmThreads(1)
+	threads := sideThreads(1)
 	if wrt == 0 {
 		k.dx = lstmResize(k.dx, r*inDim)
 		for d := 0; d < k.dirs; d++ {
 			wih, _, _, _ := k.weights(in, d)
-			lstmGemm(threads, false, false, r, inDim, h4, 1, k.dir[d].gates, h4, wih, inDim, T(min(d, 1)), k.dx, inDim)
+			gemm(threads, false, false, r, inDim, h4, 1, k.dir[d].gates, h4, wih, inDim, T(min(d, 1)), k.dx, inDim)
 		}
 		for _, st := range k.steps {
 			for i := st.from; i < st.to; i++ {
@@ -307,9 +307,9 @@ func (k *lstmLayerKernel[T]) backward(in []*tensor.Dense, out, gOut *tensor.Dens
 	st := &k.dir[d]
 	switch which {
 	case 0: // weight_ih [4H, In] = dGatesᵀ·x
-		lstmGemm(threads, true, false, h4, inDim, r, 1, st.gates, h4, k.packedX, inDim, 0, dst, inDim)
+		gemm(threads, true, false, h4, inDim, r, 1, st.gates, h4, k.packedX, inDim, 0, dst, inDim)
 	case 1: // weight_hh [4H, H] = dGatesᵀ·h_prev
-		lstmGemm(threads, true, false, h4, H, r, 1, st.gates, h4, st.hPrev, H, 0, dst, H)
+		gemm(threads, true, false, h4, H, r, 1, st.gates, h4, st.hPrev, H, 0, dst, H)
 	default: // both biases enter every pre-activation once
 		for i := 0; i < r; i++ {
 			for j, v := range st.gates[i*h4 : (i+1)*h4] {

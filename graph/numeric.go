@@ -23,9 +23,16 @@ func values[T float](t *tensor.Dense) []T {
 }
 
 // gemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices, where
-// op(A) is m×k, op(B) is k×n and C is m×n.
-func gemm[T float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+// op(A) is m×k, op(B) is k×n and C is m×n, on up to threads goroutines
+// (1 inside a kernel that already splits its batch across the cores). It
+// uses the packed AVX2/FMA product for float32 where the CPU has it
+// (sgemm.go) and gonum otherwise.
+func gemm[T float](threads int, transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	if m == 0 || n == 0 {
+		return
+	}
+	if a32, ok := any(a).([]float32); ok && hasFMA {
+		sgemm(threads, transA, transB, m, n, k, float32(alpha), a32, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
 		return
 	}
 	ta, tb := blas.NoTrans, blas.NoTrans

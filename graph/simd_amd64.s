@@ -2,8 +2,8 @@
 
 #include "textflag.h"
 
-// func lstmCPUID(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
-TEXT ·lstmCPUID(SB), NOSPLIT, $0-24
+// func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
+TEXT ·cpuid(SB), NOSPLIT, $0-24
 	MOVL eaxArg+0(FP), AX
 	MOVL ecxArg+4(FP), CX
 	CPUID
@@ -13,8 +13,8 @@ TEXT ·lstmCPUID(SB), NOSPLIT, $0-24
 	MOVL DX, edx+20(FP)
 	RET
 
-// func lstmXGETBV() (eax, edx uint32)
-TEXT ·lstmXGETBV(SB), NOSPLIT, $0-8
+// func xgetbv() (eax, edx uint32)
+TEXT ·xgetbv(SB), NOSPLIT, $0-8
 	MOVL $0, CX
 	XGETBV
 	MOVL AX, eax+0(FP)
@@ -65,11 +65,11 @@ loop: \
 	JMP  loop \
 done:
 
-// func lstmKernel6x16(k int, a, b, c *float32)
+// func sgemmKernel6x16(k int, a, b, c *float32)
 //
 // Y0–Y11 accumulate the 6×16 tile (row i in Y(2i), Y(2i+1)); each depth
 // loads 16 values of B into Y12, Y13 and broadcasts the 6 values of A.
-TEXT ·lstmKernel6x16(SB), NOSPLIT, $0-32
+TEXT ·sgemmKernel6x16(SB), NOSPLIT, $0-32
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
@@ -101,11 +101,11 @@ TEXT ·lstmKernel6x16(SB), NOSPLIT, $0-32
 	VMOVUPS     Y14, 32(DX) \
 	ADDQ        R8, DX
 
-// func lstmKernel6x16Add(k int, a, b, c *float32, ldc int, alpha float32)
+// func sgemmKernel6x16Add(k int, a, b, c *float32, ldc int, alpha float32)
 //
-// lstmKernel6x16 adding alpha times the tile to the 6×16 block of C at c
+// sgemmKernel6x16 adding alpha times the tile to the 6×16 block of C at c
 // whose rows are ldc floats apart.
-TEXT ·lstmKernel6x16Add(SB), NOSPLIT, $0-44
+TEXT ·sgemmKernel6x16Add(SB), NOSPLIT, $0-44
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
@@ -123,36 +123,36 @@ TEXT ·lstmKernel6x16Add(SB), NOSPLIT, $0-44
 	VZEROUPPER
 	RET
 
-DATA lstmTanhConst<>+0(SB)/4, $0x40fcf84f  // clamp 7.90531110763549805
-DATA lstmTanhConst<>+4(SB)/4, $0xc0fcf84f  // −clamp
-DATA lstmTanhConst<>+8(SB)/4, $0xa59f25c0  // α13
-DATA lstmTanhConst<>+12(SB)/4, $0x2a61337e // α11
-DATA lstmTanhConst<>+16(SB)/4, $0xaebd37ff // α9
-DATA lstmTanhConst<>+20(SB)/4, $0x335c0041 // α7
-DATA lstmTanhConst<>+24(SB)/4, $0x3779434a // α5
-DATA lstmTanhConst<>+28(SB)/4, $0x3a270ded // α3
-DATA lstmTanhConst<>+32(SB)/4, $0x3ba059dc // α1
-DATA lstmTanhConst<>+36(SB)/4, $0x35a0d3d8 // β6
-DATA lstmTanhConst<>+40(SB)/4, $0x38f895d6 // β4
-DATA lstmTanhConst<>+44(SB)/4, $0x3b14aa05 // β2
-DATA lstmTanhConst<>+48(SB)/4, $0x3ba059dd // β0
-DATA lstmTanhConst<>+52(SB)/4, $0x3f000000 // ½
-GLOBL lstmTanhConst<>(SB), RODATA|NOPTR, $56
+DATA tanhConst<>+0(SB)/4, $0x40fcf84f  // clamp 7.90531110763549805
+DATA tanhConst<>+4(SB)/4, $0xc0fcf84f  // −clamp
+DATA tanhConst<>+8(SB)/4, $0xa59f25c0  // α13
+DATA tanhConst<>+12(SB)/4, $0x2a61337e // α11
+DATA tanhConst<>+16(SB)/4, $0xaebd37ff // α9
+DATA tanhConst<>+20(SB)/4, $0x335c0041 // α7
+DATA tanhConst<>+24(SB)/4, $0x3779434a // α5
+DATA tanhConst<>+28(SB)/4, $0x3a270ded // α3
+DATA tanhConst<>+32(SB)/4, $0x3ba059dc // α1
+DATA tanhConst<>+36(SB)/4, $0x35a0d3d8 // β6
+DATA tanhConst<>+40(SB)/4, $0x38f895d6 // β4
+DATA tanhConst<>+44(SB)/4, $0x3b14aa05 // β2
+DATA tanhConst<>+48(SB)/4, $0x3ba059dd // β0
+DATA tanhConst<>+52(SB)/4, $0x3f000000 // ½
+GLOBL tanhConst<>(SB), RODATA|NOPTR, $56
 
 // Y4–Y15 hold clamp, −clamp, α13…α1, β6, β4, β2.
 #define TANH_CONSTANTS \
-	VBROADCASTSS lstmTanhConst<>+0(SB), Y4 \
-	VBROADCASTSS lstmTanhConst<>+4(SB), Y5 \
-	VBROADCASTSS lstmTanhConst<>+8(SB), Y6 \
-	VBROADCASTSS lstmTanhConst<>+12(SB), Y7 \
-	VBROADCASTSS lstmTanhConst<>+16(SB), Y8 \
-	VBROADCASTSS lstmTanhConst<>+20(SB), Y9 \
-	VBROADCASTSS lstmTanhConst<>+24(SB), Y10 \
-	VBROADCASTSS lstmTanhConst<>+28(SB), Y11 \
-	VBROADCASTSS lstmTanhConst<>+32(SB), Y12 \
-	VBROADCASTSS lstmTanhConst<>+36(SB), Y13 \
-	VBROADCASTSS lstmTanhConst<>+40(SB), Y14 \
-	VBROADCASTSS lstmTanhConst<>+44(SB), Y15
+	VBROADCASTSS tanhConst<>+0(SB), Y4 \
+	VBROADCASTSS tanhConst<>+4(SB), Y5 \
+	VBROADCASTSS tanhConst<>+8(SB), Y6 \
+	VBROADCASTSS tanhConst<>+12(SB), Y7 \
+	VBROADCASTSS tanhConst<>+16(SB), Y8 \
+	VBROADCASTSS tanhConst<>+20(SB), Y9 \
+	VBROADCASTSS tanhConst<>+24(SB), Y10 \
+	VBROADCASTSS tanhConst<>+28(SB), Y11 \
+	VBROADCASTSS tanhConst<>+32(SB), Y12 \
+	VBROADCASTSS tanhConst<>+36(SB), Y13 \
+	VBROADCASTSS tanhConst<>+40(SB), Y14 \
+	VBROADCASTSS tanhConst<>+44(SB), Y15
 
 // Y0 ← tanh(Y0) as tanh32 computes it; Y1–Y3 are scratch.
 #define TANH \
@@ -170,12 +170,12 @@ GLOBL lstmTanhConst<>(SB), RODATA|NOPTR, $56
 	VMOVAPS     Y13, Y3 \
 	VFMADD213PS Y14, Y1, Y3 \
 	VFMADD213PS Y15, Y1, Y3 \
-	VBROADCASTSS lstmTanhConst<>+48(SB), Y0 \
+	VBROADCASTSS tanhConst<>+48(SB), Y0 \
 	VFMADD213PS Y0, Y1, Y3 \
 	VDIVPS      Y3, Y2, Y0
 
-// func lstmTanhAVX(dst, src *float32, n int)
-TEXT ·lstmTanhAVX(SB), NOSPLIT, $0-24
+// func tanhAVX(dst, src *float32, n int)
+TEXT ·tanhAVX(SB), NOSPLIT, $0-24
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ n+16(FP), CX
@@ -196,8 +196,8 @@ tanhDone:
 	VZEROUPPER
 	RET
 
-// func lstmSigmoidAVX(dst, src *float32, n int)
-TEXT ·lstmSigmoidAVX(SB), NOSPLIT, $0-24
+// func sigmoidAVX(dst, src *float32, n int)
+TEXT ·sigmoidAVX(SB), NOSPLIT, $0-24
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ n+16(FP), CX
@@ -207,10 +207,10 @@ sigmoidLoop:
 	CMPQ CX, $8
 	JL   sigmoidDone
 	VMOVUPS      (SI), Y0
-	VBROADCASTSS lstmTanhConst<>+52(SB), Y1
+	VBROADCASTSS tanhConst<>+52(SB), Y1
 	VMULPS       Y1, Y0, Y0
 	TANH
-	VBROADCASTSS lstmTanhConst<>+52(SB), Y1
+	VBROADCASTSS tanhConst<>+52(SB), Y1
 	VFMADD213PS  Y1, Y1, Y0
 	VMOVUPS      Y0, (DI)
 	ADDQ $32, SI

@@ -2,6 +2,8 @@ package graph
 
 import (
 	"fmt"
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -13,9 +15,9 @@ import (
 // wider than the matrices, alpha and beta, and 1 or 3 threads; and the
 // same bits whatever the thread count, since each element is summed by one
 // thread in a fixed order.
-func TestLSTMGemmMatchesGonum(t *testing.T) {
-	if !lstmHasFMA {
-		t.Skip("no AVX2/FMA: lstmGemm is gonum's")
+func TestSgemmMatchesGonum(t *testing.T) {
+	if !hasFMA {
+		t.Skip("no AVX2/FMA: gemm is gonum's")
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	fill := func(n int) []float32 {
@@ -45,9 +47,9 @@ func TestLSTMGemmMatchesGonum(t *testing.T) {
 					c := fill(s.m * ldc)
 					want := append([]float32(nil), c...)
 					serial := append([]float32(nil), c...)
-					lstmGemm(threads, ta, tb, s.m, s.n, s.k, 0.5, a, lda, b, ldb, 0.25, c, ldc)
-					lstmGemm(1, ta, tb, s.m, s.n, s.k, 0.5, a, lda, b, ldb, 0.25, serial, ldc)
-					gemm(ta, tb, s.m, s.n, s.k, 0.5, a, lda, b, ldb, 0.25, want, ldc)
+					gemm(threads, ta, tb, s.m, s.n, s.k, 0.5, a, lda, b, ldb, 0.25, c, ldc)
+					gemm(1, ta, tb, s.m, s.n, s.k, 0.5, a, lda, b, ldb, 0.25, serial, ldc)
+					blas32.Implementation().Sgemm(blasTrans(ta), blasTrans(tb), s.m, s.n, s.k, 0.5, a, lda, b, ldb, 0.25, want, ldc)
 					if !slices.Equal(c, serial) {
 						t.Fatalf("%s: the result depends on the thread count", name)
 					}
@@ -69,7 +71,7 @@ func TestLSTMGemmMatchesGonum(t *testing.T) {
 // BenchmarkLSTMGemm compares the packed product with gonum's on the
 // reference model's shapes: the input projection of layer 1, a recurrent
 // step, and a weight gradient.
-func BenchmarkLSTMGemm(b *testing.B) {
+func BenchmarkSgemm(b *testing.B) {
 	for _, s := range []struct {
 		name    string
 		ta, tb  bool
@@ -104,7 +106,7 @@ func BenchmarkLSTMGemm(b *testing.B) {
 				b.Run(fmt.Sprintf("%s/%s/threads=%d", s.name, impl, threads), func(b *testing.B) {
 					for i := 0; i < b.N; i++ {
 						if impl == "gonum" {
-							gemm(s.ta, s.tb, s.m, s.n, s.k, 1, a, lda, bb, ldb, 0, c, s.n)
+							blas32.Implementation().Sgemm(blasTrans(s.ta), blasTrans(s.tb), s.m, s.n, s.k, 1, a, lda, bb, ldb, 0, c, s.n)
 						} else {
 							sgemm(threads, s.ta, s.tb, s.m, s.n, s.k, 1, a, lda, bb, ldb, 0, c, s.n)
 						}
@@ -164,7 +166,7 @@ func TestLSTMGemmWeights(t *testing.T) {
 				}
 			}
 			want := append([]float64(nil), c...)
-			gemm(false, trans, s.m, s.n, s.k, 1, a, s.k, b, cb, 1, want, s.n)
+			gemm(1, false, trans, s.m, s.n, s.k, 1, a, s.k, b, cb, 1, want, s.n)
 			var w64 lstmWeights[float64]
 			got64 := append([]float64(nil), c...)
 			w64.set(trans, b, cb, s.k, s.n)
@@ -190,4 +192,12 @@ func TestLSTMGemmWeights(t *testing.T) {
 			}
 		}
 	}
+}
+
+// blasTrans is gonum's name for a transpose flag.
+func blasTrans(t bool) blas.Transpose {
+	if t {
+		return blas.Trans
+	}
+	return blas.NoTrans
 }

@@ -2,13 +2,13 @@
 
 package graph
 
-// lstmHasFMA is false off amd64: lstmGemm uses gonum.
-const lstmHasFMA = false
+// hasFMA is false off amd64: lstmGemm uses gonum.
+const hasFMA = false
 
-func lstmKernel6x16(k int, a, b, c *float32) { panic("graph: lstmKernel6x16 without AVX2") }
+func sgemmKernel6x16(k int, a, b, c *float32) { panic("graph: sgemmKernel6x16 without AVX2") }
 
-func lstmKernel6x16Add(k int, a, b, c *float32, ldc int, alpha float32) {
-	panic("graph: lstmKernel6x16Add without AVX2")
+func sgemmKernel6x16Add(k int, a, b, c *float32, ldc int, alpha float32) {
+	panic("graph: sgemmKernel6x16Add without AVX2")
 }
 
 // tanh32s writes tanh32(src) to dst (as long as src).

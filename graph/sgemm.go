@@ -6,14 +6,14 @@ import (
 	"sync"
 )
 
-// The LSTM spends nearly all its time in float32 matrix products: the input
-// projection and the weight gradients (large), and one small product per
-// time step of the recurrence. gonum's Sgemm reaches about a third of what
-// an AVX2/FMA core can do, so on such CPUs lstmGemm uses a blocked product
+// The models spend most of their time in float32 matrix products: the
+// LSTM's input projection and recurrence, the convolutions' im2col
+// products and the dense layers. gonum's Sgemm reaches about a third of
+// what an AVX2/FMA core can do, so on such CPUs gemm uses a blocked product
 // in the GotoBLAS style: op(A) and op(B) are copied into panels laid out in
-// the order the 6×16 micro-kernel (lstm_sgemm_amd64.s) reads them, in
-// blocks sized for the caches. Each element of C is summed by one thread in
-// a fixed order, so results do not depend on timing.
+// the order the 6×16 micro-kernel (simd_amd64.s) reads them, in blocks
+// sized for the caches. Each element of C is summed by one thread in a
+// fixed order, so results do not depend on timing.
 const (
 	sgemmMR = 6    // rows of a micro-tile
 	sgemmNR = 16   // columns of a micro-tile: two 8-float registers
@@ -21,17 +21,6 @@ const (
 	sgemmMC = 96   // rows of a packed A block (multiple of MR)
 	sgemmNC = 1024 // columns of a packed B block (multiple of NR)
 )
-
-// lstmGemm is gemm (C = alpha·op(A)·op(B) + beta·C, row-major) run on up to
-// threads goroutines, with the packed AVX2/FMA product for float32 where
-// the CPU has it and gonum otherwise.
-func lstmGemm[T float](threads int, transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
-	if a32, ok := any(a).([]float32); ok && lstmHasFMA {
-		sgemm(threads, transA, transB, m, n, k, float32(alpha), a32, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
-		return
-	}
-	gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-}
 
 // sgemmBuffers holds one thread's packed blocks and micro-tile.
 type sgemmBuffers struct {
@@ -43,9 +32,9 @@ var sgemmPool = sync.Pool{New: func() any {
 	return &sgemmBuffers{a: make([]float32, sgemmMC*sgemmKC), b: make([]float32, sgemmKC*sgemmNC)}
 }}
 
-// lstmThreads is the number of goroutines a product may use when parts
+// sideThreads is the number of goroutines a product may use when parts
 // of the graph already run side by side (the two directions of a layer).
-func lstmThreads(sideBySide int) int { return max(1, runtime.GOMAXPROCS(0)/sideBySide) }
+func sideThreads(sideBySide int) int { return max(1, runtime.GOMAXPROCS(0)/sideBySide) }
 
 func sgemm(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	sgemmWith(threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, nil, beta, c, ldc)
@@ -135,10 +124,10 @@ func sgemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, l
 					cols := min(sgemmNR, nc-jr)
 					for ir := 0; ir < mc; ir += sgemmMR {
 						if cols == sgemmNR && mc-ir >= sgemmMR {
-							lstmKernel6x16Add(kc, &buf.a[ir*kc], &bp[jr*kc], &c[(ic+ir)*ldc+jc+jr], ldc, alpha)
+							sgemmKernel6x16Add(kc, &buf.a[ir*kc], &bp[jr*kc], &c[(ic+ir)*ldc+jc+jr], ldc, alpha)
 							continue
 						}
-						lstmKernel6x16(kc, &buf.a[ir*kc], &bp[jr*kc], &buf.tile[0])
+						sgemmKernel6x16(kc, &buf.a[ir*kc], &bp[jr*kc], &buf.tile[0])
 						for i := 0; i < min(sgemmMR, mc-ir); i++ {
 							crow := c[(ic+ir+i)*ldc+jc+jr:][:cols]
 							for j, v := range buf.tile[i*sgemmNR : i*sgemmNR+cols] {
@@ -253,13 +242,13 @@ type lstmWeights[T float] struct {
 func (w *lstmWeights[T]) set(trans bool, b []T, ldb, k, n int) {
 	w.trans, w.b, w.ldb = trans, b, ldb
 	b32, ok := any(b).([]float32)
-	w.fast = ok && lstmHasFMA
+	w.fast = ok && hasFMA
 	if w.fast {
 		w.packed.pack(trans, b32, ldb, k, n)
 	}
 }
 
-// lstmGemmWeights is lstmGemm with op(B) = w, on the calling goroutine.
+// lstmGemmWeights is gemm with op(B) = w, on the calling goroutine.
 func lstmGemmWeights[T float](transA bool, m, n, k int, alpha T, a []T, lda int, w *lstmWeights[T], beta T, c []T, ldc int) {
 	if w.fast {
 		if w.packed.k != k || w.packed.n != n {
@@ -268,5 +257,5 @@ func lstmGemmWeights[T float](transA bool, m, n, k int, alpha T, a []T, lda int,
 		sgemmWith(1, transA, w.trans, m, n, k, float32(alpha), any(a).([]float32), lda, nil, 0, &w.packed, float32(beta), any(c).([]float32), ldc)
 		return
 	}
-	gemm(transA, w.trans, m, n, k, alpha, a, lda, w.b, w.ldb, beta, c, ldc)
+	gemm(1, transA, w.trans, m, n, k, alpha, a, lda, w.b, w.ldb, beta, c, ldc)
 }
