@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/tapeml/tapeml/internal/atomicfile"
 )
 
 // Names inside a run directory.
@@ -186,29 +188,8 @@ func (d Dir) writeIndex(idx runIndex) error {
 	if err != nil {
 		return fmt.Errorf("checkpoint run %s: %w", path, err)
 	}
-	tmp, err := os.CreateTemp(d.Root, "."+IndexFile+".tmp-")
-	if err != nil {
-		return fmt.Errorf("checkpoint run %s: %w", path, err)
-	}
-	_, err = tmp.Write(append(raw, '\n'))
-	if err == nil {
-		err = tmp.Chmod(0o644)
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err == nil {
-		err = syncDir(d.Root)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("checkpoint run %s: %w", path, err)
+	if err := atomicfile.WriteFile(path, func(w io.Writer) error { _, err := w.Write(append(raw, '\n')); return err }); err != nil {
+		return fmt.Errorf("checkpoint run: %w", err)
 	}
 	return nil
 }

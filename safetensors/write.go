@@ -1,16 +1,15 @@
 package safetensors
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
+
+	"github.com/tapeml/tapeml/internal/atomicfile"
 )
 
 // metadataKey is the header entry holding free-form string metadata; no
@@ -122,55 +121,13 @@ func writeJSONString(b *bytes.Buffer, s string) {
 // file in the same directory, synced to disk, then renamed over path. A
 // failure leaves any previous file at path untouched and no temporary file
 // behind.
-func WriteFile(path string, tensors []Tensor, metadata map[string]string) (err error) {
+func WriteFile(path string, tensors []Tensor, metadata map[string]string) error {
 	// Validate before creating anything so bad input leaves no trace.
 	if _, err := encodeHeader(tensors, metadata); err != nil {
 		return fmt.Errorf("safetensors write %s: %w", path, err)
 	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
+	if err := atomicfile.WriteFile(path, func(w io.Writer) error { return Write(w, tensors, metadata) }); err != nil {
+		return fmt.Errorf("safetensors %w", err)
 	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("safetensors write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-			err = fmt.Errorf("safetensors write %s: %w", path, err)
-		}
-	}()
-	w := bufio.NewWriterSize(f, 1<<20)
-	if err = Write(w, tensors, metadata); err != nil {
-		return err
-	}
-	if err = w.Flush(); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil { // CreateTemp makes 0600 files
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-// syncDir makes a rename in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return nil
 }
