@@ -260,8 +260,13 @@ func (t *Trainer) Resume(c *checkpoint.Checkpoint) error {
 }
 
 // ConfigOf reads the training configuration a checkpoint was made with.
+// A checkpoint that has none (weights imported from elsewhere) gets the
+// zero Config, whose Defaults apply.
 func ConfigOf(c *checkpoint.Checkpoint) (Config, error) {
 	var cfg Config
+	if len(c.Meta.Optimizer) == 0 && c.Meta.WeightsOnly {
+		return cfg, nil
+	}
 	if err := json.Unmarshal(c.Meta.Optimizer, &cfg); err != nil {
 		return cfg, fmt.Errorf("%s/meta.json: optimizer (training configuration): %w", c.Dir, err)
 	}

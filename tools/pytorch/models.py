@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["TextCNN", "ConvNet", "RNN"]
+__all__ = ["TextCNN", "ConvNet", "RNN", "MF", "from_config"]
 
 
 class TextCNN(nn.Module):
@@ -128,3 +128,49 @@ class RNN(nn.Module):
             top = torch.cat([h[-d] for d in range(self.directions, 0, -1)], dim=1)
             hidden = hidden.index_copy(0, rows, top)
         return self.fc(self.dropout(hidden))
+
+
+class MF(nn.Module):
+    """tapeml's ``recsys`` model with algo ``mf`` (models/recsys), biased matrix factorization.
+
+    user, item int64 [N] (dense indices from the checkpoint's id maps)
+    → global_bias + user_bias(user) + item_bias(item) + Σ user_factors(user)·item_factors(item)
+    → clamped to [scale_min, scale_max] → predicted ratings [N].
+
+    state_dict (PyTorch lists global_bias first; names are what matter): user_factors.weight [users, factors],
+    item_factors.weight [items, factors], user_bias.weight [users, 1],
+    item_bias.weight [items, 1], global_bias [1].
+    """
+
+    def __init__(self, users, items, factors=64, scale_min=0.5, scale_max=5.0):
+        super().__init__()
+        self.user_factors = nn.Embedding(users, factors)
+        self.item_factors = nn.Embedding(items, factors)
+        self.user_bias = nn.Embedding(users, 1)
+        self.item_bias = nn.Embedding(items, 1)
+        self.global_bias = nn.Parameter(torch.zeros(1))
+        self.scale = (scale_min, scale_max)
+
+    def forward(self, user, item):
+        """user, item: int64 [N] → ratings [N]."""
+        dot = (self.user_factors(user) * self.item_factors(item)).sum(1)
+        raw = self.global_bias + self.user_bias(user).squeeze(1) + self.item_bias(item).squeeze(1) + dot
+        return raw.clamp(*self.scale)
+
+
+def from_config(kind, model_config):
+    """The module for a tapeml model kind and its model_config (a dict, as in
+    a checkpoint's meta.json or an export's ``tapeml.model_config`` metadata)."""
+    if kind == "recsys":
+        if model_config.get("algo") != "mf":
+            raise ValueError(f"recsys algo {model_config.get('algo')!r} has no PyTorch module (only mf)")
+        c = model_config["mf"]
+        return MF(c["users"], c["items"], c["factors"], c["scale"]["min"], c["scale"]["max"])
+    c = model_config["model"]
+    if kind == "textcnn":
+        return TextCNN(c["num_words"], c["embed_dim"], c["filters"], c["kernel"], c["pool"], c["maxlen"])
+    if kind == "lstm":
+        return RNN(c["num_words"], c["embed_dim"], c["hidden"], c["layers"], c["bidirectional"], c["dropout"])
+    if kind == "convnet":
+        return ConvNet(c["channels"], c["height"], c["width"], c["classes"], c["dropout"])
+    raise ValueError(f"unknown tapeml model kind {kind!r}")
