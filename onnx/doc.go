@@ -1,0 +1,53 @@
+// Package onnx exports tapeml's trained models as ONNX files, for
+// onnxruntime, TensorRT, OpenVINO, browsers (onnxruntime-web) and the rest
+// of the ONNX ecosystem.
+//
+// It has three parts:
+//
+//   - a protobuf wire encoder and decoder (wire.go), written by hand so that
+//     tapeml needs no protobuf module;
+//   - the subset of onnx.proto that inference graphs need (Model, Graph,
+//     Node, Attribute, Tensor, ValueInfo), with Model.Marshal writing the
+//     same bytes as the reference protobuf library and Unmarshal reading
+//     any .onnx file's subset back (for tests and inspection);
+//   - one builder per model kind, which turns a checkpoint's weights (its
+//     model.safetensors, PyTorch state_dict names) and architecture config
+//     into the model's inference graph: TextCNN, LSTM, ConvNet and MF.
+//
+// Every graph is opset 13, IR version 7, producer "tapeml", with a symbolic
+// batch dimension ("batch") on every input and output:
+//
+//	textcnn, lstm  ids int64 [batch, maxlen]       → logits, probs float [batch, 1]
+//	convnet        images float [batch, C, H, W]   → logits, probs float [batch, classes]
+//	mf             user, item int64 [batch]        → rating float [batch]
+//
+// probs is sigmoid(logits) for the binary text classifiers and
+// softmax(logits) over classes for convnet; rating is clipped to the
+// model's scale, as in tapeml's evaluation graph. The graphs compute
+// tapeml's inference function: dropout is the identity, batch
+// normalization uses the running statistics.
+//
+// Weights are initializers with little-endian float32 raw_data under their
+// PyTorch names when the layout is unchanged. The LSTM's are re-laid out
+// for ONNX's LSTM op (gates i, o, f, c; both directions stacked) under
+// derived names, rnn.W_l0, rnn.R_l0, rnn.B_l0 and so on. A builder checks
+// every weight against the config and reports, in one error, each one
+// missing, of the wrong shape or dtype, or left over.
+//
+// Metadata (metadata_props) holds tapeml.kind and tapeml.config (the
+// config as JSON); callers may add more before Marshal.
+//
+// Ids and indices are not range-checked by the graph: runtimes reject an
+// index past the table, but ONNX's Gather reads a negative index from the
+// end, so callers must pass ids in [0, rows), as tapeml's tokenizers and id
+// maps produce.
+//
+// Metadata: package export (which callers normally go through) replaces
+// tapeml.kind with the checkpoint's kind and adds the checkpoint's configs
+// and preprocessing.
+//
+// The exports are checked numerically by tools/roundtrip/run.sh:
+// tools/roundtrip writes each model with tapeml's outputs on inputs that
+// cover every padding layout, and tools/onnx/run.mjs runs it in
+// onnxruntime-node and compares.
+package onnx

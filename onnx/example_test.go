@@ -1,0 +1,62 @@
+package onnx_test
+
+import (
+	"fmt"
+	"log"
+	"strings"
+
+	"gorgonia.org/tensor"
+
+	"github.com/tapeml/tapeml/graph"
+	"github.com/tapeml/tapeml/models/textcnn"
+	"github.com/tapeml/tapeml/onnx"
+	"github.com/tapeml/tapeml/train"
+)
+
+// Export a TextCNN's weights (here freshly initialized; normally a
+// checkpoint's model.safetensors) as an ONNX model.
+func Example() {
+	cfg := textcnn.Config{NumWords: 1000, EmbedDim: 16, Filters: 8, Kernel: 5, Pool: 5, MaxLen: 50}
+	model, err := textcnn.New(cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	params := graph.NewParams(tensor.Float32, 1)
+	if err := graph.NewProgram(model.Build, params, nil).Materialize(); err != nil {
+		log.Fatal(err)
+	}
+	m, err := onnx.TextCNN(cfg, train.Weights(params))
+	if err != nil {
+		log.Fatal(err)
+	}
+	m.Metadata["source"] = "example" // callers may add their own metadata
+	b, err := m.Marshal()            // the bytes of a .onnx file
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	back, err := onnx.Unmarshal(b)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("opset", back.OpsetImports[0].Version, "producer", back.ProducerName)
+	for _, v := range back.Graph.Inputs {
+		fmt.Println("input ", v.Name, v.ElemType, v.Shape)
+	}
+	for _, v := range back.Graph.Outputs {
+		fmt.Println("output", v.Name, v.ElemType, v.Shape)
+	}
+	var ops []string
+	for _, n := range back.Graph.Nodes {
+		ops = append(ops, n.OpType)
+	}
+	fmt.Println(strings.Join(ops, " → "))
+	fmt.Println(back.Metadata[onnx.MetaKind], back.Metadata[onnx.MetaConfig])
+	// Output:
+	// opset 13 producer tapeml
+	// input  ids int64 [batch 50]
+	// output logits float [batch 1]
+	// output probs float [batch 1]
+	// Gather → Transpose → Conv → Relu → MaxPool → Flatten → Gemm → Sigmoid
+	// textcnn {"num_words":1000,"embed_dim":16,"filters":8,"kernel":5,"pool":5,"maxlen":50}
+}
