@@ -92,6 +92,7 @@ func trainImage(e env, kind string, args []string) error {
 	fs.IntVar(&tc.Keep, "keep", 3, "epoch checkpoints kept besides the best")
 	out := fs.String("out", "", "run folder (default runs/convnet-TIME)")
 	resume := fs.String("resume", "", "continue the run whose checkpoint (or run folder) this is")
+	initFrom := fs.String("init", "", "fine-tune: start from this checkpoint's weights (or a run folder's best; e.g. one made by tapeml import); the data must have its image size and classes")
 	threads := fs.Int("threads", 0, "CPU threads (default: all); the same seed and thread count give the same weights")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -119,7 +120,22 @@ func trainImage(e env, kind string, args []string) error {
 	if err := tc.Validate(); err != nil {
 		return err
 	}
-	var prev *loadedImage
+	var prev, start *loadedImage
+	if *initFrom != "" {
+		if *resume != "" {
+			return fmt.Errorf("--init and --resume exclude each other: --resume continues a run, --init starts a new one from its weights")
+		}
+		c, err := openCheckpoint(*initFrom, checkpoint.PickBest)
+		if err != nil {
+			return fmt.Errorf("--init: %w", err)
+		}
+		if c.Meta.ModelKind != convnet.Kind {
+			return fmt.Errorf("--init %s holds a %s model, not %s", c.Dir, c.Meta.ModelKind, convnet.Kind)
+		}
+		if start, err = loadImageModel(c); err != nil {
+			return fmt.Errorf("--init: %w", err)
+		}
+	}
 	if *resume != "" {
 		c, err := openCheckpoint(*resume, checkpoint.PickLatest)
 		if err != nil {
@@ -165,9 +181,23 @@ func trainImage(e env, kind string, args []string) error {
 			pipe.Augment = prev.augment
 		}
 	}
+	if start != nil {
+		// Normalize as the weights were trained to see.
+		augment := pipe.Augment
+		pipe = start.pre.Pipeline
+		pipe.Augment = augment
+	}
 	c, h, w := data.Shape()
 	cfg := convnet.DefaultConfig()
 	cfg.Channels, cfg.Height, cfg.Width, cfg.Classes = c, h, w, len(data.Classes)
+	if start != nil {
+		sc := start.run.Model
+		if sc.Channels != c || sc.Height != h || sc.Width != w || sc.Classes != len(data.Classes) {
+			return fmt.Errorf("--init %s is a model for %d×%d×%d images in %d classes; the data has %d×%d×%d images in %d classes",
+				start.ckpt.Dir, sc.Channels, sc.Height, sc.Width, sc.Classes, c, h, w, len(data.Classes))
+		}
+		cfg = sc
+	}
 	model, err := convnet.New(cfg)
 	if err != nil {
 		return err
@@ -197,6 +227,12 @@ func trainImage(e env, kind string, args []string) error {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "resuming %s at epoch %d, step %d\n", prev.ckpt.Dir, t.Epoch, t.Step)
+	}
+	if start != nil {
+		if err := train.LoadWeights(params, start.ckpt.Weights, start.ckpt.Dir); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "starting from the weights of %s\n", start.ckpt.Dir)
 	}
 	// The reference prints "[epoch, batches] loss: …" lines; we print one per
 	// epoch, with the epoch's mean training loss.

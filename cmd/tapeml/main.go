@@ -27,6 +27,8 @@ var commands = []command{
 	{"predict", "predict texts from the arguments or stdin", runPredict},
 	{"recommend", "recommend items to a user from a recommender checkpoint", runRecommend},
 	{"similar", "list similar users or items from a recommender checkpoint", runSimilar},
+	{"export", "export a checkpoint as safetensors (PyTorch) or ONNX", runExport},
+	{"import", "turn a safetensors state_dict into a checkpoint", runImport},
 	{"models", "list model kinds and their default configurations", runModels},
 }
 

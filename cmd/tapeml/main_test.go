@@ -179,6 +179,20 @@ func TestBuiltinTrainingEndToEnd(t *testing.T) {
 		t.Fatalf("resume: status %d\n%s\n%s", status, out, stderr)
 	}
 
+	// Out through safetensors, back in from its metadata, and fine-tuned.
+	exported := filepath.Join(t.TempDir(), "spam.safetensors")
+	imported := filepath.Join(t.TempDir(), "imported")
+	if status, _, stderr := tapeml(t, "", "export", "--checkpoint", runDir, "--out", exported); status != 0 {
+		t.Fatalf("export: %s", stderr)
+	}
+	if status, _, stderr := tapeml(t, "", "import", "--weights", exported, "--out", imported); status != 0 {
+		t.Fatalf("import: %s", stderr)
+	}
+	status, out, stderr = tapeml(t, "", "train", "textcnn", "--init", imported, "--epochs", "1", "--out", filepath.Join(t.TempDir(), "tuned"))
+	if status != 0 || !strings.Contains(out, "starting from the weights of") {
+		t.Fatalf("train --init: status %d\n%s\n%s", status, out, stderr)
+	}
+
 	// A corrupted weights file is named.
 	best := filepath.Join(runDir, "best", "model.safetensors")
 	b, err := os.ReadFile(best)

@@ -56,6 +56,7 @@ func runTrain(e env, args []string) error {
 	fs.IntVar(&tc.Keep, "keep", 3, "epoch checkpoints kept besides the best")
 	out := fs.String("out", "", "run folder for checkpoints (default runs/MODEL-TIME)")
 	resume := fs.String("resume", "", "continue the run whose checkpoint (or run folder) this is")
+	initFrom := fs.String("init", "", "fine-tune: start from this checkpoint's weights (or a run folder's best; e.g. one made by tapeml import), keeping its architecture and tokenizer; the optimizer and epochs start afresh")
 	threads := fs.Int("threads", 0, "CPU threads (default: all); the same seed and thread count give the same weights")
 	keepHeaders := fs.Bool("keep-headers", false, "keep e-mail headers (default: dropped)")
 	keepHTML := fs.Bool("keep-html", false, "keep HTML markup (default: reduced to text)")
@@ -85,7 +86,19 @@ func runTrain(e env, args []string) error {
 		src.Path = builtinData
 	}
 
-	var prev *loaded
+	var prev, start *loaded
+	if *initFrom != "" {
+		if *resume != "" {
+			return fmt.Errorf("--init and --resume exclude each other: --resume continues a run, --init starts a new one from its weights")
+		}
+		if start, err = loadCheckpoint(*initFrom, checkpoint.PickBest); err != nil {
+			return fmt.Errorf("--init: %w", err)
+		}
+		if start.kind.name != k.name {
+			return fmt.Errorf("--init %s holds a %s model, not %s", start.dir, start.kind.name, k.name)
+		}
+		modelCfg = start.modelCf
+	}
 	if *resume != "" {
 		if prev, err = loadCheckpoint(*resume, checkpoint.PickLatest); err != nil {
 			return err
@@ -126,9 +139,12 @@ func runTrain(e env, args []string) error {
 		src.Path, _ = filepath.Abs(src.Path)
 	}
 	var pre *textclass.Preprocess
-	if prev != nil {
+	switch {
+	case prev != nil:
 		pre = prev.pre
-	} else {
+	case start != nil:
+		pre = start.pre // the embedding rows follow its vocabulary
+	default:
 		for _, v := range []struct{ flag, value string }{{"padding", *padding}, {"truncating", *truncating}} {
 			if v.value != "pre" && v.value != "post" {
 				return fmt.Errorf("--%s %q: want pre or post", v.flag, v.value)
@@ -172,6 +188,12 @@ func runTrain(e env, args []string) error {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "resuming %s at epoch %d, step %d\n", prev.dir, t.Epoch, t.Step)
+	}
+	if start != nil {
+		if err := train.LoadWeights(params, start.ckpt.Weights, start.dir); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "starting from the weights of %s\n", start.dir)
 	}
 	t.Progress = e.stdout
 	t.Saver = &train.Saver{

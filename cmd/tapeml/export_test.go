@@ -1,0 +1,81 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Export a trained checkpoint, import it back, and use the import for
+// evaluation, prediction and fine-tuning; then the bad inputs.
+func TestExportImportEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "images")
+	for i := 0; i < 20; i++ {
+		write(t, filepath.Join(data, "left", fmt.Sprintf("%02d.png", i)), pngBytes(t, false, i, false))
+		write(t, filepath.Join(data, "right", fmt.Sprintf("%02d.png", i)), pngBytes(t, true, i, false))
+	}
+	run := filepath.Join(dir, "run")
+	if status, out, stderr := tapeml(t, "", "train", "convnet", "--data", data, "--epochs", "1", "--batch", "8", "--out", run); status != 0 {
+		t.Fatalf("train: %s\n%s", stderr, out)
+	}
+	st := filepath.Join(dir, "convnet.safetensors")
+	status, out, stderr := tapeml(t, "", "export", "--checkpoint", run, "--out", st)
+	if status != 0 || !strings.Contains(out, "exported convnet (safetensors)") {
+		t.Fatalf("export: status %d\n%s\n%s", status, out, stderr)
+	}
+	onnxFile := filepath.Join(dir, "convnet.onnx")
+	if status, out, stderr := tapeml(t, "", "export", "--checkpoint", run, "--format", "onnx", "--out", onnxFile); status != 0 {
+		t.Fatalf("export onnx: status %d\n%s\n%s", status, out, stderr)
+	}
+	imported := filepath.Join(dir, "imported")
+	if status, out, stderr := tapeml(t, "", "import", "--weights", st, "--out", imported); status != 0 {
+		t.Fatalf("import: status %d\n%s\n%s", status, out, stderr)
+	}
+	img := filepath.Join(dir, "probe.png")
+	write(t, img, pngBytes(t, true, 3, false))
+	for _, args := range [][]string{{"eval", "--json"}, {"predict", "--json", img}} {
+		_, want, _ := tapeml(t, "", append([]string{args[0], "--checkpoint", run}, args[1:]...)...)
+		status, got, stderr := tapeml(t, "", append([]string{args[0], "--checkpoint", imported}, args[1:]...)...)
+		// The eval JSON names its checkpoint; everything else must agree.
+		want = strings.ReplaceAll(want, filepath.Join(run, "best"), "CKPT")
+		got = strings.ReplaceAll(got, imported, "CKPT")
+		if status != 0 || got != want {
+			t.Fatalf("%s on the import: status %d %s\n got %s\nwant %s", args[0], status, stderr, got, want)
+		}
+	}
+	status, out, stderr = tapeml(t, "", "train", "convnet", "--data", data, "--epochs", "1", "--batch", "8", "--init", imported, "--out", filepath.Join(dir, "tuned"))
+	if status != 0 || !strings.Contains(out, "starting from the weights of "+imported) {
+		t.Fatalf("train --init: status %d\n%s\n%s", status, out, stderr)
+	}
+
+	before, _ := os.ReadDir(dir)
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"export", "--checkpoint", run, "--format", "safetensor", "--out", filepath.Join(dir, "x")}, []string{`"safetensor"`, "safetensors or onnx"}},
+		{[]string{"export", "--checkpoint", run, "--out", filepath.Join(dir, "no", "dir", "x.onnx")}, []string{filepath.Join(dir, "no", "dir")}},
+		{[]string{"export", "--checkpoint", run}, []string{"--out is required"}},
+		{[]string{"export", "--checkpoint", filepath.Join(dir, "nothing"), "--out", filepath.Join(dir, "x")}, []string{"nothing"}},
+		{[]string{"import", "--weights", onnxFile, "--out", filepath.Join(dir, "y")}, []string{onnxFile}},
+		{[]string{"import", "--weights", st, "--like", filepath.Join(dir, "nothing"), "--out", filepath.Join(dir, "y")}, []string{"--like", "nothing"}},
+		{[]string{"train", "convnet", "--data", data, "--init", run, "--resume", run}, []string{"--init and --resume"}},
+	} {
+		status, _, stderr := tapeml(t, "", tc.args...)
+		if status == 0 || strings.Count(strings.TrimSpace(stderr), "\n") > 0 {
+			t.Errorf("%v: status %d, stderr %q: want one error line", tc.args, status, stderr)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(stderr, w) {
+				t.Errorf("%v: %q does not mention %q", tc.args, stderr, w)
+			}
+		}
+	}
+	after, _ := os.ReadDir(dir)
+	if len(after) != len(before) {
+		t.Errorf("failed commands left files behind: %d entries before, %d after", len(before), len(after))
+	}
+}
