@@ -57,3 +57,27 @@ def save_file(tensors, path, metadata=None):
     h += b" " * (-len(h) % 8)  # align the data to 8 bytes, as safetensors does
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(h)) + h + b"".join(chunks))
+
+
+class safe_open:
+    """safetensors.safe_open for framework "pt": metadata(), keys(), get_tensor(name)."""
+
+    def __init__(self, path, framework="pt", device="cpu"):
+        if framework != "pt":
+            raise ValueError("safetensors_lite only reads into PyTorch")
+        self._tensors, self._metadata = read(path)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def metadata(self):
+        return self._metadata
+
+    def keys(self):
+        return list(self._tensors)
+
+    def get_tensor(self, name):
+        return self._tensors[name]
