@@ -227,7 +227,7 @@ func copyCheckpoint(src, dst string) (err error) {
 			return err
 		}
 	}
-	if err := syncDir(tmp); err != nil {
+	if err := atomicfile.SyncDir(tmp); err != nil {
 		return err
 	}
 	return replaceDir(tmp, dst)

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/tapeml/tapeml/internal/atomicfile"
 	"github.com/tapeml/tapeml/safetensors"
 )
 
@@ -109,7 +110,7 @@ func Save(dir string, c *Checkpoint) (err error) {
 	}); err != nil {
 		return err
 	}
-	if err := syncDir(tmp); err != nil {
+	if err := atomicfile.SyncDir(tmp); err != nil {
 		return fmt.Errorf("checkpoint %s: %w", dir, err)
 	}
 	if err := replaceDir(tmp, dir); err != nil {
@@ -215,23 +216,13 @@ func replaceDir(tmp, dir string) error {
 		}
 		return err
 	}
-	if err := syncDir(parent); err != nil {
+	if err := atomicfile.SyncDir(parent); err != nil {
 		return err
 	}
 	if old != "" {
 		return os.RemoveAll(old)
 	}
 	return nil
-}
-
-// syncDir makes renames and creations in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // leftovers returns the temporary and set-aside directories that Save (and
