@@ -192,6 +192,10 @@ func TestBuiltinTrainingEndToEnd(t *testing.T) {
 	if status != 0 || !strings.Contains(out, "starting from the weights of") {
 		t.Fatalf("train --init: status %d\n%s\n%s", status, out, stderr)
 	}
+	status, _, stderr = tapeml(t, "", "train", "textcnn", "--init", imported, "--maxlen", "50", "--padding", "post")
+	if status == 0 || !strings.Contains(stderr, "drop --maxlen, --padding") {
+		t.Fatalf("train --init with an architecture flag: status %d, %q", status, stderr)
+	}
 
 	// A corrupted weights file is named.
 	best := filepath.Join(runDir, "best", "model.safetensors")

@@ -97,6 +97,21 @@ func runTrain(e env, args []string) error {
 		if start.kind.name != k.name {
 			return fmt.Errorf("--init %s holds a %s model, not %s", start.dir, start.kind.name, k.name)
 		}
+		// The architecture and the tokenizer are the checkpoint's; a flag
+		// that would change them is a mistake.
+		arch := flag.NewFlagSet("", flag.ContinueOnError)
+		k.config(arch)
+		arch.String("padding", "", "")
+		arch.String("truncating", "", "")
+		var clash []string
+		arch.VisitAll(func(f *flag.Flag) {
+			if set[f.Name] {
+				clash = append(clash, "--"+f.Name)
+			}
+		})
+		if len(clash) > 0 {
+			return fmt.Errorf("--init keeps the architecture and tokenizer of %s: drop %s", start.dir, strings.Join(clash, ", "))
+		}
 		modelCfg = start.modelCf
 	}
 	if *resume != "" {
