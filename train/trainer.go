@@ -265,7 +265,7 @@ func (t *Trainer) Fit(trainSet, val Dataset) error {
 				return fmt.Errorf("epoch %d: %w", epoch, err)
 			}
 			b := t.bufs[len(idx)]
-			if err := acc.Add(loss, len(idx), probabilities(t.Model.Task(), out), b.targets.Float32s()); err != nil {
+			if err := acc.Add(loss, len(idx), Probabilities(t.Model.Task(), out), b.targets.Float32s()); err != nil {
 				return fmt.Errorf("epoch %d: %w", epoch, err)
 			}
 			done += len(idx)
@@ -406,16 +406,16 @@ func (t *Trainer) forEachBatch(ds Dataset, f func(loss float64, probs, targets [
 		if err := m.Run(b.inputs, b.targets); err != nil {
 			return err
 		}
-		if err := f(m.Loss(), probabilities(t.Model.Task(), m.Output()), b.targets.Float32s(), len(idx)); err != nil {
+		if err := f(m.Loss(), Probabilities(t.Model.Task(), m.Output()), b.targets.Float32s(), len(idx)); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// probabilities turns a batch's outputs into what metrics and users read:
+// Probabilities turns a batch's outputs into what metrics and users read:
 // sigmoid of a binary logit, softmax of multiclass logits, raw regressions.
-func probabilities(task metrics.Task, out *tensor.Dense) []float32 {
+func Probabilities(task metrics.Task, out *tensor.Dense) []float32 {
 	v := out.Float32s()
 	p := make([]float32, len(v))
 	switch task {

@@ -287,25 +287,12 @@ func infer(c *checkpoint.Checkpoint, m *export.Model, inputs map[string]array) (
 	if err := mach.Run(feed, tensor.New(tensor.WithShape(rows), tensor.Of(tensor.Float32))); err != nil {
 		return nil, err
 	}
-	raw := mach.Output().Float32s()
-	switch {
-	case m.MF != nil:
-		return map[string]array{"rating": {"float32", []int{rows}, f64(raw)}}, nil
-	case m.ConvNet != nil:
-		k := m.ConvNet.Classes
-		return map[string]array{
-			"logits": {"float32", []int{rows, k}, f64(raw)},
-			"probs":  {"float32", []int{rows, k}, softmax(raw, k)},
-		}, nil
+	raw, probs := f64(mach.Output().Float32s()), f64(train.Probabilities(net.Task(), mach.Output()))
+	if m.MF != nil {
+		return map[string]array{"rating": {"float32", []int{rows}, raw}}, nil
 	}
-	probs := make([]float64, len(raw))
-	for i, x := range raw {
-		probs[i] = graph.Logistic(float64(x))
-	}
-	return map[string]array{
-		"logits": {"float32", []int{rows, 1}, f64(raw)},
-		"probs":  {"float32", []int{rows, 1}, probs},
-	}, nil
+	shape := []int{rows, len(raw) / rows} // [rows, 1] or [rows, classes]
+	return map[string]array{"logits": {"float32", shape, raw}, "probs": {"float32", shape, probs}}, nil
 }
 
 // checkImport imports each model folder's torch.safetensors (saved by
@@ -418,26 +405,6 @@ func f64(v []float32) []float64 {
 	out := make([]float64, len(v))
 	for i, x := range v {
 		out[i] = float64(x)
-	}
-	return out
-}
-
-func softmax(v []float32, k int) []float64 {
-	out := make([]float64, len(v))
-	for r := 0; r < len(v)/k; r++ {
-		row := v[r*k : (r+1)*k]
-		mx := math.Inf(-1)
-		for _, x := range row {
-			mx = math.Max(mx, float64(x))
-		}
-		var s float64
-		for j, x := range row {
-			out[r*k+j] = math.Exp(float64(x) - mx)
-			s += out[r*k+j]
-		}
-		for j := range row {
-			out[r*k+j] /= s
-		}
 	}
 	return out
 }
