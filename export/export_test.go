@@ -49,7 +49,7 @@ func testCheckpoint(t *testing.T, kind string) *checkpoint.Checkpoint {
 		t.Fatal(err)
 	}
 	params := graph.NewParams(tensor.Float32, 3)
-	if err := graph.NewProgram(net.Build, params, nil).Materialize(); err != nil {
+	if err := graph.Materialize(net.Build, params); err != nil {
 		t.Fatal(err)
 	}
 	c := &checkpoint.Checkpoint{Weights: train.Weights(params), Extra: map[string][]byte{"history.csv": []byte("epoch\n"), "items.json": []byte("{}")}}

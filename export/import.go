@@ -72,7 +72,7 @@ func Import(path string, like *checkpoint.Checkpoint) (*checkpoint.Checkpoint, e
 		return nil, fmt.Errorf("%s: no preprocessing (%s)", from, MetaPreprocessing)
 	}
 	params := graph.NewParams(tensor.Float32, 0)
-	if err := graph.NewProgram(net.Build, params, nil).Materialize(); err != nil {
+	if err := graph.Materialize(net.Build, params); err != nil {
 		return nil, fmt.Errorf("%s: building the model: %w", from, err)
 	}
 	if err := train.LoadWeights(params, f.Tensors, path); err != nil {

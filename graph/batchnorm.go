@@ -49,12 +49,7 @@ func batchNorm(b *Builder, name string, x *G.Node, cfg BatchNormConfig, training
 	if cfg.Momentum < 0 || cfg.Momentum > 1 || cfg.Eps < 0 {
 		panic(fmt.Sprintf("graph: %s: invalid BatchNormConfig %+v", name, cfg))
 	}
-	c := x.Shape()[1]
-	gamma := b.Param(name+".weight", []int{c}, Constant(1))
-	beta := b.Param(name+".bias", []int{c}, Constant(0))
-	mean := b.Buffer(name+".running_mean", []int{c}, Constant(0))
-	variance := b.Buffer(name+".running_var", []int{c}, Constant(1))
-	b.Counter(name+".num_batches_tracked", nil)
+	gamma, beta, mean, variance := batchNormParams(b, name, x.Shape()[1])
 	state := batchNormState{
 		training: training, eps: cfg.Eps, momentum: cfg.Momentum,
 		runMean: b.Params.Get(name + ".running_mean"), runVar: b.Params.Get(name + ".running_var"),
@@ -73,6 +68,18 @@ func batchNorm(b *Builder, name string, x *G.Node, cfg BatchNormConfig, training
 		b.AddFeedback(k)
 	}
 	return mustApply(k, x, gamma, beta, mean, variance)
+}
+
+// batchNormParams returns the nodes of γ, β and the running statistics of
+// a normalization over c channels, creating them (and the batch counter)
+// in state_dict order on first use.
+func batchNormParams(b *Builder, name string, c int) (gamma, beta, mean, variance *G.Node) {
+	gamma = b.Param(name+".weight", []int{c}, Constant(1))
+	beta = b.Param(name+".bias", []int{c}, Constant(0))
+	mean = b.Buffer(name+".running_mean", []int{c}, Constant(0))
+	variance = b.Buffer(name+".running_var", []int{c}, Constant(1))
+	b.Counter(name+".num_batches_tracked", nil)
+	return gamma, beta, mean, variance
 }
 
 // batchNormState is what a batch normalization node keeps between its

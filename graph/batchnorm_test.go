@@ -57,11 +57,14 @@ func TestBatchNorm2DGradients(t *testing.T) {
 func bnProgram(ps *Params, c, h, w int) *Program {
 	build := func(b *Builder, n int) (Outputs, error) {
 		x := b.Input("x", n, c, h, w)
-		tgt := b.Input("t", n, c, h, w)
 		y := BatchNorm2D(b, "bn", x, BatchNormConfig{})
-		return Outputs{Inputs: []*G.Node{x}, Target: tgt, Output: y, Loss: MSE(y, tgt)}, nil
+		return Outputs{Inputs: []*G.Node{x}, Output: y}, nil
 	}
-	return NewProgram(build, ps, nil)
+	loss := func(b *Builder, out Outputs) (Objective, error) {
+		tgt := b.Input("t", out.Output.Shape()...)
+		return Objective{Target: tgt, Loss: MSE(out.Output, tgt)}, nil
+	}
+	return NewProgram(build, loss, ps, nil)
 }
 
 // channelStats returns one channel's mean, biased and unbiased variance.

@@ -14,16 +14,19 @@ const (
 	// Train builds the training graph: dropout is active and batch
 	// normalization uses batch statistics.
 	Train Mode = iota
-	// Eval builds the inference graph: dropout is the identity, running
-	// statistics are used.
+	// Eval builds the evaluation graph: the forward pass with dropout as
+	// the identity and running statistics, plus the loss, op for op as in
+	// training (the parity tests check it against PyTorch's eval mode).
 	Eval
+	// Infer builds the serving graph: the forward pass alone, no targets
+	// and no loss, with inference-only rewrites (batch normalization folded
+	// into the preceding convolution, fused kernels). Its parameters must
+	// not change while a machine runs.
+	Infer
 )
 
 func (m Mode) String() string {
-	if m == Train {
-		return "train"
-	}
-	return "eval"
+	return [...]string{"train", "eval", "infer"}[m]
 }
 
 // Noise is the source of training-time randomness (dropout masks). Masks are

@@ -2,21 +2,35 @@ package graph
 
 import (
 	"fmt"
+	"math"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
-// Outputs is what a model's build function returns.
+// Outputs is what a model's forward pass returns: no targets and no loss,
+// which belong to training (see LossFunc).
 type Outputs struct {
 	Inputs []*G.Node // bound to a batch's input tensors, in the dataset's order
-	Target *G.Node   // bound to the batch's targets
 	Output *G.Node   // logits or predictions; first dimension is the batch
-	Loss   *G.Node   // scalar: the mean loss over the batch
+	// Aux holds intermediate nodes a loss may read (matrix factorization's
+	// penalty reads the batch's factor rows); nil for most models.
+	Aux map[string]*G.Node
 }
 
-// BuildFunc adds a model's graph for a batch of n examples.
+// Objective is what training adds to a forward pass.
+type Objective struct {
+	Target *G.Node // bound to the batch's targets
+	Loss   *G.Node // scalar: the mean loss over the batch
+}
+
+// BuildFunc adds a model's forward pass for a batch of n examples.
 type BuildFunc func(b *Builder, n int) (Outputs, error)
+
+// LossFunc adds the training objective over a forward pass's outputs: the
+// target input and the scalar mean loss. It is called for the Train and
+// Eval graphs, never for Infer.
+type LossFunc func(b *Builder, out Outputs) (Objective, error)
 
 // Machine is a graph compiled into a Gorgonia tape machine for one batch
 // size and mode. A training machine also computes the gradient of the loss
@@ -26,6 +40,7 @@ type Machine struct {
 	N      int
 	vm     G.VM
 	out    Outputs
+	obj    Objective  // nil nodes in Infer machines
 	params []*Param   // trainable parameters, aligned with grads
 	grads  []*G.Node  // dLoss/dParam nodes (training machines only)
 	extra  []Feedback // written back after each run (running statistics)
@@ -36,7 +51,8 @@ type Machine struct {
 type Feedback interface{ Apply() error }
 
 // Run binds a batch and executes the machine. inputs must match the model's
-// input nodes in order and shape.
+// input nodes in order and shape; target is ignored (and may be nil) for an
+// Infer machine, which has none.
 func (m *Machine) Run(inputs []*tensor.Dense, target *tensor.Dense) error {
 	if len(inputs) != len(m.out.Inputs) {
 		return fmt.Errorf("machine takes %d inputs, got %d", len(m.out.Inputs), len(inputs))
@@ -49,8 +65,13 @@ func (m *Machine) Run(inputs []*tensor.Dense, target *tensor.Dense) error {
 			return fmt.Errorf("binding input %q: %w", n.Name(), err)
 		}
 	}
-	if err := G.Let(m.out.Target, target); err != nil {
-		return fmt.Errorf("binding targets: %w", err)
+	if m.obj.Target != nil {
+		if target == nil {
+			return fmt.Errorf("the %s machine needs targets", m.Mode)
+		}
+		if err := G.Let(m.obj.Target, target); err != nil {
+			return fmt.Errorf("binding targets: %w", err)
+		}
 	}
 	defer m.vm.Reset()
 	if err := m.vm.RunAll(); err != nil {
@@ -64,8 +85,13 @@ func (m *Machine) Run(inputs []*tensor.Dense, target *tensor.Dense) error {
 	return nil
 }
 
-// Loss is the last run's mean loss.
-func (m *Machine) Loss() float64 { return scalarOf(m.out.Loss.Value()) }
+// Loss is the last run's mean loss; NaN for an Infer machine, which has none.
+func (m *Machine) Loss() float64 {
+	if m.obj.Loss == nil {
+		return math.NaN()
+	}
+	return scalarOf(m.obj.Loss.Value())
+}
 
 // Output is the last run's output tensor (logits or predictions). It is
 // overwritten by the next run.
@@ -113,6 +139,7 @@ func scalarOf(v G.Value) float64 {
 // Gorgonia, so a final partial batch gets a machine of its own.
 type Program struct {
 	build    BuildFunc
+	loss     LossFunc
 	params   *Params
 	noise    *Noise
 	machines map[programKey]*Machine
@@ -124,11 +151,12 @@ type programKey struct {
 }
 
 // NewProgram returns a program over build whose parameters live in params.
-func NewProgram(build BuildFunc, params *Params, noise *Noise) *Program {
+// loss may be nil for a program that only compiles Infer machines.
+func NewProgram(build BuildFunc, loss LossFunc, params *Params, noise *Noise) *Program {
 	if noise == nil {
 		noise = &Noise{}
 	}
-	return &Program{build: build, params: params, noise: noise, machines: map[programKey]*Machine{}}
+	return &Program{build: build, loss: loss, params: params, noise: noise, machines: map[programKey]*Machine{}}
 }
 
 // Params is the program's parameter store.
@@ -138,10 +166,15 @@ func (p *Program) Params() *Params { return p.params }
 func (p *Program) Noise() *Noise { return p.noise }
 
 // Materialize creates and initializes every parameter, by building the
-// inference graph for one example, so that weights can be loaded before any
-// batch is run.
+// forward pass for one example (not compiled), so that weights can be
+// loaded before any batch is run.
 func (p *Program) Materialize() error {
-	_, err := p.Machine(1, Eval)
+	return Materialize(p.build, p.params)
+}
+
+// Materialize creates and initializes every parameter build uses in params.
+func Materialize(build BuildFunc, params *Params) error {
+	_, err := build(NewBuilder(params, Eval, nil), 1)
 	return err
 }
 
@@ -152,7 +185,7 @@ func (p *Program) Machine(n int, mode Mode) (*Machine, error) {
 	if m, ok := p.machines[key]; ok {
 		return m, nil
 	}
-	m, err := Compile(p.build, p.params, p.noise, n, mode)
+	m, err := Compile(p.build, p.loss, p.params, p.noise, n, mode)
 	if err != nil {
 		return nil, err
 	}
@@ -160,18 +193,31 @@ func (p *Program) Machine(n int, mode Mode) (*Machine, error) {
 	return m, nil
 }
 
-// Compile builds the graph for a batch of n examples and compiles it. In
-// Train mode the gradient nodes of every trainable parameter are added.
-func Compile(build BuildFunc, params *Params, noise *Noise, n int, mode Mode) (*Machine, error) {
+// Compile builds the graph for a batch of n examples and compiles it. The
+// Train and Eval graphs add loss's objective; in Train mode the gradient
+// nodes of every trainable parameter are added too. An Infer graph is the
+// forward pass alone, and loss may be nil.
+func Compile(build BuildFunc, loss LossFunc, params *Params, noise *Noise, n int, mode Mode) (*Machine, error) {
 	b := NewBuilder(params, mode, noise)
 	out, err := build(b, n)
 	if err != nil {
 		return nil, err
 	}
-	if out.Loss == nil || out.Output == nil || out.Target == nil {
-		return nil, fmt.Errorf("graph: the model's outputs lack a loss, output or target node")
+	if out.Output == nil || len(out.Inputs) == 0 {
+		return nil, fmt.Errorf("graph: the model's outputs lack an output or input node")
 	}
 	m := &Machine{Mode: mode, N: n, out: out, extra: b.feedback}
+	if mode != Infer {
+		if loss == nil {
+			return nil, fmt.Errorf("graph: a %s machine needs a loss", mode)
+		}
+		if m.obj, err = loss(b, out); err != nil {
+			return nil, err
+		}
+		if m.obj.Loss == nil || m.obj.Target == nil {
+			return nil, fmt.Errorf("graph: the model's objective lacks a loss or target node")
+		}
+	}
 	if mode == Train {
 		var wrt G.Nodes
 		for _, p := range params.Trainable() {
@@ -180,7 +226,7 @@ func Compile(build BuildFunc, params *Params, noise *Noise, n int, mode Mode) (*
 				wrt = append(wrt, node)
 			}
 		}
-		if m.grads, err = G.Grad(out.Loss, wrt...); err != nil {
+		if m.grads, err = G.Grad(m.obj.Loss, wrt...); err != nil {
 			return nil, fmt.Errorf("graph: differentiating the loss: %w", err)
 		}
 	}

@@ -23,6 +23,19 @@ type Conv2DConfig struct {
 // bias U(±1/√(C·KH·KW))). When x is a graph input (b.Input) rather than
 // computed from parameters, its gradient is not part of the graph.
 func Conv2D(b *Builder, name string, x *G.Node, cfg Conv2DConfig) *G.Node {
+	cfg, args := conv2DArgs(b, name, x, cfg)
+	// No gradient flows into a graph input (images, not parameters):
+	// nothing reads it, and for a first layer it would cost as much as the
+	// weight gradient.
+	inputGrad := !isData(b, x)
+	return mustApply(typed(b.Dtype(),
+		&conv2dKernel[float32]{stride: cfg.Stride, pad: cfg.Padding, inputGrad: inputGrad},
+		&conv2dKernel[float64]{stride: cfg.Stride, pad: cfg.Padding, inputGrad: inputGrad}), args...)
+}
+
+// conv2DArgs checks x and cfg (filling in its defaults) and returns the
+// convolution's inputs: x, its weight and, if cfg.Bias, its bias.
+func conv2DArgs(b *Builder, name string, x *G.Node, cfg Conv2DConfig) (Conv2DConfig, []*G.Node) {
 	if x.Dims() != 4 {
 		panic(shapeErr(name, x.Shape(), "[N, C, H, W]"))
 	}
@@ -44,13 +57,7 @@ func Conv2D(b *Builder, name string, x *G.Node, cfg Conv2DConfig) *G.Node {
 	if cfg.Bias {
 		args = append(args, b.Param(name+".bias", []int{cfg.Out}, BiasUniform(c*cfg.KH*cfg.KW)))
 	}
-	// No gradient flows into a graph input (images, not parameters):
-	// nothing reads it, and for a first layer it would cost as much as the
-	// weight gradient.
-	inputGrad := !isData(b, x)
-	return mustApply(typed(b.Dtype(),
-		&conv2dKernel[float32]{stride: cfg.Stride, pad: cfg.Padding, inputGrad: inputGrad},
-		&conv2dKernel[float64]{stride: cfg.Stride, pad: cfg.Padding, inputGrad: inputGrad}), args...)
+	return cfg, args
 }
 
 // isData reports whether n is a leaf of the graph that is not one of its

@@ -241,12 +241,11 @@ func TestDropoutIsDeterministicPerStep(t *testing.T) {
 func TestProgramMachinesShareParameters(t *testing.T) {
 	build := func(b *Builder, n int) (Outputs, error) {
 		x := b.Input("x", n, 3)
-		y := b.Input("y", n)
 		logits := Linear(b, "fc", Dropout(b, x, 0.5), 1, true)
-		return Outputs{Inputs: []*G.Node{x}, Target: y, Output: logits, Loss: BCEWithLogits(logits, y)}, nil
+		return Outputs{Inputs: []*G.Node{x}, Output: logits}, nil
 	}
 	ps := NewParams(tensor.Float32, 1)
-	p := NewProgram(build, ps, nil)
+	p := NewProgram(build, BinaryLoss, ps, nil)
 	train, err := p.Machine(2, Train)
 	if err != nil {
 		t.Fatal(err)

@@ -22,6 +22,20 @@ func SoftmaxCrossEntropy(logits, targets *G.Node) *G.Node {
 	return lossNode(lossCE, logits, targets)
 }
 
+// BinaryLoss is a binary classifier's objective: target "label" [N] of 0s
+// and 1s, BCEWithLogits over the output's N logits.
+func BinaryLoss(b *Builder, out Outputs) (Objective, error) {
+	label := b.Input("label", out.Output.Shape()[0])
+	return Objective{Target: label, Loss: BCEWithLogits(out.Output, label)}, nil
+}
+
+// MulticlassLoss is a multiclass classifier's objective: target "label" [N]
+// of class indices, SoftmaxCrossEntropy over the output's [N, C] logits.
+func MulticlassLoss(b *Builder, out Outputs) (Objective, error) {
+	label := b.Input("label", out.Output.Shape()[0])
+	return Objective{Target: label, Loss: SoftmaxCrossEntropy(out.Output, label)}, nil
+}
+
 // MSE is PyTorch's MSELoss (mean reduction) over same-sized tensors.
 func MSE(pred, targets *G.Node) *G.Node {
 	return lossNode(lossMSE, pred, targets)

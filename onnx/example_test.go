@@ -22,7 +22,7 @@ func Example() {
 		log.Fatal(err)
 	}
 	params := graph.NewParams(tensor.Float32, 1)
-	if err := graph.NewProgram(model.Build, params, nil).Materialize(); err != nil {
+	if err := graph.Materialize(model.Build, params); err != nil {
 		log.Fatal(err)
 	}
 	m, err := onnx.TextCNN(cfg, train.Weights(params))

@@ -54,10 +54,10 @@ type tapemlModel struct {
 
 // newTapeml creates the model's parameters (tapeml's own initialization)
 // as train.New does.
-func newTapeml(t testing.TB, build graph.BuildFunc, seed uint64) *tapemlModel {
+func newTapeml(t testing.TB, net train.Model, seed uint64) *tapemlModel {
 	t.Helper()
 	params := graph.NewParams(tensor.Float32, seed)
-	prog := graph.NewProgram(build, params, nil)
+	prog := graph.NewProgram(net.Build, net.Loss, params, nil)
 	if err := prog.Materialize(); err != nil {
 		t.Fatal(err)
 	}
@@ -85,32 +85,32 @@ func exporters(c modelConfigs) []exporter {
 		{
 			name: "textcnn", kind: "textcnn", config: c.TextCNN,
 			tapeml: func(t testing.TB, seed uint64) *tapemlModel {
-				return newTapeml(t, must(textcnn.New(c.TextCNN)).Build, seed)
+				return newTapeml(t, must(textcnn.New(c.TextCNN)), seed)
 			},
 			export: func(ws []safetensors.Tensor) (*Model, error) { return TextCNN(c.TextCNN, ws) },
 		},
 		{
 			name: "lstm", kind: "lstm", config: c.LSTM,
-			tapeml: func(t testing.TB, seed uint64) *tapemlModel { return newTapeml(t, must(lstm.New(c.LSTM)).Build, seed) },
+			tapeml: func(t testing.TB, seed uint64) *tapemlModel { return newTapeml(t, must(lstm.New(c.LSTM)), seed) },
 			export: func(ws []safetensors.Tensor) (*Model, error) { return LSTM(c.LSTM, ws) },
 		},
 		{
 			name: "lstm_unidirectional", kind: "lstm", config: c.LSTMUni,
 			tapeml: func(t testing.TB, seed uint64) *tapemlModel {
-				return newTapeml(t, must(lstm.New(c.LSTMUni)).Build, seed)
+				return newTapeml(t, must(lstm.New(c.LSTMUni)), seed)
 			},
 			export: func(ws []safetensors.Tensor) (*Model, error) { return LSTM(c.LSTMUni, ws) },
 		},
 		{
 			name: "convnet", kind: "convnet", config: c.ConvNet,
 			tapeml: func(t testing.TB, seed uint64) *tapemlModel {
-				return newTapeml(t, must(convnet.New(c.ConvNet)).Build, seed)
+				return newTapeml(t, must(convnet.New(c.ConvNet)), seed)
 			},
 			export: func(ws []safetensors.Tensor) (*Model, error) { return ConvNet(c.ConvNet, ws) },
 		},
 		{
 			name: "mf", kind: "recsys-mf", config: c.MF,
-			tapeml: func(t testing.TB, seed uint64) *tapemlModel { return newTapeml(t, must(mf.New(c.MF)).Build, seed) },
+			tapeml: func(t testing.TB, seed uint64) *tapemlModel { return newTapeml(t, must(mf.New(c.MF)), seed) },
 			export: func(ws []safetensors.Tensor) (*Model, error) { return MF(c.MF, ws) },
 		},
 	}
@@ -454,7 +454,7 @@ func second[A, B any](_ A, b B) B { return b }
 // TestBatchNumBatchesTrackedIgnored: the counters are not needed and not
 // exported, but their presence is fine.
 func TestBatchNumBatchesTrackedIgnored(t *testing.T) {
-	ws := train.Weights(newTapeml(t, must(convnet.New(small.ConvNet)).Build, 1).params)
+	ws := train.Weights(newTapeml(t, must(convnet.New(small.ConvNet)), 1).params)
 	var counters int
 	for _, w := range ws {
 		if strings.HasSuffix(w.Name, ".num_batches_tracked") {

@@ -15,10 +15,13 @@ import (
 	"github.com/tapeml/tapeml/train/progress"
 )
 
-// Model is what the trainer needs of a model.
+// Model is what the trainer needs of a model: a forward pass, and the
+// objective training adds to it.
 type Model interface {
-	// Build adds the model's graph for a batch of n examples.
+	// Build adds the model's forward pass for a batch of n examples.
 	Build(b *graph.Builder, n int) (graph.Outputs, error)
+	// Loss adds the training objective: the target input and the mean loss.
+	Loss(b *graph.Builder, out graph.Outputs) (graph.Objective, error)
 	// Task says how to read the output: logits of a binary or multiclass
 	// classifier, or a regression's predictions.
 	Task() metrics.Task
@@ -144,7 +147,7 @@ func New(model Model, params *graph.Params, cfg Config) (*Trainer, error) {
 	t := &Trainer{
 		Config:  cfg,
 		Model:   model,
-		Program: graph.NewProgram(model.Build, params, &graph.Noise{Seed: cfg.Seed}),
+		Program: graph.NewProgram(model.Build, model.Loss, params, &graph.Noise{Seed: cfg.Seed}),
 		Opt:     opt,
 		History: &metrics.History{},
 		Early:   &metrics.EarlyStopping{Monitor: cfg.Monitor, Mode: modeOf(cfg.Monitor), Patience: cfg.Patience},

@@ -24,10 +24,13 @@ func (mlp) Task() metrics.Task { return metrics.Binary }
 
 func (mlp) Build(b *graph.Builder, n int) (graph.Outputs, error) {
 	x := b.Input("x", n, 4)
-	y := b.Input("y", n)
 	h := graph.Dropout(b, graph.ReLU(graph.Linear(b, "fc1", x, 8, true)), 0.5)
 	logits := graph.Linear(b, "fc2", h, 1, true)
-	return graph.Outputs{Inputs: []*G.Node{x}, Target: y, Output: logits, Loss: graph.BCEWithLogits(logits, y)}, nil
+	return graph.Outputs{Inputs: []*G.Node{x}, Output: logits}, nil
+}
+
+func (mlp) Loss(b *graph.Builder, out graph.Outputs) (graph.Objective, error) {
+	return graph.BinaryLoss(b, out)
 }
 
 // blobs is a separable two-class problem of n examples.

@@ -66,14 +66,14 @@ func LoadText(t testing.TB, path string) *TextGolden {
 // tamper, if any), runs one training step and one inference pass on the
 // golden batch, and reports every disagreement to cmp. The model must have
 // no active dropout for the comparison to hold.
-func RunText(t testing.TB, g *TextGolden, build graph.BuildFunc, dtype tensor.Dtype, cmp *Comparer, tamper func(*graph.Params)) {
+func RunText(t testing.TB, g *TextGolden, build graph.BuildFunc, loss graph.LossFunc, dtype tensor.Dtype, cmp *Comparer, tamper func(*graph.Params)) {
 	t.Helper()
 	want := &g.Float64
 	if dtype == tensor.Float32 {
 		want = &g.Float32
 	}
 	params := graph.NewParams(dtype, 1)
-	prog := graph.NewProgram(build, params, &graph.Noise{})
+	prog := graph.NewProgram(build, loss, params, &graph.Noise{})
 	if err := prog.Materialize(); err != nil {
 		t.Fatal(err)
 	}
@@ -118,6 +118,15 @@ func RunText(t testing.TB, g *TextGolden, build graph.BuildFunc, dtype tensor.Dt
 		t.Fatal(err)
 	}
 	cmp.Check("inference logits", ev.Output(), want.Logits)
+	// The serving graph (no loss, no targets) gives them too.
+	inf, err := prog.Machine(n, graph.Infer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := inf.Run([]*tensor.Dense{ids}, nil); err != nil {
+		t.Fatal(err)
+	}
+	cmp.Check("serving logits", inf.Output(), want.Logits)
 }
 
 // LoadParams copies PyTorch's weights into the store by name, after checking

@@ -74,28 +74,26 @@ func New(cfg Config) (*Model, error) {
 	return &Model{Config: cfg}, nil
 }
 
-// Build adds the graph for a batch of n images: input "image" [n, Channels,
-// Height, Width], target "label" [n] (class indices), output the logits
-// [n, Classes].
+// Build adds the forward pass for a batch of n images: input "image" [n,
+// Channels, Height, Width], output the logits [n, Classes].
 func (m *Model) Build(b *graph.Builder, n int) (graph.Outputs, error) {
 	c := m.Config
 	if err := c.Validate(); err != nil {
 		return graph.Outputs{}, err
 	}
 	image := b.Input("image", n, c.Channels, c.Height, c.Width)
-	label := b.Input("label", n)
 	x := block(b, "layer1", image, conv1Filters)
 	x = block(b, "layer2", x, conv2Filters)
 	x = graph.Flatten(x)
 	x = graph.Dropout(b, graph.ReLU(graph.Linear(b, "fc.0", x, hidden1, true)), c.Dropout)
 	x = graph.Dropout(b, graph.ReLU(graph.Linear(b, "fc.3", x, hidden2, true)), c.Dropout)
 	logits := graph.Linear(b, "fc.6", x, c.Classes, true)
-	return graph.Outputs{
-		Inputs: []*G.Node{image},
-		Target: label,
-		Output: logits,
-		Loss:   graph.SoftmaxCrossEntropy(logits, label),
-	}, nil
+	return graph.Outputs{Inputs: []*G.Node{image}, Output: logits}, nil
+}
+
+// Loss is softmax cross-entropy against target "label" [n] (class indices).
+func (m *Model) Loss(b *graph.Builder, out graph.Outputs) (graph.Objective, error) {
+	return graph.MulticlassLoss(b, out)
 }
 
 // block is one nn.Sequential(Conv2d(3×3, padding 1), BatchNorm2d, ReLU,
@@ -106,9 +104,11 @@ func (m *Model) Build(b *graph.Builder, n int) (graph.Outputs, error) {
 // max; and where the two orders pick different maxima (a window of
 // non-positive values, all 0 after a ReLU) the ReLU's gradient is 0 either
 // way.
+//
+// Conv2DBatchNorm is the two layers; the serving graph folds them into one
+// convolution.
 func block(b *graph.Builder, name string, x *G.Node, filters int) *G.Node {
-	x = graph.Conv2D(b, name+".0", x, graph.Conv2DConfig{Out: filters, Kernel: 3, Padding: 1, Bias: true})
-	x = graph.BatchNorm2D(b, name+".1", x, graph.BatchNormConfig{})
+	x = graph.Conv2DBatchNorm(b, name+".0", name+".1", x, graph.Conv2DConfig{Out: filters, Kernel: 3, Padding: 1, Bias: true}, graph.BatchNormConfig{})
 	return graph.ReLU(graph.MaxPool2D(x, 2, 0))
 }
 

@@ -78,7 +78,7 @@ func TestFlatWidth(t *testing.T) {
 			t.Fatal(err)
 		}
 		params := graph.NewParams(tensor.Float32, 1)
-		if err := graph.NewProgram(model.Build, params, nil).Materialize(); err != nil {
+		if err := graph.Materialize(model.Build, params); err != nil {
 			t.Fatal(err)
 		}
 		if got := params.Get("fc.0.weight").Shape(); !slices.Equal(got, []int{1024, c.want}) {
@@ -95,7 +95,7 @@ func TestParamNamesAndShapes(t *testing.T) {
 		t.Fatal(err)
 	}
 	params := graph.NewParams(tensor.Float32, 1)
-	if err := graph.NewProgram(model.Build, params, nil).Materialize(); err != nil {
+	if err := graph.Materialize(model.Build, params); err != nil {
 		t.Fatal(err)
 	}
 	type entry struct {
@@ -178,7 +178,7 @@ func TestOutputsAndDropout(t *testing.T) {
 		t.Fatal(err)
 	}
 	noise := &graph.Noise{Seed: 3}
-	prog := graph.NewProgram(model.Build, graph.NewParams(tensor.Float32, 1), noise)
+	prog := graph.NewProgram(model.Build, model.Loss, graph.NewParams(tensor.Float32, 1), noise)
 	run := func(n int, mode graph.Mode, step uint64) []float32 {
 		t.Helper()
 		m, err := prog.Machine(n, mode)

@@ -188,7 +188,7 @@ func runParity(t *testing.T, c *parityCase, dtype tensor.Dtype, tol, floor float
 		t.Fatal(err)
 	}
 	params := graph.NewParams(dtype, 1)
-	prog := graph.NewProgram(model.Build, params, &graph.Noise{})
+	prog := graph.NewProgram(model.Build, model.Loss, params, &graph.Noise{})
 	if err := prog.Materialize(); err != nil {
 		t.Fatal(err)
 	}
@@ -273,6 +273,15 @@ func runParity(t *testing.T, c *parityCase, dtype tensor.Dtype, tol, floor float
 		t.Fatal(err)
 	}
 	check("eval logits", floats(ev.Output()), want.EvalLogits)
+	// The serving graph folds each batch norm into its convolution.
+	inf, err := prog.Machine(c.Batch, graph.Infer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := inf.Run([]*tensor.Dense{x}, nil); err != nil {
+		t.Fatal(err)
+	}
+	check("serving logits (batch norm folded)", floats(inf.Output()), want.EvalLogits)
 	return errs, worst
 }
 

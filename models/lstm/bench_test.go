@@ -77,7 +77,7 @@ func BenchmarkBuildAndCompile(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := graph.Compile(m.Build, graph.NewParams(tensor.Float32, 1), &graph.Noise{}, 32, graph.Train); err != nil {
+		if _, err := graph.Compile(m.Build, m.Loss, graph.NewParams(tensor.Float32, 1), &graph.Noise{}, 32, graph.Train); err != nil {
 			b.Fatal(err)
 		}
 	}

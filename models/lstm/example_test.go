@@ -18,7 +18,7 @@ func Example() {
 		log.Fatal(err)
 	}
 	params := graph.NewParams(tensor.Float32, 1)
-	prog := graph.NewProgram(model.Build, params, nil)
+	prog := graph.NewProgram(model.Build, model.Loss, params, nil)
 	if err := prog.Materialize(); err != nil { // create the parameters without running a batch
 		log.Fatal(err)
 	}

@@ -58,13 +58,11 @@ func New(cfg Config) (*Model, error) {
 	return &Model{Config: cfg}, nil
 }
 
-// Build adds the graph for a batch of n texts: input "ids" [n, MaxLen]
-// (0 = padding, on either side), target "label" [n] (0 or 1), output the
-// logits [n, 1].
+// Build adds the forward pass for a batch of n texts: input "ids" [n,
+// MaxLen] (0 = padding, on either side), output the logits [n, 1].
 func (m *Model) Build(b *graph.Builder, n int) (graph.Outputs, error) {
 	c := m.Config
 	ids := b.Input("ids", n, c.MaxLen)
-	label := b.Input("label", n)
 	mask := graph.PaddingMask(ids, 0)
 	x := graph.Embedding(b, "embedding", ids, c.NumWords, c.EmbedDim, 0) // [N, L, E]
 	x = graph.Dropout(b, x, c.Dropout)
@@ -73,12 +71,13 @@ func (m *Model) Build(b *graph.Builder, n int) (graph.Outputs, error) {
 	})
 	h := graph.Dropout(b, rnn.Hidden(c.Layers-1), c.Dropout) // [N, D·H]
 	logits := graph.Linear(b, "fc", h, 1, true)              // [N, 1]
-	return graph.Outputs{
-		Inputs: []*G.Node{ids},
-		Target: label,
-		Output: logits,
-		Loss:   graph.BCEWithLogits(logits, label),
-	}, nil
+	return graph.Outputs{Inputs: []*G.Node{ids}, Output: logits}, nil
+}
+
+// Loss is binary cross-entropy on the logit against target "label" [n]
+// (0 or 1).
+func (m *Model) Loss(b *graph.Builder, out graph.Outputs) (graph.Objective, error) {
+	return graph.BinaryLoss(b, out)
 }
 
 // Task says the output is one binary logit per text.

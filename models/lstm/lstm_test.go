@@ -71,7 +71,7 @@ func TestOutputs(t *testing.T) {
 			t.Fatal(err)
 		}
 		params := graph.NewParams(tensor.Float32, 1)
-		prog := graph.NewProgram(model.Build, params, &graph.Noise{Seed: 3})
+		prog := graph.NewProgram(model.Build, model.Loss, params, &graph.Noise{Seed: 3})
 		const n = 4
 		ids := []float32{
 			0, 0, 0, 0, 3, 17, 4, 9, 22, // pre-padded
@@ -122,7 +122,7 @@ func TestTrainingIsDeterministic(t *testing.T) {
 	}
 	run := func(step uint64) (float64, []float32) {
 		params := graph.NewParams(tensor.Float32, 1)
-		prog := graph.NewProgram(model.Build, params, &graph.Noise{Seed: 5, Step: step})
+		prog := graph.NewProgram(model.Build, model.Loss, params, &graph.Noise{Seed: 5, Step: step})
 		m, err := prog.Machine(3, graph.Train)
 		if err != nil {
 			t.Fatal(err)
@@ -157,7 +157,7 @@ func TestParamNamesAndShapes(t *testing.T) {
 		t.Fatal(err)
 	}
 	params := graph.NewParams(tensor.Float32, 1)
-	if err := graph.NewProgram(model.Build, params, nil).Materialize(); err != nil {
+	if err := graph.Materialize(model.Build, params); err != nil {
 		t.Fatal(err)
 	}
 	type param struct {

@@ -28,7 +28,7 @@ func runParity(t *testing.T, dtype tensor.Dtype, tol, floor float64, tamper func
 		t.Fatal(err)
 	}
 	cmp := &paritytest.Comparer{Tol: tol, Floor: floor}
-	paritytest.RunText(t, g, model.Build, dtype, cmp, tamper)
+	paritytest.RunText(t, g, model.Build, model.Loss, dtype, cmp, tamper)
 	return cmp
 }
 

@@ -135,16 +135,13 @@ func New(cfg Config) (*Model, error) {
 // Task says the output is a regression.
 func (m *Model) Task() metrics.Task { return metrics.Regression }
 
-// Build adds the graph for a batch of n ratings: inputs "user" and "item"
-// [n, 1] (dense indices as floats), target "rating" [n]; output the
-// predictions [n]. The training loss is the MSE plus the L2 penalty on the
-// batch's rows; the evaluation graph clamps the predictions to the scale
-// and its loss is the plain MSE.
+// Build adds the forward pass for a batch of n ratings: inputs "user" and
+// "item" [n, 1] (dense indices as floats), output the predictions [n]. The
+// evaluation and serving graphs clamp the predictions to the scale.
 func (m *Model) Build(b *graph.Builder, n int) (graph.Outputs, error) {
 	c := m.Config
 	user := b.Input("user", n, 1)
 	item := b.Input("item", n, 1)
-	rating := b.Input("rating", n)
 
 	// Create the tables with MF's initialisation before Embedding asks for
 	// them (it would use N(0, 1)); it then finds them by name.
@@ -179,19 +176,36 @@ func (m *Model) Build(b *graph.Builder, n int) (graph.Outputs, error) {
 	if pred, err = G.Add(pred, mus); err != nil {
 		return graph.Outputs{}, err
 	}
-	out := graph.Outputs{Inputs: []*G.Node{user, item}, Target: rating}
+	out := graph.Outputs{
+		Inputs: []*G.Node{user, item},
+		Aux:    map[string]*G.Node{"pred": pred, "p": p, "q": q, "bu": bu, "bi": bi},
+	}
 	if !b.Training() {
 		out.Output = graph.Clamp(pred, c.Scale.Min, c.Scale.Max)
-		out.Loss = graph.MSE(out.Output, rating)
 		return out, nil
 	}
 	// The output is a copy (a clamp to ±MaxFloat32): Gorgonia may compute
 	// the loss in place over pred, which would clobber what the trainer
 	// reads as the predictions.
 	out.Output = graph.Clamp(pred, -math.MaxFloat32, math.MaxFloat32)
+	return out, nil
+}
+
+// Loss is, against target "rating" [n], the MSE of the evaluation graph's
+// clamped predictions; in training, the MSE of the unclamped predictions
+// plus the L2 penalty on the batch's rows.
+func (m *Model) Loss(b *graph.Builder, out graph.Outputs) (graph.Objective, error) {
+	c := m.Config
+	rating := b.Input("rating", out.Output.Shape()[0])
+	obj := graph.Objective{Target: rating}
+	if !b.Training() {
+		obj.Loss = graph.MSE(out.Output, rating)
+		return obj, nil
+	}
+	pred, p, q, bu, bi := out.Aux["pred"], out.Aux["p"], out.Aux["q"], out.Aux["bu"], out.Aux["bi"]
 	if c.Reg == 0 {
-		out.Loss = graph.MSE(pred, rating)
-		return out, nil
+		obj.Loss = graph.MSE(pred, rating)
+		return obj, nil
 	}
 	// mean over the batch of (r̂ − r)² + Reg·(‖p_u‖² + ‖q_i‖² + b_u² + b_i²):
 	// MSE plus the penalty, which only reaches the batch's rows. (Built
@@ -199,7 +213,7 @@ func (m *Model) Build(b *graph.Builder, n int) (graph.Outputs, error) {
 	// kernel's 0-d tensor to its own scalars.)
 	norms, err := sum(graph.RowDot(p, p), graph.RowDot(q, q), graph.RowDot(bu, bu), graph.RowDot(bi, bi))
 	if err != nil {
-		return graph.Outputs{}, err
+		return obj, err
 	}
 	var reg *G.Node
 	if b.Dtype() == tensor.Float64 {
@@ -209,24 +223,24 @@ func (m *Model) Build(b *graph.Builder, n int) (graph.Outputs, error) {
 	}
 	diff, err := G.Sub(pred, rating)
 	if err != nil {
-		return graph.Outputs{}, err
+		return obj, err
 	}
 	sq, err := G.Square(diff)
 	if err != nil {
-		return graph.Outputs{}, err
+		return obj, err
 	}
 	penalty, err := G.Mul(norms, reg)
 	if err != nil {
-		return graph.Outputs{}, err
+		return obj, err
 	}
 	perRating, err := G.Add(sq, penalty)
 	if err != nil {
-		return graph.Outputs{}, err
+		return obj, err
 	}
-	if out.Loss, err = G.Mean(perRating); err != nil {
-		return graph.Outputs{}, err
+	if obj.Loss, err = G.Mean(perRating); err != nil {
+		return obj, err
 	}
-	return out, nil
+	return obj, nil
 }
 
 // sum adds same-shaped nodes.

@@ -42,7 +42,7 @@ func TestParametersArePyTorchNamed(t *testing.T) {
 		t.Fatal(err)
 	}
 	params := graph.NewParams(tensor.Float32, 1)
-	if err := graph.NewProgram(m.Build, params, nil).Materialize(); err != nil {
+	if err := graph.Materialize(m.Build, params); err != nil {
 		t.Fatal(err)
 	}
 	want := []struct {
@@ -84,6 +84,10 @@ func TestGradientOfPenalizedLoss(t *testing.T) {
 		if err != nil {
 			return nil, nil, err
 		}
+		obj, err := m.Loss(b, out)
+		if err != nil {
+			return nil, nil, err
+		}
 		bind := func(n *G.Node, v []float64, shape ...int) error {
 			return G.Let(n, tensor.New(tensor.WithShape(shape...), tensor.WithBacking(v)))
 		}
@@ -94,14 +98,14 @@ func TestGradientOfPenalizedLoss(t *testing.T) {
 		if err := bind(out.Inputs[1], []float64{1, 1, 0, 2, 2}, 5, 1); err != nil {
 			return nil, nil, err
 		}
-		if err := bind(out.Target, []float64{4, 2.5, 5, 1, 3.5}, 5); err != nil {
+		if err := bind(obj.Target, []float64{4, 2.5, 5, 1, 3.5}, 5); err != nil {
 			return nil, nil, err
 		}
 		var wrt []*G.Node
 		for _, name := range []string{UserFactors, ItemFactors, UserBias, ItemBias, GlobalBias} {
 			wrt = append(wrt, b.ParamNode(name))
 		}
-		return out.Loss, wrt, nil
+		return obj.Loss, wrt, nil
 	}
 	if err := graph.GradCheck(build, graph.GradCheckConfig{Seed: 2}); err != nil {
 		t.Fatal(err)

@@ -58,24 +58,24 @@ func New(cfg Config) (*Model, error) {
 	return &Model{Config: cfg}, nil
 }
 
-// Build adds the graph for a batch of n texts: input "ids" [n, MaxLen],
-// target "label" [n] (0 or 1), output the logits [n, 1].
+// Build adds the forward pass for a batch of n texts: input "ids" [n,
+// MaxLen], output the logits [n, 1].
 func (m *Model) Build(b *graph.Builder, n int) (graph.Outputs, error) {
 	c := m.Config
 	ids := b.Input("ids", n, c.MaxLen)
-	label := b.Input("label", n)
 	x := graph.Embedding(b, "embedding", ids, c.NumWords, c.EmbedDim, graph.NoPadding) // [N, L, E]
 	x = graph.SwapAxes(x)                                                              // [N, E, L]
 	x = graph.ReLU(graph.Conv1D(b, "conv", x, graph.Conv1DConfig{Out: c.Filters, Kernel: c.Kernel, Bias: true}))
 	x = graph.MaxPool1D(x, c.Pool, 0)           // [N, F, (L−K+1)/P]
 	x = graph.Flatten(x)                        // [N, F·P']
 	logits := graph.Linear(b, "fc", x, 1, true) // [N, 1]
-	return graph.Outputs{
-		Inputs: []*G.Node{ids},
-		Target: label,
-		Output: logits,
-		Loss:   graph.BCEWithLogits(logits, label),
-	}, nil
+	return graph.Outputs{Inputs: []*G.Node{ids}, Output: logits}, nil
+}
+
+// Loss is binary cross-entropy on the logit against target "label" [n]
+// (0 or 1).
+func (m *Model) Loss(b *graph.Builder, out graph.Outputs) (graph.Objective, error) {
+	return graph.BinaryLoss(b, out)
 }
 
 // Task says the output is one binary logit per text.

@@ -61,7 +61,7 @@ func TestOutputShape(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prog := graph.NewProgram(model.Build, graph.NewParams(tensor.Float32, 1), nil)
+	prog := graph.NewProgram(model.Build, model.Loss, graph.NewParams(tensor.Float32, 1), nil)
 	maxLen, vocab := model.Config.MaxLen, model.Config.NumWords
 	for _, n := range []int{1, 7} {
 		ids := make([]float32, n*maxLen)
@@ -105,7 +105,7 @@ func TestParamNamesAndShapes(t *testing.T) {
 		t.Fatal(err)
 	}
 	params := graph.NewParams(tensor.Float32, 1)
-	if err := graph.NewProgram(model.Build, params, nil).Materialize(); err != nil {
+	if err := graph.Materialize(model.Build, params); err != nil {
 		t.Fatal(err)
 	}
 	want := []struct {

@@ -173,7 +173,7 @@ func materialize(c *checkpoint.Checkpoint) (*graph.Params, error) {
 		return nil, fmt.Errorf("%s: not a network (%v)", m, err)
 	}
 	params := graph.NewParams(tensor.Float32, 1)
-	if err := graph.NewProgram(net.Build, params, nil).Materialize(); err != nil {
+	if err := graph.Materialize(net.Build, params); err != nil {
 		return nil, err
 	}
 	return params, nil
@@ -248,7 +248,7 @@ func infer(c *checkpoint.Checkpoint, m *export.Model, inputs map[string]array) (
 		return nil, fmt.Errorf("%s: not a network (%v)", m, err)
 	}
 	params := graph.NewParams(tensor.Float32, 1)
-	prog := graph.NewProgram(net.Build, params, nil)
+	prog := graph.NewProgram(net.Build, net.Loss, params, nil)
 	if err := prog.Materialize(); err != nil {
 		return nil, err
 	}

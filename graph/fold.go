@@ -1,0 +1,109 @@
+package graph
+
+import (
+	"fmt"
+	"math"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Conv2DBatchNorm is Conv2D followed by BatchNorm2D, with the parameters of
+// both under their own names ("<conv>.weight", "<bn>.running_mean", …).
+// The training and evaluation graphs hold the two layers as they are; the
+// serving graph (Infer) folds the normalization into the convolution —
+// w′ = w·γ/√(var+eps) per output channel, b′ = (b − mean)·γ/√(var+eps) + β
+// — and runs one convolution. The folded weights are recomputed from the
+// parameters on every run (a pass over the weights, negligible beside the
+// convolution), so they never go stale.
+func Conv2DBatchNorm(b *Builder, conv, bn string, x *G.Node, cfg Conv2DConfig, bnCfg BatchNormConfig) *G.Node {
+	if b.Mode != Infer {
+		return BatchNorm2D(b, bn, Conv2D(b, conv, x, cfg), bnCfg)
+	}
+	// Only parameter nodes, no unfolded layers: a tape machine runs every
+	// op node of its graph.
+	cfg, args := conv2DArgs(b, conv, x, cfg)
+	gamma, beta, mean, variance := batchNormParams(b, bn, cfg.Out)
+	args = append(args, gamma, beta, mean, variance)
+	if bnCfg.Eps == 0 {
+		bnCfg.Eps = 1e-5
+	}
+	return mustApply(typed(b.Dtype(),
+		&foldedConvKernel[float32]{conv: conv2dKernel[float32]{stride: cfg.Stride, pad: cfg.Padding}, eps: bnCfg.Eps, bias: cfg.Bias},
+		&foldedConvKernel[float64]{conv: conv2dKernel[float64]{stride: cfg.Stride, pad: cfg.Padding}, eps: bnCfg.Eps, bias: cfg.Bias}), args...)
+}
+
+// foldedConvKernel: inputs x, conv weight, optional conv bias, then γ, β,
+// running mean and running variance; the output of the convolution with
+// the normalization folded in. Inference only: it has no backward pass.
+type foldedConvKernel[T float] struct {
+	conv    conv2dKernel[T]
+	eps     float64
+	bias    bool
+	w, b    *tensor.Dense // folded weight and bias, rewritten every run
+	shapeOK bool
+}
+
+func (k *foldedConvKernel[T]) name() string {
+	return fmt.Sprintf("Conv2DBatchNorm(stride=%d, pad=%d, eps=%v)", k.conv.stride, k.conv.pad, k.eps)
+}
+
+func (k *foldedConvKernel[T]) differentiable() []bool { return make([]bool, 6+boolInt(k.bias)) }
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (k *foldedConvKernel[T]) outShape(in []tensor.Shape) (tensor.Shape, error) {
+	nConv := 2 + boolInt(k.bias)
+	if len(in) != nConv+4 {
+		return nil, fmt.Errorf("%d inputs, expected %d", len(in), nConv+4)
+	}
+	out, err := k.conv.outShape(in[:nConv])
+	if err != nil {
+		return nil, err
+	}
+	for i, what := range []string{"weight", "bias", "running_mean", "running_var"} {
+		if s := in[nConv+i]; len(s) != 1 || s[0] != out[1] {
+			return nil, fmt.Errorf("batch norm %s %v, expected [%d]", what, s, out[1])
+		}
+	}
+	return out, nil
+}
+
+func (k *foldedConvKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) error {
+	nConv := 2 + boolInt(k.bias)
+	w := in[1]
+	ws := w.Shape()
+	o, per := ws[0], ws.TotalSize()/ws[0]
+	if k.w == nil {
+		k.w = tensor.New(tensor.Of(w.Dtype()), tensor.WithShape(ws.Clone()...))
+		k.b = tensor.New(tensor.Of(w.Dtype()), tensor.WithShape(o))
+	}
+	src, dw, db := values[T](w), values[T](k.w), values[T](k.b)
+	var bias []T
+	if k.bias {
+		bias = values[T](in[2])
+	}
+	gamma, beta := values[T](in[nConv]), values[T](in[nConv+1])
+	mean, variance := values[T](in[nConv+2]), values[T](in[nConv+3])
+	for c := 0; c < o; c++ {
+		scale := float64(gamma[c]) / math.Sqrt(float64(variance[c])+k.eps)
+		for i, v := range src[c*per : (c+1)*per] {
+			dw[c*per+i] = T(float64(v) * scale)
+		}
+		var b0 float64
+		if bias != nil {
+			b0 = float64(bias[c])
+		}
+		db[c] = T((b0-float64(mean[c]))*scale + float64(beta[c]))
+	}
+	return k.conv.forward([]*tensor.Dense{in[0], k.w, k.b}, out)
+}
+
+func (k *foldedConvKernel[T]) backward([]*tensor.Dense, *tensor.Dense, *tensor.Dense, int, *tensor.Dense) error {
+	return fmt.Errorf("the folded convolution is for inference only")
+}
