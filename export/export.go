@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tapeml/tapeml/kinds"
+
 	"github.com/tapeml/tapeml/checkpoint"
 	"github.com/tapeml/tapeml/internal/atomicfile"
 	"github.com/tapeml/tapeml/safetensors"
@@ -70,14 +72,14 @@ func WriteFile(c *checkpoint.Checkpoint, f Format, path string) error {
 	var body []byte
 	switch f {
 	case Safetensors:
-		if _, err := Describe(c.Meta.ModelKind, c.Meta.ModelConfig, checkpointName(c)); err != nil {
+		if _, err := kinds.Describe(c.Meta.ModelKind, c.Meta.ModelConfig, checkpointName(c)); err != nil {
 			return err
 		}
 		md := Metadata(c)
 		md[metaTorchFormat] = "pt"
 		return safetensors.WriteFile(path, c.Weights, md)
 	case ONNX:
-		m, err := Describe(c.Meta.ModelKind, c.Meta.ModelConfig, checkpointName(c))
+		m, err := kinds.Describe(c.Meta.ModelKind, c.Meta.ModelConfig, checkpointName(c))
 		if err != nil {
 			return err
 		}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tapeml/tapeml/kinds"
+
 	"gorgonia.org/tensor"
 
 	"github.com/tapeml/tapeml/checkpoint"
@@ -28,7 +30,7 @@ func smallConfigs() map[string]any {
 		textcnn.Kind: map[string]any{"model": textcnn.Config{NumWords: 30, EmbedDim: 4, Filters: 3, Kernel: 2, Pool: 2, MaxLen: 8}},
 		lstm.Kind:    map[string]any{"model": lstm.Config{NumWords: 30, EmbedDim: 4, Hidden: 3, Layers: 2, Bidirectional: true, Dropout: 0.5, MaxLen: 6}},
 		convnet.Kind: map[string]any{"model": convnet.Config{Channels: 1, Height: 8, Width: 8, Classes: 3, Dropout: 0.5}},
-		RecsysKind:   map[string]any{"algo": "mf", "mf": mf.DefaultConfig(5, 7), "data": map[string]any{"path": "ratings.csv"}},
+		kinds.Recsys: map[string]any{"algo": "mf", "mf": mf.DefaultConfig(5, 7), "data": map[string]any{"path": "ratings.csv"}},
 	}
 }
 
@@ -40,7 +42,7 @@ func testCheckpoint(t *testing.T, kind string) *checkpoint.Checkpoint {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := Describe(kind, raw, "test")
+	m, err := kinds.Describe(kind, raw, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +62,7 @@ func testCheckpoint(t *testing.T, kind string) *checkpoint.Checkpoint {
 }
 
 func TestSafetensorsExport(t *testing.T) {
-	for _, kind := range Kinds {
+	for _, kind := range kinds.Names() {
 		t.Run(kind, func(t *testing.T) {
 			c := testCheckpoint(t, kind)
 			path := filepath.Join(t.TempDir(), "model.safetensors")
@@ -114,7 +116,7 @@ func TestStateDictNames(t *testing.T) {
 }
 
 func TestImportRoundTrip(t *testing.T) {
-	for _, kind := range Kinds {
+	for _, kind := range kinds.Names() {
 		t.Run(kind, func(t *testing.T) {
 			c := testCheckpoint(t, kind)
 			path := filepath.Join(t.TempDir(), "model.safetensors")
@@ -122,7 +124,7 @@ func TestImportRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			var like *checkpoint.Checkpoint
-			if kind == RecsysKind {
+			if kind == kinds.Recsys {
 				like = c // a recommender needs its checkpoint's training ratings
 			}
 			got, err := Import(path, like)
@@ -217,7 +219,7 @@ func TestBadInput(t *testing.T) {
 	good := testCheckpoint(t, convnet.Kind)
 	unknown := testCheckpoint(t, convnet.Kind)
 	unknown.Meta.ModelKind = "resnet"
-	knn := testCheckpoint(t, RecsysKind)
+	knn := testCheckpoint(t, kinds.Recsys)
 	knn.Meta.ModelConfig = json.RawMessage(`{"algo":"knn","knn":{"k":40}}`)
 	newer := filepath.Join(dir, "newer.safetensors")
 	md := Metadata(good)
@@ -305,9 +307,9 @@ func TestONNXExport(t *testing.T) {
 		textcnn.Kind: {{"ids"}, {"logits", "probs"}},
 		lstm.Kind:    {{"ids"}, {"logits", "probs"}},
 		convnet.Kind: {{"images"}, {"logits", "probs"}},
-		RecsysKind:   {{"user", "item"}, {"rating"}},
+		kinds.Recsys: {{"user", "item"}, {"rating"}},
 	}
-	for _, kind := range Kinds {
+	for _, kind := range kinds.Names() {
 		t.Run(kind, func(t *testing.T) {
 			c := testCheckpoint(t, kind)
 			path := filepath.Join(t.TempDir(), "model.onnx")

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tapeml/tapeml/kinds"
+
 	"gorgonia.org/tensor"
 
 	"github.com/tapeml/tapeml/checkpoint"
@@ -54,7 +56,7 @@ func Import(path string, like *checkpoint.Checkpoint) (*checkpoint.Checkpoint, e
 			}
 		}
 	}
-	m, err := Describe(kind, cfg, from)
+	m, err := kinds.Describe(kind, cfg, from)
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +67,7 @@ func Import(path string, like *checkpoint.Checkpoint) (*checkpoint.Checkpoint, e
 	if net == nil {
 		return nil, fmt.Errorf("%s is a %s: import covers networks (textcnn, lstm, convnet, recsys mf)", from, m)
 	}
-	if m.Kind == RecsysKind && like == nil {
+	if m.Kind.Name == kinds.Recsys && like == nil {
 		return nil, fmt.Errorf("%s: a recommender needs its training ratings, which only its checkpoint has: give it with --like DIR", path)
 	}
 	if len(pre) == 0 {

@@ -98,7 +98,12 @@ func (b *Builder) node(p *Param) *G.Node {
 	if n, ok := b.nodes[p.Name]; ok {
 		return n
 	}
-	n := G.NewTensor(b.G, b.Params.dtype, p.Value.Dims(), G.WithShape(p.Value.Shape()...), G.WithName(p.Name), G.WithValue(p.Value))
+	var n *G.Node
+	if p.Value == nil { // ParamShapes: shapes only
+		n = G.NewTensor(b.G, b.Params.dtype, len(p.shape), G.WithShape(p.shape...), G.WithName(p.Name))
+	} else {
+		n = G.NewTensor(b.G, b.Params.dtype, p.Value.Dims(), G.WithShape(p.Value.Shape()...), G.WithName(p.Name), G.WithValue(p.Value))
+	}
 	b.nodes[p.Name] = n
 	return n
 }

@@ -93,6 +93,16 @@ func (m *Machine) Loss() float64 {
 	return scalarOf(m.obj.Loss.Value())
 }
 
+// InputShapes returns the shape of each input the machine binds, batch
+// dimension first.
+func (m *Machine) InputShapes() [][]int {
+	out := make([][]int, len(m.out.Inputs))
+	for i, n := range m.out.Inputs {
+		out[i] = []int(n.Shape().Clone())
+	}
+	return out
+}
+
 // Output is the last run's output tensor (logits or predictions). It is
 // overwritten by the next run.
 func (m *Machine) Output() *tensor.Dense { return m.out.Output.Value().(*tensor.Dense) }
@@ -170,6 +180,17 @@ func (p *Program) Noise() *Noise { return p.noise }
 // loaded before any batch is run.
 func (p *Program) Materialize() error {
 	return Materialize(p.build, p.params)
+}
+
+// ParamShapes lists the parameters build creates, with their shapes and in
+// state_dict order, without allocating them: a loader compares them with a
+// weight file's before a hostile configuration can ask for gigabytes.
+func ParamShapes(build BuildFunc) ([]*Param, error) {
+	ps := &Params{dtype: tensor.Float32, shapeOnly: true, index: map[string]*Param{}}
+	if _, err := build(NewBuilder(ps, Eval, nil), 1); err != nil {
+		return nil, err
+	}
+	return ps.list, nil
 }
 
 // Materialize creates and initializes every parameter build uses in params.

@@ -17,16 +17,24 @@ type Param struct {
 	// Counter marks an integral buffer (BatchNorm's num_batches_tracked)
 	// that checkpoints store as int64, as PyTorch does.
 	Counter bool
+
+	shape []int // the shape of a parameter without a value (ParamShapes)
 }
 
 // Shape returns the parameter's shape as a plain slice.
-func (p *Param) Shape() []int { return []int(p.Value.Shape().Clone()) }
+func (p *Param) Shape() []int {
+	if p.Value == nil {
+		return append([]int(nil), p.shape...)
+	}
+	return []int(p.Value.Shape().Clone())
+}
 
 // Params is an ordered store of named parameters, shared by every graph
 // built from it. The order is the order of first creation, which is the
 // order of the equivalent PyTorch module's state_dict.
 type Params struct {
-	dtype tensor.Dtype
+	dtype     tensor.Dtype
+	shapeOnly bool // records names and shapes without allocating values (ParamShapes)
 	rng   *rand.Rand
 	list  []*Param
 	index map[string]*Param
@@ -76,9 +84,15 @@ func (ps *Params) Count() int {
 // first use. A second use with another shape is a programmer error.
 func (ps *Params) obtain(name string, shape []int, init Init, trainable bool) *Param {
 	if p, ok := ps.index[name]; ok {
-		if !p.Value.Shape().Eq(tensor.Shape(shape)) {
-			panic(fmt.Sprintf("graph: parameter %q used with shape %v, created with %v", name, shape, p.Value.Shape()))
+		if !tensor.Shape(p.Shape()).Eq(tensor.Shape(shape)) {
+			panic(fmt.Sprintf("graph: parameter %q used with shape %v, created with %v", name, shape, p.Shape()))
 		}
+		return p
+	}
+	if ps.shapeOnly {
+		p := &Param{Name: name, Trainable: trainable, shape: append([]int(nil), shape...)}
+		ps.list = append(ps.list, p)
+		ps.index[name] = p
 		return p
 	}
 	v := tensor.New(tensor.Of(ps.dtype), tensor.WithShape(shape...))

@@ -2,6 +2,7 @@ package imagedata
 
 import (
 	"fmt"
+	"image"
 	"os"
 )
 
@@ -53,9 +54,54 @@ func preprocessFile(b []byte, p Pipeline) ([]float32, ImageInfo, error) {
 	if err != nil {
 		return nil, ImageInfo{}, err
 	}
+	return preprocess(img, p)
+}
+
+// DecodeImage decodes a PNG or JPEG file's bytes; errors say what the
+// bytes are not.
+func DecodeImage(b []byte) (image.Image, error) { return decodeImage(b) }
+
+// PreprocessImage is LoadImageFile for an image already decoded: resizing,
+// channels and normalization as the evaluation pipeline p says.
+func PreprocessImage(img image.Image, p Pipeline) ([]float32, ImageInfo, error) {
+	if err := p.Validate(); err != nil {
+		return nil, ImageInfo{}, err
+	}
+	if img == nil || img.Bounds().Empty() {
+		return nil, ImageInfo{}, fmt.Errorf("image of 0 pixels")
+	}
+	return preprocess(img, p)
+}
+
+// NormalizeRaw turns raw pixel values in [0, 255], laid out C×H×W per
+// image as the pipeline's shape, into model inputs in place: scaled to
+// [0, 1], then Normalize(Mean, Std). A value outside [0, 255] or NaN is an
+// error naming its position.
+func (p Pipeline) NormalizeRaw(x []float32) error {
+	size := p.Channels * p.Height * p.Width
+	if size == 0 || len(x)%size != 0 {
+		return fmt.Errorf("%d values are not whole %d×%d×%d images", len(x), p.Channels, p.Height, p.Width)
+	}
+	for i, v := range x {
+		if !(v >= 0 && v <= 255) {
+			return fmt.Errorf("pixel value %v at position %d is outside [0, 255]", v, i)
+		}
+		x[i] = v / 255
+	}
+	mean, std := make([]float32, p.Channels), make([]float32, p.Channels)
+	for ch := range p.Channels {
+		mean[ch], std[ch] = float32(p.Mean[ch]), float32(p.Std[ch])
+	}
+	for off := 0; off < len(x); off += size {
+		normalize(x[off:off+size], mean, std)
+	}
+	return nil
+}
+
+func preprocess(img image.Image, p Pipeline) ([]float32, ImageInfo, error) {
 	px, c := imageToCHW(img)
 	info := ImageInfo{Channels: c, Width: img.Bounds().Dx(), Height: img.Bounds().Dy()}
-	px, err = convertChannels(px, c, p.Channels, info.Height, info.Width)
+	px, err := convertChannels(px, c, p.Channels, info.Height, info.Width)
 	if err != nil {
 		return nil, info, err
 	}

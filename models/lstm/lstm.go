@@ -82,3 +82,9 @@ func (m *Model) Loss(b *graph.Builder, out graph.Outputs) (graph.Objective, erro
 
 // Task says the output is one binary logit per text.
 func (m *Model) Task() metrics.Task { return metrics.Binary }
+
+// SeqLen is the number of token ids per text the model takes.
+func (c Config) SeqLen() int { return c.MaxLen }
+
+// Vocab is the number of rows of the embedding table: ids are below it.
+func (c Config) Vocab() int { return c.NumWords }

@@ -29,6 +29,7 @@ import (
 	"github.com/tapeml/tapeml/checkpoint"
 	"github.com/tapeml/tapeml/export"
 	"github.com/tapeml/tapeml/graph"
+	"github.com/tapeml/tapeml/kinds"
 	"github.com/tapeml/tapeml/models/convnet"
 	"github.com/tapeml/tapeml/models/lstm"
 	mf "github.com/tapeml/tapeml/models/recsys"
@@ -82,7 +83,7 @@ func run(out, ckpt string, rows int, seed uint64) error {
 			{textcnn.Kind, map[string]any{"model": textcnn.DefaultConfig()}},
 			{lstm.Kind, map[string]any{"model": lstm.DefaultConfig()}},
 			{convnet.Kind, map[string]any{"model": convnet.DefaultConfig()}},
-			{export.RecsysKind, map[string]any{"algo": "mf", "mf": mfConfig()}},
+			{kinds.Recsys, map[string]any{"algo": "mf", "mf": mfConfig()}},
 		} {
 			c, err := randomCheckpoint(m.kind, m.config, seed)
 			if err != nil {
@@ -164,7 +165,7 @@ func stddev(v []float32) float64 {
 
 // materialize builds c's network with fresh parameters.
 func materialize(c *checkpoint.Checkpoint) (*graph.Params, error) {
-	m, err := export.Describe(c.Meta.ModelKind, c.Meta.ModelConfig, "checkpoint")
+	m, err := kinds.Describe(c.Meta.ModelKind, c.Meta.ModelConfig, "checkpoint")
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +190,7 @@ type array struct {
 // fixture exports c into dir, saves c there as checkpoint/ (the --like of
 // the way back) and writes io.json with inputs and tapeml's outputs.
 func fixture(c *checkpoint.Checkpoint, dir string, rows int, seed uint64) error {
-	m, err := export.Describe(c.Meta.ModelKind, c.Meta.ModelConfig, "checkpoint")
+	m, err := kinds.Describe(c.Meta.ModelKind, c.Meta.ModelConfig, "checkpoint")
 	if err != nil {
 		return err
 	}
@@ -203,22 +204,20 @@ func fixture(c *checkpoint.Checkpoint, dir string, rows int, seed uint64) error 
 	}
 	rng := rand.New(rand.NewPCG(seed, 11))
 	inputs := map[string]array{}
-	switch {
-	case m.TextCNN != nil:
-		inputs["ids"] = array{"int64", []int{rows, m.TextCNN.MaxLen}, tokenRows(rng, rows, m.TextCNN.MaxLen, m.TextCNN.NumWords)}
-	case m.LSTM != nil:
-		inputs["ids"] = array{"int64", []int{rows, m.LSTM.MaxLen}, tokenRows(rng, rows, m.LSTM.MaxLen, m.LSTM.NumWords)}
-	case m.ConvNet != nil:
-		cf := m.ConvNet
+	switch a := m.Arch.(type) {
+	case kinds.TextArch:
+		inputs["ids"] = array{"int64", []int{rows, a.SeqLen()}, tokenRows(rng, rows, a.SeqLen(), a.Vocab())}
+	case *convnet.Config:
+		cf := a
 		v := make([]float64, rows*cf.Channels*cf.Height*cf.Width)
 		for i := range v {
 			v[i] = rng.NormFloat64()
 		}
 		inputs["images"] = array{"float32", []int{rows, cf.Channels, cf.Height, cf.Width}, v}
-	case m.MF != nil:
+	case *mf.Config:
 		u, it := make([]float64, rows), make([]float64, rows)
 		for i := range u {
-			u[i], it[i] = float64(rng.IntN(m.MF.Users)), float64(rng.IntN(m.MF.Items))
+			u[i], it[i] = float64(rng.IntN(a.Users)), float64(rng.IntN(a.Items))
 		}
 		inputs["user"], inputs["item"] = array{"int64", []int{rows}, u}, array{"int64", []int{rows}, it}
 	}
@@ -242,7 +241,7 @@ type ioFile struct {
 
 // infer runs tapeml's inference graph of c on inputs and returns its
 // outputs under io.json's names.
-func infer(c *checkpoint.Checkpoint, m *export.Model, inputs map[string]array) (map[string]array, error) {
+func infer(c *checkpoint.Checkpoint, m *kinds.Spec, inputs map[string]array) (map[string]array, error) {
 	net, err := m.Network()
 	if err != nil || net == nil {
 		return nil, fmt.Errorf("%s: not a network (%v)", m, err)
@@ -256,10 +255,11 @@ func infer(c *checkpoint.Checkpoint, m *export.Model, inputs map[string]array) (
 		return nil, err
 	}
 	names := []string{"ids"}
-	switch {
-	case m.ConvNet != nil:
+	_, isMF := m.Arch.(*mf.Config)
+	switch m.Arch.(type) {
+	case *convnet.Config:
 		names = []string{"images"}
-	case m.MF != nil:
+	case *mf.Config:
 		names = []string{"user", "item"}
 	}
 	var feed []*tensor.Dense
@@ -270,7 +270,7 @@ func infer(c *checkpoint.Checkpoint, m *export.Model, inputs map[string]array) (
 			return nil, fmt.Errorf("no input %q", name)
 		}
 		shape := a.Shape
-		if m.MF != nil {
+		if isMF {
 			shape = []int{a.Shape[0], 1} // the graph takes index columns
 		}
 		rows = shape[0]
@@ -280,15 +280,15 @@ func infer(c *checkpoint.Checkpoint, m *export.Model, inputs map[string]array) (
 		}
 		feed = append(feed, tensor.New(tensor.WithShape(shape...), tensor.WithBacking(f32)))
 	}
-	mach, err := prog.Machine(rows, graph.Eval)
+	mach, err := prog.Machine(rows, graph.Infer)
 	if err != nil {
 		return nil, err
 	}
-	if err := mach.Run(feed, tensor.New(tensor.WithShape(rows), tensor.Of(tensor.Float32))); err != nil {
+	if err := mach.Run(feed, nil); err != nil {
 		return nil, err
 	}
 	raw, probs := f64(mach.Output().Float32s()), f64(train.Probabilities(net.Task(), mach.Output()))
-	if m.MF != nil {
+	if isMF {
 		return map[string]array{"rating": {"float32", []int{rows}, raw}}, nil
 	}
 	shape := []int{rows, len(raw) / rows} // [rows, 1] or [rows, classes]
@@ -322,7 +322,7 @@ func checkImport(out string) error {
 		if err != nil {
 			return err
 		}
-		m, err := export.Describe(c.Meta.ModelKind, c.Meta.ModelConfig, dir)
+		m, err := kinds.Describe(c.Meta.ModelKind, c.Meta.ModelConfig, dir)
 		if err != nil {
 			return err
 		}

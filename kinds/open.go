@@ -1,0 +1,267 @@
+package kinds
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"gorgonia.org/tensor"
+
+	"github.com/tapeml/tapeml/checkpoint"
+	"github.com/tapeml/tapeml/graph"
+	mf "github.com/tapeml/tapeml/models/recsys"
+	"github.com/tapeml/tapeml/recsys"
+	"github.com/tapeml/tapeml/safetensors"
+	"github.com/tapeml/tapeml/textclass"
+	"github.com/tapeml/tapeml/train"
+)
+
+// Loaded is a checkpoint ready to use: its architecture, its network with
+// the saved weights, and its family's run format and preprocessing.
+// Exactly one of Text, Image and Recsys is set.
+type Loaded struct {
+	Checkpoint *checkpoint.Checkpoint
+	Spec       *Spec
+	Network    train.Model   // nil for recommenders that are not networks
+	Params     *graph.Params // the weights, float32; nil with Network
+	Training   train.Config  // as saved (zero for weights-only checkpoints)
+
+	Text   *TextModel
+	Image  *ImageModel
+	Recsys *RecsysModel
+}
+
+// TextModel is a text checkpoint's run and preprocessing.
+type TextModel struct {
+	Run TextRun
+	Pre *textclass.Preprocess
+}
+
+// ImageModel is an image checkpoint's run and preprocessing.
+type ImageModel struct {
+	Run ImageRun
+	Pre ImagePreprocessing
+}
+
+// RecsysModel is a recommender checkpoint's run, id maps, training
+// ratings and the recommender built on them.
+type RecsysModel struct {
+	Run         RecsysRun
+	IDs         RecsysIDs
+	Train       *recsys.Matrix
+	Recommender recsys.Recommender
+	Items       map[string]recsys.Item // raw item id → title; nil without a catalog
+}
+
+// OpenPath resolves a checkpoint or run folder (taking pick of a run) and
+// opens it.
+func OpenPath(path string, pick checkpoint.Pick) (*Loaded, error) {
+	if path == "" {
+		return nil, fmt.Errorf("--checkpoint is required")
+	}
+	dir, err := checkpoint.Resolve(path, pick)
+	if err != nil {
+		return nil, err
+	}
+	c, err := checkpoint.Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	return Open(c)
+}
+
+// Open rebuilds a checkpoint's model. Its configuration is checked against
+// its preprocessing and, before any parameter is allocated, against the
+// shapes of its weights, so that a few bytes of hostile JSON cannot ask
+// for gigabytes; each mismatch names the field or tensor.
+func Open(c *checkpoint.Checkpoint) (*Loaded, error) {
+	meta := filepath.Join(c.Dir, checkpoint.MetaFile)
+	if c.Dir == "" {
+		meta = "checkpoint"
+	}
+	spec, err := Describe(c.Meta.ModelKind, c.Meta.ModelConfig, meta)
+	if err != nil {
+		return nil, err
+	}
+	l := &Loaded{Checkpoint: c, Spec: spec}
+	if l.Training, err = train.ConfigOf(c); err != nil {
+		return nil, err
+	}
+	switch spec.Kind.Family {
+	case Text:
+		err = l.openText(meta)
+	case Image:
+		err = l.openImage(meta)
+	case Recommender:
+		err = l.openRecsys(meta)
+	default:
+		err = fmt.Errorf("%s: kind %s has no family", meta, spec.Kind.Name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if spec.Arch == nil {
+		return l, nil
+	}
+	if l.Network, err = spec.Network(); err != nil {
+		return nil, fmt.Errorf("%s: %w", meta, err)
+	}
+	weights := filepath.Join(c.Dir, checkpoint.WeightsFile)
+	if err := CheckShapes(l.Network, c.Weights, weights); err != nil {
+		return nil, err
+	}
+	l.Params = graph.NewParams(tensor.Float32, l.Training.Defaults().Seed)
+	if err := graph.Materialize(l.Network.Build, l.Params); err != nil {
+		return nil, fmt.Errorf("%s: %w", meta, err)
+	}
+	if err := train.LoadWeights(l.Params, c.Weights, weights); err != nil {
+		return nil, err
+	}
+	if l.Recsys != nil && spec.Algo == "mf" {
+		if l.Recsys.Recommender, err = mf.NewRecommender(c.Weights, *l.Recsys.Run.MF, l.Recsys.Train); err != nil {
+			return nil, err
+		}
+	}
+	return l, nil
+}
+
+// CheckShapes compares the parameters net would create with the tensors
+// of a weight file (from names it) by name and shape, without allocating
+// the parameters; every missing, unexpected or mis-shaped tensor is named.
+func CheckShapes(net train.Model, ts []safetensors.Tensor, from string) error {
+	want, err := graph.ParamShapes(net.Build)
+	if err != nil {
+		return fmt.Errorf("%s: %w", from, err)
+	}
+	byName := map[string][]int{}
+	for _, t := range ts {
+		byName[t.Name] = t.Shape
+	}
+	var problems []string
+	for _, p := range want {
+		got, ok := byName[p.Name]
+		if !ok {
+			problems = append(problems, fmt.Sprintf("missing %q %v", p.Name, p.Shape()))
+			continue
+		}
+		delete(byName, p.Name)
+		if !slices.Equal(got, p.Shape()) {
+			problems = append(problems, fmt.Sprintf("%q has shape %v, the configuration needs %v", p.Name, got, p.Shape()))
+		}
+	}
+	var extra []string
+	for name := range byName {
+		extra = append(extra, name)
+	}
+	slices.Sort(extra)
+	for _, name := range extra {
+		problems = append(problems, fmt.Sprintf("unexpected %q", name))
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%s does not fit the model: %s", from, strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+func (l *Loaded) openText(meta string) error {
+	c, arch := l.Checkpoint, l.Spec.Arch.(TextArch)
+	t := &TextModel{}
+	if err := json.Unmarshal(c.Meta.ModelConfig, &t.Run); err != nil {
+		return fmt.Errorf("%s: model_config: %w", meta, err)
+	}
+	t.Pre = &textclass.Preprocess{}
+	if err := json.Unmarshal(c.Meta.Preprocessing, t.Pre); err != nil || t.Pre.Tokenizer == nil {
+		return fmt.Errorf("%s: preprocessing: missing or invalid tokenizer state (%v)", meta, err)
+	}
+	p := t.Pre
+	switch {
+	case p.Pad.MaxLen != arch.SeqLen():
+		return fmt.Errorf("%s: preprocessing pads to %d tokens, the model takes %d", meta, p.Pad.MaxLen, arch.SeqLen())
+	case p.Tokenizer.VocabSize() > arch.Vocab():
+		return fmt.Errorf("%s: preprocessing's tokenizer yields ids up to %d, the model's vocabulary is %d", meta, p.Tokenizer.VocabSize()-1, arch.Vocab())
+	case len(p.Classes) != 2:
+		return fmt.Errorf("%s: preprocessing lists %d classes, a binary text model needs 2", meta, len(p.Classes))
+	case p.Positive != 0 && p.Positive != 1:
+		return fmt.Errorf("%s: preprocessing's positive class index %d is not 0 or 1", meta, p.Positive)
+	}
+	l.Text = t
+	return nil
+}
+
+func (l *Loaded) openImage(meta string) error {
+	c := l.Checkpoint
+	im := &ImageModel{}
+	if err := StrictJSON(c.Meta.ModelConfig, &im.Run); err != nil {
+		return fmt.Errorf("%s: model_config: %w", meta, err)
+	}
+	if err := json.Unmarshal(c.Meta.Preprocessing, &im.Pre); err != nil {
+		return fmt.Errorf("%s: preprocessing: %w", meta, err)
+	}
+	p, m := im.Pre.Pipeline, im.Run.Model
+	if err := p.Validate(); err != nil {
+		return fmt.Errorf("%s: preprocessing: %w", meta, err)
+	}
+	switch {
+	case len(im.Pre.Classes) != m.Classes:
+		return fmt.Errorf("%s: %d class names for a %d-class model", meta, len(im.Pre.Classes), m.Classes)
+	case p.Channels != m.Channels || p.Height != m.Height || p.Width != m.Width:
+		return fmt.Errorf("%s: preprocessing makes %d×%d×%d images, the model takes %d×%d×%d", meta, p.Channels, p.Height, p.Width, m.Channels, m.Height, m.Width)
+	}
+	l.Image = im
+	return nil
+}
+
+func (l *Loaded) openRecsys(meta string) error {
+	c := l.Checkpoint
+	r := &RecsysModel{}
+	if err := StrictJSON(c.Meta.ModelConfig, &r.Run); err != nil {
+		return fmt.Errorf("%s: model_config: %w", meta, err)
+	}
+	if err := json.Unmarshal(c.Meta.Preprocessing, &r.IDs); err != nil || r.IDs.Users == nil || r.IDs.Items == nil {
+		return fmt.Errorf("%s: preprocessing: missing or invalid id maps (%v)", meta, err)
+	}
+	users, items := r.IDs.Users.Len(), r.IDs.Items.Len()
+	if m := r.Run.MF; m != nil && (m.Users != users || m.Items != items) {
+		return fmt.Errorf("%s: the id maps hold %d users and %d items, the model %d and %d", meta, users, items, m.Users, m.Items)
+	}
+	raw, ok := c.Extra[TrainRatingsFile]
+	if !ok {
+		return fmt.Errorf("%s: no %s", c.Dir, TrainRatingsFile)
+	}
+	from := filepath.Join(c.Dir, TrainRatingsFile)
+	f, err := safetensors.Read(bytes.NewReader(raw), int64(len(raw)))
+	if err != nil {
+		return fmt.Errorf("%s: %w", from, err)
+	}
+	rs, err := recsys.RatingsFromTensors(f.Tensors, users, items, r.Run.Scale, from)
+	if err != nil {
+		return err
+	}
+	if r.Train, err = recsys.NewMatrix(rs, users, items); err != nil {
+		return err
+	}
+	if b, ok := c.Extra[ItemsFile]; ok {
+		if err := json.Unmarshal(b, &r.Items); err != nil {
+			return fmt.Errorf("%s: %w", filepath.Join(c.Dir, ItemsFile), err)
+		}
+	}
+	weights := filepath.Join(c.Dir, checkpoint.WeightsFile)
+	switch {
+	case r.Run.Algo == "mf" && r.Run.MF != nil:
+		// Built by Open once the weights are checked.
+	case r.Run.Algo == "knn" && r.Run.KNN != nil:
+		r.Recommender, err = recsys.LoadKNN(r.Train, r.Run.Scale, *r.Run.KNN, c.Weights, weights)
+	case r.Run.Algo == "svd" && r.Run.SVD != nil:
+		r.Recommender, err = recsys.LoadSVD(r.Train, r.Run.Scale, *r.Run.SVD, c.Weights, weights)
+	default:
+		return fmt.Errorf("%s: unknown algorithm %q or its configuration is missing", meta, r.Run.Algo)
+	}
+	if err != nil {
+		return err
+	}
+	l.Recsys = r
+	return nil
+}
