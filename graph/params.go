@@ -35,9 +35,9 @@ func (p *Param) Shape() []int {
 type Params struct {
 	dtype     tensor.Dtype
 	shapeOnly bool // records names and shapes without allocating values (ParamShapes)
-	rng   *rand.Rand
-	list  []*Param
-	index map[string]*Param
+	rng       *rand.Rand
+	list      []*Param
+	index     map[string]*Param
 }
 
 // NewParams returns an empty store whose initializers draw from a generator

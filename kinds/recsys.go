@@ -7,9 +7,9 @@ import (
 	"os"
 
 	mf "github.com/tapeml/tapeml/models/recsys"
+	"github.com/tapeml/tapeml/onnx"
 	"github.com/tapeml/tapeml/recsys"
 	"github.com/tapeml/tapeml/safetensors"
-	"github.com/tapeml/tapeml/onnx"
 	"github.com/tapeml/tapeml/samples"
 	"github.com/tapeml/tapeml/train"
 )
