@@ -1,16 +1,21 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
 
-	"github.com/tapeml/tapeml/checkpoint"
+	"github.com/tapeml/tapeml"
+	"github.com/tapeml/tapeml/imagedata"
+	"github.com/tapeml/tapeml/kinds"
+	"github.com/tapeml/tapeml/recsys"
+	"github.com/tapeml/tapeml/train/metrics"
 )
 
 func runEval(e env, args []string) error {
 	fs := newFlags(e, "eval", "tapeml eval --checkpoint DIR [--data PATH] [--json]")
-	ckpt := fs.String("checkpoint", "", "checkpoint folder, or a run folder (its best checkpoint)")
+	ckpt := fs.String("checkpoint", "", "checkpoint folder, a run folder (its best checkpoint) or an exported .safetensors file")
 	dataPath := fs.String("data", "", "evaluate on this data's test split instead of the checkpoint's")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	if err := parse(fs, args); err != nil {
@@ -19,55 +24,161 @@ func runEval(e env, args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	c, err := openCheckpoint(*ckpt, checkpoint.PickBest)
+	if *ckpt == "" {
+		return fmt.Errorf("--checkpoint is required")
+	}
+	m, err := tapeml.Load(*ckpt)
 	if err != nil {
 		return err
 	}
-	if f, ok := familyOf(c.Meta.ModelKind); ok {
-		return f.eval(e, c, evalOptions{data: *dataPath, asJSON: *asJSON})
+	l := m.Loaded()
+	obj := map[string]any{"checkpoint": l.Checkpoint.Dir, "model": m.Kind()}
+	if l.Checkpoint.Dir == "" {
+		obj["checkpoint"] = *ckpt
 	}
-	l, err := textModelOf(c)
+	var r metrics.Result
+	var classes []string
+	switch {
+	case l.Text != nil:
+		r, err = evalText(m, l.Text, *dataPath, obj)
+	case l.Image != nil:
+		classes = l.Image.Pre.Classes
+		r, err = evalImage(e, m, l.Image, *dataPath, obj)
+	default:
+		return evalRecsys(e, l, *dataPath, obj, *asJSON)
+	}
 	if err != nil {
 		return err
 	}
-	src := l.run.Data
-	if *dataPath != "" {
-		src.Path = *dataPath
-	}
-	corpus, err := src.load()
-	if err != nil {
-		return err
-	}
-	if len(corpus.Test) == 0 {
-		return fmt.Errorf("data %s has no test examples", src.Path)
-	}
-	if !slices.Equal(corpus.Classes, l.pre.Classes) {
-		return fmt.Errorf("data %s has classes %v, the model was trained on %v", src.Path, corpus.Classes, l.pre.Classes)
-	}
-	ds, err := l.pre.Dataset(corpus.Test)
-	if err != nil {
-		return err
-	}
-	r, err := l.trainer.Evaluate(ds)
-	if err != nil {
-		return err
-	}
+	obj["n"] = r.N
 	if *asJSON {
-		obj := map[string]any{"n": r.N, "checkpoint": l.dir, "data": src.Path, "model": l.kind.name}
 		for _, m := range r.Metrics {
 			obj[m.Name] = jsonNumber(m.Value)
 		}
 		if r.Confusion != nil {
 			obj["confusion"] = r.Confusion
+			if classes != nil {
+				per := map[string]any{}
+				for i, a := range r.Confusion.PerClassAccuracy() {
+					per[classes[i]] = a
+				}
+				obj["per_class_accuracy"] = per
+			}
 		}
-		b, err := json.Marshal(obj)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(e.stdout, string(b))
-		return nil
+		return printJSON(e, obj)
 	}
-	fmt.Fprintf(e.stdout, "%s on %s test split (n=%d): %s\n", l.dir, src.Path, r.N, formatMetrics(r.Metrics))
+	fmt.Fprintf(e.stdout, "%s on %s test split (n=%d): %s\n", obj["checkpoint"], obj["data"], r.N, formatMetrics(r.Metrics))
+	if r.Confusion != nil && classes != nil {
+		fmt.Fprint(e.stdout, r.Confusion.Format(classes))
+	}
+	return nil
+}
+
+func evalText(m *tapeml.Model, t *kinds.TextModel, dataPath string, obj map[string]any) (metrics.Result, error) {
+	src := t.Run.Data
+	if dataPath != "" {
+		src.Path = dataPath
+	}
+	obj["data"] = src.Path
+	corpus, err := src.Load()
+	if err != nil {
+		return metrics.Result{}, err
+	}
+	if len(corpus.Test) == 0 {
+		return metrics.Result{}, fmt.Errorf("data %s has no test examples", src.Path)
+	}
+	if !slices.Equal(corpus.Classes, t.Pre.Classes) {
+		return metrics.Result{}, fmt.Errorf("data %s has classes %v, the model was trained on %v", src.Path, corpus.Classes, t.Pre.Classes)
+	}
+	ds, err := t.Pre.Dataset(corpus.Test)
+	if err != nil {
+		return metrics.Result{}, err
+	}
+	return m.Evaluate(context.Background(), ds)
+}
+
+func evalImage(e env, m *tapeml.Model, im *kinds.ImageModel, dataPath string, obj map[string]any) (metrics.Result, error) {
+	src := im.Run.Data
+	if dataPath != "" {
+		src.Path, src.Format = dataPath, imagedata.FormatAuto
+	}
+	obj["data"] = src.Path
+	data, err := src.Load()
+	if err != nil {
+		return metrics.Result{}, err
+	}
+	if !slices.Equal(data.Classes, im.Pre.Classes) {
+		return metrics.Result{}, fmt.Errorf("data %s has classes %v, the model was trained on %v", src.Path, data.Classes, im.Pre.Classes)
+	}
+	p := im.Pre.Pipeline
+	test, resized, err := data.Test.Conform(p.Channels, p.Height, p.Width)
+	if err != nil {
+		return metrics.Result{}, err
+	}
+	if resized > 0 {
+		fmt.Fprintf(e.stderr, "tapeml eval: %d test images resized to the model's %d×%d\n", resized, p.Width, p.Height)
+	}
+	ds, err := imagedata.NewDataset(test, p, src.Seed)
+	if err != nil {
+		return metrics.Result{}, err
+	}
+	return m.Evaluate(context.Background(), ds)
+}
+
+func evalRecsys(e env, l *kinds.Loaded, dataPath string, obj map[string]any, asJSON bool) error {
+	r := l.Recsys
+	src := r.Run.Data
+	if dataPath != "" {
+		src.Path = dataPath
+	}
+	d, _, err := src.Load()
+	if err != nil {
+		return err
+	}
+	_, testR, err := src.Split(d)
+	if err != nil {
+		return err
+	}
+	rep, err := recsys.Evaluate(r.Recommender, r.Train, remap(r, d, testR), recsys.EvalConfig{})
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		obj["n"], obj["data"], obj["algo"] = rep.N, src.Path, r.Run.Algo
+		for _, m := range rep.Named() {
+			obj[m.Name] = jsonNumber(m.Value)
+		}
+		return printJSON(e, obj)
+	}
+	fmt.Fprintf(e.stdout, "%s (%s) on %s test split (n=%d): %s\n", obj["checkpoint"], r.Run.Algo, src.Path, rep.N, rep)
+	return nil
+}
+
+// remap re-expresses ratings read from another file in the checkpoint's
+// indices; users and items it has never seen become −1 (unknown), which the
+// recommenders answer with their fallbacks.
+func remap(r *kinds.RecsysModel, d *recsys.Dataset, rs []recsys.Rating) []recsys.Rating {
+	out := make([]recsys.Rating, len(rs))
+	for k, x := range rs {
+		u, ok := r.IDs.Users.Index(d.Users.Raw(int(x.User)))
+		if !ok {
+			u = -1
+		}
+		i, ok := r.IDs.Items.Index(d.Items.Raw(int(x.Item)))
+		if !ok {
+			i = -1
+		}
+		out[k] = recsys.Rating{User: int32(u), Item: int32(i), Value: x.Value, Time: x.Time}
+	}
+	return out
+}
+
+func printJSON(e env, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout, string(b))
 	return nil
 }
 

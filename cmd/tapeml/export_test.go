@@ -18,27 +18,27 @@ func TestExportImportEndToEnd(t *testing.T) {
 		write(t, filepath.Join(data, "right", fmt.Sprintf("%02d.png", i)), pngBytes(t, true, i, false))
 	}
 	run := filepath.Join(dir, "run")
-	if status, out, stderr := tapeml(t, "", "train", "convnet", "--data", data, "--epochs", "1", "--batch", "8", "--out", run); status != 0 {
+	if status, out, stderr := runCLI(t, "", "train", "convnet", "--data", data, "--epochs", "1", "--batch", "8", "--out", run); status != 0 {
 		t.Fatalf("train: %s\n%s", stderr, out)
 	}
 	st := filepath.Join(dir, "convnet.safetensors")
-	status, out, stderr := tapeml(t, "", "export", "--checkpoint", run, "--out", st)
+	status, out, stderr := runCLI(t, "", "export", "--checkpoint", run, "--out", st)
 	if status != 0 || !strings.Contains(out, "exported convnet (safetensors)") {
 		t.Fatalf("export: status %d\n%s\n%s", status, out, stderr)
 	}
 	onnxFile := filepath.Join(dir, "convnet.onnx")
-	if status, out, stderr := tapeml(t, "", "export", "--checkpoint", run, "--format", "onnx", "--out", onnxFile); status != 0 {
+	if status, out, stderr := runCLI(t, "", "export", "--checkpoint", run, "--format", "onnx", "--out", onnxFile); status != 0 {
 		t.Fatalf("export onnx: status %d\n%s\n%s", status, out, stderr)
 	}
 	imported := filepath.Join(dir, "imported")
-	if status, out, stderr := tapeml(t, "", "import", "--weights", st, "--out", imported); status != 0 {
+	if status, out, stderr := runCLI(t, "", "import", "--weights", st, "--out", imported); status != 0 {
 		t.Fatalf("import: status %d\n%s\n%s", status, out, stderr)
 	}
 	img := filepath.Join(dir, "probe.png")
 	write(t, img, pngBytes(t, true, 3, false))
 	for _, args := range [][]string{{"eval", "--json"}, {"predict", "--json", img}} {
-		_, want, _ := tapeml(t, "", append([]string{args[0], "--checkpoint", run}, args[1:]...)...)
-		status, got, stderr := tapeml(t, "", append([]string{args[0], "--checkpoint", imported}, args[1:]...)...)
+		_, want, _ := runCLI(t, "", append([]string{args[0], "--checkpoint", run}, args[1:]...)...)
+		status, got, stderr := runCLI(t, "", append([]string{args[0], "--checkpoint", imported}, args[1:]...)...)
 		// The eval JSON names its checkpoint; everything else must agree.
 		want = strings.ReplaceAll(want, filepath.Join(run, "best"), "CKPT")
 		got = strings.ReplaceAll(got, imported, "CKPT")
@@ -46,7 +46,7 @@ func TestExportImportEndToEnd(t *testing.T) {
 			t.Fatalf("%s on the import: status %d %s\n got %s\nwant %s", args[0], status, stderr, got, want)
 		}
 	}
-	status, out, stderr = tapeml(t, "", "train", "convnet", "--data", data, "--epochs", "1", "--batch", "8", "--init", imported, "--out", filepath.Join(dir, "tuned"))
+	status, out, stderr = runCLI(t, "", "train", "convnet", "--data", data, "--epochs", "1", "--batch", "8", "--init", imported, "--out", filepath.Join(dir, "tuned"))
 	if status != 0 || !strings.Contains(out, "starting from the weights of "+imported) {
 		t.Fatalf("train --init: status %d\n%s\n%s", status, out, stderr)
 	}
@@ -64,7 +64,7 @@ func TestExportImportEndToEnd(t *testing.T) {
 		{[]string{"import", "--weights", st, "--like", filepath.Join(dir, "nothing"), "--out", filepath.Join(dir, "y")}, []string{"--like", "nothing"}},
 		{[]string{"train", "convnet", "--data", data, "--init", run, "--resume", run}, []string{"--init and --resume"}},
 	} {
-		status, _, stderr := tapeml(t, "", tc.args...)
+		status, _, stderr := runCLI(t, "", tc.args...)
 		if status == 0 || strings.Count(strings.TrimSpace(stderr), "\n") > 0 {
 			t.Errorf("%v: status %d, stderr %q: want one error line", tc.args, status, stderr)
 		}

@@ -47,7 +47,7 @@ func TestConvnetEndToEndOnAnImageFolder(t *testing.T) {
 		write(t, filepath.Join(data, "right", fmt.Sprintf("%02d.png", i)), pngBytes(t, true, i, false))
 	}
 	run := filepath.Join(dir, "run")
-	status, out, stderr := tapeml(t, "", "train", "convnet", "--data", data, "--epochs", "3", "--batch", "8", "--lr", "0.01", "--augment", "crop", "--out", run)
+	status, out, stderr := runCLI(t, "", "train", "convnet", "--data", data, "--epochs", "3", "--batch", "8", "--lr", "0.01", "--augment", "crop", "--out", run)
 	if status != 0 {
 		t.Fatalf("train: %s\n%s", stderr, out)
 	}
@@ -56,7 +56,7 @@ func TestConvnetEndToEndOnAnImageFolder(t *testing.T) {
 			t.Fatalf("train output lacks %q:\n%s", want, out)
 		}
 	}
-	status, out, stderr = tapeml(t, "", "eval", "--checkpoint", run, "--json")
+	status, out, stderr = runCLI(t, "", "eval", "--checkpoint", run, "--json")
 	if status != 0 {
 		t.Fatalf("eval: %s", stderr)
 	}
@@ -73,7 +73,7 @@ func TestConvnetEndToEndOnAnImageFolder(t *testing.T) {
 	}
 	img := filepath.Join(dir, "probe.png")
 	write(t, img, pngBytes(t, true, 3, false))
-	status, out, stderr = tapeml(t, "", "predict", "--checkpoint", run, "--top", "2", "--json", img)
+	status, out, stderr = runCLI(t, "", "predict", "--checkpoint", run, "--top", "2", "--json", img)
 	if status != 0 {
 		t.Fatalf("predict: %s", stderr)
 	}
@@ -91,7 +91,7 @@ func TestConvnetEndToEndOnAnImageFolder(t *testing.T) {
 	}
 	red := filepath.Join(dir, "red.png")
 	write(t, red, pngBytes(t, true, 3, true))
-	status, _, stderr = tapeml(t, "", "predict", "--checkpoint", run, red)
+	status, _, stderr = runCLI(t, "", "predict", "--checkpoint", run, red)
 	if status == 0 || !strings.Contains(stderr, "red.png") || !strings.Contains(stderr, "1-channel") {
 		t.Fatalf("a colour image for a grayscale model: status %d, %q", status, stderr)
 	}
@@ -139,7 +139,7 @@ func TestImageBadInput(t *testing.T) {
 		{[]string{"train", "convnet", "--batch", "0"}, "batch must be at least 1"},
 	}
 	for _, c := range cases {
-		status, _, stderr := tapeml(t, "", c.args...)
+		status, _, stderr := runCLI(t, "", c.args...)
 		if status == 0 || strings.Contains(stderr, "internal error") || !strings.Contains(stderr, c.want) || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
 			t.Errorf("%v: status %d, stderr %q (want one line mentioning %q)", c.args, status, stderr, c.want)
 		}

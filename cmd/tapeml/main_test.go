@@ -9,8 +9,8 @@ import (
 	"testing"
 )
 
-// tapeml runs the command line in-process.
-func tapeml(t *testing.T, stdin string, args ...string) (status int, stdout, stderr string) {
+// runCLI runs the command line in-process.
+func runCLI(t *testing.T, stdin string, args ...string) (status int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	status = run(args, env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb})
@@ -63,7 +63,7 @@ func TestBadInputGivesOneLineError(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			status, _, stderr := tapeml(t, "", c.args...)
+			status, _, stderr := runCLI(t, "", c.args...)
 			if status == 0 {
 				t.Fatalf("exit status 0, want failure")
 			}
@@ -81,21 +81,21 @@ func TestBadInputGivesOneLineError(t *testing.T) {
 }
 
 func TestUnknownFlagAndCommand(t *testing.T) {
-	if status, _, stderr := tapeml(t, "", "fly"); status != 2 || !strings.Contains(stderr, `unknown command "fly"`) {
+	if status, _, stderr := runCLI(t, "", "fly"); status != 2 || !strings.Contains(stderr, `unknown command "fly"`) {
 		t.Fatalf("status %d, stderr %q", status, stderr)
 	}
-	if status, _, _ := tapeml(t, "", "train", "textcnn", "--no-such-flag"); status != 2 {
+	if status, _, _ := runCLI(t, "", "train", "textcnn", "--no-such-flag"); status != 2 {
 		t.Fatalf("status %d for an unknown flag", status)
 	}
 	for _, args := range [][]string{{"--help"}, {"train", "--help"}, {"train", "textcnn", "--help"}, {"eval", "--help"}, {"predict", "--help"}, {"models", "--help"}} {
-		if status, _, stderr := tapeml(t, "", args...); status != 0 || !strings.Contains(stderr, "sage") {
+		if status, _, stderr := runCLI(t, "", args...); status != 0 || !strings.Contains(stderr, "sage") {
 			t.Errorf("%v: status %d, stderr %q", args, status, stderr)
 		}
 	}
 }
 
 func TestModelsListsDefaults(t *testing.T) {
-	status, out, _ := tapeml(t, "", "models", "--json")
+	status, out, _ := runCLI(t, "", "models", "--json")
 	if status != 0 {
 		t.Fatal(status)
 	}
@@ -128,7 +128,7 @@ func TestBuiltinTrainingEndToEnd(t *testing.T) {
 		t.Skip("trains for about 30 s")
 	}
 	runDir := filepath.Join(t.TempDir(), "run")
-	status, out, stderr := tapeml(t, "", "train", "textcnn", "--out", runDir)
+	status, out, stderr := runCLI(t, "", "train", "textcnn", "--out", runDir)
 	if status != 0 {
 		t.Fatalf("train failed: %s", stderr)
 	}
@@ -136,7 +136,7 @@ func TestBuiltinTrainingEndToEnd(t *testing.T) {
 		t.Fatalf("train output lacks the test metrics or checkpoint:\n%s", out)
 	}
 
-	status, out, stderr = tapeml(t, "", "eval", "--checkpoint", runDir, "--json")
+	status, out, stderr = runCLI(t, "", "eval", "--checkpoint", runDir, "--json")
 	if status != 0 {
 		t.Fatalf("eval failed: %s", stderr)
 	}
@@ -152,7 +152,7 @@ func TestBuiltinTrainingEndToEnd(t *testing.T) {
 		t.Fatalf("test accuracy %.4f on %d examples, want ≥ 0.93 on 200", ev.Accuracy, ev.N)
 	}
 
-	status, out, stderr = tapeml(t, "Win a FREE prize now!!! Click here\nSee you at the meeting on Tuesday\n", "predict", "--checkpoint", runDir, "--json")
+	status, out, stderr = runCLI(t, "Win a FREE prize now!!! Click here\nSee you at the meeting on Tuesday\n", "predict", "--checkpoint", runDir, "--json")
 	if status != 0 {
 		t.Fatalf("predict failed: %s", stderr)
 	}
@@ -174,7 +174,7 @@ func TestBuiltinTrainingEndToEnd(t *testing.T) {
 	}
 
 	// One epoch more from the latest checkpoint.
-	status, out, stderr = tapeml(t, "", "train", "textcnn", "--resume", runDir, "--epochs", "11")
+	status, out, stderr = runCLI(t, "", "train", "textcnn", "--resume", runDir, "--epochs", "11")
 	if status != 0 || !strings.Contains(out, "resuming") || !strings.Contains(out, "epoch 11/11") {
 		t.Fatalf("resume: status %d\n%s\n%s", status, out, stderr)
 	}
@@ -182,17 +182,17 @@ func TestBuiltinTrainingEndToEnd(t *testing.T) {
 	// Out through safetensors, back in from its metadata, and fine-tuned.
 	exported := filepath.Join(t.TempDir(), "spam.safetensors")
 	imported := filepath.Join(t.TempDir(), "imported")
-	if status, _, stderr := tapeml(t, "", "export", "--checkpoint", runDir, "--out", exported); status != 0 {
+	if status, _, stderr := runCLI(t, "", "export", "--checkpoint", runDir, "--out", exported); status != 0 {
 		t.Fatalf("export: %s", stderr)
 	}
-	if status, _, stderr := tapeml(t, "", "import", "--weights", exported, "--out", imported); status != 0 {
+	if status, _, stderr := runCLI(t, "", "import", "--weights", exported, "--out", imported); status != 0 {
 		t.Fatalf("import: %s", stderr)
 	}
-	status, out, stderr = tapeml(t, "", "train", "textcnn", "--init", imported, "--epochs", "1", "--out", filepath.Join(t.TempDir(), "tuned"))
+	status, out, stderr = runCLI(t, "", "train", "textcnn", "--init", imported, "--epochs", "1", "--out", filepath.Join(t.TempDir(), "tuned"))
 	if status != 0 || !strings.Contains(out, "starting from the weights of") {
 		t.Fatalf("train --init: status %d\n%s\n%s", status, out, stderr)
 	}
-	status, _, stderr = tapeml(t, "", "train", "textcnn", "--init", imported, "--maxlen", "50", "--padding", "post")
+	status, _, stderr = runCLI(t, "", "train", "textcnn", "--init", imported, "--maxlen", "50", "--padding", "post")
 	if status == 0 || !strings.Contains(stderr, "drop --maxlen, --padding") {
 		t.Fatalf("train --init with an architecture flag: status %d, %q", status, stderr)
 	}
@@ -204,7 +204,7 @@ func TestBuiltinTrainingEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	write(t, best, b[:len(b)/2])
-	status, _, stderr = tapeml(t, "", "eval", "--checkpoint", runDir)
+	status, _, stderr = runCLI(t, "", "eval", "--checkpoint", runDir)
 	if status == 0 || !strings.Contains(stderr, "model.safetensors") {
 		t.Fatalf("truncated weights: status %d, %q", status, stderr)
 	}

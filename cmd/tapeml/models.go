@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/tapeml/tapeml/kinds"
 )
 
 func runModels(e env, args []string) error {
@@ -11,15 +13,13 @@ func runModels(e env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	for _, name := range kindNames() {
-		var entry map[string]any
-		if f, ok := familyOf(name); ok {
-			cfg, tr := f.defaults(name)
-			entry = map[string]any{"model": name, "summary": f.summary(name), "config": cfg, "training": tr}
-		} else {
-			k := kinds[name]
-			entry = map[string]any{"model": name, "summary": k.summary, "config": k.config(nil), "training": k.training}
+	for _, name := range kinds.Names() {
+		k, err := kinds.Lookup(name)
+		if err != nil {
+			return err
 		}
+		cfg, tr := k.Defaults()
+		entry := map[string]any{"model": name, "summary": k.Summary, "config": cfg, "training": tr}
 		if *asJSON {
 			b, err := json.Marshal(entry)
 			if err != nil {
@@ -28,9 +28,9 @@ func runModels(e env, args []string) error {
 			fmt.Fprintln(e.stdout, string(b))
 			continue
 		}
-		cfg, _ := json.MarshalIndent(entry["config"], "    ", "  ")
-		tr, _ := json.MarshalIndent(entry["training"], "    ", "  ")
-		fmt.Fprintf(e.stdout, "%s — %s\n  model config:\n    %s\n  training:\n    %s\n", name, entry["summary"], cfg, tr)
+		cb, _ := json.MarshalIndent(cfg, "    ", "  ")
+		tb, _ := json.MarshalIndent(tr, "    ", "  ")
+		fmt.Fprintf(e.stdout, "%s — %s\n  model config:\n    %s\n  training:\n    %s\n", name, k.Summary, cb, tb)
 	}
 	return nil
 }

@@ -1,115 +1,32 @@
 package main
 
 import (
-	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"runtime"
 	"time"
 
 	"gorgonia.org/tensor"
 
+	"github.com/tapeml/tapeml"
 	"github.com/tapeml/tapeml/checkpoint"
 	"github.com/tapeml/tapeml/graph"
+	"github.com/tapeml/tapeml/kinds"
 	mf "github.com/tapeml/tapeml/models/recsys"
 	"github.com/tapeml/tapeml/recsys"
 	"github.com/tapeml/tapeml/safetensors"
-	"github.com/tapeml/tapeml/samples"
 	"github.com/tapeml/tapeml/train"
 )
 
-// recsysKind is the command-line name of the recommenders; --algo picks
-// matrix factorization, neighbourhood CF or truncated SVD.
-const recsysKind = "recsys"
-
-// builtinRatings names the compiled-in synthetic ratings in checkpoints.
-const builtinRatings = "builtin:synthetic-ratings"
-
-// Files a recommender checkpoint carries besides its weights.
-const (
-	trainRatingsFile = "train_ratings.safetensors" // the training split: rated-item exclusion, baselines
-	itemsFile        = "items.json"                // raw item id → title and genres
-)
-
-// ratingsSource says where a run's ratings came from and how they were split.
-type ratingsSource struct {
-	Path          string  `json:"path"` // a ratings file, or builtinRatings
-	Items         string  `json:"items,omitempty"`
-	Seed          uint64  `json:"seed"`
-	TestFraction  float64 `json:"test_fraction"`
-	LeaveLast     int     `json:"leave_last,omitempty"` // > 0: each user's last k ratings by time are the test split instead
-	SkipMalformed bool    `json:"skip_malformed,omitempty"`
-}
-
-// recsysRun is a recommender checkpoint's model_config.
-type recsysRun struct {
-	Algo  string            `json:"algo"`
-	MF    *mf.Config        `json:"mf,omitempty"`
-	KNN   *recsys.KNNConfig `json:"knn,omitempty"`
-	SVD   *recsys.SVDConfig `json:"svd,omitempty"`
-	Data  ratingsSource     `json:"data"`
-	Scale recsys.Scale      `json:"scale"`
-}
-
-// recsysIDs is a recommender checkpoint's preprocessing: raw ids ↔ indices.
-type recsysIDs struct {
-	Users *recsys.IDMap `json:"users"`
-	Items *recsys.IDMap `json:"items"`
-}
-
-func init() {
-	registerFamily(family{
-		kinds: []string{recsysKind},
-		summary: func(string) string {
-			return "collaborative filtering: matrix factorization (--algo mf), user/item kNN (knn), truncated SVD (svd)"
-		},
-		defaults: func(string) (any, any) {
-			return map[string]any{"mf": mf.Config{}.WithDefaults(), "knn": recsys.DefaultKNN(), "svd": recsys.SVDConfig{}.WithDefaults()}, mf.DefaultTraining()
-		},
-		train: trainRecsys,
-		eval:  evalRecsys,
-		predict: func(env, *checkpoint.Checkpoint, predictOptions) error {
-			return fmt.Errorf("recommenders predict with 'tapeml recommend' and 'tapeml similar'")
-		},
-	})
-}
-
-func (s ratingsSource) load() (*recsys.Dataset, recsys.ReadReport, error) {
-	if s.Path == builtinRatings {
-		d, err := samples.Ratings()
-		return d, recsys.ReadReport{Rows: len(d.Ratings)}, err
-	}
-	if _, err := os.Stat(s.Path); err != nil {
-		return nil, recsys.ReadReport{}, fmt.Errorf("--data %s: no such file", s.Path)
-	}
-	return recsys.ReadRatings(s.Path, recsys.ReadOptions{SkipMalformed: s.SkipMalformed})
-}
-
-// split is the run's train/test split: seeded random, or leave-last-k-out.
-func (s ratingsSource) split(d *recsys.Dataset) (trainR, testR []recsys.Rating, err error) {
-	if s.LeaveLast > 0 {
-		return recsys.LeaveLastOut(d.Ratings, s.LeaveLast)
-	}
-	return recsys.RandomSplit(d.Ratings, s.TestFraction, s.Seed)
-}
-
-func (s ratingsSource) catalog(d *recsys.Dataset) (*recsys.Catalog, error) {
-	if s.Items != "" {
-		return recsys.ReadItems(s.Items, "")
-	}
-	if s.Path == builtinRatings {
-		return samples.RatingsCatalog(d), nil
-	}
-	return nil, nil
-}
+func init() { familyTrain[kinds.Recommender] = trainRecsys }
 
 func trainRecsys(e env, kind string, args []string) error {
 	fs := newFlags(e, "train", "tapeml train recsys [--algo mf|knn|svd] [--data RATINGS] [--items FILE] [flags]")
 	algo := fs.String("algo", "mf", "mf (matrix factorization), knn (neighbourhood CF) or svd (truncated SVD)")
-	src := ratingsSource{Path: builtinRatings, TestFraction: 0.2}
-	fs.StringVar(&src.Path, "data", builtinRatings, "ratings: ratings.csv, u.data or ratings.dat; default: the built-in synthetic set")
+	src := kinds.RatingsSource{Path: kinds.BuiltinRatings, TestFraction: 0.2}
+	fs.StringVar(&src.Path, "data", kinds.BuiltinRatings, "ratings: ratings.csv, u.data or ratings.dat; default: the built-in synthetic set")
 	fs.StringVar(&src.Items, "items", "", "item metadata for titles: movies.csv, u.item or movies.dat")
 	fs.BoolVar(&src.SkipMalformed, "skip-malformed", false, "skip malformed rows (and report how many) instead of failing")
 	fs.Float64Var(&src.TestFraction, "test-fraction", 0.2, "share of ratings held out for testing (seeded random split)")
@@ -146,18 +63,18 @@ func trainRecsys(e env, kind string, args []string) error {
 	if *out == "" {
 		*out = filepath.Join("runs", "recsys-"+*algo+"-"+time.Now().Format("20060102-150405"))
 	}
-	d, report, err := src.load()
+	d, report, err := src.Load()
 	if err != nil {
 		return err
 	}
-	cat, err := src.catalog(d)
+	cat, err := src.Catalog(d)
 	if err != nil {
 		return err
 	}
 	if src.LeaveLast < 0 {
 		return fmt.Errorf("--leave-last must not be negative, got %d", src.LeaveLast)
 	}
-	trainR, testR, err := src.split(d)
+	trainR, testR, err := src.Split(d)
 	if err != nil {
 		return err
 	}
@@ -166,12 +83,12 @@ func trainRecsys(e env, kind string, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "ratings %s: %s; %d users, %d items; %d train, %d test\n", src.Path, report, d.NumUsers(), d.NumItems(), len(trainR), len(testR))
-	run := recsysRun{Algo: *algo, Data: src, Scale: d.Scale}
-	extra, err := recsysExtra(trainR, d, cat)
+	run := kinds.RecsysRun{Algo: *algo, Data: src, Scale: d.Scale}
+	extra, err := kinds.RecsysFiles(trainR, d, cat)
 	if err != nil {
 		return err
 	}
-	ids := recsysIDs{Users: d.Users, Items: d.Items}
+	ids := kinds.RecsysIDs{Users: d.Users, Items: d.Items}
 	start := time.Now()
 	var rec recsys.Recommender
 	var dir string
@@ -206,7 +123,7 @@ func trainRecsys(e env, kind string, args []string) error {
 			run.SVD, rec, weights = &cfg, s, s.Tensors()
 		}
 		c := &checkpoint.Checkpoint{Weights: weights, Extra: extra}
-		c.Meta.ModelKind, c.Meta.Epoch, c.Meta.WeightsOnly = recsysKind, 1, true
+		c.Meta.ModelKind, c.Meta.Epoch, c.Meta.WeightsOnly = kinds.Recsys, 1, true
 		if c.Meta.ModelConfig, err = json.Marshal(run); err != nil {
 			return err
 		}
@@ -238,30 +155,7 @@ func trainRecsys(e env, kind string, args []string) error {
 	return nil
 }
 
-// recsysExtra packs the training ratings and item titles into checkpoint files.
-func recsysExtra(trainR []recsys.Rating, d *recsys.Dataset, cat *recsys.Catalog) (map[string][]byte, error) {
-	var buf bytes.Buffer
-	if err := safetensors.Write(&buf, recsys.RatingsTensors(trainR), nil); err != nil {
-		return nil, err
-	}
-	extra := map[string][]byte{trainRatingsFile: buf.Bytes()}
-	if cat != nil {
-		items := map[string]recsys.Item{}
-		for i := 0; i < d.NumItems(); i++ {
-			if it, ok := cat.Items[d.Items.Raw(i)]; ok {
-				items[it.ID] = it
-			}
-		}
-		b, err := json.Marshal(items)
-		if err != nil {
-			return nil, err
-		}
-		extra[itemsFile] = b
-	}
-	return extra, nil
-}
-
-func trainMF(e env, run recsysRun, ids recsysIDs, extra map[string][]byte, trainR []recsys.Rating, m *recsys.Matrix, tc train.Config, out string) (recsys.Recommender, string, error) {
+func trainMF(e env, run kinds.RecsysRun, ids kinds.RecsysIDs, extra map[string][]byte, trainR []recsys.Rating, m *recsys.Matrix, tc train.Config, out string) (recsys.Recommender, string, error) {
 	// A tenth of the training ratings picks the best epoch; the test split
 	// stays unseen until the end.
 	fitR, valR, err := recsys.RandomSplit(trainR, 0.1, tc.Seed+1)
@@ -283,7 +177,7 @@ func trainMF(e env, run recsysRun, ids recsysIDs, extra map[string][]byte, train
 	t.Progress = e.stdout
 	t.Saver = &train.Saver{
 		Dir:   checkpoint.Dir{Root: out, Keep: tc.Keep},
-		Info:  train.RunInfo{Kind: recsysKind, Config: run, Preprocessing: ids},
+		Info:  train.RunInfo{Kind: kinds.Recsys, Config: run, Preprocessing: ids},
 		Extra: extra,
 	}
 	fmt.Fprintf(e.stdout, "mf: %d factors, %d parameters; %d epochs, batch %d, %s lr %g (validation: %d of the training ratings)\n",
@@ -301,120 +195,6 @@ func trainMF(e env, run recsysRun, ids recsysIDs, extra map[string][]byte, train
 	}
 	rec, err := mf.NewRecommender(best.Weights, *run.MF, m)
 	return rec, dir, err
-}
-
-// loadedRecommender is a recommender checkpoint ready to serve.
-type loadedRecommender struct {
-	run   recsysRun
-	ids   recsysIDs
-	train *recsys.Matrix
-	rec   recsys.Recommender
-	items map[string]recsys.Item
-}
-
-func loadRecommender(c *checkpoint.Checkpoint) (*loadedRecommender, error) {
-	l := &loadedRecommender{}
-	meta := filepath.Join(c.Dir, checkpoint.MetaFile)
-	if err := strictJSON(c.Meta.ModelConfig, &l.run); err != nil {
-		return nil, fmt.Errorf("%s: model_config: %w", meta, err)
-	}
-	if err := json.Unmarshal(c.Meta.Preprocessing, &l.ids); err != nil || l.ids.Users == nil || l.ids.Items == nil {
-		return nil, fmt.Errorf("%s: preprocessing: missing or invalid id maps (%v)", meta, err)
-	}
-	raw, ok := c.Extra[trainRatingsFile]
-	if !ok {
-		return nil, fmt.Errorf("%s: no %s", c.Dir, trainRatingsFile)
-	}
-	from := filepath.Join(c.Dir, trainRatingsFile)
-	f, err := safetensors.Read(bytes.NewReader(raw), int64(len(raw)))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", from, err)
-	}
-	users, items := l.ids.Users.Len(), l.ids.Items.Len()
-	rs, err := recsys.RatingsFromTensors(f.Tensors, users, items, l.run.Scale, from)
-	if err != nil {
-		return nil, err
-	}
-	if l.train, err = recsys.NewMatrix(rs, users, items); err != nil {
-		return nil, err
-	}
-	if b, ok := c.Extra[itemsFile]; ok {
-		if err := json.Unmarshal(b, &l.items); err != nil {
-			return nil, fmt.Errorf("%s: %w", filepath.Join(c.Dir, itemsFile), err)
-		}
-	}
-	weights := filepath.Join(c.Dir, checkpoint.WeightsFile)
-	switch {
-	case l.run.Algo == "mf" && l.run.MF != nil:
-		l.rec, err = mf.NewRecommender(c.Weights, *l.run.MF, l.train)
-	case l.run.Algo == "knn" && l.run.KNN != nil:
-		l.rec, err = recsys.LoadKNN(l.train, l.run.Scale, *l.run.KNN, c.Weights, weights)
-	case l.run.Algo == "svd" && l.run.SVD != nil:
-		l.rec, err = recsys.LoadSVD(l.train, l.run.Scale, *l.run.SVD, c.Weights, weights)
-	default:
-		return nil, fmt.Errorf("%s: unknown algorithm %q or its configuration is missing", meta, l.run.Algo)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return l, nil
-}
-
-func evalRecsys(e env, c *checkpoint.Checkpoint, o evalOptions) error {
-	l, err := loadRecommender(c)
-	if err != nil {
-		return err
-	}
-	src := l.run.Data
-	if o.data != "" {
-		src.Path = o.data
-	}
-	d, _, err := src.load()
-	if err != nil {
-		return err
-	}
-	_, testR, err := src.split(d)
-	if err != nil {
-		return err
-	}
-	testR = l.remap(d, testR)
-	rep, err := recsys.Evaluate(l.rec, l.train, testR, recsys.EvalConfig{})
-	if err != nil {
-		return err
-	}
-	if o.asJSON {
-		obj := map[string]any{"n": rep.N, "checkpoint": c.Dir, "data": src.Path, "model": recsysKind, "algo": l.run.Algo}
-		for _, m := range rep.Named() {
-			obj[m.Name] = jsonNumber(m.Value)
-		}
-		b, err := json.Marshal(obj)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(e.stdout, string(b))
-		return nil
-	}
-	fmt.Fprintf(e.stdout, "%s (%s) on %s test split (n=%d): %s\n", c.Dir, l.run.Algo, src.Path, rep.N, rep)
-	return nil
-}
-
-// remap re-expresses ratings read from another file in the checkpoint's
-// indices; users and items it has never seen become −1 (unknown), which the
-// recommenders answer with their fallbacks.
-func (l *loadedRecommender) remap(d *recsys.Dataset, rs []recsys.Rating) []recsys.Rating {
-	out := make([]recsys.Rating, len(rs))
-	for k, r := range rs {
-		u, ok := l.ids.Users.Index(d.Users.Raw(int(r.User)))
-		if !ok {
-			u = -1
-		}
-		i, ok := l.ids.Items.Index(d.Items.Raw(int(r.Item)))
-		if !ok {
-			i = -1
-		}
-		out[k] = recsys.Rating{User: int32(u), Item: int32(i), Value: r.Value, Time: r.Time}
-	}
-	return out
 }
 
 // recommendation is one line of recommend's or similar's output.
@@ -440,20 +220,33 @@ func runRecommend(e env, args []string) error {
 	if *n < 1 {
 		return fmt.Errorf("-n must be at least 1, got %d", *n)
 	}
-	l, err := openRecommender(*ckpt)
+	m, err := openRecommender(*ckpt)
 	if err != nil {
 		return err
 	}
-	u, ok := l.ids.Users.Index(*user)
-	if !ok || l.train.UserCount(u) == 0 {
+	r := m.Loaded().Recsys
+	if u, ok := r.IDs.Users.Index(*user); !ok || r.Train.UserCount(u) == 0 {
 		fmt.Fprintf(e.stderr, "tapeml recommend: user %q has no training ratings in %s: recommending popular items\n", *user, *ckpt)
-		u = -1
+	}
+	ctx := context.Background()
+	recs, err := m.Recommend(ctx, *user, *n)
+	if err != nil {
+		return err
+	}
+	pairs := make([]tapeml.UserItem, len(recs))
+	for i, rec := range recs {
+		pairs[i] = tapeml.UserItem{User: *user, Item: rec.Item}
 	}
 	var out []recommendation
-	for _, s := range l.rec.Recommend(u, *n) {
-		p := l.rec.Predict(u, s.Index)
-		id := l.ids.Items.Raw(s.Index)
-		out = append(out, recommendation{ID: id, Score: s.Score, Predicted: &p, Title: l.items[id].Title})
+	if len(recs) > 0 {
+		ratings, err := m.PredictRatings(ctx, pairs)
+		if err != nil {
+			return err
+		}
+		for i, rec := range recs {
+			p := float64(ratings[i])
+			out = append(out, recommendation{ID: rec.Item, Score: float64(rec.Score), Predicted: &p, Title: rec.Title})
+		}
 	}
 	return printRecommendations(e, out, *asJSON)
 }
@@ -474,44 +267,48 @@ func runSimilar(e env, args []string) error {
 	if *n < 1 {
 		return fmt.Errorf("-n must be at least 1, got %d", *n)
 	}
-	l, err := openRecommender(*ckpt)
+	m, err := openRecommender(*ckpt)
 	if err != nil {
 		return err
 	}
+	l := m.Loaded().Recsys
 	var out []recommendation
 	if *user != "" {
-		u, ok := l.ids.Users.Index(*user)
+		u, ok := l.IDs.Users.Index(*user)
 		if !ok {
 			return fmt.Errorf("unknown user %q: it has no ratings in the training data", *user)
 		}
-		for _, s := range l.rec.SimilarUsers(u, *n) {
-			out = append(out, recommendation{ID: l.ids.Users.Raw(s.Index), Score: s.Score})
+		for _, s := range l.Recommender.SimilarUsers(u, *n) {
+			out = append(out, recommendation{ID: l.IDs.Users.Raw(s.Index), Score: s.Score})
 		}
 	} else {
-		i, ok := l.ids.Items.Index(*item)
+		i, ok := l.IDs.Items.Index(*item)
 		if !ok {
 			return fmt.Errorf("unknown item %q: it has no ratings in the training data", *item)
 		}
-		for _, s := range l.rec.SimilarItems(i, *n) {
-			id := l.ids.Items.Raw(s.Index)
-			out = append(out, recommendation{ID: id, Score: s.Score, Title: l.items[id].Title})
+		for _, s := range l.Recommender.SimilarItems(i, *n) {
+			id := l.IDs.Items.Raw(s.Index)
+			out = append(out, recommendation{ID: id, Score: s.Score, Title: l.Items[id].Title})
 		}
 	}
 	if len(out) == 0 {
-		fmt.Fprintf(e.stderr, "tapeml similar: the %s model has no similar entries to give here\n", l.run.Algo)
+		fmt.Fprintf(e.stderr, "tapeml similar: the %s model has no similar entries to give here\n", l.Run.Algo)
 	}
 	return printRecommendations(e, out, *asJSON)
 }
 
-func openRecommender(path string) (*loadedRecommender, error) {
-	c, err := openCheckpoint(path, checkpoint.PickBest)
+func openRecommender(path string) (*tapeml.Model, error) {
+	if path == "" {
+		return nil, fmt.Errorf("--checkpoint is required")
+	}
+	m, err := tapeml.Load(path)
 	if err != nil {
 		return nil, err
 	}
-	if c.Meta.ModelKind != recsysKind {
-		return nil, fmt.Errorf("%s holds a %s model, not a recommender", c.Dir, c.Meta.ModelKind)
+	if m.Loaded().Recsys == nil {
+		return nil, fmt.Errorf("%s holds a %s model, not a recommender", path, m.Kind())
 	}
-	return loadRecommender(c)
+	return m, nil
 }
 
 func printRecommendations(e env, out []recommendation, asJSON bool) error {

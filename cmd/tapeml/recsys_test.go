@@ -11,11 +11,11 @@ func TestRecsysEndToEnd(t *testing.T) {
 	for _, algo := range []string{"mf", "knn", "svd"} {
 		t.Run(algo, func(t *testing.T) {
 			run := filepath.Join(t.TempDir(), "run")
-			status, out, stderr := tapeml(t, "", "train", "recsys", "--algo", algo, "--out", run)
+			status, out, stderr := runCLI(t, "", "train", "recsys", "--algo", algo, "--out", run)
 			if status != 0 || !strings.Contains(out, "ndcg@10") {
 				t.Fatalf("train: status %d\n%s\n%s", status, out, stderr)
 			}
-			status, out, stderr = tapeml(t, "", "eval", "--checkpoint", run, "--json")
+			status, out, stderr = runCLI(t, "", "eval", "--checkpoint", run, "--json")
 			if status != 0 {
 				t.Fatalf("eval: %s", stderr)
 			}
@@ -26,16 +26,16 @@ func TestRecsysEndToEnd(t *testing.T) {
 			if ev["n"].(float64) != 10000 || ev["rmse"].(float64) > 0.9 || ev["ndcg@10"] == nil {
 				t.Fatalf("eval: %s", out)
 			}
-			status, out, stderr = tapeml(t, "", "recommend", "--checkpoint", run, "--user", "1", "-n", "5", "--json")
+			status, out, stderr = runCLI(t, "", "recommend", "--checkpoint", run, "--user", "1", "-n", "5", "--json")
 			if status != 0 || strings.Count(out, "\n") != 5 || !strings.Contains(out, `"title":"Synthetic movie`) {
 				t.Fatalf("recommend: status %d\n%s\n%s", status, out, stderr)
 			}
-			status, out, stderr = tapeml(t, "", "recommend", "--checkpoint", run, "--user", "no-such-user", "-n", "3")
+			status, out, stderr = runCLI(t, "", "recommend", "--checkpoint", run, "--user", "no-such-user", "-n", "3")
 			if status != 0 || strings.Count(out, "\n") != 3 || !strings.Contains(stderr, "popular") {
 				t.Fatalf("recommend for an unknown user: status %d\n%s\n%s", status, out, stderr)
 			}
 			if algo != "mf" {
-				status, out, stderr = tapeml(t, "", "similar", "--checkpoint", run, "--item", "5", "-n", "3")
+				status, out, stderr = runCLI(t, "", "similar", "--checkpoint", run, "--item", "5", "-n", "3")
 				if status != 0 || strings.Count(out, "\n") != 3 {
 					t.Fatalf("similar: status %d\n%s\n%s", status, out, stderr)
 				}
@@ -69,7 +69,7 @@ func TestRecsysBadInput(t *testing.T) {
 		{[]string{"similar", "--checkpoint", dir, "--user", "1", "--item", "2"}, "exactly one"},
 	}
 	for _, c := range cases {
-		status, _, stderr := tapeml(t, "", c.args...)
+		status, _, stderr := runCLI(t, "", c.args...)
 		if status == 0 || strings.Contains(stderr, "internal error") || !strings.Contains(stderr, c.want) || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
 			t.Errorf("%v: status %d, stderr %q (want one line mentioning %q)", c.args, status, stderr, c.want)
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/tapeml/tapeml/checkpoint"
 	"github.com/tapeml/tapeml/data"
 	"github.com/tapeml/tapeml/graph"
+	"github.com/tapeml/tapeml/kinds"
 	"github.com/tapeml/tapeml/textclass"
 	"github.com/tapeml/tapeml/train"
 	"github.com/tapeml/tapeml/train/metrics"
@@ -22,21 +23,21 @@ import (
 func runTrain(e env, args []string) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			fmt.Fprintf(e.stderr, "Usage: tapeml train MODEL [flags]; models: %s. 'tapeml train MODEL --help' lists the flags.\n", strings.Join(kindNames(), ", "))
+			fmt.Fprintf(e.stderr, "Usage: tapeml train MODEL [flags]; models: %s. 'tapeml train MODEL --help' lists the flags.\n", strings.Join(kinds.Names(), ", "))
 			return flag.ErrHelp
 		}
-		return fmt.Errorf("missing model: tapeml train MODEL [flags] (models: %s)", strings.Join(kindNames(), ", "))
+		return fmt.Errorf("missing model: tapeml train MODEL [flags] (models: %s)", strings.Join(kinds.Names(), ", "))
 	}
-	if f, ok := familyOf(args[0]); ok {
-		return f.train(e, args[0], args[1:])
-	}
-	k, err := kindOf(args[0])
+	k, err := lookupKind(args[0])
 	if err != nil {
 		return err
 	}
-	fs := newFlags(e, "train", "tapeml train "+k.name+" [flags]")
-	modelCfg := k.config(fs)
-	tc := k.training
+	if k.Family != kinds.Text {
+		return familyTrain[k.Family](e, k.Name, args[1:])
+	}
+	fs := newFlags(e, "train", "tapeml train "+k.Name+" [flags]")
+	arch := textArchFlags[k.Name](fs)
+	_, tc := k.Defaults()
 	dataPath := fs.String("data", "", "training data: an aclImdb-style folder, a folder per label, the SpamAssassin npm package (folder or .tgz), or a .csv; default: the built-in SpamAssassin sample")
 	fs.IntVar(&tc.Epochs, "epochs", tc.Epochs, "passes over the training set (with --resume: the total to reach)")
 	fs.IntVar(&tc.Batch, "batch", tc.Batch, "examples per step")
@@ -81,64 +82,64 @@ func runTrain(e env, args []string) error {
 	if set["data"] && *dataPath == "" {
 		return fmt.Errorf("--data is empty: give a file or folder")
 	}
-	src := dataSource{Path: *dataPath, Options: data.TextOptions{KeepHeaders: *keepHeaders, KeepHTML: *keepHTML, TextColumn: *textCol, LabelColumn: *labelCol, Seed: tc.Seed}}
+	src := kinds.TextSource{Path: *dataPath, Options: data.TextOptions{KeepHeaders: *keepHeaders, KeepHTML: *keepHTML, TextColumn: *textCol, LabelColumn: *labelCol, Seed: tc.Seed}}
 	if src.Path == "" {
-		src.Path = builtinData
+		src.Path = kinds.BuiltinText
 	}
 
-	var prev, start *loaded
+	var prev, start *kinds.Loaded
 	if *initFrom != "" {
 		if *resume != "" {
 			return fmt.Errorf("--init and --resume exclude each other: --resume continues a run, --init starts a new one from its weights")
 		}
-		if start, err = loadCheckpoint(*initFrom, checkpoint.PickBest); err != nil {
+		if start, err = kinds.OpenPath(*initFrom, checkpoint.PickBest); err != nil {
 			return fmt.Errorf("--init: %w", err)
 		}
-		if start.kind.name != k.name {
-			return fmt.Errorf("--init %s holds a %s model, not %s", start.dir, start.kind.name, k.name)
+		if start.Spec.Kind != k {
+			return fmt.Errorf("--init %s holds a %s model, not %s", start.Checkpoint.Dir, start.Spec, k.Name)
 		}
 		// The architecture and the tokenizer are the checkpoint's; a flag
 		// that would change them is a mistake.
-		arch := flag.NewFlagSet("", flag.ContinueOnError)
-		k.config(arch)
-		arch.String("padding", "", "")
-		arch.String("truncating", "", "")
+		archFlags := flag.NewFlagSet("", flag.ContinueOnError)
+		textArchFlags[k.Name](archFlags)
+		archFlags.String("padding", "", "")
+		archFlags.String("truncating", "", "")
 		var clash []string
-		arch.VisitAll(func(f *flag.Flag) {
+		archFlags.VisitAll(func(f *flag.Flag) {
 			if set[f.Name] {
 				clash = append(clash, "--"+f.Name)
 			}
 		})
 		if len(clash) > 0 {
-			return fmt.Errorf("--init keeps the architecture and tokenizer of %s: drop %s", start.dir, strings.Join(clash, ", "))
+			return fmt.Errorf("--init keeps the architecture and tokenizer of %s: drop %s", start.Checkpoint.Dir, strings.Join(clash, ", "))
 		}
-		modelCfg = start.modelCf
+		arch = start.Spec.Arch.(kinds.TextArch)
 	}
 	if *resume != "" {
-		if prev, err = loadCheckpoint(*resume, checkpoint.PickLatest); err != nil {
-			return err
-		}
-		if err := prev.ckpt.CanResume(); err != nil {
-			return err
-		}
-		if prev.kind.name != k.name {
-			return fmt.Errorf("--resume %s holds a %s model, not %s", prev.dir, prev.kind.name, k.name)
-		}
-		saved, err := train.ConfigOf(prev.ckpt)
+		c, err := openCheckpoint(*resume, checkpoint.PickLatest)
 		if err != nil {
 			return err
 		}
-		epochs := saved.Epochs
+		if err := c.CanResume(); err != nil {
+			return err
+		}
+		if prev, err = kinds.Open(c); err != nil {
+			return err
+		}
+		if prev.Spec.Kind != k {
+			return fmt.Errorf("--resume %s holds a %s model, not %s", c.Dir, prev.Spec, k.Name)
+		}
+		epochs := prev.Training.Epochs
 		if set["epochs"] {
 			epochs = tc.Epochs
 		}
-		tc, modelCfg = saved, prev.modelCf
+		tc, arch = prev.Training, prev.Spec.Arch.(kinds.TextArch)
 		tc.Epochs = epochs
 		if !set["data"] {
-			src = prev.run.Data
+			src = prev.Text.Run.Data
 		}
 		if *out == "" {
-			*out = runRoot(prev.dir)
+			*out = runRoot(c.Dir)
 		}
 	}
 	// Validate before defaults so an explicit --batch 0 is an error, not "default".
@@ -146,35 +147,41 @@ func runTrain(e env, args []string) error {
 		return err
 	}
 	tc = tc.Defaults()
-	corpus, err := src.load()
+	corpus, err := src.Load()
 	if err != nil {
 		return err
 	}
-	if prev != nil && src.Path != builtinData {
+	if prev != nil && src.Path != kinds.BuiltinText {
 		src.Path, _ = filepath.Abs(src.Path)
 	}
 	var pre *textclass.Preprocess
 	switch {
 	case prev != nil:
-		pre = prev.pre
+		pre = prev.Text.Pre
 	case start != nil:
-		pre = start.pre // the embedding rows follow its vocabulary
+		pre = start.Text.Pre // the embedding rows follow its vocabulary
 	default:
 		for _, v := range []struct{ flag, value string }{{"padding", *padding}, {"truncating", *truncating}} {
 			if v.value != "pre" && v.value != "post" {
 				return fmt.Errorf("--%s %q: want pre or post", v.flag, v.value)
 			}
 		}
-		if pre, err = textclass.Fit(corpus, src.Options, k.numWords(modelCfg), k.maxLen(modelCfg)); err != nil {
+		if err := arch.Validate(); err != nil {
+			return err
+		}
+		if pre, err = textclass.Fit(corpus, src.Options, arch.Vocab(), arch.SeqLen()); err != nil {
 			return err
 		}
 		pre.Pad.Padding, pre.Pad.Truncating = *padding, *truncating
 	}
-	mcfgJSON, err := json.Marshal(modelCfg)
+	if err := arch.Validate(); err != nil {
+		return err
+	}
+	archJSON, err := json.Marshal(arch)
 	if err != nil {
 		return err
 	}
-	model, modelCfg, err := k.model(mcfgJSON)
+	model, err := k.Network(arch)
 	if err != nil {
 		return err
 	}
@@ -191,7 +198,7 @@ func runTrain(e env, args []string) error {
 		return err
 	}
 	if *out == "" {
-		*out = filepath.Join("runs", k.name+"-"+time.Now().Format("20060102-150405"))
+		*out = filepath.Join("runs", k.Name+"-"+time.Now().Format("20060102-150405"))
 	}
 	params := graph.NewParams(tensor.Float32, tc.Seed)
 	t, err := train.New(model, params, tc)
@@ -199,24 +206,24 @@ func runTrain(e env, args []string) error {
 		return err
 	}
 	if prev != nil {
-		if err := t.Resume(prev.ckpt); err != nil {
+		if err := t.Resume(prev.Checkpoint); err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "resuming %s at epoch %d, step %d\n", prev.dir, t.Epoch, t.Step)
+		fmt.Fprintf(e.stdout, "resuming %s at epoch %d, step %d\n", prev.Checkpoint.Dir, t.Epoch, t.Step)
 	}
 	if start != nil {
-		if err := train.LoadWeights(params, start.ckpt.Weights, start.dir); err != nil {
+		if err := train.LoadWeights(params, start.Checkpoint.Weights, start.Checkpoint.Dir); err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "starting from the weights of %s\n", start.dir)
+		fmt.Fprintf(e.stdout, "starting from the weights of %s\n", start.Checkpoint.Dir)
 	}
 	t.Progress = e.stdout
 	t.Saver = &train.Saver{
 		Dir:  checkpoint.Dir{Root: *out, Keep: tc.Keep},
-		Info: train.RunInfo{Kind: k.name, Config: runConfig{Model: mcfgJSON, Data: src}, Preprocessing: pre},
+		Info: train.RunInfo{Kind: k.Name, Config: kinds.TextRun{Model: archJSON, Data: src}, Preprocessing: pre},
 	}
 	fmt.Fprintf(e.stdout, "%s: %d parameters; data %s: %d train, %d val, %d test (classes %v); %d epochs, batch %d, %s lr %g\n",
-		k.name, params.Count(), src.Path, trainSet.Len(), valSet.Len(), testSet.Len(), pre.Classes, tc.Epochs, tc.Batch, tc.Optimizer.Name, tc.LR)
+		k.Name, params.Count(), src.Path, trainSet.Len(), valSet.Len(), testSet.Len(), pre.Classes, tc.Epochs, tc.Batch, tc.Optimizer.Name, tc.LR)
 	_, best, err := fitAndTest(e, t, trainSet, valSet, testSet, *out)
 	if err != nil {
 		return err
@@ -250,6 +257,19 @@ func fitAndTest(e env, t *train.Trainer, trainSet, valSet, testSet train.Dataset
 	fmt.Fprintf(e.stdout, "trained in %s; best epoch %d by %s\n", time.Since(start).Round(time.Second/10), bestCk.Meta.Epoch, t.Config.Monitor)
 	fmt.Fprintf(e.stdout, "test (best epoch, n=%d): %s\n", r.N, formatMetrics(r.Metrics))
 	return r, best, nil
+}
+
+// openCheckpoint resolves a checkpoint or run folder and loads it, checking
+// every file.
+func openCheckpoint(path string, pick checkpoint.Pick) (*checkpoint.Checkpoint, error) {
+	if path == "" {
+		return nil, fmt.Errorf("--checkpoint is required")
+	}
+	dir, err := checkpoint.Resolve(path, pick)
+	if err != nil {
+		return nil, err
+	}
+	return checkpoint.Load(dir)
 }
 
 // runRoot is the run folder of a checkpoint directory (its parent).
