@@ -20,6 +20,9 @@ func Linear(b *Builder, name string, x *G.Node, out int, bias bool) *G.Node {
 	if bias {
 		args = append(args, b.Param(name+".bias", []int{out}, BiasUniform(in)))
 	}
+	if inferFast(b) {
+		return mustApply(&linearInferKernel{w: b.Params.packedFor(name + ".weight")}, args...)
+	}
 	return mustApply(typed(b.Dtype(), &linearKernel[float32]{}, &linearKernel[float64]{}), args...)
 }
 

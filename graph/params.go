@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"sync"
 	"math"
 	"math/rand/v2"
 
@@ -33,6 +34,9 @@ func (p *Param) Shape() []int {
 // built from it. The order is the order of first creation, which is the
 // order of the equivalent PyTorch module's state_dict.
 type Params struct {
+	packedMu sync.Mutex
+	packed   map[string]*packedWeights // serving graphs' packed weights, shared by their machines
+
 	dtype     tensor.Dtype
 	shapeOnly bool // records names and shapes without allocating values (ParamShapes)
 	rng       *rand.Rand
@@ -110,6 +114,23 @@ func (ps *Params) obtain(name string, shape []int, init Init, trainable bool) *P
 	ps.list = append(ps.list, p)
 	ps.index[name] = p
 	return p
+}
+
+// packedFor returns the packed form of a weight (key names it and its
+// layout), shared by every serving machine built from ps; it is filled on
+// first use.
+func (ps *Params) packedFor(key string) *packedWeights {
+	ps.packedMu.Lock()
+	defer ps.packedMu.Unlock()
+	if ps.packed == nil {
+		ps.packed = map[string]*packedWeights{}
+	}
+	pw, ok := ps.packed[key]
+	if !ok {
+		pw = &packedWeights{}
+		ps.packed[key] = pw
+	}
+	return pw
 }
 
 // Init fills vals (laid out row-major in shape) with initial values.

@@ -63,10 +63,10 @@ func New(cfg Config) (*Model, error) {
 func (m *Model) Build(b *graph.Builder, n int) (graph.Outputs, error) {
 	c := m.Config
 	ids := b.Input("ids", n, c.MaxLen)
-	x := graph.Embedding(b, "embedding", ids, c.NumWords, c.EmbedDim, graph.NoPadding) // [N, L, E]
-	x = graph.SwapAxes(x)                                                              // [N, E, L]
-	x = graph.ReLU(graph.Conv1D(b, "conv", x, graph.Conv1DConfig{Out: c.Filters, Kernel: c.Kernel, Bias: true}))
-	x = graph.MaxPool1D(x, c.Pool, 0)           // [N, F, (L−K+1)/P]
+	// Embedding [N, L, E] → permute → Conv1D → ReLU → MaxPool1D, fused in
+	// the serving graph.
+	x := graph.EmbeddingConv1DPool(b, "embedding", "conv", ids, c.NumWords, c.EmbedDim,
+		graph.Conv1DConfig{Out: c.Filters, Kernel: c.Kernel, Bias: true}, c.Pool) // [N, F, (L−K+1)/P]
 	x = graph.Flatten(x)                        // [N, F·P']
 	logits := graph.Linear(b, "fc", x, 1, true) // [N, 1]
 	return graph.Outputs{Inputs: []*G.Node{ids}, Output: logits}, nil

@@ -1,0 +1,255 @@
+package graph
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Inference-only kernels of the serving graph (Infer mode). A serving
+// machine's parameters are frozen while it exists, so these kernels lay
+// the weights out once, on their first run, in the form the product reads
+// fastest — the packed panels of the float32 gemm — and fuse what training
+// keeps apart for its backward pass. Each has the same output as the
+// training graph's layers, within float32 rounding (the parity tests check
+// the serving graph against PyTorch). None has a backward pass.
+
+// inferFast reports whether b builds a serving graph in float32 on a CPU
+// with the packed gemm: the case the inference kernels are for.
+func inferFast(b *Builder) bool {
+	return b.Mode == Infer && b.Dtype() == tensor.Float32 && hasFMA
+}
+
+// packedWeights is a weight matrix W [out, in] used as op(B) = Wᵀ by
+// products x·Wᵀ, packed once into one column stripe per thread so that
+// the threads share the product without repacking anything.
+type packedWeights struct {
+	once    sync.Once
+	stripes []weightStripe
+}
+
+type weightStripe struct {
+	from, to int // output columns
+	p        sgemmPackedB
+}
+
+// pack lays out w [out, in] on first use.
+func (pw *packedWeights) pack(w []float32, out, in int) {
+	pw.packWith(out, in, func() []float32 { return w })
+}
+
+// packWith lays out the [out, in] matrix that weights returns, calling it
+// on first use only.
+func (pw *packedWeights) packWith(out, in int, weights func() []float32) {
+	pw.once.Do(func() {
+		w := weights()
+		threads := max(1, min(runtime.GOMAXPROCS(0), out/sgemmNR))
+		tiles := (out + sgemmNR - 1) / sgemmNR
+		for t := range threads {
+			from, to := t*tiles/threads*sgemmNR, min((t+1)*tiles/threads*sgemmNR, out)
+			if from >= to {
+				continue
+			}
+			s := weightStripe{from: from, to: to}
+			s.p.pack(true, w[from*in:], in, in, to-from)
+			pw.stripes = append(pw.stripes, s)
+		}
+	})
+}
+
+// product sets y [m, out] = x [m, in]·Wᵀ (+ y when accumulate), each
+// thread computing its stripe of columns.
+func (pw *packedWeights) product(x []float32, m, in, out int, accumulate bool, y []float32) {
+	beta := float32(0)
+	if accumulate {
+		beta = 1
+	}
+	run := func(s *weightStripe) {
+		sgemmWith(1, false, true, m, s.to-s.from, in, 1, x, in, nil, 0, &s.p, beta, y[s.from:], out)
+	}
+	if len(pw.stripes) == 1 {
+		run(&pw.stripes[0])
+		return
+	}
+	var wg sync.WaitGroup
+	for i := range pw.stripes {
+		wg.Go(func() { run(&pw.stripes[i]) })
+	}
+	wg.Wait()
+}
+
+// linearInferKernel is Linear with its weight packed once: inputs x [N,
+// in], w [out, in], optional b [out]; output [N, out].
+type linearInferKernel struct {
+	w *packedWeights // shared by the model's serving machines
+}
+
+func (*linearInferKernel) name() string { return "Linear(packed)" }
+
+func (*linearInferKernel) differentiable() []bool { return []bool{false, false, false} }
+
+func (*linearInferKernel) outShape(in []tensor.Shape) (tensor.Shape, error) {
+	return linearKernel[float32]{}.outShape(in)
+}
+
+func (k *linearInferKernel) forward(in []*tensor.Dense, out *tensor.Dense) error {
+	x, w, y := values[float32](in[0]), values[float32](in[1]), values[float32](out)
+	n, d, m := in[0].Shape()[0], in[0].Shape()[1], in[1].Shape()[0]
+	k.w.pack(w, m, d)
+	if len(in) == 3 {
+		bias := values[float32](in[2])
+		for i := 0; i < n; i++ {
+			copy(y[i*m:(i+1)*m], bias)
+		}
+	}
+	k.w.product(x, n, d, m, len(in) == 3, y)
+	return nil
+}
+
+func (*linearInferKernel) backward([]*tensor.Dense, *tensor.Dense, *tensor.Dense, int, *tensor.Dense) error {
+	return errInferOnly
+}
+
+var errInferOnly = fmt.Errorf("graph: an inference kernel has no backward pass")
+
+// EmbeddingConv1DPool is TextCNN's front end —
+// MaxPool1D(ReLU(Conv1D(SwapAxes(Embedding(ids)))), pool) — under the
+// parameter names of Embedding ("<emb>.weight" [vocab, dim]) and Conv1D
+// ("<conv>.weight" [out, dim, kernel], "<conv>.bias"): ids [N, L] →
+// [N, out, (L−kernel+1−pool)/pool+1]. Training and evaluation graphs build
+// those layers; the serving graph computes them in one kernel: the
+// embedding rows of a batch are gathered once, [N·L, dim], and since a
+// window of kernel consecutive rows is contiguous in that layout, the whole
+// batch's convolution is one product over overlapping rows (lda = dim) with
+// the weight laid out [kernel·dim, out]. Pooling, bias and ReLU then read
+// the product in place.
+func EmbeddingConv1DPool(b *Builder, emb, conv string, ids *G.Node, vocab, dim int, cfg Conv1DConfig, pool int) *G.Node {
+	if !inferFast(b) || cfg.Stride > 1 || cfg.Padding != 0 || !cfg.Bias {
+		x := Embedding(b, emb, ids, vocab, dim, NoPadding)
+		x = ReLU(Conv1D(b, conv, SwapAxes(x), cfg))
+		return MaxPool1D(x, pool, 0)
+	}
+	if ids.Dims() != 2 {
+		panic(shapeErr(emb, ids.Shape(), "[N, L]"))
+	}
+	w := b.Param(emb+".weight", []int{vocab, dim}, Normal(1))
+	cw := b.Param(conv+".weight", []int{cfg.Out, dim, cfg.Kernel}, KaimingUniform)
+	cb := b.Param(conv+".bias", []int{cfg.Out}, BiasUniform(dim*cfg.Kernel))
+	return mustApply(&embedConvPoolKernel{pool: pool, packed: b.Params.packedFor(conv + ".weight/KE")}, ids, w, cw, cb)
+}
+
+// embedConvPoolKernel: inputs ids [N, L], embedding [V, E], conv weight
+// [O, E, K], conv bias [O]; output [N, O, P].
+type embedConvPoolKernel struct {
+	pool   int
+	packed *packedWeights // the conv weight as [O, K·E], shared by the model's serving machines
+	x      []float32      // gathered embeddings [N·L, E]
+	y      []float32     // the product [N·L−K+1, O]
+}
+
+func (k *embedConvPoolKernel) name() string { return fmt.Sprintf("EmbeddingConv1DPool(pool=%d)", k.pool) }
+
+func (*embedConvPoolKernel) differentiable() []bool { return make([]bool, 4) }
+
+func (k *embedConvPoolKernel) outShape(in []tensor.Shape) (tensor.Shape, error) {
+	ids, emb, w, bias := in[0], in[1], in[2], in[3]
+	switch {
+	case len(ids) != 2 || len(emb) != 2 || len(w) != 3 || len(bias) != 1:
+		return nil, fmt.Errorf("ids %v, embedding %v, weight %v, bias %v: expected [N, L], [V, E], [O, E, K], [O]", ids, emb, w, bias)
+	case w[1] != emb[1] || bias[0] != w[0]:
+		return nil, fmt.Errorf("embedding %v, weight %v and bias %v do not fit", emb, w, bias)
+	case ids[1] < w[2] || ids[1]-w[2]+1 < k.pool || k.pool < 1:
+		return nil, fmt.Errorf("length %d is too short for kernel %d and pool %d", ids[1], w[2], k.pool)
+	}
+	lout := ids[1] - w[2] + 1
+	return tensor.Shape{ids[0], w[0], (lout-k.pool)/k.pool + 1}, nil
+}
+
+func (k *embedConvPoolKernel) forward(in []*tensor.Dense, out *tensor.Dense) error {
+	ids, emb := values[float32](in[0]), values[float32](in[1])
+	w, bias, y := values[float32](in[2]), values[float32](in[3]), values[float32](out)
+	n, l := in[0].Shape()[0], in[0].Shape()[1]
+	vocab, e := in[1].Shape()[0], in[1].Shape()[1]
+	o, kw := in[2].Shape()[0], in[2].Shape()[2]
+	lout := l - kw + 1
+	p := (lout-k.pool)/k.pool + 1
+	k.packed.packWith(o, kw*e, func() []float32 {
+		// [O, E, K] → [O, K·E]: a window of K rows of E values is K·E
+		// contiguous values, in that order.
+		wKE := make([]float32, o*kw*e)
+		for oc := 0; oc < o; oc++ {
+			for c := 0; c < e; c++ {
+				for j := 0; j < kw; j++ {
+					wKE[oc*kw*e+j*e+c] = w[(oc*e+c)*kw+j]
+				}
+			}
+		}
+		return wKE
+	})
+	if len(k.x) != n*l*e {
+		k.x = make([]float32, n*l*e)
+		k.y = make([]float32, (n*l-kw+1)*o)
+	}
+	for i, f := range ids {
+		id := int(f)
+		if id < 0 || id >= vocab || float32(id) != f {
+			return fmt.Errorf("token id %v at position %d is outside [0, %d)", f, i, vocab)
+		}
+		copy(k.x[i*e:(i+1)*e], emb[id*e:(id+1)*e])
+	}
+	// Rows r = n·L + t for t ≤ L−K are example n's windows; the K−1 rows
+	// between examples straddle two and are computed but never read.
+	rows := n*l - kw + 1
+	k.packedProduct(rows, kw*e, o, e)
+	for ex := 0; ex < n; ex++ {
+		base := k.y[ex*l*o:]
+		for oc := 0; oc < o; oc++ {
+			dst := y[(ex*o+oc)*p : (ex*o+oc+1)*p]
+			for q := range dst {
+				best := float32(math.Inf(-1))
+				for t := q * k.pool; t < q*k.pool+k.pool; t++ {
+					if v := base[t*o+oc]; v > best || v != v {
+						best = v
+					}
+				}
+				dst[q] = max(best+bias[oc], 0)
+			}
+		}
+	}
+	return nil
+}
+
+// packedProduct is y [rows, o] = X·Wᵀ where X's row r starts at x[r·lda]
+// and holds kdim values.
+func (k *embedConvPoolKernel) packedProduct(rows, kdim, o, lda int) {
+	run := func(s *weightStripe) {
+		sgemmWith(1, false, true, rows, s.to-s.from, kdim, 1, k.x, lda, nil, 0, &s.p, 0, k.y[s.from:], o)
+	}
+	if len(k.packed.stripes) > 1 {
+		var wg sync.WaitGroup
+		for i := range k.packed.stripes {
+			wg.Go(func() { run(&k.packed.stripes[i]) })
+		}
+		wg.Wait()
+		return
+	}
+	// One stripe (few output channels): split the rows instead.
+	threads := max(1, min(runtime.GOMAXPROCS(0), rows/(4*sgemmMR)))
+	s := &k.packed.stripes[0]
+	var wg sync.WaitGroup
+	for t := range threads {
+		from, to := t*rows/threads, (t+1)*rows/threads
+		wg.Go(func() {
+			sgemmWith(1, false, true, to-from, s.to-s.from, kdim, 1, k.x[from*lda:], lda, nil, 0, &s.p, 0, k.y[from*o+s.from:], o)
+		})
+	}
+	wg.Wait()
+}
+
+func (*embedConvPoolKernel) backward([]*tensor.Dense, *tensor.Dense, *tensor.Dense, int, *tensor.Dense) error {
+	return errInferOnly
+}
