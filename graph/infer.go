@@ -148,10 +148,12 @@ type embedConvPoolKernel struct {
 	pool   int
 	packed *packedWeights // the conv weight as [O, K·E], shared by the model's serving machines
 	x      []float32      // gathered embeddings [N·L, E]
-	y      []float32     // the product [N·L−K+1, O]
+	y      []float32      // the product [N·L−K+1, O]
 }
 
-func (k *embedConvPoolKernel) name() string { return fmt.Sprintf("EmbeddingConv1DPool(pool=%d)", k.pool) }
+func (k *embedConvPoolKernel) name() string {
+	return fmt.Sprintf("EmbeddingConv1DPool(pool=%d)", k.pool)
+}
 
 func (*embedConvPoolKernel) differentiable() []bool { return make([]bool, 4) }
 

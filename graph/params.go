@@ -2,9 +2,9 @@ package graph
 
 import (
 	"fmt"
-	"sync"
 	"math"
 	"math/rand/v2"
+	"sync"
 
 	"gorgonia.org/tensor"
 )
