@@ -3,6 +3,7 @@ package graph
 import (
 	"fmt"
 	"math"
+	"runtime"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -20,6 +21,23 @@ func Conv2DBatchNorm(b *Builder, conv, bn string, x *G.Node, cfg Conv2DConfig, b
 	if b.Mode != Infer {
 		return BatchNorm2D(b, bn, Conv2D(b, conv, x, cfg), bnCfg)
 	}
+	return foldedConv(b, conv, bn, x, cfg, bnCfg, 0)
+}
+
+// ConvBlock is ReLU(MaxPool2D(Conv2DBatchNorm(x), pool)): the ConvNet's
+// block. The serving graph runs it as one kernel that pools and rectifies
+// each example's convolution while it is still in cache, on the thread
+// that computed it.
+func ConvBlock(b *Builder, conv, bn string, x *G.Node, cfg Conv2DConfig, bnCfg BatchNormConfig, pool int) *G.Node {
+	if b.Mode != Infer || pool != 2 {
+		return ReLU(MaxPool2D(Conv2DBatchNorm(b, conv, bn, x, cfg, bnCfg), pool, 0))
+	}
+	return foldedConv(b, conv, bn, x, cfg, bnCfg, pool)
+}
+
+// foldedConv adds the folded kernel, with 2×2 pooling and ReLU when pool
+// is 2.
+func foldedConv(b *Builder, conv, bn string, x *G.Node, cfg Conv2DConfig, bnCfg BatchNormConfig, pool int) *G.Node {
 	// Only parameter nodes, no unfolded layers: a tape machine runs every
 	// op node of its graph.
 	cfg, args := conv2DArgs(b, conv, x, cfg)
@@ -29,8 +47,8 @@ func Conv2DBatchNorm(b *Builder, conv, bn string, x *G.Node, cfg Conv2DConfig, b
 		bnCfg.Eps = 1e-5
 	}
 	return mustApply(typed(b.Dtype(),
-		&foldedConvKernel[float32]{conv: conv2dKernel[float32]{stride: cfg.Stride, pad: cfg.Padding}, eps: bnCfg.Eps, bias: cfg.Bias},
-		&foldedConvKernel[float64]{conv: conv2dKernel[float64]{stride: cfg.Stride, pad: cfg.Padding}, eps: bnCfg.Eps, bias: cfg.Bias}), args...)
+		&foldedConvKernel[float32]{conv: conv2dKernel[float32]{stride: cfg.Stride, pad: cfg.Padding}, eps: bnCfg.Eps, bias: cfg.Bias, pool: pool},
+		&foldedConvKernel[float64]{conv: conv2dKernel[float64]{stride: cfg.Stride, pad: cfg.Padding}, eps: bnCfg.Eps, bias: cfg.Bias, pool: pool}), args...)
 }
 
 // foldedConvKernel: inputs x, conv weight, optional conv bias, then γ, β,
@@ -40,12 +58,13 @@ type foldedConvKernel[T float] struct {
 	conv    conv2dKernel[T]
 	eps     float64
 	bias    bool
+	pool    int           // 2: then 2×2 max-pooling and ReLU; 0: neither
 	w, b    *tensor.Dense // folded weight and bias, rewritten every run
-	shapeOK bool
+	scratch perThread[T]  // per chunk: im2col matrix and one example's convolution
 }
 
 func (k *foldedConvKernel[T]) name() string {
-	return fmt.Sprintf("Conv2DBatchNorm(stride=%d, pad=%d, eps=%v)", k.conv.stride, k.conv.pad, k.eps)
+	return fmt.Sprintf("Conv2DBatchNorm(stride=%d, pad=%d, eps=%v, pool=%d)", k.conv.stride, k.conv.pad, k.eps, k.pool)
 }
 
 func (k *foldedConvKernel[T]) differentiable() []bool { return make([]bool, 6+boolInt(k.bias)) }
@@ -70,6 +89,9 @@ func (k *foldedConvKernel[T]) outShape(in []tensor.Shape) (tensor.Shape, error) 
 		if s := in[nConv+i]; len(s) != 1 || s[0] != out[1] {
 			return nil, fmt.Errorf("batch norm %s %v, expected [%d]", what, s, out[1])
 		}
+	}
+	if k.pool == 2 {
+		out[2], out[3] = out[2]/2, out[3]/2
 	}
 	return out, nil
 }
@@ -101,7 +123,42 @@ func (k *foldedConvKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) err
 		}
 		db[c] = T((b0-float64(mean[c]))*scale + float64(beta[c]))
 	}
-	return k.conv.forward([]*tensor.Dense{in[0], k.w, k.b}, out)
+	if k.pool == 0 {
+		return k.conv.forward([]*tensor.Dense{in[0], k.w, k.b}, out)
+	}
+	d := k.conv.dims(in[0], k.w)
+	x, y := values[T](in[0]), values[T](out)
+	ph, pw := d.oh/2, d.ow/2
+	colSize := d.ckk * d.ohw
+	// Fewer examples than threads (a request of one): the spare threads
+	// share each example's product.
+	threads := max(1, runtime.GOMAXPROCS(0)/workers(d.n))
+	k.scratch.run(d.n, colSize+d.o*d.ohw, func(_, from, to int, buf []T) {
+		col, conv := buf[:colSize], buf[colSize:]
+		for n := from; n < to; n++ {
+			for o, bv := range db {
+				row := conv[o*d.ohw : (o+1)*d.ohw]
+				for t := range row {
+					row[t] = bv
+				}
+			}
+			k.conv.im2col(col, x[n*d.c*d.hw:(n+1)*d.c*d.hw], d)
+			gemm(threads, false, false, d.o, d.ohw, d.ckk, 1, dw, d.ckk, col, d.ohw, 1, conv, d.ohw)
+			// 2×2 max-pooling (floor), then ReLU: max(·, 0) commutes with max.
+			yn := y[n*d.o*ph*pw : (n+1)*d.o*ph*pw]
+			for o := 0; o < d.o; o++ {
+				plane, dst := conv[o*d.ohw:(o+1)*d.ohw], yn[o*ph*pw:(o+1)*ph*pw]
+				for oy := 0; oy < ph; oy++ {
+					r0, r1 := plane[2*oy*d.ow:], plane[(2*oy+1)*d.ow:]
+					for ox := 0; ox < pw; ox++ {
+						// Go's max is NaN when an argument is: NaN propagates, as in PyTorch.
+						dst[oy*pw+ox] = max(r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1], 0)
+					}
+				}
+			}
+		}
+	})
+	return nil
 }
 
 func (k *foldedConvKernel[T]) backward([]*tensor.Dense, *tensor.Dense, *tensor.Dense, int, *tensor.Dense) error {

@@ -105,11 +105,10 @@ func (m *Model) Loss(b *graph.Builder, out graph.Outputs) (graph.Objective, erro
 // non-positive values, all 0 after a ReLU) the ReLU's gradient is 0 either
 // way.
 //
-// Conv2DBatchNorm is the two layers; the serving graph folds them into one
-// convolution.
+// ConvBlock is these layers; the serving graph folds the normalization into
+// the convolution and runs the block as one kernel.
 func block(b *graph.Builder, name string, x *G.Node, filters int) *G.Node {
-	x = graph.Conv2DBatchNorm(b, name+".0", name+".1", x, graph.Conv2DConfig{Out: filters, Kernel: 3, Padding: 1, Bias: true}, graph.BatchNormConfig{})
-	return graph.ReLU(graph.MaxPool2D(x, 2, 0))
+	return graph.ConvBlock(b, name+".0", name+".1", x, graph.Conv2DConfig{Out: filters, Kernel: 3, Padding: 1, Bias: true}, graph.BatchNormConfig{}, 2)
 }
 
 // Task says the output is one row of class logits per image.

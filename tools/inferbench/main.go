@@ -2,7 +2,11 @@
 // Runtime's on the same exported model, with the same thread count, in one
 // run, and prints the ratios.
 //
-//	go run ./tools/inferbench [-models textcnn,lstm,convnet] [-seconds 3] [-json]
+//	go run ./tools/inferbench [-models textcnn,lstm,convnet] [-rounds 5] [-seconds 1] [-json]
+//
+// The two sides take turns: each round times tapeml, then ONNX Runtime,
+// for -seconds each, and the figures are the medians over the rounds, so
+// that both meet the same load on a shared machine.
 //
 // Each model is the reference configuration with seeded random weights
 // (batch-norm statistics included), saved as a checkpoint, loaded with
@@ -16,11 +20,12 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
-	"math/rand/v2"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,20 +36,10 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"gorgonia.org/tensor"
-
 	"github.com/tapeml/tapeml"
 	"github.com/tapeml/tapeml/checkpoint"
 	"github.com/tapeml/tapeml/export"
-	"github.com/tapeml/tapeml/graph"
-	"github.com/tapeml/tapeml/imagedata"
-	"github.com/tapeml/tapeml/kinds"
-	"github.com/tapeml/tapeml/models/convnet"
-	"github.com/tapeml/tapeml/models/lstm"
-	"github.com/tapeml/tapeml/models/textcnn"
-	"github.com/tapeml/tapeml/text"
-	"github.com/tapeml/tapeml/textclass"
-	"github.com/tapeml/tapeml/train"
+	"github.com/tapeml/tapeml/internal/refmodel"
 )
 
 // Result is one model's figures.
@@ -67,12 +62,13 @@ type Timings struct {
 
 func main() {
 	models := flag.String("models", "textcnn,lstm,convnet", "models to measure")
-	seconds := flag.Float64("seconds", 3, "time spent on each measurement")
+	seconds := flag.Float64("seconds", 1, "time spent on each measurement")
+	roundsFlag := flag.Int("rounds", 5, "alternating rounds; the figures are their medians")
 	asJSON := flag.Bool("json", false, "print JSON lines instead of a table")
 	noORT := flag.Bool("tapeml-only", false, "skip ONNX Runtime")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of tapeml's runs to this file")
 	flag.Parse()
-	skipORT = *noORT
+	skipORT, rounds = *noORT, max(1, *roundsFlag)
 	if *profile != "" {
 		f, err := os.Create(*profile)
 		if err != nil {
@@ -105,7 +101,10 @@ func main() {
 	}
 }
 
-var skipORT bool
+var (
+	skipORT bool
+	rounds  int
+)
 
 func fatal(err error) {
 	fmt.Fprintln(os.Stderr, "inferbench:", err)
@@ -136,16 +135,8 @@ func cpuName() string {
 	return runtime.GOARCH
 }
 
-// batchInput is one input of a batch, in the form both sides take.
-type batchInput struct {
-	Name  string    `json:"-"`
-	Dtype string    `json:"dtype"`
-	Shape []int     `json:"shape"`
-	Data  []float32 `json:"data"`
-}
-
 func measure(name, dir string, d time.Duration) (Result, error) {
-	path, inputs, err := reference(name, dir)
+	path, inputs, err := refmodel.Save(name, dir)
 	if err != nil {
 		return Result{}, err
 	}
@@ -165,108 +156,55 @@ func measure(name, dir string, d time.Duration) (Result, error) {
 		return Result{}, err
 	}
 	r := Result{Model: name, Threads: runtime.GOMAXPROCS(0)}
-	if r.Tapeml, err = timeTapeml(m, inputs, d); err != nil {
-		return r, err
+	var ort *ortProcess
+	if !skipORT {
+		if ort, err = startORT(onnxPath, inputs, dir); err != nil {
+			fmt.Fprintf(os.Stderr, "inferbench: %s: ONNX Runtime not measured: %v\n", name, err)
+		} else {
+			defer ort.close()
+		}
 	}
-	if skipORT {
-		return r, nil
+	var tap, onx []Timings
+	for range rounds {
+		t, err := timeTapeml(m, inputs, d)
+		if err != nil {
+			return r, err
+		}
+		tap = append(tap, t)
+		if ort != nil {
+			t, err := ort.time(d)
+			if err != nil {
+				return r, err
+			}
+			onx = append(onx, t)
+		}
 	}
-	r.ORT, err = timeORT(onnxPath, inputs, dir, d)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "inferbench: %s: ONNX Runtime not measured: %v\n", name, err)
-	} else if r.ORT.SamplesPerS > 0 {
+	r.Tapeml = median(tap)
+	if len(onx) > 0 {
+		r.ORT = median(onx)
 		r.Ratio = r.Tapeml.SamplesPerS / r.ORT.SamplesPerS
 	}
 	return r, nil
 }
 
-// reference saves the reference model of a kind with random weights as a
-// checkpoint and returns its folder and batches of 32 and 1.
-func reference(name, dir string) (string, map[int]batchInput, error) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	var (
-		net    train.Model
-		runCfg any
-		pre    any
-		input  func(n int) batchInput
-	)
-	textPre := func(vocab, maxLen int) *textclass.Preprocess {
-		return &textclass.Preprocess{Tokenizer: text.NewTokenizer(text.TokenizerConfig{NumWords: vocab}), Pad: text.PadConfig{MaxLen: maxLen}, Classes: []string{"neg", "pos"}, Positive: 1}
-	}
-	// Token ids with a random amount of 'pre' padding, as real texts have.
-	ids := func(n, maxLen, vocab int) batchInput {
-		v := make([]float32, n*maxLen)
-		for i := range n {
-			pad := rng.IntN(maxLen / 2)
-			for j := pad; j < maxLen; j++ {
-				v[i*maxLen+j] = float32(1 + rng.IntN(vocab-1))
-			}
+// median takes each figure's median over the rounds.
+func median(ts []Timings) Timings {
+	pick := func(f func(Timings) float64) float64 {
+		v := make([]float64, len(ts))
+		for i, t := range ts {
+			v[i] = f(t)
 		}
-		return batchInput{Name: "ids", Dtype: "int64", Shape: []int{n, maxLen}, Data: v}
+		slices.Sort(v)
+		return v[len(v)/2]
 	}
-	switch name {
-	case textcnn.Kind:
-		cfg := textcnn.DefaultConfig()
-		net, _ = textcnn.New(cfg)
-		arch, _ := json.Marshal(cfg)
-		runCfg, pre = kinds.TextRun{Model: arch, Data: kinds.TextSource{Path: kinds.BuiltinText}}, textPre(cfg.NumWords, cfg.MaxLen)
-		input = func(n int) batchInput { return ids(n, cfg.MaxLen, cfg.NumWords) }
-	case lstm.Kind:
-		cfg := lstm.DefaultConfig()
-		net, _ = lstm.New(cfg)
-		arch, _ := json.Marshal(cfg)
-		runCfg, pre = kinds.TextRun{Model: arch, Data: kinds.TextSource{Path: kinds.BuiltinText}}, textPre(cfg.NumWords, cfg.MaxLen)
-		input = func(n int) batchInput { return ids(n, cfg.MaxLen, cfg.NumWords) }
-	case convnet.Kind:
-		cfg := convnet.DefaultConfig()
-		net, _ = convnet.New(cfg)
-		pipe, err := imagedata.NewPipeline(3, 32, 32, nil, []float64{0.49, 0.48, 0.45}, []float64{0.25, 0.24, 0.26})
-		if err != nil {
-			return "", nil, err
-		}
-		classes := make([]string, cfg.Classes)
-		for i := range classes {
-			classes[i] = fmt.Sprint("class", i)
-		}
-		runCfg, pre = kinds.ImageRun{Model: cfg, Data: kinds.ImageSource{Path: kinds.BuiltinImages}}, kinds.ImagePreprocessing{Pipeline: pipe, Classes: classes}
-		input = func(n int) batchInput {
-			v := make([]float32, n*3*32*32)
-			for i := range v {
-				v[i] = float32(rng.NormFloat64())
-			}
-			return batchInput{Name: "images", Dtype: "float32", Shape: []int{n, 3, 32, 32}, Data: v}
-		}
-	default:
-		return "", nil, fmt.Errorf("unknown model (want textcnn, lstm or convnet)")
+	return Timings{
+		SamplesPerS: pick(func(t Timings) float64 { return t.SamplesPerS }),
+		P50ms:       pick(func(t Timings) float64 { return t.P50ms }),
+		P99ms:       pick(func(t Timings) float64 { return t.P99ms }),
 	}
-	params := graph.NewParams(tensor.Float32, 1)
-	if err := graph.Materialize(net.Build, params); err != nil {
-		return "", nil, err
-	}
-	for _, p := range params.List() {
-		if strings.HasSuffix(p.Name, ".running_var") || strings.HasSuffix(p.Name, ".running_mean") {
-			for i := range p.Value.Float32s() {
-				p.Value.Float32s()[i] += 0.5 * rng.Float32()
-			}
-		}
-	}
-	c := &checkpoint.Checkpoint{Weights: train.Weights(params), Extra: map[string][]byte{}}
-	c.Meta.ModelKind, c.Meta.WeightsOnly = name, true
-	var err error
-	if c.Meta.ModelConfig, err = json.Marshal(runCfg); err != nil {
-		return "", nil, err
-	}
-	if c.Meta.Preprocessing, err = json.Marshal(pre); err != nil {
-		return "", nil, err
-	}
-	path := filepath.Join(dir, name)
-	if err := checkpoint.Save(path, c); err != nil {
-		return "", nil, err
-	}
-	return path, map[int]batchInput{32: input(32), 1: input(1)}, nil
 }
 
-func timeTapeml(m *tapeml.Model, inputs map[int]batchInput, d time.Duration) (Timings, error) {
+func timeTapeml(m *tapeml.Model, inputs map[int]refmodel.Batch, d time.Duration) (Timings, error) {
 	ctx := context.Background()
 	var t Timings
 	for _, n := range []int{32, 1} {
@@ -295,48 +233,81 @@ func quantile(sorted []float64, q float64) float64 {
 	return sorted[min(len(sorted)-1, int(q*float64(len(sorted))))]
 }
 
-func timeORT(model string, inputs map[int]batchInput, dir string, d time.Duration) (Timings, error) {
+// ortProcess is node running tools/onnx/bench.mjs --stdin on one model.
+type ortProcess struct {
+	cmd *exec.Cmd
+	in  io.WriteCloser
+	out *bufio.Scanner
+}
+
+func startORT(model string, inputs map[int]refmodel.Batch, dir string) (*ortProcess, error) {
 	script, err := filepath.Abs("tools/onnx/bench.mjs")
 	if err != nil {
-		return Timings{}, err
+		return nil, err
 	}
 	if _, err := os.Stat(filepath.Join(filepath.Dir(script), "node_modules", "onnxruntime-node")); err != nil {
-		return Timings{}, fmt.Errorf("tools/onnx/node_modules/onnxruntime-node is missing: run `npm ci --ignore-scripts` in tools/onnx (from the repository root)")
+		return nil, fmt.Errorf("tools/onnx/node_modules/onnxruntime-node is missing: run `npm ci --ignore-scripts` in tools/onnx (from the repository root)")
 	}
-	spec := map[string]map[string]batchInput{}
+	spec := map[string]map[string]refmodel.Batch{}
 	for n, in := range inputs {
-		spec[fmt.Sprint(n)] = map[string]batchInput{in.Name: in}
+		spec[fmt.Sprint(n)] = map[string]refmodel.Batch{in.Name: in}
 	}
 	b, err := json.Marshal(spec)
 	if err != nil {
-		return Timings{}, err
+		return nil, err
 	}
 	inPath := filepath.Join(dir, filepath.Base(model)+".inputs.json")
 	if err := os.WriteFile(inPath, b, 0o644); err != nil {
-		return Timings{}, err
+		return nil, err
 	}
-	cmd := exec.Command("node", script, model, inPath, fmt.Sprintf("--threads=%d", runtime.GOMAXPROCS(0)), fmt.Sprintf("--seconds=%g", d.Seconds()))
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
+	p := &ortProcess{cmd: exec.Command("node", script, model, inPath, fmt.Sprintf("--threads=%d", runtime.GOMAXPROCS(0)), "--stdin")}
+	p.cmd.Stderr = os.Stderr
+	if p.in, err = p.cmd.StdinPipe(); err != nil {
+		return nil, err
+	}
+	stdout, err := p.cmd.StdoutPipe()
 	if err != nil {
-		return Timings{}, err
+		return nil, err
 	}
+	p.out = bufio.NewScanner(stdout)
+	if err := p.cmd.Start(); err != nil {
+		return nil, err
+	}
+	if !p.out.Scan() || !strings.Contains(p.out.Text(), "ready") {
+		p.close()
+		return nil, fmt.Errorf("bench.mjs did not start: %q", p.out.Text())
+	}
+	return p, nil
+}
+
+// time measures batch 32 and batch 1 for d each.
+func (p *ortProcess) time(d time.Duration) (Timings, error) {
 	var t Timings
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+	for _, n := range []int{32, 1} {
+		if _, err := fmt.Fprintf(p.in, "%d %g\n", n, d.Seconds()); err != nil {
+			return t, err
+		}
+		if !p.out.Scan() {
+			return t, fmt.Errorf("bench.mjs stopped: %v", p.out.Err())
+		}
 		var r struct {
-			Batch       int     `json:"batch"`
 			SamplesPerS float64 `json:"samples_per_s"`
 			P50         float64 `json:"p50_ms"`
 			P99         float64 `json:"p99_ms"`
 		}
-		if err := json.Unmarshal([]byte(line), &r); err != nil {
-			return t, fmt.Errorf("bench.mjs printed %q: %w", line, err)
+		if err := json.Unmarshal(p.out.Bytes(), &r); err != nil {
+			return t, fmt.Errorf("bench.mjs printed %q: %w", p.out.Text(), err)
 		}
-		if r.Batch == 32 {
+		if n == 32 {
 			t.SamplesPerS = r.SamplesPerS
 		} else {
 			t.P50ms, t.P99ms = r.P50, r.P99
 		}
 	}
 	return t, nil
+}
+
+func (p *ortProcess) close() {
+	p.in.Close()
+	p.cmd.Wait()
 }

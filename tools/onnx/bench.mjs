@@ -1,7 +1,10 @@
 // Measures ONNX Runtime's inference speed on an exported model, as the
 // anchor of tapeml's inference benchmark (tools/inferbench).
 //
-//   node bench.mjs MODEL.onnx INPUTS.json --threads=2 --seconds=3
+//   node bench.mjs MODEL.onnx INPUTS.json --threads=2 --seconds=3 [--stdin]
+//
+// With --stdin it prints {"ready":true} once the session is warm, then
+// measures one batch size per input line "BATCH SECONDS".
 //
 // INPUTS.json gives one example batch per batch size to time, under its
 // size: {"32": {"ids": {"dtype": "int64", "shape": [32, 100], "data": [...]}}, "1": {...}}.
@@ -25,10 +28,12 @@ function fail(msg) {
 
 let threads = 1;
 let seconds = 3;
+let interactive = false;
 const files = [];
 for (const a of process.argv.slice(2)) {
   if (a.startsWith('--threads=')) threads = Number(a.slice(10));
   else if (a.startsWith('--seconds=')) seconds = Number(a.slice(10));
+  else if (a === '--stdin') interactive = true;
   else files.push(a);
 }
 if (files.length !== 2 || !(threads >= 1) || !(seconds > 0)) fail('usage: node bench.mjs MODEL.onnx INPUTS.json --threads=N --seconds=S');
@@ -41,6 +46,7 @@ const session = await ort.InferenceSession.create(files[0], {
   graphOptimizationLevel: 'all',
 });
 
+const feedsBySize = {};
 for (const [batch, inputs] of Object.entries(spec)) {
   const feeds = {};
   for (const [name, t] of Object.entries(inputs)) {
@@ -49,10 +55,17 @@ for (const [batch, inputs] of Object.entries(spec)) {
     feeds[name] = new ort.Tensor(t.dtype, make(t.data), t.shape);
   }
   for (let i = 0; i < 5; i++) await session.run(feeds); // warm-up
+  feedsBySize[batch] = feeds;
+}
+
+// measure runs one batch size for the given seconds and prints its line.
+async function measure(batch, secs) {
+  const feeds = feedsBySize[batch];
+  if (!feeds) fail(`no inputs for batch ${batch}`);
   const times = [];
   const start = process.hrtime.bigint();
   let elapsed = 0;
-  while (elapsed < seconds || times.length < 10) {
+  while (elapsed < secs || times.length < 10) {
     const t0 = process.hrtime.bigint();
     await session.run(feeds);
     const t1 = process.hrtime.bigint();
@@ -66,4 +79,18 @@ for (const [batch, inputs] of Object.entries(spec)) {
     samples_per_s: (Number(batch) * times.length) / elapsed,
     p50_ms: q(0.5), p99_ms: q(0.99),
   }));
+}
+
+if (!interactive) {
+  for (const batch of Object.keys(feedsBySize)) await measure(batch, seconds);
+} else {
+  // One request per stdin line, "BATCH SECONDS", so that a caller can
+  // interleave these measurements with its own under the same load.
+  console.log(JSON.stringify({ ready: true }));
+  const { createInterface } = await import('node:readline');
+  for await (const line of createInterface({ input: process.stdin })) {
+    const [batch, secs] = line.trim().split(/\s+/);
+    if (!batch) continue;
+    await measure(batch, Number(secs));
+  }
 }

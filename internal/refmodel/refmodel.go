@@ -1,0 +1,122 @@
+// Package refmodel makes the reference models with random weights, saved
+// as checkpoints, and input batches for them: what the inference
+// benchmarks measure.
+package refmodel
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+
+	"gorgonia.org/tensor"
+
+	"github.com/tapeml/tapeml/checkpoint"
+	"github.com/tapeml/tapeml/graph"
+	"github.com/tapeml/tapeml/imagedata"
+	"github.com/tapeml/tapeml/kinds"
+	"github.com/tapeml/tapeml/models/convnet"
+	"github.com/tapeml/tapeml/models/lstm"
+	"github.com/tapeml/tapeml/models/textcnn"
+	"github.com/tapeml/tapeml/text"
+	"github.com/tapeml/tapeml/textclass"
+	"github.com/tapeml/tapeml/train"
+)
+
+// Batch is one input of a batch, as tapeml.Model.Forward and ONNX
+// Runtime take it (Data holds integral ids for int64 inputs).
+type Batch struct {
+	Name  string    `json:"-"`
+	Dtype string    `json:"dtype"`
+	Shape []int     `json:"shape"`
+	Data  []float32 `json:"data"`
+}
+
+// Save writes the reference model of a kind (textcnn, lstm or convnet)
+// with seeded random weights — batch-norm statistics perturbed too — as a
+// checkpoint under dir, and returns its folder and input batches of 32
+// and 1: token ids with random 'pre' padding, or normalized images.
+func Save(name, dir string) (string, map[int]Batch, error) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var (
+		net    train.Model
+		runCfg any
+		pre    any
+		input  func(n int) Batch
+	)
+	textPre := func(vocab, maxLen int) *textclass.Preprocess {
+		return &textclass.Preprocess{Tokenizer: text.NewTokenizer(text.TokenizerConfig{NumWords: vocab}), Pad: text.PadConfig{MaxLen: maxLen}, Classes: []string{"neg", "pos"}, Positive: 1}
+	}
+	// Token ids with a random amount of 'pre' padding, as real texts have.
+	ids := func(n, maxLen, vocab int) Batch {
+		v := make([]float32, n*maxLen)
+		for i := range n {
+			pad := rng.IntN(maxLen / 2)
+			for j := pad; j < maxLen; j++ {
+				v[i*maxLen+j] = float32(1 + rng.IntN(vocab-1))
+			}
+		}
+		return Batch{Name: "ids", Dtype: "int64", Shape: []int{n, maxLen}, Data: v}
+	}
+	switch name {
+	case textcnn.Kind:
+		cfg := textcnn.DefaultConfig()
+		net, _ = textcnn.New(cfg)
+		arch, _ := json.Marshal(cfg)
+		runCfg, pre = kinds.TextRun{Model: arch, Data: kinds.TextSource{Path: kinds.BuiltinText}}, textPre(cfg.NumWords, cfg.MaxLen)
+		input = func(n int) Batch { return ids(n, cfg.MaxLen, cfg.NumWords) }
+	case lstm.Kind:
+		cfg := lstm.DefaultConfig()
+		net, _ = lstm.New(cfg)
+		arch, _ := json.Marshal(cfg)
+		runCfg, pre = kinds.TextRun{Model: arch, Data: kinds.TextSource{Path: kinds.BuiltinText}}, textPre(cfg.NumWords, cfg.MaxLen)
+		input = func(n int) Batch { return ids(n, cfg.MaxLen, cfg.NumWords) }
+	case convnet.Kind:
+		cfg := convnet.DefaultConfig()
+		net, _ = convnet.New(cfg)
+		pipe, err := imagedata.NewPipeline(3, 32, 32, nil, []float64{0.49, 0.48, 0.45}, []float64{0.25, 0.24, 0.26})
+		if err != nil {
+			return "", nil, err
+		}
+		classes := make([]string, cfg.Classes)
+		for i := range classes {
+			classes[i] = fmt.Sprint("class", i)
+		}
+		runCfg, pre = kinds.ImageRun{Model: cfg, Data: kinds.ImageSource{Path: kinds.BuiltinImages}}, kinds.ImagePreprocessing{Pipeline: pipe, Classes: classes}
+		input = func(n int) Batch {
+			v := make([]float32, n*3*32*32)
+			for i := range v {
+				v[i] = float32(rng.NormFloat64())
+			}
+			return Batch{Name: "images", Dtype: "float32", Shape: []int{n, 3, 32, 32}, Data: v}
+		}
+	default:
+		return "", nil, fmt.Errorf("unknown model (want textcnn, lstm or convnet)")
+	}
+	params := graph.NewParams(tensor.Float32, 1)
+	if err := graph.Materialize(net.Build, params); err != nil {
+		return "", nil, err
+	}
+	for _, p := range params.List() {
+		if strings.HasSuffix(p.Name, ".running_var") || strings.HasSuffix(p.Name, ".running_mean") {
+			for i := range p.Value.Float32s() {
+				p.Value.Float32s()[i] += 0.5 * rng.Float32()
+			}
+		}
+	}
+	c := &checkpoint.Checkpoint{Weights: train.Weights(params), Extra: map[string][]byte{}}
+	c.Meta.ModelKind, c.Meta.WeightsOnly = name, true
+	var err error
+	if c.Meta.ModelConfig, err = json.Marshal(runCfg); err != nil {
+		return "", nil, err
+	}
+	if c.Meta.Preprocessing, err = json.Marshal(pre); err != nil {
+		return "", nil, err
+	}
+	path := filepath.Join(dir, name)
+	if err := checkpoint.Save(path, c); err != nil {
+		return "", nil, err
+	}
+	return path, map[int]Batch{32: input(32), 1: input(1)}, nil
+}
