@@ -180,22 +180,3 @@ func forEachSIMD(t *testing.T, f func(t *testing.T)) {
 		})
 	}
 }
-
-func TestChooseSIMD(t *testing.T) {
-	for _, c := range []struct {
-		env       string
-		supported simdLevel
-		want      simdLevel
-	}{
-		{"", simdAVX512, simdAVX512},
-		{"avx2", simdAVX512, simdAVX2},
-		{" AVX512 ", simdAVX512, simdAVX512},
-		{"generic", simdAVX2, simdGeneric},
-		{"avx512", simdAVX2, simdAVX2},
-		{"sse", simdAVX2, simdAVX2},
-	} {
-		if got := chooseSIMD(c.env, c.supported); got != c.want {
-			t.Errorf("chooseSIMD(%q, %s) = %s, want %s", c.env, c.supported, got, c.want)
-		}
-	}
-}

@@ -2,9 +2,6 @@
 
 package graph
 
-// detectSIMD is generic off amd64 and in purego builds: gemm uses gonum.
-func detectSIMD() simdLevel { return simdGeneric }
-
 func sgemmKernel6x16(k int, a, b, c *float32) { panic("graph: sgemmKernel6x16 without AVX2") }
 
 func sgemmKernel6x16Add(k int, a, b, c *float32, ldc int, alpha float32) {
