@@ -66,6 +66,8 @@ func (k *activationKernel[T]) backward(in []*tensor.Dense, out, gOut *tensor.Den
 		for i, v := range x {
 			if v > 0 {
 				d[i] = g[i]
+			} else {
+				d[i] = 0
 			}
 		}
 	case sigmoid:

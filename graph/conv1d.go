@@ -181,6 +181,10 @@ func (k *conv1dKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.Dense, wr
 		})
 		for c := 0; c < min(runtime.GOMAXPROCS(0), d.n); c++ {
 			part := k.scratch[c][d.ck*d.lout : d.ck*d.lout+d.o*d.ck]
+			if c == 0 { // the first chunk's sum overwrites dst
+				copy(dst, part)
+				continue
+			}
 			for i, v := range part {
 				dst[i] += v
 			}
