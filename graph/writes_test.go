@@ -109,3 +109,29 @@ func TestWritesAllOverwrites(t *testing.T) {
 		}
 	}
 }
+
+// validRange against testing every output position.
+func TestConv1DValidRange(t *testing.T) {
+	for l := 1; l <= 9; l++ {
+		for kw := 1; kw <= 5; kw++ {
+			for stride := 1; stride <= 3; stride++ {
+				for pad := 0; pad <= 3; pad++ {
+					k := &conv1dKernel[float32]{stride: stride, pad: pad}
+					if l+2*pad < kw {
+						continue
+					}
+					d := conv1dDims{l: l, kw: kw, lout: k.outLen(l, kw)}
+					for j := 0; j < kw; j++ {
+						t0, t1 := k.validRange(j, d)
+						for tt := 0; tt < d.lout; tt++ {
+							p := tt*stride + j - pad
+							if in := p >= 0 && p < l; in != (tt >= t0 && tt < t1) {
+								t.Fatalf("l=%d k=%d stride=%d pad=%d j=%d: validRange [%d, %d) disagrees at t=%d", l, kw, stride, pad, j, t0, t1, tt)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
