@@ -77,7 +77,7 @@ func (k *maxPool1DKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) erro
 		for t := 0; t < lout; t++ {
 			// The first maximum, choosing indices without branches on the
 			// data; a window with a NaN takes the general loop below.
-			at, nan := windowMax(xr[t*k.stride:t*k.stride+k.size])
+			at, nan := windowMax(xr[t*k.stride : t*k.stride+k.size])
 			at += t * k.stride
 			if !nan {
 				y[r*lout+t] = xr[at]
