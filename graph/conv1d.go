@@ -101,18 +101,34 @@ func (k *conv1dKernel[T]) chunks(n, size int, f func(chunk, from, to int, scratc
 	wg.Wait()
 }
 
+// validRange is the range [t0, t1) of output positions t whose input
+// position t·stride+j−pad lies inside the example, for kernel tap j.
+func (k *conv1dKernel[T]) validRange(j int, d conv1dDims) (t0, t1 int) {
+	// t·stride ≥ pad−j and t·stride ≤ l−1+pad−j.
+	if lo := k.pad - j; lo > 0 {
+		t0 = (lo + k.stride - 1) / k.stride
+	}
+	if hi := d.l - 1 + k.pad - j; hi >= 0 {
+		t1 = min(d.lout, hi/k.stride+1)
+	}
+	return min(t0, t1), t1
+}
+
 // im2col fills col[c·K+j, t] = x[c, t·stride+j−pad] for one example.
 func (k *conv1dKernel[T]) im2col(col, x []T, d conv1dDims) {
 	for c := 0; c < d.c; c++ {
 		xc := x[c*d.l : (c+1)*d.l]
 		for j := 0; j < d.kw; j++ {
 			row := col[(c*d.kw+j)*d.lout : (c*d.kw+j+1)*d.lout]
-			for t := range row {
-				if p := t*k.stride + j - k.pad; p >= 0 && p < d.l {
-					row[t] = xc[p]
-				} else {
-					row[t] = 0
-				}
+			t0, t1 := k.validRange(j, d)
+			clear(row[:t0])
+			clear(row[t1:])
+			if k.stride == 1 {
+				copy(row[t0:t1], xc[t0+j-k.pad:])
+				continue
+			}
+			for t := t0; t < t1; t++ {
+				row[t] = xc[t*k.stride+j-k.pad]
 			}
 		}
 	}
@@ -159,10 +175,16 @@ func (k *conv1dKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.Dense, wr
 				for c := 0; c < d.c; c++ {
 					for j := 0; j < d.kw; j++ {
 						row := col[(c*d.kw+j)*d.lout : (c*d.kw+j+1)*d.lout]
-						for t, v := range row {
-							if p := t*k.stride + j - k.pad; p >= 0 && p < d.l {
-								dx[c*d.l+p] += v
+						t0, t1 := k.validRange(j, d)
+						if k.stride == 1 {
+							dxc := dx[c*d.l+t0+j-k.pad:][:t1-t0]
+							for t, v := range row[t0:t1] {
+								dxc[t] += v
 							}
+							continue
+						}
+						for t := t0; t < t1; t++ {
+							dx[c*d.l+t*k.stride+j-k.pad] += row[t]
 						}
 					}
 				}
@@ -181,6 +203,10 @@ func (k *conv1dKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.Dense, wr
 		})
 		for c := 0; c < min(runtime.GOMAXPROCS(0), d.n); c++ {
 			part := k.scratch[c][d.ck*d.lout : d.ck*d.lout+d.o*d.ck]
+			if c == 0 { // the first chunk's sum overwrites dst
+				copy(dst, part)
+				continue
+			}
 			for i, v := range part {
 				dst[i] += v
 			}

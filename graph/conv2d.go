@@ -266,8 +266,13 @@ func (k *conv2dKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.Dense, wr
 				gemm(1, false, true, d.o, d.ckk, d.ohw, 1, gn, d.ohw, col, d.ohw, 1, part, d.ckk) // [O, C·KH·KW] += g·colᵀ
 			}
 		})
-		for c := range workers(d.n) {
-			for i, v := range k.scratch.bufs[c][colSize : colSize+partSize] {
+		for c := range workers(d.n) { // the first chunk's sum overwrites dst
+			part := k.scratch.bufs[c][colSize : colSize+partSize]
+			if c == 0 {
+				copy(dst, part)
+				continue
+			}
+			for i, v := range part {
 				dst[i] += v
 			}
 		}

@@ -21,4 +21,21 @@
 // Initializers follow PyTorch's defaults: kaiming-uniform with a=√5 for
 // Linear and convolution weights, U(−1/√fan_in, 1/√fan_in) for their biases,
 // N(0, 1) for embeddings.
+//
+// # Kernel paths
+//
+// The float32 matrix product and the hot element-wise loops have three
+// implementations, chosen once at start-up from what the CPU and the OS
+// support: AVX-512 (F, BW, DQ and VL; a 12×32 sgemm micro-kernel), AVX2
+// with FMA (a 6×16 micro-kernel), and generic Go (gonum's Sgemm), which is
+// also the only one in builds with the purego tag or off amd64. The
+// environment variable TAPEML_SIMD, read once when the package
+// initializes, forces a path: avx512, avx2 or generic. A path the CPU or
+// build lacks, or any other value, is reported on standard error and the
+// best supported path is used instead. SIMD reports the path in use.
+//
+// Each path gives the same bits from run to run for the same thread count
+// (GOMAXPROCS); different paths round differently, so results are
+// bit-identical only for the same binary, the same kernel path (CPU
+// features) and the same thread count.
 package graph

@@ -129,7 +129,7 @@ func (op *kernelOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, err
 		prealloc = op.last
 	}
 	out := reuse(prealloc, ts[0].Dtype(), s)
-	if out == op.last {
+	if out == op.last && !writesAll(op.k, -1) {
 		zero(out) // kernels may accumulate into their output
 	}
 	op.last = out
@@ -209,7 +209,9 @@ func (op *kernelGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value,
 	}
 	grad := reuse(prealloc, x.Dtype(), x.Shape())
 	op.last = grad
-	zero(grad)
+	if !writesAll(op.fwd.k, op.wrt) {
+		zero(grad)
+	}
 	if err := op.fwd.k.backward(ts[:n], ts[n], ts[n+1], op.wrt, grad); err != nil {
 		return nil, fmt.Errorf("%s gradient: %w", op.fwd.k.name(), err)
 	}

@@ -75,6 +75,15 @@ func (k *maxPool1DKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) erro
 	for r := 0; r < rows; r++ {
 		xr := x[r*l : (r+1)*l]
 		for t := 0; t < lout; t++ {
+			// The first maximum, choosing indices without branches on the
+			// data; a window with a NaN takes the general loop below.
+			at, nan := windowMax(xr[t*k.stride : t*k.stride+k.size])
+			at += t * k.stride
+			if !nan {
+				y[r*lout+t] = xr[at]
+				k.argmax[r*lout+t] = int32(r*l + at)
+				continue
+			}
 			best, at := T(math.Inf(-1)), t*k.stride
 			for p := t * k.stride; p < t*k.stride+k.size; p++ {
 				if v := xr[p]; v > best || v != v { // NaN propagates, as in PyTorch
@@ -97,4 +106,19 @@ func (k *maxPool1DKernel[T]) backward(_ []*tensor.Dense, _, gOut *tensor.Dense, 
 		d[at] += g[i]
 	}
 	return nil
+}
+
+// windowMax is the index of the first maximum of w (not empty), choosing
+// it without branches on the data, and whether w holds a NaN (then the
+// index is meaningless).
+func windowMax[T float](w []T) (at int, nan bool) {
+	b := w[0]
+	for p, v := range w {
+		nan = nan || v != v
+		if v > b {
+			at = p
+		}
+		b = max(b, v)
+	}
+	return at, nan
 }

@@ -11,21 +11,67 @@ import (
 // products and the dense layers. gonum's Sgemm reaches about a third of
 // what an AVX2/FMA core can do, so on such CPUs gemm uses a blocked product
 // in the GotoBLAS style: op(A) and op(B) are copied into panels laid out in
-// the order the 6×16 micro-kernel (simd_amd64.s) reads them, in blocks
-// sized for the caches. Each element of C is summed by one thread in a
-// fixed order, so results do not depend on timing.
+// the order the micro-kernel reads them, in blocks sized for the caches:
+// 6×16 tiles with AVX2 (simd_amd64.s), 12×32 with AVX-512
+// (simd512_amd64.s). Each element of C is summed by one thread in a fixed
+// order, so results do not depend on timing (for a given kernel path).
 const (
-	sgemmMR = 6    // rows of a micro-tile
-	sgemmNR = 16   // columns of a micro-tile: two 8-float registers
-	sgemmKC = 256  // depth of a packed block: a B panel of KC×NR floats stays in L1
-	sgemmMC = 96   // rows of a packed A block (multiple of MR)
-	sgemmNC = 1024 // columns of a packed B block (multiple of NR)
+	sgemmKC = 256  // depth of a packed block: a B panel of KC×NR floats stays in L1 (or L2)
+	sgemmMC = 96   // rows of a packed A block (multiple of every MR)
+	sgemmNC = 1024 // columns of a packed B block (multiple of every NR)
+
+	sgemmMaxTile = 6 * 16 // the AVX2 kernel's tile, staged for partial tiles
 )
+
+// sgemmArch is one micro-kernel and its tile shape.
+type sgemmArch struct {
+	mr, nr int // rows and columns of a micro-tile
+	// add adds alpha times the product of the packed panels a (k depths of
+	// mr values) and b (k depths of nr values) to the rows×cols block of C
+	// at c, whose rows are ldc apart; it touches nothing else of C.
+	add func(buf *sgemmBuffers, k int, a, b, c []float32, ldc int, alpha float32, rows, cols int)
+}
+
+var (
+	sgemmAVX2 = &sgemmArch{mr: 6, nr: 16, add: sgemmAdd6x16}
+	// The AVX-512 kernel masks partial tiles itself: no staging.
+	sgemmAVX512 = &sgemmArch{mr: 12, nr: 32, add: func(_ *sgemmBuffers, k int, a, b, c []float32, ldc int, alpha float32, rows, cols int) {
+		m0, m1 := uint32(1)<<min(cols, 16)-1, uint32(1)<<max(cols-16, 0)-1
+		sgemmKernel12x32(k, &a[0], &b[0], &c[0], ldc, alpha, rows, m0, m1)
+	}}
+)
+
+// sgemmArchFor is the packed product's kernel at level l (nil: gonum's).
+func sgemmArchFor(l simdLevel) *sgemmArch {
+	switch l {
+	case simdAVX512:
+		return sgemmAVX512
+	case simdAVX2:
+		return sgemmAVX2
+	}
+	return nil
+}
+
+// sgemmAdd6x16 is sgemmArch.add for the AVX2 kernel: full tiles go
+// straight to C, partial ones through buf.tile.
+func sgemmAdd6x16(buf *sgemmBuffers, k int, a, b, c []float32, ldc int, alpha float32, rows, cols int) {
+	if rows == 6 && cols == 16 {
+		sgemmKernel6x16Add(k, &a[0], &b[0], &c[0], ldc, alpha)
+		return
+	}
+	sgemmKernel6x16(k, &a[0], &b[0], &buf.tile[0])
+	for i := 0; i < rows; i++ {
+		crow := c[i*ldc:][:cols]
+		for j, v := range buf.tile[i*16 : i*16+cols] {
+			crow[j] += alpha * v
+		}
+	}
+}
 
 // sgemmBuffers holds one thread's packed blocks and micro-tile.
 type sgemmBuffers struct {
 	a, b []float32
-	tile [sgemmMR * sgemmNR]float32
+	tile [sgemmMaxTile]float32
 }
 
 var sgemmPool = sync.Pool{New: func() any {
@@ -61,15 +107,19 @@ func sgemmWith(threads int, transA, transB bool, m, n, k int, alpha float32, a [
 	if k == 0 || alpha == 0 {
 		return
 	}
+	arch := sgemmCur
+	if packed != nil {
+		arch = packed.arch
+	}
 	// Split C into stripes of whole micro-tiles along its longer side.
 	byCols := n >= m
-	size, unit := m, sgemmMR
+	size, unit := m, arch.mr
 	if byCols {
-		size, unit = n, sgemmNR
+		size, unit = n, arch.nr
 	}
 	parts := min(threads, (size+unit-1)/unit)
 	if parts <= 1 || packed != nil {
-		sgemmSerial(transA, transB, m, n, k, alpha, a, lda, b, ldb, packed, c, ldc)
+		sgemmSerial(arch, transA, transB, m, n, k, alpha, a, lda, b, ldb, packed, c, ldc)
 		return
 	}
 	tiles := (size + unit - 1) / unit
@@ -87,14 +137,14 @@ func sgemmWith(threads int, transA, transB bool, m, n, k int, alpha float32, a [
 				if transB {
 					bOff = from * ldb
 				}
-				sgemmSerial(transA, transB, m, to-from, k, alpha, a, lda, b[bOff:], ldb, nil, c[from:], ldc)
+				sgemmSerial(arch, transA, transB, m, to-from, k, alpha, a, lda, b[bOff:], ldb, nil, c[from:], ldc)
 				return
 			}
 			aOff := from * lda // row from of op(A)
 			if transA {
 				aOff = from
 			}
-			sgemmSerial(transA, transB, to-from, n, k, alpha, a[aOff:], lda, b, ldb, nil, c[from*ldc:], ldc)
+			sgemmSerial(arch, transA, transB, to-from, n, k, alpha, a[aOff:], lda, b, ldb, nil, c[from*ldc:], ldc)
 		}()
 	}
 	wg.Wait()
@@ -102,7 +152,7 @@ func sgemmWith(threads int, transA, transB bool, m, n, k int, alpha float32, a [
 
 // sgemmSerial adds alpha·op(A)·op(B) to C on the calling goroutine,
 // packing op(B) unless packed holds it already.
-func sgemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, packed *sgemmPackedB, c []float32, ldc int) {
+func sgemmSerial(arch *sgemmArch, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, packed *sgemmPackedB, c []float32, ldc int) {
 	buf := sgemmPool.Get().(*sgemmBuffers)
 	defer sgemmPool.Put(buf)
 	block := 0
@@ -114,26 +164,16 @@ func sgemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, l
 			if packed != nil {
 				bp = packed.blocks[block]
 			} else {
-				sgemmPackB(bp, b, transB, ldb, pc, jc, kc, nc)
+				sgemmPackB(bp, b, arch.nr, transB, ldb, pc, jc, kc, nc)
 			}
 			block++
 			for ic := 0; ic < m; ic += sgemmMC {
 				mc := min(sgemmMC, m-ic)
-				sgemmPackA(buf.a, a, transA, lda, ic, pc, mc, kc)
-				for jr := 0; jr < nc; jr += sgemmNR {
-					cols := min(sgemmNR, nc-jr)
-					for ir := 0; ir < mc; ir += sgemmMR {
-						if cols == sgemmNR && mc-ir >= sgemmMR {
-							sgemmKernel6x16Add(kc, &buf.a[ir*kc], &bp[jr*kc], &c[(ic+ir)*ldc+jc+jr], ldc, alpha)
-							continue
-						}
-						sgemmKernel6x16(kc, &buf.a[ir*kc], &bp[jr*kc], &buf.tile[0])
-						for i := 0; i < min(sgemmMR, mc-ir); i++ {
-							crow := c[(ic+ir+i)*ldc+jc+jr:][:cols]
-							for j, v := range buf.tile[i*sgemmNR : i*sgemmNR+cols] {
-								crow[j] += alpha * v
-							}
-						}
+				sgemmPackA(buf.a, a, arch.mr, transA, lda, ic, pc, mc, kc)
+				for jr := 0; jr < nc; jr += arch.nr {
+					cols := min(arch.nr, nc-jr)
+					for ir := 0; ir < mc; ir += arch.mr {
+						arch.add(buf, kc, buf.a[ir*kc:], bp[jr*kc:], c[(ic+ir)*ldc+jc+jr:], ldc, alpha, min(arch.mr, mc-ir), cols)
 					}
 				}
 			}
@@ -144,20 +184,20 @@ func sgemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, l
 // sgemmPackA copies op(A)[ic:ic+mc, pc:pc+kc] into panels of MR rows, each
 // stored depth-major (the MR values of one depth together), zero-padding
 // the last panel.
-func sgemmPackA(dst, a []float32, trans bool, lda, ic, pc, mc, kc int) {
-	for ir := 0; ir < mc; ir += sgemmMR {
-		panel := dst[ir*kc : ir*kc+kc*sgemmMR]
-		rows := min(sgemmMR, mc-ir)
-		if rows < sgemmMR {
+func sgemmPackA(dst, a []float32, mr int, trans bool, lda, ic, pc, mc, kc int) {
+	for ir := 0; ir < mc; ir += mr {
+		panel := dst[ir*kc : ir*kc+kc*mr]
+		rows := min(mr, mc-ir)
+		if rows < mr {
 			clear(panel)
 		}
 		if trans { // op(A)'s rows are a's columns: copy a's rows piecewise
 			for p := 0; p < kc; p++ {
-				copy(panel[p*sgemmMR:p*sgemmMR+rows], a[(pc+p)*lda+ic+ir:][:rows])
+				copy(panel[p*mr:p*mr+rows], a[(pc+p)*lda+ic+ir:][:rows])
 			}
 			continue
 		}
-		if rows == sgemmMR { // interleave six rows, one depth at a time
+		if rows == 6 && mr == 6 { // interleave six rows, one depth at a time
 			r0 := a[(ic+ir)*lda+pc:][:kc]
 			r1 := a[(ic+ir+1)*lda+pc:][:kc]
 			r2 := a[(ic+ir+2)*lda+pc:][:kc]
@@ -165,15 +205,30 @@ func sgemmPackA(dst, a []float32, trans bool, lda, ic, pc, mc, kc int) {
 			r4 := a[(ic+ir+4)*lda+pc:][:kc]
 			r5 := a[(ic+ir+5)*lda+pc:][:kc]
 			for p := range r0 {
-				d := panel[p*sgemmMR : p*sgemmMR+sgemmMR]
+				d := panel[p*6 : p*6+6]
 				d[0], d[1], d[2], d[3], d[4], d[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
+			}
+			continue
+		}
+		if rows == 12 && mr == 12 { // two groups of six rows, one depth at a time
+			for h := 0; h < 12; h += 6 {
+				r0 := a[(ic+ir+h)*lda+pc:][:kc]
+				r1 := a[(ic+ir+h+1)*lda+pc:][:kc]
+				r2 := a[(ic+ir+h+2)*lda+pc:][:kc]
+				r3 := a[(ic+ir+h+3)*lda+pc:][:kc]
+				r4 := a[(ic+ir+h+4)*lda+pc:][:kc]
+				r5 := a[(ic+ir+h+5)*lda+pc:][:kc]
+				for p := range r0 {
+					d := panel[p*12+h : p*12+h+6]
+					d[0], d[1], d[2], d[3], d[4], d[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
+				}
 			}
 			continue
 		}
 		for i := 0; i < rows; i++ {
 			src := a[(ic+ir+i)*lda+pc:][:kc]
 			for p, v := range src {
-				panel[p*sgemmMR+i] = v
+				panel[p*mr+i] = v
 			}
 		}
 	}
@@ -181,24 +236,24 @@ func sgemmPackA(dst, a []float32, trans bool, lda, ic, pc, mc, kc int) {
 
 // sgemmPackB copies op(B)[pc:pc+kc, jc:jc+nc] into panels of NR columns,
 // each stored depth-major, zero-padding the last panel.
-func sgemmPackB(dst, b []float32, trans bool, ldb, pc, jc, kc, nc int) {
-	for jr := 0; jr < nc; jr += sgemmNR {
-		panel := dst[jr*kc : jr*kc+kc*sgemmNR]
-		cols := min(sgemmNR, nc-jr)
-		if cols < sgemmNR {
+func sgemmPackB(dst, b []float32, nr int, trans bool, ldb, pc, jc, kc, nc int) {
+	for jr := 0; jr < nc; jr += nr {
+		panel := dst[jr*kc : jr*kc+kc*nr]
+		cols := min(nr, nc-jr)
+		if cols < nr {
 			clear(panel)
 		}
 		if trans {
 			for j := 0; j < cols; j++ {
 				src := b[(jc+jr+j)*ldb+pc:][:kc]
 				for p, v := range src {
-					panel[p*sgemmNR+j] = v
+					panel[p*nr+j] = v
 				}
 			}
 			continue
 		}
 		for p := 0; p < kc; p++ {
-			copy(panel[p*sgemmNR:p*sgemmNR+cols], b[(pc+p)*ldb+jc+jr:][:cols])
+			copy(panel[p*nr:p*nr+cols], b[(pc+p)*ldb+jc+jr:][:cols])
 		}
 	}
 }
@@ -206,12 +261,13 @@ func sgemmPackB(dst, b []float32, trans bool, ldb, pc, jc, kc, nc int) {
 // sgemmPackedB is an op(B) packed once for products with many A: the
 // recurrent weights, used at every time step.
 type sgemmPackedB struct {
+	arch   *sgemmArch // the kernel it is packed for
 	k, n   int
 	blocks [][]float32 // the packed blocks in sgemmSerial's loop order
 }
 
 func (p *sgemmPackedB) pack(trans bool, b []float32, ldb, k, n int) {
-	p.k, p.n = k, n
+	p.arch, p.k, p.n = sgemmCur, k, n
 	i := 0
 	for jc := 0; jc < n; jc += sgemmNC {
 		nc := min(sgemmNC, n-jc)
@@ -220,8 +276,9 @@ func (p *sgemmPackedB) pack(trans bool, b []float32, ldb, k, n int) {
 			if i == len(p.blocks) {
 				p.blocks = append(p.blocks, nil)
 			}
-			p.blocks[i] = lstmResize(p.blocks[i], kc*(nc+sgemmNR-1)/sgemmNR*sgemmNR)
-			sgemmPackB(p.blocks[i], b, trans, ldb, pc, jc, kc, nc)
+			nr := p.arch.nr
+			p.blocks[i] = lstmResize(p.blocks[i], kc*(nc+nr-1)/nr*nr)
+			sgemmPackB(p.blocks[i], b, nr, trans, ldb, pc, jc, kc, nc)
 			i++
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"gonum.org/v1/gonum/blas/blas32"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 )
@@ -16,9 +17,15 @@ import (
 // same bits whatever the thread count, since each element is summed by one
 // thread in a fixed order.
 func TestSgemmMatchesGonum(t *testing.T) {
-	if !hasFMA {
-		t.Skip("no AVX2/FMA: gemm is gonum's")
+	for l := simdAVX2; l <= simdSupported; l++ {
+		t.Run(l.String(), func(t *testing.T) {
+			defer setSIMD(l)()
+			testSgemmMatchesGonum(t)
+		})
 	}
+}
+
+func testSgemmMatchesGonum(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	fill := func(n int) []float32 {
 		v := make([]float32, n)
@@ -28,7 +35,7 @@ func TestSgemmMatchesGonum(t *testing.T) {
 		return v
 	}
 	for _, s := range []struct{ m, n, k int }{
-		{1, 1, 1}, {6, 16, 3}, {7, 17, 5}, {32, 1024, 256}, {5, 33, 300}, {100, 20, 513}, {130, 1030, 7}, {2, 3, 0},
+		{1, 1, 1}, {6, 16, 3}, {7, 17, 5}, {12, 32, 2}, {13, 33, 9}, {25, 31, 1}, {32, 1024, 256}, {5, 33, 300}, {100, 20, 513}, {130, 1030, 7}, {2, 3, 0},
 	} {
 		for _, ta := range []bool{false, true} {
 			for _, tb := range []bool{false, true} {
@@ -44,7 +51,7 @@ func TestSgemmMatchesGonum(t *testing.T) {
 					}
 					lda, ldb, ldc := ca+3, cb+1, s.n+2
 					a, b := fill(max(ra*lda, 1)), fill(max(rb*ldb, 1))
-					c := fill(s.m * ldc)
+					c := fill(s.m*ldc + 16) // the last 16: a guard region
 					want := append([]float32(nil), c...)
 					serial := append([]float32(nil), c...)
 					gemm(threads, ta, tb, s.m, s.n, s.k, 0.5, a, lda, b, ldb, 0.25, c, ldc)
@@ -58,7 +65,7 @@ func TestSgemmMatchesGonum(t *testing.T) {
 						if d := math.Abs(float64(c[i] - want[i])); d > tol*math.Max(1, math.Abs(float64(want[i]))) {
 							t.Fatalf("%s: C[%d] = %v, gonum %v", name, i, c[i], want[i])
 						}
-						if j := i % ldc; j >= s.n && c[i] != want[i] {
+						if j := i % ldc; (j >= s.n || i >= s.m*ldc) && c[i] != want[i] {
 							t.Fatalf("%s: wrote C[%d] outside the matrix", name, i)
 						}
 					}
@@ -68,7 +75,7 @@ func TestSgemmMatchesGonum(t *testing.T) {
 	}
 }
 
-// BenchmarkLSTMGemm compares the packed product with gonum's on the
+// BenchmarkSgemm compares the packed products (AVX-512, AVX2) with gonum's on the
 // reference model's shapes: the input projection of layer 1, a recurrent
 // step, and a weight gradient.
 func BenchmarkSgemm(b *testing.B) {
@@ -98,18 +105,26 @@ func BenchmarkSgemm(b *testing.B) {
 			ldb = s.k
 		}
 		flops := 2 * float64(s.m*s.n*s.k)
-		for _, impl := range []string{"packed", "gonum"} {
+		for _, impl := range []string{"avx512", "avx2", "gonum"} {
 			for _, threads := range []int{1, 2} {
-				if impl == "gonum" && threads == 1 {
-					continue // gonum picks its own
-				}
 				b.Run(fmt.Sprintf("%s/%s/threads=%d", s.name, impl, threads), func(b *testing.B) {
-					for i := 0; i < b.N; i++ {
-						if impl == "gonum" {
-							blas32.Implementation().Sgemm(blasTrans(s.ta), blasTrans(s.tb), s.m, s.n, s.k, 1, a, lda, bb, ldb, 0, c, s.n)
-						} else {
-							sgemm(threads, s.ta, s.tb, s.m, s.n, s.k, 1, a, lda, bb, ldb, 0, c, s.n)
+					switch impl {
+					case "avx512":
+						if simdSupported < simdAVX512 {
+							b.Skip("no AVX-512")
 						}
+						defer setSIMD(simdAVX512)()
+					case "avx2":
+						if simdSupported < simdAVX2 {
+							b.Skip("no AVX2")
+						}
+						defer setSIMD(simdAVX2)()
+					default: // gonum splits the work its own way
+						defer setSIMD(simdGeneric)()
+						defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(threads))
+					}
+					for i := 0; i < b.N; i++ {
+						gemm(threads, s.ta, s.tb, s.m, s.n, s.k, 1, a, lda, bb, ldb, 0, c, s.n)
 					}
 					b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 				})

@@ -2,37 +2,6 @@
 
 package graph
 
-// hasFMA reports whether the CPU and OS support AVX2 and FMA, which
-// sgemmKernel6x16 needs.
-var hasFMA = detectFMA()
-
-func detectFMA() bool {
-	_, _, ecx1, _ := cpuid(1, 0)
-	const fma, osxsave, avx = 1 << 12, 1 << 27, 1 << 28
-	if ecx1&fma == 0 || ecx1&osxsave == 0 || ecx1&avx == 0 {
-		return false
-	}
-	if xcr0, _ := xgetbv(); xcr0&6 != 6 { // the OS saves XMM and YMM state
-		return false
-	}
-	maxLeaf, _, _, _ := cpuid(0, 0)
-	if maxLeaf < 7 {
-		return false
-	}
-	_, ebx7, _, _ := cpuid(7, 0)
-	return ebx7&(1<<5) != 0 // AVX2
-}
-
-// cpuid executes CPUID with the given leaf and sub-leaf.
-//
-//go:noescape
-func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
-
-// xgetbv reads extended control register 0.
-//
-//go:noescape
-func xgetbv() (eax, edx uint32)
-
 // sgemmKernel6x16 writes to c (a 6×16 row-major tile) the product of a
 // packed A panel (k depths of 6 values) and a packed B panel (k depths of
 // 16 values): c[i][j] = Σ_p a[6p+i]·b[16p+j].
@@ -56,6 +25,15 @@ func tanhAVX(dst, src *float32, n int)
 //
 //go:noescape
 func sigmoidAVX(dst, src *float32, n int)
+
+// sgemmKernel12x32 adds alpha times the product of a packed A panel (k
+// depths of 12 values) and a packed B panel (k depths of 32 values) to the
+// first rows (1–12) rows and the columns set in mask0 (columns 0–15) and
+// mask1 (16–31) of the block of C at c, whose rows are ldc floats apart.
+// It reads and writes nothing of C outside them.
+//
+//go:noescape
+func sgemmKernel12x32(k int, a, b, c *float32, ldc int, alpha float32, rows int, mask0, mask1 uint32)
 
 // tanh32s writes tanh32(src) to dst (as long as src).
 func tanh32s(dst, src []float32) {

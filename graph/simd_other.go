@@ -2,13 +2,14 @@
 
 package graph
 
-// hasFMA is false off amd64: lstmGemm uses gonum.
-const hasFMA = false
-
 func sgemmKernel6x16(k int, a, b, c *float32) { panic("graph: sgemmKernel6x16 without AVX2") }
 
 func sgemmKernel6x16Add(k int, a, b, c *float32, ldc int, alpha float32) {
 	panic("graph: sgemmKernel6x16Add without AVX2")
+}
+
+func sgemmKernel12x32(k int, a, b, c *float32, ldc int, alpha float32, rows int, mask0, mask1 uint32) {
+	panic("graph: sgemmKernel12x32 without AVX-512")
 }
 
 // tanh32s writes tanh32(src) to dst (as long as src).

@@ -30,6 +30,7 @@ var commands = []command{
 	{"export", "export a checkpoint as safetensors (PyTorch) or ONNX", runExport},
 	{"import", "turn a safetensors state_dict into a checkpoint", runImport},
 	{"models", "list model kinds and their default configurations", runModels},
+	{"bench", "measure training throughput against PyTorch on this machine", runBench},
 }
 
 func main() {

@@ -1,6 +1,10 @@
 package optim
 
-import "math"
+import (
+	"math"
+
+	"github.com/tapeml/tapeml/internal/simd"
+)
 
 // adamRule is torch.optim.Adam and, with decoupled weight decay,
 // torch.optim.AdamW (1.13, single-tensor path), at step t:
@@ -58,7 +62,12 @@ func (r *adamRule) update(w, g []float32, slots [][]float32, _ bool) {
 	// Locals, so the loop does not reload the constants after every store.
 	b1, omb1, b2, omb2 := r.beta1, r.oneMinusBeta1, r.beta2, r.oneMinusBeta2
 	negStep, bc2Sqrt, eps, amsgrad := r.negStepSize, r.bc2Sqrt, r.eps, r.cfg.AMSGrad
-	for i := range w {
+	i := 0
+	if !amsgrad { // the vector loop takes a prefix, this loop the rest
+		c := simd.AdamConsts{Beta1: b1, OneMinusBeta1: omb1, Beta2: b2, OneMinusBeta2: omb2, NegStep: negStep, Bc2Sqrt: bc2Sqrt, Eps: eps}
+		i = simd.Adam(w, g, m, v, &c)
+	}
+	for ; i < n; i++ {
 		gi := g[i]
 		mi := fma32(omb1, gi, m[i]*b1)
 		m[i] = mi

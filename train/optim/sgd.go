@@ -1,5 +1,7 @@
 package optim
 
+import "github.com/tapeml/tapeml/internal/simd"
+
 // sgdRule is torch.optim.SGD (1.13, single-tensor path):
 //
 //	buf ← g on the first step, else momentum·buf + (1−dampening)·g
@@ -30,7 +32,7 @@ func (r *sgdRule) update(w, g []float32, slots [][]float32, first bool) {
 	g = g[:len(w)]
 	negLR, mom, keep := r.negLR, r.momentum, r.keep
 	if r.cfg.Momentum == 0 {
-		for i := range w {
+		for i := simd.SGD(w, g, negLR); i < len(w); i++ { // a vector prefix, then the rest
 			w[i] = fma32(negLR, g[i], w[i])
 		}
 		return
@@ -39,7 +41,11 @@ func (r *sgdRule) update(w, g []float32, slots [][]float32, first bool) {
 	if first {
 		copy(buf, g)
 	}
-	for i := range w {
+	i := 0
+	if !first && !r.cfg.Nesterov {
+		i = simd.SGDMomentum(w, g, buf, negLR, mom, keep)
+	}
+	for ; i < len(w); i++ {
 		b := buf[i]
 		if !first {
 			b = fma32(keep, g[i], b*mom)

@@ -1,0 +1,18 @@
+// Package bench measures tapeml's training throughput on the reference
+// models against PyTorch's, in one run on one machine, for `tapeml bench`.
+//
+// Each workload trains one reference model for a fixed number of steps on
+// synthetic data at its reference configuration (TextCNN, BiLSTM and
+// ConvNet at batch 32, MF at batch 256) and reports samples per second.
+// When a Python with PyTorch is available (Debian's /usr/bin/python3 with
+// python3-torch), the matching script in tools/pytorch runs in the same
+// process tree right after, at the same thread count, and the report gives
+// tapeml's throughput as a ratio of PyTorch's. Speeds vary with the
+// machine and its load; only ratios measured together mean anything, so a
+// Report names the CPU, its vector features, the kernel path tapeml used
+// (see TAPEML_SIMD in package graph) and the thread count.
+//
+// Inference workloads (batch 32 and batch 1, against ONNX Runtime) plug in
+// through Config.Inference: each is a Workload whose Reference, if any,
+// runs the external engine.
+package bench

@@ -1,0 +1,162 @@
+package bench
+
+import (
+	"math/rand/v2"
+	"path/filepath"
+	"strconv"
+
+	"gorgonia.org/tensor"
+
+	"github.com/tapeml/tapeml/graph"
+	"github.com/tapeml/tapeml/models/convnet"
+	"github.com/tapeml/tapeml/models/lstm"
+	"github.com/tapeml/tapeml/models/recsys"
+	"github.com/tapeml/tapeml/models/textcnn"
+	"github.com/tapeml/tapeml/train"
+)
+
+// MF's benchmark shape: MovieLens 1M's users and items.
+const (
+	mfUsers = 6040
+	mfItems = 3706
+	mfBatch = 256
+)
+
+// Training is the four reference models' training workloads, in the
+// order they are reported, each with the PyTorch script of the same shape
+// in scripts (run by python).
+func Training(python, scripts string) []Workload {
+	torch := func(script string, steps int, extra ...string) *Reference {
+		return &Reference{Engine: "pytorch", Steps: steps, Command: func(threads, steps int) []string {
+			return append([]string{python, filepath.Join(scripts, script), "--threads", strconv.Itoa(threads), "--steps", strconv.Itoa(steps)}, extra...)
+		}}
+	}
+	return []Workload{
+		{Name: "textcnn", Batch: 32, Steps: 100, Setup: setupTextCNN, Reference: torch("textcnn_bench.py", 20)},
+		{Name: "convnet", Batch: 32, Steps: 20, Setup: setupConvNet, Reference: torch("convnet_bench.py", 10)},
+		{Name: "lstm", Batch: 32, Steps: 5, Setup: setupLSTM, Reference: torch("lstm_bench.py", 2, "--maxlen", "100")},
+		{Name: "mf", Batch: mfBatch, Steps: 200, Setup: setupMF, Reference: torch("mf_bench.py", 50, "--batch", strconv.Itoa(mfBatch), "--users", strconv.Itoa(mfUsers), "--items", strconv.Itoa(mfItems))},
+	}
+}
+
+// trainer returns a step function training m on ds in batches of batch
+// from a pool of examples, cycling through them.
+func trainer(m train.Model, cfg train.Config, ds train.Dataset, batch int) (func(int) error, error) {
+	tr, err := train.New(m, graph.NewParams(tensor.Float32, 1), cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := tr.Fit(train.Subset{Dataset: ds, Index: []int{0}}, nil); err != nil { // builds the schedule
+		return nil, err
+	}
+	idx := make([]int, batch)
+	n := ds.Len()
+	return func(i int) error {
+		for j := range idx {
+			idx[j] = (i*batch + j) % n
+		}
+		_, _, err := tr.TrainStep(ds, idx)
+		return err
+	}, nil
+}
+
+// The pools hold 20 batches of synthetic examples, as the PyTorch scripts do.
+const poolBatches = 20
+
+func setupTextCNN(int) (func(int) error, error) {
+	cfg := textcnn.DefaultConfig()
+	m, err := textcnn.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	n := 32 * poolBatches
+	rng := rand.New(rand.NewPCG(1, 2))
+	ids := make([]float32, n*cfg.MaxLen)
+	for i := range ids {
+		ids[i] = float32(rng.IntN(cfg.NumWords))
+	}
+	ds, err := train.NewTensors([][]float32{ids}, [][]int{{cfg.MaxLen}}, alternating(n), nil)
+	if err != nil {
+		return nil, err
+	}
+	return trainer(m, train.Config{Epochs: 1, Batch: 32}, ds, 32)
+}
+
+func setupLSTM(int) (func(int) error, error) {
+	cfg := lstm.DefaultConfig()
+	cfg.MaxLen = 100
+	m, err := lstm.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	n := 32 * poolBatches
+	rng := rand.New(rand.NewPCG(1, 2))
+	ids := make([]float32, n*cfg.MaxLen)
+	for i := range ids {
+		ids[i] = float32(1 + rng.IntN(cfg.NumWords-1)) // no padding: the most expensive case
+	}
+	ds, err := train.NewTensors([][]float32{ids}, [][]int{{cfg.MaxLen}}, alternating(n), nil)
+	if err != nil {
+		return nil, err
+	}
+	return trainer(m, train.Config{Epochs: 1, Batch: 32}, ds, 32)
+}
+
+func setupConvNet(int) (func(int) error, error) {
+	cfg := convnet.DefaultConfig()
+	m, err := convnet.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	n := 32 * poolBatches
+	size := cfg.Channels * cfg.Height * cfg.Width
+	rng := rand.New(rand.NewPCG(1, 2))
+	images := make([]float32, n*size)
+	for i := range images {
+		images[i] = float32(rng.NormFloat64())
+	}
+	labels := make([]float32, n)
+	for i := range labels {
+		labels[i] = float32(rng.IntN(cfg.Classes))
+	}
+	ds, err := train.NewTensors([][]float32{images}, [][]int{{cfg.Channels, cfg.Height, cfg.Width}}, labels, nil)
+	if err != nil {
+		return nil, err
+	}
+	tc := convnet.DefaultTraining()
+	tc.Epochs = 1
+	return trainer(m, tc, ds, 32)
+}
+
+func setupMF(int) (func(int) error, error) {
+	cfg := recsys.DefaultConfig(mfUsers, mfItems)
+	cfg.GlobalMean = 3.5
+	m, err := recsys.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	n := mfBatch * poolBatches
+	rng := rand.New(rand.NewPCG(1, 2))
+	users, items, ratings := make([]float32, n), make([]float32, n), make([]float32, n)
+	for i := range users {
+		users[i] = float32(rng.IntN(mfUsers))
+		items[i] = float32(rng.IntN(mfItems))
+		ratings[i] = float32(1 + rng.IntN(5))
+	}
+	ds, err := train.NewTensors([][]float32{users, items}, [][]int{{1}, {1}}, ratings, nil)
+	if err != nil {
+		return nil, err
+	}
+	tc := recsys.DefaultTraining()
+	tc.Epochs, tc.Batch, tc.Monitor = 1, mfBatch, ""
+	return trainer(m, tc, ds, mfBatch)
+}
+
+// alternating is n labels 0, 1, 0, 1, ….
+func alternating(n int) []float32 {
+	l := make([]float32, n)
+	for i := range l {
+		l[i] = float32(i % 2)
+	}
+	return l
+}

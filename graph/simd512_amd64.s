@@ -1,0 +1,157 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// One depth of the 12×32 product: Z24, Z25 ← 32 values of B at DI; for
+// each of the 12 values of A at SI, broadcast, row i of the tile
+// (Z(2i), Z(2i+1)) += a_i·B.
+#define DEPTH512 \
+	VMOVUPS (DI), Z24 \
+	VMOVUPS 64(DI), Z25 \
+	VBROADCASTSS 0(SI), Z26 \
+	VFMADD231PS Z24, Z26, Z0 \
+	VFMADD231PS Z25, Z26, Z1 \
+	VBROADCASTSS 4(SI), Z27 \
+	VFMADD231PS Z24, Z27, Z2 \
+	VFMADD231PS Z25, Z27, Z3 \
+	VBROADCASTSS 8(SI), Z28 \
+	VFMADD231PS Z24, Z28, Z4 \
+	VFMADD231PS Z25, Z28, Z5 \
+	VBROADCASTSS 12(SI), Z29 \
+	VFMADD231PS Z24, Z29, Z6 \
+	VFMADD231PS Z25, Z29, Z7 \
+	VBROADCASTSS 16(SI), Z30 \
+	VFMADD231PS Z24, Z30, Z8 \
+	VFMADD231PS Z25, Z30, Z9 \
+	VBROADCASTSS 20(SI), Z31 \
+	VFMADD231PS Z24, Z31, Z10 \
+	VFMADD231PS Z25, Z31, Z11 \
+	VBROADCASTSS 24(SI), Z26 \
+	VFMADD231PS Z24, Z26, Z12 \
+	VFMADD231PS Z25, Z26, Z13 \
+	VBROADCASTSS 28(SI), Z27 \
+	VFMADD231PS Z24, Z27, Z14 \
+	VFMADD231PS Z25, Z27, Z15 \
+	VBROADCASTSS 32(SI), Z28 \
+	VFMADD231PS Z24, Z28, Z16 \
+	VFMADD231PS Z25, Z28, Z17 \
+	VBROADCASTSS 36(SI), Z29 \
+	VFMADD231PS Z24, Z29, Z18 \
+	VFMADD231PS Z25, Z29, Z19 \
+	VBROADCASTSS 40(SI), Z30 \
+	VFMADD231PS Z24, Z30, Z20 \
+	VFMADD231PS Z25, Z30, Z21 \
+	VBROADCASTSS 44(SI), Z31 \
+	VFMADD231PS Z24, Z31, Z22 \
+	VFMADD231PS Z25, Z31, Z23
+
+// Adds alpha (Z26) times one tile row to C's row at DX under the column
+// masks K1 and K2 (masked-off columns are neither read nor written), then
+// moves DX to the next row (R8 bytes on).
+#define ADD_ROW512(lo, hi) \
+	VMOVUPS.Z   (DX), K1, Z27 \
+	VFMADD231PS lo, Z26, Z27 \
+	VMOVUPS     Z27, K1, (DX) \
+	VMOVUPS.Z   64(DX), K2, Z28 \
+	VFMADD231PS hi, Z26, Z28 \
+	VMOVUPS     Z28, K2, 64(DX) \
+	ADDQ        R8, DX
+
+// func sgemmKernel12x32(k int, a, b, c *float32, ldc int, alpha float32, rows int, mask0, mask1 uint32)
+//
+// Z0–Z23 accumulate the 12×32 tile (row i in Z(2i), Z(2i+1)); the depth
+// loop is unrolled twice. Only the first rows rows of C are touched.
+TEXT ·sgemmKernel12x32(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), R8
+	SHLQ $2, R8
+	MOVQ rows+48(FP), R9
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+
+k12x32Loop2:
+	CMPQ CX, $2
+	JL   k12x32Tail
+	DEPTH512
+	ADDQ $48, SI
+	ADDQ $128, DI
+	DEPTH512
+	ADDQ $48, SI
+	ADDQ $128, DI
+	SUBQ $2, CX
+	JMP  k12x32Loop2
+
+k12x32Tail:
+	TESTQ CX, CX
+	JE    k12x32Store
+	DEPTH512
+
+k12x32Store:
+	VBROADCASTSS alpha+40(FP), Z26
+	MOVL         mask0+56(FP), AX
+	KMOVW        AX, K1
+	MOVL         mask1+60(FP), AX
+	KMOVW        AX, K2
+	ADD_ROW512(Z0, Z1)
+	DECQ R9
+	JZ   k12x32Done
+	ADD_ROW512(Z2, Z3)
+	DECQ R9
+	JZ   k12x32Done
+	ADD_ROW512(Z4, Z5)
+	DECQ R9
+	JZ   k12x32Done
+	ADD_ROW512(Z6, Z7)
+	DECQ R9
+	JZ   k12x32Done
+	ADD_ROW512(Z8, Z9)
+	DECQ R9
+	JZ   k12x32Done
+	ADD_ROW512(Z10, Z11)
+	DECQ R9
+	JZ   k12x32Done
+	ADD_ROW512(Z12, Z13)
+	DECQ R9
+	JZ   k12x32Done
+	ADD_ROW512(Z14, Z15)
+	DECQ R9
+	JZ   k12x32Done
+	ADD_ROW512(Z16, Z17)
+	DECQ R9
+	JZ   k12x32Done
+	ADD_ROW512(Z18, Z19)
+	DECQ R9
+	JZ   k12x32Done
+	ADD_ROW512(Z20, Z21)
+	DECQ R9
+	JZ   k12x32Done
+	ADD_ROW512(Z22, Z23)
+
+k12x32Done:
+	VZEROUPPER
+	RET

@@ -1,0 +1,49 @@
+package graph
+
+// The tape zeroes a kernel's output before forward and a gradient before
+// backward, because most kernels accumulate into them. Kernels that write
+// every element say so here, which saves a pass over the memory: for the
+// large weight gradients of Linear and the convolutions, the size of the
+// weights on every step.
+
+// fullWriter is implemented by kernels that write every element of their
+// output (wrt < 0) or of the gradient with respect to input wrt, whatever
+// the buffer held before.
+type fullWriter interface{ writesAll(wrt int) bool }
+
+// writesAll reports whether k overwrites all of its output (wrt < 0) or of
+// its gradient with respect to input wrt.
+func writesAll(k kernel, wrt int) bool {
+	w, ok := k.(fullWriter)
+	return ok && w.writesAll(wrt)
+}
+
+// Every activation writes y and d element by element.
+func (*activationKernel[T]) writesAll(int) bool { return true }
+
+// The products write with beta 0 (or over the bias copied into y); the
+// bias gradient accumulates over the batch.
+func (linearKernel[T]) writesAll(wrt int) bool { return wrt < 2 }
+
+func (*dropoutKernel[T]) writesAll(int) bool { return true }
+
+func (swapAxesKernel[T]) writesAll(int) bool { return true }
+
+// Embedding copies a row per token; its gradient is a scatter-add.
+func (embeddingKernel[T]) writesAll(wrt int) bool { return wrt < 0 }
+
+// Pooling writes each window's maximum; its gradient is a scatter-add.
+func (*maxPool1DKernel[T]) writesAll(wrt int) bool { return wrt < 0 }
+
+func (*maxPool2DKernel[T]) writesAll(wrt int) bool { return wrt < 0 }
+
+// The convolutions write y per example (bias then the product with beta 1,
+// or beta 0) and the weight gradient as the first chunk's partial sum plus
+// the others; the input gradient is a col2im scatter-add and the bias
+// gradient a sum.
+func (*conv1dKernel[T]) writesAll(wrt int) bool { return wrt < 0 || wrt == 1 }
+
+func (*conv2dKernel[T]) writesAll(wrt int) bool { return wrt < 0 || wrt == 1 }
+
+// BatchNorm writes y, dx, dγ and dβ element by element.
+func (*batchNormKernel[T]) writesAll(int) bool { return true }
