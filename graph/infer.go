@@ -47,10 +47,11 @@ func (pw *packedWeights) pack(w []float32, out, in int) {
 func (pw *packedWeights) packWith(out, in int, weights func() []float32) {
 	pw.once.Do(func() {
 		w := weights()
-		threads := max(1, min(runtime.GOMAXPROCS(0), out/sgemmNR))
-		tiles := (out + sgemmNR - 1) / sgemmNR
+		nr := sgemmCur.nr
+		threads := max(1, min(runtime.GOMAXPROCS(0), out/nr))
+		tiles := (out + nr - 1) / nr
 		for t := range threads {
-			from, to := t*tiles/threads*sgemmNR, min((t+1)*tiles/threads*sgemmNR, out)
+			from, to := t*tiles/threads*nr, min((t+1)*tiles/threads*nr, out)
 			if from >= to {
 				continue
 			}
@@ -240,8 +241,8 @@ func (k *embedConvPoolKernel) packedProduct(rows, kdim, o, lda int) {
 		return
 	}
 	// One stripe (few output channels): split the rows instead.
-	threads := max(1, min(runtime.GOMAXPROCS(0), rows/(4*sgemmMR)))
 	s := &k.packed.stripes[0]
+	threads := max(1, min(runtime.GOMAXPROCS(0), rows/(4*s.p.arch.mr)))
 	var wg sync.WaitGroup
 	for t := range threads {
 		from, to := t*rows/threads, (t+1)*rows/threads
