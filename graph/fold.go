@@ -164,3 +164,7 @@ func (k *foldedConvKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) err
 func (k *foldedConvKernel[T]) backward([]*tensor.Dense, *tensor.Dense, *tensor.Dense, int, *tensor.Dense) error {
 	return fmt.Errorf("the folded convolution is for inference only")
 }
+
+// The folded convolution writes its bias (or zeros) into every output
+// before adding the product, or writes each pooled maximum.
+func (*foldedConvKernel[T]) writesAll(int) bool { return true }

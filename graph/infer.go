@@ -2,7 +2,6 @@ package graph
 
 import (
 	"fmt"
-	"math"
 	"runtime"
 	"sync"
 
@@ -149,6 +148,7 @@ type embedConvPoolKernel struct {
 	pool   int
 	packed *packedWeights // the conv weight as [O, K·E], shared by the model's serving machines
 	x      []float32      // gathered embeddings [N·L, E]
+	best   []float32      // one pooling window's maximum per channel
 	y      []float32      // the product [N·L−K+1, O]
 }
 
@@ -208,23 +208,34 @@ func (k *embedConvPoolKernel) forward(in []*tensor.Dense, out *tensor.Dense) err
 	// between examples straddle two and are computed but never read.
 	rows := n*l - kw + 1
 	k.packedProduct(rows, kw*e, o, e)
+	// Pool along time reading the product's rows whole: channels are
+	// contiguous in [rows, O]. Go's max is NaN when an argument is, so NaN
+	// propagates as in PyTorch.
+	if cap(k.best) < o {
+		k.best = make([]float32, o)
+	}
+	best := k.best[:o]
 	for ex := 0; ex < n; ex++ {
 		base := k.y[ex*l*o:]
-		for oc := 0; oc < o; oc++ {
-			dst := y[(ex*o+oc)*p : (ex*o+oc+1)*p]
-			for q := range dst {
-				best := float32(math.Inf(-1))
-				for t := q * k.pool; t < q*k.pool+k.pool; t++ {
-					if v := base[t*o+oc]; v > best || v != v {
-						best = v
-					}
+		for q := 0; q < p; q++ {
+			copy(best, base[q*k.pool*o:][:o])
+			for t := q*k.pool + 1; t < q*k.pool+k.pool; t++ {
+				for oc, v := range base[t*o : t*o+o] {
+					best[oc] = max(best[oc], v)
 				}
-				dst[q] = max(best+bias[oc], 0)
+			}
+			yq := y[ex*o*p+q:]
+			for oc, v := range best {
+				yq[oc*p] = max(v+bias[oc], 0)
 			}
 		}
 	}
 	return nil
 }
+
+func (*embedConvPoolKernel) writesAll(int) bool { return true }
+
+func (*linearInferKernel) writesAll(int) bool { return true }
 
 // packedProduct is y [rows, o] = X·Wᵀ where X's row r starts at x[r·lda]
 // and holds kdim values.
