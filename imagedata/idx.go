@@ -2,7 +2,6 @@ package imagedata
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -10,6 +9,8 @@ import (
 	"io/fs"
 	"path"
 	"strings"
+
+	"github.com/tapeml/tapeml/internal/safeio"
 )
 
 // IDX is the format of MNIST and Fashion-MNIST: a magic number 0x000008NN
@@ -189,7 +190,7 @@ func (im *Images) WriteIDX(images, labels io.Writer) error {
 
 // readMaybeGzip reads all of r, inflating it if it is gzip-compressed.
 func readMaybeGzip(r io.Reader) ([]byte, error) {
-	b, err := io.ReadAll(r)
+	b, err := safeio.ReadAll(r, 0, MaxFileBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -197,25 +198,17 @@ func readMaybeGzip(r io.Reader) ([]byte, error) {
 }
 
 func inflate(b []byte) ([]byte, error) {
-	if len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+	if !safeio.IsGzip(b) {
 		return b, nil
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(b))
-	if err != nil {
-		return nil, fmt.Errorf("gzip: %w", err)
-	}
 	// The trailer holds the uncompressed size modulo 2³²: a good guess for
-	// the buffer, saving the copies of a growing one. Deflate cannot expand
-	// more than 1,032-fold, which bounds the guess of a truncated file.
-	hint := 0
+	// the buffer, saving the copies of a growing one. It is only a claim:
+	// safeio caps the allocation and MaxDecompressedBytes what is inflated.
+	hint := int64(0)
 	if len(b) >= 18 {
-		hint = min(int(binary.LittleEndian.Uint32(b[len(b)-4:])), 1032*len(b))
+		hint = int64(binary.LittleEndian.Uint32(b[len(b)-4:]))
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, hint+bytes.MinRead))
-	if _, err := buf.ReadFrom(zr); err != nil {
-		return nil, fmt.Errorf("gzip: %w", err)
-	}
-	return buf.Bytes(), nil
+	return safeio.Gunzip(bytes.NewReader(b), hint, MaxDecompressedBytes)
 }
 
 // source is a folder being loaded: a file system and the name its files
@@ -248,7 +241,7 @@ func (s source) exists(name string) bool {
 
 // read reads a file, inflating it if it is gzip-compressed.
 func (s source) read(name string) ([]byte, error) {
-	b, err := fs.ReadFile(s.fsys, s.path(name))
+	b, err := safeio.ReadFS(s.fsys, s.path(name), MaxFileBytes)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", s.display(name), unwrapPathError(err))
 	}
