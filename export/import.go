@@ -71,6 +71,15 @@ func Import(path string, like *checkpoint.Checkpoint) (*checkpoint.Checkpoint, e
 	if len(pre) == 0 {
 		return nil, fmt.Errorf("%s: no preprocessing (%s)", from, MetaPreprocessing)
 	}
+	// Compare shapes before allocating: the config may come from the file.
+	if ps, ok := net.(train.ParamSpecer); ok {
+		if err := train.CheckShapes(ps.ParamSpecs(), f.Tensors, path); err != nil {
+			return nil, err
+		}
+	}
+	if err := safetensors.CheckFinite(f.Tensors); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	params := graph.NewParams(tensor.Float32, 0)
 	if err := graph.NewProgram(net.Build, params, nil).Materialize(); err != nil {
 		return nil, fmt.Errorf("%s: building the model: %w", from, err)
