@@ -91,3 +91,10 @@ func TestLoadImageFileHostile(t *testing.T) {
 		}
 	}
 }
+
+func TestPipelineValidateBoundsSize(t *testing.T) {
+	p := Pipeline{Channels: 1, Height: 20000, Width: 20000, Mean: []float64{0}, Std: []float64{1}}
+	if err := p.Validate(); err == nil || !strings.Contains(err.Error(), "height 20000 × width 20000 is over the 16777216-pixel limit") {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -50,3 +50,14 @@ func CheckShapes(specs []graph.ParamSpec, ts []safetensors.Tensor, from string) 
 type ParamSpecer interface {
 	ParamSpecs() []graph.ParamSpec
 }
+
+// CheckModelShapes is CheckShapes for a model that is a ParamSpecer (every
+// model in tapeml/models); for any other model it does nothing, and
+// LoadWeights checks the shapes after building. Call it between decoding a
+// model's config and train.New or graph.Program.Materialize.
+func CheckModelShapes(m Model, ts []safetensors.Tensor, from string) error {
+	if ps, ok := m.(ParamSpecer); ok {
+		return CheckShapes(ps.ParamSpecs(), ts, from)
+	}
+	return nil
+}

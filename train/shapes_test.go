@@ -6,6 +6,7 @@ import (
 
 	"github.com/tapeml/tapeml/graph"
 	"github.com/tapeml/tapeml/safetensors"
+	"github.com/tapeml/tapeml/train/metrics"
 )
 
 func TestCheckShapes(t *testing.T) {
@@ -36,3 +37,17 @@ func TestCheckShapes(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestCheckModelShapes(t *testing.T) {
+	specs := []graph.ParamSpec{{Name: "w", Shape: []int{1 << 40}}}
+	m := specModel{specs}
+	if err := CheckModelShapes(m, []safetensors.Tensor{safetensors.F32("w", []int{2}, []float32{1, 2})}, "f"); err == nil || !strings.Contains(err.Error(), `"w" has shape [2], the model expects [1099511627776]`) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+type specModel struct{ specs []graph.ParamSpec }
+
+func (m specModel) Build(*graph.Builder, int) (graph.Outputs, error) { panic("not built") }
+func (m specModel) Task() metrics.Task                               { return metrics.Binary }
+func (m specModel) ParamSpecs() []graph.ParamSpec                    { return m.specs }
