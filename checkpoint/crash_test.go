@@ -227,7 +227,9 @@ func withMarker(c *Checkpoint, k int) *Checkpoint {
 	return c
 }
 
-func isNew(c *Checkpoint) bool { return strings.HasPrefix(string(c.Extra["marker"]), "interrupted save") }
+func isNew(c *Checkpoint) bool {
+	return strings.HasPrefix(string(c.Extra["marker"]), "interrupted save")
+}
 
 func checkAfterCrash(t *testing.T, what string, d Dir, s savedEpoch, prevLatest, prevBest, k int) {
 	t.Helper()
