@@ -1,8 +1,8 @@
+//go:build unix
+
 package imagedata
 
 import (
-	"encoding/binary"
-	"hash/crc32"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,17 +10,6 @@ import (
 	"testing"
 	"time"
 )
-
-// pngDeclaring returns a valid 1×1 gray PNG whose header claims w×h
-// pixels: tiny on disk, but a full decode would allocate w·h bytes.
-func pngDeclaring(w, h uint32) []byte {
-	b := pngGray(1, 1, 7)
-	// Signature (8), IHDR length (4), "IHDR" (4), width, height at 16, 20.
-	binary.BigEndian.PutUint32(b[16:], w)
-	binary.BigEndian.PutUint32(b[20:], h)
-	binary.BigEndian.PutUint32(b[29:], crc32.ChecksumIEEE(b[12:29]))
-	return b
-}
 
 func within(t *testing.T, f func() error) error {
 	t.Helper()
