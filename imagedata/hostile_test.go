@@ -41,7 +41,11 @@ func TestLoadHostile(t *testing.T) {
 		{"folder over the total pixel limit", map[string][]byte{"a/x.png": pngGray(20, 20, 1), "b/y.png": pngGray(20, 20, 2), "b/z.png": pngGray(20, 20, 3)},
 			nil, "exceed the 1000-pixel limit for one data set"},
 		{"IDX gzip bomb", map[string][]byte{"train-images-idx3-ubyte.gz": bomb, "train-labels-idx1-ubyte": labels},
-			nil, "train-images-idx3-ubyte.gz: gzip: inflates to more than the 1048576-byte limit"},
+			nil, "train-images-idx3-ubyte.gz: gzip: inflates to more than the 34 bytes its IDX header declares: trailing data"},
+		{"IDX gzip declaring too much", map[string][]byte{"train-images-idx3-ubyte.gz": gz(idxFile(idxImagesMagic, []int{60000, 100, 100}, nil)), "train-labels-idx1-ubyte": labels},
+			nil, "train-images-idx3-ubyte.gz: gzip: the IDX header declares 3 dimensions totalling more than the 1048576-byte limit"},
+		{"gzip bomb that is not IDX", map[string][]byte{"data_batch_1.bin": gz(make([]byte, 4<<20))},
+			nil, "data_batch_1.bin: gzip: inflates to more than the 1048576-byte limit"},
 		{"IDX FIFO", map[string][]byte{"train-labels-idx1-ubyte": labels}, func(dir string) error {
 			return syscall.Mkfifo(filepath.Join(dir, "train-images-idx3-ubyte"), 0o644)
 		}, "train-images-idx3-ubyte: is a FIFO"},

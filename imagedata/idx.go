@@ -2,6 +2,7 @@ package imagedata
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -201,14 +202,57 @@ func inflate(b []byte) ([]byte, error) {
 	if !safeio.IsGzip(b) {
 		return b, nil
 	}
-	// The trailer holds the uncompressed size modulo 2³²: a good guess for
-	// the buffer, saving the copies of a growing one. It is only a claim:
-	// safeio caps the allocation and MaxDecompressedBytes what is inflated.
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("gzip: %w", err)
+	}
+	limit := MaxDecompressedBytes
+	// An IDX file declares its size in its header: inflate that much (and
+	// a byte more, to detect trailing data), not whatever the stream holds.
+	head := make([]byte, 4)
+	n, _ := io.ReadFull(zr, head)
+	head = head[:n]
+	if n == 4 && head[0] == 0 && head[1] == 0 && head[2] == 0x08 {
+		dims := make([]byte, 4*int(head[3]))
+		m, _ := io.ReadFull(zr, dims)
+		head = append(head, dims[:m]...)
+		if m == len(dims) {
+			size := int64(1)
+			for i := range int(head[3]) {
+				d := int64(binary.BigEndian.Uint32(dims[4*i:]))
+				if d != 0 && size > (limit+1)/d {
+					size = limit + 1
+					break
+				}
+				size *= d
+			}
+			if declared := int64(len(head)) + size; declared > limit {
+				return nil, fmt.Errorf("gzip: the IDX header declares %d dimensions totalling more than the %d-byte limit: %w", head[3], limit, safeio.ErrTooLarge)
+			}
+			rest, err := safeio.ReadAll(io.LimitReader(zr, size+1), size, -1)
+			if err != nil {
+				return nil, fmt.Errorf("gzip: %w", err)
+			}
+			if int64(len(rest)) > size {
+				return nil, fmt.Errorf("gzip: inflates to more than the %d bytes its IDX header declares: trailing data", int64(len(head))+size)
+			}
+			return append(head, rest...), nil
+		}
+	}
+	// Otherwise the trailer's size (modulo 2³²) is a hint for the buffer:
+	// only a claim, capped by safeio and MaxDecompressedBytes.
 	hint := int64(0)
 	if len(b) >= 18 {
 		hint = int64(binary.LittleEndian.Uint32(b[len(b)-4:]))
 	}
-	return safeio.Gunzip(bytes.NewReader(b), hint, MaxDecompressedBytes)
+	rest, err := safeio.ReadAll(zr, hint, limit-int64(len(head)))
+	if err != nil {
+		if errors.Is(err, safeio.ErrTooLarge) {
+			return nil, fmt.Errorf("gzip: inflates to more than the %d-byte limit: %w", limit, safeio.ErrTooLarge)
+		}
+		return nil, fmt.Errorf("gzip: %w", err)
+	}
+	return append(head, rest...), nil
 }
 
 // source is a folder being loaded: a file system and the name its files

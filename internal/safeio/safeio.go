@@ -139,30 +139,50 @@ func ReadFS(fsys fs.FS, name string, max int64) ([]byte, error) {
 }
 
 // ReadAll reads r to its end; hint is the expected size (to allocate once)
-// and max the most it accepts (max < 0: no limit).
+// and limit the most it accepts (limit < 0: no limit). Up to a trusted
+// hint, bytes go into one buffer; beyond it, into chunks joined at the
+// end, so that a stream that turns out too large is dropped without
+// having been copied into ever larger buffers (whose garbage would
+// multiply the peak memory).
 func ReadAll(r io.Reader, hint, limit int64) ([]byte, error) {
 	if limit >= 0 {
 		hint = min(hint, limit)
 		r = io.LimitReader(r, limit+1)
 	}
-	// Cap the preallocation: a hint is a claim, not a fact.
-	buf := make([]byte, 0, min(max(hint, 0), 64<<20)+1)
+	// A hint is a claim, not a fact: preallocate at most 64 MiB for it.
+	first := make([]byte, 0, min(max(hint, 0), 64<<20)+1)
+	chunks := [][]byte{first}
+	total := int64(0)
 	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
+		cur := &chunks[len(chunks)-1]
+		if len(*cur) == cap(*cur) {
+			// Next chunk: as large as what was read so far, within 1 KiB
+			// and 64 MiB.
+			chunks = append(chunks, make([]byte, 0, min(max(total, 1<<10), 64<<20)))
+			cur = &chunks[len(chunks)-1]
 		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if limit >= 0 && int64(len(buf)) > limit {
+		n, err := r.Read((*cur)[len(*cur):cap(*cur)])
+		*cur = (*cur)[:len(*cur)+n]
+		total += int64(n)
+		if limit >= 0 && total > limit {
 			return nil, fmt.Errorf("more than the %d-byte limit: %w", limit, ErrTooLarge)
 		}
 		if err == io.EOF {
-			return buf, nil
+			break
 		}
 		if err != nil {
 			return nil, err
 		}
 	}
+	if len(chunks) == 1 {
+		return chunks[0], nil
+	}
+	out := make([]byte, 0, total)
+	for i, c := range chunks {
+		out = append(out, c...)
+		chunks[i] = nil // let the chunk go while the rest is copied
+	}
+	return out, nil
 }
 
 // IsGzip reports whether b starts with the gzip magic number.

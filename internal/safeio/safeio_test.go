@@ -114,3 +114,25 @@ func TestLimitedReader(t *testing.T) {
 		t.Fatalf("at the limit: %q %v", buf.String(), err)
 	}
 }
+
+func TestReadAllChunks(t *testing.T) {
+	want := make([]byte, 5<<20+123)
+	for i := range want {
+		want[i] = byte(i * 7 / 3)
+	}
+	for _, hint := range []int64{0, 1000, int64(len(want)), 1 << 40} {
+		got, err := ReadAll(iotestHalf{bytes.NewReader(want)}, hint, -1)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("hint %d: %d bytes, %v", hint, len(got), err)
+		}
+		if _, err := ReadAll(bytes.NewReader(want), hint, int64(len(want))-1); !errors.Is(err, ErrTooLarge) {
+			t.Fatalf("hint %d, one byte over: %v", hint, err)
+		}
+	}
+}
+
+// iotestHalf returns at most half of what is asked for, to exercise
+// partial reads.
+type iotestHalf struct{ r *bytes.Reader }
+
+func (h iotestHalf) Read(p []byte) (int, error) { return h.r.Read(p[:max(1, len(p)/2)]) }
