@@ -73,8 +73,8 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte(`{"format_version":1,"model_kind":"x","weights_only":true,"files":{"model.safetensors":{"sha256":"","size":99999999999}}}`))
 	f.Add([]byte(`{"format_version":1,"files":{"../x":{}}}`))
 	f.Add([]byte(`{"format_version":1,"preprocessing":{"pipeline":{"channels":3,"height":100000,"width":100000}}}`))
+	dir := f.TempDir() // one folder, rewritten: cheaper than one per input
 	f.Fuzz(func(t *testing.T, meta []byte) {
-		dir := t.TempDir()
 		for name, b := range files {
 			if name == checkpoint.MetaFile {
 				b = meta
