@@ -182,6 +182,26 @@ var cases = map[string]hostileCase{
 			return err
 		},
 	},
+	// 1 MB inflating to 1 GB in a member the loader skips (not .json).
+	"tgz-bomb-skipped-member": {
+		make: func(dir string) error {
+			var buf bytes.Buffer
+			zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+			tw := tar.NewWriter(zw)
+			msg := []byte(`{"id":"1","group":"spam-1","text":"buy now"}`)
+			tw.WriteHeader(&tar.Header{Name: "package/data/spam-1/1.json", Mode: 0o644, Size: int64(len(msg)), Typeflag: tar.TypeReg})
+			tw.Write(msg)
+			tw.WriteHeader(&tar.Header{Name: "package/big.bin", Mode: 0o644, Size: 1 << 30, Typeflag: tar.TypeReg})
+			io.CopyN(tw, zeros{}, 1<<30)
+			tw.Close()
+			zw.Close()
+			return os.WriteFile(filepath.Join(dir, "bomb.tgz"), buf.Bytes(), 0o644)
+		},
+		run: func(dir string) error {
+			_, err := data.LoadText(filepath.Join(dir, "bomb.tgz"), data.TextOptions{})
+			return err
+		},
+	},
 	"csv-fifo": {
 		make: func(dir string) error { return syscall.Mkfifo(filepath.Join(dir, "texts.csv"), 0o644) },
 		run: func(dir string) error {
