@@ -227,7 +227,7 @@ func inflate(b []byte) ([]byte, error) {
 				size *= d
 			}
 			if declared := int64(len(head)) + size; declared > limit {
-				return nil, fmt.Errorf("gzip: the IDX header declares %d dimensions totalling more than the %d-byte limit: %w", head[3], limit, safeio.ErrTooLarge)
+				return nil, safeio.TooLargef("gzip: the IDX header declares %d dimensions totalling more than the %d-byte limit", head[3], limit)
 			}
 			rest, err := safeio.ReadAll(io.LimitReader(zr, size+1), size, -1)
 			if err != nil {
@@ -248,7 +248,7 @@ func inflate(b []byte) ([]byte, error) {
 	rest, err := safeio.ReadAll(zr, hint, limit-int64(len(head)))
 	if err != nil {
 		if errors.Is(err, safeio.ErrTooLarge) {
-			return nil, fmt.Errorf("gzip: inflates to more than the %d-byte limit: %w", limit, safeio.ErrTooLarge)
+			return nil, safeio.TooLargef("gzip: inflates to more than the %d-byte limit", limit)
 		}
 		return nil, fmt.Errorf("gzip: %w", err)
 	}

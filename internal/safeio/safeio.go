@@ -14,8 +14,20 @@ import (
 	"os"
 )
 
-// ErrTooLarge is wrapped by every error about a limit being exceeded.
+// ErrTooLarge matches (errors.Is) every error about a limit being
+// exceeded.
 var ErrTooLarge = errors.New("over the size limit")
+
+// TooLargef returns an error with the formatted message that matches
+// ErrTooLarge.
+func TooLargef(format string, args ...any) error {
+	return tooLarge{fmt.Sprintf(format, args...)}
+}
+
+type tooLarge struct{ msg string }
+
+func (e tooLarge) Error() string        { return e.msg }
+func (e tooLarge) Is(target error) bool { return target == ErrTooLarge }
 
 // ErrNotRegular is wrapped by the error for FIFOs, devices, sockets and
 // directories.
@@ -70,7 +82,7 @@ func Open(path string, max int64) (*os.File, int64, error) {
 	}
 	if max >= 0 && info.Size() > max {
 		f.Close()
-		return nil, 0, fmt.Errorf("%s: %d bytes, more than the %d-byte limit: %w", path, info.Size(), max, ErrTooLarge)
+		return nil, 0, TooLargef("%s: %d bytes, more than the %d-byte limit", path, info.Size(), max)
 	}
 	return f, info.Size(), nil
 }
@@ -122,7 +134,7 @@ func ReadFS(fsys fs.FS, name string, max int64) ([]byte, error) {
 		return nil, err
 	}
 	if max >= 0 && info.Size() > max {
-		return nil, fmt.Errorf("%d bytes, more than the %d-byte limit: %w", info.Size(), max, ErrTooLarge)
+		return nil, TooLargef("%d bytes, more than the %d-byte limit", info.Size(), max)
 	}
 	f, err := fsys.Open(name)
 	if err != nil {
@@ -165,7 +177,7 @@ func ReadAll(r io.Reader, hint, limit int64) ([]byte, error) {
 		*cur = (*cur)[:len(*cur)+n]
 		total += int64(n)
 		if limit >= 0 && total > limit {
-			return nil, fmt.Errorf("more than the %d-byte limit: %w", limit, ErrTooLarge)
+			return nil, TooLargef("more than the %d-byte limit", limit)
 		}
 		if err == io.EOF {
 			break
@@ -220,7 +232,7 @@ type limited struct {
 
 func (l *limited) Read(p []byte) (int, error) {
 	if l.left < 0 {
-		return 0, fmt.Errorf("%s: more than the %d-byte limit: %w", l.what, l.max, ErrTooLarge)
+		return 0, TooLargef("%s: more than the %d-byte limit", l.what, l.max)
 	}
 	if int64(len(p)) > l.left+1 {
 		p = p[:l.left+1]
@@ -228,7 +240,7 @@ func (l *limited) Read(p []byte) (int, error) {
 	n, err := l.r.Read(p)
 	l.left -= int64(n)
 	if l.left < 0 {
-		return n, fmt.Errorf("%s: more than the %d-byte limit: %w", l.what, l.max, ErrTooLarge)
+		return n, TooLargef("%s: more than the %d-byte limit", l.what, l.max)
 	}
 	return n, err
 }
