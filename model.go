@@ -82,11 +82,7 @@ func openPath(path string) (*checkpoint.Checkpoint, error) {
 		}
 		return nil, fmt.Errorf("tapeml: Load %s: not a checkpoint folder, run folder or .safetensors file", path)
 	}
-	dir, err := checkpoint.Resolve(path, checkpoint.PickBest)
-	if err != nil {
-		return nil, err
-	}
-	return checkpoint.Load(dir)
+	return checkpoint.Open(path, checkpoint.PickBest)
 }
 
 // newModel wraps a loaded checkpoint in the runtime.

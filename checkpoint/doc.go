@@ -22,18 +22,27 @@
 // A Dir manages a training run's output folder:
 //
 //	runs/textcnn-20250101-120000/
+//	  lock           the training's process id, while it runs (see Lock)
 //	  index.json     {"latest": "epoch-0007", "best_epoch": 5, "checkpoints": [...]}
-//	  epoch-0005/    the Keep most recently saved epochs (default 3)
-//	  epoch-0006/
+//	  epoch-0005/    the best epoch, kept out of rotation
+//	  epoch-0006/    the Keep most recently saved epochs (default 3)
 //	  epoch-0007/
-//	  best/          a copy of the best epoch's checkpoint (files hard-linked)
+//	  best/          a copy of the best epoch's checkpoint (files hard-linked),
+//	                 for tools that load runs/NAME/best/model.safetensors
 //
-// best/ is a separate directory rather than a pointer to an epoch directory
-// so that rotation can never delete it and re-saving an epoch after a
-// resume can never change it behind the index's back. index.json is replaced
-// atomically after each save; it is what Latest reads, and its checkpoints
-// list (oldest first, by save time rather than epoch number, so that a
-// resumed run's new epochs count as newest) is what rotation keeps.
+// index.json is replaced atomically after each save; readers (Latest,
+// Best, Resolve, Open) follow it to an epoch directory, which a save renames
+// into place complete and never rewrites while it is the latest or best, so
+// a reader never sees a half-replaced checkpoint while a training writes the
+// next one. Its checkpoints list (oldest first, by save time rather than
+// epoch number, so that a resumed run's new epochs count as newest) is what
+// rotation deletes from: a directory the index never listed is never
+// deleted. A save killed at any point leaves the previous checkpoints
+// readable (the package's tests kill Dir.Save after each file system
+// operation), and the next Save repairs what it left.
+//
+// A training calls Start (the lock, and for a fresh run a refusal to write
+// into a folder holding another run) before its first Save.
 //
 // Resolve turns what a user typed (a run folder or a checkpoint directory)
 // into a checkpoint directory: the best one for evaluation and prediction,

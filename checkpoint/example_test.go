@@ -56,6 +56,6 @@ func Example() {
 		fmt.Println(filepath.Base(dir), c.Meta.Epoch, v, c.CanResume())
 	}
 	// Output:
-	// best 2 [2 0] <nil>
+	// epoch-0002 2 [2 0] <nil>
 	// epoch-0003 3 [3 0] <nil>
 }

@@ -1,17 +1,16 @@
 package checkpoint
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/tapeml/tapeml/internal/safeio"
 	"github.com/tapeml/tapeml/safetensors"
 )
 
@@ -20,7 +19,7 @@ import (
 // decoding anything; errors name the offending file.
 func Load(dir string) (*Checkpoint, error) {
 	metaPath := filepath.Join(dir, MetaFile)
-	raw, err := os.ReadFile(metaPath)
+	raw, err := safeio.ReadFile(metaPath, MaxMetaBytes)
 	if errors.Is(err, fs.ErrNotExist) {
 		msg := fmt.Sprintf("checkpoint %s: no %s (not a checkpoint directory)", dir, MetaFile)
 		if left := leftovers(dir); len(left) > 0 {
@@ -69,15 +68,9 @@ func Load(dir string) (*Checkpoint, error) {
 			return nil, fmt.Errorf("checkpoint %s: files: %w", metaPath, err)
 		}
 		path := filepath.Join(dir, name)
-		data, err := os.ReadFile(path)
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("checkpoint %s: missing (listed in %s)", path, MetaFile)
-		}
+		data, err := readListed(path, sum.Size)
 		if err != nil {
-			return nil, fmt.Errorf("checkpoint %w", err)
-		}
-		if int64(len(data)) != sum.Size {
-			return nil, fmt.Errorf("checkpoint %s: %d bytes, %s says %d (file truncated or corrupted)", path, len(data), MetaFile, sum.Size)
+			return nil, err
 		}
 		digest := sha256.Sum256(data)
 		if hex.EncodeToString(digest[:]) != strings.ToLower(sum.SHA256) {
@@ -89,7 +82,10 @@ func Load(dir string) (*Checkpoint, error) {
 	for name, data := range contents {
 		switch name {
 		case WeightsFile, OptimizerFile:
-			f, err := safetensors.Read(bytes.NewReader(data), int64(len(data)))
+			f, err := safetensors.Parse(data)
+			if err == nil {
+				err = safetensors.CheckFinite(f.Tensors)
+			}
 			if err != nil {
 				return nil, fmt.Errorf("checkpoint %s: %w", filepath.Join(dir, name), err)
 			}
@@ -110,6 +106,36 @@ func Load(dir string) (*Checkpoint, error) {
 
 // CanResume reports whether training can continue from c: it needs the
 // optimizer's state, which a weights-only checkpoint does not have.
+// MaxMetaBytes bounds the size of meta.json Load reads (64 MiB, room for
+// a vocabulary of millions of words), so a huge or endless meta.json is
+// refused before it is read.
+var MaxMetaBytes int64 = 64 << 20
+
+// readListed reads a file meta.json lists, which must be a regular file of
+// exactly the size meta.json records: a FIFO, a device or a link to one is
+// refused, and no more than size bytes are read.
+func readListed(path string, size int64) ([]byte, error) {
+	f, actual, err := safeio.Open(path, -1)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("checkpoint %s: missing (listed in %s)", path, MetaFile)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint %w", err)
+	}
+	defer f.Close()
+	if actual != size {
+		return nil, fmt.Errorf("checkpoint %s: %d bytes, %s says %d (file truncated or corrupted)", path, actual, MetaFile, size)
+	}
+	data, err := safeio.ReadAll(f, size, size)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %w (file changed while being read)", path, err)
+	}
+	if int64(len(data)) != size {
+		return nil, fmt.Errorf("checkpoint %s: %d bytes, %s says %d (file truncated or corrupted)", path, len(data), MetaFile, size)
+	}
+	return data, nil
+}
+
 func (c *Checkpoint) CanResume() error {
 	where := c.Dir
 	if where == "" {

@@ -5,13 +5,17 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
+
+	"github.com/tapeml/tapeml/internal/safeio"
 )
 
 // Pick says which checkpoint of a run folder Resolve returns.
 type Pick int
 
 const (
-	// PickBest selects best/, for evaluation, prediction and --init.
+	// PickBest selects the best epoch (see Dir.Best), for evaluation,
+	// prediction and fine-tuning.
 	PickBest Pick = iota
 	// PickLatest selects the most recently saved epoch, for --resume.
 	PickLatest
@@ -33,7 +37,9 @@ func Resolve(path string, pick Pick) (string, error) {
 	}
 	_, idxErr := os.Stat(filepath.Join(path, IndexFile))
 	_, bestErr := os.Stat(filepath.Join(path, BestDir))
-	if idxErr != nil && bestErr != nil {
+	// A kill during a run's first save can leave complete epoch
+	// directories without index.json.
+	if idxErr != nil && bestErr != nil && len((Dir{Root: path}).epochDirs()) == 0 {
 		msg := fmt.Sprintf("checkpoint %s: neither a checkpoint directory (no %s) nor a run folder (no %s)", path, MetaFile, IndexFile)
 		if left := leftovers(path); len(left) > 0 {
 			msg += fmt.Sprintf("; an interrupted save left %v", left)
@@ -54,4 +60,38 @@ func Resolve(path string, pick Pick) (string, error) {
 		return d.Latest()
 	}
 	panic(fmt.Sprintf("checkpoint.Resolve: invalid Pick %d", pick))
+}
+
+// Open resolves path as Resolve does and loads the checkpoint. A run folder
+// can be read while a training writes to it: Resolve follows index.json to
+// an epoch directory that is complete and not rewritten, and when a
+// rotation deletes it (or a resumed run re-saves it) between resolving and
+// loading, Open resolves again, up to three times.
+func Open(path string, pick Pick) (*Checkpoint, error) {
+	var err error
+	for attempt := range 3 {
+		before, hasIndex := indexStamp(path)
+		var dir string
+		if dir, err = Resolve(path, pick); err != nil {
+			return nil, err
+		}
+		var c *Checkpoint
+		if c, err = Load(dir); err == nil {
+			return c, nil
+		}
+		if !hasIndex || dir == path {
+			return nil, err // a checkpoint directory: nothing moves under it
+		}
+		if after, _ := indexStamp(path); after == before && attempt > 0 {
+			return nil, err // retried once with the index unchanged: a real error
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return nil, err
+}
+
+// indexStamp returns a run folder's index.json contents.
+func indexStamp(root string) (string, bool) {
+	raw, err := safeio.ReadFile(filepath.Join(root, IndexFile), MaxMetaBytes)
+	return string(raw), err == nil
 }

@@ -42,10 +42,11 @@ func TestRotationKeepsBest(t *testing.T) {
 		{1, false, []string{"epoch-0001"}, 0, "epoch-0001"},
 		{2, true, []string{"epoch-0001", "epoch-0002"}, 2, "epoch-0002"},
 		{3, false, []string{"epoch-0002", "epoch-0003"}, 2, "epoch-0003"},
-		{4, false, []string{"epoch-0003", "epoch-0004"}, 2, "epoch-0004"}, // best's epoch dir rotated out
+		{4, false, []string{"epoch-0002", "epoch-0003", "epoch-0004"}, 2, "epoch-0004"}, // the best epoch's dir is kept
 		{5, true, []string{"epoch-0004", "epoch-0005"}, 5, "epoch-0005"},
 		// Resumed from epoch 3: the re-saved epoch 4 is the newest.
 		{4, false, []string{"epoch-0004", "epoch-0005"}, 5, "epoch-0004"},
+		// Re-saving the best epoch as not best: best/ keeps the best.
 		{5, false, []string{"epoch-0004", "epoch-0005"}, 5, "epoch-0005"},
 		{6, false, []string{"epoch-0005", "epoch-0006"}, 5, "epoch-0006"},
 	}
@@ -101,7 +102,8 @@ func TestDirDefaultsAndCleanup(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	want := []string{"epoch-0003", "epoch-0004", "epoch-0005", IndexFile, "notes.txt"}
+	// epoch-0042 is no checkpoint of this run's (no index listed it): kept.
+	want := []string{"epoch-0003", "epoch-0004", "epoch-0005", "epoch-0042", IndexFile, "notes.txt"}
 	if got := listDir(t, root); !slices.Equal(got, want) {
 		t.Errorf("run folder holds %v, want %v", got, want)
 	}
@@ -192,7 +194,7 @@ func TestResolve(t *testing.T) {
 		want    string // the checkpoint directory, or
 		wantErr string // an error substring
 	}{
-		{run, PickBest, filepath.Join(run, BestDir), ""},
+		{run, PickBest, filepath.Join(run, "epoch-0002"), ""},
 		{run, PickLatest, filepath.Join(run, "epoch-0003"), ""},
 		{filepath.Join(run, "epoch-0002"), PickLatest, filepath.Join(run, "epoch-0002"), ""},
 		{filepath.Join(run, BestDir), PickLatest, filepath.Join(run, BestDir), ""},

@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/tapeml/tapeml/internal/atomicfile"
 	"github.com/tapeml/tapeml/safetensors"
 )
 
@@ -43,19 +42,19 @@ func Save(dir string, c *Checkpoint) (err error) {
 	if parent == "" {
 		parent = "."
 	}
-	if err := os.MkdirAll(parent, 0o755); err != nil {
+	if err := fsops.MkdirAll(parent, 0o755); err != nil {
 		return fmt.Errorf("checkpoint %s: %w", dir, err)
 	}
-	tmp, err := os.MkdirTemp(parent, "."+base+".tmp-")
+	tmp, err := fsops.MkdirTemp(parent, "."+base+".tmp-")
 	if err != nil {
 		return fmt.Errorf("checkpoint %s: %w", dir, err)
 	}
 	defer func() {
 		if err != nil {
-			os.RemoveAll(tmp)
+			fsops.RemoveAll(tmp)
 		}
 	}()
-	if err := os.Chmod(tmp, 0o755); err != nil { // MkdirTemp makes 0700
+	if err := fsops.Chmod(tmp, 0o755); err != nil { // MkdirTemp makes 0700
 		return fmt.Errorf("checkpoint %s: %w", dir, err)
 	}
 
@@ -110,7 +109,7 @@ func Save(dir string, c *Checkpoint) (err error) {
 	}); err != nil {
 		return err
 	}
-	if err := atomicfile.SyncDir(tmp); err != nil {
+	if err := fsops.SyncDir(tmp); err != nil {
 		return fmt.Errorf("checkpoint %s: %w", dir, err)
 	}
 	if err := replaceDir(tmp, dir); err != nil {
@@ -149,7 +148,7 @@ func checkReplaceable(dir string) error {
 // writeSynced creates path, streams body into it while hashing, and syncs
 // it to disk before closing.
 func writeSynced(path string, body func(io.Writer) error) (sum FileSum, err error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	f, err := fsops.Create(path)
 	if err != nil {
 		return sum, err
 	}
@@ -196,31 +195,31 @@ func replaceDir(tmp, dir string) error {
 	old := ""
 	if _, err := os.Lstat(dir); err == nil {
 		// MkdirTemp reserves a unique name; rename needs it absent.
-		reserved, err := os.MkdirTemp(parent, "."+base+".old-")
+		reserved, err := fsops.MkdirTemp(parent, "."+base+".old-")
 		if err != nil {
 			return err
 		}
-		if err := os.Remove(reserved); err != nil {
+		if err := fsops.Remove(reserved); err != nil {
 			return err
 		}
-		if err := os.Rename(dir, reserved); err != nil {
+		if err := fsops.Rename(dir, reserved); err != nil {
 			return err
 		}
 		old = reserved
 	}
-	if err := os.Rename(tmp, dir); err != nil {
+	if err := fsops.Rename(tmp, dir); err != nil {
 		if old != "" {
-			if rerr := os.Rename(old, dir); rerr != nil {
+			if rerr := fsops.Rename(old, dir); rerr != nil {
 				return fmt.Errorf("%w (and restoring the previous checkpoint from %s failed: %v)", err, old, rerr)
 			}
 		}
 		return err
 	}
-	if err := atomicfile.SyncDir(parent); err != nil {
+	if err := fsops.SyncDir(parent); err != nil {
 		return err
 	}
 	if old != "" {
-		return os.RemoveAll(old)
+		return fsops.RemoveAll(old)
 	}
 	return nil
 }

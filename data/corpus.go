@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/tapeml/tapeml/internal/safeio"
 )
 
 // TextExample is one labelled text.
@@ -165,7 +167,7 @@ func isDir(path string) bool {
 // readUTF8 reads a text file, rejecting invalid UTF-8 and dropping a
 // leading byte order mark.
 func readUTF8(path string) (string, error) {
-	b, err := os.ReadFile(path)
+	b, err := safeio.ReadFile(path, MaxFileBytes)
 	if err != nil {
 		return "", err
 	}

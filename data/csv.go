@@ -6,15 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
+
+	"github.com/tapeml/tapeml/internal/safeio"
 )
 
 // loadCSV reads a CSV file with a header row naming its text and label
 // columns. Labels are strings; the classes are the distinct labels, sorted.
 func loadCSV(path string, opt TextOptions) (*TextCorpus, error) {
-	b, err := os.ReadFile(path)
+	b, err := safeio.ReadFile(path, MaxFileBytes)
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/tapeml/tapeml/internal/safeio"
 )
 
 // SpamAssassinClasses are the classes of a SpamAssassin corpus; "spam" is
@@ -120,7 +122,7 @@ func readSpamAssassinDir(root string) ([]SpamAssassinMessage, error) {
 	msgs := make([]SpamAssassinMessage, len(paths))
 	errs := make([]error, len(paths))
 	parallel(len(paths), func(i int) {
-		b, err := os.ReadFile(paths[i])
+		b, err := safeio.ReadFile(paths[i], MaxMemberBytes)
 		if err == nil {
 			msgs[i], err = decodeSpamAssassin(b, paths[i], filepath.Base(filepath.Dir(paths[i])))
 		}
@@ -133,7 +135,7 @@ func readSpamAssassinDir(root string) ([]SpamAssassinMessage, error) {
 }
 
 func readSpamAssassinTar(file string) ([]SpamAssassinMessage, error) {
-	f, err := os.Open(file)
+	f, _, err := safeio.Open(file, MaxFileBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +144,8 @@ func readSpamAssassinTar(file string) ([]SpamAssassinMessage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: not a gzip file (want the .tgz npm pack makes): %w", file, err)
 	}
-	tr := tar.NewReader(gz)
+	// Everything inflated counts, skipped members too: a bomb stops here.
+	tr := tar.NewReader(safeio.LimitedReader(gz, MaxDecompressedBytes, "inflated archive"))
 	var msgs []SpamAssassinMessage
 	for {
 		hdr, err := tr.Next()
@@ -157,7 +160,10 @@ func readSpamAssassinTar(file string) ([]SpamAssassinMessage, error) {
 		if hdr.Typeflag != tar.TypeReg || !strings.HasSuffix(name, ".json") || !groupName.MatchString(group) {
 			continue
 		}
-		b, err := io.ReadAll(tr)
+		if hdr.Size > MaxMemberBytes {
+			return nil, fmt.Errorf("%s:%s: %d bytes, more than the %d-byte limit for one message", file, hdr.Name, hdr.Size, MaxMemberBytes)
+		}
+		b, err := safeio.ReadAll(tr, hdr.Size, MaxMemberBytes)
 		if err != nil {
 			return nil, fmt.Errorf("%s:%s: %w", file, hdr.Name, err)
 		}

@@ -73,6 +73,13 @@ func Import(path string, like *checkpoint.Checkpoint) (*checkpoint.Checkpoint, e
 	if len(pre) == 0 {
 		return nil, fmt.Errorf("%s: no preprocessing (%s)", from, MetaPreprocessing)
 	}
+	// Compare shapes before allocating: the config may come from the file.
+	if err := train.CheckModelShapes(net, f.Tensors, path); err != nil {
+		return nil, err
+	}
+	if err := safetensors.CheckFinite(f.Tensors); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	params := graph.NewParams(tensor.Float32, 0)
 	if err := graph.Materialize(net.Build, params); err != nil {
 		return nil, fmt.Errorf("%s: building the model: %w", from, err)

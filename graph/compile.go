@@ -185,12 +185,12 @@ func (p *Program) Materialize() error {
 // ParamShapes lists the parameters build creates, with their shapes and in
 // state_dict order, without allocating them: a loader compares them with a
 // weight file's before a hostile configuration can ask for gigabytes.
-func ParamShapes(build BuildFunc) ([]*Param, error) {
+func ParamShapes(build BuildFunc) ([]ParamSpec, error) {
 	ps := &Params{dtype: tensor.Float32, shapeOnly: true, index: map[string]*Param{}}
 	if _, err := build(NewBuilder(ps, Eval, nil), 1); err != nil {
 		return nil, err
 	}
-	return ps.list, nil
+	return ps.Specs(), nil
 }
 
 // Materialize creates and initializes every parameter build uses in params.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -93,4 +94,15 @@ func jpegRGB(w, h int, c color.RGBA) []byte {
 	var buf bytes.Buffer
 	jpeg.Encode(&buf, img, &jpeg.Options{Quality: 100})
 	return buf.Bytes()
+}
+
+// pngDeclaring returns a valid 1×1 gray PNG whose header claims w×h
+// pixels: tiny on disk, but a full decode would allocate w·h bytes.
+func pngDeclaring(w, h uint32) []byte {
+	b := pngGray(1, 1, 7)
+	// Signature (8), IHDR length (4), "IHDR" (4), width, height at 16, 20.
+	binary.BigEndian.PutUint32(b[16:], w)
+	binary.BigEndian.PutUint32(b[20:], h)
+	binary.BigEndian.PutUint32(b[29:], crc32.ChecksumIEEE(b[12:29]))
+	return b
 }

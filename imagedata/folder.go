@@ -14,6 +14,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/tapeml/tapeml/internal/safeio"
 )
 
 // folderSplitNames are the split folders an image-folder tree may have;
@@ -180,6 +182,7 @@ func decodeAll(src source, files []folderImage) ([]decoded, error) {
 	errs := make([]error, len(files))
 	var next sync.Mutex
 	at := 0
+	budget := pixelBudget{left: MaxTotalPixels}
 	var wg sync.WaitGroup
 	for range runtime.GOMAXPROCS(0) {
 		wg.Add(1)
@@ -193,12 +196,12 @@ func decodeAll(src source, files []folderImage) ([]decoded, error) {
 				if i >= len(files) {
 					return
 				}
-				b, err := fs.ReadFile(src.fsys, files[i].path)
+				b, err := safeio.ReadFS(src.fsys, files[i].path, MaxFileBytes)
 				if err != nil {
 					errs[i] = fmt.Errorf("%s: %w", files[i].shown, unwrapPathError(err))
 					continue
 				}
-				img, err := decodeImage(b)
+				img, err := decodeImageWithin(b, &budget)
 				if err != nil {
 					errs[i] = fmt.Errorf("%s: %w", files[i].shown, err)
 					continue
@@ -219,8 +222,48 @@ func decodeAll(src source, files []folderImage) ([]decoded, error) {
 	return out, nil
 }
 
+// pixelBudget is the pixels a folder load may still decode
+// (MaxTotalPixels at the start), shared by the decoding goroutines.
+type pixelBudget struct {
+	mu   sync.Mutex
+	left int64
+}
+
+func (b *pixelBudget) take(n int64) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if n > b.left {
+		return fmt.Errorf("the images so far exceed the %d-pixel limit for one data set", MaxTotalPixels)
+	}
+	b.left -= n
+	return nil
+}
+
 // decodeImage decodes a PNG or JPEG file.
-func decodeImage(b []byte) (image.Image, error) {
+func decodeImage(b []byte) (image.Image, error) { return decodeImageWithin(b, nil) }
+
+// decodeImageWithin decodes a PNG or JPEG file whose header declares at
+// most MaxPixels pixels, and takes them from budget (if not nil), before
+// decoding: the header is read by image.DecodeConfig, so a small file
+// declaring a huge image costs nothing.
+func decodeImageWithin(b []byte, budget *pixelBudget) (image.Image, error) {
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(b))
+	if errors.Is(err, image.ErrFormat) {
+		return nil, errors.New("not a PNG or JPEG image")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("bad %s image: %w", strings.ToUpper(formatOr(format, "PNG or JPEG")), err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return nil, errors.New("image of 0 pixels")
+	}
+	if n := int64(cfg.Width) * int64(cfg.Height); n > MaxPixels {
+		return nil, fmt.Errorf("%s image of %d×%d pixels is over the %d-pixel limit", strings.ToUpper(format), cfg.Width, cfg.Height, MaxPixels)
+	} else if budget != nil {
+		if err := budget.take(n); err != nil {
+			return nil, err
+		}
+	}
 	img, format, err := image.Decode(bytes.NewReader(b))
 	if errors.Is(err, image.ErrFormat) {
 		return nil, errors.New("not a PNG or JPEG image")

@@ -10,6 +10,8 @@ import (
 	"io/fs"
 	"path"
 	"strings"
+
+	"github.com/tapeml/tapeml/internal/safeio"
 )
 
 // IDX is the format of MNIST and Fashion-MNIST: a magic number 0x000008NN
@@ -189,7 +191,7 @@ func (im *Images) WriteIDX(images, labels io.Writer) error {
 
 // readMaybeGzip reads all of r, inflating it if it is gzip-compressed.
 func readMaybeGzip(r io.Reader) ([]byte, error) {
-	b, err := io.ReadAll(r)
+	b, err := safeio.ReadAll(r, 0, MaxFileBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -197,25 +199,60 @@ func readMaybeGzip(r io.Reader) ([]byte, error) {
 }
 
 func inflate(b []byte) ([]byte, error) {
-	if len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+	if !safeio.IsGzip(b) {
 		return b, nil
 	}
 	zr, err := gzip.NewReader(bytes.NewReader(b))
 	if err != nil {
 		return nil, fmt.Errorf("gzip: %w", err)
 	}
-	// The trailer holds the uncompressed size modulo 2³²: a good guess for
-	// the buffer, saving the copies of a growing one. Deflate cannot expand
-	// more than 1,032-fold, which bounds the guess of a truncated file.
-	hint := 0
-	if len(b) >= 18 {
-		hint = min(int(binary.LittleEndian.Uint32(b[len(b)-4:])), 1032*len(b))
+	limit := MaxDecompressedBytes
+	// An IDX file declares its size in its header: inflate that much (and
+	// a byte more, to detect trailing data), not whatever the stream holds.
+	head := make([]byte, 4)
+	n, _ := io.ReadFull(zr, head)
+	head = head[:n]
+	if n == 4 && head[0] == 0 && head[1] == 0 && head[2] == 0x08 {
+		dims := make([]byte, 4*int(head[3]))
+		m, _ := io.ReadFull(zr, dims)
+		head = append(head, dims[:m]...)
+		if m == len(dims) {
+			size := int64(1)
+			for i := range int(head[3]) {
+				d := int64(binary.BigEndian.Uint32(dims[4*i:]))
+				if d != 0 && size > (limit+1)/d {
+					size = limit + 1
+					break
+				}
+				size *= d
+			}
+			if declared := int64(len(head)) + size; declared > limit {
+				return nil, safeio.TooLargef("gzip: the IDX header declares %d dimensions totalling more than the %d-byte limit", head[3], limit)
+			}
+			rest, err := safeio.ReadAll(io.LimitReader(zr, size+1), size, -1)
+			if err != nil {
+				return nil, fmt.Errorf("gzip: %w", err)
+			}
+			if int64(len(rest)) > size {
+				return nil, fmt.Errorf("gzip: inflates to more than the %d bytes its IDX header declares: trailing data", int64(len(head))+size)
+			}
+			return append(head, rest...), nil
+		}
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, hint+bytes.MinRead))
-	if _, err := buf.ReadFrom(zr); err != nil {
+	// Otherwise the trailer's size (modulo 2³²) is a hint for the buffer:
+	// only a claim, capped by safeio and MaxDecompressedBytes.
+	hint := int64(0)
+	if len(b) >= 18 {
+		hint = int64(binary.LittleEndian.Uint32(b[len(b)-4:]))
+	}
+	rest, err := safeio.ReadAll(zr, hint, limit-int64(len(head)))
+	if err != nil {
+		if errors.Is(err, safeio.ErrTooLarge) {
+			return nil, safeio.TooLargef("gzip: inflates to more than the %d-byte limit", limit)
+		}
 		return nil, fmt.Errorf("gzip: %w", err)
 	}
-	return buf.Bytes(), nil
+	return append(head, rest...), nil
 }
 
 // source is a folder being loaded: a file system and the name its files
@@ -248,7 +285,7 @@ func (s source) exists(name string) bool {
 
 // read reads a file, inflating it if it is gzip-compressed.
 func (s source) read(name string) ([]byte, error) {
-	b, err := fs.ReadFile(s.fsys, s.path(name))
+	b, err := safeio.ReadFS(s.fsys, s.path(name), MaxFileBytes)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", s.display(name), unwrapPathError(err))
 	}

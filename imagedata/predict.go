@@ -3,7 +3,8 @@ package imagedata
 import (
 	"fmt"
 	"image"
-	"os"
+
+	"github.com/tapeml/tapeml/internal/safeio"
 )
 
 // ImageInfo describes an image file as read, before preprocessing.
@@ -35,7 +36,7 @@ func (i ImageInfo) Note(p Pipeline) string {
 // silent conversion, since such a model was trained on a different kind of
 // picture.
 func LoadImageFile(path string, p Pipeline) ([]float32, ImageInfo, error) {
-	b, err := os.ReadFile(path)
+	b, err := safeio.ReadFile(path, MaxFileBytes)
 	if err != nil {
 		return nil, ImageInfo{}, err
 	}

@@ -153,6 +153,9 @@ func (p Pipeline) Validate() error {
 	if p.Height < 1 || p.Width < 1 {
 		return fmt.Errorf("pipeline: height %d, width %d: want positive sizes", p.Height, p.Width)
 	}
+	if int64(p.Height)*int64(p.Width) > MaxPixels {
+		return fmt.Errorf("pipeline: height %d × width %d is over the %d-pixel limit", p.Height, p.Width, MaxPixels)
+	}
 	if len(p.Mean) != p.Channels || len(p.Std) != p.Channels {
 		return fmt.Errorf("pipeline: %d mean and %d std values for %d channels", len(p.Mean), len(p.Std), p.Channels)
 	}

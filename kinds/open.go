@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
-	"slices"
-	"strings"
 
 	"gorgonia.org/tensor"
 
@@ -62,11 +60,7 @@ func OpenPath(path string, pick checkpoint.Pick) (*Loaded, error) {
 	if path == "" {
 		return nil, fmt.Errorf("--checkpoint is required")
 	}
-	dir, err := checkpoint.Resolve(path, pick)
-	if err != nil {
-		return nil, err
-	}
-	c, err := checkpoint.Load(dir)
+	c, err := checkpoint.Open(path, pick)
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +104,7 @@ func Open(c *checkpoint.Checkpoint) (*Loaded, error) {
 		return nil, fmt.Errorf("%s: %w", meta, err)
 	}
 	weights := filepath.Join(c.Dir, checkpoint.WeightsFile)
-	if err := CheckShapes(l.Network, c.Weights, weights); err != nil {
+	if err := train.CheckModelShapes(l.Network, c.Weights, weights); err != nil {
 		return nil, err
 	}
 	l.Params = graph.NewParams(tensor.Float32, l.Training.Defaults().Seed)
@@ -126,44 +120,6 @@ func Open(c *checkpoint.Checkpoint) (*Loaded, error) {
 		}
 	}
 	return l, nil
-}
-
-// CheckShapes compares the parameters net would create with the tensors
-// of a weight file (from names it) by name and shape, without allocating
-// the parameters; every missing, unexpected or mis-shaped tensor is named.
-func CheckShapes(net train.Model, ts []safetensors.Tensor, from string) error {
-	want, err := graph.ParamShapes(net.Build)
-	if err != nil {
-		return fmt.Errorf("%s: %w", from, err)
-	}
-	byName := map[string][]int{}
-	for _, t := range ts {
-		byName[t.Name] = t.Shape
-	}
-	var problems []string
-	for _, p := range want {
-		got, ok := byName[p.Name]
-		if !ok {
-			problems = append(problems, fmt.Sprintf("missing %q %v", p.Name, p.Shape()))
-			continue
-		}
-		delete(byName, p.Name)
-		if !slices.Equal(got, p.Shape()) {
-			problems = append(problems, fmt.Sprintf("%q has shape %v, the configuration needs %v", p.Name, got, p.Shape()))
-		}
-	}
-	var extra []string
-	for name := range byName {
-		extra = append(extra, name)
-	}
-	slices.Sort(extra)
-	for _, name := range extra {
-		problems = append(problems, fmt.Sprintf("unexpected %q", name))
-	}
-	if len(problems) > 0 {
-		return fmt.Errorf("%s does not fit the model: %s", from, strings.Join(problems, "; "))
-	}
-	return nil
 }
 
 func (l *Loaded) openText(meta string) error {

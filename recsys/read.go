@@ -7,11 +7,12 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/tapeml/tapeml/internal/safeio"
 )
 
 // Format is a ratings file layout.
@@ -70,7 +71,9 @@ const maxExamples = 5
 
 // ReadRatings reads a MovieLens-style ratings file.
 func ReadRatings(path string, opt ReadOptions) (*Dataset, ReadReport, error) {
-	f, err := os.Open(path)
+	// A FIFO or device would block or never end; ratings are streamed, so
+	// a regular file of any size is fine.
+	f, _, err := safeio.Open(path, -1)
 	if err != nil {
 		return nil, ReadReport{}, fmt.Errorf("ratings: %w", err)
 	}

@@ -8,9 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"unicode/utf8"
+
+	"github.com/tapeml/tapeml/internal/safeio"
 )
 
 // MaxHeaderSize is the largest JSON header Read accepts, the reference
@@ -42,23 +43,23 @@ func (f *File) Names() []string {
 // ReadFile reads and validates the safetensors file at path. Errors name the
 // file and, where one is at fault, the tensor.
 func ReadFile(path string) (*File, error) {
-	f, err := os.Open(path)
+	// A FIFO or device (or a link to one) would block or never end.
+	f, size, err := safeio.Open(path, -1)
 	if err != nil {
 		return nil, fmt.Errorf("safetensors: %w", err)
 	}
 	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("safetensors: %w", err)
-	}
-	file, err := Read(f, info.Size())
+	file, err := Read(f, size)
 	if err != nil {
 		return nil, fmt.Errorf("safetensors %s: %w", path, err)
 	}
 	return file, nil
 }
 
-// Read reads and validates a safetensors file of size bytes from r.
+// Read reads and validates a safetensors file of size bytes from r. The
+// data buffer is allocated only after the header has been checked against
+// size, and is filled piecewise, so a reader shorter than size fails
+// before size bytes are held.
 func Read(r io.Reader, size int64) (*File, error) {
 	if size < 8 {
 		return nil, fmt.Errorf("%d bytes is too short for the 8-byte header length", size)
@@ -67,18 +68,15 @@ func Read(r io.Reader, size int64) (*File, error) {
 	if _, err := io.ReadFull(r, nb[:]); err != nil {
 		return nil, fmt.Errorf("reading header length: %w", err)
 	}
-	n := binary.LittleEndian.Uint64(nb[:])
-	if n > uint64(size-8) {
-		return nil, fmt.Errorf("header length %d is larger than the %d bytes that follow it (truncated file, or not safetensors)", n, size-8)
-	}
-	if n > MaxHeaderSize {
-		return nil, fmt.Errorf("header length %d exceeds the %d-byte limit", n, MaxHeaderSize)
+	n, err := headerLen(nb[:], size)
+	if err != nil {
+		return nil, err
 	}
 	header := make([]byte, n)
 	if _, err := io.ReadFull(r, header); err != nil {
 		return nil, fmt.Errorf("reading %d-byte header: %w", n, err)
 	}
-	bufLen := size - 8 - int64(n)
+	bufLen := size - 8 - n
 	entries, metadata, err := parseHeader(header)
 	if err != nil {
 		return nil, err
@@ -86,10 +84,52 @@ func Read(r io.Reader, size int64) (*File, error) {
 	if err := checkLayout(entries, bufLen); err != nil {
 		return nil, err
 	}
-	buf := make([]byte, bufLen)
-	if _, err := io.ReadFull(r, buf); err != nil {
+	buf, err := safeio.ReadAll(io.LimitReader(r, bufLen), bufLen, bufLen)
+	if err != nil {
 		return nil, fmt.Errorf("reading %d-byte data buffer: %w", bufLen, err)
 	}
+	if int64(len(buf)) != bufLen {
+		return nil, fmt.Errorf("reading %d-byte data buffer: %w", bufLen, io.ErrUnexpectedEOF)
+	}
+	return newFile(entries, metadata, buf), nil
+}
+
+// Parse validates the safetensors file held in b. The tensors' Data share
+// b's memory (no copy), which halves the peak memory of a caller that
+// already read the file, as checkpoint.Load does to check its sha256.
+func Parse(b []byte) (*File, error) {
+	size := int64(len(b))
+	if size < 8 {
+		return nil, fmt.Errorf("%d bytes is too short for the 8-byte header length", size)
+	}
+	n, err := headerLen(b[:8], size)
+	if err != nil {
+		return nil, err
+	}
+	entries, metadata, err := parseHeader(b[8 : 8+n])
+	if err != nil {
+		return nil, err
+	}
+	buf := b[8+n:]
+	if err := checkLayout(entries, int64(len(buf))); err != nil {
+		return nil, err
+	}
+	return newFile(entries, metadata, buf), nil
+}
+
+// headerLen decodes and bounds the header length of a file of size bytes.
+func headerLen(nb []byte, size int64) (int64, error) {
+	n := binary.LittleEndian.Uint64(nb)
+	if n > uint64(size-8) {
+		return 0, fmt.Errorf("header length %d is larger than the %d bytes that follow it (truncated file, or not safetensors)", n, size-8)
+	}
+	if n > MaxHeaderSize {
+		return 0, fmt.Errorf("header length %d exceeds the %d-byte limit", n, MaxHeaderSize)
+	}
+	return int64(n), nil
+}
+
+func newFile(entries []entry, metadata map[string]string, buf []byte) *File {
 	file := &File{Tensors: make([]Tensor, len(entries)), Metadata: metadata}
 	for i, e := range entries {
 		shape := make([]int, len(e.shape))
@@ -98,7 +138,7 @@ func Read(r io.Reader, size int64) (*File, error) {
 		}
 		file.Tensors[i] = Tensor{Name: e.name, Dtype: e.dtype, Shape: shape, Data: buf[e.begin:e.end:e.end]}
 	}
-	return file, nil
+	return file
 }
 
 // entry is one tensor's header record.

@@ -234,10 +234,16 @@ func (t *Tokenizer) VocabSize() int {
 	for _, i := range t.WordIndex {
 		largest = max(largest, i)
 	}
+	size := largest + 1
 	if t.NumWords > 0 {
-		return min(t.NumWords, largest+1)
+		size = min(t.NumWords, size)
 	}
-	return largest + 1
+	// Sequences maps words beyond NumWords to the OOV index, even when
+	// that index is not below NumWords (as Keras does for num_words=1).
+	if oov, ok := t.WordIndex[t.OOVToken]; ok && t.OOVToken != "" {
+		size = max(size, oov+1)
+	}
+	return size
 }
 
 // UnmarshalJSON decodes a Tokenizer and checks that its state is one Fit

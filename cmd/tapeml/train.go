@@ -265,11 +265,7 @@ func openCheckpoint(path string, pick checkpoint.Pick) (*checkpoint.Checkpoint, 
 	if path == "" {
 		return nil, fmt.Errorf("--checkpoint is required")
 	}
-	dir, err := checkpoint.Resolve(path, pick)
-	if err != nil {
-		return nil, err
-	}
-	return checkpoint.Load(dir)
+	return checkpoint.Open(path, pick)
 }
 
 // runRoot is the run folder of a checkpoint directory (its parent).

@@ -56,7 +56,7 @@ func (c Config) Validate() error {
 	case !(c.Dropout >= 0 && c.Dropout < 1):
 		return fmt.Errorf("convnet: dropout must be in [0, 1), got %v", c.Dropout)
 	}
-	return nil
+	return c.checkLimits()
 }
 
 // FlatWidth is the width of the first Linear layer's input: 128 channels

@@ -44,7 +44,7 @@ func (c Config) Validate() error {
 	if !(c.Dropout >= 0 && c.Dropout < 1) {
 		return fmt.Errorf("lstm: dropout must be in [0, 1), got %v", c.Dropout)
 	}
-	return nil
+	return c.checkLimits()
 }
 
 // Model is the LSTM classifier graph.

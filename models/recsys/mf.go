@@ -89,6 +89,9 @@ func (c Config) Validate() error {
 	case !(c.Scale.Min < c.Scale.Max):
 		return fmt.Errorf("mf: scale [%v, %v]: min must be below max", c.Scale.Min, c.Scale.Max)
 	}
+	if err := c.checkLimits(); err != nil {
+		return err
+	}
 	return c.Ranking.Validate()
 }
 

@@ -44,7 +44,7 @@ func (c Config) Validate() error {
 		return fmt.Errorf("textcnn: maxlen %d is too short for kernel %d and pool %d (need maxlen ≥ kernel+pool−1 = %d)",
 			c.MaxLen, c.Kernel, c.Pool, c.Kernel+c.Pool-1)
 	}
-	return nil
+	return c.checkLimits()
 }
 
 // Model is the TextCNN graph.

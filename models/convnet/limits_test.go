@@ -1,0 +1,52 @@
+package convnet
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"gorgonia.org/tensor"
+
+	"github.com/tapeml/tapeml/graph"
+)
+
+// TestParamSpecsMatchBuild: the shapes known without allocating are the
+// shapes Build creates.
+func TestParamSpecsMatchBuild(t *testing.T) {
+	for _, cfg := range []Config{{Channels: 1, Height: 9, Width: 13, Classes: 3}, {Channels: 3, Height: 4, Width: 4, Classes: 2}, DefaultConfig()} {
+		m, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		params := graph.NewParams(tensor.Float32, 0)
+		if err := graph.Materialize(m.Build, params); err != nil {
+			t.Fatal(err)
+		}
+		want := params.Specs()
+		if got := m.Config.ParamSpecs(); !reflect.DeepEqual(got, want) {
+			t.Errorf("%+v:\n got %v\nwant %v", cfg, got, want)
+		}
+	}
+}
+
+func TestValidateLimits(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(*Config)
+		want string
+	}{
+		{"height", func(c *Config) { c.Height = 20000 }, "height 20000 is over the limit of 4096"},
+		{"classes", func(c *Config) { c.Classes = 1 << 30 }, "classes 1073741824 is over the limit"},
+		{"total", func(c *Config) { c.Height, c.Width = 4096, 4096 }, "parameters, over the limit of 134217728"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			tc.edit(&cfg)
+			err := cfg.Validate()
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want %q", err, tc.want)
+			}
+		})
+	}
+}

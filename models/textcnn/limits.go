@@ -1,0 +1,55 @@
+package textcnn
+
+import (
+	"fmt"
+
+	"github.com/tapeml/tapeml/graph"
+)
+
+// Upper bounds Validate enforces, so that a configuration read from a
+// file (meta.json, an imported file's metadata) cannot ask for more
+// memory than any sensible model needs. MaxParams bounds the total: 2^27
+// values are 512 MiB of float32.
+const (
+	MaxNumWords = 1 << 22 // 4,194,304 words
+	MaxEmbedDim = 4096
+	MaxFilters  = 4096
+	MaxKernel   = 1024
+	MaxMaxLen   = 1 << 16 // 65,536 tokens
+	MaxParams   = 1 << 27
+)
+
+// checkLimits reports the first field over its bound, then a total
+// parameter count over MaxParams.
+func (c Config) checkLimits() error {
+	for _, f := range []struct {
+		name   string
+		v, max int
+	}{{"num_words", c.NumWords, MaxNumWords}, {"embed_dim", c.EmbedDim, MaxEmbedDim}, {"filters", c.Filters, MaxFilters}, {"kernel", c.Kernel, MaxKernel}, {"maxlen", c.MaxLen, MaxMaxLen}} {
+		if f.v > f.max {
+			return fmt.Errorf("textcnn: %s %d is over the limit of %d", f.name, f.v, f.max)
+		}
+	}
+	if n := graph.SpecNumel(c.ParamSpecs()); n > MaxParams {
+		return fmt.Errorf("textcnn: the configuration needs %d parameters, over the limit of %d", n, MaxParams)
+	}
+	return nil
+}
+
+// ParamSpecs returns the names and shapes of the parameters the model
+// creates, in state_dict order, without allocating them: loaders compare
+// them with a weight file's tensors first (train.CheckShapes).
+func (c Config) ParamSpecs() []graph.ParamSpec {
+	pooled := 0
+	if c.Pool > 0 {
+		pooled = (c.MaxLen - c.Kernel + 1) / c.Pool
+	}
+	return []graph.ParamSpec{
+		{Name: "embedding.weight", Shape: []int{c.NumWords, c.EmbedDim}},
+		{Name: "conv.weight", Shape: []int{c.Filters, c.EmbedDim, c.Kernel}},
+		{Name: "conv.bias", Shape: []int{c.Filters}},
+		{Name: "fc.weight", Shape: []int{1, c.Filters * pooled}},
+		{Name: "fc.bias", Shape: []int{1}},
+	}
+}
+
