@@ -68,4 +68,3 @@ func (c Config) ParamSpecs() []graph.ParamSpec {
 	}
 	return specs
 }
-

@@ -69,4 +69,3 @@ func (c Config) ParamSpecs() []graph.ParamSpec {
 		graph.ParamSpec{Name: "fc.bias", Shape: []int{1}},
 	)
 }
-

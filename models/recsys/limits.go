@@ -40,4 +40,3 @@ func (c Config) ParamSpecs() []graph.ParamSpec {
 		{Name: GlobalBias, Shape: []int{1}},
 	}
 }
-

@@ -52,4 +52,3 @@ func (c Config) ParamSpecs() []graph.ParamSpec {
 		{Name: "fc.bias", Shape: []int{1}},
 	}
 }
-
