@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"sort"
 
 	"github.com/tapeml/tapeml/checkpoint"
@@ -76,24 +75,18 @@ func Weights(params *graph.Params) []safetensors.Tensor {
 
 // LoadWeights copies tensors into params by name. Every parameter must be
 // present with its shape, and no tensor may be left over; each mismatch is
-// named. from names the file, for the error.
+// named (CheckShapes). from names the file, for the error.
 func LoadWeights(params *graph.Params, ts []safetensors.Tensor, from string) error {
-	byName := map[string]safetensors.Tensor{}
+	if err := CheckShapes(params.Specs(), ts, from); err != nil {
+		return err
+	}
+	byName := make(map[string]safetensors.Tensor, len(ts))
 	for _, t := range ts {
 		byName[t.Name] = t
 	}
 	var problems []string
 	for _, p := range params.List() {
-		t, ok := byName[p.Name]
-		if !ok {
-			problems = append(problems, fmt.Sprintf("missing %q %v", p.Name, p.Shape()))
-			continue
-		}
-		delete(byName, p.Name)
-		if !slices.Equal(t.Shape, p.Shape()) {
-			problems = append(problems, fmt.Sprintf("%q has shape %v, the model expects %v", p.Name, t.Shape, p.Shape()))
-			continue
-		}
+		t := byName[p.Name]
 		if p.Counter {
 			v, err := t.Int64s()
 			if err != nil {
@@ -112,14 +105,6 @@ func LoadWeights(params *graph.Params, ts []safetensors.Tensor, from string) err
 			continue
 		}
 		copy(p.Value.Float32s(), v)
-	}
-	extra := make([]string, 0, len(byName))
-	for name := range byName {
-		extra = append(extra, name)
-	}
-	sort.Strings(extra)
-	for _, name := range extra {
-		problems = append(problems, fmt.Sprintf("unexpected tensor %q", name))
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("%s: weights do not fit the model: %s", from, join(problems))
