@@ -2,6 +2,7 @@ package checkpoint_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -58,4 +59,41 @@ func Example() {
 	// Output:
 	// epoch-0002 2 [2 0] <nil>
 	// epoch-0003 3 [3 0] <nil>
+}
+
+// A training takes the run folder with Start before its first save; a
+// second training into the same folder, or a fresh one into a folder that
+// holds a run, is refused.
+func ExampleDir_Start() {
+	runs, err := os.MkdirTemp("", "runs")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(runs)
+	run := checkpoint.Dir{Root: filepath.Join(runs, "demo")}
+
+	release, err := run.Start(false, false) // a fresh run
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	c := &checkpoint.Checkpoint{Meta: checkpoint.Meta{ModelKind: "mlp", Optimizer: json.RawMessage(`{"kind":"sgd"}`)}}
+	if _, err := run.Save(c, 1, true); err != nil {
+		fmt.Println(err)
+		return
+	}
+	_, err = run.Start(true, false) // another training, while this one runs
+	fmt.Println(errors.Is(err, checkpoint.ErrLocked))
+	release()
+
+	_, err = run.Start(false, false) // a fresh run into the finished one
+	fmt.Println(errors.Is(err, checkpoint.ErrRunExists))
+	release, err = run.Start(true, false) // resuming it is fine
+	fmt.Println(err)
+	release()
+	// Output:
+	// true
+	// true
+	// <nil>
 }

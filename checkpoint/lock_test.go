@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLockInProcess(t *testing.T) {
@@ -173,5 +174,31 @@ func TestResumeFromUnindexedEpoch(t *testing.T) {
 	want := []string{"epoch-0001", "epoch-0002", "epoch-0005", IndexFile}
 	if got := listDir(t, root); !slices.Equal(got, want) {
 		t.Errorf("run folder holds %v, want %v (3 and 4 rotated out, 1 and 2 never indexed)", got, want)
+	}
+}
+
+// TestForeignEpochNotAdopted: an epoch directory older than index.json
+// that the index does not list (copied in, or left from another run) is
+// neither taken for the latest nor deleted.
+func TestForeignEpochNotAdopted(t *testing.T) {
+	root := t.TempDir()
+	if err := Save(filepath.Join(root, "epoch-0005"), sample(5, false)); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(filepath.Join(root, "epoch-0005", MetaFile), old, old)
+	d := Dir{Root: root, Keep: 1}
+	for e := 1; e <= 3; e++ {
+		if _, err := d.Save(sample(e, false), e, false); err != nil {
+			t.Fatal(err)
+		}
+		latest, err := d.Latest()
+		if err != nil || filepath.Base(latest) != EpochDirName(e) {
+			t.Fatalf("after saving epoch %d, Latest = %s, %v", e, latest, err)
+		}
+	}
+	want := []string{"epoch-0003", "epoch-0005", IndexFile}
+	if got := listDir(t, root); !slices.Equal(got, want) {
+		t.Errorf("run folder holds %v, want %v", got, want)
 	}
 }

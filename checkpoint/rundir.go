@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tapeml/tapeml/internal/safeio"
 )
@@ -50,7 +51,8 @@ type runIndex struct {
 	// a run whose index was lost) is never deleted.
 	Checkpoints []string `json:"checkpoints"`
 
-	found bool // index.json exists
+	found   bool      // index.json exists
+	written time.Time // its modification time
 }
 
 // EpochDirName is the directory name of epoch's checkpoint: epoch-0003.
@@ -238,8 +240,10 @@ func (d Dir) epochDirs() []string {
 }
 
 // unlistedNewer returns the complete epoch directories the index does not
-// know of whose epoch is above its latest, oldest first: saves that a kill
-// interrupted before index.json was written.
+// know of whose epoch is above its latest and that were written after it,
+// oldest first: saves that a kill interrupted before index.json was
+// written. (An epoch directory from elsewhere, older than the index, is
+// left alone.)
 func (d Dir) unlistedNewer(idx runIndex) []string {
 	latest := -1
 	if e, ok := parseEpochDir(idx.Latest); ok {
@@ -248,9 +252,16 @@ func (d Dir) unlistedNewer(idx runIndex) []string {
 	var out []string
 	for _, n := range d.epochDirs() {
 		e, _ := parseEpochDir(n)
-		if e > latest && n != idx.Latest && !slices.Contains(idx.Checkpoints, n) {
-			out = append(out, n)
+		if e <= latest || n == idx.Latest || slices.Contains(idx.Checkpoints, n) {
+			continue
 		}
+		if idx.found {
+			info, err := os.Stat(filepath.Join(d.Root, n, MetaFile))
+			if err != nil || !info.ModTime().After(idx.written) {
+				continue
+			}
+		}
+		out = append(out, n)
 	}
 	slices.Reverse(out)
 	return out
@@ -410,6 +421,9 @@ func (d Dir) readIndex() (runIndex, error) {
 		return runIndex{}, fmt.Errorf("checkpoint run %w", err)
 	}
 	idx := runIndex{BestEpoch: -1, found: true}
+	if info, err := os.Stat(path); err == nil {
+		idx.written = info.ModTime()
+	}
 	if err := json.Unmarshal(raw, &idx); err != nil {
 		return runIndex{}, fmt.Errorf("checkpoint run %s: invalid JSON: %w", path, err)
 	}

@@ -129,6 +129,28 @@ var cases = map[string]hostileCase{
 		},
 		run: loadImages,
 	},
+	// 40 PNGs of 4096×4096 (a 16.7-megapixel gray image of zeros is 17 KB):
+	// each within the per-image limit, 671 million pixels together.
+	"png-folder-40x4096x4096": {
+		make: func(dir string) error {
+			var buf bytes.Buffer
+			enc := png.Encoder{CompressionLevel: png.BestCompression}
+			if err := enc.Encode(&buf, image.NewGray(image.Rect(0, 0, 4096, 4096))); err != nil {
+				return err
+			}
+			for i := range 40 {
+				class := []string{"a", "b"}[i%2]
+				if err := os.MkdirAll(filepath.Join(dir, class), 0o755); err != nil {
+					return err
+				}
+				if err := os.WriteFile(filepath.Join(dir, class, fmt.Sprintf("%02d.png", i)), buf.Bytes(), 0o644); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		run: loadImages,
+	},
 	"predict-png-declares-20000x20000": {
 		make: func(dir string) error {
 			return os.WriteFile(filepath.Join(dir, "big.png"), pngDeclaring(20000, 20000), 0o644)
