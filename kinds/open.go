@@ -132,16 +132,8 @@ func (l *Loaded) openText(meta string) error {
 	if err := json.Unmarshal(c.Meta.Preprocessing, t.Pre); err != nil || t.Pre.Tokenizer == nil {
 		return fmt.Errorf("%s: preprocessing: missing or invalid tokenizer state (%v)", meta, err)
 	}
-	p := t.Pre
-	switch {
-	case p.Pad.MaxLen != arch.SeqLen():
-		return fmt.Errorf("%s: preprocessing pads to %d tokens, the model takes %d", meta, p.Pad.MaxLen, arch.SeqLen())
-	case p.Tokenizer.VocabSize() > arch.Vocab():
-		return fmt.Errorf("%s: preprocessing's tokenizer yields ids up to %d, the model's vocabulary is %d", meta, p.Tokenizer.VocabSize()-1, arch.Vocab())
-	case len(p.Classes) != 2:
-		return fmt.Errorf("%s: preprocessing lists %d classes, a binary text model needs 2", meta, len(p.Classes))
-	case p.Positive != 0 && p.Positive != 1:
-		return fmt.Errorf("%s: preprocessing's positive class index %d is not 0 or 1", meta, p.Positive)
+	if err := t.Pre.Validate(arch.Vocab(), arch.SeqLen()); err != nil {
+		return fmt.Errorf("%s: %w", meta, err)
 	}
 	l.Text = t
 	return nil
