@@ -126,8 +126,12 @@ func init() {
 			switch run.Algo {
 			case "mf":
 				c := &mf.Config{}
-				if err := decodeArch(run.MF, "mf", c); err != nil {
-					return "", nil, err
+				if err := StrictJSON(run.MF, c); err != nil {
+					return "", nil, fmt.Errorf("%q: %w", "mf", err)
+				}
+				*c = c.WithDefaults() // as mf.New fills them
+				if err := c.Validate(); err != nil {
+					return "", nil, fmt.Errorf("%q: %w", "mf", err)
 				}
 				return run.Algo, c, nil
 			case "knn", "svd":
