@@ -57,6 +57,15 @@
 	VMOVUPS     Z28, K2, 64(DX) \
 	ADDQ        R8, DX
 
+// Stores alpha (Z26) times one tile row into C's row at DX under the
+// column masks K1 and K2, without reading C, then moves DX to the next row.
+#define SET_ROW512(lo, hi) \
+	VMULPS  lo, Z26, Z27 \
+	VMOVUPS Z27, K1, (DX) \
+	VMULPS  hi, Z26, Z28 \
+	VMOVUPS Z28, K2, 64(DX) \
+	ADDQ    R8, DX
+
 // func sgemmKernel12x32(k int, a, b, c *float32, ldc int, alpha float32, rows int, mask0, mask1 uint32)
 //
 // Z0–Z23 accumulate the 12×32 tile (row i in Z(2i), Z(2i+1)); the depth
@@ -153,5 +162,104 @@ k12x32Store:
 	ADD_ROW512(Z22, Z23)
 
 k12x32Done:
+	VZEROUPPER
+	RET
+
+// func sgemmKernel12x32Set(k int, a, b, c *float32, ldc int, alpha float32, rows int, mask0, mask1 uint32)
+//
+// sgemmKernel12x32 storing alpha times the tile instead of adding it (C's
+// old values are not read: a product with beta 0).
+TEXT ·sgemmKernel12x32Set(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), R8
+	SHLQ $2, R8
+	MOVQ rows+48(FP), R9
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+
+k12x32sLoop2:
+	CMPQ CX, $2
+	JL   k12x32sTail
+	DEPTH512
+	ADDQ $48, SI
+	ADDQ $128, DI
+	DEPTH512
+	ADDQ $48, SI
+	ADDQ $128, DI
+	SUBQ $2, CX
+	JMP  k12x32sLoop2
+
+k12x32sTail:
+	TESTQ CX, CX
+	JE    k12x32sStore
+	DEPTH512
+
+k12x32sStore:
+	VBROADCASTSS alpha+40(FP), Z26
+	MOVL         mask0+56(FP), AX
+	KMOVW        AX, K1
+	MOVL         mask1+60(FP), AX
+	KMOVW        AX, K2
+	SET_ROW512(Z0, Z1)
+	DECQ R9
+	JZ   k12x32sDone
+	SET_ROW512(Z2, Z3)
+	DECQ R9
+	JZ   k12x32sDone
+	SET_ROW512(Z4, Z5)
+	DECQ R9
+	JZ   k12x32sDone
+	SET_ROW512(Z6, Z7)
+	DECQ R9
+	JZ   k12x32sDone
+	SET_ROW512(Z8, Z9)
+	DECQ R9
+	JZ   k12x32sDone
+	SET_ROW512(Z10, Z11)
+	DECQ R9
+	JZ   k12x32sDone
+	SET_ROW512(Z12, Z13)
+	DECQ R9
+	JZ   k12x32sDone
+	SET_ROW512(Z14, Z15)
+	DECQ R9
+	JZ   k12x32sDone
+	SET_ROW512(Z16, Z17)
+	DECQ R9
+	JZ   k12x32sDone
+	SET_ROW512(Z18, Z19)
+	DECQ R9
+	JZ   k12x32sDone
+	SET_ROW512(Z20, Z21)
+	DECQ R9
+	JZ   k12x32sDone
+	SET_ROW512(Z22, Z23)
+
+k12x32sDone:
 	VZEROUPPER
 	RET

@@ -15,6 +15,18 @@ func sgemmKernel6x16(k int, a, b, c *float32)
 //go:noescape
 func sgemmKernel6x16Add(k int, a, b, c *float32, ldc int, alpha float32)
 
+// sgemmKernel6x16Set is sgemmKernel6x16Add storing alpha times the tile
+// instead of adding it.
+//
+//go:noescape
+func sgemmKernel6x16Set(k int, a, b, c *float32, ldc int, alpha float32)
+
+// sgemmKernel12x32Set is sgemmKernel12x32 storing alpha times the tile into
+// the masked block instead of adding it: C is not read.
+//
+//go:noescape
+func sgemmKernel12x32Set(k int, a, b, c *float32, ldc int, alpha float32, rows int, mask0, mask1 uint32)
+
 // tanhAVX writes tanh32 of the first n&^7 values of src to dst, eight at
 // a time.
 //
