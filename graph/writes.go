@@ -29,8 +29,11 @@ func (*dropoutKernel[T]) writesAll(int) bool { return true }
 
 func (swapAxesKernel[T]) writesAll(int) bool { return true }
 
-// Embedding copies a row per token; its gradient is a scatter-add.
-func (embeddingKernel[T]) writesAll(wrt int) bool { return wrt < 0 }
+// Embedding copies a row per token; its gradient is a scatter-add, which
+// clears the rows it wrote last time itself when Compile found it sparse.
+func (k embeddingKernel[T]) writesAll(wrt int) bool {
+	return wrt < 0 || wrt == 1 && k.rows != nil && k.rows.sparse
+}
 
 // Pooling writes each window's maximum; its gradient is a scatter-add.
 func (*maxPool1DKernel[T]) writesAll(wrt int) bool { return wrt < 0 }
