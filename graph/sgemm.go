@@ -208,8 +208,19 @@ func sgemmPackA(dst, a []float32, mr int, trans bool, lda, ic, pc, mc, kc int) {
 			clear(panel)
 		}
 		if trans { // op(A)'s rows are a's columns: copy a's rows piecewise
-			for p := 0; p < kc; p++ {
-				copy(panel[p*mr:p*mr+rows], a[(pc+p)*lda+ic+ir:][:rows])
+			switch {
+			case rows == 12 && mr == 12: // fixed-size moves, not a memmove call each
+				for p := 0; p < kc; p++ {
+					*(*[12]float32)(panel[p*12:]) = *(*[12]float32)(a[(pc+p)*lda+ic+ir:])
+				}
+			case rows == 6 && mr == 6:
+				for p := 0; p < kc; p++ {
+					*(*[6]float32)(panel[p*6:]) = *(*[6]float32)(a[(pc+p)*lda+ic+ir:])
+				}
+			default:
+				for p := 0; p < kc; p++ {
+					copy(panel[p*mr:p*mr+rows], a[(pc+p)*lda+ic+ir:][:rows])
+				}
 			}
 			continue
 		}
@@ -268,8 +279,19 @@ func sgemmPackB(dst, b []float32, nr int, trans bool, ldb, pc, jc, kc, nc int) {
 			}
 			continue
 		}
-		for p := 0; p < kc; p++ {
-			copy(panel[p*nr:p*nr+cols], b[(pc+p)*ldb+jc+jr:][:cols])
+		switch {
+		case cols == 32 && nr == 32: // fixed-size moves, not a memmove call each
+			for p := 0; p < kc; p++ {
+				*(*[32]float32)(panel[p*32:]) = *(*[32]float32)(b[(pc+p)*ldb+jc+jr:])
+			}
+		case cols == 16 && nr == 16:
+			for p := 0; p < kc; p++ {
+				*(*[16]float32)(panel[p*16:]) = *(*[16]float32)(b[(pc+p)*ldb+jc+jr:])
+			}
+		default:
+			for p := 0; p < kc; p++ {
+				copy(panel[p*nr:p*nr+cols], b[(pc+p)*ldb+jc+jr:][:cols])
+			}
 		}
 	}
 }
