@@ -263,3 +263,106 @@ k12x32sStore:
 k12x32sDone:
 	VZEROUPPER
 	RET
+
+DATA tanhConst512<>+0(SB)/4, $0x40fcf84f  // clamp 7.90531110763549805
+DATA tanhConst512<>+4(SB)/4, $0xc0fcf84f  // −clamp
+DATA tanhConst512<>+8(SB)/4, $0xa59f25c0  // α13
+DATA tanhConst512<>+12(SB)/4, $0x2a61337e // α11
+DATA tanhConst512<>+16(SB)/4, $0xaebd37ff // α9
+DATA tanhConst512<>+20(SB)/4, $0x335c0041 // α7
+DATA tanhConst512<>+24(SB)/4, $0x3779434a // α5
+DATA tanhConst512<>+28(SB)/4, $0x3a270ded // α3
+DATA tanhConst512<>+32(SB)/4, $0x3ba059dc // α1
+DATA tanhConst512<>+36(SB)/4, $0x35a0d3d8 // β6
+DATA tanhConst512<>+40(SB)/4, $0x38f895d6 // β4
+DATA tanhConst512<>+44(SB)/4, $0x3b14aa05 // β2
+DATA tanhConst512<>+48(SB)/4, $0x3ba059dd // β0
+DATA tanhConst512<>+52(SB)/4, $0x3f000000 // ½
+GLOBL tanhConst512<>(SB), RODATA|NOPTR, $56
+
+// (constants as in simd_amd64.s)
+// The activations sixteen at a time: the same operations as the AVX2
+// versions (simd_amd64.s), so the same bits.
+
+// Z4–Z15 hold clamp, −clamp, α13…α1, β6, β4, β2.
+#define TANH_CONSTANTS512 \
+	VBROADCASTSS tanhConst512<>+0(SB), Z4 \
+	VBROADCASTSS tanhConst512<>+4(SB), Z5 \
+	VBROADCASTSS tanhConst512<>+8(SB), Z6 \
+	VBROADCASTSS tanhConst512<>+12(SB), Z7 \
+	VBROADCASTSS tanhConst512<>+16(SB), Z8 \
+	VBROADCASTSS tanhConst512<>+20(SB), Z9 \
+	VBROADCASTSS tanhConst512<>+24(SB), Z10 \
+	VBROADCASTSS tanhConst512<>+28(SB), Z11 \
+	VBROADCASTSS tanhConst512<>+32(SB), Z12 \
+	VBROADCASTSS tanhConst512<>+36(SB), Z13 \
+	VBROADCASTSS tanhConst512<>+40(SB), Z14 \
+	VBROADCASTSS tanhConst512<>+44(SB), Z15
+
+// Z0 ← tanh(Z0) as tanh32 computes it; Z1–Z3 are scratch.
+#define TANH512 \
+	VMINPS      Z4, Z0, Z0 \
+	VMAXPS      Z5, Z0, Z0 \
+	VMULPS      Z0, Z0, Z1 \
+	VMOVAPS     Z6, Z2 \
+	VFMADD213PS Z7, Z1, Z2 \
+	VFMADD213PS Z8, Z1, Z2 \
+	VFMADD213PS Z9, Z1, Z2 \
+	VFMADD213PS Z10, Z1, Z2 \
+	VFMADD213PS Z11, Z1, Z2 \
+	VFMADD213PS Z12, Z1, Z2 \
+	VMULPS      Z0, Z2, Z2 \
+	VMOVAPS     Z13, Z3 \
+	VFMADD213PS Z14, Z1, Z3 \
+	VFMADD213PS Z15, Z1, Z3 \
+	VBROADCASTSS tanhConst512<>+48(SB), Z0 \
+	VFMADD213PS Z0, Z1, Z3 \
+	VDIVPS      Z3, Z2, Z0
+
+// func tanhAVX512(dst, src *float32, n int)
+TEXT ·tanhAVX512(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	TANH_CONSTANTS512
+
+tanh512Loop:
+	CMPQ CX, $16
+	JL   tanh512Done
+	VMOVUPS (SI), Z0
+	TANH512
+	VMOVUPS Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP  tanh512Loop
+
+tanh512Done:
+	VZEROUPPER
+	RET
+
+// func sigmoidAVX512(dst, src *float32, n int)
+TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	TANH_CONSTANTS512
+
+sigmoid512Loop:
+	CMPQ CX, $16
+	JL   sigmoid512Done
+	VMOVUPS      (SI), Z0
+	VBROADCASTSS tanhConst512<>+52(SB), Z1
+	VMULPS       Z1, Z0, Z0
+	TANH512
+	VBROADCASTSS tanhConst512<>+52(SB), Z1
+	VFMADD213PS  Z1, Z1, Z0
+	VMOVUPS      Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP  sigmoid512Loop
+
+sigmoid512Done:
+	VZEROUPPER
+	RET

@@ -137,13 +137,21 @@ func TestActivationKernelsGuarded(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, f := range []struct {
 		name   string
+		level  simdLevel
+		width  int
 		kernel func(dst, src *float32, n int)
 		wrap   func(dst, src []float32)
 		ref    func(float32) float32
 	}{
-		{"tanhAVX", tanhAVX, tanh32s, tanh32},
-		{"sigmoidAVX", sigmoidAVX, sigmoid32s, sigmoid32},
+		{"tanhAVX", simdAVX2, 8, tanhAVX, tanh32s, tanh32},
+		{"sigmoidAVX", simdAVX2, 8, sigmoidAVX, sigmoid32s, sigmoid32},
+		{"tanhAVX512", simdAVX512, 16, tanhAVX512, tanh32s, tanh32},
+		{"sigmoidAVX512", simdAVX512, 16, sigmoidAVX512, sigmoid32s, sigmoid32},
 	} {
+		if simdSupported < f.level {
+			continue
+		}
+		restore := setSIMD(f.level)
 		for n := 1; n <= 67; n++ {
 			src := randFloats(rng, n)
 			for i := range src {
@@ -153,7 +161,7 @@ func TestActivationKernelsGuarded(t *testing.T) {
 				dst, check := guarded(n)
 				m := n
 				if whole {
-					m = n &^ 7
+					m = n &^ (f.width - 1)
 					if m == 0 {
 						continue
 					}
@@ -174,6 +182,33 @@ func TestActivationKernelsGuarded(t *testing.T) {
 						t.Fatalf("%s: dst[%d] = %v, scalar %v", name, i, dst[i], f.ref(src[i]))
 					}
 				}
+			}
+		}
+		restore()
+	}
+}
+
+// The AVX-512 activations give the AVX2 ones' bits (the same operations,
+// twice as wide), so the LSTM's results do not depend on the path there.
+func TestActivationPathsAgree(t *testing.T) {
+	if simdSupported < simdAVX512 {
+		t.Skip("no AVX-512")
+	}
+	x := make([]float32, 4099)
+	for i := range x {
+		x[i] = float32(i-2049) * 7e-3
+	}
+	for _, f := range []func(dst, src []float32){tanh32s, sigmoid32s} {
+		a, b := make([]float32, len(x)), make([]float32, len(x))
+		r := setSIMD(simdAVX2)
+		f(a, x)
+		r()
+		r = setSIMD(simdAVX512)
+		f(b, x)
+		r()
+		for i := range a {
+			if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+				t.Fatalf("x = %v: AVX2 %v, AVX-512 %v", x[i], a[i], b[i])
 			}
 		}
 	}
