@@ -213,14 +213,3 @@ func TestActivationPathsAgree(t *testing.T) {
 		}
 	}
 }
-
-// forEachSIMD runs f once per kernel path the CPU supports, with that
-// path switched on.
-func forEachSIMD(t *testing.T, f func(t *testing.T)) {
-	for l := simdGeneric; l <= simdSupported; l++ {
-		t.Run(l.String(), func(t *testing.T) {
-			defer setSIMD(l)()
-			f(t)
-		})
-	}
-}
