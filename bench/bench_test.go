@@ -94,3 +94,28 @@ func TestRunMF(t *testing.T) {
 		t.Error("negative steps accepted")
 	}
 }
+
+// BenchmarkTrainStep times one training step of each workload, for
+// profiling with -cpuprofile (tapeml bench adds PyTorch's side):
+//
+//	go test -run '^$' -bench TrainStep/mf -cpuprofile mf.prof ./bench
+func BenchmarkTrainStep(b *testing.B) {
+	for _, w := range Training("", "") {
+		b.Run(w.Name, func(b *testing.B) {
+			step, err := w.Setup(0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := step(0); err != nil { // compiles the machine
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := step(1 + i); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*w.Batch)/b.Elapsed().Seconds(), "samples/s")
+		})
+	}
+}

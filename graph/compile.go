@@ -109,6 +109,9 @@ func (m *Machine) Output() *tensor.Dense { return m.out.Output.Value().(*tensor.
 
 // Gradients returns, after a training run, each trainable parameter with
 // its gradient, in state_dict order.
+// The gradient tensors belong to the machine and must not be written to:
+// an embedding table's gradient is cleared only in the rows the previous
+// run wrote (see sparsegrad.go).
 func (m *Machine) Gradients() []Gradient {
 	gs := make([]Gradient, len(m.params))
 	for i, p := range m.params {
@@ -249,6 +252,9 @@ func Compile(build BuildFunc, loss LossFunc, params *Params, noise *Noise, n int
 		}
 		if m.grads, err = G.Grad(m.obj.Loss, wrt...); err != nil {
 			return nil, fmt.Errorf("graph: differentiating the loss: %w", err)
+		}
+		for _, g := range m.grads {
+			sparseGradient(g)
 		}
 	}
 	m.vm = G.NewTapeMachine(b.G)

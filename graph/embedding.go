@@ -28,11 +28,18 @@ func Embedding(b *Builder, name string, ids *G.Node, vocab, dim, paddingIdx int)
 		}
 	}
 	w := b.Param(name+".weight", []int{vocab, dim}, init)
-	return mustApply(typed(b.Dtype(), &embeddingKernel[float32]{pad: paddingIdx}, &embeddingKernel[float64]{pad: paddingIdx}), ids, w)
+	return mustApply(typed(b.Dtype(),
+		&embeddingKernel[float32]{pad: paddingIdx, rows: &embeddingRows[float32]{}},
+		&embeddingKernel[float64]{pad: paddingIdx, rows: &embeddingRows[float64]{}}), ids, w)
 }
 
 // embeddingKernel: inputs ids [N, T], weight [V, D]; output [N, T, D].
-type embeddingKernel[T float] struct{ pad int }
+// rows, when not nil, lets the weight gradient be cleared row by row (see
+// embeddingRows).
+type embeddingKernel[T float] struct {
+	pad  int
+	rows *embeddingRows[T]
+}
 
 func (k embeddingKernel[T]) name() string { return fmt.Sprintf("Embedding(pad=%d)", k.pad) }
 
@@ -60,11 +67,21 @@ func (embeddingKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) error {
 
 func (k embeddingKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.Dense, _ int, grad *tensor.Dense) error {
 	ids, g, d := values[T](in[0]), values[T](gOut), values[T](grad)
-	dim := in[1].Shape()[1]
+	vocab, dim := in[1].Shape()[0], in[1].Shape()[1]
+	r := k.rows
+	if r != nil && !r.sparse {
+		r = nil
+	}
+	if r != nil {
+		r.prepare(d, vocab, dim)
+	}
 	for i, f := range ids {
 		id := int(f)
 		if id == k.pad {
 			continue
+		}
+		if r != nil {
+			r.touch(id)
 		}
 		row, gi := d[id*dim:(id+1)*dim], g[i*dim:(i+1)*dim]
 		for j := range row {

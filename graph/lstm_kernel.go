@@ -284,10 +284,11 @@ func (k *lstmLayerKernel[T]) backward(in []*tensor.Dense, out, gOut *tensor.Dens
 		k.bptts = k.forwards
 	}
 	H, h4, r := k.hidden, 4*k.hidden, len(k.rows)
-	if r == 0 {
-		return nil // all padding: the output did not depend on any input
-	}
 	dst := values[T](grad)
+	if r == 0 {
+		clear(dst) // all padding: the output did not depend on any input
+		return nil
+	}
 	threads := sideThreads(1)
 	if wrt == 0 {
 		k.dx = lstmResize(k.dx, r*inDim)

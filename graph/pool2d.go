@@ -115,16 +115,19 @@ func pool2x2[T float](xp, yp []T, ap []int32, base int32, w, oh, ow int) {
 						break
 					}
 				}
-			} else {
+			} else { // the first maximum, picking indices without branches on the data
 				if b > best {
-					best, at = b, i0+int32(j+1)
+					at = i0 + int32(j+1)
 				}
+				best = max(best, b)
 				if c > best {
-					best, at = c, i1+int32(j)
+					at = i1 + int32(j)
 				}
+				best = max(best, c)
 				if d > best {
-					best, at = d, i1+int32(j+1)
+					at = i1 + int32(j+1)
 				}
+				best = max(best, d)
 			}
 			yr[ox], ar[ox] = best, at
 		}

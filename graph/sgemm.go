@@ -28,15 +28,20 @@ type sgemmArch struct {
 	mr, nr int // rows and columns of a micro-tile
 	// add adds alpha times the product of the packed panels a (k depths of
 	// mr values) and b (k depths of nr values) to the rows×cols block of C
-	// at c, whose rows are ldc apart; it touches nothing else of C.
-	add func(buf *sgemmBuffers, k int, a, b, c []float32, ldc int, alpha float32, rows, cols int)
+	// at c, whose rows are ldc apart; it touches nothing else of C. With
+	// set, it stores the product instead, without reading C.
+	add func(buf *sgemmBuffers, k int, a, b, c []float32, ldc int, alpha float32, rows, cols int, set bool)
 }
 
 var (
 	sgemmAVX2 = &sgemmArch{mr: 6, nr: 16, add: sgemmAdd6x16}
 	// The AVX-512 kernel masks partial tiles itself: no staging.
-	sgemmAVX512 = &sgemmArch{mr: 12, nr: 32, add: func(_ *sgemmBuffers, k int, a, b, c []float32, ldc int, alpha float32, rows, cols int) {
+	sgemmAVX512 = &sgemmArch{mr: 12, nr: 32, add: func(_ *sgemmBuffers, k int, a, b, c []float32, ldc int, alpha float32, rows, cols int, set bool) {
 		m0, m1 := uint32(1)<<min(cols, 16)-1, uint32(1)<<max(cols-16, 0)-1
+		if set {
+			sgemmKernel12x32Set(k, &a[0], &b[0], &c[0], ldc, alpha, rows, m0, m1)
+			return
+		}
 		sgemmKernel12x32(k, &a[0], &b[0], &c[0], ldc, alpha, rows, m0, m1)
 	}}
 )
@@ -54,16 +59,24 @@ func sgemmArchFor(l simdLevel) *sgemmArch {
 
 // sgemmAdd6x16 is sgemmArch.add for the AVX2 kernel: full tiles go
 // straight to C, partial ones through buf.tile.
-func sgemmAdd6x16(buf *sgemmBuffers, k int, a, b, c []float32, ldc int, alpha float32, rows, cols int) {
+func sgemmAdd6x16(buf *sgemmBuffers, k int, a, b, c []float32, ldc int, alpha float32, rows, cols int, set bool) {
 	if rows == 6 && cols == 16 {
-		sgemmKernel6x16Add(k, &a[0], &b[0], &c[0], ldc, alpha)
+		if set {
+			sgemmKernel6x16Set(k, &a[0], &b[0], &c[0], ldc, alpha)
+		} else {
+			sgemmKernel6x16Add(k, &a[0], &b[0], &c[0], ldc, alpha)
+		}
 		return
 	}
 	sgemmKernel6x16(k, &a[0], &b[0], &buf.tile[0])
 	for i := 0; i < rows; i++ {
 		crow := c[i*ldc:][:cols]
 		for j, v := range buf.tile[i*16 : i*16+cols] {
-			crow[j] += alpha * v
+			if set {
+				crow[j] = alpha * v
+			} else {
+				crow[j] += alpha * v
+			}
 		}
 	}
 }
@@ -92,7 +105,10 @@ func sgemmWith(threads int, transA, transB bool, m, n, k int, alpha float32, a [
 	if m == 0 || n == 0 {
 		return
 	}
-	if beta != 1 {
+	// With beta 0 the first depth block stores its product instead of
+	// adding it, so C need not be cleared first (unless nothing is added).
+	set := beta == 0 && k > 0 && alpha != 0
+	if beta != 1 && !set {
 		for i := 0; i < m; i++ {
 			row := c[i*ldc : i*ldc+n]
 			if beta == 0 {
@@ -119,7 +135,7 @@ func sgemmWith(threads int, transA, transB bool, m, n, k int, alpha float32, a [
 	}
 	parts := min(threads, (size+unit-1)/unit)
 	if parts <= 1 || packed != nil {
-		sgemmSerial(arch, transA, transB, m, n, k, alpha, a, lda, b, ldb, packed, c, ldc)
+		sgemmSerial(arch, transA, transB, m, n, k, alpha, a, lda, b, ldb, packed, set, c, ldc)
 		return
 	}
 	tiles := (size + unit - 1) / unit
@@ -137,22 +153,22 @@ func sgemmWith(threads int, transA, transB bool, m, n, k int, alpha float32, a [
 				if transB {
 					bOff = from * ldb
 				}
-				sgemmSerial(arch, transA, transB, m, to-from, k, alpha, a, lda, b[bOff:], ldb, nil, c[from:], ldc)
+				sgemmSerial(arch, transA, transB, m, to-from, k, alpha, a, lda, b[bOff:], ldb, nil, set, c[from:], ldc)
 				return
 			}
 			aOff := from * lda // row from of op(A)
 			if transA {
 				aOff = from
 			}
-			sgemmSerial(arch, transA, transB, to-from, n, k, alpha, a[aOff:], lda, b, ldb, nil, c[from*ldc:], ldc)
+			sgemmSerial(arch, transA, transB, to-from, n, k, alpha, a[aOff:], lda, b, ldb, nil, set, c[from*ldc:], ldc)
 		}()
 	}
 	wg.Wait()
 }
 
-// sgemmSerial adds alpha·op(A)·op(B) to C on the calling goroutine,
-// packing op(B) unless packed holds it already.
-func sgemmSerial(arch *sgemmArch, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, packed *sgemmPackedB, c []float32, ldc int) {
+// sgemmSerial adds alpha·op(A)·op(B) to C on the calling goroutine (or
+// stores it, with set), packing op(B) unless packed holds it already.
+func sgemmSerial(arch *sgemmArch, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, packed *sgemmPackedB, set bool, c []float32, ldc int) {
 	buf := sgemmPool.Get().(*sgemmBuffers)
 	defer sgemmPool.Put(buf)
 	block := 0
@@ -173,7 +189,7 @@ func sgemmSerial(arch *sgemmArch, transA, transB bool, m, n, k int, alpha float3
 				for jr := 0; jr < nc; jr += arch.nr {
 					cols := min(arch.nr, nc-jr)
 					for ir := 0; ir < mc; ir += arch.mr {
-						arch.add(buf, kc, buf.a[ir*kc:], bp[jr*kc:], c[(ic+ir)*ldc+jc+jr:], ldc, alpha, min(arch.mr, mc-ir), cols)
+						arch.add(buf, kc, buf.a[ir*kc:], bp[jr*kc:], c[(ic+ir)*ldc+jc+jr:], ldc, alpha, min(arch.mr, mc-ir), cols, set && pc == 0)
 					}
 				}
 			}
@@ -192,8 +208,19 @@ func sgemmPackA(dst, a []float32, mr int, trans bool, lda, ic, pc, mc, kc int) {
 			clear(panel)
 		}
 		if trans { // op(A)'s rows are a's columns: copy a's rows piecewise
-			for p := 0; p < kc; p++ {
-				copy(panel[p*mr:p*mr+rows], a[(pc+p)*lda+ic+ir:][:rows])
+			switch {
+			case rows == 12 && mr == 12: // fixed-size moves, not a memmove call each
+				for p := 0; p < kc; p++ {
+					*(*[12]float32)(panel[p*12:]) = *(*[12]float32)(a[(pc+p)*lda+ic+ir:])
+				}
+			case rows == 6 && mr == 6:
+				for p := 0; p < kc; p++ {
+					*(*[6]float32)(panel[p*6:]) = *(*[6]float32)(a[(pc+p)*lda+ic+ir:])
+				}
+			default:
+				for p := 0; p < kc; p++ {
+					copy(panel[p*mr:p*mr+rows], a[(pc+p)*lda+ic+ir:][:rows])
+				}
 			}
 			continue
 		}
@@ -252,8 +279,19 @@ func sgemmPackB(dst, b []float32, nr int, trans bool, ldb, pc, jc, kc, nc int) {
 			}
 			continue
 		}
-		for p := 0; p < kc; p++ {
-			copy(panel[p*nr:p*nr+cols], b[(pc+p)*ldb+jc+jr:][:cols])
+		switch {
+		case cols == 32 && nr == 32: // fixed-size moves, not a memmove call each
+			for p := 0; p < kc; p++ {
+				*(*[32]float32)(panel[p*32:]) = *(*[32]float32)(b[(pc+p)*ldb+jc+jr:])
+			}
+		case cols == 16 && nr == 16:
+			for p := 0; p < kc; p++ {
+				*(*[16]float32)(panel[p*16:]) = *(*[16]float32)(b[(pc+p)*ldb+jc+jr:])
+			}
+		default:
+			for p := 0; p < kc; p++ {
+				copy(panel[p*nr:p*nr+cols], b[(pc+p)*ldb+jc+jr:][:cols])
+			}
 		}
 	}
 }

@@ -57,6 +57,15 @@
 	VMOVUPS     Z28, K2, 64(DX) \
 	ADDQ        R8, DX
 
+// Stores alpha (Z26) times one tile row into C's row at DX under the
+// column masks K1 and K2, without reading C, then moves DX to the next row.
+#define SET_ROW512(lo, hi) \
+	VMULPS  lo, Z26, Z27 \
+	VMOVUPS Z27, K1, (DX) \
+	VMULPS  hi, Z26, Z28 \
+	VMOVUPS Z28, K2, 64(DX) \
+	ADDQ    R8, DX
+
 // func sgemmKernel12x32(k int, a, b, c *float32, ldc int, alpha float32, rows int, mask0, mask1 uint32)
 //
 // Z0–Z23 accumulate the 12×32 tile (row i in Z(2i), Z(2i+1)); the depth
@@ -153,5 +162,207 @@ k12x32Store:
 	ADD_ROW512(Z22, Z23)
 
 k12x32Done:
+	VZEROUPPER
+	RET
+
+// func sgemmKernel12x32Set(k int, a, b, c *float32, ldc int, alpha float32, rows int, mask0, mask1 uint32)
+//
+// sgemmKernel12x32 storing alpha times the tile instead of adding it (C's
+// old values are not read: a product with beta 0).
+TEXT ·sgemmKernel12x32Set(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), R8
+	SHLQ $2, R8
+	MOVQ rows+48(FP), R9
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+
+k12x32sLoop2:
+	CMPQ CX, $2
+	JL   k12x32sTail
+	DEPTH512
+	ADDQ $48, SI
+	ADDQ $128, DI
+	DEPTH512
+	ADDQ $48, SI
+	ADDQ $128, DI
+	SUBQ $2, CX
+	JMP  k12x32sLoop2
+
+k12x32sTail:
+	TESTQ CX, CX
+	JE    k12x32sStore
+	DEPTH512
+
+k12x32sStore:
+	VBROADCASTSS alpha+40(FP), Z26
+	MOVL         mask0+56(FP), AX
+	KMOVW        AX, K1
+	MOVL         mask1+60(FP), AX
+	KMOVW        AX, K2
+	SET_ROW512(Z0, Z1)
+	DECQ R9
+	JZ   k12x32sDone
+	SET_ROW512(Z2, Z3)
+	DECQ R9
+	JZ   k12x32sDone
+	SET_ROW512(Z4, Z5)
+	DECQ R9
+	JZ   k12x32sDone
+	SET_ROW512(Z6, Z7)
+	DECQ R9
+	JZ   k12x32sDone
+	SET_ROW512(Z8, Z9)
+	DECQ R9
+	JZ   k12x32sDone
+	SET_ROW512(Z10, Z11)
+	DECQ R9
+	JZ   k12x32sDone
+	SET_ROW512(Z12, Z13)
+	DECQ R9
+	JZ   k12x32sDone
+	SET_ROW512(Z14, Z15)
+	DECQ R9
+	JZ   k12x32sDone
+	SET_ROW512(Z16, Z17)
+	DECQ R9
+	JZ   k12x32sDone
+	SET_ROW512(Z18, Z19)
+	DECQ R9
+	JZ   k12x32sDone
+	SET_ROW512(Z20, Z21)
+	DECQ R9
+	JZ   k12x32sDone
+	SET_ROW512(Z22, Z23)
+
+k12x32sDone:
+	VZEROUPPER
+	RET
+
+DATA tanhConst512<>+0(SB)/4, $0x40fcf84f  // clamp 7.90531110763549805
+DATA tanhConst512<>+4(SB)/4, $0xc0fcf84f  // −clamp
+DATA tanhConst512<>+8(SB)/4, $0xa59f25c0  // α13
+DATA tanhConst512<>+12(SB)/4, $0x2a61337e // α11
+DATA tanhConst512<>+16(SB)/4, $0xaebd37ff // α9
+DATA tanhConst512<>+20(SB)/4, $0x335c0041 // α7
+DATA tanhConst512<>+24(SB)/4, $0x3779434a // α5
+DATA tanhConst512<>+28(SB)/4, $0x3a270ded // α3
+DATA tanhConst512<>+32(SB)/4, $0x3ba059dc // α1
+DATA tanhConst512<>+36(SB)/4, $0x35a0d3d8 // β6
+DATA tanhConst512<>+40(SB)/4, $0x38f895d6 // β4
+DATA tanhConst512<>+44(SB)/4, $0x3b14aa05 // β2
+DATA tanhConst512<>+48(SB)/4, $0x3ba059dd // β0
+DATA tanhConst512<>+52(SB)/4, $0x3f000000 // ½
+GLOBL tanhConst512<>(SB), RODATA|NOPTR, $56
+
+// (constants as in simd_amd64.s)
+// The activations sixteen at a time: the same operations as the AVX2
+// versions (simd_amd64.s), so the same bits.
+
+// Z4–Z15 hold clamp, −clamp, α13…α1, β6, β4, β2.
+#define TANH_CONSTANTS512 \
+	VBROADCASTSS tanhConst512<>+0(SB), Z4 \
+	VBROADCASTSS tanhConst512<>+4(SB), Z5 \
+	VBROADCASTSS tanhConst512<>+8(SB), Z6 \
+	VBROADCASTSS tanhConst512<>+12(SB), Z7 \
+	VBROADCASTSS tanhConst512<>+16(SB), Z8 \
+	VBROADCASTSS tanhConst512<>+20(SB), Z9 \
+	VBROADCASTSS tanhConst512<>+24(SB), Z10 \
+	VBROADCASTSS tanhConst512<>+28(SB), Z11 \
+	VBROADCASTSS tanhConst512<>+32(SB), Z12 \
+	VBROADCASTSS tanhConst512<>+36(SB), Z13 \
+	VBROADCASTSS tanhConst512<>+40(SB), Z14 \
+	VBROADCASTSS tanhConst512<>+44(SB), Z15
+
+// Z0 ← tanh(Z0) as tanh32 computes it; Z1–Z3 are scratch.
+#define TANH512 \
+	VMINPS      Z4, Z0, Z0 \
+	VMAXPS      Z5, Z0, Z0 \
+	VMULPS      Z0, Z0, Z1 \
+	VMOVAPS     Z6, Z2 \
+	VFMADD213PS Z7, Z1, Z2 \
+	VFMADD213PS Z8, Z1, Z2 \
+	VFMADD213PS Z9, Z1, Z2 \
+	VFMADD213PS Z10, Z1, Z2 \
+	VFMADD213PS Z11, Z1, Z2 \
+	VFMADD213PS Z12, Z1, Z2 \
+	VMULPS      Z0, Z2, Z2 \
+	VMOVAPS     Z13, Z3 \
+	VFMADD213PS Z14, Z1, Z3 \
+	VFMADD213PS Z15, Z1, Z3 \
+	VBROADCASTSS tanhConst512<>+48(SB), Z0 \
+	VFMADD213PS Z0, Z1, Z3 \
+	VDIVPS      Z3, Z2, Z0
+
+// func tanhAVX512(dst, src *float32, n int)
+TEXT ·tanhAVX512(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	TANH_CONSTANTS512
+
+tanh512Loop:
+	CMPQ CX, $16
+	JL   tanh512Done
+	VMOVUPS (SI), Z0
+	TANH512
+	VMOVUPS Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP  tanh512Loop
+
+tanh512Done:
+	VZEROUPPER
+	RET
+
+// func sigmoidAVX512(dst, src *float32, n int)
+TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	TANH_CONSTANTS512
+
+sigmoid512Loop:
+	CMPQ CX, $16
+	JL   sigmoid512Done
+	VMOVUPS      (SI), Z0
+	VBROADCASTSS tanhConst512<>+52(SB), Z1
+	VMULPS       Z1, Z0, Z0
+	TANH512
+	VBROADCASTSS tanhConst512<>+52(SB), Z1
+	VFMADD213PS  Z1, Z1, Z0
+	VMOVUPS      Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP  sigmoid512Loop
+
+sigmoid512Done:
 	VZEROUPPER
 	RET

@@ -15,6 +15,18 @@ func sgemmKernel6x16(k int, a, b, c *float32)
 //go:noescape
 func sgemmKernel6x16Add(k int, a, b, c *float32, ldc int, alpha float32)
 
+// sgemmKernel6x16Set is sgemmKernel6x16Add storing alpha times the tile
+// instead of adding it.
+//
+//go:noescape
+func sgemmKernel6x16Set(k int, a, b, c *float32, ldc int, alpha float32)
+
+// sgemmKernel12x32Set is sgemmKernel12x32 storing alpha times the tile into
+// the masked block instead of adding it: C is not read.
+//
+//go:noescape
+func sgemmKernel12x32Set(k int, a, b, c *float32, ldc int, alpha float32, rows int, mask0, mask1 uint32)
+
 // tanhAVX writes tanh32 of the first n&^7 values of src to dst, eight at
 // a time.
 //
@@ -35,13 +47,27 @@ func sigmoidAVX(dst, src *float32, n int)
 //go:noescape
 func sgemmKernel12x32(k int, a, b, c *float32, ldc int, alpha float32, rows int, mask0, mask1 uint32)
 
+// tanhAVX512 is tanhAVX sixteen at a time (n a multiple of 16).
+//
+//go:noescape
+func tanhAVX512(dst, src *float32, n int)
+
+// sigmoidAVX512 is sigmoidAVX sixteen at a time (n a multiple of 16).
+//
+//go:noescape
+func sigmoidAVX512(dst, src *float32, n int)
+
 // tanh32s writes tanh32(src) to dst (as long as src).
 func tanh32s(dst, src []float32) {
-	n := len(src) &^ 7
-	if hasFMA && n > 0 {
-		tanhAVX(&dst[0], &src[0], n)
-	} else {
-		n = 0
+	n := 0
+	if simdActive >= simdAVX512 {
+		if n = len(src) &^ 15; n > 0 {
+			tanhAVX512(&dst[0], &src[0], n)
+		}
+	}
+	if m := len(src) &^ 7; hasFMA && m > n {
+		tanhAVX(&dst[n], &src[n], m-n)
+		n = m
 	}
 	for i, v := range src[n:] {
 		dst[n+i] = tanh32(v)
@@ -50,11 +76,15 @@ func tanh32s(dst, src []float32) {
 
 // sigmoid32s writes sigmoid32(src) to dst (as long as src).
 func sigmoid32s(dst, src []float32) {
-	n := len(src) &^ 7
-	if hasFMA && n > 0 {
-		sigmoidAVX(&dst[0], &src[0], n)
-	} else {
-		n = 0
+	n := 0
+	if simdActive >= simdAVX512 {
+		if n = len(src) &^ 15; n > 0 {
+			sigmoidAVX512(&dst[0], &src[0], n)
+		}
+	}
+	if m := len(src) &^ 7; hasFMA && m > n {
+		sigmoidAVX(&dst[n], &src[n], m-n)
+		n = m
 	}
 	for i, v := range src[n:] {
 		dst[n+i] = sigmoid32(v)

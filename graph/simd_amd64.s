@@ -202,3 +202,33 @@ sigmoidLoop:
 sigmoidDone:
 	VZEROUPPER
 	RET
+
+// Stores alpha (Y12) times one tile row into C's row at DX, without
+// reading C, then moves DX to the next row.
+#define SET_ROW(lo, hi) \
+	VMULPS  lo, Y12, Y13 \
+	VMOVUPS Y13, (DX) \
+	VMULPS  hi, Y12, Y14 \
+	VMOVUPS Y14, 32(DX) \
+	ADDQ    R8, DX
+
+// func sgemmKernel6x16Set(k int, a, b, c *float32, ldc int, alpha float32)
+//
+// sgemmKernel6x16Add storing alpha times the tile instead of adding it.
+TEXT ·sgemmKernel6x16Set(SB), NOSPLIT, $0-44
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), R8
+	SHLQ $2, R8
+	KERNEL_LOOP(k6sLoop, k6sDone)
+	VBROADCASTSS alpha+40(FP), Y12
+	SET_ROW(Y0, Y1)
+	SET_ROW(Y2, Y3)
+	SET_ROW(Y4, Y5)
+	SET_ROW(Y6, Y7)
+	SET_ROW(Y8, Y9)
+	SET_ROW(Y10, Y11)
+	VZEROUPPER
+	RET

@@ -75,7 +75,16 @@ func TestSgemmMicroKernels(t *testing.T) {
 						}
 						before := append([]float32(nil), c...)
 						const alpha = 0.75
-						arch.a.add(&buf, k, a, b, c, ldc, alpha, rows, cols)
+						set := (rows+cols)%2 == 0 // store instead of add on half the cases
+						if set {
+							name += " set"
+							for i := range before {
+								if i%ldc < cols {
+									c[i], before[i] = float32(math.NaN()), 0 // must not be read
+								}
+							}
+						}
+						arch.a.add(&buf, k, a, b, c, ldc, alpha, rows, cols, set)
 						check(t, name)
 						for i := range c {
 							r, j := i/ldc, i%ldc
@@ -128,13 +137,21 @@ func TestActivationKernelsGuarded(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, f := range []struct {
 		name   string
+		level  simdLevel
+		width  int
 		kernel func(dst, src *float32, n int)
 		wrap   func(dst, src []float32)
 		ref    func(float32) float32
 	}{
-		{"tanhAVX", tanhAVX, tanh32s, tanh32},
-		{"sigmoidAVX", sigmoidAVX, sigmoid32s, sigmoid32},
+		{"tanhAVX", simdAVX2, 8, tanhAVX, tanh32s, tanh32},
+		{"sigmoidAVX", simdAVX2, 8, sigmoidAVX, sigmoid32s, sigmoid32},
+		{"tanhAVX512", simdAVX512, 16, tanhAVX512, tanh32s, tanh32},
+		{"sigmoidAVX512", simdAVX512, 16, sigmoidAVX512, sigmoid32s, sigmoid32},
 	} {
+		if simdSupported < f.level {
+			continue
+		}
+		restore := setSIMD(f.level)
 		for n := 1; n <= 67; n++ {
 			src := randFloats(rng, n)
 			for i := range src {
@@ -144,7 +161,7 @@ func TestActivationKernelsGuarded(t *testing.T) {
 				dst, check := guarded(n)
 				m := n
 				if whole {
-					m = n &^ 7
+					m = n &^ (f.width - 1)
 					if m == 0 {
 						continue
 					}
@@ -167,16 +184,32 @@ func TestActivationKernelsGuarded(t *testing.T) {
 				}
 			}
 		}
+		restore()
 	}
 }
 
-// forEachSIMD runs f once per kernel path the CPU supports, with that
-// path switched on.
-func forEachSIMD(t *testing.T, f func(t *testing.T)) {
-	for l := simdGeneric; l <= simdSupported; l++ {
-		t.Run(l.String(), func(t *testing.T) {
-			defer setSIMD(l)()
-			f(t)
-		})
+// The AVX-512 activations give the AVX2 ones' bits (the same operations,
+// twice as wide), so the LSTM's results do not depend on the path there.
+func TestActivationPathsAgree(t *testing.T) {
+	if simdSupported < simdAVX512 {
+		t.Skip("no AVX-512")
+	}
+	x := make([]float32, 4099)
+	for i := range x {
+		x[i] = float32(i-2049) * 7e-3
+	}
+	for _, f := range []func(dst, src []float32){tanh32s, sigmoid32s} {
+		a, b := make([]float32, len(x)), make([]float32, len(x))
+		r := setSIMD(simdAVX2)
+		f(a, x)
+		r()
+		r = setSIMD(simdAVX512)
+		f(b, x)
+		r()
+		for i := range a {
+			if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+				t.Fatalf("x = %v: AVX2 %v, AVX-512 %v", x[i], a[i], b[i])
+			}
+		}
 	}
 }

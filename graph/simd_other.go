@@ -12,6 +12,14 @@ func sgemmKernel12x32(k int, a, b, c *float32, ldc int, alpha float32, rows int,
 	panic("graph: sgemmKernel12x32 without AVX-512")
 }
 
+func sgemmKernel6x16Set(k int, a, b, c *float32, ldc int, alpha float32) {
+	panic("graph: sgemmKernel6x16Set without AVX2")
+}
+
+func sgemmKernel12x32Set(k int, a, b, c *float32, ldc int, alpha float32, rows int, mask0, mask1 uint32) {
+	panic("graph: sgemmKernel12x32Set without AVX-512")
+}
+
 // tanh32s writes tanh32(src) to dst (as long as src).
 func tanh32s(dst, src []float32) {
 	for i, v := range src {

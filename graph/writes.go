@@ -29,8 +29,11 @@ func (*dropoutKernel[T]) writesAll(int) bool { return true }
 
 func (swapAxesKernel[T]) writesAll(int) bool { return true }
 
-// Embedding copies a row per token; its gradient is a scatter-add.
-func (embeddingKernel[T]) writesAll(wrt int) bool { return wrt < 0 }
+// Embedding copies a row per token; its gradient is a scatter-add, which
+// clears the rows it wrote last time itself when Compile found it sparse.
+func (k embeddingKernel[T]) writesAll(wrt int) bool {
+	return wrt < 0 || wrt == 1 && k.rows != nil && k.rows.sparse
+}
 
 // Pooling writes each window's maximum; its gradient is a scatter-add.
 func (*maxPool1DKernel[T]) writesAll(wrt int) bool { return wrt < 0 }
@@ -47,3 +50,14 @@ func (*conv2dKernel[T]) writesAll(wrt int) bool { return wrt < 0 || wrt == 1 }
 
 // BatchNorm writes y, dx, dγ and dβ element by element.
 func (*batchNormKernel[T]) writesAll(int) bool { return true }
+
+// The LSTM layer's weight gradients are products with beta 0 (or cleared
+// when the whole batch is padding); its input gradient skips padded steps
+// and its biases' gradients are sums.
+func (k *lstmLayerKernel[T]) writesAll(wrt int) bool {
+	p := wrt - k.paramBase()
+	return wrt >= 0 && p >= 0 && p%4 < 2
+}
+
+// LSTMRows copies whole rows out; its gradient fills only those rows.
+func (lstmRowsKernel[T]) writesAll(wrt int) bool { return wrt < 0 }

@@ -38,7 +38,8 @@ func runBench(e env, args []string) error {
 	}
 	if cfg.Python != "" {
 		if _, err := os.Stat(filepath.Join(cfg.Scripts, "models.py")); err != nil {
-			return fmt.Errorf("--scripts %s: no PyTorch scripts there (run from the repository root, set --scripts, or --python '' to skip PyTorch)", cfg.Scripts)
+			fmt.Fprintf(e.stderr, "bench: no PyTorch scripts in %s (run from the repository root or set --scripts): PyTorch skipped\n", cfg.Scripts)
+			cfg.Python = ""
 		}
 	}
 	rep, err := bench.Run(context.Background(), cfg)

@@ -72,3 +72,27 @@ func sgdAVX2(w, grad *float32, n int, negLR float32)
 
 //go:noescape
 func sgdAVX512(w, grad *float32, n int, negLR float32)
+
+// sumSquares runs the vector loop of SumSquares over a prefix of g, a
+// multiple of 16 long, and returns its length.
+func sumSquares(part *[SquareLanes]float64, g []float32) int {
+	n := len(g) &^ (SquareLanes - 1)
+	if n == 0 {
+		return 0
+	}
+	switch active {
+	case AVX512:
+		sumSquaresAVX512(part, &g[0], n)
+	case AVX2:
+		sumSquaresAVX2(part, &g[0], n)
+	default:
+		return 0
+	}
+	return n
+}
+
+//go:noescape
+func sumSquaresAVX2(part *[SquareLanes]float64, grad *float32, n int)
+
+//go:noescape
+func sumSquaresAVX512(part *[SquareLanes]float64, grad *float32, n int)

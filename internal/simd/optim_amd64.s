@@ -234,3 +234,66 @@ sgdAVX512Loop:
 sgdAVX512Done:
 	VZEROUPPER
 	RET
+
+// func sumSquaresAVX2(part *[16]float64, g *float32, n int)
+//
+// Lane l of part (Y2: 0–3, Y3: 4–7, Y4: 8–11, Y5: 12–15) += g[i]² for
+// i ≡ l mod 16, converted to float64; n is a multiple of 16.
+TEXT ·sumSquaresAVX2(SB), NOSPLIT, $0-24
+	MOVQ part+0(FP), DI
+	MOVQ grad+8(FP), SI
+	MOVQ n+16(FP), CX
+	VMOVUPD 0(DI), Y2
+	VMOVUPD 32(DI), Y3
+	VMOVUPD 64(DI), Y4
+	VMOVUPD 96(DI), Y5
+
+sq2Loop:
+	CMPQ CX, $16
+	JL   sq2Done
+	VCVTPS2PD   0(SI), Y0
+	VFMADD231PD Y0, Y0, Y2
+	VCVTPS2PD   16(SI), Y1
+	VFMADD231PD Y1, Y1, Y3
+	VCVTPS2PD   32(SI), Y0
+	VFMADD231PD Y0, Y0, Y4
+	VCVTPS2PD   48(SI), Y1
+	VFMADD231PD Y1, Y1, Y5
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JMP  sq2Loop
+
+sq2Done:
+	VMOVUPD Y2, 0(DI)
+	VMOVUPD Y3, 32(DI)
+	VMOVUPD Y4, 64(DI)
+	VMOVUPD Y5, 96(DI)
+	VZEROUPPER
+	RET
+
+// func sumSquaresAVX512(part *[16]float64, g *float32, n int)
+//
+// sumSquaresAVX2 with lanes 0–7 in Z2 and 8–15 in Z3.
+TEXT ·sumSquaresAVX512(SB), NOSPLIT, $0-24
+	MOVQ part+0(FP), DI
+	MOVQ grad+8(FP), SI
+	MOVQ n+16(FP), CX
+	VMOVUPD 0(DI), Z2
+	VMOVUPD 64(DI), Z3
+
+sq512Loop:
+	CMPQ CX, $16
+	JL   sq512Done
+	VCVTPS2PD   0(SI), Z0
+	VFMADD231PD Z0, Z0, Z2
+	VCVTPS2PD   32(SI), Z1
+	VFMADD231PD Z1, Z1, Z3
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JMP  sq512Loop
+
+sq512Done:
+	VMOVUPD Z2, 0(DI)
+	VMOVUPD Z3, 64(DI)
+	VZEROUPPER
+	RET

@@ -138,3 +138,29 @@ func TestChoose(t *testing.T) {
 		}
 	}
 }
+
+// SumSquares gives the same bits at every level, with lanes of its own,
+// and leaves g alone.
+func TestSumSquares(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, 15, 16, 17, 33, 1000} {
+		g := guarded(rng, n, false)
+		var want [SquareLanes]float64
+		for i, v := range g {
+			want[i%SquareLanes] += float64(v) * float64(v)
+		}
+		levels(t, func(t *testing.T, l Level) {
+			before := clone(g)
+			var part [SquareLanes]float64
+			SumSquares(&part, g)
+			checkGuard(t, fmt.Sprintf("n=%d", n), g, before, 0)
+			if part != want {
+				t.Fatalf("n=%d: partial sums %v, want %v", n, part, want)
+			}
+		})
+	}
+	p := [SquareLanes]float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
+	if got := ReduceLanes(&p); got != 136 || p[0] != 1 {
+		t.Fatalf("ReduceLanes = %v (part %v)", got, p)
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/tapeml/tapeml/internal/simd"
 )
 
 // Param is one trainable tensor as an optimizer sees it.
@@ -204,26 +206,23 @@ func (o *optimizer) check(p *Param) error {
 }
 
 // penalizedSquares is Σ (g + l1·sign(w))², accumulated in float64 (exact
-// for each square, and ample for millions of terms) over four independent
-// sums, so the loop is not bound by the latency of one chain of additions.
+// for each square, and ample for millions of terms). Without L1 it sums
+// simd.SumSquares's sixteen independent lanes (the same bits on every
+// kernel path), so the loop is not bound by the latency of one chain of
+// additions.
 func penalizedSquares(w, g []float32, l1 float32) float64 {
-	var s0, s1, s2, s3 float64
-	w = w[:len(g)]
-	i := 0
 	if l1 == 0 {
-		for ; i+4 <= len(g); i += 4 {
-			x0, x1, x2, x3 := float64(g[i]), float64(g[i+1]), float64(g[i+2]), float64(g[i+3])
-			s0 += x0 * x0
-			s1 += x1 * x1
-			s2 += x2 * x2
-			s3 += x3 * x3
-		}
+		var part [simd.SquareLanes]float64
+		simd.SumSquares(&part, g)
+		return simd.ReduceLanes(&part)
 	}
-	for ; i < len(g); i++ {
+	var s float64
+	w = w[:len(g)]
+	for i := range g {
 		x := float64(g[i] + l1*sign(w[i]))
-		s0 += x * x
+		s += x * x
 	}
-	return (s0 + s1) + (s2 + s3)
+	return s
 }
 
 // clipCoef is clip_grad_norm_'s min(1, maxNorm/(norm+1e-6)), in float32 and
