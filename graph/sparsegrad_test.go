@@ -17,7 +17,6 @@ func TestEmbeddingSparseGradient(t *testing.T) {
 	for _, shared := range []bool{false, true} {
 		build := func(b *Builder, n int) (Outputs, error) {
 			ids := b.Input("ids", n, 2)
-			y := b.Input("y", n)
 			e := Embedding(b, "emb", ids, vocab, dim, 1)
 			if shared {
 				var err error
@@ -26,10 +25,10 @@ func TestEmbeddingSparseGradient(t *testing.T) {
 				}
 			}
 			logits := Linear(b, "fc", Flatten(e), 1, true)
-			return Outputs{Inputs: []*G.Node{ids}, Target: y, Output: logits, Loss: BCEWithLogits(logits, y)}, nil
+			return Outputs{Inputs: []*G.Node{ids}, Output: logits}, nil
 		}
 		ps := NewParams(tensor.Float64, 1)
-		m, err := Compile(build, ps, nil, n, Train)
+		m, err := Compile(build, BinaryLoss, ps, nil, n, Train)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -64,7 +63,7 @@ func TestEmbeddingSparseGradient(t *testing.T) {
 			if err := m.Run([]*tensor.Dense{ids}, y); err != nil {
 				t.Fatal(err)
 			}
-			fresh, err := Compile(build, ps, nil, n, Train)
+			fresh, err := Compile(build, BinaryLoss, ps, nil, n, Train)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -95,24 +94,23 @@ func TestReusedMachineGradients(t *testing.T) {
 	models := []struct {
 		name  string
 		build BuildFunc
+		loss  LossFunc
 		input func(rng *rand.Rand, step int) *tensor.Dense
 	}{
 		{"textcnn", func(b *Builder, n int) (Outputs, error) {
 			ids := b.Input("ids", n, 7)
-			y := b.Input("y", n)
 			x := SwapAxes(Embedding(b, "emb", ids, 11, 4, 0))
 			x = MaxPool1D(ReLU(Conv1D(b, "conv", x, Conv1DConfig{Out: 3, Kernel: 3, Bias: true})), 2, 0)
 			logits := Linear(b, "fc", Flatten(x), 1, true)
-			return Outputs{Inputs: []*G.Node{ids}, Target: y, Output: logits, Loss: BCEWithLogits(logits, y)}, nil
-		}, func(rng *rand.Rand, _ int) *tensor.Dense { return randIDs(rng, n, 7, 11) }},
+			return Outputs{Inputs: []*G.Node{ids}, Output: logits}, nil
+		}, BinaryLoss, func(rng *rand.Rand, _ int) *tensor.Dense { return randIDs(rng, n, 7, 11) }},
 		{"lstm", func(b *Builder, n int) (Outputs, error) {
 			ids := b.Input("ids", n, 5)
-			y := b.Input("y", n)
 			e := Embedding(b, "emb", ids, 11, 4, 0)
 			out := LSTM(b, "lstm", e, PaddingMask(ids, 0), LSTMConfig{Hidden: 3, Layers: 2, Bidirectional: true})
 			logits := Linear(b, "fc", Tanh(Flatten(out.Sequence())), 1, true)
-			return Outputs{Inputs: []*G.Node{ids}, Target: y, Output: logits, Loss: BCEWithLogits(logits, y)}, nil
-		}, func(rng *rand.Rand, step int) *tensor.Dense {
+			return Outputs{Inputs: []*G.Node{ids}, Output: logits}, nil
+		}, BinaryLoss, func(rng *rand.Rand, step int) *tensor.Dense {
 			if step == 2 { // all padding
 				return tensor.New(tensor.WithShape(n, 5), tensor.WithBacking(make([]float64, n*5)))
 			}
@@ -120,12 +118,11 @@ func TestReusedMachineGradients(t *testing.T) {
 		}},
 		{"convnet", func(b *Builder, n int) (Outputs, error) {
 			img := b.Input("img", n, 2, 6, 6)
-			y := b.Input("y", n)
 			x := Conv2D(b, "conv", img, Conv2DConfig{Out: 3, Kernel: 3, Padding: 1, Bias: true})
 			x = ReLU(MaxPool2D(BatchNorm2D(b, "bn", x, BatchNormConfig{}), 2, 0))
 			logits := Linear(b, "fc", Dropout(b, Flatten(x), 0.25), 4, true)
-			return Outputs{Inputs: []*G.Node{img}, Target: y, Output: logits, Loss: SoftmaxCrossEntropy(logits, y)}, nil
-		}, func(rng *rand.Rand, _ int) *tensor.Dense {
+			return Outputs{Inputs: []*G.Node{img}, Output: logits}, nil
+		}, MulticlassLoss, func(rng *rand.Rand, _ int) *tensor.Dense {
 			v := make([]float64, n*2*6*6)
 			for i := range v {
 				v[i] = rng.NormFloat64()
@@ -136,7 +133,7 @@ func TestReusedMachineGradients(t *testing.T) {
 	for _, mdl := range models {
 		ps := NewParams(tensor.Float64, 1)
 		noise := &Noise{Seed: 5}
-		m, err := Compile(mdl.build, ps, noise, n, Train)
+		m, err := Compile(mdl.build, mdl.loss, ps, noise, n, Train)
 		if err != nil {
 			t.Fatalf("%s: %v", mdl.name, err)
 		}
@@ -148,7 +145,7 @@ func TestReusedMachineGradients(t *testing.T) {
 			if err := m.Run([]*tensor.Dense{x}, y); err != nil {
 				t.Fatalf("%s step %d: %v", mdl.name, s, err)
 			}
-			fresh, err := Compile(mdl.build, ps, noise, n, Train)
+			fresh, err := Compile(mdl.build, mdl.loss, ps, noise, n, Train)
 			if err != nil {
 				t.Fatal(err)
 			}
