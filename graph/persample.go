@@ -528,5 +528,4 @@ func ClipCoefficients(sqNorms []float64, c float64) []float64 {
 	return out
 }
 
-
 func (*batchNormKernel[T]) isBatchNorm() {}
