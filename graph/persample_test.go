@@ -64,6 +64,16 @@ var sampleCases = []sampleCase{
 	}, func(n int, rng *rand.Rand) ([][]float64, [][]int, []float64, []int) {
 		return [][]float64{randn(rng, n*72)}, [][]int{{n, 2, 6, 6}}, classes(rng, n, 3), []int{n}
 	}},
+	{"GroupNorm", func(b *Builder, n int) (Outputs, error) {
+		x := b.Input("x", n, 1, 5, 5)
+		y := b.Input("y", n)
+		h := Conv2D(b, "c1", x, Conv2DConfig{Out: 4, Kernel: 3, Padding: 1, Bias: true})
+		h = ReLU(GroupNorm(b, "gn", h, GroupNormConfig{Groups: 2}))
+		logits := Linear(b, "fc", Flatten(h), 3, true)
+		return Outputs{Inputs: []*G.Node{x}, Target: y, Output: logits, Loss: SoftmaxCrossEntropy(logits, y)}, nil
+	}, func(n int, rng *rand.Rand) ([][]float64, [][]int, []float64, []int) {
+		return [][]float64{randn(rng, n*25)}, [][]int{{n, 1, 5, 5}}, classes(rng, n, 3), []int{n}
+	}},
 	{"EmbeddingConv1D", func(b *Builder, n int) (Outputs, error) {
 		ids := b.Input("ids", n, 7)
 		y := b.Input("y", n, 1)
