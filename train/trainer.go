@@ -36,16 +36,18 @@ type EpochAware interface{ SetEpoch(epoch int) }
 
 // Config is how to train. The zero value of a field means its default.
 type Config struct {
-	Epochs    int                  `json:"epochs"`       // passes over the training set; default 10
-	Batch     int                  `json:"batch"`        // examples per step; default 32
-	Seed      uint64               `json:"seed"`         // shuffling and dropout; default 1
-	LR        float64              `json:"lr"`           // base learning rate; default 0.001
-	Optimizer optim.Config         `json:"optimizer"`    // default Adam
-	Schedule  optim.ScheduleConfig `json:"schedule"`     // default constant
-	Monitor   string               `json:"monitor"`      // metric that picks the best epoch; default "val/loss"
-	Patience  int                  `json:"patience"`     // epochs without improvement before stopping; 0 = never stop early
-	Keep      int                  `json:"keep"`         // epoch checkpoints kept besides the best; default 3
-	DP        *DPConfig            `json:"dp,omitempty"` // differentially private training (dp.go); nil = off
+	Epochs    int                  `json:"epochs"`    // passes over the training set; default 10
+	Batch     int                  `json:"batch"`     // examples per step; default 32
+	Seed      uint64               `json:"seed"`      // shuffling and dropout; default 1
+	LR        float64              `json:"lr"`        // base learning rate; default 0.001
+	Optimizer optim.Config         `json:"optimizer"` // default Adam
+	Schedule  optim.ScheduleConfig `json:"schedule"`  // default constant
+	Monitor   string               `json:"monitor"`   // metric that picks the best epoch; default "val/loss"
+	Patience  int                  `json:"patience"`  // epochs without improvement before stopping; 0 = never stop early
+	Keep      int                  `json:"keep"`      // epoch checkpoints kept besides the best; default 3
+
+	// DP turns on differentially private training (dp.go); nil = off.
+	DP *DPConfig `json:"dp,omitempty"`
 }
 
 // Defaults fills in zero fields.
