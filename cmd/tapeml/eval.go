@@ -54,6 +54,9 @@ func runEval(e env, args []string) error {
 	}
 	if *asJSON {
 		obj := map[string]any{"n": r.N, "checkpoint": l.dir, "data": src.Path, "model": l.kind.name}
+		if err := addPrivacy(obj, c); err != nil {
+			return err
+		}
 		for _, m := range r.Metrics {
 			obj[m.Name] = jsonNumber(m.Value)
 		}

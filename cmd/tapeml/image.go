@@ -94,6 +94,8 @@ func trainImage(e env, kind string, args []string) error {
 	resume := fs.String("resume", "", "continue the run whose checkpoint (or run folder) this is")
 	initFrom := fs.String("init", "", "fine-tune: start from this checkpoint's weights (or a run folder's best; e.g. one made by tapeml import); the data must have its image size and classes")
 	threads := fs.Int("threads", 0, "CPU threads (default: all); the same seed and thread count give the same weights")
+	norm := fs.String("norm", convnet.NormBatch, "normalization after each convolution: batch (BatchNorm) or group (GroupNorm, needed by --dp)")
+	dpf := addDPFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -102,6 +104,10 @@ func trainImage(e env, kind string, args []string) error {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	dpc, err := imageDP(dpf, set, *norm, *resume != "")
+	if err != nil {
+		return err
+	}
 	if *threads < 0 {
 		return fmt.Errorf("--threads must be positive, got %d", *threads)
 	}
@@ -116,6 +122,9 @@ func trainImage(e env, kind string, args []string) error {
 	augs, err := imagedata.ParseAugment(*augment)
 	if err != nil {
 		return err
+	}
+	if dpc != nil {
+		tc.DP = dpc
 	}
 	if err := tc.Validate(); err != nil {
 		return err
@@ -190,6 +199,10 @@ func trainImage(e env, kind string, args []string) error {
 	c, h, w := data.Shape()
 	cfg := convnet.DefaultConfig()
 	cfg.Channels, cfg.Height, cfg.Width, cfg.Classes = c, h, w, len(data.Classes)
+	cfg.Norm = *norm
+	if prev != nil {
+		cfg.Norm = prev.run.Model.Norm
+	}
 	if start != nil {
 		sc := start.run.Model
 		if sc.Channels != c || sc.Height != h || sc.Width != w || sc.Classes != len(data.Classes) {
@@ -368,6 +381,9 @@ func evalImage(e env, c *checkpoint.Checkpoint, o evalOptions) error {
 	}
 	if o.asJSON {
 		obj := map[string]any{"n": r.N, "checkpoint": c.Dir, "data": src.Path, "model": convnet.Kind}
+		if err := addPrivacy(obj, c); err != nil {
+			return err
+		}
 		for _, m := range r.Metrics {
 			obj[m.Name] = jsonNumber(m.Value)
 		}

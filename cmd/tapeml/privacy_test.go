@@ -1,0 +1,83 @@
+package main
+
+import (
+	"encoding/json"
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestPrivacyCommand(t *testing.T) {
+	// The MNIST setting of Abadi et al.: σ 1.12, q 256/60000, 60 epochs.
+	status, out, errOut := tapeml(t, "", "privacy", "--noise", "1.12", "--sample-rate", "0.004266666666666667", "--epochs", "60", "--delta", "1e-5", "--classic", "--json")
+	if status != 0 {
+		t.Fatalf("status %d: %s", status, errOut)
+	}
+	var r struct {
+		Epsilon float64 `json:"epsilon"`
+		Steps   int     `json:"steps"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%q: %v", out, err)
+	}
+	if math.Abs(r.Epsilon-2.92) > 0.02 || r.Steps != 14062 {
+		t.Errorf("epsilon %v over %d steps, want 2.92 over 14062", r.Epsilon, r.Steps)
+	}
+	status, out, _ = tapeml(t, "", "privacy", "--target-epsilon", "2.9222", "--sample-rate", "0.004266666666666667", "--steps", "14062", "--classic")
+	if status != 0 || !strings.Contains(out, "noise multiplier 1.12") {
+		t.Errorf("target epsilon: status %d, %q", status, out)
+	}
+}
+
+func TestDPBadInput(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"privacy without rate", []string{"privacy", "--noise", "1", "--steps", "10"}, "--sample-rate"},
+		{"privacy noise and target", []string{"privacy", "--noise", "1", "--target-epsilon", "1", "--sample-rate", "0.01", "--steps", "10"}, "exactly one"},
+		{"privacy unattainable", []string{"privacy", "--target-epsilon", "0.01", "--sample-rate", "0.01", "--steps", "1000"}, "unattainable"},
+		{"dp without C", []string{"train", "textcnn", "--dp", "--noise", "1"}, "--max-grad-norm"},
+		{"dp without noise", []string{"train", "textcnn", "--dp", "--max-grad-norm", "1"}, "--noise σ or --target-epsilon"},
+		{"noise without dp", []string{"train", "textcnn", "--noise", "1"}, "only apply with --dp"},
+		{"batchnorm under dp", []string{"train", "convnet", "--dp", "--max-grad-norm", "1", "--noise", "1"}, "--norm group"},
+		{"delta 1/N", []string{"train", "textcnn", "--epochs", "1", "--dp", "--max-grad-norm", "1", "--noise", "1", "--delta", "0.01", "--out", filepath.Join(t.TempDir(), "r")}, "below 1/N"},
+		{"target unattainable", []string{"train", "textcnn", "--epochs", "1", "--dp", "--max-grad-norm", "1", "--target-epsilon", "0.001", "--out", filepath.Join(t.TempDir(), "r")}, "unattainable"},
+	} {
+		status, _, errOut := tapeml(t, "", c.args...)
+		if status == 0 || !strings.Contains(errOut, c.want) || strings.Count(strings.TrimSpace(errOut), "\n") > 0 {
+			t.Errorf("%s: status %d, stderr %q; want one line containing %q", c.name, status, errOut, c.want)
+		}
+	}
+}
+
+// A DP run of the TextCNN on the built-in sample records its privacy, and
+// eval --json reports epsilon and delta.
+func TestDPTrainingEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a model")
+	}
+	out := filepath.Join(t.TempDir(), "run")
+	status, stdout, errOut := tapeml(t, "", "train", "textcnn", "--epochs", "1", "--dp", "--max-grad-norm", "1", "--target-epsilon", "8", "--delta", "1e-4", "--out", out)
+	if status != 0 {
+		t.Fatalf("status %d: %s\n%s", status, errOut, stdout)
+	}
+	status, stdout, errOut = tapeml(t, "", "eval", "--checkpoint", out, "--json")
+	if status != 0 {
+		t.Fatalf("eval: status %d: %s", status, errOut)
+	}
+	var r struct {
+		Epsilon  float64 `json:"epsilon"`
+		Delta    float64 `json:"delta"`
+		Accuracy float64 `json:"accuracy"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatalf("%q: %v", stdout, err)
+	}
+	if !(r.Epsilon > 0 && r.Epsilon <= 8) || r.Delta != 1e-4 {
+		t.Errorf("eval: epsilon %v, delta %v", r.Epsilon, r.Delta)
+	}
+	t.Logf("eval: %s", stdout)
+}
