@@ -194,8 +194,8 @@ func (k *groupNormKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.Dense,
 
 // GroupNorm's output for an example depends on that example alone, so its
 // per-example parameter gradients are its backward on one-example slices.
-func (k *groupNormKernel[T]) samples(in []*tensor.Dense, _, gOut *tensor.Dense, wrt int, _ map[any]any) (sampleGrads, error) {
-	return newSliceSamples[T](k, func() kernel { return k }, in, gOut, wrt), nil
+func (k *groupNormKernel[T]) samples(in []*tensor.Dense, _, gOut *tensor.Dense, wrt int, st *opStore) (sampleGrads, error) {
+	return newSliceSamples[T](k, func() kernel { return k }, in, gOut, wrt, st), nil
 }
 
 func (*groupNormKernel[T]) needsBackward() bool { return false }

@@ -34,8 +34,9 @@ type sampleKernel interface {
 	kernel
 	// samples captures, after backward of input wrt, what example-wise
 	// gradients of that input need. It must copy whatever a later op could
-	// overwrite; cache is shared by the parameters of one run.
-	samples(in []*tensor.Dense, out, gOut *tensor.Dense, wrt int, cache map[any]any) (sampleGrads, error)
+	// overwrite, into st, which the op's parameters share and which keeps
+	// its buffers from run to run.
+	samples(in []*tensor.Dense, out, gOut *tensor.Dense, wrt int, st *opStore) (sampleGrads, error)
 	// needsBackward reports whether samples needs the op's own backward to
 	// have run (the LSTM's backpropagation through time).
 	needsBackward() bool
@@ -54,10 +55,28 @@ type sampleGrads interface {
 
 // SampleMachine is a training machine that gives per-example gradients.
 type SampleMachine struct {
-	m     *Machine
-	taps  []sampleGrads
-	errs  []error
-	cache map[any]any
+	m    *Machine
+	taps []sampleGrads
+	errs []error
+	run  int // counts runs, so an op captures once per run
+	sums int // counts WeightedSum calls, so an op scales once per call
+}
+
+// opStore is one layer op's storage for per-example gradients.
+type opStore struct {
+	sm   *SampleMachine
+	run  int // the run data was captured in
+	data any // the op's capture: *sliceCapture[T] or *lstmSamples[T]
+}
+
+// fresh reports whether the op has not yet captured during this run, and
+// marks it captured.
+func (st *opStore) fresh() bool {
+	if st.run == st.sm.run {
+		return false
+	}
+	st.run = st.sm.run
+	return true
 }
 
 // CompileSamples compiles the training graph of build for a batch of n
@@ -68,7 +87,8 @@ func CompileSamples(build BuildFunc, params *Params, noise *Noise, n int) (*Samp
 	if err != nil {
 		return nil, err
 	}
-	sm := &SampleMachine{m: m, taps: make([]sampleGrads, len(m.params)), errs: make([]error, len(m.params)), cache: map[any]any{}}
+	sm := &SampleMachine{m: m, taps: make([]sampleGrads, len(m.params)), errs: make([]error, len(m.params))}
+	stores := map[*kernelOp]*opStore{}
 	for i, p := range m.params {
 		op, ok := m.grads[i].Op().(*kernelGradOp)
 		if !ok {
@@ -81,10 +101,15 @@ func CompileSamples(build BuildFunc, params *Params, noise *Noise, n int) (*Samp
 			}
 			return nil, fmt.Errorf("graph: parameter %q: %s has no per-example gradient rule", p.Name, op.fwd.k.name())
 		}
+		st := stores[op.fwd]
+		if st == nil {
+			st = &opStore{sm: sm}
+			stores[op.fwd] = st
+		}
 		i, wrt := i, op.wrt
 		op.skip = !sk.needsBackward()
 		op.tap = func(in []*tensor.Dense, out, gOut *tensor.Dense) error {
-			sm.taps[i], sm.errs[i] = sk.samples(in, out, gOut, wrt, sm.cache)
+			sm.taps[i], sm.errs[i] = sk.samples(in, out, gOut, wrt, st)
 			return sm.errs[i]
 		}
 	}
@@ -103,7 +128,7 @@ func (sm *SampleMachine) Params() []*Param { return sm.m.params }
 
 // Run runs the machine on a batch and keeps what per-example gradients need.
 func (sm *SampleMachine) Run(inputs []*tensor.Dense, target *tensor.Dense) error {
-	clear(sm.cache)
+	sm.run++
 	for i := range sm.taps {
 		sm.taps[i], sm.errs[i] = nil, nil
 	}
@@ -159,6 +184,7 @@ func (sm *SampleMachine) WeightedSum(coef []float64, grads []*tensor.Dense) erro
 	for i, v := range coef {
 		c[i] = v * float64(sm.m.N)
 	}
+	sm.sums++
 	for i, t := range sm.taps {
 		zero(grads[i])
 		if err := t.weightedSum(c, grads[i]); err != nil {
@@ -168,26 +194,31 @@ func (sm *SampleMachine) WeightedSum(coef []float64, grads []*tensor.Dense) erro
 	return nil
 }
 
-// copyOf returns a fresh copy of t's values.
-func copyOf[T float](t *tensor.Dense) []T { return append([]T(nil), values[T](t)...) }
+// copyInto copies src into dst's storage, growing it when needed.
+func copyInto[T float](dst, src []T) []T { return append(dst[:0], src...) }
 
 // denseOf wraps vals as a tensor of shape s (sharing vals).
 func denseOf[T float](vals []T, s ...int) *tensor.Dense {
 	return tensor.New(tensor.WithBacking(vals), tensor.WithShape(s...))
 }
 
-// scaleRows returns a copy of g, viewed as n equal rows, with row i scaled
-// by coef[i].
-func scaleRows[T float](g []T, n int, coef []float64) []T {
-	out := make([]T, len(g))
+// scaleRows writes g, viewed as n equal rows, into out with row i scaled by
+// coef[i], and returns out (grown when needed).
+func scaleRows[T float](out, g []T, n int, coef []float64) []T {
+	if cap(out) < len(g) {
+		out = make([]T, len(g))
+	}
+	out = out[:len(g)]
 	size := len(g) / n
 	for i := 0; i < n; i++ {
 		c := T(coef[i])
+		row := out[i*size : (i+1)*size]
 		if c == 0 {
+			clear(row)
 			continue
 		}
 		for j, v := range g[i*size : (i+1)*size] {
-			out[i*size+j] = c * v
+			row[j] = c * v
 		}
 	}
 	return out
@@ -199,25 +230,40 @@ func scaleRows[T float](g []T, n int, coef []float64) []T {
 // and of the output gradient, and the weighted sum is its batched backward
 // with the output gradient's rows scaled.
 type sliceSamples[T float] struct {
-	k      kernel
-	clone  func() kernel // a kernel with its own scratch, for concurrent examples
-	in     []*tensor.Dense
-	x      []T // copy of the first input
-	xShape tensor.Shape
-	g      []T // copy of dLoss/dOutput
-	gShape tensor.Shape
-	wrt    int
+	*sliceCapture[T]
+	k     kernel
+	clone func() kernel // a kernel with its own scratch, for concurrent examples
+	wrt   int
 	// sqNorm, when set, is a faster squared norm of example n's gradient.
 	sqNorm func(n int) float64
 }
 
-func newSliceSamples[T float](k kernel, clone func() kernel, in []*tensor.Dense, gOut *tensor.Dense, wrt int) *sliceSamples[T] {
-	s := &sliceSamples[T]{k: k, clone: clone, wrt: wrt,
-		x: copyOf[T](in[0]), xShape: in[0].Shape().Clone(),
-		g: copyOf[T](gOut), gShape: gOut.Shape().Clone()}
-	s.in = append([]*tensor.Dense(nil), in...)
-	s.in[0] = denseOf(s.x, s.xShape...)
-	return s
+// sliceCapture is what the parameters of one op share from one run.
+type sliceCapture[T float] struct {
+	st        *opStore
+	in        []*tensor.Dense
+	x         []T // copy of the first input
+	xShape    tensor.Shape
+	g         []T // copy of dLoss/dOutput
+	gShape    tensor.Shape
+	scaled    []T // g with rows scaled, for WeightedSum call scaledFor
+	scaledFor int
+}
+
+func newSliceSamples[T float](k kernel, clone func() kernel, in []*tensor.Dense, gOut *tensor.Dense, wrt int, st *opStore) *sliceSamples[T] {
+	c, _ := st.data.(*sliceCapture[T])
+	if c == nil {
+		c = &sliceCapture[T]{st: st}
+		st.data = c
+	}
+	if st.fresh() {
+		c.x, c.xShape = copyInto(c.x, values[T](in[0])), in[0].Shape().Clone()
+		c.g, c.gShape = copyInto(c.g, values[T](gOut)), gOut.Shape().Clone()
+		c.in = append(c.in[:0], in...)
+		c.in[0] = denseOf(c.x, c.xShape...)
+		c.scaledFor = 0
+	}
+	return &sliceSamples[T]{sliceCapture: c, k: k, clone: clone, wrt: wrt}
 }
 
 func (s *sliceSamples[T]) n() int { return s.xShape[0] }
@@ -267,8 +313,10 @@ func (s *sliceSamples[T]) sqNorms(norms []float64) {
 }
 
 func (s *sliceSamples[T]) weightedSum(coef []float64, grad *tensor.Dense) error {
-	g := denseOf(scaleRows(s.g, s.n(), coef), s.gShape...)
-	return s.k.backward(s.in, nil, g, s.wrt, grad)
+	if s.scaledFor != s.st.sm.sums {
+		s.scaled, s.scaledFor = scaleRows(s.scaled, s.g, s.n(), coef), s.st.sm.sums
+	}
+	return s.k.backward(s.in, nil, denseOf(s.scaled, s.gShape...), s.wrt, grad)
 }
 
 func sumSquares[T float](v []T) float64 {
@@ -286,8 +334,8 @@ func rowSquares[T float](v []T, n, i int) float64 {
 
 // Linear: example n's weight gradient is gₙ ⊗ xₙ, whose squared norm is
 // ‖gₙ‖²·‖xₙ‖²; its bias gradient is gₙ.
-func (k linearKernel[T]) samples(in []*tensor.Dense, _, gOut *tensor.Dense, wrt int, _ map[any]any) (sampleGrads, error) {
-	s := newSliceSamples[T](k, func() kernel { return linearKernel[T]{} }, in, gOut, wrt)
+func (k linearKernel[T]) samples(in []*tensor.Dense, _, gOut *tensor.Dense, wrt int, st *opStore) (sampleGrads, error) {
+	s := newSliceSamples[T](k, func() kernel { return linearKernel[T]{} }, in, gOut, wrt, st)
 	n := s.n()
 	switch wrt {
 	case 1:
@@ -300,8 +348,8 @@ func (k linearKernel[T]) samples(in []*tensor.Dense, _, gOut *tensor.Dense, wrt 
 
 func (linearKernel[T]) needsBackward() bool { return false }
 
-func (k *conv1dKernel[T]) samples(in []*tensor.Dense, _, gOut *tensor.Dense, wrt int, _ map[any]any) (sampleGrads, error) {
-	s := newSliceSamples[T](k, func() kernel { return &conv1dKernel[T]{stride: k.stride, pad: k.pad} }, in, gOut, wrt)
+func (k *conv1dKernel[T]) samples(in []*tensor.Dense, _, gOut *tensor.Dense, wrt int, st *opStore) (sampleGrads, error) {
+	s := newSliceSamples[T](k, func() kernel { return &conv1dKernel[T]{stride: k.stride, pad: k.pad} }, in, gOut, wrt, st)
 	if wrt == 2 {
 		s.sqNorm = s.channelSumNorm
 	}
@@ -310,8 +358,8 @@ func (k *conv1dKernel[T]) samples(in []*tensor.Dense, _, gOut *tensor.Dense, wrt
 
 func (*conv1dKernel[T]) needsBackward() bool { return false }
 
-func (k *conv2dKernel[T]) samples(in []*tensor.Dense, _, gOut *tensor.Dense, wrt int, _ map[any]any) (sampleGrads, error) {
-	s := newSliceSamples[T](k, func() kernel { return &conv2dKernel[T]{stride: k.stride, pad: k.pad, inputGrad: k.inputGrad} }, in, gOut, wrt)
+func (k *conv2dKernel[T]) samples(in []*tensor.Dense, _, gOut *tensor.Dense, wrt int, st *opStore) (sampleGrads, error) {
+	s := newSliceSamples[T](k, func() kernel { return &conv2dKernel[T]{stride: k.stride, pad: k.pad, inputGrad: k.inputGrad} }, in, gOut, wrt, st)
 	if wrt == 2 {
 		s.sqNorm = s.channelSumNorm
 	}
@@ -339,8 +387,8 @@ func (s *sliceSamples[T]) channelSumNorm(n int) float64 {
 // Embedding: example n's gradient has a row per distinct id of the example,
 // the sum of the output gradient's rows of that id, so its norm is computed
 // sparsely rather than over the whole [vocab, dim] table.
-func (k embeddingKernel[T]) samples(in []*tensor.Dense, _, gOut *tensor.Dense, wrt int, _ map[any]any) (sampleGrads, error) {
-	s := newSliceSamples[T](k, func() kernel { return k }, in, gOut, wrt)
+func (k embeddingKernel[T]) samples(in []*tensor.Dense, _, gOut *tensor.Dense, wrt int, st *opStore) (sampleGrads, error) {
+	s := newSliceSamples[T](k, func() kernel { return k }, in, gOut, wrt, st)
 	steps, dim := s.xShape[1], in[1].Shape()[1]
 	s.sqNorm = func(n int) float64 {
 		rows := map[int][]float64{}
@@ -396,26 +444,28 @@ type lstmParamSamples[T float] struct {
 
 func (k *lstmLayerKernel[T]) needsBackward() bool { return true }
 
-func (k *lstmLayerKernel[T]) samples(in []*tensor.Dense, _, _ *tensor.Dense, wrt int, cache map[any]any) (sampleGrads, error) {
-	s, ok := cache[k].(*lstmSamples[T])
-	if !ok {
+func (k *lstmLayerKernel[T]) samples(in []*tensor.Dense, _, _ *tensor.Dense, wrt int, st *opStore) (sampleGrads, error) {
+	s, _ := st.data.(*lstmSamples[T])
+	if s == nil {
+		s = &lstmSamples[T]{dir: make([]lstmDirSamples[T], k.dirs)}
+		st.data = s
+	}
+	if st.fresh() {
 		if k.bptts != k.forwards {
 			return nil, fmt.Errorf("LSTM per-example gradients before backpropagation through time")
 		}
 		xs := in[0].Shape()
 		r := len(k.rows)
-		s = &lstmSamples[T]{n: xs[0], in: xs[2], hidden: k.hidden,
-			rows: append([]int(nil), k.rows...), x: append([]T(nil), k.packedX[:r*xs[2]]...)}
+		s.n, s.in, s.hidden = xs[0], xs[2], k.hidden
+		s.rows, s.x = append(s.rows[:0], k.rows...), copyInto(s.x, k.packedX[:r*xs[2]])
 		s.byExample = make([][]int, s.n)
 		for i, b := range s.rows {
 			s.byExample[b] = append(s.byExample[b], i)
 		}
-		for d := 0; d < k.dirs; d++ {
-			s.dir = append(s.dir, lstmDirSamples[T]{
-				dg:    append([]T(nil), k.dir[d].gates[:r*4*k.hidden]...),
-				hPrev: append([]T(nil), k.dir[d].hPrev[:r*k.hidden]...)})
+		for d := range k.dirs {
+			s.dir[d].dg = copyInto(s.dir[d].dg, k.dir[d].gates[:r*4*k.hidden])
+			s.dir[d].hPrev = copyInto(s.dir[d].hPrev, k.dir[d].hPrev[:r*k.hidden])
 		}
-		cache[k] = s
 	}
 	p := wrt - k.paramBase()
 	return &lstmParamSamples[T]{s: s, d: p / 4, which: p % 4}, nil

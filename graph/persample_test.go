@@ -121,6 +121,24 @@ func TestPerExampleGradients(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// A first run on another batch: buffers kept from run to run
+			// must not leak into the next.
+			wx, wxs, wy, wys := c.inputs(n, rng)
+			var warm []*tensor.Dense
+			for i := range wx {
+				warm = append(warm, floatTensor(wx[i], wxs[i]))
+			}
+			if err := sm.Run(warm, floatTensor(wy, wys)); err != nil {
+				t.Fatal(err)
+			}
+			wg := make([]*tensor.Dense, len(sm.Params()))
+			for i, p := range sm.Params() {
+				wg[i] = tensor.New(tensor.Of(tensor.Float64), tensor.WithShape(p.Value.Shape()...))
+			}
+			sm.SquaredNorms()
+			if err := sm.WeightedSum(make([]float64, n), wg); err != nil {
+				t.Fatal(err)
+			}
 			xs, xShapes, ys, yShape := c.inputs(n, rng)
 			var in []*tensor.Dense
 			for i := range xs {

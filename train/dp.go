@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"math/bits"
 	"math/rand/v2"
 
 	"gorgonia.org/tensor"
@@ -179,20 +178,58 @@ func noiseRNG(seed uint64, step int64) *rand.Rand {
 	return rand.New(rand.NewPCG(seed^0x6e015e5eed, uint64(step)))
 }
 
-// chunks splits a sample of b examples into chunk sizes from
-// {batch, 2^k}: whole batches, then the binary digits of the rest, so a
-// handful of compiled machines serve every sample size without padding.
-func chunkSizes(b, batch int) []int {
-	var out []int
-	for ; b >= batch; b -= batch {
-		out = append(out, batch)
-	}
+// chunkPlan splits a sample of b examples into chunks of at most batch
+// examples, each run on a machine of a size that is a multiple of
+// ⌈batch/8⌉: real[i] examples padded to size[i] rows. The padding rows
+// (copies of the chunk's first example) get clipping weight 0 and are left
+// out of the metrics, so at most 8 compiled machines serve every sample
+// size and at most ⌈batch/8⌉−1 rows per step are wasted.
+func chunkPlan(b, batch int) (real, size []int) {
+	g := (batch + 7) / 8
 	for b > 0 {
-		s := 1 << (bits.Len(uint(b)) - 1)
-		out = append(out, s)
-		b -= s
+		r := min(b, batch)
+		real = append(real, r)
+		size = append(size, min(batch, (r+g-1)/g*g))
+		b -= r
 	}
-	return out
+	return real, size
+}
+
+// exampleLosses returns each of the first n rows' loss from a batch's
+// outputs and targets, as the model's loss computes it for the task
+// (cross-entropy of logits, binary cross-entropy of a logit, squared
+// error), without a model's extra penalty terms.
+func exampleLosses(task metrics.Task, out *tensor.Dense, targets []float32, n int) []float64 {
+	v := out.Float32s()
+	w := len(v) / out.Shape()[0]
+	tw := len(targets) / out.Shape()[0]
+	ls := make([]float64, n)
+	for i := range ls {
+		row, tr := v[i*w:(i+1)*w], targets[i*tw:(i+1)*tw]
+		switch task {
+		case metrics.Multiclass:
+			m := math.Inf(-1)
+			for _, x := range row {
+				m = math.Max(m, float64(x))
+			}
+			var s float64
+			for _, x := range row {
+				s += math.Exp(float64(x) - m)
+			}
+			ls[i] = m + math.Log(s) - float64(row[int(tr[0])])
+		case metrics.Binary:
+			for j, x := range row {
+				xv, yv := float64(x), float64(tr[j])
+				ls[i] += (math.Max(xv, 0) - xv*yv + math.Log1p(math.Exp(-math.Abs(xv)))) / float64(w)
+			}
+		default:
+			for j, x := range row {
+				d := float64(x) - float64(tr[j])
+				ls[i] += d * d / float64(w)
+			}
+		}
+	}
+	return ls
 }
 
 // dpStep takes one DP-SGD step on step t.Step's Poisson sample of ds and
@@ -204,9 +241,14 @@ func (t *Trainer) dpStep(ds Dataset, acc *metrics.Accumulator) (float64, int, er
 	var lossSum float64
 	first := true
 	from := 0
-	for ci, size := range chunkSizes(len(idx), t.Config.Batch) {
-		part := idx[from : from+size]
-		from += size
+	reals, sizes := chunkPlan(len(idx), t.Config.Batch)
+	for ci, size := range sizes {
+		k := reals[ci]
+		part := append([]int(nil), idx[from:from+k]...)
+		for len(part) < size {
+			part = append(part, part[0])
+		}
+		from += k
 		sm, err := t.sampleMachine(size)
 		if err != nil {
 			return 0, 0, err
@@ -221,17 +263,26 @@ func (t *Trainer) dpStep(ds Dataset, acc *metrics.Accumulator) (float64, int, er
 			return 0, 0, fmt.Errorf("training step %d: %w", t.Step, err)
 		}
 		m := sm.Machine()
-		loss := m.Loss()
-		if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		if loss := m.Loss(); math.IsNaN(loss) || math.IsInf(loss, 0) {
 			return 0, 0, fmt.Errorf("training step %d: the loss is %v (try a lower --lr)", t.Step, loss)
 		}
-		lossSum += loss * float64(size)
-		if err := acc.Add(loss, size, Probabilities(t.Model.Task(), m.Output()), b.targets.Float32s()); err != nil {
+		targets := b.targets.Float32s()
+		var chunkLoss float64
+		for _, l := range exampleLosses(t.Model.Task(), m.Output(), targets, k) {
+			chunkLoss += l
+		}
+		lossSum += chunkLoss
+		probs := Probabilities(t.Model.Task(), m.Output())
+		pw, tw := len(probs)/size, len(targets)/size
+		if err := acc.Add(chunkLoss/float64(k), k, probs[:k*pw], targets[:k*tw]); err != nil {
 			return 0, 0, err
 		}
 		sq := sm.SquaredNorms()
 		coef := graph.ClipCoefficients(sq, c.MaxGradNorm)
-		st.lastNorms = append(st.lastNorms[:0], sq...)
+		for i := k; i < size; i++ {
+			coef[i] = 0 // padding
+		}
+		st.lastNorms = append(st.lastNorms[:0], sq[:k]...)
 		target := st.sums
 		if !first {
 			target = st.chunk

@@ -73,18 +73,24 @@ func TestPoissonSample(t *testing.T) {
 	}
 }
 
-func TestChunkSizes(t *testing.T) {
+func TestChunkPlan(t *testing.T) {
+	sizes := map[int]bool{}
 	for b := 0; b < 100; b++ {
 		sum := 0
-		for _, s := range chunkSizes(b, 16) {
-			if s != 16 && s&(s-1) != 0 {
-				t.Fatalf("chunk %d of %d", s, b)
+		real, size := chunkPlan(b, 16)
+		for i, s := range size {
+			if s%2 != 0 || s > 16 || real[i] > s || s-real[i] >= 2 {
+				t.Fatalf("sample %d: chunk of %d real examples on %d rows", b, real[i], s)
 			}
-			sum += s
+			sizes[s] = true
+			sum += real[i]
 		}
 		if sum != b {
 			t.Fatalf("chunks of %d sum to %d", b, sum)
 		}
+	}
+	if len(sizes) != 8 {
+		t.Errorf("machine sizes %v, want 8 of them", sizes)
 	}
 }
 
@@ -305,5 +311,29 @@ func TestDPBadInput(t *testing.T) {
 	p, _, _ := tr.Privacy(ds.Len())
 	if !(p.Noise > 0) || p.Epsilon > 5 || p.Epsilon < 4.9 {
 		t.Errorf("target epsilon 5: %+v", p)
+	}
+}
+
+// The per-example losses DP reports average to the model's own batch loss.
+func TestExampleLosses(t *testing.T) {
+	ds := blobs(12, 4)
+	tr := newModelTrainer(t, plainMLP{}, Config{Batch: 12})
+	b, err := tr.batch(ds, sequence(12))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := tr.Program.Machine(12, graph.Eval)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Run(b.inputs, b.targets); err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	for _, l := range exampleLosses(metrics.Binary, m.Output(), b.targets.Float32s(), 12) {
+		sum += l
+	}
+	if math.Abs(sum/12-m.Loss()) > 1e-6 {
+		t.Errorf("mean of per-example losses %v, batch loss %v", sum/12, m.Loss())
 	}
 }
