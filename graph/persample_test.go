@@ -74,6 +74,16 @@ var sampleCases = []sampleCase{
 	}, func(n int, rng *rand.Rand) ([][]float64, [][]int, []float64, []int) {
 		return [][]float64{randn(rng, n*25)}, [][]int{{n, 1, 5, 5}}, classes(rng, n, 3), []int{n}
 	}},
+	{"MFAddScalar", func(b *Builder, n int) (Outputs, error) {
+		user := b.Input("user", n, 1)
+		y := b.Input("y", n)
+		p := Flatten(Embedding(b, "p", user, 5, 3, NoPadding))
+		mu := b.Param("mu", []int{1}, Constant(3))
+		pred := AddScalar(RowDot(p, p), mu)
+		return Outputs{Inputs: []*G.Node{user}, Target: y, Output: pred, Loss: MSE(pred, y)}, nil
+	}, func(n int, rng *rand.Rand) ([][]float64, [][]int, []float64, []int) {
+		return [][]float64{classes(rng, n, 5)}, [][]int{{n, 1}}, randn(rng, n), []int{n}
+	}},
 	{"EmbeddingConv1D", func(b *Builder, n int) (Outputs, error) {
 		ids := b.Input("ids", n, 7)
 		y := b.Input("y", n, 1)
@@ -213,6 +223,17 @@ func TestPerExampleRefusesBatchNorm(t *testing.T) {
 	_, err := CompileSamples(build, NewParams(tensor.Float64, 1), nil, 4)
 	if err == nil || !strings.Contains(err.Error(), "BatchNorm") {
 		t.Fatalf("error %v, want one about BatchNorm", err)
+	}
+}
+
+func TestAddScalarGradient(t *testing.T) {
+	err := GradCheck(func(b *Builder) (*G.Node, []*G.Node, error) {
+		x := randomInput(b, "x", 3, 4, 2)
+		s := b.Param("s", []int{1}, Constant(0.7))
+		return weightedSum(b, AddScalar(x, s)), []*G.Node{x, s}, nil
+	}, GradCheckConfig{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -185,3 +185,14 @@ func imageDP(d *dpFlags, set map[string]bool, norm string, resuming bool) (*trai
 	}
 	return c, nil
 }
+
+// mfDP is the recommender's DP configuration: matrix factorization only.
+func mfDP(d *dpFlags, fs *flag.FlagSet, algo string) (*train.DPConfig, error) {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	c, err := d.config(set, false)
+	if err == nil && c != nil && algo != "mf" {
+		return nil, fmt.Errorf("--dp trains matrix factorization only (--algo mf), not --algo %s", algo)
+	}
+	return c, err
+}

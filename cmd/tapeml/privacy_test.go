@@ -42,6 +42,7 @@ func TestDPBadInput(t *testing.T) {
 		{"dp without C", []string{"train", "textcnn", "--dp", "--noise", "1"}, "--max-grad-norm"},
 		{"dp without noise", []string{"train", "textcnn", "--dp", "--max-grad-norm", "1"}, "--noise σ or --target-epsilon"},
 		{"noise without dp", []string{"train", "textcnn", "--noise", "1"}, "only apply with --dp"},
+		{"knn under dp", []string{"train", "recsys", "--algo", "knn", "--dp", "--max-grad-norm", "1", "--noise", "1"}, "--algo mf"},
 		{"batchnorm under dp", []string{"train", "convnet", "--dp", "--max-grad-norm", "1", "--noise", "1"}, "--norm group"},
 		{"delta 1/N", []string{"train", "textcnn", "--epochs", "1", "--dp", "--max-grad-norm", "1", "--noise", "1", "--delta", "0.01", "--out", filepath.Join(t.TempDir(), "r")}, "below 1/N"},
 		{"target unattainable", []string{"train", "textcnn", "--epochs", "1", "--dp", "--max-grad-norm", "1", "--target-epsilon", "0.001", "--out", filepath.Join(t.TempDir(), "r")}, "unattainable"},
@@ -80,4 +81,30 @@ func TestDPTrainingEndToEnd(t *testing.T) {
 		t.Errorf("eval: epsilon %v, delta %v", r.Epsilon, r.Delta)
 	}
 	t.Logf("eval: %s", stdout)
+}
+
+// Matrix factorization trains under DP too (its global bias is a layer op
+// with per-example gradients), and eval reports its epsilon.
+func TestDPMatrixFactorization(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a model")
+	}
+	out := filepath.Join(t.TempDir(), "mf")
+	status, stdout, errOut := tapeml(t, "", "train", "recsys", "--algo", "mf", "--epochs", "2", "--factors", "8", "--dp", "--max-grad-norm", "1", "--noise", "1.5", "--out", out)
+	if status != 0 {
+		t.Fatalf("status %d: %s\n%s", status, errOut, stdout)
+	}
+	status, stdout, errOut = tapeml(t, "", "eval", "--checkpoint", out, "--json")
+	if status != 0 {
+		t.Fatalf("eval: status %d: %s", status, errOut)
+	}
+	var r struct {
+		Epsilon, Delta, RMSE float64
+	}
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatalf("%q: %v", stdout, err)
+	}
+	if !(r.Epsilon > 0) || r.Delta != 1e-5 || !(r.RMSE > 0) {
+		t.Errorf("eval %s", stdout)
+	}
 }

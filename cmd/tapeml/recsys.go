@@ -127,9 +127,15 @@ func trainRecsys(e env, kind string, args []string) error {
 	fs.IntVar(&knn.K, "k", 0, "knn: neighbours per prediction (default 40)")
 	out := fs.String("out", "", "run folder for checkpoints (default runs/recsys-ALGO-TIME)")
 	threads := fs.Int("threads", 0, "CPU threads (default: all)")
+	dpf := addDPFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	dpc, err := mfDP(dpf, fs, *algo)
+	if err != nil {
+		return err
+	}
+	tc.DP = dpc
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
@@ -178,6 +184,10 @@ func trainRecsys(e env, kind string, args []string) error {
 	switch *algo {
 	case "mf":
 		cfg := mf.FitConfig(d, trainR)
+		if tc.DP != nil {
+			// The training mean would be an un-noised statistic of the data.
+			cfg.GlobalMean = (d.Scale.Min + d.Scale.Max) / 2
+		}
 		if *factors > 0 {
 			cfg.Factors = *factors
 		}
@@ -384,6 +394,9 @@ func evalRecsys(e env, c *checkpoint.Checkpoint, o evalOptions) error {
 	}
 	if o.asJSON {
 		obj := map[string]any{"n": rep.N, "checkpoint": c.Dir, "data": src.Path, "model": recsysKind, "algo": l.run.Algo}
+		if err := addPrivacy(obj, c); err != nil {
+			return err
+		}
 		for _, m := range rep.Named() {
 			obj[m.Name] = jsonNumber(m.Value)
 		}
