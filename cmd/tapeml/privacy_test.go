@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"path/filepath"
 	"strings"
@@ -106,5 +107,49 @@ func TestDPMatrixFactorization(t *testing.T) {
 	}
 	if !(r.Epsilon > 0) || r.Delta != 1e-5 || !(r.RMSE > 0) {
 		t.Errorf("eval %s", stdout)
+	}
+}
+
+// The GroupNorm ConvNet trains under DP on an image folder, resumes, and
+// its evaluation and prediction work.
+func TestDPConvnetEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a model")
+	}
+	dir := t.TempDir()
+	data := filepath.Join(dir, "images")
+	for i := 0; i < 30; i++ {
+		write(t, filepath.Join(data, "left", fmt.Sprintf("%02d.png", i)), pngBytes(t, false, i, false))
+		write(t, filepath.Join(data, "right", fmt.Sprintf("%02d.png", i)), pngBytes(t, true, i, false))
+	}
+	run := filepath.Join(dir, "run")
+	args := []string{"train", "convnet", "--data", data, "--norm", "group", "--dp", "--max-grad-norm", "1", "--noise", "1", "--delta", "1e-3", "--epochs", "1", "--batch", "8", "--lr", "0.01", "--out", run}
+	if status, out, stderr := tapeml(t, "", args...); status != 0 {
+		t.Fatalf("train: %s\n%s", stderr, out)
+	}
+	if status, out, stderr := tapeml(t, "", "train", "convnet", "--resume", run, "--epochs", "2"); status != 0 || !strings.Contains(out, "resuming") {
+		t.Fatalf("resume: %s\n%s", stderr, out)
+	}
+	status, out, stderr := tapeml(t, "", "eval", "--checkpoint", run, "--json")
+	if status != 0 {
+		t.Fatalf("eval: %s", stderr)
+	}
+	var ev struct {
+		Epsilon float64 `json:"epsilon"`
+		Delta   float64 `json:"delta"`
+		Privacy struct {
+			Steps int `json:"steps"`
+		} `json:"privacy"`
+	}
+	if err := json.Unmarshal([]byte(out), &ev); err != nil {
+		t.Fatal(err)
+	}
+	if !(ev.Epsilon > 0) || ev.Delta != 1e-3 || ev.Privacy.Steps < 1 {
+		t.Fatalf("eval: %s", out)
+	}
+	img := filepath.Join(dir, "probe.png")
+	write(t, img, pngBytes(t, true, 3, false))
+	if status, out, stderr := tapeml(t, "", "predict", "--checkpoint", run, img); status != 0 {
+		t.Fatalf("predict: %s\n%s", stderr, out)
 	}
 }
