@@ -69,6 +69,9 @@ type Meta struct {
 	// WeightsOnly marks a checkpoint without optimizer state: usable for
 	// evaluation, prediction and initialization, not for resuming.
 	WeightsOnly bool `json:"weights_only"`
+	// Privacy is what differentially private training spent (σ, C, q,
+	// steps, δ, ε), for DP runs only.
+	Privacy json.RawMessage `json:"privacy,omitempty"`
 	// Best is the best validation metric seen so far, if one is tracked.
 	Best *BestMetric `json:"best,omitempty"`
 	// Files lists every file but meta.json with its checksum; set by Save.

@@ -10,13 +10,19 @@
 // batch size a Program compiles.
 //
 // Layers are functions of the Builder (Linear, Embedding, Conv1D, Conv2D,
-// BatchNorm2D, MaxPool1D, MaxPool2D, GlobalMaxPool1D, LSTM, Flatten,
-// SwapAxes, Dropout, ReLU, Sigmoid, Tanh, RowDot, Clamp) and so are losses
+// BatchNorm2D, GroupNorm, MaxPool1D, MaxPool2D, GlobalMaxPool1D, LSTM,
+// Flatten, SwapAxes, Dropout, ReLU, Sigmoid, Tanh, RowDot, Clamp,
+// AddScalar) and so are losses
 // (BCEWithLogits, SoftmaxCrossEntropy, MSE). Most of them are custom
 // Gorgonia ops (see kernel in op.go) with hand-written forward and backward
 // passes: Gorgonia's own convolution and transposes are slow, its dropout
 // reads the clock, and it has no embedding lookup. Every op has a
 // finite-difference gradient check in the tests (GradCheck).
+//
+// CompileSamples compiles a training graph that gives every example's own
+// gradient instead of the batch's (persample.go), for differentially
+// private training: each parameter's layer op computes them from its saved
+// input and output gradient, as Opacus's grad samplers do.
 //
 // Initializers follow PyTorch's defaults: kaiming-uniform with a=√5 for
 // Linear and convolution weights, U(−1/√fan_in, 1/√fan_in) for their biases,

@@ -172,6 +172,11 @@ type kernelGradOp struct {
 	wrt    int
 	serial int64
 	last   *tensor.Dense // the previous run's gradient, reused
+	// Per-example gradients (persample.go): tap sees the inputs, output and
+	// output gradient after backward; skip leaves the batch gradient, which
+	// DP-SGD does not use, at zero instead of computing it.
+	tap  func(in []*tensor.Dense, out, gOut *tensor.Dense) error
+	skip bool
 }
 
 func (op *kernelGradOp) Arity() int { return len(op.fwd.inDims) + 2 }
@@ -208,12 +213,22 @@ func (op *kernelGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value,
 		prealloc = op.last
 	}
 	grad := reuse(prealloc, x.Dtype(), x.Shape())
+	fresh := grad != op.last
 	op.last = grad
-	if !writesAll(op.fwd.k, op.wrt) {
+	if !op.skip {
+		if !writesAll(op.fwd.k, op.wrt) {
+			zero(grad)
+		}
+		if err := op.fwd.k.backward(ts[:n], ts[n], ts[n+1], op.wrt, grad); err != nil {
+			return nil, fmt.Errorf("%s gradient: %w", op.fwd.k.name(), err)
+		}
+	} else if fresh {
 		zero(grad)
 	}
-	if err := op.fwd.k.backward(ts[:n], ts[n], ts[n+1], op.wrt, grad); err != nil {
-		return nil, fmt.Errorf("%s gradient: %w", op.fwd.k.name(), err)
+	if op.tap != nil {
+		if err := op.tap(ts[:n], ts[n], ts[n+1]); err != nil {
+			return nil, fmt.Errorf("%s per-example gradient: %w", op.fwd.k.name(), err)
+		}
 	}
 	return grad, nil
 }

@@ -35,6 +35,9 @@ func ConvNet(cfg convnet.Config, weights []safetensors.Tensor) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("onnx: %w", err)
 	}
+	if cfg.Norm == convnet.NormGroup {
+		return nil, fmt.Errorf("onnx: a convnet with GroupNorm (--norm group) has no ONNX export yet; export it as safetensors")
+	}
 	b := newGraphBuilder(convnet.Kind, weights)
 	b.input("images", Float, batchDim, Dim{Value: int64(cfg.Channels)}, Dim{Value: int64(cfg.Height)}, Dim{Value: int64(cfg.Width)})
 

@@ -155,6 +155,15 @@ func Snapshot(t *Trainer, info RunInfo, weightsOnly bool) (*checkpoint.Checkpoin
 	if m.RNG.State, err = mustJSON(rngState{Epoch: t.Epoch, Step: t.Step}); err != nil {
 		return nil, err
 	}
+	if t.dp != nil {
+		p, _, err := t.Privacy(t.dp.n)
+		if err != nil {
+			return nil, fmt.Errorf("checkpoint: privacy: %w", err)
+		}
+		if m.Privacy, err = json.Marshal(p); err != nil {
+			return nil, fmt.Errorf("checkpoint: privacy: %w", err)
+		}
+	}
 	if v, epoch, ok := t.Early.Best(); ok {
 		m.Best = &checkpoint.BestMetric{Metric: t.Config.Monitor, Mode: string(t.Early.Mode), Value: v, Epoch: epoch}
 	}

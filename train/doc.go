@@ -12,6 +12,10 @@
 // of (seed, step) — so two epochs straight and one epoch plus a resumed one
 // give identical weights.
 //
+// With Config.DP set, Fit trains with DP-SGD instead (dp.go): Poisson
+// sampling, per-example clipping and Gaussian noise, and an RDP accountant
+// (package privacy) that reports the epsilon spent.
+//
 // Optimizers and schedules live in train/optim, metrics and the history in
 // train/metrics, the progress display in train/progress.
 package train

@@ -48,6 +48,9 @@ type Config struct {
 	Monitor   string               `json:"monitor"`   // metric that picks the best epoch; default "val/loss"
 	Patience  int                  `json:"patience"`  // epochs without improvement before stopping; 0 = never stop early
 	Keep      int                  `json:"keep"`      // epoch checkpoints kept besides the best; default 3
+
+	// DP turns on differentially private training (dp.go); nil = off.
+	DP *DPConfig `json:"dp,omitempty"`
 }
 
 // Defaults fills in zero fields.
@@ -131,6 +134,7 @@ type Trainer struct {
 	pendingPlateau *optim.PlateauState // restored by Resume, applied when the schedule is built
 	bufs           map[int]buffers
 	optParams      []optim.Param
+	dp             *dpState
 }
 
 // New prepares a trainer; params may already hold weights (fine-tuning, or
@@ -246,6 +250,11 @@ func (t *Trainer) Fit(trainSet, val Dataset) error {
 	if err := t.schedule(steps); err != nil {
 		return err
 	}
+	if cfg.DP != nil {
+		if err := t.prepareDP(trainSet.Len()); err != nil {
+			return err
+		}
+	}
 	var rep *progress.Reporter
 	if t.Progress != nil {
 		rep = progress.New(t.Progress, cfg.Epochs)
@@ -262,16 +271,27 @@ func (t *Trainer) Fit(trainSet, val Dataset) error {
 		}
 		done := 0
 		lr := t.Sched.LR(t.Step)
-		for _, idx := range batches(epochOrder(trainSet.Len(), cfg.Seed, epoch), cfg.Batch) {
-			loss, out, err := t.TrainStep(trainSet, idx)
-			if err != nil {
-				return fmt.Errorf("epoch %d: %w", epoch, err)
+		order := batches(epochOrder(trainSet.Len(), cfg.Seed, epoch), cfg.Batch)
+		for _, idx := range order {
+			var loss float64
+			if cfg.DP != nil { // a Poisson sample instead of idx (dp.go)
+				n, err := 0, error(nil)
+				if loss, n, err = t.dpStep(trainSet, acc); err != nil {
+					return fmt.Errorf("epoch %d: %w", epoch, err)
+				}
+				done += n
+			} else {
+				l, out, err := t.TrainStep(trainSet, idx)
+				if err != nil {
+					return fmt.Errorf("epoch %d: %w", epoch, err)
+				}
+				b := t.bufs[len(idx)]
+				if err := acc.Add(l, len(idx), Probabilities(t.Model.Task(), out), b.targets.Float32s()); err != nil {
+					return fmt.Errorf("epoch %d: %w", epoch, err)
+				}
+				loss = l
+				done += len(idx)
 			}
-			b := t.bufs[len(idx)]
-			if err := acc.Add(loss, len(idx), Probabilities(t.Model.Task(), out), b.targets.Float32s()); err != nil {
-				return fmt.Errorf("epoch %d: %w", epoch, err)
-			}
-			done += len(idx)
 			if rep != nil {
 				rep.Update(done, loss)
 			}
@@ -288,6 +308,14 @@ func (t *Trainer) Fit(trainSet, val Dataset) error {
 			named = append(named, r.Prefixed("val/")...)
 		}
 		named = append(named, metrics.Named{Name: "lr", Value: lr})
+		if p, ok, err := t.Privacy(trainSet.Len()); ok {
+			if err != nil {
+				return fmt.Errorf("epoch %d: privacy accounting: %w", epoch, err)
+			}
+			if !math.IsInf(p.Epsilon, 0) {
+				named = append(named, metrics.Named{Name: "epsilon", Value: p.Epsilon})
+			}
+		}
 		t.Epoch = epoch
 		elapsed := time.Since(start)
 		record := append([]metrics.Named{{Name: "epoch", Value: float64(epoch)}}, named...)

@@ -36,6 +36,9 @@ func runEval(e env, args []string) error {
 	if l.Checkpoint.Dir == "" {
 		obj["checkpoint"] = *ckpt
 	}
+	if err := addPrivacy(obj, l.Checkpoint); err != nil {
+		return err
+	}
 	var r metrics.Result
 	var classes []string
 	switch {

@@ -42,6 +42,8 @@ func trainImage(e env, kind string, args []string) error {
 	resume := fs.String("resume", "", "continue the run whose checkpoint (or run folder) this is")
 	initFrom := fs.String("init", "", "fine-tune: start from this checkpoint's weights (or a run folder's best; e.g. one made by tapeml import); the data must have its image size and classes")
 	threads := fs.Int("threads", 0, "CPU threads (default: all); the same seed and thread count give the same weights")
+	norm := fs.String("norm", convnet.NormBatch, "normalization after each convolution: batch (BatchNorm) or group (GroupNorm, needed by --dp)")
+	dpf := addDPFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -50,6 +52,10 @@ func trainImage(e env, kind string, args []string) error {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	dpc, err := imageDP(dpf, set, *norm, *resume != "")
+	if err != nil {
+		return err
+	}
 	if *threads < 0 {
 		return fmt.Errorf("--threads must be positive, got %d", *threads)
 	}
@@ -64,6 +70,9 @@ func trainImage(e env, kind string, args []string) error {
 	augs, err := imagedata.ParseAugment(*augment)
 	if err != nil {
 		return err
+	}
+	if dpc != nil {
+		tc.DP = dpc
 	}
 	if err := tc.Validate(); err != nil {
 		return err
@@ -135,6 +144,10 @@ func trainImage(e env, kind string, args []string) error {
 	c, h, w := data.Shape()
 	cfg := convnet.DefaultConfig()
 	cfg.Channels, cfg.Height, cfg.Width, cfg.Classes = c, h, w, len(data.Classes)
+	cfg.Norm = *norm
+	if prev != nil {
+		cfg.Norm = prev.Image.Run.Model.Norm
+	}
 	if start != nil {
 		sc := start.Image.Run.Model
 		if sc.Channels != c || sc.Height != h || sc.Width != w || sc.Classes != len(data.Classes) {

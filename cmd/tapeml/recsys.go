@@ -44,9 +44,15 @@ func trainRecsys(e env, kind string, args []string) error {
 	fs.IntVar(&knn.K, "k", 0, "knn: neighbours per prediction (default 40)")
 	out := fs.String("out", "", "run folder for checkpoints (default runs/recsys-ALGO-TIME)")
 	threads := fs.Int("threads", 0, "CPU threads (default: all)")
+	dpf := addDPFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	dpc, err := mfDP(dpf, fs, *algo)
+	if err != nil {
+		return err
+	}
+	tc.DP = dpc
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
@@ -95,6 +101,10 @@ func trainRecsys(e env, kind string, args []string) error {
 	switch *algo {
 	case "mf":
 		cfg := mf.FitConfig(d, trainR)
+		if tc.DP != nil {
+			// The training mean would be an un-noised statistic of the data.
+			cfg.GlobalMean = (d.Scale.Min + d.Scale.Max) / 2
+		}
 		if *factors > 0 {
 			cfg.Factors = *factors
 		}

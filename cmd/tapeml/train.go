@@ -65,6 +65,7 @@ func runTrain(e env, args []string) error {
 	labelCol := fs.String("label-column", "label", "CSV column holding the label")
 	padding := fs.String("padding", "pre", "pad_sequences padding: pre or post")
 	truncating := fs.String("truncating", "pre", "pad_sequences truncating: pre (keep a text's last words) or post (keep its first)")
+	dpf := addDPFlags(fs)
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
@@ -141,6 +142,13 @@ func runTrain(e env, args []string) error {
 		if *out == "" {
 			*out = runRoot(c.Dir)
 		}
+	}
+	dpc, err := dpf.config(set, prev != nil)
+	if err != nil {
+		return err
+	}
+	if dpc != nil {
+		tc.DP = dpc
 	}
 	// Validate before defaults so an explicit --batch 0 is an error, not "default".
 	if err := tc.Validate(); err != nil {

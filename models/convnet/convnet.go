@@ -30,7 +30,19 @@ type Config struct {
 	Width    int     `json:"width"`    // input width in pixels, at least 4; default 32
 	Classes  int     `json:"classes"`  // output classes, at least 2; default 10
 	Dropout  float64 `json:"dropout"`  // drop probability of both dropout layers, in [0, 1); default 0.5
+	// Norm is the normalization after each convolution: "batch"
+	// (BatchNorm2d, the reference; "" means batch) or "group" (GroupNorm
+	// with gcd(32, channels) groups, which differentially private training
+	// needs: it does not mix the examples of a batch). Both keep their
+	// weight and bias under "layerN.1".
+	Norm string `json:"norm,omitempty"`
 }
+
+// The values of Config.Norm.
+const (
+	NormBatch = "batch"
+	NormGroup = "group"
+)
 
 // DefaultConfig returns the reference architecture for 3×32×32 images in 10
 // classes (CIFAR-10).
@@ -55,6 +67,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("convnet: classes must be at least 2, got %d", c.Classes)
 	case !(c.Dropout >= 0 && c.Dropout < 1):
 		return fmt.Errorf("convnet: dropout must be in [0, 1), got %v", c.Dropout)
+	case c.Norm != "" && c.Norm != NormBatch && c.Norm != NormGroup:
+		return fmt.Errorf("convnet: norm must be %q or %q, got %q", NormBatch, NormGroup, c.Norm)
 	}
 	return c.checkLimits()
 }
@@ -82,8 +96,8 @@ func (m *Model) Build(b *graph.Builder, n int) (graph.Outputs, error) {
 		return graph.Outputs{}, err
 	}
 	image := b.Input("image", n, c.Channels, c.Height, c.Width)
-	x := block(b, "layer1", image, conv1Filters)
-	x = block(b, "layer2", x, conv2Filters)
+	x := block(b, "layer1", image, conv1Filters, c.Norm)
+	x = block(b, "layer2", x, conv2Filters, c.Norm)
 	x = graph.Flatten(x)
 	x = graph.Dropout(b, graph.ReLU(graph.Linear(b, "fc.0", x, hidden1, true)), c.Dropout)
 	x = graph.Dropout(b, graph.ReLU(graph.Linear(b, "fc.3", x, hidden2, true)), c.Dropout)
@@ -96,8 +110,9 @@ func (m *Model) Loss(b *graph.Builder, out graph.Outputs) (graph.Objective, erro
 	return graph.MulticlassLoss(b, out)
 }
 
-// block is one nn.Sequential(Conv2d(3×3, padding 1), BatchNorm2d, ReLU,
-// MaxPool2d(2)); its conv is "<name>.0" and its batch norm "<name>.1".
+// block is one nn.Sequential(Conv2d(3×3, padding 1), BatchNorm2d (or
+// GroupNorm), ReLU, MaxPool2d(2)); its conv is "<name>.0" and its
+// normalization "<name>.1".
 //
 // It pools before the ReLU, on a quarter of the values. That is the same
 // function with the same gradient: ReLU is monotonic, so it commutes with
@@ -105,10 +120,17 @@ func (m *Model) Loss(b *graph.Builder, out graph.Outputs) (graph.Objective, erro
 // non-positive values, all 0 after a ReLU) the ReLU's gradient is 0 either
 // way.
 //
-// ConvBlock is these layers; the serving graph folds the normalization into
-// the convolution and runs the block as one kernel.
-func block(b *graph.Builder, name string, x *G.Node, filters int) *G.Node {
-	return graph.ConvBlock(b, name+".0", name+".1", x, graph.Conv2DConfig{Out: filters, Kernel: 3, Padding: 1, Bias: true}, graph.BatchNormConfig{}, 2)
+// With batch normalization, ConvBlock is these layers: the serving graph
+// folds the normalization into the convolution and runs the block as one
+// kernel. GroupNorm depends on each example's own statistics and stays a
+// layer of its own.
+func block(b *graph.Builder, name string, x *G.Node, filters int, norm string) *G.Node {
+	conv := graph.Conv2DConfig{Out: filters, Kernel: 3, Padding: 1, Bias: true}
+	if norm == NormGroup {
+		x = graph.GroupNorm(b, name+".1", graph.Conv2D(b, name+".0", x, conv), graph.GroupNormConfig{})
+		return graph.ReLU(graph.MaxPool2D(x, 2, 0))
+	}
+	return graph.ConvBlock(b, name+".0", name+".1", x, conv, graph.BatchNormConfig{}, 2)
 }
 
 // Task says the output is one row of class logits per image.

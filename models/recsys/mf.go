@@ -168,17 +168,13 @@ func (m *Model) Build(b *graph.Builder, n int) (graph.Outputs, error) {
 	if err != nil {
 		return graph.Outputs{}, err
 	}
-	mus, err := G.Reshape(mu, tensor.ScalarShape())
-	if err != nil {
-		return graph.Outputs{}, err
-	}
 	pred, err := sum(graph.RowDot(p, q), buv, biv)
 	if err != nil {
 		return graph.Outputs{}, err
 	}
-	if pred, err = G.Add(pred, mus); err != nil {
-		return graph.Outputs{}, err
-	}
+	// A layer op rather than Gorgonia's broadcast add, so that the global
+	// bias has per-example gradients (differentially private training).
+	pred = graph.AddScalar(pred, mu)
 	out := graph.Outputs{
 		Inputs: []*G.Node{user, item},
 		Aux:    map[string]*G.Node{"pred": pred, "p": p, "q": q, "bu": bu, "bi": bi},

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestPrivacyCommand(t *testing.T) {
+	// The MNIST setting of Abadi et al.: σ 1.12, q 256/60000, 60 epochs.
+	status, out, errOut := runCLI(t, "", "privacy", "--noise", "1.12", "--sample-rate", "0.004266666666666667", "--epochs", "60", "--delta", "1e-5", "--classic", "--json")
+	if status != 0 {
+		t.Fatalf("status %d: %s", status, errOut)
+	}
+	var r struct {
+		Epsilon float64 `json:"epsilon"`
+		Steps   int     `json:"steps"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%q: %v", out, err)
+	}
+	if math.Abs(r.Epsilon-2.92) > 0.02 || r.Steps != 14062 {
+		t.Errorf("epsilon %v over %d steps, want 2.92 over 14062", r.Epsilon, r.Steps)
+	}
+	status, out, _ = runCLI(t, "", "privacy", "--target-epsilon", "2.9222", "--sample-rate", "0.004266666666666667", "--steps", "14062", "--classic")
+	if status != 0 || !strings.Contains(out, "noise multiplier 1.12") {
+		t.Errorf("target epsilon: status %d, %q", status, out)
+	}
+}
+
+func TestDPBadInput(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"privacy without rate", []string{"privacy", "--noise", "1", "--steps", "10"}, "--sample-rate"},
+		{"privacy noise and target", []string{"privacy", "--noise", "1", "--target-epsilon", "1", "--sample-rate", "0.01", "--steps", "10"}, "exactly one"},
+		{"privacy unattainable", []string{"privacy", "--target-epsilon", "0.01", "--sample-rate", "0.01", "--steps", "1000"}, "unattainable"},
+		{"dp without C", []string{"train", "textcnn", "--dp", "--noise", "1"}, "--max-grad-norm"},
+		{"dp without noise", []string{"train", "textcnn", "--dp", "--max-grad-norm", "1"}, "--noise σ or --target-epsilon"},
+		{"noise without dp", []string{"train", "textcnn", "--noise", "1"}, "only apply with --dp"},
+		{"knn under dp", []string{"train", "recsys", "--algo", "knn", "--dp", "--max-grad-norm", "1", "--noise", "1"}, "--algo mf"},
+		{"batchnorm under dp", []string{"train", "convnet", "--dp", "--max-grad-norm", "1", "--noise", "1"}, "--norm group"},
+		{"delta 1/N", []string{"train", "textcnn", "--epochs", "1", "--dp", "--max-grad-norm", "1", "--noise", "1", "--delta", "0.01", "--out", filepath.Join(t.TempDir(), "r")}, "below 1/N"},
+		{"target unattainable", []string{"train", "textcnn", "--epochs", "1", "--dp", "--max-grad-norm", "1", "--target-epsilon", "0.001", "--out", filepath.Join(t.TempDir(), "r")}, "unattainable"},
+	} {
+		status, _, errOut := runCLI(t, "", c.args...)
+		if status == 0 || !strings.Contains(errOut, c.want) || strings.Count(strings.TrimSpace(errOut), "\n") > 0 {
+			t.Errorf("%s: status %d, stderr %q; want one line containing %q", c.name, status, errOut, c.want)
+		}
+	}
+}
+
+// A DP run of the TextCNN on the built-in sample records its privacy, and
+// eval --json reports epsilon and delta.
+func TestDPTrainingEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a model")
+	}
+	out := filepath.Join(t.TempDir(), "run")
+	status, stdout, errOut := runCLI(t, "", "train", "textcnn", "--epochs", "1", "--dp", "--max-grad-norm", "1", "--target-epsilon", "8", "--delta", "1e-4", "--out", out)
+	if status != 0 {
+		t.Fatalf("status %d: %s\n%s", status, errOut, stdout)
+	}
+	status, stdout, errOut = runCLI(t, "", "eval", "--checkpoint", out, "--json")
+	if status != 0 {
+		t.Fatalf("eval: status %d: %s", status, errOut)
+	}
+	var r struct {
+		Epsilon  float64 `json:"epsilon"`
+		Delta    float64 `json:"delta"`
+		Accuracy float64 `json:"accuracy"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatalf("%q: %v", stdout, err)
+	}
+	if !(r.Epsilon > 0 && r.Epsilon <= 8) || r.Delta != 1e-4 {
+		t.Errorf("eval: epsilon %v, delta %v", r.Epsilon, r.Delta)
+	}
+	t.Logf("eval: %s", stdout)
+}
+
+// Matrix factorization trains under DP too (its global bias is a layer op
+// with per-example gradients), and eval reports its epsilon.
+func TestDPMatrixFactorization(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a model")
+	}
+	out := filepath.Join(t.TempDir(), "mf")
+	status, stdout, errOut := runCLI(t, "", "train", "recsys", "--algo", "mf", "--epochs", "2", "--factors", "8", "--dp", "--max-grad-norm", "1", "--noise", "1.5", "--out", out)
+	if status != 0 {
+		t.Fatalf("status %d: %s\n%s", status, errOut, stdout)
+	}
+	status, stdout, errOut = runCLI(t, "", "eval", "--checkpoint", out, "--json")
+	if status != 0 {
+		t.Fatalf("eval: status %d: %s", status, errOut)
+	}
+	var r struct {
+		Epsilon, Delta, RMSE float64
+	}
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatalf("%q: %v", stdout, err)
+	}
+	if !(r.Epsilon > 0) || r.Delta != 1e-5 || !(r.RMSE > 0) {
+		t.Errorf("eval %s", stdout)
+	}
+}
+
+// The GroupNorm ConvNet trains under DP on an image folder, resumes, and
+// its evaluation and prediction work.
+func TestDPConvnetEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a model")
+	}
+	dir := t.TempDir()
+	data := filepath.Join(dir, "images")
+	for i := 0; i < 30; i++ {
+		write(t, filepath.Join(data, "left", fmt.Sprintf("%02d.png", i)), pngBytes(t, false, i, false))
+		write(t, filepath.Join(data, "right", fmt.Sprintf("%02d.png", i)), pngBytes(t, true, i, false))
+	}
+	run := filepath.Join(dir, "run")
+	args := []string{"train", "convnet", "--data", data, "--norm", "group", "--dp", "--max-grad-norm", "1", "--noise", "1", "--delta", "1e-3", "--epochs", "1", "--batch", "8", "--lr", "0.01", "--out", run}
+	if status, out, stderr := runCLI(t, "", args...); status != 0 {
+		t.Fatalf("train: %s\n%s", stderr, out)
+	}
+	if status, out, stderr := runCLI(t, "", "train", "convnet", "--resume", run, "--epochs", "2"); status != 0 || !strings.Contains(out, "resuming") {
+		t.Fatalf("resume: %s\n%s", stderr, out)
+	}
+	status, out, stderr := runCLI(t, "", "eval", "--checkpoint", run, "--json")
+	if status != 0 {
+		t.Fatalf("eval: %s", stderr)
+	}
+	var ev struct {
+		Epsilon float64 `json:"epsilon"`
+		Delta   float64 `json:"delta"`
+		Privacy struct {
+			Steps int `json:"steps"`
+		} `json:"privacy"`
+	}
+	if err := json.Unmarshal([]byte(out), &ev); err != nil {
+		t.Fatal(err)
+	}
+	if !(ev.Epsilon > 0) || ev.Delta != 1e-3 || ev.Privacy.Steps < 1 {
+		t.Fatalf("eval: %s", out)
+	}
+	img := filepath.Join(dir, "probe.png")
+	write(t, img, pngBytes(t, true, 3, false))
+	if status, out, stderr := runCLI(t, "", "predict", "--checkpoint", run, img); status != 0 {
+		t.Fatalf("predict: %s\n%s", stderr, out)
+	}
+}
