@@ -40,6 +40,7 @@ func trainImage(e env, kind string, args []string) error {
 	fs.IntVar(&tc.Keep, "keep", 3, "epoch checkpoints kept besides the best")
 	out := fs.String("out", "", "run folder (default runs/convnet-TIME)")
 	resume := fs.String("resume", "", "continue the run whose checkpoint (or run folder) this is")
+	force := fs.Bool("force", false, "train afresh into an --out that holds a run, deleting its checkpoints")
 	initFrom := fs.String("init", "", "fine-tune: start from this checkpoint's weights (or a run folder's best; e.g. one made by tapeml import); the data must have its image size and classes")
 	threads := fs.Int("threads", 0, "CPU threads (default: all); the same seed and thread count give the same weights")
 	if err := parse(fs, args); err != nil {
@@ -198,7 +199,7 @@ func trainImage(e env, kind string, args []string) error {
 	fmt.Fprintf(e.stdout, "convnet: %d parameters; data %s (%s, %d×%d×%d, %d classes): %d train, %d val, %d test; %d epochs, batch %d, %s lr %g momentum %g; augment %s\n",
 		params.Count(), src.Path, data.Format, c, h, w, len(data.Classes), data.Train.Len(), data.Val.Len(), data.Test.Len(),
 		tc.Epochs, tc.Batch, tc.Optimizer.Name, tc.LR, tc.Optimizer.Momentum, *augment)
-	r, best, err := fitAndTest(e, t, trainSet, valSet, testSet, *out)
+	r, best, err := fitAndTest(e, t, trainSet, valSet, testSet, *out, continues(prev, *out), *force)
 	if err != nil {
 		return err
 	}

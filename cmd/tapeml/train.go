@@ -23,10 +23,10 @@ import (
 func runTrain(e env, args []string) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			fmt.Fprintf(e.stderr, "Usage: tapeml train MODEL [flags]; models: %s. 'tapeml train MODEL --help' lists the flags.\n", strings.Join(kinds.Names(), ", "))
+			fmt.Fprintf(e.stdout, "Usage: tapeml train MODEL [flags]; models: %s. 'tapeml train MODEL --help' lists the flags.\n", strings.Join(kinds.Names(), ", "))
 			return flag.ErrHelp
 		}
-		return fmt.Errorf("missing model: tapeml train MODEL [flags] (models: %s)", strings.Join(kinds.Names(), ", "))
+		return usagef("missing model: tapeml train MODEL [flags] (models: %s)", strings.Join(kinds.Names(), ", "))
 	}
 	k, err := lookupKind(args[0])
 	if err != nil {
@@ -57,6 +57,7 @@ func runTrain(e env, args []string) error {
 	fs.IntVar(&tc.Keep, "keep", 3, "epoch checkpoints kept besides the best")
 	out := fs.String("out", "", "run folder for checkpoints (default runs/MODEL-TIME)")
 	resume := fs.String("resume", "", "continue the run whose checkpoint (or run folder) this is")
+	force := fs.Bool("force", false, "train afresh into an --out that holds a run, deleting its checkpoints")
 	initFrom := fs.String("init", "", "fine-tune: start from this checkpoint's weights (or a run folder's best; e.g. one made by tapeml import), keeping its architecture and tokenizer; the optimizer and epochs start afresh")
 	threads := fs.Int("threads", 0, "CPU threads (default: all); the same seed and thread count give the same weights")
 	keepHeaders := fs.Bool("keep-headers", false, "keep e-mail headers (default: dropped)")
@@ -69,7 +70,7 @@ func runTrain(e env, args []string) error {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q (flags go after the model name)", fs.Arg(0))
+		return usagef("unexpected argument %q; texts to classify go to 'tapeml predict'", fs.Arg(0))
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -224,7 +225,7 @@ func runTrain(e env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "%s: %d parameters; data %s: %d train, %d val, %d test (classes %v); %d epochs, batch %d, %s lr %g\n",
 		k.Name, params.Count(), src.Path, trainSet.Len(), valSet.Len(), testSet.Len(), pre.Classes, tc.Epochs, tc.Batch, tc.Optimizer.Name, tc.LR)
-	_, best, err := fitAndTest(e, t, trainSet, valSet, testSet, *out)
+	_, best, err := fitAndTest(e, t, trainSet, valSet, testSet, *out, continues(prev, *out), *force)
 	if err != nil {
 		return err
 	}
@@ -234,9 +235,19 @@ func runTrain(e env, args []string) error {
 
 // fitAndTest trains, reloads the best epoch's weights from the run folder
 // and evaluates them on the test set, printing what a user wants to know.
-func fitAndTest(e env, t *train.Trainer, trainSet, valSet, testSet train.Dataset, out string) (metrics.Result, string, error) {
+// It holds the run folder's lock throughout; continuing says the training
+// resumes the run in out, force that a fresh one may replace it. Ctrl-C
+// or SIGTERM stops it before the next batch (see fit).
+func fitAndTest(e env, t *train.Trainer, trainSet, valSet, testSet train.Dataset, out string, continuing, force bool) (metrics.Result, string, error) {
+	release, err := startRun(out, continuing, force)
+	if err != nil {
+		return metrics.Result{}, "", err
+	}
+	defer release()
+	ctx, stop := trainContext(e)
+	defer stop()
 	start := time.Now()
-	if err := t.Fit(trainSet, valSet); err != nil {
+	if err := fit(ctx, t, trainSet, valSet, out, true); err != nil {
 		return metrics.Result{}, "", err
 	}
 	best, err := checkpoint.Resolve(out, checkpoint.PickBest)
@@ -250,7 +261,7 @@ func fitAndTest(e env, t *train.Trainer, trainSet, valSet, testSet train.Dataset
 	if err := train.LoadWeights(t.Program.Params(), bestCk.Weights, best); err != nil {
 		return metrics.Result{}, "", err
 	}
-	r, err := t.Evaluate(testSet)
+	r, err := t.Evaluate(ctx, testSet)
 	if err != nil {
 		return metrics.Result{}, "", err
 	}
@@ -270,6 +281,17 @@ func openCheckpoint(path string, pick checkpoint.Pick) (*checkpoint.Checkpoint, 
 
 // runRoot is the run folder of a checkpoint directory (its parent).
 func runRoot(dir string) string { return filepath.Dir(filepath.Clean(dir)) }
+
+// continues reports whether a training resumed from prev writes into prev's
+// own run folder (out), so that folder's epochs are its own.
+func continues(prev *kinds.Loaded, out string) bool {
+	if prev == nil {
+		return false
+	}
+	a, err1 := filepath.Abs(runRoot(prev.Checkpoint.Dir))
+	b, err2 := filepath.Abs(out)
+	return err1 == nil && err2 == nil && a == b
+}
 
 func formatMetrics(ms []metrics.Named) string {
 	var parts []string
