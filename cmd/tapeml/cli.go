@@ -85,7 +85,7 @@ func run(args []string, e env) (status int) {
 		fmt.Fprintf(e.stderr, "tapeml: %s; see 'tapeml --help'\n", oneLine(err.Error()))
 		return exitUsage
 	}
-	fmt.Fprintf(e.stderr, "tapeml %s: %s\n", ran.Name(), oneLine(err.Error()))
+	fmt.Fprintf(e.stderr, "tapeml %s: %s\n", ran.Name(), flagTerms(oneLine(err.Error())))
 	var stopped *interruptedError
 	switch {
 	case errors.As(err, &stopped):

@@ -108,6 +108,14 @@ func trainImage(e env, kind string, args []string) error {
 		}
 	}
 	tc = tc.Defaults()
+	if *out == "" {
+		*out = filepath.Join("runs", convnet.Kind+"-"+time.Now().Format("20060102-150405"))
+	}
+	release, err := startRun(*out, continues(prev, *out), *force)
+	if err != nil {
+		return err
+	}
+	defer release()
 	src.Seed = tc.Seed
 	data, err := src.Load()
 	if err != nil {
@@ -160,9 +168,6 @@ func trainImage(e env, kind string, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *out == "" {
-		*out = filepath.Join("runs", convnet.Kind+"-"+time.Now().Format("20060102-150405"))
-	}
 	params := graph.NewParams(tensor.Float32, tc.Seed)
 	t, err := train.New(model, params, tc)
 	if err != nil {
@@ -199,7 +204,7 @@ func trainImage(e env, kind string, args []string) error {
 	fmt.Fprintf(e.stdout, "convnet: %d parameters; data %s (%s, %d×%d×%d, %d classes): %d train, %d val, %d test; %d epochs, batch %d, %s lr %g momentum %g; augment %s\n",
 		params.Count(), src.Path, data.Format, c, h, w, len(data.Classes), data.Train.Len(), data.Val.Len(), data.Test.Len(),
 		tc.Epochs, tc.Batch, tc.Optimizer.Name, tc.LR, tc.Optimizer.Momentum, *augment)
-	r, best, err := fitAndTest(e, t, trainSet, valSet, testSet, *out, continues(prev, *out), *force)
+	r, best, err := fitAndTest(e, t, trainSet, valSet, testSet, *out)
 	if err != nil {
 		return err
 	}

@@ -42,10 +42,20 @@ func trainContext(e env) (ctx context.Context, stop func()) {
 	}
 }
 
-// startRun takes the run folder's lock for a training and, unless the
+// startRun takes the run folder's lock for a training, before it loads
+// anything, so a second training into the same folder is refused at once;
+// unless the
 // training continues the run already there, refuses a folder holding
 // another run, or with force clears it. release gives the lock back.
 func startRun(out string, continuing, force bool) (release func(), err error) {
+	// The folders Start creates, deepest first, to remove if left empty.
+	var created []string
+	for dir := filepath.Clean(out); ; dir = filepath.Dir(dir) {
+		if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) || dir == filepath.Dir(dir) {
+			break
+		}
+		created = append(created, dir)
+	}
 	unlock, err := checkpoint.Dir{Root: out}.Start(continuing, force)
 	switch {
 	case errors.Is(err, checkpoint.ErrRunExists):
@@ -54,7 +64,12 @@ func startRun(out string, continuing, force bool) (release func(), err error) {
 	case err != nil:
 		return nil, err // names the lock holder
 	}
-	return func() { unlock() }, nil
+	return func() {
+		unlock()
+		for _, dir := range created {
+			os.Remove(dir) // a training that saved nothing leaves no folder
+		}
+	}, nil
 }
 
 // held lists a few entries of a run folder, for the refusal.

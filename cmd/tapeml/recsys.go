@@ -64,6 +64,11 @@ func trainRecsys(e env, kind string, args []string) error {
 	if *out == "" {
 		*out = filepath.Join("runs", "recsys-"+*algo+"-"+time.Now().Format("20060102-150405"))
 	}
+	release, err := startRun(*out, false, *force)
+	if err != nil {
+		return err
+	}
+	defer release()
 	d, report, err := src.Load()
 	if err != nil {
 		return err
@@ -90,11 +95,6 @@ func trainRecsys(e env, kind string, args []string) error {
 		return err
 	}
 	ids := kinds.RecsysIDs{Users: d.Users, Items: d.Items}
-	release, err := startRun(*out, false, *force)
-	if err != nil {
-		return err
-	}
-	defer release()
 	start := time.Now()
 	var rec recsys.Recommender
 	var dir string

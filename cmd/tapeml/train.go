@@ -147,6 +147,14 @@ func runTrain(e env, args []string) error {
 	if err := tc.Validate(); err != nil {
 		return err
 	}
+	if *out == "" {
+		*out = filepath.Join("runs", k.Name+"-"+time.Now().Format("20060102-150405"))
+	}
+	release, err := startRun(*out, continues(prev, *out), *force)
+	if err != nil {
+		return err
+	}
+	defer release()
 	tc = tc.Defaults()
 	corpus, err := src.Load()
 	if err != nil {
@@ -198,9 +206,6 @@ func runTrain(e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *out == "" {
-		*out = filepath.Join("runs", k.Name+"-"+time.Now().Format("20060102-150405"))
-	}
 	params := graph.NewParams(tensor.Float32, tc.Seed)
 	t, err := train.New(model, params, tc)
 	if err != nil {
@@ -225,7 +230,7 @@ func runTrain(e env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "%s: %d parameters; data %s: %d train, %d val, %d test (classes %v); %d epochs, batch %d, %s lr %g\n",
 		k.Name, params.Count(), src.Path, trainSet.Len(), valSet.Len(), testSet.Len(), pre.Classes, tc.Epochs, tc.Batch, tc.Optimizer.Name, tc.LR)
-	_, best, err := fitAndTest(e, t, trainSet, valSet, testSet, *out, continues(prev, *out), *force)
+	_, best, err := fitAndTest(e, t, trainSet, valSet, testSet, *out)
 	if err != nil {
 		return err
 	}
@@ -235,15 +240,9 @@ func runTrain(e env, args []string) error {
 
 // fitAndTest trains, reloads the best epoch's weights from the run folder
 // and evaluates them on the test set, printing what a user wants to know.
-// It holds the run folder's lock throughout; continuing says the training
-// resumes the run in out, force that a fresh one may replace it. Ctrl-C
-// or SIGTERM stops it before the next batch (see fit).
-func fitAndTest(e env, t *train.Trainer, trainSet, valSet, testSet train.Dataset, out string, continuing, force bool) (metrics.Result, string, error) {
-	release, err := startRun(out, continuing, force)
-	if err != nil {
-		return metrics.Result{}, "", err
-	}
-	defer release()
+// The caller holds the run folder's lock (startRun). Ctrl-C or SIGTERM
+// stops the training before the next batch (see fit).
+func fitAndTest(e env, t *train.Trainer, trainSet, valSet, testSet train.Dataset, out string) (metrics.Result, string, error) {
 	ctx, stop := trainContext(e)
 	defer stop()
 	start := time.Now()
