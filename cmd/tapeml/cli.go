@@ -90,11 +90,16 @@ func run(args []string, e env) (status int) {
 	switch {
 	case errors.As(err, &stopped):
 		return exitInterrupted
-	case errors.Is(err, errUsage):
+	case errors.Is(err, errUsage), usageLike.MatchString(err.Error()):
 		return exitUsage
 	}
 	return exitFailed
 }
+
+// usageLike matches the command-line errors that commands return as plain
+// errors ("unexpected argument …", "--out is required", "--top must be …",
+// "--algo "x": want …"), so they exit 2 like usagef's.
+var usageLike = regexp.MustCompile(`^(unexpected argument |--[a-z0-9-]+ (is required|is empty|must |"[^"]*": want |[0-9.e+-]+: want ))`)
 
 // newRoot builds the cobra tree from the commands table, at run time so
 // that table entries added by init functions are included.

@@ -68,6 +68,11 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"--bogus"}, []string{"unknown flag: --bogus"}},
 		{[]string{"predict", "--checkpoint", legacyTextCNN, "--input-format", "xml"}, []string{"--input-format", "text, jsonl or csv"}},
 		{[]string{"predict", "--checkpoint", legacyTextCNN, "--batch", "0"}, []string{"--batch must be at least 1"}},
+		{[]string{"eval"}, []string{"--checkpoint is required"}},
+		{[]string{"eval", "--checkpoint", legacyTextCNN, "extra"}, []string{`unexpected argument "extra"`}},
+		{[]string{"export", "--checkpoint", legacyTextCNN}, []string{"--out is required"}},
+		{[]string{"train", "recsys", "--test-fraction", "2"}, []string{"--test-fraction must be between 0 and 1"}},
+		{[]string{"train", "convnet", "stray"}, []string{`unexpected argument "stray"`}},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
