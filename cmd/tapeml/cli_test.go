@@ -63,6 +63,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"eval", "--checkpoint"}, []string{"flag --checkpoint needs a value"}},
 		{[]string{"train", "textcnn", "stray"}, []string{`unexpected argument "stray"`}},
 		{[]string{"train"}, []string{"missing model"}},
+		{[]string{"train", "--epochs", "1", "textcnn"}, []string{"the model goes first: tapeml train textcnn [flags]"}},
 		{[]string{"fly"}, []string{`unknown command "fly"`}},
 		{[]string{"evl"}, []string{`unknown command "evl"`, `did you mean "eval"?`}},
 		{[]string{"--bogus"}, []string{"unknown flag: --bogus"}},

@@ -15,7 +15,7 @@ import (
 )
 
 func runPredict(e env, args []string) error {
-	fs := newFlags(e, "predict", "tapeml predict --checkpoint DIR [--json] [--top K] [INPUT ...]  (texts, or image files for image models; without INPUT: one per line on stdin)")
+	fs := newFlags(e, "predict", "tapeml predict --checkpoint DIR [--json] [--top K] [--input-format text|jsonl|csv] [INPUT ...]  (texts, or image files for image models; without INPUT: texts from stdin)")
 	ckpt := fs.String("checkpoint", "", "checkpoint folder, a run folder (its best checkpoint) or an exported .safetensors file")
 	asJSON := fs.Bool("json", false, "print one JSON object per input")
 	top := fs.Int("top", 3, "image models: how many classes to show")

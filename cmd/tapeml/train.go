@@ -26,6 +26,11 @@ func runTrain(e env, args []string) error {
 			fmt.Fprintf(e.stdout, "Usage: tapeml train MODEL [flags]; models: %s. 'tapeml train MODEL --help' lists the flags.\n", strings.Join(kinds.Names(), ", "))
 			return flag.ErrHelp
 		}
+		for _, a := range args {
+			if _, err := kinds.Lookup(a); err == nil {
+				return usagef("the model goes first: tapeml train %s [flags]", a)
+			}
+		}
 		return usagef("missing model: tapeml train MODEL [flags] (models: %s)", strings.Join(kinds.Names(), ", "))
 	}
 	k, err := lookupKind(args[0])
