@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"path/filepath"
@@ -266,6 +268,9 @@ func fitAndTest(e env, t *train.Trainer, trainSet, valSet, testSet train.Dataset
 		return metrics.Result{}, "", err
 	}
 	r, err := t.Evaluate(ctx, testSet)
+	if errors.Is(err, context.Canceled) {
+		return metrics.Result{}, "", &interruptedError{fmt.Sprintf("interrupted while testing; the training is complete: tapeml eval --checkpoint %s", shellQuote(out))}
+	}
 	if err != nil {
 		return metrics.Result{}, "", err
 	}
