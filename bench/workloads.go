@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"math/rand/v2"
 	"path/filepath"
 	"strconv"
@@ -46,7 +47,7 @@ func trainer(m train.Model, cfg train.Config, ds train.Dataset, batch int) (func
 	if err != nil {
 		return nil, err
 	}
-	if err := tr.Fit(train.Subset{Dataset: ds, Index: []int{0}}, nil); err != nil { // builds the schedule
+	if err := tr.Fit(context.Background(), train.Subset{Dataset: ds, Index: []int{0}}, nil); err != nil { // builds the schedule
 		return nil, err
 	}
 	idx := make([]int, batch)

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"context"
 	"encoding/json"
 	"math"
 	"strings"
@@ -238,7 +239,7 @@ func TestDPResumeIsBitExact(t *testing.T) {
 	cfg := Config{Epochs: 2, Batch: 8, LR: 0.01, Optimizer: optim.Config{Name: optim.Adam}, Seed: 7,
 		DP: &DPConfig{MaxGradNorm: 1, Noise: 1.1, Delta: 1e-3}}
 	straight := newTrainer(t, cfg) // mlp has dropout: its masks must resume too
-	if err := straight.Fit(trainSet, val); err != nil {
+	if err := straight.Fit(context.Background(), trainSet, val); err != nil {
 		t.Fatal(err)
 	}
 	root := t.TempDir()
@@ -246,7 +247,7 @@ func TestDPResumeIsBitExact(t *testing.T) {
 	firstCfg.Epochs = 1
 	first := newTrainer(t, firstCfg)
 	first.Saver = &Saver{Dir: checkpoint.Dir{Root: root}, Info: RunInfo{Kind: "mlp"}}
-	if err := first.Fit(trainSet, val); err != nil {
+	if err := first.Fit(context.Background(), trainSet, val); err != nil {
 		t.Fatal(err)
 	}
 	dir, err := checkpoint.Resolve(root, checkpoint.PickLatest)
@@ -273,7 +274,7 @@ func TestDPResumeIsBitExact(t *testing.T) {
 	if err := resumed.Resume(c); err != nil {
 		t.Fatal(err)
 	}
-	if err := resumed.Fit(trainSet, val); err != nil {
+	if err := resumed.Fit(context.Background(), trainSet, val); err != nil {
 		t.Fatal(err)
 	}
 	a, b := weightsOf(straight), weightsOf(resumed)
@@ -301,14 +302,14 @@ func TestDPBadInput(t *testing.T) {
 	} {
 		cfg := Config{Epochs: 1, Batch: 10, DP: &c.dp}
 		tr := newModelTrainer(t, plainMLP{}, cfg)
-		err := tr.Fit(ds, nil)
+		err := tr.Fit(context.Background(), ds, nil)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want one containing %q", c.name, err, c.want)
 		}
 	}
 	cfg := Config{Epochs: 1, Batch: 10, DP: &DPConfig{MaxGradNorm: 1, TargetEpsilon: 5, Delta: 1e-3}}
 	tr := newModelTrainer(t, plainMLP{}, cfg)
-	if err := tr.Fit(ds, nil); err != nil {
+	if err := tr.Fit(context.Background(), ds, nil); err != nil {
 		t.Fatal(err)
 	}
 	p, _, _ := tr.Privacy(ds.Len())

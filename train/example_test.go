@@ -1,6 +1,7 @@
 package train_test
 
 import (
+	"context"
 	"log"
 	"os"
 
@@ -36,9 +37,9 @@ func Example() {
 	}
 	t.Progress = os.Stdout
 	t.Saver = &train.Saver{Dir: checkpoint.Dir{Root: "runs/spam"}, Info: train.RunInfo{Kind: textcnn.Kind, Preprocessing: pre}}
-	if err := t.Fit(trainSet, valSet); err != nil {
+	if err := t.Fit(context.Background(), trainSet, valSet); err != nil {
 		log.Fatal(err)
 	}
-	probs, _ := t.Predict(valSet) // P(spam) per message
+	probs, _ := t.Predict(context.Background(), valSet) // P(spam) per message
 	_ = probs
 }

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"math"
@@ -241,7 +242,13 @@ func (t *Trainer) TrainStep(ds Dataset, idx []int) (float64, *tensor.Dense, erro
 
 // Fit trains for the configured number of epochs (continuing from t.Epoch
 // after a resume), validating after each epoch when val is not nil.
-func (t *Trainer) Fit(trainSet, val Dataset) error {
+//
+// When ctx is done, Fit stops before the next batch and returns an error
+// wrapping ctx.Err(). The epoch in progress is abandoned: t.Epoch and the
+// run folder's checkpoints stay at the last complete epoch, which is what a
+// resume continues from, giving the weights of an uninterrupted run; the
+// parameters in memory are then mid-epoch and should not be saved.
+func (t *Trainer) Fit(ctx context.Context, trainSet, val Dataset) error {
 	if trainSet.Len() == 0 {
 		return fmt.Errorf("the training set is empty")
 	}
@@ -273,6 +280,9 @@ func (t *Trainer) Fit(trainSet, val Dataset) error {
 		lr := t.Sched.LR(t.Step)
 		order := batches(epochOrder(trainSet.Len(), cfg.Seed, epoch), cfg.Batch)
 		for _, idx := range order {
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("epoch %d interrupted: %w", epoch, err)
+			}
 			var loss float64
 			if cfg.DP != nil { // a Poisson sample instead of idx (dp.go)
 				n, err := 0, error(nil)
@@ -301,7 +311,7 @@ func (t *Trainer) Fit(trainSet, val Dataset) error {
 		}
 		named := acc.Result().Prefixed("train/")
 		if val != nil && val.Len() > 0 {
-			r, err := t.Evaluate(val)
+			r, err := t.Evaluate(ctx, val)
 			if err != nil {
 				return fmt.Errorf("epoch %d: validation: %w", epoch, err)
 			}
@@ -393,9 +403,9 @@ func names(ms []metrics.Named) []string {
 
 // Evaluate runs the inference machine over every example of ds, the last
 // partial batch included, and returns the metrics of the model's task.
-func (t *Trainer) Evaluate(ds Dataset) (metrics.Result, error) {
+func (t *Trainer) Evaluate(ctx context.Context, ds Dataset) (metrics.Result, error) {
 	acc := t.accumulator()
-	err := t.forEachBatch(ds, func(loss float64, probs []float32, targets []float32, n int) error {
+	err := t.forEachBatch(ctx, ds, func(loss float64, probs []float32, targets []float32, n int) error {
 		return acc.Add(loss, n, probs, targets)
 	})
 	if err != nil {
@@ -415,17 +425,21 @@ func (t *Trainer) accumulator() *metrics.Accumulator {
 // Predict returns the model's outputs for every example of ds, flattened in
 // order: probabilities for classifiers (one per example for binary tasks,
 // one per class for multiclass), predictions for regressions.
-func (t *Trainer) Predict(ds Dataset) ([]float32, error) {
+func (t *Trainer) Predict(ctx context.Context, ds Dataset) ([]float32, error) {
 	var out []float32
-	err := t.forEachBatch(ds, func(_ float64, probs []float32, _ []float32, _ int) error {
+	err := t.forEachBatch(ctx, ds, func(_ float64, probs []float32, _ []float32, _ int) error {
 		out = append(out, probs...)
 		return nil
 	})
 	return out, err
 }
 
-func (t *Trainer) forEachBatch(ds Dataset, f func(loss float64, probs, targets []float32, n int) error) error {
+// forEachBatch stops with ctx's error before a batch once ctx is done.
+func (t *Trainer) forEachBatch(ctx context.Context, ds Dataset, f func(loss float64, probs, targets []float32, n int) error) error {
 	for _, idx := range batches(sequence(ds.Len()), t.Config.Batch) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		b, err := t.batch(ds, idx)
 		if err != nil {
 			return err

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
@@ -76,14 +77,14 @@ func TestResumeIsBitExact(t *testing.T) {
 			trainSet, val := blobs(61, 1), blobs(20, 2)
 
 			straight := newTrainer(t, cfg)
-			if err := straight.Fit(trainSet, val); err != nil {
+			if err := straight.Fit(context.Background(), trainSet, val); err != nil {
 				t.Fatal(err)
 			}
 
 			root := t.TempDir()
 			first := newTrainer(t, Config{Epochs: 1, Batch: 8, LR: 0.01, Optimizer: cfg.Optimizer, Seed: 7})
 			first.Saver = &Saver{Dir: checkpoint.Dir{Root: root}, Info: RunInfo{Kind: "mlp"}}
-			if err := first.Fit(trainSet, val); err != nil {
+			if err := first.Fit(context.Background(), trainSet, val); err != nil {
 				t.Fatal(err)
 			}
 			dir, err := checkpoint.Resolve(root, checkpoint.PickLatest)
@@ -98,7 +99,7 @@ func TestResumeIsBitExact(t *testing.T) {
 			if err := resumed.Resume(c); err != nil {
 				t.Fatal(err)
 			}
-			if err := resumed.Fit(trainSet, val); err != nil {
+			if err := resumed.Fit(context.Background(), trainSet, val); err != nil {
 				t.Fatal(err)
 			}
 			a, b := weightsOf(straight), weightsOf(resumed)
@@ -118,7 +119,7 @@ func TestSameSeedSameWeights(t *testing.T) {
 	cfg := Config{Epochs: 2, Batch: 16, LR: 0.01, Seed: 3}
 	a, b := newTrainer(t, cfg), newTrainer(t, cfg)
 	for _, tr := range []*Trainer{a, b} {
-		if err := tr.Fit(blobs(50, 1), nil); err != nil {
+		if err := tr.Fit(context.Background(), blobs(50, 1), nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -129,7 +130,7 @@ func TestSameSeedSameWeights(t *testing.T) {
 		}
 	}
 	c := newTrainer(t, Config{Epochs: 2, Batch: 16, LR: 0.01, Seed: 4})
-	if err := c.Fit(blobs(50, 1), nil); err != nil {
+	if err := c.Fit(context.Background(), blobs(50, 1), nil); err != nil {
 		t.Fatal(err)
 	}
 	if weightsOf(c)[0] == wa[0] {
@@ -142,10 +143,10 @@ func TestSameSeedSameWeights(t *testing.T) {
 func TestEvaluateCountsEveryExample(t *testing.T) {
 	tr := newTrainer(t, Config{Batch: 4, LR: 0.05, Epochs: 3})
 	ds := blobs(10, 5)
-	if err := tr.Fit(ds, nil); err != nil {
+	if err := tr.Fit(context.Background(), ds, nil); err != nil {
 		t.Fatal(err)
 	}
-	r, err := tr.Evaluate(ds)
+	r, err := tr.Evaluate(context.Background(), ds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +157,7 @@ func TestEvaluateCountsEveryExample(t *testing.T) {
 	for i, p := range one.Program.Params().List() {
 		copy(p.Value.Float32s(), tr.Program.Params().List()[i].Value.Float32s())
 	}
-	r1, err := one.Evaluate(ds)
+	r1, err := one.Evaluate(context.Background(), ds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +166,7 @@ func TestEvaluateCountsEveryExample(t *testing.T) {
 	if math.Abs(loss-loss1) > 1e-6 {
 		t.Fatalf("loss with batch 4 = %v, with batch 1 = %v", loss, loss1)
 	}
-	probs, err := tr.Predict(Subset{Dataset: ds, Index: []int{3}})
+	probs, err := tr.Predict(context.Background(), Subset{Dataset: ds, Index: []int{3}})
 	if err != nil || len(probs) != 1 || !(probs[0] >= 0 && probs[0] <= 1) {
 		t.Fatalf("predict one example: %v, %v", probs, err)
 	}
@@ -173,7 +174,7 @@ func TestEvaluateCountsEveryExample(t *testing.T) {
 
 func TestTrainingLearns(t *testing.T) {
 	tr := newTrainer(t, Config{Epochs: 5, Batch: 16, LR: 0.01})
-	if err := tr.Fit(blobs(200, 1), blobs(100, 2)); err != nil {
+	if err := tr.Fit(context.Background(), blobs(200, 1), blobs(100, 2)); err != nil {
 		t.Fatal(err)
 	}
 	acc := tr.History.Column("val/accuracy")

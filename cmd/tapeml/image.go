@@ -40,6 +40,7 @@ func trainImage(e env, kind string, args []string) error {
 	fs.IntVar(&tc.Keep, "keep", 3, "epoch checkpoints kept besides the best")
 	out := fs.String("out", "", "run folder (default runs/convnet-TIME)")
 	resume := fs.String("resume", "", "continue the run whose checkpoint (or run folder) this is")
+	force := fs.Bool("force", false, "train afresh into an --out that holds a run, deleting its checkpoints")
 	initFrom := fs.String("init", "", "fine-tune: start from this checkpoint's weights (or a run folder's best; e.g. one made by tapeml import); the data must have its image size and classes")
 	threads := fs.Int("threads", 0, "CPU threads (default: all); the same seed and thread count give the same weights")
 	norm := fs.String("norm", convnet.NormBatch, "normalization after each convolution: batch (BatchNorm) or group (GroupNorm, needed by --dp)")
@@ -48,7 +49,7 @@ func trainImage(e env, kind string, args []string) error {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q (flags go after the model name)", fs.Arg(0))
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -116,6 +117,14 @@ func trainImage(e env, kind string, args []string) error {
 		}
 	}
 	tc = tc.Defaults()
+	if *out == "" {
+		*out = filepath.Join("runs", convnet.Kind+"-"+time.Now().Format("20060102-150405"))
+	}
+	release, err := startRun(*out, continues(prev, *out), *force)
+	if err != nil {
+		return err
+	}
+	defer release()
 	src.Seed = tc.Seed
 	data, err := src.Load()
 	if err != nil {
@@ -171,9 +180,6 @@ func trainImage(e env, kind string, args []string) error {
 	testSet, err := imagedata.NewDataset(data.Test, pipe.Eval(), tc.Seed)
 	if err != nil {
 		return err
-	}
-	if *out == "" {
-		*out = filepath.Join("runs", convnet.Kind+"-"+time.Now().Format("20060102-150405"))
 	}
 	params := graph.NewParams(tensor.Float32, tc.Seed)
 	t, err := train.New(model, params, tc)

@@ -88,8 +88,8 @@ func TestUnknownFlagAndCommand(t *testing.T) {
 		t.Fatalf("status %d for an unknown flag", status)
 	}
 	for _, args := range [][]string{{"--help"}, {"train", "--help"}, {"train", "textcnn", "--help"}, {"eval", "--help"}, {"predict", "--help"}, {"models", "--help"}} {
-		if status, _, stderr := runCLI(t, "", args...); status != 0 || !strings.Contains(stderr, "sage") {
-			t.Errorf("%v: status %d, stderr %q", args, status, stderr)
+		if status, stdout, stderr := runCLI(t, "", args...); status != 0 || !strings.Contains(stdout, "sage") || stderr != "" {
+			t.Errorf("%v: status %d, stdout %q, stderr %q", args, status, stdout, stderr)
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"image"
@@ -16,12 +15,26 @@ import (
 )
 
 func runPredict(e env, args []string) error {
-	fs := newFlags(e, "predict", "tapeml predict --checkpoint DIR [--json] [--top K] [INPUT ...]  (texts, or image files for image models; without INPUT: one per line on stdin)")
+	fs := newFlags(e, "predict", "tapeml predict --checkpoint DIR [--json] [--top K] [--input-format text|jsonl|csv] [INPUT ...]  (texts, or image files for image models; without INPUT: texts from stdin)")
 	ckpt := fs.String("checkpoint", "", "checkpoint folder, a run folder (its best checkpoint) or an exported .safetensors file")
 	asJSON := fs.Bool("json", false, "print one JSON object per input")
 	top := fs.Int("top", 3, "image models: how many classes to show")
+	format := fs.String("input-format", formatText, "text models, stdin: text (a text per line), jsonl (an object per line) or csv (with a header row)")
+	column := fs.String("text-column", "text", "the JSONL field or CSV column holding the text")
+	batch := fs.Int("batch", 256, "text models: texts predicted together, at most (stdin is read and answered a batch at a time)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	switch *format {
+	case formatText, formatJSONL, formatCSV:
+	default:
+		return usagef("--input-format %q: want text, jsonl or csv", *format)
+	}
+	if *batch < 1 {
+		return usagef("--batch must be at least 1, got %d", *batch)
+	}
+	if *format != formatText && fs.NArg() > 0 {
+		return usagef("--input-format %s reads stdin; give no texts as arguments", *format)
 	}
 	if *ckpt == "" {
 		return fmt.Errorf("--checkpoint is required")
@@ -32,7 +45,7 @@ func runPredict(e env, args []string) error {
 	}
 	switch m.Loaded().Spec.Kind.Family {
 	case kinds.Text:
-		return predictTexts(e, m, fs.Args(), *asJSON)
+		return predictTexts(e, m, fs.Args(), textInput{*format, *column, *batch}, *asJSON)
 	case kinds.Image:
 		if *top < 1 {
 			return fmt.Errorf("--top must be at least 1, got %d", *top)
@@ -42,48 +55,43 @@ func runPredict(e env, args []string) error {
 	return fmt.Errorf("recommenders predict with 'tapeml recommend' and 'tapeml similar'")
 }
 
-func predictTexts(e env, m *tapeml.Model, texts []string, asJSON bool) error {
-	if len(texts) == 0 {
-		sc := bufio.NewScanner(e.stdin)
-		sc.Buffer(make([]byte, 1<<20), 64<<20)
-		for line := 1; sc.Scan(); line++ {
-			if !utf8.Valid(sc.Bytes()) {
-				return fmt.Errorf("stdin line %d is not valid UTF-8", line)
-			}
-			texts = append(texts, sc.Text())
-		}
-		if err := sc.Err(); err != nil {
-			return fmt.Errorf("reading stdin: %w", err)
-		}
+// textInput is how predict reads texts.
+type textInput struct {
+	format, column string
+	batch          int
+}
+
+// predictTexts classifies the arguments, or else stdin as it arrives.
+func predictTexts(e env, m *tapeml.Model, texts []string, in textInput, asJSON bool) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	recs := make(chan record, in.batch)
+	readErr := make(chan error, 1)
+	go func() {
 		if len(texts) == 0 {
-			return fmt.Errorf("no texts: give them as arguments or one per line on stdin")
+			readErr <- readRecords(ctx, e.stdin, in.format, in.column, recs)
+			return
 		}
-	}
-	preds, err := m.ClassifyTexts(context.Background(), texts)
-	if err != nil {
-		return err
-	}
-	ids, err := m.EncodeTexts(texts)
-	if err != nil {
-		return err
-	}
-	width := len(ids) / len(texts)
-	pos := m.Loaded().Text.Pre.Positive
-	for i, p := range preds {
-		if asJSON {
-			tokens := make([]int, width)
-			for j := range tokens {
-				tokens[j] = int(ids[i*width+j])
+		defer close(recs)
+		for i, t := range texts {
+			select {
+			case recs <- record{i + 1, t}:
+			case <-ctx.Done():
+				readErr <- ctx.Err()
+				return
 			}
-			// prob is the positive class's, as before the runtime existed.
-			if err := printJSON(e, map[string]any{"prob": p.Probs[pos], "probs": p.Probs, "label": p.Label, "class": p.Class, "tokens": tokens}); err != nil {
-				return err
-			}
-			continue
 		}
-		fmt.Fprintf(e.stdout, "%.4f\t%s\t%s\n", p.Probs[pos], p.Class, excerpt(texts[i], 60))
+		readErr <- nil
+	}()
+	n, err := streamTexts(e, m, recs, in.batch, asJSON)
+	cancel() // stops the reader if the predictions failed
+	if rerr := <-readErr; err == nil && rerr != nil {
+		err = rerr
 	}
-	return nil
+	if err == nil && n == 0 {
+		return fmt.Errorf("no texts: give them as arguments or one per line on stdin")
+	}
+	return err
 }
 
 func predictImages(e env, m *tapeml.Model, paths []string, asJSON bool, top int) error {

@@ -43,6 +43,7 @@ func trainRecsys(e env, kind string, args []string) error {
 	fs.StringVar((*string)(&knn.Similarity), "similarity", "pearson", "knn: pearson or cosine")
 	fs.IntVar(&knn.K, "k", 0, "knn: neighbours per prediction (default 40)")
 	out := fs.String("out", "", "run folder for checkpoints (default runs/recsys-ALGO-TIME)")
+	force := fs.Bool("force", false, "train into an --out that holds a run, deleting its checkpoints")
 	threads := fs.Int("threads", 0, "CPU threads (default: all)")
 	dpf := addDPFlags(fs)
 	if err := parse(fs, args); err != nil {
@@ -54,7 +55,7 @@ func trainRecsys(e env, kind string, args []string) error {
 	}
 	tc.DP = dpc
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return usagef("unexpected argument %q", fs.Arg(0))
 	}
 	if *threads > 0 {
 		runtime.GOMAXPROCS(*threads)
@@ -69,6 +70,11 @@ func trainRecsys(e env, kind string, args []string) error {
 	if *out == "" {
 		*out = filepath.Join("runs", "recsys-"+*algo+"-"+time.Now().Format("20060102-150405"))
 	}
+	release, err := startRun(*out, false, *force)
+	if err != nil {
+		return err
+	}
+	defer release()
 	d, report, err := src.Load()
 	if err != nil {
 		return err
@@ -192,7 +198,9 @@ func trainMF(e env, run kinds.RecsysRun, ids kinds.RecsysIDs, extra map[string][
 	}
 	fmt.Fprintf(e.stdout, "mf: %d factors, %d parameters; %d epochs, batch %d, %s lr %g (validation: %d of the training ratings)\n",
 		run.MF.Factors, params.Count(), tc.Epochs, tc.Batch, tc.Optimizer.Name, tc.LR, len(valR))
-	if err := t.Fit(mf.Dataset(fitR), mf.Dataset(valR)); err != nil {
+	ctx, stop := trainContext(e)
+	defer stop()
+	if err := fit(ctx, t, mf.Dataset(fitR), mf.Dataset(valR), out, false); err != nil {
 		return nil, "", err
 	}
 	dir, err := checkpoint.Resolve(out, checkpoint.PickBest)

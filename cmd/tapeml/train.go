@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"path/filepath"
@@ -23,10 +25,15 @@ import (
 func runTrain(e env, args []string) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			fmt.Fprintf(e.stderr, "Usage: tapeml train MODEL [flags]; models: %s. 'tapeml train MODEL --help' lists the flags.\n", strings.Join(kinds.Names(), ", "))
+			fmt.Fprintf(e.stdout, "Usage: tapeml train MODEL [flags]; models: %s. 'tapeml train MODEL --help' lists the flags.\n", strings.Join(kinds.Names(), ", "))
 			return flag.ErrHelp
 		}
-		return fmt.Errorf("missing model: tapeml train MODEL [flags] (models: %s)", strings.Join(kinds.Names(), ", "))
+		for _, a := range args {
+			if _, err := kinds.Lookup(a); err == nil {
+				return usagef("the model goes first: tapeml train %s [flags]", a)
+			}
+		}
+		return usagef("missing model: tapeml train MODEL [flags] (models: %s)", strings.Join(kinds.Names(), ", "))
 	}
 	k, err := lookupKind(args[0])
 	if err != nil {
@@ -57,6 +64,7 @@ func runTrain(e env, args []string) error {
 	fs.IntVar(&tc.Keep, "keep", 3, "epoch checkpoints kept besides the best")
 	out := fs.String("out", "", "run folder for checkpoints (default runs/MODEL-TIME)")
 	resume := fs.String("resume", "", "continue the run whose checkpoint (or run folder) this is")
+	force := fs.Bool("force", false, "train afresh into an --out that holds a run, deleting its checkpoints")
 	initFrom := fs.String("init", "", "fine-tune: start from this checkpoint's weights (or a run folder's best; e.g. one made by tapeml import), keeping its architecture and tokenizer; the optimizer and epochs start afresh")
 	threads := fs.Int("threads", 0, "CPU threads (default: all); the same seed and thread count give the same weights")
 	keepHeaders := fs.Bool("keep-headers", false, "keep e-mail headers (default: dropped)")
@@ -70,7 +78,7 @@ func runTrain(e env, args []string) error {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q (flags go after the model name)", fs.Arg(0))
+		return usagef("unexpected argument %q; texts to classify go to 'tapeml predict'", fs.Arg(0))
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -154,6 +162,14 @@ func runTrain(e env, args []string) error {
 	if err := tc.Validate(); err != nil {
 		return err
 	}
+	if *out == "" {
+		*out = filepath.Join("runs", k.Name+"-"+time.Now().Format("20060102-150405"))
+	}
+	release, err := startRun(*out, continues(prev, *out), *force)
+	if err != nil {
+		return err
+	}
+	defer release()
 	tc = tc.Defaults()
 	corpus, err := src.Load()
 	if err != nil {
@@ -205,9 +221,6 @@ func runTrain(e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *out == "" {
-		*out = filepath.Join("runs", k.Name+"-"+time.Now().Format("20060102-150405"))
-	}
 	params := graph.NewParams(tensor.Float32, tc.Seed)
 	t, err := train.New(model, params, tc)
 	if err != nil {
@@ -242,9 +255,13 @@ func runTrain(e env, args []string) error {
 
 // fitAndTest trains, reloads the best epoch's weights from the run folder
 // and evaluates them on the test set, printing what a user wants to know.
+// The caller holds the run folder's lock (startRun). Ctrl-C or SIGTERM
+// stops the training before the next batch (see fit).
 func fitAndTest(e env, t *train.Trainer, trainSet, valSet, testSet train.Dataset, out string) (metrics.Result, string, error) {
+	ctx, stop := trainContext(e)
+	defer stop()
 	start := time.Now()
-	if err := t.Fit(trainSet, valSet); err != nil {
+	if err := fit(ctx, t, trainSet, valSet, out, true); err != nil {
 		return metrics.Result{}, "", err
 	}
 	best, err := checkpoint.Resolve(out, checkpoint.PickBest)
@@ -258,7 +275,10 @@ func fitAndTest(e env, t *train.Trainer, trainSet, valSet, testSet train.Dataset
 	if err := train.LoadWeights(t.Program.Params(), bestCk.Weights, best); err != nil {
 		return metrics.Result{}, "", err
 	}
-	r, err := t.Evaluate(testSet)
+	r, err := t.Evaluate(ctx, testSet)
+	if errors.Is(err, context.Canceled) {
+		return metrics.Result{}, "", &interruptedError{fmt.Sprintf("interrupted while testing; the training is complete: tapeml eval --checkpoint %s", shellQuote(out))}
+	}
 	if err != nil {
 		return metrics.Result{}, "", err
 	}
@@ -278,6 +298,17 @@ func openCheckpoint(path string, pick checkpoint.Pick) (*checkpoint.Checkpoint, 
 
 // runRoot is the run folder of a checkpoint directory (its parent).
 func runRoot(dir string) string { return filepath.Dir(filepath.Clean(dir)) }
+
+// continues reports whether a training resumed from prev writes into prev's
+// own run folder (out), so that folder's epochs are its own.
+func continues(prev *kinds.Loaded, out string) bool {
+	if prev == nil {
+		return false
+	}
+	a, err1 := filepath.Abs(runRoot(prev.Checkpoint.Dir))
+	b, err2 := filepath.Abs(out)
+	return err1 == nil && err2 == nil && a == b
+}
 
 func formatMetrics(ms []metrics.Named) string {
 	var parts []string

@@ -1,6 +1,7 @@
 package convnet
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -261,14 +262,14 @@ func TestTrainingLearns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before, err := tr.Evaluate(ds)
+	before, err := tr.Evaluate(context.Background(), ds)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := tr.Fit(ds, nil); err != nil {
+	if err := tr.Fit(context.Background(), ds, nil); err != nil {
 		t.Fatal(err)
 	}
-	after, err := tr.Evaluate(ds)
+	after, err := tr.Evaluate(context.Background(), ds)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@
 package convnet
 
 import (
+	"context"
 	"math/rand/v2"
 	"syscall"
 	"testing"
@@ -67,7 +68,7 @@ func BenchmarkDPThroughput(b *testing.B) {
 			}
 			return nil
 		}
-		if err := tr.Fit(ds, nil); err != nil {
+		if err := tr.Fit(context.Background(), ds, nil); err != nil {
 			b.Fatal(err)
 		}
 		return wall, cpu // an epoch visits n examples in expectation

@@ -1,6 +1,7 @@
 package lstm
 
 import (
+	"context"
 	"math/rand/v2"
 	"testing"
 
@@ -40,7 +41,7 @@ func TestDPTraining(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := tr.Fit(ds, nil); err != nil {
+	if err := tr.Fit(context.Background(), ds, nil); err != nil {
 		t.Fatal(err)
 	}
 	p, ok, err := tr.Privacy(n)

@@ -1,6 +1,7 @@
 package recsys
 
 import (
+	"context"
 	"flag"
 	"runtime"
 	"testing"
@@ -28,7 +29,7 @@ func fitDefaults(tb testing.TB, d *recsys.Dataset, tr []recsys.Rating, m *recsys
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if err := trainer.Fit(Dataset(tr), nil); err != nil {
+	if err := trainer.Fit(context.Background(), Dataset(tr), nil); err != nil {
 		tb.Fatal(err)
 	}
 	elapsed := time.Since(start)

@@ -1,6 +1,7 @@
 package recsys_test
 
 import (
+	"context"
 	"fmt"
 	"log"
 
@@ -33,7 +34,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := t.Fit(mf.Dataset(trainRatings), mf.Dataset(testRatings)); err != nil {
+	if err := t.Fit(context.Background(), mf.Dataset(trainRatings), mf.Dataset(testRatings)); err != nil {
 		log.Fatal(err)
 	}
 	for _, p := range t.Program.Params().List() {

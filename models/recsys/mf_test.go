@@ -2,6 +2,7 @@ package recsys
 
 import (
 	"bytes"
+	"context"
 	"math"
 	"slices"
 	"strings"
@@ -146,7 +147,7 @@ func trainSmall(t testing.TB, epochs int) (*train.Trainer, *Model, *recsys.Datas
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := trainer.Fit(Dataset(tr), nil); err != nil {
+	if err := trainer.Fit(context.Background(), Dataset(tr), nil); err != nil {
 		t.Fatal(err)
 	}
 	return trainer, model, d, te, m
@@ -185,7 +186,7 @@ func TestPredictionIsTheFormulaOfTheSavedTensors(t *testing.T) {
 		}
 		return min(max(s, d.Scale.Min), d.Scale.Max)
 	}
-	graphOut, err := trainer.Predict(Dataset(te))
+	graphOut, err := trainer.Predict(context.Background(), Dataset(te))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,7 +292,7 @@ func TestDefaultsBeatBaselines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := trainer.Fit(Dataset(tr), nil); err != nil {
+	if err := trainer.Fit(context.Background(), Dataset(tr), nil); err != nil {
 		t.Fatal(err)
 	}
 	rec, err := NewRecommender(train.Weights(trainer.Program.Params()), model.Config, m)

@@ -1,6 +1,7 @@
 package textcnn
 
 import (
+	"context"
 	"math/rand/v2"
 	"testing"
 
@@ -39,7 +40,7 @@ func BenchmarkTrainStep(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := tr.Fit(train.Subset{Dataset: ds, Index: []int{0}}, nil); err != nil { // builds the schedule
+	if err := tr.Fit(context.Background(), train.Subset{Dataset: ds, Index: []int{0}}, nil); err != nil { // builds the schedule
 		b.Fatal(err)
 	}
 	batch := make([]int, 32)
