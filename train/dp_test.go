@@ -341,3 +341,14 @@ func TestExampleLosses(t *testing.T) {
 		t.Errorf("mean of per-example losses %v, batch loss %v", sum/12, m.Loss())
 	}
 }
+
+// Without noise the spent epsilon is infinite, written as null.
+func TestPrivacyJSONWithoutNoise(t *testing.T) {
+	b, err := json.Marshal(Privacy{Noise: 0, MaxGradNorm: 1, SampleRate: 0.1, Steps: 3, Delta: 1e-5, Epsilon: math.Inf(1), Accountant: "rdp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"epsilon":null`) || !strings.Contains(string(b), `"steps":3`) {
+		t.Errorf("%s", b)
+	}
+}

@@ -49,7 +49,7 @@ def main():
                 cases.append({"q": q, "sigma": sigma, "steps": steps,
                               "rdp": [float(x) for x in r], "eps": eps})
     json.dump({"source": "opacus/accountants/analysis/rdp.py", "orders": orders,
-               "cases": cases}, sys.stdout, indent=1)
+               "cases": cases}, sys.stdout)
     sys.stdout.write("\n")
 
 
