@@ -229,11 +229,14 @@ func (m *Manager) Reload(ctx context.Context) error {
 // load opens, warms up and wraps one version.
 func (m *Manager) load(ctx context.Context, name string, rv repoVersion) (*version, error) {
 	start := time.Now()
-	tm, err := tapeml.LoadWithOptions(rv.path, tapeml.Options{MaxBatch: m.opt.MaxBatch})
+	// As many machines per batch size as batches run at once, all
+	// compiled and run here: the first requests after the swap meet no
+	// compilation.
+	tm, err := tapeml.LoadWithOptions(rv.path, tapeml.Options{MaxBatch: m.opt.MaxBatch, MachinesPerBucket: m.opt.Workers})
 	if err != nil {
 		return nil, err
 	}
-	if err := tm.Warmup(ctx); err != nil {
+	if err := tm.WarmupConcurrent(ctx, m.opt.Workers); err != nil {
 		return nil, fmt.Errorf("warming up: %w", err)
 	}
 	v := &version{model: name, num: rv.version, path: rv.path, m: tm, family: tm.Loaded().Spec.Kind.Family, created: time.Now(), idle: make(chan struct{})}
