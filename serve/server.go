@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/tapeml/tapeml/graph"
 )
 
 // Config configures a Server. Zero fields take the defaults of
@@ -24,11 +26,20 @@ type Config struct {
 	MaxDelay time.Duration // longest a request waits for others to join its batch (0: only those already queued)
 	Poll     time.Duration // repository poll interval (default 2s; negative: never)
 	MaxBody  int64         // request body limit in bytes (default 8 MiB)
+	Workers  int           // batches run at once per model version (default GOMAXPROCS)
 
 	ReadTimeout     time.Duration // whole request read (default 30s)
 	WriteTimeout    time.Duration // from request read to response written (default 60s)
 	IdleTimeout     time.Duration // keep-alive (default 120s)
 	ShutdownTimeout time.Duration // longest graceful shutdown waits for requests (default 30s)
+
+	// KernelThreads caps the goroutines one kernel call uses, process-wide
+	// (graph.SetMaxThreads). Default 1: the server runs a batch per core
+	// at once, and under a load of requests a kernel's fork-join waits
+	// behind the request goroutines — batches of 32 ran 8× slower with
+	// the kernels split over both cores (serve/load_test.go). Negative:
+	// GOMAXPROCS.
+	KernelThreads int
 
 	Logger *slog.Logger // default slog.Default()
 }
@@ -57,6 +68,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.KernelThreads == 0 {
+		c.KernelThreads = 1
 	}
 	return c
 }
@@ -89,8 +103,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.MaxBatch < 1 || cfg.MaxDelay < 0 || cfg.MaxBody < 1 {
 		return nil, fmt.Errorf("serve: max batch %d, max delay %v, max body %d: want positive values", cfg.MaxBatch, cfg.MaxDelay, cfg.MaxBody)
 	}
+	graph.SetMaxThreads(cfg.KernelThreads)
 	s := &Server{cfg: cfg, met: newMetrics(), log: cfg.Logger}
-	s.man = newManager(cfg.Models, ManagerOptions{MaxBatch: cfg.MaxBatch, MaxDelay: cfg.MaxDelay, Logger: cfg.Logger}, s.met)
+	s.man = newManager(cfg.Models, ManagerOptions{MaxBatch: cfg.MaxBatch, MaxDelay: cfg.MaxDelay, Workers: cfg.Workers, Logger: cfg.Logger}, s.met)
 	if err := s.man.Reload(ctx); err != nil {
 		return nil, err
 	}
