@@ -9,6 +9,7 @@ import (
 	"image"
 	"image/png"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -88,8 +89,19 @@ type testServer struct {
 	done   chan error
 }
 
+// logTo writes the server's logs to the test's log.
+type logTo struct{ t testing.TB }
+
+func (w logTo) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
 func start(t testing.TB, cfg serve.Config) *testServer {
 	t.Helper()
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(logTo{t}, nil))
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s, err := serve.New(ctx, cfg)
 	if err != nil {
