@@ -2,7 +2,6 @@ package graph
 
 import (
 	"fmt"
-	"runtime"
 	"sync"
 
 	G "gorgonia.org/gorgonia"
@@ -82,7 +81,7 @@ func (k *conv1dKernel[T]) dims(x, w *tensor.Dense) conv1dDims {
 // chunks runs f over contiguous ranges of examples, one per thread, each
 // with its own scratch buffer of at least size elements.
 func (k *conv1dKernel[T]) chunks(n, size int, f func(chunk, from, to int, scratch []T)) {
-	workers := min(runtime.GOMAXPROCS(0), n)
+	workers := min(maxThreads(), n)
 	for len(k.scratch) < workers {
 		k.scratch = append(k.scratch, nil)
 	}
@@ -201,7 +200,7 @@ func (k *conv1dKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.Dense, wr
 				gemm(1, false, true, d.o, d.ck, d.lout, 1, gn, d.lout, col, d.lout, 1, part, d.ck) // [O, C·K] += g·colᵀ
 			}
 		})
-		for c := 0; c < min(runtime.GOMAXPROCS(0), d.n); c++ {
+		for c := 0; c < min(maxThreads(), d.n); c++ {
 			part := k.scratch[c][d.ck*d.lout : d.ck*d.lout+d.o*d.ck]
 			if c == 0 { // the first chunk's sum overwrites dst
 				copy(dst, part)

@@ -3,7 +3,6 @@ package graph
 import (
 	"fmt"
 	"math"
-	"runtime"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -132,7 +131,7 @@ func (k *foldedConvKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) err
 	colSize := d.ckk * d.ohw
 	// Fewer examples than threads (a request of one): the spare threads
 	// share each example's product.
-	threads := max(1, runtime.GOMAXPROCS(0)/workers(d.n))
+	threads := max(1, maxThreads()/workers(d.n))
 	k.scratch.run(d.n, colSize+d.o*d.ohw, func(_, from, to int, buf []T) {
 		col, conv := buf[:colSize], buf[colSize:]
 		for n := from; n < to; n++ {

@@ -2,7 +2,6 @@ package graph
 
 import (
 	"fmt"
-	"runtime"
 	"sync"
 
 	G "gorgonia.org/gorgonia"
@@ -47,7 +46,7 @@ func (pw *packedWeights) packWith(out, in int, weights func() []float32) {
 	pw.once.Do(func() {
 		w := weights()
 		nr := sgemmCur.nr
-		threads := max(1, min(runtime.GOMAXPROCS(0), out/nr))
+		threads := max(1, min(maxThreads(), out/nr))
 		tiles := (out + nr - 1) / nr
 		for t := range threads {
 			from, to := t*tiles/threads*nr, min((t+1)*tiles/threads*nr, out)
@@ -253,7 +252,7 @@ func (k *embedConvPoolKernel) packedProduct(rows, kdim, o, lda int) {
 	}
 	// One stripe (few output channels): split the rows instead.
 	s := &k.packed.stripes[0]
-	threads := max(1, min(runtime.GOMAXPROCS(0), rows/(4*s.p.arch.mr)))
+	threads := max(1, min(maxThreads(), rows/(4*s.p.arch.mr)))
 	var wg sync.WaitGroup
 	for t := range threads {
 		from, to := t*rows/threads, (t+1)*rows/threads

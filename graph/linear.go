@@ -2,7 +2,6 @@ package graph
 
 import (
 	"fmt"
-	"runtime"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -55,7 +54,7 @@ func (linearKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) error {
 		}
 		beta = 1
 	}
-	gemm(runtime.GOMAXPROCS(0), false, true, n, m, k, 1, x, k, w, k, beta, y, m) // [N, out] = x·wᵀ
+	gemm(maxThreads(), false, true, n, m, k, 1, x, k, w, k, beta, y, m) // [N, out] = x·wᵀ
 	return nil
 }
 
@@ -64,9 +63,9 @@ func (linearKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.Dense, wrt i
 	n, k, m := in[0].Shape()[0], in[0].Shape()[1], in[1].Shape()[0]
 	switch wrt {
 	case 0:
-		gemm(runtime.GOMAXPROCS(0), false, false, n, k, m, 1, g, m, w, k, 0, d, k) // [N, in] = g·w
+		gemm(maxThreads(), false, false, n, k, m, 1, g, m, w, k, 0, d, k) // [N, in] = g·w
 	case 1:
-		gemm(runtime.GOMAXPROCS(0), true, false, m, k, n, 1, g, m, x, k, 0, d, k) // [out, in] = gᵀ·x
+		gemm(maxThreads(), true, false, m, k, n, 1, g, m, x, k, 0, d, k) // [out, in] = gᵀ·x
 	case 2:
 		for i := 0; i < n; i++ {
 			for j, v := range g[i*m : (i+1)*m] {

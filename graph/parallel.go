@@ -1,7 +1,6 @@
 package graph
 
 import (
-	"runtime"
 	"sync"
 )
 
@@ -14,7 +13,7 @@ import (
 type perThread[T float] struct{ bufs [][]T }
 
 // workers is the number of chunks a batch of n examples is split into.
-func workers(n int) int { return max(1, min(runtime.GOMAXPROCS(0), n)) }
+func workers(n int) int { return max(1, min(maxThreads(), n)) }
 
 // run calls f once per chunk of the examples [0, n), concurrently, with
 // that chunk's scratch buffer of size elements.

@@ -2,7 +2,6 @@ package graph
 
 import (
 	"fmt"
-	"runtime"
 	"sync"
 )
 
@@ -93,7 +92,7 @@ var sgemmPool = sync.Pool{New: func() any {
 
 // sideThreads is the number of goroutines a product may use when parts
 // of the graph already run side by side (the two directions of a layer).
-func sideThreads(sideBySide int) int { return max(1, runtime.GOMAXPROCS(0)/sideBySide) }
+func sideThreads(sideBySide int) int { return max(1, maxThreads()/sideBySide) }
 
 func sgemm(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	sgemmWith(threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, nil, beta, c, ldc)

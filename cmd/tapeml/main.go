@@ -31,6 +31,7 @@ var commands = []command{
 	{"import", "turn a safetensors state_dict into a checkpoint", runImport},
 	{"models", "list model kinds and their default configurations", runModels},
 	{"bench", "measure training throughput against PyTorch on this machine", runBench},
+	{"serve", "serve a model repository over HTTP (Open Inference Protocol v2, TF Serving REST)", runServe},
 }
 
 func main() {

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/tapeml/tapeml/serve"
+)
+
+func runServe(e env, args []string) error {
+	fs := newFlags(e, "serve", "tapeml serve --models DIR [flags]  (serves DIR/<name>/<version>/ over the Open Inference Protocol v2 and TF Serving's REST API)")
+	dir := fs.String("models", "", "model repository: DIR/<name>/<version>/ holding a checkpoint or an exported .safetensors")
+	addr := fs.String("addr", "127.0.0.1:8500", "listen address")
+	maxBatch := fs.Int("max-batch", 32, "largest batch merged from concurrent requests")
+	maxDelay := fs.Duration("max-delay", 2*time.Millisecond, "longest a request waits for others to join its batch")
+	poll := fs.Duration("poll", 2*time.Second, "repository poll interval (0: never)")
+	maxBody := byteSize(8 << 20)
+	fs.Var(&maxBody, "max-body", "request body limit (bytes, or with KiB, MiB, GiB)")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *dir == "" {
+		return fmt.Errorf("--models is required")
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	if *poll == 0 {
+		*poll = -1 // serve.Config: negative is never
+	}
+	log := slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	s, err := serve.New(ctx, serve.Config{Models: *dir, MaxBatch: *maxBatch, MaxDelay: *maxDelay, Poll: *poll, MaxBody: int64(maxBody), Logger: log})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "tapeml serve: http://%s  %s\n", ln.Addr(), s.Summary())
+	return s.Serve(ctx, ln)
+}
+
+// byteSize is a flag of bytes with an optional binary or decimal unit.
+type byteSize int64
+
+func (b *byteSize) String() string { return strconv.FormatInt(int64(*b), 10) }
+
+func (b *byteSize) Set(s string) error {
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"B", 1}}
+	mult := int64(1)
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSuffix(s, u.suffix), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil || n < 1 || n > (1<<40)/mult {
+		return fmt.Errorf("want a positive size such as 8MiB")
+	}
+	*b = byteSize(n * mult)
+	return nil
+}

@@ -1,0 +1,207 @@
+package serve
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// ModelConfig is a model's DIR/<name>/config.json: which of its versions to
+// serve and names for some of them. Without the file, the highest version
+// is served.
+//
+//	{"version_policy": {"latest": {"num_versions": 2}}, "labels": {"stable": 1, "canary": 2}}
+//	{"version_policy": {"specific": {"versions": [1, 3]}}}
+//	{"version_policy": {"all": {}}}
+type ModelConfig struct {
+	VersionPolicy VersionPolicy    `json:"version_policy"`
+	Labels        map[string]int64 `json:"labels"`
+}
+
+// VersionPolicy is Triton's and TensorFlow Serving's version policy: at
+// most one of its fields is set; none means Latest 1.
+type VersionPolicy struct {
+	Latest *struct {
+		NumVersions int `json:"num_versions"`
+	} `json:"latest,omitempty"`
+	Specific *struct {
+		Versions []int64 `json:"versions"`
+	} `json:"specific,omitempty"`
+	All *struct{} `json:"all,omitempty"`
+}
+
+// maxConfigBytes bounds a config.json read: a policy is a few lines.
+const maxConfigBytes = 1 << 20
+
+// readConfig reads and validates DIR/<name>/config.json; a missing file
+// is the default policy.
+func readConfig(path string) (ModelConfig, error) {
+	var c ModelConfig
+	f, err := os.Open(path)
+	if os.IsNotExist(err) {
+		return c, nil
+	}
+	if err != nil {
+		return c, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxConfigBytes+1))
+	if err != nil {
+		return c, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(data) > maxConfigBytes {
+		return c, fmt.Errorf("%s: larger than %d bytes", path, maxConfigBytes)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return c, fmt.Errorf("%s: %w", path, err)
+	}
+	p := c.VersionPolicy
+	set := 0
+	for _, b := range []bool{p.Latest != nil, p.Specific != nil, p.All != nil} {
+		if b {
+			set++
+		}
+	}
+	switch {
+	case set > 1:
+		return c, fmt.Errorf("%s: version_policy: set one of latest, specific and all", path)
+	case p.Latest != nil && p.Latest.NumVersions < 1:
+		return c, fmt.Errorf("%s: version_policy.latest.num_versions must be at least 1, got %d", path, p.Latest.NumVersions)
+	case p.Specific != nil && len(p.Specific.Versions) == 0:
+		return c, fmt.Errorf("%s: version_policy.specific.versions is empty", path)
+	}
+	if p.Specific != nil {
+		for _, v := range p.Specific.Versions {
+			if v < 1 {
+				return c, fmt.Errorf("%s: version_policy.specific.versions: %d is not a positive version", path, v)
+			}
+		}
+	}
+	for l, v := range c.Labels {
+		if l == "" || v < 1 {
+			return c, fmt.Errorf("%s: labels: %q → %d: want a name and a positive version", path, l, v)
+		}
+	}
+	return c, nil
+}
+
+// wants reports whether the policy may serve version v at all (Specific
+// names it, or the policy is not Specific).
+func (p VersionPolicy) wants(v int64) bool {
+	if p.Specific == nil {
+		return true
+	}
+	return slices.Contains(p.Specific.Versions, v)
+}
+
+// limit is how many versions to serve, highest first: 0 means no limit.
+func (p VersionPolicy) limit() int {
+	switch {
+	case p.All != nil || p.Specific != nil:
+		return 0
+	case p.Latest != nil:
+		return p.Latest.NumVersions
+	}
+	return 1
+}
+
+// repoModel is one model found in the repository.
+type repoModel struct {
+	name     string
+	config   ModelConfig
+	err      error         // config.json unreadable: keep serving what is loaded
+	versions []repoVersion // descending
+}
+
+// repoVersion is one version folder.
+type repoVersion struct {
+	version int64
+	path    string // what tapeml.Load opens
+	sig     string // changes when the folder's files change
+}
+
+// scanRepository lists the models of dir. Entries that are not model
+// folders (files, hidden names) and version folders whose name is not a
+// positive integer are skipped, as TensorFlow Serving does.
+func scanRepository(dir string) ([]repoModel, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("model repository: %w", err)
+	}
+	var out []repoModel
+	for _, e := range entries {
+		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		m := repoModel{name: e.Name()}
+		mdir := filepath.Join(dir, e.Name())
+		m.config, m.err = readConfig(filepath.Join(mdir, "config.json"))
+		vs, err := os.ReadDir(mdir)
+		if err != nil {
+			m.err = err
+		}
+		for _, v := range vs {
+			n, err := strconv.ParseInt(v.Name(), 10, 64)
+			if err != nil || n < 1 || !v.IsDir() || strconv.FormatInt(n, 10) != v.Name() {
+				continue
+			}
+			vdir := filepath.Join(mdir, v.Name())
+			path, sig := versionPath(vdir)
+			m.versions = append(m.versions, repoVersion{version: n, path: path, sig: sig})
+		}
+		slices.SortFunc(m.versions, func(a, b repoVersion) int { return int(sign(b.version - a.version)) })
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+func sign(x int64) int64 {
+	switch {
+	case x > 0:
+		return 1
+	case x < 0:
+		return -1
+	}
+	return 0
+}
+
+// versionPath returns what to load from a version folder — the folder, or
+// the one .safetensors file it holds beside no meta.json — and a signature
+// of its files (names, sizes, times) that tells a retry from a repeat.
+func versionPath(vdir string) (string, string) {
+	var sig strings.Builder
+	var tensors []string
+	meta := false
+	filepath.WalkDir(vdir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			fmt.Fprintf(&sig, "%s:err;", p)
+			return nil
+		}
+		if d.IsDir() {
+			return nil
+		}
+		if fi, err := d.Info(); err == nil {
+			fmt.Fprintf(&sig, "%s:%d:%d;", p, fi.Size(), fi.ModTime().UnixNano())
+		}
+		if filepath.Dir(p) == vdir {
+			switch {
+			case d.Name() == "meta.json":
+				meta = true
+			case strings.EqualFold(filepath.Ext(p), ".safetensors"):
+				tensors = append(tensors, p)
+			}
+		}
+		return nil
+	})
+	if !meta && len(tensors) == 1 {
+		return tensors[0], sig.String()
+	}
+	return vdir, sig.String()
+}
