@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"strings"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -96,6 +97,15 @@ func (m *AttributionMachine) Inputs() []*tensor.Dense { return m.in }
 // Embedded is the tensor standing in for the embedding output [N, T, D],
 // or nil when the gradient is taken at the first input.
 func (m *AttributionMachine) Embedded() *tensor.Dense { return m.emb }
+
+// EmbeddingName is the name of the embedding layer whose output the
+// gradient is taken at ("<name>.weight" is its table), or "".
+func (m *AttributionMachine) EmbeddingName() string {
+	if m.embedded == nil {
+		return ""
+	}
+	return strings.TrimSuffix(m.embedded.Name(), ".output")
+}
 
 // Select holds sel [N, K], the weight of each output in the target.
 func (m *AttributionMachine) Select() *tensor.Dense { return m.selT }
