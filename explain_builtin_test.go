@@ -3,6 +3,7 @@ package tapeml_test
 import (
 	"context"
 	"flag"
+	"math"
 	"path/filepath"
 	"sort"
 	"testing"
@@ -115,4 +116,62 @@ func TestBuiltinCompleteness(t *testing.T) {
 		}
 		report(t, rel, true)
 	})
+}
+
+// The model-randomization sanity check (Adebayo et al. 2018) on the
+// built-in TextCNN: IG maps of 100 test texts against those of the same
+// model with its top layers (conv, fc) re-initialized have a mean Spearman
+// rank correlation below 0.5.
+func TestBuiltinSanity(t *testing.T) {
+	if *explainRuns == "" {
+		t.Skip("needs -explain.runs DIR with trained runs (see explainRuns)")
+	}
+	ctx := context.Background()
+	m, err := tapeml.Load(filepath.Join(*explainRuns, "textcnn"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	corpus, err := m.Loaded().Text.Run.Data.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	for _, e := range corpus.Test {
+		if len(texts) == 100 {
+			break
+		}
+		if _, err := m.ExplainTexts(ctx, []string{e.Text}, tapeml.ExplainOptions{Method: tapeml.MethodSaliency}); err == nil {
+			texts = append(texts, e.Text)
+		}
+	}
+	trained, err := m.ExplainTexts(ctx, texts, tapeml.ExplainOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for layers := 1; layers < len(m.Layers()); layers++ {
+		r, err := m.Randomized(layers, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		random, err := r.ExplainTexts(ctx, texts, tapeml.ExplainOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum, n := 0.0, 0
+		for i := range trained {
+			a, b := make([]float64, len(trained[i].Tokens)), make([]float64, len(trained[i].Tokens))
+			for j := range a {
+				a[j], b[j] = trained[i].Tokens[j].Score, random[i].Tokens[j].Score
+			}
+			if rho := tapeml.Spearman(a, b); !math.IsNaN(rho) {
+				sum += rho
+				n++
+			}
+		}
+		mean := sum / float64(n)
+		t.Logf("top %d layers %v re-initialized: mean Spearman %.3f over %d texts", layers, m.Layers()[len(m.Layers())-layers:], mean, n)
+		if mean >= 0.5 {
+			t.Errorf("mean Spearman %.3f, want < 0.5", mean)
+		}
+	}
 }
