@@ -63,7 +63,7 @@ func runExplain(e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if m.Loaded().Spec.Kind.Family == kinds.Recsys {
+	if m.Loaded().Recsys != nil {
 		if *user == "" || *item == "" {
 			return fmt.Errorf("recommenders: give --user and --item")
 		}
