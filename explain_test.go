@@ -297,3 +297,58 @@ func TestExplainBadInput(t *testing.T) {
 		})
 	}
 }
+
+func TestSpearman(t *testing.T) {
+	cases := []struct {
+		a, b []float64
+		want float64
+	}{
+		{[]float64{1, 2, 3, 4}, []float64{10, 20, 30, 40}, 1},
+		{[]float64{1, 2, 3, 4}, []float64{4, 3, 2, 1}, -1},
+		{[]float64{1, 2, 3}, []float64{1, 3, 2}, 0.5},
+		{[]float64{1, 1, 2}, []float64{1, 2, 3}, math.Sqrt(3) / 2}, // ties share the mean rank
+	}
+	for _, c := range cases {
+		if got := tapeml.Spearman(c.a, c.b); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("Spearman(%v, %v) = %v, want %v", c.a, c.b, got, c.want)
+		}
+	}
+	for _, c := range [][2][]float64{{{1, 1}, {1, 2}}, {{1}, {1}}, {{1, 2}, {1, 2, 3}}} {
+		if got := tapeml.Spearman(c[0], c[1]); !math.IsNaN(got) {
+			t.Errorf("Spearman(%v, %v) = %v, want NaN", c[0], c[1], got)
+		}
+	}
+}
+
+// Randomized re-initializes exactly the top layers.
+func TestRandomized(t *testing.T) {
+	m, err := tapeml.Load(filepath.Join(legacy, "textcnn"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(m.Layers(), " "); got != "embedding conv fc" {
+		t.Fatalf("layers %q", got)
+	}
+	r, err := m.Randomized(1, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range m.Loaded().Params.List() {
+		q := r.Loaded().Params.Get(p.Name)
+		same := true
+		for i, v := range p.Value.Float32s() {
+			if q.Value.Float32s()[i] != v {
+				same = false
+			}
+		}
+		if same != !strings.HasPrefix(p.Name, "fc.") {
+			t.Errorf("%s: unchanged %v after re-initializing fc", p.Name, same)
+		}
+	}
+	if _, err := m.Randomized(3, 5); err != nil {
+		t.Errorf("re-initializing all 3 layers: %v", err)
+	}
+	if _, err := m.Randomized(4, 5); err == nil || !strings.Contains(err.Error(), "4 layers; the model has 3") {
+		t.Errorf("error %v", err)
+	}
+}

@@ -320,6 +320,9 @@ func explainRecommendation(e env, m *tapeml.Model, user, item string, top int, a
 		return printJSON(e, r)
 	}
 	fmt.Fprintf(e.stdout, "user %s, item %s: predicted %.3f (%s)\n", user, item, r.Prediction, r.Method)
+	if r.Centre != 0 {
+		fmt.Fprintf(e.stdout, "  %8.4f  centre (the mean rating the neighbours' terms are added to)\n", r.Centre)
+	}
 	for _, c := range r.Contributions {
 		name := c.ID
 		if c.Title != "" {
