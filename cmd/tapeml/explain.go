@@ -36,6 +36,7 @@ func runExplain(e env, args []string) error {
 	sanity := fs.Bool("sanity", false, "also explain with the top layers re-initialized and report the Spearman rank correlation of the two maps")
 	sanityLayers := fs.Int("sanity-layers", 0, "--sanity: how many top layers to re-initialize (default: all but the input layer)")
 	seed := fs.Uint64("seed", 1, "--sanity: seed of the re-initialized weights")
+	testN := fs.Int("test", 0, "explain the first N examples of the run's own test split instead of INPUTs (texts with their label; images written as test-K-LABEL)")
 	user := fs.String("user", "", "recommenders: the user whose score for --item is explained")
 	item := fs.String("item", "", "recommenders: the item")
 	// Flags may follow inputs (tapeml explain "some text" --json): parse
@@ -87,10 +88,26 @@ func runExplain(e env, args []string) error {
 			return err
 		}
 	}
+	if *testN < 0 || (*testN > 0 && len(inputs) > 0) {
+		return fmt.Errorf("--test takes a positive count and no INPUTs")
+	}
 	if m.Loaded().Spec.Kind.Family == kinds.Image {
-		return x.images(inputs)
+		if *testN > 0 {
+			return x.testImages(*testN)
+		}
+		return x.images(inputs, nil)
 	}
 	texts := inputs
+	if *testN > 0 {
+		corpus, err := m.Loaded().Text.Run.Data.Load()
+		if err != nil {
+			return err
+		}
+		for _, ex := range corpus.Test[:min(*testN, len(corpus.Test))] {
+			texts = append(texts, ex.Text)
+			x.labels = append(x.labels, corpus.Classes[ex.Label])
+		}
+	}
 	if len(texts) == 0 {
 		sc := bufio.NewScanner(e.stdin)
 		sc.Buffer(make([]byte, 1<<20), 64<<20)
@@ -121,6 +138,36 @@ type explainer struct {
 	layers int
 	seed   uint64
 	random *tapeml.Model
+	labels []string // --test: each input's true class
+}
+
+// testImages explains the first n images of the run's test split.
+func (x *explainer) testImages(n int) error {
+	set, err := x.m.Loaded().Image.Run.Data.Load()
+	if err != nil {
+		return err
+	}
+	test := set.Test
+	n = min(n, test.Len())
+	imgs, names := make([]image.Image, n), make([]string, n)
+	c, h, w := test.C, test.H, test.W
+	for i := range n {
+		px := test.Pixels[i*test.Size() : (i+1)*test.Size()]
+		if c == 1 {
+			g := image.NewGray(image.Rect(0, 0, w, h))
+			copy(g.Pix, px)
+			imgs[i] = g
+		} else {
+			rgba := image.NewRGBA(image.Rect(0, 0, w, h))
+			for k := range h * w {
+				rgba.Pix[4*k], rgba.Pix[4*k+1], rgba.Pix[4*k+2], rgba.Pix[4*k+3] = px[k], px[h*w+k], px[2*h*w+k], 255
+			}
+			imgs[i] = rgba
+		}
+		names[i] = fmt.Sprintf("test-%d-%s", i, set.Classes[test.Labels[i]])
+		x.labels = append(x.labels, set.Classes[test.Labels[i]])
+	}
+	return x.images(names, imgs)
 }
 
 // warn prints the completeness warning of an IG result.
@@ -145,8 +192,12 @@ func (x *explainer) texts(texts []string) error {
 		}
 	}
 	var rhos []float64
+	defer func() { // warnings after the output
+		for i, t := range ex {
+			x.warn(fmt.Sprintf("text %d", i+1), t.Attribution)
+		}
+	}()
 	for i, t := range ex {
-		x.warn(fmt.Sprintf("text %d", i+1), t.Attribution)
 		rho := math.NaN()
 		if x.sanity {
 			a, b := make([]float64, len(t.Tokens)), make([]float64, len(t.Tokens))
@@ -167,6 +218,9 @@ func (x *explainer) texts(texts []string) error {
 		}
 		if x.json {
 			v := map[string]any{"explanation": t, "relative_delta": jsonNumber(t.RelativeDelta()), "converged": t.Converged()}
+			if x.labels != nil {
+				v["true_class"] = x.labels[i]
+			}
 			if x.sanity {
 				v["sanity_spearman"] = jsonNumber(rho)
 			}
@@ -178,7 +232,11 @@ func (x *explainer) texts(texts []string) error {
 			}
 			continue
 		}
-		fmt.Fprintf(x.e.stdout, "%s (p=%.3f)  %q\n", t.Prediction.Class, t.Prediction.Prob, excerpt(t.Text, 60))
+		truth := ""
+		if x.labels != nil {
+			truth = " [true: " + x.labels[i] + "]"
+		}
+		fmt.Fprintf(x.e.stdout, "%s (p=%.3f)%s  %q\n", t.Prediction.Class, t.Prediction.Prob, truth, excerpt(t.Text, 60))
 		order := make([]int, len(t.Tokens))
 		for j := range order {
 			order[j] = j
@@ -230,18 +288,21 @@ func (x *explainer) sanitySummary(rhos []float64) {
 		mean, len(rhos), x.layers, strings.Join(x.m.Layers()[len(x.m.Layers())-x.layers:], ", "))
 }
 
-func (x *explainer) images(paths []string) error {
+// images explains image files, or imgs named by paths when given.
+func (x *explainer) images(paths []string, imgs []image.Image) error {
 	if len(paths) == 0 {
 		return fmt.Errorf("no images: give PNG or JPEG files as arguments")
 	}
-	imgs := make([]image.Image, len(paths))
-	for i, path := range paths {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		if imgs[i], err = imagedata.DecodeImage(b); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
+	if imgs == nil {
+		imgs = make([]image.Image, len(paths))
+		for i, path := range paths {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			if imgs[i], err = imagedata.DecodeImage(b); err != nil {
+				return fmt.Errorf("%s: %w", path, err)
+			}
 		}
 	}
 	ctx := context.Background()
@@ -256,8 +317,12 @@ func (x *explainer) images(paths []string) error {
 		}
 	}
 	var rhos []float64
+	defer func() { // warnings after the output
+		for i, t := range ex {
+			x.warn(paths[i], t.Attribution)
+		}
+	}()
 	for i, t := range ex {
-		x.warn(paths[i], t.Attribution)
 		rho := math.NaN()
 		if x.sanity {
 			rho = tapeml.Spearman(t.Scores, rand[i].Scores)
@@ -284,6 +349,9 @@ func (x *explainer) images(paths []string) error {
 		}
 		if x.json {
 			v := map[string]any{"path": paths[i], "explanation": t, "relative_delta": jsonNumber(t.RelativeDelta()), "converged": t.Converged()}
+			if x.labels != nil {
+				v["true_class"] = x.labels[i]
+			}
 			if x.sanity {
 				v["sanity_spearman"] = jsonNumber(rho)
 			}
@@ -296,6 +364,9 @@ func (x *explainer) images(paths []string) error {
 			continue
 		}
 		fmt.Fprintf(x.e.stdout, "%s: %s (p=%.3f)\n", paths[i], t.Prediction.Class, t.Prediction.Prob)
+		if x.labels != nil {
+			fmt.Fprintf(x.e.stdout, "  true class: %s\n", x.labels[i])
+		}
 		if t.Note != "" {
 			fmt.Fprintf(x.e.stdout, "  %s\n", t.Note)
 		}
