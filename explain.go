@@ -93,8 +93,9 @@ type Attribution struct {
 	// binary model's negative class is the target (its logit negated).
 	Target string  `json:"target"`
 	Sign   float64 `json:"sign"`
-	// FX and FBaseline are the explained logit at the input and at the
-	// baseline (IG; FX alone for saliency and occlusion).
+	// FX and FBaseline are the explained logit (negated when Sign is -1)
+	// at the input and at the baseline (IG; FX alone for saliency and
+	// occlusion).
 	FX        float64 `json:"f_x"`
 	FBaseline float64 `json:"f_baseline"`
 	// Delta is IG's completeness gap: sum(attributions) − (FX − FBaseline).

@@ -245,7 +245,10 @@ func (x *explainer) texts(texts []string) error {
 		for _, j := range order[:min(x.top, len(order))] {
 			tok := t.Tokens[j]
 			side := "against"
-			if t.Favours(tok.Score) {
+			switch {
+			case tok.Score == 0:
+				side = "-"
+			case t.Favours(tok.Score):
 				side = "for"
 			}
 			fmt.Fprintf(x.e.stdout, "  %+9.4f  %-7s %s\n", tok.Score, side, tok.Token)
@@ -266,9 +269,9 @@ func (x *explainer) texts(texts []string) error {
 func (x *explainer) summary(a tapeml.Attribution, rho float64) {
 	if a.Method == tapeml.MethodIG {
 		fmt.Fprintf(x.e.stdout, "  ig (%d %s points, baseline %s): logit of %s %.4g, at the baseline %.4g, delta %.3g (%.2f%%)\n",
-			a.Steps, a.Quadrature, a.Baseline, a.Target, a.Sign*a.FX, a.Sign*a.FBaseline, a.Delta, 100*a.RelativeDelta())
+			a.Steps, a.Quadrature, a.Baseline, a.Target, a.FX, a.FBaseline, a.Delta, 100*a.RelativeDelta())
 	} else {
-		fmt.Fprintf(x.e.stdout, "  %s (baseline %s): logit of %s %.4g\n", a.Method, a.Baseline, a.Target, a.Sign*a.FX)
+		fmt.Fprintf(x.e.stdout, "  %s (baseline %s): logit of %s %.4g\n", a.Method, a.Baseline, a.Target, a.FX)
 	}
 	if x.sanity {
 		fmt.Fprintf(x.e.stdout, "  sanity: Spearman %.3f with the top %d layers re-initialized\n", rho, x.layers)
