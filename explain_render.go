@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -86,30 +87,53 @@ body{font:16px/1.9 system-ui,sans-serif;max-width:50em;margin:2em auto;padding:0
 	return b.Bytes()
 }
 
-// HeatMap renders the image as the model saw it, in gray, with the scores
-// blended over it — green where they speak for the predicted class, red
-// against, opacity proportional to |score| — each pixel scaled up to a
-// scale×scale square.
+// HeatMap renders, side by side, the image as the model saw it and the
+// same image in gray with the scores blended over it — green where they
+// speak for the predicted class, red against, opacity proportional to
+// |score| up to its 99th percentile (as Captum clips outliers) — each
+// pixel scaled up to a scale×scale square.
 func (e ImageExplanation) HeatMap(scale int) image.Image {
 	scale = max(1, scale)
 	h, w, hw := e.Height, e.Width, e.Height*e.Width
-	largest := 0.0
-	for _, s := range e.Scores {
-		largest = max(largest, math.Abs(s))
+	abs := make([]float64, len(e.Scores))
+	for k, s := range e.Scores {
+		abs[k] = math.Abs(s)
 	}
-	img := image.NewRGBA(image.Rect(0, 0, w*scale, h*scale))
+	slices.Sort(abs)
+	largest := 0.0
+	if len(abs) > 0 {
+		largest = abs[(len(abs)-1)*99/100]
+		if largest == 0 {
+			largest = abs[len(abs)-1]
+		}
+	}
+	img := image.NewRGBA(image.Rect(0, 0, 2*w*scale, h*scale))
+	square := func(x0, y0 int, c color.RGBA) {
+		for dy := range scale {
+			for dx := range scale {
+				img.SetRGBA(x0+dx, y0+dy, c)
+			}
+		}
+	}
 	for y := range h {
 		for x := range w {
 			k := y*w + x
+			orig := color.RGBA{A: 255}
 			gray := 0.0
 			for ch := range e.Channels {
 				gray += float64(e.Pixels[ch*hw+k])
 			}
+			if e.Channels == 3 {
+				orig.R, orig.G, orig.B = e.Pixels[k], e.Pixels[hw+k], e.Pixels[2*hw+k]
+			} else {
+				orig.R, orig.G, orig.B = e.Pixels[k], e.Pixels[k], e.Pixels[k]
+			}
+			square(x*scale, y*scale, orig)
 			gray /= float64(e.Channels)
 			gray = 40 + 0.6*gray // dimmed, so the colours stand out
 			a := 0.0
 			if largest > 0 {
-				a = 0.85 * math.Abs(e.Scores[k]) / largest
+				a = 0.85 * min(1, math.Abs(e.Scores[k])/largest)
 			}
 			over := [3]float64{220, 30, 30}
 			if e.Favours(e.Scores[k]) {
@@ -119,11 +143,7 @@ func (e ImageExplanation) HeatMap(scale int) image.Image {
 			c.R = uint8(math.Round((1-a)*gray + a*over[0]))
 			c.G = uint8(math.Round((1-a)*gray + a*over[1]))
 			c.B = uint8(math.Round((1-a)*gray + a*over[2]))
-			for dy := range scale {
-				for dx := range scale {
-					img.SetRGBA(x*scale+dx, y*scale+dy, c)
-				}
-			}
+			square((w+x)*scale, y*scale, c)
 		}
 	}
 	return img

@@ -335,7 +335,7 @@ func (x *explainer) images(paths []string, imgs []image.Image) error {
 		}
 		heat := ""
 		if x.out != "" {
-			base := strings.TrimSuffix(filepath.Base(paths[i]), filepath.Ext(paths[i]))
+			base := strings.ReplaceAll(strings.TrimSuffix(filepath.Base(paths[i]), filepath.Ext(paths[i])), " ", "_")
 			heat = filepath.Join(x.out, fmt.Sprintf("%d-%s-%s.png", i+1, base, t.Method))
 			f, err := os.Create(heat)
 			if err != nil {
