@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/tapeml/tapeml/checkpoint"
 	"github.com/tapeml/tapeml/export"
@@ -43,6 +44,9 @@ type Model struct {
 	run    *runner // nil for recommenders that are not networks
 	task   metrics.Task
 	path   string
+
+	attrOnce sync.Once // the attribution machines (explain.go), made on first use
+	attrs    *attrPool
 }
 
 // Load opens a trained model: a checkpoint folder, a run folder (its best

@@ -49,6 +49,12 @@ type Builder struct {
 	nodes    map[string]*G.Node // parameter nodes in this graph
 	layers   int                // counts randomness-using layers, to give each its own stream
 	feedback []Feedback         // state written back after each run
+
+	// attribution marks a graph compiled for gradients with respect to its
+	// inputs or embedding outputs (see CompileAttribution); embedded holds
+	// the inputs that stand in for embedding outputs there.
+	attribution bool
+	embedded    []*G.Node
 }
 
 // AddFeedback registers state an op writes back after each run of the

@@ -63,7 +63,7 @@ func conv2DArgs(b *Builder, name string, x *G.Node, cfg Conv2DConfig) (Conv2DCon
 // isData reports whether n is a leaf of the graph that is not one of its
 // parameters: a batch's input, whose gradient nobody asks for.
 func isData(b *Builder, n *G.Node) bool {
-	return n.Op() == nil && b.ParamNode(n.Name()) != n
+	return !b.attribution && n.Op() == nil && b.ParamNode(n.Name()) != n
 }
 
 // conv2dKernel: inputs x [N, C, H, W], w [O, C, KH, KW], optional b [O];

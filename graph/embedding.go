@@ -28,6 +28,9 @@ func Embedding(b *Builder, name string, ids *G.Node, vocab, dim, paddingIdx int)
 		}
 	}
 	w := b.Param(name+".weight", []int{vocab, dim}, init)
+	if b.attribution {
+		return b.embeddingInput(name, ids, dim)
+	}
 	return mustApply(typed(b.Dtype(),
 		&embeddingKernel[float32]{pad: paddingIdx, rows: &embeddingRows[float32]{}},
 		&embeddingKernel[float64]{pad: paddingIdx, rows: &embeddingRows[float64]{}}), ids, w)

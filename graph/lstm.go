@@ -78,8 +78,8 @@ func LSTM(b *Builder, name string, x, mask *G.Node, cfg LSTMConfig) *LSTMOutput 
 				b.Param(name+".bias_hh"+suffix, []int{4 * cfg.Hidden}, init))
 		}
 		o.layers = append(o.layers, mustApply(typed(b.Dtype(),
-			&lstmLayerKernel[float32]{hidden: cfg.Hidden, dirs: dirs, masked: mask != nil, keep: b.Training()},
-			&lstmLayerKernel[float64]{hidden: cfg.Hidden, dirs: dirs, masked: mask != nil, keep: b.Training()}), args...))
+			&lstmLayerKernel[float32]{hidden: cfg.Hidden, dirs: dirs, masked: mask != nil, keep: b.Training() || b.attribution},
+			&lstmLayerKernel[float64]{hidden: cfg.Hidden, dirs: dirs, masked: mask != nil, keep: b.Training() || b.attribution}), args...))
 	}
 	return o
 }

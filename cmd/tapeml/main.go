@@ -25,6 +25,7 @@ var commands = []command{
 	{"train", "train a model: tapeml train MODEL [flags]", runTrain},
 	{"eval", "evaluate a checkpoint on its test split or --data", runEval},
 	{"predict", "predict texts from the arguments or stdin", runPredict},
+	{"explain", "explain predictions: token and pixel attributions, recommender neighbours", runExplain},
 	{"recommend", "recommend items to a user from a recommender checkpoint", runRecommend},
 	{"similar", "list similar users or items from a recommender checkpoint", runSimilar},
 	{"export", "export a checkpoint as safetensors (PyTorch) or ONNX", runExport},

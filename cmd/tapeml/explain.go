@@ -1,0 +1,411 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"image"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/tapeml/tapeml"
+	"github.com/tapeml/tapeml/imagedata"
+	"github.com/tapeml/tapeml/kinds"
+)
+
+const explainSynopsis = "tapeml explain --checkpoint DIR [--method ig|saliency|occlusion] [--steps 50] [--quadrature gauss|riemann] [--baseline pad|zeros|black|blur] [--target CLASS] [--json] [--out DIR] [--sanity] INPUT...  (texts, or image files; without INPUT: texts one per line on stdin) | tapeml explain --checkpoint R --user U --item I"
+
+func runExplain(e env, args []string) error {
+	fs := newFlags(e, "explain", explainSynopsis)
+	ckpt := fs.String("checkpoint", "", "checkpoint folder, a run folder (its best checkpoint) or an exported .safetensors file")
+	method := fs.String("method", tapeml.MethodIG, "attribution method: ig (Integrated Gradients), saliency (|gradient|) or occlusion")
+	steps := fs.Int("steps", 50, "ig: points of the path integral")
+	quad := fs.String("quadrature", tapeml.QuadratureGauss, "ig: gauss (Gauss–Legendre) or riemann (trapezoid)")
+	baseline := fs.String("baseline", "", "text: pad (all-padding input, default) or zeros; images: black (default) or blur")
+	target := fs.String("target", "", "class whose logit is explained (default: the positive class of a binary model, else the predicted class)")
+	asJSON := fs.Bool("json", false, "print one JSON object per input")
+	out := fs.String("out", "", "write an HTML page per text or a PNG heat map per image into this folder")
+	top := fs.Int("top", 5, "how many tokens (or neighbours) to list per input")
+	window := fs.Int("window", 0, "image occlusion: side of the occluded square (default: an eighth of the smaller side)")
+	stride := fs.Int("stride", 0, "image occlusion: step of the square (default: half the window)")
+	sanity := fs.Bool("sanity", false, "also explain with the top layers re-initialized and report the Spearman rank correlation of the two maps")
+	sanityLayers := fs.Int("sanity-layers", 0, "--sanity: how many top layers to re-initialize (default: all but the input layer)")
+	seed := fs.Uint64("seed", 1, "--sanity: seed of the re-initialized weights")
+	testN := fs.Int("test", 0, "explain the first N examples of the run's own test split instead of INPUTs (texts with their label; images written as test-K-LABEL)")
+	user := fs.String("user", "", "recommenders: the user whose score for --item is explained")
+	item := fs.String("item", "", "recommenders: the item")
+	// Flags may follow inputs (tapeml explain "some text" --json): parse
+	// again after each input.
+	var inputs []string
+	for {
+		if err := parse(fs, args); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		inputs, args = append(inputs, fs.Arg(0)), fs.Args()[1:]
+	}
+	if *ckpt == "" {
+		return fmt.Errorf("--checkpoint is required")
+	}
+	if *steps < 1 {
+		return fmt.Errorf("--steps must be at least 1, got %d", *steps)
+	}
+	if *top < 1 {
+		return fmt.Errorf("--top must be at least 1, got %d", *top)
+	}
+	m, err := tapeml.Load(*ckpt)
+	if err != nil {
+		return err
+	}
+	if m.Loaded().Recsys != nil {
+		if *user == "" || *item == "" {
+			return fmt.Errorf("recommenders: give --user and --item")
+		}
+		return explainRecommendation(e, m, *user, *item, *top, *asJSON)
+	}
+	if *user != "" || *item != "" {
+		return fmt.Errorf("--user and --item are for recommenders; %s is a %s model", *ckpt, m.Kind())
+	}
+	opts := tapeml.ExplainOptions{Method: *method, Steps: *steps, Quadrature: *quad, Baseline: *baseline, Target: *target, Window: *window, Stride: *stride}
+	x := explainer{e: e, m: m, opts: opts, top: *top, json: *asJSON, out: *out, sanity: *sanity, layers: *sanityLayers, seed: *seed}
+	if x.out != "" {
+		if err := os.MkdirAll(x.out, 0o755); err != nil {
+			return err
+		}
+	}
+	if x.sanity {
+		if x.layers == 0 {
+			x.layers = len(m.Layers()) - 1
+		}
+		if x.random, err = m.Randomized(x.layers, x.seed); err != nil {
+			return err
+		}
+	}
+	if *testN < 0 || (*testN > 0 && len(inputs) > 0) {
+		return fmt.Errorf("--test takes a positive count and no INPUTs")
+	}
+	if m.Loaded().Spec.Kind.Family == kinds.Image {
+		if *testN > 0 {
+			return x.testImages(*testN)
+		}
+		return x.images(inputs, nil)
+	}
+	texts := inputs
+	if *testN > 0 {
+		corpus, err := m.Loaded().Text.Run.Data.Load()
+		if err != nil {
+			return err
+		}
+		for _, ex := range corpus.Test[:min(*testN, len(corpus.Test))] {
+			texts = append(texts, ex.Text)
+			x.labels = append(x.labels, corpus.Classes[ex.Label])
+		}
+	}
+	if len(texts) == 0 {
+		sc := bufio.NewScanner(e.stdin)
+		sc.Buffer(make([]byte, 1<<20), 64<<20)
+		for line := 1; sc.Scan(); line++ {
+			if !utf8.Valid(sc.Bytes()) {
+				return fmt.Errorf("stdin line %d is not valid UTF-8", line)
+			}
+			texts = append(texts, sc.Text())
+		}
+		if err := sc.Err(); err != nil {
+			return fmt.Errorf("reading stdin: %w", err)
+		}
+		if len(texts) == 0 {
+			return fmt.Errorf("no texts: give them as arguments or one per line on stdin")
+		}
+	}
+	return x.texts(texts)
+}
+
+type explainer struct {
+	e      env
+	m      *tapeml.Model
+	opts   tapeml.ExplainOptions
+	top    int
+	json   bool
+	out    string
+	sanity bool
+	layers int
+	seed   uint64
+	random *tapeml.Model
+	labels []string // --test: each input's true class
+}
+
+// testImages explains the first n images of the run's test split.
+func (x *explainer) testImages(n int) error {
+	set, err := x.m.Loaded().Image.Run.Data.Load()
+	if err != nil {
+		return err
+	}
+	test := set.Test
+	n = min(n, test.Len())
+	imgs, names := make([]image.Image, n), make([]string, n)
+	c, h, w := test.C, test.H, test.W
+	for i := range n {
+		px := test.Pixels[i*test.Size() : (i+1)*test.Size()]
+		if c == 1 {
+			g := image.NewGray(image.Rect(0, 0, w, h))
+			copy(g.Pix, px)
+			imgs[i] = g
+		} else {
+			rgba := image.NewRGBA(image.Rect(0, 0, w, h))
+			for k := range h * w {
+				rgba.Pix[4*k], rgba.Pix[4*k+1], rgba.Pix[4*k+2], rgba.Pix[4*k+3] = px[k], px[h*w+k], px[2*h*w+k], 255
+			}
+			imgs[i] = rgba
+		}
+		names[i] = fmt.Sprintf("test-%d-%s", i, set.Classes[test.Labels[i]])
+		x.labels = append(x.labels, set.Classes[test.Labels[i]])
+	}
+	return x.images(names, imgs)
+}
+
+// warn prints the completeness warning of an IG result.
+func (x *explainer) warn(what string, a tapeml.Attribution) {
+	if a.Converged() {
+		return
+	}
+	fmt.Fprintf(x.e.stderr, "tapeml explain: warning: %s: |delta| = %.3g is %.1f%% of |f(x) − f(baseline)| = %.3g (over 1%%); try more --steps\n",
+		what, math.Abs(a.Delta), 100*a.RelativeDelta(), math.Abs(a.FX-a.FBaseline))
+}
+
+func (x *explainer) texts(texts []string) error {
+	ctx := context.Background()
+	ex, err := x.m.ExplainTexts(ctx, texts, x.opts)
+	if err != nil {
+		return err
+	}
+	var rand []tapeml.TextExplanation
+	if x.sanity {
+		if rand, err = x.random.ExplainTexts(ctx, texts, x.opts); err != nil {
+			return err
+		}
+	}
+	var rhos []float64
+	defer func() { // warnings after the output
+		for i, t := range ex {
+			x.warn(fmt.Sprintf("text %d", i+1), t.Attribution)
+		}
+	}()
+	for i, t := range ex {
+		rho := math.NaN()
+		if x.sanity {
+			a, b := make([]float64, len(t.Tokens)), make([]float64, len(t.Tokens))
+			for j := range t.Tokens {
+				a[j], b[j] = t.Tokens[j].Score, rand[i].Tokens[j].Score
+			}
+			rho = tapeml.Spearman(a, b)
+			if !math.IsNaN(rho) {
+				rhos = append(rhos, rho)
+			}
+		}
+		page := ""
+		if x.out != "" {
+			page = filepath.Join(x.out, fmt.Sprintf("text-%d.html", i+1))
+			if err := os.WriteFile(page, t.HTML(), 0o644); err != nil {
+				return err
+			}
+		}
+		if x.json {
+			v := map[string]any{"explanation": t, "relative_delta": jsonNumber(t.RelativeDelta()), "converged": t.Converged()}
+			if x.labels != nil {
+				v["true_class"] = x.labels[i]
+			}
+			if x.sanity {
+				v["sanity_spearman"] = jsonNumber(rho)
+			}
+			if page != "" {
+				v["html"] = page
+			}
+			if err := printJSON(x.e, v); err != nil {
+				return err
+			}
+			continue
+		}
+		truth := ""
+		if x.labels != nil {
+			truth = " [true: " + x.labels[i] + "]"
+		}
+		fmt.Fprintf(x.e.stdout, "%s (p=%.3f)%s  %q\n", t.Prediction.Class, t.Prediction.Prob, truth, excerpt(t.Text, 60))
+		order := make([]int, len(t.Tokens))
+		for j := range order {
+			order[j] = j
+		}
+		sort.SliceStable(order, func(a, b int) bool { return math.Abs(t.Tokens[order[a]].Score) > math.Abs(t.Tokens[order[b]].Score) })
+		for _, j := range order[:min(x.top, len(order))] {
+			tok := t.Tokens[j]
+			side := "against"
+			switch {
+			case tok.Score == 0:
+				side = "-"
+			case t.Favours(tok.Score):
+				side = "for"
+			}
+			fmt.Fprintf(x.e.stdout, "  %+9.4f  %-7s %s\n", tok.Score, side, tok.Token)
+		}
+		x.summary(t.Attribution, rho)
+		if t.Truncated > 0 {
+			fmt.Fprintf(x.e.stdout, "  truncated: the model saw %d tokens; %d words at the %s were cut\n", len(t.Tokens), t.Truncated, t.TruncatedFrom)
+		}
+		if page != "" {
+			fmt.Fprintf(x.e.stdout, "  page: %s\n", page)
+		}
+	}
+	x.sanitySummary(rhos)
+	return nil
+}
+
+// summary prints an explanation's method line.
+func (x *explainer) summary(a tapeml.Attribution, rho float64) {
+	if a.Method == tapeml.MethodIG {
+		fmt.Fprintf(x.e.stdout, "  ig (%d %s points, baseline %s): logit of %s %.4g, at the baseline %.4g, delta %.3g (%.2f%%)\n",
+			a.Steps, a.Quadrature, a.Baseline, a.Target, a.FX, a.FBaseline, a.Delta, 100*a.RelativeDelta())
+	} else {
+		fmt.Fprintf(x.e.stdout, "  %s (baseline %s): logit of %s %.4g\n", a.Method, a.Baseline, a.Target, a.FX)
+	}
+	if x.sanity {
+		fmt.Fprintf(x.e.stdout, "  sanity: Spearman %.3f with the top %d layers re-initialized\n", rho, x.layers)
+	}
+}
+
+func (x *explainer) sanitySummary(rhos []float64) {
+	if !x.sanity || x.json || len(rhos) == 0 {
+		return
+	}
+	mean := 0.0
+	for _, r := range rhos {
+		mean += r
+	}
+	mean /= float64(len(rhos))
+	fmt.Fprintf(x.e.stdout, "sanity: mean Spearman %.3f over %d inputs between the trained model's map and the map with its top %d layers (%s) re-initialized; a low value means the explanation depends on the learned weights\n",
+		mean, len(rhos), x.layers, strings.Join(x.m.Layers()[len(x.m.Layers())-x.layers:], ", "))
+}
+
+// images explains image files, or imgs named by paths when given.
+func (x *explainer) images(paths []string, imgs []image.Image) error {
+	if len(paths) == 0 {
+		return fmt.Errorf("no images: give PNG or JPEG files as arguments")
+	}
+	if imgs == nil {
+		imgs = make([]image.Image, len(paths))
+		for i, path := range paths {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			if imgs[i], err = imagedata.DecodeImage(b); err != nil {
+				return fmt.Errorf("%s: %w", path, err)
+			}
+		}
+	}
+	ctx := context.Background()
+	ex, err := x.m.ExplainImages(ctx, imgs, x.opts)
+	if err != nil {
+		return imageError(err, paths)
+	}
+	var rand []tapeml.ImageExplanation
+	if x.sanity {
+		if rand, err = x.random.ExplainImages(ctx, imgs, x.opts); err != nil {
+			return imageError(err, paths)
+		}
+	}
+	var rhos []float64
+	defer func() { // warnings after the output
+		for i, t := range ex {
+			x.warn(paths[i], t.Attribution)
+		}
+	}()
+	for i, t := range ex {
+		rho := math.NaN()
+		if x.sanity {
+			rho = tapeml.Spearman(t.Scores, rand[i].Scores)
+			if !math.IsNaN(rho) {
+				rhos = append(rhos, rho)
+			}
+		}
+		heat := ""
+		if x.out != "" {
+			base := strings.ReplaceAll(strings.TrimSuffix(filepath.Base(paths[i]), filepath.Ext(paths[i])), " ", "_")
+			heat = filepath.Join(x.out, fmt.Sprintf("%d-%s-%s.png", i+1, base, t.Method))
+			f, err := os.Create(heat)
+			if err != nil {
+				return err
+			}
+			scale := max(1, (256+t.Width-1)/t.Width)
+			err = png.Encode(f, t.HeatMap(scale))
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return fmt.Errorf("%s: %w", heat, err)
+			}
+		}
+		if x.json {
+			v := map[string]any{"path": paths[i], "explanation": t, "relative_delta": jsonNumber(t.RelativeDelta()), "converged": t.Converged()}
+			if x.labels != nil {
+				v["true_class"] = x.labels[i]
+			}
+			if x.sanity {
+				v["sanity_spearman"] = jsonNumber(rho)
+			}
+			if heat != "" {
+				v["heatmap"] = heat
+			}
+			if err := printJSON(x.e, v); err != nil {
+				return err
+			}
+			continue
+		}
+		fmt.Fprintf(x.e.stdout, "%s: %s (p=%.3f)\n", paths[i], t.Prediction.Class, t.Prediction.Prob)
+		if x.labels != nil {
+			fmt.Fprintf(x.e.stdout, "  true class: %s\n", x.labels[i])
+		}
+		if t.Note != "" {
+			fmt.Fprintf(x.e.stdout, "  %s\n", t.Note)
+		}
+		x.summary(t.Attribution, rho)
+		if heat != "" {
+			fmt.Fprintf(x.e.stdout, "  heat map: %s\n", heat)
+		}
+	}
+	x.sanitySummary(rhos)
+	return nil
+}
+
+func explainRecommendation(e env, m *tapeml.Model, user, item string, top int, asJSON bool) error {
+	r, err := m.ExplainRecommendation(context.Background(), user, item)
+	if err != nil {
+		return err
+	}
+	if len(r.Contributions) > top {
+		r.Contributions = r.Contributions[:top]
+	}
+	if asJSON {
+		return printJSON(e, r)
+	}
+	fmt.Fprintf(e.stdout, "user %s, item %s: predicted %.3f (%s)\n", user, item, r.Prediction, r.Method)
+	if r.Centre != 0 {
+		fmt.Fprintf(e.stdout, "  %8.4f  centre (the mean rating the neighbours' terms are added to)\n", r.Centre)
+	}
+	for _, c := range r.Contributions {
+		name := c.ID
+		if c.Title != "" {
+			name += " " + c.Title
+		}
+		fmt.Fprintf(e.stdout, "  %+8.4f  %s %s (similarity %.3f, rating %.1f)\n", c.Contribution, c.Kind, name, c.Similarity, c.Rating)
+	}
+	if r.Note != "" {
+		fmt.Fprintf(e.stdout, "  %s\n", r.Note)
+	}
+	return nil
+}
