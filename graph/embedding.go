@@ -28,6 +28,7 @@ func Embedding(b *Builder, name string, ids *G.Node, vocab, dim, paddingIdx int)
 		}
 	}
 	w := b.Param(name+".weight", []int{vocab, dim}, init)
+	b.role(name+".weight", RoleEmbedding)
 	return mustApply(typed(b.Dtype(), &embeddingKernel[float32]{pad: paddingIdx}, &embeddingKernel[float64]{pad: paddingIdx}), ids, w)
 }
 

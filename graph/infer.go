@@ -129,7 +129,14 @@ var errInferOnly = fmt.Errorf("graph: an inference kernel has no backward pass")
 // the weight laid out [kernel·dim, out]. Pooling, bias and ReLU then read
 // the product in place.
 func EmbeddingConv1DPool(b *Builder, emb, conv string, ids *G.Node, vocab, dim int, cfg Conv1DConfig, pool int) *G.Node {
-	if !inferFast(b) || cfg.Stride > 1 || cfg.Padding != 0 || !cfg.Bias {
+	simple := cfg.Stride <= 1 && cfg.Padding == 0 && cfg.Bias
+	if q := quantFor(b, conv+".weight"); q != nil && q.InputScale > 0 && simple && ids.Dims() == 2 {
+		w := b.Param(emb+".weight", []int{vocab, dim}, Normal(1))
+		cw := b.Param(conv+".weight", []int{cfg.Out, dim, cfg.Kernel}, KaimingUniform)
+		cb := b.Param(conv+".bias", []int{cfg.Out}, BiasUniform(dim*cfg.Kernel))
+		return mustApply(&embedConvPoolInt8Kernel{pool: pool, q: q}, ids, w, cw, cb)
+	}
+	if !inferFast(b) || !simple {
 		x := Embedding(b, emb, ids, vocab, dim, NoPadding)
 		x = ReLU(Conv1D(b, conv, SwapAxes(x), cfg))
 		return MaxPool1D(x, pool, 0)
@@ -140,7 +147,7 @@ func EmbeddingConv1DPool(b *Builder, emb, conv string, ids *G.Node, vocab, dim i
 	w := b.Param(emb+".weight", []int{vocab, dim}, Normal(1))
 	cw := b.Param(conv+".weight", []int{cfg.Out, dim, cfg.Kernel}, KaimingUniform)
 	cb := b.Param(conv+".bias", []int{cfg.Out}, BiasUniform(dim*cfg.Kernel))
-	return mustApply(&embedConvPoolKernel{pool: pool, packed: b.Params.packedFor(conv + ".weight/KE")}, ids, w, cw, cb)
+	return mustApply(&embedConvPoolKernel{pool: pool, packed: b.Params.packedFor(conv + ".weight/KE"), calib: b.Params.calibFor(conv + ".weight")}, ids, w, cw, cb)
 }
 
 // embedConvPoolKernel: inputs ids [N, L], embedding [V, E], conv weight
@@ -148,6 +155,7 @@ func EmbeddingConv1DPool(b *Builder, emb, conv string, ids *G.Node, vocab, dim i
 type embedConvPoolKernel struct {
 	pool   int
 	packed *packedWeights // the conv weight as [O, K·E], shared by the model's serving machines
+	calib  *calibStat     // records the gathered embeddings' range while calibrating (quant.go), or nil
 	x      []float32      // gathered embeddings [N·L, E]
 	y      []float32      // the product [N·L−K+1, O]
 }
@@ -204,6 +212,7 @@ func (k *embedConvPoolKernel) forward(in []*tensor.Dense, out *tensor.Dense) err
 		}
 		copy(k.x[i*e:(i+1)*e], emb[id*e:(id+1)*e])
 	}
+	k.calib.observe(k.x)
 	// Rows r = n·L + t for t ≤ L−K are example n's windows; the K−1 rows
 	// between examples straddle two and are computed but never read.
 	rows := n*l - kw + 1

@@ -1,0 +1,415 @@
+package graph
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+
+	"gorgonia.org/tensor"
+)
+
+// The int8 serving kernels (quant.go explains the scheme). Each has the
+// inputs of the float32 kernel it replaces, so a model builds the same
+// graph either way; the float32 weight inputs are not read.
+
+// qRows is a scratch buffer of rows quantized at run time.
+type qRows struct {
+	q []int8
+	s []float32
+}
+
+func (r *qRows) quantize(x []float32, m, k, lda int) {
+	if cap(r.q) < m*k {
+		r.q = make([]int8, m*k)
+	}
+	if cap(r.s) < m {
+		r.s = make([]float32, m)
+	}
+	r.q, r.s = r.q[:m*k], r.s[:m]
+	quantizeRowsDynamic(x, m, k, lda, r.q, r.s)
+}
+
+// qLinear sets (or, when accumulate, adds to) y [m, n] (rows ldy apart)
+// x·Wᵀ (+ bias) for x [m, k] (rows lda apart) quantized per row into r
+// and W's int8 form.
+func qLinear(threads int, x []float32, m, k, lda int, w *QuantWeight, y []float32, ldy int, accumulate bool, bias []float32, r *qRows) {
+	r.quantize(x, m, k, lda)
+	sw := w.Scale
+	qgemmTiles(threads, m, r.q, k, w.pack(), func(i0, rows, j0, cols int, tile []int32, ldt int) {
+		for i := 0; i < rows; i++ {
+			sx := r.s[i0+i]
+			yr := y[(i0+i)*ldy+j0 : (i0+i)*ldy+j0+cols]
+			t := tile[i*ldt : i*ldt+cols]
+			switch {
+			case accumulate:
+				for j, a := range t {
+					yr[j] += float32(a) * (sx * sw[j0+j])
+				}
+			case bias != nil:
+				for j, a := range t {
+					yr[j] = float32(a)*(sx*sw[j0+j]) + bias[j0+j]
+				}
+			default:
+				for j, a := range t {
+					yr[j] = float32(a) * (sx * sw[j0+j])
+				}
+			}
+		}
+	})
+}
+
+// linearInt8Kernel is Linear with an int8 weight and activations
+// quantized per row: inputs x [N, in], w [out, in] (unread), optional b.
+type linearInt8Kernel struct {
+	q *QuantWeight
+	r qRows
+}
+
+func (*linearInt8Kernel) name() string { return "Linear(int8)" }
+
+func (*linearInt8Kernel) differentiable() []bool { return []bool{false, false, false} }
+
+func (k *linearInt8Kernel) outShape(in []tensor.Shape) (tensor.Shape, error) {
+	if w := in[1]; len(w) != 2 || w[0] != k.q.Rows() || w[1] != k.q.Cols() {
+		return nil, fmt.Errorf("weight %v does not fit its int8 form %v", w, k.q.Shape)
+	}
+	return linearKernel[float32]{}.outShape(in)
+}
+
+func (k *linearInt8Kernel) forward(in []*tensor.Dense, out *tensor.Dense) error {
+	x, y := values[float32](in[0]), values[float32](out)
+	n, d, m := in[0].Shape()[0], in[0].Shape()[1], k.q.Rows()
+	var bias []float32
+	if len(in) == 3 {
+		bias = values[float32](in[2])
+	}
+	qLinear(qthreads(n, m, d), x, n, d, d, k.q, y, m, false, bias, &k.r)
+	return nil
+}
+
+func (*linearInt8Kernel) backward([]*tensor.Dense, *tensor.Dense, *tensor.Dense, int, *tensor.Dense) error {
+	return errInferOnly
+}
+
+// lstmQuant is one LSTM direction's int8 weights and scratch.
+type lstmQuant struct {
+	ih, hh *QuantWeight
+	r      qRows
+}
+
+// int8Product adds x [m, kdim]·Wᵀ to y [m, 4H] with direction d's int8
+// input (or, when recurrent, hidden) weights, and reports whether it did:
+// false when the layer has no int8 weights.
+func (k *lstmLayerKernel[T]) int8Product(d int, recurrent bool, m, kdim int, x, y []T) bool {
+	q := k.quant[d]
+	if q == nil || m == 0 {
+		return q != nil
+	}
+	xf, ok := any(x).([]float32)
+	if !ok {
+		return false
+	}
+	yf := any(y).([]float32)
+	w := q.ih
+	if recurrent {
+		w = q.hh
+	}
+	qLinear(min(sideThreads(k.dirs), qthreads(m, 4*k.hidden, kdim)), xf, m, kdim, kdim, w, yf, 4*k.hidden, true, nil, &q.r)
+	return true
+}
+
+// foldedConvInt8Kernel is foldedConvKernel with an int8 weight and the
+// input quantized with the static scale found by calibration. The batch
+// normalization folds into the per-channel scales: quantizing W per output
+// channel and then multiplying channel o by γ_o/√(var_o+eps) gives the
+// same integers as quantizing the folded weight (the scale absorbs the
+// factor). Each example's input is quantized once into HWC order, so that
+// a window row of kw·C values is contiguous; the weight is laid out to
+// match, [O, KH, KW, C], and the product is C[pos, o] over output
+// positions.
+type foldedConvInt8Kernel struct {
+	q       *QuantWeight
+	stride  int
+	pad     int
+	eps     float64
+	bias    bool
+	pool    int // 2: 2×2 max-pooling and ReLU; 0: neither
+	scratch []convInt8Scratch
+	scale   []float32 // per channel: weight scale × BN factor × input scale
+	shift   []float32 // per channel: folded bias
+}
+
+type convInt8Scratch struct {
+	xq   []int8    // one example [H, W, C]
+	col  []int8    // [H'·W', KH·KW·C]
+	conv []float32 // [O, H'·W']
+}
+
+func (k *foldedConvInt8Kernel) name() string {
+	return fmt.Sprintf("Conv2DBatchNorm(int8, stride=%d, pad=%d, pool=%d)", k.stride, k.pad, k.pool)
+}
+
+func (k *foldedConvInt8Kernel) differentiable() []bool { return make([]bool, 6+boolInt(k.bias)) }
+
+func (k *foldedConvInt8Kernel) outShape(in []tensor.Shape) (tensor.Shape, error) {
+	f := foldedConvKernel[float32]{conv: conv2dKernel[float32]{stride: k.stride, pad: k.pad}, bias: k.bias, pool: k.pool}
+	if w := in[1]; w.TotalSize() != len(k.q.Q) || w[0] != k.q.Rows() {
+		return nil, fmt.Errorf("weight %v does not fit its int8 form %v", w, k.q.Shape)
+	}
+	return f.outShape(in)
+}
+
+// hwcPacked is the weight [O, C, KH, KW] laid out [O, KH, KW, C] and packed.
+func (k *foldedConvInt8Kernel) hwcPacked(c, kh, kw int) *qPacked {
+	if p, ok := k.q.extra.Load("hwc"); ok {
+		return p.(*qPacked)
+	}
+	o, q := k.q.Rows(), k.q.Q
+	r := make([]int8, len(q))
+	for oc := 0; oc < o; oc++ {
+		for ch := 0; ch < c; ch++ {
+			for i := 0; i < kh; i++ {
+				for j := 0; j < kw; j++ {
+					r[((oc*kh+i)*kw+j)*c+ch] = q[((oc*c+ch)*kh+i)*kw+j]
+				}
+			}
+		}
+	}
+	p, _ := k.q.extra.LoadOrStore("hwc", qpack(qgemmCur, o, kh*kw*c, r, kh*kw*c))
+	return p.(*qPacked)
+}
+
+func (k *foldedConvInt8Kernel) forward(in []*tensor.Dense, out *tensor.Dense) error {
+	nConv := 2 + boolInt(k.bias)
+	conv := conv2dKernel[float32]{stride: k.stride, pad: k.pad}
+	d := conv.dims(in[0], in[1])
+	packed := k.hwcPacked(d.c, d.kh, d.kw)
+	var bias []float32
+	if k.bias {
+		bias = values[float32](in[2])
+	}
+	gamma, beta := values[float32](in[nConv]), values[float32](in[nConv+1])
+	mean, variance := values[float32](in[nConv+2]), values[float32](in[nConv+3])
+	sIn := k.q.InputScale
+	k.scale, k.shift = lstmResize(k.scale, d.o), lstmResize(k.shift, d.o)
+	for o := 0; o < d.o; o++ {
+		f := float64(gamma[o]) / math.Sqrt(float64(variance[o])+k.eps)
+		var b0 float64
+		if bias != nil {
+			b0 = float64(bias[o])
+		}
+		k.scale[o] = float32(float64(k.q.Scale[o]) * f * float64(sIn))
+		k.shift[o] = float32((b0-float64(mean[o]))*f + float64(beta[o]))
+	}
+	x, y := values[float32](in[0]), values[float32](out)
+	ph, pw := d.oh/2, d.ow/2
+	ckk := d.ckk
+	workers := workers(d.n)
+	threads := max(1, runtime.GOMAXPROCS(0)/workers)
+	for len(k.scratch) < workers {
+		k.scratch = append(k.scratch, convInt8Scratch{})
+	}
+	inv := 1 / sIn
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			s := &k.scratch[w]
+			s.xq = resizeI8(s.xq, d.hw*d.c)
+			s.col = resizeI8(s.col, d.ohw*ckk)
+			s.conv = lstmResize(s.conv, d.o*d.ohw)
+			for n := w * d.n / workers; n < (w+1)*d.n/workers; n++ {
+				xn := x[n*d.c*d.hw : (n+1)*d.c*d.hw]
+				for ch := 0; ch < d.c; ch++ {
+					plane := xn[ch*d.hw : (ch+1)*d.hw]
+					for p, v := range plane {
+						f := v * inv
+						var q int8
+						switch {
+						case f >= 127:
+							q = 127
+						case f <= -127:
+							q = -127
+						case f == f:
+							q = int8(math.Round(float64(f)))
+						}
+						s.xq[p*d.c+ch] = q
+					}
+				}
+				k.im2colHWC(s.col, s.xq, d)
+				plane := s.conv
+				qgemmTiles(threads, d.ohw, s.col, ckk, packed, func(i0, rows, j0, cols int, tile []int32, ldt int) {
+					for i := 0; i < rows; i++ {
+						t := tile[i*ldt : i*ldt+cols]
+						for j, a := range t {
+							o := j0 + j
+							plane[o*d.ohw+i0+i] = float32(a)*k.scale[o] + k.shift[o]
+						}
+					}
+				})
+				if k.pool == 0 {
+					copy(y[n*d.o*d.ohw:(n+1)*d.o*d.ohw], plane)
+					continue
+				}
+				yn := y[n*d.o*ph*pw : (n+1)*d.o*ph*pw]
+				for o := 0; o < d.o; o++ {
+					pl, dst := plane[o*d.ohw:(o+1)*d.ohw], yn[o*ph*pw:(o+1)*ph*pw]
+					for oy := 0; oy < ph; oy++ {
+						r0, r1 := pl[2*oy*d.ow:], pl[(2*oy+1)*d.ow:]
+						for ox := 0; ox < pw; ox++ {
+							dst[oy*pw+ox] = max(r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1], 0)
+						}
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return nil
+}
+
+func resizeI8(s []int8, n int) []int8 {
+	if cap(s) < n {
+		return make([]int8, n)
+	}
+	return s[:n]
+}
+
+// im2colHWC fills col[oy·W'+ox, (i·KW+j)·C+c] = xq[oy·s+i−p, ox·s+j−p, c]
+// (0 in the padding).
+func (k *foldedConvInt8Kernel) im2colHWC(col, xq []int8, d conv2dDims) {
+	s, p, c := k.stride, k.pad, d.c
+	row := d.kw * c
+	for oy := 0; oy < d.oh; oy++ {
+		for ox := 0; ox < d.ow; ox++ {
+			dst := col[(oy*d.ow+ox)*d.ckk:][:d.ckk]
+			x0 := ox*s - p
+			for i := 0; i < d.kh; i++ {
+				yy := oy*s + i - p
+				seg := dst[i*row : (i+1)*row]
+				if yy < 0 || yy >= d.h {
+					clear(seg)
+					continue
+				}
+				src := xq[yy*d.w*c:]
+				if x0 >= 0 && x0+d.kw <= d.w && s == 1 {
+					copy(seg, src[x0*c:(x0+d.kw)*c])
+					continue
+				}
+				for j := 0; j < d.kw; j++ {
+					xx := x0 + j
+					if xx < 0 || xx >= d.w {
+						clear(seg[j*c : (j+1)*c])
+					} else {
+						copy(seg[j*c:(j+1)*c], src[xx*c:(xx+1)*c])
+					}
+				}
+			}
+		}
+	}
+}
+
+func (*foldedConvInt8Kernel) backward([]*tensor.Dense, *tensor.Dense, *tensor.Dense, int, *tensor.Dense) error {
+	return errInferOnly
+}
+
+// embedConvPoolInt8Kernel is embedConvPoolKernel with an int8 convolution:
+// the embedding table is requantized once with the convolution's static
+// input scale, so gathering a batch's rows gives the int8 input directly,
+// and the weight [O, E, K] is laid out [O, K·E] as in the float kernel.
+// Inputs as embedConvPoolKernel's (the float weight is not read).
+type embedConvPoolInt8Kernel struct {
+	pool int
+	q    *QuantWeight
+	x    []int8    // gathered rows [N·L, E]
+	y    []float32 // [N·L−K+1, O]
+}
+
+func (k *embedConvPoolInt8Kernel) name() string {
+	return fmt.Sprintf("EmbeddingConv1DPool(int8, pool=%d)", k.pool)
+}
+
+func (*embedConvPoolInt8Kernel) differentiable() []bool { return make([]bool, 4) }
+
+func (k *embedConvPoolInt8Kernel) outShape(in []tensor.Shape) (tensor.Shape, error) {
+	if w := in[2]; w.TotalSize() != len(k.q.Q) || w[0] != k.q.Rows() {
+		return nil, fmt.Errorf("weight %v does not fit its int8 form %v", w, k.q.Shape)
+	}
+	return (&embedConvPoolKernel{pool: k.pool}).outShape(in)
+}
+
+type embedTable struct{ q []int8 }
+
+func (k *embedConvPoolInt8Kernel) forward(in []*tensor.Dense, out *tensor.Dense) error {
+	ids, emb := values[float32](in[0]), values[float32](in[1])
+	bias, y := values[float32](in[3]), values[float32](out)
+	n, l := in[0].Shape()[0], in[0].Shape()[1]
+	vocab, e := in[1].Shape()[0], in[1].Shape()[1]
+	o, kw := in[2].Shape()[0], in[2].Shape()[2]
+	lout := l - kw + 1
+	p := (lout-k.pool)/k.pool + 1
+	sIn := k.q.InputScale
+	tab, ok := k.q.extra.Load("table")
+	if !ok {
+		t := &embedTable{q: make([]int8, len(emb))}
+		quantizeInto(t.q, emb, 1/sIn)
+		tab, _ = k.q.extra.LoadOrStore("table", t)
+	}
+	table := tab.(*embedTable).q
+	pk, ok := k.q.extra.Load("KE")
+	if !ok {
+		wKE := make([]int8, len(k.q.Q))
+		for oc := 0; oc < o; oc++ {
+			for c := 0; c < e; c++ {
+				for j := 0; j < kw; j++ {
+					wKE[oc*kw*e+j*e+c] = k.q.Q[(oc*e+c)*kw+j]
+				}
+			}
+		}
+		pk, _ = k.q.extra.LoadOrStore("KE", qpack(qgemmCur, o, kw*e, wKE, kw*e))
+	}
+	packed := pk.(*qPacked)
+	k.x = resizeI8(k.x, n*l*e)
+	rows := n*l - kw + 1
+	k.y = lstmResize(k.y, rows*o)
+	for i, f := range ids {
+		id := int(f)
+		if id < 0 || id >= vocab || float32(id) != f {
+			return fmt.Errorf("token id %v at position %d is outside [0, %d)", f, i, vocab)
+		}
+		copy(k.x[i*e:(i+1)*e], table[id*e:(id+1)*e])
+	}
+	scale := make([]float32, o)
+	for oc := range scale {
+		scale[oc] = k.q.Scale[oc] * sIn
+	}
+	yy := k.y
+	qgemmTiles(qthreads(rows, o, kw*e), rows, k.x, e, packed, func(i0, rs, j0, cols int, tile []int32, ldt int) {
+		for i := 0; i < rs; i++ {
+			dst := yy[(i0+i)*o+j0 : (i0+i)*o+j0+cols]
+			for j, a := range tile[i*ldt : i*ldt+cols] {
+				dst[j] = float32(a) * scale[j0+j]
+			}
+		}
+	})
+	for ex := 0; ex < n; ex++ {
+		base := k.y[ex*l*o:]
+		for oc := 0; oc < o; oc++ {
+			dst := y[(ex*o+oc)*p : (ex*o+oc+1)*p]
+			for q := range dst {
+				best := float32(math.Inf(-1))
+				for t := q * k.pool; t < q*k.pool+k.pool; t++ {
+					if v := base[t*o+oc]; v > best || v != v {
+						best = v
+					}
+				}
+				dst[q] = max(best+bias[oc], 0)
+			}
+		}
+	}
+	return nil
+}
+
+func (*embedConvPoolInt8Kernel) backward([]*tensor.Dense, *tensor.Dense, *tensor.Dense, int, *tensor.Dense) error {
+	return errInferOnly
+}
