@@ -31,6 +31,7 @@ var commands = []command{
 	{"import", "turn a safetensors state_dict into a checkpoint", runImport},
 	{"models", "list model kinds and their default configurations", runModels},
 	{"bench", "measure training throughput against PyTorch on this machine", runBench},
+	{"optimize", "quantize a checkpoint to int8 for serving: tapeml optimize --checkpoint DIR --int8 --out DIR", runOptimize},
 }
 
 func main() {
