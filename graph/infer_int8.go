@@ -223,17 +223,7 @@ func (k *foldedConvInt8Kernel) forward(in []*tensor.Dense, out *tensor.Dense) er
 				for ch := 0; ch < d.c; ch++ {
 					plane := xn[ch*d.hw : (ch+1)*d.hw]
 					for p, v := range plane {
-						f := v * inv
-						var q int8
-						switch {
-						case f >= 127:
-							q = 127
-						case f <= -127:
-							q = -127
-						case f == f:
-							q = int8(math.Round(float64(f)))
-						}
-						s.xq[p*d.c+ch] = q
+						s.xq[p*d.c+ch] = quantize1(v * inv)
 					}
 				}
 				k.im2colHWC(s.col, s.xq, d)
@@ -321,7 +311,7 @@ func (*foldedConvInt8Kernel) backward([]*tensor.Dense, *tensor.Dense, *tensor.De
 type embedConvPoolInt8Kernel struct {
 	pool int
 	q    *QuantWeight
-	x    []int8    // gathered rows [N·L, E]
+	acts qActs     // gathered rows [N·L, E], encoded for the int8 kernel
 	y    []float32 // [N·L−K+1, O]
 }
 
@@ -338,7 +328,9 @@ func (k *embedConvPoolInt8Kernel) outShape(in []tensor.Shape) (tensor.Shape, err
 	return (&embedConvPoolKernel{pool: k.pool}).outShape(in)
 }
 
-type embedTable struct{ q []int8 }
+// embedTable is the embedding table quantized with the static input scale
+// and encoded for the int8 kernel, [V, E·elem] bytes.
+type embedTable struct{ enc []byte }
 
 func (k *embedConvPoolInt8Kernel) forward(in []*tensor.Dense, out *tensor.Dense) error {
 	ids, emb := values[float32](in[0]), values[float32](in[1])
@@ -349,13 +341,17 @@ func (k *embedConvPoolInt8Kernel) forward(in []*tensor.Dense, out *tensor.Dense)
 	lout := l - kw + 1
 	p := (lout-k.pool)/k.pool + 1
 	sIn := k.q.InputScale
+	arch := qgemmCur
+	elem := arch.elem()
 	tab, ok := k.q.extra.Load("table")
 	if !ok {
-		t := &embedTable{q: make([]int8, len(emb))}
-		quantizeInto(t.q, emb, 1/sIn)
+		q := make([]int8, len(emb))
+		quantizeInto(q, emb, 1/sIn)
+		t := &embedTable{enc: make([]byte, len(emb)*elem)}
+		arch.encode(t.enc, q)
 		tab, _ = k.q.extra.LoadOrStore("table", t)
 	}
-	table := tab.(*embedTable).q
+	table := tab.(*embedTable).enc
 	pk, ok := k.q.extra.Load("KE")
 	if !ok {
 		wKE := make([]int8, len(k.q.Q))
@@ -369,22 +365,32 @@ func (k *embedConvPoolInt8Kernel) forward(in []*tensor.Dense, out *tensor.Dense)
 		pk, _ = k.q.extra.LoadOrStore("KE", qpack(qgemmCur, o, kw*e, wKE, kw*e))
 	}
 	packed := pk.(*qPacked)
-	k.x = resizeI8(k.x, n*l*e)
 	rows := n*l - kw + 1
 	k.y = lstmResize(k.y, rows*o)
+	// Row r of the product is the window of K·E values from token r on:
+	// the rows overlap (lda = E), and the last one reads the padding
+	// depths of the packed weight past the end (zero there in B).
+	row := e * elem
+	size := n*l*row + (packed.kp-kw*e)*elem
+	if cap(k.acts.buf) < size {
+		k.acts.buf = make([]byte, size)
+	}
+	k.acts.buf = k.acts.buf[:size]
+	clear(k.acts.buf[n*l*row:])
+	k.acts.lda, k.acts.rows = row, rows
 	for i, f := range ids {
 		id := int(f)
 		if id < 0 || id >= vocab || float32(id) != f {
 			return fmt.Errorf("token id %v at position %d is outside [0, %d)", f, i, vocab)
 		}
-		copy(k.x[i*e:(i+1)*e], table[id*e:(id+1)*e])
+		copy(k.acts.buf[i*row:(i+1)*row], table[id*row:(id+1)*row])
 	}
 	scale := make([]float32, o)
 	for oc := range scale {
 		scale[oc] = k.q.Scale[oc] * sIn
 	}
 	yy := k.y
-	qgemmTiles(qthreads(rows, o, kw*e), rows, k.x, e, packed, func(i0, rs, j0, cols int, tile []int32, ldt int) {
+	qgemmTilesActs(qthreads(rows, o, kw*e), &k.acts, packed, func(i0, rs, j0, cols int, tile []int32, ldt int) {
 		for i := 0; i < rs; i++ {
 			dst := yy[(i0+i)*o+j0 : (i0+i)*o+j0+cols]
 			for j, a := range tile[i*ldt : i*ldt+cols] {

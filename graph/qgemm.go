@@ -1,8 +1,10 @@
 package graph
 
 import (
+	"encoding/binary"
 	"runtime"
 	"sync"
+	"unsafe"
 
 	"github.com/tapeml/tapeml/internal/simd"
 )
@@ -148,13 +150,41 @@ type qActs struct {
 	rows int
 }
 
+// elem is the size in bytes of one converted value.
+func (arch *qgemmArch) elem() int {
+	if arch.wide {
+		return 2
+	}
+	return 1
+}
+
+// encode writes src converted for arch to dst (len(src)·elem bytes):
+// int16 for AVX2, +128 bytes for VNNI, the bytes themselves for generic.
+func (arch *qgemmArch) encode(dst []byte, src []int8) {
+	switch {
+	case arch.wide:
+		for t, v := range src {
+			u := uint16(int16(v))
+			dst[2*t], dst[2*t+1] = byte(u), byte(u>>8)
+		}
+	case arch.offset:
+		// Eight bytes at a time: XOR with 0x80 in every byte.
+		n := len(src) &^ 7
+		s := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(src))), len(src))
+		for t := 0; t < n; t += 8 {
+			binary.LittleEndian.PutUint64(dst[t:], binary.LittleEndian.Uint64(s[t:])^0x8080808080808080)
+		}
+		for t := n; t < len(src); t++ {
+			dst[t] = s[t] ^ 0x80
+		}
+	default:
+		copy(dst, unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(src))), len(src)))
+	}
+}
+
 // convert fills q from a [m, k] (rows lda apart) for p's arch.
 func (q *qActs) convert(p *qPacked, m int, a []int8, lda int) {
-	arch := p.arch
-	elem := 1
-	if arch.wide {
-		elem = 2
-	}
+	elem := p.arch.elem()
 	q.lda, q.rows = p.kp*elem, m
 	if need := m * q.lda; cap(q.buf) < need {
 		q.buf = make([]byte, need)
@@ -162,16 +192,9 @@ func (q *qActs) convert(p *qPacked, m int, a []int8, lda int) {
 		q.buf = q.buf[:need]
 	}
 	for i := 0; i < m; i++ {
-		row, src := q.buf[i*q.lda:(i+1)*q.lda], a[i*lda:i*lda+p.k]
-		if arch.wide {
-			for t, v := range src {
-				u := uint16(int16(v))
-				row[2*t], row[2*t+1] = byte(u), byte(u>>8)
-			}
-		} else {
-			for t, v := range src {
-				row[t] = byte(v) ^ 0x80
-			}
+		row := q.buf[i*q.lda : (i+1)*q.lda]
+		if len(a) > 0 {
+			p.arch.encode(row, a[i*lda:i*lda+p.k])
 		}
 		clear(row[p.k*elem:]) // padding depths: B is zero there
 	}
@@ -185,13 +208,33 @@ func qgemmTiles(threads, m int, a []int8, lda int, p *qPacked, visit func(i0, ro
 	if m == 0 || p.n == 0 {
 		return
 	}
+	acts := qActsPool.Get().(*qActs)
+	defer qActsPool.Put(acts)
+	if p.arch.kernel == nil {
+		acts.buf, acts.lda, acts.rows = unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(a))), len(a)), lda, m
+	} else {
+		acts.convert(p, m, a, lda)
+	}
+	qgemmTilesActs(threads, acts, p, visit)
+	acts.buf = nil
+}
+
+// qgemmTilesActs is qgemmTiles for rows already converted for p's arch:
+// row i starts at acts.buf[i·acts.lda] and has p.kp values (p.k for the
+// generic arch) readable, which may overlap the next rows.
+func qgemmTilesActs(threads int, acts *qActs, p *qPacked, visit func(i0, rows, j0, cols int, tile []int32, ldt int)) {
+	m := acts.rows
+	if m == 0 || p.n == 0 {
+		return
+	}
 	arch := p.arch
 	if arch.kernel == nil {
 		threads = max(1, min(threads, m))
+		a := unsafe.Slice((*int8)(unsafe.Pointer(unsafe.SliceData(acts.buf))), len(acts.buf))
 		run := func(from, to int) {
 			tile := make([]int32, p.n)
 			for i := from; i < to; i++ {
-				qgemmRef(1, p.n, p.k, a[i*lda:], lda, p.raw, p.k, tile, p.n)
+				qgemmRef(1, p.n, p.k, a[i*acts.lda:], acts.lda, p.raw, p.k, tile, p.n)
 				visit(i, 1, 0, p.n, tile, p.n)
 			}
 		}
@@ -206,9 +249,6 @@ func qgemmTiles(threads, m int, a []int8, lda int, p *qPacked, visit func(i0, ro
 		wg.Wait()
 		return
 	}
-	acts := qActsPool.Get().(*qActs)
-	defer qActsPool.Put(acts)
-	acts.convert(p, m, a, lda)
 	nr, mr := arch.nr, arch.mr
 	panels := (p.n + nr - 1) / nr
 	elem := 1

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -118,4 +119,16 @@ func BenchmarkQGemm(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.N)*m*n*k/b.Elapsed().Seconds()/1e9, "GMAC/s")
 	})
+}
+
+func TestQuantize1(t *testing.T) {
+	nan := float32(math.NaN())
+	for _, c := range []struct {
+		f    float32
+		want int8
+	}{{0, 0}, {0.5, 0}, {1.5, 2}, {2.5, 2}, {-0.5, 0}, {-1.5, -2}, {0.49999997, 0}, {126.5, 126}, {126.6, 127}, {127, 127}, {1e9, 127}, {-1e9, -127}, {-128, -127}, {nan, 0}, {float32(math.Inf(1)), 127}} {
+		if got := quantize1(c.f); got != c.want {
+			t.Errorf("quantize1(%v) = %d, want %d", c.f, got, c.want)
+		}
+	}
 }

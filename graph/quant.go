@@ -112,21 +112,27 @@ func QuantizeRows(w []float32, shape []int) *QuantWeight {
 	return q
 }
 
-// quantizeInto sets dst = clamp(round(src·inv), −127, 127).
+// quantizeInto sets dst = clamp(round(src·inv), −127, 127), rounding
+// half to even as ONNX's QuantizeLinear and PyTorch do; NaN gives 0.
 func quantizeInto(dst []int8, src []float32, inv float32) {
 	for i, v := range src {
-		f := v * inv
-		switch {
-		case f >= 127:
-			dst[i] = 127
-		case f <= -127:
-			dst[i] = -127
-		case f == f:
-			dst[i] = int8(math.Round(float64(f)))
-		default: // NaN
-			dst[i] = 0
-		}
+		dst[i] = quantize1(v * inv)
 	}
+}
+
+// quantize1 is clamp(round(f), −127, 127). Adding and subtracting 1.5·2²³
+// rounds a float32 below 2²² in magnitude to an integer, half to even.
+func quantize1(f float32) int8 {
+	const magic = 12582912
+	switch {
+	case f >= 127:
+		return 127
+	case f <= -127:
+		return -127
+	case f == f:
+		return int8(int32((f + magic) - magic))
+	}
+	return 0
 }
 
 // quantizeRowsDynamic quantizes each of the m rows of x (k values, rows
