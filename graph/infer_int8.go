@@ -36,25 +36,16 @@ func (r *qRows) quantize(x []float32, m, k, lda int) {
 func qLinear(threads int, x []float32, m, k, lda int, w *QuantWeight, y []float32, ldy int, accumulate bool, bias []float32, r *qRows) {
 	r.quantize(x, m, k, lda)
 	sw := w.Scale
+	if bias == nil && !accumulate {
+		bias = make([]float32, len(sw))
+	}
 	qgemmTiles(threads, m, r.q, k, w.pack(), func(i0, rows, j0, cols int, tile []int32, ldt int) {
+		var b []float32
+		if !accumulate {
+			b = bias[j0 : j0+cols]
+		}
 		for i := 0; i < rows; i++ {
-			sx := r.s[i0+i]
-			yr := y[(i0+i)*ldy+j0 : (i0+i)*ldy+j0+cols]
-			t := tile[i*ldt : i*ldt+cols]
-			switch {
-			case accumulate:
-				for j, a := range t {
-					yr[j] += float32(a) * (sx * sw[j0+j])
-				}
-			case bias != nil:
-				for j, a := range t {
-					yr[j] = float32(a)*(sx*sw[j0+j]) + bias[j0+j]
-				}
-			default:
-				for j, a := range t {
-					yr[j] = float32(a) * (sx * sw[j0+j])
-				}
-			}
+			dequantRow(y[(i0+i)*ldy+j0:][:cols], tile[i*ldt:][:cols], sw[j0:j0+cols], b, r.s[i0+i], accumulate)
 		}
 	})
 }
@@ -227,27 +218,33 @@ func (k *foldedConvInt8Kernel) forward(in []*tensor.Dense, out *tensor.Dense) er
 					}
 				}
 				k.im2colHWC(s.col, s.xq, d)
-				plane := s.conv
+				conv := s.conv // [H'·W', O]: the product's own layout
 				qgemmTiles(threads, d.ohw, s.col, ckk, packed, func(i0, rows, j0, cols int, tile []int32, ldt int) {
+					scale, shift := k.scale[j0:j0+cols], k.shift[j0:j0+cols]
 					for i := 0; i < rows; i++ {
-						t := tile[i*ldt : i*ldt+cols]
-						for j, a := range t {
-							o := j0 + j
-							plane[o*d.ohw+i0+i] = float32(a)*k.scale[o] + k.shift[o]
-						}
+						dequantRow(conv[(i0+i)*d.o+j0:][:cols], tile[i*ldt:][:cols], scale, shift, 1, false)
 					}
 				})
 				if k.pool == 0 {
-					copy(y[n*d.o*d.ohw:(n+1)*d.o*d.ohw], plane)
+					yn := y[n*d.o*d.ohw : (n+1)*d.o*d.ohw]
+					for p := 0; p < d.ohw; p++ {
+						for o, v := range conv[p*d.o : (p+1)*d.o] {
+							yn[o*d.ohw+p] = v
+						}
+					}
 					continue
 				}
+				// 2×2 max-pooling (floor), then ReLU, reading whole rows
+				// of channels.
 				yn := y[n*d.o*ph*pw : (n+1)*d.o*ph*pw]
-				for o := 0; o < d.o; o++ {
-					pl, dst := plane[o*d.ohw:(o+1)*d.ohw], yn[o*ph*pw:(o+1)*ph*pw]
-					for oy := 0; oy < ph; oy++ {
-						r0, r1 := pl[2*oy*d.ow:], pl[(2*oy+1)*d.ow:]
-						for ox := 0; ox < pw; ox++ {
-							dst[oy*pw+ox] = max(r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1], 0)
+				for oy := 0; oy < ph; oy++ {
+					for ox := 0; ox < pw; ox++ {
+						p00 := (2*oy*d.ow + 2*ox) * d.o
+						r00, r01 := conv[p00:p00+d.o], conv[p00+d.o:p00+2*d.o]
+						r10, r11 := conv[p00+d.ow*d.o:][:d.o], conv[p00+(d.ow+1)*d.o:][:d.o]
+						at := oy*pw + ox
+						for o := range r00 {
+							yn[o*ph*pw+at] = max(r00[o], r01[o], r10[o], r11[o], 0)
 						}
 					}
 				}
@@ -389,13 +386,10 @@ func (k *embedConvPoolInt8Kernel) forward(in []*tensor.Dense, out *tensor.Dense)
 	for oc := range scale {
 		scale[oc] = k.q.Scale[oc] * sIn
 	}
-	yy := k.y
+	yy, zeros := k.y, make([]float32, o)
 	qgemmTilesActs(qthreads(rows, o, kw*e), &k.acts, packed, func(i0, rs, j0, cols int, tile []int32, ldt int) {
 		for i := 0; i < rs; i++ {
-			dst := yy[(i0+i)*o+j0 : (i0+i)*o+j0+cols]
-			for j, a := range tile[i*ldt : i*ldt+cols] {
-				dst[j] = float32(a) * scale[j0+j]
-			}
+			dequantRow(yy[(i0+i)*o+j0:][:cols], tile[i*ldt:][:cols], scale[j0:j0+cols], zeros[j0:j0+cols], 1, false)
 		}
 	})
 	for ex := 0; ex < n; ex++ {

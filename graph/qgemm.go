@@ -325,3 +325,18 @@ func qthreads(m, n, k int) int {
 	}
 	return runtime.GOMAXPROCS(0)
 }
+
+// dequantGo is dequantRow in Go, for dst from value off on (bias is
+// indexed from off).
+func dequantGo(dst []float32, src []int32, sw, bias []float32, off int, sx float32, add bool) {
+	if add {
+		for j, a := range src[:len(dst)] {
+			dst[j] += float32(a) * (sx * sw[j])
+		}
+		return
+	}
+	bias = bias[off:]
+	for j, a := range src[:len(dst)] {
+		dst[j] = float32(a)*(sx*sw[j]) + bias[j]
+	}
+}

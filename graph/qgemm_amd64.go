@@ -28,3 +28,24 @@ func qgemmKernelAVX2(kq int, a []byte, lda, rows int, b []byte, tile []int32) {
 	_ = a[(rows-1)*lda+kq*4-1]
 	qgemmAVX2x6x16(kq, &a[0], lda, rows, &b[0], &tile[0])
 }
+
+//go:noescape
+func dequantAVX2(dst *float32, src *int32, sw, bias *float32, sx float32, n int, add bool)
+
+// dequantRow sets dst[j] = float32(src[j])·(sx·sw[j]) + bias[j], or adds
+// the product to dst[j] when add (bias unread).
+func dequantRow(dst []float32, src []int32, sw, bias []float32, sx float32, add bool) {
+	n := len(dst) &^ 7
+	if hasFMA && n > 0 {
+		_, _, _ = src[n-1], sw[n-1], dst[n-1]
+		b := &sw[0] // unread when add
+		if !add {
+			_ = bias[n-1]
+			b = &bias[0]
+		}
+		dequantAVX2(&dst[0], &src[0], &sw[0], b, sx, n, add)
+	} else {
+		n = 0
+	}
+	dequantGo(dst[n:], src[n:], sw[n:], bias, n, sx, add)
+}

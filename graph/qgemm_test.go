@@ -132,3 +132,29 @@ func TestQuantize1(t *testing.T) {
 		}
 	}
 }
+
+// TestDequantRow checks the vector dequantization against the Go loop,
+// bit for bit, for every length around the vector width.
+func TestDequantRow(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for n := 0; n < 40; n++ {
+		for _, add := range []bool{false, true} {
+			src, sw, bias := make([]int32, n), make([]float32, n), make([]float32, n)
+			dst, want := make([]float32, n+1), make([]float32, n+1)
+			for i := range src {
+				src[i] = rng.Int32N(1<<24) - 1<<23
+				sw[i], bias[i] = rng.Float32(), rng.Float32()-0.5
+				dst[i] = rng.Float32()
+				want[i] = dst[i]
+			}
+			dst[n], want[n] = 42, 42 // guard
+			dequantRow(dst[:n], src, sw, bias, 0.37, add)
+			dequantGo(want[:n], src, sw, bias, 0, 0.37, add)
+			for i := range dst {
+				if math.Float32bits(dst[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("n %d add %v: [%d] = %v, want %v", n, add, i, dst[i], want[i])
+				}
+			}
+		}
+	}
+}
