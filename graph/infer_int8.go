@@ -132,9 +132,9 @@ type foldedConvInt8Kernel struct {
 }
 
 type convInt8Scratch struct {
-	xq   []int8    // one example [H, W, C]
-	col  []int8    // [H'·W', KH·KW·C]
-	conv []float32 // [O, H'·W']
+	xq   []byte    // one example [H, W, C], quantized and encoded for the int8 kernel
+	acts qActs     // [H'·W', KH·KW·C (padded)], encoded
+	conv []float32 // [H'·W', O]
 }
 
 func (k *foldedConvInt8Kernel) name() string {
@@ -195,31 +195,46 @@ func (k *foldedConvInt8Kernel) forward(in []*tensor.Dense, out *tensor.Dense) er
 	}
 	x, y := values[float32](in[0]), values[float32](out)
 	ph, pw := d.oh/2, d.ow/2
-	ckk := d.ckk
 	workers := workers(d.n)
 	threads := max(1, runtime.GOMAXPROCS(0)/workers)
 	for len(k.scratch) < workers {
 		k.scratch = append(k.scratch, convInt8Scratch{})
 	}
 	inv := 1 / sIn
+	arch := packed.arch
+	elem := arch.elem()
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
 			s := &k.scratch[w]
-			s.xq = resizeI8(s.xq, d.hw*d.c)
-			s.col = resizeI8(s.col, d.ohw*ckk)
+			s.xq = resizeBytes(s.xq, d.hw*d.c*elem)
+			s.acts.lda, s.acts.rows = packed.kp*elem, d.ohw
+			s.acts.buf = resizeBytes(s.acts.buf, d.ohw*s.acts.lda)
 			s.conv = lstmResize(s.conv, d.o*d.ohw)
 			for n := w * d.n / workers; n < (w+1)*d.n/workers; n++ {
 				xn := x[n*d.c*d.hw : (n+1)*d.c*d.hw]
 				for ch := 0; ch < d.c; ch++ {
 					plane := xn[ch*d.hw : (ch+1)*d.hw]
-					for p, v := range plane {
-						s.xq[p*d.c+ch] = quantize1(v * inv)
+					switch {
+					case arch.wide:
+						for p, v := range plane {
+							u := uint16(int16(quantize1(v * inv)))
+							at := 2 * (p*d.c + ch)
+							s.xq[at], s.xq[at+1] = byte(u), byte(u>>8)
+						}
+					case arch.offset:
+						for p, v := range plane {
+							s.xq[p*d.c+ch] = byte(quantize1(v*inv)) ^ 0x80
+						}
+					default:
+						for p, v := range plane {
+							s.xq[p*d.c+ch] = byte(quantize1(v * inv))
+						}
 					}
 				}
-				k.im2colHWC(s.col, s.xq, d)
+				k.im2colHWC(&s.acts, s.xq, d, elem, qZeroByte(arch))
 				conv := s.conv // [H'·W', O]: the product's own layout
-				qgemmTiles(threads, d.ohw, s.col, ckk, packed, func(i0, rows, j0, cols int, tile []int32, ldt int) {
+				qgemmTilesActs(threads, &s.acts, packed, func(i0, rows, j0, cols int, tile []int32, ldt int) {
 					scale, shift := k.scale[j0:j0+cols], k.shift[j0:j0+cols]
 					for i := 0; i < rows; i++ {
 						dequantRow(conv[(i0+i)*d.o+j0:][:cols], tile[i*ldt:][:cols], scale, shift, 1, false)
@@ -255,27 +270,44 @@ func (k *foldedConvInt8Kernel) forward(in []*tensor.Dense, out *tensor.Dense) er
 	return nil
 }
 
-func resizeI8(s []int8, n int) []int8 {
+func resizeBytes(s []byte, n int) []byte {
 	if cap(s) < n {
-		return make([]int8, n)
+		return make([]byte, n)
 	}
 	return s[:n]
 }
 
-// im2colHWC fills col[oy·W'+ox, (i·KW+j)·C+c] = xq[oy·s+i−p, ox·s+j−p, c]
-// (0 in the padding).
-func (k *foldedConvInt8Kernel) im2colHWC(col, xq []int8, d conv2dDims) {
-	s, p, c := k.stride, k.pad, d.c
+// qZeroByte is the byte every byte of an encoded 0 holds: 0x80 for the
+// +128 encoding, 0 for int8 and int16.
+func qZeroByte(arch *qgemmArch) byte {
+	if arch.offset {
+		return 0x80
+	}
+	return 0
+}
+
+func fill(b []byte, v byte) {
+	for i := range b {
+		b[i] = v
+	}
+}
+
+// im2colHWC fills row oy·W'+ox of acts, at depth (i·KW+j)·C+c, with
+// xq[oy·s+i−p, ox·s+j−p, c] (an encoded 0 in the padding and past the
+// depth KH·KW·C); values are elem bytes.
+func (k *foldedConvInt8Kernel) im2colHWC(acts *qActs, xq []byte, d conv2dDims, elem int, zero byte) {
+	s, p, c := k.stride, k.pad, d.c*elem
 	row := d.kw * c
 	for oy := 0; oy < d.oh; oy++ {
 		for ox := 0; ox < d.ow; ox++ {
-			dst := col[(oy*d.ow+ox)*d.ckk:][:d.ckk]
+			dst := acts.buf[(oy*d.ow+ox)*acts.lda:][:acts.lda]
+			fill(dst[d.kh*row:], zero)
 			x0 := ox*s - p
 			for i := 0; i < d.kh; i++ {
 				yy := oy*s + i - p
 				seg := dst[i*row : (i+1)*row]
 				if yy < 0 || yy >= d.h {
-					clear(seg)
+					fill(seg, zero)
 					continue
 				}
 				src := xq[yy*d.w*c:]
@@ -286,7 +318,7 @@ func (k *foldedConvInt8Kernel) im2colHWC(col, xq []int8, d conv2dDims) {
 				for j := 0; j < d.kw; j++ {
 					xx := x0 + j
 					if xx < 0 || xx >= d.w {
-						clear(seg[j*c : (j+1)*c])
+						fill(seg[j*c:(j+1)*c], zero)
 					} else {
 						copy(seg[j*c:(j+1)*c], src[xx*c:(xx+1)*c])
 					}
