@@ -73,6 +73,9 @@ func Import(path string, like *checkpoint.Checkpoint) (*checkpoint.Checkpoint, e
 	if len(pre) == 0 {
 		return nil, fmt.Errorf("%s: no preprocessing (%s)", from, MetaPreprocessing)
 	}
+	if q, ok := f.Metadata[MetaQuantization]; ok {
+		return importInt8(path, f.Tensors, q, kind, cfg, pre, training, like)
+	}
 	params := graph.NewParams(tensor.Float32, 0)
 	if err := graph.Materialize(net.Build, params); err != nil {
 		return nil, fmt.Errorf("%s: building the model: %w", from, err)
