@@ -39,13 +39,13 @@ func qLinear(threads int, x []float32, m, k, lda int, w *QuantWeight, y []float3
 	if bias == nil && !accumulate {
 		bias = make([]float32, len(sw))
 	}
-	qgemmTiles(threads, m, r.q, k, w.pack(), func(i0, rows, j0, cols int, tile []int32, ldt int) {
+	qgemmTiles(threads, m, r.q, k, w.pack(), func(i0, rows, j0, cols int, tile []int32, ldt int, offs []int32) {
 		var b []float32
 		if !accumulate {
 			b = bias[j0 : j0+cols]
 		}
 		for i := 0; i < rows; i++ {
-			dequantRow(y[(i0+i)*ldy+j0:][:cols], tile[i*ldt:][:cols], sw[j0:j0+cols], b, r.s[i0+i], accumulate)
+			dequantRow(y[(i0+i)*ldy+j0:][:cols], tile[i*ldt:][:cols], offs, sw[j0:j0+cols], b, r.s[i0+i], accumulate)
 		}
 	})
 }
@@ -234,10 +234,10 @@ func (k *foldedConvInt8Kernel) forward(in []*tensor.Dense, out *tensor.Dense) er
 				}
 				k.im2colHWC(&s.acts, s.xq, d, elem, qZeroByte(arch))
 				conv := s.conv // [H'·W', O]: the product's own layout
-				qgemmTilesActs(threads, &s.acts, packed, func(i0, rows, j0, cols int, tile []int32, ldt int) {
+				qgemmTilesActs(threads, &s.acts, packed, func(i0, rows, j0, cols int, tile []int32, ldt int, offs []int32) {
 					scale, shift := k.scale[j0:j0+cols], k.shift[j0:j0+cols]
 					for i := 0; i < rows; i++ {
-						dequantRow(conv[(i0+i)*d.o+j0:][:cols], tile[i*ldt:][:cols], scale, shift, 1, false)
+						dequantRow(conv[(i0+i)*d.o+j0:][:cols], tile[i*ldt:][:cols], offs, scale, shift, 1, false)
 					}
 				})
 				if k.pool == 0 {
@@ -419,9 +419,9 @@ func (k *embedConvPoolInt8Kernel) forward(in []*tensor.Dense, out *tensor.Dense)
 		scale[oc] = k.q.Scale[oc] * sIn
 	}
 	yy, zeros := k.y, make([]float32, o)
-	qgemmTilesActs(qthreads(rows, o, kw*e), &k.acts, packed, func(i0, rs, j0, cols int, tile []int32, ldt int) {
+	qgemmTilesActs(qthreads(rows, o, kw*e), &k.acts, packed, func(i0, rs, j0, cols int, tile []int32, ldt int, offs []int32) {
 		for i := 0; i < rs; i++ {
-			dequantRow(yy[(i0+i)*o+j0:][:cols], tile[i*ldt:][:cols], scale[j0:j0+cols], zeros[j0:j0+cols], 1, false)
+			dequantRow(yy[(i0+i)*o+j0:][:cols], tile[i*ldt:][:cols], offs, scale[j0:j0+cols], zeros[j0:j0+cols], 1, false)
 		}
 	})
 	for ex := 0; ex < n; ex++ {

@@ -200,11 +200,16 @@ func (q *qActs) convert(p *qPacked, m int, a []int8, lda int) {
 	}
 }
 
+// qVisit receives one tile of C: rows i0.., columns j0.. of C are
+// C[i0+r][j0+c] = tile[r·ldt+c] − offs[c] for r < rows, c < cols (offs
+// is nil when there is nothing to subtract: the VNNI path leaves its
+// column offsets to the visitor, which subtracts them in its vector loop).
+type qVisit func(i0, rows, j0, cols int, tile []int32, ldt int, offs []int32)
+
 // qgemmTiles runs the product of a [m, k] (rows lda apart) and p on up to
-// threads goroutines and hands every tile to visit: rows i0.., columns
-// j0.. of C, tile[r·ldt+c] = C[i0+r][j0+c] for r < rows, c < cols. Tiles of
-// different threads are visited concurrently; each element of C once.
-func qgemmTiles(threads, m int, a []int8, lda int, p *qPacked, visit func(i0, rows, j0, cols int, tile []int32, ldt int)) {
+// threads goroutines and hands every tile to visit. Tiles of different
+// threads are visited concurrently; each element of C once.
+func qgemmTiles(threads, m int, a []int8, lda int, p *qPacked, visit qVisit) {
 	if m == 0 || p.n == 0 {
 		return
 	}
@@ -222,7 +227,7 @@ func qgemmTiles(threads, m int, a []int8, lda int, p *qPacked, visit func(i0, ro
 // qgemmTilesActs is qgemmTiles for rows already converted for p's arch:
 // row i starts at acts.buf[i·acts.lda] and has p.kp values (p.k for the
 // generic arch) readable, which may overlap the next rows.
-func qgemmTilesActs(threads int, acts *qActs, p *qPacked, visit func(i0, rows, j0, cols int, tile []int32, ldt int)) {
+func qgemmTilesActs(threads int, acts *qActs, p *qPacked, visit qVisit) {
 	m := acts.rows
 	if m == 0 || p.n == 0 {
 		return
@@ -235,7 +240,7 @@ func qgemmTilesActs(threads int, acts *qActs, p *qPacked, visit func(i0, rows, j
 			tile := make([]int32, p.n)
 			for i := from; i < to; i++ {
 				qgemmRef(1, p.n, p.k, a[i*acts.lda:], acts.lda, p.raw, p.k, tile, p.n)
-				visit(i, 1, 0, p.n, tile, p.n)
+				visit(i, 1, 0, p.n, tile, p.n, nil)
 			}
 		}
 		if threads == 1 {
@@ -280,16 +285,11 @@ func qgemmTilesActs(threads int, acts *qActs, p *qPacked, visit func(i0, rows, j
 				i0 := ri * mr
 				rows := min(mr, m-i0)
 				arch.kernel(kq, acts.buf[i0*acts.lda:], acts.lda, rows, panel, tile)
+				var offs []int32
 				if arch.offset {
-					offs := p.offs[j0 : j0+cols]
-					for r := 0; r < rows; r++ {
-						t := tile[r*nr : r*nr+cols]
-						for c, o := range offs {
-							t[c] -= o
-						}
-					}
+					offs = p.offs[j0 : j0+cols]
 				}
-				visit(i0, rows, j0, cols, tile, nr)
+				visit(i0, rows, j0, cols, tile, nr, offs)
 			}
 		}
 	}
@@ -309,9 +309,13 @@ var qActsPool = sync.Pool{New: func() any { return &qActs{} }}
 // qgemm sets c [m, n] (rows ldc apart) = a [m, k]·Bᵀ in int32; it writes
 // nothing else of c.
 func qgemm(threads, m int, a []int8, lda int, p *qPacked, c []int32, ldc int) {
-	qgemmTiles(threads, m, a, lda, p, func(i0, rows, j0, cols int, tile []int32, ldt int) {
+	qgemmTiles(threads, m, a, lda, p, func(i0, rows, j0, cols int, tile []int32, ldt int, offs []int32) {
 		for r := 0; r < rows; r++ {
-			copy(c[(i0+r)*ldc+j0:(i0+r)*ldc+j0+cols], tile[r*ldt:r*ldt+cols])
+			dst := c[(i0+r)*ldc+j0 : (i0+r)*ldc+j0+cols]
+			copy(dst, tile[r*ldt:r*ldt+cols])
+			for j, o := range offs {
+				dst[j] -= o
+			}
 		}
 	})
 }
@@ -326,17 +330,23 @@ func qthreads(m, n, k int) int {
 	return runtime.GOMAXPROCS(0)
 }
 
-// dequantGo is dequantRow in Go, for dst from value off on (bias is
-// indexed from off).
-func dequantGo(dst []float32, src []int32, sw, bias []float32, off int, sx float32, add bool) {
-	if add {
-		for j, a := range src[:len(dst)] {
-			dst[j] += float32(a) * (sx * sw[j])
-		}
-		return
+// dequantGo is dequantRow in Go, for dst from value off on (bias and
+// offs are indexed from off; offs may be nil).
+func dequantGo(dst []float32, src []int32, offs []int32, sw, bias []float32, off int, sx float32, add bool) {
+	if offs != nil {
+		offs = offs[off:]
 	}
-	bias = bias[off:]
+	if !add {
+		bias = bias[off:]
+	}
 	for j, a := range src[:len(dst)] {
-		dst[j] = float32(a)*(sx*sw[j]) + bias[j]
+		if offs != nil {
+			a -= offs[j]
+		}
+		if add {
+			dst[j] += float32(a) * (sx * sw[j])
+		} else {
+			dst[j] = float32(a)*(sx*sw[j]) + bias[j]
+		}
 	}
 }

@@ -30,11 +30,14 @@ func qgemmKernelAVX2(kq int, a []byte, lda, rows int, b []byte, tile []int32) {
 }
 
 //go:noescape
-func dequantAVX2(dst *float32, src *int32, sw, bias *float32, sx float32, n int, add bool)
+func dequantAVX2(dst *float32, src, offs *int32, sw, bias *float32, sx float32, n int, add bool)
 
-// dequantRow sets dst[j] = float32(src[j])·(sx·sw[j]) + bias[j], or adds
-// the product to dst[j] when add (bias unread).
-func dequantRow(dst []float32, src []int32, sw, bias []float32, sx float32, add bool) {
+// zeroOffs is offs for rows without offsets.
+var zeroOffs = make([]int32, 64)
+
+// dequantRow sets dst[j] = float32(src[j] − offs[j])·(sx·sw[j]) + bias[j],
+// or adds the product to dst[j] when add (bias unread); offs may be nil.
+func dequantRow(dst []float32, src, offs []int32, sw, bias []float32, sx float32, add bool) {
 	n := len(dst) &^ 7
 	if hasFMA && n > 0 {
 		_, _, _ = src[n-1], sw[n-1], dst[n-1]
@@ -43,9 +46,17 @@ func dequantRow(dst []float32, src []int32, sw, bias []float32, sx float32, add 
 			_ = bias[n-1]
 			b = &bias[0]
 		}
-		dequantAVX2(&dst[0], &src[0], &sw[0], b, sx, n, add)
+		o := offs
+		if o == nil {
+			o = zeroOffs
+			if len(o) < n {
+				o = make([]int32, n)
+			}
+		}
+		_ = o[n-1]
+		dequantAVX2(&dst[0], &src[0], &o[0], &sw[0], b, sx, n, add)
 	} else {
 		n = 0
 	}
-	dequantGo(dst[n:], src[n:], sw[n:], bias, n, sx, add)
+	dequantGo(dst[n:], src[n:], offs, sw[n:], bias, n, sx, add)
 }

@@ -159,29 +159,33 @@ avx2store:
 	VZEROUPPER
 	RET
 
-// func dequantAVX2(dst *float32, src *int32, sw, bias *float32, sx float32, n int, add bool)
-// dst[j] = float32(src[j])·(sx·sw[j]) + (add ? dst[j] : bias[j]) for n (a
-// multiple of 8) values: the Go loop's operations in its order, without
-// fused multiply-adds, so the results are the same bits.
-TEXT ·dequantAVX2(SB), NOSPLIT, $0-49
+// func dequantAVX2(dst *float32, src, offs *int32, sw, bias *float32, sx float32, n int, add bool)
+// dst[j] = float32(src[j]−offs[j])·(sx·sw[j]) + (add ? dst[j] : bias[j])
+// for n (a multiple of 8) values: the Go loop's operations in its order,
+// without fused multiply-adds, so the results are the same bits.
+TEXT ·dequantAVX2(SB), NOSPLIT, $0-57
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
-	MOVQ sw+16(FP), DX
-	MOVQ bias+24(FP), R8
-	VBROADCASTSS sx+32(FP), Y0
-	MOVQ n+40(FP), CX
-	MOVBLZX add+48(FP), R9
+	MOVQ offs+16(FP), R10
+	MOVQ sw+24(FP), DX
+	MOVQ bias+32(FP), R8
+	VBROADCASTSS sx+40(FP), Y0
+	MOVQ n+48(FP), CX
+	MOVBLZX add+56(FP), R9
 	TESTQ CX, CX
 	JZ dqdone
 	TESTQ R9, R9
 	JNZ dqadd
 dqset:
-	VCVTDQ2PS (SI), Y1
+	VMOVDQU (SI), Y1
+	VPSUBD (R10), Y1, Y1
+	VCVTDQ2PS Y1, Y1
 	VMULPS (DX), Y0, Y2
 	VMULPS Y2, Y1, Y1
 	VADDPS (R8), Y1, Y1
 	VMOVUPS Y1, (DI)
 	ADDQ $32, SI
+	ADDQ $32, R10
 	ADDQ $32, DX
 	ADDQ $32, R8
 	ADDQ $32, DI
@@ -189,12 +193,15 @@ dqset:
 	JNZ dqset
 	JMP dqdone
 dqadd:
-	VCVTDQ2PS (SI), Y1
+	VMOVDQU (SI), Y1
+	VPSUBD (R10), Y1, Y1
+	VCVTDQ2PS Y1, Y1
 	VMULPS (DX), Y0, Y2
 	VMULPS Y2, Y1, Y1
 	VADDPS (DI), Y1, Y1
 	VMOVUPS Y1, (DI)
 	ADDQ $32, SI
+	ADDQ $32, R10
 	ADDQ $32, DX
 	ADDQ $32, DI
 	SUBQ $8, CX

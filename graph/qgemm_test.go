@@ -140,6 +140,13 @@ func TestDequantRow(t *testing.T) {
 	for n := 0; n < 40; n++ {
 		for _, add := range []bool{false, true} {
 			src, sw, bias := make([]int32, n), make([]float32, n), make([]float32, n)
+			offs := make([]int32, n)
+			for i := range offs {
+				offs[i] = rng.Int32N(1<<20) - 1<<19
+			}
+			if n%2 == 1 {
+				offs = nil
+			}
 			dst, want := make([]float32, n+1), make([]float32, n+1)
 			for i := range src {
 				src[i] = rng.Int32N(1<<24) - 1<<23
@@ -148,8 +155,8 @@ func TestDequantRow(t *testing.T) {
 				want[i] = dst[i]
 			}
 			dst[n], want[n] = 42, 42 // guard
-			dequantRow(dst[:n], src, sw, bias, 0.37, add)
-			dequantGo(want[:n], src, sw, bias, 0, 0.37, add)
+			dequantRow(dst[:n], src, offs, sw, bias, 0.37, add)
+			dequantGo(want[:n], src, offs, sw, bias, 0, 0.37, add)
 			for i := range dst {
 				if math.Float32bits(dst[i]) != math.Float32bits(want[i]) {
 					t.Fatalf("n %d add %v: [%d] = %v, want %v", n, add, i, dst[i], want[i])
