@@ -13,6 +13,9 @@ import (
 // inputs of the float32 kernel it replaces, so a model builds the same
 // graph either way; the float32 weight inputs are not read.
 
+// ones are the row scales of products whose rows need none.
+var ones = []float32{1, 1, 1, 1, 1, 1, 1, 1}
+
 // qRows is a scratch buffer of rows quantized at run time.
 type qRows struct {
 	q []int8
@@ -44,9 +47,7 @@ func qLinear(threads int, x []float32, m, k, lda int, w *QuantWeight, y []float3
 		if !accumulate {
 			b = bias[j0 : j0+cols]
 		}
-		for i := 0; i < rows; i++ {
-			dequantRow(y[(i0+i)*ldy+j0:][:cols], tile[i*ldt:][:cols], offs, sw[j0:j0+cols], b, r.s[i0+i], accumulate)
-		}
+		dequantTile(y[i0*ldy+j0:], ldy, tile, ldt, rows, cols, offs, sw[j0:j0+cols], r.s[i0:i0+rows], b, accumulate)
 	})
 }
 
@@ -236,9 +237,7 @@ func (k *foldedConvInt8Kernel) forward(in []*tensor.Dense, out *tensor.Dense) er
 				conv := s.conv // [H'·W', O]: the product's own layout
 				qgemmTilesActs(threads, &s.acts, packed, func(i0, rows, j0, cols int, tile []int32, ldt int, offs []int32) {
 					scale, shift := k.scale[j0:j0+cols], k.shift[j0:j0+cols]
-					for i := 0; i < rows; i++ {
-						dequantRow(conv[(i0+i)*d.o+j0:][:cols], tile[i*ldt:][:cols], offs, scale, shift, 1, false)
-					}
+					dequantTile(conv[i0*d.o+j0:], d.o, tile, ldt, rows, cols, offs, scale, ones[:rows], shift, false)
 				})
 				if k.pool == 0 {
 					yn := y[n*d.o*d.ohw : (n+1)*d.o*d.ohw]
@@ -420,9 +419,7 @@ func (k *embedConvPoolInt8Kernel) forward(in []*tensor.Dense, out *tensor.Dense)
 	}
 	yy, zeros := k.y, make([]float32, o)
 	qgemmTilesActs(qthreads(rows, o, kw*e), &k.acts, packed, func(i0, rs, j0, cols int, tile []int32, ldt int, offs []int32) {
-		for i := 0; i < rs; i++ {
-			dequantRow(yy[(i0+i)*o+j0:][:cols], tile[i*ldt:][:cols], offs, scale[j0:j0+cols], zeros[j0:j0+cols], 1, false)
-		}
+		dequantTile(yy[i0*o+j0:], o, tile, ldt, rs, cols, offs, scale[j0:j0+cols], ones[:rs], zeros[j0:j0+cols], false)
 	})
 	for ex := 0; ex < n; ex++ {
 		base := k.y[ex*l*o:]

@@ -60,3 +60,31 @@ func dequantRow(dst []float32, src, offs []int32, sw, bias []float32, sx float32
 	}
 	dequantGo(dst[n:], src[n:], offs, sw[n:], bias, n, sx, add)
 }
+
+//go:noescape
+func dequantTile512(dst *float32, ldd int, tile *int32, rows int, offs *int32, sw, sx, bias *float32, add bool)
+
+// dequantTile runs dequantRow over rows rows of a 32-column tile (rows ldt
+// apart) into dst (rows ldd apart), sx[r] for row r; with AVX-512 in one
+// call, else row by row.
+func dequantTile(dst []float32, ldd int, tile []int32, ldt, rows, cols int, offs []int32, sw, sx, bias []float32, add bool) {
+	if cols == 32 && ldt == 32 && simdActive >= simdAVX512 && rows > 0 {
+		_, _, _ = tile[rows*32-1], sw[31], sx[rows-1]
+		_ = dst[(rows-1)*ldd+31]
+		o := offs
+		if o == nil {
+			o = zeroOffs
+		}
+		_ = o[31]
+		b := &sw[0]
+		if !add {
+			_ = bias[31]
+			b = &bias[0]
+		}
+		dequantTile512(&dst[0], ldd, &tile[0], rows, &o[0], &sw[0], &sx[0], b, add)
+		return
+	}
+	for r := 0; r < rows; r++ {
+		dequantRow(dst[r*ldd:][:cols], tile[r*ldt:][:cols], offs, sw, bias, sx[r], add)
+	}
+}

@@ -209,3 +209,75 @@ dqadd:
 dqdone:
 	VZEROUPPER
 	RET
+
+// func dequantTile512(dst *float32, ldd int, tile *int32, rows int, offs *int32, sw, sx, bias *float32, add bool)
+// dequantAVX2 for a whole 32-column tile (rows of 32 int32): row r of dst
+// (ldd floats apart) gets float32(tile[r][j]−offs[j])·(sx[r]·sw[j]) +
+// (add ? dst : bias[j]).
+TEXT ·dequantTile512(SB), NOSPLIT, $0-65
+	MOVQ dst+0(FP), DI
+	MOVQ ldd+8(FP), R11
+	SHLQ $2, R11
+	MOVQ tile+16(FP), SI
+	MOVQ rows+24(FP), CX
+	MOVQ offs+32(FP), R10
+	MOVQ sw+40(FP), DX
+	MOVQ sx+48(FP), BX
+	MOVQ bias+56(FP), R8
+	MOVBLZX add+64(FP), R9
+	VMOVUPS (DX), Z0
+	VMOVUPS 64(DX), Z1
+	VMOVDQU32 (R10), Z2
+	VMOVDQU32 64(R10), Z3
+	TESTQ CX, CX
+	JZ dtdone
+	TESTQ R9, R9
+	JNZ dtadd
+	VMOVUPS (R8), Z4
+	VMOVUPS 64(R8), Z5
+dtset:
+	VBROADCASTSS (BX), Z6
+	VMULPS Z0, Z6, Z7
+	VMULPS Z1, Z6, Z8
+	VMOVDQU32 (SI), Z9
+	VPSUBD Z2, Z9, Z9
+	VCVTDQ2PS Z9, Z9
+	VMULPS Z7, Z9, Z9
+	VADDPS Z4, Z9, Z9
+	VMOVUPS Z9, (DI)
+	VMOVDQU32 64(SI), Z10
+	VPSUBD Z3, Z10, Z10
+	VCVTDQ2PS Z10, Z10
+	VMULPS Z8, Z10, Z10
+	VADDPS Z5, Z10, Z10
+	VMOVUPS Z10, 64(DI)
+	ADDQ $128, SI
+	ADDQ R11, DI
+	ADDQ $4, BX
+	DECQ CX
+	JNZ dtset
+	JMP dtdone
+dtadd:
+	VBROADCASTSS (BX), Z6
+	VMULPS Z0, Z6, Z7
+	VMULPS Z1, Z6, Z8
+	VMOVDQU32 (SI), Z9
+	VPSUBD Z2, Z9, Z9
+	VCVTDQ2PS Z9, Z9
+	VMULPS Z7, Z9, Z9
+	VADDPS (DI), Z9, Z9
+	VMOVUPS Z9, (DI)
+	VMOVDQU32 64(SI), Z10
+	VPSUBD Z3, Z10, Z10
+	VCVTDQ2PS Z10, Z10
+	VMULPS Z8, Z10, Z10
+	VADDPS 64(DI), Z10, Z10
+	VMOVUPS Z10, 64(DI)
+	ADDQ $128, SI
+	ADDQ R11, DI
+	ADDQ $4, BX
+	DECQ CX
+	JNZ dtadd
+dtdone:
+	VZEROUPPER
+	RET

@@ -16,3 +16,11 @@ func qgemmKernelAVX2(kq int, a []byte, lda, rows int, b []byte, tile []int32) {
 func dequantRow(dst []float32, src, offs []int32, sw, bias []float32, sx float32, add bool) {
 	dequantGo(dst, src, offs, sw, bias, 0, sx, add)
 }
+
+// dequantTile runs dequantRow over rows rows of a tile (rows ldt apart)
+// into dst (rows ldd apart), sx[r] for row r.
+func dequantTile(dst []float32, ldd int, tile []int32, ldt, rows, cols int, offs []int32, sw, sx, bias []float32, add bool) {
+	for r := 0; r < rows; r++ {
+		dequantRow(dst[r*ldd:][:cols], tile[r*ldt:][:cols], offs, sw, bias, sx[r], add)
+	}
+}

@@ -165,3 +165,50 @@ func TestDequantRow(t *testing.T) {
 		}
 	}
 }
+
+// TestDequantTile checks the whole-tile dequantization (AVX-512 for full
+// 32-column tiles) against the Go loop, bit for bit, with guard values.
+func TestDequantTile(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	const ldd = 37
+	for rows := 1; rows <= 6; rows++ {
+		for _, cols := range []int{32, 17} {
+			for _, add := range []bool{false, true} {
+				for _, withOffs := range []bool{false, true} {
+					tile := make([]int32, 6*32)
+					for i := range tile {
+						tile[i] = rng.Int32N(1<<24) - 1<<23
+					}
+					var offs []int32
+					if withOffs {
+						offs = make([]int32, cols)
+						for i := range offs {
+							offs[i] = rng.Int32N(1<<20) - 1<<19
+						}
+					}
+					sw, bias, sx := make([]float32, cols), make([]float32, cols), make([]float32, rows)
+					for i := range sw {
+						sw[i], bias[i] = rng.Float32(), rng.Float32()-0.5
+					}
+					for i := range sx {
+						sx[i] = rng.Float32()
+					}
+					dst, want := make([]float32, rows*ldd), make([]float32, rows*ldd)
+					for i := range dst {
+						dst[i] = rng.Float32()
+						want[i] = dst[i]
+					}
+					dequantTile(dst, ldd, tile, 32, rows, cols, offs, sw, sx, bias, add)
+					for r := 0; r < rows; r++ {
+						dequantGo(want[r*ldd:][:cols], tile[r*32:][:cols], offs, sw, bias, 0, sx[r], add)
+					}
+					for i := range dst {
+						if math.Float32bits(dst[i]) != math.Float32bits(want[i]) {
+							t.Fatalf("rows %d cols %d add %v offs %v: [%d] = %v, want %v", rows, cols, add, withOffs, i, dst[i], want[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}
