@@ -32,7 +32,7 @@ func int8Net(t *testing.T, ps *Params, mode Mode) [][]float32 {
 		ids[i] = float32(rng.IntN(20))
 	}
 	idNode := G.NewTensor(b.G, tensor.Float32, 2, G.WithShape(3, 12), G.WithName("ids"), G.WithValue(tensor.New(tensor.WithShape(3, 12), tensor.WithBacking(ids))))
-	lin := Linear(b, "fc", input("x", 4, 37), 19, true)
+	lin := Linear(b, "fc", input("x", 9, 37), 40, true) // 40: a full 32-column tile and a partial one
 	rnn := LSTM(b, "rnn", input("seq", 4, 6, 3), nil, LSTMConfig{Hidden: 5, Layers: 2, Bidirectional: true})
 	conv := ConvBlock(b, "conv", "bn", input("image", 3, 2, 8, 8), Conv2DConfig{Out: 5, Kernel: 3, Padding: 1, Bias: true}, BatchNormConfig{}, 2)
 	text := EmbeddingConv1DPool(b, "emb", "tconv", idNode, 20, 6, Conv1DConfig{Out: 7, Kernel: 3, Bias: true}, 2)
