@@ -147,7 +147,7 @@ func EmbeddingConv1DPool(b *Builder, emb, conv string, ids *G.Node, vocab, dim i
 	w := b.Param(emb+".weight", []int{vocab, dim}, Normal(1))
 	cw := b.Param(conv+".weight", []int{cfg.Out, dim, cfg.Kernel}, KaimingUniform)
 	cb := b.Param(conv+".bias", []int{cfg.Out}, BiasUniform(dim*cfg.Kernel))
-	return mustApply(&embedConvPoolKernel{pool: pool, packed: b.Params.packedFor(conv + ".weight/KE"), calib: b.Params.calibFor(conv + ".weight")}, ids, w, cw, cb)
+	return mustApply(&embedConvPoolKernel{pool: pool, packed: b.Params.packedFor(conv + ".weight/KE"), calib: b.Params.calibFor(conv + ".weight"), embCalib: b.Params.calibFor(emb + ".weight")}, ids, w, cw, cb)
 }
 
 // embedConvPoolKernel: inputs ids [N, L], embedding [V, E], conv weight
@@ -155,7 +155,11 @@ func EmbeddingConv1DPool(b *Builder, emb, conv string, ids *G.Node, vocab, dim i
 type embedConvPoolKernel struct {
 	pool   int
 	packed *packedWeights // the conv weight as [O, K·E], shared by the model's serving machines
-	calib  *calibStat     // records the gathered embeddings' range while calibrating (quant.go), or nil
+	// While calibrating (quant.go): the range of the whole embedding table,
+	// recorded for the convolution's static input scale and for the table
+	// itself, which is then quantized with that one scale so that the int8
+	// convolution gathers it without a second rounding.
+	calib, embCalib *calibStat
 	x      []float32      // gathered embeddings [N·L, E]
 	y      []float32      // the product [N·L−K+1, O]
 }
@@ -212,7 +216,10 @@ func (k *embedConvPoolKernel) forward(in []*tensor.Dense, out *tensor.Dense) err
 		}
 		copy(k.x[i*e:(i+1)*e], emb[id*e:(id+1)*e])
 	}
-	k.calib.observe(k.x)
+	if k.calib != nil {
+		k.calib.observe(emb)
+		k.embCalib.observe(emb)
+	}
 	// Rows r = n·L + t for t ≤ L−K are example n's windows; the K−1 rows
 	// between examples straddle two and are computed but never read.
 	rows := n*l - kw + 1

@@ -268,3 +268,13 @@ func (b *Builder) role(name string, r Role) {
 		p.Role = r
 	}
 }
+
+// QuantizeWithScale quantizes w [rows, …] with one scale for every row.
+func QuantizeWithScale(w []float32, shape []int, scale float32) *QuantWeight {
+	q := &QuantWeight{Q: make([]int8, len(w)), Shape: append([]int(nil), shape...), Scale: make([]float32, shape[0])}
+	for r := range q.Scale {
+		q.Scale[r] = scale
+	}
+	quantizeInto(q.Q, w, 1/scale)
+	return q
+}

@@ -142,6 +142,11 @@ func Int8(ctx context.Context, src, out string, opt Options) (*Report, error) {
 			continue
 		}
 		q := graph.QuantizeRows(p.Value.Float32s(), shape)
+		if m, ok := calib[p.Name]; ok && role == graph.RoleEmbedding && m > 0 && !math.IsInf(m, 0) {
+			// A table a convolution reads in int8 with a static scale
+			// (TextCNN): one scale for every row, that scale.
+			q = graph.QuantizeWithScale(p.Value.Float32s(), shape, float32(m/127))
+		}
 		if role == graph.RoleConv {
 			m, ok := calib[p.Name]
 			if !ok || !(m > 0) || math.IsInf(m, 0) {
