@@ -160,8 +160,8 @@ type embedConvPoolKernel struct {
 	// itself, which is then quantized with that one scale so that the int8
 	// convolution gathers it without a second rounding.
 	calib, embCalib *calibStat
-	x      []float32      // gathered embeddings [N·L, E]
-	y      []float32      // the product [N·L−K+1, O]
+	x               []float32 // gathered embeddings [N·L, E]
+	y               []float32 // the product [N·L−K+1, O]
 }
 
 func (k *embedConvPoolKernel) name() string {
