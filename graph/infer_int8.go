@@ -18,8 +18,9 @@ var ones = []float32{1, 1, 1, 1, 1, 1, 1, 1}
 
 // qRows is a scratch buffer of rows quantized at run time.
 type qRows struct {
-	q []int8
-	s []float32
+	q    []int8
+	s    []float32
+	acts qActs // the rows encoded for the int8 kernel
 }
 
 func (r *qRows) quantize(x []float32, m, k, lda int) {
@@ -37,12 +38,17 @@ func (r *qRows) quantize(x []float32, m, k, lda int) {
 // x·Wᵀ (+ bias) for x [m, k] (rows lda apart) quantized per row into r
 // and W's int8 form.
 func qLinear(threads int, x []float32, m, k, lda int, w *QuantWeight, y []float32, ldy int, accumulate bool, bias []float32, r *qRows) {
-	r.quantize(x, m, k, lda)
+	p := w.pack()
+	if cap(r.s) < m {
+		r.s = make([]float32, m)
+	}
+	r.s = r.s[:m]
+	quantizeEncodeRows(p, x, m, k, lda, &r.acts, r.s)
 	sw := w.Scale
 	if bias == nil && !accumulate {
 		bias = make([]float32, len(sw))
 	}
-	qgemmTiles(threads, m, r.q, k, w.pack(), func(i0, rows, j0, cols int, tile []int32, ldt int, offs []int32) {
+	qgemmTilesActs(threads, &r.acts, p, func(i0, rows, j0, cols int, tile []int32, ldt int, offs []int32) {
 		var b []float32
 		if !accumulate {
 			b = bias[j0 : j0+cols]

@@ -88,3 +88,19 @@ func dequantTile(dst []float32, ldd int, tile []int32, ldt, rows, cols int, offs
 		dequantRow(dst[r*ldd:][:cols], tile[r*ldt:][:cols], offs, sw, bias, sx[r], add)
 	}
 }
+
+//go:noescape
+func quantEncode512(dst *byte, src *float32, n int, inv float32)
+
+// quantEncodeFast writes the +128 encoding of quantize1(src[i]·inv) to
+// dst for the first len(src)&^15 values with AVX-512 and returns how many
+// it wrote (0 without AVX-512); src must hold finite values.
+func quantEncodeFast(dst []byte, src []float32, inv float32) int {
+	n := len(src) &^ 15
+	if simdActive < simdAVX512 || n == 0 {
+		return 0
+	}
+	_ = dst[n-1]
+	quantEncode512(&dst[0], &src[0], n, inv)
+	return n
+}

@@ -281,3 +281,37 @@ dtadd:
 dtdone:
 	VZEROUPPER
 	RET
+
+DATA qconst<>+0(SB)/4, $127
+DATA qconst<>+4(SB)/4, $-127
+DATA qconst<>+8(SB)/4, $0x80808080
+GLOBL qconst<>(SB), RODATA|NOPTR, $12
+
+// func quantEncode512(dst *byte, src *float32, n int, inv float32)
+// dst[i] = byte(clamp(round(src[i]·inv), −127, 127)) XOR 0x80 for n (a
+// multiple of 16) finite values; rounding is the MXCSR's, half to even.
+TEXT ·quantEncode512(SB), NOSPLIT, $0-28
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS inv+24(FP), Z0
+	VPBROADCASTD qconst<>+0(SB), Z4
+	VPBROADCASTD qconst<>+4(SB), Z5
+	VPBROADCASTD qconst<>+8(SB), X6
+	TESTQ CX, CX
+	JZ qedone
+qeloop:
+	VMULPS (SI), Z0, Z1
+	VCVTPS2DQ Z1, Z2
+	VPMINSD Z4, Z2, Z2
+	VPMAXSD Z5, Z2, Z2
+	VPMOVDB Z2, X3
+	VPXOR X6, X3, X3
+	VMOVDQU X3, (DI)
+	ADDQ $64, SI
+	ADDQ $16, DI
+	SUBQ $16, CX
+	JNZ qeloop
+qedone:
+	VZEROUPPER
+	RET

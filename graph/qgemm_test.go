@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/tapeml/tapeml/internal/simd"
@@ -208,6 +209,48 @@ func TestDequantTile(t *testing.T) {
 						}
 					}
 				}
+			}
+		}
+	}
+}
+
+// TestQuantizeEncodeRows checks the fused (and, with AVX-512, vector)
+// quantization into a kernel's encoding against quantizeRowsDynamic and
+// encode, on every arch, with zero, NaN and infinite rows and ties.
+func TestQuantizeEncodeRows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	const m, k, lda = 7, 45, 50
+	x := make([]float32, m*lda)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	clear(x[lda : lda+k])              // row 1: zeros
+	x[2*lda+3] = float32(math.NaN())   // row 2: a NaN
+	x[3*lda+4] = float32(math.Inf(-1)) // row 3: −∞
+	for j := 0; j < k; j++ {           // row 4: ties at the scale 1
+		x[4*lda+j] = float32(j%5) - 2.5 + 0*float32(j)
+	}
+	x[4*lda] = 127
+	for _, arch := range qgemmArches() {
+		p := qpack(arch, 3, k, make([]int8, 3*k), k)
+		var acts qActs
+		scales := make([]float32, m)
+		quantizeEncodeRows(p, x, m, k, lda, &acts, scales)
+		q, want := make([]int8, m*k), make([]float32, m)
+		quantizeRowsDynamic(x, m, k, lda, q, want)
+		var ref qActs
+		ref.convert(p, m, q, k)
+		if arch.kernel == nil {
+			ref.buf, ref.lda = make([]byte, m*k), k
+			arch.encode(ref.buf, q)
+		}
+		if !slices.Equal(scales, want) {
+			t.Fatalf("%s: scales %v, want %v", arch.name, scales, want)
+		}
+		for i := 0; i < m; i++ {
+			got, exp := acts.buf[i*acts.lda:][:k*arch.elem()], ref.buf[i*ref.lda:][:k*arch.elem()]
+			if !slices.Equal(got, exp) {
+				t.Fatalf("%s: row %d encoded %v, want %v", arch.name, i, got, exp)
 			}
 		}
 	}

@@ -278,3 +278,55 @@ func QuantizeWithScale(w []float32, shape []int, scale float32) *QuantWeight {
 	quantizeInto(q.Q, w, 1/scale)
 	return q
 }
+
+// quantizeEncodeRows quantizes each of the m rows of x (k values, rows lda
+// apart) with its own scale, like quantizeRowsDynamic, straight into acts
+// in arch's encoding (rows of kp values for p).
+func quantizeEncodeRows(p *qPacked, x []float32, m, k, lda int, acts *qActs, scales []float32) {
+	arch := p.arch
+	elem := arch.elem()
+	acts.lda, acts.rows = p.kp*elem, m
+	if arch.kernel == nil {
+		acts.lda = k
+	}
+	acts.buf = resizeBytes(acts.buf, m*acts.lda)
+	zero := qZeroByte(arch)
+	for i := 0; i < m; i++ {
+		row := x[i*lda : i*lda+k]
+		var a float32
+		finite := true
+		for _, v := range row {
+			if v > a {
+				a = v
+			} else if -v > a {
+				a = -v
+			} else if v != v {
+				finite = false
+			}
+		}
+		s := a / 127
+		if !(s > 0) || math.IsInf(float64(s), 0) {
+			s, finite = 1, false
+		}
+		scales[i] = s
+		inv := 1 / s
+		dst := acts.buf[i*acts.lda : (i+1)*acts.lda]
+		fill(dst[k*elem:], zero)
+		done := 0
+		if arch.offset && finite {
+			done = quantEncodeFast(dst, row, inv)
+		}
+		for t := done; t < k; t++ {
+			q := quantize1(row[t] * inv)
+			switch {
+			case arch.wide:
+				u := uint16(int16(q))
+				dst[2*t], dst[2*t+1] = byte(u), byte(u>>8)
+			case arch.offset:
+				dst[t] = byte(q) ^ 0x80
+			default:
+				dst[t] = byte(q)
+			}
+		}
+	}
+}
