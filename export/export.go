@@ -43,6 +43,7 @@ const (
 	MetaPreprocessing = "tapeml.preprocessing"  // the checkpoint's preprocessing
 	MetaTraining      = "tapeml.training"       // the training configuration (optimizer, lr, batch)
 	MetaFormatVersion = "tapeml.format_version" // checkpoint.FormatVersion of the exporter
+	MetaQuantization  = "tapeml.quantization"   // an int8 checkpoint's quantization.json (its tensors are W.int8, W.scale, …; see kinds)
 	// metaTorchFormat is what safetensors.torch.save_file writes; PyTorch
 	// tools look for it.
 	metaTorchFormat = "format"
@@ -62,6 +63,9 @@ func Metadata(c *checkpoint.Checkpoint) map[string]string {
 	}
 	if len(c.Meta.Optimizer) > 0 {
 		md[MetaTraining] = string(c.Meta.Optimizer)
+	}
+	if q, ok := c.Extra[kinds.QuantizationFile]; ok {
+		md[MetaQuantization] = string(q)
 	}
 	return md
 }

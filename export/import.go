@@ -73,6 +73,9 @@ func Import(path string, like *checkpoint.Checkpoint) (*checkpoint.Checkpoint, e
 	if len(pre) == 0 {
 		return nil, fmt.Errorf("%s: no preprocessing (%s)", from, MetaPreprocessing)
 	}
+	if q, ok := f.Metadata[MetaQuantization]; ok {
+		return importInt8(path, f.Tensors, q, kind, cfg, pre, training, like)
+	}
 	// Compare shapes before allocating: the config may come from the file.
 	if err := train.CheckModelShapes(net, f.Tensors, path); err != nil {
 		return nil, err

@@ -28,6 +28,7 @@ func Conv1D(b *Builder, name string, x *G.Node, cfg Conv1DConfig) *G.Node {
 	}
 	c := x.Shape()[1]
 	w := b.Param(name+".weight", []int{cfg.Out, c, cfg.Kernel}, KaimingUniform)
+	b.role(name+".weight", RoleConv)
 	args := []*G.Node{x, w}
 	if cfg.Bias {
 		args = append(args, b.Param(name+".bias", []int{cfg.Out}, BiasUniform(c*cfg.Kernel)))

@@ -53,6 +53,7 @@ func conv2DArgs(b *Builder, name string, x *G.Node, cfg Conv2DConfig) (Conv2DCon
 	}
 	c := x.Shape()[1]
 	w := b.Param(name+".weight", []int{cfg.Out, c, cfg.KH, cfg.KW}, KaimingUniform)
+	b.role(name+".weight", RoleConv)
 	args := []*G.Node{x, w}
 	if cfg.Bias {
 		args = append(args, b.Param(name+".bias", []int{cfg.Out}, BiasUniform(c*cfg.KH*cfg.KW)))

@@ -28,6 +28,7 @@ func Embedding(b *Builder, name string, ids *G.Node, vocab, dim, paddingIdx int)
 		}
 	}
 	w := b.Param(name+".weight", []int{vocab, dim}, init)
+	b.role(name+".weight", RoleEmbedding)
 	if b.attribution {
 		return b.embeddingInput(name, ids, dim)
 	}

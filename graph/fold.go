@@ -45,8 +45,11 @@ func foldedConv(b *Builder, conv, bn string, x *G.Node, cfg Conv2DConfig, bnCfg 
 	if bnCfg.Eps == 0 {
 		bnCfg.Eps = 1e-5
 	}
+	if q := quantFor(b, conv+".weight"); q != nil && q.InputScale > 0 {
+		return mustApply(&foldedConvInt8Kernel{q: q, stride: cfg.Stride, pad: cfg.Padding, eps: bnCfg.Eps, bias: cfg.Bias, pool: pool}, args...)
+	}
 	return mustApply(typed(b.Dtype(),
-		&foldedConvKernel[float32]{conv: conv2dKernel[float32]{stride: cfg.Stride, pad: cfg.Padding}, eps: bnCfg.Eps, bias: cfg.Bias, pool: pool},
+		&foldedConvKernel[float32]{conv: conv2dKernel[float32]{stride: cfg.Stride, pad: cfg.Padding}, eps: bnCfg.Eps, bias: cfg.Bias, pool: pool, calib: b.Params.calibFor(conv + ".weight")},
 		&foldedConvKernel[float64]{conv: conv2dKernel[float64]{stride: cfg.Stride, pad: cfg.Padding}, eps: bnCfg.Eps, bias: cfg.Bias, pool: pool}), args...)
 }
 
@@ -60,6 +63,7 @@ type foldedConvKernel[T float] struct {
 	pool    int           // 2: then 2×2 max-pooling and ReLU; 0: neither
 	w, b    *tensor.Dense // folded weight and bias, rewritten every run
 	scratch perThread[T]  // per chunk: im2col matrix and one example's convolution
+	calib   *calibStat    // records the input's range while calibrating (quant.go), or nil
 }
 
 func (k *foldedConvKernel[T]) name() string {
@@ -97,6 +101,9 @@ func (k *foldedConvKernel[T]) outShape(in []tensor.Shape) (tensor.Shape, error) 
 
 func (k *foldedConvKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) error {
 	nConv := 2 + boolInt(k.bias)
+	if x, ok := any(values[T](in[0])).([]float32); ok {
+		k.calib.observe(x)
+	}
 	w := in[1]
 	ws := w.Shape()
 	o, per := ws[0], ws.TotalSize()/ws[0]

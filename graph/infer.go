@@ -127,7 +127,14 @@ var errInferOnly = fmt.Errorf("graph: an inference kernel has no backward pass")
 // the weight laid out [kernel·dim, out]. Pooling, bias and ReLU then read
 // the product in place.
 func EmbeddingConv1DPool(b *Builder, emb, conv string, ids *G.Node, vocab, dim int, cfg Conv1DConfig, pool int) *G.Node {
-	if !inferFast(b) || cfg.Stride > 1 || cfg.Padding != 0 || !cfg.Bias {
+	simple := cfg.Stride <= 1 && cfg.Padding == 0 && cfg.Bias
+	if q := quantFor(b, conv+".weight"); q != nil && q.InputScale > 0 && simple && ids.Dims() == 2 {
+		w := b.Param(emb+".weight", []int{vocab, dim}, Normal(1))
+		cw := b.Param(conv+".weight", []int{cfg.Out, dim, cfg.Kernel}, KaimingUniform)
+		cb := b.Param(conv+".bias", []int{cfg.Out}, BiasUniform(dim*cfg.Kernel))
+		return mustApply(&embedConvPoolInt8Kernel{pool: pool, q: q}, ids, w, cw, cb)
+	}
+	if !inferFast(b) || !simple {
 		x := Embedding(b, emb, ids, vocab, dim, NoPadding)
 		x = ReLU(Conv1D(b, conv, SwapAxes(x), cfg))
 		return MaxPool1D(x, pool, 0)
@@ -138,7 +145,7 @@ func EmbeddingConv1DPool(b *Builder, emb, conv string, ids *G.Node, vocab, dim i
 	w := b.Param(emb+".weight", []int{vocab, dim}, Normal(1))
 	cw := b.Param(conv+".weight", []int{cfg.Out, dim, cfg.Kernel}, KaimingUniform)
 	cb := b.Param(conv+".bias", []int{cfg.Out}, BiasUniform(dim*cfg.Kernel))
-	return mustApply(&embedConvPoolKernel{pool: pool, packed: b.Params.packedFor(conv + ".weight/KE")}, ids, w, cw, cb)
+	return mustApply(&embedConvPoolKernel{pool: pool, packed: b.Params.packedFor(conv + ".weight/KE"), calib: b.Params.calibFor(conv + ".weight"), embCalib: b.Params.calibFor(emb + ".weight")}, ids, w, cw, cb)
 }
 
 // embedConvPoolKernel: inputs ids [N, L], embedding [V, E], conv weight
@@ -146,9 +153,14 @@ func EmbeddingConv1DPool(b *Builder, emb, conv string, ids *G.Node, vocab, dim i
 type embedConvPoolKernel struct {
 	pool   int
 	packed *packedWeights // the conv weight as [O, K·E], shared by the model's serving machines
-	x      []float32      // gathered embeddings [N·L, E]
-	best   []float32      // one pooling window's maximum per channel
-	y      []float32      // the product [N·L−K+1, O]
+	// While calibrating (quant.go): the range of the whole embedding table,
+	// recorded for the convolution's static input scale and for the table
+	// itself, which is then quantized with that one scale so that the int8
+	// convolution gathers it without a second rounding.
+	calib, embCalib *calibStat
+	x               []float32 // gathered embeddings [N·L, E]
+	best            []float32 // one pooling window's maximum per channel
+	y               []float32 // the product [N·L−K+1, O]
 }
 
 func (k *embedConvPoolKernel) name() string {
@@ -202,6 +214,10 @@ func (k *embedConvPoolKernel) forward(in []*tensor.Dense, out *tensor.Dense) err
 			return fmt.Errorf("token id %v at position %d is outside [0, %d)", f, i, vocab)
 		}
 		copy(k.x[i*e:(i+1)*e], emb[id*e:(id+1)*e])
+	}
+	if k.calib != nil {
+		k.calib.observe(emb)
+		k.embCalib.observe(emb)
 	}
 	// Rows r = n·L + t for t ≤ L−K are example n's windows; the K−1 rows
 	// between examples straddle two and are computed but never read.

@@ -15,9 +15,13 @@ func Linear(b *Builder, name string, x *G.Node, out int, bias bool) *G.Node {
 	}
 	in := x.Shape()[1]
 	w := b.Param(name+".weight", []int{out, in}, KaimingUniform)
+	b.role(name+".weight", RoleLinear)
 	args := []*G.Node{x, w}
 	if bias {
 		args = append(args, b.Param(name+".bias", []int{out}, BiasUniform(in)))
+	}
+	if q := quantFor(b, name+".weight"); q != nil {
+		return mustApply(&linearInt8Kernel{q: q}, args...)
 	}
 	if inferFast(b) {
 		return mustApply(&linearInferKernel{w: b.Params.packedFor(name + ".weight")}, args...)

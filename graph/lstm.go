@@ -66,6 +66,7 @@ func LSTM(b *Builder, name string, x, mask *G.Node, cfg LSTMConfig) *LSTMOutput 
 			args = append(args, mask)
 		}
 		inDim := in.Shape()[2]
+		var quant [2]*lstmQuant // int8 weights of a quantized serving graph
 		for d := 0; d < dirs; d++ {
 			suffix := fmt.Sprintf("_l%d", l)
 			if d == 1 {
@@ -76,9 +77,15 @@ func LSTM(b *Builder, name string, x, mask *G.Node, cfg LSTMConfig) *LSTMOutput 
 				b.Param(name+".weight_hh"+suffix, []int{4 * cfg.Hidden, cfg.Hidden}, init),
 				b.Param(name+".bias_ih"+suffix, []int{4 * cfg.Hidden}, init),
 				b.Param(name+".bias_hh"+suffix, []int{4 * cfg.Hidden}, init))
+			b.role(name+".weight_ih"+suffix, RoleLSTM)
+			b.role(name+".weight_hh"+suffix, RoleLSTM)
+			ih, hh := quantFor(b, name+".weight_ih"+suffix), quantFor(b, name+".weight_hh"+suffix)
+			if ih != nil && hh != nil {
+				quant[d] = &lstmQuant{ih: ih, hh: hh}
+			}
 		}
 		o.layers = append(o.layers, mustApply(typed(b.Dtype(),
-			&lstmLayerKernel[float32]{hidden: cfg.Hidden, dirs: dirs, masked: mask != nil, keep: b.Training() || b.attribution},
+			&lstmLayerKernel[float32]{hidden: cfg.Hidden, dirs: dirs, masked: mask != nil, keep: b.Training() || b.attribution, quant: quant},
 			&lstmLayerKernel[float64]{hidden: cfg.Hidden, dirs: dirs, masked: mask != nil, keep: b.Training() || b.attribution}), args...))
 	}
 	return o

@@ -50,6 +50,8 @@ type lstmLayerKernel[T float] struct {
 	dx      []T // [R, In] gradient of packedX
 
 	forwards, bptts int // BPTT is current when bptts == forwards
+
+	quant [2]*lstmQuant // per direction: int8 weights (serving graph), or nil
 }
 
 // maxStepRows is the largest number of real tokens at one time step.
@@ -228,10 +230,14 @@ func (k *lstmLayerKernel[T]) forwardDirection(in []*tensor.Dense, y []T, d, n, s
 		}
 	}
 	threads := sideThreads(k.dirs)
-	gemm(threads, false, true, r, h4, inDim, 1, k.packedX, inDim, wih, inDim, 1, st.gates, h4)
+	if !k.int8Product(d, false, r, inDim, k.packedX, st.gates) {
+		gemm(threads, false, true, r, h4, inDim, 1, k.packedX, inDim, wih, inDim, 1, st.gates, h4)
+	}
 
 	width := k.dirs * H
-	st.whhT.set(true, whh, H, H, h4)
+	if k.quant[d] == nil {
+		st.whhT.set(true, whh, H, H, h4)
+	}
 	for si := range k.steps {
 		if d == 1 {
 			si = len(k.steps) - 1 - si
@@ -247,7 +253,9 @@ func (k *lstmLayerKernel[T]) forwardDirection(in []*tensor.Dense, y []T, d, n, s
 			copy(cp[i*H:(i+1)*H], st.c[b*H:(b+1)*H])
 		}
 		g := st.gates[s.from*h4 : s.to*h4]
-		lstmGemmWeights(false, s.to-s.from, h4, H, 1, hp, H, &st.whhT, 1, g, h4)
+		if !k.int8Product(d, true, s.to-s.from, H, hp, g) {
+			lstmGemmWeights(false, s.to-s.from, h4, H, 1, hp, H, &st.whhT, 1, g, h4)
+		}
 		for i, b := range k.rows[s.from:s.to] {
 			gi := g[i*h4 : (i+1)*h4]
 			lstmActivateGates(gi, H)

@@ -18,6 +18,9 @@ type Param struct {
 	// Counter marks an integral buffer (BatchNorm's num_batches_tracked)
 	// that checkpoints store as int64, as PyTorch does.
 	Counter bool
+	// Role is the kind of layer that reads the parameter as its weight
+	// (RoleNone for biases and buffers): what int8 quantization may do.
+	Role Role
 
 	shape []int // the shape of a parameter without a value (ParamShapes)
 }
@@ -36,6 +39,8 @@ func (p *Param) Shape() []int {
 type Params struct {
 	packedMu sync.Mutex
 	packed   map[string]*packedWeights // serving graphs' packed weights, shared by their machines
+	quant    map[string]*QuantWeight   // int8 forms of weights (quant.go), used by serving graphs
+	calib    map[string]*calibStat     // activation ranges recorded while calibrating (quant.go)
 
 	dtype     tensor.Dtype
 	shapeOnly bool // records names and shapes without allocating values (ParamShapes)

@@ -12,6 +12,8 @@ type ParamSpec struct {
 	Shape []int
 	// Counter marks an integral buffer stored as int64 (see Param.Counter).
 	Counter bool
+	// Role says what kind of layer uses the parameter (see Param.Role).
+	Role Role
 }
 
 // Numel is the number of values the spec describes (1 for a scalar). It
@@ -48,7 +50,7 @@ func SpecNumel(specs []ParamSpec) int64 {
 func (ps *Params) Specs() []ParamSpec {
 	out := make([]ParamSpec, len(ps.list))
 	for i, p := range ps.list {
-		out[i] = ParamSpec{Name: p.Name, Shape: slices.Clone(p.Shape()), Counter: p.Counter}
+		out[i] = ParamSpec{Name: p.Name, Shape: slices.Clone(p.Shape()), Counter: p.Counter, Role: p.Role}
 	}
 	return out
 }

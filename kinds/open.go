@@ -27,6 +27,12 @@ type Loaded struct {
 	Params     *graph.Params // the weights, float32; nil with Network
 	Training   train.Config  // as saved (zero for weights-only checkpoints)
 
+	// Quantization describes an int8 checkpoint (nil for float32 ones),
+	// whose Checkpoint holds the dequantized weights and Int8 the int8
+	// forms by weight name (quantized.go).
+	Quantization *Quantization
+	Int8         map[string]*graph.QuantWeight
+
 	Text   *TextModel
 	Image  *ImageModel
 	Recsys *RecsysModel
@@ -80,7 +86,11 @@ func Open(c *checkpoint.Checkpoint) (*Loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Loaded{Checkpoint: c, Spec: spec}
+	c, quant, int8s, err := openQuantized(c)
+	if err != nil {
+		return nil, err
+	}
+	l := &Loaded{Checkpoint: c, Spec: spec, Quantization: quant, Int8: int8s}
 	if l.Training, err = train.ConfigOf(c); err != nil {
 		return nil, err
 	}
@@ -113,6 +123,11 @@ func Open(c *checkpoint.Checkpoint) (*Loaded, error) {
 	}
 	if err := train.LoadWeights(l.Params, c.Weights, weights); err != nil {
 		return nil, err
+	}
+	for name, q := range l.Int8 {
+		if quant.Tensors[name] != "embedding" { // embeddings are gathered dequantized
+			l.Params.SetQuantized(name, q)
+		}
 	}
 	if l.Recsys != nil && spec.Algo == "mf" {
 		if l.Recsys.Recommender, err = mf.NewRecommender(c.Weights, *l.Recsys.Run.MF, l.Recsys.Train); err != nil {

@@ -33,6 +33,7 @@ var commands = []command{
 	{"models", "list model kinds and their default configurations", runModels},
 	{"bench", "measure training throughput against PyTorch on this machine", runBench},
 	{"serve", "serve a model repository over HTTP (Open Inference Protocol v2, TF Serving REST)", runServe},
+	{"optimize", "quantize a checkpoint to int8 for serving: tapeml optimize --checkpoint DIR --int8 --out DIR", runOptimize},
 }
 
 func main() {

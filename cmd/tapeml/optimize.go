@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/tapeml/tapeml/quantize"
+)
+
+func runOptimize(e env, args []string) error {
+	fs := newFlags(e, "optimize", "tapeml optimize --checkpoint DIR --int8 [--calibrate N] --out DIR")
+	ckpt := fs.String("checkpoint", "", "float32 checkpoint folder, or a run folder (its best checkpoint)")
+	int8 := fs.Bool("int8", false, "quantize to int8 (the one optimization so far; required)")
+	calib := fs.Int("calibrate", quantize.DefaultCalibrate, "batches of 32 training examples that set the convolutions' static input scales")
+	out := fs.String("out", "", "folder of the int8 checkpoint (written atomically)")
+	rounds := fs.Int("rounds", 5, "interleaved timing rounds (0: skip the speed measurements)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	case *ckpt == "":
+		return fmt.Errorf("--checkpoint is required")
+	case !*int8:
+		return fmt.Errorf("--int8 is required (the only optimization tapeml optimize has)")
+	case *out == "":
+		return fmt.Errorf("--out is required")
+	case *calib < 0:
+		return fmt.Errorf("--calibrate must be at least 0, got %d", *calib)
+	case *rounds < 0:
+		return fmt.Errorf("--rounds must be at least 0, got %d", *rounds)
+	}
+	rep, err := quantize.Int8(context.Background(), *ckpt, *out, quantize.Options{Calibrate: *calib, Rounds: *rounds})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%s (%s) → %s: %d weights int8", rep.Source, rep.Kind, rep.Out, len(rep.Quantized))
+	if rep.Calibration > 0 {
+		fmt.Fprintf(e.stdout, ", %d calibration batches", rep.Calibration)
+	}
+	fmt.Fprintln(e.stdout)
+	b, a := rep.Before, rep.After
+	ratio := func(x, y float64) string {
+		if y == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.2f×", x/y)
+	}
+	fmt.Fprintf(e.stdout, "%-28s %14s %14s %8s\n", "", "float32", "int8", "ratio")
+	fmt.Fprintf(e.stdout, "%-28s %14d %14d %8s\n", "weights file (bytes)", b.WeightsBytes, a.WeightsBytes, ratio(float64(b.WeightsBytes), float64(a.WeightsBytes)))
+	fmt.Fprintf(e.stdout, "%-28s %14d %14d %8s\n", "non-embedding weights (bytes)", b.NonEmbeddingBytes, a.NonEmbeddingBytes, ratio(float64(b.NonEmbeddingBytes), float64(a.NonEmbeddingBytes)))
+	fmt.Fprintf(e.stdout, "%-28s %14.4f %14.4f %+8.4f\n", fmt.Sprintf("test %s (n=%d)", b.Metric, b.N), b.Value, a.Value, a.Value-b.Value)
+	if rep.Rounds > 0 {
+		fmt.Fprintf(e.stdout, "%-28s %14.1f %14.1f %8s\n", "batch-32 throughput (ex/s)", b.Throughput32, a.Throughput32, ratio(a.Throughput32, b.Throughput32))
+		fmt.Fprintf(e.stdout, "%-28s %14s %14s %8s\n", "batch-1 latency", b.Latency1, a.Latency1, ratio(float64(b.Latency1), float64(a.Latency1)))
+	}
+	fmt.Fprintf(e.stdout, "max |Δ output| on %d test inputs: %.3g\n", rep.ParityInputs, rep.MaxLogitDiff)
+	return nil
+}

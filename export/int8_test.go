@@ -1,0 +1,60 @@
+package export
+
+import (
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/tapeml/tapeml/checkpoint"
+	"github.com/tapeml/tapeml/graph"
+	"github.com/tapeml/tapeml/kinds"
+	"github.com/tapeml/tapeml/safetensors"
+)
+
+// An int8 checkpoint exports its int8 tensors and scales as they are, with
+// quantization.json in the metadata, and imports back into an int8 model.
+func TestExportImportInt8(t *testing.T) {
+	c, err := checkpoint.Load("../testdata/legacy/textcnn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ts []safetensors.Tensor
+	for _, x := range c.Weights {
+		if x.Name != "conv.weight" {
+			ts = append(ts, x)
+			continue
+		}
+		w, _ := x.Float32s()
+		q := graph.QuantizeRows(w, x.Shape)
+		q.InputScale = 0.01
+		ts = append(ts, kinds.QuantTensors(x.Name, q)...)
+	}
+	raw, _ := kinds.QuantizationJSON(&kinds.Quantization{Format: "int8", Tensors: map[string]string{"conv.weight": "conv"}})
+	c.Weights, c.Extra = ts, map[string][]byte{kinds.QuantizationFile: raw}
+	path := filepath.Join(t.TempDir(), "m.safetensors")
+	if err := WriteFile(c, Safetensors, path); err != nil {
+		t.Fatal(err)
+	}
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x, ok := safetensors.Lookup(f.Tensors, "conv.weight.int8"); !ok || x.Dtype != "I8" {
+		t.Fatalf("conv.weight.int8: %v %v", ok, x.Dtype)
+	}
+	if f.Metadata[MetaQuantization] != string(raw) {
+		t.Errorf("metadata %s = %q", MetaQuantization, f.Metadata[MetaQuantization])
+	}
+	back, err := Import(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := kinds.Open(back)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := l.Params.Quantized("conv.weight")
+	if q == nil || q.InputScale != 0.01 || !slices.Equal(q.Shape, []int{4, 4, 3}) {
+		t.Fatalf("imported int8 conv.weight: %+v", q)
+	}
+}

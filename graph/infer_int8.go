@@ -1,0 +1,450 @@
+package graph
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+
+	"gorgonia.org/tensor"
+)
+
+// The int8 serving kernels (quant.go explains the scheme). Each has the
+// inputs of the float32 kernel it replaces, so a model builds the same
+// graph either way; the float32 weight inputs are not read.
+
+// ones are the row scales of products whose rows need none.
+var ones = []float32{1, 1, 1, 1, 1, 1, 1, 1}
+
+// qRows is a scratch buffer of rows quantized at run time.
+type qRows struct {
+	q    []int8
+	s    []float32
+	acts qActs // the rows encoded for the int8 kernel
+}
+
+func (r *qRows) quantize(x []float32, m, k, lda int) {
+	if cap(r.q) < m*k {
+		r.q = make([]int8, m*k)
+	}
+	if cap(r.s) < m {
+		r.s = make([]float32, m)
+	}
+	r.q, r.s = r.q[:m*k], r.s[:m]
+	quantizeRowsDynamic(x, m, k, lda, r.q, r.s)
+}
+
+// qLinear sets (or, when accumulate, adds to) y [m, n] (rows ldy apart)
+// x·Wᵀ (+ bias) for x [m, k] (rows lda apart) quantized per row into r
+// and W's int8 form.
+func qLinear(threads int, x []float32, m, k, lda int, w *QuantWeight, y []float32, ldy int, accumulate bool, bias []float32, r *qRows) {
+	p := w.pack()
+	if cap(r.s) < m {
+		r.s = make([]float32, m)
+	}
+	r.s = r.s[:m]
+	quantizeEncodeRows(p, x, m, k, lda, &r.acts, r.s)
+	sw := w.Scale
+	if bias == nil && !accumulate {
+		bias = make([]float32, len(sw))
+	}
+	qgemmTilesActs(threads, &r.acts, p, func(i0, rows, j0, cols int, tile []int32, ldt int, offs []int32) {
+		var b []float32
+		if !accumulate {
+			b = bias[j0 : j0+cols]
+		}
+		dequantTile(y[i0*ldy+j0:], ldy, tile, ldt, rows, cols, offs, sw[j0:j0+cols], r.s[i0:i0+rows], b, accumulate)
+	})
+}
+
+// linearInt8Kernel is Linear with an int8 weight and activations
+// quantized per row: inputs x [N, in], w [out, in] (unread), optional b.
+type linearInt8Kernel struct {
+	q *QuantWeight
+	r qRows
+}
+
+func (*linearInt8Kernel) name() string { return "Linear(int8)" }
+
+func (*linearInt8Kernel) differentiable() []bool { return []bool{false, false, false} }
+
+func (k *linearInt8Kernel) outShape(in []tensor.Shape) (tensor.Shape, error) {
+	if w := in[1]; len(w) != 2 || w[0] != k.q.Rows() || w[1] != k.q.Cols() {
+		return nil, fmt.Errorf("weight %v does not fit its int8 form %v", w, k.q.Shape)
+	}
+	return linearKernel[float32]{}.outShape(in)
+}
+
+func (k *linearInt8Kernel) forward(in []*tensor.Dense, out *tensor.Dense) error {
+	x, y := values[float32](in[0]), values[float32](out)
+	n, d, m := in[0].Shape()[0], in[0].Shape()[1], k.q.Rows()
+	var bias []float32
+	if len(in) == 3 {
+		bias = values[float32](in[2])
+	}
+	qLinear(qthreads(n, m, d), x, n, d, d, k.q, y, m, false, bias, &k.r)
+	return nil
+}
+
+func (*linearInt8Kernel) backward([]*tensor.Dense, *tensor.Dense, *tensor.Dense, int, *tensor.Dense) error {
+	return errInferOnly
+}
+
+// lstmQuant is one LSTM direction's int8 weights and scratch.
+type lstmQuant struct {
+	ih, hh *QuantWeight
+	r      qRows
+}
+
+// int8Product adds x [m, kdim]·Wᵀ to y [m, 4H] with direction d's int8
+// input (or, when recurrent, hidden) weights, and reports whether it did:
+// false when the layer has no int8 weights.
+func (k *lstmLayerKernel[T]) int8Product(d int, recurrent bool, m, kdim int, x, y []T) bool {
+	q := k.quant[d]
+	if q == nil || m == 0 {
+		return q != nil
+	}
+	xf, ok := any(x).([]float32)
+	if !ok {
+		return false
+	}
+	yf := any(y).([]float32)
+	w := q.ih
+	if recurrent {
+		w = q.hh
+	}
+	qLinear(min(sideThreads(k.dirs), qthreads(m, 4*k.hidden, kdim)), xf, m, kdim, kdim, w, yf, 4*k.hidden, true, nil, &q.r)
+	return true
+}
+
+// foldedConvInt8Kernel is foldedConvKernel with an int8 weight and the
+// input quantized with the static scale found by calibration. The batch
+// normalization folds into the per-channel scales: quantizing W per output
+// channel and then multiplying channel o by γ_o/√(var_o+eps) gives the
+// same integers as quantizing the folded weight (the scale absorbs the
+// factor). Each example's input is quantized once into HWC order, so that
+// a window row of kw·C values is contiguous; the weight is laid out to
+// match, [O, KH, KW, C], and the product is C[pos, o] over output
+// positions.
+type foldedConvInt8Kernel struct {
+	q       *QuantWeight
+	stride  int
+	pad     int
+	eps     float64
+	bias    bool
+	pool    int // 2: 2×2 max-pooling and ReLU; 0: neither
+	scratch []convInt8Scratch
+	scale   []float32 // per channel: weight scale × BN factor × input scale
+	shift   []float32 // per channel: folded bias
+}
+
+type convInt8Scratch struct {
+	xq   []byte    // one example [H, W, C], quantized and encoded for the int8 kernel
+	acts qActs     // [H'·W', KH·KW·C (padded)], encoded
+	conv []float32 // [H'·W', O]
+}
+
+func (k *foldedConvInt8Kernel) name() string {
+	return fmt.Sprintf("Conv2DBatchNorm(int8, stride=%d, pad=%d, pool=%d)", k.stride, k.pad, k.pool)
+}
+
+func (k *foldedConvInt8Kernel) differentiable() []bool { return make([]bool, 6+boolInt(k.bias)) }
+
+func (k *foldedConvInt8Kernel) outShape(in []tensor.Shape) (tensor.Shape, error) {
+	f := foldedConvKernel[float32]{conv: conv2dKernel[float32]{stride: k.stride, pad: k.pad}, bias: k.bias, pool: k.pool}
+	if w := in[1]; w.TotalSize() != len(k.q.Q) || w[0] != k.q.Rows() {
+		return nil, fmt.Errorf("weight %v does not fit its int8 form %v", w, k.q.Shape)
+	}
+	return f.outShape(in)
+}
+
+// hwcPacked is the weight [O, C, KH, KW] laid out [O, KH, KW, C] and packed.
+func (k *foldedConvInt8Kernel) hwcPacked(c, kh, kw int) *qPacked {
+	if p, ok := k.q.extra.Load("hwc"); ok {
+		return p.(*qPacked)
+	}
+	o, q := k.q.Rows(), k.q.Q
+	r := make([]int8, len(q))
+	for oc := 0; oc < o; oc++ {
+		for ch := 0; ch < c; ch++ {
+			for i := 0; i < kh; i++ {
+				for j := 0; j < kw; j++ {
+					r[((oc*kh+i)*kw+j)*c+ch] = q[((oc*c+ch)*kh+i)*kw+j]
+				}
+			}
+		}
+	}
+	p, _ := k.q.extra.LoadOrStore("hwc", qpack(qgemmCur, o, kh*kw*c, r, kh*kw*c))
+	return p.(*qPacked)
+}
+
+func (k *foldedConvInt8Kernel) forward(in []*tensor.Dense, out *tensor.Dense) error {
+	nConv := 2 + boolInt(k.bias)
+	conv := conv2dKernel[float32]{stride: k.stride, pad: k.pad}
+	d := conv.dims(in[0], in[1])
+	packed := k.hwcPacked(d.c, d.kh, d.kw)
+	var bias []float32
+	if k.bias {
+		bias = values[float32](in[2])
+	}
+	gamma, beta := values[float32](in[nConv]), values[float32](in[nConv+1])
+	mean, variance := values[float32](in[nConv+2]), values[float32](in[nConv+3])
+	sIn := k.q.InputScale
+	k.scale, k.shift = lstmResize(k.scale, d.o), lstmResize(k.shift, d.o)
+	for o := 0; o < d.o; o++ {
+		f := float64(gamma[o]) / math.Sqrt(float64(variance[o])+k.eps)
+		var b0 float64
+		if bias != nil {
+			b0 = float64(bias[o])
+		}
+		k.scale[o] = float32(float64(k.q.Scale[o]) * f * float64(sIn))
+		k.shift[o] = float32((b0-float64(mean[o]))*f + float64(beta[o]))
+	}
+	x, y := values[float32](in[0]), values[float32](out)
+	ph, pw := d.oh/2, d.ow/2
+	workers := workers(d.n)
+	threads := max(1, runtime.GOMAXPROCS(0)/workers)
+	for len(k.scratch) < workers {
+		k.scratch = append(k.scratch, convInt8Scratch{})
+	}
+	inv := 1 / sIn
+	arch := packed.arch
+	elem := arch.elem()
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			s := &k.scratch[w]
+			s.xq = resizeBytes(s.xq, d.hw*d.c*elem)
+			s.acts.lda, s.acts.rows = packed.kp*elem, d.ohw
+			s.acts.buf = resizeBytes(s.acts.buf, d.ohw*s.acts.lda)
+			s.conv = lstmResize(s.conv, d.o*d.ohw)
+			for n := w * d.n / workers; n < (w+1)*d.n/workers; n++ {
+				xn := x[n*d.c*d.hw : (n+1)*d.c*d.hw]
+				for ch := 0; ch < d.c; ch++ {
+					plane := xn[ch*d.hw : (ch+1)*d.hw]
+					switch {
+					case arch.wide:
+						for p, v := range plane {
+							u := uint16(int16(quantize1(v * inv)))
+							at := 2 * (p*d.c + ch)
+							s.xq[at], s.xq[at+1] = byte(u), byte(u>>8)
+						}
+					case arch.offset:
+						for p, v := range plane {
+							s.xq[p*d.c+ch] = byte(quantize1(v*inv)) ^ 0x80
+						}
+					default:
+						for p, v := range plane {
+							s.xq[p*d.c+ch] = byte(quantize1(v * inv))
+						}
+					}
+				}
+				k.im2colHWC(&s.acts, s.xq, d, elem, qZeroByte(arch))
+				conv := s.conv // [H'·W', O]: the product's own layout
+				qgemmTilesActs(threads, &s.acts, packed, func(i0, rows, j0, cols int, tile []int32, ldt int, offs []int32) {
+					scale, shift := k.scale[j0:j0+cols], k.shift[j0:j0+cols]
+					dequantTile(conv[i0*d.o+j0:], d.o, tile, ldt, rows, cols, offs, scale, ones[:rows], shift, false)
+				})
+				if k.pool == 0 {
+					yn := y[n*d.o*d.ohw : (n+1)*d.o*d.ohw]
+					for p := 0; p < d.ohw; p++ {
+						for o, v := range conv[p*d.o : (p+1)*d.o] {
+							yn[o*d.ohw+p] = v
+						}
+					}
+					continue
+				}
+				// 2×2 max-pooling (floor), then ReLU, reading whole rows
+				// of channels.
+				yn := y[n*d.o*ph*pw : (n+1)*d.o*ph*pw]
+				for oy := 0; oy < ph; oy++ {
+					for ox := 0; ox < pw; ox++ {
+						p00 := (2*oy*d.ow + 2*ox) * d.o
+						r00, r01 := conv[p00:p00+d.o], conv[p00+d.o:p00+2*d.o]
+						r10, r11 := conv[p00+d.ow*d.o:][:d.o], conv[p00+(d.ow+1)*d.o:][:d.o]
+						at := oy*pw + ox
+						for o := range r00 {
+							yn[o*ph*pw+at] = max(r00[o], r01[o], r10[o], r11[o], 0)
+						}
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return nil
+}
+
+func resizeBytes(s []byte, n int) []byte {
+	if cap(s) < n {
+		return make([]byte, n)
+	}
+	return s[:n]
+}
+
+// qZeroByte is the byte every byte of an encoded 0 holds: 0x80 for the
+// +128 encoding, 0 for int8 and int16.
+func qZeroByte(arch *qgemmArch) byte {
+	if arch.offset {
+		return 0x80
+	}
+	return 0
+}
+
+func fill(b []byte, v byte) {
+	for i := range b {
+		b[i] = v
+	}
+}
+
+// im2colHWC fills row oy·W'+ox of acts, at depth (i·KW+j)·C+c, with
+// xq[oy·s+i−p, ox·s+j−p, c] (an encoded 0 in the padding and past the
+// depth KH·KW·C); values are elem bytes.
+func (k *foldedConvInt8Kernel) im2colHWC(acts *qActs, xq []byte, d conv2dDims, elem int, zero byte) {
+	s, p, c := k.stride, k.pad, d.c*elem
+	row := d.kw * c
+	for oy := 0; oy < d.oh; oy++ {
+		for ox := 0; ox < d.ow; ox++ {
+			dst := acts.buf[(oy*d.ow+ox)*acts.lda:][:acts.lda]
+			fill(dst[d.kh*row:], zero)
+			x0 := ox*s - p
+			for i := 0; i < d.kh; i++ {
+				yy := oy*s + i - p
+				seg := dst[i*row : (i+1)*row]
+				if yy < 0 || yy >= d.h {
+					fill(seg, zero)
+					continue
+				}
+				src := xq[yy*d.w*c:]
+				if x0 >= 0 && x0+d.kw <= d.w && s == 1 {
+					copy(seg, src[x0*c:(x0+d.kw)*c])
+					continue
+				}
+				for j := 0; j < d.kw; j++ {
+					xx := x0 + j
+					if xx < 0 || xx >= d.w {
+						fill(seg[j*c:(j+1)*c], zero)
+					} else {
+						copy(seg[j*c:(j+1)*c], src[xx*c:(xx+1)*c])
+					}
+				}
+			}
+		}
+	}
+}
+
+func (*foldedConvInt8Kernel) backward([]*tensor.Dense, *tensor.Dense, *tensor.Dense, int, *tensor.Dense) error {
+	return errInferOnly
+}
+
+// embedConvPoolInt8Kernel is embedConvPoolKernel with an int8 convolution:
+// the embedding table is requantized once with the convolution's static
+// input scale, so gathering a batch's rows gives the int8 input directly,
+// and the weight [O, E, K] is laid out [O, K·E] as in the float kernel.
+// Inputs as embedConvPoolKernel's (the float weight is not read).
+type embedConvPoolInt8Kernel struct {
+	pool int
+	q    *QuantWeight
+	acts qActs     // gathered rows [N·L, E], encoded for the int8 kernel
+	y    []float32 // [N·L−K+1, O]
+}
+
+func (k *embedConvPoolInt8Kernel) name() string {
+	return fmt.Sprintf("EmbeddingConv1DPool(int8, pool=%d)", k.pool)
+}
+
+func (*embedConvPoolInt8Kernel) differentiable() []bool { return make([]bool, 4) }
+
+func (k *embedConvPoolInt8Kernel) outShape(in []tensor.Shape) (tensor.Shape, error) {
+	if w := in[2]; w.TotalSize() != len(k.q.Q) || w[0] != k.q.Rows() {
+		return nil, fmt.Errorf("weight %v does not fit its int8 form %v", w, k.q.Shape)
+	}
+	return (&embedConvPoolKernel{pool: k.pool}).outShape(in)
+}
+
+// embedTable is the embedding table quantized with the static input scale
+// and encoded for the int8 kernel, [V, E·elem] bytes.
+type embedTable struct{ enc []byte }
+
+func (k *embedConvPoolInt8Kernel) forward(in []*tensor.Dense, out *tensor.Dense) error {
+	ids, emb := values[float32](in[0]), values[float32](in[1])
+	bias, y := values[float32](in[3]), values[float32](out)
+	n, l := in[0].Shape()[0], in[0].Shape()[1]
+	vocab, e := in[1].Shape()[0], in[1].Shape()[1]
+	o, kw := in[2].Shape()[0], in[2].Shape()[2]
+	lout := l - kw + 1
+	p := (lout-k.pool)/k.pool + 1
+	sIn := k.q.InputScale
+	arch := qgemmCur
+	elem := arch.elem()
+	tab, ok := k.q.extra.Load("table")
+	if !ok {
+		q := make([]int8, len(emb))
+		quantizeInto(q, emb, 1/sIn)
+		t := &embedTable{enc: make([]byte, len(emb)*elem)}
+		arch.encode(t.enc, q)
+		tab, _ = k.q.extra.LoadOrStore("table", t)
+	}
+	table := tab.(*embedTable).enc
+	pk, ok := k.q.extra.Load("KE")
+	if !ok {
+		wKE := make([]int8, len(k.q.Q))
+		for oc := 0; oc < o; oc++ {
+			for c := 0; c < e; c++ {
+				for j := 0; j < kw; j++ {
+					wKE[oc*kw*e+j*e+c] = k.q.Q[(oc*e+c)*kw+j]
+				}
+			}
+		}
+		pk, _ = k.q.extra.LoadOrStore("KE", qpack(qgemmCur, o, kw*e, wKE, kw*e))
+	}
+	packed := pk.(*qPacked)
+	rows := n*l - kw + 1
+	k.y = lstmResize(k.y, rows*o)
+	// Row r of the product is the window of K·E values from token r on:
+	// the rows overlap (lda = E), and the last one reads the padding
+	// depths of the packed weight past the end (zero there in B).
+	row := e * elem
+	size := n*l*row + (packed.kp-kw*e)*elem
+	if cap(k.acts.buf) < size {
+		k.acts.buf = make([]byte, size)
+	}
+	k.acts.buf = k.acts.buf[:size]
+	clear(k.acts.buf[n*l*row:])
+	k.acts.lda, k.acts.rows = row, rows
+	for i, f := range ids {
+		id := int(f)
+		if id < 0 || id >= vocab || float32(id) != f {
+			return fmt.Errorf("token id %v at position %d is outside [0, %d)", f, i, vocab)
+		}
+		copy(k.acts.buf[i*row:(i+1)*row], table[id*row:(id+1)*row])
+	}
+	scale := make([]float32, o)
+	for oc := range scale {
+		scale[oc] = k.q.Scale[oc] * sIn
+	}
+	yy, zeros := k.y, make([]float32, o)
+	qgemmTilesActs(qthreads(rows, o, kw*e), &k.acts, packed, func(i0, rs, j0, cols int, tile []int32, ldt int, offs []int32) {
+		dequantTile(yy[i0*o+j0:], o, tile, ldt, rs, cols, offs, scale[j0:j0+cols], ones[:rs], zeros[j0:j0+cols], false)
+	})
+	for ex := 0; ex < n; ex++ {
+		base := k.y[ex*l*o:]
+		for oc := 0; oc < o; oc++ {
+			dst := y[(ex*o+oc)*p : (ex*o+oc+1)*p]
+			for q := range dst {
+				best := float32(math.Inf(-1))
+				for t := q * k.pool; t < q*k.pool+k.pool; t++ {
+					if v := base[t*o+oc]; v > best || v != v {
+						best = v
+					}
+				}
+				dst[q] = max(best+bias[oc], 0)
+			}
+		}
+	}
+	return nil
+}
+
+func (*embedConvPoolInt8Kernel) backward([]*tensor.Dense, *tensor.Dense, *tensor.Dense, int, *tensor.Dense) error {
+	return errInferOnly
+}

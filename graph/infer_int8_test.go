@@ -1,0 +1,140 @@
+package graph
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// int8Net builds, in mode, one of each layer that has an int8 serving
+// kernel, on fixed inputs, and returns the outputs after one run.
+func int8Net(t *testing.T, ps *Params, mode Mode) [][]float32 {
+	t.Helper()
+	b := NewBuilder(ps, mode, nil)
+	rng := rand.New(rand.NewPCG(5, 6))
+	input := func(name string, shape ...int) *G.Node {
+		n := 1
+		for _, d := range shape {
+			n *= d
+		}
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(rng.NormFloat64())
+		}
+		return G.NewTensor(b.G, tensor.Float32, len(shape), G.WithShape(shape...), G.WithName(name), G.WithValue(tensor.New(tensor.WithShape(shape...), tensor.WithBacking(v))))
+	}
+	ids := make([]float32, 3*12)
+	for i := range ids {
+		ids[i] = float32(rng.IntN(20))
+	}
+	idNode := G.NewTensor(b.G, tensor.Float32, 2, G.WithShape(3, 12), G.WithName("ids"), G.WithValue(tensor.New(tensor.WithShape(3, 12), tensor.WithBacking(ids))))
+	lin := Linear(b, "fc", input("x", 9, 37), 40, true) // 40: a full 32-column tile and a partial one
+	rnn := LSTM(b, "rnn", input("seq", 4, 6, 3), nil, LSTMConfig{Hidden: 5, Layers: 2, Bidirectional: true})
+	conv := ConvBlock(b, "conv", "bn", input("image", 3, 2, 8, 8), Conv2DConfig{Out: 5, Kernel: 3, Padding: 1, Bias: true}, BatchNormConfig{}, 2)
+	text := EmbeddingConv1DPool(b, "emb", "tconv", idNode, 20, 6, Conv1DConfig{Out: 7, Kernel: 3, Bias: true}, 2)
+	nodes := []*G.Node{lin, rnn.Hidden(1), conv, text}
+	if err := G.NewTapeMachine(b.G).RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	var out [][]float32
+	for _, n := range nodes {
+		out = append(out, slices.Clone(n.Value().(*tensor.Dense).Float32s()))
+	}
+	return out
+}
+
+// TestInt8ServingKernels checks the int8 serving graph against the float32
+// one (within quantization error) and every int8 path against the generic
+// one, bit for bit: the integer products are equal, and the float work
+// around them is the same Go code.
+func TestInt8ServingKernels(t *testing.T) {
+	ps := NewParams(tensor.Float32, 3)
+	int8Net(t, ps, Eval) // materialize
+	// Running statistics away from the identity, so the folding matters.
+	for i, v := range ps.Get("bn.running_var").Value.Float32s() {
+		ps.Get("bn.running_var").Value.Float32s()[i] = v + 0.5*float32(i)
+		ps.Get("bn.running_mean").Value.Float32s()[i] = 0.1 * float32(i)
+	}
+	ref := int8Net(t, ps, Eval)
+	absMax := func(v []float32) float32 {
+		var m float32
+		for _, x := range v {
+			m = max(m, x, -x)
+		}
+		return m
+	}
+	var got [][][]float32
+	for _, arch := range qgemmArches() {
+		restore := qgemmCur
+		qgemmCur = arch
+		qs := NewParams(tensor.Float32, 3)
+		int8Net(t, qs, Eval) // materialize
+		for _, p := range ps.List() {
+			copy(qs.Get(p.Name).Value.Float32s(), p.Value.Float32s())
+		}
+		for _, name := range []string{"fc.weight", "rnn.weight_ih_l0", "rnn.weight_hh_l0", "rnn.weight_ih_l0_reverse", "rnn.weight_hh_l0_reverse",
+			"rnn.weight_ih_l1", "rnn.weight_hh_l1", "rnn.weight_ih_l1_reverse", "rnn.weight_hh_l1_reverse", "conv.weight", "tconv.weight"} {
+			p := qs.Get(name)
+			if p.Role == RoleNone {
+				t.Fatalf("%s has no role", name)
+			}
+			q := QuantizeRows(p.Value.Float32s(), p.Shape())
+			switch name {
+			case "conv.weight":
+				q.InputScale = 4.5 / 127 // the inputs are N(0, 1)
+			case "tconv.weight":
+				q.InputScale = absMax(qs.Get("emb.weight").Value.Float32s()) / 127
+			}
+			qs.SetQuantized(name, q)
+		}
+		out := int8Net(t, qs, Infer)
+		qgemmCur = restore
+		for i := range out {
+			if len(out[i]) != len(ref[i]) {
+				t.Fatalf("%s: output %d has %d values, float32 %d", arch.name, i, len(out[i]), len(ref[i]))
+			}
+			if slices.Equal(out[i], ref[i]) {
+				t.Fatalf("%s: output %d equals the float32 graph's: no int8 kernel ran", arch.name, i)
+			}
+			m := absMax(ref[i])
+			for j := range out[i] {
+				if d := math.Abs(float64(out[i][j] - ref[i][j])); d > 0.03*float64(m) {
+					t.Fatalf("%s: output %d[%d] = %v, float32 %v (|Δ| %.3g > 3%% of %v)", arch.name, i, j, out[i][j], ref[i][j], d, m)
+				}
+			}
+		}
+		got = append(got, out)
+	}
+	for a := 1; a < len(got); a++ {
+		for i := range got[a] {
+			if !slices.Equal(got[a][i], got[0][i]) {
+				t.Errorf("%s: output %d differs from the generic int8 path's", qgemmArches()[a].name, i)
+			}
+		}
+	}
+}
+
+// TestCalibrationRecordsConvInputs checks that a calibrating serving graph
+// records the range of each convolution's input.
+func TestCalibrationRecordsConvInputs(t *testing.T) {
+	if !hasFMA {
+		t.Skip("the fused TextCNN kernel records its input only on the SIMD path")
+	}
+	ps := NewParams(tensor.Float32, 3)
+	int8Net(t, ps, Eval)
+	ps.Calibrate()
+	int8Net(t, ps, Infer)
+	c := ps.Calibration()
+	for _, name := range []string{"conv.weight", "tconv.weight"} {
+		if !(c[name] > 0) {
+			t.Errorf("calibration of %s: %v", name, c[name])
+		}
+	}
+	if m := c["tconv.weight"]; m > float64(slices.Max(ps.Get("emb.weight").Value.Float32s()))+1e-6 && m > -float64(slices.Min(ps.Get("emb.weight").Value.Float32s()))+1e-6 {
+		t.Errorf("recorded %v, beyond the embedding table's range", m)
+	}
+}

@@ -1,0 +1,317 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Row pointers of the 6-row tiles: SI, R10, R11, R12, R13, BX; rows past
+// `rows` point at row 0, so a partial tile reads only rows of A.
+#define ROWPTRS \
+	MOVQ a+8(FP), SI \
+	MOVQ lda+16(FP), R8 \
+	MOVQ rows+24(FP), R9 \
+	LEAQ (SI)(R8*1), R10 \
+	CMPQ R9, $2 \
+	CMOVQLT SI, R10 \
+	LEAQ (SI)(R8*2), R11 \
+	CMPQ R9, $3 \
+	CMOVQLT SI, R11 \
+	LEAQ (R8)(R8*2), AX \
+	LEAQ (SI)(AX*1), R12 \
+	CMPQ R9, $4 \
+	CMOVQLT SI, R12 \
+	LEAQ (SI)(R8*4), R13 \
+	CMPQ R9, $5 \
+	CMOVQLT SI, R13 \
+	LEAQ (R8)(R8*4), AX \
+	LEAQ (SI)(AX*1), BX \
+	CMPQ R9, $6 \
+	CMOVQLT SI, BX \
+	MOVQ kq+0(FP), DI \
+	MOVQ b+32(FP), DX \
+	XORQ CX, CX
+
+// func qgemmVNNI6x32(kq int, a *byte, lda, rows int, b *byte, tile *int32)
+TEXT ·qgemmVNNI6x32(SB), NOSPLIT, $0-48
+	ROWPTRS
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	TESTQ DI, DI
+	JZ vnnistore
+vnniloop:
+	VMOVDQU32 (DX), Z0
+	VMOVDQU32 64(DX), Z1
+	VPBROADCASTD (SI)(CX*1), Z16
+	VPDPBUSD Z0, Z16, Z4
+	VPDPBUSD Z1, Z16, Z5
+	VPBROADCASTD (R10)(CX*1), Z17
+	VPDPBUSD Z0, Z17, Z6
+	VPDPBUSD Z1, Z17, Z7
+	VPBROADCASTD (R11)(CX*1), Z18
+	VPDPBUSD Z0, Z18, Z8
+	VPDPBUSD Z1, Z18, Z9
+	VPBROADCASTD (R12)(CX*1), Z19
+	VPDPBUSD Z0, Z19, Z10
+	VPDPBUSD Z1, Z19, Z11
+	VPBROADCASTD (R13)(CX*1), Z20
+	VPDPBUSD Z0, Z20, Z12
+	VPDPBUSD Z1, Z20, Z13
+	VPBROADCASTD (BX)(CX*1), Z21
+	VPDPBUSD Z0, Z21, Z14
+	VPDPBUSD Z1, Z21, Z15
+	ADDQ $128, DX
+	ADDQ $4, CX
+	DECQ DI
+	JNZ vnniloop
+vnnistore:
+	MOVQ tile+40(FP), AX
+	VMOVDQU32 Z4, 0(AX)
+	VMOVDQU32 Z5, 64(AX)
+	VMOVDQU32 Z6, 128(AX)
+	VMOVDQU32 Z7, 192(AX)
+	VMOVDQU32 Z8, 256(AX)
+	VMOVDQU32 Z9, 320(AX)
+	VMOVDQU32 Z10, 384(AX)
+	VMOVDQU32 Z11, 448(AX)
+	VMOVDQU32 Z12, 512(AX)
+	VMOVDQU32 Z13, 576(AX)
+	VMOVDQU32 Z14, 640(AX)
+	VMOVDQU32 Z15, 704(AX)
+	VZEROUPPER
+	RET
+
+// func qgemmAVX2x6x16(kq int, a *byte, lda, rows int, b *byte, tile *int32)
+TEXT ·qgemmAVX2x6x16(SB), NOSPLIT, $0-48
+	ROWPTRS
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+	VPXOR Y8, Y8, Y8
+	VPXOR Y9, Y9, Y9
+	VPXOR Y10, Y10, Y10
+	VPXOR Y11, Y11, Y11
+	VPXOR Y12, Y12, Y12
+	VPXOR Y13, Y13, Y13
+	VPXOR Y14, Y14, Y14
+	VPXOR Y15, Y15, Y15
+	TESTQ DI, DI
+	JZ avx2store
+avx2loop:
+	VMOVDQU (DX), Y0
+	VMOVDQU 32(DX), Y1
+	VPBROADCASTD (SI)(CX*1), Y2
+	VPMADDWD Y0, Y2, Y3
+	VPADDD Y3, Y4, Y4
+	VPMADDWD Y1, Y2, Y3
+	VPADDD Y3, Y5, Y5
+	VPBROADCASTD (R10)(CX*1), Y2
+	VPMADDWD Y0, Y2, Y3
+	VPADDD Y3, Y6, Y6
+	VPMADDWD Y1, Y2, Y3
+	VPADDD Y3, Y7, Y7
+	VPBROADCASTD (R11)(CX*1), Y2
+	VPMADDWD Y0, Y2, Y3
+	VPADDD Y3, Y8, Y8
+	VPMADDWD Y1, Y2, Y3
+	VPADDD Y3, Y9, Y9
+	VPBROADCASTD (R12)(CX*1), Y2
+	VPMADDWD Y0, Y2, Y3
+	VPADDD Y3, Y10, Y10
+	VPMADDWD Y1, Y2, Y3
+	VPADDD Y3, Y11, Y11
+	VPBROADCASTD (R13)(CX*1), Y2
+	VPMADDWD Y0, Y2, Y3
+	VPADDD Y3, Y12, Y12
+	VPMADDWD Y1, Y2, Y3
+	VPADDD Y3, Y13, Y13
+	VPBROADCASTD (BX)(CX*1), Y2
+	VPMADDWD Y0, Y2, Y3
+	VPADDD Y3, Y14, Y14
+	VPMADDWD Y1, Y2, Y3
+	VPADDD Y3, Y15, Y15
+	ADDQ $64, DX
+	ADDQ $4, CX
+	DECQ DI
+	JNZ avx2loop
+avx2store:
+	MOVQ tile+40(FP), AX
+	VMOVDQU Y4, 0(AX)
+	VMOVDQU Y5, 32(AX)
+	VMOVDQU Y6, 64(AX)
+	VMOVDQU Y7, 96(AX)
+	VMOVDQU Y8, 128(AX)
+	VMOVDQU Y9, 160(AX)
+	VMOVDQU Y10, 192(AX)
+	VMOVDQU Y11, 224(AX)
+	VMOVDQU Y12, 256(AX)
+	VMOVDQU Y13, 288(AX)
+	VMOVDQU Y14, 320(AX)
+	VMOVDQU Y15, 352(AX)
+	VZEROUPPER
+	RET
+
+// func dequantAVX2(dst *float32, src, offs *int32, sw, bias *float32, sx float32, n int, add bool)
+// dst[j] = float32(src[j]−offs[j])·(sx·sw[j]) + (add ? dst[j] : bias[j])
+// for n (a multiple of 8) values: the Go loop's operations in its order,
+// without fused multiply-adds, so the results are the same bits.
+TEXT ·dequantAVX2(SB), NOSPLIT, $0-57
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ offs+16(FP), R10
+	MOVQ sw+24(FP), DX
+	MOVQ bias+32(FP), R8
+	VBROADCASTSS sx+40(FP), Y0
+	MOVQ n+48(FP), CX
+	MOVBLZX add+56(FP), R9
+	TESTQ CX, CX
+	JZ dqdone
+	TESTQ R9, R9
+	JNZ dqadd
+dqset:
+	VMOVDQU (SI), Y1
+	VPSUBD (R10), Y1, Y1
+	VCVTDQ2PS Y1, Y1
+	VMULPS (DX), Y0, Y2
+	VMULPS Y2, Y1, Y1
+	VADDPS (R8), Y1, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ $32, SI
+	ADDQ $32, R10
+	ADDQ $32, DX
+	ADDQ $32, R8
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JNZ dqset
+	JMP dqdone
+dqadd:
+	VMOVDQU (SI), Y1
+	VPSUBD (R10), Y1, Y1
+	VCVTDQ2PS Y1, Y1
+	VMULPS (DX), Y0, Y2
+	VMULPS Y2, Y1, Y1
+	VADDPS (DI), Y1, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ $32, SI
+	ADDQ $32, R10
+	ADDQ $32, DX
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JNZ dqadd
+dqdone:
+	VZEROUPPER
+	RET
+
+// func dequantTile512(dst *float32, ldd int, tile *int32, rows int, offs *int32, sw, sx, bias *float32, add bool)
+// dequantAVX2 for a whole 32-column tile (rows of 32 int32): row r of dst
+// (ldd floats apart) gets float32(tile[r][j]−offs[j])·(sx[r]·sw[j]) +
+// (add ? dst : bias[j]).
+TEXT ·dequantTile512(SB), NOSPLIT, $0-65
+	MOVQ dst+0(FP), DI
+	MOVQ ldd+8(FP), R11
+	SHLQ $2, R11
+	MOVQ tile+16(FP), SI
+	MOVQ rows+24(FP), CX
+	MOVQ offs+32(FP), R10
+	MOVQ sw+40(FP), DX
+	MOVQ sx+48(FP), BX
+	MOVQ bias+56(FP), R8
+	MOVBLZX add+64(FP), R9
+	VMOVUPS (DX), Z0
+	VMOVUPS 64(DX), Z1
+	VMOVDQU32 (R10), Z2
+	VMOVDQU32 64(R10), Z3
+	TESTQ CX, CX
+	JZ dtdone
+	TESTQ R9, R9
+	JNZ dtadd
+	VMOVUPS (R8), Z4
+	VMOVUPS 64(R8), Z5
+dtset:
+	VBROADCASTSS (BX), Z6
+	VMULPS Z0, Z6, Z7
+	VMULPS Z1, Z6, Z8
+	VMOVDQU32 (SI), Z9
+	VPSUBD Z2, Z9, Z9
+	VCVTDQ2PS Z9, Z9
+	VMULPS Z7, Z9, Z9
+	VADDPS Z4, Z9, Z9
+	VMOVUPS Z9, (DI)
+	VMOVDQU32 64(SI), Z10
+	VPSUBD Z3, Z10, Z10
+	VCVTDQ2PS Z10, Z10
+	VMULPS Z8, Z10, Z10
+	VADDPS Z5, Z10, Z10
+	VMOVUPS Z10, 64(DI)
+	ADDQ $128, SI
+	ADDQ R11, DI
+	ADDQ $4, BX
+	DECQ CX
+	JNZ dtset
+	JMP dtdone
+dtadd:
+	VBROADCASTSS (BX), Z6
+	VMULPS Z0, Z6, Z7
+	VMULPS Z1, Z6, Z8
+	VMOVDQU32 (SI), Z9
+	VPSUBD Z2, Z9, Z9
+	VCVTDQ2PS Z9, Z9
+	VMULPS Z7, Z9, Z9
+	VADDPS (DI), Z9, Z9
+	VMOVUPS Z9, (DI)
+	VMOVDQU32 64(SI), Z10
+	VPSUBD Z3, Z10, Z10
+	VCVTDQ2PS Z10, Z10
+	VMULPS Z8, Z10, Z10
+	VADDPS 64(DI), Z10, Z10
+	VMOVUPS Z10, 64(DI)
+	ADDQ $128, SI
+	ADDQ R11, DI
+	ADDQ $4, BX
+	DECQ CX
+	JNZ dtadd
+dtdone:
+	VZEROUPPER
+	RET
+
+DATA qconst<>+0(SB)/4, $127
+DATA qconst<>+4(SB)/4, $-127
+DATA qconst<>+8(SB)/4, $0x80808080
+GLOBL qconst<>(SB), RODATA|NOPTR, $12
+
+// func quantEncode512(dst *byte, src *float32, n int, inv float32)
+// dst[i] = byte(clamp(round(src[i]·inv), −127, 127)) XOR 0x80 for n (a
+// multiple of 16) finite values; rounding is the MXCSR's, half to even.
+TEXT ·quantEncode512(SB), NOSPLIT, $0-28
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS inv+24(FP), Z0
+	VPBROADCASTD qconst<>+0(SB), Z4
+	VPBROADCASTD qconst<>+4(SB), Z5
+	VPBROADCASTD qconst<>+8(SB), X6
+	TESTQ CX, CX
+	JZ qedone
+qeloop:
+	VMULPS (SI), Z0, Z1
+	VCVTPS2DQ Z1, Z2
+	VPMINSD Z4, Z2, Z2
+	VPMAXSD Z5, Z2, Z2
+	VPMOVDB Z2, X3
+	VPXOR X6, X3, X3
+	VMOVDQU X3, (DI)
+	ADDQ $64, SI
+	ADDQ $16, DI
+	SUBQ $16, CX
+	JNZ qeloop
+qedone:
+	VZEROUPPER
+	RET

@@ -1,0 +1,332 @@
+package graph
+
+import (
+	"fmt"
+	"math"
+	"sync"
+
+	"gorgonia.org/tensor"
+)
+
+// Int8 quantization of the serving graph (Infer mode).
+//
+// A weight W [out, …] is quantized per output channel (row), symmetrically:
+// scale_j = max|W_j|/127 and q = round(W/scale_j) in [−127, 127], so
+// W ≈ q·scale_j. Activations are quantized per row at run time in the
+// same way (dynamic quantization: Linear, LSTM), or with one static scale
+// recorded from calibration batches (convolutions). Products are summed in
+// int32 by qgemm and scaled back to float32: y_ij = acc_ij·sx_i·sw_j + b_j.
+//
+// Params holds the int8 form beside the float32 parameter (which holds the
+// dequantized values q·scale, so training and evaluation graphs compute
+// with the quantized weights too); a serving graph built from Params uses
+// the int8 kernels for every layer whose weight has an int8 form.
+
+// QuantWeight is the int8 form of a weight: q [rows, cols] (the weight's
+// shape flattened after its first axis), one scale per row, and for a
+// convolution the static scale of its input (0: dynamic).
+type QuantWeight struct {
+	Q          []int8
+	Shape      []int
+	Scale      []float32
+	InputScale float32
+
+	once   sync.Once
+	packed *qPacked // Q as [rows, cols] for the active int8 kernel
+	extra  sync.Map // other layouts, by key (the TextCNN conv's [O, K·E])
+}
+
+// Rows and Cols are the dimensions of Q as a matrix.
+func (q *QuantWeight) Rows() int { return q.Shape[0] }
+
+// Cols is the product of the dimensions after the first.
+func (q *QuantWeight) Cols() int { return len(q.Q) / max(1, q.Shape[0]) }
+
+func (q *QuantWeight) pack() *qPacked {
+	q.once.Do(func() { q.packed = qpack(qgemmCur, q.Rows(), q.Cols(), q.Q, q.Cols()) })
+	return q.packed
+}
+
+// Validate checks that q's parts agree and its scales are positive and
+// finite.
+func (q *QuantWeight) Validate() error {
+	n := 1
+	for _, d := range q.Shape {
+		if d < 1 {
+			return fmt.Errorf("shape %v has a dimension below 1", q.Shape)
+		}
+		n *= d
+	}
+	switch {
+	case len(q.Shape) == 0:
+		return fmt.Errorf("no shape")
+	case len(q.Q) != n:
+		return fmt.Errorf("%d values for shape %v", len(q.Q), q.Shape)
+	case len(q.Scale) != q.Shape[0]:
+		return fmt.Errorf("%d scales for %d rows", len(q.Scale), q.Shape[0])
+	case !(q.InputScale >= 0) || math.IsInf(float64(q.InputScale), 0):
+		return fmt.Errorf("input scale %v is not a finite non-negative number", q.InputScale)
+	}
+	for i, s := range q.Scale {
+		if !(s > 0) || math.IsInf(float64(s), 0) {
+			return fmt.Errorf("scale %d is %v, expected a finite positive number", i, s)
+		}
+	}
+	for i, v := range q.Q {
+		if v == -128 {
+			return fmt.Errorf("value %d is −128, outside the symmetric range [−127, 127]", i)
+		}
+	}
+	return nil
+}
+
+// Dequantize writes q·scale to w (as long as q.Q).
+func (q *QuantWeight) Dequantize(w []float32) {
+	cols := q.Cols()
+	for r, s := range q.Scale {
+		for c, v := range q.Q[r*cols : (r+1)*cols] {
+			w[r*cols+c] = float32(v) * s
+		}
+	}
+}
+
+// QuantizeRows quantizes w [rows, len(w)/rows] per row, symmetrically. A
+// row of zeros gets scale 1.
+func QuantizeRows(w []float32, shape []int) *QuantWeight {
+	rows := shape[0]
+	cols := len(w) / max(1, rows)
+	q := &QuantWeight{Q: make([]int8, len(w)), Shape: append([]int(nil), shape...), Scale: make([]float32, rows)}
+	for r := 0; r < rows; r++ {
+		row := w[r*cols : (r+1)*cols]
+		var m float32
+		for _, v := range row {
+			m = max(m, float32(math.Abs(float64(v))))
+		}
+		s := m / 127
+		if !(s > 0) || math.IsInf(float64(s), 0) {
+			s = 1
+		}
+		q.Scale[r] = s
+		quantizeInto(q.Q[r*cols:(r+1)*cols], row, 1/s)
+	}
+	return q
+}
+
+// quantizeInto sets dst = clamp(round(src·inv), −127, 127), rounding
+// half to even as ONNX's QuantizeLinear and PyTorch do; NaN gives 0.
+func quantizeInto(dst []int8, src []float32, inv float32) {
+	for i, v := range src {
+		dst[i] = quantize1(v * inv)
+	}
+}
+
+// quantize1 is clamp(round(f), −127, 127). Adding and subtracting 1.5·2²³
+// rounds a float32 below 2²² in magnitude to an integer, half to even.
+func quantize1(f float32) int8 {
+	const magic = 12582912
+	switch {
+	case f >= 127:
+		return 127
+	case f <= -127:
+		return -127
+	case f == f:
+		return int8(int32((f + magic) - magic))
+	}
+	return 0
+}
+
+// quantizeRowsDynamic quantizes each of the m rows of x (k values, rows
+// lda apart) with its own scale into q [m, k]; scales[i] is row i's.
+func quantizeRowsDynamic(x []float32, m, k, lda int, q []int8, scales []float32) {
+	for i := 0; i < m; i++ {
+		row := x[i*lda : i*lda+k]
+		var a float32
+		for _, v := range row {
+			if v > a {
+				a = v
+			} else if -v > a {
+				a = -v
+			}
+		}
+		s := a / 127
+		if !(s > 0) || math.IsInf(float64(s), 0) {
+			s = 1
+		}
+		scales[i] = s
+		quantizeInto(q[i*k:(i+1)*k], row, 1/s)
+	}
+}
+
+// SetQuantized gives the parameter name an int8 form, which serving graphs
+// built afterwards use.
+func (ps *Params) SetQuantized(name string, q *QuantWeight) {
+	ps.packedMu.Lock()
+	defer ps.packedMu.Unlock()
+	if ps.quant == nil {
+		ps.quant = map[string]*QuantWeight{}
+	}
+	ps.quant[name] = q
+}
+
+// Quantized returns the int8 form of the parameter name, or nil.
+func (ps *Params) Quantized(name string) *QuantWeight {
+	ps.packedMu.Lock()
+	defer ps.packedMu.Unlock()
+	return ps.quant[name]
+}
+
+// quantFor is the int8 form of name when b builds a float32 serving graph.
+func quantFor(b *Builder, name string) *QuantWeight {
+	if b.Mode != Infer || b.Dtype() != tensor.Float32 {
+		return nil
+	}
+	return b.Params.Quantized(name)
+}
+
+// calibStat is the largest |value| seen at one point of the graph.
+type calibStat struct {
+	mu     sync.Mutex
+	absMax float64
+}
+
+func (c *calibStat) observe(x []float32) {
+	if c == nil {
+		return
+	}
+	var m float32
+	for _, v := range x {
+		m = max(m, v, -v)
+	}
+	c.mu.Lock()
+	c.absMax = max(c.absMax, float64(m))
+	c.mu.Unlock()
+}
+
+// Calibrate makes serving graphs built from ps afterwards record the range
+// of every convolution's input, keyed by the convolution's weight name;
+// Calibration reads them.
+func (ps *Params) Calibrate() {
+	ps.packedMu.Lock()
+	defer ps.packedMu.Unlock()
+	if ps.calib == nil {
+		ps.calib = map[string]*calibStat{}
+	}
+}
+
+// Calibration returns the largest |input| seen by each convolution (by
+// weight name) since Calibrate.
+func (ps *Params) Calibration() map[string]float64 {
+	ps.packedMu.Lock()
+	defer ps.packedMu.Unlock()
+	out := map[string]float64{}
+	for name, c := range ps.calib {
+		c.mu.Lock()
+		out[name] = c.absMax
+		c.mu.Unlock()
+	}
+	return out
+}
+
+// calibFor is the recorder of weight name's input, nil unless calibrating.
+func (ps *Params) calibFor(name string) *calibStat {
+	ps.packedMu.Lock()
+	defer ps.packedMu.Unlock()
+	if ps.calib == nil {
+		return nil
+	}
+	c, ok := ps.calib[name]
+	if !ok {
+		c = &calibStat{}
+		ps.calib[name] = c
+	}
+	return c
+}
+
+// Role is the kind of layer a weight belongs to.
+type Role int
+
+const (
+	RoleNone      Role = iota
+	RoleLinear         // Linear's weight [out, in]
+	RoleEmbedding      // an embedding table [vocab, dim]
+	RoleConv           // a convolution's weight [out, in, kernel…]
+	RoleLSTM           // an LSTM's weight_ih or weight_hh [4H, in]
+)
+
+var roleNames = [...]string{"", "linear", "embedding", "conv", "lstm"}
+
+func (r Role) String() string {
+	if r < 0 || int(r) >= len(roleNames) {
+		return fmt.Sprintf("Role(%d)", int(r))
+	}
+	return roleNames[r]
+}
+
+// role records what kind of layer reads the parameter name.
+func (b *Builder) role(name string, r Role) {
+	if p := b.Params.Get(name); p != nil {
+		p.Role = r
+	}
+}
+
+// QuantizeWithScale quantizes w [rows, …] with one scale for every row.
+func QuantizeWithScale(w []float32, shape []int, scale float32) *QuantWeight {
+	q := &QuantWeight{Q: make([]int8, len(w)), Shape: append([]int(nil), shape...), Scale: make([]float32, shape[0])}
+	for r := range q.Scale {
+		q.Scale[r] = scale
+	}
+	quantizeInto(q.Q, w, 1/scale)
+	return q
+}
+
+// quantizeEncodeRows quantizes each of the m rows of x (k values, rows lda
+// apart) with its own scale, like quantizeRowsDynamic, straight into acts
+// in arch's encoding (rows of kp values for p).
+func quantizeEncodeRows(p *qPacked, x []float32, m, k, lda int, acts *qActs, scales []float32) {
+	arch := p.arch
+	elem := arch.elem()
+	acts.lda, acts.rows = p.kp*elem, m
+	if arch.kernel == nil {
+		acts.lda = k
+	}
+	acts.buf = resizeBytes(acts.buf, m*acts.lda)
+	zero := qZeroByte(arch)
+	for i := 0; i < m; i++ {
+		row := x[i*lda : i*lda+k]
+		var a float32
+		finite := true
+		for _, v := range row {
+			if v > a {
+				a = v
+			} else if -v > a {
+				a = -v
+			} else if v != v {
+				finite = false
+			}
+		}
+		s := a / 127
+		if !(s > 0) || math.IsInf(float64(s), 0) {
+			s, finite = 1, false
+		}
+		scales[i] = s
+		inv := 1 / s
+		dst := acts.buf[i*acts.lda : (i+1)*acts.lda]
+		fill(dst[k*elem:], zero)
+		done := 0
+		if arch.offset && finite {
+			done = quantEncodeFast(dst, row, inv)
+		}
+		for t := done; t < k; t++ {
+			q := quantize1(row[t] * inv)
+			switch {
+			case arch.wide:
+				u := uint16(int16(q))
+				dst[2*t], dst[2*t+1] = byte(u), byte(u>>8)
+			case arch.offset:
+				dst[t] = byte(q) ^ 0x80
+			default:
+				dst[t] = byte(q)
+			}
+		}
+	}
+}

@@ -1,0 +1,17 @@
+// Package quantize makes int8 checkpoints for serving (`tapeml optimize
+// --int8`): the weights of Linear and LSTM layers and of convolutions are
+// quantized symmetrically per output channel, embedding tables per row, and
+// each convolution gets a static input scale from calibration batches of
+// its training data (the BatchNorm that follows a convolution folds into
+// the per-channel scales at run time, which gives the same integers as
+// folding first). The checkpoint it writes is an ordinary checkpoint of the
+// same kind (package kinds documents the tensor names), so tapeml.Load,
+// predict and eval use it as any other; its serving graphs run the int8
+// kernels of package graph.
+//
+// Int8 also measures the float32 and the int8 model on the model's own test
+// split — size, accuracy (RMSE for matrix factorization), throughput at
+// batch 32 and batch-1 latency, timed in interleaved rounds so that both
+// see the same machine load — and the largest logit difference between
+// them.
+package quantize
