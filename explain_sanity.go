@@ -33,8 +33,9 @@ func (m *Model) Layers() []string {
 }
 
 // Randomized returns a copy of the model whose top `layers` layers (see
-// Layers) have fresh weights, drawn with the model's initializers from
-// seed; the other layers keep theirs. It is the model-randomization
+// Layers) have fresh weights, drawn with the model's initializers from a
+// stream derived from seed (never the training run's own initial
+// weights); the other layers keep theirs. It is the model-randomization
 // sanity check of Adebayo et al. (2018): an explanation that does not
 // change when the weights that make the prediction are destroyed does not
 // explain the model.
@@ -47,7 +48,15 @@ func (m *Model) Randomized(layers int, seed uint64) (*Model, error) {
 		return nil, fmt.Errorf("tapeml: Randomized: %d layers; the model has %d (%s)", layers, len(all), strings.Join(all, ", "))
 	}
 	top := all[len(all)-layers:]
-	fresh := graph.NewParams(tensor.Float32, seed)
+	// The initializers draw from a stream seeded like training's; hashing
+	// the seed keeps --seed 1 from redrawing a run's own initial weights
+	// (training seed 1), which trained weights stay correlated with.
+	mixed := seed*0x9e3779b97f4a7c15 + 0x2545f4914f6cdd1d
+	mixed ^= mixed >> 31
+	if mixed == m.loaded.Training.Defaults().Seed {
+		mixed++
+	}
+	fresh := graph.NewParams(tensor.Float32, mixed)
 	if err := graph.Materialize(m.loaded.Network.Build, fresh); err != nil {
 		return nil, fmt.Errorf("tapeml: Randomized: %w", err)
 	}
