@@ -142,23 +142,20 @@ func (k *foldedConvKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) err
 	k.scratch.run(d.n, colSize+d.o*d.ohw, func(_, from, to int, buf []T) {
 		col, conv := buf[:colSize], buf[colSize:]
 		for n := from; n < to; n++ {
-			for o, bv := range db {
-				row := conv[o*d.ohw : (o+1)*d.ohw]
-				for t := range row {
-					row[t] = bv
-				}
-			}
 			k.conv.im2col(col, x[n*d.c*d.hw:(n+1)*d.c*d.hw], d)
-			gemm(threads, false, false, d.o, d.ohw, d.ckk, 1, dw, d.ckk, col, d.ohw, 1, conv, d.ohw)
-			// 2×2 max-pooling (floor), then ReLU: max(·, 0) commutes with max.
+			gemm(threads, false, false, d.o, d.ohw, d.ckk, 1, dw, d.ckk, col, d.ohw, 0, conv, d.ohw)
+			// 2×2 max-pooling (floor), the bias, then ReLU: a channel's
+			// bias and max(·, 0) both commute with the window's max.
 			yn := y[n*d.o*ph*pw : (n+1)*d.o*ph*pw]
-			for o := 0; o < d.o; o++ {
+			for o, bv := range db {
 				plane, dst := conv[o*d.ohw:(o+1)*d.ohw], yn[o*ph*pw:(o+1)*ph*pw]
 				for oy := 0; oy < ph; oy++ {
-					r0, r1 := plane[2*oy*d.ow:], plane[(2*oy+1)*d.ow:]
-					for ox := 0; ox < pw; ox++ {
+					r0, r1 := plane[2*oy*d.ow:][:2*pw], plane[(2*oy+1)*d.ow:][:2*pw]
+					out := dst[oy*pw : (oy+1)*pw]
+					for ox := range out {
+						a, b := max(r0[2*ox], r0[2*ox+1]), max(r1[2*ox], r1[2*ox+1])
 						// Go's max is NaN when an argument is: NaN propagates, as in PyTorch.
-						dst[oy*pw+ox] = max(r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1], 0)
+						out[ox] = max(max(a, b)+bv, 0)
 					}
 				}
 			}
