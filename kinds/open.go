@@ -228,3 +228,22 @@ func (l *Loaded) openRecsys(meta string) error {
 	l.Recsys = r
 	return nil
 }
+
+// Remap re-expresses ratings read from a data file (with d's id maps) in
+// the checkpoint's indices; users and items it has never seen become −1
+// (unknown), which the recommenders answer with their fallbacks.
+func (r *RecsysModel) Remap(d *recsys.Dataset, rs []recsys.Rating) []recsys.Rating {
+	out := make([]recsys.Rating, len(rs))
+	for k, x := range rs {
+		u, ok := r.IDs.Users.Index(d.Users.Raw(int(x.User)))
+		if !ok {
+			u = -1
+		}
+		i, ok := r.IDs.Items.Index(d.Items.Raw(int(x.Item)))
+		if !ok {
+			i = -1
+		}
+		out[k] = recsys.Rating{User: int32(u), Item: int32(i), Value: x.Value, Time: x.Time}
+	}
+	return out
+}

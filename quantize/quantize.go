@@ -240,7 +240,7 @@ func loadSplits(l *kinds.Loaded) (*splits, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.recsysTest = remap(r, d, testR)
+		s.recsysTest = r.Remap(d, testR)
 		var users, items []float32
 		for _, x := range s.recsysTest {
 			if x.User >= 0 && x.Item >= 0 {
@@ -318,24 +318,6 @@ func calibrate(ctx context.Context, dir string, ds train.Dataset, batches int) (
 		}
 	}
 	return m.Loaded().Params.Calibration(), nil
-}
-
-// remap re-expresses ratings read from the data file in the checkpoint's
-// indices (−1 for unknown users and items), as tapeml eval does.
-func remap(r *kinds.RecsysModel, d *recsys.Dataset, rs []recsys.Rating) []recsys.Rating {
-	out := make([]recsys.Rating, len(rs))
-	for k, x := range rs {
-		u, ok := r.IDs.Users.Index(d.Users.Raw(int(x.User)))
-		if !ok {
-			u = -1
-		}
-		i, ok := r.IDs.Items.Index(d.Items.Raw(int(x.Item)))
-		if !ok {
-			i = -1
-		}
-		out[k] = recsys.Rating{User: int32(u), Item: int32(i), Value: x.Value, Time: x.Time}
-	}
-	return out
 }
 
 // measure fills rep's statistics for the float32 model at rep.Source and

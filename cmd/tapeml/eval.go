@@ -142,7 +142,7 @@ func evalRecsys(e env, l *kinds.Loaded, dataPath string, obj map[string]any, asJ
 	if err != nil {
 		return err
 	}
-	rep, err := recsys.Evaluate(r.Recommender, r.Train, remap(r, d, testR), recsys.EvalConfig{})
+	rep, err := recsys.Evaluate(r.Recommender, r.Train, r.Remap(d, testR), recsys.EvalConfig{})
 	if err != nil {
 		return err
 	}
@@ -155,25 +155,6 @@ func evalRecsys(e env, l *kinds.Loaded, dataPath string, obj map[string]any, asJ
 	}
 	fmt.Fprintf(e.stdout, "%s (%s) on %s test split (n=%d): %s\n", obj["checkpoint"], r.Run.Algo, src.Path, rep.N, rep)
 	return nil
-}
-
-// remap re-expresses ratings read from another file in the checkpoint's
-// indices; users and items it has never seen become −1 (unknown), which the
-// recommenders answer with their fallbacks.
-func remap(r *kinds.RecsysModel, d *recsys.Dataset, rs []recsys.Rating) []recsys.Rating {
-	out := make([]recsys.Rating, len(rs))
-	for k, x := range rs {
-		u, ok := r.IDs.Users.Index(d.Users.Raw(int(x.User)))
-		if !ok {
-			u = -1
-		}
-		i, ok := r.IDs.Items.Index(d.Items.Raw(int(x.Item)))
-		if !ok {
-			i = -1
-		}
-		out[k] = recsys.Rating{User: int32(u), Item: int32(i), Value: x.Value, Time: x.Time}
-	}
-	return out
 }
 
 func printJSON(e env, v any) error {

@@ -120,3 +120,41 @@ func Save(name, dir string) (string, map[int]Batch, error) {
 	}
 	return path, map[int]Batch{32: input(32), 1: input(1)}, nil
 }
+
+// SmallConvNet saves a small ConvNet (channels×8×8 images, classes a, b
+// and c) with seeded random weights and non-trivial batch-norm statistics
+// as a checkpoint in dir/convnet, for tests, and returns its folder.
+func SmallConvNet(dir string, channels int) (string, error) {
+	cfg := convnet.Config{Channels: channels, Height: 8, Width: 8, Classes: 3, Dropout: 0.5}
+	net, err := convnet.New(cfg)
+	if err != nil {
+		return "", err
+	}
+	params := graph.NewParams(tensor.Float32, 7)
+	if err := graph.Materialize(net.Build, params); err != nil {
+		return "", err
+	}
+	for _, p := range params.List() {
+		if strings.HasSuffix(p.Name, "running_var") || strings.HasSuffix(p.Name, "running_mean") {
+			for i, v := range p.Value.Float32s() {
+				p.Value.Float32s()[i] = v + 0.3 + 0.1*float32(i%5)
+			}
+		}
+	}
+	pipe, err := imagedata.NewPipeline(channels, 8, 8, nil, []float64{0.3, 0.4, 0.5}[:channels], []float64{0.2, 0.25, 0.3}[:channels])
+	if err != nil {
+		return "", err
+	}
+	run, err := json.Marshal(kinds.ImageRun{Model: cfg, Data: kinds.ImageSource{Path: "images/"}})
+	if err != nil {
+		return "", err
+	}
+	pre, err := json.Marshal(kinds.ImagePreprocessing{Pipeline: pipe, Classes: []string{"a", "b", "c"}})
+	if err != nil {
+		return "", err
+	}
+	c := &checkpoint.Checkpoint{Weights: train.Weights(params), Extra: map[string][]byte{}}
+	c.Meta.ModelKind, c.Meta.ModelConfig, c.Meta.Preprocessing, c.Meta.WeightsOnly = convnet.Kind, run, pre, true
+	path := filepath.Join(dir, "convnet")
+	return path, checkpoint.Save(path, c)
+}
