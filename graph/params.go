@@ -28,7 +28,7 @@ type Param struct {
 // Shape returns the parameter's shape as a plain slice.
 func (p *Param) Shape() []int {
 	if p.Value == nil {
-		return append([]int(nil), p.shape...)
+		return append([]int{}, p.shape...) // as a value's shape: empty, not nil, for a scalar
 	}
 	return []int(p.Value.Shape().Clone())
 }

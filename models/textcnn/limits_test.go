@@ -1,13 +1,10 @@
 package textcnn
 
 import (
-	"reflect"
 	"strings"
 	"testing"
 
-	"gorgonia.org/tensor"
-
-	"github.com/tapeml/tapeml/graph"
+	"github.com/tapeml/tapeml/internal/modeltest"
 )
 
 // TestParamSpecsMatchBuild: the shapes known without allocating are the
@@ -18,17 +15,7 @@ func TestParamSpecsMatchBuild(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		params := graph.NewParams(tensor.Float32, 0)
-		if err := graph.Materialize(m.Build, params); err != nil {
-			t.Fatal(err)
-		}
-		want := params.Specs()
-		for i := range want {
-			want[i].Role = graph.RoleNone // a layer's business, not the config's
-		}
-		if got := m.Config.ParamSpecs(); !reflect.DeepEqual(got, want) {
-			t.Errorf("%+v:\n got %v\nwant %v", cfg, got, want)
-		}
+		modeltest.CheckSpecs(t, cfg, m.Config.ParamSpecs(), m.Build)
 	}
 }
 
