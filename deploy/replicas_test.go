@@ -40,6 +40,7 @@ var (
 	replicasPublish = flag.Duration("replicas.publish", 5*time.Second, "when, into the load, version 2 appears in the repository")
 	replicasKill    = flag.Duration("replicas.kill", 15*time.Second, "when, into the load, replica 1 is killed with SIGKILL")
 	replicasRestart = flag.Duration("replicas.restart", 20*time.Second, "when, into the load, replica 1 is started again")
+	replicasAnchor  = flag.Duration("replicas.anchor", 5*time.Second, "length of the anchor: the same load sent to one replica directly, before the proxy")
 	replicasRetryOn = flag.String("replicas.retry-on", "conn-failure empty-response", "HAProxy's retry-on (try conn-failure alone: the requests in flight on the killed replica fail)")
 )
 
@@ -346,6 +347,13 @@ func TestReplicasBehindHAProxy(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The anchor: the same clients sent to one replica directly, no proxy.
+	anchor := loadReplicas(context.Background(), replicas[0].url(), *replicasClients, *replicasAnchor)
+	an, ap50, ap99, _ := quantiles(anchor, 0, *replicasAnchor+time.Minute)
+	anchorRate := float64(an) / replicasAnchor.Seconds()
+	t.Logf("anchor: %d clients for %v straight to replica 0: %.0f req/s, p50 %v, p99 %v, %d failed",
+		*replicasClients, replicasAnchor, anchorRate, ap50.Round(100*time.Microsecond), ap99.Round(100*time.Microsecond), len(anchor)-an)
+
 	// The load, and meanwhile the events.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -413,6 +421,8 @@ func TestReplicasBehindHAProxy(t *testing.T) {
 	n, p50, p99, worst := quantiles(samples, 0, elapsed)
 	t.Logf("load: %d clients for %v through HAProxy to 3 replicas (--poll %v): %d requests, %.0f req/s, p50 %v, p99 %v, max %v, %d failed; answered by version: %v",
 		*replicasClients, replicasLoad, *replicasPoll, len(samples), float64(n)/elapsed.Seconds(), p50.Round(100*time.Microsecond), p99.Round(100*time.Microsecond), worst.Round(time.Millisecond), failed, versions)
+	t.Logf("throughput through the proxy to 3 replicas: %.2f× one replica's straight (the anchor), p99 %.2f×",
+		float64(n)/elapsed.Seconds()/anchorRate, float64(p99)/float64(ap99))
 	for _, w := range []struct {
 		name     string
 		from, to time.Duration
