@@ -76,6 +76,7 @@ func trainRecsys(e env, kind string, args []string) error {
 		return err
 	}
 	defer release()
+	readStart := time.Now()
 	d, report, err := src.Load()
 	if err != nil {
 		return err
@@ -95,7 +96,8 @@ func trainRecsys(e env, kind string, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "ratings %s: %s; %d users, %d items; %d train, %d test\n", src.Path, report, d.NumUsers(), d.NumItems(), len(trainR), len(testR))
+	fmt.Fprintf(e.stdout, "ratings %s: %s; %d users, %d items; %d train, %d test (read and split in %s)\n",
+		src.Path, report, d.NumUsers(), d.NumItems(), len(trainR), len(testR), time.Since(readStart).Round(time.Millisecond))
 	run := kinds.RecsysRun{Algo: *algo, Data: src, Scale: d.Scale}
 	extra, err := kinds.RecsysFiles(trainR, d, cat)
 	if err != nil {
