@@ -6,6 +6,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/tapeml/tapeml/internal/simd"
 )
 
 // Inference-only kernels of the serving graph (Infer mode). A serving
@@ -145,7 +147,44 @@ func EmbeddingConv1DPool(b *Builder, emb, conv string, ids *G.Node, vocab, dim i
 	w := b.Param(emb+".weight", []int{vocab, dim}, Normal(1))
 	cw := b.Param(conv+".weight", []int{cfg.Out, dim, cfg.Kernel}, KaimingUniform)
 	cb := b.Param(conv+".bias", []int{cfg.Out}, BiasUniform(dim*cfg.Kernel))
-	return mustApply(&embedConvPoolKernel{pool: pool, packed: b.Params.packedFor(conv + ".weight/KE"), calib: b.Params.calibFor(conv + ".weight"), embCalib: b.Params.calibFor(emb + ".weight")}, ids, w, cw, cb)
+	k := &embedConvPoolKernel{pool: pool, packed: b.Params.packedFor(conv + ".weight/KE"), calib: b.Params.calibFor(conv + ".weight"), embCalib: b.Params.calibFor(emb + ".weight")}
+	if k.calib == nil && vocab*cfg.Kernel*cfg.Out <= maxTokenTable {
+		k.table = b.Params.tableFor(emb + ".weight×" + conv + ".weight")
+	}
+	return mustApply(k, ids, w, cw, cb)
+}
+
+// maxTokenTable caps a token table's values (64 MiB of float32): above it,
+// as for a very large vocabulary, the kernel takes the product path.
+const maxTokenTable = 1 << 24
+
+// tokenTable holds, for every token v and tap j, the convolution's
+// response to v at tap j: T[v, j, o] = Σ_c W[o, c, j]·E[v, c], laid out
+// [V, K·O]. A window's convolution is then the sum of K rows of T, which
+// is cheaper than the product by the embedding width E (K·O additions per
+// position instead of K·E·O multiply-adds), whatever the batch.
+type tokenTable struct {
+	once sync.Once
+	t    []float32
+}
+
+// build computes the table from the embedding [V, E] and the weight
+// [O, E, K] on first use.
+func (tt *tokenTable) build(emb, w []float32, vocab, e, o, kw int) []float32 {
+	tt.once.Do(func() {
+		// [O, E, K] → [E, K·O], so that T = E·W' is one product.
+		wt := make([]float32, e*kw*o)
+		for oc := 0; oc < o; oc++ {
+			for c := 0; c < e; c++ {
+				for j := 0; j < kw; j++ {
+					wt[c*kw*o+j*o+oc] = w[(oc*e+c)*kw+j]
+				}
+			}
+		}
+		tt.t = make([]float32, vocab*kw*o)
+		sgemm(maxThreads(), false, false, vocab, kw*o, e, 1, emb, e, wt, kw*o, 0, tt.t, kw*o)
+	})
+	return tt.t
 }
 
 // embedConvPoolKernel: inputs ids [N, L], embedding [V, E], conv weight
@@ -158,9 +197,10 @@ type embedConvPoolKernel struct {
 	// itself, which is then quantized with that one scale so that the int8
 	// convolution gathers it without a second rounding.
 	calib, embCalib *calibStat
-	x               []float32 // gathered embeddings [N·L, E]
-	best            []float32 // one pooling window's maximum per channel
-	y               []float32 // the product [N·L−K+1, O]
+	table           *tokenTable // when set (not calibrating, table small enough), the convolution sums its rows
+	x               []float32   // gathered embeddings [N·L, E]
+	best            []float32   // one pooling window's maximum per channel
+	y               []float32   // the product [N·L−K+1, O]
 }
 
 func (k *embedConvPoolKernel) name() string {
@@ -191,6 +231,16 @@ func (k *embedConvPoolKernel) forward(in []*tensor.Dense, out *tensor.Dense) err
 	o, kw := in[2].Shape()[0], in[2].Shape()[2]
 	lout := l - kw + 1
 	p := (lout-k.pool)/k.pool + 1
+	for i, f := range ids {
+		id := int(f)
+		if id < 0 || id >= vocab || float32(id) != f {
+			return fmt.Errorf("token id %v at position %d is outside [0, %d)", f, i, vocab)
+		}
+	}
+	if k.table != nil {
+		k.forwardTable(k.table.build(emb, w, vocab, e, o, kw), ids, bias, y, n, l, o, kw, p)
+		return nil
+	}
 	k.packed.packWith(o, kw*e, func() []float32 {
 		// [O, E, K] → [O, K·E]: a window of K rows of E values is K·E
 		// contiguous values, in that order.
@@ -210,9 +260,6 @@ func (k *embedConvPoolKernel) forward(in []*tensor.Dense, out *tensor.Dense) err
 	}
 	for i, f := range ids {
 		id := int(f)
-		if id < 0 || id >= vocab || float32(id) != f {
-			return fmt.Errorf("token id %v at position %d is outside [0, %d)", f, i, vocab)
-		}
 		copy(k.x[i*e:(i+1)*e], emb[id*e:(id+1)*e])
 	}
 	if k.calib != nil {
@@ -246,6 +293,51 @@ func (k *embedConvPoolKernel) forward(in []*tensor.Dense, out *tensor.Dense) err
 		}
 	}
 	return nil
+}
+
+// forwardTable computes the kernel's output from the token table t
+// [V, K·O]: each position's convolution is the sum of its K tokens' rows,
+// pooled, biased and rectified as in forward. ids are checked already.
+func (k *embedConvPoolKernel) forwardTable(t, ids, bias, y []float32, n, l, o, kw, p int) {
+	if cap(k.best) < 2*o {
+		k.best = make([]float32, 2*o)
+	}
+	best, acc := k.best[:o], k.best[o:2*o]
+	stride := kw * o
+	for ex := 0; ex < n; ex++ {
+		row := ids[ex*l : (ex+1)*l]
+		for q := 0; q < p; q++ {
+			for t0 := q * k.pool; t0 < q*k.pool+k.pool; t0++ {
+				dst := acc
+				if t0 == q*k.pool {
+					dst = best
+				}
+				copy(dst, t[int(row[t0])*stride:][:o])
+				for j := 1; j < kw; j++ {
+					addTo(dst, t[int(row[t0+j])*stride+j*o:][:o])
+				}
+				if t0 != q*k.pool {
+					// Go's max is NaN when an argument is: NaN propagates
+					// as in PyTorch.
+					for oc, v := range acc {
+						best[oc] = max(best[oc], v)
+					}
+				}
+			}
+			yq := y[ex*o*p+q:]
+			for oc, v := range best {
+				yq[oc*p] = max(v+bias[oc], 0)
+			}
+		}
+	}
+}
+
+// addTo sets dst += src, with vector instructions where the CPU has them.
+func addTo(dst, src []float32) {
+	done := simd.SGD(dst, src, 1)
+	for i := done; i < len(dst); i++ {
+		dst[i] += src[i]
+	}
 }
 
 func (*embedConvPoolKernel) writesAll(int) bool { return true }

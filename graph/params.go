@@ -39,6 +39,7 @@ func (p *Param) Shape() []int {
 type Params struct {
 	packedMu sync.Mutex
 	packed   map[string]*packedWeights // serving graphs' packed weights, shared by their machines
+	tables   map[string]*tokenTable    // serving graphs' per-token tables, likewise
 	quant    map[string]*QuantWeight   // int8 forms of weights (quant.go), used by serving graphs
 	calib    map[string]*calibStat     // activation ranges recorded while calibrating (quant.go)
 
@@ -136,6 +137,22 @@ func (ps *Params) packedFor(key string) *packedWeights {
 		ps.packed[key] = pw
 	}
 	return pw
+}
+
+// tableFor returns the per-token table a serving kernel derives from the
+// weights (key names it), shared like packedFor's; filled on first use.
+func (ps *Params) tableFor(key string) *tokenTable {
+	ps.packedMu.Lock()
+	defer ps.packedMu.Unlock()
+	if ps.tables == nil {
+		ps.tables = map[string]*tokenTable{}
+	}
+	t, ok := ps.tables[key]
+	if !ok {
+		t = &tokenTable{}
+		ps.tables[key] = t
+	}
+	return t
 }
 
 // Init fills vals (laid out row-major in shape) with initial values.

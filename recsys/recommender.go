@@ -123,6 +123,20 @@ func (b *Baseline) Popular(m *Matrix, u, n int) []Scored {
 	return out
 }
 
+// TopN keeps the n highest scores pushed, ties to the lower index, in
+// O(log n) a push: a recommender ranks its catalogue through it rather than
+// sorting (and keeping) a catalogue-sized slice per user.
+type TopN struct{ t *topN }
+
+// NewTopN keeps up to n scores.
+func NewTopN(n int) *TopN { return &TopN{newTopN(n)} }
+
+// Push offers index with score; NaN scores are ignored.
+func (t *TopN) Push(index int, score float64) { t.t.push(index, score) }
+
+// Sorted returns the kept scores, best first, in a slice of their own.
+func (t *TopN) Sorted() []Scored { return t.t.sorted() }
+
 // topN keeps the n highest scores seen; ties go to the lower index, so
 // results do not depend on the order of pushes.
 type topN struct {

@@ -32,6 +32,14 @@ type SynthConfig struct {
 	NoiseSD        float64 // standard deviation of the per-rating noise; built-in 0.8
 	Choosiness     float64 // β: a user rates item i with weight popularity_i·exp(β·(b_i + p_u·q_i)); 0 picks by popularity alone; built-in 1.0
 	HalfStarShare  float64 // share of users who use half stars (the others round to whole stars); built-in 0.5
+	MinRating      float64 // the lowest rating, 1 or 0.5 (MovieLens since 2003: 0.5–5 in halves); the highest is 5; built-in 1
+
+	// Rejection samples each user's items by proposals from the items'
+	// user-independent weights instead of ranking the whole catalogue for
+	// every user, so generation takes time in proportion to the ratings
+	// rather than users × items (162,541 × 62,423 for MovieLens25MLike);
+	// see Synthesize. Built-in false.
+	Rejection bool
 
 	Seed uint64 // every random draw derives from it; built-in 1
 }
@@ -44,7 +52,7 @@ func BuiltinSynth() SynthConfig {
 		MinPerUser: 20, ActivityShape: 1.6, MaxUserShare: 0.6,
 		PopularityExponent: 1.0, PopularityOffset: 10,
 		Mean: 2.9, UserBiasSD: 0.45, ItemBiasSD: 0.45, PopularQuality: 0.3,
-		TasteSD: 0.45, NoiseSD: 0.73, Choosiness: 1.0, HalfStarShare: 0.5,
+		TasteSD: 0.45, NoiseSD: 0.73, Choosiness: 1.0, HalfStarShare: 0.5, MinRating: 1,
 		Seed: 1,
 	}
 }
@@ -73,6 +81,31 @@ func Synth1M() SynthConfig {
 	return c
 }
 
+// MovieLens25MLike imitates ml-25m's shape: 162,541 users, a catalogue of
+// 62,423 items of which 61,448 get ratings (ml-25m rates 59,047 of its
+// 62,423 movies), 25,000,095 ratings from 0.5 to 5 in halves with mean
+// 3.53 and standard deviation 1.01 (ml-25m: 3.53, 1.06), each user with at
+// least 20 (median 65, most 32,210; ml-25m: 71 and 32,202), the most rated
+// item 76,210 times (ml-25m: 81,491), the median item 14 times. It
+// generates by rejection sampling (Rejection), in about half a minute.
+func MovieLens25MLike() SynthConfig {
+	c := BuiltinSynth()
+	c.Users, c.Items, c.Ratings = 162541, 62423, 25000095
+	c.MaxUserShare = 0.516 // 32,210 of 62,423
+	c.PopularityExponent, c.PopularityOffset = 2.5, 400
+	c.Mean = 2.85
+	c.MinRating, c.Rejection = 0.5, true
+	return c
+}
+
+// Scaled returns c with users and ratings multiplied by f (the catalogue
+// kept), for measurements at 1M, 5M and 25M ratings of one shape.
+func (c SynthConfig) Scaled(f float64) SynthConfig {
+	c.Users = max(1, int(math.Round(float64(c.Users)*f)))
+	c.Ratings = max(c.Users*c.MinPerUser, int(math.Round(float64(c.Ratings)*f)))
+	return c
+}
+
 func (c SynthConfig) validate() error {
 	switch {
 	case c.Users < 1 || c.Items < 1 || c.Factors < 1:
@@ -93,11 +126,15 @@ func (c SynthConfig) validate() error {
 		return fmt.Errorf("synthetic ratings: standard deviations must not be negative")
 	case !(c.PopularQuality >= -1 && c.PopularQuality <= 1) || !(c.HalfStarShare >= 0 && c.HalfStarShare <= 1):
 		return fmt.Errorf("synthetic ratings: popular quality must be in [−1, 1] and half-star share in [0, 1]")
+	case c.MinRating != 1 && c.MinRating != 0.5:
+		return fmt.Errorf("synthetic ratings: min rating %v: want 1 or 0.5", c.MinRating)
+	case c.Rejection && (c.Choosiness < 0 || c.Choosiness > 4):
+		return fmt.Errorf("synthetic ratings: rejection sampling needs choosiness in [0, 4], got %v", c.Choosiness)
 	}
 	return nil
 }
 
-// Synthesize generates a ratings set on the 1–5 half-star scale:
+// Synthesize generates a ratings set on the MinRating–5 half-star scale:
 //
 //   - Items have a popularity rank (a random permutation of the ids) and
 //     weight 1/(rank+PopularityOffset)^PopularityExponent, a Zipf-like long
@@ -109,10 +146,18 @@ func (c SynthConfig) validate() error {
 //   - A user picks which items to rate without replacement, with weight
 //     popularity_i · exp(Choosiness·(b_i + p_u·q_i)): people watch what is
 //     popular and what they expect to like, so ratings are missing not at
-//     random, as in MovieLens.
+//     random, as in MovieLens. The sample is drawn by Gumbel-top-k over the
+//     whole catalogue, or with Rejection by successive draws: propose an
+//     item by popularity_i·exp(Choosiness·b_i) (an alias table), accept it
+//     with probability exp(Choosiness·(p_u·q_i − 4σ_u)), σ_u = TasteSD·|p_u|/√Factors
+//     being the spread of p_u·q_i over items, and redraw items already
+//     chosen. That is the same distribution except for the few items with
+//     p_u·q_i above 4σ_u (3 in 100,000), whose weight is capped; users who
+//     rate more than an eighth of the catalogue, where redraws would
+//     dominate, are drawn by Gumbel-top-k.
 //   - A rating is Mean + b_u + b_i + p_u·q_i + noise, rounded to half stars
 //     (or whole stars for the users who never give halves) and clipped to
-//     [1, 5].
+//     [MinRating, 5] (whole-star users to [1, 5]).
 //   - Each user's ratings get increasing timestamps from a random start in
 //     2000–2018, in random order, so temporal splits are meaningful.
 //
@@ -170,51 +215,22 @@ func Synthesize(c SynthConfig) (*Dataset, error) {
 	counts := allocate(activity, c.Ratings-c.Users*c.MinPerUser, int(c.MaxUserShare*float64(c.Items))-c.MinPerUser)
 
 	// Each user's items and ratings.
-	type draw struct {
-		key  float64
-		item int
-	}
-	keys := make([]draw, c.Items)
+	pick := newItemPicker(c, logPop, itemBias, q)
 	ratings := make([]Rating, 0, c.Ratings)
 	for u := 0; u < c.Users; u++ {
 		rng := stream(1000 + uint64(u))
 		pu := p[u*f : (u+1)*f]
-		for i := range keys {
-			var dot float64
-			for k, x := range q[i*f : (i+1)*f] {
-				dot += x * pu[k]
-			}
-			// Gumbel-top-k: the n largest of log w + Gumbel noise are a
-			// weighted sample without replacement.
-			g := -math.Log(-math.Log(1 - rng.Float64()))
-			keys[i] = draw{key: logPop[i] + c.Choosiness*(itemBias[i]+dot) + g, item: i}
-		}
-		n := c.MinPerUser + counts[u]
-		slices.SortFunc(keys, func(a, b draw) int {
-			switch {
-			case a.key > b.key:
-				return -1
-			case a.key < b.key:
-				return 1
-			}
-			return a.item - b.item
-		})
-		chosen := keys[:n]
+		chosen := pick.items(rng, pu, c.MinPerUser+counts[u])
 		rng.Shuffle(len(chosen), func(a, b int) { chosen[a], chosen[b] = chosen[b], chosen[a] })
 		t := 946684800 + rng.Int64N(1514764800-946684800) // 2000-01-01 .. 2018-01-01
 		step := 1.0
 		if !halfStars[u] {
 			step = 2
 		}
-		for _, d := range chosen {
-			i := d.item
-			var dot float64
-			for k, x := range q[i*f : (i+1)*f] {
-				dot += x * pu[k]
-			}
-			v := c.Mean + userBias[u] + itemBias[i] + dot + rng.NormFloat64()*c.NoiseSD
+		for _, i := range chosen {
+			v := c.Mean + userBias[u] + itemBias[i] + pick.dot(pu, i) + rng.NormFloat64()*c.NoiseSD
 			v = math.Round(v*2/step) * step / 2
-			v = min(max(v, 1), 5)
+			v = min(max(v, c.MinRating, step/2), 5) // whole-star users give at least 1
 			t += 1 + int64(rng.ExpFloat64()*86400)
 			ratings = append(ratings, Rating{User: int32(u), Item: int32(i), Value: float32(v), Time: t})
 		}
@@ -222,14 +238,15 @@ func Synthesize(c SynthConfig) (*Dataset, error) {
 
 	// Raw ids: generation index + 1; dense indices in order of appearance,
 	// as a reader would give.
-	d := &Dataset{Users: &IDMap{}, Items: &IDMap{}, Scale: Scale{Min: 1, Max: 5},
+	d := &Dataset{Users: &IDMap{}, Items: &IDMap{}, Scale: Scale{Min: c.MinRating, Max: 5},
 		Source: fmt.Sprintf("synthetic: %d users, %d items, %d ratings, seed %d", c.Users, c.Items, c.Ratings, c.Seed)}
-	d.Ratings = make([]Rating, len(ratings))
-	for k, r := range ratings {
+	// In place: at 25M ratings a copy is another 600 MB.
+	for k := range ratings {
+		r := &ratings[k]
 		r.User = int32(d.Users.Add(strconv.Itoa(int(r.User) + 1)))
 		r.Item = int32(d.Items.Add(strconv.Itoa(int(r.Item) + 1)))
-		d.Ratings[k] = r
 	}
+	d.Ratings = ratings
 	return d, nil
 }
 

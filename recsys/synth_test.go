@@ -2,7 +2,9 @@ package recsys
 
 import (
 	"math"
+	"math/rand/v2"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -85,6 +87,7 @@ func TestSynthesizeRejects(t *testing.T) {
 		{"too many ratings", func(c *SynthConfig) { c.Ratings = 80 * 120 }, "exceed"},
 		{"negative noise", func(c *SynthConfig) { c.NoiseSD = -1 }, "must not be negative"},
 		{"bad share", func(c *SynthConfig) { c.MaxUserShare = 0 }, "max user share"},
+		{"min rating", func(c *SynthConfig) { c.MinRating = 0 }, "min rating 0"},
 	}
 	for _, c := range cases {
 		cfg := smallSynth()
@@ -103,4 +106,86 @@ func TestAllocate(t *testing.T) {
 	if got := allocate([]float64{0, 0}, 5, 10); !reflect.DeepEqual(got, []int{0, 0}) {
 		t.Errorf("zero weights: %v", got)
 	}
+}
+
+func TestAliasTable(t *testing.T) {
+	w := []float64{1, 0, 3, 6}
+	a := newAliasTable(w)
+	rng := rand.New(rand.NewPCG(1, 2))
+	const n = 200000
+	counts := make([]int, len(w))
+	for range n {
+		counts[a.draw(rng)]++
+	}
+	for i, x := range w {
+		want := x / 10 * n
+		if math.Abs(float64(counts[i])-want) > 4*math.Sqrt(want+1) {
+			t.Errorf("index %d drawn %d times in %d, want about %.0f", i, counts[i], n, want)
+		}
+	}
+}
+
+// TestRejectionMatchesGumbel checks that the rejection sampler draws items
+// as the exact Gumbel-top-k one does: the same items are popular, the
+// ratings have the same mean, and MinRating 0.5 gives half stars from 0.5.
+func TestRejectionMatchesGumbel(t *testing.T) {
+	cfg := BuiltinSynth()
+	cfg.Users, cfg.Items, cfg.Ratings, cfg.MinPerUser = 600, 1000, 36000, 20
+	cfg.MaxUserShare = 0.1 // every user below an eighth of the catalogue: all by rejection
+	exact, err := Synthesize(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Rejection, cfg.MinRating = true, 0.5
+	rej, err := Synthesize(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rej.Ratings) != cfg.Ratings || rej.Scale != (Scale{Min: 0.5, Max: 5}) {
+		t.Fatalf("%d ratings on %v, want %d on [0.5, 5]", len(rej.Ratings), rej.Scale, cfg.Ratings)
+	}
+	perItem := func(d *Dataset) []float64 {
+		c := make([]float64, cfg.Items)
+		for _, r := range d.Ratings {
+			id, _ := strconv.Atoi(d.Items.Raw(int(r.Item)))
+			c[id-1]++
+		}
+		return c
+	}
+	a, b := perItem(exact), perItem(rej)
+	if r := correlation(a, b); r < 0.95 {
+		t.Errorf("per-item rating counts correlate %.3f between the samplers, want ≥ 0.95", r)
+	}
+	halves := 0
+	for _, r := range rej.Ratings {
+		v := float64(r.Value)
+		if v < 0.5 || v > 5 || v*2 != math.Round(v*2) {
+			t.Fatalf("rating %v: want half stars in [0.5, 5]", v)
+		}
+		if v == 0.5 {
+			halves++
+		}
+	}
+	if halves == 0 {
+		t.Error("no rating of 0.5 with MinRating 0.5")
+	}
+	se, sr := Summarize(exact.Ratings), Summarize(rej.Ratings)
+	if math.Abs(se.Mean-sr.Mean) > 0.05 || math.Abs(se.SD-sr.SD) > 0.05 {
+		t.Errorf("exact %v, rejection %v: want the same mean and spread", se, sr)
+	}
+}
+
+func correlation(a, b []float64) float64 {
+	var ma, mb float64
+	for i := range a {
+		ma, mb = ma+a[i], mb+b[i]
+	}
+	ma, mb = ma/float64(len(a)), mb/float64(len(b))
+	var sab, saa, sbb float64
+	for i := range a {
+		sab += (a[i] - ma) * (b[i] - mb)
+		saa += (a[i] - ma) * (a[i] - ma)
+		sbb += (b[i] - mb) * (b[i] - mb)
+	}
+	return sab / math.Sqrt(saa*sbb)
 }

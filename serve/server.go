@@ -31,7 +31,7 @@ type Config struct {
 	ReadTimeout     time.Duration // whole request read (default 30s)
 	WriteTimeout    time.Duration // from request read to response written (default 60s)
 	IdleTimeout     time.Duration // keep-alive (default 120s)
-	ShutdownTimeout time.Duration // longest graceful shutdown waits for requests (default 30s)
+	ShutdownTimeout time.Duration // longest graceful shutdown waits for requests (default DefaultShutdownTimeout)
 
 	// KernelThreads caps the goroutines one kernel call uses, process-wide
 	// (graph.SetMaxThreads). Default 1: the server runs a batch per core
@@ -43,6 +43,11 @@ type Config struct {
 
 	Logger *slog.Logger // default slog.Default()
 }
+
+// DefaultShutdownTimeout is how long a graceful shutdown waits for the
+// requests in flight by default; a deployment's grace period must exceed
+// it (deploy/kubernetes checks that it does).
+const DefaultShutdownTimeout = 30 * time.Second
 
 func (c Config) withDefaults() Config {
 	if c.MaxBatch == 0 {
@@ -64,7 +69,7 @@ func (c Config) withDefaults() Config {
 		c.IdleTimeout = 120 * time.Second
 	}
 	if c.ShutdownTimeout == 0 {
-		c.ShutdownTimeout = 30 * time.Second
+		c.ShutdownTimeout = DefaultShutdownTimeout
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

@@ -18,6 +18,7 @@ func runEval(e env, args []string) error {
 	ckpt := fs.String("checkpoint", "", "checkpoint folder, a run folder (its best checkpoint) or an exported .safetensors file")
 	dataPath := fs.String("data", "", "evaluate on this data's test split instead of the checkpoint's")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	rankUsers := fs.Int("rank-users", recsys.DefaultRankUsers, "recommenders: rank at most this many test users (a seeded sample; 0: all)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -48,7 +49,7 @@ func runEval(e env, args []string) error {
 		classes = l.Image.Pre.Classes
 		r, err = evalImage(e, m, l.Image, *dataPath, obj)
 	default:
-		return evalRecsys(e, l, *dataPath, obj, *asJSON)
+		return evalRecsys(e, l, *dataPath, *rankUsers, obj, *asJSON)
 	}
 	if err != nil {
 		return err
@@ -128,7 +129,7 @@ func evalImage(e env, m *tapeml.Model, im *kinds.ImageModel, dataPath string, ob
 	return m.Evaluate(context.Background(), ds)
 }
 
-func evalRecsys(e env, l *kinds.Loaded, dataPath string, obj map[string]any, asJSON bool) error {
+func evalRecsys(e env, l *kinds.Loaded, dataPath string, rankUsers int, obj map[string]any, asJSON bool) error {
 	r := l.Recsys
 	src := r.Run.Data
 	if dataPath != "" {
@@ -142,7 +143,7 @@ func evalRecsys(e env, l *kinds.Loaded, dataPath string, obj map[string]any, asJ
 	if err != nil {
 		return err
 	}
-	rep, err := recsys.Evaluate(r.Recommender, r.Train, r.Remap(d, testR), recsys.EvalConfig{})
+	rep, err := recsys.Evaluate(r.Recommender, r.Train, r.Remap(d, testR), recsys.EvalConfig{RankUsers: rankUsers, Seed: src.Seed})
 	if err != nil {
 		return err
 	}

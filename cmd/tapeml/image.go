@@ -32,8 +32,7 @@ func trainImage(e env, kind string, args []string) error {
 	fs.IntVar(&tc.Epochs, "epochs", tc.Epochs, "passes over the training set (with --resume: the total to reach)")
 	fs.IntVar(&tc.Batch, "batch", tc.Batch, "examples per step")
 	fs.Float64Var(&tc.LR, "lr", tc.LR, "learning rate")
-	fs.Float64Var(&tc.Optimizer.Momentum, "momentum", tc.Optimizer.Momentum, "SGD momentum")
-	fs.Float64Var(&tc.Optimizer.WeightDecay, "weight-decay", 0, "L2 weight decay")
+	addOptimizerFlags(fs, &tc)
 	fs.Uint64Var(&tc.Seed, "seed", tc.Seed, "seed for initialization, splits, shuffling, augmentation and dropout")
 	fs.StringVar(&tc.Monitor, "monitor", "val/loss", "metric that picks the best epoch")
 	fs.IntVar(&tc.Patience, "patience", 0, "stop after this many epochs without improvement (0 = never)")
@@ -43,7 +42,7 @@ func trainImage(e env, kind string, args []string) error {
 	force := fs.Bool("force", false, "train afresh into an --out that holds a run, deleting its checkpoints")
 	initFrom := fs.String("init", "", "fine-tune: start from this checkpoint's weights (or a run folder's best; e.g. one made by tapeml import); the data must have its image size and classes")
 	threads := fs.Int("threads", 0, "CPU threads (default: all); the same seed and thread count give the same weights")
-	norm := fs.String("norm", convnet.NormBatch, "normalization after each convolution: batch (BatchNorm) or group (GroupNorm, needed by --dp)")
+	arch := convnetArchFlags(fs)
 	dpf := addDPFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -53,7 +52,13 @@ func trainImage(e env, kind string, args []string) error {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	dpc, err := imageDP(dpf, set, *norm, *resume != "")
+	switch {
+	case *resume != "" && (set["norm"] || set["dropout"]):
+		return fmt.Errorf("--resume continues with the run's own architecture: drop --norm and --dropout")
+	case *initFrom != "" && set["norm"]:
+		return fmt.Errorf("--init keeps the architecture of its checkpoint: drop --norm")
+	}
+	dpc, err := imageDP(dpf, set, arch.Norm, *resume != "")
 	if err != nil {
 		return err
 	}
@@ -151,11 +156,10 @@ func trainImage(e env, kind string, args []string) error {
 		pipe.Augment = augment
 	}
 	c, h, w := data.Shape()
-	cfg := convnet.DefaultConfig()
+	cfg := *arch
 	cfg.Channels, cfg.Height, cfg.Width, cfg.Classes = c, h, w, len(data.Classes)
-	cfg.Norm = *norm
 	if prev != nil {
-		cfg.Norm = prev.Image.Run.Model.Norm
+		cfg.Norm, cfg.Dropout = prev.Image.Run.Model.Norm, prev.Image.Run.Model.Dropout
 	}
 	if start != nil {
 		sc := start.Image.Run.Model
@@ -163,7 +167,12 @@ func trainImage(e env, kind string, args []string) error {
 			return fmt.Errorf("--init %s is a model for %d×%d×%d images in %d classes; the data has %d×%d×%d images in %d classes",
 				start.Checkpoint.Dir, sc.Channels, sc.Height, sc.Width, sc.Classes, c, h, w, len(data.Classes))
 		}
+		dropout := sc.Dropout
+		if set["dropout"] {
+			dropout = cfg.Dropout // dropout is training only: the weights are the same
+		}
 		cfg = sc
+		cfg.Dropout = dropout
 	}
 	model, err := convnet.New(cfg)
 	if err != nil {
@@ -214,9 +223,9 @@ func trainImage(e env, kind string, args []string) error {
 		Dir:  checkpoint.Dir{Root: *out, Keep: tc.Keep},
 		Info: train.RunInfo{Kind: convnet.Kind, Config: kinds.ImageRun{Model: cfg, Data: src}, Preprocessing: kinds.ImagePreprocessing{Pipeline: pipe.Eval(), Classes: data.Classes, Augment: pipe.Augment}},
 	}
-	fmt.Fprintf(e.stdout, "convnet: %d parameters; data %s (%s, %d×%d×%d, %d classes): %d train, %d val, %d test; %d epochs, batch %d, %s lr %g momentum %g; augment %s\n",
-		params.Count(), src.Path, data.Format, c, h, w, len(data.Classes), data.Train.Len(), data.Val.Len(), data.Test.Len(),
-		tc.Epochs, tc.Batch, tc.Optimizer.Name, tc.LR, tc.Optimizer.Momentum, *augment)
+	fmt.Fprintf(e.stdout, "convnet: %d parameters (norm %s, dropout %g); data %s (%s, %d×%d×%d, %d classes): %d train, %d val, %d test; %d epochs, batch %d, %s lr %g momentum %g, schedule %s; augment %s\n",
+		params.Count(), cfg.Norm, cfg.Dropout, src.Path, data.Format, c, h, w, len(data.Classes), data.Train.Len(), data.Val.Len(), data.Test.Len(),
+		tc.Epochs, tc.Batch, tc.Optimizer.Name, tc.LR, tc.Optimizer.Momentum, tc.Schedule.Name, *augment)
 	r, best, err := fitAndTest(e, t, trainSet, valSet, testSet, *out)
 	if err != nil {
 		return err

@@ -137,6 +137,9 @@ func TestImageBadInput(t *testing.T) {
 		{[]string{"train", "convnet", "--format", "tiff"}, "tiff"},
 		{[]string{"train", "convnet", "--augment", "rotate"}, "rotate"},
 		{[]string{"train", "convnet", "--batch", "0"}, "batch must be at least 1"},
+		{[]string{"train", "convnet", "--dropout", "1"}, "dropout must be in [0, 1)"},
+		{[]string{"train", "convnet", "--schedule", "sawtooth"}, "sawtooth"},
+		{[]string{"train", "convnet", "--init", "x", "--norm", "group"}, "drop --norm"},
 	}
 	for _, c := range cases {
 		status, _, stderr := runCLI(t, "", c.args...)

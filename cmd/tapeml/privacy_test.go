@@ -7,6 +7,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tapeml/tapeml/checkpoint"
+	"github.com/tapeml/tapeml/kinds"
+	"github.com/tapeml/tapeml/models/convnet"
 )
 
 func TestPrivacyCommand(t *testing.T) {
@@ -123,12 +127,24 @@ func TestDPConvnetEndToEnd(t *testing.T) {
 		write(t, filepath.Join(data, "right", fmt.Sprintf("%02d.png", i)), pngBytes(t, true, i, false))
 	}
 	run := filepath.Join(dir, "run")
-	args := []string{"train", "convnet", "--data", data, "--norm", "group", "--dp", "--max-grad-norm", "1", "--noise", "1", "--delta", "1e-3", "--epochs", "1", "--batch", "8", "--lr", "0.01", "--out", run}
+	args := []string{"train", "convnet", "--data", data, "--norm", "group", "--dp", "--max-grad-norm", "1", "--noise", "1", "--delta", "1e-3", "--epochs", "1", "--batch", "8", "--lr", "0.01",
+		"--dropout", "0", "--schedule", "cosine", "--out", run}
 	if status, out, stderr := runCLI(t, "", args...); status != 0 {
 		t.Fatalf("train: %s\n%s", stderr, out)
 	}
+	if status, _, stderr := runCLI(t, "", "train", "convnet", "--resume", run, "--epochs", "2", "--dropout", "0.5"); status == 0 || !strings.Contains(stderr, "drop --norm and --dropout") {
+		t.Fatalf("resume with --dropout: status %d, %q", status, stderr)
+	}
 	if status, out, stderr := runCLI(t, "", "train", "convnet", "--resume", run, "--epochs", "2"); status != 0 || !strings.Contains(out, "resuming") {
 		t.Fatalf("resume: %s\n%s", stderr, out)
+	}
+	// The resumed run keeps the architecture and schedule it was started with.
+	l, err := kinds.OpenPath(run, checkpoint.PickLatest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := l.Spec.Arch.(*convnet.Config); c.Dropout != 0 || c.Norm != convnet.NormGroup || l.Training.Schedule.Name != "cosine" || l.Training.Epochs != 2 {
+		t.Fatalf("resumed run: model %+v, schedule %q, epochs %d", *c, l.Training.Schedule.Name, l.Training.Epochs)
 	}
 	status, out, stderr := runCLI(t, "", "eval", "--checkpoint", run, "--json")
 	if status != 0 {

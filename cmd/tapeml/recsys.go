@@ -42,6 +42,7 @@ func trainRecsys(e env, kind string, args []string) error {
 	fs.StringVar((*string)(&knn.Based), "based", "user", "knn: user or item neighbourhoods")
 	fs.StringVar((*string)(&knn.Similarity), "similarity", "pearson", "knn: pearson or cosine")
 	fs.IntVar(&knn.K, "k", 0, "knn: neighbours per prediction (default 40)")
+	rankUsers := fs.Int("rank-users", recsys.DefaultRankUsers, "rank at most this many test users for the ranking metrics (a seeded sample; 0: all)")
 	out := fs.String("out", "", "run folder for checkpoints (default runs/recsys-ALGO-TIME)")
 	force := fs.Bool("force", false, "train into an --out that holds a run, deleting its checkpoints")
 	threads := fs.Int("threads", 0, "CPU threads (default: all)")
@@ -75,6 +76,7 @@ func trainRecsys(e env, kind string, args []string) error {
 		return err
 	}
 	defer release()
+	readStart := time.Now()
 	d, report, err := src.Load()
 	if err != nil {
 		return err
@@ -94,7 +96,8 @@ func trainRecsys(e env, kind string, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "ratings %s: %s; %d users, %d items; %d train, %d test\n", src.Path, report, d.NumUsers(), d.NumItems(), len(trainR), len(testR))
+	fmt.Fprintf(e.stdout, "ratings %s: %s; %d users, %d items; %d train, %d test (read and split in %s)\n",
+		src.Path, report, d.NumUsers(), d.NumItems(), len(trainR), len(testR), time.Since(readStart).Round(time.Millisecond))
 	run := kinds.RecsysRun{Algo: *algo, Data: src, Scale: d.Scale}
 	extra, err := kinds.RecsysFiles(trainR, d, cat)
 	if err != nil {
@@ -156,15 +159,19 @@ func trainRecsys(e env, kind string, args []string) error {
 		return fmt.Errorf("--algo %q: want mf, knn or svd", *algo)
 	}
 	fitTime := time.Since(start)
-	rep, err := recsys.Evaluate(rec, m, testR, recsys.EvalConfig{})
-	if err != nil {
-		return err
-	}
-	base, err := recsys.Evaluate(recsys.FitPopularity(m, d.Scale), m, testR, recsys.EvalConfig{})
-	if err != nil {
-		return err
-	}
 	fmt.Fprintf(e.stdout, "fitted %s in %s\n", *algo, fitTime.Round(time.Millisecond))
+	ec := recsys.EvalConfig{RankUsers: *rankUsers, Seed: tc.Seed}
+	start = time.Now()
+	rep, err := recsys.Evaluate(rec, m, testR, ec)
+	if err != nil {
+		return err
+	}
+	evalTime := time.Since(start)
+	base, err := recsys.Evaluate(recsys.FitPopularity(m, d.Scale), m, testR, ec)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "evaluated in %s\n", evalTime.Round(time.Millisecond))
 	fmt.Fprintf(e.stdout, "test (n=%d): %s\n", rep.N, rep)
 	fmt.Fprintf(e.stdout, "popularity baseline: %s\n", base)
 	fmt.Fprintf(e.stdout, "checkpoint: %s\n", dir)

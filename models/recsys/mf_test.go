@@ -246,6 +246,11 @@ func TestRecommenderFallbacksAndErrors(t *testing.T) {
 	}
 	seen, _ := m.UserRow(someUser)
 	list := rec.Recommend(someUser, 10)
+	if len(list) != 10 || cap(list) > 10 {
+		// Evaluate keeps every user's list: a catalogue behind each is
+		// gigabytes at scale.
+		t.Errorf("Recommend(%d, 10): length %d, capacity %d; want 10 and no more", someUser, len(list), cap(list))
+	}
 	for k, s := range list {
 		if _, rated := slices.BinarySearch(seen, int32(s.Index)); rated || (k > 0 && s.Score > list[k-1].Score) {
 			t.Fatalf("Recommend(%d) = %v: a rated item, or not best first", someUser, list)

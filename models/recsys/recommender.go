@@ -114,7 +114,10 @@ func (r *Recommender) Recommend(user, n int) []recsys.Scored {
 		return r.Baseline.Popular(r.Train, user, n)
 	}
 	seen, _ := r.Train.UserRow(user)
-	scores := make([]recsys.Scored, 0, r.Config.Items)
+	// A heap of n, not a sorted catalogue: Evaluate keeps every user's
+	// list, and a slice of the whole catalogue behind each (61,000 items ×
+	// 160,000 users at ml-25m's size) would be 157 GB.
+	top := recsys.NewTopN(n)
 	for i := 0; i < r.Config.Items; i++ {
 		if !r.Baseline.KnownItem(i) {
 			continue
@@ -122,18 +125,9 @@ func (r *Recommender) Recommend(user, n int) []recsys.Scored {
 		if _, rated := slices.BinarySearch(seen, int32(i)); rated {
 			continue
 		}
-		scores = append(scores, recsys.Scored{Index: i, Score: r.ranker.Score(i, r.raw(user, i))})
+		top.Push(i, r.ranker.Score(i, r.raw(user, i)))
 	}
-	slices.SortFunc(scores, func(a, b recsys.Scored) int {
-		switch {
-		case a.Score > b.Score:
-			return -1
-		case a.Score < b.Score:
-			return 1
-		}
-		return a.Index - b.Index
-	})
-	return scores[:min(n, len(scores))]
+	return top.Sorted()
 }
 
 // SimilarUsers ranks the other users with training ratings by the cosine
