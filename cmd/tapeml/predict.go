@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"image"
 	"os"
-	"sort"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/tapeml/tapeml"
 	"github.com/tapeml/tapeml/imagedata"
+	"github.com/tapeml/tapeml/internal/predictio"
 	"github.com/tapeml/tapeml/kinds"
 )
 
@@ -19,21 +19,19 @@ func runPredict(e env, args []string) error {
 	ckpt := fs.String("checkpoint", "", "checkpoint folder, a run folder (its best checkpoint) or an exported .safetensors file")
 	asJSON := fs.Bool("json", false, "print one JSON object per input")
 	top := fs.Int("top", 3, "image models: how many classes to show")
-	format := fs.String("input-format", formatText, "text models, stdin: text (a text per line), jsonl (an object per line) or csv (with a header row)")
+	format := fs.String("input-format", predictio.FormatText, "text models, stdin: text (a text per line), jsonl (an object per line) or csv (with a header row)")
 	column := fs.String("text-column", "text", "the JSONL field or CSV column holding the text")
 	batch := fs.Int("batch", 256, "text models: texts predicted together, at most (stdin is read and answered a batch at a time)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	switch *format {
-	case formatText, formatJSONL, formatCSV:
-	default:
+	if !predictio.ValidFormat(*format) {
 		return usagef("--input-format %q: want text, jsonl or csv", *format)
 	}
 	if *batch < 1 {
 		return usagef("--batch must be at least 1, got %d", *batch)
 	}
-	if *format != formatText && fs.NArg() > 0 {
+	if *format != predictio.FormatText && fs.NArg() > 0 {
 		return usagef("--input-format %s reads stdin; give no texts as arguments", *format)
 	}
 	if *ckpt == "" {
@@ -75,7 +73,7 @@ func predictTexts(e env, m *tapeml.Model, texts []string, in textInput, asJSON b
 		defer close(recs)
 		for i, t := range texts {
 			select {
-			case recs <- record{i + 1, t}:
+			case recs <- record{Line: i + 1, Text: t}:
 			case <-ctx.Done():
 				readErr <- ctx.Err()
 				return
@@ -118,24 +116,14 @@ func predictImages(e env, m *tapeml.Model, paths []string, asJSON bool, top int)
 	}
 	classes := m.Classes()
 	for i, p := range preds {
-		order := make([]int, len(p.Probs))
-		for j := range order {
-			order[j] = j
-		}
-		sort.SliceStable(order, func(a, b int) bool { return p.Probs[order[a]] > p.Probs[order[b]] })
-		order = order[:min(top, len(order))]
 		if asJSON {
-			var topList []map[string]any
-			for _, j := range order {
-				topList = append(topList, map[string]any{"label": j, "class": classes[j], "prob": p.Probs[j]})
-			}
-			if err := printJSON(e, map[string]any{"file": paths[i], "probs": p.Probs, "label": p.Label, "class": p.Class, "top": topList}); err != nil {
+			if err := printJSON(e, predictio.ImageObject(paths[i], p, classes, top)); err != nil {
 				return err
 			}
 			continue
 		}
 		var parts []string
-		for _, j := range order {
+		for _, j := range predictio.TopClasses(p, top) {
 			parts = append(parts, fmt.Sprintf("%s %.4f", classes[j], p.Probs[j]))
 		}
 		fmt.Fprintf(e.stdout, "%s\t%s\n", paths[i], strings.Join(parts, "  "))

@@ -13,6 +13,7 @@ import (
 	"github.com/tapeml/tapeml"
 	"github.com/tapeml/tapeml/checkpoint"
 	"github.com/tapeml/tapeml/graph"
+	"github.com/tapeml/tapeml/internal/predictio"
 	"github.com/tapeml/tapeml/kinds"
 	mf "github.com/tapeml/tapeml/models/recsys"
 	"github.com/tapeml/tapeml/recsys"
@@ -223,12 +224,7 @@ func trainMF(e env, run kinds.RecsysRun, ids kinds.RecsysIDs, extra map[string][
 }
 
 // recommendation is one line of recommend's or similar's output.
-type recommendation struct {
-	ID        string   `json:"id"`
-	Score     float64  `json:"score"`
-	Predicted *float64 `json:"predicted,omitempty"`
-	Title     string   `json:"title,omitempty"`
-}
+type recommendation = predictio.Recommendation
 
 func runRecommend(e env, args []string) error {
 	fs := newFlags(e, "recommend", "tapeml recommend --checkpoint DIR --user ID [-n N] [--json]")
@@ -253,25 +249,9 @@ func runRecommend(e env, args []string) error {
 	if u, ok := r.IDs.Users.Index(*user); !ok || r.Train.UserCount(u) == 0 {
 		fmt.Fprintf(e.stderr, "tapeml recommend: user %q has no training ratings in %s: recommending popular items\n", *user, *ckpt)
 	}
-	ctx := context.Background()
-	recs, err := m.Recommend(ctx, *user, *n)
+	out, err := predictio.Recommend(context.Background(), m, *user, *n)
 	if err != nil {
 		return err
-	}
-	pairs := make([]tapeml.UserItem, len(recs))
-	for i, rec := range recs {
-		pairs[i] = tapeml.UserItem{User: *user, Item: rec.Item}
-	}
-	var out []recommendation
-	if len(recs) > 0 {
-		ratings, err := m.PredictRatings(ctx, pairs)
-		if err != nil {
-			return err
-		}
-		for i, rec := range recs {
-			p := float64(ratings[i])
-			out = append(out, recommendation{ID: rec.Item, Score: float64(rec.Score), Predicted: &p, Title: rec.Title})
-		}
 	}
 	return printRecommendations(e, out, *asJSON)
 }

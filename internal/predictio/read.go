@@ -1,0 +1,126 @@
+package predictio
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"unicode/utf8"
+)
+
+// Input formats of texts.
+const (
+	FormatText  = "text"  // one text per line
+	FormatJSONL = "jsonl" // one JSON object per line, the text in a field
+	FormatCSV   = "csv"   // a header row, the text in a column
+)
+
+// MaxLine bounds one line (or CSV record) of the input: 64 MiB.
+const MaxLine = 64 << 20
+
+// Record is one text of the input and where it came from: its line (a CSV
+// record's first line), or its position among a command's arguments.
+type Record struct {
+	Line int
+	Text string
+}
+
+// ValidFormat reports whether format is one of FormatText, FormatJSONL and
+// FormatCSV.
+func ValidFormat(format string) bool {
+	return format == FormatText || format == FormatJSONL || format == FormatCSV
+}
+
+// ReadRecords passes r's texts to send in order. name says where r comes
+// from in errors ("stdin", a file's path): bad input stops it with an error
+// naming the line, as does an error from send.
+func ReadRecords(r io.Reader, name, format, column string, send func(Record) error) error {
+	check := func(rec Record) error {
+		if !utf8.ValidString(rec.Text) {
+			return fmt.Errorf("%s line %d is not valid UTF-8", name, rec.Line)
+		}
+		return send(rec)
+	}
+	if format == FormatCSV {
+		return readCSV(r, name, column, check)
+	}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), MaxLine)
+	for line := 1; sc.Scan(); line++ {
+		text := sc.Text()
+		if format == FormatJSONL {
+			if len(sc.Bytes()) == 0 || isSpace(sc.Bytes()) {
+				continue // blank lines separate nothing in JSONL
+			}
+			var obj map[string]json.RawMessage
+			if err := json.Unmarshal(sc.Bytes(), &obj); err != nil {
+				return fmt.Errorf("%s line %d: not a JSON object: %v", name, line, err)
+			}
+			raw, ok := obj[column]
+			if !ok {
+				return fmt.Errorf("%s line %d: no %q field (--text-column names it)", name, line, column)
+			}
+			if err := json.Unmarshal(raw, &text); err != nil {
+				return fmt.Errorf("%s line %d: field %q is not a string", name, line, column)
+			}
+		}
+		if err := check(Record{line, text}); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return fmt.Errorf("reading %s: a line is longer than %d MiB", name, MaxLine>>20)
+		}
+		return fmt.Errorf("reading %s: %w", name, err)
+	}
+	return nil
+}
+
+func isSpace(b []byte) bool {
+	for _, c := range b {
+		if c != ' ' && c != '\t' && c != '\r' {
+			return false
+		}
+	}
+	return true
+}
+
+func readCSV(r io.Reader, name, column string, send func(Record) error) error {
+	cr := csv.NewReader(bufio.NewReaderSize(r, 64<<10))
+	cr.ReuseRecord = true
+	header, err := cr.Read()
+	if err == io.EOF {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("%s: CSV header: %w", name, err)
+	}
+	col := -1
+	for i, h := range header {
+		if h == column {
+			col = i
+		}
+	}
+	if col < 0 {
+		return fmt.Errorf("%s: the CSV header has no %q column (--text-column names it; header: %q)", name, column, header)
+	}
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err) // csv.ParseError names the line
+		}
+		line, _ := cr.FieldPos(col)
+		if len(rec[col]) > MaxLine {
+			return fmt.Errorf("%s line %d: the text is longer than %d MiB", name, line, MaxLine>>20)
+		}
+		if err := send(Record{line, rec[col]}); err != nil {
+			return err
+		}
+	}
+}
