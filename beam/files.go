@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"reflect"
+	"strings"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/fileio"
@@ -112,6 +115,12 @@ func ScoreFiles(ctx context.Context, s beam.Scope, job Files) error {
 	for _, p := range []string{job.Input, job.Output} {
 		if err := checkScheme(ctx, p); err != nil {
 			return err
+		}
+	}
+	if !strings.Contains(job.Output, "://") {
+		// Fail now rather than after scoring everything.
+		if fi, err := os.Stat(filepath.Dir(job.Output)); err != nil || !fi.IsDir() {
+			return fmt.Errorf("tapebeam: output %s: the folder %s does not exist", job.Output, filepath.Dir(job.Output))
 		}
 	}
 	m, err := loadModel(ctx, job.Model)

@@ -385,11 +385,14 @@ func TestBadInput(t *testing.T) {
 		{"no input files", Files{Model: textModel, Input: filepath.Join(dir, "none-*.txt")}, false, "none-*.txt"},
 		{"empty input", Files{Model: textModel, Input: empty}, false, "no inputs"},
 		{"broken image", Files{Model: ckpt, Input: filepath.Join(imgDir, "*.png")}, false, "broken.png"},
+		{"no output folder", Files{Model: textModel, Input: good, Output: filepath.Join(dir, "nope", "out.jsonl")}, true, filepath.Join(dir, "nope")},
 		{"bad n", Files{Model: textModel, Input: good, N: -1}, true, "must be at least 1"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			out := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "-")+".jsonl")
-			c.job.Output = out
+			if c.job.Output == "" {
+				c.job.Output = out
+			}
 			p, s := beam.NewPipelineWithRoot()
 			err := ScoreFiles(context.Background(), s, c.job)
 			if c.build {
