@@ -47,7 +47,7 @@ func (c Config) batch() int {
 // its prediction, as tapeml.Model.ClassifyTexts gives it.
 func ClassifyTexts(s beam.Scope, modelPath string, texts beam.PCollection, cfg ...Config) beam.PCollection {
 	s = s.Scope("tapeml.ClassifyTexts")
-	return beam.ParDo(s, &classifyTextsFn{ModelPath: modelPath, BatchSize: pick(cfg).batch()}, texts)
+	return beam.ParDo(s, &classifyTextsFn{withModel: withModel{ModelPath: modelPath}, BatchSize: pick(cfg).batch()}, texts)
 }
 
 // ClassifyImages classifies images, a PCollection<KV<string, []byte>> of
@@ -55,7 +55,7 @@ func ClassifyTexts(s beam.Scope, modelPath string, texts beam.PCollection, cfg .
 // modelPath, and returns PCollection<KV<string, tapeml.Prediction>>.
 func ClassifyImages(s beam.Scope, modelPath string, images beam.PCollection, cfg ...Config) beam.PCollection {
 	s = s.Scope("tapeml.ClassifyImages")
-	return beam.ParDo(s, &classifyImagesFn{ModelPath: modelPath, BatchSize: pick(cfg).batch()}, images)
+	return beam.ParDo(s, &classifyImagesFn{withModel: withModel{ModelPath: modelPath}, BatchSize: pick(cfg).batch()}, images)
 }
 
 // Recommend gives up to n items to each user of users, a
@@ -65,7 +65,7 @@ func ClassifyImages(s beam.Scope, modelPath string, images beam.PCollection, cfg
 // tapeml.Model.Recommend gives them.
 func Recommend(s beam.Scope, modelPath string, users beam.PCollection, n int) beam.PCollection {
 	s = s.Scope("tapeml.Recommend")
-	return beam.ParDo(s, &recommendFn{ModelPath: modelPath, N: n}, users)
+	return beam.ParDo(s, &recommendFn{withModel: withModel{ModelPath: modelPath}, N: n}, users)
 }
 
 func pick(cfg []Config) Config {
@@ -80,17 +80,11 @@ func pick(cfg []Config) Config {
 // bundle. Emitting from FinishBundle puts results in the global window:
 // these transforms are for batch (globally windowed) pipelines.
 type classifyTextsFn struct {
-	ModelPath string
+	withModel
 	BatchSize int
 
-	model *tapeml.Model
 	keys  []string
 	texts []string
-}
-
-func (f *classifyTextsFn) Setup(ctx context.Context) (err error) {
-	f.model, err = loadModel(ctx, f.ModelPath)
-	return err
 }
 
 func (f *classifyTextsFn) ProcessElement(ctx context.Context, key, text string, emit func(string, tapeml.Prediction)) error {
@@ -123,17 +117,11 @@ func (f *classifyTextsFn) flush(ctx context.Context, emit func(string, tapeml.Pr
 // classifyImagesFn decodes each image as it arrives (a bad image fails
 // naming its key) and classifies them a batch at a time.
 type classifyImagesFn struct {
-	ModelPath string
+	withModel
 	BatchSize int
 
-	model  *tapeml.Model
 	keys   []string
 	images []image.Image
-}
-
-func (f *classifyImagesFn) Setup(ctx context.Context) (err error) {
-	f.model, err = loadModel(ctx, f.ModelPath)
-	return err
 }
 
 func (f *classifyImagesFn) ProcessElement(ctx context.Context, key string, encoded []byte, emit func(string, tapeml.Prediction)) error {
@@ -181,15 +169,8 @@ func nameImage(err error, keys []string) error {
 // recommendFn recommends per user: the library ranks one user at a time,
 // so there is nothing to gain from buffering.
 type recommendFn struct {
-	ModelPath string
-	N         int
-
-	model *tapeml.Model
-}
-
-func (f *recommendFn) Setup(ctx context.Context) (err error) {
-	f.model, err = loadModel(ctx, f.ModelPath)
-	return err
+	withModel
+	N int
 }
 
 func (f *recommendFn) ProcessElement(ctx context.Context, key, user string, emit func(string, []tapeml.Recommendation)) error {

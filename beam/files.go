@@ -133,12 +133,12 @@ func ScoreFiles(ctx context.Context, s beam.Scope, job Files) error {
 	switch m.Loaded().Spec.Kind.Family {
 	case kinds.Text:
 		records := beam.Reshuffle(s, beam.ParDo(s, &readRecordsFn{Format: job.Format, Column: job.Column}, files))
-		lines = beam.ParDo(s, &textsJSONFn{ModelPath: job.Model, BatchSize: job.BatchSize}, records)
+		lines = beam.ParDo(s, &textsJSONFn{withModel: withModel{ModelPath: job.Model}, BatchSize: job.BatchSize}, records)
 	case kinds.Image:
-		lines = beam.ParDo(s, &imagesJSONFn{ModelPath: job.Model, BatchSize: job.BatchSize, Top: job.Top}, beam.Reshuffle(s, files))
+		lines = beam.ParDo(s, &imagesJSONFn{withModel: withModel{ModelPath: job.Model}, BatchSize: job.BatchSize, Top: job.Top}, beam.Reshuffle(s, files))
 	case kinds.Recommender:
 		records := beam.Reshuffle(s, beam.ParDo(s, &readRecordsFn{Format: job.Format, Column: job.Column}, files))
-		lines = beam.ParDo(s, &recommendJSONFn{ModelPath: job.Model, N: job.N}, records)
+		lines = beam.ParDo(s, &recommendJSONFn{withModel: withModel{ModelPath: job.Model}, N: job.N}, records)
 	default:
 		return fmt.Errorf("tapebeam: %s: a %s model: not one ScoreFiles scores", job.Model, m.Kind())
 	}
@@ -178,16 +178,10 @@ func (f *readRecordsFn) ProcessElement(ctx context.Context, file fileio.Readable
 // textsJSONFn classifies texts a batch at a time, as classifyTextsFn, and
 // emits predict's JSON objects.
 type textsJSONFn struct {
-	ModelPath string
+	withModel
 	BatchSize int
 
-	model   *tapeml.Model
 	records []FileRecord
-}
-
-func (f *textsJSONFn) Setup(ctx context.Context) (err error) {
-	f.model, err = loadModel(ctx, f.ModelPath)
-	return err
 }
 
 func (f *textsJSONFn) ProcessElement(ctx context.Context, rec FileRecord, emit func(string)) error {
@@ -233,18 +227,19 @@ func (f *textsJSONFn) flush(ctx context.Context, emit func(string)) error {
 // batch at a time, as classifyImagesFn (a bad image fails naming its file),
 // emitting predict's JSON objects.
 type imagesJSONFn struct {
-	ModelPath string
+	withModel
 	BatchSize int
 	Top       int
 
-	model *tapeml.Model
 	batch classifyImagesFn // batches and decodes
 }
 
-func (f *imagesJSONFn) Setup(ctx context.Context) (err error) {
-	f.model, err = loadModel(ctx, f.ModelPath)
-	f.batch = classifyImagesFn{ModelPath: f.ModelPath, BatchSize: f.BatchSize, model: f.model}
-	return err
+func (f *imagesJSONFn) Setup(ctx context.Context) error {
+	if err := f.withModel.Setup(ctx); err != nil {
+		return err
+	}
+	f.batch = classifyImagesFn{withModel: f.withModel, BatchSize: f.BatchSize}
+	return nil
 }
 
 func (f *imagesJSONFn) ProcessElement(ctx context.Context, file fileio.ReadableFile, emit func(string)) error {
@@ -298,18 +293,14 @@ func readBounded(ctx context.Context, file fileio.ReadableFile, limit int64) ([]
 
 // recommendJSONFn gives each user `tapeml recommend`'s items.
 type recommendJSONFn struct {
-	ModelPath string
-	N         int
-
-	model *tapeml.Model
-}
-
-func (f *recommendJSONFn) Setup(ctx context.Context) (err error) {
-	f.model, err = loadModel(ctx, f.ModelPath)
-	return err
+	withModel
+	N int
 }
 
 func (f *recommendJSONFn) ProcessElement(ctx context.Context, rec FileRecord, emit func(string)) error {
+	if rec.Text == "" {
+		return fmt.Errorf("tapebeam: %s line %d: no user id", rec.File, rec.Line)
+	}
 	recs, err := predictio.Recommend(ctx, f.model, rec.Text, f.N)
 	if err != nil {
 		return fmt.Errorf("tapebeam: %s line %d: user %q: %w", rec.File, rec.Line, rec.Text, err)

@@ -31,6 +31,19 @@ type modelEntry struct {
 	err   error
 }
 
+// withModel is the model part of every DoFn here: the path, which is
+// serialized with the DoFn, and the model its Setup loads (once per
+// process, shared).
+type withModel struct {
+	ModelPath string
+	model     *tapeml.Model
+}
+
+func (f *withModel) Setup(ctx context.Context) (err error) {
+	f.model, err = loadModel(ctx, f.ModelPath)
+	return err
+}
+
 // loadModel loads the model at path once per process. A path with a
 // scheme (gs://, s3://, memfs://, ...) is copied to a local temporary
 // folder first.
@@ -94,6 +107,9 @@ func copyModel(ctx context.Context, p, dir string, limit int64) (string, error) 
 	var total int64
 	for _, f := range files {
 		n, err := copyFile(ctx, fs, f, filepath.Join(dir, path.Base(f)), limit-total)
+		if n > limit-total {
+			return "", fmt.Errorf("tapebeam: model %s: larger than %d bytes (at %s)", p, limit, f)
+		}
 		if err != nil {
 			return "", fmt.Errorf("tapebeam: model %s: %w", p, err)
 		}
@@ -102,7 +118,8 @@ func copyModel(ctx context.Context, p, dir string, limit int64) (string, error) 
 	return local, nil
 }
 
-// copyFile copies one file, failing past limit bytes.
+// copyFile copies one file, stopping past limit bytes: n > limit means
+// the file is larger.
 func copyFile(ctx context.Context, fs filesystem.Interface, from, to string, limit int64) (int64, error) {
 	r, err := fs.OpenRead(ctx, from)
 	if err != nil {
@@ -119,9 +136,6 @@ func copyFile(ctx context.Context, fs filesystem.Interface, from, to string, lim
 	}
 	if err != nil {
 		return n, fmt.Errorf("%s: %w", from, err)
-	}
-	if n > limit {
-		return n, fmt.Errorf("%s: the model is larger than %d MiB", from, MaxModelBytes>>20)
 	}
 	return n, nil
 }

@@ -361,6 +361,8 @@ func TestBadInput(t *testing.T) {
 	writeFile(t, noField, `{"body":"x"}`+"\n")
 	badUTF8 := filepath.Join(dir, "latin1.txt")
 	writeFile(t, badUTF8, "ok\ncaf\xe9\n")
+	blankUser := filepath.Join(dir, "users.txt")
+	writeFile(t, blankUser, "1\n\n2\n")
 	empty := filepath.Join(dir, "empty.txt")
 	writeFile(t, empty, "")
 	imgDir := filepath.Join(dir, "img")
@@ -385,6 +387,7 @@ func TestBadInput(t *testing.T) {
 		{"no input files", Files{Model: textModel, Input: filepath.Join(dir, "none-*.txt")}, false, "none-*.txt"},
 		{"empty input", Files{Model: textModel, Input: empty}, false, "no inputs"},
 		{"broken image", Files{Model: ckpt, Input: filepath.Join(imgDir, "*.png")}, false, "broken.png"},
+		{"empty user id", Files{Model: mfModel, Input: blankUser}, false, blankUser + " line 2: no user id"},
 		{"no output folder", Files{Model: textModel, Input: good, Output: filepath.Join(dir, "nope", "out.jsonl")}, true, filepath.Join(dir, "nope")},
 		{"bad n", Files{Model: textModel, Input: good, N: -1}, true, "must be at least 1"},
 	} {
