@@ -130,6 +130,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /v2/models/{name}/versions/{v}/ready", s.v2ModelReady)
 	mux.HandleFunc("POST /v2/models/{name}/infer", s.v2Infer)
 	mux.HandleFunc("POST /v2/models/{name}/versions/{v}/infer", s.v2Infer)
+	mux.HandleFunc("POST /v2/models/{name}/explain", s.v2Explain)
+	mux.HandleFunc("POST /v2/models/{name}/versions/{v}/explain", s.v2Explain)
 	mux.HandleFunc("/v1/models/", s.v1)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.met.reg, promhttp.HandlerOpts{Registry: s.met.reg}))
 	mux.HandleFunc("GET /{$}", s.webPage)

@@ -1,0 +1,149 @@
+package serve
+
+import (
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/tapeml/tapeml"
+	"github.com/tapeml/tapeml/kinds"
+)
+
+// Limits of one explain request: attribution costs Steps forward and
+// backward passes per input, so both are bounded below the library's caps.
+const (
+	maxExplainTexts  = 16   // texts per request
+	maxExplainImages = 8    // images per request
+	maxExplainSteps  = 1000 // IG steps (the library allows 10000)
+)
+
+type explainResponse struct {
+	ModelName    string `json:"model_name"`
+	ModelVersion string `json:"model_version"`
+	ID           string `json:"id,omitempty"`
+	Explanations []any  `json:"explanations"`
+}
+
+// v2Explain attributes a text or image model's prediction to its inputs.
+// It does not go through the dynamic batcher: the library runs attribution
+// on its own pool.
+func (s *Server) v2Explain(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	sel, err := selectorOf(r)
+	if err != nil {
+		s.writeError(w, err)
+		return
+	}
+	var req inferRequest
+	if err := decodeJSON(r.Body, &req); err != nil {
+		s.failedBeforeHold(r.PathValue("name"), sel, err, start)
+		s.writeError(w, err)
+		return
+	}
+	v, err := s.man.acquire(r.PathValue("name"), sel)
+	if err != nil {
+		s.writeError(w, err)
+		return
+	}
+	defer v.release()
+	code, body := s.v2ExplainRun(r, v, &req)
+	s.met.answered(v.model, v.num, code, time.Since(start))
+	s.writeJSON(w, code, body)
+}
+
+// explainOptions maps request parameters to tapeml.ExplainOptions.
+func explainOptions(p map[string]any) (tapeml.ExplainOptions, error) {
+	var o tapeml.ExplainOptions
+	for k, val := range p {
+		switch k {
+		case "method", "quadrature", "baseline", "target":
+			str, ok := val.(string)
+			if !ok {
+				return o, errorf(http.StatusBadRequest, "parameter %q: want a string, got %s", k, jsonType(val))
+			}
+			switch k {
+			case "method":
+				o.Method = str
+			case "quadrature":
+				o.Quadrature = str
+			case "baseline":
+				o.Baseline = str
+			default:
+				o.Target = str
+			}
+		case "steps":
+			n, err := intOf("parameter \"steps\"", val)
+			if err != nil {
+				return o, errorf(http.StatusBadRequest, "%v", err)
+			}
+			if n < 1 || n > maxExplainSteps {
+				return o, errorf(http.StatusBadRequest, "parameter \"steps\": %d outside 1..%d", n, maxExplainSteps)
+			}
+			o.Steps = n
+		default:
+			return o, errorf(http.StatusBadRequest, "unknown parameter %q (want method, steps, quadrature, baseline, target)", k)
+		}
+	}
+	return o, nil
+}
+
+func (s *Server) v2ExplainRun(r *http.Request, v *version, req *inferRequest) (int, any) {
+	if v.family != kinds.Text && v.family != kinds.Image {
+		return s.errorBody(errorf(http.StatusBadRequest, "explain takes a text or image model; %q is a recommender", v.model))
+	}
+	opts, err := explainOptions(req.Parameters)
+	if err != nil {
+		return s.errorBody(err)
+	}
+	in, err := v2Inputs(v, req.Inputs)
+	if err != nil {
+		return s.errorBody(err)
+	}
+	resp := explainResponse{ModelName: v.model, ModelVersion: strconv.FormatInt(v.num, 10), ID: req.ID}
+	// Library errors here are about the options or the input: 400.
+	bad := func(err error) (int, any) {
+		if r.Context().Err() != nil {
+			return s.errorBody(errorf(http.StatusServiceUnavailable, "%v", err))
+		}
+		return s.errorBody(errorf(http.StatusBadRequest, "%v", err))
+	}
+	if v.family == kinds.Text {
+		if len(in.texts) > maxExplainTexts {
+			return s.errorBody(errorf(http.StatusBadRequest, "input \"text\": %d texts, at most %d per explain request", len(in.texts), maxExplainTexts))
+		}
+		ex, err := v.m.ExplainTexts(r.Context(), in.texts, opts)
+		if err != nil {
+			return bad(err)
+		}
+		for _, t := range ex {
+			resp.Explanations = append(resp.Explanations, map[string]any{"explanation": t, "relative_delta": finiteOrNil(t.RelativeDelta()), "converged": t.Converged()})
+		}
+		return http.StatusOK, resp
+	}
+	n := in.n + len(in.images)
+	if n > maxExplainImages {
+		return s.errorBody(errorf(http.StatusBadRequest, "%d images, at most %d per explain request", n, maxExplainImages))
+	}
+	var ex []tapeml.ImageExplanation
+	if in.images != nil {
+		ex, err = v.m.ExplainImages(r.Context(), in.images, opts)
+	} else {
+		ex, err = v.m.ExplainPixels(r.Context(), in.pixels, in.n, opts)
+	}
+	if err != nil {
+		return bad(err)
+	}
+	for _, e := range ex {
+		resp.Explanations = append(resp.Explanations, map[string]any{"explanation": e, "relative_delta": finiteOrNil(e.RelativeDelta()), "converged": e.Converged()})
+	}
+	return http.StatusOK, resp
+}
+
+// finiteOrNil keeps NaN (no delta for saliency/occlusion) out of JSON.
+func finiteOrNil(x float64) any {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return nil
+	}
+	return x
+}
