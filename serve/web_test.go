@@ -2,9 +2,16 @@ package serve_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"image"
 	"image/png"
+	"math"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,9 +26,13 @@ const chromium = "/usr/bin/chromium"
 
 // TestWebPage drives the page at / in headless Chromium: it types a text
 // for the text model and uploads a PNG for the image model, and checks the
-// class shown is the library's. It skips when Chromium is not installed
-// (Debian: apt-get install -y chromium). With TAPEML_SCREENSHOT=FILE.png it
-// saves a screenshot of the text result.
+// class shown is the library's; then it asks for each explanation and
+// checks the highlighted tokens against the explain endpoint's and the
+// heat map against the library's HeatMap. It skips when Chromium is not
+// installed (Debian: apt-get install -y chromium). With
+// TAPEML_SCREENSHOT=FILE.png it saves a screenshot of the text result, one
+// of its explanation as FILE-explain.png and one of the image's as
+// FILE-heatmap.png.
 func TestWebPage(t *testing.T) {
 	if _, err := os.Stat(chromium); err != nil {
 		t.Skipf("no %s: %v", chromium, err)
@@ -99,6 +110,113 @@ func TestWebPage(t *testing.T) {
 		t.Logf("screenshot: %s", path)
 	}
 
+	// Why: the highlighted tokens are the endpoint's, coloured by its scores.
+	if err := chromedp.Run(ctx, chromedp.Evaluate(watchErrors, nil)); err != nil {
+		t.Fatal(err)
+	}
+	textPath := ts.url + "/v2/models/spam/versions/2/explain"
+	wantEx := explainText(t, textPath, text)
+	if len(wantEx.Explanation.Tokens) == 0 {
+		t.Fatalf("the fixture's model sees no token of %q; the test needs some", text)
+	}
+	got, meta := explainOnPage(t, ctx)
+	checkTokens(t, got, wantEx)
+	if rd := wantEx.RelativeDelta; rd != nil && !strings.Contains(meta, fmt.Sprintf("completeness delta %s (%.2f%%", strconv.FormatFloat(wantEx.Explanation.Delta, 'g', 3, 64), 100**rd)) {
+		t.Errorf("explanation notes %q; want the completeness delta %g (%.2f%%)", meta, wantEx.Explanation.Delta, 100**rd)
+	}
+	if c := wantEx.Converged; c == nil || *c != !strings.Contains(meta, "Not converged") {
+		t.Errorf("explanation notes %q; the endpoint says converged %v", meta, c)
+	}
+	if err := chromedp.Run(ctx, chromedp.FullScreenshot(&shot, 100)); err != nil {
+		t.Fatal(err)
+	}
+	if path := os.Getenv("TAPEML_SCREENSHOT"); path != "" {
+		path = strings.TrimSuffix(path, ".png") + "-explain.png"
+		if err := os.WriteFile(path, shot, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot of the explanation: %s", path)
+	}
+
+	// A text longer than the model's 12 positions: classifying it again
+	// clears the old explanation, and the new one says it was truncated.
+	long := strings.Repeat(wantEx.Explanation.Tokens[0].Token+" ", 20)
+	wantLong := explainText(t, textPath, long)
+	if wantLong.Explanation.Truncated == 0 {
+		t.Fatalf("%q was not truncated: %+v", long, wantLong.Explanation)
+	}
+	var stale int
+	err = chromedp.Run(ctx,
+		chromedp.SetValue(`#text`, long, chromedp.ByID),
+		chromedp.Click(`#go`, chromedp.ByID),
+		chromedp.Poll(`!document.getElementById("explain").disabled`, nil),
+		chromedp.Evaluate(`document.querySelectorAll("#tokens .t").length`, &stale),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stale != 0 {
+		t.Errorf("%d tokens of the previous explanation still shown after a new classification", stale)
+	}
+	got, meta = explainOnPage(t, ctx)
+	checkTokens(t, got, wantLong)
+	if want := fmt.Sprintf("truncated to the model's length: %d words at its %s", wantLong.Explanation.Truncated, wantLong.Explanation.TruncatedFrom); !strings.Contains(meta, want) {
+		t.Errorf("explanation notes %q; want %q", meta, want)
+	}
+
+	// The endpoint's errors are one line on the page, and its text is
+	// never markup: a stand-in for fetch answers the explain requests.
+	const fakeFetch = `window.realFetch = window.realFetch || window.fetch;
+window.fetch = (url, opts) => {
+  if (!String(url).endsWith("/explain")) return window.realFetch(url, opts);
+  const [code, body] = window.fakeAnswer;
+  return Promise.resolve(new Response(JSON.stringify(body), {status: code, headers: {"Content-Type": "application/json"}}));
+}; true`
+	bad := `<img src=x onerror="window.pwned=1">`
+	answers := []string{
+		`[400, {error: "line one\nline two <b>bold</b>"}]`,
+		`[502, "not the server's error shape"]`,
+		fmt.Sprintf(`[200, {explanations: [{converged: true, explanation: {method: "saliency", baseline: "pad", target: %[1]q, prediction: {Class: %[1]q}, tokens: [{token: %[2]q, score: 1}], unknown: [%[2]q]}}]}]`, bad, bad),
+	}
+	for i, a := range answers {
+		var errText, tokens string
+		var markup int
+		err = chromedp.Run(ctx,
+			chromedp.Evaluate(fakeFetch, nil),
+			chromedp.Evaluate(`window.fakeAnswer = `+a, nil),
+			chromedp.Click(`#go`, chromedp.ByID),
+			chromedp.Poll(`!document.getElementById("explain").disabled`, nil),
+			chromedp.Click(`#explain`, chromedp.ByID),
+			chromedp.Poll(`document.getElementById("explain-error").textContent !== "" || !document.getElementById("explanation").classList.contains("hidden")`, nil),
+			chromedp.Evaluate(`document.getElementById("explain-error").textContent`, &errText),
+			chromedp.Evaluate(`[...document.querySelectorAll("#tokens .t")].map((s) => s.textContent).join("|")`, &tokens),
+			chromedp.Evaluate(`document.querySelectorAll("#explain-error *, #explanation img, #explanation b").length + (window.pwned ? 1 : 0)`, &markup),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch i {
+		case 0:
+			if errText != "explanation failed: line one line two <b>bold</b>" {
+				t.Errorf("error shown as %q", errText)
+			}
+		case 1:
+			if !strings.HasPrefix(errText, "explanation failed: 502") || strings.Contains(errText, "\n") {
+				t.Errorf("error shown as %q", errText)
+			}
+		case 2:
+			if errText != "" || tokens != bad {
+				t.Errorf("for the token %q the page shows tokens %q, error %q", bad, tokens, errText)
+			}
+		}
+		if markup != 0 {
+			t.Errorf("answer %d: server text became markup", i)
+		}
+	}
+	if err := chromedp.Run(ctx, chromedp.Evaluate(`window.fetch = window.realFetch; true`, nil)); err != nil {
+		t.Fatal(err)
+	}
+
 	// The image model: choose it, upload a PNG, classify.
 	var imgClass string
 	err = chromedp.Run(ctx,
@@ -117,5 +235,216 @@ func TestWebPage(t *testing.T) {
 	}
 	if imgClass != wantImg[0].Class {
 		t.Errorf("page shows class %q for the image; the library says %s", imgClass, wantImg[0].Class)
+	}
+
+	// Why, for the image: the canvas holds the library's HeatMap, each
+	// pixel a k×k square.
+	exImg, err := conv.ExplainImages(context.Background(), imgs, tapeml.ExplainOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	heat := exImg[0].HeatMap(1)
+	var canvas struct {
+		W, H, ShownW, Pixels, Opaque int
+		Samples                      []int // RGB at the centre of each square, row by row
+	}
+	err = chromedp.Run(ctx,
+		chromedp.Click(`#explain`, chromedp.ByID),
+		chromedp.Poll(`document.getElementById("explain-error").textContent !== "" || !document.getElementById("explanation").classList.contains("hidden")`, nil),
+		chromedp.Evaluate(fmt.Sprintf(`(() => {
+  const c = document.getElementById("heat"), w = %d, h = %d;
+  const r = {w: c.width, h: c.height, shownW: c.getBoundingClientRect().width, pixels: 0, opaque: 0, samples: []};
+  if (!c.width || !c.height) return r;
+  const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data, k = c.height / h;
+  r.pixels = d.length / 4;
+  for (let i = 3; i < d.length; i += 4) if (d[i] === 255) r.opaque++;
+  for (let y = 0; y < h; y++) for (let x = 0; x < 2 * w; x++) {
+    const i = 4 * (Math.floor((y + .5) * k) * c.width + Math.floor((x + .5) * k));
+    r.samples.push(d[i], d[i + 1], d[i + 2]);
+  }
+  return r;
+})()`, exImg[0].Width, exImg[0].Height), &canvas),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msg string
+	if err := chromedp.Run(ctx, chromedp.Evaluate(`document.getElementById("explain-error").textContent`, &msg), chromedp.FullScreenshot(&shot, 100)); err != nil || msg != "" {
+		t.Fatalf("explaining the image: %q %v", msg, err)
+	}
+	if path := os.Getenv("TAPEML_SCREENSHOT"); path != "" {
+		path = strings.TrimSuffix(path, ".png") + "-heatmap.png"
+		if err := os.WriteFile(path, shot, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot of the image explanation: %s", path)
+	}
+	hw, hh := heat.Bounds().Dx(), heat.Bounds().Dy()
+	if canvas.W == 0 || canvas.H == 0 || canvas.ShownW == 0 || canvas.W*hh != canvas.H*hw || canvas.H%hh != 0 {
+		t.Fatalf("heat map canvas %d×%d (shown %d px wide); want a multiple of %d×%d", canvas.W, canvas.H, canvas.ShownW, hw, hh)
+	}
+	if canvas.Opaque != canvas.Pixels {
+		t.Errorf("%d of the canvas's %d pixels are drawn", canvas.Opaque, canvas.Pixels)
+	}
+	coloured, off := 0, 0
+	for y := range hh {
+		for x := range hw {
+			i := 3 * (y*hw + x)
+			got := canvas.Samples[i : i+3]
+			c := heat.(*image.RGBA).RGBAAt(x, y)
+			want := []int{int(c.R), int(c.G), int(c.B)}
+			if x >= hw/2 && (got[0] != got[1] || got[1] != got[2]) {
+				coloured++
+			}
+			for ch := range 3 {
+				if d := got[ch] - want[ch]; d < -3 || d > 3 {
+					off++
+					if off <= 5 {
+						t.Errorf("heat map pixel (%d, %d) is %v; the library's HeatMap has %v", x, y, got, want)
+					}
+					break
+				}
+			}
+		}
+	}
+	if off > 0 {
+		t.Errorf("%d of %d pixels differ from the library's HeatMap", off, hw*hh)
+	}
+	if coloured == 0 {
+		t.Errorf("the heat map has no coloured pixel")
+	}
+	var errs []string
+	if err := chromedp.Run(ctx, chromedp.Evaluate(`window.pageErrors`, &errs)); err != nil {
+		t.Fatal(err)
+	}
+	if len(errs) > 0 {
+		t.Errorf("uncaught errors on the page: %q", errs)
+	}
+}
+
+// watchErrors collects the page's uncaught exceptions and rejections.
+const watchErrors = `window.pageErrors = [];
+window.addEventListener("error", (e) => window.pageErrors.push(String(e.message)));
+window.addEventListener("unhandledrejection", (e) => window.pageErrors.push(String(e.reason)));
+true`
+
+type textExplained struct {
+	Explanation struct {
+		Target     string `json:"target"`
+		Prediction struct {
+			Class string
+		} `json:"prediction"`
+		Tokens []struct {
+			Token string  `json:"token"`
+			Score float64 `json:"score"`
+		} `json:"tokens"`
+		Delta         float64 `json:"delta"`
+		Truncated     int     `json:"truncated"`
+		TruncatedFrom string  `json:"truncated_from"`
+	} `json:"explanation"`
+	RelativeDelta *float64 `json:"relative_delta"`
+	Converged     *bool    `json:"converged"`
+}
+
+// explainText asks the endpoint, as the page does (default parameters).
+func explainText(t *testing.T, url, text string) textExplained {
+	t.Helper()
+	code, body := do(t, http.MethodPost, url, explainBody([]string{text}, `{}`))
+	if code != http.StatusOK {
+		t.Fatalf("explain: status %d: %s", code, body)
+	}
+	var a struct{ Explanations []textExplained }
+	if err := json.Unmarshal(body, &a); err != nil || len(a.Explanations) != 1 {
+		t.Fatalf("explain answered %s (%v)", body, err)
+	}
+	return a.Explanations[0]
+}
+
+type pageToken struct {
+	Text       string `json:"text"`
+	Title      string `json:"title"`
+	Background string `json:"background"`
+}
+
+// explainOnPage clicks the page's explain button and returns the
+// highlighted tokens and the notes under them.
+func explainOnPage(t *testing.T, ctx context.Context) ([]pageToken, string) {
+	t.Helper()
+	var toks []pageToken
+	var msg, meta string
+	err := chromedp.Run(ctx,
+		chromedp.Click(`#explain`, chromedp.ByID),
+		chromedp.Poll(`document.getElementById("explain-error").textContent !== "" || !document.getElementById("explanation").classList.contains("hidden")`, nil),
+		chromedp.Evaluate(`document.getElementById("explain-error").textContent`, &msg),
+		chromedp.Evaluate(`[...document.querySelectorAll("#tokens .t")].map((s) => ({text: s.textContent, title: s.title, background: getComputedStyle(s).backgroundColor}))`, &toks),
+		chromedp.Evaluate(`document.getElementById("explain-meta").textContent`, &meta),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msg != "" {
+		t.Fatalf("the page says %q", msg)
+	}
+	return toks, meta
+}
+
+var cssColour = regexp.MustCompile(`^rgba?\((\d+), (\d+), (\d+)(?:, ([\d.e-]+))?\)$`)
+
+// checkTokens compares the page's highlighted tokens with the endpoint's:
+// same tokens in order, the score as title, and explain_render.go's
+// colour rule (green for, red against the predicted class, alpha
+// 0.85·|score|/max|score|).
+func checkTokens(t *testing.T, got []pageToken, want textExplained) {
+	t.Helper()
+	ex := want.Explanation
+	if len(got) != len(ex.Tokens) {
+		t.Fatalf("the page highlights %d tokens %+v; the endpoint returns %d", len(got), got, len(ex.Tokens))
+	}
+	largest := 0.0
+	for _, w := range ex.Tokens {
+		largest = max(largest, math.Abs(w.Score))
+	}
+	coloured := 0
+	for i, w := range ex.Tokens {
+		g := got[i]
+		if g.Text != w.Token {
+			t.Errorf("token %d is %q; the endpoint says %q", i, g.Text, w.Token)
+		}
+		if v, err := strconv.ParseFloat(g.Title, 64); err != nil || math.Abs(v-w.Score) > 1e-3*math.Abs(w.Score)+1e-12 {
+			t.Errorf("token %q has title %q; its score is %g", w.Token, g.Title, w.Score)
+		}
+		m := cssColour.FindStringSubmatch(g.Background)
+		if m == nil {
+			t.Errorf("token %q has background %q", w.Token, g.Background)
+			continue
+		}
+		alpha := 1.0
+		if m[4] != "" {
+			alpha, _ = strconv.ParseFloat(m[4], 64)
+		}
+		wantAlpha := 0.0
+		if largest > 0 {
+			wantAlpha = 0.85 * math.Abs(w.Score) / largest
+		}
+		if math.Abs(alpha-wantAlpha) > 0.01 {
+			t.Errorf("token %q (score %g of at most %g) has alpha %g, want %.3f", w.Token, w.Score, largest, alpha, wantAlpha)
+		}
+		favours := w.Score < 0
+		if ex.Target == ex.Prediction.Class {
+			favours = w.Score > 0
+		}
+		wantRGB := "220 30 30"
+		if favours {
+			wantRGB = "0 160 60"
+		}
+		if rgb := strings.Join(m[1:4], " "); wantAlpha > 0.01 && rgb != wantRGB {
+			t.Errorf("token %q (score %+g; target %s, predicted %s) is coloured %s, want %s", w.Token, w.Score, ex.Target, ex.Prediction.Class, rgb, wantRGB)
+		}
+		if alpha > 0 {
+			coloured++
+		}
+	}
+	if coloured == 0 {
+		t.Errorf("no token has a visible background: %+v", got)
 	}
 }

@@ -1,16 +1,23 @@
 "use strict";
 // The page speaks the Open Inference Protocol v2 like any client:
 // POST /v2/repository/index lists the models, GET /v2/models/NAME gives a
-// version's inputs and classes, POST .../infer classifies.
+// version's inputs and classes, POST .../infer classifies and POST
+// .../explain attributes the prediction to the input.
+// Server and user text reaches the page through textContent only.
 const $ = (id) => document.getElementById(id);
-let index = [], meta = null, imageB64 = null;
+let index = [], meta = null, imageB64 = null, imageURL = null;
+let last = null; // what the shown result classified: {path, input, imageURL}
+let explainSeq = 0; // bumped whenever the shown result changes, so a late explanation is dropped
 
 async function call(method, path, body) {
   const r = await fetch(path, {method, headers: {"Content-Type": "application/json"}, body: body && JSON.stringify(body)});
-  const j = await r.json();
-  if (!r.ok) throw new Error(j.error || r.statusText);
+  const j = await r.json().catch(() => null);
+  if (!r.ok) throw new Error((j && j.error) || `${r.status} ${r.statusText}`);
+  if (j === null) throw new Error("the server's answer is not JSON");
   return j;
 }
+
+const oneLine = (s) => String(s).replace(/\s+/g, " ").trim();
 
 function option(sel, value, text) {
   const o = document.createElement("option");
@@ -35,6 +42,7 @@ async function modelChanged() {
 
 async function versionChanged() {
   $("result").classList.add("hidden");
+  clearExplanation();
   $("error").textContent = "";
   const name = $("model").value, v = $("version").value;
   if (!name || !v) { $("go").disabled = true; return; }
@@ -50,6 +58,7 @@ async function versionChanged() {
 
 async function classify() {
   $("error").textContent = "";
+  clearExplanation();
   const name = $("model").value, v = $("version").value;
   let input;
   if (meta.inputs.some((i) => i.name === "text")) {
@@ -58,8 +67,11 @@ async function classify() {
     if (!imageB64) { $("error").textContent = "drop an image first"; return; }
     input = {name: "image", datatype: "BYTES", shape: [1], data: [imageB64]};
   }
+  const path = `/v2/models/${encodeURIComponent(name)}/versions/${encodeURIComponent(v)}`;
+  const seq = explainSeq;
   try {
-    const res = await call("POST", `/v2/models/${encodeURIComponent(name)}/versions/${v}/infer`, {inputs: [input]});
+    const res = await call("POST", `${path}/infer`, {inputs: [input]});
+    if (seq !== explainSeq) return; // a newer classification, or another model or version, meanwhile
     const out = Object.fromEntries(res.outputs.map((o) => [o.name, o]));
     const probs = out.probs.data, cls = out.class.data[0], label = out.label.data[0];
     $("class").textContent = cls;
@@ -74,16 +86,161 @@ async function classify() {
       row.append(n, b, p);
       $("probs").appendChild(row);
     });
+    last = {path, input, imageURL: input.name === "image" ? imageURL : null};
+    $("explain").disabled = false;
     $("result").classList.remove("hidden");
   } catch (e) {
     $("error").textContent = e.message;
   }
 }
 
+// Explanations: the look of tapeml's own HTML rendering (explain_render.go).
+const FOR = [0, 160, 60], AGAINST = [220, 30, 30]; // text backgrounds
+const FOR_PX = [0, 190, 70];                      // the heat map's green
+
+function clearExplanation() {
+  explainSeq++;
+  last = null;
+  $("explain").disabled = true;
+  $("explain-status").textContent = "";
+  $("explain-error").textContent = "";
+  $("explain-error").title = "";
+  $("explanation").classList.add("hidden");
+  $("tokens").replaceChildren();
+  $("explain-meta").replaceChildren();
+  const c = $("heat");
+  c.width = 0; c.height = 0;
+}
+
+// favours: does a score speak for the predicted class? (Attribution.Favours)
+function favours(ex, score) {
+  return ex.target === ex.prediction.Class ? score > 0 : score < 0;
+}
+
+// score formats like Go's %+.4g closely enough for a tooltip.
+const score = (x) => (x >= 0 ? "+" : "") + String(Number(x.toPrecision(4)));
+const num = (x, digits) => String(Number(x.toPrecision(digits)));
+
+function metaLine(text, cls) {
+  const p = document.createElement("p");
+  p.textContent = text;
+  if (cls) p.className = cls;
+  $("explain-meta").appendChild(p);
+}
+
+async function explain() {
+  if (!last) return;
+  const seq = explainSeq, shown = last;
+  $("explain").disabled = true;
+  $("explain-error").textContent = "";
+  $("explain-status").textContent = "explaining…";
+  try {
+    const res = await call("POST", `${shown.path}/explain`, {inputs: [shown.input]});
+    if (seq !== explainSeq) return;
+    const item = res.explanations[0], ex = item.explanation;
+    $("tokens").replaceChildren();
+    $("explain-meta").replaceChildren();
+    const cls = ex.prediction.Class;
+    $("key-for").textContent = `for ${cls}`;
+    $("key-for").style.background = `rgba(${FOR},.6)`;
+    $("key-against").textContent = `against ${cls}`;
+    $("key-against").style.background = `rgba(${AGAINST},.6)`;
+    if (Array.isArray(ex.tokens)) {
+      showTokens(ex);
+    } else {
+      await drawHeat(ex, shown.imageURL);
+      if (seq !== explainSeq) return;
+    }
+    let m = `Method ${ex.method}, baseline ${ex.baseline}`;
+    if (ex.method === "ig") m += `, ${ex.steps} ${ex.quadrature} points; explained: the logit of ${ex.target}` + (ex.sign < 0 ? " (negated)" : "");
+    if (typeof item.relative_delta === "number") m += `; completeness delta ${num(ex.delta, 3)} (${(100 * item.relative_delta).toFixed(2)}% of f(x) − f(baseline))`;
+    metaLine(m + ".");
+    if (item.converged === false) metaLine("Not converged: the attributions do not add up to f(x) − f(baseline) within 1%; more steps would help.", "warn");
+    if (ex.truncated > 0) metaLine(`The text was truncated to the model's length: ${ex.truncated} words at its ${ex.truncated_from || "end"} were not seen and are not shown.`, "warn");
+    if (ex.unknown && ex.unknown.length > 0) {
+      const shownWords = ex.unknown.slice(0, 20).join(" ") + (ex.unknown.length > 20 ? " …" : "");
+      metaLine(`${ex.unknown.length} words are not in the model's vocabulary and were not seen by it: ${shownWords}`);
+    }
+    if (ex.note) metaLine(`The image was ${ex.note}.`);
+    $("explain-status").textContent = "";
+    $("explanation").classList.remove("hidden");
+  } catch (e) {
+    if (seq !== explainSeq) return;
+    $("explain-status").textContent = "";
+    $("explain-error").textContent = `explanation failed: ${oneLine(e.message)}`;
+    $("explain-error").title = e.message;
+    $("explain").disabled = false;
+  }
+}
+
+// showTokens highlights each token the model saw: green for, red against
+// the predicted class, alpha 0.85·|score|/max|score|, the score as title.
+function showTokens(ex) {
+  const largest = Math.max(0, ...ex.tokens.map((t) => Math.abs(t.score)));
+  $("heat").classList.add("hidden");
+  $("tokens").classList.remove("hidden");
+  ex.tokens.forEach((t, i) => {
+    if (i > 0) $("tokens").appendChild(document.createTextNode(" "));
+    const s = document.createElement("span");
+    s.className = "t";
+    const alpha = largest > 0 ? 0.85 * Math.abs(t.score) / largest : 0;
+    s.style.background = `rgba(${favours(ex, t.score) ? FOR : AGAINST},${alpha.toFixed(3)})`;
+    s.title = score(t.score);
+    s.textContent = t.token;
+    $("tokens").appendChild(s);
+  });
+  if (ex.tokens.length === 0) $("tokens").textContent = "(the model saw no known words)";
+}
+
+// drawHeat draws, side by side as ImageExplanation.HeatMap does, the image
+// at the model's size and the same image dimmed to gray with the scores
+// blended over it: opacity 0.85·|score| up to the 99th percentile of |score|.
+async function drawHeat(ex, url) {
+  const w = ex.width, h = ex.height;
+  if (!url || !(w > 0 && h > 0) || ex.scores.length !== w * h) throw new Error(`no image or ${ex.scores.length} scores for ${w}×${h} pixels`);
+  const img = new Image();
+  img.src = url;
+  await img.decode();
+  // The server stretches an image of another size to the model's: so does drawImage.
+  const src = document.createElement("canvas");
+  src.width = w; src.height = h;
+  const sc = src.getContext("2d");
+  sc.fillStyle = "#000"; sc.fillRect(0, 0, w, h); // transparency reads as black, as in Go
+  sc.drawImage(img, 0, 0, w, h);
+  const px = sc.getImageData(0, 0, w, h).data;
+  const abs = ex.scores.map(Math.abs).sort((a, b) => a - b);
+  let largest = abs[Math.floor((abs.length - 1) * 99 / 100)];
+  if (largest === 0) largest = abs[abs.length - 1];
+  const k = Math.max(1, Math.floor(192 / Math.max(w, h))); // each pixel a k×k square
+  const c = $("heat");
+  c.width = 2 * w * k; c.height = h * k;
+  const ctx = c.getContext("2d"), out = ctx.createImageData(c.width, c.height), o = out.data;
+  const square = (x0, y0, r, g, b) => {
+    for (let y = y0; y < y0 + k; y++) for (let x = x0; x < x0 + k; x++) {
+      const i = 4 * (y * c.width + x);
+      o[i] = r; o[i + 1] = g; o[i + 2] = b; o[i + 3] = 255;
+    }
+  };
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    const p = 4 * (y * w + x), s = ex.scores[y * w + x];
+    let [r, g, b] = [px[p], px[p + 1], px[p + 2]];
+    const mean = (r + g + b) / 3;
+    if (ex.channels === 1) r = g = b = mean;
+    square(x * k, y * k, r, g, b);
+    const gray = 40 + 0.6 * mean, a = largest > 0 ? 0.85 * Math.min(1, Math.abs(s) / largest) : 0;
+    const over = favours(ex, s) ? FOR_PX : AGAINST;
+    square((w + x) * k, y * k, ...over.map((v) => Math.round((1 - a) * gray + a * v)));
+  }
+  ctx.putImageData(out, 0, 0);
+  $("tokens").classList.add("hidden");
+  c.classList.remove("hidden");
+}
+
 function readImage(file) {
   const r = new FileReader();
   r.onload = () => {
     imageB64 = r.result.split(",")[1];
+    imageURL = r.result;
     let img = $("drop").querySelector("img");
     if (!img) { img = document.createElement("img"); $("drop").appendChild(img); }
     img.src = r.result;
@@ -94,6 +251,7 @@ function readImage(file) {
 $("model").addEventListener("change", () => modelChanged().catch((e) => { $("error").textContent = e.message; }));
 $("version").addEventListener("change", () => versionChanged().catch((e) => { $("error").textContent = e.message; }));
 $("go").addEventListener("click", classify);
+$("explain").addEventListener("click", explain);
 $("file").addEventListener("change", (e) => e.target.files[0] && readImage(e.target.files[0]));
 const drop = $("drop");
 drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
