@@ -33,8 +33,8 @@ type TextExplanation struct {
 	// saw (unless the tokenizer has an out-of-vocabulary token).
 	Unknown []string `json:"unknown,omitempty"`
 	// Truncated is how many known words were cut to fit the model's
-	// length, from the start ("pre", Keras's default) or the end ("post")
-	// as TruncatedFrom says.
+	// length; TruncatedFrom says where from: "start" (truncating "pre",
+	// Keras's default) or "end" ("post").
 	Truncated     int    `json:"truncated"`
 	TruncatedFrom string `json:"truncated_from,omitempty"`
 }
