@@ -1,6 +1,9 @@
 package serve
 
 import (
+	"bytes"
+	"encoding/base64"
+	"image/png"
 	"math"
 	"net/http"
 	"strconv"
@@ -135,7 +138,15 @@ func (s *Server) v2ExplainRun(r *http.Request, v *version, req *inferRequest) (i
 		return bad(err)
 	}
 	for _, e := range ex {
-		resp.Explanations = append(resp.Explanations, map[string]any{"explanation": e, "relative_delta": finiteOrNil(e.RelativeDelta()), "converged": e.Converged()})
+		// The heat map is the library's own rendering over the pixels the
+		// model saw (which the explanation itself does not carry), one
+		// PNG pixel per image pixel: clients scale it up.
+		var heat bytes.Buffer
+		if err := png.Encode(&heat, e.HeatMap(1)); err != nil {
+			return s.errorBody(errorf(http.StatusInternalServerError, "encoding the heat map: %v", err))
+		}
+		resp.Explanations = append(resp.Explanations, map[string]any{"explanation": e, "relative_delta": finiteOrNil(e.RelativeDelta()), "converged": e.Converged(),
+			"heatmap": base64.StdEncoding.EncodeToString(heat.Bytes())})
 	}
 	return http.StatusOK, resp
 }

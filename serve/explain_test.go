@@ -1,8 +1,10 @@
 package serve_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"image/png"
 	"net/http"
 	"strings"
 	"sync"
@@ -28,7 +30,8 @@ type explainAnswer struct {
 			Delta      *float64        `json:"delta"`
 			Prediction json.RawMessage `json:"prediction"`
 		} `json:"explanation"`
-		Converged *bool `json:"converged"`
+		Converged *bool  `json:"converged"`
+		Heatmap   []byte `json:"heatmap"` // base64 PNG, image models only
 	} `json:"explanations"`
 }
 
@@ -92,6 +95,9 @@ func TestExplain(t *testing.T) {
 				if x.Height > 0 {
 					if len(x.Scores) != x.Height*x.Width {
 						t.Errorf("%d scores for %d×%d pixels", len(x.Scores), x.Height, x.Width)
+					}
+					if heat, err := png.DecodeConfig(bytes.NewReader(e.Heatmap)); err != nil || heat.Width != 2*x.Width || heat.Height != x.Height {
+						t.Errorf("heat map %+v (%v); want a %d×%d PNG", heat, err, 2*x.Width, x.Height)
 					}
 				} else {
 					words := strings.Fields(x.Text)

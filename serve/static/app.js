@@ -5,8 +5,8 @@
 // .../explain attributes the prediction to the input.
 // Server and user text reaches the page through textContent only.
 const $ = (id) => document.getElementById(id);
-let index = [], meta = null, imageB64 = null, imageURL = null;
-let last = null; // what the shown result classified: {path, input, imageURL}
+let index = [], meta = null, imageB64 = null;
+let last = null; // what the shown result classified: {path, input}
 let explainSeq = 0; // bumped whenever the shown result changes, so a late explanation is dropped
 
 async function call(method, path, body) {
@@ -86,7 +86,7 @@ async function classify() {
       row.append(n, b, p);
       $("probs").appendChild(row);
     });
-    last = {path, input, imageURL: input.name === "image" ? imageURL : null};
+    last = {path, input};
     $("explain").disabled = false;
     $("result").classList.remove("hidden");
   } catch (e) {
@@ -96,7 +96,6 @@ async function classify() {
 
 // Explanations: the look of tapeml's own HTML rendering (explain_render.go).
 const FOR = [0, 160, 60], AGAINST = [220, 30, 30]; // text backgrounds
-const FOR_PX = [0, 190, 70];                      // the heat map's green
 
 function clearExplanation() {
   explainSeq++;
@@ -108,8 +107,8 @@ function clearExplanation() {
   $("explanation").classList.add("hidden");
   $("tokens").replaceChildren();
   $("explain-meta").replaceChildren();
-  const c = $("heat");
-  c.width = 0; c.height = 0;
+  $("heat").removeAttribute("src");
+  $("heat").classList.add("hidden");
 }
 
 // favours: does a score speak for the predicted class? (Attribution.Favours)
@@ -148,7 +147,7 @@ async function explain() {
     if (Array.isArray(ex.tokens)) {
       showTokens(ex);
     } else {
-      await drawHeat(ex, shown.imageURL);
+      await showHeat(item);
       if (seq !== explainSeq) return;
     }
     let m = `Method ${ex.method}, baseline ${ex.baseline}`;
@@ -192,55 +191,24 @@ function showTokens(ex) {
   if (ex.tokens.length === 0) $("tokens").textContent = "(the model saw no known words)";
 }
 
-// drawHeat draws, side by side as ImageExplanation.HeatMap does, the image
-// at the model's size and the same image dimmed to gray with the scores
-// blended over it: opacity 0.85·|score| up to the 99th percentile of |score|.
-async function drawHeat(ex, url) {
-  const w = ex.width, h = ex.height;
-  if (!url || !(w > 0 && h > 0) || ex.scores.length !== w * h) throw new Error(`no image or ${ex.scores.length} scores for ${w}×${h} pixels`);
-  const img = new Image();
-  img.src = url;
+// showHeat shows the server's heat map (the library's HeatMap: the image
+// as the model saw it, and in gray with the scores blended over it), one
+// PNG pixel per image pixel, scaled up without smoothing.
+async function showHeat(item) {
+  const ex = item.explanation;
+  if (!item.heatmap || !(ex.width > 0)) throw new Error("the server sent no heat map");
+  const img = $("heat");
+  img.src = `data:image/png;base64,${item.heatmap}`;
   await img.decode();
-  // The server stretches an image of another size to the model's: so does drawImage.
-  const src = document.createElement("canvas");
-  src.width = w; src.height = h;
-  const sc = src.getContext("2d");
-  sc.fillStyle = "#000"; sc.fillRect(0, 0, w, h); // transparency reads as black, as in Go
-  sc.drawImage(img, 0, 0, w, h);
-  const px = sc.getImageData(0, 0, w, h).data;
-  const abs = ex.scores.map(Math.abs).sort((a, b) => a - b);
-  let largest = abs[Math.floor((abs.length - 1) * 99 / 100)];
-  if (largest === 0) largest = abs[abs.length - 1];
-  const k = Math.max(1, Math.floor(192 / Math.max(w, h))); // each pixel a k×k square
-  const c = $("heat");
-  c.width = 2 * w * k; c.height = h * k;
-  const ctx = c.getContext("2d"), out = ctx.createImageData(c.width, c.height), o = out.data;
-  const square = (x0, y0, r, g, b) => {
-    for (let y = y0; y < y0 + k; y++) for (let x = x0; x < x0 + k; x++) {
-      const i = 4 * (y * c.width + x);
-      o[i] = r; o[i + 1] = g; o[i + 2] = b; o[i + 3] = 255;
-    }
-  };
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-    const p = 4 * (y * w + x), s = ex.scores[y * w + x];
-    let [r, g, b] = [px[p], px[p + 1], px[p + 2]];
-    const mean = (r + g + b) / 3;
-    if (ex.channels === 1) r = g = b = mean;
-    square(x * k, y * k, r, g, b);
-    const gray = 40 + 0.6 * mean, a = largest > 0 ? 0.85 * Math.min(1, Math.abs(s) / largest) : 0;
-    const over = favours(ex, s) ? FOR_PX : AGAINST;
-    square((w + x) * k, y * k, ...over.map((v) => Math.round((1 - a) * gray + a * v)));
-  }
-  ctx.putImageData(out, 0, 0);
+  img.style.width = `${2 * ex.width * Math.max(1, Math.floor(192 / Math.max(ex.width, ex.height)))}px`;
   $("tokens").classList.add("hidden");
-  c.classList.remove("hidden");
+  img.classList.remove("hidden");
 }
 
 function readImage(file) {
   const r = new FileReader();
   r.onload = () => {
     imageB64 = r.result.split(",")[1];
-    imageURL = r.result;
     let img = $("drop").querySelector("img");
     if (!img) { img = document.createElement("img"); $("drop").appendChild(img); }
     img.src = r.result;
