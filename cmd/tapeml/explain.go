@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/tapeml/tapeml"
 	"github.com/tapeml/tapeml/imagedata"
+	"github.com/tapeml/tapeml/internal/atomicfile"
 	"github.com/tapeml/tapeml/kinds"
 )
 
@@ -212,7 +214,7 @@ func (x *explainer) texts(texts []string) error {
 		page := ""
 		if x.out != "" {
 			page = filepath.Join(x.out, fmt.Sprintf("text-%d.html", i+1))
-			if err := os.WriteFile(page, t.HTML(), 0o644); err != nil {
+			if err := atomicfile.WriteFile(page, func(w io.Writer) error { _, err := w.Write(t.HTML()); return err }); err != nil {
 				return err
 			}
 		}
@@ -337,17 +339,9 @@ func (x *explainer) images(paths []string, imgs []image.Image) error {
 		if x.out != "" {
 			base := strings.ReplaceAll(strings.TrimSuffix(filepath.Base(paths[i]), filepath.Ext(paths[i])), " ", "_")
 			heat = filepath.Join(x.out, fmt.Sprintf("%d-%s-%s.png", i+1, base, t.Method))
-			f, err := os.Create(heat)
-			if err != nil {
-				return err
-			}
 			scale := max(1, (256+t.Width-1)/t.Width)
-			err = png.Encode(f, t.HeatMap(scale))
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				return fmt.Errorf("%s: %w", heat, err)
+			if err := atomicfile.WriteFile(heat, func(w io.Writer) error { return png.Encode(w, t.HeatMap(scale)) }); err != nil {
+				return err
 			}
 		}
 		if x.json {
