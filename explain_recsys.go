@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	mfrec "github.com/tapeml/tapeml/models/recsys"
+	"github.com/tapeml/tapeml/models/mf"
 	"github.com/tapeml/tapeml/recsys"
 )
 
@@ -23,7 +23,7 @@ type RecommendationExplanation struct {
 	// models/recsys.Recommender.Explain — not a decomposition).
 	Contributions []Contribution `json:"contributions"`
 	Centre        float64        `json:"centre,omitempty"` // kNN: the mean the neighbours' terms are added to
-	Terms         *mfrec.Terms   `json:"terms,omitempty"`  // MF: μ, b_u, b_i and p_u·q_i
+	Terms         *mf.Terms   `json:"terms,omitempty"`  // MF: μ, b_u, b_i and p_u·q_i
 	Note          string         `json:"note,omitempty"`
 }
 
@@ -67,7 +67,7 @@ func (m *Model) ExplainRecommendation(ctx context.Context, user, item string) (R
 		if out.Centre, cs, found = rec.Explain(u, i); !found {
 			out.Note = "no neighbour rated it: the prediction is the bias model's"
 		}
-	case *mfrec.Recommender:
+	case *mf.Recommender:
 		out.Method = "mf item-factor similarity"
 		t, c, _ := rec.Explain(u, i)
 		out.Terms, cs = &t, c

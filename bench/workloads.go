@@ -11,7 +11,7 @@ import (
 	"github.com/tapeml/tapeml/graph"
 	"github.com/tapeml/tapeml/models/convnet"
 	"github.com/tapeml/tapeml/models/lstm"
-	"github.com/tapeml/tapeml/models/recsys"
+	"github.com/tapeml/tapeml/models/mf"
 	"github.com/tapeml/tapeml/models/textcnn"
 	"github.com/tapeml/tapeml/train"
 )
@@ -130,9 +130,9 @@ func setupConvNet(int) (func(int) error, error) {
 }
 
 func setupMF(int) (func(int) error, error) {
-	cfg := recsys.DefaultConfig(mfUsers, mfItems)
+	cfg := mf.DefaultConfig(mfUsers, mfItems)
 	cfg.GlobalMean = 3.5
-	m, err := recsys.New(cfg)
+	m, err := mf.New(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +148,7 @@ func setupMF(int) (func(int) error, error) {
 	if err != nil {
 		return nil, err
 	}
-	tc := recsys.DefaultTraining()
+	tc := mf.DefaultTraining()
 	tc.Epochs, tc.Batch, tc.Monitor = 1, mfBatch, ""
 	return trainer(m, tc, ds, mfBatch)
 }

@@ -17,7 +17,7 @@ import (
 	"github.com/tapeml/tapeml/graph"
 	"github.com/tapeml/tapeml/models/convnet"
 	"github.com/tapeml/tapeml/models/lstm"
-	mf "github.com/tapeml/tapeml/models/recsys"
+	"github.com/tapeml/tapeml/models/mf"
 	"github.com/tapeml/tapeml/models/textcnn"
 	"github.com/tapeml/tapeml/onnx"
 	"github.com/tapeml/tapeml/safetensors"

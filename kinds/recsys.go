@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"os"
 
-	mf "github.com/tapeml/tapeml/models/recsys"
+	"github.com/tapeml/tapeml/models/mf"
 	"github.com/tapeml/tapeml/onnx"
 	"github.com/tapeml/tapeml/recsys"
 	"github.com/tapeml/tapeml/safetensors"

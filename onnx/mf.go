@@ -3,7 +3,7 @@ package onnx
 import (
 	"fmt"
 
-	mf "github.com/tapeml/tapeml/models/recsys"
+	"github.com/tapeml/tapeml/models/mf"
 	"github.com/tapeml/tapeml/safetensors"
 )
 

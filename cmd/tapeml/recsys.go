@@ -15,7 +15,7 @@ import (
 	"github.com/tapeml/tapeml/graph"
 	"github.com/tapeml/tapeml/internal/predictio"
 	"github.com/tapeml/tapeml/kinds"
-	mf "github.com/tapeml/tapeml/models/recsys"
+	"github.com/tapeml/tapeml/models/mf"
 	"github.com/tapeml/tapeml/recsys"
 	"github.com/tapeml/tapeml/safetensors"
 	"github.com/tapeml/tapeml/train"

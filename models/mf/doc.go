@@ -1,4 +1,4 @@
-// Package recsys is biased matrix factorization as a Gorgonia graph,
+// Package mf is biased matrix factorization as a Gorgonia graph,
 // trained by tapeml's generic trainer:
 //
 //	r̂_ui = μ + b_u + b_i + p_u·q_i
@@ -28,7 +28,4 @@
 // on 2 cores.
 //
 // Recommender serves trained weights as a recsys.Recommender.
-//
-// This package is named recsys like the data package it builds on; import
-// one of them under another name, e.g. mf "github.com/tapeml/tapeml/models/recsys".
-package recsys
+package mf

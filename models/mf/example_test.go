@@ -1,4 +1,4 @@
-package recsys_test
+package mf_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/tapeml/tapeml/graph"
-	mf "github.com/tapeml/tapeml/models/recsys"
+	"github.com/tapeml/tapeml/models/mf"
 	"github.com/tapeml/tapeml/recsys"
 	"github.com/tapeml/tapeml/train"
 )

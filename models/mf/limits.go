@@ -1,4 +1,4 @@
-package recsys
+package mf
 
 import (
 	"fmt"
