@@ -7,8 +7,8 @@ import (
 
 	"gorgonia.org/tensor"
 
+	"github.com/tapeml/tapeml/metrics"
 	"github.com/tapeml/tapeml/train"
-	"github.com/tapeml/tapeml/train/metrics"
 )
 
 // Evaluate runs the serving graph over a labelled dataset (textclass's and

@@ -9,7 +9,7 @@ import (
 	"sync"
 
 	"github.com/tapeml/tapeml/graph"
-	"github.com/tapeml/tapeml/train/metrics"
+	"github.com/tapeml/tapeml/metrics"
 )
 
 // Attribution methods of ExplainOptions.Method.

@@ -23,7 +23,7 @@ type RecommendationExplanation struct {
 	// models/recsys.Recommender.Explain — not a decomposition).
 	Contributions []Contribution `json:"contributions"`
 	Centre        float64        `json:"centre,omitempty"` // kNN: the mean the neighbours' terms are added to
-	Terms         *mf.Terms   `json:"terms,omitempty"`  // MF: μ, b_u, b_i and p_u·q_i
+	Terms         *mf.Terms      `json:"terms,omitempty"`  // MF: μ, b_u, b_i and p_u·q_i
 	Note          string         `json:"note,omitempty"`
 }
 

@@ -12,8 +12,8 @@ import (
 	"github.com/tapeml/tapeml/checkpoint"
 	"github.com/tapeml/tapeml/export"
 	"github.com/tapeml/tapeml/kinds"
+	"github.com/tapeml/tapeml/metrics"
 	"github.com/tapeml/tapeml/train"
-	"github.com/tapeml/tapeml/train/metrics"
 )
 
 // Options tunes a loaded model's runtime. The zero value means the

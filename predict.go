@@ -7,8 +7,8 @@ import (
 	"math"
 
 	"github.com/tapeml/tapeml/imagedata"
+	"github.com/tapeml/tapeml/metrics"
 	"github.com/tapeml/tapeml/train"
-	"github.com/tapeml/tapeml/train/metrics"
 )
 
 // Prediction is a classifier's answer for one input.

@@ -7,7 +7,7 @@ import (
 	"runtime"
 	"sync"
 
-	"github.com/tapeml/tapeml/train/metrics"
+	"github.com/tapeml/tapeml/metrics"
 )
 
 // DefaultRelevance is the rating from which a held-out item counts as

@@ -8,8 +8,8 @@ import (
 
 	"github.com/tapeml/tapeml/checkpoint"
 	"github.com/tapeml/tapeml/graph"
+	"github.com/tapeml/tapeml/metrics"
 	"github.com/tapeml/tapeml/safetensors"
-	"github.com/tapeml/tapeml/train/metrics"
 	"github.com/tapeml/tapeml/train/optim"
 )
 

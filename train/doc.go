@@ -17,5 +17,5 @@
 // (package privacy) that reports the epsilon spent.
 //
 // Optimizers and schedules live in train/optim, metrics and the history in
-// train/metrics, the progress display in train/progress.
+// metrics, the progress display in train/progress.
 package train

@@ -9,8 +9,8 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/tapeml/tapeml/graph"
+	"github.com/tapeml/tapeml/metrics"
 	"github.com/tapeml/tapeml/privacy"
-	"github.com/tapeml/tapeml/train/metrics"
 	"github.com/tapeml/tapeml/train/optim"
 )
 

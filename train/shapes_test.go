@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"github.com/tapeml/tapeml/graph"
+	"github.com/tapeml/tapeml/metrics"
 	"github.com/tapeml/tapeml/safetensors"
-	"github.com/tapeml/tapeml/train/metrics"
 	G "gorgonia.org/gorgonia"
 )
 

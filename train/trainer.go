@@ -11,7 +11,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/tapeml/tapeml/graph"
-	"github.com/tapeml/tapeml/train/metrics"
+	"github.com/tapeml/tapeml/metrics"
 	"github.com/tapeml/tapeml/train/optim"
 	"github.com/tapeml/tapeml/train/progress"
 )

@@ -13,7 +13,7 @@ import (
 
 	"github.com/tapeml/tapeml/checkpoint"
 	"github.com/tapeml/tapeml/graph"
-	"github.com/tapeml/tapeml/train/metrics"
+	"github.com/tapeml/tapeml/metrics"
 	"github.com/tapeml/tapeml/train/optim"
 )
 

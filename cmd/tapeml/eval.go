@@ -9,8 +9,8 @@ import (
 	"github.com/tapeml/tapeml"
 	"github.com/tapeml/tapeml/imagedata"
 	"github.com/tapeml/tapeml/kinds"
+	"github.com/tapeml/tapeml/metrics"
 	"github.com/tapeml/tapeml/recsys"
-	"github.com/tapeml/tapeml/train/metrics"
 )
 
 func runEval(e env, args []string) error {

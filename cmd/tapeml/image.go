@@ -15,9 +15,9 @@ import (
 	"github.com/tapeml/tapeml/graph"
 	"github.com/tapeml/tapeml/imagedata"
 	"github.com/tapeml/tapeml/kinds"
+	"github.com/tapeml/tapeml/metrics"
 	"github.com/tapeml/tapeml/models/convnet"
 	"github.com/tapeml/tapeml/train"
-	"github.com/tapeml/tapeml/train/metrics"
 )
 
 func init() { familyTrain[kinds.Image] = trainImage }

@@ -17,9 +17,9 @@ import (
 	"github.com/tapeml/tapeml/data"
 	"github.com/tapeml/tapeml/graph"
 	"github.com/tapeml/tapeml/kinds"
+	"github.com/tapeml/tapeml/metrics"
 	"github.com/tapeml/tapeml/textclass"
 	"github.com/tapeml/tapeml/train"
-	"github.com/tapeml/tapeml/train/metrics"
 )
 
 func runTrain(e env, args []string) error {

@@ -6,8 +6,8 @@ import (
 	G "gorgonia.org/gorgonia"
 
 	"github.com/tapeml/tapeml/graph"
+	"github.com/tapeml/tapeml/metrics"
 	"github.com/tapeml/tapeml/train"
-	"github.com/tapeml/tapeml/train/metrics"
 	"github.com/tapeml/tapeml/train/optim"
 )
 

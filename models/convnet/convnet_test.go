@@ -11,8 +11,8 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/tapeml/tapeml/graph"
+	"github.com/tapeml/tapeml/metrics"
 	"github.com/tapeml/tapeml/train"
-	"github.com/tapeml/tapeml/train/metrics"
 	"github.com/tapeml/tapeml/train/optim"
 )
 

@@ -8,9 +8,9 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/tapeml/tapeml/graph"
+	"github.com/tapeml/tapeml/metrics"
 	"github.com/tapeml/tapeml/recsys"
 	"github.com/tapeml/tapeml/train"
-	"github.com/tapeml/tapeml/train/metrics"
 	"github.com/tapeml/tapeml/train/optim"
 )
 

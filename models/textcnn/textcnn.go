@@ -6,7 +6,7 @@ import (
 	G "gorgonia.org/gorgonia"
 
 	"github.com/tapeml/tapeml/graph"
-	"github.com/tapeml/tapeml/train/metrics"
+	"github.com/tapeml/tapeml/metrics"
 )
 
 // Kind names the model in checkpoints and on the command line.

@@ -10,7 +10,7 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/tapeml/tapeml/train/metrics"
+	"github.com/tapeml/tapeml/metrics"
 )
 
 // Named is a metric name and value, the same type as metrics.Named so a

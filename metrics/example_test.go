@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/tapeml/tapeml/train/metrics"
+	"github.com/tapeml/tapeml/metrics"
 )
 
 // A trainer feeds each batch's mean loss, model outputs and targets to an
