@@ -16,13 +16,13 @@ import (
 	"testing"
 
 	"github.com/tapeml/tapeml/internal/refmodel"
+	"github.com/tapeml/tapeml/metrics"
 
 	"gorgonia.org/tensor"
 
 	"github.com/tapeml/tapeml"
 	"github.com/tapeml/tapeml/graph"
 	"github.com/tapeml/tapeml/kinds"
-	"github.com/tapeml/tapeml/train"
 )
 
 // The legacy fixtures are checkpoints written by tapeml before the
@@ -203,7 +203,7 @@ func TestClassifyImages(t *testing.T) {
 	if err := ev.Run([]*tensor.Dense{tensor.New(tensor.WithShape(5, 1, 8, 8), tensor.WithBacking(x))}, tensor.New(tensor.WithShape(5), tensor.Of(tensor.Float32))); err != nil {
 		t.Fatal(err)
 	}
-	want := train.Probabilities(l.Network.Task(), ev.Output())
+	want := metrics.Probabilities(l.Network.Task(), ev.Output().Float32s(), 3)
 	for i := range a {
 		for j, p := range a[i].Probs {
 			if math.Abs(float64(p-want[i*3+j])) > 1e-5 {

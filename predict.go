@@ -8,7 +8,6 @@ import (
 
 	"github.com/tapeml/tapeml/imagedata"
 	"github.com/tapeml/tapeml/metrics"
-	"github.com/tapeml/tapeml/train"
 )
 
 // Prediction is a classifier's answer for one input.
@@ -134,7 +133,7 @@ func (m *Model) predictions(logits []float32, n int) []Prediction {
 		return out
 	}
 	k := len(classes)
-	probs := train.Probabilities(metrics.Multiclass, denseRows(logits, n, k))
+	probs := metrics.Probabilities(metrics.Multiclass, logits, k)
 	for i := range out {
 		row := probs[i*k : (i+1)*k : (i+1)*k]
 		best := 0

@@ -8,6 +8,7 @@ import (
 
 	"gorgonia.org/tensor"
 
+	"github.com/tapeml/tapeml/dataset"
 	"github.com/tapeml/tapeml/graph"
 	"github.com/tapeml/tapeml/models/convnet"
 	"github.com/tapeml/tapeml/models/lstm"
@@ -42,12 +43,12 @@ func Training(python, scripts string) []Workload {
 
 // trainer returns a step function training m on ds in batches of batch
 // from a pool of examples, cycling through them.
-func trainer(m train.Model, cfg train.Config, ds train.Dataset, batch int) (func(int) error, error) {
+func trainer(m train.Model, cfg train.Config, ds dataset.Dataset, batch int) (func(int) error, error) {
 	tr, err := train.New(m, graph.NewParams(tensor.Float32, 1), cfg)
 	if err != nil {
 		return nil, err
 	}
-	if err := tr.Fit(context.Background(), train.Subset{Dataset: ds, Index: []int{0}}, nil); err != nil { // builds the schedule
+	if err := tr.Fit(context.Background(), dataset.Subset{Dataset: ds, Index: []int{0}}, nil); err != nil { // builds the schedule
 		return nil, err
 	}
 	idx := make([]int, batch)
@@ -76,7 +77,7 @@ func setupTextCNN(int) (func(int) error, error) {
 	for i := range ids {
 		ids[i] = float32(rng.IntN(cfg.NumWords))
 	}
-	ds, err := train.NewTensors([][]float32{ids}, [][]int{{cfg.MaxLen}}, alternating(n), nil)
+	ds, err := dataset.NewTensors([][]float32{ids}, [][]int{{cfg.MaxLen}}, alternating(n), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +97,7 @@ func setupLSTM(int) (func(int) error, error) {
 	for i := range ids {
 		ids[i] = float32(1 + rng.IntN(cfg.NumWords-1)) // no padding: the most expensive case
 	}
-	ds, err := train.NewTensors([][]float32{ids}, [][]int{{cfg.MaxLen}}, alternating(n), nil)
+	ds, err := dataset.NewTensors([][]float32{ids}, [][]int{{cfg.MaxLen}}, alternating(n), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +121,7 @@ func setupConvNet(int) (func(int) error, error) {
 	for i := range labels {
 		labels[i] = float32(rng.IntN(cfg.Classes))
 	}
-	ds, err := train.NewTensors([][]float32{images}, [][]int{{cfg.Channels, cfg.Height, cfg.Width}}, labels, nil)
+	ds, err := dataset.NewTensors([][]float32{images}, [][]int{{cfg.Channels, cfg.Height, cfg.Width}}, labels, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +145,7 @@ func setupMF(int) (func(int) error, error) {
 		items[i] = float32(rng.IntN(mfItems))
 		ratings[i] = float32(1 + rng.IntN(5))
 	}
-	ds, err := train.NewTensors([][]float32{users, items}, [][]int{{1}, {1}}, ratings, nil)
+	ds, err := dataset.NewTensors([][]float32{users, items}, [][]int{{1}, {1}}, ratings, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -6,7 +6,7 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// Dataset serves images to the trainer as a train.Dataset: one input of
+// Dataset serves images to the trainer as a dataset.Dataset: one input of
 // shape [C, H, W] (float32, through the pipeline) and a scalar target, the
 // class index. Images stay bytes until Gather. When the pipeline has
 // augmentations the dataset applies them, drawing from a generator seeded

@@ -4,12 +4,13 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/tapeml/tapeml/dataset"
 	"github.com/tapeml/tapeml/train"
 	"gorgonia.org/tensor"
 )
 
 var (
-	_ train.Dataset    = (*Dataset)(nil)
+	_ dataset.Dataset  = (*Dataset)(nil)
 	_ train.EpochAware = (*Dataset)(nil)
 )
 

@@ -17,7 +17,7 @@
 //	set, err := imagedata.Load("/usr/share/datasets/fashion-mnist", imagedata.Options{})
 //	augment, err := imagedata.ParseAugment("crop,flip")
 //	p, err := set.Pipeline(augment)                      // shape, augmentations, mean/std of train
-//	trainSet, err := imagedata.NewDataset(set.Train, p, seed)  // a train.Dataset and train.EpochAware
+//	trainSet, err := imagedata.NewDataset(set.Train, p, seed)  // a dataset.Dataset and train.EpochAware
 //	valSet, err := imagedata.NewDataset(set.Val, p.Eval(), 0)
 //	x, info, err := imagedata.LoadImageFile("shoe.png", p.Eval()) // at predict time
 //

@@ -50,7 +50,7 @@ func ExampleLoad() {
 
 	augment, _ := imagedata.ParseAugment("crop,flip")
 	p, _ := set.Pipeline(augment)
-	trainSet, _ := imagedata.NewDataset(set.Train, p, 1)    // augmented, a train.Dataset
+	trainSet, _ := imagedata.NewDataset(set.Train, p, 1)    // augmented, a dataset.Dataset
 	valSet, _ := imagedata.NewDataset(set.Val, p.Eval(), 1) // not augmented
 	fmt.Println(trainSet.Len(), valSet.Len(), p.Shape())
 	// Output:

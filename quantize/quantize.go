@@ -14,12 +14,12 @@ import (
 
 	"github.com/tapeml/tapeml"
 	"github.com/tapeml/tapeml/checkpoint"
+	"github.com/tapeml/tapeml/dataset"
 	"github.com/tapeml/tapeml/graph"
 	"github.com/tapeml/tapeml/imagedata"
 	"github.com/tapeml/tapeml/kinds"
 	"github.com/tapeml/tapeml/recsys"
 	"github.com/tapeml/tapeml/safetensors"
-	"github.com/tapeml/tapeml/train"
 )
 
 // DefaultCalibrate is the default number of calibration batches (of 32
@@ -189,7 +189,7 @@ func Int8(ctx context.Context, src, out string, opt Options) (*Report, error) {
 
 // splits are the data Int8 needs.
 type splits struct {
-	train, test train.Dataset // networks on text and images
+	train, test dataset.Dataset // networks on text and images
 	recsysTest  []recsys.Rating
 	inputs      [][]float32 // test inputs for timing and parity, one flat slice per model input
 	n           int         // examples in inputs
@@ -218,7 +218,7 @@ func loadSplits(l *kinds.Loaded) (*splits, error) {
 		}
 		for _, part := range []struct {
 			im  *imagedata.Images
-			dst *train.Dataset
+			dst *dataset.Dataset
 		}{{set.Train, &s.train}, {set.Test, &s.test}} {
 			im, _, err := part.im.Conform(p.Channels, p.Height, p.Width)
 			if err != nil {
@@ -258,7 +258,7 @@ func loadSplits(l *kinds.Loaded) (*splits, error) {
 }
 
 // gather returns the first n examples' inputs of ds, flat.
-func gather(ds train.Dataset, n int) ([][]float32, int, error) {
+func gather(ds dataset.Dataset, n int) ([][]float32, int, error) {
 	n = min(n, ds.Len())
 	inShapes, targetShape := ds.Shapes()
 	idx := make([]int, n)
@@ -293,7 +293,7 @@ func slice(inputs [][]float32, n, from, to int) [][]float32 {
 // calibrate runs batches of 32 training examples, spread over the training
 // split, through a float32 serving graph that records its convolutions'
 // input ranges.
-func calibrate(ctx context.Context, dir string, ds train.Dataset, batches int) (map[string]float64, error) {
+func calibrate(ctx context.Context, dir string, ds dataset.Dataset, batches int) (map[string]float64, error) {
 	if ds == nil || ds.Len() == 0 {
 		return nil, fmt.Errorf("calibration needs training data, and the model's data has none")
 	}

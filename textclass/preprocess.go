@@ -4,8 +4,8 @@ import (
 	"fmt"
 
 	"github.com/tapeml/tapeml/data"
+	"github.com/tapeml/tapeml/dataset"
 	"github.com/tapeml/tapeml/text"
-	"github.com/tapeml/tapeml/train"
 )
 
 // Preprocess is everything needed to turn raw text into a model input. It is
@@ -51,7 +51,7 @@ func (p *Preprocess) IDs(texts []string) ([]float32, error) {
 
 // Dataset encodes labelled examples (from a corpus, already cleaned) as
 // model inputs "ids" [MaxLen] with 0/1 targets, 1 meaning the positive class.
-func (p *Preprocess) Dataset(examples []data.TextExample) (*train.Tensors, error) {
+func (p *Preprocess) Dataset(examples []data.TextExample) (*dataset.Tensors, error) {
 	texts := make([]string, len(examples))
 	labels := make([]float32, len(examples))
 	for i, e := range examples {
@@ -64,12 +64,12 @@ func (p *Preprocess) Dataset(examples []data.TextExample) (*train.Tensors, error
 	if err != nil {
 		return nil, err
 	}
-	return train.NewTensors([][]float32{ids}, [][]int{{p.MaxLen()}}, labels, nil)
+	return dataset.NewTensors([][]float32{ids}, [][]int{{p.MaxLen()}}, labels, nil)
 }
 
 // RawDataset cleans raw texts (as a user types them) and encodes them with
 // unknown labels, for prediction. It also returns the ids fed to the model.
-func (p *Preprocess) RawDataset(raw []string) (*train.Tensors, [][]int, error) {
+func (p *Preprocess) RawDataset(raw []string) (*dataset.Tensors, [][]int, error) {
 	texts := make([]string, len(raw))
 	for i, s := range raw {
 		texts[i] = p.Clean.Clean(s)
@@ -78,7 +78,7 @@ func (p *Preprocess) RawDataset(raw []string) (*train.Tensors, [][]int, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	ds, err := train.NewTensors([][]float32{ids}, [][]int{{p.MaxLen()}}, make([]float32, len(raw)), nil)
+	ds, err := dataset.NewTensors([][]float32{ids}, [][]int{{p.MaxLen()}}, make([]float32, len(raw)), nil)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -66,7 +66,7 @@ func TestFitStopsOnCancelAndResumes(t *testing.T) {
 	if _, err := straight.Evaluate(ctx, val); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Evaluate with a cancelled context: %v", err)
 	}
-	if _, err := straight.Predict(ctx, val); !errors.Is(err, context.Canceled) {
+	if _, err := straight.predict(ctx, val); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Predict with a cancelled context: %v", err)
 	}
 }

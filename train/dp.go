@@ -8,6 +8,7 @@ import (
 
 	"gorgonia.org/tensor"
 
+	"github.com/tapeml/tapeml/dataset"
 	"github.com/tapeml/tapeml/graph"
 	"github.com/tapeml/tapeml/metrics"
 	"github.com/tapeml/tapeml/privacy"
@@ -235,7 +236,7 @@ func exampleLosses(task metrics.Task, out *tensor.Dense, targets []float32, n in
 // dpStep takes one DP-SGD step on step t.Step's Poisson sample of ds and
 // adds the sampled examples' results to acc. It returns the sample's mean
 // loss (NaN for an empty sample) and its size.
-func (t *Trainer) dpStep(ds Dataset, acc *metrics.Accumulator) (float64, int, error) {
+func (t *Trainer) dpStep(ds dataset.Dataset, acc *metrics.Accumulator) (float64, int, error) {
 	c, st := t.Config.DP, t.dp
 	idx := poissonSample(ds.Len(), st.q, t.Config.Seed, t.Step)
 	var lossSum float64
@@ -272,7 +273,7 @@ func (t *Trainer) dpStep(ds Dataset, acc *metrics.Accumulator) (float64, int, er
 			chunkLoss += l
 		}
 		lossSum += chunkLoss
-		probs := Probabilities(t.Model.Task(), m.Output())
+		probs := probabilities(t.Model.Task(), m.Output())
 		pw, tw := len(probs)/size, len(targets)/size
 		if err := acc.Add(chunkLoss/float64(k), k, probs[:k*pw], targets[:k*tw]); err != nil {
 			return 0, 0, err

@@ -2,6 +2,7 @@ package train_test
 
 import (
 	"context"
+	"fmt"
 	"log"
 	"os"
 
@@ -40,6 +41,7 @@ func Example() {
 	if err := t.Fit(context.Background(), trainSet, valSet); err != nil {
 		log.Fatal(err)
 	}
-	probs, _ := t.Predict(context.Background(), valSet) // P(spam) per message
-	_ = probs
+	res, _ := t.Evaluate(context.Background(), valSet)
+	acc, _ := res.Get("accuracy")
+	fmt.Printf("validation accuracy %.3f\n", acc)
 }

@@ -10,6 +10,7 @@ import (
 
 	"gorgonia.org/tensor"
 
+	"github.com/tapeml/tapeml/dataset"
 	"github.com/tapeml/tapeml/graph"
 	"github.com/tapeml/tapeml/metrics"
 	"github.com/tapeml/tapeml/train/optim"
@@ -174,7 +175,7 @@ func modeOf(metric string) metrics.Mode {
 	return metrics.Max
 }
 
-func (t *Trainer) batch(ds Dataset, idx []int) (buffers, error) {
+func (t *Trainer) batch(ds dataset.Dataset, idx []int) (buffers, error) {
 	b, ok := t.bufs[len(idx)]
 	if !ok {
 		b = newBuffers(ds, len(idx))
@@ -209,7 +210,7 @@ func (t *Trainer) schedule(stepsPerEpoch int) error {
 
 // TrainStep runs one optimizer step on the examples at idx and returns the
 // batch's mean loss and outputs.
-func (t *Trainer) TrainStep(ds Dataset, idx []int) (float64, *tensor.Dense, error) {
+func (t *Trainer) TrainStep(ds dataset.Dataset, idx []int) (float64, *tensor.Dense, error) {
 	b, err := t.batch(ds, idx)
 	if err != nil {
 		return 0, nil, err
@@ -248,7 +249,7 @@ func (t *Trainer) TrainStep(ds Dataset, idx []int) (float64, *tensor.Dense, erro
 // run folder's checkpoints stay at the last complete epoch, which is what a
 // resume continues from, giving the weights of an uninterrupted run; the
 // parameters in memory are then mid-epoch and should not be saved.
-func (t *Trainer) Fit(ctx context.Context, trainSet, val Dataset) error {
+func (t *Trainer) Fit(ctx context.Context, trainSet, val dataset.Dataset) error {
 	if trainSet.Len() == 0 {
 		return fmt.Errorf("the training set is empty")
 	}
@@ -296,7 +297,7 @@ func (t *Trainer) Fit(ctx context.Context, trainSet, val Dataset) error {
 					return fmt.Errorf("epoch %d: %w", epoch, err)
 				}
 				b := t.bufs[len(idx)]
-				if err := acc.Add(l, len(idx), Probabilities(t.Model.Task(), out), b.targets.Float32s()); err != nil {
+				if err := acc.Add(l, len(idx), probabilities(t.Model.Task(), out), b.targets.Float32s()); err != nil {
 					return fmt.Errorf("epoch %d: %w", epoch, err)
 				}
 				loss = l
@@ -403,15 +404,21 @@ func names(ms []metrics.Named) []string {
 
 // Evaluate runs the inference machine over every example of ds, the last
 // partial batch included, and returns the metrics of the model's task.
-func (t *Trainer) Evaluate(ctx context.Context, ds Dataset) (metrics.Result, error) {
+func (t *Trainer) Evaluate(ctx context.Context, ds dataset.Dataset) (metrics.Result, error) {
 	acc := t.accumulator()
-	err := t.forEachBatch(ctx, ds, func(loss float64, probs []float32, targets []float32, n int) error {
-		return acc.Add(loss, n, probs, targets)
-	})
+	return metrics.Evaluate(ctx, ds, t.Config.Batch, acc, t.forward)
+}
+
+// forward runs one batch on the inference machine of its size.
+func (t *Trainer) forward(_ context.Context, inputs []*tensor.Dense, targets *tensor.Dense, n int) ([]float32, float64, error) {
+	m, err := t.Program.Machine(n, graph.Eval)
 	if err != nil {
-		return metrics.Result{}, err
+		return nil, 0, err
 	}
-	return acc.Result(), nil
+	if err := m.Run(inputs, targets); err != nil {
+		return nil, 0, err
+	}
+	return m.Output().Float32s(), m.Loss(), nil
 }
 
 func (t *Trainer) accumulator() *metrics.Accumulator {
@@ -422,72 +429,8 @@ func (t *Trainer) accumulator() *metrics.Accumulator {
 	return metrics.NewAccumulator(t.Model.Task(), classes)
 }
 
-// Predict returns the model's outputs for every example of ds, flattened in
-// order: probabilities for classifiers (one per example for binary tasks,
-// one per class for multiclass), predictions for regressions.
-func (t *Trainer) Predict(ctx context.Context, ds Dataset) ([]float32, error) {
-	var out []float32
-	err := t.forEachBatch(ctx, ds, func(_ float64, probs []float32, _ []float32, _ int) error {
-		out = append(out, probs...)
-		return nil
-	})
-	return out, err
-}
-
-// forEachBatch stops with ctx's error before a batch once ctx is done.
-func (t *Trainer) forEachBatch(ctx context.Context, ds Dataset, f func(loss float64, probs, targets []float32, n int) error) error {
-	for _, idx := range batches(sequence(ds.Len()), t.Config.Batch) {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		b, err := t.batch(ds, idx)
-		if err != nil {
-			return err
-		}
-		m, err := t.Program.Machine(len(idx), graph.Eval)
-		if err != nil {
-			return err
-		}
-		if err := m.Run(b.inputs, b.targets); err != nil {
-			return err
-		}
-		if err := f(m.Loss(), Probabilities(t.Model.Task(), m.Output()), b.targets.Float32s(), len(idx)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// Probabilities turns a batch's outputs into what metrics and users read:
-// sigmoid of a binary logit, softmax of multiclass logits, raw regressions.
-func Probabilities(task metrics.Task, out *tensor.Dense) []float32 {
-	v := out.Float32s()
-	p := make([]float32, len(v))
-	switch task {
-	case metrics.Binary:
-		for i, x := range v {
-			p[i] = float32(graph.Logistic(float64(x)))
-		}
-	case metrics.Multiclass:
-		c := out.Shape()[len(out.Shape())-1]
-		for r := 0; r < len(v)/c; r++ {
-			row, dst := v[r*c:(r+1)*c], p[r*c:(r+1)*c]
-			m := math.Inf(-1)
-			for _, x := range row {
-				m = math.Max(m, float64(x))
-			}
-			var s float64
-			for i, x := range row {
-				e := math.Exp(float64(x) - m)
-				dst[i] = float32(e)
-				s += e
-			}
-			for i := range dst {
-				dst[i] = float32(float64(dst[i]) / s)
-			}
-		}
-	default:
-		copy(p, v)
-	}
-	return p
+// probabilities reads a batch's output tensor as metrics.Probabilities.
+func probabilities(task metrics.Task, out *tensor.Dense) []float32 {
+	s := out.Shape()
+	return metrics.Probabilities(task, out.Float32s(), s[len(s)-1])
 }

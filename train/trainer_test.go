@@ -12,6 +12,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/tapeml/tapeml/checkpoint"
+	"github.com/tapeml/tapeml/dataset"
 	"github.com/tapeml/tapeml/graph"
 	"github.com/tapeml/tapeml/metrics"
 	"github.com/tapeml/tapeml/train/optim"
@@ -35,7 +36,7 @@ func (mlp) Loss(b *graph.Builder, out graph.Outputs) (graph.Objective, error) {
 }
 
 // blobs is a separable two-class problem of n examples.
-func blobs(n int, seed uint64) *Tensors {
+func blobs(n int, seed uint64) *dataset.Tensors {
 	rng := rand.New(rand.NewPCG(seed, 3))
 	x := make([]float32, n*4)
 	y := make([]float32, n)
@@ -46,7 +47,7 @@ func blobs(n int, seed uint64) *Tensors {
 			x[i*4+j] = float32(rng.NormFloat64()) + 2*c - 1
 		}
 	}
-	ds, err := NewTensors([][]float32{x}, [][]int{{4}}, y, nil)
+	ds, err := dataset.NewTensors([][]float32{x}, [][]int{{4}}, y, nil)
 	if err != nil {
 		panic(err)
 	}
@@ -166,7 +167,7 @@ func TestEvaluateCountsEveryExample(t *testing.T) {
 	if math.Abs(loss-loss1) > 1e-6 {
 		t.Fatalf("loss with batch 4 = %v, with batch 1 = %v", loss, loss1)
 	}
-	probs, err := tr.Predict(context.Background(), Subset{Dataset: ds, Index: []int{3}})
+	probs, err := tr.predict(context.Background(), dataset.Subset{Dataset: ds, Index: []int{3}})
 	if err != nil || len(probs) != 1 || !(probs[0] >= 0 && probs[0] <= 1) {
 		t.Fatalf("predict one example: %v, %v", probs, err)
 	}

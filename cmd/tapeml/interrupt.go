@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/tapeml/tapeml/checkpoint"
+	"github.com/tapeml/tapeml/dataset"
 	"github.com/tapeml/tapeml/train"
 )
 
@@ -91,7 +92,7 @@ func held(dir string) string {
 // fit runs t.Fit under ctx. An interruption becomes an error saying what
 // the run folder keeps (the last complete epoch: the epoch in progress is
 // abandoned) and how to continue; the CLI exits 130 with it.
-func fit(ctx context.Context, t *train.Trainer, trainSet, valSet train.Dataset, out string, resumable bool) error {
+func fit(ctx context.Context, t *train.Trainer, trainSet, valSet dataset.Dataset, out string, resumable bool) error {
 	err := t.Fit(ctx, trainSet, valSet)
 	if err == nil || !errors.Is(err, context.Canceled) {
 		return err

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tapeml/tapeml/checkpoint"
 	"github.com/tapeml/tapeml/data"
+	"github.com/tapeml/tapeml/dataset"
 	"github.com/tapeml/tapeml/graph"
 	"github.com/tapeml/tapeml/kinds"
 	"github.com/tapeml/tapeml/metrics"
@@ -249,7 +250,7 @@ func runTrain(e env, args []string) error {
 // and evaluates them on the test set, printing what a user wants to know.
 // The caller holds the run folder's lock (startRun). Ctrl-C or SIGTERM
 // stops the training before the next batch (see fit).
-func fitAndTest(e env, t *train.Trainer, trainSet, valSet, testSet train.Dataset, out string) (metrics.Result, string, error) {
+func fitAndTest(e env, t *train.Trainer, trainSet, valSet, testSet dataset.Dataset, out string) (metrics.Result, string, error) {
 	ctx, stop := trainContext(e)
 	defer stop()
 	start := time.Now()

@@ -7,6 +7,7 @@ import (
 
 	"gorgonia.org/tensor"
 
+	"github.com/tapeml/tapeml/dataset"
 	"github.com/tapeml/tapeml/graph"
 	"github.com/tapeml/tapeml/train"
 )
@@ -36,7 +37,7 @@ func BenchmarkTrainStep(b *testing.B) {
 	for i := range labels {
 		labels[i] = float32(rng.IntN(cfg.Classes))
 	}
-	ds, err := train.NewTensors([][]float32{images}, [][]int{{cfg.Channels, cfg.Height, cfg.Width}}, labels, nil)
+	ds, err := dataset.NewTensors([][]float32{images}, [][]int{{cfg.Channels, cfg.Height, cfg.Width}}, labels, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -46,7 +47,7 @@ func BenchmarkTrainStep(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := tr.Fit(context.Background(), train.Subset{Dataset: ds, Index: []int{0}}, nil); err != nil { // builds the schedule
+	if err := tr.Fit(context.Background(), dataset.Subset{Dataset: ds, Index: []int{0}}, nil); err != nil { // builds the schedule
 		b.Fatal(err)
 	}
 	idx := make([]int, batch)

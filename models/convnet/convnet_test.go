@@ -10,6 +10,7 @@ import (
 
 	"gorgonia.org/tensor"
 
+	"github.com/tapeml/tapeml/dataset"
 	"github.com/tapeml/tapeml/graph"
 	"github.com/tapeml/tapeml/metrics"
 	"github.com/tapeml/tapeml/train"
@@ -251,7 +252,7 @@ func TestTrainingLearns(t *testing.T) {
 			}
 		}
 	}
-	ds, err := train.NewTensors([][]float32{images}, [][]int{{1, 8, 8}}, labels, nil)
+	ds, err := dataset.NewTensors([][]float32{images}, [][]int{{1, 8, 8}}, labels, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"gorgonia.org/tensor"
 
+	"github.com/tapeml/tapeml/dataset"
 	"github.com/tapeml/tapeml/graph"
 	"github.com/tapeml/tapeml/train"
 )
@@ -39,7 +40,7 @@ func BenchmarkDPThroughput(b *testing.B) {
 	for i := range labels {
 		labels[i] = float32(rng.IntN(10))
 	}
-	ds, err := train.NewTensors([][]float32{images}, [][]int{{1, 28, 28}}, labels, nil)
+	ds, err := dataset.NewTensors([][]float32{images}, [][]int{{1, 28, 28}}, labels, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"gorgonia.org/tensor"
 
+	"github.com/tapeml/tapeml/dataset"
 	"github.com/tapeml/tapeml/graph"
 	"github.com/tapeml/tapeml/train"
 	"github.com/tapeml/tapeml/train/optim"
@@ -31,7 +32,7 @@ func TestDPTraining(t *testing.T) {
 		}
 		labels[i] = float32(i % 2)
 	}
-	ds, err := train.NewTensors([][]float32{ids}, [][]int{{cfg.MaxLen}}, labels, nil)
+	ds, err := dataset.NewTensors([][]float32{ids}, [][]int{{cfg.MaxLen}}, labels, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/tapeml/tapeml/dataset"
 	"github.com/tapeml/tapeml/graph"
 	"github.com/tapeml/tapeml/metrics"
 	"github.com/tapeml/tapeml/recsys"
@@ -256,12 +257,12 @@ func sum(xs ...*G.Node) (*G.Node, error) {
 
 // Dataset turns ratings into the trainer's examples: inputs "user" and
 // "item" (one float each), target the rating.
-func Dataset(rs []recsys.Rating) *train.Tensors {
+func Dataset(rs []recsys.Rating) *dataset.Tensors {
 	users := make([]float32, len(rs))
 	items := make([]float32, len(rs))
 	ratings := make([]float32, len(rs))
 	for k, r := range rs {
 		users[k], items[k], ratings[k] = float32(r.User), float32(r.Item), r.Value
 	}
-	return &train.Tensors{Inputs: [][]float32{users, items}, InputShapes: [][]int{{1}, {1}}, Targets: ratings}
+	return &dataset.Tensors{Inputs: [][]float32{users, items}, InputShapes: [][]int{{1}, {1}}, Targets: ratings}
 }

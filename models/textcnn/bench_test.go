@@ -7,6 +7,7 @@ import (
 
 	"gorgonia.org/tensor"
 
+	"github.com/tapeml/tapeml/dataset"
 	"github.com/tapeml/tapeml/graph"
 	"github.com/tapeml/tapeml/train"
 )
@@ -32,7 +33,7 @@ func BenchmarkTrainStep(b *testing.B) {
 	for i := range labels {
 		labels[i] = float32(i % 2)
 	}
-	ds, err := train.NewTensors([][]float32{ids}, [][]int{{cfg.MaxLen}}, labels, nil)
+	ds, err := dataset.NewTensors([][]float32{ids}, [][]int{{cfg.MaxLen}}, labels, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -40,7 +41,7 @@ func BenchmarkTrainStep(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := tr.Fit(context.Background(), train.Subset{Dataset: ds, Index: []int{0}}, nil); err != nil { // builds the schedule
+	if err := tr.Fit(context.Background(), dataset.Subset{Dataset: ds, Index: []int{0}}, nil); err != nil { // builds the schedule
 		b.Fatal(err)
 	}
 	batch := make([]int, 32)

@@ -30,6 +30,7 @@ import (
 	"github.com/tapeml/tapeml/export"
 	"github.com/tapeml/tapeml/graph"
 	"github.com/tapeml/tapeml/kinds"
+	"github.com/tapeml/tapeml/metrics"
 	"github.com/tapeml/tapeml/models/convnet"
 	"github.com/tapeml/tapeml/models/lstm"
 	"github.com/tapeml/tapeml/models/mf"
@@ -287,7 +288,7 @@ func infer(c *checkpoint.Checkpoint, m *kinds.Spec, inputs map[string]array) (ma
 	if err := mach.Run(feed, nil); err != nil {
 		return nil, err
 	}
-	raw, probs := f64(mach.Output().Float32s()), f64(train.Probabilities(net.Task(), mach.Output()))
+	raw, probs := f64(mach.Output().Float32s()), f64(metrics.Probabilities(net.Task(), mach.Output().Float32s(), mach.Output().Shape()[len(mach.Output().Shape())-1]))
 	if isMF {
 		return map[string]array{"rating": {"float32", []int{rows}, raw}}, nil
 	}
