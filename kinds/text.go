@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/tapeml/tapeml/data"
 	"github.com/tapeml/tapeml/samples"
+	"github.com/tapeml/tapeml/textdata"
 )
 
 // BuiltinText names the compiled-in SpamAssassin sample in checkpoints.
@@ -15,8 +15,8 @@ const BuiltinText = "builtin:spamassassin-sample"
 // TextSource says where a text run's data came from, so evaluation finds
 // the same test split again.
 type TextSource struct {
-	Path    string           `json:"path"` // a file or folder, or BuiltinText
-	Options data.TextOptions `json:"options"`
+	Path    string               `json:"path"` // a file or folder, or BuiltinText
+	Options textdata.TextOptions `json:"options"`
 }
 
 // TextRun is a text checkpoint's model_config: the architecture and the
@@ -27,7 +27,7 @@ type TextRun struct {
 }
 
 // Load reads the corpus.
-func (s TextSource) Load() (*data.TextCorpus, error) {
+func (s TextSource) Load() (*textdata.TextCorpus, error) {
 	if s.Path == BuiltinText {
 		return samples.SpamAssassinWith(s.Options)
 	}
@@ -37,7 +37,7 @@ func (s TextSource) Load() (*data.TextCorpus, error) {
 	if _, err := os.Stat(s.Path); err != nil {
 		return nil, fmt.Errorf("--data %s: no such file or folder", s.Path)
 	}
-	return data.LoadText(s.Path, s.Options)
+	return textdata.LoadText(s.Path, s.Options)
 }
 
 // TextArch is a text classifier's architecture: the sequence length and

@@ -8,7 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/tapeml/tapeml/data"
+	"github.com/tapeml/tapeml/textdata"
 )
 
 // spamAssassinFile is the name of the embedded sample, also the prefix of
@@ -19,20 +19,20 @@ const spamAssassinFile = "spamassassin.jsonl.gz"
 var spamAssassinGzip []byte
 
 // SpamAssassin returns the built-in e-mail sample as a corpus, cleaned and
-// split with the default data.TextOptions: headers dropped, HTML reduced to
+// split with the default textdata.TextOptions: headers dropped, HTML reduced to
 // text, seed 0. Classes are ["ham", "spam"], Positive is 1.
-func SpamAssassin() (*data.TextCorpus, error) {
-	return SpamAssassinWith(data.TextOptions{})
+func SpamAssassin() (*textdata.TextCorpus, error) {
+	return SpamAssassinWith(textdata.TextOptions{})
 }
 
 // SpamAssassinWith is SpamAssassin with other cleaning options or split
 // seed (opt.TextColumn and opt.LabelColumn do not apply).
-func SpamAssassinWith(opt data.TextOptions) (*data.TextCorpus, error) {
+func SpamAssassinWith(opt textdata.TextOptions) (*textdata.TextCorpus, error) {
 	msgs, err := SpamAssassinMessages()
 	if err != nil {
 		return nil, err
 	}
-	corpus, err := data.SpamAssassinCorpus(msgs, opt)
+	corpus, err := textdata.SpamAssassinCorpus(msgs, opt)
 	if err != nil {
 		return nil, fmt.Errorf("samples: %s: %w", spamAssassinFile, err)
 	}
@@ -41,16 +41,16 @@ func SpamAssassinWith(opt data.TextOptions) (*data.TextCorpus, error) {
 
 // SpamAssassinMessages returns the sample's raw messages, sorted by Source,
 // which is "spamassassin.jsonl.gz:<group>/<file>.json".
-func SpamAssassinMessages() ([]data.SpamAssassinMessage, error) {
+func SpamAssassinMessages() ([]textdata.SpamAssassinMessage, error) {
 	gz, err := gzip.NewReader(bytes.NewReader(spamAssassinGzip))
 	if err != nil {
 		return nil, fmt.Errorf("samples: %s: %w", spamAssassinFile, err)
 	}
-	var msgs []data.SpamAssassinMessage
+	var msgs []textdata.SpamAssassinMessage
 	sc := bufio.NewScanner(gz)
 	sc.Buffer(nil, 16<<20) // the largest line is about 0.2 MB
 	for line := 1; sc.Scan(); line++ {
-		var m data.SpamAssassinMessage
+		var m textdata.SpamAssassinMessage
 		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
 			return nil, fmt.Errorf("samples: %s:line %d: %w", spamAssassinFile, line, err)
 		}

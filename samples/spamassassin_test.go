@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tapeml/tapeml/data"
+	"github.com/tapeml/tapeml/textdata"
 )
 
 func TestSpamAssassinMessages(t *testing.T) {
@@ -60,10 +60,10 @@ func TestSpamAssassin(t *testing.T) {
 	if !reflect.DeepEqual(corpus.Classes, []string{"ham", "spam"}) || corpus.Positive != 1 {
 		t.Fatalf("Classes %q Positive %d, want [ham spam] 1", corpus.Classes, corpus.Positive)
 	}
-	// ham 1373 → 137/137 held out, spam 627 → 63/63 (data.SplitText).
+	// ham 1373 → 137/137 held out, spam 627 → 63/63 (textdata.SplitText).
 	for _, split := range []struct {
 		name string
-		ex   []data.TextExample
+		ex   []textdata.TextExample
 		want []int
 	}{
 		{"train", corpus.Train, []int{1099, 501}},
@@ -86,13 +86,13 @@ func TestSpamAssassin(t *testing.T) {
 		t.Errorf("%d of %d cleaned texts start with a header", headed, len(corpus.Train))
 	}
 
-	// The split is data's: the same messages through data.SpamAssassinCorpus.
+	// The split is data's: the same messages through textdata.SpamAssassinCorpus.
 	msgs, err := SpamAssassinMessages()
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw := data.TextOptions{KeepHeaders: true, KeepHTML: true, Seed: 5}
-	viaData, err := data.SpamAssassinCorpus(msgs, raw)
+	raw := textdata.TextOptions{KeepHeaders: true, KeepHTML: true, Seed: 5}
+	viaData, err := textdata.SpamAssassinCorpus(msgs, raw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func TestSpamAssassin(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(viaData, viaSamples) {
-		t.Error("SpamAssassinWith differs from data.SpamAssassinCorpus on the same messages")
+		t.Error("SpamAssassinWith differs from textdata.SpamAssassinCorpus on the same messages")
 	}
 	if reflect.DeepEqual(viaSamples.Test, corpus.Test) {
 		t.Error("seed 5 and seed 0 gave the same test split")

@@ -3,24 +3,24 @@ package textclass
 import (
 	"fmt"
 
-	"github.com/tapeml/tapeml/data"
 	"github.com/tapeml/tapeml/dataset"
 	"github.com/tapeml/tapeml/text"
+	"github.com/tapeml/tapeml/textdata"
 )
 
 // Preprocess is everything needed to turn raw text into a model input. It is
 // JSON and lives in checkpoints' meta.json.
 type Preprocess struct {
-	Clean     data.TextOptions `json:"clean"`     // header and HTML handling of raw input texts
-	Tokenizer *text.Tokenizer  `json:"tokenizer"` // fitted on the training split only
-	Pad       text.PadConfig   `json:"pad"`       // maxlen, 'pre' padding and truncation by default
-	Classes   []string         `json:"classes"`   // label names; index = label
-	Positive  int              `json:"positive"`  // index of the positive class
+	Clean     textdata.TextOptions `json:"clean"`     // header and HTML handling of raw input texts
+	Tokenizer *text.Tokenizer      `json:"tokenizer"` // fitted on the training split only
+	Pad       text.PadConfig       `json:"pad"`       // maxlen, 'pre' padding and truncation by default
+	Classes   []string             `json:"classes"`   // label names; index = label
+	Positive  int                  `json:"positive"`  // index of the positive class
 }
 
 // Fit builds the preprocessing of a corpus: the tokenizer learns the
 // vocabulary of the training split (num_words most frequent words kept).
-func Fit(c *data.TextCorpus, clean data.TextOptions, numWords, maxLen int) (*Preprocess, error) {
+func Fit(c *textdata.TextCorpus, clean textdata.TextOptions, numWords, maxLen int) (*Preprocess, error) {
 	if len(c.Classes) != 2 {
 		return nil, fmt.Errorf("text models here are binary classifiers, but the data has %d classes %v", len(c.Classes), c.Classes)
 	}
@@ -51,7 +51,7 @@ func (p *Preprocess) IDs(texts []string) ([]float32, error) {
 
 // Dataset encodes labelled examples (from a corpus, already cleaned) as
 // model inputs "ids" [MaxLen] with 0/1 targets, 1 meaning the positive class.
-func (p *Preprocess) Dataset(examples []data.TextExample) (*dataset.Tensors, error) {
+func (p *Preprocess) Dataset(examples []textdata.TextExample) (*dataset.Tensors, error) {
 	texts := make([]string, len(examples))
 	labels := make([]float32, len(examples))
 	for i, e := range examples {

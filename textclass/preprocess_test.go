@@ -4,24 +4,24 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tapeml/tapeml/data"
+	"github.com/tapeml/tapeml/textdata"
 )
 
-func corpus() *data.TextCorpus {
-	return &data.TextCorpus{
+func corpus() *textdata.TextCorpus {
+	return &textdata.TextCorpus{
 		Classes:  []string{"ham", "spam"},
 		Positive: 1,
-		Train: []data.TextExample{
+		Train: []textdata.TextExample{
 			{Text: "free money now", Label: 1},
 			{Text: "meeting at noon", Label: 0},
 			{Text: "free prize", Label: 1},
 		},
-		Test: []data.TextExample{{Text: "unseen words only", Label: 0}},
+		Test: []textdata.TextExample{{Text: "unseen words only", Label: 0}},
 	}
 }
 
 func TestFitLearnsTheTrainingVocabularyOnly(t *testing.T) {
-	p, err := Fit(corpus(), data.TextOptions{}, 100, 4)
+	p, err := Fit(corpus(), textdata.TextOptions{}, 100, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +42,7 @@ func TestFitLearnsTheTrainingVocabularyOnly(t *testing.T) {
 }
 
 func TestRawDatasetCleansLikeTraining(t *testing.T) {
-	p, err := Fit(corpus(), data.TextOptions{}, 100, 4)
+	p, err := Fit(corpus(), textdata.TextOptions{}, 100, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func TestRawDatasetCleansLikeTraining(t *testing.T) {
 func TestFitNeedsTwoClasses(t *testing.T) {
 	c := corpus()
 	c.Classes = []string{"a", "b", "c"}
-	if _, err := Fit(c, data.TextOptions{}, 100, 4); err == nil || !strings.Contains(err.Error(), "3 classes") {
+	if _, err := Fit(c, textdata.TextOptions{}, 100, 4); err == nil || !strings.Contains(err.Error(), "3 classes") {
 		t.Fatalf("err = %v", err)
 	}
 }

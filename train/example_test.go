@@ -9,11 +9,11 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/tapeml/tapeml/checkpoint"
-	"github.com/tapeml/tapeml/data"
 	"github.com/tapeml/tapeml/graph"
 	"github.com/tapeml/tapeml/models/textcnn"
 	"github.com/tapeml/tapeml/samples"
 	"github.com/tapeml/tapeml/textclass"
+	"github.com/tapeml/tapeml/textdata"
 	"github.com/tapeml/tapeml/train"
 )
 
@@ -24,7 +24,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	pre, err := textclass.Fit(corpus, data.TextOptions{}, 10000, 100)
+	pre, err := textclass.Fit(corpus, textdata.TextOptions{}, 10000, 100)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -14,12 +14,12 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/tapeml/tapeml/checkpoint"
-	"github.com/tapeml/tapeml/data"
 	"github.com/tapeml/tapeml/dataset"
 	"github.com/tapeml/tapeml/graph"
 	"github.com/tapeml/tapeml/kinds"
 	"github.com/tapeml/tapeml/metrics"
 	"github.com/tapeml/tapeml/textclass"
+	"github.com/tapeml/tapeml/textdata"
 	"github.com/tapeml/tapeml/train"
 )
 
@@ -84,7 +84,7 @@ func runTrain(e env, args []string) error {
 	if set["data"] && *dataPath == "" {
 		return fmt.Errorf("--data is empty: give a file or folder")
 	}
-	src := kinds.TextSource{Path: *dataPath, Options: data.TextOptions{KeepHeaders: *keepHeaders, KeepHTML: *keepHTML, TextColumn: *textCol, LabelColumn: *labelCol, Seed: tc.Seed}}
+	src := kinds.TextSource{Path: *dataPath, Options: textdata.TextOptions{KeepHeaders: *keepHeaders, KeepHTML: *keepHTML, TextColumn: *textCol, LabelColumn: *labelCol, Seed: tc.Seed}}
 	if src.Path == "" {
 		src.Path = kinds.BuiltinText
 	}

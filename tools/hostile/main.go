@@ -39,13 +39,13 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/tapeml/tapeml/checkpoint"
-	"github.com/tapeml/tapeml/data"
 	"github.com/tapeml/tapeml/export"
 	"github.com/tapeml/tapeml/graph"
 	"github.com/tapeml/tapeml/imagedata"
 	"github.com/tapeml/tapeml/models/textcnn"
 	"github.com/tapeml/tapeml/recsys"
 	"github.com/tapeml/tapeml/safetensors"
+	"github.com/tapeml/tapeml/textdata"
 )
 
 // hostileCase makes its input under dir and runs the reader on it.
@@ -200,7 +200,7 @@ var cases = map[string]hostileCase{
 			return os.WriteFile(filepath.Join(dir, "bomb.tgz"), buf.Bytes(), 0o644)
 		},
 		run: func(dir string) error {
-			_, err := data.LoadText(filepath.Join(dir, "bomb.tgz"), data.TextOptions{})
+			_, err := textdata.LoadText(filepath.Join(dir, "bomb.tgz"), textdata.TextOptions{})
 			return err
 		},
 	},
@@ -220,14 +220,14 @@ var cases = map[string]hostileCase{
 			return os.WriteFile(filepath.Join(dir, "bomb.tgz"), buf.Bytes(), 0o644)
 		},
 		run: func(dir string) error {
-			_, err := data.LoadText(filepath.Join(dir, "bomb.tgz"), data.TextOptions{})
+			_, err := textdata.LoadText(filepath.Join(dir, "bomb.tgz"), textdata.TextOptions{})
 			return err
 		},
 	},
 	"csv-fifo": {
 		make: func(dir string) error { return syscall.Mkfifo(filepath.Join(dir, "texts.csv"), 0o644) },
 		run: func(dir string) error {
-			_, err := data.LoadText(filepath.Join(dir, "texts.csv"), data.TextOptions{})
+			_, err := textdata.LoadText(filepath.Join(dir, "texts.csv"), textdata.TextOptions{})
 			return err
 		},
 	},

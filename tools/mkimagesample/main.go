@@ -30,8 +30,8 @@ import (
 	"path/filepath"
 	"slices"
 
-	"github.com/tapeml/tapeml/data"
 	"github.com/tapeml/tapeml/imagedata"
+	"github.com/tapeml/tapeml/textdata"
 )
 
 func main() {
@@ -112,7 +112,7 @@ func sampleImages(im *imagedata.Images, n int, seed uint64) (*imagedata.Images, 
 		sizes[c] = len(idx)
 	}
 	var chosen []int
-	for c, quota := range data.Apportion(sizes, n) {
+	for c, quota := range textdata.Apportion(sizes, n) {
 		idx := byClass[c]
 		slices.SortFunc(idx, func(a, b int) int {
 			ka, kb := hashKey(seed, a), hashKey(seed, b)

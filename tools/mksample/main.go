@@ -35,7 +35,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/tapeml/tapeml/data"
+	"github.com/tapeml/tapeml/textdata"
 )
 
 func main() {
@@ -56,7 +56,7 @@ func main() {
 }
 
 func run(src string, n int, seed uint64, out string) error {
-	msgs, err := data.ReadSpamAssassin(src)
+	msgs, err := textdata.ReadSpamAssassin(src)
 	if err != nil {
 		return err
 	}
@@ -85,11 +85,11 @@ func run(src string, n int, seed uint64, out string) error {
 
 // sampleMessages draws n messages, keeping every group's share, and returns
 // them with Source relative to the corpus ("<group>/<file>.json"), sorted.
-func sampleMessages(msgs []data.SpamAssassinMessage, n int, seed uint64) ([]data.SpamAssassinMessage, error) {
+func sampleMessages(msgs []textdata.SpamAssassinMessage, n int, seed uint64) ([]textdata.SpamAssassinMessage, error) {
 	if n < 1 || n > len(msgs) {
 		return nil, fmt.Errorf("-n %d: want 1 to %d, the corpus size", n, len(msgs))
 	}
-	byGroup := map[string][]data.SpamAssassinMessage{}
+	byGroup := map[string][]textdata.SpamAssassinMessage{}
 	for _, m := range msgs {
 		m.Source = relativeSource(m.Source)
 		byGroup[m.Group] = append(byGroup[m.Group], m)
@@ -103,11 +103,11 @@ func sampleMessages(msgs []data.SpamAssassinMessage, n int, seed uint64) ([]data
 	for _, g := range groups {
 		sizes = append(sizes, len(byGroup[g]))
 	}
-	var sample []data.SpamAssassinMessage
-	for i, quota := range data.Apportion(sizes, n) {
+	var sample []textdata.SpamAssassinMessage
+	for i, quota := range textdata.Apportion(sizes, n) {
 		group := byGroup[groups[i]]
-		key := func(m data.SpamAssassinMessage) uint64 { return hashKey(seed, m.Source) }
-		slices.SortFunc(group, func(a, b data.SpamAssassinMessage) int {
+		key := func(m textdata.SpamAssassinMessage) uint64 { return hashKey(seed, m.Source) }
+		slices.SortFunc(group, func(a, b textdata.SpamAssassinMessage) int {
 			ka, kb := key(a), key(b)
 			if ka != kb {
 				if ka < kb {
@@ -119,7 +119,7 @@ func sampleMessages(msgs []data.SpamAssassinMessage, n int, seed uint64) ([]data
 		})
 		sample = append(sample, group[:quota]...)
 	}
-	slices.SortFunc(sample, func(a, b data.SpamAssassinMessage) int { return strings.Compare(a.Source, b.Source) })
+	slices.SortFunc(sample, func(a, b textdata.SpamAssassinMessage) int { return strings.Compare(a.Source, b.Source) })
 	return sample, nil
 }
 
@@ -140,7 +140,7 @@ func relativeSource(source string) string {
 	return path.Join(path.Base(path.Dir(source)), path.Base(source))
 }
 
-func writeSample(w io.Writer, msgs []data.SpamAssassinMessage) error {
+func writeSample(w io.Writer, msgs []textdata.SpamAssassinMessage) error {
 	gz, err := gzip.NewWriterLevel(w, gzip.BestCompression)
 	if err != nil {
 		return err

@@ -12,11 +12,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tapeml/tapeml/data"
+	"github.com/tapeml/tapeml/textdata"
 )
 
 func TestSampleMessages(t *testing.T) {
-	msgs, err := data.ReadSpamAssassin(filepath.Join("..", "..", "data", "testdata", "spamassassin", "package"))
+	msgs, err := textdata.ReadSpamAssassin(filepath.Join("..", "..", "data", "testdata", "spamassassin", "package"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func TestSampleMessages(t *testing.T) {
 	if !reflect.DeepEqual(groups, want) {
 		t.Errorf("groups = %v, want %v", groups, want)
 	}
-	if !slices.IsSortedFunc(sample, func(a, b data.SpamAssassinMessage) int { return strings.Compare(a.Source, b.Source) }) {
+	if !slices.IsSortedFunc(sample, func(a, b textdata.SpamAssassinMessage) int { return strings.Compare(a.Source, b.Source) }) {
 		t.Error("sample not sorted by Source")
 	}
 	again, _ := sampleMessages(msgs, 7, 1)

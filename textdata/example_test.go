@@ -1,13 +1,13 @@
-package data_test
+package textdata_test
 
 import (
 	"fmt"
 
-	"github.com/tapeml/tapeml/data"
+	"github.com/tapeml/tapeml/textdata"
 )
 
 func Example() {
-	corpus, err := data.LoadText("testdata/imdb", data.TextOptions{Seed: 1})
+	corpus, err := textdata.LoadText("testdata/imdb", textdata.TextOptions{Seed: 1})
 	if err != nil {
 		fmt.Println(err)
 		return

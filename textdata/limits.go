@@ -1,4 +1,4 @@
-package data
+package textdata
 
 // Limits on what the loaders read, so that a small hostile input (a
 // FIFO, a link to /dev/zero, a gzip bomb) is refused with an error instead
