@@ -12,7 +12,6 @@ import (
 	"github.com/tapeml/tapeml/imagedata"
 	"github.com/tapeml/tapeml/safetensors"
 	"github.com/tapeml/tapeml/text"
-	"github.com/tapeml/tapeml/textclass"
 )
 
 // fuzzTemplate is a saved checkpoint's files (name → bytes), made once:
@@ -25,7 +24,7 @@ var fuzzTemplate = sync.OnceValues(func() (map[string][]byte, error) {
 	defer os.RemoveAll(dir)
 	tok := text.NewTokenizer(text.TokenizerConfig{NumWords: 10, OOVToken: "<OOV>"})
 	tok.Fit([]string{"free money now", "see you at lunch"})
-	pre, err := json.Marshal(&textclass.Preprocess{Tokenizer: tok, Pad: text.PadConfig{MaxLen: 5}, Classes: []string{"ham", "spam"}, Positive: 1})
+	pre, err := json.Marshal(&text.Preprocess{Tokenizer: tok, Pad: text.PadConfig{MaxLen: 5}, Classes: []string{"ham", "spam"}, Positive: 1})
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +91,7 @@ func FuzzLoad(f *testing.F) {
 			return
 		}
 		_ = c.CanResume()
-		var pre textclass.Preprocess
+		var pre text.Preprocess
 		if json.Unmarshal(c.Meta.Preprocessing, &pre) == nil && pre.Validate(10, 5) == nil {
 			if _, err := pre.IDs([]string{"free lunch now"}); err != nil {
 				t.Errorf("validated preprocessing fails: %v", err)

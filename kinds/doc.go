@@ -10,7 +10,7 @@
 //
 // The run formats a checkpoint's meta.json carries — the model_config of
 // each family (TextRun, ImageRun, RecsysRun) and its preprocessing
-// (textclass.Preprocess, ImagePreprocessing, RecsysIDs) — are defined here
+// (text.Preprocess, ImagePreprocessing, RecsysIDs) — are defined here
 // too, and Open reads them back, checking them against each other and
 // against the weights before anything large is allocated.
 package kinds

@@ -13,7 +13,7 @@ import (
 	"github.com/tapeml/tapeml/models/mf"
 	"github.com/tapeml/tapeml/recsys"
 	"github.com/tapeml/tapeml/safetensors"
-	"github.com/tapeml/tapeml/textclass"
+	"github.com/tapeml/tapeml/text"
 	"github.com/tapeml/tapeml/train"
 )
 
@@ -41,7 +41,7 @@ type Loaded struct {
 // TextModel is a text checkpoint's run and preprocessing.
 type TextModel struct {
 	Run TextRun
-	Pre *textclass.Preprocess
+	Pre *text.Preprocess
 }
 
 // ImageModel is an image checkpoint's run and preprocessing.
@@ -143,7 +143,7 @@ func (l *Loaded) openText(meta string) error {
 	if err := json.Unmarshal(c.Meta.ModelConfig, &t.Run); err != nil {
 		return fmt.Errorf("%s: model_config: %w", meta, err)
 	}
-	t.Pre = &textclass.Preprocess{}
+	t.Pre = &text.Preprocess{}
 	if err := json.Unmarshal(c.Meta.Preprocessing, t.Pre); err != nil || t.Pre.Tokenizer == nil {
 		return fmt.Errorf("%s: preprocessing: missing or invalid tokenizer state (%v)", meta, err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/tapeml/tapeml/kinds"
 	"github.com/tapeml/tapeml/recsys"
 	"github.com/tapeml/tapeml/safetensors"
+	"github.com/tapeml/tapeml/textclass"
 )
 
 // DefaultCalibrate is the default number of calibration batches (of 32
@@ -204,10 +205,10 @@ func loadSplits(l *kinds.Loaded) (*splits, error) {
 		if err != nil {
 			return nil, err
 		}
-		if s.train, err = l.Text.Pre.Dataset(corpus.Train); err != nil {
+		if s.train, err = textclass.Dataset(l.Text.Pre, corpus.Train); err != nil {
 			return nil, err
 		}
-		if s.test, err = l.Text.Pre.Dataset(corpus.Test); err != nil {
+		if s.test, err = textclass.Dataset(l.Text.Pre, corpus.Test); err != nil {
 			return nil, err
 		}
 	case l.Image != nil:

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tapeml/tapeml/text"
 	"github.com/tapeml/tapeml/textdata"
 )
 
@@ -91,7 +92,7 @@ func TestSpamAssassin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw := textdata.TextOptions{KeepHeaders: true, KeepHTML: true, Seed: 5}
+	raw := textdata.TextOptions{CleanOptions: text.CleanOptions{KeepHeaders: true, KeepHTML: true}, Seed: 5}
 	viaData, err := textdata.SpamAssassinCorpus(msgs, raw)
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,11 @@
-// Package text turns raw text into model inputs with the semantics of
-// Keras's text preprocessing, so that a vocabulary and the padded batches
-// built from it match what a Keras user expects, index for index.
+// Package text is tapeml's text preprocessing: cleaning raw texts
+// (CleanOptions: e-mail headers and HTML), the Keras-style tokenizer and
+// pad_sequences, and Preprocess, the state a text model saves so that
+// prediction reads a text exactly as training did.
+//
+// Tokenizing and padding have the semantics of Keras's text preprocessing,
+// so that a vocabulary and the padded batches built from it match what a
+// Keras user expects, index for index.
 //
 // A Tokenizer is Keras's tf.keras.preprocessing.text.Tokenizer at word
 // level:

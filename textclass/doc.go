@@ -1,9 +1,5 @@
-// Package textclass turns labelled texts into model inputs, the same way at
-// training, evaluation and prediction time: clean the text (data.TextOptions),
-// tokenize it with the Keras-style tokenizer fitted on the training split,
-// and pad or truncate it to MaxLen ids with pad_sequences' defaults.
-//
-// Its Preprocess is saved in every text model's checkpoint, so predict
-// tokenizes exactly as training did. The text models (textcnn, and later
-// lstm) share it.
+// Package textclass is the text classification family: the kinds that
+// read raw texts and answer with a class (textcnn, lstm). It turns a
+// corpus into the datasets they train on, with the preprocessing
+// (text.Preprocess) fitted on its training split.
 package textclass

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tapeml/tapeml/text"
 	"github.com/tapeml/tapeml/textdata"
 )
 
@@ -21,7 +22,7 @@ func corpus() *textdata.TextCorpus {
 }
 
 func TestFitLearnsTheTrainingVocabularyOnly(t *testing.T) {
-	p, err := Fit(corpus(), textdata.TextOptions{}, 100, 4)
+	p, err := Fit(corpus(), text.CleanOptions{}, 100, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +32,7 @@ func TestFitLearnsTheTrainingVocabularyOnly(t *testing.T) {
 	if _, ok := p.Tokenizer.WordIndex["unseen"]; ok {
 		t.Fatal("the tokenizer learnt a test word")
 	}
-	ds, err := p.Dataset(corpus().Train)
+	ds, err := Dataset(p, corpus().Train)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,31 +42,31 @@ func TestFitLearnsTheTrainingVocabularyOnly(t *testing.T) {
 	}
 }
 
-func TestRawDatasetCleansLikeTraining(t *testing.T) {
-	p, err := Fit(corpus(), textdata.TextOptions{}, 100, 4)
+func TestEncodingCleansLikeTraining(t *testing.T) {
+	p, err := Fit(corpus(), text.CleanOptions{}, 100, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
 	raw := "From: a@b.c\nSubject: x\n\nfree <b>prize</b>"
-	ds, ids, err := p.RawDataset([]string{raw, ""})
+	ids, err := p.IDs([]string{p.Clean.Clean(raw), ""})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []int{0, 0, p.Tokenizer.WordIndex["free"], p.Tokenizer.WordIndex["prize"]}
 	for i, v := range want {
-		if ids[0][i] != v {
-			t.Fatalf("ids %v, want %v (headers dropped, HTML reduced)", ids[0], want)
+		if int(ids[i]) != v {
+			t.Fatalf("ids %v, want %v (headers dropped, HTML reduced)", ids[:4], want)
 		}
 	}
-	if ds.Len() != 2 || len(ids[1]) != 4 {
-		t.Fatalf("an empty text must still give a row of padding: %v", ids[1])
+	if len(ids) != 8 {
+		t.Fatalf("an empty text must still give a row of padding: %v", ids)
 	}
 }
 
 func TestFitNeedsTwoClasses(t *testing.T) {
 	c := corpus()
 	c.Classes = []string{"a", "b", "c"}
-	if _, err := Fit(c, textdata.TextOptions{}, 100, 4); err == nil || !strings.Contains(err.Error(), "3 classes") {
+	if _, err := Fit(c, text.CleanOptions{}, 100, 4); err == nil || !strings.Contains(err.Error(), "3 classes") {
 		t.Fatalf("err = %v", err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tapeml/tapeml/internal/safeio"
+	"github.com/tapeml/tapeml/text"
 )
 
 // TextExample is one labelled text.
@@ -58,13 +59,9 @@ func (c *TextCorpus) Counts(examples []TextExample) []int {
 // 95–96%: they mostly tell the corpus's collection routes and dates apart,
 // which a spam filter should not learn.
 type TextOptions struct {
-	// KeepHeaders keeps an e-mail's RFC 822 header block. Default false:
-	// it is dropped when a text starts with one.
-	KeepHeaders bool
-
-	// KeepHTML keeps HTML markup. Default false: quoted-printable soft
-	// breaks are joined and HTML bodies are reduced to their text.
-	KeepHTML bool
+	// CleanOptions says how texts are cleaned (text.CleanOptions.Clean):
+	// e-mail headers dropped and HTML reduced to text by default.
+	text.CleanOptions
 
 	// TextColumn and LabelColumn name the CSV columns holding the text and
 	// the label. Defaults "text" and "label".

@@ -12,6 +12,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/tapeml/tapeml/text"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -52,7 +54,7 @@ func TestLoadTextGolden(t *testing.T) {
 		{"labels", "testdata/labels", TextOptions{}},
 		{"labels_seed7", "testdata/labels", TextOptions{Seed: 7}},
 		{"spamassassin", "testdata/spamassassin/package", TextOptions{}},
-		{"spamassassin_raw", "testdata/spamassassin/package/data", TextOptions{KeepHeaders: true, KeepHTML: true}},
+		{"spamassassin_raw", "testdata/spamassassin/package/data", TextOptions{CleanOptions: text.CleanOptions{KeepHeaders: true, KeepHTML: true}}},
 		{"csv", "testdata/csv/reviews.csv", TextOptions{}},
 		{"csv_columns", "testdata/csv/sms.csv", TextOptions{TextColumn: "v2", LabelColumn: "v1"}},
 	}

@@ -12,8 +12,8 @@ import (
 	"github.com/tapeml/tapeml/graph"
 	"github.com/tapeml/tapeml/models/textcnn"
 	"github.com/tapeml/tapeml/samples"
+	"github.com/tapeml/tapeml/text"
 	"github.com/tapeml/tapeml/textclass"
-	"github.com/tapeml/tapeml/textdata"
 	"github.com/tapeml/tapeml/train"
 )
 
@@ -24,12 +24,12 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	pre, err := textclass.Fit(corpus, textdata.TextOptions{}, 10000, 100)
+	pre, err := textclass.Fit(corpus, text.CleanOptions{}, 10000, 100)
 	if err != nil {
 		log.Fatal(err)
 	}
-	trainSet, _ := pre.Dataset(corpus.Train)
-	valSet, _ := pre.Dataset(corpus.Val)
+	trainSet, _ := textclass.Dataset(pre, corpus.Train)
+	valSet, _ := textclass.Dataset(pre, corpus.Val)
 
 	model, _ := textcnn.New(textcnn.DefaultConfig())
 	t, err := train.New(model, graph.NewParams(tensor.Float32, 1), train.Config{Epochs: 10})

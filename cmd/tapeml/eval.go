@@ -11,6 +11,7 @@ import (
 	"github.com/tapeml/tapeml/kinds"
 	"github.com/tapeml/tapeml/metrics"
 	"github.com/tapeml/tapeml/recsys"
+	"github.com/tapeml/tapeml/textclass"
 )
 
 func runEval(e env, args []string) error {
@@ -94,7 +95,7 @@ func evalText(m *tapeml.Model, t *kinds.TextModel, dataPath string, obj map[stri
 	if !slices.Equal(corpus.Classes, t.Pre.Classes) {
 		return metrics.Result{}, fmt.Errorf("data %s has classes %v, the model was trained on %v", src.Path, corpus.Classes, t.Pre.Classes)
 	}
-	ds, err := t.Pre.Dataset(corpus.Test)
+	ds, err := textclass.Dataset(t.Pre, corpus.Test)
 	if err != nil {
 		return metrics.Result{}, err
 	}

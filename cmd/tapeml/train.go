@@ -18,6 +18,7 @@ import (
 	"github.com/tapeml/tapeml/graph"
 	"github.com/tapeml/tapeml/kinds"
 	"github.com/tapeml/tapeml/metrics"
+	"github.com/tapeml/tapeml/text"
 	"github.com/tapeml/tapeml/textclass"
 	"github.com/tapeml/tapeml/textdata"
 	"github.com/tapeml/tapeml/train"
@@ -84,7 +85,7 @@ func runTrain(e env, args []string) error {
 	if set["data"] && *dataPath == "" {
 		return fmt.Errorf("--data is empty: give a file or folder")
 	}
-	src := kinds.TextSource{Path: *dataPath, Options: textdata.TextOptions{KeepHeaders: *keepHeaders, KeepHTML: *keepHTML, TextColumn: *textCol, LabelColumn: *labelCol, Seed: tc.Seed}}
+	src := kinds.TextSource{Path: *dataPath, Options: textdata.TextOptions{CleanOptions: text.CleanOptions{KeepHeaders: *keepHeaders, KeepHTML: *keepHTML}, TextColumn: *textCol, LabelColumn: *labelCol, Seed: tc.Seed}}
 	if src.Path == "" {
 		src.Path = kinds.BuiltinText
 	}
@@ -171,7 +172,7 @@ func runTrain(e env, args []string) error {
 	if prev != nil && src.Path != kinds.BuiltinText {
 		src.Path, _ = filepath.Abs(src.Path)
 	}
-	var pre *textclass.Preprocess
+	var pre *text.Preprocess
 	switch {
 	case prev != nil:
 		pre = prev.Text.Pre
@@ -186,7 +187,7 @@ func runTrain(e env, args []string) error {
 		if err := arch.Validate(); err != nil {
 			return err
 		}
-		if pre, err = textclass.Fit(corpus, src.Options, arch.Vocab(), arch.SeqLen()); err != nil {
+		if pre, err = textclass.Fit(corpus, src.Options.CleanOptions, arch.Vocab(), arch.SeqLen()); err != nil {
 			return err
 		}
 		pre.Pad.Padding, pre.Pad.Truncating = *padding, *truncating
@@ -202,15 +203,15 @@ func runTrain(e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	trainSet, err := pre.Dataset(corpus.Train)
+	trainSet, err := textclass.Dataset(pre, corpus.Train)
 	if err != nil {
 		return err
 	}
-	valSet, err := pre.Dataset(corpus.Val)
+	valSet, err := textclass.Dataset(pre, corpus.Val)
 	if err != nil {
 		return err
 	}
-	testSet, err := pre.Dataset(corpus.Test)
+	testSet, err := textclass.Dataset(pre, corpus.Test)
 	if err != nil {
 		return err
 	}

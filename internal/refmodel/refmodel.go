@@ -20,7 +20,6 @@ import (
 	"github.com/tapeml/tapeml/models/lstm"
 	"github.com/tapeml/tapeml/models/textcnn"
 	"github.com/tapeml/tapeml/text"
-	"github.com/tapeml/tapeml/textclass"
 	"github.com/tapeml/tapeml/train"
 )
 
@@ -45,8 +44,8 @@ func Save(name, dir string) (string, map[int]Batch, error) {
 		pre    any
 		input  func(n int) Batch
 	)
-	textPre := func(vocab, maxLen int) *textclass.Preprocess {
-		return &textclass.Preprocess{Tokenizer: text.NewTokenizer(text.TokenizerConfig{NumWords: vocab}), Pad: text.PadConfig{MaxLen: maxLen}, Classes: []string{"neg", "pos"}, Positive: 1}
+	textPre := func(vocab, maxLen int) *text.Preprocess {
+		return &text.Preprocess{Tokenizer: text.NewTokenizer(text.TokenizerConfig{NumWords: vocab}), Pad: text.PadConfig{MaxLen: maxLen}, Classes: []string{"neg", "pos"}, Positive: 1}
 	}
 	// Token ids with a random amount of 'pre' padding, as real texts have.
 	ids := func(n, maxLen, vocab int) Batch {

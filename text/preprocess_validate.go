@@ -1,4 +1,4 @@
-package textclass
+package text
 
 import (
 	"fmt"

@@ -1,17 +1,15 @@
-package textclass
+package text
 
 import (
 	"strings"
 	"testing"
-
-	"github.com/tapeml/tapeml/text"
 )
 
 func TestValidate(t *testing.T) {
 	good := func() *Preprocess {
-		tok := text.NewTokenizer(text.TokenizerConfig{NumWords: 10})
+		tok := NewTokenizer(TokenizerConfig{NumWords: 10})
 		tok.Fit([]string{"free money now", "see you at lunch"})
-		return &Preprocess{Tokenizer: tok, Pad: text.PadConfig{MaxLen: 5}, Classes: []string{"ham", "spam"}, Positive: 1}
+		return &Preprocess{Tokenizer: tok, Pad: PadConfig{MaxLen: 5}, Classes: []string{"ham", "spam"}, Positive: 1}
 	}
 	if err := good().Validate(10, 5); err != nil {
 		t.Fatal(err)

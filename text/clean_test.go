@@ -1,14 +1,14 @@
-package textdata
+package text
 
 import "testing"
 
 func TestClean(t *testing.T) {
-	raw := TextOptions{KeepHeaders: true, KeepHTML: true}
-	headersOnly := TextOptions{KeepHTML: true}
-	htmlOnly := TextOptions{KeepHeaders: true}
+	raw := CleanOptions{KeepHeaders: true, KeepHTML: true}
+	headersOnly := CleanOptions{KeepHTML: true}
+	htmlOnly := CleanOptions{KeepHeaders: true}
 	tests := []struct {
 		name string
-		opt  TextOptions
+		opt  CleanOptions
 		in   string
 		want string
 	}{
@@ -26,23 +26,23 @@ func TestClean(t *testing.T) {
 		{"HTML body reduced, headers kept", htmlOnly,
 			"Subject: s\nContent-Type: text/html\n\n<b>Hello</b> <i>world</i>&amp;co",
 			"Subject: s\nContent-Type: text/html\n\nHello world&co\n"},
-		{"blocks become lines, script and style dropped", TextOptions{},
+		{"blocks become lines, script and style dropped", CleanOptions{},
 			"<html><head><title>T</title><style>p{x:1}</style></head><body><p>One</p><div>Two<br>Three</div><script>x()</script></body></html>",
 			"T\n\nOne\n\nTwo\nThree\n"},
-		{"table cells do not run together", TextOptions{}, "<table><tr><td>a</td><td>b</td></tr></table>", "a b\n"},
-		{"no-break spaces become spaces", TextOptions{}, "<p>a&nbsp;b\u00a0c</p>", "a b c\n"},
-		{"plain text with angle brackets untouched", TextOptions{}, "Write to <me@example.org> or <http://x.org>.\n", "Write to <me@example.org> or <http://x.org>.\n"},
-		{"quoted-printable decoded in HTML", TextOptions{},
+		{"table cells do not run together", CleanOptions{}, "<table><tr><td>a</td><td>b</td></tr></table>", "a b\n"},
+		{"no-break spaces become spaces", CleanOptions{}, "<p>a&nbsp;b\u00a0c</p>", "a b c\n"},
+		{"plain text with angle brackets untouched", CleanOptions{}, "Write to <me@example.org> or <http://x.org>.\n", "Write to <me@example.org> or <http://x.org>.\n"},
+		{"quoted-printable decoded in HTML", CleanOptions{},
 			"Content-Transfer-Encoding: quoted-printable\nContent-Type: text/html\n\n<font size=3D2>Save mo=\nney=20now =E9t=C3=A9</font>",
 			"Save money now =E9t=C3=A9\n"},
-		{"quoted-printable in a MIME part, CRLF soft break", TextOptions{},
+		{"quoted-printable in a MIME part, CRLF soft break", CleanOptions{},
 			"Subject: s\n\n--b\r\nContent-Transfer-Encoding: Quoted-Printable\r\n\r\nsoft=\r\nbreak a=3Db",
 			"--b\r\nContent-Transfer-Encoding: Quoted-Printable\r\n\r\nsoftbreak a=b"},
-		{"no quoted-printable declared", TextOptions{}, "a=3Db=\nc", "a=3Db=\nc"},
+		{"no quoted-printable declared", CleanOptions{}, "a=3Db=\nc", "a=3Db=\nc"},
 		{"quoted-printable left alone with KeepHTML", headersOnly,
 			"Content-Transfer-Encoding: quoted-printable\n\na=3Db", "a=3Db"},
-		{"empty", TextOptions{}, "", ""},
-		{"malformed HTML", TextOptions{}, "<p>open <b>never closed <div", "open never closed\n"},
+		{"empty", CleanOptions{}, "", ""},
+		{"malformed HTML", CleanOptions{}, "<p>open <b>never closed <div", "open never closed\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

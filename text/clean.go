@@ -1,10 +1,24 @@
-package textdata
+package text
 
 import (
 	"strings"
 
 	"golang.org/x/net/html"
 )
+
+// CleanOptions says how raw texts (e-mails, web pages) are cleaned before
+// tokenizing. The zero value is the default: headers dropped, HTML reduced
+// to text. A text model saves its options, so prediction cleans as
+// training did.
+type CleanOptions struct {
+	// KeepHeaders keeps an e-mail's RFC 822 header block. Default false:
+	// it is dropped when a text starts with one.
+	KeepHeaders bool
+
+	// KeepHTML keeps HTML markup. Default false: quoted-printable soft
+	// breaks are joined and HTML bodies are reduced to their text.
+	KeepHTML bool
+}
 
 // Clean prepares one text as o says: unless o.KeepHeaders, it drops the
 // header block an e-mail starts with; unless o.KeepHTML, it reduces HTML to
@@ -33,7 +47,7 @@ import (
 //     spaces included) collapses to one space, and runs of blank lines
 //     become one. Other bodies are kept, since a plain-text
 //     message may well contain "<name@example.com>".
-func (o TextOptions) Clean(s string) string {
+func (o CleanOptions) Clean(s string) string {
 	if o.KeepHeaders && o.KeepHTML {
 		return s
 	}
