@@ -4,9 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"gorgonia.org/tensor"
-
 	"github.com/tapeml/tapeml/dataset"
+	"github.com/tapeml/tapeml/kinds"
 	"github.com/tapeml/tapeml/metrics"
 )
 
@@ -16,23 +15,38 @@ import (
 // softmax cross-entropy, or MSE) and accuracy, F1, AUC, a confusion matrix
 // or RMSE. The context is checked between batches.
 func (m *Model) Evaluate(ctx context.Context, ds dataset.Dataset) (metrics.Result, error) {
-	if m.run == nil {
+	run := m.c.Run
+	if run == nil {
 		return metrics.Result{}, m.wrongKind("Evaluate", "a network")
 	}
-	if inShapes, _ := ds.Shapes(); len(inShapes) != len(m.run.widths) {
-		return metrics.Result{}, fmt.Errorf("tapeml: Evaluate: the dataset has %d inputs, the model takes %d", len(inShapes), len(m.run.widths))
+	if inShapes, _ := ds.Shapes(); len(inShapes) != len(run.Widths()) {
+		return metrics.Result{}, fmt.Errorf("tapeml: Evaluate: the dataset has %d inputs, the model takes %d", len(inShapes), len(run.Widths()))
 	}
-	acc := metrics.NewAccumulator(m.task, len(m.Classes()))
-	batch := m.run.buckets[len(m.run.buckets)-1]
-	return metrics.Evaluate(ctx, ds, batch, acc, func(ctx context.Context, inputs []*tensor.Dense, targets *tensor.Dense, n int) ([]float32, float64, error) {
-		flat := make([][]float32, len(inputs))
-		for k, t := range inputs {
-			flat[k] = t.Float32s()
+	task := m.c.Loaded.Network.Task()
+	return kinds.EvaluateNet(ctx, run, ds, task, len(m.Classes()), run.OutputWidth(), run.MaxBatch())
+}
+
+// EvalOptions says what EvaluateRunData evaluates on.
+type EvalOptions = kinds.EvalOptions
+
+// EvalReport is EvaluateRunData's result.
+type EvalReport = kinds.EvalReport
+
+// EvaluateRunData scores the model on the test split of the data it was
+// trained on — found again from what its checkpoint records, split the
+// same way — or of other data of the same form (opt.Data): what `tapeml
+// eval` reports. Built-in data sets need package samples linked in.
+func (m *Model) EvaluateRunData(ctx context.Context, opt EvalOptions) (*EvalReport, error) {
+	ev, ok := m.c.Loaded.Codec.(kinds.Evaluator)
+	if !ok {
+		return nil, fmt.Errorf("tapeml: %s models cannot be evaluated on their run's data", m.Name())
+	}
+	var net kinds.Net
+	if m.c.Run != nil {
+		net = m.c.Run
+		if opt.Batch == 0 {
+			opt.Batch = m.c.Run.MaxBatch()
 		}
-		out, err := m.run.run(ctx, flat, n)
-		if err != nil {
-			return nil, 0, err
-		}
-		return out, metrics.MeanLoss(m.task, out, targets.Float32s(), m.run.out), nil
-	})
+	}
+	return ev.Evaluate(ctx, net, opt)
 }

@@ -15,8 +15,11 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/tapeml/tapeml/internal/core"
 	"github.com/tapeml/tapeml/internal/refmodel"
 	"github.com/tapeml/tapeml/metrics"
+	_ "github.com/tapeml/tapeml/models/all"
+	"github.com/tapeml/tapeml/recommender"
 
 	"gorgonia.org/tensor"
 
@@ -106,7 +109,7 @@ func TestLegacyRecommenders(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if m.Kind() != kinds.Recsys || m.Algo() != algo {
+			if m.Kind() != recommender.Kind || m.Algo() != algo {
 				t.Fatalf("kind %s algo %s", m.Kind(), m.Algo())
 			}
 			want := readJSONL[rec](t, filepath.Join(legacy, algo+".recommend.jsonl"))
@@ -122,7 +125,7 @@ func TestLegacyRecommenders(t *testing.T) {
 					t.Errorf("item %d: %s %v, the old recommend said %s %v", i, got[i].Item, got[i].Score, want[i].ID, want[i].Score)
 				}
 			}
-			r, err := m.PredictRatings(context.Background(), []tapeml.UserItem{{"3", want[0].ID}, {"nobody", want[0].ID}, {"3", "no such item"}})
+			r, err := m.PredictRatings(context.Background(), []tapeml.UserItem{{User: "3", Item: want[0].ID}, {User: "nobody", Item: want[0].ID}, {User: "3", Item: "no such item"}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -147,20 +150,7 @@ func convnetCheckpoint(t testing.TB, channels int) string {
 
 // pixels returns n deterministic gray 8×8 images as raw values and as
 // image.Image.
-func pixels(n, seed int) ([]float32, []image.Image) {
-	raw := make([]float32, n*64)
-	imgs := make([]image.Image, n)
-	for k := range n {
-		g := image.NewGray(image.Rect(0, 0, 8, 8))
-		for i := range 64 {
-			v := uint8((i*37 + k*91 + seed*13) % 256)
-			g.Pix[i] = v
-			raw[k*64+i] = float32(v)
-		}
-		imgs[k] = g
-	}
-	return raw, imgs
-}
+func pixels(n, seed int) ([]float32, []image.Image) { return refmodel.GrayPixels(n, seed) }
 
 func TestClassifyImages(t *testing.T) {
 	m, err := tapeml.Load(convnetCheckpoint(t, 1))
@@ -190,14 +180,14 @@ func TestClassifyImages(t *testing.T) {
 	}
 	// The serving graph (batch norm folded) agrees with the evaluation
 	// graph that training validates with.
-	l := m.Loaded()
+	l := core.Unwrap(m).Loaded
 	prog := graph.NewProgram(l.Network.Build, l.Network.Loss, l.Params, nil)
 	ev, err := prog.Machine(5, graph.Eval)
 	if err != nil {
 		t.Fatal(err)
 	}
-	x := append([]float32(nil), raw...)
-	if err := l.Image.Pre.Pipeline.NormalizeRaw(x); err != nil {
+	x, err := l.Codec.(kinds.ImageEncoder).NormalizePixels(raw, 5)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if err := ev.Run([]*tensor.Dense{tensor.New(tensor.WithShape(5, 1, 8, 8), tensor.WithBacking(x))}, tensor.New(tensor.WithShape(5), tensor.Of(tensor.Float32))); err != nil {
@@ -344,7 +334,7 @@ func TestBadInput(t *testing.T) {
 		{"texts to an image model", func() error { _, err := gray.ClassifyTexts(ctx, []string{"hi"}); return err }, "ClassifyTexts needs a text model"},
 		{"images to a text model", func() error { _, err := text.ClassifyImages(ctx, imgs); return err }, "is a textcnn model"},
 		{"recommend on a classifier", func() error { _, err := text.Recommend(ctx, "1", 3); return err }, "Recommend needs a recommender"},
-		{"ratings on a classifier", func() error { _, err := gray.PredictRatings(ctx, []tapeml.UserItem{{"1", "2"}}); return err }, "is a convnet model"},
+		{"ratings on a classifier", func() error { _, err := gray.PredictRatings(ctx, []tapeml.UserItem{{User: "1", Item: "2"}}); return err }, "is a convnet model"},
 		{"texts to a recommender", func() error { _, err := rec.ClassifyTexts(ctx, []string{"x"}); return err }, "is a recsys (knn) model"},
 		{"forward on kNN", func() error { _, err := rec.Forward(ctx, nil, 1); return err }, "Forward needs a network"},
 		{"empty text list", func() error { _, err := text.ClassifyTexts(ctx, nil); return err }, "no texts"},

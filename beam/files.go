@@ -16,7 +16,7 @@ import (
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/local" // local paths, on every runner
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/tapeml/tapeml"
-	"github.com/tapeml/tapeml/internal/predictio"
+	"github.com/tapeml/tapeml/predictio"
 	"github.com/tapeml/tapeml/kinds"
 )
 

@@ -34,6 +34,8 @@ type Checkpoint struct {
 	Extra map[string][]byte
 	// Dir is the directory Load read the checkpoint from; Save ignores it.
 	Dir string
+	// Source is the file ReadSafetensors read the checkpoint from.
+	Source string
 }
 
 // Meta is meta.json. The json.RawMessage fields belong to the packages that

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/tapeml/tapeml/internal/safeio"
@@ -62,12 +63,27 @@ func Resolve(path string, pick Pick) (string, error) {
 	panic(fmt.Sprintf("checkpoint.Resolve: invalid Pick %d", pick))
 }
 
-// Open resolves path as Resolve does and loads the checkpoint. A run folder
+// Open reads the checkpoint a user means by path, whichever form it has: a
+// checkpoint directory, a run folder (its best or latest checkpoint, as
+// pick says), or a .safetensors file with tapeml metadata (ReadSafetensors);
+// int8 or float32 alike. It is the one way in: the runtime, evaluation,
+// resuming and fine-tuning all open checkpoints here.
+//
+// A folder is resolved as Resolve does and loaded. A run folder
 // can be read while a training writes to it: Resolve follows index.json to
 // an epoch directory that is complete and not rewritten, and when a
 // rotation deletes it (or a resumed run re-saves it) between resolving and
 // loading, Open resolves again, up to three times.
 func Open(path string, pick Pick) (*Checkpoint, error) {
+	if path == "" {
+		return nil, errors.New("checkpoint: empty path")
+	}
+	if info, err := os.Stat(path); err == nil && !info.IsDir() {
+		if !strings.EqualFold(filepath.Ext(path), ".safetensors") {
+			return nil, fmt.Errorf("%s: not a checkpoint folder, run folder or .safetensors file", path)
+		}
+		return ReadSafetensors(path, nil)
+	}
 	var err error
 	for attempt := range 3 {
 		before, hasIndex := indexStamp(path)

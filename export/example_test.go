@@ -8,6 +8,7 @@ import (
 
 	"github.com/tapeml/tapeml/checkpoint"
 	"github.com/tapeml/tapeml/export"
+	"github.com/tapeml/tapeml/kinds"
 )
 
 // A checkpoint leaves tapeml as a PyTorch state_dict and comes back.
@@ -25,7 +26,7 @@ func Example() {
 	if err := export.WriteFile(c, export.Safetensors, path); err != nil {
 		log.Fatal(err)
 	}
-	back, err := export.Import(path, nil) // config and tokenizer from the file's metadata
+	back, err := kinds.Import(path, nil) // config and tokenizer from the file's metadata
 	if err != nil {
 		log.Fatal(err)
 	}

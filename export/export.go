@@ -3,13 +3,12 @@ package export
 import (
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
-
-	"github.com/tapeml/tapeml/kinds"
 
 	"github.com/tapeml/tapeml/checkpoint"
 	"github.com/tapeml/tapeml/internal/atomicfile"
+	"github.com/tapeml/tapeml/kinds"
+	"github.com/tapeml/tapeml/onnx"
 	"github.com/tapeml/tapeml/safetensors"
 )
 
@@ -34,75 +33,84 @@ func ParseFormat(s string) (Format, error) {
 	return "", fmt.Errorf("unknown export format %q (want safetensors or onnx)", s)
 }
 
-// Metadata keys of exported files: the safetensors __metadata__ and the
-// ONNX metadata_props. Values are JSON except MetaKind and
-// MetaFormatVersion, which are plain strings.
-const (
-	MetaKind          = "tapeml.kind"           // model kind: textcnn, lstm, convnet, recsys
-	MetaConfig        = "tapeml.model_config"   // the checkpoint's model_config
-	MetaPreprocessing = "tapeml.preprocessing"  // the checkpoint's preprocessing
-	MetaTraining      = "tapeml.training"       // the training configuration (optimizer, lr, batch)
-	MetaFormatVersion = "tapeml.format_version" // checkpoint.FormatVersion of the exporter
-	MetaQuantization  = "tapeml.quantization"   // an int8 checkpoint's quantization.json (its tensors are W.int8, W.scale, …; see kinds)
-	// metaTorchFormat is what safetensors.torch.save_file writes; PyTorch
-	// tools look for it.
-	metaTorchFormat = "format"
-)
+// metaTorchFormat is what safetensors.torch.save_file writes; PyTorch
+// tools look for it.
+const metaTorchFormat = "format"
 
-// Metadata is the metadata WriteFile puts in an exported file.
-func Metadata(c *checkpoint.Checkpoint) map[string]string {
-	md := map[string]string{
-		MetaKind:          c.Meta.ModelKind,
-		MetaFormatVersion: strconv.Itoa(checkpoint.FormatVersion),
-	}
-	if len(c.Meta.ModelConfig) > 0 {
-		md[MetaConfig] = string(c.Meta.ModelConfig)
-	}
-	if len(c.Meta.Preprocessing) > 0 {
-		md[MetaPreprocessing] = string(c.Meta.Preprocessing)
-	}
-	if len(c.Meta.Optimizer) > 0 {
-		md[MetaTraining] = string(c.Meta.Optimizer)
-	}
-	if q, ok := c.Extra[kinds.QuantizationFile]; ok {
-		md[MetaQuantization] = string(q)
-	}
-	return md
+// onnxGraph is a kind configuration that has an ONNX form: its inference
+// graph, built with package onnx on the checkpoint's weights.
+type onnxGraph interface {
+	ONNX(weights []safetensors.Tensor) (*onnx.Model, error)
 }
 
 // WriteFile exports the checkpoint c to path in format f, atomically: on
 // any error nothing is left at path (and a previous file there is kept).
 func WriteFile(c *checkpoint.Checkpoint, f Format, path string) error {
-	var body []byte
+	k, cfg, err := kinds.Describe(c.Meta.ModelKind, c.Meta.ModelConfig, checkpointName(c))
+	if err != nil {
+		return err
+	}
 	switch f {
 	case Safetensors:
-		if _, err := kinds.Describe(c.Meta.ModelKind, c.Meta.ModelConfig, checkpointName(c)); err != nil {
-			return err
-		}
-		md := Metadata(c)
+		md := checkpoint.Metadata(c)
 		md[metaTorchFormat] = "pt"
 		return safetensors.WriteFile(path, c.Weights, md)
 	case ONNX:
-		m, err := kinds.Describe(c.Meta.ModelKind, c.Meta.ModelConfig, checkpointName(c))
+		body, err := onnxBytes(k, cfg, c)
 		if err != nil {
-			return err
-		}
-		if body, err = onnxModel(m, c); err != nil {
 			return fmt.Errorf("%s: ONNX export: %w", checkpointName(c), err)
 		}
-	default:
-		return fmt.Errorf("unknown export format %q (want safetensors or onnx)", string(f))
+		return atomicfile.WriteFile(path, func(w io.Writer) error {
+			_, err := w.Write(body)
+			return err
+		})
 	}
-	return atomicfile.WriteFile(path, func(w io.Writer) error {
-		_, err := w.Write(body)
-		return err
-	})
+	return fmt.Errorf("unknown export format %q (want safetensors or onnx)", string(f))
+}
+
+// onnxBytes builds and encodes the inference graph of the checkpoint.
+func onnxBytes(k *kinds.Kind, cfg kinds.Config, c *checkpoint.Checkpoint) ([]byte, error) {
+	og, ok := cfg.(onnxGraph)
+	if net, err := cfg.Network(); !ok || err != nil || net == nil {
+		return nil, fmt.Errorf("%s is not a network with an ONNX form: ONNX export covers %s (safetensors export covers it)", kinds.Name(k, cfg), strings.Join(onnxKinds(), ", "))
+	}
+	g, err := og.ONNX(c.Weights)
+	if err != nil {
+		return nil, err
+	}
+	// The checkpoint's kind and configs replace the builder's kind ("recsys"
+	// rather than the package's "mf"); its architecture config stays.
+	if g.Metadata == nil {
+		g.Metadata = map[string]string{}
+	}
+	for key, v := range checkpoint.Metadata(c) {
+		g.Metadata[key] = v
+	}
+	return g.Marshal()
+}
+
+// onnxKinds lists the kinds (and algorithms) that have an ONNX form.
+func onnxKinds() []string {
+	var out []string
+	for _, name := range kinds.Names() {
+		k, _ := kinds.Lookup(name)
+		if _, ok := k.Default().(onnxGraph); ok {
+			if a, ok := k.Default().(interface{ Algo() string }); ok {
+				name += " " + a.Algo()
+			}
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // checkpointName names a checkpoint in errors.
 func checkpointName(c *checkpoint.Checkpoint) string {
-	if c.Dir != "" {
+	switch {
+	case c.Dir != "":
 		return "checkpoint " + c.Dir
+	case c.Source != "":
+		return c.Source
 	}
 	return "checkpoint"
 }

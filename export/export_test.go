@@ -15,22 +15,23 @@ import (
 
 	"github.com/tapeml/tapeml/checkpoint"
 	"github.com/tapeml/tapeml/graph"
+	_ "github.com/tapeml/tapeml/models/all"
 	"github.com/tapeml/tapeml/models/convnet"
 	"github.com/tapeml/tapeml/models/lstm"
 	"github.com/tapeml/tapeml/models/mf"
 	"github.com/tapeml/tapeml/models/textcnn"
 	"github.com/tapeml/tapeml/onnx"
+	"github.com/tapeml/tapeml/recommender"
 	"github.com/tapeml/tapeml/safetensors"
-	"github.com/tapeml/tapeml/train"
 )
 
 // small model configs, in the model_config layout tapeml's trainers write.
 func smallConfigs() map[string]any {
 	return map[string]any{
-		textcnn.Kind: map[string]any{"model": textcnn.Config{NumWords: 30, EmbedDim: 4, Filters: 3, Kernel: 2, Pool: 2, MaxLen: 8}},
-		lstm.Kind:    map[string]any{"model": lstm.Config{NumWords: 30, EmbedDim: 4, Hidden: 3, Layers: 2, Bidirectional: true, Dropout: 0.5, MaxLen: 6}},
-		convnet.Kind: map[string]any{"model": convnet.Config{Channels: 1, Height: 8, Width: 8, Classes: 3, Dropout: 0.5}},
-		kinds.Recsys: map[string]any{"algo": "mf", "mf": mf.DefaultConfig(5, 7), "data": map[string]any{"path": "ratings.csv"}},
+		textcnn.Kind:     map[string]any{"model": textcnn.Config{NumWords: 30, EmbedDim: 4, Filters: 3, Kernel: 2, Pool: 2, MaxLen: 8}},
+		lstm.Kind:        map[string]any{"model": lstm.Config{NumWords: 30, EmbedDim: 4, Hidden: 3, Layers: 2, Bidirectional: true, Dropout: 0.5, MaxLen: 6}},
+		convnet.Kind:     map[string]any{"model": convnet.Config{Channels: 1, Height: 8, Width: 8, Classes: 3, Dropout: 0.5}},
+		recommender.Kind: map[string]any{"algo": "mf", "mf": mf.DefaultConfig(5, 7), "data": map[string]any{"path": "ratings.csv"}},
 	}
 }
 
@@ -42,7 +43,7 @@ func testCheckpoint(t *testing.T, kind string) *checkpoint.Checkpoint {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := kinds.Describe(kind, raw, "test")
+	_, m, err := kinds.Describe(kind, raw, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +55,7 @@ func testCheckpoint(t *testing.T, kind string) *checkpoint.Checkpoint {
 	if err := graph.Materialize(net.Build, params); err != nil {
 		t.Fatal(err)
 	}
-	c := &checkpoint.Checkpoint{Weights: train.Weights(params), Extra: map[string][]byte{"history.csv": []byte("epoch\n"), "items.json": []byte("{}")}}
+	c := &checkpoint.Checkpoint{Weights: checkpoint.Weights(params), Extra: map[string][]byte{"history.csv": []byte("epoch\n"), "items.json": []byte("{}")}}
 	c.Meta.ModelKind, c.Meta.ModelConfig, c.Meta.WeightsOnly = kind, raw, true
 	c.Meta.Preprocessing = json.RawMessage(`{"pad":{"maxlen":8}}`)
 	c.Meta.Optimizer = json.RawMessage(`{"epochs":3,"batch":16}`)
@@ -83,8 +84,8 @@ func TestSafetensorsExport(t *testing.T) {
 				}
 			}
 			want := map[string]string{
-				MetaKind: kind, MetaConfig: string(c.Meta.ModelConfig), MetaPreprocessing: string(c.Meta.Preprocessing),
-				MetaTraining: string(c.Meta.Optimizer), MetaFormatVersion: "1", "format": "pt",
+				checkpoint.MetaKind: kind, checkpoint.MetaConfig: string(c.Meta.ModelConfig), checkpoint.MetaPreprocessing: string(c.Meta.Preprocessing),
+				checkpoint.MetaTraining: string(c.Meta.Optimizer), checkpoint.MetaFormatVersion: "1", "format": "pt",
 			}
 			for k, v := range want {
 				if f.Metadata[k] != v {
@@ -124,10 +125,10 @@ func TestImportRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			var like *checkpoint.Checkpoint
-			if kind == kinds.Recsys {
+			if kind == recommender.Kind {
 				like = c // a recommender needs its checkpoint's training ratings
 			}
-			got, err := Import(path, like)
+			got, err := kinds.Import(path, like)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -170,10 +171,10 @@ func TestImportForeignOrder(t *testing.T) {
 	if err := safetensors.WriteFile(path, reversed, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Import(path, nil); err == nil || !strings.Contains(err.Error(), "--like") {
-		t.Fatalf("import without metadata or like: error %v, want one asking for --like", err)
+	if _, err := kinds.Import(path, nil); err == nil || !strings.Contains(err.Error(), "checkpoint of the same model") {
+		t.Fatalf("import without metadata or like: error %v, want one asking for a checkpoint of the same model", err)
 	}
-	got, err := Import(path, c)
+	got, err := kinds.Import(path, c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,10 +201,10 @@ func TestImportMismatches(t *testing.T) {
 		}
 	}
 	path := filepath.Join(t.TempDir(), "bad.safetensors")
-	if err := safetensors.WriteFile(path, ts, Metadata(c)); err != nil {
+	if err := safetensors.WriteFile(path, ts, checkpoint.Metadata(c)); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Import(path, nil)
+	_, err := kinds.Import(path, nil)
 	if err == nil {
 		t.Fatal("mismatched weights imported")
 	}
@@ -219,11 +220,11 @@ func TestBadInput(t *testing.T) {
 	good := testCheckpoint(t, convnet.Kind)
 	unknown := testCheckpoint(t, convnet.Kind)
 	unknown.Meta.ModelKind = "resnet"
-	knn := testCheckpoint(t, kinds.Recsys)
+	knn := testCheckpoint(t, recommender.Kind)
 	knn.Meta.ModelConfig = json.RawMessage(`{"algo":"knn","knn":{"k":40}}`)
 	newer := filepath.Join(dir, "newer.safetensors")
-	md := Metadata(good)
-	md[MetaFormatVersion] = "99"
+	md := checkpoint.Metadata(good)
+	md[checkpoint.MetaFormatVersion] = "99"
 	if err := safetensors.WriteFile(newer, good.Weights, md); err != nil {
 		t.Fatal(err)
 	}
@@ -232,8 +233,8 @@ func TestBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	notJSON := filepath.Join(dir, "notjson.safetensors")
-	md = Metadata(good)
-	md[MetaConfig] = "{model"
+	md = checkpoint.Metadata(good)
+	md[checkpoint.MetaConfig] = "{model"
 	if err := safetensors.WriteFile(notJSON, good.Weights, md); err != nil {
 		t.Fatal(err)
 	}
@@ -246,10 +247,10 @@ func TestBadInput(t *testing.T) {
 		{"unknown format", func() error { return WriteFile(good, Format("tflite"), filepath.Join(dir, "a.tflite")) }, []string{`"tflite"`, "safetensors or onnx"}},
 		{"unwritable path", func() error { return WriteFile(good, Safetensors, filepath.Join(dir, "no", "such", "a.safetensors")) }, []string{filepath.Join(dir, "no", "such")}},
 		{"knn to onnx", func() error { return WriteFile(knn, ONNX, filepath.Join(dir, "a.onnx")) }, []string{"recsys (knn)", "not a network"}},
-		{"newer format", func() error { _, err := Import(newer, nil); return err }, []string{newer, MetaFormatVersion, `"99"`}},
-		{"bad metadata JSON", func() error { _, err := Import(notJSON, nil); return err }, []string{notJSON, MetaConfig}},
-		{"missing file", func() error { _, err := Import(filepath.Join(dir, "none.safetensors"), nil); return err }, []string{"none.safetensors"}},
-		{"kind mismatch", func() error { _, err := Import(goodFile, testCheckpoint(t, textcnn.Kind)); return err }, []string{"convnet", "textcnn"}},
+		{"newer format", func() error { _, err := kinds.Import(newer, nil); return err }, []string{newer, checkpoint.MetaFormatVersion, `"99"`}},
+		{"bad metadata JSON", func() error { _, err := kinds.Import(notJSON, nil); return err }, []string{notJSON, checkpoint.MetaConfig}},
+		{"missing file", func() error { _, err := kinds.Import(filepath.Join(dir, "none.safetensors"), nil); return err }, []string{"none.safetensors"}},
+		{"kind mismatch", func() error { _, err := kinds.Import(goodFile, testCheckpoint(t, textcnn.Kind)); return err }, []string{"convnet", "textcnn"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.err()
@@ -304,10 +305,10 @@ func TestTestdata(t *testing.T) {
 // inputs and outputs the README documents.
 func TestONNXExport(t *testing.T) {
 	io := map[string][2][]string{
-		textcnn.Kind: {{"ids"}, {"logits", "probs"}},
-		lstm.Kind:    {{"ids"}, {"logits", "probs"}},
-		convnet.Kind: {{"images"}, {"logits", "probs"}},
-		kinds.Recsys: {{"user", "item"}, {"rating"}},
+		textcnn.Kind:     {{"ids"}, {"logits", "probs"}},
+		lstm.Kind:        {{"ids"}, {"logits", "probs"}},
+		convnet.Kind:     {{"images"}, {"logits", "probs"}},
+		recommender.Kind: {{"user", "item"}, {"rating"}},
 	}
 	for _, kind := range kinds.Names() {
 		t.Run(kind, func(t *testing.T) {
@@ -324,7 +325,7 @@ func TestONNXExport(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for k, v := range Metadata(c) {
+			for k, v := range checkpoint.Metadata(c) {
 				if m.Metadata[k] != v {
 					t.Errorf("metadata_props %s = %q, want %q", k, m.Metadata[k], v)
 				}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/tapeml/tapeml/checkpoint"
+	"github.com/tapeml/tapeml/kinds"
 	"github.com/tapeml/tapeml/models/textcnn"
 	"github.com/tapeml/tapeml/safetensors"
 )
@@ -18,7 +19,7 @@ func TestImportHostileMetadata(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	md := Metadata(good)
+	md := checkpoint.Metadata(good)
 	tests := []struct {
 		name   string
 		config string
@@ -44,7 +45,7 @@ func TestImportHostileMetadata(t *testing.T) {
 			for k, v := range md {
 				m[k] = v
 			}
-			m[MetaConfig] = tc.config
+			m[checkpoint.MetaConfig] = tc.config
 			ts := append([]safetensors.Tensor(nil), good.Weights...)
 			if tc.mutate != nil {
 				ts = tc.mutate(ts)
@@ -53,7 +54,7 @@ func TestImportHostileMetadata(t *testing.T) {
 			if err := safetensors.WriteFile(path, ts, m); err != nil {
 				t.Fatal(err)
 			}
-			_, err := Import(path, nil)
+			_, err := kinds.Import(path, nil)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want %q", err, tc.want)
 			}

@@ -27,10 +27,10 @@ func TestExportImportInt8(t *testing.T) {
 		w, _ := x.Float32s()
 		q := graph.QuantizeRows(w, x.Shape)
 		q.InputScale = 0.01
-		ts = append(ts, kinds.QuantTensors(x.Name, q)...)
+		ts = append(ts, checkpoint.QuantTensors(x.Name, q)...)
 	}
-	raw, _ := kinds.QuantizationJSON(&kinds.Quantization{Format: "int8", Tensors: map[string]string{"conv.weight": "conv"}})
-	c.Weights, c.Extra = ts, map[string][]byte{kinds.QuantizationFile: raw}
+	raw, _ := checkpoint.QuantizationJSON(&checkpoint.Quantization{Format: "int8", Tensors: map[string]string{"conv.weight": "conv"}})
+	c.Weights, c.Extra = ts, map[string][]byte{checkpoint.QuantizationFile: raw}
 	path := filepath.Join(t.TempDir(), "m.safetensors")
 	if err := WriteFile(c, Safetensors, path); err != nil {
 		t.Fatal(err)
@@ -42,14 +42,14 @@ func TestExportImportInt8(t *testing.T) {
 	if x, ok := safetensors.Lookup(f.Tensors, "conv.weight.int8"); !ok || x.Dtype != "I8" {
 		t.Fatalf("conv.weight.int8: %v %v", ok, x.Dtype)
 	}
-	if f.Metadata[MetaQuantization] != string(raw) {
-		t.Errorf("metadata %s = %q", MetaQuantization, f.Metadata[MetaQuantization])
+	if f.Metadata[checkpoint.MetaQuantization] != string(raw) {
+		t.Errorf("metadata %s = %q", checkpoint.MetaQuantization, f.Metadata[checkpoint.MetaQuantization])
 	}
-	back, err := Import(path, nil)
+	back, err := kinds.Import(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := kinds.Open(back)
+	l, err := kinds.Decode(back)
 	if err != nil {
 		t.Fatal(err)
 	}

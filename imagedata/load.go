@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/tapeml/tapeml/dataset"
 )
 
 // Format is an on-disk layout of an image data set.
@@ -123,7 +125,17 @@ func (s *Set) Shape() (c, h, w int) { return s.Train.C, s.Train.H, s.Train.W }
 // gray — R = G = B at every pixel, whatever the file's colour type — and
 // RGB otherwise, gray images being repeated into three channels. Alpha is
 // dropped. Images are read in sorted path order, train/ first.
+//
+// A path starting with dataset.BuiltinPrefix names a built-in set,
+// registered as a BuiltinLoader.
 func Load(path string, opt Options) (*Set, error) {
+	if dataset.IsBuiltin(path) {
+		load, err := dataset.Builtin[BuiltinLoader](path)
+		if err != nil {
+			return nil, err
+		}
+		return load(opt)
+	}
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("image data: %w", err)
@@ -138,6 +150,9 @@ func Load(path string, opt Options) (*Set, error) {
 	}
 	return set, nil
 }
+
+// BuiltinLoader loads a built-in image set (dataset.RegisterBuiltin).
+type BuiltinLoader func(Options) (*Set, error)
 
 // LoadFS is Load for a folder of a file system (an embedded one, say);
 // name is how errors show the folder.

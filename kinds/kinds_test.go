@@ -8,6 +8,7 @@ import (
 
 	"github.com/tapeml/tapeml/checkpoint"
 	"github.com/tapeml/tapeml/kinds"
+	_ "github.com/tapeml/tapeml/models/all"
 )
 
 func TestNames(t *testing.T) {
@@ -33,14 +34,14 @@ func TestDescribe(t *testing.T) {
 		{"lstm", `[1,2]`, "cannot unmarshal"},
 	}
 	for _, c := range cases {
-		spec, err := kinds.Describe(c.kind, json.RawMessage(c.config), "meta.json")
+		k, cfg, err := kinds.Describe(c.kind, json.RawMessage(c.config), "meta.json")
 		switch {
 		case err != nil && !strings.Contains(err.Error(), c.want):
 			t.Errorf("%s %s: error %v, want %q", c.kind, c.config, err, c.want)
 		case err != nil && !strings.HasPrefix(err.Error(), "meta.json: "):
 			t.Errorf("%s %s: error %v does not name where the config was read", c.kind, c.config, err)
-		case err == nil && spec.String() != c.want:
-			t.Errorf("%s %s: spec %s, want %s", c.kind, c.config, spec, c.want)
+		case err == nil && kinds.Name(k, cfg) != c.want:
+			t.Errorf("%s %s: spec %s, want %s", c.kind, c.config, kinds.Name(k, cfg), c.want)
 		}
 	}
 }
@@ -52,7 +53,7 @@ func TestOpenChecksPreprocessing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := kinds.Open(good); err != nil {
+	if _, err := kinds.Decode(good); err != nil {
 		t.Fatal(err)
 	}
 	var pre map[string]any
@@ -74,7 +75,7 @@ func TestOpenChecksPreprocessing(t *testing.T) {
 			c.change(p)
 			bad := *good
 			bad.Meta.Preprocessing, _ = json.Marshal(p)
-			_, err := kinds.Open(&bad)
+			_, err := kinds.Decode(&bad)
 			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "meta.json") {
 				t.Fatalf("error %v, want one naming meta.json and containing %q", err, c.want)
 			}

@@ -5,50 +5,69 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
-	"github.com/tapeml/tapeml/onnx"
-	"github.com/tapeml/tapeml/safetensors"
-	"github.com/tapeml/tapeml/train"
+	"github.com/tapeml/tapeml/graph"
+	"github.com/tapeml/tapeml/metrics"
 )
-
-// Family says what a kind takes and gives.
-type Family string
-
-// The families.
-const (
-	Text        Family = "text"        // texts in, a binary class out
-	Image       Family = "image"       // images in, one of several classes out
-	Recommender Family = "recommender" // users and items in, ratings and ranked items out
-)
-
-// Arch is a network's configuration: it validates itself, bounds included.
-type Arch interface{ Validate() error }
 
 // Kind is one registered model kind.
 type Kind struct {
-	Name    string
-	Family  Family
+	Name    string // in checkpoints and on the command line: "textcnn"
+	Family  Family // what it reads and answers
 	Summary string // one line for `tapeml models`
-	// Decode reads the architecture from a checkpoint's model_config. algo
-	// names a recommender's algorithm; arch is nil for algorithms that are
-	// not networks (kNN, SVD).
-	Decode func(modelConfig json.RawMessage) (algo string, arch Arch, err error)
-	// Network builds the trainable network of arch.
-	Network func(arch Arch) (train.Model, error)
-	// ONNX builds the inference graph of arch with its weights; nil when
-	// the kind has no ONNX form.
-	ONNX func(arch Arch, weights []safetensors.Tensor) (*onnx.Model, error)
-	// Defaults returns the default architecture (or architectures, by
-	// algorithm) and the reference training configuration.
-	Defaults func() (arch any, training train.Config)
+	Order   int    // place in its family's listings, lowest first (then by name)
+	// Torch names the kind's PyTorch reference, the class in
+	// tools/pytorch/models.py that the parity goldens come from ("" for
+	// none).
+	Torch string
+	// Default returns the default configuration: a pointer, which a
+	// checkpoint's model_config decodes into.
+	Default func() Config
+	// Decode reads the configuration from a checkpoint's model_config.
+	// Nil means the usual layout: the configuration is model_config's
+	// "model" object (DecodeModel).
+	Decode func(modelConfig json.RawMessage) (Config, error)
 }
 
-var registry = map[string]*Kind{}
+// Config is a kind's configuration: its architecture, or for kinds that
+// are not networks (kNN, SVD) their settings. Configurations validate
+// themselves, upper bounds included, so that a configuration read from a
+// file cannot ask for more memory than any sensible model needs.
+//
+// Beyond these methods a kind's Config has optional ones that the
+// packages consuming them define: ONNX (export), Training (train),
+// AddFlags (the command line).
+type Config interface {
+	Validate() error
+	// Network returns the trainable network; nil, nil for configurations
+	// that are not networks.
+	Network() (Network, error)
+}
 
-// Register adds a kind; a second kind of the same name is a programmer
-// error.
+// Network is a trainable graph: a forward pass and the objective
+// training adds to it (package train's Model).
+type Network interface {
+	Build(b *graph.Builder, n int) (graph.Outputs, error)
+	Loss(b *graph.Builder, out graph.Outputs) (graph.Objective, error)
+	Task() metrics.Task
+}
+
+var (
+	mu       sync.RWMutex
+	registry = map[string]*Kind{}
+)
+
+// Register adds a kind; kinds register themselves from an init function
+// of their package. A second kind of the same name, or one without a
+// family or default configuration, is a programmer error.
 func Register(k *Kind) {
-	if _, ok := registry[k.Name]; ok {
+	mu.Lock()
+	defer mu.Unlock()
+	switch {
+	case k.Name == "" || k.Family == nil || k.Default == nil:
+		panic("kinds: Register " + k.Name + ": a kind needs a name, a family and a default configuration")
+	case registry[k.Name] != nil:
 		panic("kinds: " + k.Name + " registered twice")
 	}
 	registry[k.Name] = k
@@ -56,26 +75,57 @@ func Register(k *Kind) {
 
 // Lookup returns the kind called name; the error lists the known ones.
 func Lookup(name string) (*Kind, error) {
+	mu.RLock()
 	k, ok := registry[name]
+	mu.RUnlock()
 	if !ok {
-		return nil, fmt.Errorf("unknown model kind %q (known: %s)", name, strings.Join(Names(), ", "))
+		return nil, &UnknownKindError{Name: name, Known: Names()}
 	}
 	return k, nil
 }
 
-// Names lists the registered kinds in the order the documentation gives
-// them: text, image, recommender, then by name.
+// UnknownKindError is a kind name nothing registered.
+type UnknownKindError struct {
+	Name  string
+	Known []string
+}
+
+func (e *UnknownKindError) Error() string {
+	if len(e.Known) == 0 {
+		return fmt.Sprintf("unknown model kind %q: no kind is linked into this program (import github.com/tapeml/tapeml/models/all)", e.Name)
+	}
+	return fmt.Sprintf("unknown model kind %q (known: %s)", e.Name, strings.Join(e.Known, ", "))
+}
+
+// familyOrder is the order `tapeml models` lists families in.
+var familyOrder = map[string]int{"text": 0, "image": 1, "recommender": 2}
+
+// Names lists the registered kinds: by family (text, image, recommender,
+// then others), and within a family by Order and name.
 func Names() []string {
-	var ks []*Kind
+	mu.RLock()
+	ks := make([]*Kind, 0, len(registry))
 	for _, k := range registry {
 		ks = append(ks, k)
 	}
-	order := map[Family]int{Text: 0, Image: 1, Recommender: 2}
+	mu.RUnlock()
+	rank := func(k *Kind) int {
+		if r, ok := familyOrder[k.Family.Name()]; ok {
+			return r
+		}
+		return len(familyOrder)
+	}
 	sort.Slice(ks, func(i, j int) bool {
-		if a, b := order[ks[i].Family], order[ks[j].Family]; a != b {
+		if a, b := rank(ks[i]), rank(ks[j]); a != b {
 			return a < b
 		}
-		return ks[i].Name > ks[j].Name // textcnn before lstm
+		if a, b := ks[i].Family.Name(), ks[j].Family.Name(); a != b {
+			return a < b
+		}
+		if a, b := ks[i].Order, ks[j].Order; a != b {
+			return a < b
+		}
+		return ks[i].Name < ks[j].Name
 	})
 	names := make([]string, len(ks))
 	for i, k := range ks {
@@ -84,79 +134,55 @@ func Names() []string {
 	return names
 }
 
-// Spec is a checkpoint's architecture, decoded and validated.
-type Spec struct {
-	Kind *Kind
-	Algo string // recommenders only
-	Arch Arch   // nil for algorithms that are not networks
-}
-
-// Describe decodes a model kind and its model_config. from names where
-// they were read, for errors.
-func Describe(kind string, modelConfig json.RawMessage, from string) (*Spec, error) {
+// Describe decodes a kind's configuration from a checkpoint's
+// model_config and validates it. from names where it was read, for errors.
+func Describe(kind string, modelConfig json.RawMessage, from string) (*Kind, Config, error) {
 	k, err := Lookup(kind)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", from, err)
+		return nil, nil, fmt.Errorf("%s: %w", from, err)
 	}
 	if len(modelConfig) == 0 {
-		return nil, fmt.Errorf("%s: no model config", from)
+		return nil, nil, fmt.Errorf("%s: no model config", from)
 	}
-	algo, arch, err := k.Decode(modelConfig)
+	var cfg Config
+	if k.Decode != nil {
+		cfg, err = k.Decode(modelConfig)
+	} else {
+		cfg = k.Default()
+		err = DecodeModel(modelConfig, cfg)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: model config: %w", from, err)
+		return nil, nil, fmt.Errorf("%s: model config: %w", from, err)
 	}
-	return &Spec{Kind: k, Algo: algo, Arch: arch}, nil
+	return k, cfg, nil
 }
 
-// Network builds the model to train, check weights against or serve; nil
-// for an algorithm that is not a network.
-func (s *Spec) Network() (train.Model, error) {
-	if s.Arch == nil {
-		return nil, nil
+// Name names a kind with its configuration as a user knows it: "convnet",
+// "recsys (mf)" (configurations with an Algo method add it).
+func Name(k *Kind, cfg Config) string {
+	if a, ok := cfg.(interface{ Algo() string }); ok && a.Algo() != "" {
+		return k.Name + " (" + a.Algo() + ")"
 	}
-	return s.Kind.Network(s.Arch)
+	return k.Name
 }
 
-// ONNX builds the inference graph with weights.
-func (s *Spec) ONNX(weights []safetensors.Tensor) (*onnx.Model, error) {
-	if s.Arch == nil || s.Kind.ONNX == nil {
-		return nil, fmt.Errorf("%s is not a network: ONNX export covers %s (safetensors export covers it)", s, strings.Join(onnxKinds(), ", "))
+// DecodeModel decodes model_config's "model" object into cfg strictly (a
+// misspelt key is an error) and validates it.
+func DecodeModel(modelConfig json.RawMessage, cfg Config) error {
+	var run struct {
+		Model json.RawMessage `json:"model"`
 	}
-	return s.Kind.ONNX(s.Arch, weights)
-}
-
-func onnxKinds() []string {
-	var out []string
-	for _, n := range Names() {
-		if registry[n].ONNX != nil {
-			if registry[n].Family == Recommender {
-				n += " mf"
-			}
-			out = append(out, n)
-		}
+	if err := json.Unmarshal(modelConfig, &run); err != nil {
+		return err
 	}
-	return out
-}
-
-// String names the model as a user knows it: "convnet", "recsys (mf)".
-func (s *Spec) String() string {
-	if s.Algo != "" {
-		return s.Kind.Name + " (" + s.Algo + ")"
+	if len(run.Model) == 0 {
+		return fmt.Errorf("no %q", "model")
 	}
-	return s.Kind.Name
-}
-
-// decodeArch decodes raw into arch strictly (a misspelt key is an error)
-// and validates it.
-func decodeArch(raw json.RawMessage, field string, arch Arch) error {
-	if len(raw) == 0 {
-		return fmt.Errorf("no %q", field)
+	if err := StrictJSON(run.Model, cfg); err != nil {
+		return fmt.Errorf("%q: %w", "model", err)
 	}
-	if err := StrictJSON(raw, arch); err != nil {
-		return fmt.Errorf("%q: %w", field, err)
-	}
-	if err := arch.Validate(); err != nil {
-		return fmt.Errorf("%q: %w", field, err)
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("%q: %w", "model", err)
 	}
 	return nil
 }

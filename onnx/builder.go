@@ -16,14 +16,15 @@ const (
 	MetaConfig = "tapeml.config" // the architecture config as JSON
 )
 
-// batchDim is the symbolic batch dimension of every graph input and output.
-var batchDim = Dim{Param: "batch"}
+// BatchDim is the symbolic batch dimension of every graph input and output.
+var BatchDim = Dim{Param: "batch"}
 
-// graphBuilder assembles one model's graph from its checkpoint weights. It
+// GraphBuilder assembles one model's graph from its checkpoint weights;
+// each model kind's package writes its graph with one (its ONNX method). It
 // collects every problem with the weights (missing, wrong shape or dtype,
 // duplicated, left over) so that one error lists them all, as
-// train.LoadWeights does.
-type graphBuilder struct {
+// checkpoint.LoadWeights does.
+type GraphBuilder struct {
 	kind     string
 	g        Graph
 	weights  map[string]safetensors.Tensor
@@ -31,9 +32,9 @@ type graphBuilder struct {
 	problems []string
 }
 
-// newGraphBuilder indexes weights by name.
-func newGraphBuilder(kind string, weights []safetensors.Tensor) *graphBuilder {
-	b := &graphBuilder{kind: kind, g: Graph{Name: "tapeml_" + kind}, weights: map[string]safetensors.Tensor{}, used: map[string]bool{}}
+// NewGraphBuilder indexes weights by name.
+func NewGraphBuilder(kind string, weights []safetensors.Tensor) *GraphBuilder {
+	b := &GraphBuilder{kind: kind, g: Graph{Name: "tapeml_" + kind}, weights: map[string]safetensors.Tensor{}, used: map[string]bool{}}
 	for _, t := range weights {
 		if _, dup := b.weights[t.Name]; dup {
 			b.problems = append(b.problems, fmt.Sprintf("tensor %q appears twice", t.Name))
@@ -43,10 +44,10 @@ func newGraphBuilder(kind string, weights []safetensors.Tensor) *graphBuilder {
 	return b
 }
 
-// weight returns the float32 values of the tensor called name, which must
+// Weight returns the float32 values of the tensor called name, which must
 // have the given shape. On a problem it records it and returns zeros, so
 // that building goes on and every problem is reported.
-func (b *graphBuilder) weight(name string, shape ...int) []float32 {
+func (b *GraphBuilder) Weight(name string, shape ...int) []float32 {
 	n := 1
 	for _, d := range shape {
 		n *= d
@@ -70,65 +71,67 @@ func (b *graphBuilder) weight(name string, shape ...int) []float32 {
 	return v
 }
 
-// param adds the weight called name, unchanged, as an initializer of the
+// Param adds the weight called name, unchanged, as an initializer of the
 // same name and returns that name.
-func (b *graphBuilder) param(name string, shape ...int) string {
-	return b.floats(name, shape, b.weight(name, shape...))
+func (b *GraphBuilder) Param(name string, shape ...int) string {
+	return b.Floats(name, shape, b.Weight(name, shape...))
 }
 
-// floats adds a float32 initializer and returns its name.
-func (b *graphBuilder) floats(name string, shape []int, v []float32) string {
+// Floats adds a float32 initializer and returns its name.
+func (b *GraphBuilder) Floats(name string, shape []int, v []float32) string {
 	b.g.Initializers = append(b.g.Initializers, floatTensor(name, dims64(shape), v))
 	return name
 }
 
-// int64s adds an int64 initializer (a constant operand such as a shape or
+// Int64s adds an int64 initializer (a constant operand such as a shape or
 // an axes list) and returns its name.
-func (b *graphBuilder) int64s(name string, shape []int, v ...int64) string {
+func (b *GraphBuilder) Int64s(name string, shape []int, v ...int64) string {
 	b.g.Initializers = append(b.g.Initializers, int64Tensor(name, dims64(shape), v))
 	return name
 }
 
-// int32s adds an int32 initializer and returns its name.
-func (b *graphBuilder) int32s(name string, shape []int, v ...int32) string {
+// Int32s adds an int32 initializer and returns its name.
+func (b *GraphBuilder) Int32s(name string, shape []int, v ...int32) string {
 	b.g.Initializers = append(b.g.Initializers, int32Tensor(name, dims64(shape), v))
 	return name
 }
 
-// op adds a node with one output, named out (the node takes the same
+// Op adds a node with one output, named out (the node takes the same
 // name), and returns out.
-func (b *graphBuilder) op(out, opType string, inputs []string, attrs ...Attribute) string {
+func (b *GraphBuilder) Op(out, opType string, inputs []string, attrs ...Attribute) string {
 	b.g.Nodes = append(b.g.Nodes, Node{Name: out, OpType: opType, Inputs: inputs, Outputs: []string{out}, Attributes: attrs})
 	return out
 }
 
-// opN adds a node with several outputs ("" for an omitted optional one),
+// OpN adds a node with several outputs ("" for an omitted optional one),
 // named name.
-func (b *graphBuilder) opN(name, opType string, inputs, outputs []string, attrs ...Attribute) {
+func (b *GraphBuilder) OpN(name, opType string, inputs, outputs []string, attrs ...Attribute) {
 	b.g.Nodes = append(b.g.Nodes, Node{Name: name, OpType: opType, Inputs: inputs, Outputs: outputs, Attributes: attrs})
 }
 
-// gemm adds y = x·Wᵀ + b for the PyTorch Linear layer called layer
+// Gemm adds y = x·Wᵀ + b for the PyTorch Linear layer called layer
 // ("<layer>.weight" [out, in], "<layer>.bias" [out]).
-func (b *graphBuilder) gemm(out, x, layer string, in, outWidth int) string {
-	w := b.param(layer+".weight", outWidth, in)
-	bias := b.param(layer+".bias", outWidth)
-	return b.op(out, "Gemm", []string{x, w, bias}, attrInt("transB", 1))
+func (b *GraphBuilder) Gemm(out, x, layer string, in, outWidth int) string {
+	w := b.Param(layer+".weight", outWidth, in)
+	bias := b.Param(layer+".bias", outWidth)
+	return b.Op(out, "Gemm", []string{x, w, bias}, attrInt("transB", 1))
 }
 
-func (b *graphBuilder) input(name string, t DataType, shape ...Dim) {
+// Input declares a graph input.
+func (b *GraphBuilder) Input(name string, t DataType, shape ...Dim) {
 	b.g.Inputs = append(b.g.Inputs, ValueInfo{Name: name, ElemType: t, Shape: shape})
 }
 
-func (b *graphBuilder) output(name string, t DataType, shape ...Dim) {
+// Output declares a graph output.
+func (b *GraphBuilder) Output(name string, t DataType, shape ...Dim) {
 	b.g.Outputs = append(b.g.Outputs, ValueInfo{Name: name, ElemType: t, Shape: shape})
 }
 
-// finish reports the weights' problems, if any, or returns the model with
+// Finish reports the weights' problems, if any, or returns the model with
 // the kind and config in its metadata. Tensors the graph did not use are
 // problems too (a config that does not match the checkpoint), except
 // BatchNorm's num_batches_tracked counters, which inference ignores.
-func (b *graphBuilder) finish(config any, doc string) (*Model, error) {
+func (b *GraphBuilder) Finish(config any, doc string) (*Model, error) {
 	var extra []string
 	for name := range b.weights {
 		if !b.used[name] && !strings.HasSuffix(name, ".num_batches_tracked") {
@@ -167,3 +170,17 @@ func dims64(shape []int) []int64 {
 	}
 	return d
 }
+
+// Attributes of a node.
+
+// IntAttr is an integer attribute.
+func IntAttr(name string, v int64) Attribute { return attrInt(name, v) }
+
+// IntsAttr is an integer-list attribute.
+func IntsAttr(name string, v ...int64) Attribute { return attrInts(name, v...) }
+
+// FloatAttr is a float attribute.
+func FloatAttr(name string, v float32) Attribute { return attrFloat(name, v) }
+
+// StringAttr is a string attribute.
+func StringAttr(name, v string) Attribute { return attrString(name, v) }

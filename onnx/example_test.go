@@ -7,10 +7,10 @@ import (
 
 	"gorgonia.org/tensor"
 
+	"github.com/tapeml/tapeml/checkpoint"
 	"github.com/tapeml/tapeml/graph"
 	"github.com/tapeml/tapeml/models/textcnn"
 	"github.com/tapeml/tapeml/onnx"
-	"github.com/tapeml/tapeml/train"
 )
 
 // Export a TextCNN's weights (here freshly initialized; normally a
@@ -25,7 +25,7 @@ func Example() {
 	if err := graph.Materialize(model.Build, params); err != nil {
 		log.Fatal(err)
 	}
-	m, err := onnx.TextCNN(cfg, train.Weights(params))
+	m, err := cfg.ONNX(checkpoint.Weights(params))
 	if err != nil {
 		log.Fatal(err)
 	}

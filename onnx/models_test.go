@@ -1,4 +1,4 @@
-package onnx
+package onnx_test
 
 import (
 	"encoding/json"
@@ -8,11 +8,13 @@ import (
 
 	"gorgonia.org/tensor"
 
+	"github.com/tapeml/tapeml/checkpoint"
 	"github.com/tapeml/tapeml/graph"
 	"github.com/tapeml/tapeml/models/convnet"
 	"github.com/tapeml/tapeml/models/lstm"
 	"github.com/tapeml/tapeml/models/mf"
 	"github.com/tapeml/tapeml/models/textcnn"
+	"github.com/tapeml/tapeml/onnx"
 	"github.com/tapeml/tapeml/recsys"
 	"github.com/tapeml/tapeml/safetensors"
 	"github.com/tapeml/tapeml/train"
@@ -70,7 +72,7 @@ type exporter struct {
 	kind   string
 	config any
 	tapeml func(t testing.TB, seed uint64) *tapemlModel
-	export func(ws []safetensors.Tensor) (*Model, error)
+	export func(ws []safetensors.Tensor) (*onnx.Model, error)
 }
 
 func must[M any](m M, err error) M {
@@ -87,31 +89,31 @@ func exporters(c modelConfigs) []exporter {
 			tapeml: func(t testing.TB, seed uint64) *tapemlModel {
 				return newTapeml(t, must(textcnn.New(c.TextCNN)), seed)
 			},
-			export: func(ws []safetensors.Tensor) (*Model, error) { return TextCNN(c.TextCNN, ws) },
+			export: func(ws []safetensors.Tensor) (*onnx.Model, error) { return c.TextCNN.ONNX(ws) },
 		},
 		{
 			name: "lstm", kind: "lstm", config: c.LSTM,
 			tapeml: func(t testing.TB, seed uint64) *tapemlModel { return newTapeml(t, must(lstm.New(c.LSTM)), seed) },
-			export: func(ws []safetensors.Tensor) (*Model, error) { return LSTM(c.LSTM, ws) },
+			export: func(ws []safetensors.Tensor) (*onnx.Model, error) { return c.LSTM.ONNX(ws) },
 		},
 		{
 			name: "lstm_unidirectional", kind: "lstm", config: c.LSTMUni,
 			tapeml: func(t testing.TB, seed uint64) *tapemlModel {
 				return newTapeml(t, must(lstm.New(c.LSTMUni)), seed)
 			},
-			export: func(ws []safetensors.Tensor) (*Model, error) { return LSTM(c.LSTMUni, ws) },
+			export: func(ws []safetensors.Tensor) (*onnx.Model, error) { return c.LSTMUni.ONNX(ws) },
 		},
 		{
 			name: "convnet", kind: "convnet", config: c.ConvNet,
 			tapeml: func(t testing.TB, seed uint64) *tapemlModel {
 				return newTapeml(t, must(convnet.New(c.ConvNet)), seed)
 			},
-			export: func(ws []safetensors.Tensor) (*Model, error) { return ConvNet(c.ConvNet, ws) },
+			export: func(ws []safetensors.Tensor) (*onnx.Model, error) { return c.ConvNet.ONNX(ws) },
 		},
 		{
 			name: "mf", kind: "recsys-mf", config: c.MF,
 			tapeml: func(t testing.TB, seed uint64) *tapemlModel { return newTapeml(t, must(mf.New(c.MF)), seed) },
-			export: func(ws []safetensors.Tensor) (*Model, error) { return MF(c.MF, ws) },
+			export: func(ws []safetensors.Tensor) (*onnx.Model, error) { return c.MF.ONNX(ws) },
 		},
 	}
 }
@@ -120,40 +122,40 @@ func exporters(c modelConfigs) []exporter {
 // signature and some initializers' dims.
 type exportCase struct {
 	exporter
-	inputs, outputs []ValueInfo
+	inputs, outputs []onnx.ValueInfo
 	inits           map[string][]int64
 }
 
 func exportCases() []exportCase {
-	batch := Dim{Param: "batch"}
-	binary := []ValueInfo{{Name: "logits", ElemType: Float, Shape: []Dim{batch, {Value: 1}}}, {Name: "probs", ElemType: Float, Shape: []Dim{batch, {Value: 1}}}}
+	batch := onnx.Dim{Param: "batch"}
+	binary := []onnx.ValueInfo{{Name: "logits", ElemType: onnx.Float, Shape: []onnx.Dim{batch, {Value: 1}}}, {Name: "probs", ElemType: onnx.Float, Shape: []onnx.Dim{batch, {Value: 1}}}}
 	want := map[string]exportCase{
 		"textcnn": {
-			inputs:  []ValueInfo{{Name: "ids", ElemType: Int64, Shape: []Dim{batch, {Value: 20}}}},
+			inputs:  []onnx.ValueInfo{{Name: "ids", ElemType: onnx.Int64, Shape: []onnx.Dim{batch, {Value: 20}}}},
 			outputs: binary,
 			inits: map[string][]int64{"embedding.weight": {50, 8}, "conv.weight": {6, 8, 3}, "conv.bias": {6},
 				"fc.weight": {1, 6 * 9}, "fc.bias": {1}},
 		},
 		"lstm": {
-			inputs:  []ValueInfo{{Name: "ids", ElemType: Int64, Shape: []Dim{batch, {Value: 12}}}},
+			inputs:  []onnx.ValueInfo{{Name: "ids", ElemType: onnx.Int64, Shape: []onnx.Dim{batch, {Value: 12}}}},
 			outputs: binary,
 			inits: map[string][]int64{"embedding.weight": {30, 6}, "rnn.W_l0": {2, 20, 6}, "rnn.R_l0": {2, 20, 5}, "rnn.B_l0": {2, 40},
 				"rnn.W_l1": {2, 20, 10}, "rnn.R_l1": {2, 20, 5}, "rnn.B_l1": {2, 40}, "fc.weight": {1, 10}, "fc.bias": {1}},
 		},
 		"lstm_unidirectional": {
-			inputs:  []ValueInfo{{Name: "ids", ElemType: Int64, Shape: []Dim{batch, {Value: 9}}}},
+			inputs:  []onnx.ValueInfo{{Name: "ids", ElemType: onnx.Int64, Shape: []onnx.Dim{batch, {Value: 9}}}},
 			outputs: binary,
 			inits:   map[string][]int64{"rnn.W_l0": {1, 16, 6}, "rnn.R_l0": {1, 16, 4}, "rnn.B_l0": {1, 32}, "fc.weight": {1, 4}},
 		},
 		"convnet": {
-			inputs:  []ValueInfo{{Name: "images", ElemType: Float, Shape: []Dim{batch, {Value: 3}, {Value: 8}, {Value: 6}}}},
-			outputs: []ValueInfo{{Name: "logits", ElemType: Float, Shape: []Dim{batch, {Value: 4}}}, {Name: "probs", ElemType: Float, Shape: []Dim{batch, {Value: 4}}}},
+			inputs:  []onnx.ValueInfo{{Name: "images", ElemType: onnx.Float, Shape: []onnx.Dim{batch, {Value: 3}, {Value: 8}, {Value: 6}}}},
+			outputs: []onnx.ValueInfo{{Name: "logits", ElemType: onnx.Float, Shape: []onnx.Dim{batch, {Value: 4}}}, {Name: "probs", ElemType: onnx.Float, Shape: []onnx.Dim{batch, {Value: 4}}}},
 			inits: map[string][]int64{"layer1.0.weight": {64, 3, 3, 3}, "layer1.1.running_var": {64}, "layer2.0.weight": {128, 64, 3, 3},
 				"layer2.1.running_mean": {128}, "fc.0.weight": {1024, 256}, "fc.3.weight": {512, 1024}, "fc.6.weight": {4, 512}, "fc.6.bias": {4}},
 		},
 		"mf": {
-			inputs:  []ValueInfo{{Name: "user", ElemType: Int64, Shape: []Dim{batch}}, {Name: "item", ElemType: Int64, Shape: []Dim{batch}}},
-			outputs: []ValueInfo{{Name: "rating", ElemType: Float, Shape: []Dim{batch}}},
+			inputs:  []onnx.ValueInfo{{Name: "user", ElemType: onnx.Int64, Shape: []onnx.Dim{batch}}, {Name: "item", ElemType: onnx.Int64, Shape: []onnx.Dim{batch}}},
+			outputs: []onnx.ValueInfo{{Name: "rating", ElemType: onnx.Float, Shape: []onnx.Dim{batch}}},
 			inits: map[string][]int64{"user_factors.weight": {7, 4}, "item_factors.weight": {9, 4}, "user_bias.weight": {7, 1},
 				"item_bias.weight": {9, 1}, "global_bias": {1}, "scale_min": {}, "scale_max": {}},
 		},
@@ -179,7 +181,7 @@ var opset13 = map[string]bool{
 // checkWellFormed checks what the ONNX checker would: unique names, every
 // node input defined before it is used, every graph output produced, known
 // operators.
-func checkWellFormed(t *testing.T, g *Graph) {
+func checkWellFormed(t *testing.T, g *onnx.Graph) {
 	t.Helper()
 	defined := map[string]bool{}
 	define := func(name, what string) {
@@ -219,11 +221,11 @@ func checkWellFormed(t *testing.T, g *Graph) {
 func TestBuilders(t *testing.T) {
 	for _, tc := range exportCases() {
 		t.Run(tc.name, func(t *testing.T) {
-			m, err := tc.export(train.Weights(tc.tapeml(t, 1).params))
+			m, err := tc.export(checkpoint.Weights(tc.tapeml(t, 1).params))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if m.IRVersion != 7 || !reflect.DeepEqual(m.OpsetImports, []OpsetID{{Version: 13}}) || m.ProducerName != "tapeml" {
+			if m.IRVersion != 7 || !reflect.DeepEqual(m.OpsetImports, []onnx.OpsetID{{Version: 13}}) || m.ProducerName != "tapeml" {
 				t.Errorf("ir %d, opsets %v, producer %q", m.IRVersion, m.OpsetImports, m.ProducerName)
 			}
 			if !reflect.DeepEqual(m.Graph.Inputs, tc.inputs) {
@@ -243,26 +245,26 @@ func TestBuilders(t *testing.T) {
 				}
 			}
 			checkWellFormed(t, &m.Graph)
-			if m.Metadata[MetaKind] != tc.kind {
-				t.Errorf("metadata kind %q, want %q", m.Metadata[MetaKind], tc.kind)
+			if m.Metadata[onnx.MetaKind] != tc.kind {
+				t.Errorf("metadata kind %q, want %q", m.Metadata[onnx.MetaKind], tc.kind)
 			}
 			cfg := reflect.New(reflect.TypeOf(tc.config))
-			if err := json.Unmarshal([]byte(m.Metadata[MetaConfig]), cfg.Interface()); err != nil {
+			if err := json.Unmarshal([]byte(m.Metadata[onnx.MetaConfig]), cfg.Interface()); err != nil {
 				t.Errorf("metadata config: %v", err)
 			} else if !reflect.DeepEqual(cfg.Elem().Interface(), tc.config) {
-				t.Errorf("metadata config %s does not decode to %+v", m.Metadata[MetaConfig], tc.config)
+				t.Errorf("metadata config %s does not decode to %+v", m.Metadata[onnx.MetaConfig], tc.config)
 			}
 
 			b, err := m.Marshal()
 			if err != nil {
 				t.Fatal(err)
 			}
-			back, err := Unmarshal(b)
+			back, err := onnx.Unmarshal(b)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(back, m) {
-				t.Error("Unmarshal(Marshal(m)) differs from m")
+				t.Error("onnx.Unmarshal(onnx.Marshal(m)) differs from m")
 			}
 		})
 	}
@@ -272,7 +274,7 @@ func TestBuilders(t *testing.T) {
 // checkpoint's values as they are.
 func TestUnchangedWeights(t *testing.T) {
 	for _, tc := range exportCases() {
-		ws := train.Weights(tc.tapeml(t, 2).params)
+		ws := checkpoint.Weights(tc.tapeml(t, 2).params)
 		m, err := tc.export(ws)
 		if err != nil {
 			t.Fatal(err)
@@ -297,6 +299,11 @@ func TestUnchangedWeights(t *testing.T) {
 // TestLSTMGateLayout checks the re-laid-out LSTM weights element by
 // element: ONNX gate block og of direction d is PyTorch block
 // onnxGateOrder[og] of the same direction, and B is bias_ih then bias_hh.
+// onnxGateOrder is, for each of ONNX's LSTM gate blocks (i, o, f, c), the
+// PyTorch block (i, f, g, o) it holds: stated here again, from the two
+// specifications, rather than read from models/lstm.
+var onnxGateOrder = [4]int{0, 3, 1, 2}
+
 func TestLSTMGateLayout(t *testing.T) {
 	const H, E = 2, 3
 	cfg := lstm.Config{NumWords: 4, EmbedDim: E, Hidden: H, Layers: 1, Bidirectional: true, MaxLen: 5}
@@ -322,7 +329,7 @@ func TestLSTMGateLayout(t *testing.T) {
 			mk("rnn.bias_ih"+suffix, 2, d, 4*H), mk("rnn.bias_hh"+suffix, 3, d, 4*H))
 	}
 	ws = append(ws, safetensors.F32("fc.weight", []int{1, 2 * H}, make([]float32, 2*H)), safetensors.F32("fc.bias", []int{1}, []float32{0}))
-	m, err := LSTM(cfg, ws)
+	m, err := cfg.ONNX(ws)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -367,7 +374,7 @@ func TestBadWeights(t *testing.T) {
 		cases[tc.name] = tc
 	}
 	weightsOf := func(name string) []safetensors.Tensor {
-		return train.Weights(cases[name].tapeml(t, 1).params)
+		return checkpoint.Weights(cases[name].tapeml(t, 1).params)
 	}
 	replace := func(ws []safetensors.Tensor, name string, f func(*safetensors.Tensor)) []safetensors.Tensor {
 		for i := range ws {
@@ -437,10 +444,10 @@ func TestBadConfig(t *testing.T) {
 		err  error
 		want string
 	}{
-		{"textcnn", second(TextCNN(textcnn.Config{NumWords: 50, EmbedDim: 8, Filters: 6, Kernel: 3, MaxLen: 20}, nil)), "onnx: textcnn: pool must be at least 1"},
-		{"lstm", second(LSTM(lstm.Config{NumWords: 30, EmbedDim: 6, Layers: 1, MaxLen: 9}, nil)), "onnx: lstm: hidden must be at least 1"},
-		{"convnet", second(ConvNet(convnet.Config{Channels: 3, Height: 2, Width: 8, Classes: 4}, nil)), "too small"},
-		{"mf", second(MF(mf.Config{Items: 3}, nil)), "onnx: mf: users 0 and items 3 must be at least 1"},
+		{"textcnn", second(textcnn.Config{NumWords: 50, EmbedDim: 8, Filters: 6, Kernel: 3, MaxLen: 20}.ONNX(nil)), "onnx: textcnn: pool must be at least 1"},
+		{"lstm", second(lstm.Config{NumWords: 30, EmbedDim: 6, Layers: 1, MaxLen: 9}.ONNX(nil)), "onnx: lstm: hidden must be at least 1"},
+		{"convnet", second(convnet.Config{Channels: 3, Height: 2, Width: 8, Classes: 4}.ONNX(nil)), "too small"},
+		{"mf", second(mf.Config{Items: 3}.ONNX(nil)), "onnx: mf: users 0 and items 3 must be at least 1"},
 	}
 	for _, tc := range tests {
 		if tc.err == nil || !strings.Contains(tc.err.Error(), tc.want) {
@@ -454,7 +461,7 @@ func second[A, B any](_ A, b B) B { return b }
 // TestBatchNumBatchesTrackedIgnored: the counters are not needed and not
 // exported, but their presence is fine.
 func TestBatchNumBatchesTrackedIgnored(t *testing.T) {
-	ws := train.Weights(newTapeml(t, must(convnet.New(small.ConvNet)), 1).params)
+	ws := checkpoint.Weights(newTapeml(t, must(convnet.New(small.ConvNet)), 1).params)
 	var counters int
 	for _, w := range ws {
 		if strings.HasSuffix(w.Name, ".num_batches_tracked") {
@@ -464,7 +471,7 @@ func TestBatchNumBatchesTrackedIgnored(t *testing.T) {
 	if counters != 2 {
 		t.Fatalf("the tapeml convnet has %d num_batches_tracked, expected 2", counters)
 	}
-	m := must(ConvNet(small.ConvNet, ws))
+	m := must(small.ConvNet.ONNX(ws))
 	for _, init := range m.Graph.Initializers {
 		if strings.HasSuffix(init.Name, "num_batches_tracked") {
 			t.Errorf("initializer %q exported", init.Name)

@@ -16,11 +16,9 @@ import (
 	"github.com/tapeml/tapeml/checkpoint"
 	"github.com/tapeml/tapeml/dataset"
 	"github.com/tapeml/tapeml/graph"
-	"github.com/tapeml/tapeml/imagedata"
+	"github.com/tapeml/tapeml/internal/core"
 	"github.com/tapeml/tapeml/kinds"
-	"github.com/tapeml/tapeml/recsys"
 	"github.com/tapeml/tapeml/safetensors"
-	"github.com/tapeml/tapeml/textclass"
 )
 
 // DefaultCalibrate is the default number of calibration batches (of 32
@@ -89,15 +87,15 @@ func Int8(ctx context.Context, src, out string, opt Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := c.Extra[kinds.QuantizationFile]; ok {
-		return nil, fmt.Errorf("checkpoint %s is already quantized (it has %s); optimize its float32 source instead", dir, kinds.QuantizationFile)
+	if _, ok := c.Extra[checkpoint.QuantizationFile]; ok {
+		return nil, fmt.Errorf("checkpoint %s is already quantized (it has %s); optimize its float32 source instead", dir, checkpoint.QuantizationFile)
 	}
-	l, err := kinds.Open(c)
+	l, err := kinds.Decode(c)
 	if err != nil {
 		return nil, err
 	}
 	if l.Network == nil {
-		return nil, fmt.Errorf("checkpoint %s: a %s %s model has no weight matrices: %w; nothing written", dir, l.Spec.Algo, l.Spec.Kind.Name, ErrNothingToQuantize)
+		return nil, fmt.Errorf("checkpoint %s: a %s model has no weight matrices: %w; nothing written", dir, l.Name(), ErrNothingToQuantize)
 	}
 	shapes, err := graph.ParamShapes(l.Network.Build)
 	if err != nil {
@@ -110,13 +108,13 @@ func Int8(ctx context.Context, src, out string, opt Options) (*Report, error) {
 		hasConv = hasConv || p.Role == graph.RoleConv
 	}
 	if hasConv && opt.Calibrate < 1 {
-		return nil, fmt.Errorf("--calibrate %d: a %s model has convolutions, whose static input scales need at least 1 calibration batch (default %d)", opt.Calibrate, l.Spec.Kind.Name, DefaultCalibrate)
+		return nil, &CalibrationError{Batches: opt.Calibrate, Kind: l.Kind.Name}
 	}
-	splits, err := loadSplits(l)
+	splits, err := loadSplits(ctx, l)
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Source: dir, Out: out, Kind: l.Spec.Kind.Name, Quantized: map[string]string{}, Rounds: opt.Rounds}
+	rep := &Report{Source: dir, Out: out, Kind: l.Kind.Name, Quantized: map[string]string{}, Rounds: opt.Rounds}
 	var calib map[string]float64
 	if hasConv {
 		if calib, err = calibrate(ctx, dir, splits.train, opt.Calibrate); err != nil {
@@ -155,17 +153,17 @@ func Int8(ctx context.Context, src, out string, opt Options) (*Report, error) {
 			}
 			q.InputScale = float32(m / 127)
 		}
-		ts = append(ts, kinds.QuantTensors(p.Name, q)...)
+		ts = append(ts, checkpoint.QuantTensors(p.Name, q)...)
 		rep.Quantized[p.Name] = role.String()
 	}
-	info := &kinds.Quantization{
+	info := &checkpoint.Quantization{
 		Format:             "int8",
 		Scheme:             "weights: symmetric int8 per output channel (embeddings per row); activations: int8 per row at run time, convolution inputs with static scales from calibration; int32 accumulation",
 		CalibrationBatches: rep.Calibration,
 		Tensors:            rep.Quantized,
 		Source:             dir,
 	}
-	raw, err := kinds.QuantizationJSON(info)
+	raw, err := checkpoint.QuantizationJSON(info)
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +176,7 @@ func Int8(ctx context.Context, src, out string, opt Options) (*Report, error) {
 	for k, v := range c.Extra {
 		c8.Extra[k] = v
 	}
-	c8.Extra[kinds.QuantizationFile] = raw
+	c8.Extra[checkpoint.QuantizationFile] = raw
 	if err := checkpoint.Save(out, &c8); err != nil {
 		return nil, err
 	}
@@ -190,66 +188,20 @@ func Int8(ctx context.Context, src, out string, opt Options) (*Report, error) {
 
 // splits are the data Int8 needs.
 type splits struct {
-	train, test dataset.Dataset // networks on text and images
-	recsysTest  []recsys.Rating
-	inputs      [][]float32 // test inputs for timing and parity, one flat slice per model input
-	n           int         // examples in inputs
+	train, test dataset.Dataset // as the network reads them
+	inputs      [][]float32     // test inputs for timing and parity, one flat slice per model input
+	n           int             // examples in inputs
 }
 
-func loadSplits(l *kinds.Loaded) (*splits, error) {
+func loadSplits(ctx context.Context, l *kinds.Loaded) (*splits, error) {
+	sp, ok := l.Codec.(kinds.Splitter)
+	if !ok {
+		return nil, fmt.Errorf("a %s model cannot read its data again", l.Name())
+	}
 	s := &splits{}
 	var err error
-	switch {
-	case l.Text != nil:
-		corpus, err := l.Text.Run.Data.Load()
-		if err != nil {
-			return nil, err
-		}
-		if s.train, err = textclass.Dataset(l.Text.Pre, corpus.Train); err != nil {
-			return nil, err
-		}
-		if s.test, err = textclass.Dataset(l.Text.Pre, corpus.Test); err != nil {
-			return nil, err
-		}
-	case l.Image != nil:
-		src, p := l.Image.Run.Data, l.Image.Pre.Pipeline
-		set, err := src.Load()
-		if err != nil {
-			return nil, err
-		}
-		for _, part := range []struct {
-			im  *imagedata.Images
-			dst *dataset.Dataset
-		}{{set.Train, &s.train}, {set.Test, &s.test}} {
-			im, _, err := part.im.Conform(p.Channels, p.Height, p.Width)
-			if err != nil {
-				return nil, err
-			}
-			ds, err := imagedata.NewDataset(im, p, src.Seed)
-			if err != nil {
-				return nil, err
-			}
-			*part.dst = ds
-		}
-	case l.Recsys != nil:
-		r := l.Recsys
-		d, _, err := r.Run.Data.Load()
-		if err != nil {
-			return nil, err
-		}
-		_, testR, err := r.Run.Data.Split(d)
-		if err != nil {
-			return nil, err
-		}
-		s.recsysTest = r.Remap(d, testR)
-		var users, items []float32
-		for _, x := range s.recsysTest {
-			if x.User >= 0 && x.Item >= 0 {
-				users, items = append(users, float32(x.User)), append(items, float32(x.Item))
-			}
-		}
-		s.inputs, s.n = [][]float32{users, items}, len(users)
-		return s, nil
+	if s.train, _, s.test, err = sp.Splits(ctx); err != nil {
+		return nil, err
 	}
 	if s.test == nil || s.test.Len() == 0 {
 		return nil, fmt.Errorf("the model's data has no test split")
@@ -304,7 +256,8 @@ func calibrate(ctx context.Context, dir string, ds dataset.Dataset, batches int)
 	}
 	// The machine of batch 1 is already compiled; those of the batch run
 	// below are compiled after this and record.
-	m.Loaded().Params.Calibrate()
+	params := core.Unwrap(m).Loaded.Params
+	params.Calibrate()
 	inputs, n, err := gather(ds, min(ds.Len(), batches*32))
 	if err != nil {
 		return nil, err
@@ -318,7 +271,7 @@ func calibrate(ctx context.Context, dir string, ds dataset.Dataset, batches int)
 			return nil, err
 		}
 	}
-	return m.Loaded().Params.Calibration(), nil
+	return params.Calibration(), nil
 }
 
 // measure fills rep's statistics for the float32 model at rep.Source and
@@ -335,7 +288,7 @@ func measure(ctx context.Context, rep *Report, s *splits, roles map[string]graph
 		if err := sizes(path, roles, st); err != nil {
 			return err
 		}
-		if err := accuracy(ctx, m, s, st); err != nil {
+		if err := accuracy(ctx, m, st); err != nil {
 			return err
 		}
 	}
@@ -433,7 +386,7 @@ func sizes(path string, roles map[string]graph.Role, st *Stats) error {
 
 // baseName is the weight a tensor of an int8 checkpoint belongs to.
 func baseName(name string, roles map[string]graph.Role) string {
-	for _, suf := range []string{kinds.SuffixInt8, kinds.SuffixScale, kinds.SuffixInputScale} {
+	for _, suf := range []string{checkpoint.SuffixInt8, checkpoint.SuffixScale, checkpoint.SuffixInputScale} {
 		if b, ok := cutSuffix(name, suf); ok {
 			if _, known := roles[b]; known {
 				return b
@@ -450,29 +403,33 @@ func cutSuffix(s, suf string) (string, bool) {
 	return s, false
 }
 
-// accuracy evaluates m on the test split.
-func accuracy(ctx context.Context, m *tapeml.Model, s *splits, st *Stats) error {
-	l := m.Loaded()
-	if l.Recsys != nil {
-		rep, err := recsys.Evaluate(l.Recsys.Recommender, l.Recsys.Train, s.recsysTest, recsys.EvalConfig{})
-		if err != nil {
-			return err
-		}
-		st.Metric, st.Value, st.N = "rmse", rep.RMSE, rep.N
-		return nil
-	}
-	r, err := m.Evaluate(ctx, s.test)
+// accuracy evaluates m on the test split of its run's data: accuracy for
+// classifiers, RMSE for recommenders.
+func accuracy(ctx context.Context, m *tapeml.Model, st *Stats) error {
+	r, err := m.EvaluateRunData(ctx, tapeml.EvalOptions{})
 	if err != nil {
 		return err
 	}
 	st.N = r.N
 	for _, x := range r.Metrics {
-		if x.Name == "accuracy" {
+		if x.Name == "accuracy" || x.Name == "rmse" {
 			st.Metric, st.Value = x.Name, x.Value
+			break
 		}
 	}
 	if st.Metric == "" {
-		return fmt.Errorf("evaluation gave no accuracy (%v)", r.Metrics)
+		return fmt.Errorf("evaluation gave no accuracy or RMSE (%v)", r.Metrics)
 	}
 	return nil
+}
+
+// CalibrationError is a model with convolutions quantized without
+// calibration batches.
+type CalibrationError struct {
+	Batches int
+	Kind    string
+}
+
+func (e *CalibrationError) Error() string {
+	return fmt.Sprintf("calibrate %d: a %s model has convolutions, whose static input scales need at least 1 calibration batch (default %d)", e.Batches, e.Kind, DefaultCalibrate)
 }

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/tapeml/tapeml/checkpoint"
-	"github.com/tapeml/tapeml/kinds"
+	_ "github.com/tapeml/tapeml/models/all"
 )
 
 // TestInt8RefusesBadInput checks the errors that come before anything is
@@ -22,7 +22,7 @@ func TestInt8RefusesBadInput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Extra = map[string][]byte{kinds.QuantizationFile: []byte(`{"format":"int8","tensors":{}}`)}
+	c.Extra = map[string][]byte{checkpoint.QuantizationFile: []byte(`{"format":"int8","tensors":{}}`)}
 	c.Dir = ""
 	if err := checkpoint.Save(quantized, c); err != nil {
 		t.Fatal(err)
@@ -34,7 +34,7 @@ func TestInt8RefusesBadInput(t *testing.T) {
 		is        error
 	}{
 		{"knn", "../testdata/legacy/knn", Options{Calibrate: -1}, "nothing to quantize", ErrNothingToQuantize},
-		{"calibrate 0 for a conv model", "../testdata/legacy/textcnn", Options{Calibrate: 0}, "--calibrate 0", nil},
+		{"calibrate 0 for a conv model", "../testdata/legacy/textcnn", Options{Calibrate: 0}, "calibrate 0", nil},
 		{"already quantized", quantized, Options{Calibrate: -1}, "already quantized", nil},
 		{"missing", filepath.Join(tmp, "none"), Options{Calibrate: -1}, "none", nil},
 	} {

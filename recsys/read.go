@@ -313,3 +313,7 @@ func WriteCSV(w io.Writer, d *Dataset) error {
 	}
 	return bw.Flush()
 }
+
+// BuiltinLoader loads a built-in ratings set and its item catalogue (nil
+// for none), registered with dataset.RegisterBuiltin.
+type BuiltinLoader func() (*Dataset, *Catalog, error)

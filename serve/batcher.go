@@ -3,24 +3,26 @@ package serve
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/tapeml/tapeml"
+	"github.com/tapeml/tapeml/api"
 )
 
-// job is one request's examples waiting for a batch: texts, or raw pixels
-// of n images.
+// job is one request's examples waiting for a batch: its inputs, n rows
+// each.
 type job struct {
 	n      int
-	texts  []string
-	pixels []float32
+	in     []api.Tensor
+	form   string // the input names, in order: only jobs of one form merge
 	queued time.Time
 	done   chan jobResult // buffered: the batcher never blocks on a caller gone
 }
 
 type jobResult struct {
-	preds []tapeml.Prediction
-	err   error
+	out []api.Tensor
+	err error
 }
 
 // batcher merges concurrent requests to one model version into batches
@@ -30,7 +32,6 @@ type jobResult struct {
 // fills, so batches grow with the load and stay small when it is light.
 type batcher struct {
 	model    *tapeml.Model
-	image    bool
 	maxBatch int
 	maxDelay time.Duration
 	jobs     chan *job
@@ -46,9 +47,9 @@ type batchObserver interface {
 	executed(examples int, d time.Duration)
 }
 
-func newBatcher(m *tapeml.Model, image bool, maxBatch int, maxDelay time.Duration, workers int, obs batchObserver) *batcher {
+func newBatcher(m *tapeml.Model, maxBatch int, maxDelay time.Duration, workers int, obs batchObserver) *batcher {
 	b := &batcher{
-		model: m, image: image, maxBatch: maxBatch, maxDelay: maxDelay,
+		model: m, maxBatch: maxBatch, maxDelay: maxDelay,
 		jobs:    make(chan *job, 4*maxBatch),
 		workers: make(chan struct{}, workers),
 		quit:    make(chan struct{}),
@@ -62,8 +63,12 @@ func newBatcher(m *tapeml.Model, image bool, maxBatch int, maxDelay time.Duratio
 	return b
 }
 
-// do queues a request and waits for its predictions, in order.
-func (b *batcher) do(ctx context.Context, j *job) ([]tapeml.Prediction, error) {
+// do queues a request's inputs and waits for its outputs.
+func (b *batcher) do(ctx context.Context, in []api.Tensor) ([]api.Tensor, error) {
+	j := &job{n: in[0].Rows(), in: in}
+	for _, t := range in {
+		j.form += t.Name + "\x00"
+	}
 	j.queued = time.Now()
 	j.done = make(chan jobResult, 1)
 	select {
@@ -75,7 +80,7 @@ func (b *batcher) do(ctx context.Context, j *job) ([]tapeml.Prediction, error) {
 	}
 	select {
 	case r := <-j.done:
-		return r.preds, r.err
+		return r.out, r.err
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
@@ -121,7 +126,7 @@ func (b *batcher) loop() {
 			for size < b.maxBatch {
 				select {
 				case j := <-b.jobs:
-					if size+j.n > b.maxBatch {
+					if size+j.n > b.maxBatch || j.form != first.form {
 						carry = j
 						break gather
 					}
@@ -137,7 +142,7 @@ func (b *batcher) loop() {
 		for b.maxDelay <= 0 && carry == nil && size < b.maxBatch {
 			select {
 			case j := <-b.jobs:
-				if size+j.n > b.maxBatch {
+				if size+j.n > b.maxBatch || j.form != first.form {
 					carry = j
 				} else {
 					batch = append(batch, j)
@@ -152,39 +157,21 @@ func (b *batcher) loop() {
 	}
 }
 
-// run classifies a batch in one call and hands each job its rows.
+// run answers a batch in one call and hands each job its rows.
 func (b *batcher) run(batch []*job, size int) {
 	defer func() { b.workers <- struct{}{} }()
 	start := time.Now()
 	for _, j := range batch {
 		b.obs.queued(start.Sub(j.queued))
 	}
-	var (
-		preds []tapeml.Prediction
-		err   error
-	)
 	// Batches run to completion whatever happens to their callers: the
 	// work is shared, and a caller gone only drops its rows.
 	ctx := context.Background()
-	if b.image {
-		px := batch[0].pixels
-		if len(batch) > 1 {
-			px = make([]float32, 0, len(batch[0].pixels)/batch[0].n*size)
-			for _, j := range batch {
-				px = append(px, j.pixels...)
-			}
-		}
-		preds, err = b.model.ClassifyPixels(ctx, px, size)
-	} else {
-		texts := batch[0].texts
-		if len(batch) > 1 {
-			texts = make([]string, 0, size)
-			for _, j := range batch {
-				texts = append(texts, j.texts...)
-			}
-		}
-		preds, err = b.model.ClassifyTexts(ctx, texts)
+	in := batch[0].in
+	if len(batch) > 1 {
+		in = mergeRows(batch, size)
 	}
+	out, err := b.model.Infer(ctx, in)
 	b.obs.executed(size, time.Since(start))
 	from := 0
 	for _, j := range batch {
@@ -192,7 +179,49 @@ func (b *batcher) run(batch []*job, size int) {
 			j.done <- jobResult{err: err}
 			continue
 		}
-		j.done <- jobResult{preds: preds[from : from+j.n : from+j.n]}
+		j.done <- jobResult{out: sliceRows(out, size, from, from+j.n)}
 		from += j.n
 	}
+}
+
+// mergeRows stacks the jobs' inputs, name by name, along the first
+// dimension: size rows in all.
+func mergeRows(batch []*job, size int) []api.Tensor {
+	merged := make([]api.Tensor, len(batch[0].in))
+	for k, t := range batch[0].in {
+		m := api.Tensor{Name: t.Name, Datatype: t.Datatype, Shape: slices.Clone(t.Shape)}
+		m.Shape[0] = int64(size)
+		for _, j := range batch {
+			x := &j.in[k]
+			m.Bytes = append(m.Bytes, x.Bytes...)
+			m.FP32 = append(m.FP32, x.FP32...)
+			m.INT32 = append(m.INT32, x.INT32...)
+		}
+		merged[k] = m
+	}
+	return merged
+}
+
+// sliceRows takes rows [from, to) of every output of a batch of size rows.
+func sliceRows(out []api.Tensor, size, from, to int) []api.Tensor {
+	res := make([]api.Tensor, len(out))
+	for k, t := range out {
+		if t.Rows() != size || size == 0 {
+			res[k] = t // not per example: every job gets it whole
+			continue
+		}
+		w := t.Len() / size
+		r := api.Tensor{Name: t.Name, Datatype: t.Datatype, Shape: slices.Clone(t.Shape)}
+		r.Shape[0] = int64(to - from)
+		switch t.Datatype {
+		case api.BYTES:
+			r.Bytes = t.Bytes[from*w : to*w : to*w]
+		case api.FP32:
+			r.FP32 = t.FP32[from*w : to*w : to*w]
+		case api.INT32:
+			r.INT32 = t.INT32[from*w : to*w : to*w]
+		}
+		res[k] = r
+	}
+	return res
 }

@@ -9,17 +9,18 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/tapeml/tapeml"
-	"github.com/tapeml/tapeml/kinds"
+	"github.com/tapeml/tapeml/explain"
 )
 
 // Limits of one explain request: attribution costs Steps forward and
 // backward passes per input, so both are bounded below the library's caps.
 const (
-	maxExplainTexts  = 16   // texts per request
-	maxExplainImages = 8    // images per request
-	maxExplainSteps  = 1000 // IG steps (the library allows 10000)
+	maxExplainSteps = 1000 // IG steps (the library allows 10000)
 )
+
+// maxExplainRows bounds the examples of one explain request, by input: an
+// image costs more than a text.
+var maxExplainRows = map[string]int{"text": 16, "images": 8, "image": 8}
 
 type explainResponse struct {
 	ModelName    string `json:"model_name"`
@@ -55,9 +56,9 @@ func (s *Server) v2Explain(w http.ResponseWriter, r *http.Request) {
 	s.writeJSON(w, code, body)
 }
 
-// explainOptions maps request parameters to tapeml.ExplainOptions.
-func explainOptions(p map[string]any) (tapeml.ExplainOptions, error) {
-	var o tapeml.ExplainOptions
+// explainOptions maps request parameters to explain.Options.
+func explainOptions(p map[string]any) (explain.Options, error) {
+	var o explain.Options
 	for k, val := range p {
 		switch k {
 		case "method", "quadrature", "baseline", "target":
@@ -92,8 +93,9 @@ func explainOptions(p map[string]any) (tapeml.ExplainOptions, error) {
 }
 
 func (s *Server) v2ExplainRun(r *http.Request, v *version, req *inferRequest) (int, any) {
-	if v.family != kinds.Text && v.family != kinds.Image {
-		return s.errorBody(errorf(http.StatusBadRequest, "explain takes a text or image model; %q is a recommender", v.model))
+	sig := v.m.Signature()
+	if !sig.Takes("text") && !sig.Takes("image") && !sig.Takes("images") {
+		return s.errorBody(errorf(http.StatusBadRequest, "explain takes a text or image model; %q is a %s model", v.model, v.m.Family()))
 	}
 	opts, err := explainOptions(req.Parameters)
 	if err != nil {
@@ -103,50 +105,29 @@ func (s *Server) v2ExplainRun(r *http.Request, v *version, req *inferRequest) (i
 	if err != nil {
 		return s.errorBody(err)
 	}
-	resp := explainResponse{ModelName: v.model, ModelVersion: strconv.FormatInt(v.num, 10), ID: req.ID}
-	// Library errors here are about the options or the input: 400.
-	bad := func(err error) (int, any) {
-		if r.Context().Err() != nil {
-			return s.errorBody(errorf(http.StatusServiceUnavailable, "%v", err))
+	for _, t := range in {
+		if most, ok := maxExplainRows[t.Name]; ok && t.Rows() > most {
+			return s.errorBody(errorf(http.StatusBadRequest, "input %q: %d examples, at most %d per explain request", t.Name, t.Rows(), most))
 		}
-		return s.errorBody(errorf(http.StatusBadRequest, "%v", err))
 	}
-	if v.family == kinds.Text {
-		if len(in.texts) > maxExplainTexts {
-			return s.errorBody(errorf(http.StatusBadRequest, "input \"text\": %d texts, at most %d per explain request", len(in.texts), maxExplainTexts))
-		}
-		ex, err := v.m.ExplainTexts(r.Context(), in.texts, opts)
-		if err != nil {
-			return bad(err)
-		}
-		for _, t := range ex {
-			resp.Explanations = append(resp.Explanations, map[string]any{"explanation": t, "relative_delta": finiteOrNil(t.RelativeDelta()), "converged": t.Converged()})
-		}
-		return http.StatusOK, resp
-	}
-	n := in.n + len(in.images)
-	if n > maxExplainImages {
-		return s.errorBody(errorf(http.StatusBadRequest, "%d images, at most %d per explain request", n, maxExplainImages))
-	}
-	var ex []tapeml.ImageExplanation
-	if in.images != nil {
-		ex, err = v.m.ExplainImages(r.Context(), in.images, opts)
-	} else {
-		ex, err = v.m.ExplainPixels(r.Context(), in.pixels, in.n, opts)
-	}
+	ex, err := explain.Inputs(r.Context(), v.m, in, opts)
 	if err != nil {
-		return bad(err)
+		return s.errorBody(inferError(r.Context(), err))
 	}
+	resp := explainResponse{ModelName: v.model, ModelVersion: strconv.FormatInt(v.num, 10), ID: req.ID}
 	for _, e := range ex {
-		// The heat map is the library's own rendering over the pixels the
-		// model saw (which the explanation itself does not carry), one
-		// PNG pixel per image pixel: clients scale it up.
-		var heat bytes.Buffer
-		if err := png.Encode(&heat, e.HeatMap(1)); err != nil {
-			return s.errorBody(errorf(http.StatusInternalServerError, "encoding the heat map: %v", err))
+		item := map[string]any{"explanation": e, "relative_delta": finiteOrNil(e.RelativeDelta()), "converged": e.Converged()}
+		if im, ok := e.(*explain.ImageExplanation); ok {
+			// The heat map is the library's own rendering over the pixels
+			// the model saw (which the explanation itself does not carry),
+			// one PNG pixel per image pixel: clients scale it up.
+			var heat bytes.Buffer
+			if err := png.Encode(&heat, im.HeatMap(1)); err != nil {
+				return s.errorBody(errorf(http.StatusInternalServerError, "encoding the heat map: %v", err))
+			}
+			item["heatmap"] = base64.StdEncoding.EncodeToString(heat.Bytes())
 		}
-		resp.Explanations = append(resp.Explanations, map[string]any{"explanation": e, "relative_delta": finiteOrNil(e.RelativeDelta()), "converged": e.Converged(),
-			"heatmap": base64.StdEncoding.EncodeToString(heat.Bytes())})
+		resp.Explanations = append(resp.Explanations, item)
 	}
 	return http.StatusOK, resp
 }

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/tapeml/tapeml"
-	"github.com/tapeml/tapeml/kinds"
 )
 
 // version is one loaded model version. Requests hold it between acquire
@@ -25,8 +24,7 @@ type version struct {
 	num     int64
 	path    string
 	m       *tapeml.Model
-	family  kinds.Family
-	batch   *batcher // nil for recommenders, which answer directly
+	batch   *batcher // nil for models whose requests do not merge (recommenders), which answer directly
 	created time.Time
 
 	mu       sync.Mutex
@@ -239,10 +237,9 @@ func (m *Manager) load(ctx context.Context, name string, rv repoVersion) (*versi
 	if err := tm.WarmupConcurrent(ctx, m.opt.Workers); err != nil {
 		return nil, fmt.Errorf("warming up: %w", err)
 	}
-	v := &version{model: name, num: rv.version, path: rv.path, m: tm, family: tm.Loaded().Spec.Kind.Family, created: time.Now(), idle: make(chan struct{})}
-	switch v.family {
-	case kinds.Text, kinds.Image:
-		v.batch = newBatcher(tm, v.family == kinds.Image, m.opt.MaxBatch, m.opt.MaxDelay, m.opt.Workers, m.met.forVersion(name, rv.version))
+	v := &version{model: name, num: rv.version, path: rv.path, m: tm, created: time.Now(), idle: make(chan struct{})}
+	if tm.Signature().Batchable {
+		v.batch = newBatcher(tm, m.opt.MaxBatch, m.opt.MaxDelay, m.opt.Workers, m.met.forVersion(name, rv.version))
 	}
 	m.log.Info("model version loaded", "model", name, "version", rv.version, "kind", tm.Kind(), "path", rv.path,
 		"machines", tm.CompiledMachines(), "duration", time.Since(start).Round(time.Millisecond).String())

@@ -1,14 +1,15 @@
 package serve
 
 import (
-	"encoding/json"
+	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/tapeml/tapeml"
-	"github.com/tapeml/tapeml/kinds"
+	"github.com/tapeml/tapeml/api"
 )
 
 // TensorFlow Serving's REST API, the parts its clients use most:
@@ -140,143 +141,202 @@ func (s *Server) v1Predict(w http.ResponseWriter, r *http.Request, name string, 
 	s.writeJSON(w, code, out)
 }
 
+// v1Run answers TensorFlow Serving's row format: each instance is an
+// object of named inputs, or — for a model with one input of its JSON
+// type — that input's value. Instances of a model whose examples are
+// independent run as one batch; others run one by one. Each prediction
+// holds the instance's row of every output.
 func (s *Server) v1Run(r *http.Request, v *version, instances []any) (int, any) {
 	if len(instances) == 0 {
 		return s.errorBody(errorf(http.StatusBadRequest, "\"instances\" is missing or empty"))
 	}
-	type classified struct {
-		Class string    `json:"class"`
-		Label int       `json:"label"`
-		Probs []float32 `json:"probs"`
+	reqs, err := v1Inputs(v, instances)
+	if err != nil {
+		return s.errorBody(err)
 	}
-	switch v.family {
-	case kinds.Text, kinds.Image:
-		req, err := v1Classify(v, instances)
+	preds := make([]any, 0, len(instances))
+	for _, in := range reqs {
+		out, err := infer(r.Context(), v, in)
 		if err != nil {
 			return s.errorBody(err)
 		}
-		res, err := infer(r.Context(), v, req)
-		if err != nil {
-			return s.errorBody(err)
+		rows := 1
+		if len(out) > 0 && len(in) > 0 && v.m.Signature().Batchable {
+			rows = out[0].Rows()
 		}
-		preds := make([]classified, len(res.preds))
-		for i, p := range res.preds {
-			preds[i] = classified{p.Class, p.Label, p.Probs}
-		}
-		return http.StatusOK, map[string]any{"predictions": preds}
-	}
-	// Recommenders: {"user": u, "n": k} → items and scores,
-	// {"user": u, "item": i} → the predicted rating.
-	preds := make([]any, len(instances))
-	for i, inst := range instances {
-		m, ok := inst.(map[string]any)
-		user, uok := m["user"].(string)
-		if !ok || !uok {
-			return s.errorBody(errorf(http.StatusBadRequest, "instance %d: want {\"user\": \"...\", \"n\": k} or {\"user\": \"...\", \"item\": \"...\"}", i))
-		}
-		req := &request{user: user}
-		switch item, hasItem := m["item"]; {
-		case hasItem:
-			it, ok := item.(string)
-			if !ok {
-				return s.errorBody(errorf(http.StatusBadRequest, "instance %d: \"item\" is %s, want a string", i, jsonType(item)))
+		for i := range rows {
+			p := map[string]any{}
+			for k := range out {
+				p[out[k].Name] = row(&out[k], i)
 			}
-			req.pairs = []tapeml.UserItem{{User: user, Item: it}}
-		default:
-			n, err := intOf("instance "+strconv.Itoa(i)+" \"n\"", m["n"])
-			if err != nil {
-				return s.errorBody(err)
-			}
-			if n < 1 || n > maxTopN {
-				return s.errorBody(errorf(http.StatusBadRequest, "instance %d: \"n\" is %d, want 1 to %d", i, n, maxTopN))
-			}
-			req.topN = n
+			preds = append(preds, p)
 		}
-		res, err := infer(r.Context(), v, req)
-		if err != nil {
-			return s.errorBody(err)
-		}
-		if res.ratings != nil {
-			preds[i] = map[string]float32{"score": res.ratings[0]}
-			continue
-		}
-		items := make([]string, len(res.recs))
-		scores := make([]float32, len(res.recs))
-		for k, rec := range res.recs {
-			items[k], scores[k] = rec.Item, rec.Score
-		}
-		preds[i] = map[string]any{"items": items, "scores": scores}
 	}
 	return http.StatusOK, map[string]any{"predictions": preds}
 }
 
-// v1Classify reads classifier instances: strings (or {"text": s}) for
-// text models; {"b64": png-or-jpeg} or raw pixel arrays [C][H][W] for
-// image models, all of one form.
-func v1Classify(v *version, instances []any) (*request, error) {
-	req := &request{}
-	if v.isText() {
-		for i, inst := range instances {
-			if m, ok := inst.(map[string]any); ok {
-				inst = m["text"]
-			}
-			s, ok := inst.(string)
-			if !ok {
-				return nil, errorf(http.StatusBadRequest, "instance %d is %s, want a string", i, jsonType(inst))
-			}
-			req.texts = append(req.texts, s)
-		}
-		return req, nil
-	}
-	shape := v.imageShape()
-	size := int(shape[0] * shape[1] * shape[2])
+// v1Inputs turns instances into requests: one of all instances stacked
+// along a new first dimension when the model's examples are independent,
+// else one per instance.
+func v1Inputs(v *version, instances []any) ([][]api.Tensor, error) {
+	sig := v.m.Signature()
+	var names []string // the inputs every instance gives
+	values := make([]map[string]any, len(instances))
 	for i, inst := range instances {
-		m, isObj := inst.(map[string]any)
-		if isObj {
-			if img, ok := m["image"]; ok {
-				inst = img
-			}
-		}
-		if _, isArr := inst.([]any); isArr {
-			if req.images != nil {
-				return nil, errorf(http.StatusBadRequest, "instance %d: mixes pixel arrays and encoded images", i)
-			}
-			t := tensorInput{Name: "instance " + strconv.Itoa(i), Datatype: "FP32", Shape: shape, Data: inst}
-			el, err := t.elements("FP32", shape...)
-			if err != nil {
-				return nil, err
-			}
-			if !nestedAs(inst, shape) {
-				return nil, errorf(http.StatusBadRequest, "instance %d: want a [%d][%d][%d] array of pixel values", i, shape[0], shape[1], shape[2])
-			}
-			px, err := pixelsOf(t.Name, el)
-			if err != nil {
-				return nil, err
-			}
-			if req.pixels == nil {
-				req.pixels = make([]float32, 0, size*len(instances))
-			}
-			req.pixels = append(req.pixels, px...)
-			req.n++
-			continue
-		}
-		if req.pixels != nil {
-			return nil, errorf(http.StatusBadRequest, "instance %d: mixes pixel arrays and encoded images", i)
-		}
-		img, err := decodeImage("instances", i, inst)
+		vals, err := instanceInputs(sig, i, inst)
 		if err != nil {
 			return nil, err
 		}
-		req.images = append(req.images, img)
+		got := slices.Sorted(maps.Keys(vals))
+		if names == nil {
+			names = got
+		} else if !slices.Equal(names, got) {
+			return nil, errorf(http.StatusBadRequest, "instance %d gives inputs %q, instance 0 %q: all instances take the same form", i, got, names)
+		}
+		values[i] = vals
 	}
-	return req, nil
+	if _, err := sig.Group(names); err != nil {
+		return nil, errorf(http.StatusBadRequest, "%v", err)
+	}
+	batched := sig.Batchable
+	for _, name := range names {
+		spec, _ := sig.Input(name)
+		batched = batched && spec.Batched()
+	}
+	var reqs [][]api.Tensor
+	if batched {
+		var in []api.Tensor
+		for _, name := range names {
+			spec, _ := sig.Input(name)
+			t, err := stackRows(spec, name, values)
+			if err != nil {
+				return nil, err
+			}
+			in = append(in, t)
+		}
+		return [][]api.Tensor{in}, nil
+	}
+	for i := range instances {
+		var in []api.Tensor
+		for _, name := range names {
+			spec, _ := sig.Input(name)
+			t, err := stackRows(spec, name, values[i:i+1])
+			if err != nil {
+				return nil, fmt.Errorf("instance %d: %w", i, err)
+			}
+			in = append(in, t)
+		}
+		reqs = append(reqs, in)
+	}
+	return reqs, nil
 }
 
-// nestedAs reports whether v is nested arrays of exactly shape.
+// instanceInputs reads one instance: an object whose keys are input names,
+// or a bare value for the model's one input of its JSON type (a string
+// for a BYTES input, an array for an FP32 one).
+func instanceInputs(sig api.Signature, i int, inst any) (map[string]any, error) {
+	if m, ok := inst.(map[string]any); ok {
+		if _, b64 := m["b64"]; !b64 {
+			for k := range m {
+				if !sig.Takes(k) {
+					return nil, errorf(http.StatusBadRequest, "instance %d: unknown input %q (the model takes %v)", i, k, sig.InputNames())
+				}
+			}
+			return m, nil
+		}
+	}
+	var want []string
+	for _, spec := range sig.Inputs {
+		if !spec.Batched() {
+			continue
+		}
+		_, isArr := inst.([]any)
+		_, isObj := inst.(map[string]any)
+		_, isStr := inst.(string)
+		switch {
+		case spec.Datatype == api.FP32 && isArr, spec.Datatype == api.BYTES && (isStr || (isObj && spec.Binary)):
+			return map[string]any{spec.Name: inst}, nil
+		case spec.Datatype == api.FP32:
+			want = append(want, "an array of numbers")
+		case spec.Binary:
+			want = append(want, "base64 (a string or {\"b64\": ...})")
+		default:
+			want = append(want, "a string")
+		}
+	}
+	return nil, errorf(http.StatusBadRequest, "instance %d is %s, want %s", i, jsonType(inst), strings.Join(want, " or "))
+}
+
+// stackRows makes input name's tensor of the given instances' values, a
+// row each: its shape is the spec's, with the batch dimension the number
+// of instances (an unbatched input takes one instance's value as it is).
+func stackRows(spec api.TensorSpec, name string, values []map[string]any) (api.Tensor, error) {
+	data := make([]any, len(values))
+	for i, v := range values {
+		data[i] = v[name]
+	}
+	shape := slices.Clone(spec.Shape)
+	var body any = data
+	if spec.Batched() {
+		shape[0] = int64(len(values))
+	} else {
+		body = data[0]
+	}
+	for k, d := range shape {
+		if d < 0 { // a variable inner dimension: take it from the first value
+			shape[k] = int64(extent(data[0], k-1))
+		}
+	}
+	t := tensorInput{Name: name, Datatype: spec.Datatype, Shape: shape, Data: body}
+	if spec.Batched() {
+		for i, v := range data {
+			if !nestedAs(v, shape[1:]) {
+				return api.Tensor{}, errorf(http.StatusBadRequest, "instance %d: input %q: want %s", i, name, describe(spec))
+			}
+		}
+	}
+	return t.toTensor(spec)
+}
+
+// extent is the length of v's dimension k (0: v itself), or 0.
+func extent(v any, k int) int {
+	for ; k > 0; k-- {
+		a, ok := v.([]any)
+		if !ok || len(a) == 0 {
+			return 0
+		}
+		v = a[0]
+	}
+	if a, ok := v.([]any); ok {
+		return len(a)
+	}
+	return 1
+}
+
+// describe says what one instance's value of an input looks like.
+func describe(spec api.TensorSpec) string {
+	inner := spec.Shape[1:]
+	switch {
+	case len(inner) == 0 && spec.Binary:
+		return "base64 (a string or {\"b64\": ...})"
+	case len(inner) == 0 && spec.Datatype == api.BYTES:
+		return "a string"
+	case len(inner) == 0:
+		return "a number"
+	}
+	dims := ""
+	for _, d := range inner {
+		dims += "[" + strconv.FormatInt(d, 10) + "]"
+	}
+	return "a " + dims + " array of numbers"
+}
+
+// nestedAs reports whether v is nested arrays of exactly shape (a scalar
+// for an empty shape).
 func nestedAs(v any, shape []int64) bool {
 	if len(shape) == 0 {
-		_, ok := v.(json.Number)
-		return ok
+		_, isArr := v.([]any)
+		return !isArr
 	}
 	a, ok := v.([]any)
 	if !ok || int64(len(a)) != shape[0] {

@@ -4,9 +4,6 @@ import (
 	"net/http"
 	"strconv"
 	"time"
-
-	"github.com/tapeml/tapeml"
-	"github.com/tapeml/tapeml/kinds"
 )
 
 // The Open Inference Protocol v2 (KServe, Triton), REST binding:
@@ -30,22 +27,16 @@ type modelMetadata struct {
 	Classes []string         `json:"classes,omitempty"`
 }
 
-// metadata describes a version's tensors; -1 marks variable dimensions.
+// metadata describes a version's tensors, from the model's signature; -1
+// marks variable dimensions.
 func metadata(v *version) modelMetadata {
-	md := modelMetadata{Name: v.model, Versions: []string{strconv.FormatInt(v.num, 10)}, Platform: "tapeml_" + v.m.Kind()}
-	switch v.family {
-	case kinds.Text, kinds.Image:
-		k := int64(len(v.m.Classes()))
-		if v.isText() {
-			md.Inputs = []tensorMeta{{"text", "BYTES", []int64{-1}}}
-		} else {
-			md.Inputs = []tensorMeta{{"images", "FP32", append([]int64{-1}, v.imageShape()...)}, {"image", "BYTES", []int64{-1}}}
-		}
-		md.Outputs = []tensorMeta{{"probs", "FP32", []int64{-1, k}}, {"label", "INT32", []int64{-1}}, {"class", "BYTES", []int64{-1}}}
-		md.Classes = v.m.Classes()
-	default:
-		md.Inputs = []tensorMeta{{"user", "BYTES", []int64{-1}}, {"n", "INT32", []int64{1}}, {"item", "BYTES", []int64{-1}}}
-		md.Outputs = []tensorMeta{{"items", "BYTES", []int64{1, -1}}, {"scores", "FP32", []int64{-1, -1}}}
+	sig := v.m.Signature()
+	md := modelMetadata{Name: v.model, Versions: []string{strconv.FormatInt(v.num, 10)}, Platform: "tapeml_" + v.m.Kind(), Classes: v.m.Classes()}
+	for _, t := range sig.Inputs {
+		md.Inputs = append(md.Inputs, tensorMeta{t.Name, t.Datatype, t.Shape})
+	}
+	for _, t := range sig.Outputs {
+		md.Outputs = append(md.Outputs, tensorMeta{t.Name, t.Datatype, t.Shape})
 	}
 	return md
 }
@@ -199,183 +190,17 @@ func (s *Server) v2Run(r *http.Request, v *version, req *inferRequest) (int, any
 	if err != nil {
 		return s.errorBody(err)
 	}
-	want := map[string]bool{}
+	var want []string
 	for _, o := range req.Outputs {
-		want[o.Name] = true
+		want = append(want, o.Name)
 	}
-	res, err := infer(r.Context(), v, in)
+	out, err := infer(r.Context(), v, in)
 	if err != nil {
 		return s.errorBody(err)
 	}
-	var outs []tensorOutput
-	switch {
-	case res.preds != nil:
-		n := int64(len(res.preds))
-		k := int64(len(v.m.Classes()))
-		probs := make([]float32, 0, n*k)
-		labels := make([]int, n)
-		classes := make([]string, n)
-		for i, p := range res.preds {
-			probs = append(probs, p.Probs...)
-			labels[i], classes[i] = p.Label, p.Class
-		}
-		outs = []tensorOutput{{"probs", "FP32", []int64{n, k}, probs}, {"label", "INT32", []int64{n}, labels}, {"class", "BYTES", []int64{n}, classes}}
-	case res.ratings != nil:
-		outs = []tensorOutput{{"scores", "FP32", []int64{int64(len(res.ratings))}, res.ratings}}
-	default:
-		items := make([]string, len(res.recs))
-		scores := make([]float32, len(res.recs))
-		for i, rec := range res.recs {
-			items[i], scores[i] = rec.Item, rec.Score
-		}
-		outs = []tensorOutput{{"items", "BYTES", []int64{1, int64(len(items))}, items}, {"scores", "FP32", []int64{1, int64(len(items))}, scores}}
-	}
-	if len(want) > 0 {
-		kept := outs[:0]
-		for _, o := range outs {
-			if want[o.Name] {
-				kept = append(kept, o)
-				delete(want, o.Name)
-			}
-		}
-		for name := range want {
-			return s.errorBody(errorf(http.StatusBadRequest, "unknown output %q", name))
-		}
-		outs = kept
+	outs, err := v2Outputs(out, want)
+	if err != nil {
+		return s.errorBody(err)
 	}
 	return http.StatusOK, inferResponse{ModelName: v.model, ModelVersion: strconv.FormatInt(v.num, 10), ID: req.ID, Outputs: outs}
 }
-
-// v2Inputs decodes and validates a request's input tensors for a version.
-func v2Inputs(v *version, inputs []tensorInput) (*request, error) {
-	by := map[string]*tensorInput{}
-	for i := range inputs {
-		t := &inputs[i]
-		if by[t.Name] != nil {
-			return nil, errorf(http.StatusBadRequest, "input %q given twice", t.Name)
-		}
-		by[t.Name] = t
-	}
-	allowed := map[kinds.Family][]string{kinds.Text: {"text"}, kinds.Image: {"images", "image"}, kinds.Recommender: {"user", "n", "item"}}[v.family]
-	for name := range by {
-		ok := false
-		for _, a := range allowed {
-			ok = ok || a == name
-		}
-		if !ok {
-			return nil, errorf(http.StatusBadRequest, "unknown input %q (model %q takes %v)", name, v.model, allowed)
-		}
-	}
-	req := &request{}
-	switch v.family {
-	case kinds.Text:
-		t := by["text"]
-		if t == nil {
-			return nil, errorf(http.StatusBadRequest, "missing input \"text\" (BYTES [N])")
-		}
-		el, err := t.elements("BYTES", -1)
-		if err != nil {
-			return nil, err
-		}
-		if req.texts, err = stringsOf(t.Name, el); err != nil {
-			return nil, err
-		}
-		if len(req.texts) == 0 {
-			return nil, errorf(http.StatusBadRequest, "input \"text\": no texts")
-		}
-	case kinds.Image:
-		switch {
-		case by["images"] != nil && by["image"] != nil:
-			return nil, errorf(http.StatusBadRequest, "give either \"images\" or \"image\", not both")
-		case by["images"] != nil:
-			t := by["images"]
-			el, err := t.elements("FP32", append([]int64{-1}, v.imageShape()...)...)
-			if err != nil {
-				return nil, err
-			}
-			if req.pixels, err = pixelsOf(t.Name, el); err != nil {
-				return nil, err
-			}
-			req.n = int(t.Shape[0])
-			if req.n == 0 {
-				return nil, errorf(http.StatusBadRequest, "input \"images\": no images")
-			}
-		case by["image"] != nil:
-			t := by["image"]
-			el, err := t.elements("BYTES", -1)
-			if err != nil {
-				return nil, err
-			}
-			if len(el) == 0 {
-				return nil, errorf(http.StatusBadRequest, "input \"image\": no images")
-			}
-			for i, e := range el {
-				img, err := decodeImage(t.Name, i, e)
-				if err != nil {
-					return nil, err
-				}
-				req.images = append(req.images, img)
-			}
-		default:
-			return nil, errorf(http.StatusBadRequest, "missing input \"images\" (FP32 %s) or \"image\" (BYTES [N], base64 PNG or JPEG)", shapeString(append([]int64{-1}, v.imageShape()...)))
-		}
-	default:
-		u := by["user"]
-		if u == nil {
-			return nil, errorf(http.StatusBadRequest, "missing input \"user\" (BYTES)")
-		}
-		switch {
-		case by["item"] != nil && by["n"] != nil:
-			return nil, errorf(http.StatusBadRequest, "give \"n\" (recommend) or \"item\" (ratings), not both")
-		case by["item"] != nil:
-			ue, err := u.elements("BYTES", -1)
-			if err != nil {
-				return nil, err
-			}
-			ie, err := by["item"].elements("BYTES", int64(len(ue)))
-			if err != nil {
-				return nil, err
-			}
-			users, err := stringsOf("user", ue)
-			if err != nil {
-				return nil, err
-			}
-			items, err := stringsOf("item", ie)
-			if err != nil {
-				return nil, err
-			}
-			if len(users) == 0 {
-				return nil, errorf(http.StatusBadRequest, "input \"user\": no pairs")
-			}
-			for i := range users {
-				req.pairs = append(req.pairs, tapeml.UserItem{User: users[i], Item: items[i]})
-			}
-		case by["n"] != nil:
-			ue, err := u.elements("BYTES", 1)
-			if err != nil {
-				return nil, err
-			}
-			users, err := stringsOf("user", ue)
-			if err != nil {
-				return nil, err
-			}
-			ne, err := by["n"].elements("INT32", 1)
-			if err != nil {
-				return nil, err
-			}
-			if req.topN, err = intOf("input \"n\"", ne[0]); err != nil {
-				return nil, err
-			}
-			if req.topN < 1 || req.topN > maxTopN {
-				return nil, errorf(http.StatusBadRequest, "input \"n\": %d, want 1 to %d", req.topN, maxTopN)
-			}
-			req.user = users[0]
-		default:
-			return nil, errorf(http.StatusBadRequest, "missing input \"n\" (INT32 [1], recommend) or \"item\" (BYTES [N], ratings)")
-		}
-	}
-	return req, nil
-}
-
-// maxTopN bounds a recommendation list.
-const maxTopN = 10000

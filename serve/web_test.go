@@ -21,6 +21,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/tapeml/tapeml"
+	"github.com/tapeml/tapeml/explain"
 	"github.com/tapeml/tapeml/serve"
 )
 
@@ -241,7 +242,7 @@ window.fetch = (url, opts) => {
 
 	// Why, for the image: the page shows the library's HeatMap of what
 	// the model saw, as the server rendered it, scaled up.
-	exImg, err := conv.ExplainImages(context.Background(), imgs, tapeml.ExplainOptions{})
+	exImg, err := explain.Images(context.Background(), conv, imgs, explain.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/tapeml/tapeml/dataset"
 	"github.com/tapeml/tapeml/internal/safeio"
 	"github.com/tapeml/tapeml/text"
 )
@@ -106,13 +107,26 @@ const expectedFormats = `want one of:
 // seeded by opt.Seed: 80/10/10 when there are none, 1/9 of train for a
 // missing validation or test split. Every text file must be UTF-8.
 // Every text goes through opt.Clean.
+//
+// A path starting with dataset.BuiltinPrefix names a built-in corpus,
+// registered as a BuiltinLoader.
 func LoadText(path string, opt TextOptions) (*TextCorpus, error) {
+	if dataset.IsBuiltin(path) {
+		load, err := dataset.Builtin[BuiltinLoader](path)
+		if err != nil {
+			return nil, err
+		}
+		return load(opt)
+	}
 	corpus, err := loadText(path, opt)
 	if err != nil {
 		return nil, fmt.Errorf("data: load %s: %w", path, err)
 	}
 	return corpus, nil
 }
+
+// BuiltinLoader loads a built-in corpus (dataset.RegisterBuiltin).
+type BuiltinLoader func(TextOptions) (*TextCorpus, error)
 
 func loadText(path string, opt TextOptions) (*TextCorpus, error) {
 	info, err := os.Stat(path)

@@ -7,7 +7,6 @@ import (
 	"sort"
 
 	"github.com/tapeml/tapeml/checkpoint"
-	"github.com/tapeml/tapeml/graph"
 	"github.com/tapeml/tapeml/metrics"
 	"github.com/tapeml/tapeml/safetensors"
 	"github.com/tapeml/tapeml/train/optim"
@@ -54,75 +53,6 @@ type rngState struct {
 	Step  int64 `json:"step"`  // dropout is a pure function of (seed, step)
 }
 
-// Weights returns every parameter, buffers included, as float32 tensors
-// under its state_dict name, in state_dict order.
-func Weights(params *graph.Params) []safetensors.Tensor {
-	var ts []safetensors.Tensor
-	for _, p := range params.List() {
-		if p.Counter {
-			v := p.Value.Float32s()
-			ints := make([]int64, len(v))
-			for i, x := range v {
-				ints[i] = int64(x)
-			}
-			ts = append(ts, safetensors.I64(p.Name, p.Shape(), ints))
-			continue
-		}
-		ts = append(ts, safetensors.F32(p.Name, p.Shape(), p.Value.Float32s()))
-	}
-	return ts
-}
-
-// LoadWeights copies tensors into params by name. Every parameter must be
-// present with its shape, and no tensor may be left over; each mismatch is
-// named (CheckShapes). from names the file, for the error.
-func LoadWeights(params *graph.Params, ts []safetensors.Tensor, from string) error {
-	if err := CheckShapes(params.Specs(), ts, from); err != nil {
-		return err
-	}
-	byName := make(map[string]safetensors.Tensor, len(ts))
-	for _, t := range ts {
-		byName[t.Name] = t
-	}
-	var problems []string
-	for _, p := range params.List() {
-		t := byName[p.Name]
-		if p.Counter {
-			v, err := t.Int64s()
-			if err != nil {
-				problems = append(problems, fmt.Sprintf("%q: %v", p.Name, err))
-				continue
-			}
-			dst := p.Value.Float32s()
-			for i, x := range v {
-				dst[i] = float32(x)
-			}
-			continue
-		}
-		v, err := t.Float32s()
-		if err != nil {
-			problems = append(problems, fmt.Sprintf("%q: %v", p.Name, err))
-			continue
-		}
-		copy(p.Value.Float32s(), v)
-	}
-	if len(problems) > 0 {
-		return fmt.Errorf("%s: weights do not fit the model: %s", from, join(problems))
-	}
-	return nil
-}
-
-func join(s []string) string {
-	var b bytes.Buffer
-	for i, p := range s {
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		b.WriteString(p)
-	}
-	return b.String()
-}
-
 // Snapshot captures the trainer as a checkpoint: weights, optimizer slots,
 // counters, schedule and early-stopping state, history, and the history's
 // CSV and PNG plot as extra files. weightsOnly leaves out what resuming needs.
@@ -134,7 +64,7 @@ func Snapshot(t *Trainer, info RunInfo, weightsOnly bool) (*checkpoint.Checkpoin
 		return json.Marshal(v)
 	}
 	var err error
-	c := &checkpoint.Checkpoint{Weights: Weights(t.Program.Params()), Extra: map[string][]byte{}}
+	c := &checkpoint.Checkpoint{Weights: checkpoint.Weights(t.Program.Params()), Extra: map[string][]byte{}}
 	m := &c.Meta
 	m.ModelKind = info.Kind
 	m.Epoch, m.Step = t.Epoch, t.Step
@@ -216,7 +146,7 @@ func (t *Trainer) Resume(c *checkpoint.Checkpoint) error {
 	if err := c.CanResume(); err != nil {
 		return err
 	}
-	if err := LoadWeights(t.Program.Params(), c.Weights, c.Dir+"/"+checkpoint.WeightsFile); err != nil {
+	if err := checkpoint.LoadWeights(t.Program.Params(), c.Weights, c.Dir+"/"+checkpoint.WeightsFile); err != nil {
 		return err
 	}
 	m := c.Meta

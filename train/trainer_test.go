@@ -206,12 +206,12 @@ func TestWeightsOnlyRefusesResume(t *testing.T) {
 
 func TestLoadWeightsNamesEveryMismatch(t *testing.T) {
 	tr := newTrainer(t, Config{})
-	ws := Weights(tr.Program.Params())
+	ws := checkpoint.Weights(tr.Program.Params())
 	ws[0].Shape = []int{3, 3}
 	ws = append(ws[:1], ws[2:]...) // drop fc1.bias
 	ws = append(ws, ws[0])
 	ws[len(ws)-1].Name = "extra.weight"
-	err := LoadWeights(tr.Program.Params(), ws, "model.safetensors")
+	err := checkpoint.LoadWeights(tr.Program.Params(), ws, "model.safetensors")
 	if err == nil {
 		t.Fatal("want an error")
 	}

@@ -38,7 +38,7 @@ func grayConvnet(t *testing.T) string {
 	}
 	run, _ := json.Marshal(kinds.ImageRun{Model: cfg, Data: kinds.ImageSource{Path: "images/"}})
 	pre, _ := json.Marshal(kinds.ImagePreprocessing{Pipeline: pipe, Classes: []string{"left", "right"}})
-	c := &checkpoint.Checkpoint{Weights: train.Weights(params), Extra: map[string][]byte{}}
+	c := &checkpoint.Checkpoint{Weights: checkpoint.Weights(params), Extra: map[string][]byte{}}
 	c.Meta.ModelKind, c.Meta.ModelConfig, c.Meta.Preprocessing, c.Meta.WeightsOnly = convnet.Kind, run, pre, true
 	dir := filepath.Join(t.TempDir(), "convnet")
 	if err := checkpoint.Save(dir, c); err != nil {

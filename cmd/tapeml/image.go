@@ -88,7 +88,7 @@ func trainImage(e env, kind string, args []string) error {
 		if *resume != "" {
 			return fmt.Errorf("--init and --resume exclude each other: --resume continues a run, --init starts a new one from its weights")
 		}
-		if start, err = kinds.OpenPath(*initFrom, checkpoint.PickBest); err != nil {
+		if start, err = kinds.Open(*initFrom, checkpoint.PickBest); err != nil {
 			return fmt.Errorf("--init: %w", err)
 		}
 		if start.Image == nil {
@@ -103,7 +103,7 @@ func trainImage(e env, kind string, args []string) error {
 		if err := c.CanResume(); err != nil {
 			return err
 		}
-		if prev, err = kinds.Open(c); err != nil {
+		if prev, err = kinds.Decode(c); err != nil {
 			return err
 		}
 		if prev.Image == nil {
@@ -202,7 +202,7 @@ func trainImage(e env, kind string, args []string) error {
 		fmt.Fprintf(e.stdout, "resuming %s at epoch %d, step %d\n", prev.Checkpoint.Dir, t.Epoch, t.Step)
 	}
 	if start != nil {
-		if err := train.LoadWeights(params, start.Checkpoint.Weights, start.Checkpoint.Dir); err != nil {
+		if err := checkpoint.LoadWeights(params, start.Checkpoint.Weights, start.Checkpoint.Dir); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "starting from the weights of %s\n", start.Checkpoint.Dir)

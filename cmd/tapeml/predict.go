@@ -10,7 +10,7 @@ import (
 
 	"github.com/tapeml/tapeml"
 	"github.com/tapeml/tapeml/imagedata"
-	"github.com/tapeml/tapeml/internal/predictio"
+	"github.com/tapeml/tapeml/predictio"
 	"github.com/tapeml/tapeml/kinds"
 )
 

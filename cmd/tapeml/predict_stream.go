@@ -8,7 +8,7 @@ import (
 	"io"
 
 	"github.com/tapeml/tapeml"
-	"github.com/tapeml/tapeml/internal/predictio"
+	"github.com/tapeml/tapeml/predictio"
 )
 
 // record is one text of the input and where it came from.

@@ -139,7 +139,7 @@ func TestDPConvnetEndToEnd(t *testing.T) {
 		t.Fatalf("resume: %s\n%s", stderr, out)
 	}
 	// The resumed run keeps the architecture and schedule it was started with.
-	l, err := kinds.OpenPath(run, checkpoint.PickLatest)
+	l, err := kinds.Open(run, checkpoint.PickLatest)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/tapeml/tapeml"
 	"github.com/tapeml/tapeml/checkpoint"
 	"github.com/tapeml/tapeml/graph"
-	"github.com/tapeml/tapeml/internal/predictio"
+	"github.com/tapeml/tapeml/predictio"
 	"github.com/tapeml/tapeml/kinds"
 	"github.com/tapeml/tapeml/models/mf"
 	"github.com/tapeml/tapeml/recsys"

@@ -95,7 +95,7 @@ func runTrain(e env, args []string) error {
 		if *resume != "" {
 			return fmt.Errorf("--init and --resume exclude each other: --resume continues a run, --init starts a new one from its weights")
 		}
-		if start, err = kinds.OpenPath(*initFrom, checkpoint.PickBest); err != nil {
+		if start, err = kinds.Open(*initFrom, checkpoint.PickBest); err != nil {
 			return fmt.Errorf("--init: %w", err)
 		}
 		if start.Spec.Kind != k {
@@ -126,7 +126,7 @@ func runTrain(e env, args []string) error {
 		if err := c.CanResume(); err != nil {
 			return err
 		}
-		if prev, err = kinds.Open(c); err != nil {
+		if prev, err = kinds.Decode(c); err != nil {
 			return err
 		}
 		if prev.Spec.Kind != k {
@@ -227,7 +227,7 @@ func runTrain(e env, args []string) error {
 		fmt.Fprintf(e.stdout, "resuming %s at epoch %d, step %d\n", prev.Checkpoint.Dir, t.Epoch, t.Step)
 	}
 	if start != nil {
-		if err := train.LoadWeights(params, start.Checkpoint.Weights, start.Checkpoint.Dir); err != nil {
+		if err := checkpoint.LoadWeights(params, start.Checkpoint.Weights, start.Checkpoint.Dir); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "starting from the weights of %s\n", start.Checkpoint.Dir)
@@ -266,7 +266,7 @@ func fitAndTest(e env, t *train.Trainer, trainSet, valSet, testSet dataset.Datas
 	if err != nil {
 		return metrics.Result{}, "", err
 	}
-	if err := train.LoadWeights(t.Program.Params(), bestCk.Weights, best); err != nil {
+	if err := checkpoint.LoadWeights(t.Program.Params(), bestCk.Weights, best); err != nil {
 		return metrics.Result{}, "", err
 	}
 	r, err := t.Evaluate(ctx, testSet)

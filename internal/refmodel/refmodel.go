@@ -6,6 +6,7 @@ package refmodel
 import (
 	"encoding/json"
 	"fmt"
+	"image"
 	"math/rand/v2"
 	"path/filepath"
 	"strings"
@@ -14,12 +15,14 @@ import (
 
 	"github.com/tapeml/tapeml/checkpoint"
 	"github.com/tapeml/tapeml/graph"
+	"github.com/tapeml/tapeml/imageclass"
 	"github.com/tapeml/tapeml/imagedata"
-	"github.com/tapeml/tapeml/kinds"
 	"github.com/tapeml/tapeml/models/convnet"
 	"github.com/tapeml/tapeml/models/lstm"
 	"github.com/tapeml/tapeml/models/textcnn"
+	"github.com/tapeml/tapeml/samples"
 	"github.com/tapeml/tapeml/text"
+	"github.com/tapeml/tapeml/textclass"
 	"github.com/tapeml/tapeml/train"
 )
 
@@ -63,13 +66,13 @@ func Save(name, dir string) (string, map[int]Batch, error) {
 		cfg := textcnn.DefaultConfig()
 		net, _ = textcnn.New(cfg)
 		arch, _ := json.Marshal(cfg)
-		runCfg, pre = kinds.TextRun{Model: arch, Data: kinds.TextSource{Path: kinds.BuiltinText}}, textPre(cfg.NumWords, cfg.MaxLen)
+		runCfg, pre = textclass.Run{Model: arch, Data: textclass.Source{Path: samples.SpamAssassinName}}, textPre(cfg.NumWords, cfg.MaxLen)
 		input = func(n int) Batch { return ids(n, cfg.MaxLen, cfg.NumWords) }
 	case lstm.Kind:
 		cfg := lstm.DefaultConfig()
 		net, _ = lstm.New(cfg)
 		arch, _ := json.Marshal(cfg)
-		runCfg, pre = kinds.TextRun{Model: arch, Data: kinds.TextSource{Path: kinds.BuiltinText}}, textPre(cfg.NumWords, cfg.MaxLen)
+		runCfg, pre = textclass.Run{Model: arch, Data: textclass.Source{Path: samples.SpamAssassinName}}, textPre(cfg.NumWords, cfg.MaxLen)
 		input = func(n int) Batch { return ids(n, cfg.MaxLen, cfg.NumWords) }
 	case convnet.Kind:
 		cfg := convnet.DefaultConfig()
@@ -82,7 +85,8 @@ func Save(name, dir string) (string, map[int]Batch, error) {
 		for i := range classes {
 			classes[i] = fmt.Sprint("class", i)
 		}
-		runCfg, pre = kinds.ImageRun{Model: cfg, Data: kinds.ImageSource{Path: kinds.BuiltinImages}}, kinds.ImagePreprocessing{Pipeline: pipe, Classes: classes}
+		arch, _ := json.Marshal(cfg)
+		runCfg, pre = imageclass.Run{Model: arch, Data: imageclass.Source{Path: samples.FashionMNISTName}}, imageclass.Preprocessing{Pipeline: pipe, Classes: classes}
 		input = func(n int) Batch {
 			v := make([]float32, n*3*32*32)
 			for i := range v {
@@ -104,7 +108,7 @@ func Save(name, dir string) (string, map[int]Batch, error) {
 			}
 		}
 	}
-	c := &checkpoint.Checkpoint{Weights: train.Weights(params), Extra: map[string][]byte{}}
+	c := &checkpoint.Checkpoint{Weights: checkpoint.Weights(params), Extra: map[string][]byte{}}
 	c.Meta.ModelKind, c.Meta.WeightsOnly = name, true
 	var err error
 	if c.Meta.ModelConfig, err = json.Marshal(runCfg); err != nil {
@@ -144,16 +148,37 @@ func SmallConvNet(dir string, channels int) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	run, err := json.Marshal(kinds.ImageRun{Model: cfg, Data: kinds.ImageSource{Path: "images/"}})
+	arch, err := json.Marshal(cfg)
 	if err != nil {
 		return "", err
 	}
-	pre, err := json.Marshal(kinds.ImagePreprocessing{Pipeline: pipe, Classes: []string{"a", "b", "c"}})
+	run, err := json.Marshal(imageclass.Run{Model: arch, Data: imageclass.Source{Path: "images/"}})
 	if err != nil {
 		return "", err
 	}
-	c := &checkpoint.Checkpoint{Weights: train.Weights(params), Extra: map[string][]byte{}}
+	pre, err := json.Marshal(imageclass.Preprocessing{Pipeline: pipe, Classes: []string{"a", "b", "c"}})
+	if err != nil {
+		return "", err
+	}
+	c := &checkpoint.Checkpoint{Weights: checkpoint.Weights(params), Extra: map[string][]byte{}}
 	c.Meta.ModelKind, c.Meta.ModelConfig, c.Meta.Preprocessing, c.Meta.WeightsOnly = convnet.Kind, run, pre, true
 	path := filepath.Join(dir, "convnet")
 	return path, checkpoint.Save(path, c)
+}
+
+// GrayPixels returns n deterministic gray 8×8 images (for SmallConvNet
+// with one channel) as raw values and as image.Image.
+func GrayPixels(n, seed int) ([]float32, []image.Image) {
+	raw := make([]float32, n*64)
+	imgs := make([]image.Image, n)
+	for k := range n {
+		g := image.NewGray(image.Rect(0, 0, 8, 8))
+		for i := range 64 {
+			v := uint8((i*37 + k*91 + seed*13) % 256)
+			g.Pix[i] = v
+			raw[k*64+i] = float32(v)
+		}
+		imgs[k] = g
+	}
+	return raw, imgs
 }

@@ -39,7 +39,7 @@ func (c Config) checkLimits() error {
 // ParamSpecs returns the names and shapes of the parameters the model
 // creates, in state_dict order (PyTorch's nn.LSTM names), without
 // allocating them: loaders compare them with a weight file's tensors first
-// (train.CheckShapes).
+// (checkpoint.CheckShapes).
 func (c Config) ParamSpecs() []graph.ParamSpec {
 	dirs := 1
 	if c.Bidirectional {

@@ -9,6 +9,7 @@ import (
 
 	"gorgonia.org/tensor"
 
+	"github.com/tapeml/tapeml/checkpoint"
 	"github.com/tapeml/tapeml/graph"
 	"github.com/tapeml/tapeml/recsys"
 	"github.com/tapeml/tapeml/train"
@@ -33,7 +34,7 @@ func fitDefaults(tb testing.TB, d *recsys.Dataset, tr []recsys.Rating, m *recsys
 		tb.Fatal(err)
 	}
 	elapsed := time.Since(start)
-	rec, err := NewRecommender(train.Weights(trainer.Program.Params()), model.Config, m)
+	rec, err := NewRecommender(checkpoint.Weights(trainer.Program.Params()), model.Config, m)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"gorgonia.org/tensor"
 
+	"github.com/tapeml/tapeml/checkpoint"
 	"github.com/tapeml/tapeml/graph"
 	"github.com/tapeml/tapeml/models/mf"
 	"github.com/tapeml/tapeml/recsys"
@@ -44,7 +45,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	rec, err := mf.NewRecommender(train.Weights(t.Program.Params()), model.Config, m)
+	rec, err := mf.NewRecommender(checkpoint.Weights(t.Program.Params()), model.Config, m)
 	if err != nil {
 		log.Fatal(err)
 	}

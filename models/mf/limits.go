@@ -29,7 +29,7 @@ func (c Config) checkLimits() error {
 
 // ParamSpecs returns the names and shapes of the model's parameters, in
 // state_dict order, without allocating them: loaders compare them with a
-// weight file's tensors first (train.CheckShapes). Zero fields are not
+// weight file's tensors first (checkpoint.CheckShapes). Zero fields are not
 // defaulted here; call WithDefaults first.
 func (c Config) ParamSpecs() []graph.ParamSpec {
 	return []graph.ParamSpec{

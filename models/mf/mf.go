@@ -266,3 +266,7 @@ func Dataset(rs []recsys.Rating) *dataset.Tensors {
 	}
 	return &dataset.Tensors{Inputs: [][]float32{users, items}, InputShapes: [][]int{{1}, {1}}, Targets: ratings}
 }
+
+// Training is the training setup the defaults were calibrated with
+// (DefaultTraining).
+func (Config) Training() train.Config { return DefaultTraining() }

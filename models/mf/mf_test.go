@@ -11,6 +11,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/tapeml/tapeml/checkpoint"
 	"github.com/tapeml/tapeml/dataset"
 	"github.com/tapeml/tapeml/graph"
 	"github.com/tapeml/tapeml/recsys"
@@ -160,7 +161,7 @@ func trainSmall(t testing.TB, epochs int) (*train.Trainer, *Model, *recsys.Datas
 func TestPredictionIsTheFormulaOfTheSavedTensors(t *testing.T) {
 	trainer, model, d, te, m := trainSmall(t, 3)
 	var buf bytes.Buffer
-	if err := safetensors.Write(&buf, train.Weights(trainer.Program.Params()), nil); err != nil {
+	if err := safetensors.Write(&buf, checkpoint.Weights(trainer.Program.Params()), nil); err != nil {
 		t.Fatal(err)
 	}
 	file, err := safetensors.Read(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
@@ -217,7 +218,7 @@ func TestPredictionIsTheFormulaOfTheSavedTensors(t *testing.T) {
 
 func TestRecommenderFallbacksAndErrors(t *testing.T) {
 	trainer, model, _, _, m := trainSmall(t, 1)
-	weights := train.Weights(trainer.Program.Params())
+	weights := checkpoint.Weights(trainer.Program.Params())
 	rec, err := NewRecommender(weights, model.Config, m)
 	if err != nil {
 		t.Fatal(err)
@@ -301,7 +302,7 @@ func TestDefaultsBeatBaselines(t *testing.T) {
 	if err := trainer.Fit(context.Background(), Dataset(tr), nil); err != nil {
 		t.Fatal(err)
 	}
-	rec, err := NewRecommender(train.Weights(trainer.Program.Params()), model.Config, m)
+	rec, err := NewRecommender(checkpoint.Weights(trainer.Program.Params()), model.Config, m)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,7 @@ type Recommender struct {
 	p, q     []float64 // row-major [users, F] and [items, F]
 }
 
-// NewRecommender reads the model's tensors (train.Weights of the trainer's
+// NewRecommender reads the model's tensors (checkpoint.Weights of the trainer's
 // parameters, or a checkpoint's Weights) for the training matrix they were
 // trained on.
 func NewRecommender(weights []safetensors.Tensor, cfg Config, trainSet *recsys.Matrix) (*Recommender, error) {

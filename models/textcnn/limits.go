@@ -38,7 +38,7 @@ func (c Config) checkLimits() error {
 
 // ParamSpecs returns the names and shapes of the parameters the model
 // creates, in state_dict order, without allocating them: loaders compare
-// them with a weight file's tensors first (train.CheckShapes).
+// them with a weight file's tensors first (checkpoint.CheckShapes).
 func (c Config) ParamSpecs() []graph.ParamSpec {
 	pooled := 0
 	if c.Pool > 0 {

@@ -39,9 +39,9 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/tapeml/tapeml/checkpoint"
-	"github.com/tapeml/tapeml/export"
 	"github.com/tapeml/tapeml/graph"
 	"github.com/tapeml/tapeml/imagedata"
+	"github.com/tapeml/tapeml/kinds"
 	"github.com/tapeml/tapeml/models/textcnn"
 	"github.com/tapeml/tapeml/recsys"
 	"github.com/tapeml/tapeml/safetensors"
@@ -370,13 +370,13 @@ func buildFromCheckpoint(dir string) error {
 
 func exported(dir, config string) error {
 	c := sample()
-	md := export.Metadata(c)
-	md[export.MetaConfig] = config
+	md := checkpoint.Metadata(c)
+	md[checkpoint.MetaConfig] = config
 	return safetensors.WriteFile(filepath.Join(dir, "model.safetensors"), c.Weights, md)
 }
 
 func importFile(dir string) error {
-	_, err := export.Import(filepath.Join(dir, "model.safetensors"), nil)
+	_, err := kinds.Import(filepath.Join(dir, "model.safetensors"), nil)
 	return err
 }
 

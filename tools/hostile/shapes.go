@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/tapeml/tapeml/checkpoint"
 	"github.com/tapeml/tapeml/safetensors"
 	"github.com/tapeml/tapeml/train"
 )
@@ -8,5 +9,5 @@ import (
 // checkShapes compares the model's parameter shapes with the weights
 // before anything is allocated.
 func checkShapes(m train.Model, ts []safetensors.Tensor, from string) error {
-	return train.CheckModelShapes(m, ts, from)
+	return checkpoint.CheckBuild(m.Build, ts, from)
 }

@@ -16,7 +16,7 @@ import (
 )
 
 func TestSampleMessages(t *testing.T) {
-	msgs, err := textdata.ReadSpamAssassin(filepath.Join("..", "..", "data", "testdata", "spamassassin", "package"))
+	msgs, err := textdata.ReadSpamAssassin(filepath.Join("..", "..", "textdata", "testdata", "spamassassin", "package"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestSampleMessages(t *testing.T) {
 
 func TestRunWritesJSONLines(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "s.jsonl.gz")
-	src := filepath.Join("..", "..", "data", "testdata", "spamassassin", "package")
+	src := filepath.Join("..", "..", "textdata", "testdata", "spamassassin", "package")
 	if err := run(src, 5, 1, out); err != nil {
 		t.Fatal(err)
 	}

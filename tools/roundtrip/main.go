@@ -35,7 +35,8 @@ import (
 	"github.com/tapeml/tapeml/models/lstm"
 	"github.com/tapeml/tapeml/models/mf"
 	"github.com/tapeml/tapeml/models/textcnn"
-	"github.com/tapeml/tapeml/train"
+	"github.com/tapeml/tapeml/recommender"
+	"github.com/tapeml/tapeml/textclass"
 )
 
 func main() {
@@ -84,7 +85,7 @@ func run(out, ckpt string, rows int, seed uint64) error {
 			{textcnn.Kind, map[string]any{"model": textcnn.DefaultConfig()}},
 			{lstm.Kind, map[string]any{"model": lstm.DefaultConfig()}},
 			{convnet.Kind, map[string]any{"model": convnet.DefaultConfig()}},
-			{kinds.Recsys, map[string]any{"algo": "mf", "mf": mfConfig()}},
+			{recommender.Kind, map[string]any{"algo": "mf", "mf": mfConfig()}},
 		} {
 			c, err := randomCheckpoint(m.kind, m.config, seed)
 			if err != nil {
@@ -150,7 +151,7 @@ func randomCheckpoint(kind string, config any, seed uint64) (*checkpoint.Checkpo
 			}
 		}
 	}
-	c.Weights = train.Weights(params)
+	c.Weights = checkpoint.Weights(params)
 	return c, nil
 }
 
@@ -166,13 +167,13 @@ func stddev(v []float32) float64 {
 
 // materialize builds c's network with fresh parameters.
 func materialize(c *checkpoint.Checkpoint) (*graph.Params, error) {
-	m, err := kinds.Describe(c.Meta.ModelKind, c.Meta.ModelConfig, "checkpoint")
+	_, cfg, err := kinds.Describe(c.Meta.ModelKind, c.Meta.ModelConfig, "checkpoint")
 	if err != nil {
 		return nil, err
 	}
-	net, err := m.Network()
+	net, err := cfg.Network()
 	if err != nil || net == nil {
-		return nil, fmt.Errorf("%s: not a network (%v)", m, err)
+		return nil, fmt.Errorf("%s: not a network (%v)", c.Meta.ModelKind, err)
 	}
 	params := graph.NewParams(tensor.Float32, 1)
 	if err := graph.Materialize(net.Build, params); err != nil {
@@ -191,7 +192,7 @@ type array struct {
 // fixture exports c into dir, saves c there as checkpoint/ (the --like of
 // the way back) and writes io.json with inputs and tapeml's outputs.
 func fixture(c *checkpoint.Checkpoint, dir string, rows int, seed uint64) error {
-	m, err := kinds.Describe(c.Meta.ModelKind, c.Meta.ModelConfig, "checkpoint")
+	_, m, err := kinds.Describe(c.Meta.ModelKind, c.Meta.ModelConfig, "checkpoint")
 	if err != nil {
 		return err
 	}
@@ -205,8 +206,8 @@ func fixture(c *checkpoint.Checkpoint, dir string, rows int, seed uint64) error 
 	}
 	rng := rand.New(rand.NewPCG(seed, 11))
 	inputs := map[string]array{}
-	switch a := m.Arch.(type) {
-	case kinds.TextArch:
+	switch a := m.(type) {
+	case textclass.Arch:
 		inputs["ids"] = array{"int64", []int{rows, a.SeqLen()}, tokenRows(rng, rows, a.SeqLen(), a.Vocab())}
 	case *convnet.Config:
 		cf := a
@@ -215,10 +216,10 @@ func fixture(c *checkpoint.Checkpoint, dir string, rows int, seed uint64) error 
 			v[i] = rng.NormFloat64()
 		}
 		inputs["images"] = array{"float32", []int{rows, cf.Channels, cf.Height, cf.Width}, v}
-	case *mf.Config:
+	case *recommender.Config:
 		u, it := make([]float64, rows), make([]float64, rows)
 		for i := range u {
-			u[i], it[i] = float64(rng.IntN(a.Users)), float64(rng.IntN(a.Items))
+			u[i], it[i] = float64(rng.IntN(a.MF.Users)), float64(rng.IntN(a.MF.Items))
 		}
 		inputs["user"], inputs["item"] = array{"int64", []int{rows}, u}, array{"int64", []int{rows}, it}
 	}
@@ -242,25 +243,25 @@ type ioFile struct {
 
 // infer runs tapeml's inference graph of c on inputs and returns its
 // outputs under io.json's names.
-func infer(c *checkpoint.Checkpoint, m *kinds.Spec, inputs map[string]array) (map[string]array, error) {
+func infer(c *checkpoint.Checkpoint, m kinds.Config, inputs map[string]array) (map[string]array, error) {
 	net, err := m.Network()
 	if err != nil || net == nil {
-		return nil, fmt.Errorf("%s: not a network (%v)", m, err)
+		return nil, fmt.Errorf("%s: not a network (%v)", c.Meta.ModelKind, err)
 	}
 	params := graph.NewParams(tensor.Float32, 1)
 	prog := graph.NewProgram(net.Build, net.Loss, params, nil)
 	if err := prog.Materialize(); err != nil {
 		return nil, err
 	}
-	if err := train.LoadWeights(params, c.Weights, "checkpoint"); err != nil {
+	if err := checkpoint.LoadWeights(params, c.Weights, "checkpoint"); err != nil {
 		return nil, err
 	}
 	names := []string{"ids"}
-	_, isMF := m.Arch.(*mf.Config)
-	switch m.Arch.(type) {
+	_, isMF := m.(*recommender.Config)
+	switch m.(type) {
 	case *convnet.Config:
 		names = []string{"images"}
-	case *mf.Config:
+	case *recommender.Config:
 		names = []string{"user", "item"}
 	}
 	var feed []*tensor.Dense
@@ -319,11 +320,11 @@ func checkImport(out string) error {
 		if err != nil {
 			return err
 		}
-		c, err := export.Import(filepath.Join(dir, "torch.safetensors"), like)
+		c, err := kinds.Import(filepath.Join(dir, "torch.safetensors"), like)
 		if err != nil {
 			return err
 		}
-		m, err := kinds.Describe(c.Meta.ModelKind, c.Meta.ModelConfig, dir)
+		_, m, err := kinds.Describe(c.Meta.ModelKind, c.Meta.ModelConfig, dir)
 		if err != nil {
 			return err
 		}

@@ -11,7 +11,7 @@ import (
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/s3" // s3:// (gs:// and local come with beamx)
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
 	tapebeam "github.com/tapeml/tapeml/beam"
-	"github.com/tapeml/tapeml/internal/predictio"
+	"github.com/tapeml/tapeml/predictio"
 )
 
 // usageError is a mistake on the command line: exit status 2, as tapeml's.

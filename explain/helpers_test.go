@@ -1,0 +1,27 @@
+package explain_test
+
+import (
+	"image"
+	"testing"
+
+	"github.com/tapeml/tapeml/internal/refmodel"
+	_ "github.com/tapeml/tapeml/models/all"
+	_ "github.com/tapeml/tapeml/samples"
+)
+
+// legacy holds checkpoints saved by earlier tapeml versions.
+const legacy = "../testdata/legacy"
+
+// convnetCheckpoint saves a small ConvNet (see refmodel.SmallConvNet).
+func convnetCheckpoint(t testing.TB, channels int) string {
+	t.Helper()
+	path, err := refmodel.SmallConvNet(t.TempDir(), channels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// pixels returns n deterministic gray 8×8 images as raw values and as
+// image.Image.
+func pixels(n, seed int) ([]float32, []image.Image) { return refmodel.GrayPixels(n, seed) }

@@ -1,0 +1,186 @@
+package kinds
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"gorgonia.org/tensor"
+
+	"github.com/tapeml/tapeml/api"
+	"github.com/tapeml/tapeml/dataset"
+	"github.com/tapeml/tapeml/metrics"
+)
+
+// What the classifier families share: reading logits as predictions,
+// choosing the class an explanation scores, the classifier's output
+// tensors, and evaluation on a dataset.
+
+// BinaryPredictions reads one logit per example: its sigmoid is the
+// probability of classes[positive].
+func BinaryPredictions(logits []float32, classes []string, positive int) []api.Prediction {
+	out := make([]api.Prediction, len(logits))
+	for i, x := range logits {
+		p := float32(metrics.Logistic(float64(x)))
+		probs := make([]float32, 2)
+		probs[positive], probs[1-positive] = p, 1-p
+		label := 1 - positive
+		if p >= 0.5 {
+			label = positive
+		}
+		out[i] = api.Prediction{Label: label, Class: classes[label], Prob: probs[label], Probs: probs}
+	}
+	return out
+}
+
+// SoftmaxPredictions reads n rows of len(classes) logits.
+func SoftmaxPredictions(logits []float32, n int, classes []string) []api.Prediction {
+	k := len(classes)
+	probs := metrics.Probabilities(metrics.Multiclass, logits[:n*k], k)
+	out := make([]api.Prediction, n)
+	for i := range out {
+		row := probs[i*k : (i+1)*k : (i+1)*k]
+		best := 0
+		for j, v := range row {
+			if v > row[best] {
+				best = j
+			}
+		}
+		out[i] = api.Prediction{Label: best, Class: classes[best], Prob: row[best], Probs: row}
+	}
+	return out
+}
+
+// BinaryTarget is Classifier.Target for one logit scoring
+// classes[positive]: the positive class is the logit, the other its
+// negation.
+func BinaryTarget(target string, classes []string, positive int) ([]float32, string, float64, error) {
+	if target != "" && !slices.Contains(classes, target) {
+		return nil, "", 0, fmt.Errorf("unknown target class %q (the model's classes are %q)", target, classes)
+	}
+	if target == "" || target == classes[positive] {
+		return []float32{1}, classes[positive], 1, nil
+	}
+	return []float32{-1}, target, -1, nil
+}
+
+// SoftmaxTarget is Classifier.Target for one logit per class: the target
+// class's logit, by default the predicted one's.
+func SoftmaxTarget(target string, pred api.Prediction, classes []string) ([]float32, string, float64, error) {
+	if target != "" && !slices.Contains(classes, target) {
+		return nil, "", 0, fmt.Errorf("unknown target class %q (the model's classes are %q)", target, classes)
+	}
+	label := pred.Label
+	if target != "" {
+		label = slices.Index(classes, target)
+	}
+	sel := make([]float32, len(classes))
+	sel[label] = 1
+	return sel, classes[label], 1, nil
+}
+
+// PredictionTensors are a classifier's outputs: "probs" [n, k], "label"
+// [n], "class" [n].
+func PredictionTensors(preds []api.Prediction, k int) []api.Tensor {
+	n := len(preds)
+	probs := make([]float32, 0, n*k)
+	labels := make([]int32, n)
+	classes := make([][]byte, n)
+	for i, p := range preds {
+		probs = append(probs, p.Probs...)
+		labels[i] = int32(p.Label)
+		classes[i] = []byte(p.Class)
+	}
+	return []api.Tensor{
+		{Name: "probs", Datatype: api.FP32, Shape: []int64{int64(n), int64(k)}, FP32: probs},
+		{Name: "label", Datatype: api.INT32, Shape: []int64{int64(n)}, INT32: labels},
+		{Name: "class", Datatype: api.BYTES, Shape: []int64{int64(n)}, Bytes: classes},
+	}
+}
+
+// PredictionsOf reads PredictionTensors back.
+func PredictionsOf(out []api.Tensor) ([]api.Prediction, error) {
+	by := map[string]*api.Tensor{}
+	for i := range out {
+		by[out[i].Name] = &out[i]
+	}
+	probs, labels, classes := by["probs"], by["label"], by["class"]
+	if probs == nil || labels == nil || classes == nil || len(probs.Shape) != 2 {
+		return nil, fmt.Errorf("the model's outputs are not a classifier's (probs, label, class)")
+	}
+	n, k := int(probs.Shape[0]), int(probs.Shape[1])
+	preds := make([]api.Prediction, n)
+	for i := range preds {
+		row := probs.FP32[i*k : (i+1)*k : (i+1)*k]
+		l := int(labels.INT32[i])
+		preds[i] = api.Prediction{Label: l, Class: string(classes.Bytes[i]), Prob: row[l], Probs: row}
+	}
+	return preds, nil
+}
+
+// Inputs checks raw inputs against a signature — exactly one of its input
+// groups, each tensor against its spec, batched inputs of the same length
+// — and returns them by name.
+//
+// Its errors are api.InputErrors.
+func Inputs(sig api.Signature, inputs []api.Tensor) (map[string]*api.Tensor, error) {
+	by, err := checkInputs(sig, inputs)
+	return by, api.Invalid(err)
+}
+
+func checkInputs(sig api.Signature, inputs []api.Tensor) (map[string]*api.Tensor, error) {
+	by := map[string]*api.Tensor{}
+	names := make([]string, 0, len(inputs))
+	for i := range inputs {
+		t := &inputs[i]
+		if _, dup := by[t.Name]; dup {
+			return nil, fmt.Errorf("input %q given twice", t.Name)
+		}
+		spec, ok := sig.Input(t.Name)
+		if !ok {
+			return nil, fmt.Errorf("unknown input %q (the model takes %q)", t.Name, sig.InputNames())
+		}
+		if err := spec.Check(t); err != nil {
+			return nil, err
+		}
+		by[t.Name] = t
+		names = append(names, t.Name)
+	}
+	if _, err := sig.Group(names); err != nil {
+		return nil, err
+	}
+	rows := -1
+	for _, name := range names {
+		if spec, _ := sig.Input(name); spec.Batched() {
+			n := by[name].Rows()
+			if rows >= 0 && n != rows {
+				return nil, fmt.Errorf("input %q has %d rows, the others %d", name, n, rows)
+			}
+			rows = n
+		}
+	}
+	if rows == 0 {
+		return nil, fmt.Errorf("input %q: no examples", names[0])
+	}
+	return by, nil
+}
+
+// EvaluateNet scores a network on a labelled dataset: width outputs per
+// example, the task's loss and metrics, in batches of at most batch.
+func EvaluateNet(ctx context.Context, net Net, ds dataset.Dataset, task metrics.Task, classes, width, batch int) (metrics.Result, error) {
+	if batch < 1 {
+		batch = 32
+	}
+	acc := metrics.NewAccumulator(task, classes)
+	return metrics.Evaluate(ctx, ds, batch, acc, func(ctx context.Context, inputs []*tensor.Dense, targets *tensor.Dense, n int) ([]float32, float64, error) {
+		flat := make([][]float32, len(inputs))
+		for k, t := range inputs {
+			flat[k] = t.Float32s()
+		}
+		out, err := net.Forward(ctx, flat, n)
+		if err != nil {
+			return nil, 0, err
+		}
+		return out, metrics.MeanLoss(task, out, targets.Float32s(), width), nil
+	})
+}

@@ -1,0 +1,305 @@
+package recommender
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/tapeml/tapeml/api"
+	"github.com/tapeml/tapeml/dataset"
+	"github.com/tapeml/tapeml/kinds"
+	"github.com/tapeml/tapeml/models/mf"
+	"github.com/tapeml/tapeml/recsys"
+)
+
+// Codec is a recommender's family state: its run, id maps, training
+// ratings and catalogue, and the recommender built on its weights.
+type Codec struct {
+	run   Run
+	ids   IDs
+	train *recsys.Matrix
+	rec   recsys.Recommender
+	items map[string]recsys.Item // raw item id → title; nil without a catalogue
+}
+
+// Run is the model's run format.
+func (r *Codec) Run() Run { return r.run }
+
+// IDs are the model's id maps.
+func (r *Codec) IDs() IDs { return r.ids }
+
+// Train is the training split's rating matrix.
+func (r *Codec) Train() *recsys.Matrix { return r.train }
+
+// Recommender is the algorithm, on the checkpoint's weights.
+func (r *Codec) Recommender() recsys.Recommender { return r.rec }
+
+// Title is an item's title from the catalogue, or "".
+func (r *Codec) Title(item string) string { return r.items[item].Title }
+
+// MaxTopN bounds a recommendation list.
+const MaxTopN = 10000
+
+// Signature: a user and n (recommend), or users and items (predicted
+// ratings).
+func (r *Codec) Signature() api.Signature {
+	return api.Signature{
+		Inputs: []api.TensorSpec{
+			{Name: "user", Datatype: api.BYTES, Shape: []int64{-1}, Doc: "raw user ids: one with n, one per pair with item"},
+			{Name: "n", Datatype: api.INT32, Shape: []int64{1}, Doc: fmt.Sprintf("how many items to recommend, 1 to %d", MaxTopN)},
+			{Name: "item", Datatype: api.BYTES, Shape: []int64{-1}, Doc: "raw item ids, one per user"},
+		},
+		Outputs: []api.TensorSpec{
+			{Name: "items", Datatype: api.BYTES, Shape: []int64{1, -1}, Doc: "the recommended items, best first"},
+			{Name: "scores", Datatype: api.FP32, Shape: []int64{-1, -1}, Doc: "the items' ranking scores [1, n], or the pairs' predicted ratings [N]"},
+		},
+		Groups: [][]string{{"user", "n"}, {"user", "item"}},
+	}
+}
+
+// Infer recommends items to one user (inputs user and n), or predicts the
+// ratings of pairs (user and item).
+func (r *Codec) Infer(ctx context.Context, _ kinds.Net, inputs []api.Tensor) ([]api.Tensor, error) {
+	in, err := kinds.Inputs(r.Signature(), inputs)
+	if err != nil {
+		return nil, err
+	}
+	users := in["user"].StringsOf()
+	if nt := in["n"]; nt != nil {
+		if len(users) != 1 {
+			return nil, api.Invalid(fmt.Errorf("input %q: %d users, want one with \"n\"", "user", len(users)))
+		}
+		n := int(nt.INT32[0])
+		if n < 1 || n > MaxTopN {
+			return nil, api.Invalid(fmt.Errorf("input \"n\": %d, want 1 to %d", n, MaxTopN))
+		}
+		recs, err := r.Recommend(ctx, users[0], n)
+		if err != nil {
+			return nil, err
+		}
+		items := make([][]byte, len(recs))
+		scores := make([]float32, len(recs))
+		for i, rec := range recs {
+			items[i], scores[i] = []byte(rec.Item), rec.Score
+		}
+		k := int64(len(recs))
+		return []api.Tensor{
+			{Name: "items", Datatype: api.BYTES, Shape: []int64{1, k}, Bytes: items},
+			{Name: "scores", Datatype: api.FP32, Shape: []int64{1, k}, FP32: scores},
+		}, nil
+	}
+	items := in["item"].StringsOf()
+	pairs := make([]api.UserItem, len(users))
+	for i := range users {
+		pairs[i] = api.UserItem{User: users[i], Item: items[i]}
+	}
+	ratings, err := r.PredictRatings(ctx, pairs)
+	if err != nil {
+		return nil, err
+	}
+	return []api.Tensor{{Name: "scores", Datatype: api.FP32, Shape: []int64{int64(len(ratings))}, FP32: ratings}}, nil
+}
+
+// Info describes the model.
+func (r *Codec) Info() kinds.Info {
+	lines := []string{
+		fmt.Sprintf("algorithm: %s", r.run.Algo),
+		fmt.Sprintf("%d users and %d items with training ratings, scale %v to %v", r.ids.Users.Len(), r.ids.Items.Len(), r.run.Scale.Min, r.run.Scale.Max),
+	}
+	var inputs []kinds.TensorShape
+	if r.run.Algo == "mf" {
+		inputs = []kinds.TensorShape{{Name: "user", Shape: []int{1}}, {Name: "item", Shape: []int{1}}}
+	}
+	return kinds.Info{Family: Family.Name(), Positive: -1, Inputs: inputs, Preprocessing: lines}
+}
+
+// userIndex is the user's index, or −1 (unknown: the fallbacks answer)
+// when the user has no training ratings.
+func (r *Codec) userIndex(user string) int {
+	u, ok := r.ids.Users.Index(user)
+	if !ok || r.train.UserCount(u) == 0 {
+		return -1
+	}
+	return u
+}
+
+// Recommend returns up to n items the user has not rated in training,
+// best first. A user without training ratings gets the most popular items.
+func (r *Codec) Recommend(ctx context.Context, user string, n int) ([]api.Recommendation, error) {
+	if n < 1 {
+		return nil, fmt.Errorf("n must be at least 1, got %d", n)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []api.Recommendation
+	for _, s := range r.rec.Recommend(r.userIndex(user), n) {
+		id := r.ids.Items.Raw(s.Index)
+		out = append(out, api.Recommendation{Item: id, Title: r.items[id].Title, Score: float32(s.Score)})
+	}
+	return out, nil
+}
+
+// PredictRatings predicts the rating of each (user, item) pair, clamped
+// to the rating scale. An unknown user or item gets the bias model's
+// prediction.
+func (r *Codec) PredictRatings(ctx context.Context, pairs []api.UserItem) ([]float32, error) {
+	if len(pairs) == 0 {
+		return nil, fmt.Errorf("no pairs")
+	}
+	out := make([]float32, len(pairs))
+	for k, p := range pairs {
+		if k%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		i, ok := r.ids.Items.Index(p.Item)
+		if !ok {
+			i = -1
+		}
+		out[k] = float32(r.rec.Predict(r.userIndex(p.User), i))
+	}
+	return out, nil
+}
+
+// Remap re-expresses ratings read from a data file (with d's id maps) in
+// the checkpoint's indices; users and items it has never seen become −1
+// (unknown), which the recommenders answer with their fallbacks.
+func (r *Codec) Remap(d *recsys.Dataset, rs []recsys.Rating) []recsys.Rating {
+	out := make([]recsys.Rating, len(rs))
+	for k, x := range rs {
+		u, ok := r.ids.Users.Index(d.Users.Raw(int(x.User)))
+		if !ok {
+			u = -1
+		}
+		i, ok := r.ids.Items.Index(d.Items.Raw(int(x.Item)))
+		if !ok {
+			i = -1
+		}
+		out[k] = recsys.Rating{User: int32(u), Item: int32(i), Value: x.Value, Time: x.Time}
+	}
+	return out
+}
+
+// Evaluate scores the recommender on the test split of its run's data (or
+// of other ratings): rating error and ranking metrics.
+func (r *Codec) Evaluate(ctx context.Context, _ kinds.Net, opt kinds.EvalOptions) (*kinds.EvalReport, error) {
+	src := r.run.Data
+	if opt.Data != "" {
+		src.Path = opt.Data
+	}
+	d, _, _, err := src.Load()
+	if err != nil {
+		return nil, err
+	}
+	_, testR, err := src.Split(d)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	rep, err := recsys.Evaluate(r.rec, r.train, r.Remap(d, testR), recsys.EvalConfig{RankUsers: opt.RankUsers, Seed: src.Seed})
+	if err != nil {
+		return nil, err
+	}
+	return &kinds.EvalReport{Data: src.Path, N: rep.N, Metrics: rep.Named(), Detail: rep.String(), Fields: map[string]any{"algo": r.run.Algo}}, nil
+}
+
+// Explanation relates a recommender's predicted rating of (User, Item) to
+// the training ratings behind it.
+type Explanation struct {
+	User       string  `json:"user"`
+	Item       string  `json:"item"`
+	Prediction float64 `json:"prediction"` // clamped to the rating scale
+	Method     string  `json:"method"`
+	// Contributions, largest |Contribution| first: for kNN the neighbours
+	// the prediction averages over (user-based: users who rated the item;
+	// item-based: items the user rated), whose contributions and Centre add
+	// up to the unclamped prediction; for MF the items the user rated,
+	// scored by their item-factor similarity with Item (see
+	// mf.Recommender.Explain — not a decomposition).
+	Contributions []Contribution `json:"contributions"`
+	Centre        float64        `json:"centre,omitempty"` // kNN: the mean the neighbours' terms are added to
+	Terms         *mf.Terms      `json:"terms,omitempty"`  // MF: μ, b_u, b_i and p_u·q_i
+	Note          string         `json:"note,omitempty"`
+}
+
+// Contribution is one neighbour's or rated item's part.
+type Contribution struct {
+	Kind         string  `json:"kind"` // "user" or "item"
+	ID           string  `json:"id"`
+	Title        string  `json:"title,omitempty"`
+	Similarity   float64 `json:"similarity"`
+	Rating       float64 `json:"rating"`
+	Contribution float64 `json:"contribution"`
+}
+
+// Explain explains the prediction for (user, item): kNN's neighbours and
+// MF's rated items through item-factor similarity. An unknown user or item
+// is an error, as is an algorithm without an explanation (SVD).
+func (r *Codec) Explain(ctx context.Context, user, item string) (Explanation, error) {
+	out := Explanation{User: user, Item: item}
+	if err := ctx.Err(); err != nil {
+		return out, err
+	}
+	u := r.userIndex(user)
+	if u < 0 {
+		return out, fmt.Errorf("user %q has no training ratings", user)
+	}
+	i, ok := r.ids.Items.Index(item)
+	if !ok || r.train.ItemCount(i) == 0 {
+		return out, fmt.Errorf("item %q has no training ratings", item)
+	}
+	out.Prediction = r.rec.Predict(u, i)
+	var cs []recsys.Contribution
+	switch rec := r.rec.(type) {
+	case *recsys.KNN:
+		out.Method = "knn " + rec.Config.Based + "-based neighbours"
+		var found bool
+		if out.Centre, cs, found = rec.Explain(u, i); !found {
+			out.Note = "no neighbour rated it: the prediction is the bias model's"
+		}
+	case *mf.Recommender:
+		out.Method = "mf item-factor similarity"
+		t, c, _ := rec.Explain(u, i)
+		out.Terms, cs = &t, c
+		out.Note = fmt.Sprintf("prediction = μ %.3f + b_u %.3f + b_i %.3f + p_u·q_i %.3f (clamped); contributions = (the user's rating − their mean) × cos(q_rated, q_item), a reading of the factors, not a decomposition of p_u·q_i",
+			t.Global, t.UserBias, t.ItemBias, t.Dot)
+	default:
+		return out, fmt.Errorf("no explanation for the %s algorithm (kNN and MF have one)", r.run.Algo)
+	}
+	for _, c := range cs {
+		x := Contribution{Kind: c.Kind, Similarity: c.Similarity, Rating: c.Rating, Contribution: c.Contribution}
+		if c.Kind == recsys.UserBased {
+			x.ID = r.ids.Users.Raw(c.Index)
+		} else {
+			x.ID = r.ids.Items.Raw(c.Index)
+			x.Title = r.items[x.ID].Title
+		}
+		out.Contributions = append(out.Contributions, x)
+	}
+	return out, nil
+}
+
+// Splits reads the run's ratings, as training split them, as matrix
+// factorization's (user, item) → rating datasets; the test split keeps
+// only pairs of users and items the model knows. A recommender run has no
+// validation split.
+func (r *Codec) Splits(ctx context.Context) (train, val, test dataset.Dataset, err error) {
+	d, _, _, err := r.run.Data.Load()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	trainR, testR, err := r.run.Data.Split(d)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var known []recsys.Rating
+	for _, x := range r.Remap(d, testR) {
+		if x.User >= 0 && x.Item >= 0 {
+			known = append(known, x)
+		}
+	}
+	return mf.Dataset(r.Remap(d, trainR)), nil, mf.Dataset(known), nil
+}

@@ -1,0 +1,28 @@
+package samples
+
+import (
+	"github.com/tapeml/tapeml/dataset"
+	"github.com/tapeml/tapeml/imagedata"
+	"github.com/tapeml/tapeml/recsys"
+	"github.com/tapeml/tapeml/textdata"
+)
+
+// The names the samples go by wherever a data path is read, and in
+// checkpoints trained on them.
+const (
+	SpamAssassinName = dataset.BuiltinPrefix + "spamassassin-sample"
+	FashionMNISTName = dataset.BuiltinPrefix + "fashion-mnist-sample"
+	RatingsName      = dataset.BuiltinPrefix + "synthetic-ratings"
+)
+
+func init() {
+	dataset.RegisterBuiltin(SpamAssassinName, textdata.BuiltinLoader(SpamAssassinWith))
+	dataset.RegisterBuiltin(FashionMNISTName, imagedata.BuiltinLoader(FashionMNISTWith))
+	dataset.RegisterBuiltin(RatingsName, recsys.BuiltinLoader(func() (*recsys.Dataset, *recsys.Catalog, error) {
+		d, err := Ratings()
+		if err != nil {
+			return nil, nil, err
+		}
+		return d, RatingsCatalog(d), nil
+	}))
+}

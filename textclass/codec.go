@@ -1,0 +1,266 @@
+package textclass
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/tapeml/tapeml/api"
+	"github.com/tapeml/tapeml/dataset"
+	"github.com/tapeml/tapeml/kinds"
+	"github.com/tapeml/tapeml/metrics"
+	"github.com/tapeml/tapeml/text"
+	"github.com/tapeml/tapeml/textdata"
+)
+
+// Codec is a text model's family state: its run and the preprocessing it
+// was trained with.
+type Codec struct {
+	kind string
+	run  Run
+	pre  *text.Preprocess
+}
+
+// Preprocess is the model's preprocessing (read-only).
+func (m *Codec) Preprocess() *text.Preprocess { return m.pre }
+
+// Run is the model's run format: its architecture and data source.
+func (m *Codec) Run() Run { return m.run }
+
+// binary reports whether the model scores one logit (a sigmoid head).
+func (m *Codec) binary() bool { return len(m.pre.Classes) == 2 }
+
+func (m *Codec) width() int {
+	if m.binary() {
+		return 1
+	}
+	return len(m.pre.Classes)
+}
+
+// Signature: texts in; the class probabilities, label and class name out.
+func (m *Codec) Signature() api.Signature {
+	return api.Signature{
+		Inputs: []api.TensorSpec{{Name: "text", Datatype: api.BYTES, Shape: []int64{-1}, Doc: "raw texts, UTF-8"}},
+		Outputs: []api.TensorSpec{
+			{Name: "probs", Datatype: api.FP32, Shape: []int64{-1, int64(len(m.pre.Classes))}, Doc: "the probability of each class, in class order"},
+			{Name: "label", Datatype: api.INT32, Shape: []int64{-1}, Doc: "the predicted class's index"},
+			{Name: "class", Datatype: api.BYTES, Shape: []int64{-1}, Doc: "the predicted class's name"},
+		},
+		Groups:    [][]string{{"text"}},
+		Batchable: true,
+	}
+}
+
+// Infer classifies the texts of input "text".
+func (m *Codec) Infer(ctx context.Context, net kinds.Net, inputs []api.Tensor) ([]api.Tensor, error) {
+	in, err := kinds.Inputs(m.Signature(), inputs)
+	if err != nil {
+		return nil, err
+	}
+	texts := in["text"].StringsOf()
+	ids, err := m.EncodeTexts(texts)
+	if err != nil {
+		return nil, api.Invalid(err)
+	}
+	logits, err := net.Forward(ctx, [][]float32{ids}, len(texts))
+	if err != nil {
+		return nil, err
+	}
+	return kinds.PredictionTensors(m.Predictions(logits, len(texts)), len(m.pre.Classes)), nil
+}
+
+// Info describes the model.
+func (m *Codec) Info() kinds.Info {
+	tok := m.pre.Tokenizer
+	lines := []string{
+		fmt.Sprintf("clean: e-mail headers %s, HTML %s", keptOrDropped(m.pre.Clean.KeepHeaders), keptOrReduced(m.pre.Clean.KeepHTML)),
+		fmt.Sprintf("tokenizer: %d words in the vocabulary (id 0 is padding)", tok.VocabSize()-1),
+		fmt.Sprintf("pad to %d tokens: padding %s, truncating %s", m.pre.MaxLen(), orPre(m.pre.Pad.Padding), orPre(m.pre.Pad.Truncating)),
+	}
+	pos := -1
+	if m.binary() {
+		pos = m.pre.Positive
+	}
+	return kinds.Info{
+		Family:        Family.Name(),
+		Classes:       slices.Clone(m.pre.Classes),
+		Positive:      pos,
+		Inputs:        []kinds.TensorShape{{Name: "ids", Shape: []int{m.pre.MaxLen()}}},
+		Preprocessing: lines,
+	}
+}
+
+func keptOrDropped(keep bool) string {
+	if keep {
+		return "kept"
+	}
+	return "dropped"
+}
+
+func keptOrReduced(keep bool) string {
+	if keep {
+		return "kept"
+	}
+	return "reduced to text"
+}
+
+func orPre(s string) string {
+	if s == "" {
+		return "pre"
+	}
+	return s
+}
+
+// MaxLen is the number of token ids per text.
+func (m *Codec) MaxLen() int { return m.pre.MaxLen() }
+
+// PadID is the id of padding positions.
+func (m *Codec) PadID() int { return m.pre.Pad.Value }
+
+// Clean cleans a raw text as training did.
+func (m *Codec) Clean(raw string) string { return m.pre.Clean.Clean(raw) }
+
+// EncodeTexts cleans, tokenizes and pads raw texts as at training.
+func (m *Codec) EncodeTexts(texts []string) ([]float32, error) {
+	if len(texts) == 0 {
+		return nil, fmt.Errorf("no texts")
+	}
+	clean := make([]string, len(texts))
+	for i, s := range texts {
+		clean[i] = m.pre.Clean.Clean(s)
+	}
+	return m.pre.IDs(clean)
+}
+
+// Predictions reads n rows of logits: the sigmoid of a binary logit (the
+// probability of the positive class), or the softmax of N logits.
+func (m *Codec) Predictions(logits []float32, n int) []api.Prediction {
+	if m.binary() {
+		return kinds.BinaryPredictions(logits, m.pre.Classes, m.pre.Positive)
+	}
+	return kinds.SoftmaxPredictions(logits, n, m.pre.Classes)
+}
+
+// Target resolves the class an explanation scores.
+func (m *Codec) Target(target string, pred api.Prediction) ([]float32, string, float64, error) {
+	if m.binary() {
+		return kinds.BinaryTarget(target, m.pre.Classes, m.pre.Positive)
+	}
+	return kinds.SoftmaxTarget(target, pred, m.pre.Classes)
+}
+
+// Tokens aligns a cleaned text's words with the row of ids the model
+// sees: which words it holds, where, and what was dropped or cut.
+func (m *Codec) Tokens(clean string, row []float32) (kinds.Encoding, error) {
+	pre := m.pre
+	tok := pre.Tokenizer
+	words := tok.Words(clean)
+	// The same split without lower-casing gives the words as written;
+	// lower-casing never adds or removes a separator, but if the counts
+	// differ the lower-cased words are shown.
+	cased := text.WordSequence(clean, text.TokenizerConfig{Filters: tok.Filters, NoFilters: tok.Filters == "", KeepCase: true, Split: tok.Split})
+	if len(cased) != len(words) {
+		cased = words
+	}
+	oov, hasOOV := 0, false
+	if tok.OOVToken != "" {
+		oov, hasOOV = tok.WordIndex[tok.OOVToken]
+	}
+	var e kinds.Encoding
+	var seen []string
+	var ids []int
+	known := 0
+	for i, w := range words {
+		id, ok := tok.WordIndex[w]
+		switch {
+		case ok && (tok.NumWords == 0 || id < tok.NumWords):
+			known++
+		case hasOOV:
+			id = oov
+			e.Unknown = append(e.Unknown, cased[i])
+		default:
+			e.Unknown = append(e.Unknown, cased[i])
+			continue
+		}
+		seen = append(seen, cased[i])
+		ids = append(ids, id)
+	}
+	if known == 0 {
+		if len(words) == 0 {
+			return e, fmt.Errorf("it has no words")
+		}
+		return e, fmt.Errorf("none of its %d words is in the model's vocabulary", len(words))
+	}
+	L := len(row)
+	if n := len(ids); n > L {
+		e.Truncated = n - L
+		if pre.Pad.Truncating == "post" {
+			e.TruncatedFrom = "end"
+			seen, ids = seen[:L], ids[:L]
+		} else {
+			e.TruncatedFrom = "start"
+			seen, ids = seen[n-L:], ids[n-L:]
+		}
+	}
+	at := 0
+	if pre.Pad.Padding != "post" {
+		at = L - len(ids)
+	}
+	for j, id := range ids {
+		if int(row[at+j]) != id {
+			return e, fmt.Errorf("internal: token %d (%q) has id %d but the model sees %v", j, seen[j], id, row[at+j])
+		}
+		e.Tokens = append(e.Tokens, kinds.Token{Text: seen[j], ID: id, Position: at + j})
+	}
+	return e, nil
+}
+
+// Evaluate scores the model on the test split of its run's data, or of
+// other data with the same classes.
+func (m *Codec) Evaluate(ctx context.Context, net kinds.Net, opt kinds.EvalOptions) (*kinds.EvalReport, error) {
+	src := m.run.Data
+	if opt.Data != "" {
+		src.Path = opt.Data
+	}
+	corpus, err := src.Load()
+	if err != nil {
+		return nil, err
+	}
+	if len(corpus.Test) == 0 {
+		return nil, fmt.Errorf("data %s has no test examples", src.Path)
+	}
+	if !slices.Equal(corpus.Classes, m.pre.Classes) {
+		return nil, fmt.Errorf("data %s has classes %v, the model was trained on %v", src.Path, corpus.Classes, m.pre.Classes)
+	}
+	ds, err := Dataset(m.pre, corpus.Test)
+	if err != nil {
+		return nil, err
+	}
+	task := metrics.Multiclass
+	if m.binary() {
+		task = metrics.Binary
+	}
+	r, err := kinds.EvaluateNet(ctx, net, ds, task, len(m.pre.Classes), m.width(), opt.Batch)
+	if err != nil {
+		return nil, err
+	}
+	return &kinds.EvalReport{Data: src.Path, N: r.N, Metrics: r.Metrics, Confusion: r.Confusion}, nil
+}
+
+// Splits encodes the run's corpus, as training split it.
+func (m *Codec) Splits(ctx context.Context) (train, val, test dataset.Dataset, err error) {
+	corpus, err := m.run.Data.Load()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var out [3]dataset.Dataset
+	for i, part := range [][]textdata.TextExample{corpus.Train, corpus.Val, corpus.Test} {
+		if len(part) == 0 {
+			continue
+		}
+		if out[i], err = Dataset(m.pre, part); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	return out[0], out[1], out[2], nil
+}
