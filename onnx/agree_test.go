@@ -11,6 +11,13 @@ import (
 func TestEncodersAgree(t *testing.T) {
 	models := goldenModels(t)
 	models["python golden"] = goldenModel()
+	edge := goldenModel() // fields the golden leaves at their defaults
+	edge.Graph.Initializers = append(edge.Graph.Initializers, Tensor{Name: "empty", DataType: Float, Dims: []int64{0}, RawData: []byte{}, DocString: "d"})
+	edge.Graph.Nodes[0].Attributes = append(edge.Graph.Nodes[0].Attributes, Attribute{Name: "untyped", Ints: []int64{-1 << 40}, DocString: "d"},
+		Attribute{Name: "nil t", Type: AttrTensor}, Attribute{Type: AttrFloat})
+	edge.Graph.Inputs[0].DocString = "d"
+	edge.Graph.Nodes = append(edge.Graph.Nodes, Node{OpType: "Identity"})
+	models["edge cases"] = edge
 	for name, m := range models {
 		old, err := m.Marshal()
 		if err != nil {
