@@ -2,15 +2,133 @@ package onnx
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"slices"
 
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
-// The messages append their fields in field-number order and leave unset
-// optional fields out, as the reference protobuf implementations do, so
-// equal messages give equal bytes.
+// Field numbers from onnx.proto (github.com/onnx/onnx, onnx/onnx.proto),
+// by message, for the fields of the subset.
+const (
+	// ModelProto
+	modelIRVersion       = 1  // ir_version
+	modelProducerName    = 2  // producer_name
+	modelProducerVersion = 3  // producer_version
+	modelDomain          = 4  // domain
+	modelModelVersion    = 5  // model_version
+	modelDocString       = 6  // doc_string
+	modelGraph           = 7  // graph
+	modelOpsetImport     = 8  // opset_import
+	modelMetadataProps   = 14 // metadata_props
+
+	// OperatorSetIdProto
+	opsetDomain  = 1 // domain
+	opsetVersion = 2 // version
+
+	// StringStringEntryProto
+	entryKey   = 1 // key
+	entryValue = 2 // value
+
+	// GraphProto
+	graphNode        = 1  // node
+	graphName        = 2  // name
+	graphInitializer = 5  // initializer
+	graphDocString   = 10 // doc_string
+	graphInput       = 11 // input
+	graphOutput      = 12 // output
+	graphValueInfo   = 13 // value_info
+
+	// NodeProto
+	nodeInput     = 1 // input
+	nodeOutput    = 2 // output
+	nodeName      = 3 // name
+	nodeOpType    = 4 // op_type
+	nodeAttribute = 5 // attribute
+	nodeDocString = 6 // doc_string
+	nodeDomain    = 7 // domain
+
+	// AttributeProto
+	attrName      = 1  // name
+	attrF         = 2  // f
+	attrI         = 3  // i
+	attrS         = 4  // s
+	attrT         = 5  // t
+	attrFloatList = 7  // floats
+	attrIntList   = 8  // ints
+	attrStrList   = 9  // strings
+	attrDocString = 13 // doc_string
+	attrType      = 20 // type
+
+	// TensorProto
+	tensorDims      = 1  // dims
+	tensorDataType  = 2  // data_type
+	tensorFloatData = 4  // float_data
+	tensorInt32Data = 5  // int32_data
+	tensorInt64Data = 7  // int64_data
+	tensorName      = 8  // name
+	tensorRawData   = 9  // raw_data
+	tensorDocString = 12 // doc_string
+
+	// ValueInfoProto
+	valueName      = 1 // name
+	valueType      = 2 // type
+	valueDocString = 3 // doc_string
+
+	typeTensor      = 1 // TypeProto.tensor_type
+	tensorTypeElem  = 1 // TypeProto.Tensor.elem_type
+	tensorTypeShape = 2 // TypeProto.Tensor.shape
+	shapeDim        = 1 // TensorShapeProto.dim
+	dimValue        = 1 // TensorShapeProto.Dimension.dim_value
+	dimParam        = 2 // TensorShapeProto.Dimension.dim_param
+)
+
+// Marshal returns the model's protobuf encoding, the bytes of a .onnx
+// file. Each message writes its fields in field-number order and leaves
+// unset optional fields out, so the bytes are those the reference protobuf
+// library writes for the same message. It checks what would make a file that
+// runtimes reject with a less helpful message: initializers without a name
+// or whose data disagrees with their dims, unnamed inputs and outputs, and
+// empty metadata keys.
+func (m *Model) Marshal() ([]byte, error) {
+	if err := m.check(); err != nil {
+		return nil, fmt.Errorf("onnx: marshal: %w", err)
+	}
+	return m.appendTo(nil), nil
+}
+
+// check reports the first problem Marshal refuses.
+func (m *Model) check() error {
+	for k := range m.Metadata {
+		if k == "" {
+			return fmt.Errorf("metadata has an empty key")
+		}
+	}
+	g := &m.Graph
+	for i := range g.Initializers {
+		t := &g.Initializers[i]
+		if t.Name == "" {
+			return fmt.Errorf("graph %q: initializer %d has no name", g.Name, i)
+		}
+		n, err := t.numel()
+		if err != nil {
+			return fmt.Errorf("graph %q: %w", g.Name, err)
+		}
+		if size := t.DataType.size(); t.RawData != nil && size > 0 && int64(len(t.RawData)) != n*int64(size) {
+			return fmt.Errorf("graph %q: initializer %q: %v × dims %v is %d bytes, raw_data has %d",
+				g.Name, t.Name, t.DataType, t.Dims, n*int64(size), len(t.RawData))
+		}
+	}
+	for _, vs := range [][]ValueInfo{g.Inputs, g.Outputs} {
+		for i, v := range vs {
+			if v.Name == "" {
+				return fmt.Errorf("graph %q: input or output %d has no name", g.Name, i)
+			}
+		}
+	}
+	return nil
+}
 
 func (m *Model) appendTo(b []byte) []byte {
 	b = appendOptInt64(b, modelIRVersion, m.IRVersion)

@@ -167,6 +167,9 @@ type Dim struct {
 	Param string
 }
 
+// unknownDimension is the Value of a Dim with neither a size nor a name.
+const unknownDimension = -1
+
 // String is the dimension as onnx's printers show it: its name, its size,
 // or "?".
 func (d Dim) String() string {
