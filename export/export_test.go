@@ -15,12 +15,12 @@ import (
 
 	"github.com/tapeml/tapeml/checkpoint"
 	"github.com/tapeml/tapeml/graph"
+	"github.com/tapeml/tapeml/internal/onnxtest"
 	_ "github.com/tapeml/tapeml/models/all"
 	"github.com/tapeml/tapeml/models/convnet"
 	"github.com/tapeml/tapeml/models/lstm"
 	"github.com/tapeml/tapeml/models/mf"
 	"github.com/tapeml/tapeml/models/textcnn"
-	"github.com/tapeml/tapeml/onnx"
 	"github.com/tapeml/tapeml/recommender"
 	"github.com/tapeml/tapeml/safetensors"
 )
@@ -321,7 +321,7 @@ func TestONNXExport(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			m, err := onnx.Unmarshal(b)
+			m, err := onnxtest.Unmarshal(b)
 			if err != nil {
 				t.Fatal(err)
 			}

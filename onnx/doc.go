@@ -4,12 +4,12 @@
 //
 // It has three parts:
 //
-//   - a protobuf wire encoder and decoder (wire.go), written by hand so that
-//     tapeml needs no protobuf module;
 //   - the subset of onnx.proto that inference graphs need (Model, Graph,
-//     Node, Attribute, Tensor, ValueInfo), with Model.Marshal writing the
-//     same bytes as the reference protobuf library and Unmarshal reading
-//     any .onnx file's subset back (for tests and inspection);
+//     Node, Attribute, Tensor, ValueInfo; proto.go);
+//   - Model.Marshal, which encodes it with google.golang.org/protobuf's
+//     protowire (encode.go, no generated code) and writes the same bytes
+//     as the reference protobuf library. tapeml writes ONNX and never reads
+//     it: the decoder the tests use is internal/onnxtest;
 //   - one builder per model kind, which turns a checkpoint's weights (its
 //     model.safetensors, PyTorch state_dict names) and architecture config
 //     into the model's inference graph: TextCNN, LSTM, ConvNet and MF.

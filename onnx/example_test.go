@@ -34,25 +34,23 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	fmt.Println(len(b), "bytes")
 
-	back, err := onnx.Unmarshal(b)
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println("opset", back.OpsetImports[0].Version, "producer", back.ProducerName)
-	for _, v := range back.Graph.Inputs {
+	fmt.Println("opset", m.OpsetImports[0].Version, "producer", m.ProducerName)
+	for _, v := range m.Graph.Inputs {
 		fmt.Println("input ", v.Name, v.ElemType, v.Shape)
 	}
-	for _, v := range back.Graph.Outputs {
+	for _, v := range m.Graph.Outputs {
 		fmt.Println("output", v.Name, v.ElemType, v.Shape)
 	}
 	var ops []string
-	for _, n := range back.Graph.Nodes {
+	for _, n := range m.Graph.Nodes {
 		ops = append(ops, n.OpType)
 	}
 	fmt.Println(strings.Join(ops, " → "))
-	fmt.Println(back.Metadata[onnx.MetaKind], back.Metadata[onnx.MetaConfig])
+	fmt.Println(m.Metadata[onnx.MetaKind], m.Metadata[onnx.MetaConfig])
 	// Output:
+	// 67814 bytes
 	// opset 13 producer tapeml
 	// input  ids int64 [batch 50]
 	// output logits float [batch 1]

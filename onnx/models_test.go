@@ -1,7 +1,10 @@
 package onnx_test
 
 import (
+	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -255,17 +258,6 @@ func TestBuilders(t *testing.T) {
 				t.Errorf("metadata config %s does not decode to %+v", m.Metadata[onnx.MetaConfig], tc.config)
 			}
 
-			b, err := m.Marshal()
-			if err != nil {
-				t.Fatal(err)
-			}
-			back, err := onnx.Unmarshal(b)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(back, m) {
-				t.Error("onnx.Unmarshal(onnx.Marshal(m)) differs from m")
-			}
 		})
 	}
 }
@@ -284,12 +276,8 @@ func TestUnchangedWeights(t *testing.T) {
 			if !ok {
 				continue // re-laid out (LSTM) or unused (num_batches_tracked)
 			}
-			got, err := init.Float32s()
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, _ := w.Float32s()
-			if !reflect.DeepEqual(got, want) {
+			// both are little-endian float32s in row-major order
+			if init.DataType != onnx.Float || !bytes.Equal(init.RawData, w.Data) {
 				t.Errorf("%s: initializer %q differs from the weight", tc.name, w.Name)
 			}
 		}
@@ -338,7 +326,11 @@ func TestLSTMGateLayout(t *testing.T) {
 		if !ok {
 			t.Fatalf("no initializer %q", name)
 		}
-		return must(init.Float32s())
+		v := make([]float32, len(init.RawData)/4)
+		for i := range v {
+			v[i] = math.Float32frombits(binary.LittleEndian.Uint32(init.RawData[4*i:]))
+		}
+		return v
 	}
 	W, R, B := get("rnn.W_l0"), get("rnn.R_l0"), get("rnn.B_l0")
 	for d := range 2 {

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"slices"
 )
 
 // The versions tapeml's builders write: IR version 7 is the one that goes
@@ -75,9 +74,8 @@ const (
 	AttrStrings AttributeType = 8
 )
 
-// Model is an ONNX ModelProto subset: what tapeml writes, and what it needs
-// to inspect a model. Unmarshal skips fields outside the subset (training
-// info, functions, sparse initializers, non-tensor types).
+// Model is the subset of ONNX's ModelProto that tapeml writes. Training
+// info, functions, sparse initializers and non-tensor types are outside it.
 type Model struct {
 	IRVersion       int64
 	OpsetImports    []OpsetID
@@ -169,6 +167,9 @@ type Dim struct {
 	Param string
 }
 
+// unknownDimension is the Value of a Dim with neither a size nor a name.
+const unknownDimension = -1
+
 // String is the dimension as onnx's printers show it: its name, its size,
 // or "?".
 func (d Dim) String() string {
@@ -194,56 +195,6 @@ func (t *Tensor) numel() (int64, error) {
 		n *= d
 	}
 	return n, nil
-}
-
-// Float32s returns a float tensor's elements, from raw_data or float_data.
-func (t *Tensor) Float32s() ([]float32, error) {
-	if t.DataType != Float {
-		return nil, fmt.Errorf("tensor %q is %v, not float", t.Name, t.DataType)
-	}
-	n, err := t.numel()
-	if err != nil {
-		return nil, err
-	}
-	if t.RawData == nil {
-		if int64(len(t.FloatData)) != n {
-			return nil, fmt.Errorf("tensor %q: dims %v need %d floats, float_data has %d", t.Name, t.Dims, n, len(t.FloatData))
-		}
-		return slices.Clone(t.FloatData), nil
-	}
-	if int64(len(t.RawData)) != 4*n {
-		return nil, fmt.Errorf("tensor %q: dims %v need %d bytes of raw_data, it has %d", t.Name, t.Dims, 4*n, len(t.RawData))
-	}
-	v := make([]float32, n)
-	for i := range v {
-		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(t.RawData[4*i:]))
-	}
-	return v, nil
-}
-
-// Int64s returns an int64 tensor's elements, from raw_data or int64_data.
-func (t *Tensor) Int64s() ([]int64, error) {
-	if t.DataType != Int64 {
-		return nil, fmt.Errorf("tensor %q is %v, not int64", t.Name, t.DataType)
-	}
-	n, err := t.numel()
-	if err != nil {
-		return nil, err
-	}
-	if t.RawData == nil {
-		if int64(len(t.Int64Data)) != n {
-			return nil, fmt.Errorf("tensor %q: dims %v need %d int64s, int64_data has %d", t.Name, t.Dims, n, len(t.Int64Data))
-		}
-		return slices.Clone(t.Int64Data), nil
-	}
-	if int64(len(t.RawData)) != 8*n {
-		return nil, fmt.Errorf("tensor %q: dims %v need %d bytes of raw_data, it has %d", t.Name, t.Dims, 8*n, len(t.RawData))
-	}
-	v := make([]int64, n)
-	for i := range v {
-		v[i] = int64(binary.LittleEndian.Uint64(t.RawData[8*i:]))
-	}
-	return v, nil
 }
 
 // Initializer returns the graph's initializer called name.

@@ -1,4 +1,4 @@
-package recsys
+package recsys_test
 
 import (
 	"bufio"
@@ -8,9 +8,12 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tapeml/tapeml/recsys"
+	"github.com/tapeml/tapeml/tools/synth"
 )
 
-// The scale benchmarks run on Synth1M (1,000,209 ratings), e.g.
+// The scale benchmarks run on synth.MovieLens1MLike (1,000,209 ratings), e.g.
 //
 //	go test -run '^$' -bench 1M -benchtime 1x ./recsys
 //
@@ -19,14 +22,14 @@ import (
 
 var (
 	once1M  sync.Once
-	data1M  *Dataset
+	data1M  *recsys.Dataset
 	file1M  string
 	error1M error
 )
 
-func synth1M(b *testing.B) (*Dataset, string) {
+func synth1M(b *testing.B) (*recsys.Dataset, string) {
 	once1M.Do(func() {
-		data1M, error1M = Synthesize(Synth1M())
+		data1M, error1M = synth.Synthesize(synth.MovieLens1MLike())
 		if error1M != nil {
 			return
 		}
@@ -42,7 +45,7 @@ func synth1M(b *testing.B) (*Dataset, string) {
 			return
 		}
 		w := bufio.NewWriter(f)
-		if error1M = WriteCSV(w, data1M); error1M == nil {
+		if error1M = recsys.WriteCSV(w, data1M); error1M == nil {
 			error1M = w.Flush()
 		}
 		f.Close()
@@ -82,7 +85,7 @@ func BenchmarkReadRatings1M(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		peakHeap(b, func() {
-			d, _, err := ReadRatings(path, ReadOptions{})
+			d, _, err := recsys.ReadRatings(path, recsys.ReadOptions{})
 			if err != nil || len(d.Ratings) != 1000209 {
 				b.Fatal(err)
 			}
@@ -92,14 +95,14 @@ func BenchmarkReadRatings1M(b *testing.B) {
 
 func BenchmarkKNNSimilarity1M(b *testing.B) {
 	d, _ := synth1M(b)
-	m, err := NewMatrix(d.Ratings, d.NumUsers(), d.NumItems())
+	m, err := recsys.NewMatrix(d.Ratings, d.NumUsers(), d.NumItems())
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		peakHeap(b, func() {
-			if _, err := FitKNN(m, d.Scale, KNNConfig{}); err != nil {
+			if _, err := recsys.FitKNN(m, d.Scale, recsys.KNNConfig{}); err != nil {
 				b.Fatal(err)
 			}
 		})
@@ -108,14 +111,14 @@ func BenchmarkKNNSimilarity1M(b *testing.B) {
 
 func BenchmarkSVD1M(b *testing.B) {
 	d, _ := synth1M(b)
-	m, err := NewMatrix(d.Ratings, d.NumUsers(), d.NumItems())
+	m, err := recsys.NewMatrix(d.Ratings, d.NumUsers(), d.NumItems())
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		peakHeap(b, func() {
-			if _, err := FitSVD(m, d.Scale, SVDConfig{}); err != nil {
+			if _, err := recsys.FitSVD(m, d.Scale, recsys.SVDConfig{}); err != nil {
 				b.Fatal(err)
 			}
 		})

@@ -16,9 +16,8 @@
 // movies.csv, u.item (Latin-1) or movies.dat.
 //
 // RandomSplit holds out a seeded 20% (the default); LeaveLastOut holds out
-// each user's k latest ratings. Synthesize generates low-rank ratings with
-// popularity skew (see its documentation); samples.Ratings is the built-in
-// set it made.
+// each user's k latest ratings. samples.Ratings is a built-in synthetic set
+// (low-rank ratings with popularity skew, made by tools/synth).
 //
 // # Models
 //

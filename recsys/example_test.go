@@ -5,14 +5,15 @@ import (
 	"log"
 
 	"github.com/tapeml/tapeml/recsys"
+	"github.com/tapeml/tapeml/tools/synth"
 )
 
 // Fit user–user kNN on synthetic ratings, evaluate it on a held-out 20%,
 // and recommend items to one user by raw id.
 func Example() {
-	cfg := recsys.BuiltinSynth()
+	cfg := synth.Builtin()
 	cfg.Users, cfg.Items, cfg.Ratings = 200, 300, 10000
-	data, err := recsys.Synthesize(cfg) // or recsys.ReadRatings("ratings.csv", recsys.ReadOptions{})
+	data, err := synth.Synthesize(cfg) // or recsys.ReadRatings("ratings.csv", recsys.ReadOptions{})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package recsys
 
 import (
 	"math"
-	"strings"
 	"testing"
 )
 
@@ -75,43 +74,5 @@ func TestEvaluateByHand(t *testing.T) {
 	}
 	if _, err := Evaluate(rec, m, nil, EvalConfig{}); err == nil {
 		t.Error("empty test set: expected an error")
-	}
-}
-
-// TestEvaluateSamplesUsers checks RankUsers: the sample has that many
-// users, is a function of the seed, leaves RMSE on every rating, and a
-// bound above the eligible users changes nothing.
-func TestEvaluateSamplesUsers(t *testing.T) {
-	d, err := Synthesize(smallSynth())
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, te, _ := RandomSplit(d.Ratings, 0, 1)
-	m, _ := NewMatrix(tr, d.NumUsers(), d.NumItems())
-	pop := FitPopularity(m, d.Scale)
-	all, _ := Evaluate(pop, m, te, EvalConfig{})
-	if all.Users != all.Eligible || all.Users < 20 {
-		t.Fatalf("all users: %d ranked of %d eligible", all.Users, all.Eligible)
-	}
-	some, err := Evaluate(pop, m, te, EvalConfig{RankUsers: 10, Seed: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	again, _ := Evaluate(pop, m, te, EvalConfig{RankUsers: 10, Seed: 3})
-	other, _ := Evaluate(pop, m, te, EvalConfig{RankUsers: 10, Seed: 4})
-	if some.Users != 10 || some.Eligible != all.Eligible || some.RMSE != all.RMSE || some.N != all.N {
-		t.Errorf("sample: %+v; all: %+v", some, all)
-	}
-	if some != again || some == other {
-		t.Errorf("seed 3 twice: %+v, %+v; seed 4: %+v", some, again, other)
-	}
-	if !strings.Contains(some.String(), "a sample of 10 of") {
-		t.Errorf("String() = %q: want the sample named", some)
-	}
-	if wide, _ := Evaluate(pop, m, te, EvalConfig{RankUsers: all.Eligible}); wide != all {
-		t.Errorf("RankUsers = eligible: %+v, want %+v", wide, all)
-	}
-	if _, err := Evaluate(pop, m, te, EvalConfig{RankUsers: -1}); err == nil {
-		t.Error("negative RankUsers: want an error")
 	}
 }

@@ -1,4 +1,4 @@
-package recsys
+package recsys_test
 
 import (
 	"bytes"
@@ -11,7 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tapeml/tapeml/recsys"
 	"github.com/tapeml/tapeml/safetensors"
+	"github.com/tapeml/tapeml/tools/synth"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -19,40 +21,40 @@ var update = flag.Bool("update", false, "rewrite golden files")
 // fitted is the small synthetic set split 80/20, with one extra user and
 // item that have no training ratings (as a test user or item may).
 type fitted struct {
-	d           *Dataset
-	train, test []Rating
-	m           *Matrix
+	d           *recsys.Dataset
+	train, test []recsys.Rating
+	m           *recsys.Matrix
 }
 
 func fitSmall(t *testing.T) fitted {
 	t.Helper()
-	d, err := Synthesize(smallSynth())
+	d, err := synth.Synthesize(synth.Small())
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, te, err := RandomSplit(d.Ratings, 0.2, 1)
+	tr, te, err := recsys.RandomSplit(d.Ratings, 0.2, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := NewMatrix(tr, d.NumUsers()+1, d.NumItems()+1)
+	m, err := recsys.NewMatrix(tr, d.NumUsers()+1, d.NumItems()+1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return fitted{d, tr, te, m}
 }
 
-func recommenders(t *testing.T, f fitted) map[string]Recommender {
+func recommenders(t *testing.T, f fitted) map[string]recsys.Recommender {
 	t.Helper()
-	out := map[string]Recommender{"popularity": FitPopularity(f.m, f.d.Scale)}
-	for name, c := range map[string]KNNConfig{"knn-user": {}, "knn-item": {Based: ItemBased, Similarity: Cosine}, "knn-rating": {Ranking: Ranking{By: ByRating}}} {
-		k, err := FitKNN(f.m, f.d.Scale, c)
+	out := map[string]recsys.Recommender{"popularity": recsys.FitPopularity(f.m, f.d.Scale)}
+	for name, c := range map[string]recsys.KNNConfig{"knn-user": {}, "knn-item": {Based: recsys.ItemBased, Similarity: recsys.Cosine}, "knn-rating": {Ranking: recsys.Ranking{By: recsys.ByRating}}} {
+		k, err := recsys.FitKNN(f.m, f.d.Scale, c)
 		if err != nil {
 			t.Fatal(err)
 		}
 		out[name] = k
 	}
-	for name, c := range map[string]SVDConfig{"svd": {}, "svd-user": {Centre: CentreUser, Factors: 5}} {
-		s, err := FitSVD(f.m, f.d.Scale, c)
+	for name, c := range map[string]recsys.SVDConfig{"svd": {}, "svd-user": {Centre: recsys.CentreUser, Factors: 5}} {
+		s, err := recsys.FitSVD(f.m, f.d.Scale, c)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -63,7 +65,7 @@ func recommenders(t *testing.T, f fitted) map[string]Recommender {
 
 func TestFallbacksAndContracts(t *testing.T) {
 	f := fitSmall(t)
-	b := FitBaseline(f.m, f.d.Scale)
+	b := recsys.FitBaseline(f.m, f.d.Scale)
 	coldUser, coldItem := f.m.NumUsers-1, f.m.NumItems-1
 	someUser, someItem := int(f.train[0].User), int(f.train[0].Item)
 	for name, rec := range recommenders(t, f) {
@@ -91,7 +93,7 @@ func TestFallbacksAndContracts(t *testing.T) {
 			if got := rec.Recommend(someUser, 0); len(got) != 0 {
 				t.Errorf("Recommend(n=0) = %v", got)
 			}
-			for _, got := range [][]Scored{rec.SimilarUsers(-1, 3), rec.SimilarUsers(coldUser, 3), rec.SimilarItems(coldItem, 3), rec.SimilarItems(1<<30, 3)} {
+			for _, got := range [][]recsys.Scored{rec.SimilarUsers(-1, 3), rec.SimilarUsers(coldUser, 3), rec.SimilarItems(coldItem, 3), rec.SimilarItems(1<<30, 3)} {
 				if got != nil {
 					t.Errorf("similar to an unknown: %v, want nil", got)
 				}
@@ -113,7 +115,7 @@ func TestFallbacksAndContracts(t *testing.T) {
 			}
 			if name != "popularity" {
 				sim := rec.SimilarItems(someItem, 4)
-				if len(sim) == 0 || slices.ContainsFunc(sim, func(s Scored) bool { return s.Index == someItem }) {
+				if len(sim) == 0 || slices.ContainsFunc(sim, func(s recsys.Scored) bool { return s.Index == someItem }) {
 					t.Errorf("SimilarItems(%d) = %v: want others", someItem, sim)
 				}
 			}
@@ -125,21 +127,21 @@ func TestFallbacksAndContracts(t *testing.T) {
 // synthetic set against testdata/builtin_eval.json, and that the
 // neighbourhood and SVD models beat popularity on NDCG@10.
 func TestBuiltinFigures(t *testing.T) {
-	d, err := Synthesize(BuiltinSynth())
+	d, err := synth.Synthesize(synth.Builtin())
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, te, err := RandomSplit(d.Ratings, 0, 1)
+	tr, te, err := recsys.RandomSplit(d.Ratings, 0, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := NewMatrix(tr, d.NumUsers(), d.NumItems())
+	m, err := recsys.NewMatrix(tr, d.NumUsers(), d.NumItems())
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[string]Report{}
+	got := map[string]recsys.Report{}
 	for name, rec := range recommenders(t, fitted{d, tr, te, m}) {
-		if got[name], err = Evaluate(rec, m, te, EvalConfig{}); err != nil {
+		if got[name], err = recsys.Evaluate(rec, m, te, recsys.EvalConfig{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -162,7 +164,7 @@ func TestBuiltinFigures(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v (run go test -update to create it)", err)
 	}
-	var want map[string]Report
+	var want map[string]recsys.Report
 	if err := json.Unmarshal(b, &want); err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +192,7 @@ func TestSaveAndLoad(t *testing.T) {
 		}
 		return file.Tensors
 	}
-	same := func(a, b Recommender) {
+	same := func(a, b recsys.Recommender) {
 		t.Helper()
 		for u := 0; u < 10; u++ {
 			for i := 0; i < 10; i++ {
@@ -203,26 +205,26 @@ func TestSaveAndLoad(t *testing.T) {
 			}
 		}
 	}
-	k, err := FitKNN(f.m, f.d.Scale, KNNConfig{Based: ItemBased})
+	k, err := recsys.FitKNN(f.m, f.d.Scale, recsys.KNNConfig{Based: recsys.ItemBased})
 	if err != nil {
 		t.Fatal(err)
 	}
-	k2, err := LoadKNN(f.m, f.d.Scale, k.Config, roundTrip(k.Tensors()), "knn.safetensors")
+	k2, err := recsys.LoadKNN(f.m, f.d.Scale, k.Config, roundTrip(k.Tensors()), "knn.safetensors")
 	if err != nil {
 		t.Fatal(err)
 	}
 	same(k, k2)
-	if _, err := LoadKNN(f.m, f.d.Scale, KNNConfig{}, k.Tensors(), "knn.safetensors"); err == nil || !strings.Contains(err.Error(), "do not fit a user-based model") {
+	if _, err := recsys.LoadKNN(f.m, f.d.Scale, recsys.KNNConfig{}, k.Tensors(), "knn.safetensors"); err == nil || !strings.Contains(err.Error(), "do not fit a user-based model") {
 		t.Errorf("item lists loaded as user-based: %v", err)
 	}
-	if _, err := LoadKNN(f.m, f.d.Scale, k.Config, k.Tensors()[:2], "knn.safetensors"); err == nil || !strings.Contains(err.Error(), `no tensor "knn.neighbour_similarity"`) {
+	if _, err := recsys.LoadKNN(f.m, f.d.Scale, k.Config, k.Tensors()[:2], "knn.safetensors"); err == nil || !strings.Contains(err.Error(), `no tensor "knn.neighbour_similarity"`) {
 		t.Errorf("missing tensor: %v", err)
 	}
-	s, err := FitSVD(f.m, f.d.Scale, SVDConfig{Factors: 7})
+	s, err := recsys.FitSVD(f.m, f.d.Scale, recsys.SVDConfig{Factors: 7})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s2, err := LoadSVD(f.m, f.d.Scale, s.Config, roundTrip(s.Tensors()), "svd.safetensors")
+	s2, err := recsys.LoadSVD(f.m, f.d.Scale, s.Config, roundTrip(s.Tensors()), "svd.safetensors")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,14 +236,14 @@ func TestSaveAndLoad(t *testing.T) {
 			}
 		}
 	}
-	if _, err := LoadSVD(f.m, f.d.Scale, SVDConfig{Factors: 8}, s.Tensors(), "svd.safetensors"); err == nil || !strings.Contains(err.Error(), "has shape") {
+	if _, err := recsys.LoadSVD(f.m, f.d.Scale, recsys.SVDConfig{Factors: 8}, s.Tensors(), "svd.safetensors"); err == nil || !strings.Contains(err.Error(), "has shape") {
 		t.Errorf("wrong factor count: %v", err)
 	}
-	rs, err := RatingsFromTensors(roundTrip(RatingsTensors(f.train)), f.m.NumUsers, f.m.NumItems, f.d.Scale, "ratings.safetensors")
+	rs, err := recsys.RatingsFromTensors(roundTrip(recsys.RatingsTensors(f.train)), f.m.NumUsers, f.m.NumItems, f.d.Scale, "ratings.safetensors")
 	if err != nil || !slices.Equal(rs, f.train) {
 		t.Fatalf("ratings round trip: %v", err)
 	}
-	if _, err := RatingsFromTensors(RatingsTensors(f.train), 3, f.m.NumItems, f.d.Scale, "ratings.safetensors"); err == nil || !strings.Contains(err.Error(), "outside 3 users") {
+	if _, err := recsys.RatingsFromTensors(recsys.RatingsTensors(f.train), 3, f.m.NumItems, f.d.Scale, "ratings.safetensors"); err == nil || !strings.Contains(err.Error(), "outside 3 users") {
 		t.Errorf("ratings beyond the id map: %v", err)
 	}
 }

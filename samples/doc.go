@@ -18,6 +18,6 @@
 // from Debian's dataset-fashion-mnist.
 //
 // Ratings is a synthetic ratings set (600 users, 1,000 items, 50,000
-// half-star ratings from recsys.BuiltinSynth, seed 1), clearly not real
+// half-star ratings from tools/synth's Builtin, seed 1), clearly not real
 // user data, in MovieLens's ratings.csv layout; tools/mkratings rebuilds it.
 package samples

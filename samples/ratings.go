@@ -20,7 +20,7 @@ var ratingsGzip []byte
 var RatingsScale = recsys.Scale{Min: 1, Max: 5}
 
 // Ratings returns the built-in ratings set: synthetic, made by
-// recsys.Synthesize(recsys.BuiltinSynth()) — 600 users, 1,000 items,
+// synth.Synthesize(synth.Builtin()) of tools/synth — 600 users, 1,000 items,
 // 50,000 half-star ratings from 1 to 5 with low-rank preferences and
 // popularity skew — stored as a MovieLens ratings.csv and read by the same
 // reader as real data. It is not MovieLens.
@@ -33,7 +33,7 @@ func Ratings() (*recsys.Dataset, error) {
 	if err != nil {
 		return nil, fmt.Errorf("samples: %w", err)
 	}
-	d.Source = "built-in synthetic ratings (samples/" + ratingsFile + ", recsys.BuiltinSynth seed 1)"
+	d.Source = "built-in synthetic ratings (samples/" + ratingsFile + ", tools/synth Builtin, seed 1)"
 	return d, nil
 }
 

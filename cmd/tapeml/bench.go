@@ -8,7 +8,7 @@ import (
 	"runtime"
 	"strings"
 
-	"github.com/tapeml/tapeml/bench"
+	"github.com/tapeml/tapeml/tools/bench"
 )
 
 // runBench is `tapeml bench`: the library's bench.Run with flags.

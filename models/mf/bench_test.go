@@ -12,6 +12,7 @@ import (
 	"github.com/tapeml/tapeml/checkpoint"
 	"github.com/tapeml/tapeml/graph"
 	"github.com/tapeml/tapeml/recsys"
+	"github.com/tapeml/tapeml/tools/synth"
 	"github.com/tapeml/tapeml/train"
 )
 
@@ -51,9 +52,9 @@ func TestFigures(t *testing.T) {
 	}
 	for _, set := range []struct {
 		name string
-		cfg  recsys.SynthConfig
-	}{{"MovieLensSmallLike", recsys.MovieLensSmallLike()}, {"built-in", recsys.BuiltinSynth()}} {
-		d, err := recsys.Synthesize(set.cfg)
+		cfg  synth.Config
+	}{{"MovieLensSmallLike", synth.MovieLensSmallLike()}, {"built-in", synth.Builtin()}} {
+		d, err := synth.Synthesize(set.cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -98,11 +99,11 @@ func TestFigures(t *testing.T) {
 }
 
 // BenchmarkFit1M trains the default model (10 epochs, batch 1024) on 80%
-// of recsys.Synth1M (800,167 ratings):
+// of synth.MovieLens1MLike (800,167 ratings):
 //
 //	go test -run '^$' -bench Fit1M -benchtime 1x ./models/recsys
 func BenchmarkFit1M(b *testing.B) {
-	d, err := recsys.Synthesize(recsys.Synth1M())
+	d, err := synth.Synthesize(synth.MovieLens1MLike())
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -22,10 +22,10 @@
 //	global_bias         [1]          the training mean
 //
 // Defaults (64 factors, Reg 0.1, Adam at lr 0.01, batch 1024, 10 epochs)
-// were calibrated on recsys.MovieLensSmallLike, synthetic data shaped like
-// ml-latest-small (MovieLens cannot be downloaded where tapeml is built):
-// test RMSE 0.840 there against 0.862 for the bias baseline, in about 4 s
-// on 2 cores.
+// were calibrated on synth.MovieLensSmallLike (tools/synth), synthetic data
+// shaped like ml-latest-small (MovieLens cannot be downloaded where tapeml
+// is built): test RMSE 0.840 there against 0.862 for the bias baseline, in
+// about 4 s on 2 cores.
 //
 // Recommender serves trained weights as a recsys.Recommender.
 package mf

@@ -11,15 +11,16 @@ import (
 	"github.com/tapeml/tapeml/graph"
 	"github.com/tapeml/tapeml/models/mf"
 	"github.com/tapeml/tapeml/recsys"
+	"github.com/tapeml/tapeml/tools/synth"
 	"github.com/tapeml/tapeml/train"
 )
 
 // Train matrix factorization with the generic trainer on synthetic
 // ratings, then serve the weights as a Recommender.
 func Example() {
-	cfg := recsys.BuiltinSynth()
+	cfg := synth.Builtin()
 	cfg.Users, cfg.Items, cfg.Ratings = 200, 300, 10000
-	data, err := recsys.Synthesize(cfg) // or recsys.ReadRatings("ratings.csv", recsys.ReadOptions{})
+	data, err := synth.Synthesize(cfg) // or recsys.ReadRatings("ratings.csv", recsys.ReadOptions{})
 	if err != nil {
 		log.Fatal(err)
 	}

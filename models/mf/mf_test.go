@@ -16,15 +16,16 @@ import (
 	"github.com/tapeml/tapeml/graph"
 	"github.com/tapeml/tapeml/recsys"
 	"github.com/tapeml/tapeml/safetensors"
+	"github.com/tapeml/tapeml/tools/synth"
 	"github.com/tapeml/tapeml/train"
 )
 
 // smallData is a quick synthetic set split 80/20.
 func smallData(t testing.TB) (*recsys.Dataset, []recsys.Rating, []recsys.Rating, *recsys.Matrix) {
 	t.Helper()
-	c := recsys.BuiltinSynth()
+	c := synth.Builtin()
 	c.Users, c.Items, c.Ratings, c.MinPerUser = 100, 150, 5000, 10
-	d, err := recsys.Synthesize(c)
+	d, err := synth.Synthesize(c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,7 +286,7 @@ func TestDefaultsBeatBaselines(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains for a few seconds")
 	}
-	d, err := recsys.Synthesize(recsys.BuiltinSynth())
+	d, err := synth.Synthesize(synth.Builtin())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,5 +1,5 @@
 // Command mkratings writes synthetic ratings in MovieLens's ratings.csv
-// layout (userId,movieId,rating,timestamp), from recsys.Synthesize.
+// layout (userId,movieId,rating,timestamp), from synth.Synthesize.
 //
 // The built-in sample that package samples embeds is
 //
@@ -32,6 +32,7 @@ import (
 
 	"github.com/tapeml/tapeml/internal/atomicfile"
 	"github.com/tapeml/tapeml/recsys"
+	"github.com/tapeml/tapeml/tools/synth"
 )
 
 func main() {
@@ -47,11 +48,11 @@ func main() {
 }
 
 // presets maps -preset to a generator configuration.
-var presets = map[string]func() recsys.SynthConfig{
-	"builtin": recsys.BuiltinSynth,
-	"mlsmall": recsys.MovieLensSmallLike,
-	"1m":      recsys.Synth1M,
-	"25m":     recsys.MovieLens25MLike,
+var presets = map[string]func() synth.Config{
+	"builtin": synth.Builtin,
+	"mlsmall": synth.MovieLensSmallLike,
+	"1m":      synth.MovieLens1MLike,
+	"25m":     synth.MovieLens25MLike,
 }
 
 func run(preset string, seed uint64, scale float64, out string) error {
@@ -67,7 +68,7 @@ func run(preset string, seed uint64, scale float64, out string) error {
 		cfg = cfg.Scaled(scale)
 	}
 	cfg.Seed = seed
-	d, err := recsys.Synthesize(cfg)
+	d, err := synth.Synthesize(cfg)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tapeml/tapeml/recsys"
 	"github.com/tapeml/tapeml/samples"
+	"github.com/tapeml/tapeml/tools/synth"
 )
 
 func TestWritesReadableRatings(t *testing.T) {
@@ -19,9 +20,9 @@ func TestWritesReadableRatings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := recsys.BuiltinSynth()
+	cfg := synth.Builtin()
 	cfg.Seed = 3
-	want, _ := recsys.Synthesize(cfg)
+	want, _ := synth.Synthesize(cfg)
 	if rep.Duplicates != 0 || !reflect.DeepEqual(got.Ratings, want.Ratings) || !reflect.DeepEqual(got.Items, want.Items) {
 		t.Error("the written file does not read back as the generated ratings")
 	}
@@ -30,7 +31,7 @@ func TestWritesReadableRatings(t *testing.T) {
 	}
 }
 
-// TestEmbeddedSampleIsCurrent fails when the generator or BuiltinSynth
+// TestEmbeddedSampleIsCurrent fails when the generator or synth.Builtin
 // changed without rebuilding samples/ratings.csv.gz (see the package
 // documentation for the command).
 func TestEmbeddedSampleIsCurrent(t *testing.T) {
@@ -38,11 +39,11 @@ func TestEmbeddedSampleIsCurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	generated, err := recsys.Synthesize(recsys.BuiltinSynth())
+	generated, err := synth.Synthesize(synth.Builtin())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(embedded.Ratings, generated.Ratings) || !reflect.DeepEqual(embedded.Users, generated.Users) {
-		t.Error("samples/ratings.csv.gz differs from recsys.Synthesize(recsys.BuiltinSynth()): rebuild it with go run ./tools/mkratings")
+		t.Error("samples/ratings.csv.gz differs from synth.Synthesize(synth.Builtin()): rebuild it with go run ./tools/mkratings")
 	}
 }

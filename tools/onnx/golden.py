@@ -2,14 +2,14 @@
 
 The model is built with the reference implementation (onnx.helper and the
 protobuf library behind it, Debian's python3-onnx) and exercises every
-field of the subset tapeml's Go encoder writes and its decoder reads:
+field of the subset tapeml's Go encoder writes and its tests' decoder reads:
 raw_data, float_data, int32_data and int64_data tensors (negative values
 included), a scalar, attributes of each type (an INT of 0, which the
 reference still writes), omitted optional inputs and outputs (""), symbolic,
 fixed and unknown dimensions, an unknown rank, doc strings, opset imports
-and metadata. onnx/proto_test.go decodes the file, compares it with the
-same model written as a Go literal, and checks that Marshal writes these
-exact bytes.
+and metadata. onnx/proto_test.go checks that Marshal writes these exact
+bytes for the same model written as a Go literal, and onnx/roundtrip_test.go
+that internal/onnxtest decodes the file into that literal.
 
 Run from the repository root:  /usr/bin/python3 tools/onnx/golden.py
 """

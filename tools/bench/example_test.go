@@ -3,7 +3,7 @@ package bench_test
 import (
 	"os"
 
-	"github.com/tapeml/tapeml/bench"
+	"github.com/tapeml/tapeml/tools/bench"
 )
 
 func ExampleReport_WriteText() {

@@ -1,4 +1,4 @@
-package recsys
+package synth
 
 import (
 	"math"
@@ -7,25 +7,20 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/tapeml/tapeml/recsys"
 )
 
-// smallSynth is a quick synthetic set for tests.
-func smallSynth() SynthConfig {
-	c := BuiltinSynth()
-	c.Users, c.Items, c.Ratings, c.MinPerUser = 80, 120, 3000, 10
-	return c
-}
-
 func TestSynthesizeDeterministic(t *testing.T) {
-	a, err := Synthesize(smallSynth())
+	a, err := Synthesize(Small())
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := Synthesize(smallSynth())
+	b, _ := Synthesize(Small())
 	if !reflect.DeepEqual(a, b) {
 		t.Fatal("the same configuration gave different data")
 	}
-	c := smallSynth()
+	c := Small()
 	c.Seed = 2
 	other, _ := Synthesize(c)
 	if reflect.DeepEqual(a.Ratings, other.Ratings) {
@@ -34,7 +29,7 @@ func TestSynthesizeDeterministic(t *testing.T) {
 }
 
 func TestSynthesizeShape(t *testing.T) {
-	cfg := smallSynth()
+	cfg := Small()
 	d, err := Synthesize(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -71,7 +66,7 @@ func TestSynthesizeShape(t *testing.T) {
 	if mean := float64(len(d.Ratings)) / float64(len(perItem)); float64(itemMost) < 2*mean {
 		t.Errorf("the most rated item has %d ratings, the mean is %.0f: want a long tail", itemMost, mean)
 	}
-	if s := Summarize(d.Ratings); s.Mean < 3 || s.Mean > 3.8 || s.SD < 0.8 || s.SD > 1.2 {
+	if s := recsys.Summarize(d.Ratings); s.Mean < 3 || s.Mean > 3.8 || s.SD < 0.8 || s.SD > 1.2 {
 		t.Errorf("stats %v: want a MovieLens-like mean and spread", s)
 	}
 }
@@ -79,18 +74,18 @@ func TestSynthesizeShape(t *testing.T) {
 func TestSynthesizeRejects(t *testing.T) {
 	cases := []struct {
 		name   string
-		change func(*SynthConfig)
+		change func(*Config)
 		want   string
 	}{
-		{"no users", func(c *SynthConfig) { c.Users = 0 }, "must be at least 1"},
-		{"too few ratings", func(c *SynthConfig) { c.Ratings = 10 }, "cannot give 80 users 10 each"},
-		{"too many ratings", func(c *SynthConfig) { c.Ratings = 80 * 120 }, "exceed"},
-		{"negative noise", func(c *SynthConfig) { c.NoiseSD = -1 }, "must not be negative"},
-		{"bad share", func(c *SynthConfig) { c.MaxUserShare = 0 }, "max user share"},
-		{"min rating", func(c *SynthConfig) { c.MinRating = 0 }, "min rating 0"},
+		{"no users", func(c *Config) { c.Users = 0 }, "must be at least 1"},
+		{"too few ratings", func(c *Config) { c.Ratings = 10 }, "cannot give 80 users 10 each"},
+		{"too many ratings", func(c *Config) { c.Ratings = 80 * 120 }, "exceed"},
+		{"negative noise", func(c *Config) { c.NoiseSD = -1 }, "must not be negative"},
+		{"bad share", func(c *Config) { c.MaxUserShare = 0 }, "max user share"},
+		{"min rating", func(c *Config) { c.MinRating = 0 }, "min rating 0"},
 	}
 	for _, c := range cases {
-		cfg := smallSynth()
+		cfg := Small()
 		c.change(&cfg)
 		if _, err := Synthesize(cfg); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want %q", c.name, err, c.want)
@@ -129,7 +124,7 @@ func TestAliasTable(t *testing.T) {
 // as the exact Gumbel-top-k one does: the same items are popular, the
 // ratings have the same mean, and MinRating 0.5 gives half stars from 0.5.
 func TestRejectionMatchesGumbel(t *testing.T) {
-	cfg := BuiltinSynth()
+	cfg := Builtin()
 	cfg.Users, cfg.Items, cfg.Ratings, cfg.MinPerUser = 600, 1000, 36000, 20
 	cfg.MaxUserShare = 0.1 // every user below an eighth of the catalogue: all by rejection
 	exact, err := Synthesize(cfg)
@@ -141,10 +136,10 @@ func TestRejectionMatchesGumbel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rej.Ratings) != cfg.Ratings || rej.Scale != (Scale{Min: 0.5, Max: 5}) {
+	if len(rej.Ratings) != cfg.Ratings || rej.Scale != (recsys.Scale{Min: 0.5, Max: 5}) {
 		t.Fatalf("%d ratings on %v, want %d on [0.5, 5]", len(rej.Ratings), rej.Scale, cfg.Ratings)
 	}
-	perItem := func(d *Dataset) []float64 {
+	perItem := func(d *recsys.Dataset) []float64 {
 		c := make([]float64, cfg.Items)
 		for _, r := range d.Ratings {
 			id, _ := strconv.Atoi(d.Items.Raw(int(r.Item)))
@@ -169,7 +164,7 @@ func TestRejectionMatchesGumbel(t *testing.T) {
 	if halves == 0 {
 		t.Error("no rating of 0.5 with MinRating 0.5")
 	}
-	se, sr := Summarize(exact.Ratings), Summarize(rej.Ratings)
+	se, sr := recsys.Summarize(exact.Ratings), recsys.Summarize(rej.Ratings)
 	if math.Abs(se.Mean-sr.Mean) > 0.05 || math.Abs(se.SD-sr.SD) > 0.05 {
 		t.Errorf("exact %v, rejection %v: want the same mean and spread", se, sr)
 	}

@@ -1,4 +1,4 @@
-package recsys
+package synth
 
 import (
 	"math"
@@ -8,7 +8,7 @@ import (
 
 // itemPicker draws the items a synthetic user rates (see Synthesize).
 type itemPicker struct {
-	c        SynthConfig
+	c        Config
 	logPop   []float64 // per item: log popularity weight
 	itemBias []float64
 	q        []float64 // [items, factors]
@@ -25,7 +25,7 @@ type draw struct {
 	item int
 }
 
-func newItemPicker(c SynthConfig, logPop, itemBias, q []float64) *itemPicker {
+func newItemPicker(c Config, logPop, itemBias, q []float64) *itemPicker {
 	p := &itemPicker{c: c, logPop: logPop, itemBias: itemBias, q: q,
 		qScale: c.TasteSD / math.Sqrt(float64(c.Factors)), keys: make([]draw, c.Items)}
 	if c.Rejection {

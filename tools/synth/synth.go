@@ -1,4 +1,10 @@
-package recsys
+// Package synth generates synthetic ratings sets shaped like MovieLens's:
+// the compiled-in sample (samples.Ratings, written by tools/mkratings)
+// and the sets the recommenders' defaults and scale figures were measured
+// on, since MovieLens cannot be downloaded where tapeml is developed. It is
+// a development tool: the library reads ratings and never makes them, and
+// only tests and tools import this package.
+package synth
 
 import (
 	"fmt"
@@ -6,12 +12,14 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+
+	"github.com/tapeml/tapeml/recsys"
 )
 
-// SynthConfig describes a synthetic ratings set; see Synthesize for the
-// model. Every field is used as given: start from a preset (BuiltinSynth,
-// MovieLensSmallLike, Synth1M) and change what you need.
-type SynthConfig struct {
+// Config describes a synthetic ratings set; see Synthesize for the
+// model. Every field is used as given: start from a preset (Builtin,
+// MovieLensSmallLike, MovieLens1MLike) and change what you need.
+type Config struct {
 	Users   int // users; built-in 600
 	Items   int // catalogue size (items no one rates are absent from the result, as in a real file); built-in 1000
 	Ratings int // ratings in total; built-in 50,000
@@ -44,10 +52,10 @@ type SynthConfig struct {
 	Seed uint64 // every random draw derives from it; built-in 1
 }
 
-// BuiltinSynth is the configuration of the compiled-in sample
+// Builtin is the configuration of the compiled-in sample
 // (samples.Ratings): 600 users, 1,000 items, 50,000 ratings.
-func BuiltinSynth() SynthConfig {
-	return SynthConfig{
+func Builtin() Config {
+	return Config{
 		Users: 600, Items: 1000, Ratings: 50000, Factors: 8,
 		MinPerUser: 20, ActivityShape: 1.6, MaxUserShare: 0.6,
 		PopularityExponent: 1.0, PopularityOffset: 10,
@@ -64,18 +72,18 @@ func BuiltinSynth() SynthConfig {
 // test RMSE on it is 0.862 (about 0.87 on ml-latest-small). Model defaults
 // are calibrated on it: MovieLens itself cannot be downloaded where tapeml
 // is developed.
-func MovieLensSmallLike() SynthConfig {
-	c := BuiltinSynth()
+func MovieLensSmallLike() Config {
+	c := Builtin()
 	c.Users, c.Items, c.Ratings = 610, 14500, 100836
 	c.PopularityExponent, c.PopularityOffset = 1.4, 60
 	c.MaxUserShare = 0.19 // ml-latest-small's most active user rated 2,698 items
 	return c
 }
 
-// Synth1M is the scale benchmark's set, shaped like ml-1m: 6,040 users,
-// 3,900 items, 1,000,209 ratings.
-func Synth1M() SynthConfig {
-	c := BuiltinSynth()
+// MovieLens1MLike is the scale benchmark's set, shaped like ml-1m: 6,040
+// users, 3,900 items, 1,000,209 ratings.
+func MovieLens1MLike() Config {
+	c := Builtin()
 	c.Users, c.Items, c.Ratings = 6040, 3900, 1000209
 	c.PopularityOffset = 30
 	return c
@@ -88,8 +96,8 @@ func Synth1M() SynthConfig {
 // least 20 (median 65, most 32,210; ml-25m: 71 and 32,202), the most rated
 // item 76,210 times (ml-25m: 81,491), the median item 14 times. It
 // generates by rejection sampling (Rejection), in about half a minute.
-func MovieLens25MLike() SynthConfig {
-	c := BuiltinSynth()
+func MovieLens25MLike() Config {
+	c := Builtin()
 	c.Users, c.Items, c.Ratings = 162541, 62423, 25000095
 	c.MaxUserShare = 0.516 // 32,210 of 62,423
 	c.PopularityExponent, c.PopularityOffset = 2.5, 400
@@ -98,15 +106,22 @@ func MovieLens25MLike() SynthConfig {
 	return c
 }
 
+// Small is a quick set for tests: 80 users, 120 items, 3,000 ratings.
+func Small() Config {
+	c := Builtin()
+	c.Users, c.Items, c.Ratings, c.MinPerUser = 80, 120, 3000, 10
+	return c
+}
+
 // Scaled returns c with users and ratings multiplied by f (the catalogue
 // kept), for measurements at 1M, 5M and 25M ratings of one shape.
-func (c SynthConfig) Scaled(f float64) SynthConfig {
+func (c Config) Scaled(f float64) Config {
 	c.Users = max(1, int(math.Round(float64(c.Users)*f)))
 	c.Ratings = max(c.Users*c.MinPerUser, int(math.Round(float64(c.Ratings)*f)))
 	return c
 }
 
-func (c SynthConfig) validate() error {
+func (c Config) validate() error {
 	switch {
 	case c.Users < 1 || c.Items < 1 || c.Factors < 1:
 		return fmt.Errorf("synthetic ratings: users %d, items %d and factors %d must be at least 1", c.Users, c.Items, c.Factors)
@@ -163,7 +178,7 @@ func (c SynthConfig) validate() error {
 //
 // Users and items get raw ids "1", "2", … (their generation order), and
 // ratings come by user, then time. The result is a pure function of c.
-func Synthesize(c SynthConfig) (*Dataset, error) {
+func Synthesize(c Config) (*recsys.Dataset, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
@@ -216,7 +231,7 @@ func Synthesize(c SynthConfig) (*Dataset, error) {
 
 	// Each user's items and ratings.
 	pick := newItemPicker(c, logPop, itemBias, q)
-	ratings := make([]Rating, 0, c.Ratings)
+	ratings := make([]recsys.Rating, 0, c.Ratings)
 	for u := 0; u < c.Users; u++ {
 		rng := stream(1000 + uint64(u))
 		pu := p[u*f : (u+1)*f]
@@ -232,13 +247,13 @@ func Synthesize(c SynthConfig) (*Dataset, error) {
 			v = math.Round(v*2/step) * step / 2
 			v = min(max(v, c.MinRating, step/2), 5) // whole-star users give at least 1
 			t += 1 + int64(rng.ExpFloat64()*86400)
-			ratings = append(ratings, Rating{User: int32(u), Item: int32(i), Value: float32(v), Time: t})
+			ratings = append(ratings, recsys.Rating{User: int32(u), Item: int32(i), Value: float32(v), Time: t})
 		}
 	}
 
 	// Raw ids: generation index + 1; dense indices in order of appearance,
 	// as a reader would give.
-	d := &Dataset{Users: &IDMap{}, Items: &IDMap{}, Scale: Scale{Min: c.MinRating, Max: 5},
+	d := &recsys.Dataset{Users: &recsys.IDMap{}, Items: &recsys.IDMap{}, Scale: recsys.Scale{Min: c.MinRating, Max: 5},
 		Source: fmt.Sprintf("synthetic: %d users, %d items, %d ratings, seed %d", c.Users, c.Items, c.Ratings, c.Seed)}
 	// In place: at 25M ratings a copy is another 600 MB.
 	for k := range ratings {
