@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/tapeml/tapeml"
-	"github.com/tapeml/tapeml/internal/refmodel"
+	"github.com/tapeml/tapeml/tapemltest"
 )
 
 // BenchmarkForward measures the serving graph of each reference model
@@ -16,7 +16,7 @@ import (
 //	go test -run '^$' -bench Forward .
 func BenchmarkForward(b *testing.B) {
 	for _, kind := range []string{"textcnn", "lstm", "convnet"} {
-		path, batches, err := refmodel.Save(kind, b.TempDir())
+		path, batches, err := tapemltest.Save(kind, b.TempDir())
 		if err != nil {
 			b.Fatal(err)
 		}

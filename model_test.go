@@ -16,7 +16,7 @@ import (
 	"testing"
 
 	"github.com/tapeml/tapeml/internal/core"
-	"github.com/tapeml/tapeml/internal/refmodel"
+	"github.com/tapeml/tapeml/tapemltest"
 	"github.com/tapeml/tapeml/metrics"
 	_ "github.com/tapeml/tapeml/models/all"
 	"github.com/tapeml/tapeml/recommender"
@@ -138,10 +138,10 @@ func TestLegacyRecommenders(t *testing.T) {
 	}
 }
 
-// convnetCheckpoint saves a small ConvNet (see refmodel.SmallConvNet).
+// convnetCheckpoint saves a small ConvNet (see tapemltest.SmallConvNet).
 func convnetCheckpoint(t testing.TB, channels int) string {
 	t.Helper()
-	path, err := refmodel.SmallConvNet(t.TempDir(), channels)
+	path, err := tapemltest.SmallConvNet(t.TempDir(), channels)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +150,7 @@ func convnetCheckpoint(t testing.TB, channels int) string {
 
 // pixels returns n deterministic gray 8×8 images as raw values and as
 // image.Image.
-func pixels(n, seed int) ([]float32, []image.Image) { return refmodel.GrayPixels(n, seed) }
+func pixels(n, seed int) ([]float32, []image.Image) { return tapemltest.GrayPixels(n, seed) }
 
 func TestClassifyImages(t *testing.T) {
 	m, err := tapeml.Load(convnetCheckpoint(t, 1))

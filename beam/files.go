@@ -17,7 +17,6 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/tapeml/tapeml"
 	"github.com/tapeml/tapeml/predictio"
-	"github.com/tapeml/tapeml/kinds"
 )
 
 // MaxImageBytes bounds one image file read by ScoreFiles: 64 MiB.
@@ -130,13 +129,16 @@ func ScoreFiles(ctx context.Context, s beam.Scope, job Files) error {
 	s = s.Scope("tapeml.ScoreFiles")
 	files := fileio.ReadMatches(s, fileio.MatchFiles(s, job.Input, fileio.MatchEmptyDisallow()))
 	var lines beam.PCollection
-	switch m.Loaded().Spec.Kind.Family {
-	case kinds.Text:
+	// What the model reads decides what the files hold: texts, images, or
+	// user ids to recommend to.
+	sig := m.Signature()
+	switch {
+	case sig.Takes("text"):
 		records := beam.Reshuffle(s, beam.ParDo(s, &readRecordsFn{Format: job.Format, Column: job.Column}, files))
 		lines = beam.ParDo(s, &textsJSONFn{withModel: withModel{ModelPath: job.Model}, BatchSize: job.BatchSize}, records)
-	case kinds.Image:
+	case sig.Takes("image"):
 		lines = beam.ParDo(s, &imagesJSONFn{withModel: withModel{ModelPath: job.Model}, BatchSize: job.BatchSize, Top: job.Top}, beam.Reshuffle(s, files))
-	case kinds.Recommender:
+	case sig.Takes("user") && sig.Takes("n"):
 		records := beam.Reshuffle(s, beam.ParDo(s, &readRecordsFn{Format: job.Format, Column: job.Column}, files))
 		lines = beam.ParDo(s, &recommendJSONFn{withModel: withModel{ModelPath: job.Model}, N: job.N}, records)
 	default:

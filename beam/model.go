@@ -12,6 +12,7 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
 	"github.com/tapeml/tapeml"
+	_ "github.com/tapeml/tapeml/models/all" // the workers load any built-in kind
 )
 
 // MaxModelBytes bounds what is copied from a remote filesystem for one

@@ -24,7 +24,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 	"github.com/tapeml/tapeml"
 	"github.com/tapeml/tapeml/imagedata"
-	"github.com/tapeml/tapeml/internal/refmodel"
+	"github.com/tapeml/tapeml/tapemltest"
 )
 
 // The committed fixtures of the core module.
@@ -146,7 +146,7 @@ func toAny(s []string) []any {
 // TestClassifyImagesMatchesLibrary: likewise for an image model, the
 // images arriving encoded.
 func TestClassifyImagesMatchesLibrary(t *testing.T) {
-	ckpt, err := refmodel.SmallConvNet(t.TempDir(), 3)
+	ckpt, err := tapemltest.SmallConvNet(t.TempDir(), 3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,7 +290,7 @@ func TestScoreFilesTextsMatchPredict(t *testing.T) {
 // TestScoreFilesImagesMatchPredict: image files give predict's objects.
 func TestScoreFilesImagesMatchPredict(t *testing.T) {
 	dir := t.TempDir()
-	ckpt, err := refmodel.SmallConvNet(dir, 3)
+	ckpt, err := tapemltest.SmallConvNet(dir, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -367,7 +367,7 @@ func TestBadInput(t *testing.T) {
 	writeFile(t, empty, "")
 	imgDir := filepath.Join(dir, "img")
 	writeFile(t, filepath.Join(imgDir, "broken.png"), "\x89PNG not really")
-	ckpt, err := refmodel.SmallConvNet(dir, 3)
+	ckpt, err := tapemltest.SmallConvNet(dir, 3)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tapeml/tapeml/internal/refmodel"
+	"github.com/tapeml/tapeml/tapemltest"
 )
 
 var (
@@ -60,7 +60,7 @@ func tapemlBinary(t testing.TB) string {
 func tinyRepository(t testing.TB) string {
 	t.Helper()
 	tmp := t.TempDir()
-	ckpt, err := refmodel.SmallConvNet(tmp, 1)
+	ckpt, err := tapemltest.SmallConvNet(tmp, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,7 +30,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tapeml/tapeml/internal/refmodel"
+	"github.com/tapeml/tapeml/tapemltest"
 )
 
 var (
@@ -270,7 +270,7 @@ func TestReplicasBehindHAProxy(t *testing.T) {
 	}
 	bin := tapemlBinary(t)
 	tmp := t.TempDir()
-	src, _, err := refmodel.Save(replicaModel, filepath.Join(tmp, "src"))
+	src, _, err := tapemltest.Save(replicaModel, filepath.Join(tmp, "src"))
 	if err != nil {
 		t.Fatal(err)
 	}

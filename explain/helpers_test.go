@@ -4,7 +4,7 @@ import (
 	"image"
 	"testing"
 
-	"github.com/tapeml/tapeml/internal/refmodel"
+	"github.com/tapeml/tapeml/tapemltest"
 	_ "github.com/tapeml/tapeml/models/all"
 	_ "github.com/tapeml/tapeml/samples"
 )
@@ -12,10 +12,10 @@ import (
 // legacy holds checkpoints saved by earlier tapeml versions.
 const legacy = "../testdata/legacy"
 
-// convnetCheckpoint saves a small ConvNet (see refmodel.SmallConvNet).
+// convnetCheckpoint saves a small ConvNet (see tapemltest.SmallConvNet).
 func convnetCheckpoint(t testing.TB, channels int) string {
 	t.Helper()
-	path, err := refmodel.SmallConvNet(t.TempDir(), channels)
+	path, err := tapemltest.SmallConvNet(t.TempDir(), channels)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,4 +24,4 @@ func convnetCheckpoint(t testing.TB, channels int) string {
 
 // pixels returns n deterministic gray 8×8 images as raw values and as
 // image.Image.
-func pixels(n, seed int) ([]float32, []image.Image) { return refmodel.GrayPixels(n, seed) }
+func pixels(n, seed int) ([]float32, []image.Image) { return tapemltest.GrayPixels(n, seed) }

@@ -15,7 +15,7 @@ import (
 
 	"github.com/tapeml/tapeml/checkpoint"
 	"github.com/tapeml/tapeml/graph"
-	"github.com/tapeml/tapeml/internal/onnxtest"
+	"github.com/tapeml/tapeml/internal/testutil/onnxtest"
 	_ "github.com/tapeml/tapeml/models/all"
 	"github.com/tapeml/tapeml/models/convnet"
 	"github.com/tapeml/tapeml/models/lstm"

@@ -5,7 +5,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/tapeml/tapeml/internal/onnxtest"
+	"github.com/tapeml/tapeml/internal/testutil/onnxtest"
 	"github.com/tapeml/tapeml/onnx"
 )
 

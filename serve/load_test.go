@@ -26,7 +26,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tapeml/tapeml/internal/refmodel"
+	"github.com/tapeml/tapeml/tapemltest"
 	"github.com/tapeml/tapeml/serve"
 )
 
@@ -154,7 +154,7 @@ func batchCounters(t *testing.T, url string) counters {
 }
 
 func TestLoad(t *testing.T) {
-	src, _, err := refmodel.Save("textcnn", t.TempDir())
+	src, _, err := tapemltest.Save("textcnn", t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tapeml/tapeml/internal/modeltest"
+	"github.com/tapeml/tapeml/internal/testutil/modeltest"
 )
 
 // TestParamSpecsMatchBuild: the shapes known without allocating are the

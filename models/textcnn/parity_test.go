@@ -7,7 +7,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/tapeml/tapeml/graph"
-	"github.com/tapeml/tapeml/internal/paritytest"
+	"github.com/tapeml/tapeml/internal/testutil/paritytest"
 )
 
 // The golden is written by tools/pytorch/textcnn_golden.py with PyTorch 1.13:

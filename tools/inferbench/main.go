@@ -39,7 +39,7 @@ import (
 	"github.com/tapeml/tapeml"
 	"github.com/tapeml/tapeml/checkpoint"
 	"github.com/tapeml/tapeml/export"
-	"github.com/tapeml/tapeml/internal/refmodel"
+	"github.com/tapeml/tapeml/tapemltest"
 )
 
 // Result is one model's figures.
@@ -136,7 +136,7 @@ func cpuName() string {
 }
 
 func measure(name, dir string, d time.Duration) (Result, error) {
-	path, inputs, err := refmodel.Save(name, dir)
+	path, inputs, err := tapemltest.Save(name, dir)
 	if err != nil {
 		return Result{}, err
 	}
@@ -204,7 +204,7 @@ func median(ts []Timings) Timings {
 	}
 }
 
-func timeTapeml(m *tapeml.Model, inputs map[int]refmodel.Batch, d time.Duration) (Timings, error) {
+func timeTapeml(m *tapeml.Model, inputs map[int]tapemltest.Batch, d time.Duration) (Timings, error) {
 	ctx := context.Background()
 	var t Timings
 	for _, n := range []int{32, 1} {
@@ -240,7 +240,7 @@ type ortProcess struct {
 	out *bufio.Scanner
 }
 
-func startORT(model string, inputs map[int]refmodel.Batch, dir string) (*ortProcess, error) {
+func startORT(model string, inputs map[int]tapemltest.Batch, dir string) (*ortProcess, error) {
 	script, err := filepath.Abs("tools/onnx/bench.mjs")
 	if err != nil {
 		return nil, err
@@ -248,9 +248,9 @@ func startORT(model string, inputs map[int]refmodel.Batch, dir string) (*ortProc
 	if _, err := os.Stat(filepath.Join(filepath.Dir(script), "node_modules", "onnxruntime-node")); err != nil {
 		return nil, fmt.Errorf("tools/onnx/node_modules/onnxruntime-node is missing: run `npm ci --ignore-scripts` in tools/onnx (from the repository root)")
 	}
-	spec := map[string]map[string]refmodel.Batch{}
+	spec := map[string]map[string]tapemltest.Batch{}
 	for n, in := range inputs {
-		spec[fmt.Sprint(n)] = map[string]refmodel.Batch{in.Name: in}
+		spec[fmt.Sprint(n)] = map[string]tapemltest.Batch{in.Name: in}
 	}
 	b, err := json.Marshal(spec)
 	if err != nil {

@@ -1,7 +1,10 @@
-// Package refmodel makes the reference models with random weights, saved
-// as checkpoints, and input batches for them: what the inference
-// benchmarks measure.
-package refmodel
+// Package tapemltest helps test programs built on tapeml, as
+// net/http/httptest does for HTTP: it saves the reference models with
+// seeded random weights as checkpoints (every built-in kind's default
+// architecture, and a small ConvNet), with input batches for them — what
+// the inference benchmarks measure and what the server's, Beam's and the
+// deployment tests load. Importing it links every built-in kind.
+package tapemltest
 
 import (
 	"encoding/json"
@@ -17,6 +20,7 @@ import (
 	"github.com/tapeml/tapeml/graph"
 	"github.com/tapeml/tapeml/imageclass"
 	"github.com/tapeml/tapeml/imagedata"
+	_ "github.com/tapeml/tapeml/models/all"
 	"github.com/tapeml/tapeml/models/convnet"
 	"github.com/tapeml/tapeml/models/lstm"
 	"github.com/tapeml/tapeml/models/textcnn"
