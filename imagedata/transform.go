@@ -7,6 +7,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/tapeml/tapeml/dataset"
 )
 
 // Augmentation op names, as in Augment.Op.
@@ -206,8 +208,8 @@ func ParsePipeline(b []byte) (Pipeline, error) {
 // augRNG returns the generator for one example's augmentation: a pure
 // function of the seed, the epoch and the example's index, so a resumed
 // run, or the same batch drawn in another order, sees the same images.
-func augRNG(seed uint64, epoch, index int) splitMix {
-	return splitMix{state: mix64(mix64(seed^0xa0761d6478bd642f)+uint64(epoch)) ^ mix64(uint64(index)+0xe7037ed1a0b428db)}
+func augRNG(seed uint64, epoch, index int) dataset.SplitMix {
+	return dataset.SplitMix{State: dataset.Mix64(dataset.Mix64(seed^0xa0761d6478bd642f)+uint64(epoch)) ^ dataset.Mix64(uint64(index)+0xe7037ed1a0b428db)}
 }
 
 // augmenter applies a pipeline's augmentations to CHW float images of the
@@ -218,7 +220,7 @@ type augmenter struct {
 	scratch resizeScratch
 }
 
-func (a *augmenter) apply(x []float32, rng *splitMix) {
+func (a *augmenter) apply(x []float32, rng *dataset.SplitMix) {
 	for _, aug := range a.p.Augment {
 		switch aug.Op {
 		case OpRandomResizedCrop:
@@ -226,10 +228,10 @@ func (a *augmenter) apply(x []float32, rng *splitMix) {
 			a.resizedCrop(x, top, left, h, w)
 		case OpRandomCrop:
 			pad := aug.Padding
-			top, left := int(rng.below(uint64(2*pad+1))), int(rng.below(uint64(2*pad+1)))
+			top, left := int(rng.Below(uint64(2*pad+1))), int(rng.Below(uint64(2*pad+1)))
 			a.shift(x, top-pad, left-pad)
 		case OpRandomHorizontalFlip:
-			if rng.uniform(0, 1) < *aug.P {
+			if rng.Uniform(0, 1) < *aug.P {
 				flipHorizontal(x, a.p.Channels, a.p.Height, a.p.Width)
 			}
 		}
@@ -240,17 +242,17 @@ func (a *augmenter) apply(x []float32, rng *splitMix) {
 // get_params does: ten tries at an area share uniform in scale and a
 // log-uniform aspect ratio, then a centre crop of the image clamped to the
 // ratio range.
-func resizedCropBox(height, width int, scale, ratio [2]float64, rng *splitMix) (top, left, h, w int) {
+func resizedCropBox(height, width int, scale, ratio [2]float64, rng *dataset.SplitMix) (top, left, h, w int) {
 	area := float64(height * width)
 	logLo, logHi := math.Log(ratio[0]), math.Log(ratio[1])
 	for range 10 {
-		target := area * rng.uniform(scale[0], scale[1])
-		aspect := math.Exp(rng.uniform(logLo, logHi))
+		target := area * rng.Uniform(scale[0], scale[1])
+		aspect := math.Exp(rng.Uniform(logLo, logHi))
 		w = int(math.RoundToEven(math.Sqrt(target * aspect)))
 		h = int(math.RoundToEven(math.Sqrt(target / aspect)))
 		if 0 < w && w <= width && 0 < h && h <= height {
-			top = int(rng.below(uint64(height - h + 1)))
-			left = int(rng.below(uint64(width - w + 1)))
+			top = int(rng.Below(uint64(height - h + 1)))
+			left = int(rng.Below(uint64(width - w + 1)))
 			return top, left, h, w
 		}
 	}

@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+
+	"github.com/tapeml/tapeml/dataset"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -207,7 +209,7 @@ func TestRandomCrop(t *testing.T) {
 
 func TestResizedCropBox(t *testing.T) {
 	scale, ratio := [2]float64{0.08, 1}, [2]float64{3.0 / 4, 4.0 / 3}
-	rng := &splitMix{state: 3}
+	rng := &dataset.SplitMix{State: 3}
 	for range 2000 {
 		top, left, h, w := resizedCropBox(32, 28, scale, ratio, rng)
 		if top < 0 || left < 0 || h < 1 || w < 1 || top+h > 32 || left+w > 28 {

@@ -3,9 +3,10 @@ package textdata
 import (
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
+
+	"github.com/tapeml/tapeml/dataset"
 )
 
 // SplitText validates examples and splits them into train, validation and
@@ -33,7 +34,7 @@ func splitGiven(classes []string, train, val, test []TextExample, seed uint64) (
 	if len(train) == 0 {
 		return nil, errors.New("the train split is empty")
 	}
-	rng := newSplitRNG(seed)
+	rng := dataset.NewSplitMix(seed)
 	switch {
 	case val == nil && test == nil:
 		parts := stratified(train, len(classes), []float64{0.8, 0.1, 0.1}, rng)
@@ -50,9 +51,9 @@ func splitGiven(classes []string, train, val, test []TextExample, seed uint64) (
 	return newCorpus(classes, train, sortedBySource(val), sortedBySource(test), rng), nil
 }
 
-func newCorpus(classes []string, train, val, test []TextExample, rng *splitRNG) *TextCorpus {
+func newCorpus(classes []string, train, val, test []TextExample, rng *dataset.SplitMix) *TextCorpus {
 	for _, part := range [][]TextExample{train, val, test} {
-		rng.shuffle(len(part), func(i, j int) { part[i], part[j] = part[j], part[i] })
+		rng.Shuffle(len(part), func(i, j int) { part[i], part[j] = part[j], part[i] })
 	}
 	positive := -1
 	if len(classes) == 2 {
@@ -87,37 +88,21 @@ func checkExamples(classes []string, examples []TextExample) error {
 	return nil
 }
 
-// stratified splits examples by label into len(fractions) parts. Part k>0
-// gets round(n*fractions[k]) of each class of n examples, part 0 the rest,
-// never less than one example while the class has one.
-func stratified(examples []TextExample, numClasses int, fractions []float64, rng *splitRNG) [][]TextExample {
-	byClass := make([][]TextExample, numClasses)
-	for _, ex := range sortedBySource(examples) {
-		byClass[ex.Label] = append(byClass[ex.Label], ex)
+// stratified splits examples by label into len(fractions) parts
+// (dataset.Stratify, each class rounded on its own), after sorting them by
+// Source so that the split does not depend on their order.
+func stratified(examples []TextExample, numClasses int, fractions []float64, rng *dataset.SplitMix) [][]TextExample {
+	sorted := sortedBySource(examples)
+	labels := make([]int, len(sorted))
+	for i, ex := range sorted {
+		labels[i] = ex.Label
 	}
-	parts := make([][]TextExample, len(fractions))
-	for k := range parts {
-		parts[k] = []TextExample{} // an empty split is empty, not absent
-	}
-	for _, class := range byClass {
-		rng.shuffle(len(class), func(i, j int) { class[i], class[j] = class[j], class[i] })
-		sizes := make([]int, len(fractions))
-		rest := len(class)
-		for k := 1; k < len(fractions); k++ {
-			sizes[k] = min(rest, int(math.Round(float64(len(class))*fractions[k])))
-			rest -= sizes[k]
-		}
-		for k := len(fractions) - 1; rest < 1 && len(class) > 0 && k > 0; k-- {
-			if sizes[k] > 0 {
-				sizes[k]--
-				rest++
-			}
-		}
-		sizes[0] = rest
-		at := 0
-		for k, n := range sizes {
-			parts[k] = append(parts[k], class[at:at+n]...)
-			at += n
+	idx := dataset.Stratify(labels, numClasses, fractions, rng, dataset.PerClass)
+	parts := make([][]TextExample, len(idx))
+	for k, p := range idx {
+		parts[k] = make([]TextExample, len(p))
+		for j, i := range p {
+			parts[k][j] = sorted[i]
 		}
 	}
 	return parts
@@ -130,37 +115,4 @@ func sortedBySource(examples []TextExample) []TextExample {
 	out := slices.Clone(examples)
 	slices.SortStableFunc(out, func(a, b TextExample) int { return strings.Compare(a.Source, b.Source) })
 	return out
-}
-
-// splitRNG is SplitMix64. The split is part of a data set's identity (a
-// checkpoint's test accuracy is only comparable on the same test set), so
-// it uses a generator whose output this package controls rather than one
-// whose stream a Go release could change.
-type splitRNG struct{ state uint64 }
-
-func newSplitRNG(seed uint64) *splitRNG { return &splitRNG{state: seed} }
-
-func (r *splitRNG) next() uint64 {
-	r.state += 0x9e3779b97f4a7c15
-	z := r.state
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	return z ^ (z >> 31)
-}
-
-// below returns a uniform integer in [0, n) by rejection sampling.
-func (r *splitRNG) below(n uint64) uint64 {
-	limit := math.MaxUint64 - math.MaxUint64%n
-	for {
-		if v := r.next(); v < limit {
-			return v % n
-		}
-	}
-}
-
-// shuffle is a Fisher–Yates shuffle.
-func (r *splitRNG) shuffle(n int, swap func(i, j int)) {
-	for i := n - 1; i > 0; i-- {
-		swap(i, int(r.below(uint64(i+1))))
-	}
 }

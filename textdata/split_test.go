@@ -117,16 +117,3 @@ func TestSplitTextErrors(t *testing.T) {
 		})
 	}
 }
-
-func TestSplitRNGUniform(t *testing.T) {
-	rng := newSplitRNG(9)
-	var counts [3]int
-	for range 30000 {
-		counts[rng.below(3)]++
-	}
-	for i, n := range counts {
-		if n < 9500 || n > 10500 {
-			t.Errorf("below(3) returned %d %d times in 30000", i, n)
-		}
-	}
-}
