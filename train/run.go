@@ -440,7 +440,6 @@ func fitNetwork(ctx context.Context, p *Plan, prep *Prepared, resumable bool) (*
 	return res, nil
 }
 
-
 // testErr is an error of the test after a complete training.
 func testErr(err error, out string) error {
 	if errors.Is(err, context.Canceled) {
