@@ -51,7 +51,7 @@ func (d *Data) AddFlags(fs *pflag.FlagSet) {
 // Settings: image runs resume and fine-tune, and take every training
 // setting.
 func (family) Settings() train.Settings {
-	return train.Settings{Resume: true, Tuning: true, Help: map[train.Field]string{
+	return train.Settings{Resume: true, Tuning: true, Synopsis: "[--data DIR]", Help: map[train.Field]string{
 		"seed": "seed for initialization, splits, shuffling, augmentation and dropout",
 		"init": "fine-tune: start from this checkpoint's weights (or a run folder's best; e.g. one made by tapeml import); the data must have its image size and classes",
 		"out":  "run folder (default runs/convnet-TIME)",

@@ -96,7 +96,7 @@ func (c *Config) CheckDP() error {
 // Settings: recommender runs neither resume nor fine-tune, and train
 // matrix factorization with its reference optimizer.
 func (family) Settings() train.Settings {
-	return train.Settings{Help: map[train.Field]string{
+	return train.Settings{Synopsis: "[--algo mf|knn|svd] [--data RATINGS] [--items FILE]", Help: map[train.Field]string{
 		"seed":    "seed for the split, initialization and shuffling",
 		"epochs":  "mf: passes over the training ratings",
 		"batch":   "mf: ratings per step",

@@ -130,6 +130,9 @@ type Settings struct {
 	// Help words a setting's help text for the family, by key, where a
 	// front end's general wording does not fit.
 	Help map[Field]string
+	// Synopsis shows the settings worth naming in a synopsis, flag-style:
+	// "[--data DIR]".
+	Synopsis string
 }
 
 // Plan is the run Prepare readies.
