@@ -112,13 +112,13 @@ func (family) Check(s *train.RunSpec) error {
 	d, c := s.Data.(*Data), s.Config.(*Config)
 	switch {
 	case d.Path == "":
-		return train.Fieldf("%s is empty: give a ratings file", train.Field("data"))
+		return train.Invalidf("%s is empty: give a ratings file", train.Field("data"))
 	case !(d.TestFraction > 0 && d.TestFraction < 1):
-		return train.Fieldf("%s must be between 0 and 1, got %v", train.Field("test_fraction"), d.TestFraction)
+		return train.Invalidf("%s must be between 0 and 1, got %v", train.Field("test_fraction"), d.TestFraction)
 	case d.LeaveLast < 0:
-		return train.Fieldf("%s must not be negative, got %d", train.Field("leave_last"), d.LeaveLast)
+		return train.Invalidf("%s must not be negative, got %d", train.Field("leave_last"), d.LeaveLast)
 	case c.Algorithm != "mf" && c.Algorithm != "knn" && c.Algorithm != "svd":
-		return train.Fieldf("%s %q: want mf, knn or svd", train.Field("algo"), c.Algorithm)
+		return train.Invalidf("%s %q: want mf, knn or svd", train.Field("algo"), c.Algorithm)
 	}
 	return nil
 }
@@ -245,7 +245,7 @@ func (family) Prepare(ctx context.Context, p *train.Plan) (*train.Prepared, erro
 			return test(ctx, fitTime)
 		}
 	default:
-		return nil, train.Fieldf("%s %q: want mf, knn or svd", train.Field("algo"), spec.Algorithm)
+		return nil, train.Invalidf("%s %q: want mf, knn or svd", train.Field("algo"), spec.Algorithm)
 	}
 	prep.Info.Config = run
 	return prep, nil

@@ -56,7 +56,7 @@ func (family) Settings() train.Settings { return train.Settings{Resume: true, Tu
 func (family) Check(s *train.RunSpec) error {
 	d := s.Data.(*Data)
 	if s.Set["data"] && d.Path == "" {
-		return train.Fieldf("%s is empty: give a file or folder", train.Field("data"))
+		return train.Invalidf("%s is empty: give a file or folder", train.Field("data"))
 	}
 	return nil
 }
@@ -113,7 +113,7 @@ func (family) Prepare(ctx context.Context, p *train.Plan) (*train.Prepared, erro
 			value string
 		}{{"padding", d.Padding}, {"truncating", d.Truncating}} {
 			if v.value != "pre" && v.value != "post" {
-				return nil, train.Fieldf("%s %q: want pre or post", v.key, v.value)
+				return nil, train.Invalidf("%s %q: want pre or post", v.key, v.value)
 			}
 		}
 		if err := arch.Validate(); err != nil {

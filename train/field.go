@@ -17,8 +17,11 @@ type Field string
 // otherwise, as a front end knows them (tapeml's command line maps keys to
 // its flags: "epochs" to --epochs).
 type FieldError struct {
-	Field  Field // the setting the error is about: the first one the message names
-	format string
+	Field Field // the setting the error is about: the first one the message names
+	// Invalid says the setting's value is out of its range or unknown, as
+	// opposed to settings that conflict or a run folder that refuses.
+	Invalid bool
+	format  string
 	args   []any
 }
 
@@ -33,6 +36,13 @@ func Fieldf(format string, args ...any) *FieldError {
 			break
 		}
 	}
+	return e
+}
+
+// Invalidf is Fieldf for an invalid value of the first setting named.
+func Invalidf(format string, args ...any) *FieldError {
+	e := Fieldf(format, args...)
+	e.Invalid = true
 	return e
 }
 

@@ -228,7 +228,7 @@ func Run(ctx context.Context, s RunSpec) (*RunResult, error) {
 	settings := fam.Settings()
 	switch {
 	case s.Threads < 0:
-		return nil, Fieldf("%s must be positive, got %d", Field("threads"), s.Threads)
+		return nil, Invalidf("%s must be positive, got %d", Field("threads"), s.Threads)
 	case !settings.Resume && s.Resume != "":
 		return nil, Fieldf("%s runs do not resume: drop %s", s.Kind.Name, Field("resume"))
 	case !settings.Resume && s.Init != "":
@@ -340,17 +340,17 @@ func checkDP(s *RunSpec) error {
 	case !s.Set["max_grad_norm"] && d.MaxGradNorm == 0:
 		return Fieldf("%s needs %s C, the per-example clipping bound", Field("dp"), Field("max_grad_norm"))
 	case !(d.MaxGradNorm > 0) || isInf(d.MaxGradNorm):
-		return Fieldf("%s %v: want a finite number > 0", Field("max_grad_norm"), d.MaxGradNorm)
+		return Invalidf("%s %v: want a finite number > 0", Field("max_grad_norm"), d.MaxGradNorm)
 	case !noise && !target:
 		return Fieldf("%s needs %s σ or %s ε", Field("dp"), Field("noise_multiplier"), Field("target_epsilon"))
 	case noise && target:
 		return Fieldf("%s and %s exclude each other: give one", Field("noise_multiplier"), Field("target_epsilon"))
 	case noise && (!(d.Noise >= 0) || isInf(d.Noise)):
-		return Fieldf("%s %v: want a finite number ≥ 0", Field("noise_multiplier"), d.Noise)
+		return Invalidf("%s %v: want a finite number ≥ 0", Field("noise_multiplier"), d.Noise)
 	case target && (!(d.TargetEpsilon > 0) || isInf(d.TargetEpsilon)):
-		return Fieldf("%s %v: want a finite number > 0", Field("target_epsilon"), d.TargetEpsilon)
+		return Invalidf("%s %v: want a finite number > 0", Field("target_epsilon"), d.TargetEpsilon)
 	case !(d.Delta > 0 && d.Delta < 1):
-		return Fieldf("%s %v: want 0 < δ < 1/N", Field("delta"), d.Delta)
+		return Invalidf("%s %v: want 0 < δ < 1/N", Field("delta"), d.Delta)
 	}
 	if target {
 		d.Noise = 0

@@ -88,13 +88,13 @@ func (c Config) Defaults() Config {
 func (c Config) Validate() error {
 	switch {
 	case c.Epochs < 1:
-		return Fieldf("%s must be at least 1, got %d", Field("epochs"), c.Epochs)
+		return Invalidf("%s must be at least 1, got %d", Field("epochs"), c.Epochs)
 	case c.Batch < 1:
-		return Fieldf("%s must be at least 1, got %d", Field("batch"), c.Batch)
+		return Invalidf("%s must be at least 1, got %d", Field("batch"), c.Batch)
 	case !(c.LR > 0) || math.IsInf(c.LR, 0):
-		return Fieldf("%s must be a positive number, got %v", Field("lr"), c.LR)
+		return Invalidf("%s must be a positive number, got %v", Field("lr"), c.LR)
 	case c.Patience < 0:
-		return Fieldf("%s must not be negative, got %d", Field("patience"), c.Patience)
+		return Invalidf("%s must not be negative, got %d", Field("patience"), c.Patience)
 	}
 	return nil
 }

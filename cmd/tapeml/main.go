@@ -82,11 +82,14 @@ func run(args []string, e env) (status int) {
 	fmt.Fprintf(e.stderr, "%s: %s\n", where, oneLine(message(err)))
 	var usage *usageError
 	var stopped *train.InterruptedError
+	var invalid *train.FieldError
 	switch {
 	case errors.As(err, &stopped):
 		return exitInterrupted
 	case errors.As(err, &usage):
 		return exitUsage
+	case errors.As(err, &invalid) && invalid.Invalid && ran != nil && changed(ran.Flags(), flagName(string(invalid.Field))):
+		return exitUsage // a flag's value out of range, as the library says
 	}
 	return exitFailed
 }

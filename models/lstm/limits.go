@@ -28,7 +28,7 @@ func (c Config) checkLimits() error {
 		v, max int
 	}{{"num_words", c.NumWords, MaxNumWords}, {"embed_dim", c.EmbedDim, MaxEmbedDim}, {"hidden", c.Hidden, MaxHidden}, {"layers", c.Layers, MaxLayers}, {"maxlen", c.MaxLen, MaxMaxLen}} {
 		if f.v > f.max {
-			return train.Fieldf("lstm: %s %d is over the limit of %d", train.Field(f.name), f.v, f.max)
+			return train.Invalidf("lstm: %s %d is over the limit of %d", train.Field(f.name), f.v, f.max)
 		}
 	}
 	if n := graph.SpecNumel(c.ParamSpecs()); n > MaxParams {

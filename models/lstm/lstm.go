@@ -34,14 +34,14 @@ func (c Config) Validate() error {
 		v    int
 	}{{"num_words", c.NumWords}, {"embed_dim", c.EmbedDim}, {"hidden", c.Hidden}, {"layers", c.Layers}, {"maxlen", c.MaxLen}} {
 		if f.v < 1 {
-			return train.Fieldf("lstm: %s must be at least 1, got %d", train.Field(f.name), f.v)
+			return train.Invalidf("lstm: %s must be at least 1, got %d", train.Field(f.name), f.v)
 		}
 	}
 	if c.NumWords < 2 {
-		return train.Fieldf("lstm: %s must be at least 2 (id 0 is padding), got %d", train.Field("num_words"), c.NumWords)
+		return train.Invalidf("lstm: %s must be at least 2 (id 0 is padding), got %d", train.Field("num_words"), c.NumWords)
 	}
 	if !(c.Dropout >= 0 && c.Dropout < 1) {
-		return train.Fieldf("lstm: %s must be in [0, 1), got %v", train.Field("dropout"), c.Dropout)
+		return train.Invalidf("lstm: %s must be in [0, 1), got %v", train.Field("dropout"), c.Dropout)
 	}
 	return c.checkLimits()
 }
