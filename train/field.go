@@ -22,7 +22,7 @@ type FieldError struct {
 	// opposed to settings that conflict or a run folder that refuses.
 	Invalid bool
 	format  string
-	args   []any
+	args    []any
 }
 
 // Fieldf returns a FieldError formatted as fmt.Errorf formats: arguments

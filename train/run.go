@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -237,6 +238,10 @@ func Run(ctx context.Context, s RunSpec) (*RunResult, error) {
 	if s.Threads > 0 {
 		runtime.GOMAXPROCS(s.Threads)
 	}
+	if s.DP != nil {
+		dp := *s.DP // checkDP settles it
+		s.DP = &dp
+	}
 	if err := fam.Check(&s); err != nil {
 		return nil, err
 	}
@@ -285,8 +290,7 @@ func Run(ctx context.Context, s RunSpec) (*RunResult, error) {
 			p.Out = runRoot(c.Dir)
 		}
 	} else if s.DP != nil {
-		dp := *s.DP
-		p.Training.DP = &dp
+		p.Training.DP = s.DP
 	}
 	// Validate before defaults, so that an explicit batch 0 is an error
 	// rather than the default.
@@ -339,15 +343,15 @@ func checkDP(s *RunSpec) error {
 	switch {
 	case !s.Set["max_grad_norm"] && d.MaxGradNorm == 0:
 		return Fieldf("%s needs %s C, the per-example clipping bound", Field("dp"), Field("max_grad_norm"))
-	case !(d.MaxGradNorm > 0) || isInf(d.MaxGradNorm):
+	case !(d.MaxGradNorm > 0) || math.IsInf(d.MaxGradNorm, 0):
 		return Invalidf("%s %v: want a finite number > 0", Field("max_grad_norm"), d.MaxGradNorm)
 	case !noise && !target:
 		return Fieldf("%s needs %s σ or %s ε", Field("dp"), Field("noise_multiplier"), Field("target_epsilon"))
 	case noise && target:
 		return Fieldf("%s and %s exclude each other: give one", Field("noise_multiplier"), Field("target_epsilon"))
-	case noise && (!(d.Noise >= 0) || isInf(d.Noise)):
+	case noise && (!(d.Noise >= 0) || math.IsInf(d.Noise, 0)):
 		return Invalidf("%s %v: want a finite number ≥ 0", Field("noise_multiplier"), d.Noise)
-	case target && (!(d.TargetEpsilon > 0) || isInf(d.TargetEpsilon)):
+	case target && (!(d.TargetEpsilon > 0) || math.IsInf(d.TargetEpsilon, 0)):
 		return Invalidf("%s %v: want a finite number > 0", Field("target_epsilon"), d.TargetEpsilon)
 	case !(d.Delta > 0 && d.Delta < 1):
 		return Invalidf("%s %v: want 0 < δ < 1/N", Field("delta"), d.Delta)
@@ -360,8 +364,6 @@ func checkDP(s *RunSpec) error {
 	}
 	return nil
 }
-
-func isInf(v float64) bool { return v > 1e308 || v < -1e308 }
 
 // fitNetwork trains a network, reloads its best epoch and tests it.
 func fitNetwork(ctx context.Context, p *Plan, prep *Prepared, resumable bool) (*RunResult, error) {
