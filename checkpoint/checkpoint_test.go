@@ -421,7 +421,7 @@ func TestCanResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantErr(t, c.CanResume(), "checkpoint "+dir+" is weights-only (no optimizer state): it can be used for eval/predict/--init but not --resume")
+	wantErr(t, c.CanResume(), "checkpoint "+dir+" is weights-only (no optimizer state): it can be evaluated, run and fine-tuned from, but not resumed")
 
 	mustSave(t, dir, sample(1, false))
 	if c, err = Load(dir); err != nil {

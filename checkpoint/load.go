@@ -142,10 +142,10 @@ func (c *Checkpoint) CanResume() error {
 		where = "(unsaved)"
 	}
 	if c.Meta.WeightsOnly {
-		return fmt.Errorf("checkpoint %s is weights-only (no optimizer state): it can be used for eval/predict/--init but not --resume", where)
+		return fmt.Errorf("checkpoint %s is weights-only (no optimizer state): it can be evaluated, run and fine-tuned from, but not resumed", where)
 	}
 	if len(c.Meta.Optimizer) == 0 {
-		return fmt.Errorf("checkpoint %s records no optimizer settings: it can be used for eval/predict/--init but not --resume", where)
+		return fmt.Errorf("checkpoint %s records no optimizer settings: it can be evaluated, run and fine-tuned from, but not resumed", where)
 	}
 	return nil
 }

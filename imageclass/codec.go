@@ -127,7 +127,7 @@ func (m *Codec) EncodeImages(images []image.Image) ([]float32, []string, error) 
 	for i, img := range images {
 		v, info, err := imagedata.PreprocessImage(img, p)
 		if err != nil {
-			return nil, nil, fmt.Errorf("image %d: %w", i, err)
+			return nil, nil, &ImageError{Index: i, Err: err}
 		}
 		x = append(x, v...)
 		notes[i] = info.Note(p)
@@ -232,3 +232,13 @@ func (m *Codec) Splits(ctx context.Context) (train, val, test dataset.Dataset, e
 	}
 	return out[0], out[1], out[2], nil
 }
+
+// ImageError is an image that cannot be encoded, by its index among those
+// given, so that a caller can name it as it knows it (a file).
+type ImageError struct {
+	Index int
+	Err   error
+}
+
+func (e *ImageError) Error() string { return fmt.Sprintf("image %d: %v", e.Index, e.Err) }
+func (e *ImageError) Unwrap() error { return e.Err }

@@ -5,14 +5,10 @@ import (
 	"testing"
 
 	"github.com/tapeml/tapeml/dataset"
-	"github.com/tapeml/tapeml/train"
 	"gorgonia.org/tensor"
 )
 
-var (
-	_ dataset.Dataset  = (*Dataset)(nil)
-	_ train.EpochAware = (*Dataset)(nil)
-)
+var _ dataset.Dataset = (*Dataset)(nil)
 
 // stripes is n c×h×w images, image i filled with byte 10i+c per channel,
 // label i%3.

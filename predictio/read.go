@@ -60,7 +60,7 @@ func ReadRecords(r io.Reader, name, format, column string, send func(Record) err
 			}
 			raw, ok := obj[column]
 			if !ok {
-				return fmt.Errorf("%s line %d: no %q field (--text-column names it)", name, line, column)
+				return &ColumnError{Input: name, Line: line, Column: column}
 			}
 			if err := json.Unmarshal(raw, &text); err != nil {
 				return fmt.Errorf("%s line %d: field %q is not a string", name, line, column)
@@ -105,7 +105,7 @@ func readCSV(r io.Reader, name, column string, send func(Record) error) error {
 		}
 	}
 	if col < 0 {
-		return fmt.Errorf("%s: the CSV header has no %q column (--text-column names it; header: %q)", name, column, header)
+		return &ColumnError{Input: name, Column: column, Header: header}
 	}
 	for {
 		rec, err := cr.Read()
@@ -123,4 +123,26 @@ func readCSV(r io.Reader, name, column string, send func(Record) error) error {
 			return err
 		}
 	}
+}
+
+// ColumnError is an input without the field (JSONL) or column (CSV) that
+// holds the text: ReadRecords's column, which its caller's setting
+// "text_column" names.
+type ColumnError struct {
+	Input  string   // where the input comes from ("stdin")
+	Line   int      // JSONL: the line without the field; 0 for CSV
+	Column string   // the field or column looked for
+	Header []string // CSV: the header row
+}
+
+func (e *ColumnError) Error() string {
+	return e.Named(func(key string) string { return "the " + key + " setting" })
+}
+
+// Named says the error with the text_column setting named by name.
+func (e *ColumnError) Named(name func(key string) string) string {
+	if e.Header != nil {
+		return fmt.Sprintf("%s: the CSV header has no %q column (%s names it; header: %q)", e.Input, e.Column, name("text_column"), e.Header)
+	}
+	return fmt.Sprintf("%s line %d: no %q field (%s names it)", e.Input, e.Line, e.Column, name("text_column"))
 }

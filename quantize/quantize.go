@@ -71,7 +71,7 @@ var ErrNothingToQuantize = errors.New("nothing to quantize")
 // measures both.
 func Int8(ctx context.Context, src, out string, opt Options) (*Report, error) {
 	if out == "" {
-		return nil, fmt.Errorf("--out is required")
+		return nil, errors.New("quantize: no output folder")
 	}
 	if opt.Calibrate < 0 {
 		opt.Calibrate = DefaultCalibrate
@@ -431,5 +431,11 @@ type CalibrationError struct {
 }
 
 func (e *CalibrationError) Error() string {
-	return fmt.Sprintf("calibrate %d: a %s model has convolutions, whose static input scales need at least 1 calibration batch (default %d)", e.Batches, e.Kind, DefaultCalibrate)
+	return e.Named(func(key string) string { return key })
+}
+
+// Named says the error with Options.Calibrate, the setting "calibrate",
+// named by name.
+func (e *CalibrationError) Named(name func(key string) string) string {
+	return fmt.Sprintf("%s %d: a %s model has convolutions, whose static input scales need at least 1 calibration batch (default %d)", name("calibrate"), e.Batches, e.Kind, DefaultCalibrate)
 }

@@ -39,8 +39,7 @@ func loadCSV(path string, opt TextOptions) (*TextCorpus, error) {
 		name, field string
 	}{{textAt, textCol, "TextColumn"}, {labelAt, labelCol, "LabelColumn"}} {
 		if missing.at < 0 {
-			return nil, fmt.Errorf("%s:line 1: no column %q in the header %q (choose another with TextOptions.%s)",
-				path, missing.name, header, missing.field)
+			return nil, &ColumnError{Path: path, Column: missing.name, Header: header, Field: "TextOptions." + missing.field}
 		}
 	}
 
@@ -87,4 +86,23 @@ func loadCSV(path string, opt TextOptions) (*TextCorpus, error) {
 		examples[i] = TextExample{Text: opt.Clean(r.text), Label: label, Source: r.source}
 	}
 	return SplitText(classes, examples, opt.Seed)
+}
+
+// ColumnError is a CSV file whose header lacks the text or label column.
+type ColumnError struct {
+	Path   string
+	Column string   // the column looked for
+	Header []string // the header row
+	// Field is the option that names the column:
+	// "TextOptions.TextColumn" or "TextOptions.LabelColumn".
+	Field string
+}
+
+func (e *ColumnError) Error() string {
+	return e.Named(func(key string) string { return key })
+}
+
+// Named says the error with the option named by name(e.Field).
+func (e *ColumnError) Named(name func(key string) string) string {
+	return fmt.Sprintf("%s:line 1: no column %q in the header %q (choose another with %s)", e.Path, e.Column, e.Header, name(e.Field))
 }

@@ -16,6 +16,16 @@
 // sampling, per-example clipping and Gaussian noise, and an RDP accountant
 // (package privacy) that reports the epsilon spent.
 //
+// Run is the whole of a training run on top of the trainer, for every
+// registered kind: a RunSpec (NewSpec gives a kind's defaults) says the
+// kind, its configuration, its family's data options, the training
+// configuration, the run folder and whether to resume a run or start from
+// a checkpoint's weights; Run takes the run folder's lock, asks the kind's
+// family (a Family: textclass, imageclass, recommender) to read and split
+// the data and fit the preprocessing, trains, reloads the best epoch and
+// tests it. Errors about settings are FieldErrors, which name each
+// setting by its key so that a front end can say it its own way.
+//
 // Optimizers and schedules live in train/optim, metrics and the history in
 // metrics, the progress display in train/progress.
 package train

@@ -71,11 +71,11 @@ func (c *DPConfig) validate(n, batch int) error {
 	case c.TargetEpsilon < 0 || math.IsNaN(c.TargetEpsilon) || math.IsInf(c.TargetEpsilon, 0):
 		return fmt.Errorf("dp: target epsilon must be a finite number > 0, got %v", c.TargetEpsilon)
 	case !(c.Delta > 0 && c.Delta < 1):
-		return fmt.Errorf("dp: delta must be in (0, 1), got %v", c.Delta)
+		return Fieldf("dp: %s must be in (0, 1), got %v", Field("delta"), c.Delta)
 	case c.Delta >= 1/float64(n):
-		return fmt.Errorf("dp: delta %v must be below 1/N = %.3g for the %d training examples (a δ of 1/N allows leaking one example outright)", c.Delta, 1/float64(n), n)
+		return Fieldf("dp: %s %v must be below 1/N = %.3g for the %d training examples (a δ of 1/N allows leaking one example outright)", Field("delta"), c.Delta, 1/float64(n), n)
 	case batch > n:
-		return fmt.Errorf("dp: batch %d exceeds the %d training examples: the sampling rate batch/N must be at most 1", batch, n)
+		return Fieldf("dp: %s %d exceeds the %d training examples: the sampling rate batch/N must be at most 1", Field("batch"), batch, n)
 	}
 	return nil
 }
@@ -265,7 +265,7 @@ func (t *Trainer) dpStep(ds dataset.Dataset, acc *metrics.Accumulator) (float64,
 		}
 		m := sm.Machine()
 		if loss := m.Loss(); math.IsNaN(loss) || math.IsInf(loss, 0) {
-			return 0, 0, fmt.Errorf("training step %d: the loss is %v (try a lower --lr)", t.Step, loss)
+			return 0, 0, Fieldf("training step %d: the loss is %v (try a lower %s)", t.Step, loss, Field("lr"))
 		}
 		targets := b.targets.Float32s()
 		var chunkLoss float64

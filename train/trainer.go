@@ -88,13 +88,13 @@ func (c Config) Defaults() Config {
 func (c Config) Validate() error {
 	switch {
 	case c.Epochs < 1:
-		return fmt.Errorf("epochs must be at least 1, got %d", c.Epochs)
+		return Invalidf("%s must be at least 1, got %d", Field("epochs"), c.Epochs)
 	case c.Batch < 1:
-		return fmt.Errorf("batch must be at least 1, got %d", c.Batch)
+		return Invalidf("%s must be at least 1, got %d", Field("batch"), c.Batch)
 	case !(c.LR > 0) || math.IsInf(c.LR, 0):
-		return fmt.Errorf("lr must be a positive number, got %v", c.LR)
+		return Invalidf("%s must be a positive number, got %v", Field("lr"), c.LR)
 	case c.Patience < 0:
-		return fmt.Errorf("patience must not be negative, got %d", c.Patience)
+		return Invalidf("%s must not be negative, got %d", Field("patience"), c.Patience)
 	}
 	return nil
 }
@@ -225,7 +225,7 @@ func (t *Trainer) TrainStep(ds dataset.Dataset, idx []int) (float64, *tensor.Den
 	}
 	loss := m.Loss()
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return 0, nil, fmt.Errorf("training step %d: the loss is %v (try a lower --lr)", t.Step, loss)
+		return 0, nil, Fieldf("training step %d: the loss is %v (try a lower %s)", t.Step, loss, Field("lr"))
 	}
 	grads := m.Gradients()
 	if len(t.optParams) != len(grads) {

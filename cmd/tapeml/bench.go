@@ -8,12 +8,19 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/tapeml/tapeml/tools/bench"
 )
 
-// runBench is `tapeml bench`: the library's bench.Run with flags.
-func runBench(e env, args []string) error {
-	fs := newFlags(e, "bench", "tapeml bench [--models textcnn,convnet,lstm,mf] [--steps N] [--torch-steps N] [--threads N] [--json]")
+// benchCmd is `tapeml bench`: tools/bench's Run with flags.
+func benchCmd(e env) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "bench [--models textcnn,convnet,lstm,mf] [--steps N] [--torch-steps N] [--threads N] [--json]",
+		Short: "measure training throughput against PyTorch on this machine",
+		Args:  noArgs,
+	}
+	fs := c.Flags()
 	models := fs.String("models", "", "comma-separated workloads to run (default: all of textcnn, convnet, lstm, mf)")
 	steps := fs.Int("steps", 0, "timed tapeml steps per model (default: each model's own)")
 	torchSteps := fs.Int("torch-steps", 0, "timed PyTorch steps per model (default: each script's count in the bench)")
@@ -21,20 +28,21 @@ func runBench(e env, args []string) error {
 	python := fs.String("python", "/usr/bin/python3", "Python with PyTorch for the reference scripts (empty: skip PyTorch)")
 	scripts := fs.String("scripts", filepath.Join("tools", "pytorch"), "directory of the PyTorch bench scripts")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	if err := parse(fs, args); err != nil {
-		return err
+	c.RunE = func(*cobra.Command, []string) error {
+		return runBench(e, *models, *steps, *torchSteps, *threads, *python, *scripts, *asJSON)
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	return c
+}
+
+func runBench(e env, models string, steps, torchSteps, threads int, python, scripts string, asJSON bool) error {
+	if threads < 1 {
+		return usagef("--threads must be at least 1, got %d", threads)
 	}
-	if *threads < 1 {
-		return fmt.Errorf("--threads must be at least 1, got %d", *threads)
-	}
-	runtime.GOMAXPROCS(*threads)
-	cfg := bench.Config{Steps: *steps, TorchSteps: *torchSteps, Threads: *threads, Python: *python, Scripts: *scripts,
+	runtime.GOMAXPROCS(threads)
+	cfg := bench.Config{Steps: steps, TorchSteps: torchSteps, Threads: threads, Python: python, Scripts: scripts,
 		Progress: func(msg string) { fmt.Fprintln(e.stderr, "bench:", msg) }}
-	if *models != "" {
-		cfg.Models = strings.Split(*models, ",")
+	if models != "" {
+		cfg.Models = strings.Split(models, ",")
 	}
 	if cfg.Python != "" {
 		if _, err := os.Stat(filepath.Join(cfg.Scripts, "models.py")); err != nil {
@@ -46,7 +54,7 @@ func runBench(e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if asJSON {
 		return rep.WriteJSON(e.stdout)
 	}
 	return rep.WriteText(e.stdout)

@@ -4,158 +4,113 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
+
+	"github.com/spf13/cobra"
 
 	"github.com/tapeml/tapeml"
-	"github.com/tapeml/tapeml/imagedata"
-	"github.com/tapeml/tapeml/kinds"
-	"github.com/tapeml/tapeml/metrics"
+	"github.com/tapeml/tapeml/checkpoint"
 	"github.com/tapeml/tapeml/recsys"
-	"github.com/tapeml/tapeml/textclass"
+	"github.com/tapeml/tapeml/train"
 )
 
-func runEval(e env, args []string) error {
-	fs := newFlags(e, "eval", "tapeml eval --checkpoint DIR [--data PATH] [--json]")
-	ckpt := fs.String("checkpoint", "", "checkpoint folder, a run folder (its best checkpoint) or an exported .safetensors file")
-	dataPath := fs.String("data", "", "evaluate on this data's test split instead of the checkpoint's")
-	asJSON := fs.Bool("json", false, "print one JSON object")
-	rankUsers := fs.Int("rank-users", recsys.DefaultRankUsers, "recommenders: rank at most this many test users (a seeded sample; 0: all)")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	if *ckpt == "" {
-		return fmt.Errorf("--checkpoint is required")
-	}
-	m, err := tapeml.Load(*ckpt)
-	if err != nil {
-		return err
-	}
-	l := m.Loaded()
-	obj := map[string]any{"checkpoint": l.Checkpoint.Dir, "model": m.Kind()}
-	if l.Checkpoint.Dir == "" {
-		obj["checkpoint"] = *ckpt
-	}
-	if err := addPrivacy(obj, l.Checkpoint); err != nil {
-		return err
-	}
-	var r metrics.Result
-	var classes []string
-	switch {
-	case l.Text != nil:
-		r, err = evalText(m, l.Text, *dataPath, obj)
-	case l.Image != nil:
-		classes = l.Image.Pre.Classes
-		r, err = evalImage(e, m, l.Image, *dataPath, obj)
-	default:
-		return evalRecsys(e, l, *dataPath, *rankUsers, obj, *asJSON)
-	}
-	if err != nil {
-		return err
-	}
-	obj["n"] = r.N
-	if *asJSON {
-		for _, m := range r.Metrics {
-			obj[m.Name] = jsonNumber(m.Value)
-		}
-		if r.Confusion != nil {
-			obj["confusion"] = r.Confusion
-			if classes != nil {
-				per := map[string]any{}
-				for i, a := range r.Confusion.PerClassAccuracy() {
-					per[classes[i]] = a
-				}
-				obj["per_class_accuracy"] = per
+func evalCmd(e env) *cobra.Command {
+	var ckpt, data string
+	var asJSON bool
+	var rankUsers int
+	c := &cobra.Command{
+		Use:   "eval --checkpoint DIR [--data PATH] [--json]",
+		Short: "evaluate a checkpoint on its test split or --data",
+		Args:  noArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if ckpt == "" {
+				return usagef("--checkpoint is required")
 			}
+			m, err := tapeml.Load(ckpt)
+			if err != nil {
+				return err
+			}
+			return evaluate(e, m, ckpt, tapeml.EvalOptions{Data: data, RankUsers: rankUsers}, asJSON)
+		},
+	}
+	fs := c.Flags()
+	fs.StringVar(&ckpt, "checkpoint", "", "checkpoint folder, a run folder (its best checkpoint) or an exported .safetensors file")
+	fs.StringVar(&data, "data", "", "evaluate on this data's test split instead of the checkpoint's")
+	fs.BoolVar(&asJSON, "json", false, "print one JSON object")
+	fs.IntVar(&rankUsers, "rank-users", recsys.DefaultRankUsers, "recommenders: rank at most this many test users (a seeded sample; 0: all)")
+	return c
+}
+
+// evaluate scores m on its run's test split, or opt.Data's, and prints the
+// metrics: a line (and a classifier's confusion matrix), or one JSON
+// object.
+func evaluate(e env, m *tapeml.Model, path string, opt tapeml.EvalOptions, asJSON bool) error {
+	opt.Notes = func(note string) { fmt.Fprintf(e.stderr, "tapeml eval: %s\n", note) }
+	name := m.Source()
+	if name == "" {
+		name = path
+	}
+	obj := map[string]any{"checkpoint": name, "model": m.Kind()}
+	if err := addPrivacy(obj, m.Meta()); err != nil {
+		return err
+	}
+	r, err := m.EvaluateRunData(context.Background(), opt)
+	if err != nil {
+		return err
+	}
+	if !asJSON {
+		if m.Algo() != "" {
+			name += " (" + m.Algo() + ")"
 		}
-		return printJSON(e, obj)
-	}
-	fmt.Fprintf(e.stdout, "%s on %s test split (n=%d): %s\n", obj["checkpoint"], obj["data"], r.N, formatMetrics(r.Metrics))
-	if r.Confusion != nil && classes != nil {
-		fmt.Fprint(e.stdout, r.Confusion.Format(classes))
-	}
-	return nil
-}
-
-func evalText(m *tapeml.Model, t *kinds.TextModel, dataPath string, obj map[string]any) (metrics.Result, error) {
-	src := t.Run.Data
-	if dataPath != "" {
-		src.Path = dataPath
-	}
-	obj["data"] = src.Path
-	corpus, err := src.Load()
-	if err != nil {
-		return metrics.Result{}, err
-	}
-	if len(corpus.Test) == 0 {
-		return metrics.Result{}, fmt.Errorf("data %s has no test examples", src.Path)
-	}
-	if !slices.Equal(corpus.Classes, t.Pre.Classes) {
-		return metrics.Result{}, fmt.Errorf("data %s has classes %v, the model was trained on %v", src.Path, corpus.Classes, t.Pre.Classes)
-	}
-	ds, err := textclass.Dataset(t.Pre, corpus.Test)
-	if err != nil {
-		return metrics.Result{}, err
-	}
-	return m.Evaluate(context.Background(), ds)
-}
-
-func evalImage(e env, m *tapeml.Model, im *kinds.ImageModel, dataPath string, obj map[string]any) (metrics.Result, error) {
-	src := im.Run.Data
-	if dataPath != "" {
-		src.Path, src.Format = dataPath, imagedata.FormatAuto
-	}
-	obj["data"] = src.Path
-	data, err := src.Load()
-	if err != nil {
-		return metrics.Result{}, err
-	}
-	if !slices.Equal(data.Classes, im.Pre.Classes) {
-		return metrics.Result{}, fmt.Errorf("data %s has classes %v, the model was trained on %v", src.Path, data.Classes, im.Pre.Classes)
-	}
-	p := im.Pre.Pipeline
-	test, resized, err := data.Test.Conform(p.Channels, p.Height, p.Width)
-	if err != nil {
-		return metrics.Result{}, err
-	}
-	if resized > 0 {
-		fmt.Fprintf(e.stderr, "tapeml eval: %d test images resized to the model's %d×%d\n", resized, p.Width, p.Height)
-	}
-	ds, err := imagedata.NewDataset(test, p, src.Seed)
-	if err != nil {
-		return metrics.Result{}, err
-	}
-	return m.Evaluate(context.Background(), ds)
-}
-
-func evalRecsys(e env, l *kinds.Loaded, dataPath string, rankUsers int, obj map[string]any, asJSON bool) error {
-	r := l.Recsys
-	src := r.Run.Data
-	if dataPath != "" {
-		src.Path = dataPath
-	}
-	d, _, err := src.Load()
-	if err != nil {
-		return err
-	}
-	_, testR, err := src.Split(d)
-	if err != nil {
-		return err
-	}
-	rep, err := recsys.Evaluate(r.Recommender, r.Train, r.Remap(d, testR), recsys.EvalConfig{RankUsers: rankUsers, Seed: src.Seed})
-	if err != nil {
-		return err
-	}
-	if asJSON {
-		obj["n"], obj["data"], obj["algo"] = rep.N, src.Path, r.Run.Algo
-		for _, m := range rep.Named() {
-			obj[m.Name] = jsonNumber(m.Value)
+		detail := r.Detail
+		if detail == "" {
+			detail = train.FormatMetrics(r.Metrics)
 		}
-		return printJSON(e, obj)
+		fmt.Fprintf(e.stdout, "%s on %s test split (n=%d): %s\n", name, r.Data, r.N, detail)
+		if r.Confusion != nil && r.Classes != nil {
+			fmt.Fprint(e.stdout, r.Confusion.Format(r.Classes))
+		}
+		return nil
 	}
-	fmt.Fprintf(e.stdout, "%s (%s) on %s test split (n=%d): %s\n", obj["checkpoint"], r.Run.Algo, src.Path, rep.N, rep)
+	obj["data"], obj["n"] = r.Data, r.N
+	for k, v := range r.Fields {
+		obj[k] = v
+	}
+	for _, m := range r.Metrics {
+		obj[m.Name] = jsonNumber(m.Value)
+	}
+	if r.Confusion != nil {
+		obj["confusion"] = r.Confusion
+		if r.Classes != nil {
+			per := map[string]any{}
+			for i, a := range r.Confusion.PerClassAccuracy() {
+				per[r.Classes[i]] = a
+			}
+			obj["per_class_accuracy"] = per
+		}
+	}
+	return printJSON(e, obj)
+}
+
+// addPrivacy adds a DP checkpoint's epsilon, delta and settings to an eval
+// JSON object.
+func addPrivacy(obj map[string]any, meta checkpoint.Meta) error {
+	if len(meta.Privacy) == 0 {
+		return nil
+	}
+	var p struct {
+		Epsilon *float64 `json:"epsilon"`
+		Delta   float64  `json:"delta"`
+	}
+	if err := json.Unmarshal(meta.Privacy, &p); err != nil {
+		return fmt.Errorf("%s: privacy: %w", checkpoint.MetaFile, err)
+	}
+	if p.Epsilon != nil {
+		obj["epsilon"] = *p.Epsilon
+	} else {
+		obj["epsilon"] = nil
+	}
+	obj["delta"] = p.Delta
+	obj["privacy"] = meta.Privacy
 	return nil
 }
 

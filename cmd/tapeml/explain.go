@@ -14,125 +14,138 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/spf13/cobra"
+
 	"github.com/tapeml/tapeml"
+	"github.com/tapeml/tapeml/explain"
+	"github.com/tapeml/tapeml/imageclass"
 	"github.com/tapeml/tapeml/imagedata"
 	"github.com/tapeml/tapeml/internal/atomicfile"
-	"github.com/tapeml/tapeml/kinds"
+	"github.com/tapeml/tapeml/internal/core"
+	"github.com/tapeml/tapeml/textclass"
 )
 
-const explainSynopsis = "tapeml explain --checkpoint DIR [--method ig|saliency|occlusion] [--steps 50] [--quadrature gauss|riemann] [--baseline pad|zeros|black|blur] [--target CLASS] [--json] [--out DIR] [--sanity] INPUT...  (texts, or image files; without INPUT: texts one per line on stdin) | tapeml explain --checkpoint R --user U --item I"
-
-func runExplain(e env, args []string) error {
-	fs := newFlags(e, "explain", explainSynopsis)
-	ckpt := fs.String("checkpoint", "", "checkpoint folder, a run folder (its best checkpoint) or an exported .safetensors file")
-	method := fs.String("method", tapeml.MethodIG, "attribution method: ig (Integrated Gradients), saliency (|gradient|) or occlusion")
-	steps := fs.Int("steps", 50, "ig: points of the path integral")
-	quad := fs.String("quadrature", tapeml.QuadratureGauss, "ig: gauss (Gauss–Legendre) or riemann (trapezoid)")
-	baseline := fs.String("baseline", "", "text: pad (all-padding input, default) or zeros; images: black (default) or blur")
-	target := fs.String("target", "", "class whose logit is explained (default: the positive class of a binary model, else the predicted class)")
-	asJSON := fs.Bool("json", false, "print one JSON object per input")
-	out := fs.String("out", "", "write an HTML page per text or a PNG heat map per image into this folder")
-	top := fs.Int("top", 5, "how many tokens (or neighbours) to list per input")
-	window := fs.Int("window", 0, "image occlusion: side of the occluded square (default: an eighth of the smaller side)")
-	stride := fs.Int("stride", 0, "image occlusion: step of the square (default: half the window)")
-	sanity := fs.Bool("sanity", false, "also explain with the top layers re-initialized and report the Spearman rank correlation of the two maps")
-	sanityLayers := fs.Int("sanity-layers", 0, "--sanity: how many top layers to re-initialize (default: all but the input layer)")
-	seed := fs.Uint64("seed", 1, "--sanity: seed of the re-initialized weights")
-	testN := fs.Int("test", 0, "explain the first N examples of the run's own test split instead of INPUTs (texts with their label; images written as test-K-LABEL)")
-	user := fs.String("user", "", "recommenders: the user whose score for --item is explained")
-	item := fs.String("item", "", "recommenders: the item")
-	// Flags may follow inputs (tapeml explain "some text" --json): parse
-	// again after each input.
-	var inputs []string
-	for {
-		if err := parse(fs, args); err != nil {
-			return err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		inputs, args = append(inputs, fs.Arg(0)), fs.Args()[1:]
-	}
-	if *ckpt == "" {
-		return fmt.Errorf("--checkpoint is required")
-	}
-	if *steps < 1 {
-		return fmt.Errorf("--steps must be at least 1, got %d", *steps)
-	}
-	if *top < 1 {
-		return fmt.Errorf("--top must be at least 1, got %d", *top)
-	}
-	m, err := tapeml.Load(*ckpt)
-	if err != nil {
-		return err
-	}
-	if m.Loaded().Recsys != nil {
-		if *user == "" || *item == "" {
-			return fmt.Errorf("recommenders: give --user and --item")
-		}
-		return explainRecommendation(e, m, *user, *item, *top, *asJSON)
-	}
-	if *user != "" || *item != "" {
-		return fmt.Errorf("--user and --item are for recommenders; %s is a %s model", *ckpt, m.Kind())
-	}
-	opts := tapeml.ExplainOptions{Method: *method, Steps: *steps, Quadrature: *quad, Baseline: *baseline, Target: *target, Window: *window, Stride: *stride}
-	x := explainer{e: e, m: m, opts: opts, top: *top, json: *asJSON, out: *out, sanity: *sanity, layers: *sanityLayers, seed: *seed}
-	if x.out != "" {
-		if err := os.MkdirAll(x.out, 0o755); err != nil {
-			return err
-		}
-	}
-	if x.sanity {
-		if x.layers == 0 {
-			x.layers = len(m.Layers()) - 1
-		}
-		if x.random, err = m.Randomized(x.layers, x.seed); err != nil {
-			return err
-		}
-	}
-	if *testN < 0 || (*testN > 0 && len(inputs) > 0) {
-		return fmt.Errorf("--test takes a positive count and no INPUTs")
-	}
-	if m.Loaded().Spec.Kind.Family == kinds.Image {
-		if *testN > 0 {
-			return x.testImages(*testN)
-		}
-		return x.images(inputs, nil)
-	}
-	texts := inputs
-	if *testN > 0 {
-		corpus, err := m.Loaded().Text.Run.Data.Load()
-		if err != nil {
-			return err
-		}
-		for _, ex := range corpus.Test[:min(*testN, len(corpus.Test))] {
-			texts = append(texts, ex.Text)
-			x.labels = append(x.labels, corpus.Classes[ex.Label])
-		}
-	}
-	if len(texts) == 0 {
-		sc := bufio.NewScanner(e.stdin)
-		sc.Buffer(make([]byte, 1<<20), 64<<20)
-		for line := 1; sc.Scan(); line++ {
-			if !utf8.Valid(sc.Bytes()) {
-				return fmt.Errorf("stdin line %d is not valid UTF-8", line)
+func explainCmd(e env) *cobra.Command {
+	var (
+		ckpt, method, quad, baseline, target, out, user, item string
+		steps, top, window, stride, sanityLayers, testN       int
+		seed                                                  uint64
+		asJSON, sanity                                        bool
+	)
+	c := &cobra.Command{
+		Use:   "explain --checkpoint DIR [--method ig|saliency|occlusion] [--steps 50] [--quadrature gauss|riemann] [--baseline pad|zeros|black|blur] [--target CLASS] [--json] [--out DIR] [--sanity] INPUT...  (texts, or image files; without INPUT: texts one per line on stdin) | tapeml explain --checkpoint R --user U --item I",
+		Short: "explain predictions: token and pixel attributions, recommender neighbours",
+		RunE: func(_ *cobra.Command, inputs []string) error {
+			switch {
+			case ckpt == "":
+				return usagef("--checkpoint is required")
+			case steps < 1:
+				return usagef("--steps must be at least 1, got %d", steps)
+			case top < 1:
+				return usagef("--top must be at least 1, got %d", top)
 			}
-			texts = append(texts, sc.Text())
-		}
-		if err := sc.Err(); err != nil {
-			return fmt.Errorf("reading stdin: %w", err)
-		}
-		if len(texts) == 0 {
-			return fmt.Errorf("no texts: give them as arguments or one per line on stdin")
-		}
+			m, err := tapeml.Load(ckpt)
+			if err != nil {
+				return err
+			}
+			if takes(m, "user") {
+				if user == "" || item == "" {
+					return usagef("recommenders: give --user and --item")
+				}
+				return explainRecommendation(e, m, user, item, top, asJSON)
+			}
+			if user != "" || item != "" {
+				return usagef("--user and --item are for recommenders; %s is a %s model", ckpt, m.Kind())
+			}
+			opts := explain.Options{Method: method, Steps: steps, Quadrature: quad, Baseline: baseline, Target: target, Window: window, Stride: stride}
+			x := explainer{e: e, m: m, opts: opts, top: top, json: asJSON, out: out, sanity: sanity, layers: sanityLayers, seed: seed}
+			if x.out != "" {
+				if err := os.MkdirAll(x.out, 0o755); err != nil {
+					return err
+				}
+			}
+			if x.sanity {
+				if x.layers == 0 {
+					x.layers = len(explain.Layers(m)) - 1
+				}
+				if x.random, err = explain.Randomized(m, x.layers, x.seed); err != nil {
+					return err
+				}
+			}
+			if testN < 0 || (testN > 0 && len(inputs) > 0) {
+				return usagef("--test takes a positive count and no INPUTs")
+			}
+			if takes(m, "image") {
+				if testN > 0 {
+					return x.testImages(testN)
+				}
+				return x.images(inputs, nil)
+			}
+			texts := inputs
+			if testN > 0 {
+				corpus, err := textRun(m).Data.Load()
+				if err != nil {
+					return err
+				}
+				for _, ex := range corpus.Test[:min(testN, len(corpus.Test))] {
+					texts = append(texts, ex.Text)
+					x.labels = append(x.labels, corpus.Classes[ex.Label])
+				}
+			}
+			if len(texts) == 0 {
+				sc := bufio.NewScanner(e.stdin)
+				sc.Buffer(make([]byte, 1<<20), 64<<20)
+				for line := 1; sc.Scan(); line++ {
+					if !utf8.Valid(sc.Bytes()) {
+						return fmt.Errorf("stdin line %d is not valid UTF-8", line)
+					}
+					texts = append(texts, sc.Text())
+				}
+				if err := sc.Err(); err != nil {
+					return fmt.Errorf("reading stdin: %w", err)
+				}
+				if len(texts) == 0 {
+					return fmt.Errorf("no texts: give them as arguments or one per line on stdin")
+				}
+			}
+			return x.texts(texts)
+		},
 	}
-	return x.texts(texts)
+	fs := c.Flags()
+	fs.StringVar(&ckpt, "checkpoint", "", "checkpoint folder, a run folder (its best checkpoint) or an exported .safetensors file")
+	fs.StringVar(&method, "method", explain.MethodIG, "attribution method: ig (Integrated Gradients), saliency (|gradient|) or occlusion")
+	fs.IntVar(&steps, "steps", 50, "ig: points of the path integral")
+	fs.StringVar(&quad, "quadrature", explain.QuadratureGauss, "ig: gauss (Gauss–Legendre) or riemann (trapezoid)")
+	fs.StringVar(&baseline, "baseline", "", "text: pad (all-padding input, default) or zeros; images: black (default) or blur")
+	fs.StringVar(&target, "target", "", "class whose logit is explained (default: the positive class of a binary model, else the predicted class)")
+	fs.BoolVar(&asJSON, "json", false, "print one JSON object per input")
+	fs.StringVar(&out, "out", "", "write an HTML page per text or a PNG heat map per image into this folder")
+	fs.IntVar(&top, "top", 5, "how many tokens (or neighbours) to list per input")
+	fs.IntVar(&window, "window", 0, "image occlusion: side of the occluded square (default: an eighth of the smaller side)")
+	fs.IntVar(&stride, "stride", 0, "image occlusion: step of the square (default: half the window)")
+	fs.BoolVar(&sanity, "sanity", false, "also explain with the top layers re-initialized and report the Spearman rank correlation of the two maps")
+	fs.IntVar(&sanityLayers, "sanity-layers", 0, "--sanity: how many top layers to re-initialize (default: all but the input layer)")
+	fs.Uint64Var(&seed, "seed", 1, "--sanity: seed of the re-initialized weights")
+	fs.IntVar(&testN, "test", 0, "explain the first N examples of the run's own test split instead of INPUTs (texts with their label; images written as test-K-LABEL)")
+	fs.StringVar(&user, "user", "", "recommenders: the user whose score for --item is explained")
+	fs.StringVar(&item, "item", "", "recommenders: the item")
+	return c
+}
+
+// textRun and imageRun are the runs of a text and of an image model, for
+// --test, which reads their data again.
+func textRun(m *tapeml.Model) textclass.Run {
+	return core.Unwrap(m).Loaded.Codec.(*textclass.Codec).Run()
+}
+
+func imageRun(m *tapeml.Model) imageclass.Run {
+	return core.Unwrap(m).Loaded.Codec.(*imageclass.Codec).Run()
 }
 
 type explainer struct {
 	e      env
 	m      *tapeml.Model
-	opts   tapeml.ExplainOptions
+	opts   explain.Options
 	top    int
 	json   bool
 	out    string
@@ -145,7 +158,7 @@ type explainer struct {
 
 // testImages explains the first n images of the run's test split.
 func (x *explainer) testImages(n int) error {
-	set, err := x.m.Loaded().Image.Run.Data.Load()
+	set, err := imageRun(x.m).Data.Load()
 	if err != nil {
 		return err
 	}
@@ -173,7 +186,7 @@ func (x *explainer) testImages(n int) error {
 }
 
 // warn prints the completeness warning of an IG result.
-func (x *explainer) warn(what string, a tapeml.Attribution) {
+func (x *explainer) warn(what string, a explain.Attribution) {
 	if a.Converged() {
 		return
 	}
@@ -183,13 +196,13 @@ func (x *explainer) warn(what string, a tapeml.Attribution) {
 
 func (x *explainer) texts(texts []string) error {
 	ctx := context.Background()
-	ex, err := x.m.ExplainTexts(ctx, texts, x.opts)
+	ex, err := explain.Texts(ctx, x.m, texts, x.opts)
 	if err != nil {
 		return err
 	}
-	var rand []tapeml.TextExplanation
+	var rand []explain.TextExplanation
 	if x.sanity {
-		if rand, err = x.random.ExplainTexts(ctx, texts, x.opts); err != nil {
+		if rand, err = explain.Texts(ctx, x.random, texts, x.opts); err != nil {
 			return err
 		}
 	}
@@ -206,7 +219,7 @@ func (x *explainer) texts(texts []string) error {
 			for j := range t.Tokens {
 				a[j], b[j] = t.Tokens[j].Score, rand[i].Tokens[j].Score
 			}
-			rho = tapeml.Spearman(a, b)
+			rho = explain.Spearman(a, b)
 			if !math.IsNaN(rho) {
 				rhos = append(rhos, rho)
 			}
@@ -268,8 +281,8 @@ func (x *explainer) texts(texts []string) error {
 }
 
 // summary prints an explanation's method line.
-func (x *explainer) summary(a tapeml.Attribution, rho float64) {
-	if a.Method == tapeml.MethodIG {
+func (x *explainer) summary(a explain.Attribution, rho float64) {
+	if a.Method == explain.MethodIG {
 		fmt.Fprintf(x.e.stdout, "  ig (%d %s points, baseline %s): logit of %s %.4g, at the baseline %.4g, delta %.3g (%.2f%%)\n",
 			a.Steps, a.Quadrature, a.Baseline, a.Target, a.FX, a.FBaseline, a.Delta, 100*a.RelativeDelta())
 	} else {
@@ -290,7 +303,7 @@ func (x *explainer) sanitySummary(rhos []float64) {
 	}
 	mean /= float64(len(rhos))
 	fmt.Fprintf(x.e.stdout, "sanity: mean Spearman %.3f over %d inputs between the trained model's map and the map with its top %d layers (%s) re-initialized; a low value means the explanation depends on the learned weights\n",
-		mean, len(rhos), x.layers, strings.Join(x.m.Layers()[len(x.m.Layers())-x.layers:], ", "))
+		mean, len(rhos), x.layers, strings.Join(explain.Layers(x.m)[len(explain.Layers(x.m))-x.layers:], ", "))
 }
 
 // images explains image files, or imgs named by paths when given.
@@ -311,13 +324,13 @@ func (x *explainer) images(paths []string, imgs []image.Image) error {
 		}
 	}
 	ctx := context.Background()
-	ex, err := x.m.ExplainImages(ctx, imgs, x.opts)
+	ex, err := explain.Images(ctx, x.m, imgs, x.opts)
 	if err != nil {
 		return imageError(err, paths)
 	}
-	var rand []tapeml.ImageExplanation
+	var rand []explain.ImageExplanation
 	if x.sanity {
-		if rand, err = x.random.ExplainImages(ctx, imgs, x.opts); err != nil {
+		if rand, err = explain.Images(ctx, x.random, imgs, x.opts); err != nil {
 			return imageError(err, paths)
 		}
 	}
@@ -330,7 +343,7 @@ func (x *explainer) images(paths []string, imgs []image.Image) error {
 	for i, t := range ex {
 		rho := math.NaN()
 		if x.sanity {
-			rho = tapeml.Spearman(t.Scores, rand[i].Scores)
+			rho = explain.Spearman(t.Scores, rand[i].Scores)
 			if !math.IsNaN(rho) {
 				rhos = append(rhos, rho)
 			}
@@ -377,7 +390,7 @@ func (x *explainer) images(paths []string, imgs []image.Image) error {
 }
 
 func explainRecommendation(e env, m *tapeml.Model, user, item string, top int, asJSON bool) error {
-	r, err := m.ExplainRecommendation(context.Background(), user, item)
+	r, err := explain.Recommendation(context.Background(), m, user, item)
 	if err != nil {
 		return err
 	}

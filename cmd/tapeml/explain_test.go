@@ -11,10 +11,9 @@ import (
 
 	"github.com/tapeml/tapeml/checkpoint"
 	"github.com/tapeml/tapeml/graph"
+	"github.com/tapeml/tapeml/imageclass"
 	"github.com/tapeml/tapeml/imagedata"
-	"github.com/tapeml/tapeml/kinds"
 	"github.com/tapeml/tapeml/models/convnet"
-	"github.com/tapeml/tapeml/train"
 )
 
 const legacyDir = "../../testdata/legacy"
@@ -36,8 +35,9 @@ func grayConvnet(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run, _ := json.Marshal(kinds.ImageRun{Model: cfg, Data: kinds.ImageSource{Path: "images/"}})
-	pre, _ := json.Marshal(kinds.ImagePreprocessing{Pipeline: pipe, Classes: []string{"left", "right"}})
+	model, _ := json.Marshal(cfg)
+	run, _ := json.Marshal(imageclass.Run{Model: model, Data: imageclass.Source{Path: "images/"}})
+	pre, _ := json.Marshal(imageclass.Preprocessing{Pipeline: pipe, Classes: []string{"left", "right"}})
 	c := &checkpoint.Checkpoint{Weights: checkpoint.Weights(params), Extra: map[string][]byte{}}
 	c.Meta.ModelKind, c.Meta.ModelConfig, c.Meta.Preprocessing, c.Meta.WeightsOnly = convnet.Kind, run, pre, true
 	dir := filepath.Join(t.TempDir(), "convnet")

@@ -2,12 +2,30 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"runtime/debug"
 	"strings"
+
+	"github.com/spf13/cobra"
+
+	_ "github.com/tapeml/tapeml/models/all"
+	"github.com/tapeml/tapeml/train"
 )
 
-// env is a command's world: its arguments and streams.
+// Exit statuses.
+const (
+	exitOK          = 0
+	exitFailed      = 1   // the operation failed
+	exitUsage       = 2   // the command line is wrong
+	exitInternal    = 3   // a panic: a bug
+	exitInterrupted = 130 // Ctrl-C or SIGTERM, as shells report SIGINT
+)
+
+// env is a command's world: its streams.
 type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
@@ -16,29 +34,187 @@ type env struct {
 	ctx context.Context
 }
 
-type command struct {
-	name, usage string
-	run         func(e env, args []string) error
-}
-
-var commands = []command{
-	{"train", "train a model: tapeml train MODEL [flags]", runTrain},
-	{"eval", "evaluate a checkpoint on its test split or --data", runEval},
-	{"predict", "predict texts from the arguments or stdin", runPredict},
-	{"explain", "explain predictions: token and pixel attributions, recommender neighbours", runExplain},
-	{"recommend", "recommend items to a user from a recommender checkpoint", runRecommend},
-	{"similar", "list similar users or items from a recommender checkpoint", runSimilar},
-	{"export", "export a checkpoint as safetensors (PyTorch) or ONNX", runExport},
-	{"import", "turn a safetensors state_dict into a checkpoint", runImport},
-	{"models", "list model kinds and their default configurations", runModels},
-	{"bench", "measure training throughput against PyTorch on this machine", runBench},
-	{"serve", "serve a model repository over HTTP (Open Inference Protocol v2, TF Serving REST)", runServe},
-	{"optimize", "quantize a checkpoint to int8 for serving: tapeml optimize --checkpoint DIR --int8 --out DIR", runOptimize},
-}
-
 func main() {
 	os.Exit(run(os.Args[1:], env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}))
 }
 
+// usageError is a mistake on the command line (exit status 2).
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+// usagef returns a usage error.
+func usagef(format string, args ...any) error {
+	return &usageError{fmt.Sprintf(format, args...)}
+}
+
+// run is the program, returning the exit status. It is the one place that
+// recovers panics, which are programmer errors: bad input returns errors.
+func run(args []string, e env) (status int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(e.stderr, "tapeml: internal error: %v\n%s", r, debug.Stack())
+			status = exitInternal
+		}
+	}()
+	root := newRoot(e)
+	if len(args) == 0 {
+		root.SetOut(e.stderr)
+		root.Usage()
+		return exitUsage
+	}
+	if err := precheck(root, args); err != nil {
+		fmt.Fprintln(e.stderr, err)
+		return exitUsage
+	}
+	if cmd, _, err := root.Find(args); err == nil {
+		args = goStyle(cmd, args)
+	}
+	root.SetArgs(args)
+	ran, err := root.ExecuteC()
+	if err == nil {
+		return exitOK
+	}
+	where := "tapeml"
+	if ran != nil && ran != root {
+		where = ran.CommandPath()
+	}
+	fmt.Fprintf(e.stderr, "%s: %s\n", where, oneLine(message(err)))
+	var usage *usageError
+	var stopped *train.InterruptedError
+	var invalid *train.FieldError
+	switch {
+	case errors.As(err, &stopped):
+		return exitInterrupted
+	case errors.As(err, &usage):
+		return exitUsage
+	case errors.As(err, &invalid) && invalid.Invalid && ran != nil && changed(ran.Flags(), flagName(string(invalid.Field))):
+		return exitUsage // a flag's value out of range, as the library says
+	}
+	return exitFailed
+}
+
+// precheck refuses the command lines cobra would misread: an unknown
+// command (with the likely one), and a train whose model does not come
+// first.
+func precheck(root *cobra.Command, args []string) error {
+	name := args[0]
+	if strings.HasPrefix(name, "-") {
+		return nil
+	}
+	if !isCommand(root, name) {
+		msg := fmt.Sprintf("tapeml: unknown command %q", name)
+		if s := root.SuggestionsFor(name); len(s) > 0 {
+			msg += fmt.Sprintf(" (did you mean %q?)", s[0])
+		}
+		return fmt.Errorf("%s; commands: %s", msg, strings.Join(commandNames(root), ", "))
+	}
+	if name == "train" && len(args) > 1 && strings.HasPrefix(args[1], "-") && args[1] != "-h" && args[1] != "--help" {
+		for _, a := range args[2:] {
+			if kindCommand(root, a) {
+				return fmt.Errorf("tapeml train: the model goes first: tapeml train %s [flags]", a)
+			}
+		}
+		return fmt.Errorf("tapeml train: missing model: tapeml train MODEL [flags] (models: %s)", strings.Join(kindNames(), ", "))
+	}
+	return nil
+}
+
+func isCommand(root *cobra.Command, name string) bool {
+	if name == "help" || name == cobra.ShellCompRequestCmd || name == cobra.ShellCompNoDescRequestCmd {
+		return true
+	}
+	for _, c := range root.Commands() {
+		if c.Name() == name || c.HasAlias(name) {
+			return true
+		}
+	}
+	return false
+}
+
+func commandNames(root *cobra.Command) []string {
+	var names []string
+	for _, c := range root.Commands() {
+		if c.IsAvailableCommand() && c.Name() != "help" && c.Name() != "completion" {
+			names = append(names, c.Name())
+		}
+	}
+	return names
+}
+
+// message is an error's text with the library's setting names said as
+// the flags that set them.
+func message(err error) string {
+	var stopped *train.InterruptedError
+	if errors.As(err, &stopped) {
+		return interruptedMessage(stopped)
+	}
+	return train.NamedText(err, dashed)
+}
+
+// interruptedMessage says what an interrupted training keeps and how to
+// go on.
+func interruptedMessage(e *train.InterruptedError) string {
+	switch {
+	case e.Testing:
+		return fmt.Sprintf("interrupted while testing; the training is complete: tapeml eval --checkpoint %s", shellQuote(e.Out))
+	case e.Kept() == 0:
+		return "interrupted in epoch 1, before any checkpoint: nothing to resume; run the command again to start over"
+	case !e.Resumable:
+		return fmt.Sprintf("interrupted in epoch %d; %s keeps epochs 1-%d, but %s runs do not resume: run the command again with --force to start over",
+			e.Epoch, e.Out, e.Kept(), e.Kind)
+	}
+	abs, err := filepath.Abs(e.Out)
+	if err != nil {
+		abs = e.Out
+	}
+	return fmt.Sprintf("interrupted in epoch %d; the run keeps its last complete epoch, %d, in %s; continue with: tapeml train %s --resume %s",
+		e.Epoch, e.Kept(), e.Out, e.Kind, shellQuote(abs))
+}
+
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:+,=@", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
 // oneLine keeps error messages to a single line.
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// version is the module version and VCS commit the binary was built from.
+// A `go install …@version` build knows its module version; a build in a
+// git checkout knows its commit (not in a git worktree, which cmd/go does
+// not recognise).
+func version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown version)"
+	}
+	return versionOf(info)
+}
+
+func versionOf(info *debug.BuildInfo) string {
+	v := info.Main.Version
+	if v == "" {
+		v = "(devel)"
+	}
+	settings := map[string]string{}
+	for _, s := range info.Settings {
+		settings[s.Key] = s.Value
+	}
+	commit := settings["vcs.revision"]
+	switch {
+	case commit == "":
+		commit = "unknown"
+	case settings["vcs.modified"] == "true":
+		commit += "+modified"
+	}
+	out := fmt.Sprintf("%s commit %s", v, commit)
+	if t := settings["vcs.time"]; t != "" {
+		out += " (" + t + ")"
+	}
+	return out + " " + info.GoVersion
+}

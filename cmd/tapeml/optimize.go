@@ -4,34 +4,44 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/spf13/cobra"
+
 	"github.com/tapeml/tapeml/quantize"
 )
 
-func runOptimize(e env, args []string) error {
-	fs := newFlags(e, "optimize", "tapeml optimize --checkpoint DIR --int8 [--calibrate N] --out DIR")
+func optimizeCmd(e env) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "optimize --checkpoint DIR --int8 [--calibrate N] --out DIR",
+		Short: "quantize a checkpoint to int8 for serving: tapeml optimize --checkpoint DIR --int8 --out DIR",
+		Args:  noArgs,
+	}
+	fs := c.Flags()
 	ckpt := fs.String("checkpoint", "", "float32 checkpoint folder, or a run folder (its best checkpoint)")
 	int8 := fs.Bool("int8", false, "quantize to int8 (the one optimization so far; required)")
 	calib := fs.Int("calibrate", quantize.DefaultCalibrate, "batches of 32 training examples that set the convolutions' static input scales")
 	out := fs.String("out", "", "folder of the int8 checkpoint (written atomically)")
 	rounds := fs.Int("rounds", 5, "interleaved timing rounds (0: skip the speed measurements)")
-	if err := parse(fs, args); err != nil {
-		return err
+	c.RunE = func(*cobra.Command, []string) error {
+		switch {
+		case *ckpt == "":
+			return usagef("--checkpoint is required")
+		case !*int8:
+			return usagef("--int8 is required (the only optimization tapeml optimize has)")
+		case *out == "":
+			return usagef("--out is required")
+		case *calib < 0:
+			return usagef("--calibrate must be at least 0, got %d", *calib)
+		case *rounds < 0:
+			return usagef("--rounds must be at least 0, got %d", *rounds)
+		}
+		return optimize(e, *ckpt, *out, quantize.Options{Calibrate: *calib, Rounds: *rounds})
 	}
-	switch {
-	case fs.NArg() > 0:
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	case *ckpt == "":
-		return fmt.Errorf("--checkpoint is required")
-	case !*int8:
-		return fmt.Errorf("--int8 is required (the only optimization tapeml optimize has)")
-	case *out == "":
-		return fmt.Errorf("--out is required")
-	case *calib < 0:
-		return fmt.Errorf("--calibrate must be at least 0, got %d", *calib)
-	case *rounds < 0:
-		return fmt.Errorf("--rounds must be at least 0, got %d", *rounds)
-	}
-	rep, err := quantize.Int8(context.Background(), *ckpt, *out, quantize.Options{Calibrate: *calib, Rounds: *rounds})
+	return c
+}
+
+// optimize quantizes the checkpoint and prints what it gained and lost.
+func optimize(e env, ckpt, out string, opt quantize.Options) error {
+	rep, err := quantize.Int8(context.Background(), ckpt, out, opt)
 	if err != nil {
 		return err
 	}

@@ -2,55 +2,74 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"os"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/spf13/cobra"
+
 	"github.com/tapeml/tapeml"
+	"github.com/tapeml/tapeml/imageclass"
 	"github.com/tapeml/tapeml/imagedata"
 	"github.com/tapeml/tapeml/predictio"
-	"github.com/tapeml/tapeml/kinds"
 )
 
-func runPredict(e env, args []string) error {
-	fs := newFlags(e, "predict", "tapeml predict --checkpoint DIR [--json] [--top K] [--input-format text|jsonl|csv] [INPUT ...]  (texts, or image files for image models; without INPUT: texts from stdin)")
-	ckpt := fs.String("checkpoint", "", "checkpoint folder, a run folder (its best checkpoint) or an exported .safetensors file")
-	asJSON := fs.Bool("json", false, "print one JSON object per input")
-	top := fs.Int("top", 3, "image models: how many classes to show")
-	format := fs.String("input-format", predictio.FormatText, "text models, stdin: text (a text per line), jsonl (an object per line) or csv (with a header row)")
-	column := fs.String("text-column", "text", "the JSONL field or CSV column holding the text")
-	batch := fs.Int("batch", 256, "text models: texts predicted together, at most (stdin is read and answered a batch at a time)")
-	if err := parse(fs, args); err != nil {
-		return err
+func predictCmd(e env) *cobra.Command {
+	var ckpt, format, column string
+	var asJSON bool
+	var top, batch int
+	c := &cobra.Command{
+		Use:   "predict --checkpoint DIR [--json] [--top K] [--input-format text|jsonl|csv] [INPUT ...]  (texts, or image files for image models; without INPUT: texts from stdin)",
+		Short: "predict texts from the arguments or stdin",
+		RunE: func(c *cobra.Command, args []string) error {
+			switch {
+			case !predictio.ValidFormat(format):
+				return usagef("--input-format %q: want text, jsonl or csv", format)
+			case batch < 1:
+				return usagef("--batch must be at least 1, got %d", batch)
+			case format != predictio.FormatText && len(args) > 0:
+				return usagef("--input-format %s reads stdin; give no texts as arguments", format)
+			case ckpt == "":
+				return usagef("--checkpoint is required")
+			}
+			m, err := tapeml.Load(ckpt)
+			if err != nil {
+				return err
+			}
+			switch {
+			case takes(m, "text"):
+				return predictTexts(e, m, args, textInput{format, column, batch}, asJSON)
+			case takes(m, "image"):
+				if top < 1 {
+					return usagef("--top must be at least 1, got %d", top)
+				}
+				return predictImages(e, m, args, asJSON, top)
+			}
+			return fmt.Errorf("%s models predict with 'tapeml recommend' and 'tapeml similar'", m.Name())
+		},
 	}
-	if !predictio.ValidFormat(*format) {
-		return usagef("--input-format %q: want text, jsonl or csv", *format)
-	}
-	if *batch < 1 {
-		return usagef("--batch must be at least 1, got %d", *batch)
-	}
-	if *format != predictio.FormatText && fs.NArg() > 0 {
-		return usagef("--input-format %s reads stdin; give no texts as arguments", *format)
-	}
-	if *ckpt == "" {
-		return fmt.Errorf("--checkpoint is required")
-	}
-	m, err := tapeml.Load(*ckpt)
-	if err != nil {
-		return err
-	}
-	switch m.Loaded().Spec.Kind.Family {
-	case kinds.Text:
-		return predictTexts(e, m, fs.Args(), textInput{*format, *column, *batch}, *asJSON)
-	case kinds.Image:
-		if *top < 1 {
-			return fmt.Errorf("--top must be at least 1, got %d", *top)
+	fs := c.Flags()
+	fs.StringVar(&ckpt, "checkpoint", "", "checkpoint folder, a run folder (its best checkpoint) or an exported .safetensors file")
+	fs.BoolVar(&asJSON, "json", false, "print one JSON object per input")
+	fs.IntVar(&top, "top", 3, "image models: how many classes to show")
+	fs.StringVar(&format, "input-format", predictio.FormatText, "text models, stdin: text (a text per line), jsonl (an object per line) or csv (with a header row)")
+	fs.StringVar(&column, "text-column", "text", "the JSONL field or CSV column holding the text")
+	fs.IntVar(&batch, "batch", 256, "text models: texts predicted together, at most (stdin is read and answered a batch at a time)")
+	return c
+}
+
+// takes reports whether m's signature has an input called name: "text"
+// for models that read texts, "image" for those that read image files.
+func takes(m *tapeml.Model, name string) bool {
+	for _, in := range m.Signature().Inputs {
+		if in.Name == name {
+			return true
 		}
-		return predictImages(e, m, fs.Args(), *asJSON, *top)
 	}
-	return fmt.Errorf("recommenders predict with 'tapeml recommend' and 'tapeml similar'")
+	return false
 }
 
 // textInput is how predict reads texts.
@@ -131,13 +150,11 @@ func predictImages(e env, m *tapeml.Model, paths []string, asJSON bool, top int)
 	return nil
 }
 
-// imageError names the file behind the library's "image N" in an error.
+// imageError names the file behind the library's image index.
 func imageError(err error, paths []string) error {
-	msg := err.Error()
-	for i := len(paths) - 1; i >= 0; i-- {
-		if tag := fmt.Sprintf("image %d: ", i); strings.Contains(msg, tag) {
-			return fmt.Errorf("%s: %s", paths[i], msg[strings.Index(msg, tag)+len(tag):])
-		}
+	var im *imageclass.ImageError
+	if errors.As(err, &im) && im.Index >= 0 && im.Index < len(paths) {
+		return fmt.Errorf("%s: %w", paths[im.Index], im.Err)
 	}
 	return err
 }

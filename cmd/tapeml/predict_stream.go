@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/tapeml/tapeml"
 	"github.com/tapeml/tapeml/predictio"
@@ -36,7 +37,7 @@ func streamTexts(e env, m *tapeml.Model, in <-chan record, batch int, asJSON boo
 	w := bufio.NewWriter(e.stdout)
 	defer w.Flush()
 	ctx := context.Background()
-	pos := m.Loaded().Text.Pre.Positive
+	pos := max(0, slices.Index(m.Classes(), m.PositiveClass()))
 	recs := make([]record, 0, batch)
 	texts := make([]string, 0, batch)
 	n := 0

@@ -11,6 +11,7 @@ import (
 	"github.com/tapeml/tapeml/checkpoint"
 	"github.com/tapeml/tapeml/kinds"
 	"github.com/tapeml/tapeml/models/convnet"
+	"github.com/tapeml/tapeml/train"
 )
 
 func TestPrivacyCommand(t *testing.T) {
@@ -143,8 +144,12 @@ func TestDPConvnetEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := l.Spec.Arch.(*convnet.Config); c.Dropout != 0 || c.Norm != convnet.NormGroup || l.Training.Schedule.Name != "cosine" || l.Training.Epochs != 2 {
-		t.Fatalf("resumed run: model %+v, schedule %q, epochs %d", *c, l.Training.Schedule.Name, l.Training.Epochs)
+	tc, err := train.ConfigOf(l.Checkpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := l.Config.(*convnet.Config); c.Dropout != 0 || c.Norm != convnet.NormGroup || tc.Schedule.Name != "cosine" || tc.Epochs != 2 {
+		t.Fatalf("resumed run: model %+v, schedule %q, epochs %d", *c, tc.Schedule.Name, tc.Epochs)
 	}
 	status, out, stderr := runCLI(t, "", "eval", "--checkpoint", run, "--json")
 	if status != 0 {

@@ -11,11 +11,18 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/tapeml/tapeml/serve"
 )
 
-func runServe(e env, args []string) error {
-	fs := newFlags(e, "serve", "tapeml serve --models DIR [flags]  (serves DIR/<name>/<version>/ over the Open Inference Protocol v2 and TF Serving's REST API)")
+func serveCmd(e env) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "serve --models DIR [flags]  (serves DIR/<name>/<version>/ over the Open Inference Protocol v2 and TF Serving's REST API)",
+		Short: "serve a model repository over HTTP (Open Inference Protocol v2, TF Serving REST)",
+		Args:  noArgs,
+	}
+	fs := c.Flags()
 	dir := fs.String("models", "", "model repository: DIR/<name>/<version>/ holding a checkpoint or an exported .safetensors")
 	addr := fs.String("addr", "127.0.0.1:8500", "listen address")
 	maxBatch := fs.Int("max-batch", 32, "largest batch merged from concurrent requests")
@@ -24,27 +31,33 @@ func runServe(e env, args []string) error {
 	maxBody := byteSize(8 << 20)
 	fs.Var(&maxBody, "max-body", "request body limit (bytes, or with KiB, MiB, GiB)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
-	if err := parse(fs, args); err != nil {
-		return err
+	c.RunE = func(*cobra.Command, []string) error {
+		if *dir == "" {
+			return usagef("--models is required")
+		}
+		var level slog.Level
+		if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+			return usagef("--log-level: %v", err)
+		}
+		if *poll == 0 {
+			*poll = -1 // serve.Config: negative is never
+		}
+		return serveModels(e, serve.Config{Models: *dir, MaxBatch: *maxBatch, MaxDelay: *maxDelay, Poll: *poll, MaxBody: int64(maxBody)}, level, *addr)
 	}
-	if *dir == "" {
-		return fmt.Errorf("--models is required")
-	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return fmt.Errorf("--log-level: %w", err)
-	}
-	if *poll == 0 {
-		*poll = -1 // serve.Config: negative is never
-	}
+	return c
+}
+
+// serveModels serves until SIGINT or SIGTERM.
+func serveModels(e env, cfg serve.Config, level slog.Level, addr string) error {
 	log := slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: level}))
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	s, err := serve.New(ctx, serve.Config{Models: *dir, MaxBatch: *maxBatch, MaxDelay: *maxDelay, Poll: *poll, MaxBody: int64(maxBody), Logger: log})
+	cfg.Logger = log
+	s, err := serve.New(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
@@ -56,6 +69,8 @@ func runServe(e env, args []string) error {
 type byteSize int64
 
 func (b *byteSize) String() string { return strconv.FormatInt(int64(*b), 10) }
+
+func (b *byteSize) Type() string { return "value" }
 
 func (b *byteSize) Set(s string) error {
 	units := []struct {

@@ -60,15 +60,15 @@ func DefaultTraining() train.Config {
 func (c Config) Validate() error {
 	switch {
 	case c.Channels < 1:
-		return fmt.Errorf("convnet: channels must be at least 1, got %d", c.Channels)
+		return train.Invalidf("convnet: %s must be at least 1, got %d", train.Field("channels"), c.Channels)
 	case c.Height < 4 || c.Width < 4:
 		return fmt.Errorf("convnet: input %d×%d is too small: two 2×2 poolings need at least 4×4", c.Height, c.Width)
 	case c.Classes < 2:
-		return fmt.Errorf("convnet: classes must be at least 2, got %d", c.Classes)
+		return train.Invalidf("convnet: %s must be at least 2, got %d", train.Field("classes"), c.Classes)
 	case !(c.Dropout >= 0 && c.Dropout < 1):
-		return fmt.Errorf("convnet: dropout must be in [0, 1), got %v", c.Dropout)
+		return train.Invalidf("convnet: %s must be in [0, 1), got %v", train.Field("dropout"), c.Dropout)
 	case c.Norm != "" && c.Norm != NormBatch && c.Norm != NormGroup:
-		return fmt.Errorf("convnet: norm must be %q or %q, got %q", NormBatch, NormGroup, c.Norm)
+		return train.Invalidf("convnet: %s must be %q or %q, got %q", train.Field("norm"), NormBatch, NormGroup, c.Norm)
 	}
 	return c.checkLimits()
 }

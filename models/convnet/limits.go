@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/tapeml/tapeml/graph"
+	"github.com/tapeml/tapeml/train"
 )
 
 // Upper bounds Validate enforces, so that a configuration read from a
@@ -26,7 +27,7 @@ func (c Config) checkLimits() error {
 		v, max int
 	}{{"channels", c.Channels, MaxChannels}, {"height", c.Height, MaxSide}, {"width", c.Width, MaxSide}, {"classes", c.Classes, MaxClasses}} {
 		if f.v > f.max {
-			return fmt.Errorf("convnet: %s %d is over the limit of %d", f.name, f.v, f.max)
+			return train.Invalidf("convnet: %s %d is over the limit of %d", train.Field(f.name), f.v, f.max)
 		}
 	}
 	if n := graph.SpecNumel(c.ParamSpecs()); n > MaxParams {

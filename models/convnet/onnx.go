@@ -36,7 +36,7 @@ func (cfg Config) ONNX(weights []safetensors.Tensor) (*onnx.Model, error) {
 		return nil, fmt.Errorf("onnx: %w", err)
 	}
 	if cfg.Norm == NormGroup {
-		return nil, fmt.Errorf("onnx: a convnet with GroupNorm (--norm group) has no ONNX export yet; export it as safetensors")
+		return nil, fmt.Errorf("onnx: a convnet with GroupNorm (norm %q) has no ONNX export yet; export it as safetensors", NormGroup)
 	}
 	b := onnx.NewGraphBuilder(Kind, weights)
 	b.Input("images", onnx.Float, onnx.BatchDim, onnx.Dim{Value: int64(cfg.Channels)}, onnx.Dim{Value: int64(cfg.Height)}, onnx.Dim{Value: int64(cfg.Width)})

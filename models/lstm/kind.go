@@ -1,6 +1,8 @@
 package lstm
 
 import (
+	"github.com/spf13/pflag"
+
 	"github.com/tapeml/tapeml/kinds"
 	"github.com/tapeml/tapeml/textclass"
 	"github.com/tapeml/tapeml/train"
@@ -26,4 +28,16 @@ func (c Config) Network() (kinds.Network, error) { return New(c) }
 // the package doc).
 func (Config) Training() train.Config {
 	return train.Config{Epochs: 10, Batch: 32, LR: 0.005, Seed: 1, Optimizer: optim.Config{Name: optim.Adam, ClipNorm: 5}}
+}
+
+// AddFlags binds the architecture's fields to command-line flags, their
+// current values the defaults.
+func (c *Config) AddFlags(fs *pflag.FlagSet) {
+	fs.IntVar(&c.NumWords, "num-words", c.NumWords, "vocabulary size: the num_words−1 most frequent training words, id 0 is padding")
+	fs.IntVar(&c.MaxLen, "maxlen", c.MaxLen, "tokens per text ('pre' padding and truncation; padding is skipped by the LSTM)")
+	fs.IntVar(&c.EmbedDim, "embed-dim", c.EmbedDim, "embedding width")
+	fs.IntVar(&c.Hidden, "hidden", c.Hidden, "LSTM hidden size per direction")
+	fs.IntVar(&c.Layers, "layers", c.Layers, "stacked LSTM layers")
+	fs.BoolVar(&c.Bidirectional, "bidirectional", c.Bidirectional, "also run each LSTM layer backwards in time")
+	fs.Float64Var(&c.Dropout, "dropout", c.Dropout, "dropout after the embedding, between LSTM layers and before the dense layer")
 }

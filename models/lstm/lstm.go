@@ -1,12 +1,11 @@
 package lstm
 
 import (
-	"fmt"
-
 	G "gorgonia.org/gorgonia"
 
 	"github.com/tapeml/tapeml/graph"
 	"github.com/tapeml/tapeml/metrics"
+	"github.com/tapeml/tapeml/train"
 )
 
 // Kind names the model in checkpoints and on the command line.
@@ -35,14 +34,14 @@ func (c Config) Validate() error {
 		v    int
 	}{{"num_words", c.NumWords}, {"embed_dim", c.EmbedDim}, {"hidden", c.Hidden}, {"layers", c.Layers}, {"maxlen", c.MaxLen}} {
 		if f.v < 1 {
-			return fmt.Errorf("lstm: %s must be at least 1, got %d", f.name, f.v)
+			return train.Invalidf("lstm: %s must be at least 1, got %d", train.Field(f.name), f.v)
 		}
 	}
 	if c.NumWords < 2 {
-		return fmt.Errorf("lstm: num_words must be at least 2 (id 0 is padding), got %d", c.NumWords)
+		return train.Invalidf("lstm: %s must be at least 2 (id 0 is padding), got %d", train.Field("num_words"), c.NumWords)
 	}
 	if !(c.Dropout >= 0 && c.Dropout < 1) {
-		return fmt.Errorf("lstm: dropout must be in [0, 1), got %v", c.Dropout)
+		return train.Invalidf("lstm: %s must be in [0, 1), got %v", train.Field("dropout"), c.Dropout)
 	}
 	return c.checkLimits()
 }

@@ -82,9 +82,9 @@ func (c Config) Validate() error {
 	case c.Users > 1<<24 || c.Items > 1<<24:
 		return fmt.Errorf("mf: users %d and items %d must be at most 2^24: ids travel as float32", c.Users, c.Items)
 	case c.Factors < 1:
-		return fmt.Errorf("mf: factors must be at least 1, got %d", c.Factors)
+		return train.Invalidf("mf: %s must be at least 1, got %d", train.Field("factors"), c.Factors)
 	case c.Reg < 0 || math.IsNaN(c.Reg) || math.IsInf(c.Reg, 0):
-		return fmt.Errorf("mf: reg must be a non-negative number, got %v", c.Reg)
+		return train.Invalidf("mf: %s must be a non-negative number, got %v", train.Field("reg"), c.Reg)
 	case !(c.InitStd > 0) || math.IsInf(c.InitStd, 0):
 		return fmt.Errorf("mf: init_std must be positive, got %v", c.InitStd)
 	case !(c.Scale.Min < c.Scale.Max):

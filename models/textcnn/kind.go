@@ -1,6 +1,8 @@
 package textcnn
 
 import (
+	"github.com/spf13/pflag"
+
 	"github.com/tapeml/tapeml/kinds"
 	"github.com/tapeml/tapeml/textclass"
 	"github.com/tapeml/tapeml/train"
@@ -25,4 +27,15 @@ func (c Config) Network() (kinds.Network, error) { return New(c) }
 // 10 epochs.
 func (Config) Training() train.Config {
 	return train.Config{Epochs: 10, Batch: 32, LR: 0.001, Seed: 1, Optimizer: optim.Config{Name: optim.Adam}}
+}
+
+// AddFlags binds the architecture's fields to command-line flags, their
+// current values the defaults.
+func (c *Config) AddFlags(fs *pflag.FlagSet) {
+	fs.IntVar(&c.NumWords, "num-words", c.NumWords, "vocabulary size: the num_words−1 most frequent training words, id 0 is padding")
+	fs.IntVar(&c.MaxLen, "maxlen", c.MaxLen, "tokens per text ('pre' padding and truncation)")
+	fs.IntVar(&c.EmbedDim, "embed-dim", c.EmbedDim, "embedding width")
+	fs.IntVar(&c.Filters, "filters", c.Filters, "convolution filters")
+	fs.IntVar(&c.Kernel, "kernel", c.Kernel, "convolution width")
+	fs.IntVar(&c.Pool, "pool", c.Pool, "max-pool size")
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/tapeml/tapeml/graph"
+	"github.com/tapeml/tapeml/train"
 )
 
 // Upper bounds Validate enforces, so that a configuration read from a
@@ -27,7 +28,7 @@ func (c Config) checkLimits() error {
 		v, max int
 	}{{"num_words", c.NumWords, MaxNumWords}, {"embed_dim", c.EmbedDim, MaxEmbedDim}, {"filters", c.Filters, MaxFilters}, {"kernel", c.Kernel, MaxKernel}, {"maxlen", c.MaxLen, MaxMaxLen}} {
 		if f.v > f.max {
-			return fmt.Errorf("textcnn: %s %d is over the limit of %d", f.name, f.v, f.max)
+			return train.Invalidf("textcnn: %s %d is over the limit of %d", train.Field(f.name), f.v, f.max)
 		}
 	}
 	if n := graph.SpecNumel(c.ParamSpecs()); n > MaxParams {

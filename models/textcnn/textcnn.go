@@ -1,12 +1,11 @@
 package textcnn
 
 import (
-	"fmt"
-
 	G "gorgonia.org/gorgonia"
 
 	"github.com/tapeml/tapeml/graph"
 	"github.com/tapeml/tapeml/metrics"
+	"github.com/tapeml/tapeml/train"
 )
 
 // Kind names the model in checkpoints and on the command line.
@@ -34,15 +33,15 @@ func (c Config) Validate() error {
 		v    int
 	}{{"num_words", c.NumWords}, {"embed_dim", c.EmbedDim}, {"filters", c.Filters}, {"kernel", c.Kernel}, {"pool", c.Pool}, {"maxlen", c.MaxLen}} {
 		if f.v < 1 {
-			return fmt.Errorf("textcnn: %s must be at least 1, got %d", f.name, f.v)
+			return train.Invalidf("textcnn: %s must be at least 1, got %d", train.Field(f.name), f.v)
 		}
 	}
 	if c.NumWords < 2 {
-		return fmt.Errorf("textcnn: num_words must be at least 2 (id 0 is padding), got %d", c.NumWords)
+		return train.Invalidf("textcnn: %s must be at least 2 (id 0 is padding), got %d", train.Field("num_words"), c.NumWords)
 	}
 	if c.MaxLen-c.Kernel+1 < c.Pool {
-		return fmt.Errorf("textcnn: maxlen %d is too short for kernel %d and pool %d (need maxlen ≥ kernel+pool−1 = %d)",
-			c.MaxLen, c.Kernel, c.Pool, c.Kernel+c.Pool-1)
+		return train.Invalidf("textcnn: %s %d is too short for kernel %d and pool %d (need maxlen ≥ kernel+pool−1 = %d)",
+			train.Field("maxlen"), c.MaxLen, c.Kernel, c.Pool, c.Kernel+c.Pool-1)
 	}
 	return c.checkLimits()
 }
