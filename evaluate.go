@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/tapeml/tapeml/api"
 	"github.com/tapeml/tapeml/dataset"
 	"github.com/tapeml/tapeml/kinds"
 	"github.com/tapeml/tapeml/metrics"
@@ -49,4 +50,15 @@ func (m *Model) EvaluateRunData(ctx context.Context, opt EvalOptions) (*EvalRepo
 		}
 	}
 	return ev.Evaluate(ctx, net, opt)
+}
+
+// TestSample returns up to n raw examples of the test split of the
+// model's run data, as Infer takes them, with their true classes (text
+// and image models): what `tapeml explain --test` explains.
+func (m *Model) TestSample(ctx context.Context, n int) ([]api.Tensor, []string, error) {
+	s, ok := m.c.Loaded.Codec.(kinds.Sampler)
+	if !ok {
+		return nil, nil, m.wrongKind("TestSample", "a classifier")
+	}
+	return s.TestSample(ctx, n)
 }

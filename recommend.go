@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/tapeml/tapeml/api"
 	"github.com/tapeml/tapeml/kinds"
 )
 
@@ -33,4 +34,32 @@ func (m *Model) PredictRatings(ctx context.Context, pairs []UserItem) ([]float32
 		return nil, fmt.Errorf("tapeml: PredictRatings: no pairs")
 	}
 	return r.PredictRatings(ctx, pairs)
+}
+
+// KnowsUser reports whether a recommender has training ratings of the
+// user (an unknown user is recommended popular items); false for other
+// models.
+func (m *Model) KnowsUser(user string) bool {
+	r, ok := m.c.Loaded.Codec.(kinds.Recommender)
+	return ok && r.KnowsUser(user)
+}
+
+// SimilarUsers lists up to n users most like user, most similar first
+// (recommenders; none for algorithms without a user similarity).
+func (m *Model) SimilarUsers(ctx context.Context, user string, n int) ([]api.Neighbour, error) {
+	r, ok := m.c.Loaded.Codec.(kinds.Recommender)
+	if !ok {
+		return nil, m.wrongKind("SimilarUsers", "a recommender")
+	}
+	return r.SimilarUsers(ctx, user, n)
+}
+
+// SimilarItems lists up to n items most like item, most similar first
+// (recommenders; none for algorithms without an item similarity).
+func (m *Model) SimilarItems(ctx context.Context, item string, n int) ([]api.Neighbour, error) {
+	r, ok := m.c.Loaded.Codec.(kinds.Recommender)
+	if !ok {
+		return nil, m.wrongKind("SimilarItems", "a recommender")
+	}
+	return r.SimilarItems(ctx, item, n)
 }

@@ -19,3 +19,10 @@ type Recommendation struct {
 
 // UserItem is a (user, item) pair of raw ids.
 type UserItem struct{ User, Item string }
+
+// Neighbour is a user or item similar to another one.
+type Neighbour struct {
+	ID    string  // the raw user or item id
+	Title string  // an item's title, from the catalogue, when the model has one
+	Score float64 // the similarity the algorithm ranks by
+}

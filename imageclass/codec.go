@@ -242,3 +242,24 @@ type ImageError struct {
 
 func (e *ImageError) Error() string { return fmt.Sprintf("image %d: %v", e.Index, e.Err) }
 func (e *ImageError) Unwrap() error { return e.Err }
+
+// TestSample returns the first n images of the run's test split as raw
+// pixels ("images", [n, C, H, W] in 0–255), with their classes.
+func (m *Codec) TestSample(ctx context.Context, n int) ([]api.Tensor, []string, error) {
+	set, err := m.run.Data.Load()
+	if err != nil {
+		return nil, nil, err
+	}
+	test := set.Test
+	n = min(n, test.Len())
+	px := make([]float32, n*test.Size())
+	for i := range px {
+		px[i] = float32(test.Pixels[i])
+	}
+	labels := make([]string, n)
+	for i := range labels {
+		labels[i] = set.Classes[test.Labels[i]]
+	}
+	t := api.Tensor{Name: "images", Datatype: api.FP32, Shape: []int64{int64(n), int64(test.C), int64(test.H), int64(test.W)}, FP32: px}
+	return []api.Tensor{t}, labels, nil
+}

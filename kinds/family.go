@@ -136,6 +136,21 @@ type Recommender interface {
 	Recommend(ctx context.Context, user string, n int) ([]api.Recommendation, error)
 	// PredictRatings predicts the rating of each pair.
 	PredictRatings(ctx context.Context, pairs []api.UserItem) ([]float32, error)
+	// KnowsUser reports whether the user has training ratings (an unknown
+	// one is recommended popular items).
+	KnowsUser(user string) bool
+	// SimilarUsers and SimilarItems list up to n users or items most like
+	// the given one, most similar first (none for algorithms without a
+	// similarity); one without training ratings is an error.
+	SimilarUsers(ctx context.Context, user string, n int) ([]api.Neighbour, error)
+	SimilarItems(ctx context.Context, item string, n int) ([]api.Neighbour, error)
+}
+
+// Sampler is a codec that can give raw examples of its run's test split,
+// with their true classes, as its Signature takes them: what `tapeml
+// explain --test` explains.
+type Sampler interface {
+	TestSample(ctx context.Context, n int) (inputs []api.Tensor, labels []string, err error)
 }
 
 // Splitter is a codec that can read its run's data again, split as

@@ -303,3 +303,39 @@ func (r *Codec) Splits(ctx context.Context) (train, val, test dataset.Dataset, e
 	}
 	return mf.Dataset(r.Remap(d, trainR)), nil, mf.Dataset(known), nil
 }
+
+// KnowsUser reports whether the user has training ratings.
+func (r *Codec) KnowsUser(user string) bool { return r.userIndex(user) >= 0 }
+
+// SimilarUsers lists the users most like user.
+func (r *Codec) SimilarUsers(ctx context.Context, user string, n int) ([]api.Neighbour, error) {
+	u, ok := r.ids.Users.Index(user)
+	if !ok {
+		return nil, fmt.Errorf("unknown user %q: it has no ratings in the training data", user)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []api.Neighbour
+	for _, s := range r.rec.SimilarUsers(u, n) {
+		out = append(out, api.Neighbour{ID: r.ids.Users.Raw(s.Index), Score: s.Score})
+	}
+	return out, nil
+}
+
+// SimilarItems lists the items most like item.
+func (r *Codec) SimilarItems(ctx context.Context, item string, n int) ([]api.Neighbour, error) {
+	i, ok := r.ids.Items.Index(item)
+	if !ok {
+		return nil, fmt.Errorf("unknown item %q: it has no ratings in the training data", item)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []api.Neighbour
+	for _, s := range r.rec.SimilarItems(i, n) {
+		id := r.ids.Items.Raw(s.Index)
+		out = append(out, api.Neighbour{ID: id, Title: r.items[id].Title, Score: s.Score})
+	}
+	return out, nil
+}

@@ -264,3 +264,18 @@ func (m *Codec) Splits(ctx context.Context) (train, val, test dataset.Dataset, e
 	}
 	return out[0], out[1], out[2], nil
 }
+
+// TestSample returns the first n texts of the run's test split, with
+// their classes.
+func (m *Codec) TestSample(ctx context.Context, n int) ([]api.Tensor, []string, error) {
+	corpus, err := m.run.Data.Load()
+	if err != nil {
+		return nil, nil, err
+	}
+	exs := corpus.Test[:min(n, len(corpus.Test))]
+	texts, labels := make([]string, len(exs)), make([]string, len(exs))
+	for i, ex := range exs {
+		texts[i], labels[i] = ex.Text, corpus.Classes[ex.Label]
+	}
+	return []api.Tensor{api.Strings("text", texts)}, labels, nil
+}

@@ -18,11 +18,8 @@ import (
 
 	"github.com/tapeml/tapeml"
 	"github.com/tapeml/tapeml/explain"
-	"github.com/tapeml/tapeml/imageclass"
 	"github.com/tapeml/tapeml/imagedata"
 	"github.com/tapeml/tapeml/internal/atomicfile"
-	"github.com/tapeml/tapeml/internal/core"
-	"github.com/tapeml/tapeml/textclass"
 )
 
 func explainCmd(e env) *cobra.Command {
@@ -83,14 +80,11 @@ func explainCmd(e env) *cobra.Command {
 			}
 			texts := inputs
 			if testN > 0 {
-				corpus, err := textRun(m).Data.Load()
+				in, labels, err := m.TestSample(context.Background(), testN)
 				if err != nil {
 					return err
 				}
-				for _, ex := range corpus.Test[:min(testN, len(corpus.Test))] {
-					texts = append(texts, ex.Text)
-					x.labels = append(x.labels, corpus.Classes[ex.Label])
-				}
+				texts, x.labels = in[0].StringsOf(), labels
 			}
 			if len(texts) == 0 {
 				sc := bufio.NewScanner(e.stdin)
@@ -132,16 +126,6 @@ func explainCmd(e env) *cobra.Command {
 	return c
 }
 
-// textRun and imageRun are the runs of a text and of an image model, for
-// --test, which reads their data again.
-func textRun(m *tapeml.Model) textclass.Run {
-	return core.Unwrap(m).Loaded.Codec.(*textclass.Codec).Run()
-}
-
-func imageRun(m *tapeml.Model) imageclass.Run {
-	return core.Unwrap(m).Loaded.Codec.(*imageclass.Codec).Run()
-}
-
 type explainer struct {
 	e      env
 	m      *tapeml.Model
@@ -158,30 +142,32 @@ type explainer struct {
 
 // testImages explains the first n images of the run's test split.
 func (x *explainer) testImages(n int) error {
-	set, err := imageRun(x.m).Data.Load()
+	in, labels, err := x.m.TestSample(context.Background(), n)
 	if err != nil {
 		return err
 	}
-	test := set.Test
-	n = min(n, test.Len())
+	t := in[0] // "images": raw pixels [n, C, H, W]
+	n = t.Rows()
+	c, h, w := int(t.Shape[1]), int(t.Shape[2]), int(t.Shape[3])
 	imgs, names := make([]image.Image, n), make([]string, n)
-	c, h, w := test.C, test.H, test.W
 	for i := range n {
-		px := test.Pixels[i*test.Size() : (i+1)*test.Size()]
+		px := t.FP32[i*c*h*w : (i+1)*c*h*w]
 		if c == 1 {
 			g := image.NewGray(image.Rect(0, 0, w, h))
-			copy(g.Pix, px)
+			for k, v := range px {
+				g.Pix[k] = uint8(v)
+			}
 			imgs[i] = g
 		} else {
 			rgba := image.NewRGBA(image.Rect(0, 0, w, h))
 			for k := range h * w {
-				rgba.Pix[4*k], rgba.Pix[4*k+1], rgba.Pix[4*k+2], rgba.Pix[4*k+3] = px[k], px[h*w+k], px[2*h*w+k], 255
+				rgba.Pix[4*k], rgba.Pix[4*k+1], rgba.Pix[4*k+2], rgba.Pix[4*k+3] = uint8(px[k]), uint8(px[h*w+k]), uint8(px[2*h*w+k]), 255
 			}
 			imgs[i] = rgba
 		}
-		names[i] = fmt.Sprintf("test-%d-%s", i, set.Classes[test.Labels[i]])
-		x.labels = append(x.labels, set.Classes[test.Labels[i]])
+		names[i] = fmt.Sprintf("test-%d-%s", i, labels[i])
 	}
+	x.labels = labels
 	return x.images(names, imgs)
 }
 

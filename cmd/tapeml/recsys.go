@@ -8,9 +8,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tapeml/tapeml"
-	"github.com/tapeml/tapeml/internal/core"
+	"github.com/tapeml/tapeml/api"
 	"github.com/tapeml/tapeml/predictio"
-	"github.com/tapeml/tapeml/recommender"
 )
 
 // recommendation is one line of recommend's or similar's output.
@@ -31,11 +30,11 @@ func recommendCmd(e env) *cobra.Command {
 			if n < 1 {
 				return usagef("-n must be at least 1, got %d", n)
 			}
-			m, r, err := openRecommender(ckpt)
+			m, err := openRecommender(ckpt)
 			if err != nil {
 				return err
 			}
-			if u, ok := r.IDs().Users.Index(user); !ok || r.Train().UserCount(u) == 0 {
+			if !m.KnowsUser(user) {
 				fmt.Fprintf(e.stderr, "tapeml recommend: user %q has no training ratings in %s: recommending popular items\n", user, ckpt)
 			}
 			out, err := predictio.Recommend(context.Background(), m, user, n)
@@ -68,32 +67,26 @@ func similarCmd(e env) *cobra.Command {
 			if n < 1 {
 				return usagef("-n must be at least 1, got %d", n)
 			}
-			_, r, err := openRecommender(ckpt)
+			m, err := openRecommender(ckpt)
 			if err != nil {
 				return err
 			}
-			ids, rec := r.IDs(), r.Recommender()
-			var out []recommendation
+			ctx := context.Background()
+			var similar []api.Neighbour
 			if user != "" {
-				u, ok := ids.Users.Index(user)
-				if !ok {
-					return fmt.Errorf("unknown user %q: it has no ratings in the training data", user)
-				}
-				for _, s := range rec.SimilarUsers(u, n) {
-					out = append(out, recommendation{ID: ids.Users.Raw(s.Index), Score: s.Score})
-				}
+				similar, err = m.SimilarUsers(ctx, user, n)
 			} else {
-				i, ok := ids.Items.Index(item)
-				if !ok {
-					return fmt.Errorf("unknown item %q: it has no ratings in the training data", item)
-				}
-				for _, s := range rec.SimilarItems(i, n) {
-					id := ids.Items.Raw(s.Index)
-					out = append(out, recommendation{ID: id, Score: s.Score, Title: r.Title(id)})
-				}
+				similar, err = m.SimilarItems(ctx, item, n)
+			}
+			if err != nil {
+				return err
+			}
+			out := make([]recommendation, len(similar))
+			for i, s := range similar {
+				out[i] = recommendation{ID: s.ID, Score: s.Score, Title: s.Title}
 			}
 			if len(out) == 0 {
-				fmt.Fprintf(e.stderr, "tapeml similar: the %s model has no similar entries to give here\n", r.Run().Algo)
+				fmt.Fprintf(e.stderr, "tapeml similar: the %s model has no similar entries to give here\n", m.Algo())
 			}
 			return printRecommendations(e, out, asJSON)
 		},
@@ -107,21 +100,19 @@ func similarCmd(e env) *cobra.Command {
 	return c
 }
 
-// openRecommender loads a recommender checkpoint, with its family state:
-// its id maps, training ratings and neighbours.
-func openRecommender(path string) (*tapeml.Model, *recommender.Codec, error) {
+// openRecommender loads a recommender checkpoint.
+func openRecommender(path string) (*tapeml.Model, error) {
 	if path == "" {
-		return nil, nil, usagef("--checkpoint is required")
+		return nil, usagef("--checkpoint is required")
 	}
 	m, err := tapeml.Load(path)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	r, ok := core.Unwrap(m).Loaded.Codec.(*recommender.Codec)
-	if !ok {
-		return nil, nil, fmt.Errorf("%s holds a %s model, not a recommender", path, m.Kind())
+	if !m.Signature().Takes("user") {
+		return nil, fmt.Errorf("%s holds a %s model, not a recommender", path, m.Kind())
 	}
-	return m, r, nil
+	return m, nil
 }
 
 func printRecommendations(e env, out []recommendation, asJSON bool) error {

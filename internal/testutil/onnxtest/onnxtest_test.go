@@ -16,7 +16,7 @@ import (
 // protobuf implementation (tools/onnx/golden.py).
 func golden(t *testing.T) []byte {
 	t.Helper()
-	b, err := os.ReadFile("../../onnx/testdata/python.onnx")
+	b, err := os.ReadFile("../../../onnx/testdata/python.onnx")
 	if err != nil {
 		t.Fatal(err)
 	}
