@@ -7,7 +7,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
-	"github.com/tapeml/tapeml/internal/simd"
+	kern "github.com/tapeml/tapeml/internal/kernel"
 )
 
 // Inference-only kernels of the serving graph (Infer mode). A serving
@@ -334,7 +334,7 @@ func (k *embedConvPoolKernel) forwardTable(t, ids, bias, y []float32, n, l, o, k
 
 // addTo sets dst += src, with vector instructions where the CPU has them.
 func addTo(dst, src []float32) {
-	done := simd.SGD(dst, src, 1)
+	done := kern.SGD(dst, src, 1)
 	for i := done; i < len(dst); i++ {
 		dst[i] += src[i]
 	}

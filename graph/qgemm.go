@@ -6,7 +6,7 @@ import (
 	"sync"
 	"unsafe"
 
-	"github.com/tapeml/tapeml/internal/simd"
+	kern "github.com/tapeml/tapeml/internal/kernel"
 )
 
 // Int8 matrix products for the quantized serving graph.
@@ -57,7 +57,7 @@ var (
 // qgemmArchFor is the int8 kernel at level l.
 func qgemmArchFor(l simdLevel) *qgemmArch {
 	switch {
-	case l >= simdAVX512 && simd.VNNI():
+	case l >= simdAVX512 && kern.VNNI():
 		return qgemmVNNI
 	case l >= simdAVX2:
 		return qgemmAVX2

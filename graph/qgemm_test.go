@@ -8,7 +8,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/tapeml/tapeml/internal/simd"
+	kern "github.com/tapeml/tapeml/internal/kernel"
 )
 
 // qgemmArches lists the int8 kernels this CPU can run.
@@ -17,7 +17,7 @@ func qgemmArches() []*qgemmArch {
 	if simdSupported >= simdAVX2 {
 		arches = append(arches, qgemmAVX2)
 	}
-	if simdSupported >= simdAVX512 && simd.VNNI() {
+	if simdSupported >= simdAVX512 && kern.VNNI() {
 		arches = append(arches, qgemmVNNI)
 	}
 	return arches

@@ -1,23 +1,23 @@
 package graph
 
-import "github.com/tapeml/tapeml/internal/simd"
+import kern "github.com/tapeml/tapeml/internal/kernel"
 
 // simdLevel is a set of vector instructions the kernels may use; each
 // level includes the ones below it (internal/simd detects them and reads
 // TAPEML_SIMD).
-type simdLevel = simd.Level
+type simdLevel = kern.Level
 
 const (
-	simdGeneric = simd.Generic // pure Go (and gonum)
-	simdAVX2    = simd.AVX2    // AVX2 and FMA: the 6×16 sgemm kernel, tanh and sigmoid
-	simdAVX512  = simd.AVX512  // AVX-512 F, BW, DQ and VL: the 12×32 sgemm kernel
+	simdGeneric = kern.Generic // pure Go (and gonum)
+	simdAVX2    = kern.AVX2    // AVX2 and FMA: the 6×16 sgemm kernel, tanh and sigmoid
+	simdAVX512  = kern.AVX512  // AVX-512 F, BW, DQ and VL: the 12×32 sgemm kernel
 )
 
 // simdSupported is the highest level the CPU, the OS and the build allow;
 // simdActive is the one the kernels use, read once at start-up.
 var (
-	simdSupported = simd.Supported()
-	simdActive    = simd.Active()
+	simdSupported = kern.Supported()
+	simdActive    = kern.Active()
 	hasFMA        = simdActive >= simdAVX2
 	sgemmCur      = sgemmArchFor(simdActive)
 )
@@ -28,7 +28,7 @@ var (
 // running kernels.
 func setSIMD(l simdLevel) (restore func()) {
 	old := simdActive
-	restoreSIMD := simd.Set(l)
+	restoreSIMD := kern.Set(l)
 	apply := func(l simdLevel) {
 		simdActive, hasFMA, sgemmCur = l, l >= simdAVX2, sgemmArchFor(l)
 	}

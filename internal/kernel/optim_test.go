@@ -1,4 +1,4 @@
-package simd
+package kernel
 
 import (
 	"fmt"
