@@ -8,6 +8,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	kern "github.com/tapeml/tapeml/internal/kernel"
 )
 
 // int8Net builds, in mode, one of each layer that has an int8 serving
@@ -121,7 +123,7 @@ func TestInt8ServingKernels(t *testing.T) {
 // TestCalibrationRecordsConvInputs checks that a calibrating serving graph
 // records the range of each convolution's input.
 func TestCalibrationRecordsConvInputs(t *testing.T) {
-	if !hasFMA {
+	if !kern.Packed() {
 		t.Skip("the fused TextCNN kernel records its input only on the SIMD path")
 	}
 	ps := NewParams(tensor.Float32, 3)

@@ -55,11 +55,11 @@ var (
 )
 
 // qgemmArchFor is the int8 kernel at level l.
-func qgemmArchFor(l simdLevel) *qgemmArch {
+func qgemmArchFor(l kern.Level) *qgemmArch {
 	switch {
-	case l >= simdAVX512 && kern.VNNI():
+	case l >= kern.AVX512 && kern.VNNI():
 		return qgemmVNNI
-	case l >= simdAVX2:
+	case l >= kern.AVX2:
 		return qgemmAVX2
 	}
 	return qgemmGeneric
@@ -67,11 +67,11 @@ func qgemmArchFor(l simdLevel) *qgemmArch {
 
 // qgemmCur is the int8 kernel of the active level; setSIMD does not switch
 // it, so tests pick an arch explicitly.
-var qgemmCur = qgemmArchFor(simdActive)
+var qgemmCur = qgemmArchFor(kern.Active())
 
 // QGemmPath names the int8 kernel in use ("avx512vnni", "avx2" or
 // "generic").
-func QGemmPath() string { return qgemmArchFor(simdActive).name }
+func QGemmPath() string { return qgemmArchFor(kern.Active()).name }
 
 // qgemmRef is the reference: c[i·ldc+j] = Σ_p a[i·lda+p]·b[j·ldb+p].
 func qgemmRef(m, n, k int, a []int8, lda int, b []int8, ldb int, c []int32, ldc int) {

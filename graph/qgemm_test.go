@@ -14,10 +14,10 @@ import (
 // qgemmArches lists the int8 kernels this CPU can run.
 func qgemmArches() []*qgemmArch {
 	arches := []*qgemmArch{qgemmGeneric}
-	if simdSupported >= simdAVX2 {
+	if kern.Supported() >= kern.AVX2 {
 		arches = append(arches, qgemmAVX2)
 	}
-	if simdSupported >= simdAVX512 && kern.VNNI() {
+	if kern.Supported() >= kern.AVX512 && kern.VNNI() {
 		arches = append(arches, qgemmVNNI)
 	}
 	return arches
@@ -119,7 +119,7 @@ func BenchmarkQGemm(b *testing.B) {
 	// The anchor: the float32 serving product, weights packed once.
 	var pw packedWeights
 	pw.pack(bf, n, k)
-	b.Run("float32/"+simdActive.String(), func(b *testing.B) {
+	b.Run("float32/"+kern.Active().String(), func(b *testing.B) {
 		for b.Loop() {
 			pw.product(af, m, k, n, false, cf)
 		}
