@@ -1,27 +1,11 @@
-package graph
+package kernel
 
 import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
-	"slices"
 	"testing"
-
-	kern "github.com/tapeml/tapeml/internal/kernel"
 )
-
-// qgemmArches lists the int8 kernels this CPU can run.
-func qgemmArches() []*qgemmArch {
-	arches := []*qgemmArch{qgemmGeneric}
-	if kern.Supported() >= kern.AVX2 {
-		arches = append(arches, qgemmAVX2)
-	}
-	if kern.Supported() >= kern.AVX512 && kern.VNNI() {
-		arches = append(arches, qgemmVNNI)
-	}
-	return arches
-}
 
 // TestQGemmMatchesReference checks every int8 path against qgemmRef bit
 // for bit on sizes around the tiles' edges, with extremes (−128, 127) in
@@ -31,7 +15,7 @@ func TestQGemmMatchesReference(t *testing.T) {
 	const sentinel = int32(-0x5a5a5a5a)
 	rng := rand.New(rand.NewPCG(3, 4))
 	sizes := [][3]int{{1, 1, 1}, {1, 33, 3}, {5, 17, 7}, {6, 32, 4}, {7, 31, 5}, {13, 65, 129}, {2, 3, 1000}, {37, 50, 66}, {12, 96, 256}}
-	for _, arch := range qgemmArches() {
+	for _, arch := range QArches() {
 		for _, s := range sizes {
 			m, n, k := s[0], s[1], s[2]
 			for _, extreme := range []bool{false, true} {
@@ -52,13 +36,13 @@ func TestQGemmMatchesReference(t *testing.T) {
 					}
 					want := make([]int32, m*ldc)
 					qgemmRef(m, n, k, a, lda, b, ldb, want, ldc)
-					p := qpack(arch, n, k, b, ldb)
+					p := QPack(arch, n, k, b, ldb)
 					for _, threads := range []int{1, 2} {
 						got := make([]int32, m*ldc+guard)
 						for i := range got {
 							got[i] = sentinel
 						}
-						qgemm(threads, m, a, lda, p, got, ldc)
+						QGemm(threads, m, a, lda, p, got, ldc)
 						for i := 0; i < m; i++ {
 							for j := 0; j < ldc; j++ {
 								g := got[i*ldc+j]
@@ -85,56 +69,14 @@ func TestQGemmMatchesReference(t *testing.T) {
 	}
 }
 
-// BenchmarkQGemm compares the int8 product with the float32 one on a
-// ConvNet-sized dense layer (batch 32, 8192 → 1024), in one run, all
-// threads, against the float32 serving product with its weights packed once:
-//
-//	go test -run '^$' -bench 'QGemm' ./graph
-func BenchmarkQGemm(b *testing.B) {
-	const m, n, k = 32, 1024, 8192
-	rng := rand.New(rand.NewPCG(1, 2))
-	a8, b8 := make([]int8, m*k), make([]int8, n*k)
-	af, bf := make([]float32, m*k), make([]float32, n*k)
-	for i := range a8 {
-		a8[i] = int8(rng.IntN(255) - 127)
-		af[i] = float32(a8[i])
-	}
-	for i := range b8 {
-		b8[i] = int8(rng.IntN(255) - 127)
-		bf[i] = float32(b8[i])
-	}
-	c32, cf := make([]int32, m*n), make([]float32, m*n)
-	for _, arch := range qgemmArches() {
-		if arch.kernel == nil {
-			continue
-		}
-		p := qpack(arch, n, k, b8, k)
-		b.Run("int8/"+arch.name, func(b *testing.B) {
-			for b.Loop() {
-				qgemm(runtime.GOMAXPROCS(0), m, a8, k, p, c32, n)
-			}
-			b.ReportMetric(float64(b.N)*m*n*k/b.Elapsed().Seconds()/1e9, "GMAC/s")
-		})
-	}
-	// The anchor: the float32 serving product, weights packed once.
-	var pw packedWeights
-	pw.pack(bf, n, k)
-	b.Run("float32/"+kern.Active().String(), func(b *testing.B) {
-		for b.Loop() {
-			pw.product(af, m, k, n, false, cf)
-		}
-		b.ReportMetric(float64(b.N)*m*n*k/b.Elapsed().Seconds()/1e9, "GMAC/s")
-	})
-}
-
-func TestQuantize1(t *testing.T) {
+func TestQuantize(t *testing.T) {
 	nan := float32(math.NaN())
 	for _, c := range []struct {
 		f    float32
 		want int8
 	}{{0, 0}, {0.5, 0}, {1.5, 2}, {2.5, 2}, {-0.5, 0}, {-1.5, -2}, {0.49999997, 0}, {126.5, 126}, {126.6, 127}, {127, 127}, {1e9, 127}, {-1e9, -127}, {-128, -127}, {nan, 0}, {float32(math.Inf(1)), 127}} {
-		if got := quantize1(c.f); got != c.want {
-			t.Errorf("quantize1(%v) = %d, want %d", c.f, got, c.want)
+		if got := Quantize(c.f); got != c.want {
+			t.Errorf("Quantize(%v) = %d, want %d", c.f, got, c.want)
 		}
 	}
 }
@@ -204,7 +146,7 @@ func TestDequantTile(t *testing.T) {
 						dst[i] = rng.Float32()
 						want[i] = dst[i]
 					}
-					dequantTile(dst, ldd, tile, 32, rows, cols, offs, sw, sx, bias, add)
+					DequantTile(dst, ldd, tile, 32, rows, cols, offs, sw, sx, bias, add)
 					for r := 0; r < rows; r++ {
 						dequantGo(want[r*ldd:][:cols], tile[r*32:][:cols], offs, sw, bias, 0, sx[r], add)
 					}
@@ -214,48 +156,6 @@ func TestDequantTile(t *testing.T) {
 						}
 					}
 				}
-			}
-		}
-	}
-}
-
-// TestQuantizeEncodeRows checks the fused (and, with AVX-512, vector)
-// quantization into a kernel's encoding against quantizeRowsDynamic and
-// encode, on every arch, with zero, NaN and infinite rows and ties.
-func TestQuantizeEncodeRows(t *testing.T) {
-	rng := rand.New(rand.NewPCG(11, 12))
-	const m, k, lda = 7, 45, 50
-	x := make([]float32, m*lda)
-	for i := range x {
-		x[i] = float32(rng.NormFloat64())
-	}
-	clear(x[lda : lda+k])              // row 1: zeros
-	x[2*lda+3] = float32(math.NaN())   // row 2: a NaN
-	x[3*lda+4] = float32(math.Inf(-1)) // row 3: −∞
-	for j := 0; j < k; j++ {           // row 4: ties at the scale 1
-		x[4*lda+j] = float32(j%5) - 2.5 + 0*float32(j)
-	}
-	x[4*lda] = 127
-	for _, arch := range qgemmArches() {
-		p := qpack(arch, 3, k, make([]int8, 3*k), k)
-		var acts qActs
-		scales := make([]float32, m)
-		quantizeEncodeRows(p, x, m, k, lda, &acts, scales)
-		q, want := make([]int8, m*k), make([]float32, m)
-		quantizeRowsDynamic(x, m, k, lda, q, want)
-		var ref qActs
-		ref.convert(p, m, q, k)
-		if arch.kernel == nil {
-			ref.buf, ref.lda = make([]byte, m*k), k
-			arch.encode(ref.buf, q)
-		}
-		if !slices.Equal(scales, want) {
-			t.Fatalf("%s: scales %v, want %v", arch.name, scales, want)
-		}
-		for i := 0; i < m; i++ {
-			got, exp := acts.buf[i*acts.lda:][:k*arch.elem()], ref.buf[i*ref.lda:][:k*arch.elem()]
-			if !slices.Equal(got, exp) {
-				t.Fatalf("%s: row %d encoded %v, want %v", arch.name, i, got, exp)
 			}
 		}
 	}
