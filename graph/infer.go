@@ -314,7 +314,7 @@ func (k *embedConvPoolKernel) forwardTable(t, ids, bias, y []float32, n, l, o, k
 				}
 				copy(dst, t[int(row[t0])*stride:][:o])
 				for j := 1; j < kw; j++ {
-					addTo(dst, t[int(row[t0+j])*stride+j*o:][:o])
+					kern.AddTo(dst, t[int(row[t0+j])*stride+j*o:][:o])
 				}
 				if t0 != q*k.pool {
 					// Go's max is NaN when an argument is: NaN propagates
@@ -329,14 +329,6 @@ func (k *embedConvPoolKernel) forwardTable(t, ids, bias, y []float32, n, l, o, k
 				yq[oc*p] = max(v+bias[oc], 0)
 			}
 		}
-	}
-}
-
-// addTo sets dst += src, with vector instructions where the CPU has them.
-func addTo(dst, src []float32) {
-	done := kern.SGD(dst, src, 1)
-	for i := done; i < len(dst); i++ {
-		dst[i] += src[i]
 	}
 }
 
