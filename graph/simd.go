@@ -1,7 +1,5 @@
 package graph
 
-// Package internal/kernel is imported as kern throughout graph: kernel is
-// the name of graph's own op interface (op.go).
 import kern "github.com/tapeml/tapeml/internal/kernel"
 
 // QGemmPath names the int8 kernel in use ("avx512vnni", "avx2" or

@@ -13,7 +13,7 @@ func detect() Level {
 	if !x.HasAVX || !x.HasAVX2 || !x.HasFMA {
 		return Generic
 	}
-	if !x.HasAVX512F || !x.HasAVX512BW || !x.HasAVX512DQ || !x.HasAVX512VL {
+	if !x.HasAVX512 || !x.HasAVX512F || !x.HasAVX512BW || !x.HasAVX512DQ || !x.HasAVX512VL {
 		return AVX2
 	}
 	return AVX512
