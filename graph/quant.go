@@ -17,7 +17,8 @@ import (
 // W ≈ q·scale_j. Activations are quantized per row at run time in the
 // same way (dynamic quantization: Linear, LSTM), or with one static scale
 // recorded from calibration batches (convolutions). Products are summed in
-// int32 by kern.QGemmTiles and scaled back to float32: y_ij = acc_ij·sx_i·sw_j + b_j.
+// int32 by kern.QGemmTiles and scaled back to float32:
+// y_ij = acc_ij·sx_i·sw_j + b_j.
 //
 // Params holds the int8 form beside the float32 parameter (which holds the
 // dequantized values q·scale, so training and evaluation graphs compute
