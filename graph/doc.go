@@ -30,17 +30,19 @@
 //
 // # Kernel paths
 //
-// The float32 matrix product and the hot element-wise loops (tanh,
-// sigmoid, and in train/optim the fused optimizer updates and the gradient
-// norm) have three implementations, chosen once at start-up from what the
-// CPU and the OS support: AVX-512 (F, BW, DQ and VL; a 12×32 sgemm
+// The layers compute with the numeric kernels of package internal/kernel
+// (imported as kern: kernel is the name of graph's op interface). The
+// float32 matrix product and the hot element-wise loops (tanh, sigmoid,
+// and in train/optim the fused optimizer updates and the gradient norm)
+// have three implementations, chosen once at start-up from what the CPU
+// and the OS support: AVX-512 (F, BW, DQ and VL; a 12×32 sgemm
 // micro-kernel with masked edges), AVX2 with FMA (a 6×16 micro-kernel),
 // and generic Go (gonum's Sgemm), which is also the only one in builds
 // with the purego tag or off amd64. The environment variable TAPEML_SIMD,
-// read once when the program starts (package internal/simd), forces a
-// path: avx512, avx2 or generic. A path the CPU or build lacks, or any
-// other value, is reported on standard error and the best supported path
-// is used instead. SIMD reports the path in use.
+// read once when the program starts, forces a path: avx512, avx2 or
+// generic. A path the CPU or build lacks, or any other value, is reported
+// on standard error and the best supported path is used instead. SIMD
+// reports the path in use, QGemmPath the int8 product's.
 //
 // Each path gives the same bits from run to run for the same thread count
 // (GOMAXPROCS). Paths round some operations differently (the two sgemm

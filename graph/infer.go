@@ -7,7 +7,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
-	"github.com/tapeml/tapeml/internal/simd"
+	kern "github.com/tapeml/tapeml/internal/kernel"
 )
 
 // Inference-only kernels of the serving graph (Infer mode). A serving
@@ -21,7 +21,7 @@ import (
 // inferFast reports whether b builds a serving graph in float32 on a CPU
 // with the packed gemm: the case the inference kernels are for.
 func inferFast(b *Builder) bool {
-	return b.Mode == Infer && b.Dtype() == tensor.Float32 && hasFMA
+	return b.Mode == Infer && b.Dtype() == tensor.Float32 && kern.Packed()
 }
 
 // packedWeights is a weight matrix W [out, in] used as op(B) = Wᵀ by
@@ -34,7 +34,7 @@ type packedWeights struct {
 
 type weightStripe struct {
 	from, to int // output columns
-	p        sgemmPackedB
+	p        kern.PackedB
 }
 
 // pack lays out w [out, in] on first use.
@@ -47,7 +47,7 @@ func (pw *packedWeights) pack(w []float32, out, in int) {
 func (pw *packedWeights) packWith(out, in int, weights func() []float32) {
 	pw.once.Do(func() {
 		w := weights()
-		nr := sgemmCur.nr
+		nr := kern.PackedCols()
 		threads := max(1, min(maxThreads(), out/nr))
 		tiles := (out + nr - 1) / nr
 		for t := range threads {
@@ -56,7 +56,7 @@ func (pw *packedWeights) packWith(out, in int, weights func() []float32) {
 				continue
 			}
 			s := weightStripe{from: from, to: to}
-			s.p.pack(true, w[from*in:], in, in, to-from)
+			s.p.Pack(true, w[from*in:], in, in, to-from)
 			pw.stripes = append(pw.stripes, s)
 		}
 	})
@@ -70,7 +70,7 @@ func (pw *packedWeights) product(x []float32, m, in, out int, accumulate bool, y
 		beta = 1
 	}
 	run := func(s *weightStripe) {
-		sgemmWith(1, false, true, m, s.to-s.from, in, 1, x, in, nil, 0, &s.p, beta, y[s.from:], out)
+		kern.SgemmPacked(false, m, s.to-s.from, in, 1, x, in, &s.p, beta, y[s.from:], out)
 	}
 	if len(pw.stripes) == 1 {
 		run(&pw.stripes[0])
@@ -182,7 +182,7 @@ func (tt *tokenTable) build(emb, w []float32, vocab, e, o, kw int) []float32 {
 			}
 		}
 		tt.t = make([]float32, vocab*kw*o)
-		sgemm(maxThreads(), false, false, vocab, kw*o, e, 1, emb, e, wt, kw*o, 0, tt.t, kw*o)
+		kern.Sgemm(maxThreads(), false, false, vocab, kw*o, e, 1, emb, e, wt, kw*o, 0, tt.t, kw*o)
 	})
 	return tt.t
 }
@@ -314,7 +314,7 @@ func (k *embedConvPoolKernel) forwardTable(t, ids, bias, y []float32, n, l, o, k
 				}
 				copy(dst, t[int(row[t0])*stride:][:o])
 				for j := 1; j < kw; j++ {
-					addTo(dst, t[int(row[t0+j])*stride+j*o:][:o])
+					kern.AddTo(dst, t[int(row[t0+j])*stride+j*o:][:o])
 				}
 				if t0 != q*k.pool {
 					// Go's max is NaN when an argument is: NaN propagates
@@ -332,14 +332,6 @@ func (k *embedConvPoolKernel) forwardTable(t, ids, bias, y []float32, n, l, o, k
 	}
 }
 
-// addTo sets dst += src, with vector instructions where the CPU has them.
-func addTo(dst, src []float32) {
-	done := simd.SGD(dst, src, 1)
-	for i := done; i < len(dst); i++ {
-		dst[i] += src[i]
-	}
-}
-
 func (*embedConvPoolKernel) writesAll(int) bool { return true }
 
 func (*linearInferKernel) writesAll(int) bool { return true }
@@ -348,7 +340,7 @@ func (*linearInferKernel) writesAll(int) bool { return true }
 // and holds kdim values.
 func (k *embedConvPoolKernel) packedProduct(rows, kdim, o, lda int) {
 	run := func(s *weightStripe) {
-		sgemmWith(1, false, true, rows, s.to-s.from, kdim, 1, k.x, lda, nil, 0, &s.p, 0, k.y[s.from:], o)
+		kern.SgemmPacked(false, rows, s.to-s.from, kdim, 1, k.x, lda, &s.p, 0, k.y[s.from:], o)
 	}
 	if len(k.packed.stripes) > 1 {
 		var wg sync.WaitGroup
@@ -360,12 +352,12 @@ func (k *embedConvPoolKernel) packedProduct(rows, kdim, o, lda int) {
 	}
 	// One stripe (few output channels): split the rows instead.
 	s := &k.packed.stripes[0]
-	threads := max(1, min(maxThreads(), rows/(4*s.p.arch.mr)))
+	threads := max(1, min(maxThreads(), rows/(4*s.p.TileRows())))
 	var wg sync.WaitGroup
 	for t := range threads {
 		from, to := t*rows/threads, (t+1)*rows/threads
 		wg.Go(func() {
-			sgemmWith(1, false, true, to-from, s.to-s.from, kdim, 1, k.x[from*lda:], lda, nil, 0, &s.p, 0, k.y[from*o+s.from:], o)
+			kern.SgemmPacked(false, to-from, s.to-s.from, kdim, 1, k.x[from*lda:], lda, &s.p, 0, k.y[from*o+s.from:], o)
 		})
 	}
 	wg.Wait()

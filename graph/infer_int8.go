@@ -7,11 +7,23 @@ import (
 	"sync"
 
 	"gorgonia.org/tensor"
+
+	kern "github.com/tapeml/tapeml/internal/kernel"
 )
 
 // The int8 serving kernels (quant.go explains the scheme). Each has the
 // inputs of the float32 kernel it replaces, so a model builds the same
 // graph either way; the float32 weight inputs are not read.
+
+// qthreads is the number of goroutines an int8 product of m×n×k uses:
+// one below about a million multiply-adds, where starting goroutines costs
+// more than it saves.
+func qthreads(m, n, k int) int {
+	if m*n*k < 1<<20 {
+		return 1
+	}
+	return runtime.GOMAXPROCS(0)
+}
 
 // ones are the row scales of products whose rows need none.
 var ones = []float32{1, 1, 1, 1, 1, 1, 1, 1}
@@ -20,7 +32,7 @@ var ones = []float32{1, 1, 1, 1, 1, 1, 1, 1}
 type qRows struct {
 	q    []int8
 	s    []float32
-	acts qActs // the rows encoded for the int8 kernel
+	acts kern.QActs // the rows encoded for the int8 kernel
 }
 
 func (r *qRows) quantize(x []float32, m, k, lda int) {
@@ -48,12 +60,12 @@ func qLinear(threads int, x []float32, m, k, lda int, w *QuantWeight, y []float3
 	if bias == nil && !accumulate {
 		bias = make([]float32, len(sw))
 	}
-	qgemmTilesActs(threads, &r.acts, p, func(i0, rows, j0, cols int, tile []int32, ldt int, offs []int32) {
+	kern.QGemmTiles(threads, &r.acts, p, func(i0, rows, j0, cols int, tile []int32, ldt int, offs []int32) {
 		var b []float32
 		if !accumulate {
 			b = bias[j0 : j0+cols]
 		}
-		dequantTile(y[i0*ldy+j0:], ldy, tile, ldt, rows, cols, offs, sw[j0:j0+cols], r.s[i0:i0+rows], b, accumulate)
+		kern.DequantTile(y[i0*ldy+j0:], ldy, tile, ldt, rows, cols, offs, sw[j0:j0+cols], r.s[i0:i0+rows], b, accumulate)
 	})
 }
 
@@ -139,9 +151,9 @@ type foldedConvInt8Kernel struct {
 }
 
 type convInt8Scratch struct {
-	xq   []byte    // one example [H, W, C], quantized and encoded for the int8 kernel
-	acts qActs     // [H'·W', KH·KW·C (padded)], encoded
-	conv []float32 // [H'·W', O]
+	xq   []byte     // one example [H, W, C], quantized and encoded for the int8 kernel
+	acts kern.QActs // [H'·W', KH·KW·C (padded)], encoded
+	conv []float32  // [H'·W', O]
 }
 
 func (k *foldedConvInt8Kernel) name() string {
@@ -159,9 +171,9 @@ func (k *foldedConvInt8Kernel) outShape(in []tensor.Shape) (tensor.Shape, error)
 }
 
 // hwcPacked is the weight [O, C, KH, KW] laid out [O, KH, KW, C] and packed.
-func (k *foldedConvInt8Kernel) hwcPacked(c, kh, kw int) *qPacked {
+func (k *foldedConvInt8Kernel) hwcPacked(c, kh, kw int) *kern.QPacked {
 	if p, ok := k.q.extra.Load("hwc"); ok {
-		return p.(*qPacked)
+		return p.(*kern.QPacked)
 	}
 	o, q := k.q.Rows(), k.q.Q
 	r := make([]int8, len(q))
@@ -174,8 +186,8 @@ func (k *foldedConvInt8Kernel) hwcPacked(c, kh, kw int) *qPacked {
 			}
 		}
 	}
-	p, _ := k.q.extra.LoadOrStore("hwc", qpack(qgemmCur, o, kh*kw*c, r, kh*kw*c))
-	return p.(*qPacked)
+	p, _ := k.q.extra.LoadOrStore("hwc", kern.QPack(kern.QGemmArch(), o, kh*kw*c, r, kh*kw*c))
+	return p.(*kern.QPacked)
 }
 
 func (k *foldedConvInt8Kernel) forward(in []*tensor.Dense, out *tensor.Dense) error {
@@ -208,42 +220,42 @@ func (k *foldedConvInt8Kernel) forward(in []*tensor.Dense, out *tensor.Dense) er
 		k.scratch = append(k.scratch, convInt8Scratch{})
 	}
 	inv := 1 / sIn
-	arch := packed.arch
-	elem := arch.elem()
+	arch := packed.Arch()
+	enc, elem := arch.Encoding(), arch.Elem()
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
 			s := &k.scratch[w]
 			s.xq = resizeBytes(s.xq, d.hw*d.c*elem)
-			s.acts.lda, s.acts.rows = packed.kp*elem, d.ohw
-			s.acts.buf = resizeBytes(s.acts.buf, d.ohw*s.acts.lda)
+			s.acts.LDA, s.acts.Rows = packed.Depth()*elem, d.ohw
+			s.acts.Buf = resizeBytes(s.acts.Buf, d.ohw*s.acts.LDA)
 			s.conv = lstmResize(s.conv, d.o*d.ohw)
 			for n := w * d.n / workers; n < (w+1)*d.n/workers; n++ {
 				xn := x[n*d.c*d.hw : (n+1)*d.c*d.hw]
 				for ch := 0; ch < d.c; ch++ {
 					plane := xn[ch*d.hw : (ch+1)*d.hw]
-					switch {
-					case arch.wide:
+					switch enc {
+					case kern.QInt16:
 						for p, v := range plane {
-							u := uint16(int16(quantize1(v * inv)))
+							u := uint16(int16(kern.Quantize(v * inv)))
 							at := 2 * (p*d.c + ch)
 							s.xq[at], s.xq[at+1] = byte(u), byte(u>>8)
 						}
-					case arch.offset:
+					case kern.QOffset:
 						for p, v := range plane {
-							s.xq[p*d.c+ch] = byte(quantize1(v*inv)) ^ 0x80
+							s.xq[p*d.c+ch] = byte(kern.Quantize(v*inv)) ^ 0x80
 						}
 					default:
 						for p, v := range plane {
-							s.xq[p*d.c+ch] = byte(quantize1(v * inv))
+							s.xq[p*d.c+ch] = byte(kern.Quantize(v * inv))
 						}
 					}
 				}
-				k.im2colHWC(&s.acts, s.xq, d, elem, qZeroByte(arch))
+				k.im2colHWC(&s.acts, s.xq, d, elem, arch.ZeroByte())
 				conv := s.conv // [H'·W', O]: the product's own layout
-				qgemmTilesActs(threads, &s.acts, packed, func(i0, rows, j0, cols int, tile []int32, ldt int, offs []int32) {
+				kern.QGemmTiles(threads, &s.acts, packed, func(i0, rows, j0, cols int, tile []int32, ldt int, offs []int32) {
 					scale, shift := k.scale[j0:j0+cols], k.shift[j0:j0+cols]
-					dequantTile(conv[i0*d.o+j0:], d.o, tile, ldt, rows, cols, offs, scale, ones[:rows], shift, false)
+					kern.DequantTile(conv[i0*d.o+j0:], d.o, tile, ldt, rows, cols, offs, scale, ones[:rows], shift, false)
 				})
 				if k.pool == 0 {
 					yn := y[n*d.o*d.ohw : (n+1)*d.o*d.ohw]
@@ -282,15 +294,6 @@ func resizeBytes(s []byte, n int) []byte {
 	return s[:n]
 }
 
-// qZeroByte is the byte every byte of an encoded 0 holds: 0x80 for the
-// +128 encoding, 0 for int8 and int16.
-func qZeroByte(arch *qgemmArch) byte {
-	if arch.offset {
-		return 0x80
-	}
-	return 0
-}
-
 func fill(b []byte, v byte) {
 	for i := range b {
 		b[i] = v
@@ -300,12 +303,12 @@ func fill(b []byte, v byte) {
 // im2colHWC fills row oy·W'+ox of acts, at depth (i·KW+j)·C+c, with
 // xq[oy·s+i−p, ox·s+j−p, c] (an encoded 0 in the padding and past the
 // depth KH·KW·C); values are elem bytes.
-func (k *foldedConvInt8Kernel) im2colHWC(acts *qActs, xq []byte, d conv2dDims, elem int, zero byte) {
+func (k *foldedConvInt8Kernel) im2colHWC(acts *kern.QActs, xq []byte, d conv2dDims, elem int, zero byte) {
 	s, p, c := k.stride, k.pad, d.c*elem
 	row := d.kw * c
 	for oy := 0; oy < d.oh; oy++ {
 		for ox := 0; ox < d.ow; ox++ {
-			dst := acts.buf[(oy*d.ow+ox)*acts.lda:][:acts.lda]
+			dst := acts.Buf[(oy*d.ow+ox)*acts.LDA:][:acts.LDA]
 			fill(dst[d.kh*row:], zero)
 			x0 := ox*s - p
 			for i := 0; i < d.kh; i++ {
@@ -345,8 +348,8 @@ func (*foldedConvInt8Kernel) backward([]*tensor.Dense, *tensor.Dense, *tensor.De
 type embedConvPoolInt8Kernel struct {
 	pool int
 	q    *QuantWeight
-	acts qActs     // gathered rows [N·L, E], encoded for the int8 kernel
-	y    []float32 // [N·L−K+1, O]
+	acts kern.QActs // gathered rows [N·L, E], encoded for the int8 kernel
+	y    []float32  // [N·L−K+1, O]
 }
 
 func (k *embedConvPoolInt8Kernel) name() string {
@@ -375,14 +378,14 @@ func (k *embedConvPoolInt8Kernel) forward(in []*tensor.Dense, out *tensor.Dense)
 	lout := l - kw + 1
 	p := (lout-k.pool)/k.pool + 1
 	sIn := k.q.InputScale
-	arch := qgemmCur
-	elem := arch.elem()
+	arch := kern.QGemmArch()
+	elem := arch.Elem()
 	tab, ok := k.q.extra.Load("table")
 	if !ok {
 		q := make([]int8, len(emb))
 		quantizeInto(q, emb, 1/sIn)
 		t := &embedTable{enc: make([]byte, len(emb)*elem)}
-		arch.encode(t.enc, q)
+		arch.Encode(t.enc, q)
 		tab, _ = k.q.extra.LoadOrStore("table", t)
 	}
 	table := tab.(*embedTable).enc
@@ -396,36 +399,36 @@ func (k *embedConvPoolInt8Kernel) forward(in []*tensor.Dense, out *tensor.Dense)
 				}
 			}
 		}
-		pk, _ = k.q.extra.LoadOrStore("KE", qpack(qgemmCur, o, kw*e, wKE, kw*e))
+		pk, _ = k.q.extra.LoadOrStore("KE", kern.QPack(kern.QGemmArch(), o, kw*e, wKE, kw*e))
 	}
-	packed := pk.(*qPacked)
+	packed := pk.(*kern.QPacked)
 	rows := n*l - kw + 1
 	k.y = lstmResize(k.y, rows*o)
 	// Row r of the product is the window of K·E values from token r on:
 	// the rows overlap (lda = E), and the last one reads the padding
 	// depths of the packed weight past the end (zero there in B).
 	row := e * elem
-	size := n*l*row + (packed.kp-kw*e)*elem
-	if cap(k.acts.buf) < size {
-		k.acts.buf = make([]byte, size)
+	size := n*l*row + (packed.Depth()-kw*e)*elem
+	if cap(k.acts.Buf) < size {
+		k.acts.Buf = make([]byte, size)
 	}
-	k.acts.buf = k.acts.buf[:size]
-	clear(k.acts.buf[n*l*row:])
-	k.acts.lda, k.acts.rows = row, rows
+	k.acts.Buf = k.acts.Buf[:size]
+	clear(k.acts.Buf[n*l*row:])
+	k.acts.LDA, k.acts.Rows = row, rows
 	for i, f := range ids {
 		id := int(f)
 		if id < 0 || id >= vocab || float32(id) != f {
 			return fmt.Errorf("token id %v at position %d is outside [0, %d)", f, i, vocab)
 		}
-		copy(k.acts.buf[i*row:(i+1)*row], table[id*row:(id+1)*row])
+		copy(k.acts.Buf[i*row:(i+1)*row], table[id*row:(id+1)*row])
 	}
 	scale := make([]float32, o)
 	for oc := range scale {
 		scale[oc] = k.q.Scale[oc] * sIn
 	}
 	yy, zeros := k.y, make([]float32, o)
-	qgemmTilesActs(qthreads(rows, o, kw*e), &k.acts, packed, func(i0, rs, j0, cols int, tile []int32, ldt int, offs []int32) {
-		dequantTile(yy[i0*o+j0:], o, tile, ldt, rs, cols, offs, scale[j0:j0+cols], ones[:rs], zeros[j0:j0+cols], false)
+	kern.QGemmTiles(qthreads(rows, o, kw*e), &k.acts, packed, func(i0, rs, j0, cols int, tile []int32, ldt int, offs []int32) {
+		kern.DequantTile(yy[i0*o+j0:], o, tile, ldt, rs, cols, offs, scale[j0:j0+cols], ones[:rs], zeros[j0:j0+cols], false)
 	})
 	for ex := 0; ex < n; ex++ {
 		base := k.y[ex*l*o:]

@@ -8,6 +8,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	kern "github.com/tapeml/tapeml/internal/kernel"
 )
 
 // int8Net builds, in mode, one of each layer that has an int8 serving
@@ -68,9 +70,8 @@ func TestInt8ServingKernels(t *testing.T) {
 		return m
 	}
 	var got [][][]float32
-	for _, arch := range qgemmArches() {
-		restore := qgemmCur
-		qgemmCur = arch
+	for _, arch := range kern.QArches() {
+		restore := kern.SetQGemmArch(arch)
 		qs := NewParams(tensor.Float32, 3)
 		int8Net(t, qs, Eval) // materialize
 		for _, p := range ps.List() {
@@ -92,18 +93,18 @@ func TestInt8ServingKernels(t *testing.T) {
 			qs.SetQuantized(name, q)
 		}
 		out := int8Net(t, qs, Infer)
-		qgemmCur = restore
+		restore()
 		for i := range out {
 			if len(out[i]) != len(ref[i]) {
-				t.Fatalf("%s: output %d has %d values, float32 %d", arch.name, i, len(out[i]), len(ref[i]))
+				t.Fatalf("%s: output %d has %d values, float32 %d", arch.Name(), i, len(out[i]), len(ref[i]))
 			}
 			if slices.Equal(out[i], ref[i]) {
-				t.Fatalf("%s: output %d equals the float32 graph's: no int8 kernel ran", arch.name, i)
+				t.Fatalf("%s: output %d equals the float32 graph's: no int8 kernel ran", arch.Name(), i)
 			}
 			m := absMax(ref[i])
 			for j := range out[i] {
 				if d := math.Abs(float64(out[i][j] - ref[i][j])); d > 0.03*float64(m) {
-					t.Fatalf("%s: output %d[%d] = %v, float32 %v (|Δ| %.3g > 3%% of %v)", arch.name, i, j, out[i][j], ref[i][j], d, m)
+					t.Fatalf("%s: output %d[%d] = %v, float32 %v (|Δ| %.3g > 3%% of %v)", arch.Name(), i, j, out[i][j], ref[i][j], d, m)
 				}
 			}
 		}
@@ -112,7 +113,7 @@ func TestInt8ServingKernels(t *testing.T) {
 	for a := 1; a < len(got); a++ {
 		for i := range got[a] {
 			if !slices.Equal(got[a][i], got[0][i]) {
-				t.Errorf("%s: output %d differs from the generic int8 path's", qgemmArches()[a].name, i)
+				t.Errorf("%s: output %d differs from the generic int8 path's", kern.QArches()[a].Name(), i)
 			}
 		}
 	}
@@ -121,7 +122,7 @@ func TestInt8ServingKernels(t *testing.T) {
 // TestCalibrationRecordsConvInputs checks that a calibrating serving graph
 // records the range of each convolution's input.
 func TestCalibrationRecordsConvInputs(t *testing.T) {
-	if !hasFMA {
+	if !kern.Packed() {
 		t.Skip("the fused TextCNN kernel records its input only on the SIMD path")
 	}
 	ps := NewParams(tensor.Float32, 3)

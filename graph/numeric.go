@@ -2,9 +2,10 @@ package graph
 
 import (
 	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/blas/blas64"
 	"gorgonia.org/tensor"
+
+	kern "github.com/tapeml/tapeml/internal/kernel"
 )
 
 // float is the element type of every kernel: float32 for training, float64
@@ -24,15 +25,14 @@ func values[T float](t *tensor.Dense) []T {
 
 // gemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices, where
 // op(A) is m×k, op(B) is k×n and C is m×n, on up to threads goroutines
-// (1 inside a kernel that already splits its batch across the cores). It
-// uses the packed AVX2/FMA product for float32 where the CPU has it
-// (sgemm.go) and gonum otherwise.
+// (1 inside a kernel that already splits its batch across the cores):
+// kern.Sgemm for float32, gonum's Dgemm for float64.
 func gemm[T float](threads int, transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
-	if a32, ok := any(a).([]float32); ok && hasFMA {
-		sgemm(threads, transA, transB, m, n, k, float32(alpha), a32, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+	if a32, ok := any(a).([]float32); ok {
+		kern.Sgemm(threads, transA, transB, m, n, k, float32(alpha), a32, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
 		return
 	}
 	ta, tb := blas.NoTrans, blas.NoTrans
@@ -42,12 +42,7 @@ func gemm[T float](threads int, transA, transB bool, m, n, k int, alpha T, a []T
 	if transB {
 		tb = blas.Trans
 	}
-	switch a := any(a).(type) {
-	case []float32:
-		blas32.Implementation().Sgemm(ta, tb, m, n, k, float32(alpha), a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
-	case []float64:
-		blas64.Implementation().Dgemm(ta, tb, m, n, k, float64(alpha), a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
-	}
+	blas64.Implementation().Dgemm(ta, tb, m, n, k, float64(alpha), any(a).([]float64), lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
 }
 
 // typed picks the kernel instantiated for the element type dt.

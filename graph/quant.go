@@ -6,6 +6,8 @@ import (
 	"sync"
 
 	"gorgonia.org/tensor"
+
+	kern "github.com/tapeml/tapeml/internal/kernel"
 )
 
 // Int8 quantization of the serving graph (Infer mode).
@@ -15,7 +17,8 @@ import (
 // W ≈ q·scale_j. Activations are quantized per row at run time in the
 // same way (dynamic quantization: Linear, LSTM), or with one static scale
 // recorded from calibration batches (convolutions). Products are summed in
-// int32 by qgemm and scaled back to float32: y_ij = acc_ij·sx_i·sw_j + b_j.
+// int32 by kern.QGemmTiles and scaled back to float32:
+// y_ij = acc_ij·sx_i·sw_j + b_j.
 //
 // Params holds the int8 form beside the float32 parameter (which holds the
 // dequantized values q·scale, so training and evaluation graphs compute
@@ -32,8 +35,8 @@ type QuantWeight struct {
 	InputScale float32
 
 	once   sync.Once
-	packed *qPacked // Q as [rows, cols] for the active int8 kernel
-	extra  sync.Map // other layouts, by key (the TextCNN conv's [O, K·E])
+	packed *kern.QPacked // Q as [rows, cols] for the int8 kernel in use
+	extra  sync.Map      // other layouts, by key (the TextCNN conv's [O, K·E])
 }
 
 // Rows and Cols are the dimensions of Q as a matrix.
@@ -42,8 +45,8 @@ func (q *QuantWeight) Rows() int { return q.Shape[0] }
 // Cols is the product of the dimensions after the first.
 func (q *QuantWeight) Cols() int { return len(q.Q) / max(1, q.Shape[0]) }
 
-func (q *QuantWeight) pack() *qPacked {
-	q.once.Do(func() { q.packed = qpack(qgemmCur, q.Rows(), q.Cols(), q.Q, q.Cols()) })
+func (q *QuantWeight) pack() *kern.QPacked {
+	q.once.Do(func() { q.packed = kern.QPack(kern.QGemmArch(), q.Rows(), q.Cols(), q.Q, q.Cols()) })
 	return q.packed
 }
 
@@ -116,23 +119,8 @@ func QuantizeRows(w []float32, shape []int) *QuantWeight {
 // half to even as ONNX's QuantizeLinear and PyTorch do; NaN gives 0.
 func quantizeInto(dst []int8, src []float32, inv float32) {
 	for i, v := range src {
-		dst[i] = quantize1(v * inv)
+		dst[i] = kern.Quantize(v * inv)
 	}
-}
-
-// quantize1 is clamp(round(f), −127, 127). Adding and subtracting 1.5·2²³
-// rounds a float32 below 2²² in magnitude to an integer, half to even.
-func quantize1(f float32) int8 {
-	const magic = 12582912
-	switch {
-	case f >= 127:
-		return 127
-	case f <= -127:
-		return -127
-	case f == f:
-		return int8(int32((f + magic) - magic))
-	}
-	return 0
 }
 
 // quantizeRowsDynamic quantizes each of the m rows of x (k values, rows
@@ -281,16 +269,16 @@ func QuantizeWithScale(w []float32, shape []int, scale float32) *QuantWeight {
 
 // quantizeEncodeRows quantizes each of the m rows of x (k values, rows lda
 // apart) with its own scale, like quantizeRowsDynamic, straight into acts
-// in arch's encoding (rows of kp values for p).
-func quantizeEncodeRows(p *qPacked, x []float32, m, k, lda int, acts *qActs, scales []float32) {
-	arch := p.arch
-	elem := arch.elem()
-	acts.lda, acts.rows = p.kp*elem, m
-	if arch.kernel == nil {
-		acts.lda = k
+// in the encoding of p's arch (rows of p.Depth values).
+func quantizeEncodeRows(p *kern.QPacked, x []float32, m, k, lda int, acts *kern.QActs, scales []float32) {
+	arch := p.Arch()
+	enc, elem := arch.Encoding(), arch.Elem()
+	acts.LDA, acts.Rows = p.Depth()*elem, m
+	if enc == kern.QBytes { // the generic kernel reads the k values, unpadded
+		acts.LDA = k
 	}
-	acts.buf = resizeBytes(acts.buf, m*acts.lda)
-	zero := qZeroByte(arch)
+	acts.Buf = resizeBytes(acts.Buf, m*acts.LDA)
+	zero := arch.ZeroByte()
 	for i := 0; i < m; i++ {
 		row := x[i*lda : i*lda+k]
 		var a float32
@@ -310,19 +298,19 @@ func quantizeEncodeRows(p *qPacked, x []float32, m, k, lda int, acts *qActs, sca
 		}
 		scales[i] = s
 		inv := 1 / s
-		dst := acts.buf[i*acts.lda : (i+1)*acts.lda]
+		dst := acts.Buf[i*acts.LDA : (i+1)*acts.LDA]
 		fill(dst[k*elem:], zero)
 		done := 0
-		if arch.offset && finite {
-			done = quantEncodeFast(dst, row, inv)
+		if enc == kern.QOffset && finite {
+			done = kern.QuantEncode(dst, row, inv)
 		}
 		for t := done; t < k; t++ {
-			q := quantize1(row[t] * inv)
-			switch {
-			case arch.wide:
+			q := kern.Quantize(row[t] * inv)
+			switch enc {
+			case kern.QInt16:
 				u := uint16(int16(q))
 				dst[2*t], dst[2*t+1] = byte(u), byte(u>>8)
-			case arch.offset:
+			case kern.QOffset:
 				dst[t] = byte(q) ^ 0x80
 			default:
 				dst[t] = byte(q)

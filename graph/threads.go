@@ -19,6 +19,10 @@ func SetMaxThreads(n int) int {
 	return int(threadLimit.Swap(int32(max(n, 0))))
 }
 
+// sideThreads is the number of goroutines a product may use when parts
+// of the graph already run side by side (the two directions of a layer).
+func sideThreads(sideBySide int) int { return max(1, maxThreads()/sideBySide) }
+
 func maxThreads() int {
 	if n := int(threadLimit.Load()); n > 0 {
 		return min(n, runtime.GOMAXPROCS(0))

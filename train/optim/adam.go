@@ -3,7 +3,7 @@ package optim
 import (
 	"math"
 
-	"github.com/tapeml/tapeml/internal/simd"
+	"github.com/tapeml/tapeml/internal/kernel"
 )
 
 // adamRule is torch.optim.Adam and, with decoupled weight decay,
@@ -64,8 +64,8 @@ func (r *adamRule) update(w, g []float32, slots [][]float32, _ bool) {
 	negStep, bc2Sqrt, eps, amsgrad := r.negStepSize, r.bc2Sqrt, r.eps, r.cfg.AMSGrad
 	i := 0
 	if !amsgrad { // the vector loop takes a prefix, this loop the rest
-		c := simd.AdamConsts{Beta1: b1, OneMinusBeta1: omb1, Beta2: b2, OneMinusBeta2: omb2, NegStep: negStep, Bc2Sqrt: bc2Sqrt, Eps: eps}
-		i = simd.Adam(w, g, m, v, &c)
+		c := kernel.AdamConsts{Beta1: b1, OneMinusBeta1: omb1, Beta2: b2, OneMinusBeta2: omb2, NegStep: negStep, Bc2Sqrt: bc2Sqrt, Eps: eps}
+		i = kernel.Adam(w, g, m, v, &c)
 	}
 	for ; i < n; i++ {
 		gi := g[i]

@@ -6,7 +6,7 @@ import (
 	"math"
 	"slices"
 
-	"github.com/tapeml/tapeml/internal/simd"
+	"github.com/tapeml/tapeml/internal/kernel"
 )
 
 // Param is one trainable tensor as an optimizer sees it.
@@ -207,14 +207,14 @@ func (o *optimizer) check(p *Param) error {
 
 // penalizedSquares is Σ (g + l1·sign(w))², accumulated in float64 (exact
 // for each square, and ample for millions of terms). Without L1 it sums
-// simd.SumSquares's sixteen independent lanes (the same bits on every
+// kernel.SumSquares's sixteen independent lanes (the same bits on every
 // kernel path), so the loop is not bound by the latency of one chain of
 // additions.
 func penalizedSquares(w, g []float32, l1 float32) float64 {
 	if l1 == 0 {
-		var part [simd.SquareLanes]float64
-		simd.SumSquares(&part, g)
-		return simd.ReduceLanes(&part)
+		var part [kernel.SquareLanes]float64
+		kernel.SumSquares(&part, g)
+		return kernel.ReduceLanes(&part)
 	}
 	var s float64
 	w = w[:len(g)]

@@ -1,6 +1,6 @@
 package optim
 
-import "github.com/tapeml/tapeml/internal/simd"
+import "github.com/tapeml/tapeml/internal/kernel"
 
 // sgdRule is torch.optim.SGD (1.13, single-tensor path):
 //
@@ -32,7 +32,7 @@ func (r *sgdRule) update(w, g []float32, slots [][]float32, first bool) {
 	g = g[:len(w)]
 	negLR, mom, keep := r.negLR, r.momentum, r.keep
 	if r.cfg.Momentum == 0 {
-		for i := simd.SGD(w, g, negLR); i < len(w); i++ { // a vector prefix, then the rest
+		for i := kernel.SGD(w, g, negLR); i < len(w); i++ { // a vector prefix, then the rest
 			w[i] = fma32(negLR, g[i], w[i])
 		}
 		return
@@ -43,7 +43,7 @@ func (r *sgdRule) update(w, g []float32, slots [][]float32, first bool) {
 	}
 	i := 0
 	if !first && !r.cfg.Nesterov {
-		i = simd.SGDMomentum(w, g, buf, negLR, mom, keep)
+		i = kernel.SGDMomentum(w, g, buf, negLR, mom, keep)
 	}
 	for ; i < len(w); i++ {
 		b := buf[i]

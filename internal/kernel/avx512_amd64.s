@@ -280,9 +280,9 @@ DATA tanhConst512<>+48(SB)/4, $0x3ba059dd // β0
 DATA tanhConst512<>+52(SB)/4, $0x3f000000 // ½
 GLOBL tanhConst512<>(SB), RODATA|NOPTR, $56
 
-// (constants as in simd_amd64.s)
+// (constants as in avx2_amd64.s)
 // The activations sixteen at a time: the same operations as the AVX2
-// versions (simd_amd64.s), so the same bits.
+// versions (avx2_amd64.s), so the same bits.
 
 // Z4–Z15 hold clamp, −clamp, α13…α1, β6, β4, β2.
 #define TANH_CONSTANTS512 \

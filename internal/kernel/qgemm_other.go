@@ -1,13 +1,13 @@
 //go:build !amd64 || purego
 
-package graph
+package kernel
 
 func qgemmKernelVNNI(kq int, a []byte, lda, rows int, b []byte, tile []int32) {
-	panic("graph: int8 VNNI kernel without amd64")
+	panic("kernel: int8 VNNI kernel without amd64")
 }
 
 func qgemmKernelAVX2(kq int, a []byte, lda, rows int, b []byte, tile []int32) {
-	panic("graph: int8 AVX2 kernel without amd64")
+	panic("kernel: int8 AVX2 kernel without amd64")
 }
 
 // dequantRow sets dst[j] = float32(src[j])·(sx·sw[j]) + bias[j], or adds
@@ -17,12 +17,13 @@ func dequantRow(dst []float32, src, offs []int32, sw, bias []float32, sx float32
 	dequantGo(dst, src, offs, sw, bias, 0, sx, add)
 }
 
-// dequantTile runs dequantRow over rows rows of a tile (rows ldt apart)
+// DequantTile runs dequantRow over rows rows of a tile (rows ldt apart)
 // into dst (rows ldd apart), sx[r] for row r.
-func dequantTile(dst []float32, ldd int, tile []int32, ldt, rows, cols int, offs []int32, sw, sx, bias []float32, add bool) {
+func DequantTile(dst []float32, ldd int, tile []int32, ldt, rows, cols int, offs []int32, sw, sx, bias []float32, add bool) {
 	for r := 0; r < rows; r++ {
 		dequantRow(dst[r*ldd:][:cols], tile[r*ldt:][:cols], offs, sw, bias, sx[r], add)
 	}
 }
 
-func quantEncodeFast(dst []byte, src []float32, inv float32) int { return 0 }
+// QuantEncode encodes nothing without AVX-512: it returns 0.
+func QuantEncode(dst []byte, src []float32, inv float32) int { return 0 }

@@ -1,4 +1,4 @@
-package simd
+package kernel
 
 import (
 	"fmt"
@@ -31,6 +31,7 @@ const Env = "TAPEML_SIMD"
 var (
 	supported = detect()
 	active    = Choose(os.Getenv(Env), supported)
+	vnni      = supported >= AVX512 && detectVNNI()
 )
 
 // Supported is the highest level the CPU, the OS and the build allow.
@@ -62,13 +63,18 @@ func Choose(env string, supported Level) Level {
 	return supported
 }
 
+// VNNI reports whether the CPU, the OS and the build support AVX-512 VNNI
+// (the int8 dot-product instruction vpdpbusd). The int8 kernels use it when
+// the active level is AVX512; it is not a level of its own, so TAPEML_SIMD
+// still chooses between avx512, avx2 and generic.
+func VNNI() bool { return vnni }
+
 // Set makes l (at most Supported) the active level and returns a function
 // restoring the previous one. It is for tests that run every path in one
-// process, and must not race with running kernels; packages that cache
-// the level (graph) have their own setter that calls this one.
+// process, and must not race with running kernels.
 func Set(l Level) (restore func()) {
 	if l > supported || l < Generic {
-		panic(fmt.Sprintf("simd: level %s is not supported (at most %s)", l, supported))
+		panic(fmt.Sprintf("kernel: level %s is not supported (at most %s)", l, supported))
 	}
 	old := active
 	active = l

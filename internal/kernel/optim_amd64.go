@@ -1,6 +1,6 @@
 //go:build amd64 && !purego
 
-package simd
+package kernel
 
 // lanes is how many float32 the active level's vectors hold (0: no vectors).
 func lanes() int {

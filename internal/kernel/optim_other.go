@@ -1,6 +1,6 @@
 //go:build !amd64 || purego
 
-package simd
+package kernel
 
 func adam(w, g, m, v []float32, n int, c *AdamConsts) int { return 0 }
 

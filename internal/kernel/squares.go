@@ -1,4 +1,4 @@
-package simd
+package kernel
 
 // SquareLanes is the number of partial sums SumSquares keeps.
 const SquareLanes = 16

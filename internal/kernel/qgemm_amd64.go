@@ -1,6 +1,6 @@
 //go:build amd64 && !purego
 
-package graph
+package kernel
 
 // qgemmVNNI6x32 writes to tile (6×32 int32, row-major) the products of 6
 // rows of offset bytes (rows lda apart; rows past the first `rows` repeat
@@ -39,7 +39,7 @@ var zeroOffs = make([]int32, 64)
 // or adds the product to dst[j] when add (bias unread); offs may be nil.
 func dequantRow(dst []float32, src, offs []int32, sw, bias []float32, sx float32, add bool) {
 	n := len(dst) &^ 7
-	if hasFMA && n > 0 {
+	if active >= AVX2 && n > 0 {
 		_, _, _ = src[n-1], sw[n-1], dst[n-1]
 		b := &sw[0] // unread when add
 		if !add {
@@ -64,11 +64,11 @@ func dequantRow(dst []float32, src, offs []int32, sw, bias []float32, sx float32
 //go:noescape
 func dequantTile512(dst *float32, ldd int, tile *int32, rows int, offs *int32, sw, sx, bias *float32, add bool)
 
-// dequantTile runs dequantRow over rows rows of a 32-column tile (rows ldt
-// apart) into dst (rows ldd apart), sx[r] for row r; with AVX-512 in one
-// call, else row by row.
-func dequantTile(dst []float32, ldd int, tile []int32, ldt, rows, cols int, offs []int32, sw, sx, bias []float32, add bool) {
-	if cols == 32 && ldt == 32 && simdActive >= simdAVX512 && rows > 0 {
+// DequantTile runs dequantRow over rows rows of a tile (rows ldt apart)
+// into dst (rows ldd apart), sx[r] for row r: for a 32-column tile with
+// AVX-512 in one call, else row by row.
+func DequantTile(dst []float32, ldd int, tile []int32, ldt, rows, cols int, offs []int32, sw, sx, bias []float32, add bool) {
+	if cols == 32 && ldt == 32 && active >= AVX512 && rows > 0 {
 		_, _, _ = tile[rows*32-1], sw[31], sx[rows-1]
 		_ = dst[(rows-1)*ldd+31]
 		o := offs
@@ -92,12 +92,12 @@ func dequantTile(dst []float32, ldd int, tile []int32, ldt, rows, cols int, offs
 //go:noescape
 func quantEncode512(dst *byte, src *float32, n int, inv float32)
 
-// quantEncodeFast writes the +128 encoding of quantize1(src[i]·inv) to
-// dst for the first len(src)&^15 values with AVX-512 and returns how many
-// it wrote (0 without AVX-512); src must hold finite values.
-func quantEncodeFast(dst []byte, src []float32, inv float32) int {
+// QuantEncode writes the +128 encoding of Quantize(src[i]·inv) to dst for
+// the first len(src)&^15 values with AVX-512 and returns how many it wrote
+// (0 without AVX-512); src must hold finite values.
+func QuantEncode(dst []byte, src []float32, inv float32) int {
 	n := len(src) &^ 15
-	if simdActive < simdAVX512 || n == 0 {
+	if active < AVX512 || n == 0 {
 		return 0
 	}
 	_ = dst[n-1]

@@ -1,6 +1,6 @@
 //go:build amd64 && !purego
 
-package graph
+package kernel
 
 // sgemmKernel6x16 writes to c (a 6×16 row-major tile) the product of a
 // packed A panel (k depths of 6 values) and a packed B panel (k depths of
@@ -27,17 +27,6 @@ func sgemmKernel6x16Set(k int, a, b, c *float32, ldc int, alpha float32)
 //go:noescape
 func sgemmKernel12x32Set(k int, a, b, c *float32, ldc int, alpha float32, rows int, mask0, mask1 uint32)
 
-// tanhAVX writes tanh32 of the first n&^7 values of src to dst, eight at
-// a time.
-//
-//go:noescape
-func tanhAVX(dst, src *float32, n int)
-
-// sigmoidAVX is tanhAVX for sigmoid32.
-//
-//go:noescape
-func sigmoidAVX(dst, src *float32, n int)
-
 // sgemmKernel12x32 adds alpha times the product of a packed A panel (k
 // depths of 12 values) and a packed B panel (k depths of 32 values) to the
 // first rows (1–12) rows and the columns set in mask0 (columns 0–15) and
@@ -46,47 +35,3 @@ func sigmoidAVX(dst, src *float32, n int)
 //
 //go:noescape
 func sgemmKernel12x32(k int, a, b, c *float32, ldc int, alpha float32, rows int, mask0, mask1 uint32)
-
-// tanhAVX512 is tanhAVX sixteen at a time (n a multiple of 16).
-//
-//go:noescape
-func tanhAVX512(dst, src *float32, n int)
-
-// sigmoidAVX512 is sigmoidAVX sixteen at a time (n a multiple of 16).
-//
-//go:noescape
-func sigmoidAVX512(dst, src *float32, n int)
-
-// tanh32s writes tanh32(src) to dst (as long as src).
-func tanh32s(dst, src []float32) {
-	n := 0
-	if simdActive >= simdAVX512 {
-		if n = len(src) &^ 15; n > 0 {
-			tanhAVX512(&dst[0], &src[0], n)
-		}
-	}
-	if m := len(src) &^ 7; hasFMA && m > n {
-		tanhAVX(&dst[n], &src[n], m-n)
-		n = m
-	}
-	for i, v := range src[n:] {
-		dst[n+i] = tanh32(v)
-	}
-}
-
-// sigmoid32s writes sigmoid32(src) to dst (as long as src).
-func sigmoid32s(dst, src []float32) {
-	n := 0
-	if simdActive >= simdAVX512 {
-		if n = len(src) &^ 15; n > 0 {
-			sigmoidAVX512(&dst[0], &src[0], n)
-		}
-	}
-	if m := len(src) &^ 7; hasFMA && m > n {
-		sigmoidAVX(&dst[n], &src[n], m-n)
-		n = m
-	}
-	for i, v := range src[n:] {
-		dst[n+i] = sigmoid32(v)
-	}
-}

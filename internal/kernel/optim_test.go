@@ -1,4 +1,4 @@
-package simd
+package kernel
 
 import (
 	"fmt"
@@ -7,43 +7,35 @@ import (
 	"testing"
 )
 
-const guardLen = 32
-
-// guard marks the floats after each buffer and past the prefix a vector
-// loop reports; a finite value, so a stray read-modify-write changes it.
-var guard = float32(-1234.5678)
-
-// guarded returns n random floats (positive when pos) followed by guardLen
-// guard floats; the returned slice has length n.
-func guarded(rng *rand.Rand, n int, pos bool) []float32 {
-	full := make([]float32, n+guardLen)
-	for i := range full {
-		full[i] = guard
-	}
-	for i := range full[:n] {
+// randGuarded is newGuardedF32(n) holding random floats, positive when pos.
+func randGuarded(rng *rand.Rand, n int, pos bool) guardedF32 {
+	g := newGuardedF32(n)
+	for i := range g.v() {
 		x := float32(rng.NormFloat64())
 		if pos {
 			x = x * x
 		}
-		full[i] = x
+		g.v()[i] = x
 	}
-	return full[:n]
+	return g
 }
 
-// checkGuard fails if anything after the first done floats of got differs
-// from before (the caller's scalar loop owns them), including the guard
-// region past the end.
-func checkGuard(t *testing.T, name string, got, before []float32, done int) {
+func (g guardedF32) clone() guardedF32 { return guardedF32{append([]float32(nil), g.all...), g.n} }
+
+// checkUntouched fails if anything of got but its first done floats
+// differs from before: the guard regions, and the tail the caller's scalar
+// loop owns.
+func checkUntouched(t *testing.T, name string, got, before guardedF32, done int) {
 	t.Helper()
-	full, orig := got[:cap(got)], before[:cap(before)]
-	for i := done; i < len(full); i++ {
-		if math.Float32bits(full[i]) != math.Float32bits(orig[i]) {
-			t.Fatalf("%s: element %d changed beyond the %d the loop reported (length %d)", name, i, done, len(got))
+	for i := range got.all {
+		if i >= guardLen && i < guardLen+done {
+			continue
+		}
+		if math.Float32bits(got.all[i]) != math.Float32bits(before.all[i]) {
+			t.Fatalf("%s: element %d changed outside the %d the loop reported (length %d)", name, i-guardLen, done, got.n)
 		}
 	}
 }
-
-func clone(v []float32) []float32 { return append(make([]float32, 0, cap(v)), v[:cap(v)]...)[:len(v)] }
 
 // fma32 is a·b + c in float64 rounded to float32: the reference, within an
 // ulp of the single rounding of a vector FMA.
@@ -53,25 +45,17 @@ func near(a, b float32) bool {
 	return math.Abs(float64(a-b)) <= 2e-7*math.Max(1e-30, math.Abs(float64(b)))
 }
 
-// levels runs f at every level the CPU has.
-func levels(t *testing.T, f func(t *testing.T, l Level)) {
-	for l := Generic; l <= Supported(); l++ {
-		t.Run(l.String(), func(t *testing.T) {
-			defer Set(l)()
-			f(t, l)
-		})
-	}
-}
-
 // The optimizer loops against scalar references on lengths around the
-// vector widths, with guard regions after every buffer.
+// vector widths, with guard regions around every buffer.
 func TestOptimizerLoops(t *testing.T) {
 	levels(t, func(t *testing.T, l Level) {
 		rng := rand.New(rand.NewPCG(1, 2))
 		for n := 0; n <= 70; n++ {
 			name := fmt.Sprintf("n=%d", n)
-			w, g, m, v := guarded(rng, n, false), guarded(rng, n, false), guarded(rng, n, false), guarded(rng, n, true)
-			w0, m0, v0 := clone(w), clone(m), clone(v)
+			wg, gg, mg, vg := randGuarded(rng, n, false), randGuarded(rng, n, false), randGuarded(rng, n, false), randGuarded(rng, n, true)
+			w0g, g0g, m0g, v0g := wg.clone(), gg.clone(), mg.clone(), vg.clone()
+			w, g, m, v := wg.v(), gg.v(), mg.v(), vg.v()
+			w0, m0, v0 := w0g.v(), m0g.v(), v0g.v()
 			c := AdamConsts{Beta1: 0.9, OneMinusBeta1: 0.1, Beta2: 0.999, OneMinusBeta2: 0.001, NegStep: -0.01, Bc2Sqrt: 0.3, Eps: 1e-8}
 			done := Adam(w, g, m, v, &c)
 			if l == Generic && done != 0 || done > n || l > Generic && n-done >= 16 {
@@ -79,9 +63,10 @@ func TestOptimizerLoops(t *testing.T) {
 			}
 			for _, b := range []struct {
 				name      string
-				got, orig []float32
-			}{{"w", w, w0}, {"m", m, m0}, {"v", v, v0}} {
-				checkGuard(t, "adam "+name+" "+b.name, b.got, b.orig, done)
+				got, orig guardedF32
+				done      int
+			}{{"w", wg, w0g, done}, {"g", gg, g0g, 0}, {"m", mg, m0g, done}, {"v", vg, v0g, done}} {
+				checkUntouched(t, "adam "+name+" "+b.name, b.got, b.orig, b.done)
 			}
 			for i := 0; i < done; i++ {
 				mi := fma32(c.OneMinusBeta1, g[i], m0[i]*c.Beta1)
@@ -93,12 +78,15 @@ func TestOptimizerLoops(t *testing.T) {
 				}
 			}
 
-			w, g, buf := guarded(rng, n, false), guarded(rng, n, false), guarded(rng, n, false)
-			w0, b0 := clone(w), clone(buf)
+			wg, gg, bg := randGuarded(rng, n, false), randGuarded(rng, n, false), randGuarded(rng, n, false)
+			w0g, g0g, b0g := wg.clone(), gg.clone(), bg.clone()
+			w, g, buf := wg.v(), gg.v(), bg.v()
+			w0, b0 := w0g.v(), b0g.v()
 			const negLR, mom, keep = -0.01, 0.9, 0.75
 			done = SGDMomentum(w, g, buf, negLR, mom, keep)
-			checkGuard(t, "sgd momentum "+name+" w", w, w0, done)
-			checkGuard(t, "sgd momentum "+name+" buf", buf, b0, done)
+			checkUntouched(t, "sgd momentum "+name+" w", wg, w0g, done)
+			checkUntouched(t, "sgd momentum "+name+" g", gg, g0g, 0)
+			checkUntouched(t, "sgd momentum "+name+" buf", bg, b0g, done)
 			for i := 0; i < done; i++ {
 				bi := fma32(keep, g[i], mom*b0[i])
 				wi := fma32(negLR, bi, w0[i])
@@ -107,9 +95,11 @@ func TestOptimizerLoops(t *testing.T) {
 				}
 			}
 
-			w0 = clone(w)
+			w0g = wg.clone()
+			w0 = w0g.v()
 			done = SGD(w, g, negLR)
-			checkGuard(t, "sgd "+name, w, w0, done)
+			checkUntouched(t, "sgd "+name, wg, w0g, done)
+			checkUntouched(t, "sgd "+name+" g", gg, g0g, 0)
 			for i := 0; i < done; i++ {
 				if wi := fma32(negLR, g[i], w0[i]); !near(w[i], wi) {
 					t.Fatalf("sgd %s [%d] = %v, want %v", name, i, w[i], wi)
@@ -143,17 +133,18 @@ func TestChoose(t *testing.T) {
 // and leaves g alone.
 func TestSumSquares(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	for _, n := range []int{0, 1, 15, 16, 17, 33, 1000} {
-		g := guarded(rng, n, false)
+	for _, n := range append(sizes[:len(sizes):len(sizes)], 1000) {
+		gg := randGuarded(rng, n, false)
+		g := gg.v()
 		var want [SquareLanes]float64
 		for i, v := range g {
 			want[i%SquareLanes] += float64(v) * float64(v)
 		}
 		levels(t, func(t *testing.T, l Level) {
-			before := clone(g)
+			before := gg.clone()
 			var part [SquareLanes]float64
 			SumSquares(&part, g)
-			checkGuard(t, fmt.Sprintf("n=%d", n), g, before, 0)
+			checkUntouched(t, fmt.Sprintf("n=%d", n), gg, before, 0)
 			if part != want {
 				t.Fatalf("n=%d: partial sums %v, want %v", n, part, want)
 			}

@@ -1,24 +1,21 @@
-package graph
+package kernel
 
 import (
 	"encoding/binary"
-	"runtime"
 	"sync"
 	"unsafe"
-
-	"github.com/tapeml/tapeml/internal/simd"
 )
 
 // Int8 matrix products for the quantized serving graph.
 //
-// qgemm computes C[i][j] = Σ_p A[i][p]·B[j][p] exactly in int32, for A
+// QGemm computes C[i][j] = Σ_p A[i][p]·B[j][p] exactly in int32, for A
 // int8 [m, k] (activations, quantized at run time) and B int8 [n, k]
 // (weights, quantized once, one row per output channel). Every path gives
 // the same integers as the pure-Go reference qgemmRef, bit for bit, as long
 // as k ≤ 65535 (then no int32 sum can overflow: |a·b| ≤ 128·128 and, on the
 // VNNI path, the offset sums below stay under 2³¹).
 //
-// The paths, chosen from internal/simd's active level:
+// The paths, chosen from the active level:
 //
 //   - VNNI (level avx512 on a CPU with AVX-512 VNNI): vpdpbusd multiplies
 //     unsigned by signed bytes, so A is stored offset by 128 (a+128 = a XOR
@@ -35,8 +32,8 @@ import (
 // and to a depth that is a multiple of the instruction's group (4 or 2);
 // A is converted per call into rows of the same padded depth.
 
-// qgemmArch is one int8 micro-kernel and its layout.
-type qgemmArch struct {
+// QArch is one int8 micro-kernel and its layout.
+type QArch struct {
 	name   string
 	mr, nr int // tile rows and columns
 	group  int // depths per instruction: the padded depth is a multiple
@@ -49,29 +46,88 @@ type qgemmArch struct {
 }
 
 var (
-	qgemmGeneric = &qgemmArch{name: "generic", mr: 1, nr: 1, group: 1}
-	qgemmAVX2    = &qgemmArch{name: "avx2", mr: 6, nr: 16, group: 2, wide: true, kernel: qgemmKernelAVX2}
-	qgemmVNNI    = &qgemmArch{name: "avx512vnni", mr: 6, nr: 32, group: 4, offset: true, kernel: qgemmKernelVNNI}
+	qgemmGeneric = &QArch{name: "generic", mr: 1, nr: 1, group: 1}
+	qgemmAVX2    = &QArch{name: "avx2", mr: 6, nr: 16, group: 2, wide: true, kernel: qgemmKernelAVX2}
+	qgemmVNNI    = &QArch{name: "avx512vnni", mr: 6, nr: 32, group: 4, offset: true, kernel: qgemmKernelVNNI}
 )
 
 // qgemmArchFor is the int8 kernel at level l.
-func qgemmArchFor(l simdLevel) *qgemmArch {
+func qgemmArchFor(l Level) *QArch {
 	switch {
-	case l >= simdAVX512 && simd.VNNI():
+	case l >= AVX512 && VNNI():
 		return qgemmVNNI
-	case l >= simdAVX2:
+	case l >= AVX2:
 		return qgemmAVX2
 	}
 	return qgemmGeneric
 }
 
-// qgemmCur is the int8 kernel of the active level; setSIMD does not switch
-// it, so tests pick an arch explicitly.
-var qgemmCur = qgemmArchFor(simdActive)
+// qgemmForced is the int8 kernel a test chose with SetQGemmArch (nil: the
+// active level's).
+var qgemmForced *QArch
 
-// QGemmPath names the int8 kernel in use ("avx512vnni", "avx2" or
-// "generic").
-func QGemmPath() string { return qgemmArchFor(simdActive).name }
+// QGemmArch is the int8 kernel in use: the active level's.
+func QGemmArch() *QArch {
+	if qgemmForced != nil {
+		return qgemmForced
+	}
+	return qgemmArchFor(active)
+}
+
+// SetQGemmArch makes a (one of QArches) the int8 kernel in use, whatever
+// the level, and returns a function restoring the previous choice. It is
+// for tests that run every int8 path with the same float32 kernels, and
+// must not race with running kernels.
+func SetQGemmArch(a *QArch) (restore func()) {
+	old := qgemmForced
+	qgemmForced = a
+	return func() { qgemmForced = old }
+}
+
+// QArches lists the int8 kernels this CPU and build can run, generic
+// first.
+func QArches() []*QArch {
+	arches := []*QArch{qgemmGeneric}
+	if supported >= AVX2 {
+		arches = append(arches, qgemmAVX2)
+	}
+	if supported >= AVX512 && VNNI() {
+		arches = append(arches, qgemmVNNI)
+	}
+	return arches
+}
+
+// Name names the kernel: "avx512vnni", "avx2" or "generic".
+func (arch *QArch) Name() string { return arch.name }
+
+// QEncoding is how a kernel wants the int8 values of A stored.
+type QEncoding int
+
+const (
+	QBytes  QEncoding = iota // the int8 values themselves (generic)
+	QInt16                   // little-endian int16 (AVX2)
+	QOffset                  // a+128, an unsigned byte (VNNI)
+)
+
+// Encoding is how arch wants the values of A stored.
+func (arch *QArch) Encoding() QEncoding {
+	switch {
+	case arch.wide:
+		return QInt16
+	case arch.offset:
+		return QOffset
+	}
+	return QBytes
+}
+
+// ZeroByte is the byte every byte of an encoded 0 holds: 0x80 for the
+// +128 encoding, 0 for int8 and int16.
+func (arch *QArch) ZeroByte() byte {
+	if arch.offset {
+		return 0x80
+	}
+	return 0
+}
 
 // qgemmRef is the reference: c[i·ldc+j] = Σ_p a[i·lda+p]·b[j·ldb+p].
 func qgemmRef(m, n, k int, a []int8, lda int, b []int8, ldb int, c []int32, ldc int) {
@@ -88,9 +144,9 @@ func qgemmRef(m, n, k int, a []int8, lda int, b []int8, ldb int, c []int32, ldc 
 	}
 }
 
-// qPacked is a weight matrix B [n, k] laid out for one arch.
-type qPacked struct {
-	arch   *qgemmArch
+// QPacked is a weight matrix B [n, k] laid out for one arch.
+type QPacked struct {
+	arch   *QArch
 	n, k   int
 	kp     int     // padded depth
 	raw    []int8  // generic: B itself, [n, k]
@@ -100,9 +156,9 @@ type qPacked struct {
 
 func roundUp(x, to int) int { return (x + to - 1) / to * to }
 
-// qpack lays out b [n, k] (rows ldb apart) for arch.
-func qpack(arch *qgemmArch, n, k int, b []int8, ldb int) *qPacked {
-	p := &qPacked{arch: arch, n: n, k: k, kp: roundUp(max(k, 1), arch.group)}
+// QPack lays out b [n, k] (rows ldb apart) for arch.
+func QPack(arch *QArch, n, k int, b []int8, ldb int) *QPacked {
+	p := &QPacked{arch: arch, n: n, k: k, kp: roundUp(max(k, 1), arch.group)}
 	if arch.kernel == nil {
 		p.raw = make([]int8, n*k)
 		for j := 0; j < n; j++ {
@@ -142,25 +198,34 @@ func qpack(arch *qgemmArch, n, k int, b []int8, ldb int) *qPacked {
 	return p
 }
 
-// qActs is A converted for an arch: rows of kp values (bytes +128, or
-// little-endian int16).
-type qActs struct {
-	buf  []byte
-	lda  int // bytes per row
-	rows int
+// Arch is the kernel p is laid out for.
+func (p *QPacked) Arch() *QArch { return p.arch }
+
+// Depth is p's depth padded for its kernel: rows of A converted for p hold
+// Depth values, zero past the true depth k.
+func (p *QPacked) Depth() int { return p.kp }
+
+// QActs is A converted for an arch (Convert), or written in its encoding
+// by the caller: row i starts at Buf[i·LDA] and has the packed weight's
+// Depth values readable (its true depth k for the generic arch), which may
+// overlap the next rows.
+type QActs struct {
+	Buf  []byte
+	LDA  int // bytes from one row to the next
+	Rows int
 }
 
-// elem is the size in bytes of one converted value.
-func (arch *qgemmArch) elem() int {
+// Elem is the size in bytes of one converted value.
+func (arch *QArch) Elem() int {
 	if arch.wide {
 		return 2
 	}
 	return 1
 }
 
-// encode writes src converted for arch to dst (len(src)·elem bytes):
+// Encode writes src converted for arch to dst (len(src)·Elem bytes):
 // int16 for AVX2, +128 bytes for VNNI, the bytes themselves for generic.
-func (arch *qgemmArch) encode(dst []byte, src []int8) {
+func (arch *QArch) Encode(dst []byte, src []int8) {
 	switch {
 	case arch.wide:
 		for t, v := range src {
@@ -182,64 +247,64 @@ func (arch *qgemmArch) encode(dst []byte, src []int8) {
 	}
 }
 
-// convert fills q from a [m, k] (rows lda apart) for p's arch.
-func (q *qActs) convert(p *qPacked, m int, a []int8, lda int) {
-	elem := p.arch.elem()
-	q.lda, q.rows = p.kp*elem, m
-	if need := m * q.lda; cap(q.buf) < need {
-		q.buf = make([]byte, need)
+// Convert fills q from a [m, k] (rows lda apart) for p's arch, in rows of
+// p's Depth.
+func (q *QActs) Convert(p *QPacked, m int, a []int8, lda int) {
+	elem := p.arch.Elem()
+	q.LDA, q.Rows = p.kp*elem, m
+	if need := m * q.LDA; cap(q.Buf) < need {
+		q.Buf = make([]byte, need)
 	} else {
-		q.buf = q.buf[:need]
+		q.Buf = q.Buf[:need]
 	}
 	for i := 0; i < m; i++ {
-		row := q.buf[i*q.lda : (i+1)*q.lda]
+		row := q.Buf[i*q.LDA : (i+1)*q.LDA]
 		if len(a) > 0 {
-			p.arch.encode(row, a[i*lda:i*lda+p.k])
+			p.arch.Encode(row, a[i*lda:i*lda+p.k])
 		}
 		clear(row[p.k*elem:]) // padding depths: B is zero there
 	}
 }
 
-// qVisit receives one tile of C: rows i0.., columns j0.. of C are
+// QVisit receives one tile of C: rows i0.., columns j0.. of C are
 // C[i0+r][j0+c] = tile[r·ldt+c] − offs[c] for r < rows, c < cols (offs
 // is nil when there is nothing to subtract: the VNNI path leaves its
 // column offsets to the visitor, which subtracts them in its vector loop).
-type qVisit func(i0, rows, j0, cols int, tile []int32, ldt int, offs []int32)
+type QVisit func(i0, rows, j0, cols int, tile []int32, ldt int, offs []int32)
 
-// qgemmTiles runs the product of a [m, k] (rows lda apart) and p on up to
-// threads goroutines and hands every tile to visit. Tiles of different
-// threads are visited concurrently; each element of C once.
-func qgemmTiles(threads, m int, a []int8, lda int, p *qPacked, visit qVisit) {
+// qgemmTiles is QGemmTiles for a [m, k] (rows lda apart), not yet
+// converted.
+func qgemmTiles(threads, m int, a []int8, lda int, p *QPacked, visit QVisit) {
 	if m == 0 || p.n == 0 {
 		return
 	}
-	acts := qActsPool.Get().(*qActs)
+	acts := qActsPool.Get().(*QActs)
 	defer qActsPool.Put(acts)
 	if p.arch.kernel == nil {
-		acts.buf, acts.lda, acts.rows = unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(a))), len(a)), lda, m
+		acts.Buf, acts.LDA, acts.Rows = unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(a))), len(a)), lda, m
 	} else {
-		acts.convert(p, m, a, lda)
+		acts.Convert(p, m, a, lda)
 	}
-	qgemmTilesActs(threads, acts, p, visit)
-	acts.buf = nil
+	QGemmTiles(threads, acts, p, visit)
+	acts.Buf = nil
 }
 
-// qgemmTilesActs is qgemmTiles for rows already converted for p's arch:
-// row i starts at acts.buf[i·acts.lda] and has p.kp values (p.k for the
-// generic arch) readable, which may overlap the next rows.
-func qgemmTilesActs(threads int, acts *qActs, p *qPacked, visit qVisit) {
-	m := acts.rows
+// QGemmTiles runs the product of the rows of acts, converted for p's arch,
+// and p on up to threads goroutines and hands every tile to visit. Tiles
+// of different threads are visited concurrently; each element of C once.
+func QGemmTiles(threads int, acts *QActs, p *QPacked, visit QVisit) {
+	m := acts.Rows
 	if m == 0 || p.n == 0 {
 		return
 	}
 	arch := p.arch
 	if arch.kernel == nil {
 		threads = max(1, min(threads, m))
-		a := unsafe.Slice((*int8)(unsafe.Pointer(unsafe.SliceData(acts.buf))), len(acts.buf))
+		a := unsafe.Slice((*int8)(unsafe.Pointer(unsafe.SliceData(acts.Buf))), len(acts.Buf))
 		run := func(from, to int) {
 			tile := make([]int32, p.n)
 			for i := from; i < to; i++ {
-				qgemmRef(1, p.n, p.k, a[i*acts.lda:], acts.lda, p.raw, p.k, tile, p.n)
+				qgemmRef(1, p.n, p.k, a[i*acts.LDA:], acts.LDA, p.raw, p.k, tile, p.n)
 				visit(i, 1, 0, p.n, tile, p.n, nil)
 			}
 		}
@@ -284,7 +349,7 @@ func qgemmTilesActs(threads int, acts *qActs, p *qPacked, visit qVisit) {
 			for ri := rf; ri < rt; ri++ {
 				i0 := ri * mr
 				rows := min(mr, m-i0)
-				arch.kernel(kq, acts.buf[i0*acts.lda:], acts.lda, rows, panel, tile)
+				arch.kernel(kq, acts.Buf[i0*acts.LDA:], acts.LDA, rows, panel, tile)
 				var offs []int32
 				if arch.offset {
 					offs = p.offs[j0 : j0+cols]
@@ -304,11 +369,11 @@ func qgemmTilesActs(threads int, acts *qActs, p *qPacked, visit qVisit) {
 	wg.Wait()
 }
 
-var qActsPool = sync.Pool{New: func() any { return &qActs{} }}
+var qActsPool = sync.Pool{New: func() any { return &QActs{} }}
 
-// qgemm sets c [m, n] (rows ldc apart) = a [m, k]·Bᵀ in int32; it writes
-// nothing else of c.
-func qgemm(threads, m int, a []int8, lda int, p *qPacked, c []int32, ldc int) {
+// QGemm sets c [m, n] (rows ldc apart) = a [m, k]·Bᵀ in int32 on up to
+// threads goroutines; it writes nothing else of c.
+func QGemm(threads, m int, a []int8, lda int, p *QPacked, c []int32, ldc int) {
 	qgemmTiles(threads, m, a, lda, p, func(i0, rows, j0, cols int, tile []int32, ldt int, offs []int32) {
 		for r := 0; r < rows; r++ {
 			dst := c[(i0+r)*ldc+j0 : (i0+r)*ldc+j0+cols]
@@ -318,16 +383,6 @@ func qgemm(threads, m int, a []int8, lda int, p *qPacked, c []int32, ldc int) {
 			}
 		}
 	})
-}
-
-// qthreads is the number of goroutines an int8 product of m×n×k uses:
-// one below about a million multiply-adds, where starting goroutines costs
-// more than it saves.
-func qthreads(m, n, k int) int {
-	if m*n*k < 1<<20 {
-		return 1
-	}
-	return runtime.GOMAXPROCS(0)
 }
 
 // dequantGo is dequantRow in Go, for dst from value off on (bias and
@@ -349,4 +404,20 @@ func dequantGo(dst []float32, src []int32, offs []int32, sw, bias []float32, off
 			dst[j] = float32(a)*(sx*sw[j]) + bias[j]
 		}
 	}
+}
+
+// Quantize is clamp(round(f), −127, 127), rounding half to even, and 0 for
+// NaN: how float32 values become int8. Adding and subtracting 1.5·2²³
+// rounds a float32 below 2²² in magnitude to an integer, half to even.
+func Quantize(f float32) int8 {
+	const magic = 12582912
+	switch {
+	case f >= 127:
+		return 127
+	case f <= -127:
+		return -127
+	case f == f:
+		return int8(int32((f + magic) - magic))
+	}
+	return 0
 }

@@ -1,6 +1,6 @@
 //go:build amd64 && !purego
 
-package graph
+package kernel
 
 import (
 	"fmt"
@@ -9,51 +9,26 @@ import (
 	"testing"
 )
 
-// guard is the value every float outside a kernel's output is set to, so
-// a stray write shows; guardLen floats of it follow each output buffer.
-const guardLen = 64
-
-// A finite value: a NaN would survive a stray read-add-write unchanged.
-var guard = float32(-1234.5678)
-
-// guarded returns a buffer of n floats followed by guardLen guard floats,
-// and a check that reports any guard float that changed.
+// guarded returns a buffer of n floats between guard regions, and a check
+// that reports any guard float that changed.
 func guarded(n int) (buf []float32, check func(t *testing.T, name string)) {
-	full := make([]float32, n+guardLen)
-	for i := range full {
-		full[i] = guard
-	}
-	return full[:n], func(t *testing.T, name string) {
-		t.Helper()
-		for i, v := range full[n:] {
-			if math.Float32bits(v) != math.Float32bits(guard) {
-				t.Fatalf("%s: wrote %v at %d past the end of a buffer of %d", name, v, i, n)
-			}
-		}
-	}
-}
-
-func randFloats(rng *rand.Rand, n int) []float32 {
-	v := make([]float32, n)
-	for i := range v {
-		v[i] = float32(rng.NormFloat64())
-	}
-	return v
+	g := newGuardedF32(n)
+	return g.v(), g.check
 }
 
 // The micro-kernels against a pure-Go product of their packed panels: every
 // tile height and width (partial tiles are masked or staged), depths
 // around the unrolling, a leading dimension wider than the tile whose gap
-// must stay untouched, and a guard region after the last row.
+// must stay untouched, and guard regions around C.
 func TestSgemmMicroKernels(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for _, arch := range []struct {
 		name  string
-		level simdLevel
+		level Level
 		a     *sgemmArch
-	}{{"avx2", simdAVX2, sgemmAVX2}, {"avx512", simdAVX512, sgemmAVX512}} {
+	}{{"avx2", AVX2, sgemmAVX2}, {"avx512", AVX512, sgemmAVX512}} {
 		t.Run(arch.name, func(t *testing.T) {
-			if simdSupported < arch.level {
+			if Supported() < arch.level {
 				t.Skipf("the CPU has no %s", arch.name)
 			}
 			mr, nr := arch.a.mr, arch.a.nr
@@ -106,7 +81,7 @@ func TestSgemmMicroKernels(t *testing.T) {
 					}
 				}
 			}
-			if arch.level == simdAVX2 { // the staging kernel writes a whole tile
+			if arch.level == AVX2 { // the staging kernel writes a whole tile
 				for _, k := range []int{0, 1, 5} {
 					a, b := randFloats(rng, max(k*mr, 1)), randFloats(rng, max(k*nr, 1))
 					c, check := guarded(mr * nr)
@@ -129,29 +104,29 @@ func TestSgemmMicroKernels(t *testing.T) {
 
 // The vector activations against the scalar ones on every length up to a
 // few vectors (the kernels take whole vectors, the wrappers the tail),
-// with a guard region after the output.
+// with guard regions around the output.
 func TestActivationKernelsGuarded(t *testing.T) {
-	if simdSupported < simdAVX2 {
+	if Supported() < AVX2 {
 		t.Skip("no AVX2")
 	}
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, f := range []struct {
 		name   string
-		level  simdLevel
+		level  Level
 		width  int
 		kernel func(dst, src *float32, n int)
 		wrap   func(dst, src []float32)
 		ref    func(float32) float32
 	}{
-		{"tanhAVX", simdAVX2, 8, tanhAVX, tanh32s, tanh32},
-		{"sigmoidAVX", simdAVX2, 8, sigmoidAVX, sigmoid32s, sigmoid32},
-		{"tanhAVX512", simdAVX512, 16, tanhAVX512, tanh32s, tanh32},
-		{"sigmoidAVX512", simdAVX512, 16, sigmoidAVX512, sigmoid32s, sigmoid32},
+		{"tanhAVX", AVX2, 8, tanhAVX, Tanh, tanh32},
+		{"sigmoidAVX", AVX2, 8, sigmoidAVX, Sigmoid, sigmoid32},
+		{"tanhAVX512", AVX512, 16, tanhAVX512, Tanh, tanh32},
+		{"sigmoidAVX512", AVX512, 16, sigmoidAVX512, Sigmoid, sigmoid32},
 	} {
-		if simdSupported < f.level {
+		if Supported() < f.level {
 			continue
 		}
-		restore := setSIMD(f.level)
+		restore := Set(f.level)
 		for n := 1; n <= 67; n++ {
 			src := randFloats(rng, n)
 			for i := range src {
@@ -191,19 +166,19 @@ func TestActivationKernelsGuarded(t *testing.T) {
 // The AVX-512 activations give the AVX2 ones' bits (the same operations,
 // twice as wide), so the LSTM's results do not depend on the path there.
 func TestActivationPathsAgree(t *testing.T) {
-	if simdSupported < simdAVX512 {
+	if Supported() < AVX512 {
 		t.Skip("no AVX-512")
 	}
 	x := make([]float32, 4099)
 	for i := range x {
 		x[i] = float32(i-2049) * 7e-3
 	}
-	for _, f := range []func(dst, src []float32){tanh32s, sigmoid32s} {
+	for _, f := range []func(dst, src []float32){Tanh, Sigmoid} {
 		a, b := make([]float32, len(x)), make([]float32, len(x))
-		r := setSIMD(simdAVX2)
+		r := Set(AVX2)
 		f(a, x)
 		r()
-		r = setSIMD(simdAVX512)
+		r = Set(AVX512)
 		f(b, x)
 		r()
 		for i := range a {

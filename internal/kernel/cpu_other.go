@@ -1,5 +1,7 @@
 //go:build !amd64 || purego
 
-package simd
+package kernel
 
 func detect() Level { return Generic }
+
+func detectVNNI() bool { return false }

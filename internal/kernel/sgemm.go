@@ -1,18 +1,21 @@
-package graph
+package kernel
 
 import (
 	"fmt"
 	"sync"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
 )
 
 // The models spend most of their time in float32 matrix products: the
 // LSTM's input projection and recurrence, the convolutions' im2col
 // products and the dense layers. gonum's Sgemm reaches about a third of
-// what an AVX2/FMA core can do, so on such CPUs gemm uses a blocked product
+// what an AVX2/FMA core can do, so on such CPUs Sgemm uses a blocked product
 // in the GotoBLAS style: op(A) and op(B) are copied into panels laid out in
 // the order the micro-kernel reads them, in blocks sized for the caches:
-// 6×16 tiles with AVX2 (simd_amd64.s), 12×32 with AVX-512
-// (simd512_amd64.s). Each element of C is summed by one thread in a fixed
+// 6×16 tiles with AVX2 (avx2_amd64.s), 12×32 with AVX-512
+// (avx512_amd64.s). Each element of C is summed by one thread in a fixed
 // order, so results do not depend on timing (for a given kernel path).
 const (
 	sgemmKC = 256  // depth of a packed block: a B panel of KC×NR floats stays in L1 (or L2)
@@ -46,14 +49,28 @@ var (
 )
 
 // sgemmArchFor is the packed product's kernel at level l (nil: gonum's).
-func sgemmArchFor(l simdLevel) *sgemmArch {
+func sgemmArchFor(l Level) *sgemmArch {
 	switch l {
-	case simdAVX512:
+	case AVX512:
 		return sgemmAVX512
-	case simdAVX2:
+	case AVX2:
 		return sgemmAVX2
 	}
 	return nil
+}
+
+// Packed reports whether the active level has the packed product (AVX2 or
+// AVX-512): Sgemm uses it, and only then can a PackedB be packed.
+func Packed() bool { return active >= AVX2 }
+
+// PackedCols is the number of columns in each panel of a PackedB packed at
+// the active level: column stripes of op(B) that start at multiples of it
+// pack without partial panels but the last.
+func PackedCols() int {
+	if a := sgemmArchFor(active); a != nil {
+		return a.nr
+	}
+	return 0
 }
 
 // sgemmAdd6x16 is sgemmArch.add for the AVX2 kernel: full tiles go
@@ -90,17 +107,41 @@ var sgemmPool = sync.Pool{New: func() any {
 	return &sgemmBuffers{a: make([]float32, sgemmMC*sgemmKC), b: make([]float32, sgemmKC*sgemmNC)}
 }}
 
-// sideThreads is the number of goroutines a product may use when parts
-// of the graph already run side by side (the two directions of a layer).
-func sideThreads(sideBySide int) int { return max(1, maxThreads()/sideBySide) }
-
-func sgemm(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// Sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices,
+// where op(A) is m×k, op(B) is k×n and C is m×n, on up to threads
+// goroutines (1 inside a caller that already splits its work across the
+// cores). It uses the packed product where the active level has it and
+// gonum's Sgemm, which splits its work its own way, otherwise.
+func Sgemm(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if !Packed() {
+		ta, tb := blas.NoTrans, blas.NoTrans
+		if transA {
+			ta = blas.Trans
+		}
+		if transB {
+			tb = blas.Trans
+		}
+		blas32.Implementation().Sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
 	sgemmWith(threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, nil, beta, c, ldc)
 }
 
-// sgemmWith is sgemm taking op(B) from packed when it is not nil (then on
-// the calling goroutine only).
-func sgemmWith(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, packed *sgemmPackedB, beta float32, c []float32, ldc int) {
+// SgemmPacked is Sgemm with op(B) = p, on the calling goroutine, with the
+// kernel p was packed for.
+func SgemmPacked(transA bool, m, n, k int, alpha float32, a []float32, lda int, p *PackedB, beta float32, c []float32, ldc int) {
+	if p.k != k || p.n != n {
+		panic(fmt.Sprintf("kernel: packed weights are %d×%d, the product needs %d×%d", p.k, p.n, k, n))
+	}
+	sgemmWith(1, transA, false, m, n, k, alpha, a, lda, nil, 0, p, beta, c, ldc)
+}
+
+// sgemmWith is the packed product, taking op(B) from packed when it is not
+// nil (then on the calling goroutine only).
+func sgemmWith(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, packed *PackedB, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -122,7 +163,7 @@ func sgemmWith(threads int, transA, transB bool, m, n, k int, alpha float32, a [
 	if k == 0 || alpha == 0 {
 		return
 	}
-	arch := sgemmCur
+	arch := sgemmArchFor(active)
 	if packed != nil {
 		arch = packed.arch
 	}
@@ -167,7 +208,7 @@ func sgemmWith(threads int, transA, transB bool, m, n, k int, alpha float32, a [
 
 // sgemmSerial adds alpha·op(A)·op(B) to C on the calling goroutine (or
 // stores it, with set), packing op(B) unless packed holds it already.
-func sgemmSerial(arch *sgemmArch, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, packed *sgemmPackedB, set bool, c []float32, ldc int) {
+func sgemmSerial(arch *sgemmArch, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, packed *PackedB, set bool, c []float32, ldc int) {
 	buf := sgemmPool.Get().(*sgemmBuffers)
 	defer sgemmPool.Put(buf)
 	block := 0
@@ -295,16 +336,28 @@ func sgemmPackB(dst, b []float32, nr int, trans bool, ldb, pc, jc, kc, nc int) {
 	}
 }
 
-// sgemmPackedB is an op(B) packed once for products with many A: the
-// recurrent weights, used at every time step.
-type sgemmPackedB struct {
+// PackedB is an op(B) packed once for products with many A (SgemmPacked):
+// the recurrent weights, used at every time step, and the serving graph's
+// weights.
+type PackedB struct {
 	arch   *sgemmArch // the kernel it is packed for
 	k, n   int
 	blocks [][]float32 // the packed blocks in sgemmSerial's loop order
 }
 
-func (p *sgemmPackedB) pack(trans bool, b []float32, ldb, k, n int) {
-	p.arch, p.k, p.n = sgemmCur, k, n
+// TileRows is the height of the micro-tile of the kernel p is packed for:
+// a split of A into fewer rows than a few tiles leaves the kernel idle.
+func (p *PackedB) TileRows() int { return p.arch.mr }
+
+// Pack lays out op(B) = b (trans false) or bᵀ, of k×n with rows of b ldb
+// apart, for the active level's kernel, reusing p's blocks. The level must
+// have the packed product (Packed).
+func (p *PackedB) Pack(trans bool, b []float32, ldb, k, n int) {
+	arch := sgemmArchFor(active)
+	if arch == nil {
+		panic(fmt.Sprintf("kernel: no packed product at level %s", active))
+	}
+	p.arch, p.k, p.n = arch, k, n
 	i := 0
 	for jc := 0; jc < n; jc += sgemmNC {
 		nc := min(sgemmNC, n-jc)
@@ -314,7 +367,7 @@ func (p *sgemmPackedB) pack(trans bool, b []float32, ldb, k, n int) {
 				p.blocks = append(p.blocks, nil)
 			}
 			nr := p.arch.nr
-			p.blocks[i] = lstmResize(p.blocks[i], kc*(nc+nr-1)/nr*nr)
+			p.blocks[i] = resize(p.blocks[i], kc*(nc+nr-1)/nr*nr)
 			sgemmPackB(p.blocks[i], b, nr, trans, ldb, pc, jc, kc, nc)
 			i++
 		}
@@ -322,34 +375,11 @@ func (p *sgemmPackedB) pack(trans bool, b []float32, ldb, k, n int) {
 	p.blocks = p.blocks[:i]
 }
 
-// lstmWeights is a weight matrix used as op(B) by many products: packed
-// once when the fast product applies.
-type lstmWeights[T float] struct {
-	trans  bool
-	b      []T
-	ldb    int
-	packed sgemmPackedB
-	fast   bool
-}
-
-// set makes w hold op(B) = b (trans false) or bᵀ, of k×n.
-func (w *lstmWeights[T]) set(trans bool, b []T, ldb, k, n int) {
-	w.trans, w.b, w.ldb = trans, b, ldb
-	b32, ok := any(b).([]float32)
-	w.fast = ok && hasFMA
-	if w.fast {
-		w.packed.pack(trans, b32, ldb, k, n)
+// resize returns s with length n, reallocated only when its capacity is
+// short.
+func resize(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n)
 	}
-}
-
-// lstmGemmWeights is gemm with op(B) = w, on the calling goroutine.
-func lstmGemmWeights[T float](transA bool, m, n, k int, alpha T, a []T, lda int, w *lstmWeights[T], beta T, c []T, ldc int) {
-	if w.fast {
-		if w.packed.k != k || w.packed.n != n {
-			panic(fmt.Sprintf("graph: packed weights are %d×%d, the product needs %d×%d", w.packed.k, w.packed.n, k, n))
-		}
-		sgemmWith(1, transA, w.trans, m, n, k, float32(alpha), any(a).([]float32), lda, nil, 0, &w.packed, float32(beta), any(c).([]float32), ldc)
-		return
-	}
-	gemm(1, transA, w.trans, m, n, k, alpha, a, lda, w.b, w.ldb, beta, c, ldc)
+	return s[:n]
 }

@@ -1,4 +1,4 @@
-package simd
+package kernel
 
 // AdamConsts are one Adam step's constants, laid out as the vector loops
 // read them.

@@ -1,14 +1,15 @@
-package graph
+package kernel
 
 import (
 	"fmt"
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas32"
 	"math"
 	"math/rand/v2"
 	"runtime"
 	"slices"
 	"testing"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
 )
 
 // The packed float32 product against gonum's, for every transposition,
@@ -17,9 +18,9 @@ import (
 // same bits whatever the thread count, since each element is summed by one
 // thread in a fixed order.
 func TestSgemmMatchesGonum(t *testing.T) {
-	for l := simdAVX2; l <= simdSupported; l++ {
+	for l := AVX2; l <= Supported(); l++ {
 		t.Run(l.String(), func(t *testing.T) {
-			defer setSIMD(l)()
+			defer Set(l)()
 			testSgemmMatchesGonum(t)
 		})
 	}
@@ -65,8 +66,8 @@ func testSgemmMatchesGonum(t *testing.T) {
 					}
 					want := append([]float32(nil), c...)
 					serial := append([]float32(nil), c...)
-					gemm(threads, ta, tb, s.m, s.n, s.k, 0.5, a, lda, b, ldb, beta, c, ldc)
-					gemm(1, ta, tb, s.m, s.n, s.k, 0.5, a, lda, b, ldb, beta, serial, ldc)
+					Sgemm(threads, ta, tb, s.m, s.n, s.k, 0.5, a, lda, b, ldb, beta, c, ldc)
+					Sgemm(1, ta, tb, s.m, s.n, s.k, 0.5, a, lda, b, ldb, beta, serial, ldc)
 					blas32.Implementation().Sgemm(blasTrans(ta), blasTrans(tb), s.m, s.n, s.k, 0.5, a, lda, b, ldb, beta, want, ldc)
 					if !slices.Equal(c, serial) {
 						t.Fatalf("%s: the result depends on the thread count", name)
@@ -121,21 +122,21 @@ func BenchmarkSgemm(b *testing.B) {
 				b.Run(fmt.Sprintf("%s/%s/threads=%d", s.name, impl, threads), func(b *testing.B) {
 					switch impl {
 					case "avx512":
-						if simdSupported < simdAVX512 {
+						if Supported() < AVX512 {
 							b.Skip("no AVX-512")
 						}
-						defer setSIMD(simdAVX512)()
+						defer Set(AVX512)()
 					case "avx2":
-						if simdSupported < simdAVX2 {
+						if Supported() < AVX2 {
 							b.Skip("no AVX2")
 						}
-						defer setSIMD(simdAVX2)()
+						defer Set(AVX2)()
 					default: // gonum splits the work its own way
-						defer setSIMD(simdGeneric)()
+						defer Set(Generic)()
 						defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(threads))
 					}
 					for i := 0; i < b.N; i++ {
-						gemm(threads, s.ta, s.tb, s.m, s.n, s.k, 1, a, lda, bb, ldb, 0, c, s.n)
+						Sgemm(threads, s.ta, s.tb, s.m, s.n, s.k, 1, a, lda, bb, ldb, 0, c, s.n)
 					}
 					b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 				})
@@ -146,7 +147,7 @@ func BenchmarkSgemm(b *testing.B) {
 
 // The float32 activations, scalar and eight at a time, are within 4e-7 of
 // the exact ones (float32 has 6e-8 between values just below 1).
-func TestLSTMFloat32Activations(t *testing.T) {
+func TestFloat32Activations(t *testing.T) {
 	const n = 400003 // [−20, 20], with a tail after the last group of eight
 	x := make([]float32, n)
 	for i := range x {
@@ -154,11 +155,11 @@ func TestLSTMFloat32Activations(t *testing.T) {
 	}
 	x = append(x, float32(math.Inf(1)), float32(math.Inf(-1)), 1e30, -1e30)
 	tv, sv := make([]float32, len(x)), make([]float32, len(x))
-	tanh32s(tv, x)
-	sigmoid32s(sv, x)
+	Tanh(tv, x)
+	Sigmoid(sv, x)
 	var worst [4]float64 // tanh32, sigmoid32, tanh32s, sigmoid32s
 	for i, v := range x {
-		wt, ws := math.Tanh(float64(v)), sigmoidOf(float64(v))
+		wt, ws := math.Tanh(float64(v)), sigmoid64(float64(v))
 		for j, got := range []float32{tanh32(v), sigmoid32(v), tv[i], sv[i]} {
 			want := wt
 			if j%2 == 1 {
@@ -175,49 +176,13 @@ func TestLSTMFloat32Activations(t *testing.T) {
 	t.Logf("worst absolute errors (tanh32, sigmoid32, tanh32s, sigmoid32s): %.3g", worst)
 }
 
-// Products with packed weights equal gonum's, in both layouts the LSTM uses
-// and in float64 (where they are gonum's).
-func TestLSTMGemmWeights(t *testing.T) {
-	rng := rand.New(rand.NewPCG(3, 4))
-	for _, s := range []struct{ m, n, k int }{{5, 40, 300}, {32, 1030, 256}, {7, 256, 1024}, {1, 1, 1}} {
-		for _, trans := range []bool{false, true} {
-			rb, cb := s.k, s.n
-			if trans {
-				rb, cb = s.n, s.k
-			}
-			a, b, c := make([]float64, s.m*s.k), make([]float64, rb*cb), make([]float64, s.m*s.n)
-			for _, v := range [][]float64{a, b, c} {
-				for i := range v {
-					v[i] = rng.NormFloat64()
-				}
-			}
-			want := append([]float64(nil), c...)
-			gemm(1, false, trans, s.m, s.n, s.k, 1, a, s.k, b, cb, 1, want, s.n)
-			var w64 lstmWeights[float64]
-			got64 := append([]float64(nil), c...)
-			w64.set(trans, b, cb, s.k, s.n)
-			lstmGemmWeights(false, s.m, s.n, s.k, 1, a, s.k, &w64, 1, got64, s.n)
-			f32 := func(v []float64) []float32 {
-				out := make([]float32, len(v))
-				for i, x := range v {
-					out[i] = float32(x)
-				}
-				return out
-			}
-			var w32 lstmWeights[float32]
-			got32 := f32(c)
-			w32.set(trans, f32(b), cb, s.k, s.n)
-			lstmGemmWeights(false, s.m, s.n, s.k, 1, f32(a), s.k, &w32, 1, got32, s.n)
-			for i := range want {
-				if got64[i] != want[i] {
-					t.Fatalf("%v trans=%v float64: C[%d] = %v, want %v", s, trans, i, got64[i], want[i])
-				}
-				if d := math.Abs(float64(got32[i]) - want[i]); d > 1e-5*float64(s.k)*math.Max(1, math.Abs(want[i])) {
-					t.Fatalf("%v trans=%v float32: C[%d] = %v, want %v", s, trans, i, got32[i], want[i])
-				}
-			}
-		}
+// sigmoid64 is the logistic function, without overflow for large |x|.
+func sigmoid64(x float64) float64 {
+	if x >= 0 {
+		return 1 / (1 + math.Exp(-x))
 	}
+	e := math.Exp(x)
+	return e / (1 + e)
 }
 
 // blasTrans is gonum's name for a transpose flag.

@@ -1,0 +1,21 @@
+//go:build !amd64 || purego
+
+package kernel
+
+func sgemmKernel6x16(k int, a, b, c *float32) { panic("kernel: sgemmKernel6x16 without AVX2") }
+
+func sgemmKernel6x16Add(k int, a, b, c *float32, ldc int, alpha float32) {
+	panic("kernel: sgemmKernel6x16Add without AVX2")
+}
+
+func sgemmKernel12x32(k int, a, b, c *float32, ldc int, alpha float32, rows int, mask0, mask1 uint32) {
+	panic("kernel: sgemmKernel12x32 without AVX-512")
+}
+
+func sgemmKernel6x16Set(k int, a, b, c *float32, ldc int, alpha float32) {
+	panic("kernel: sgemmKernel6x16Set without AVX2")
+}
+
+func sgemmKernel12x32Set(k int, a, b, c *float32, ldc int, alpha float32, rows int, mask0, mask1 uint32) {
+	panic("kernel: sgemmKernel12x32Set without AVX-512")
+}
