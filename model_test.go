@@ -16,10 +16,10 @@ import (
 	"testing"
 
 	"github.com/tapeml/tapeml/internal/core"
-	"github.com/tapeml/tapeml/tapemltest"
 	"github.com/tapeml/tapeml/metrics"
 	_ "github.com/tapeml/tapeml/models/all"
 	"github.com/tapeml/tapeml/recommender"
+	"github.com/tapeml/tapeml/tapemltest"
 
 	"gorgonia.org/tensor"
 
@@ -334,7 +334,10 @@ func TestBadInput(t *testing.T) {
 		{"texts to an image model", func() error { _, err := gray.ClassifyTexts(ctx, []string{"hi"}); return err }, "ClassifyTexts needs a text model"},
 		{"images to a text model", func() error { _, err := text.ClassifyImages(ctx, imgs); return err }, "is a textcnn model"},
 		{"recommend on a classifier", func() error { _, err := text.Recommend(ctx, "1", 3); return err }, "Recommend needs a recommender"},
-		{"ratings on a classifier", func() error { _, err := gray.PredictRatings(ctx, []tapeml.UserItem{{User: "1", Item: "2"}}); return err }, "is a convnet model"},
+		{"ratings on a classifier", func() error {
+			_, err := gray.PredictRatings(ctx, []tapeml.UserItem{{User: "1", Item: "2"}})
+			return err
+		}, "is a convnet model"},
 		{"texts to a recommender", func() error { _, err := rec.ClassifyTexts(ctx, []string{"x"}); return err }, "is a recsys (knn) model"},
 		{"forward on kNN", func() error { _, err := rec.Forward(ctx, nil, 1); return err }, "Forward needs a network"},
 		{"empty text list", func() error { _, err := text.ClassifyTexts(ctx, nil); return err }, "no texts"},

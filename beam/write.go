@@ -10,7 +10,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
-	"github.com/tapeml/tapeml/internal/atomicfile"
+	"github.com/tapeml/tapeml/atomicfile"
 )
 
 func init() {

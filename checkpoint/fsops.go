@@ -5,7 +5,7 @@ import (
 	"io/fs"
 	"os"
 
-	"github.com/tapeml/tapeml/internal/atomicfile"
+	"github.com/tapeml/tapeml/atomicfile"
 )
 
 // fileSystem is every operation that changes the disk during a save.

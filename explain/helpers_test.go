@@ -4,9 +4,9 @@ import (
 	"image"
 	"testing"
 
-	"github.com/tapeml/tapeml/tapemltest"
 	_ "github.com/tapeml/tapeml/models/all"
 	_ "github.com/tapeml/tapeml/samples"
+	"github.com/tapeml/tapeml/tapemltest"
 )
 
 // legacy holds checkpoints saved by earlier tapeml versions.

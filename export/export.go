@@ -5,8 +5,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/tapeml/tapeml/atomicfile"
 	"github.com/tapeml/tapeml/checkpoint"
-	"github.com/tapeml/tapeml/internal/atomicfile"
 	"github.com/tapeml/tapeml/kinds"
 	"github.com/tapeml/tapeml/onnx"
 	"github.com/tapeml/tapeml/safetensors"

@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/tapeml/tapeml/atomicfile"
 	"github.com/tapeml/tapeml/imagedata"
-	"github.com/tapeml/tapeml/internal/atomicfile"
 	"github.com/tapeml/tapeml/kinds"
 	"github.com/tapeml/tapeml/metrics"
 	"github.com/tapeml/tapeml/samples"

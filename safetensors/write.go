@@ -9,7 +9,7 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/tapeml/tapeml/internal/atomicfile"
+	"github.com/tapeml/tapeml/atomicfile"
 )
 
 // metadataKey is the header entry holding free-form string metadata; no

@@ -26,8 +26,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tapeml/tapeml/tapemltest"
 	"github.com/tapeml/tapeml/serve"
+	"github.com/tapeml/tapeml/tapemltest"
 )
 
 var (

@@ -17,9 +17,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tapeml/tapeml"
+	"github.com/tapeml/tapeml/atomicfile"
 	"github.com/tapeml/tapeml/explain"
 	"github.com/tapeml/tapeml/imagedata"
-	"github.com/tapeml/tapeml/internal/atomicfile"
 )
 
 func explainCmd(e env) *cobra.Command {

@@ -21,7 +21,6 @@ func NewPool[T any](capacity int, newValue func() (T, error)) *Pool[T] {
 	return &Pool[T]{make: newValue, idle: make(chan T, capacity)}
 }
 
-
 // Cap is the most values the pool makes.
 func (p *Pool[T]) Cap() int { return cap(p.idle) }
 

@@ -75,7 +75,7 @@ func (cfg Config) ONNX(weights []safetensors.Tensor) (*onnx.Model, error) {
 		inputs := []string{x, w, r, bias, seqLens}
 		if l < cfg.Layers-1 {
 			y := layer + ".Y"
-			b.OpN(layer, "LSTM", inputs, []string{y}, attrs...)                            // [L, D, N, H]
+			b.OpN(layer, "LSTM", inputs, []string{y}, attrs...)                                 // [L, D, N, H]
 			y = b.Op(layer+".Y_t", "Transpose", []string{y}, onnx.IntsAttr("perm", 0, 2, 1, 3)) // [L, N, D, H]
 			if reshapeSeq == "" {
 				reshapeSeq = b.Int64s("shape_seq_batch_features", []int{3}, 0, 0, -1)
@@ -87,7 +87,7 @@ func (cfg Config) ONNX(weights []safetensors.Tensor) (*onnx.Model, error) {
 		hidden = layer + ".Y_h"
 		b.OpN(layer, "LSTM", inputs, []string{"", hidden}, attrs...) // [D, N, H]
 	}
-	h := b.Op("h_n_t", "Transpose", []string{hidden}, onnx.IntsAttr("perm", 1, 0, 2))               // [N, D, H]
+	h := b.Op("h_n_t", "Transpose", []string{hidden}, onnx.IntsAttr("perm", 1, 0, 2))          // [N, D, H]
 	h = b.Op("h_n", "Reshape", []string{h, b.Int64s("shape_batch_features", []int{2}, 0, -1)}) // [N, D·H]
 	empty := b.Op("is_empty", "Equal", []string{lengths, b.Int32s("zero_i32", []int{}, 0)})
 	empty = b.Op("is_empty_col", "Unsqueeze", []string{empty, axis1}) // [N, 1]

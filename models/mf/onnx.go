@@ -30,9 +30,9 @@ func (cfg Config) ONNX(weights []safetensors.Tensor) (*onnx.Model, error) {
 	q := b.Op("q", "Gather", []string{b.Param(ItemFactors, cfg.Items, cfg.Factors), "item"}) // [N, F]
 	pq := b.Op("pq", "Mul", []string{p, q})
 	axis1 := b.Int64s("axes_1", []int{1}, 1)
-	dot := b.Op("dot", "ReduceSum", []string{pq, axis1}, onnx.IntAttr("keepdims", 1))     // [N, 1]
-	bu := b.Op("bu", "Gather", []string{b.Param(UserBias, cfg.Users, 1), "user"}) // [N, 1]
-	bi := b.Op("bi", "Gather", []string{b.Param(ItemBias, cfg.Items, 1), "item"}) // [N, 1]
+	dot := b.Op("dot", "ReduceSum", []string{pq, axis1}, onnx.IntAttr("keepdims", 1)) // [N, 1]
+	bu := b.Op("bu", "Gather", []string{b.Param(UserBias, cfg.Users, 1), "user"})     // [N, 1]
+	bi := b.Op("bi", "Gather", []string{b.Param(ItemBias, cfg.Items, 1), "item"})     // [N, 1]
 	// Summed in the evaluation graph's order, for the same float32 rounding.
 	sum := b.Op("dot_bu", "Add", []string{dot, bu})
 	sum = b.Op("dot_bu_bi", "Add", []string{sum, bi})

@@ -24,7 +24,7 @@ func (cfg Config) ONNX(weights []safetensors.Tensor) (*onnx.Model, error) {
 	b.Input("ids", onnx.Int64, onnx.BatchDim, onnx.Dim{Value: int64(cfg.MaxLen)})
 
 	emb := b.Param("embedding.weight", cfg.NumWords, cfg.EmbedDim)
-	x := b.Op("embedded", "Gather", []string{emb, "ids"})                         // [N, L, E]
+	x := b.Op("embedded", "Gather", []string{emb, "ids"})                              // [N, L, E]
 	x = b.Op("embedded_ncl", "Transpose", []string{x}, onnx.IntsAttr("perm", 0, 2, 1)) // [N, E, L]
 	w := b.Param("conv.weight", cfg.Filters, cfg.EmbedDim, cfg.Kernel)
 	bias := b.Param("conv.bias", cfg.Filters)

@@ -30,7 +30,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/tapeml/tapeml/internal/atomicfile"
+	"github.com/tapeml/tapeml/atomicfile"
 	"github.com/tapeml/tapeml/recsys"
 	"github.com/tapeml/tapeml/tools/synth"
 )
