@@ -30,20 +30,8 @@ var ones = []float32{1, 1, 1, 1, 1, 1, 1, 1}
 
 // qRows is a scratch buffer of rows quantized at run time.
 type qRows struct {
-	q    []int8
 	s    []float32
 	acts kern.QActs // the rows encoded for the int8 kernel
-}
-
-func (r *qRows) quantize(x []float32, m, k, lda int) {
-	if cap(r.q) < m*k {
-		r.q = make([]int8, m*k)
-	}
-	if cap(r.s) < m {
-		r.s = make([]float32, m)
-	}
-	r.q, r.s = r.q[:m*k], r.s[:m]
-	quantizeRowsDynamic(x, m, k, lda, r.q, r.s)
 }
 
 // qLinear sets (or, when accumulate, adds to) y [m, n] (rows ldy apart)

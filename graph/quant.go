@@ -123,28 +123,6 @@ func quantizeInto(dst []int8, src []float32, inv float32) {
 	}
 }
 
-// quantizeRowsDynamic quantizes each of the m rows of x (k values, rows
-// lda apart) with its own scale into q [m, k]; scales[i] is row i's.
-func quantizeRowsDynamic(x []float32, m, k, lda int, q []int8, scales []float32) {
-	for i := 0; i < m; i++ {
-		row := x[i*lda : i*lda+k]
-		var a float32
-		for _, v := range row {
-			if v > a {
-				a = v
-			} else if -v > a {
-				a = -v
-			}
-		}
-		s := a / 127
-		if !(s > 0) || math.IsInf(float64(s), 0) {
-			s = 1
-		}
-		scales[i] = s
-		quantizeInto(q[i*k:(i+1)*k], row, 1/s)
-	}
-}
-
 // SetQuantized gives the parameter name an int8 form, which serving graphs
 // built afterwards use.
 func (ps *Params) SetQuantized(name string, q *QuantWeight) {
@@ -268,7 +246,7 @@ func QuantizeWithScale(w []float32, shape []int, scale float32) *QuantWeight {
 }
 
 // quantizeEncodeRows quantizes each of the m rows of x (k values, rows lda
-// apart) with its own scale, like quantizeRowsDynamic, straight into acts
+// apart) with its own scale (symmetric, max |x|/127), straight into acts
 // in the encoding of p's arch (rows of p.Depth values).
 func quantizeEncodeRows(p *kern.QPacked, x []float32, m, k, lda int, acts *kern.QActs, scales []float32) {
 	arch := p.Arch()

@@ -93,3 +93,26 @@ func TestQuantizeEncodeRows(t *testing.T) {
 		}
 	}
 }
+
+// quantizeRowsDynamic is the reference quantizeEncodeRows is checked
+// against: quantizeRowsDynamic quantizes each of the m rows of x (k values, rows
+// lda apart) with its own scale into q [m, k]; scales[i] is row i's.
+func quantizeRowsDynamic(x []float32, m, k, lda int, q []int8, scales []float32) {
+	for i := 0; i < m; i++ {
+		row := x[i*lda : i*lda+k]
+		var a float32
+		for _, v := range row {
+			if v > a {
+				a = v
+			} else if -v > a {
+				a = -v
+			}
+		}
+		s := a / 127
+		if !(s > 0) || math.IsInf(float64(s), 0) {
+			s = 1
+		}
+		scales[i] = s
+		quantizeInto(q[i*k:(i+1)*k], row, 1/s)
+	}
+}

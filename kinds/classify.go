@@ -98,26 +98,6 @@ func PredictionTensors(preds []api.Prediction, k int) []api.Tensor {
 	}
 }
 
-// PredictionsOf reads PredictionTensors back.
-func PredictionsOf(out []api.Tensor) ([]api.Prediction, error) {
-	by := map[string]*api.Tensor{}
-	for i := range out {
-		by[out[i].Name] = &out[i]
-	}
-	probs, labels, classes := by["probs"], by["label"], by["class"]
-	if probs == nil || labels == nil || classes == nil || len(probs.Shape) != 2 {
-		return nil, fmt.Errorf("the model's outputs are not a classifier's (probs, label, class)")
-	}
-	n, k := int(probs.Shape[0]), int(probs.Shape[1])
-	preds := make([]api.Prediction, n)
-	for i := range preds {
-		row := probs.FP32[i*k : (i+1)*k : (i+1)*k]
-		l := int(labels.INT32[i])
-		preds[i] = api.Prediction{Label: l, Class: string(classes.Bytes[i]), Prob: row[l], Probs: row}
-	}
-	return preds, nil
-}
-
 // Inputs checks raw inputs against a signature — exactly one of its input
 // groups, each tensor against its spec, batched inputs of the same length
 // — and returns them by name.

@@ -16,8 +16,8 @@ const (
 )
 
 func init() {
-	dataset.RegisterBuiltin(SpamAssassinName, textdata.BuiltinLoader(SpamAssassinWith))
-	dataset.RegisterBuiltin(FashionMNISTName, imagedata.BuiltinLoader(FashionMNISTWith))
+	dataset.RegisterBuiltin(SpamAssassinName, textdata.BuiltinLoader(SpamAssassin))
+	dataset.RegisterBuiltin(FashionMNISTName, imagedata.BuiltinLoader(FashionMNIST))
 	dataset.RegisterBuiltin(RatingsName, recsys.BuiltinLoader(func() (*recsys.Dataset, *recsys.Catalog, error) {
 		d, err := Ratings()
 		if err != nil {

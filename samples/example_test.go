@@ -4,10 +4,11 @@ import (
 	"fmt"
 
 	"github.com/tapeml/tapeml/samples"
+	"github.com/tapeml/tapeml/textdata"
 )
 
 func ExampleSpamAssassin() {
-	corpus, err := samples.SpamAssassin()
+	corpus, err := samples.SpamAssassin(textdata.TextOptions{})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -15,17 +15,13 @@ const fashionMNISTDir = "fashionmnist"
 var fashionMNISTFiles embed.FS
 
 // FashionMNIST returns the built-in image sample: 5,000 Fashion-MNIST
-// images (28×28 grayscale, 10 classes), split by imagedata's defaults with
-// seed 0: the 1,000 test images as the test split, and 10% of the 4,000
-// training images, stratified, as validation — 3,600 / 400 / 1,000, every
-// class equally. Classes are imagedata.FashionMNISTClasses.
-func FashionMNIST() (*imagedata.Set, error) {
-	return FashionMNISTWith(imagedata.Options{})
-}
-
-// FashionMNISTWith is FashionMNIST with other split options (opt.Seed,
-// opt.ValFraction); opt.Format and opt.Classes are set by the sample.
-func FashionMNISTWith(opt imagedata.Options) (*imagedata.Set, error) {
+// images (28×28 grayscale, 10 classes), split as opt says (opt.Seed,
+// opt.ValFraction; opt.Format and opt.Classes are the sample's). The zero
+// options give imagedata's default split with seed 0: the 1,000 test
+// images as the test split, and 10% of the 4,000 training images,
+// stratified, as validation — 3,600 / 400 / 1,000, every class equally.
+// Classes are imagedata.FashionMNISTClasses.
+func FashionMNIST(opt imagedata.Options) (*imagedata.Set, error) {
 	opt.Format, opt.Classes = imagedata.FormatIDX, imagedata.FashionMNISTClasses
 	set, err := imagedata.LoadFS(fashionMNISTFiles, fashionMNISTDir, "samples/"+fashionMNISTDir, opt)
 	if err != nil {

@@ -3,11 +3,12 @@ package samples_test
 import (
 	"fmt"
 
+	"github.com/tapeml/tapeml/imagedata"
 	"github.com/tapeml/tapeml/samples"
 )
 
 func ExampleFashionMNIST() {
-	set, err := samples.FashionMNIST()
+	set, err := samples.FashionMNIST(imagedata.Options{})
 	if err != nil {
 		fmt.Println(err)
 		return

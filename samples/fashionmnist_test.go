@@ -20,7 +20,7 @@ func TestFashionMNIST(t *testing.T) {
 	if total > 5<<20 {
 		t.Errorf("embedded sample is %d bytes, want under 5 MiB", total)
 	}
-	set, err := FashionMNIST()
+	set, err := FashionMNIST(imagedata.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func TestFashionMNIST(t *testing.T) {
 	if math.Abs(mean[0]-0.2860) > 0.01 || math.Abs(std[0]-0.3530) > 0.01 {
 		t.Errorf("mean %.4f std %.4f, want about 0.2860 and 0.3530", mean[0], std[0])
 	}
-	other, err := FashionMNISTWith(imagedata.Options{Seed: 3})
+	other, err := FashionMNIST(imagedata.Options{Seed: 3})
 	if err != nil {
 		t.Fatal(err)
 	}

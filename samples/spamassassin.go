@@ -19,15 +19,10 @@ const spamAssassinFile = "spamassassin.jsonl.gz"
 var spamAssassinGzip []byte
 
 // SpamAssassin returns the built-in e-mail sample as a corpus, cleaned and
-// split with the default textdata.TextOptions: headers dropped, HTML reduced to
-// text, seed 0. Classes are ["ham", "spam"], Positive is 1.
-func SpamAssassin() (*textdata.TextCorpus, error) {
-	return SpamAssassinWith(textdata.TextOptions{})
-}
-
-// SpamAssassinWith is SpamAssassin with other cleaning options or split
-// seed (opt.TextColumn and opt.LabelColumn do not apply).
-func SpamAssassinWith(opt textdata.TextOptions) (*textdata.TextCorpus, error) {
+// split as opt says (opt.TextColumn and opt.LabelColumn do not apply); the
+// zero options drop headers, reduce HTML to text and split with seed 0.
+// Classes are ["ham", "spam"], Positive is 1.
+func SpamAssassin(opt textdata.TextOptions) (*textdata.TextCorpus, error) {
 	msgs, err := SpamAssassinMessages()
 	if err != nil {
 		return nil, err

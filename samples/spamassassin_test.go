@@ -54,7 +54,7 @@ func TestSpamAssassinMessages(t *testing.T) {
 }
 
 func TestSpamAssassin(t *testing.T) {
-	corpus, err := SpamAssassin()
+	corpus, err := SpamAssassin(textdata.TextOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,12 +97,12 @@ func TestSpamAssassin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	viaSamples, err := SpamAssassinWith(raw)
+	viaSamples, err := SpamAssassin(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(viaData, viaSamples) {
-		t.Error("SpamAssassinWith differs from textdata.SpamAssassinCorpus on the same messages")
+		t.Error("SpamAssassin differs from textdata.SpamAssassinCorpus on the same messages")
 	}
 	if reflect.DeepEqual(viaSamples.Test, corpus.Test) {
 		t.Error("seed 5 and seed 0 gave the same test split")

@@ -1,12 +1,9 @@
 package serve
 
 import (
-	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"image"
 	_ "image/jpeg" // the image input takes PNG and JPEG
 	_ "image/png"
 	"io"
@@ -14,10 +11,6 @@ import (
 	"net/http"
 	"strings"
 )
-
-// maxImagePixels bounds a decoded image (width·height): a small PNG can
-// declare a huge canvas.
-const maxImagePixels = 4096 * 4096
 
 // decodeJSON reads exactly one JSON value from a request body that the
 // server already bounded (http.MaxBytesReader). Numbers keep their text
@@ -112,35 +105,6 @@ func shapeString(s []int64) string {
 	return "[" + strings.Join(parts, ", ") + "]"
 }
 
-func stringsOf(name string, el []any) ([]string, error) {
-	out := make([]string, len(el))
-	for i, e := range el {
-		s, ok := e.(string)
-		if !ok {
-			return nil, errorf(http.StatusBadRequest, "input %q: element %d is %s, want a string", name, i, jsonType(e))
-		}
-		out[i] = s
-	}
-	return out, nil
-}
-
-// pixelsOf reads raw pixel values, which must lie in [0, 255].
-func pixelsOf(name string, el []any) ([]float32, error) {
-	out := make([]float32, len(el))
-	for i, e := range el {
-		n, ok := e.(json.Number)
-		if !ok {
-			return nil, errorf(http.StatusBadRequest, "input %q: element %d is %s, want a number", name, i, jsonType(e))
-		}
-		f, err := n.Float64()
-		if err != nil || !(f >= 0 && f <= 255) {
-			return nil, errorf(http.StatusBadRequest, "input %q: element %d is %s, want a pixel value in [0, 255]", name, i, n)
-		}
-		out[i] = float32(f)
-	}
-	return out, nil
-}
-
 func intOf(name string, e any) (int, error) {
 	n, ok := e.(json.Number)
 	if !ok {
@@ -167,34 +131,4 @@ func jsonType(e any) string {
 		return "an object"
 	}
 	return "an array"
-}
-
-// decodeImage decodes a PNG or JPEG given as base64 — a string or
-// TensorFlow Serving's {"b64": "..."} — bounding its size.
-func decodeImage(name string, i int, e any) (image.Image, error) {
-	s, ok := e.(string)
-	if m, isObj := e.(map[string]any); isObj {
-		s, ok = m["b64"].(string)
-	}
-	if !ok {
-		return nil, errorf(http.StatusBadRequest, "input %q: element %d is %s, want base64 PNG or JPEG", name, i, jsonType(e))
-	}
-	raw, err := base64.StdEncoding.DecodeString(s)
-	if err != nil {
-		if raw, err = base64.RawStdEncoding.DecodeString(s); err != nil {
-			return nil, errorf(http.StatusBadRequest, "input %q: element %d: not base64: %v", name, i, err)
-		}
-	}
-	cfg, _, err := image.DecodeConfig(bytes.NewReader(raw))
-	if err != nil {
-		return nil, errorf(http.StatusBadRequest, "input %q: element %d: not a PNG or JPEG image: %v", name, i, err)
-	}
-	if cfg.Width < 1 || cfg.Height < 1 || int64(cfg.Width)*int64(cfg.Height) > maxImagePixels {
-		return nil, errorf(http.StatusBadRequest, "input %q: element %d: image of %d×%d pixels, at most %d allowed", name, i, cfg.Width, cfg.Height, maxImagePixels)
-	}
-	img, _, err := image.Decode(bytes.NewReader(raw))
-	if err != nil {
-		return nil, errorf(http.StatusBadRequest, "input %q: element %d: %v", name, i, err)
-	}
-	return img, nil
 }

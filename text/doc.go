@@ -24,7 +24,7 @@
 // NumWords, so it keeps NumWords-1 words counting the OOV token, exactly as
 // Keras does.
 //
-// PadSequences and PadFlat are pad_sequences: rows of MaxLen (default: the
+// PadFlat is pad_sequences: rows of MaxLen (default: the
 // longest sequence), padded and truncated at the front by default. Unlike
 // Keras, a bad Padding or Truncating value is an error even when no sequence
 // needs it.

@@ -2,7 +2,7 @@ package text
 
 import "fmt"
 
-// PadConfig configures PadSequences. The zero value gives Keras's
+// PadConfig configures PadFlat. The zero value gives Keras's
 // pad_sequences defaults: maxlen=None, padding="pre", truncating="pre",
 // value=0.
 type PadConfig struct {
@@ -56,29 +56,14 @@ func padMode(field, mode string) (pre bool, err error) {
 	return false, fmt.Errorf("text: PadConfig.%s is %q, want \"pre\" or \"post\"", field, mode)
 }
 
-// PadSequences pads and truncates seqs to rows of equal length, like
-// Keras's pad_sequences: a [len(seqs), maxlen] matrix.
-func PadSequences(seqs [][]int, cfg PadConfig) ([][]int, error) {
-	maxLen, padPre, truncPre, err := cfg.resolve(seqs)
-	if err != nil {
-		return nil, err
-	}
-	flat := make([]int, len(seqs)*maxLen)
-	fillPadded(flat, seqs, maxLen, padPre, truncPre, cfg.Value)
-	rows := make([][]int, len(seqs))
-	for i := range rows {
-		rows[i] = flat[i*maxLen : (i+1)*maxLen : (i+1)*maxLen]
-	}
-	return rows, nil
-}
-
 // Number is an element type PadFlat can produce.
 type Number interface {
 	~int | ~int32 | ~int64 | ~float32 | ~float64
 }
 
-// PadFlat is PadSequences into one row-major buffer of length
-// len(seqs)*maxLen, ready to back a [len(seqs), maxLen] input tensor.
+// PadFlat pads and truncates seqs to rows of equal length, like Keras's
+// pad_sequences, into one row-major buffer of length len(seqs)*maxLen,
+// ready to back a [len(seqs), maxLen] input tensor.
 func PadFlat[T Number](seqs [][]int, cfg PadConfig) (data []T, maxLen int, err error) {
 	maxLen, padPre, truncPre, err := cfg.resolve(seqs)
 	if err != nil {

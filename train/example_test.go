@@ -14,13 +14,14 @@ import (
 	"github.com/tapeml/tapeml/samples"
 	"github.com/tapeml/tapeml/text"
 	"github.com/tapeml/tapeml/textclass"
+	"github.com/tapeml/tapeml/textdata"
 	"github.com/tapeml/tapeml/train"
 )
 
 // Training the reference text classifier on the built-in sample, as the
 // README shows. (Compiled, not run: it trains for a while.)
 func Example() {
-	corpus, err := samples.SpamAssassin()
+	corpus, err := samples.SpamAssassin(textdata.TextOptions{})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/tapeml/tapeml"
 	"github.com/tapeml/tapeml/safetensors"
 	"github.com/tapeml/tapeml/samples"
+	"github.com/tapeml/tapeml/textdata"
 )
 
 // python is Debian's interpreter, the one python3-torch is installed for.
@@ -54,7 +55,7 @@ func TestDDPRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	corpus, err := samples.SpamAssassin()
+	corpus, err := samples.SpamAssassin(textdata.TextOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

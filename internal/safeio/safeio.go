@@ -6,7 +6,6 @@
 package safeio
 
 import (
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -102,27 +101,6 @@ func ReadFile(path string, max int64) ([]byte, error) {
 	return b, nil
 }
 
-// ReadExact reads path, which must be a regular file of exactly size bytes:
-// the size a manifest recorded. Nothing more than size bytes is read.
-func ReadExact(path string, size int64) ([]byte, error) {
-	if size < 0 {
-		return nil, fmt.Errorf("%s: negative size %d", path, size)
-	}
-	f, actual, err := Open(path, -1)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	if actual != size {
-		return nil, fmt.Errorf("%s: %d bytes, want %d", path, actual, size)
-	}
-	b, err := ReadAll(f, size, size)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return b, nil
-}
-
 // ReadFS is ReadFile for a file system: name must be a regular file of at
 // most max bytes (max < 0: no limit).
 func ReadFS(fsys fs.FS, name string, max int64) ([]byte, error) {
@@ -199,23 +177,6 @@ func ReadAll(r io.Reader, hint, limit int64) ([]byte, error) {
 
 // IsGzip reports whether b starts with the gzip magic number.
 func IsGzip(b []byte) bool { return len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b }
-
-// Gunzip inflates the gzip stream in r, refusing to produce more than max
-// bytes. hint is a guess of the inflated size, used only to allocate.
-func Gunzip(r io.Reader, hint, max int64) ([]byte, error) {
-	zr, err := gzip.NewReader(r)
-	if err != nil {
-		return nil, fmt.Errorf("gzip: %w", err)
-	}
-	b, err := ReadAll(zr, hint, max)
-	if err != nil {
-		if errors.Is(err, ErrTooLarge) {
-			return nil, fmt.Errorf("gzip: inflates to %w", err)
-		}
-		return nil, fmt.Errorf("gzip: %w", err)
-	}
-	return b, nil
-}
 
 // LimitedReader returns a reader of r that fails with an ErrTooLarge error
 // once more than max bytes have been read through it, for streams (a tar

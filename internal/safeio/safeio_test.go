@@ -4,7 +4,6 @@ package safeio
 
 import (
 	"bytes"
-	"compress/gzip"
 	"errors"
 	"os"
 	"path/filepath"
@@ -69,35 +68,6 @@ func TestReadFileRefusesSpecialFiles(t *testing.T) {
 				t.Fatal("ReadFile blocked")
 			}
 		})
-	}
-}
-
-func TestReadExact(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "f")
-	if err := os.WriteFile(path, []byte("12345"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if b, err := ReadExact(path, 5); err != nil || string(b) != "12345" {
-		t.Fatalf("ReadExact = %q, %v", b, err)
-	}
-	for _, size := range []int64{4, 6, -1} {
-		if _, err := ReadExact(path, size); err == nil {
-			t.Errorf("size %d: no error", size)
-		}
-	}
-}
-
-func TestGunzipLimit(t *testing.T) {
-	var z bytes.Buffer
-	w := gzip.NewWriter(&z)
-	w.Write(make([]byte, 10<<20))
-	w.Close()
-	if _, err := Gunzip(bytes.NewReader(z.Bytes()), 0, 1<<20); !errors.Is(err, ErrTooLarge) {
-		t.Fatalf("10 MiB of zeros under a 1 MiB limit: %v", err)
-	}
-	b, err := Gunzip(bytes.NewReader(z.Bytes()), 10<<20, 10<<20)
-	if err != nil || len(b) != 10<<20 {
-		t.Fatalf("at the limit: %d bytes, %v", len(b), err)
 	}
 }
 

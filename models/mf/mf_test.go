@@ -14,6 +14,7 @@ import (
 	"github.com/tapeml/tapeml/checkpoint"
 	"github.com/tapeml/tapeml/dataset"
 	"github.com/tapeml/tapeml/graph"
+	"github.com/tapeml/tapeml/internal/testutil/gradcheck"
 	"github.com/tapeml/tapeml/recsys"
 	"github.com/tapeml/tapeml/safetensors"
 	"github.com/tapeml/tapeml/tools/synth"
@@ -111,7 +112,12 @@ func TestGradientOfPenalizedLoss(t *testing.T) {
 		}
 		return obj.Loss, wrt, nil
 	}
-	if err := graph.GradCheck(build, graph.GradCheckConfig{Seed: 2}); err != nil {
+	b := graph.NewBuilder(graph.NewParams(tensor.Float64, 2), graph.Train, &graph.Noise{Seed: 2})
+	loss, wrt, err := build(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := gradcheck.Check(b.G, loss, wrt, gradcheck.Config{Seed: 2}); err != nil {
 		t.Fatal(err)
 	}
 }
