@@ -86,10 +86,6 @@ func (k *activationKernel[T]) backward(in []*tensor.Dense, out, gOut *tensor.Den
 	return nil
 }
 
-// Logistic is the sigmoid of one value, 1/(1+e^−x), as the Sigmoid layer
-// computes it: turning a binary classifier's logit into a probability.
-func Logistic(x float64) float64 { return sigmoidOf(x) }
-
 // sigmoidOf is the logistic function, without overflow for large |x|.
 func sigmoidOf(x float64) float64 {
 	if x >= 0 {
