@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/tapeml/tapeml/graph"
+	_ "github.com/tapeml/tapeml/models/all" // a repository may hold any built-in kind
 )
 
 // Config configures a Server. Zero fields take the defaults of
