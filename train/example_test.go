@@ -10,6 +10,7 @@ import (
 
 	"github.com/tapeml/tapeml/checkpoint"
 	"github.com/tapeml/tapeml/graph"
+	"github.com/tapeml/tapeml/kinds"
 	"github.com/tapeml/tapeml/models/textcnn"
 	"github.com/tapeml/tapeml/samples"
 	"github.com/tapeml/tapeml/text"
@@ -45,4 +46,28 @@ func Example() {
 	res, _ := t.Evaluate(context.Background(), valSet)
 	acc, _ := res.Get("accuracy")
 	fmt.Printf("validation accuracy %.3f\n", acc)
+}
+
+// Train a kind as `tapeml train textcnn` does: on the built-in sample,
+// with the kind's reference settings, into a run folder; the best epoch's
+// checkpoint is tested and loads with tapeml.Load. (Compiled, not run: it
+// trains for a while.)
+func ExampleRun() {
+	k, err := kinds.Lookup(textcnn.Kind)
+	if err != nil {
+		log.Fatal(err)
+	}
+	spec, err := train.NewSpec(k) // the kind's defaults and reference training
+	if err != nil {
+		log.Fatal(err)
+	}
+	spec.Training.Epochs = 5
+	spec.Set["epochs"] = true
+	spec.Out = "runs/spam"
+	spec.Progress = os.Stdout
+	res, err := train.Run(context.Background(), *spec)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("best checkpoint:", res.Checkpoint)
 }
