@@ -13,7 +13,6 @@ import (
 	"github.com/tapeml/tapeml/imagedata"
 	"github.com/tapeml/tapeml/kinds"
 	"github.com/tapeml/tapeml/metrics"
-	"github.com/tapeml/tapeml/samples"
 	"github.com/tapeml/tapeml/train"
 )
 
@@ -38,7 +37,7 @@ type Data struct {
 
 // NewData returns the default data options.
 func (family) NewData() any {
-	return &Data{Path: samples.FashionMNISTName, Format: "auto", Augment: "none"}
+	return &Data{Path: imagedata.BuiltinSample, Format: "auto", Augment: "none"}
 }
 
 // AddFlags binds the data options to command-line flags.

@@ -25,6 +25,7 @@ import (
 	"github.com/tapeml/tapeml/metrics"
 	"github.com/tapeml/tapeml/onnx"
 	"github.com/tapeml/tapeml/safetensors"
+	_ "github.com/tapeml/tapeml/samples" // the default data: the built-in sample
 	"github.com/tapeml/tapeml/serve"
 	"github.com/tapeml/tapeml/textclass"
 	"github.com/tapeml/tapeml/train"
@@ -79,7 +80,7 @@ type bagNet struct{ c bagConfig }
 func (n bagNet) Build(b *graph.Builder, batch int) (graph.Outputs, error) {
 	ids := b.Input("ids", batch, n.c.MaxLen)
 	x := graph.Embedding(b, "embedding", ids, n.c.NumWords, n.c.EmbedDim, graph.NoPadding) // [N, L, E]
-	x = G.Must(G.Mean(x, 1))                                                                // [N, E]
+	x = G.Must(G.Mean(x, 1))                                                               // [N, E]
 	return graph.Outputs{Inputs: []*G.Node{ids}, Output: graph.Linear(b, "fc", x, 1, true)}, nil
 }
 

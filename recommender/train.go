@@ -12,7 +12,6 @@ import (
 	"github.com/tapeml/tapeml/models/mf"
 	"github.com/tapeml/tapeml/recsys"
 	"github.com/tapeml/tapeml/safetensors"
-	"github.com/tapeml/tapeml/samples"
 	"github.com/tapeml/tapeml/train"
 )
 
@@ -34,7 +33,7 @@ type Data struct {
 
 // NewData returns the default data options.
 func (family) NewData() any {
-	return &Data{Path: samples.RatingsName, TestFraction: 0.2, RankUsers: recsys.DefaultRankUsers}
+	return &Data{Path: recsys.BuiltinSample, TestFraction: 0.2, RankUsers: recsys.DefaultRankUsers}
 }
 
 // AddFlags binds the data options to command-line flags.

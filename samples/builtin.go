@@ -10,9 +10,9 @@ import (
 // The names the samples go by wherever a data path is read, and in
 // checkpoints trained on them.
 const (
-	SpamAssassinName = dataset.BuiltinPrefix + "spamassassin-sample"
-	FashionMNISTName = dataset.BuiltinPrefix + "fashion-mnist-sample"
-	RatingsName      = dataset.BuiltinPrefix + "synthetic-ratings"
+	SpamAssassinName = textdata.BuiltinSample
+	FashionMNISTName = imagedata.BuiltinSample
+	RatingsName      = recsys.BuiltinSample
 )
 
 func init() {

@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/tapeml/tapeml/dataset"
-	"github.com/tapeml/tapeml/samples"
 	"github.com/tapeml/tapeml/text"
 	"github.com/tapeml/tapeml/textdata"
 	"github.com/tapeml/tapeml/train"
@@ -70,7 +69,7 @@ func (family) Prepare(ctx context.Context, p *train.Plan) (*train.Prepared, erro
 		CleanOptions: text.CleanOptions{KeepHeaders: d.KeepHeaders, KeepHTML: d.KeepHTML},
 		TextColumn:   d.TextColumn, LabelColumn: d.LabelColumn, Seed: s.Training.Seed}}
 	if src.Path == "" {
-		src.Path = samples.SpamAssassinName
+		src.Path = textdata.BuiltinSample
 	}
 	arch, ok := p.Config.(Arch)
 	if !ok {

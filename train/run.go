@@ -20,8 +20,6 @@ import (
 	"github.com/tapeml/tapeml/kinds"
 	"github.com/tapeml/tapeml/metrics"
 	"github.com/tapeml/tapeml/safetensors"
-
-	_ "github.com/tapeml/tapeml/samples" // the built-in data sets, by name
 )
 
 // RunSpec says what Run trains and how. NewSpec fills one with a kind's
@@ -204,7 +202,9 @@ type RunResult struct {
 // checkpoint per epoch, reloads the best epoch and tests it, printing to
 // s.Progress as it goes. A cancelled ctx stops the training before the
 // next batch with an *InterruptedError; the run folder keeps the last
-// complete epoch. Errors about settings are *FieldErrors.
+// complete epoch. Errors about settings are *FieldErrors. The families'
+// default data are the built-in samples: a program that trains on them
+// links package samples (import _ "github.com/tapeml/tapeml/samples").
 func Run(ctx context.Context, s RunSpec) (*RunResult, error) {
 	if s.Kind == nil {
 		return nil, errors.New("train: RunSpec without a Kind")

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	_ "github.com/tapeml/tapeml/models/all"
+	_ "github.com/tapeml/tapeml/samples" // the built-in data sets, by name
 	"github.com/tapeml/tapeml/train"
 )
 
