@@ -1,4 +1,4 @@
-package kinds_test
+package plugintest_test
 
 import (
 	"bytes"
