@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/tapeml/tapeml/dataset"
 )
 
 func makeExamples(perClass ...int) []TextExample {
@@ -115,5 +117,19 @@ func TestSplitTextErrors(t *testing.T) {
 				t.Fatalf("SplitText error = %v, want %q", err, tt.wantErr)
 			}
 		})
+	}
+}
+
+// The split's generator (dataset.SplitMix) draws uniformly.
+func TestSplitMixUniform(t *testing.T) {
+	rng := dataset.NewSplitMix(9)
+	var counts [3]int
+	for range 30000 {
+		counts[rng.Below(3)]++
+	}
+	for i, n := range counts {
+		if n < 9500 || n > 10500 {
+			t.Errorf("Below(3) returned %d %d times in 30000", i, n)
+		}
 	}
 }

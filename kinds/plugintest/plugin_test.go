@@ -58,7 +58,7 @@ func (c bagConfig) SeqLen() int                     { return c.MaxLen }
 func (c bagConfig) Vocab() int                      { return c.NumWords }
 
 func (bagConfig) Training() train.Config {
-	return train.Config{Epochs: 4, Batch: 32, LR: 0.02, Seed: 1, Optimizer: optim.Config{Name: optim.Adam}}
+	return train.Config{Epochs: 2, Batch: 32, LR: 0.05, Seed: 1, Optimizer: optim.Config{Name: optim.Adam}}
 }
 
 // ONNX: ids → Gather → ReduceMean over the positions → Gemm → Sigmoid.
@@ -95,7 +95,7 @@ func init() {
 		Name:    bagKind,
 		Family:  textclass.Family,
 		Summary: "mean of token embeddings → dense; a kind defined in a test",
-		Default: func() kinds.Config { return &bagConfig{NumWords: 2000, EmbedDim: 16, MaxLen: 100} },
+		Default: func() kinds.Config { return &bagConfig{NumWords: 2000, EmbedDim: 8, MaxLen: 60} },
 	})
 }
 

@@ -1,4 +1,4 @@
-package onnxtest
+package onnx_test
 
 import (
 	"bytes"
@@ -9,14 +9,15 @@ import (
 
 	"google.golang.org/protobuf/encoding/protowire"
 
+	"github.com/tapeml/tapeml/internal/testutil/onnxtest"
 	"github.com/tapeml/tapeml/onnx"
 )
 
-// golden is a model of every field the subset has, written by the reference
+// pythonGolden is a model of every field the subset has, written by the reference
 // protobuf implementation (tools/onnx/golden.py).
-func golden(t *testing.T) []byte {
+func pythonGolden(t *testing.T) []byte {
 	t.Helper()
-	b, err := os.ReadFile("../../../onnx/testdata/python.onnx")
+	b, err := os.ReadFile("testdata/python.onnx")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,8 +28,8 @@ func golden(t *testing.T) []byte {
 // the same bytes, so no field was dropped or misplaced. (onnx's tests check
 // the decoded model field by field and pin Marshal to the golden.)
 func TestReencode(t *testing.T) {
-	want := golden(t)
-	m, err := Unmarshal(want)
+	want := pythonGolden(t)
+	m, err := onnxtest.Unmarshal(want)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +38,7 @@ func TestReencode(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("Marshal(Unmarshal(golden)) is %d bytes, the golden %d", len(got), len(want))
+		t.Errorf("Marshal(onnxtest.Unmarshal(golden)) is %d bytes, the golden %d", len(got), len(want))
 	}
 }
 
@@ -79,7 +80,7 @@ func TestRejects(t *testing.T) {
 			"ModelProto: field 7: GraphProto: field 1: node[0]: field 5: attribute[0]: field 2: wire type 0, expected 5"},
 	}
 	for _, tc := range tests {
-		_, err := Unmarshal(tc.data)
+		_, err := onnxtest.Unmarshal(tc.data)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want it to contain %q", tc.name, err, tc.want)
 		}
@@ -89,18 +90,18 @@ func TestRejects(t *testing.T) {
 // TestTruncations cuts the golden at every byte: never a panic, and a cut
 // inside the last field is an error.
 func TestTruncations(t *testing.T) {
-	b := golden(t)
+	b := pythonGolden(t)
 	for n := range b {
-		Unmarshal(b[:n]) // must not panic; some prefixes are valid messages
+		onnxtest.Unmarshal(b[:n]) // must not panic; some prefixes are valid messages
 	}
-	if _, err := Unmarshal(b[:len(b)-1]); err == nil {
+	if _, err := onnxtest.Unmarshal(b[:len(b)-1]); err == nil {
 		t.Error("the golden minus its last byte decoded without error")
 	}
 }
 
 func TestUnknownFieldsAreSkipped(t *testing.T) {
-	b := golden(t)
-	want, err := Unmarshal(b)
+	b := pythonGolden(t)
+	want, err := onnxtest.Unmarshal(b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +112,7 @@ func TestUnknownFieldsAreSkipped(t *testing.T) {
 		protowire.AppendFixed64(tag(98, protowire.Fixed64Type), 7),
 		append(tag(97, protowire.StartGroupType), tag(97, protowire.EndGroupType)...), // a group
 	}, nil)
-	got, err := Unmarshal(append(append([]byte{}, b...), unknown...))
+	got, err := onnxtest.Unmarshal(append(append([]byte{}, b...), unknown...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +140,7 @@ func TestBothRepeatedEncodings(t *testing.T) {
 	}
 	want := onnx.Tensor{Name: "d", DataType: onnx.Float, Dims: []int64{2, 3}, FloatData: []float32{1, -1}, Int64Data: []int64{-5}}
 	for name, b := range encodings {
-		m, err := Unmarshal(delimited(7, delimited(5, b)))
+		m, err := onnxtest.Unmarshal(delimited(7, delimited(5, b)))
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
