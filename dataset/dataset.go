@@ -2,8 +2,6 @@ package dataset
 
 import (
 	"fmt"
-
-	"gorgonia.org/tensor"
 )
 
 // Dataset is a fixed-size, indexable collection of examples: token
@@ -14,9 +12,10 @@ type Dataset interface {
 	Len() int
 	// Shapes returns the per-example shape of each input and of the target.
 	Shapes() (inputs [][]int, target []int)
-	// Gather writes the examples at idx, in order, into inputs (one tensor
-	// per model input, shaped [len(idx), input shape...]) and targets.
-	Gather(idx []int, inputs []*tensor.Dense, targets *tensor.Dense) error
+	// Gather writes the examples at idx, in order, into inputs (one flat
+	// buffer per model input, len(idx) rows of its shape, row-major) and
+	// targets (len(idx) rows of the target shape).
+	Gather(idx []int, inputs [][]float32, targets []float32) error
 }
 
 // Tensors is an in-memory Dataset: row i of every column is example i.
@@ -57,11 +56,11 @@ func (t *Tensors) Len() int { return len(t.Targets) / size(t.TargetShape) }
 func (t *Tensors) Shapes() ([][]int, []int) { return t.InputShapes, t.TargetShape }
 
 // Gather copies the rows at idx.
-func (t *Tensors) Gather(idx []int, inputs []*tensor.Dense, targets *tensor.Dense) error {
+func (t *Tensors) Gather(idx []int, inputs [][]float32, targets []float32) error {
 	n := t.Len()
 	for k, col := range t.Inputs {
 		w := size(t.InputShapes[k])
-		dst := inputs[k].Float32s()
+		dst := inputs[k]
 		for r, i := range idx {
 			if i < 0 || i >= n {
 				return fmt.Errorf("dataset: example %d out of range [0, %d)", i, n)
@@ -70,7 +69,7 @@ func (t *Tensors) Gather(idx []int, inputs []*tensor.Dense, targets *tensor.Dens
 		}
 	}
 	w := size(t.TargetShape)
-	dst := targets.Float32s()
+	dst := targets
 	for r, i := range idx {
 		copy(dst[r*w:(r+1)*w], t.Targets[i*w:(i+1)*w])
 	}
@@ -87,10 +86,30 @@ type Subset struct {
 func (s Subset) Len() int { return len(s.Index) }
 
 // Gather maps idx through the selection.
-func (s Subset) Gather(idx []int, inputs []*tensor.Dense, targets *tensor.Dense) error {
+func (s Subset) Gather(idx []int, inputs [][]float32, targets []float32) error {
 	mapped := make([]int, len(idx))
 	for i, j := range idx {
 		mapped[i] = s.Index[j]
 	}
 	return s.Dataset.Gather(mapped, inputs, targets)
+}
+
+// Head gathers the first n examples of ds (all of them when it has
+// fewer): its inputs and targets, flat, and how many there are.
+func Head(ds Dataset, n int) (inputs [][]float32, targets []float32, rows int, err error) {
+	n = min(n, ds.Len())
+	inShapes, targetShape := ds.Shapes()
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	inputs = make([][]float32, len(inShapes))
+	for k, s := range inShapes {
+		inputs[k] = make([]float32, n*size(s))
+	}
+	targets = make([]float32, n*size(targetShape))
+	if err := ds.Gather(idx, inputs, targets); err != nil {
+		return nil, nil, 0, err
+	}
+	return inputs, targets, n, nil
 }

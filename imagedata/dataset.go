@@ -2,8 +2,6 @@ package imagedata
 
 import (
 	"fmt"
-
-	"gorgonia.org/tensor"
 )
 
 // Dataset serves images to the trainer as a dataset.Dataset: one input of
@@ -59,12 +57,12 @@ func (d *Dataset) SetEpoch(epoch int) { d.epoch = epoch }
 // Gather writes the images at idx, preprocessed, into inputs[0] and their
 // labels into targets. It is not safe for concurrent use (it reuses
 // buffers), as the trainer does not need.
-func (d *Dataset) Gather(idx []int, inputs []*tensor.Dense, targets *tensor.Dense) error {
+func (d *Dataset) Gather(idx []int, inputs [][]float32, targets []float32) error {
 	n := d.Images.Size()
 	if len(inputs) != 1 {
 		return fmt.Errorf("dataset: %d input tensors, an image set has one", len(inputs))
 	}
-	dst, tgt := inputs[0].Float32s(), targets.Float32s()
+	dst, tgt := inputs[0], targets
 	if len(dst) < len(idx)*n || len(tgt) < len(idx) {
 		return fmt.Errorf("dataset: buffers hold %d images and %d targets, %d requested", len(dst)/n, len(tgt), len(idx))
 	}

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/tapeml/tapeml/dataset"
-	"gorgonia.org/tensor"
 )
 
 var _ dataset.Dataset = (*Dataset)(nil)
@@ -25,9 +24,12 @@ func stripes(n, c, h, w int) *Images {
 	return im
 }
 
-func batchTensors(n int, shape []int) ([]*tensor.Dense, *tensor.Dense) {
-	in := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(append([]int{n}, shape...)...))
-	return []*tensor.Dense{in}, tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(n))
+func batchTensors(n int, shape []int) ([][]float32, []float32) {
+	size := n
+	for _, d := range shape {
+		size *= d
+	}
+	return [][]float32{make([]float32, size)}, make([]float32, n)
 }
 
 func TestDatasetGather(t *testing.T) {
@@ -48,7 +50,7 @@ func TestDatasetGather(t *testing.T) {
 	if err := d.Gather([]int{4, 1}, inputs, targets); err != nil {
 		t.Fatal(err)
 	}
-	x := inputs[0].Float32s()
+	x := inputs[0]
 	for r, i := range []int{4, 1} {
 		for k := range 12 {
 			v := float32(im.Image(i)[k]) / 255
@@ -59,7 +61,7 @@ func TestDatasetGather(t *testing.T) {
 			}
 		}
 	}
-	if got := targets.Float32s(); !slices.Equal(got, []float32{1, 1}) {
+	if got := targets; !slices.Equal(got, []float32{1, 1}) {
 		t.Errorf("targets %v, want [1 1]", got)
 	}
 	for _, tt := range []struct {
@@ -96,7 +98,7 @@ func TestDatasetAugmentsPerEpoch(t *testing.T) {
 		}
 		var out [][]float32
 		for r := range idx {
-			out = append(out, slices.Clone(inputs[0].Float32s()[r*64:(r+1)*64]))
+			out = append(out, slices.Clone(inputs[0][r*64:(r+1)*64]))
 		}
 		return out
 	}

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"slices"
 
-	"gorgonia.org/tensor"
-
 	"github.com/tapeml/tapeml/api"
 	"github.com/tapeml/tapeml/dataset"
 	"github.com/tapeml/tapeml/metrics"
@@ -152,15 +150,11 @@ func EvaluateNet(ctx context.Context, net Net, ds dataset.Dataset, task metrics.
 		batch = 32
 	}
 	acc := metrics.NewAccumulator(task, classes)
-	return metrics.Evaluate(ctx, ds, batch, acc, func(ctx context.Context, inputs []*tensor.Dense, targets *tensor.Dense, n int) ([]float32, float64, error) {
-		flat := make([][]float32, len(inputs))
-		for k, t := range inputs {
-			flat[k] = t.Float32s()
-		}
-		out, err := net.Forward(ctx, flat, n)
+	return metrics.Evaluate(ctx, ds, batch, acc, func(ctx context.Context, inputs [][]float32, targets []float32, n int) ([]float32, float64, error) {
+		out, err := net.Forward(ctx, inputs, n)
 		if err != nil {
 			return nil, 0, err
 		}
-		return out, metrics.MeanLoss(task, out, targets.Float32s(), width), nil
+		return out, metrics.MeanLoss(task, out, targets, width), nil
 	})
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"math"
 
-	"gorgonia.org/tensor"
-
 	"github.com/tapeml/tapeml/dataset"
 )
 
@@ -84,8 +82,9 @@ func MeanLoss(task Task, out, targets []float32, width int) float64 {
 }
 
 // Forward computes one batch: the n examples' outputs, row by row, and the
-// batch's mean loss. inputs and targets hold the batch (dataset.Gather).
-type Forward func(ctx context.Context, inputs []*tensor.Dense, targets *tensor.Dense, n int) (out []float32, loss float64, err error)
+// batch's mean loss. inputs and targets hold the batch, flat
+// (dataset.Dataset.Gather).
+type Forward func(ctx context.Context, inputs [][]float32, targets []float32, n int) (out []float32, loss float64, err error)
 
 // Evaluate runs forward over every example of ds in order, in batches of at
 // most batch (the last partial batch included), and returns acc's metrics
@@ -94,8 +93,8 @@ type Forward func(ctx context.Context, inputs []*tensor.Dense, targets *tensor.D
 func Evaluate(ctx context.Context, ds dataset.Dataset, batch int, acc *Accumulator, forward Forward) (Result, error) {
 	inShapes, targetShape := ds.Shapes()
 	var (
-		inputs  []*tensor.Dense
-		targets *tensor.Dense
+		inputs  [][]float32
+		targets []float32
 		size    int
 	)
 	for from := 0; from < ds.Len(); from += batch {
@@ -106,9 +105,9 @@ func Evaluate(ctx context.Context, ds dataset.Dataset, batch int, acc *Accumulat
 		if n != size { // the first batch, and the last partial one
 			inputs = inputs[:0]
 			for _, s := range inShapes {
-				inputs = append(inputs, tensor.New(tensor.WithShape(append([]int{n}, s...)...), tensor.Of(tensor.Float32)))
+				inputs = append(inputs, make([]float32, n*numel(s)))
 			}
-			targets = tensor.New(tensor.WithShape(append([]int{n}, targetShape...)...), tensor.Of(tensor.Float32))
+			targets = make([]float32, n*numel(targetShape))
 			size = n
 		}
 		idx := make([]int, n)
@@ -122,11 +121,19 @@ func Evaluate(ctx context.Context, ds dataset.Dataset, batch int, acc *Accumulat
 		if err != nil {
 			return Result{}, err
 		}
-		y := targets.Float32s()
 		width := len(out) / n
-		if err := acc.Add(loss, n, Probabilities(acc.task, out, width), y); err != nil {
+		if err := acc.Add(loss, n, Probabilities(acc.task, out, width), targets); err != nil {
 			return Result{}, err
 		}
 	}
 	return acc.Result(), nil
+}
+
+// numel is the number of values of a shape (1 for a scalar).
+func numel(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return n
 }

@@ -10,8 +10,6 @@ import (
 	"sort"
 	"time"
 
-	"gorgonia.org/tensor"
-
 	"github.com/tapeml/tapeml"
 	"github.com/tapeml/tapeml/checkpoint"
 	"github.com/tapeml/tapeml/dataset"
@@ -212,25 +210,8 @@ func loadSplits(ctx context.Context, l *kinds.Loaded) (*splits, error) {
 
 // gather returns the first n examples' inputs of ds, flat.
 func gather(ds dataset.Dataset, n int) ([][]float32, int, error) {
-	n = min(n, ds.Len())
-	inShapes, targetShape := ds.Shapes()
-	idx := make([]int, n)
-	for i := range idx {
-		idx[i] = i
-	}
-	ins := make([]*tensor.Dense, len(inShapes))
-	for k, sh := range inShapes {
-		ins[k] = tensor.New(tensor.WithShape(append([]int{n}, sh...)...), tensor.Of(tensor.Float32))
-	}
-	targets := tensor.New(tensor.WithShape(append([]int{n}, targetShape...)...), tensor.Of(tensor.Float32))
-	if err := ds.Gather(idx, ins, targets); err != nil {
-		return nil, 0, err
-	}
-	flat := make([][]float32, len(ins))
-	for k, t := range ins {
-		flat[k] = t.Float32s()
-	}
-	return flat, n, nil
+	inputs, _, rows, err := dataset.Head(ds, n)
+	return inputs, rows, err
 }
 
 // slice returns examples [from, to) of flat inputs holding n examples.

@@ -36,6 +36,7 @@ func sequence(n int) []int {
 // buffers holds one batch's input and target tensors for a batch size.
 type buffers struct {
 	inputs  []*tensor.Dense
+	flat    [][]float32 // the inputs' backing slices
 	targets *tensor.Dense
 }
 
@@ -43,7 +44,9 @@ func newBuffers(ds dataset.Dataset, n int) buffers {
 	inShapes, tShape := ds.Shapes()
 	b := buffers{}
 	for _, s := range inShapes {
-		b.inputs = append(b.inputs, tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(append([]int{n}, s...)...)))
+		t := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(append([]int{n}, s...)...))
+		b.inputs = append(b.inputs, t)
+		b.flat = append(b.flat, t.Float32s())
 	}
 	b.targets = tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(append([]int{n}, tShape...)...))
 	return b

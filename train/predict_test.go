@@ -5,15 +5,15 @@ import (
 
 	"github.com/tapeml/tapeml/dataset"
 	"github.com/tapeml/tapeml/metrics"
-	"gorgonia.org/tensor"
 )
 
 // predict returns the model's probabilities for every example of ds, in
 // order (the tests' view of the inference machine).
 func (t *Trainer) predict(ctx context.Context, ds dataset.Dataset) ([]float32, error) {
 	var out []float32
-	_, err := metrics.Evaluate(ctx, ds, t.Config.Batch, t.accumulator(), func(ctx context.Context, in []*tensor.Dense, y *tensor.Dense, n int) ([]float32, float64, error) {
-		o, loss, err := t.forward(ctx, in, y, n)
+	forward := t.forward(ds.Shapes())
+	_, err := metrics.Evaluate(ctx, ds, t.Config.Batch, t.accumulator(), func(ctx context.Context, in [][]float32, y []float32, n int) ([]float32, float64, error) {
+		o, loss, err := forward(ctx, in, y, n)
 		out = append(out, metrics.Probabilities(t.Model.Task(), o, len(o)/n)...)
 		return o, loss, err
 	})

@@ -181,7 +181,7 @@ func (t *Trainer) batch(ds dataset.Dataset, idx []int) (buffers, error) {
 		b = newBuffers(ds, len(idx))
 		t.bufs[len(idx)] = b
 	}
-	return b, ds.Gather(idx, b.inputs, b.targets)
+	return b, ds.Gather(idx, b.flat, b.targets.Float32s())
 }
 
 // schedule builds the learning-rate schedule once the epoch length is known.
@@ -406,11 +406,24 @@ func names(ms []metrics.Named) []string {
 // partial batch included, and returns the metrics of the model's task.
 func (t *Trainer) Evaluate(ctx context.Context, ds dataset.Dataset) (metrics.Result, error) {
 	acc := t.accumulator()
-	return metrics.Evaluate(ctx, ds, t.Config.Batch, acc, t.forward)
+	return metrics.Evaluate(ctx, ds, t.Config.Batch, acc, t.forward(ds.Shapes()))
 }
 
-// forward runs one batch on the inference machine of its size.
-func (t *Trainer) forward(_ context.Context, inputs []*tensor.Dense, targets *tensor.Dense, n int) ([]float32, float64, error) {
+// forward runs one batch, given flat, on the inference machine of its
+// size.
+func (t *Trainer) forward(inShapes [][]int, targetShape []int) metrics.Forward {
+	return func(_ context.Context, in [][]float32, y []float32, n int) ([]float32, float64, error) {
+		inputs := make([]*tensor.Dense, len(in))
+		for k, v := range in {
+			inputs[k] = tensor.New(tensor.WithShape(append([]int{n}, inShapes[k]...)...), tensor.WithBacking(v))
+		}
+		targets := tensor.New(tensor.WithShape(append([]int{n}, targetShape...)...), tensor.WithBacking(y))
+		return t.runEval(inputs, targets, n)
+	}
+}
+
+// runEval runs one batch on the inference machine of its size.
+func (t *Trainer) runEval(inputs []*tensor.Dense, targets *tensor.Dense, n int) ([]float32, float64, error) {
 	m, err := t.Program.Machine(n, graph.Eval)
 	if err != nil {
 		return nil, 0, err

@@ -324,25 +324,20 @@ func TestDefaultsBeatBaselines(t *testing.T) {
 // predictAll runs the evaluation graph over every example of ds, in order,
 // one batch of all of them.
 func predictAll(t *train.Trainer, ds dataset.Dataset) ([]float32, error) {
-	n := ds.Len()
-	inShapes, targetShape := ds.Shapes()
-	var in []*tensor.Dense
-	for _, s := range inShapes {
-		in = append(in, tensor.New(tensor.WithShape(append([]int{n}, s...)...), tensor.Of(tensor.Float32)))
-	}
-	y := tensor.New(tensor.WithShape(append([]int{n}, targetShape...)...), tensor.Of(tensor.Float32))
-	idx := make([]int, n)
-	for i := range idx {
-		idx[i] = i
-	}
-	if err := ds.Gather(idx, in, y); err != nil {
+	in, y, n, err := dataset.Head(ds, ds.Len())
+	if err != nil {
 		return nil, err
+	}
+	inShapes, targetShape := ds.Shapes()
+	ins := make([]*tensor.Dense, len(in))
+	for k, v := range in {
+		ins[k] = tensor.New(tensor.WithShape(append([]int{n}, inShapes[k]...)...), tensor.WithBacking(v))
 	}
 	m, err := t.Program.Machine(n, graph.Eval)
 	if err != nil {
 		return nil, err
 	}
-	if err := m.Run(in, y); err != nil {
+	if err := m.Run(ins, tensor.New(tensor.WithShape(append([]int{n}, targetShape...)...), tensor.WithBacking(y))); err != nil {
 		return nil, err
 	}
 	return append([]float32(nil), m.Output().Float32s()...), nil
