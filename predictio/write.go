@@ -11,7 +11,9 @@ import (
 // TextObjects returns `tapeml predict --json`'s object for each text:
 // line joins it to its input; prob is the positive class's probability (as
 // before the runtime existed), probs every class's; tokens are the padded
-// ids the model saw. preds are m's predictions for texts.
+// ids the model saw; no_evidence is true for a text without a known token,
+// whose probs are the training set's class prior. preds are m's
+// predictions for texts.
 func TextObjects(m *tapeml.Model, lines []int, texts []string, preds []tapeml.Prediction) ([]map[string]any, error) {
 	ids, err := m.EncodeTexts(texts) // [len(texts)·MaxLen]
 	if err != nil {
@@ -25,7 +27,7 @@ func TextObjects(m *tapeml.Model, lines []int, texts []string, preds []tapeml.Pr
 		for j := range tokens {
 			tokens[j] = int(ids[i*width+j])
 		}
-		out[i] = map[string]any{"line": lines[i], "prob": p.Probs[pos], "probs": p.Probs, "label": p.Label, "class": p.Class, "tokens": tokens}
+		out[i] = map[string]any{"line": lines[i], "prob": p.Probs[pos], "probs": p.Probs, "label": p.Label, "class": p.Class, "tokens": tokens, "no_evidence": p.NoEvidence}
 	}
 	return out, nil
 }
