@@ -100,7 +100,7 @@ func (a *archFlag) String() string {
 func (a *archFlag) Type() string { return "string" }
 
 func (a *archFlag) Set(v string) error {
-	preset, ok := a.c.Presets()[v]
+	p, ok := a.c.Presets()[v]
 	if !ok {
 		names := slices.Sorted(func(yield func(string) bool) {
 			for k := range a.c.Presets() {
@@ -119,6 +119,7 @@ func (a *archFlag) Set(v string) error {
 			given[f.Name] = f.Value.String()
 		}
 	})
+	preset := p.(Config)
 	preset.Head = a.c.Head
 	*a.c = preset
 	for name, v := range given {

@@ -7,6 +7,7 @@ import (
 	G "gorgonia.org/gorgonia"
 
 	"github.com/tapeml/tapeml/graph"
+	"github.com/tapeml/tapeml/kinds"
 	"github.com/tapeml/tapeml/metrics"
 	"github.com/tapeml/tapeml/textclass"
 	"github.com/tapeml/tapeml/train"
@@ -55,8 +56,8 @@ func SeedConfig() Config {
 }
 
 // Presets are the named architectures, with their default sizes.
-func (Config) Presets() map[string]Config {
-	return map[string]Config{Kim: DefaultConfig(), Seed: SeedConfig()}
+func (Config) Presets() map[string]kinds.Config {
+	return map[string]kinds.Config{Kim: DefaultConfig(), Seed: SeedConfig()}
 }
 
 // seed reports whether c is the seed architecture.
