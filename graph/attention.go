@@ -288,9 +288,15 @@ func (k *attentionKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) erro
 	return nil
 }
 
-// projectIn sets qkv = x·Wᵀ + b for the input projection's parts.
+// projectIn sets qkv = x·Wᵀ + b for the input projection's parts: the
+// biases copied into every row, then the products added.
 func (k *attentionKernel[T]) projectIn(in []*tensor.Dense, x []T, rows, d int) {
 	base, pd := k.base(), 3*d/k.parts
+	for r := 0; r < rows; r++ {
+		for i := 0; i < k.parts; i++ {
+			copy(k.qkv[r*3*d+i*pd:r*3*d+(i+1)*pd], values[T](in[base+2*i+1]))
+		}
+	}
 	if k.packed != nil {
 		k.packed.qkv.packWith(3*d, d, func() []float32 {
 			w := make([]float32, 0, 3*d*d)
@@ -299,20 +305,11 @@ func (k *attentionKernel[T]) projectIn(in []*tensor.Dense, x []T, rows, d int) {
 			}
 			return w
 		})
-		k.packed.qkv.product(any(x).([]float32), rows, d, 3*d, false, any(k.qkv).([]float32))
-	} else {
-		for i := 0; i < k.parts; i++ {
-			gemm(maxThreads(), false, true, rows, pd, d, 1, x, d, values[T](in[base+2*i]), d, 0, k.qkv[i*pd:], 3*d)
-		}
+		k.packed.qkv.product(any(x).([]float32), rows, d, 3*d, true, any(k.qkv).([]float32))
+		return
 	}
 	for i := 0; i < k.parts; i++ {
-		bias := values[T](in[base+2*i+1])
-		for r := 0; r < rows; r++ {
-			row := k.qkv[r*3*d+i*pd : r*3*d+(i+1)*pd]
-			for j, b := range bias {
-				row[j] += b
-			}
-		}
+		gemm(maxThreads(), false, true, rows, pd, d, 1, x, d, values[T](in[base+2*i]), d, 1, k.qkv[i*pd:], 3*d)
 	}
 }
 
@@ -344,15 +341,17 @@ func softmaxRows[T float](s, mask []T, e, t int) {
 			}
 			continue
 		}
-		var sum float64
 		for j, v := range row {
 			if m != nil && m[j] == 0 {
-				row[j] = 0
-				continue
+				row[j] = T(math.Inf(-1)) // e^−∞ = 0
+			} else {
+				row[j] = v - best
 			}
-			ev := expT(v - best)
-			row[j] = ev
-			sum += float64(ev)
+		}
+		expRow(row)
+		var sum float64
+		for _, v := range row {
+			sum += float64(v)
 		}
 		inv := T(1 / sum)
 		for j := range row {
@@ -361,12 +360,16 @@ func softmaxRows[T float](s, mask []T, e, t int) {
 	}
 }
 
-// expT is e^x in the precision of T.
-func expT[T float](x T) T {
-	if x32, ok := any(x).(float32); ok {
-		return T(kern.Exp32(x32))
+// expRow sets row = e^row in the precision of T, float32 with the vector
+// kernel.
+func expRow[T float](row []T) {
+	if r32, ok := any(row).([]float32); ok {
+		kern.Exp(r32, r32)
+		return
 	}
-	return T(math.Exp(float64(x)))
+	for j, v := range row {
+		row[j] = T(math.Exp(float64(v)))
+	}
 }
 
 // dropoutKey mixes the noise's seed and step with the layer's stream: the

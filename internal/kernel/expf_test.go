@@ -46,3 +46,47 @@ func TestExp32Erf32(t *testing.T) {
 		t.Errorf("Exp32(NaN) = %v, Erf32(NaN) = %v, want NaN", e, f)
 	}
 }
+
+// Exp at every level against math.Exp, on every length around the vector
+// width, with non-finite and out-of-range values, in place and not.
+func TestExpVector(t *testing.T) {
+	levels(t, func(t *testing.T, l Level) {
+		for _, n := range []int{0, 1, 15, 16, 17, 33, 1000} {
+			src := make([]float32, n)
+			for i := range src {
+				src[i] = float32(i%97)*1.9 - 100 // [−100, 82]
+			}
+			if n > 4 {
+				src[0], src[1], src[2], src[3] = float32(math.Inf(-1)), float32(math.Inf(1)), float32(math.NaN()), 1e6
+			}
+			dst := make([]float32, n)
+			Exp(dst, src)
+			for i, x := range src {
+				want := math.Exp(float64(x))
+				got := float64(dst[i])
+				switch {
+				case x != x:
+					if got == got {
+						t.Fatalf("n=%d: Exp(NaN) = %v", n, got)
+					}
+				case math.IsInf(want, 1):
+					if !math.IsInf(got, 1) {
+						t.Fatalf("n=%d: Exp(%v) = %v, want +Inf", n, x, got)
+					}
+				case want < 1.2e-38:
+					if got > 1.2e-38 {
+						t.Fatalf("n=%d: Exp(%v) = %v, want %v", n, x, got, want)
+					}
+				case math.Abs(got-want) > 2.5e-7*want:
+					t.Fatalf("n=%d: Exp(%v) = %v, want %v", n, x, got, want)
+				}
+			}
+			Exp(src, src)
+			for i := range src {
+				if src[i] != dst[i] && src[i] == src[i] {
+					t.Fatalf("n=%d: in place %v, out of place %v", n, src[i], dst[i])
+				}
+			}
+		}
+	})
+}
