@@ -2,9 +2,13 @@ package metrics
 
 import (
 	"cmp"
+	"encoding/csv"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"slices"
+	"strconv"
 )
 
 // ROC is a receiver operating characteristic curve, as scikit-learn's
@@ -191,4 +195,91 @@ func OneVsRest(probs []float32, labels []int, classes, k int) (scores, binary []
 		}
 	}
 	return scores, binary
+}
+
+// ClassCurves are one class's ROC and precision–recall curves against the
+// other classes.
+type ClassCurves struct {
+	Class string
+	ROC   ROC
+	PR    PrecisionRecall
+}
+
+// ClassifierCurves draws the curves of the given classes (indices into
+// names) from n examples' class probabilities (n×len(names), row by row)
+// and true classes: one-vs-rest for each. A class whose examples are all
+// or none of the n has no curves: it is listed in skipped instead.
+func ClassifierCurves(probs []float32, labels []int, names []string, classes []int) (curves []ClassCurves, skipped []string, err error) {
+	k := len(names)
+	if len(probs) != len(labels)*k {
+		return nil, nil, fmt.Errorf("curves: %d probabilities for %d examples of %d classes", len(probs), len(labels), k)
+	}
+	for _, l := range labels {
+		if l < 0 || l >= k {
+			return nil, nil, fmt.Errorf("curves: label %d outside 0..%d", l, k-1)
+		}
+	}
+	for _, c := range classes {
+		scores, binary := OneVsRest(probs, labels, k, c)
+		roc, err := ROCCurve(scores, binary)
+		if errors.Is(err, ErrOneClass) {
+			skipped = append(skipped, names[c])
+			continue
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("curves of class %q: %w", names[c], err)
+		}
+		pr, err := PRCurve(scores, binary)
+		if err != nil {
+			return nil, nil, fmt.Errorf("curves of class %q: %w", names[c], err)
+		}
+		curves = append(curves, ClassCurves{names[c], roc, pr})
+	}
+	return curves, skipped, nil
+}
+
+// WriteROCCSV writes curves' ROC points as CSV: class, threshold, fpr,
+// tpr, one row per point, the first threshold of each class being "inf".
+func WriteROCCSV(w io.Writer, curves []ClassCurves) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"class", "threshold", "fpr", "tpr"})
+	for _, c := range curves {
+		for i := range c.ROC.FPR {
+			cw.Write([]string{c.Class, csvScore(c.ROC.Thresholds[i]), csvFloat(c.ROC.FPR[i]), csvFloat(c.ROC.TPR[i])})
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// WritePRCSV writes curves' precision–recall points as CSV: class,
+// threshold, precision, recall, one row per point; the last point of each
+// class (recall 0, precision 1) has the threshold "inf".
+func WritePRCSV(w io.Writer, curves []ClassCurves) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"class", "threshold", "precision", "recall"})
+	for _, c := range curves {
+		for i := range c.PR.Precision {
+			t := math.Inf(1)
+			if i < len(c.PR.Thresholds) {
+				t = c.PR.Thresholds[i]
+			}
+			cw.Write([]string{c.Class, csvScore(t), csvFloat(c.PR.Precision[i]), csvFloat(c.PR.Recall[i])})
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// csvFloat is the shortest representation that reads back exactly.
+func csvFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+
+// csvScore is csvFloat for a threshold, which is a float32 score: the
+// shortest representation that reads back as that float32 ("0.8", not
+// "0.800000011920929"); +Inf is "inf", as numpy and pandas read it.
+func csvScore(v float64) string {
+	if math.IsInf(v, 1) {
+		return "inf"
+	}
+	return strconv.FormatFloat(v, 'g', -1, 32)
 }
