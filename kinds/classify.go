@@ -15,20 +15,32 @@ import (
 // tensors, and evaluation on a dataset.
 
 // BinaryPredictions reads one logit per example: its sigmoid is the
-// probability of classes[positive].
+// probability of classes[positive], predicted at DefaultThreshold.
 func BinaryPredictions(logits []float32, classes []string, positive int) []api.Prediction {
 	out := make([]api.Prediction, len(logits))
 	for i, x := range logits {
 		p := float32(metrics.Logistic(float64(x)))
 		probs := make([]float32, 2)
 		probs[positive], probs[1-positive] = p, 1-p
-		label := 1 - positive
-		if p >= 0.5 {
-			label = positive
-		}
-		out[i] = api.Prediction{Label: label, Class: classes[label], Prob: probs[label], Probs: probs}
+		out[i] = Decide(api.Prediction{Probs: probs}, classes, positive, DefaultThreshold)
 	}
 	return out
+}
+
+// DefaultThreshold is the probability of a binary model's positive class
+// at or above which the positive class is predicted.
+const DefaultThreshold = 0.5
+
+// Decide returns a binary prediction decided at threshold: its Label,
+// Class and Prob are the positive class's when the positive class's
+// probability (p.Probs[positive]) is at least threshold, the other
+// class's otherwise. p.Probs is shared, not copied.
+func Decide(p api.Prediction, classes []string, positive int, threshold float32) api.Prediction {
+	label := 1 - positive
+	if p.Probs[positive] >= threshold {
+		label = positive
+	}
+	return api.Prediction{Label: label, Class: classes[label], Prob: p.Probs[label], Probs: p.Probs}
 }
 
 // SoftmaxPredictions reads n rows of len(classes) logits.
