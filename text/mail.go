@@ -147,7 +147,7 @@ func (w *mailWriter) separate() {
 func (w *mailWriter) writeHeader(fields []field) {
 	for _, f := range fields {
 		if f.raw {
-			w.write(f.value + "\n")
+			w.write(toUTF8("", []byte(f.value)) + "\n")
 			continue
 		}
 		w.write(f.name + ": " + decodeHeader(f.value) + "\n")

@@ -5,8 +5,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"image"
-	"image/color"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -185,27 +183,6 @@ func TestEvalReportAndCurvesBinary(t *testing.T) {
 	}
 }
 
-// patternPNG draws an 8×8 gray image, bright on its left, right or top
-// half (pattern 0, 1, 2), with a little noise.
-func patternPNG(t *testing.T, pattern, noise int) []byte {
-	t.Helper()
-	img := image.NewGray(image.Rect(0, 0, 8, 8))
-	for y := range 8 {
-		for x := range 8 {
-			v := uint8(30 + (x*7+y*3+noise)%20)
-			if pattern == 0 && x < 4 || pattern == 1 && x >= 4 || pattern == 2 && y < 4 {
-				v = 220
-			}
-			img.SetGray(x, y, color.Gray{Y: v})
-		}
-	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
 // Eval, its curves and predict's --top work for any number of classes:
 // a 3-class image model.
 func TestEvalReportAndCurvesThreeClasses(t *testing.T) {
@@ -214,7 +191,9 @@ func TestEvalReportAndCurvesThreeClasses(t *testing.T) {
 	names := []string{"left", "right", "top"}
 	for i := range 20 {
 		for k, name := range names {
-			write(t, filepath.Join(data, name, fmt.Sprintf("%02d.png", i)), patternPNG(t, k, i))
+			// Bright on the left, on the right, or at the top.
+			bright := func(x, y int) bool { return k == 0 && x < 4 || k == 1 && x >= 4 || k == 2 && y < 4 }
+			write(t, filepath.Join(data, name, fmt.Sprintf("%02d.png", i)), drawPNG(t, bright, i, false))
 		}
 	}
 	run := filepath.Join(dir, "run")

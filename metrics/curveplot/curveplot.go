@@ -49,10 +49,7 @@ func ROCPNG(w io.Writer, title string, curves []metrics.ClassCurves) error {
 		p.Add(l)
 		p.Legend.Add(fmt.Sprintf("%s (AUC %.4f)", c.Class, c.ROC.AUC()), l)
 	}
-	diag, _ := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 1}})
-	diag.Color, diag.Dashes, diag.Width = chance, []vg.Length{vg.Points(4), vg.Points(4)}, vg.Points(1)
-	p.Add(diag)
-	p.Legend.Add("chance (AUC 0.5)", diag)
+	addChance(p, "chance (AUC 0.5)", plotter.XY{X: 0, Y: 0}, plotter.XY{X: 1, Y: 1})
 	p.Legend.Top, p.Legend.Left = false, false
 	return encode(p, w)
 }
@@ -77,13 +74,19 @@ func PRPNG(w io.Writer, title string, curves []metrics.ClassCurves) error {
 		// At the lowest threshold everything is predicted positive, so the
 		// precision there is the share of positives.
 		share := curves[0].PR.Precision[0]
-		base, _ := plotter.NewLine(plotter.XYs{{X: 0, Y: share}, {X: 1, Y: share}})
-		base.Color, base.Dashes, base.Width = chance, []vg.Length{vg.Points(4), vg.Points(4)}, vg.Points(1)
-		p.Add(base)
-		p.Legend.Add(fmt.Sprintf("chance (AP %.4f)", share), base)
+		addChance(p, fmt.Sprintf("chance (AP %.4f)", share), plotter.XY{X: 0, Y: share}, plotter.XY{X: 1, Y: share})
 	}
 	p.Legend.Top, p.Legend.Left = false, true
 	return encode(p, w)
+}
+
+// addChance draws what a classifier that guesses achieves: a dashed gray
+// line from a to b, named in the legend.
+func addChance(p *plot.Plot, name string, a, b plotter.XY) {
+	l, _ := plotter.NewLine(plotter.XYs{a, b}) // finite points: no error
+	l.Color, l.Dashes, l.Width = chance, []vg.Length{vg.Points(4), vg.Points(4)}, vg.Points(1)
+	p.Add(l)
+	p.Legend.Add(name, l)
 }
 
 func newPlot(title, x, y string) *plot.Plot {
