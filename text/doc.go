@@ -1,7 +1,9 @@
 // Package text is tapeml's text preprocessing: cleaning raw texts
-// (CleanOptions: e-mail headers and HTML), the Keras-style tokenizer and
-// pad_sequences, BERT's WordPiece tokenizer, and Preprocess, the state a text model saves so that
-// prediction reads a text exactly as training did.
+// (CleanOptions: e-mail read as MIME — transfer encodings, charsets,
+// multipart, encoded headers — and HTML reduced to text), the Keras-style
+// tokenizer and pad_sequences, BERT's WordPiece tokenizer, and Preprocess,
+// the state a text model saves so that prediction reads a text exactly as
+// training did.
 //
 // Tokenizing and padding have the semantics of Keras's text preprocessing,
 // so that a vocabulary and the padded batches built from it match what a
