@@ -14,7 +14,9 @@ import (
 
 // presets is a configuration with named architectures (textcnn's kim
 // and seed).
-type presets interface{ Presets() map[string]kinds.Config }
+type presets interface {
+	Presets() map[string]kinds.Config
+}
 
 // modelsCmd lists the registered kinds: each one's default configuration
 // and reference training (its configuration's Training method), and the
