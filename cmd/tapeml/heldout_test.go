@@ -32,7 +32,14 @@ func runEval(t *testing.T, runDir string, args ...string) evalJSON {
 // for this test, not taken from the SpamAssassin corpus.
 func shortMessageAccuracy(t *testing.T, runDir string) float64 {
 	t.Helper()
-	f, err := os.Open(filepath.Join("..", "..", "testdata", "short", "messages.csv"))
+	return csvAccuracy(t, runDir, filepath.Join("..", "..", "testdata", "short", "messages.csv"))
+}
+
+// csvAccuracy is the accuracy of the run's model on the text,label rows of
+// the CSV file at path, each error logged.
+func csvAccuracy(t *testing.T, runDir, path string) float64 {
+	t.Helper()
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,11 +70,11 @@ func shortMessageAccuracy(t *testing.T, runDir string) float64 {
 		if p.Class == rows[i][1] {
 			right++
 		} else {
-			t.Logf("short message %q (%s): %s", rows[i][0], rows[i][1], p.Class)
+			t.Logf("%q (%s): %s", rows[i][0], rows[i][1], p.Class)
 		}
 	}
 	acc := float64(right) / float64(len(rows))
-	t.Logf("short messages: %d/%d right, accuracy %.3f", right, len(rows), acc)
+	t.Logf("%s: %d/%d right, accuracy %.3f", filepath.Base(path), right, len(rows), acc)
 	return acc
 }
 

@@ -21,8 +21,10 @@ import (
 // eval with its per-class report, predict --top, explain --target, ONNX
 // export (checked in ONNX Runtime), serve, and int8 quantization. The
 // fixtures: 200 support tickets with four string labels, 240 Chinese news
-// sentences in three topics (testdata/text, from tools/mkfixtures), and the
-// built-in sample's three groups.
+// sentences in three topics (testdata/text, from tools/mkfixtures; the
+// Chinese model also classifies 30 sentences written apart from the
+// generator's phrases, zh_heldout.csv), and the built-in sample's three
+// groups.
 func TestTextClassesEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains three small models")
@@ -33,16 +35,17 @@ func TestTextClassesEndToEnd(t *testing.T) {
 		classes []string
 		texts   []string
 		minAcc  float64 // on the data's own test split
+		heldout string  // a CSV written apart from the training data, also classified at ≥ minAcc
 	}{
 		{"tickets", []string{"textcnn", "--data", "../../testdata/text/tickets.csv", "--epochs", "8", "--maxlen", "40", "--embed-dim", "32", "--filters", "16", "--num-words", "2000"},
 			[]string{"account", "billing", "shipping", "technical"},
-			[]string{"I was charged twice this month", "my parcel never arrived", "the app crashes on start"}, 0.8},
+			[]string{"I was charged twice this month", "my parcel never arrived", "the app crashes on start"}, 0.8, ""},
 		{"chinese", []string{"fasttext", "--data", "../../testdata/text/zh_news.csv", "--maxlen", "60", "--buckets", "5000", "--num-words", "2000"},
 			[]string{"体育", "科技", "财经"},
-			[]string{"国家队在比赛中获胜", "股市今天大幅上涨"}, 0.8},
+			[]string{"国家队在比赛中获胜", "股市今天大幅上涨"}, 0.8, "../../testdata/text/zh_heldout.csv"},
 		{"spamassassin groups", []string{"fasttext", "--data", "builtin:spamassassin-groups", "--epochs", "3", "--maxlen", "200", "--buckets", "0", "--num-words", "10000"},
 			[]string{"easy_ham", "hard_ham", "spam"},
-			[]string{"WIN a FREE prize, click now", "the build is failing on the main branch"}, 0.8},
+			[]string{"WIN a FREE prize, click now", "the build is failing on the main branch"}, 0.8, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -58,6 +61,12 @@ func TestTextClassesEndToEnd(t *testing.T) {
 			t.Logf("%s: test accuracy %.4f, macro-F1 %.4f, n %d", c.name, ev.Accuracy, ev.MacroF1, ev.N)
 			if !slices.Equal(ev.Classes, c.classes) || len(ev.Report.Classes) != len(c.classes) || ev.Accuracy < c.minAcc {
 				t.Errorf("eval --json: classes %v, %d report rows, accuracy %.4f (want ≥ %.2f)", ev.Classes, len(ev.Report.Classes), ev.Accuracy, c.minAcc)
+			}
+
+			if c.heldout != "" {
+				if acc := csvAccuracy(t, run, c.heldout); acc < c.minAcc {
+					t.Errorf("%s: accuracy %.3f, want ≥ %.2f", c.heldout, acc, c.minAcc)
+				}
 			}
 
 			// predict --top 2: the two most probable of every class's probability.
