@@ -230,3 +230,42 @@ func checkServed(t *testing.T, run string, classes []string, text string) {
 		t.Errorf("v1 answer %s", v1)
 	}
 }
+
+// --positive-label picks a binary model's positive class; without it the
+// later name in sorted order is positive ("negative" of aaa_pos/negative),
+// and a name that is not a class is refused, naming the flag.
+func TestPositiveLabel(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("text,label\n")
+	for i := range 40 {
+		if i%2 == 0 {
+			b.WriteString("great lovely wonderful day,aaa_pos\n")
+		} else {
+			b.WriteString("awful terrible bad day,negative\n")
+		}
+	}
+	data := filepath.Join(t.TempDir(), "pos.csv")
+	write(t, data, []byte(b.String()))
+	base := []string{"train", "fasttext", "--data", data, "--epochs", "1", "--buckets", "0", "--maxlen", "8"}
+	for _, c := range []struct{ flag, want string }{{"", "negative"}, {"aaa_pos", "aaa_pos"}} {
+		run := filepath.Join(t.TempDir(), "run")
+		args := append(slices.Clone(base), "--out", run)
+		if c.flag != "" {
+			args = append(args, "--positive-label", c.flag)
+		}
+		if status, _, stderr := runCLI(t, "", args...); status != 0 {
+			t.Fatalf("train: %s", stderr)
+		}
+		m, err := tapeml.Load(run)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := m.PositiveClass(); got != c.want {
+			t.Errorf("--positive-label %q: positive class %q, want %q", c.flag, got, c.want)
+		}
+	}
+	status, _, stderr := runCLI(t, "", append(base, "--positive-label", "spam")...)
+	if status != exitUsage || !strings.Contains(stderr, "--positive-label") || !strings.Contains(stderr, "spam") {
+		t.Errorf("unknown positive label: status %d, %q", status, stderr)
+	}
+}
