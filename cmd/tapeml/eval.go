@@ -53,6 +53,9 @@ func evaluate(e env, m *tapeml.Model, path string, opt tapeml.EvalOptions, asJSO
 	if err := addPrivacy(obj, m.Meta()); err != nil {
 		return err
 	}
+	if m.Meta().InsecureDPNoise() {
+		opt.Notes("warning: " + insecureNoiseNote)
+	}
 	r, err := m.EvaluateRunData(context.Background(), opt)
 	if err != nil {
 		return err
@@ -91,9 +94,17 @@ func evaluate(e env, m *tapeml.Model, path string, opt tapeml.EvalOptions, asJSO
 	return printJSON(e, obj)
 }
 
+// insecureNoiseNote says what seeded DP noise means for a model's guarantee.
+const insecureNoiseNote = "the model was trained with seeded DP noise (--dp-insecure-seeded-noise, or a tapeml before secure noise): whoever holds the checkpoint can regenerate the noise, so its (ε, δ) does not hold against them"
+
 // addPrivacy adds a DP checkpoint's epsilon, delta and settings to an eval
-// JSON object.
+// JSON object, and "dp_insecure_seeded_noise": whether its noise can be
+// regenerated from the checkpoint.
 func addPrivacy(obj map[string]any, meta checkpoint.Meta) error {
+	insecure := meta.InsecureDPNoise()
+	if insecure || len(meta.Privacy) > 0 {
+		obj["dp_insecure_seeded_noise"] = insecure
+	}
 	if len(meta.Privacy) == 0 {
 		return nil
 	}
