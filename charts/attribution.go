@@ -80,7 +80,7 @@ func (m AttributionMap) Figure() (*Figure, error) {
 	}
 	title := append(slices.Clone(m.Title), key)
 	const gap = vg.Length(10)
-	barW := 1.3 * vg.Inch
+	barW := 1.1 * vg.Inch
 	side := 3 * vg.Inch
 	f := &Figure{Width: 3*side + 2*gap + barW, Height: side + 0.95*vg.Inch}
 	f.draw = func(c draw.Canvas) {
@@ -91,7 +91,7 @@ func (m AttributionMap) Figure() (*Figure, error) {
 			p.Draw(subCanvas(c, x0, c.Max.Y-side, x0+side, c.Max.Y))
 		}
 		x0 := c.Min.X + 3*side + 2*gap + vg.Points(6)
-		bar.Draw(subCanvas(c, x0, c.Max.Y-side+vg.Points(4), c.Max.X-vg.Points(40), c.Max.Y-vg.Points(18)))
+		bar.Draw(subCanvas(c, x0, c.Max.Y-side+vg.Points(10), min(c.Max.X, x0+barW)-vg.Points(24), c.Max.Y-vg.Points(20)))
 	}
 	return f, nil
 }

@@ -37,6 +37,6 @@ func ExampleTexts() {
 	fmt.Println("50 Gauss–Legendre points within 1%:", ex[0].Converged())
 	// Output:
 	// WIN free cash NOW | unknown: [xyzzy]
-	// explains the logit of spam | adaptive within 1%: true | evaluations: 75
+	// explains the logit of spam | adaptive within 1%: true | evaluations: 48
 	// 50 Gauss–Legendre points within 1%: false
 }

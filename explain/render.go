@@ -121,7 +121,11 @@ func (e TextExplanation) WriteHTML(w io.Writer, c Context) error {
 	const swatches = 9
 	for i := range swatches {
 		v := largest * (2*float64(i)/(swatches-1) - 1)
-		page.Legend = append(page.Legend, swatch{Label: fmt.Sprintf("%+.2g", v), Colour: colour(v)})
+		label := fmt.Sprintf("%+.2g", v)
+		if i == swatches/2 {
+			label = "0"
+		}
+		page.Legend = append(page.Legend, swatch{Label: label, Colour: colour(v)})
 	}
 	for _, word := range e.Unknown {
 		if i := slices.IndexFunc(page.Unknown, func(u unknown) bool { return u.Word == word }); i >= 0 {
