@@ -519,3 +519,26 @@ func mustResolve(t *testing.T, root string) string {
 	}
 	return dir
 }
+
+// A family's DP defaults fill the training settings the caller did not
+// give, and keep those it gave.
+func TestDPDefaultsApply(t *testing.T) {
+	d := DPDefaults{Batch: 256, LR: 0.01, Optimizer: optim.Config{Name: optim.SGD, Momentum: 0.9}}
+	tc := Config{Batch: 32, LR: 0.001, Optimizer: optim.Config{Name: optim.Adam}}
+	changed := d.apply(&tc, map[Field]bool{})
+	if tc.Batch != 256 || tc.LR != 0.01 || tc.Optimizer != d.Optimizer || len(changed) != 3 {
+		t.Errorf("nothing given: %+v, changed %v", tc, changed)
+	}
+	tc = Config{Batch: 64, LR: 0.001, Optimizer: optim.Config{Name: optim.Adam, Momentum: 0.5}}
+	changed = d.apply(&tc, map[Field]bool{"batch": true, "momentum": true})
+	if tc.Batch != 64 || tc.LR != 0.01 || tc.Optimizer != (optim.Config{Name: optim.SGD, Momentum: 0.5}) || len(changed) != 2 {
+		t.Errorf("batch and momentum given: %+v, changed %v", tc, changed)
+	}
+	tc = Config{Batch: 64, LR: 0.1, Optimizer: optim.Config{Name: optim.RMSProp}}
+	if changed = d.apply(&tc, map[Field]bool{"batch": true, "lr": true, "optimizer": true}); len(changed) != 0 || tc.Optimizer.Name != optim.RMSProp {
+		t.Errorf("all given: %+v, changed %v", tc, changed)
+	}
+	if changed = (DPDefaults{}).apply(&tc, map[Field]bool{}); len(changed) != 0 {
+		t.Errorf("no defaults changed %v", changed)
+	}
+}

@@ -23,6 +23,7 @@ import (
 	"github.com/tapeml/tapeml/kinds"
 	"github.com/tapeml/tapeml/metrics"
 	"github.com/tapeml/tapeml/safetensors"
+	"github.com/tapeml/tapeml/train/optim"
 )
 
 // RunSpec says what Run trains and how. NewSpec fills one with a kind's
@@ -135,6 +136,53 @@ type Settings struct {
 	// Synopsis shows the settings worth naming in a synopsis, flag-style:
 	// "[--data DIR]".
 	Synopsis string
+	// DP is how the family's DP-SGD runs train where the caller did not
+	// say: the noise DP-SGD adds to every step's summed gradient is the
+	// same whatever the batch, so it asks for larger batches, and for a
+	// learning rate and optimizer other than the kind's non-private
+	// reference. Zero fields keep the kind's reference.
+	DP DPDefaults
+}
+
+// DPDefaults are a family's training settings for DP-SGD runs (Settings.DP).
+type DPDefaults struct {
+	Batch     int          // expected examples per step (Poisson sampling's q·N)
+	LR        float64      // learning rate
+	Optimizer optim.Config // optimizer, with its momentum; Name "" keeps the kind's
+}
+
+// apply sets the training fields the caller did not give (set) to d's,
+// and returns the keys it set.
+func (d DPDefaults) apply(tc *Config, set map[Field]bool) []Field {
+	var changed []Field
+	if d.Batch > 0 && !set["batch"] && tc.Batch != d.Batch {
+		tc.Batch = d.Batch
+		changed = append(changed, "batch")
+	}
+	if d.LR > 0 && !set["lr"] && tc.LR != d.LR {
+		tc.LR = d.LR
+		changed = append(changed, "lr")
+	}
+	if d.Optimizer.Name != "" && !set["optimizer"] {
+		o := d.Optimizer
+		if set["momentum"] {
+			o.Momentum = tc.Optimizer.Momentum
+		}
+		if set["weight_decay"] {
+			o.WeightDecay = tc.Optimizer.WeightDecay
+		}
+		if set["l1"] {
+			o.L1 = tc.Optimizer.L1
+		}
+		if set["clip_norm"] {
+			o.ClipNorm = tc.Optimizer.ClipNorm
+		}
+		if o != tc.Optimizer {
+			tc.Optimizer = o
+			changed = append(changed, "optimizer")
+		}
+	}
+	return changed
 }
 
 // Plan is the run Prepare readies.
@@ -307,6 +355,10 @@ func Run(ctx context.Context, s RunSpec) (*RunResult, error) {
 		}
 	} else if s.DP != nil {
 		p.Training.DP = s.DP
+		if changed := settings.DP.apply(&p.Training, s.Set); len(changed) > 0 {
+			fmt.Fprintf(out, "dp-sgd: the %s family's defaults for private training: batch %d, %s, lr %g (%s not given)\n",
+				s.Kind.Family.Name(), p.Training.Batch, describeOptimizer(p.Training.Optimizer), p.Training.LR, changed)
+		}
 	}
 	// Validate before defaults, so that an explicit batch 0 is an error
 	// rather than the default.
@@ -645,4 +697,13 @@ func continues(dir, out string) bool {
 	a, err1 := filepath.Abs(runRoot(dir))
 	b, err2 := filepath.Abs(out)
 	return err1 == nil && err2 == nil && a == b
+}
+
+// describeOptimizer names an optimizer for a progress line: "adam",
+// "sgd momentum 0.9".
+func describeOptimizer(o optim.Config) string {
+	if o.Momentum > 0 {
+		return fmt.Sprintf("%s momentum %g", o.Name, o.Momentum)
+	}
+	return o.Name
 }

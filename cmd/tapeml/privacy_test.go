@@ -71,6 +71,18 @@ func TestDPTrainingEndToEnd(t *testing.T) {
 	if status != 0 {
 		t.Fatalf("status %d: %s\n%s", status, errOut, stdout)
 	}
+	// The run tells its privacy: the family's DP defaults, σ, C, q, the
+	// steps, δ and the target at the start, ε on the epoch line and at
+	// the end, and the plots it wrote.
+	for _, want := range []string{
+		"dp-sgd: the text family's defaults for private training: batch 128, adam, lr 0.01 ([batch lr] not given)",
+		"(the least for target ε 8 over 1 epochs), C 1, q 0.08 (expected batch 128 of 1600 examples), 13 steps, δ 0.0001; sampling and noise from ChaCha8 keyed by crypto/rand",
+		"epoch 1/1 ", "  epsilon ", "privacy: ε ", "history plots: " + filepath.Join(out, "history.png"),
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("the output lacks %q:\n%s", want, stdout)
+		}
+	}
 	status, stdout, errOut = runCLI(t, "", "eval", "--checkpoint", out, "--json")
 	if status != 0 {
 		t.Fatalf("eval: status %d: %s", status, errOut)
