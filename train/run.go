@@ -356,8 +356,8 @@ func Run(ctx context.Context, s RunSpec) (*RunResult, error) {
 	} else if s.DP != nil {
 		p.Training.DP = s.DP
 		if changed := settings.DP.apply(&p.Training, s.Set); len(changed) > 0 {
-			fmt.Fprintf(out, "dp-sgd: the %s family's defaults for private training: batch %d, %s, lr %g (%s not given)\n",
-				s.Kind.Family.Name(), p.Training.Batch, describeOptimizer(p.Training.Optimizer), p.Training.LR, changed)
+			fmt.Fprintf(out, "dp-sgd: batch %d, %s, lr %g: the %s family's defaults for private training where none was given\n",
+				p.Training.Batch, describeOptimizer(p.Training.Optimizer), p.Training.LR, s.Kind.Family.Name())
 		}
 	}
 	// Validate before defaults, so that an explicit batch 0 is an error
