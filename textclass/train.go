@@ -55,12 +55,12 @@ func (family) Settings() train.Settings {
 }
 
 // DPTraining is how text models train under DP-SGD unless told otherwise:
-// Adam at lr 0.01 on expected batches of 128. Each step's noise has the
+// Adam at lr 0.01 on expected batches of 256. Each step's noise has the
 // same size whatever the batch while the summed signal grows with it, so
 // DP wants batches larger than the non-private 32, and a learning rate
 // that moves far in the few steps a privacy budget allows; the README's DP
 // section has the runs that chose them.
-var DPTraining = train.DPDefaults{Batch: 128, LR: 0.01, Optimizer: optim.Config{Name: optim.Adam}}
+var DPTraining = train.DPDefaults{Batch: 256, LR: 0.01, Optimizer: optim.Config{Name: optim.Adam}}
 
 // Check checks the data options.
 func (family) Check(s *train.RunSpec) error {

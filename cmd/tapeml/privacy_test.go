@@ -75,8 +75,8 @@ func TestDPTrainingEndToEnd(t *testing.T) {
 	// steps, δ and the target at the start, ε on the epoch line and at
 	// the end, and the plots it wrote.
 	for _, want := range []string{
-		"dp-sgd: batch 128, adam, lr 0.01: the text family's defaults for private training where none was given",
-		"(the least for target ε 8 over 1 epochs), C 1, q 0.08 (expected batch 128 of 1600 examples), 13 steps, δ 0.0001; sampling and noise from ChaCha8 keyed by crypto/rand",
+		"dp-sgd: batch 256, adam, lr 0.01: the text family's defaults for private training where none was given",
+		"(the least for target ε 8 over 1 epochs), C 1, q 0.16 (expected batch 256 of 1600 examples), 7 steps, δ 0.0001; sampling and noise from ChaCha8 keyed by crypto/rand",
 		"epoch 1/1 ", "  epsilon ", "privacy: ε ", "history plots: " + filepath.Join(out, "history.png"),
 	} {
 		if !strings.Contains(stdout, want) {
