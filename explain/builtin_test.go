@@ -96,6 +96,9 @@ func TestBuiltinCompleteness(t *testing.T) {
 					continue
 				}
 				ex = append(ex, r[0].Attribution)
+				if testing.Verbose() {
+					t.Logf("input %d: relative |delta| %.2g, %d evaluations", len(ex)-1, r[0].RelativeDelta(), r[0].Evaluations)
+				}
 			}
 			if skipped > 0 {
 				t.Logf("skipped %d test texts without a word in the vocabulary", skipped)
