@@ -9,8 +9,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/tapeml/tapeml/checkpoint"
-	"github.com/tapeml/tapeml/models/mf"
 	"github.com/tapeml/tapeml/metrics"
+	"github.com/tapeml/tapeml/models/mf"
 	"github.com/tapeml/tapeml/recsys"
 	"github.com/tapeml/tapeml/safetensors"
 	"github.com/tapeml/tapeml/train"

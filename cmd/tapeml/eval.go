@@ -146,6 +146,7 @@ func evaluate(e env, m *tapeml.Model, path string, opt tapeml.EvalOptions, out e
 
 // insecureNoiseNote says what seeded DP noise means for a model's guarantee.
 const insecureNoiseNote = "the model was trained with seeded DP noise (--dp-insecure-seeded-noise, or a tapeml before secure noise): whoever holds the checkpoint can regenerate the noise, so its (ε, δ) does not hold against them"
+
 // scoresJSON is one row of a classification report in JSON.
 type scoresJSON struct {
 	Class     string  `json:"class,omitempty"`
