@@ -43,6 +43,9 @@ const (
 	// minAdaptiveSteps is the first round's evaluations: firstPanels
 	// panels of panelPoints points and their firstPanels + 1 ends.
 	minAdaptiveSteps = firstPanels*panelPoints + firstPanels + 1
+	// minPanel is the narrowest panel the rule halves: below it, float32
+	// does not resolve the points along the path.
+	minPanel = 1e-7
 	// adaptiveMemory bounds the panel vectors held at once, in bytes:
 	// examples are refined in groups that fit.
 	adaptiveMemory = 256 << 20
@@ -165,13 +168,24 @@ func (p *attrPool) adaptiveGroup(ctx context.Context, o Options, exs []attrExamp
 // the panels with the largest residuals are halved, their evaluations
 // appended to rows.
 func (r *adaptiveRun) refine(rows []evalRow, ex, budget int, nodes, weights []float64) []evalRow {
-	delta, sum := 0.0, 0.0
+	// A panel narrower than minPanel is as refined as it gets: float32
+	// barely resolves the path's points there, so a residual left in it
+	// is a jump of f itself (a trained recurrence can jump by more than
+	// a logit between neighbouring float32 inputs), which no gradient
+	// follows. The rule stops when the rest has converged rather than
+	// spend the budget elsewhere; the delta reports the jump.
+	delta, sum, stuck, stuckAbs := 0.0, 0.0, 0.0, 0.0
 	for _, pn := range r.panels {
 		delta += pn.residual()
 		sum += math.Abs(pn.residual())
+		if pn.b-pn.a < minPanel {
+			stuck += pn.residual()
+			stuckAbs += math.Abs(pn.residual())
+		}
 	}
 	const cost = 2*panelPoints + 1
-	if (math.Abs(delta) <= r.target && sum <= 10*r.target) || r.evals+cost > budget {
+	converged := func(delta, sum float64) bool { return math.Abs(delta) <= r.target && sum <= 10*r.target }
+	if converged(delta, sum) || converged(delta-stuck, sum-stuckAbs) || r.evals+cost > budget {
 		r.done = true
 		return rows
 	}
@@ -181,13 +195,12 @@ func (r *adaptiveRun) refine(rows []evalRow, ex, budget int, nodes, weights []fl
 	})
 	planned, left := 0, sum
 	for _, pn := range order {
+		if pn.b-pn.a < minPanel {
+			left -= math.Abs(pn.residual())
+			continue
+		}
 		if (planned > 0 && left <= 5*r.target) || planned == maxSplitsPerRound || r.evals+(planned+1)*cost > budget {
 			break
-		}
-		// A panel narrower than float64 can halve, or than float32
-		// resolves along the path, is as refined as it gets.
-		if pn.b-pn.a < 1e-7 {
-			continue
 		}
 		left -= math.Abs(pn.residual())
 		planned++
