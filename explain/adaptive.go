@@ -159,6 +159,15 @@ func (p *attrPool) adaptiveGroup(ctx context.Context, o Options, exs []attrExamp
 		}
 		out.delta = total - (out.fx - out.fbase)
 		out.evals = r.evals
+		largest := 0.0
+		for _, pn := range r.panels {
+			if pn.b-pn.a < minPanel {
+				out.jump += pn.residual()
+				if math.Abs(pn.residual()) > largest {
+					largest, out.jumpAt = math.Abs(pn.residual()), pn.a
+				}
+			}
+		}
 	}
 	return nil
 }

@@ -187,6 +187,11 @@ type Attribution struct {
 	FBaseline float64 `json:"f_baseline"`
 	// Delta is IG's completeness gap: sum(attributions) − (FX − FBaseline).
 	Delta float64 `json:"delta"`
+	// Jump is the part of Delta the adaptive rule found in pieces of the
+	// path narrower than float32 resolves, at JumpAt (α): there f itself
+	// jumps, which no gradient follows and no budget removes.
+	Jump   float64 `json:"jump,omitempty"`
+	JumpAt float64 `json:"jump_at,omitempty"`
 }
 
 // describe records how IG was computed.
@@ -341,6 +346,7 @@ type attrResult struct {
 	fx, fbase     float64
 	delta         float64
 	evals         int       // IG: evaluations of the model
+	jump, jumpAt  float64   // IG, adaptive: the residual float32 cannot resolve, and where
 	occlusionDrop []float64 // per occluded part: f(x) − f(x with the part at the baseline)
 }
 

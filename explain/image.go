@@ -174,7 +174,7 @@ func (m model) explainNormalized(ctx context.Context, tm *tapeml.Model, enc kind
 	res = smoothGradMean(res, len(exs), o)
 	for i, r := range res {
 		e := &out[i]
-		e.FX, e.FBaseline, e.Delta, e.Evaluations = r.fx, r.fbase, r.delta, r.evals
+		e.FX, e.FBaseline, e.Delta, e.Evaluations, e.Jump, e.JumpAt = r.fx, r.fbase, r.delta, r.evals, r.jump, r.jumpAt
 		e.Scores = make([]float64, h*w)
 		if o.Method == MethodOcclusion {
 			cover := make([]float64, h*w)
@@ -236,6 +236,7 @@ func smoothGradMean(res []attrResult, n int, o Options) []attrResult {
 		copies := res[i*o.SmoothGrad : (i+1)*o.SmoothGrad]
 		m.attr = make([]float64, len(copies[0].attr))
 		m.fbase = copies[0].fbase
+		largest := 0.0
 		for _, c := range copies {
 			for k, v := range c.attr {
 				m.attr[k] += v / s
@@ -243,6 +244,10 @@ func smoothGradMean(res []attrResult, n int, o Options) []attrResult {
 			m.fx += c.fx / s
 			m.delta += c.delta / s
 			m.evals += c.evals
+			if math.Abs(c.jump) > largest {
+				largest, m.jumpAt = math.Abs(c.jump), c.jumpAt
+			}
+			m.jump += c.jump / s
 		}
 	}
 	return out

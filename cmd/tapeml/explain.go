@@ -292,7 +292,10 @@ func (x *explainer) warn(what string, a explain.Attribution) {
 		return
 	}
 	more := "more --steps"
-	if a.Quadrature == explain.QuadratureAdaptive {
+	switch {
+	case math.Abs(a.Jump) > math.Abs(a.Delta)/2:
+		more = fmt.Sprintf("nothing: f jumps by %.3g near α = %.7f along the path, between inputs float32 barely tells apart, and no gradient follows a jump", -a.Jump, a.JumpAt)
+	case a.Quadrature == explain.QuadratureAdaptive:
 		more = fmt.Sprintf("a --max-steps above %d", a.MaxSteps)
 	}
 	fmt.Fprintf(x.e.stderr, "tapeml explain: warning: %s: |delta| = %.3g is %.1f%% of |f(x) − f(baseline)| = %.3g (over 1%%); try %s\n",
