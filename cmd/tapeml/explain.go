@@ -291,15 +291,16 @@ func (x *explainer) warn(what string, a explain.Attribution) {
 	if a.Converged() {
 		return
 	}
-	more := "more --steps"
+	gap := fmt.Sprintf("tapeml explain: warning: %s: |delta| = %.3g is %.1f%% of |f(x) − f(baseline)| = %.3g (over 1%%)",
+		what, math.Abs(a.Delta), 100*a.RelativeDelta(), math.Abs(a.FX-a.FBaseline))
 	switch {
 	case math.Abs(a.Jump) > math.Abs(a.Delta)/2:
-		more = fmt.Sprintf("nothing: f jumps by %.3g near α = %.7f along the path, between inputs float32 barely tells apart, and no gradient follows a jump", -a.Jump, a.JumpAt)
+		fmt.Fprintf(x.e.stderr, "%s: f jumps by %.3g near α = %.7f along the path, between inputs float32 barely tells apart; no gradient follows a jump, so no budget removes it\n", gap, -a.Jump, a.JumpAt)
 	case a.Quadrature == explain.QuadratureAdaptive:
-		more = fmt.Sprintf("a --max-steps above %d", a.MaxSteps)
+		fmt.Fprintf(x.e.stderr, "%s; try a --max-steps above %d\n", gap, a.MaxSteps)
+	default:
+		fmt.Fprintf(x.e.stderr, "%s; try more --steps\n", gap)
 	}
-	fmt.Fprintf(x.e.stderr, "tapeml explain: warning: %s: |delta| = %.3g is %.1f%% of |f(x) − f(baseline)| = %.3g (over 1%%); try %s\n",
-		what, math.Abs(a.Delta), 100*a.RelativeDelta(), math.Abs(a.FX-a.FBaseline), more)
 }
 
 func (x *explainer) texts(texts []string) error {
