@@ -2,7 +2,10 @@
 // contents or the complete new ones, never a partial file: the bytes go to
 // a temporary file in the same directory, which is synced and then renamed
 // over the target. Every export and checkpoint file in tapeml is written
-// this way.
+// this way. It also holds the one set of rules of what an output may
+// replace (CheckFile, CheckFolder), and tracks the temporary files being
+// written so that an interrupted program can remove them
+// (RemoveTemporaries).
 package atomicfile
 
 import (
@@ -10,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -17,7 +21,9 @@ import (
 // WriteFile calls write with a buffered writer on a temporary file beside
 // path and, if write succeeds, replaces path with it. On any error the
 // temporary file is removed and a previous file at path is left untouched;
-// the error names path.
+// the error names path. Only a regular file is replaced: a device, FIFO,
+// socket, symbolic link or directory at path is an error (ErrRefused),
+// checked before writing and again before the rename.
 func WriteFile(path string, write func(io.Writer) error) (err error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
@@ -25,6 +31,9 @@ func WriteFile(path string, write func(io.Writer) error) (err error) {
 	}
 	if base == "" {
 		return fmt.Errorf("write %s: not a file name", path)
+	}
+	if err := replaceable(path); err != nil {
+		return err
 	}
 	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
 	if err != nil {
@@ -36,12 +45,14 @@ func WriteFile(path string, write func(io.Writer) error) (err error) {
 		return fmt.Errorf("write %s: cannot create a file in %s: %w", path, dir, err)
 	}
 	tmp := f.Name()
+	untrack := Track(tmp)
 	defer func() {
 		if err != nil {
 			f.Close()
 			os.Remove(tmp)
 			err = fmt.Errorf("write %s: %w", path, err)
 		}
+		untrack()
 	}()
 	w := bufio.NewWriterSize(f, 1<<20)
 	if err = write(w); err != nil {
@@ -59,10 +70,32 @@ func WriteFile(path string, write func(io.Writer) error) (err error) {
 	if err = f.Close(); err != nil {
 		return err
 	}
+	if err = replaceable(path); err != nil {
+		return err
+	}
 	if err = os.Rename(tmp, path); err != nil {
 		return err
 	}
 	return SyncDir(dir)
+}
+
+// replaceable refuses a path WriteFile must not rename over: anything
+// but a regular file or nothing.
+func replaceable(path string) error {
+	info, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if reason := special(info); reason != "" {
+		return &RefusedError{path, reason}
+	}
+	if info.IsDir() {
+		return &RefusedError{path, "is a directory (a file goes there)"}
+	}
+	return nil
 }
 
 // SyncDir makes renames and creations in dir durable.
