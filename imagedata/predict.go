@@ -62,6 +62,22 @@ func preprocessFile(b []byte, p Pipeline) ([]float32, ImageInfo, error) {
 // bytes are not.
 func DecodeImage(b []byte) (image.Image, error) { return decodeImage(b) }
 
+// ReadImage reads and decodes the PNG or JPEG file a user named: a
+// regular file (a FIFO or a device such as /dev/zero is refused, not read
+// forever) of at most MaxFileBytes, whose declared size is checked
+// against MaxPixels before decoding. Errors name path.
+func ReadImage(path string) (image.Image, error) {
+	b, err := safeio.ReadFile(path, MaxFileBytes)
+	if err != nil {
+		return nil, err
+	}
+	img, err := decodeImage(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return img, nil
+}
+
 // PreprocessImage is LoadImageFile for an image already decoded: resizing,
 // channels and normalization as the evaluation pipeline p says.
 func PreprocessImage(img image.Image, p Pipeline) ([]float32, ImageInfo, error) {

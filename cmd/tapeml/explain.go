@@ -345,12 +345,9 @@ func (x *explainer) images(paths []string, imgs []image.Image) error {
 	if imgs == nil {
 		imgs = make([]image.Image, len(paths))
 		for i, path := range paths {
-			b, err := os.ReadFile(path)
-			if err != nil {
+			var err error
+			if imgs[i], err = imagedata.ReadImage(path); err != nil {
 				return err
-			}
-			if imgs[i], err = imagedata.DecodeImage(b); err != nil {
-				return fmt.Errorf("%s: %w", path, err)
 			}
 		}
 	}

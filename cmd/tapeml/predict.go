@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"os"
 	"strings"
 	"unicode/utf8"
 
@@ -118,12 +117,9 @@ func predictImages(e env, m *tapeml.Model, paths []string, asJSON bool, top int)
 	want := m.Inputs()[0].Shape // [C, H, W]
 	imgs := make([]image.Image, len(paths))
 	for i, path := range paths {
-		b, err := os.ReadFile(path)
-		if err != nil {
+		var err error
+		if imgs[i], err = imagedata.ReadImage(path); err != nil {
 			return err
-		}
-		if imgs[i], err = imagedata.DecodeImage(b); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
 		}
 		if r := imgs[i].Bounds(); r.Dx() != want[2] || r.Dy() != want[1] {
 			fmt.Fprintf(e.stderr, "tapeml predict: %s: resized from %d×%d to the model's %d×%d\n", path, r.Dx(), r.Dy(), want[2], want[1])
