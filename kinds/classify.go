@@ -2,6 +2,7 @@ package kinds
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -144,17 +145,30 @@ func checkInputs(sig api.Signature, inputs []api.Tensor) (map[string]*api.Tensor
 }
 
 // EvaluateNet scores a network on a labelled dataset: width outputs per
-// example, the task's loss and metrics, in batches of at most batch.
+// example, the task's loss and metrics, in batches of at most batch. A
+// NaN or infinite output is an *api.NonFiniteError whose Example is the
+// dataset's row.
 func EvaluateNet(ctx context.Context, net Net, ds dataset.Dataset, task metrics.Task, classes, width, batch int) (metrics.Result, error) {
 	if batch < 1 {
 		batch = 32
 	}
 	acc := metrics.NewAccumulator(task, classes)
+	done := 0 // rows before this batch: metrics.Evaluate goes in order
 	return metrics.Evaluate(ctx, ds, batch, acc, func(ctx context.Context, inputs [][]float32, targets []float32, n int) ([]float32, float64, error) {
 		out, err := net.Forward(ctx, inputs, n)
+		if err == nil {
+			err = api.CheckFinite("", out, width, 0)
+		}
+		var nf *api.NonFiniteError
+		if errors.As(err, &nf) {
+			at := *nf
+			at.Example += done
+			return nil, 0, &at
+		}
 		if err != nil {
 			return nil, 0, err
 		}
+		done += n
 		return out, metrics.MeanLoss(task, out, targets, width), nil
 	})
 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tapeml/tapeml"
 	"github.com/tapeml/tapeml/checkpoint"
+	"github.com/tapeml/tapeml/metrics"
 	"github.com/tapeml/tapeml/recsys"
 	"github.com/tapeml/tapeml/train"
 )
@@ -55,6 +57,13 @@ func evaluate(e env, m *tapeml.Model, path string, opt tapeml.EvalOptions, asJSO
 	}
 	r, err := m.EvaluateRunData(context.Background(), opt)
 	if err != nil {
+		data := opt.Data
+		if data == "" {
+			data = "the run's data"
+		}
+		return nonFinite(err, func(i int) string { return fmt.Sprintf("%s, test example %d", data, i+1) }, "")
+	}
+	if err := finiteMetrics(r.Metrics); err != nil {
 		return err
 	}
 	if !asJSON {
@@ -89,6 +98,22 @@ func evaluate(e env, m *tapeml.Model, path string, opt tapeml.EvalOptions, asJSO
 		}
 	}
 	return printJSON(e, obj)
+}
+
+// finiteMetrics refuses a loss or rating error that is NaN or infinite —
+// defined for any examples, so a model whose outputs overflow, never a
+// score to print with exit status 0. (Metrics that may be undefined, an
+// AUC of one class, are printed as null.)
+func finiteMetrics(ms []metrics.Named) error {
+	for _, m := range ms {
+		switch m.Name {
+		case "loss", "rmse", "mae":
+			if math.IsNaN(m.Value) || math.IsInf(m.Value, 0) {
+				return fmt.Errorf("the %s is %v: the model's outputs are not finite numbers (its weights overflow, or are broken)", m.Name, m.Value)
+			}
+		}
+	}
+	return nil
 }
 
 // addPrivacy adds a DP checkpoint's epsilon, delta and settings to an eval

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tapeml/tapeml"
+	"github.com/tapeml/tapeml/api"
 	"github.com/tapeml/tapeml/imageclass"
 	"github.com/tapeml/tapeml/imagedata"
 	"github.com/tapeml/tapeml/predictio"
@@ -151,6 +152,21 @@ func imageError(err error, paths []string) error {
 	var im *imageclass.ImageError
 	if errors.As(err, &im) && im.Index >= 0 && im.Index < len(paths) {
 		return fmt.Errorf("%s: %w", paths[im.Index], im.Err)
+	}
+	return nonFinite(err, func(i int) string { return paths[i] }, "")
+}
+
+// nonFinite turns a NaN or infinite model output into an error naming the
+// input it answered (name(i) for the call's i-th input), so that a
+// command never prints "NaN ham" and exits 0; other errors get the prefix
+// where, if any.
+func nonFinite(err error, name func(i int) string, where string) error {
+	var nf *api.NonFiniteError
+	if errors.As(err, &nf) && nf.Example >= 0 {
+		return fmt.Errorf("%s: the model's output is %v, not an answer: its weights overflow on this input (or are broken)", name(nf.Example), nf.Value)
+	}
+	if where != "" {
+		return fmt.Errorf("%s: %w", where, err)
 	}
 	return err
 }
