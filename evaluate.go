@@ -16,6 +16,9 @@ import (
 // softmax cross-entropy, or MSE) and accuracy, F1, AUC, a confusion matrix
 // or RMSE. The context is checked between batches.
 func (m *Model) Evaluate(ctx context.Context, ds dataset.Dataset) (metrics.Result, error) {
+	if err := checkContext(ctx, "Evaluate"); err != nil {
+		return metrics.Result{}, err
+	}
 	run := m.c.Run
 	if run == nil {
 		return metrics.Result{}, m.wrongKind("Evaluate", "a network")
@@ -38,6 +41,9 @@ type EvalReport = kinds.EvalReport
 // same way — or of other data of the same form (opt.Data): what `tapeml
 // eval` reports. Built-in data sets need package samples linked in.
 func (m *Model) EvaluateRunData(ctx context.Context, opt EvalOptions) (*EvalReport, error) {
+	if err := checkContext(ctx, "EvaluateRunData"); err != nil {
+		return nil, err
+	}
 	ev, ok := m.c.Loaded.Codec.(kinds.Evaluator)
 	if !ok {
 		return nil, fmt.Errorf("tapeml: %s models cannot be evaluated on their run's data", m.Name())
@@ -56,6 +62,9 @@ func (m *Model) EvaluateRunData(ctx context.Context, opt EvalOptions) (*EvalRepo
 // model's run data, as Infer takes them, with their true classes (text
 // and image models): what `tapeml explain --test` explains.
 func (m *Model) TestSample(ctx context.Context, n int) ([]api.Tensor, []string, error) {
+	if err := checkContext(ctx, "TestSample"); err != nil {
+		return nil, nil, err
+	}
 	s, ok := m.c.Loaded.Codec.(kinds.Sampler)
 	if !ok {
 		return nil, nil, m.wrongKind("TestSample", "a classifier")

@@ -142,7 +142,7 @@ func (m *Codec) NormalizePixels(pixels []float32, n int) ([]float32, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("no images")
 	}
-	if len(pixels) != n*m.size() {
+	if size := m.size(); n > len(pixels)/size || len(pixels) != n*size { // division first: n·size could overflow
 		return nil, fmt.Errorf("%d values for %d images of %d×%d×%d", len(pixels), n, p.Channels, p.Height, p.Width)
 	}
 	x := append([]float32(nil), pixels...)

@@ -47,21 +47,6 @@ func LoadImageFile(path string, p Pipeline) ([]float32, ImageInfo, error) {
 	return x, info, nil
 }
 
-func preprocessFile(b []byte, p Pipeline) ([]float32, ImageInfo, error) {
-	if err := p.Validate(); err != nil {
-		return nil, ImageInfo{}, err
-	}
-	img, err := decodeImage(b)
-	if err != nil {
-		return nil, ImageInfo{}, err
-	}
-	return preprocess(img, p)
-}
-
-// DecodeImage decodes a PNG or JPEG file's bytes; errors say what the
-// bytes are not.
-func DecodeImage(b []byte) (image.Image, error) { return decodeImage(b) }
-
 // ReadImage reads and decodes the PNG or JPEG file a user named: a
 // regular file (a FIFO or a device such as /dev/zero is refused, not read
 // forever) of at most MaxFileBytes, whose declared size is checked
@@ -77,6 +62,21 @@ func ReadImage(path string) (image.Image, error) {
 	}
 	return img, nil
 }
+
+func preprocessFile(b []byte, p Pipeline) ([]float32, ImageInfo, error) {
+	if err := p.Validate(); err != nil {
+		return nil, ImageInfo{}, err
+	}
+	img, err := decodeImage(b)
+	if err != nil {
+		return nil, ImageInfo{}, err
+	}
+	return preprocess(img, p)
+}
+
+// DecodeImage decodes a PNG or JPEG file's bytes; errors say what the
+// bytes are not.
+func DecodeImage(b []byte) (image.Image, error) { return decodeImage(b) }
 
 // PreprocessImage is LoadImageFile for an image already decoded: resizing,
 // channels and normalization as the evaluation pipeline p says.
