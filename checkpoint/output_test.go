@@ -92,3 +92,39 @@ func TestSaveTemporaryFolderIsTracked(t *testing.T) {
 		t.Fatalf("the checkpoint changed: %v", err)
 	}
 }
+
+// CheckProgress: the epoch and step a resumed run continues from agree
+// with the folder and the run's index.
+func TestCheckProgress(t *testing.T) {
+	d := Dir{Root: t.TempDir()}
+	for e := 1; e <= 3; e++ {
+		if _, err := d.Save(sample(e, false), e, e == 2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := d.LatestEpoch(); got != 3 {
+		t.Errorf("LatestEpoch %d, want 3", got)
+	}
+	for _, name := range []string{"epoch-0003", BestDir} {
+		c, err := Load(filepath.Join(d.Root, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.CheckProgress(); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	c, err := Load(filepath.Join(d.Root, BestDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Meta.Epoch = 3 // best/ holds epoch 2
+	wantErr(t, c.CheckProgress(), "epoch 3, but the run's index.json says its best epoch is 2")
+	c.Meta.Epoch, c.Meta.Step = 2, 1
+	wantErr(t, c.CheckProgress(), "step 1 is below epoch 2")
+	c.Meta.Epoch = 0
+	wantErr(t, c.CheckProgress(), "epoch 0")
+	if got := (Dir{Root: t.TempDir()}).LatestEpoch(); got != 0 {
+		t.Errorf("an empty run's LatestEpoch %d", got)
+	}
+}

@@ -271,6 +271,9 @@ func Run(ctx context.Context, s RunSpec) (*RunResult, error) {
 		if err := c.CanResume(); err != nil {
 			return nil, Fieldf("%s: %w", Field("resume"), err)
 		}
+		if err := c.CheckProgress(); err != nil {
+			return nil, Fieldf("%s: %w", Field("resume"), err)
+		}
 		prev, err := kinds.Decode(c)
 		if err != nil {
 			return nil, err
@@ -303,6 +306,15 @@ func Run(ctx context.Context, s RunSpec) (*RunResult, error) {
 			name += "-" + a.Algo()
 		}
 		p.Out = filepath.Join("runs", name+"-"+time.Now().Format("20060102-150405"))
+	}
+	if p.Resumed != nil && continues(p.Resumed.Checkpoint.Dir, p.Out) && !s.Force {
+		// Resuming an earlier epoch of the run would save over its later
+		// ones.
+		c := p.Resumed.Checkpoint
+		if latest := (checkpoint.Dir{Root: p.Out}).LatestEpoch(); latest > c.Meta.Epoch {
+			return nil, Fieldf("%s %s holds epoch %d, but its run has reached epoch %d: resuming would save over epochs %d-%d; give %s the run folder to continue from its latest epoch, or add %s to replace them",
+				Field("resume"), c.Dir, c.Meta.Epoch, latest, c.Meta.Epoch+1, latest, Field("resume"), Field("force"))
+		}
 	}
 	release, err := startRun(p.Out, p.Resumed != nil && continues(p.Resumed.Checkpoint.Dir, p.Out), s.Force)
 	if err != nil {
