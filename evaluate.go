@@ -36,10 +36,19 @@ type EvalOptions = kinds.EvalOptions
 // EvalReport is EvaluateRunData's result.
 type EvalReport = kinds.EvalReport
 
+// What EvaluateRunData scored (EvalReport.Split): a test split, or all of
+// other data that ships none (see kinds.EvalSplit).
+const (
+	SplitTest = kinds.SplitTest
+	SplitAll  = kinds.SplitAll
+)
+
 // EvaluateRunData scores the model on the test split of the data it was
 // trained on — found again from what its checkpoint records, split the
-// same way — or of other data of the same form (opt.Data): what `tapeml
-// eval` reports. Built-in data sets need package samples linked in.
+// same way — or on other data of the same form (opt.Data): its test split
+// if it ships one, else all of it. What `tapeml eval` reports; the report
+// says which (Split) of how many rows (Rows). Built-in data sets need
+// package samples linked in.
 func (m *Model) EvaluateRunData(ctx context.Context, opt EvalOptions) (*EvalReport, error) {
 	if err := checkContext(ctx, "EvaluateRunData"); err != nil {
 		return nil, err

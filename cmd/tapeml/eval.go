@@ -21,7 +21,7 @@ func evalCmd(e env) *cobra.Command {
 	var rankUsers int
 	c := &cobra.Command{
 		Use:   "eval --checkpoint DIR [--data PATH] [--json]",
-		Short: "evaluate a checkpoint on its test split or --data",
+		Short: "evaluate a checkpoint on its test split, or on --data",
 		Args:  noArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if ckpt == "" {
@@ -36,15 +36,15 @@ func evalCmd(e env) *cobra.Command {
 	}
 	fs := c.Flags()
 	fs.StringVar(&ckpt, "checkpoint", "", "checkpoint folder, a run folder (its best checkpoint) or an exported .safetensors file")
-	fs.StringVar(&data, "data", "", "evaluate on this data's test split instead of the checkpoint's")
+	fs.StringVar(&data, "data", "", "evaluate on this data instead: all of it, or its test split if it ships one (a test folder) or is the run's own")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object")
 	fs.IntVar(&rankUsers, "rank-users", recsys.DefaultRankUsers, "recommenders: rank at most this many test users (a seeded sample; 0: all)")
 	return c
 }
 
-// evaluate scores m on its run's test split, or opt.Data's, and prints the
-// metrics: a line (and a classifier's confusion matrix), or one JSON
-// object.
+// evaluate scores m on its run's test split, or on opt.Data, and prints
+// the metrics, saying what was scored of how many rows: a line (and a
+// classifier's confusion matrix), or one JSON object.
 func evaluate(e env, m *tapeml.Model, path string, opt tapeml.EvalOptions, asJSON bool) error {
 	opt.Notes = func(note string) { fmt.Fprintf(e.stderr, "tapeml eval: %s\n", note) }
 	name := m.Source()
@@ -74,13 +74,17 @@ func evaluate(e env, m *tapeml.Model, path string, opt tapeml.EvalOptions, asJSO
 		if detail == "" {
 			detail = train.FormatMetrics(r.Metrics)
 		}
-		fmt.Fprintf(e.stdout, "%s on %s test split (n=%d): %s\n", name, r.Data, r.N, detail)
+		scored := fmt.Sprintf("all of %s", r.Data)
+		if r.Split == tapeml.SplitTest {
+			scored = fmt.Sprintf("%s test split", r.Data)
+		}
+		fmt.Fprintf(e.stdout, "%s on %s (n=%d of %d rows): %s\n", name, scored, r.N, r.Rows, detail)
 		if r.Confusion != nil && r.Classes != nil {
 			fmt.Fprint(e.stdout, r.Confusion.Format(r.Classes))
 		}
 		return nil
 	}
-	obj["data"], obj["n"] = r.Data, r.N
+	obj["data"], obj["n"], obj["split"], obj["rows"] = r.Data, r.N, r.Split, r.Rows
 	for k, v := range r.Fields {
 		obj[k] = v
 	}
