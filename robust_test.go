@@ -20,18 +20,7 @@ import (
 // Gorgonia).
 func TestLibraryErrorsInsteadOfPanics(t *testing.T) {
 	ctx := context.Background()
-	text, err := tapeml.Load(filepath.Join(legacy, "textcnn"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	gray, err := tapeml.Load(convnetCheckpoint(t, 1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec, err := tapeml.Load(filepath.Join(legacy, "knn"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	text, gray, rec := threeKinds(t)
 	raw, imgs := pixels(1, 0)
 	const huge = 1 + 1<<60 // 784·huge wraps around to 784 in int
 	var nilCtx context.Context

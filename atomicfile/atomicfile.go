@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -32,7 +31,7 @@ func WriteFile(path string, write func(io.Writer) error) (err error) {
 	if base == "" {
 		return fmt.Errorf("write %s: not a file name", path)
 	}
-	if err := replaceable(path); err != nil {
+	if _, err := replaceable(path); err != nil {
 		return err
 	}
 	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
@@ -70,7 +69,7 @@ func WriteFile(path string, write func(io.Writer) error) (err error) {
 	if err = f.Close(); err != nil {
 		return err
 	}
-	if err = replaceable(path); err != nil {
+	if _, err = replaceable(path); err != nil {
 		return err
 	}
 	if err = os.Rename(tmp, path); err != nil {
@@ -80,22 +79,16 @@ func WriteFile(path string, write func(io.Writer) error) (err error) {
 }
 
 // replaceable refuses a path WriteFile must not rename over: anything
-// but a regular file or nothing.
-func replaceable(path string) error {
-	info, err := os.Lstat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if reason := special(info); reason != "" {
-		return &RefusedError{path, reason}
+// but a regular file or nothing. exists says there is a file.
+func replaceable(path string) (exists bool, err error) {
+	info, err := present(path)
+	if err != nil || info == nil {
+		return false, err
 	}
 	if info.IsDir() {
-		return &RefusedError{path, "is a directory (a file goes there)"}
+		return true, &RefusedError{path, "is a directory (a file goes there)"}
 	}
-	return nil
+	return true, nil
 }
 
 // SyncDir makes renames and creations in dir durable.

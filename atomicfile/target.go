@@ -117,23 +117,11 @@ func CheckFile(path string, replace bool, inputs ...string) error {
 	if err := checkProtected(path); err != nil {
 		return err
 	}
-	info, err := os.Lstat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if reason := special(info); reason != "" {
-		return &RefusedError{path, reason}
-	}
-	if info.IsDir() {
-		return &RefusedError{path, "is a directory (a file goes there)"}
-	}
-	if !replace {
+	exists, err := replaceable(path)
+	if err == nil && exists && !replace {
 		return &ExistsError{path, "a file"}
 	}
-	return nil
+	return err
 }
 
 // CheckFolder reports whether a folder output (a checkpoint) may be
@@ -152,15 +140,9 @@ func CheckFolder(path, what string, replace bool, ours func(dir string) bool, in
 	if err := checkProtected(path); err != nil {
 		return err
 	}
-	info, err := os.Lstat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
+	info, err := present(path)
+	if err != nil || info == nil {
 		return err
-	}
-	if reason := special(info); reason != "" {
-		return &RefusedError{path, reason}
 	}
 	if !info.IsDir() {
 		return &RefusedError{path, "is a file (a folder goes there)"}
@@ -185,6 +167,22 @@ func CheckFolder(path, what string, replace bool, ours func(dir string) bool, in
 		return &RefusedError{path, "exists, is not empty and is not " + what}
 	}
 	return nil
+}
+
+// present is what is at an output path: nil for nothing, a RefusedError
+// for a special file or a symbolic link.
+func present(path string) (fs.FileInfo, error) {
+	info, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if reason := special(info); reason != "" {
+		return nil, &RefusedError{path, reason}
+	}
+	return info, nil
 }
 
 // special says what a path that is neither a regular file nor a directory
