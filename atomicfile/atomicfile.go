@@ -13,8 +13,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // WriteFile calls write with a buffered writer on a temporary file beside
@@ -23,16 +25,78 @@ import (
 // the error names path. Only a regular file is replaced: a device, FIFO,
 // socket, symbolic link or directory at path is an error (ErrRefused),
 // checked before writing and again before the rename.
-func WriteFile(path string, write func(io.Writer) error) (err error) {
+func WriteFile(path string, write func(io.Writer) error) error {
+	if _, err := replaceable(path); err != nil {
+		return err
+	}
+	return writeFile(path, write, func(tmp string) error {
+		if _, err := replaceable(path); err != nil {
+			return err
+		}
+		return os.Rename(tmp, path)
+	})
+}
+
+// replaceable refuses a path WriteFile must not rename over: anything
+// but a regular file or nothing. exists says there is a file.
+func replaceable(path string) (exists bool, err error) {
+	info, err := present(path)
+	if err != nil || info == nil {
+		return false, err
+	}
+	if info.IsDir() {
+		return true, &RefusedError{path, "is a directory (a file goes there)"}
+	}
+	return true, nil
+}
+
+// ErrExists matches (errors.Is) the ExistsError of a file already at the
+// path, as WriteNew and CheckFile return it without replace.
+var ErrExists = errors.New("file exists")
+
+// WriteNew writes path as WriteFile does, but only over what is its own to
+// replace, by CheckFile's rules: nothing, or with replace a regular file.
+// A symbolic link, a directory, a device, a FIFO, a socket or a path
+// inside a checkpoint is refused, and so is a regular file unless replace.
+// Without replace the new file is linked into place, which fails if a file
+// appeared there meanwhile.
+func WriteNew(path string, replace bool, write func(io.Writer) error) error {
+	if err := CheckFile(path, replace); err != nil {
+		return err
+	}
+	return writeFile(path, write, func(tmp string) error {
+		if replace {
+			if err := CheckFile(path, replace); err != nil {
+				return err
+			}
+			return os.Rename(tmp, path)
+		}
+		err := os.Link(tmp, path)
+		switch {
+		case errors.Is(err, fs.ErrExist):
+			return CheckFile(path, replace)
+		case err != nil:
+			// No hard links here (some FUSE and network file systems):
+			// check again and rename, racing only a writer that creates
+			// the file between the two.
+			if err := CheckFile(path, replace); err != nil {
+				return err
+			}
+			return os.Rename(tmp, path)
+		}
+		return os.Remove(tmp)
+	})
+}
+
+// writeFile writes a synced temporary file beside path and calls place to
+// put it there; on any error the temporary file is removed.
+func writeFile(path string, write func(io.Writer) error, place func(tmp string) error) (err error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
 	}
 	if base == "" {
 		return fmt.Errorf("write %s: not a file name", path)
-	}
-	if _, err := replaceable(path); err != nil {
-		return err
 	}
 	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
 	if err != nil {
@@ -49,7 +113,9 @@ func WriteFile(path string, write func(io.Writer) error) (err error) {
 		if err != nil {
 			f.Close()
 			os.Remove(tmp)
-			err = fmt.Errorf("write %s: %w", path, err)
+			if !strings.HasPrefix(err.Error(), "write "+path+":") {
+				err = fmt.Errorf("write %s: %w", path, err)
+			}
 		}
 		untrack()
 	}()
@@ -69,26 +135,10 @@ func WriteFile(path string, write func(io.Writer) error) (err error) {
 	if err = f.Close(); err != nil {
 		return err
 	}
-	if _, err = replaceable(path); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, path); err != nil {
+	if err = place(tmp); err != nil {
 		return err
 	}
 	return SyncDir(dir)
-}
-
-// replaceable refuses a path WriteFile must not rename over: anything
-// but a regular file or nothing. exists says there is a file.
-func replaceable(path string) (exists bool, err error) {
-	info, err := present(path)
-	if err != nil || info == nil {
-		return false, err
-	}
-	if info.IsDir() {
-		return true, &RefusedError{path, "is a directory (a file goes there)"}
-	}
-	return true, nil
 }
 
 // SyncDir makes renames and creations in dir durable.

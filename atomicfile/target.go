@@ -58,8 +58,8 @@ func (e *ExistsError) Named(name func(key string) string) string {
 	return fmt.Sprintf("%s exists (%s); refusing to replace it without %s", e.Path, e.What, name("force"))
 }
 
-// Is makes errors.Is(err, ErrRefused) hold.
-func (e *ExistsError) Is(target error) bool { return target == ErrRefused }
+// Is makes errors.Is(err, ErrRefused) and errors.Is(err, ErrExists) hold.
+func (e *ExistsError) Is(target error) bool { return target == ErrRefused || target == ErrExists }
 
 // protected are the kinds of folders no output is written into.
 var protected []struct {

@@ -226,9 +226,17 @@ type EvalReport struct {
 	Split   string
 	Rows    int
 	Metrics []metrics.Named
-	// Confusion is a classifier's confusion matrix, Classes its labels.
+	// Confusion is a classifier's confusion matrix, rows and columns in
+	// the order of Classes, its class names. (A NaN output is an error,
+	// *api.NonFiniteError, never a report.)
 	Confusion metrics.Confusion
 	Classes   []string
+	// Probs holds a classifier's class probabilities for each example
+	// (N×len(Classes), row by row, a binary model's two included) and
+	// Labels each example's true class: what ROC and precision–recall
+	// curves are drawn from. nil with Confusion.
+	Probs  []float32
+	Labels []int
 	// Detail is printed under the metrics line ("" for none); JSON
 	// carries Fields.
 	Detail string

@@ -9,8 +9,8 @@ import (
 	"testing"
 )
 
-// evalJSON runs eval --json and returns what it says it scored.
-func evalJSON(t *testing.T, args ...string) (split string, n, rows int) {
+// evalScored runs eval --json and returns what it says it scored.
+func evalScored(t *testing.T, args ...string) (split string, n, rows int) {
 	t.Helper()
 	status, out, stderr := runCLI(t, "", append([]string{"eval", "--json"}, args...)...)
 	if status != 0 {
@@ -45,7 +45,7 @@ func TestEvalDataScoresAllOfAFile(t *testing.T) {
 	dir := t.TempDir()
 	other := filepath.Join(dir, "mail.csv")
 	write(t, other, []byte(b.String()))
-	if split, n, rows := evalJSON(t, "--checkpoint", legacyTextCNN, "--data", other); split != "all" || n != 40 || rows != 40 {
+	if split, n, rows := evalScored(t, "--checkpoint", legacyTextCNN, "--data", other); split != "all" || n != 40 || rows != 40 {
 		t.Errorf("other data: split %q, n %d of %d rows; want all 40 of 40", split, n, rows)
 	}
 	status, out, stderr := runCLI(t, "", "eval", "--checkpoint", legacyTextCNN, "--data", other)
@@ -58,7 +58,7 @@ func TestEvalDataScoresAllOfAFile(t *testing.T) {
 	// split, never on the examples the model was trained on.
 	own := filepath.Join(dir, "elsewhere", "tiny.csv")
 	write(t, own, []byte(b.String()))
-	if split, n, rows := evalJSON(t, "--checkpoint", legacyTextCNN, "--data", own); split != "test" || n != 4 || rows != 40 {
+	if split, n, rows := evalScored(t, "--checkpoint", legacyTextCNN, "--data", own); split != "test" || n != 4 || rows != 40 {
 		t.Errorf("the run's data: split %q, n %d of %d rows; want test 4 of 40", split, n, rows)
 	}
 	status, out, stderr = runCLI(t, "", "eval", "--checkpoint", legacyTextCNN, "--data", own)
@@ -83,10 +83,10 @@ func TestEvalDataImageSplits(t *testing.T) {
 		write(t, filepath.Join(split, "test", "left", fmt.Sprintf("%02d.png", i)), pngBytes(t, false, 50+i, false))
 		write(t, filepath.Join(split, "test", "right", fmt.Sprintf("%02d.png", i)), pngBytes(t, true, 50+i, false))
 	}
-	if s, n, rows := evalJSON(t, "--checkpoint", ckpt, "--data", flat); s != "all" || n != 20 || rows != 20 {
+	if s, n, rows := evalScored(t, "--checkpoint", ckpt, "--data", flat); s != "all" || n != 20 || rows != 20 {
 		t.Errorf("flat folder: split %q, n %d of %d rows; want all 20 of 20", s, n, rows)
 	}
-	if s, n, rows := evalJSON(t, "--checkpoint", ckpt, "--data", split); s != "test" || n != 6 || rows != 26 {
+	if s, n, rows := evalScored(t, "--checkpoint", ckpt, "--data", split); s != "test" || n != 6 || rows != 26 {
 		t.Errorf("folder with a test folder: split %q, n %d of %d rows; want test 6 of 26", s, n, rows)
 	}
 	if _, err := os.Stat(flat); err != nil {

@@ -37,7 +37,7 @@ func TestRecsysEndToEnd(t *testing.T) {
 				}
 				other := filepath.Join(t.TempDir(), "other.csv")
 				write(t, other, []byte(b.String()))
-				if s, n, rows := evalJSON(t, "--checkpoint", run, "--data", other); s != "all" || n != 30 || rows != 30 {
+				if s, n, rows := evalScored(t, "--checkpoint", run, "--data", other); s != "all" || n != 30 || rows != 30 {
 					t.Fatalf("eval --data %s: split %q, n %d of %d rows; want all 30 of 30", other, s, n, rows)
 				}
 			}
