@@ -4,11 +4,9 @@ import (
 	"bufio"
 	"context"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"image"
 	"io"
-	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -77,9 +75,15 @@ func explainCmd(e env) *cobra.Command {
 			}
 			x := explainer{e: e, m: m, opts: opts, top: top, json: asJSON, out: out, force: force, sanity: sanity, layers: sanityLayers, seed: seed}
 			if x.out != "" {
+				// A folder of pages: never the checkpoint's, a link or a file.
+				if err := atomicfile.CheckFolder(x.out, "", true, nil, m.Source()); err != nil {
+					return err
+				}
 				if err := os.MkdirAll(x.out, 0o755); err != nil {
 					return err
 				}
+				stop := exitOnInterrupt(e, "explain")
+				defer stop()
 			}
 			if x.sanity {
 				if x.layers == 0 {
@@ -202,18 +206,25 @@ func (x *explainer) outPaths(name string, exts ...string) ([]string, error) {
 	var paths []string
 	for _, ext := range exts {
 		path := filepath.Join(x.out, stem+ext)
-		switch fi, err := os.Lstat(path); {
-		case errors.Is(err, fs.ErrNotExist):
-		case err != nil:
+		if err := atomicfile.CheckFile(path, x.force); err != nil {
 			return nil, err
-		case !fi.Mode().IsRegular():
-			return nil, fmt.Errorf("%s exists and is not a regular file: tapeml explain does not replace it", path)
-		case !x.force:
-			return nil, fmt.Errorf("%s exists: give --force to replace it, or another --out", path)
 		}
 		paths = append(paths, path)
 	}
 	return paths, nil
+}
+
+// textStem names text i's page: after the test example, or the text.
+func (x *explainer) textStem(i int, text string) string {
+	if x.names != nil {
+		return fileSafe(fmt.Sprintf("test-%d-%s", i, x.labels[i]))
+	}
+	return textName(text)
+}
+
+// imageStem names an image's figure after its file and the method.
+func imageStem(path, method string) string {
+	return fileSafe(strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))) + "-" + method
 }
 
 // fileSafe makes s a file name: letters, digits, '-' and '_' kept (others
@@ -304,6 +315,13 @@ func (x *explainer) warn(what string, a explain.Attribution) {
 }
 
 func (x *explainer) texts(texts []string) error {
+	// Refuse what exists before the work; the names again as written.
+	for i, t := range texts {
+		if _, err := x.outPaths(x.textStem(i, t), ".html"); err != nil {
+			return err
+		}
+	}
+	x.used = nil
 	ctx := context.Background()
 	ex, err := explain.Texts(ctx, x.m, texts, x.opts)
 	if err != nil {
@@ -335,17 +353,14 @@ func (x *explainer) texts(texts []string) error {
 		}
 		page := ""
 		if x.out != "" {
-			name := textName(t.Text)
-			if x.names != nil {
-				name = fileSafe(fmt.Sprintf("test-%d-%s", i, x.labels[i]))
-			}
+			name := x.textStem(i, t.Text)
 			paths, err := x.outPaths(name, ".html")
 			if err != nil {
 				return err
 			}
 			page = paths[0]
 			c := x.context(i, excerpt(t.Text, 60))
-			if err := atomicfile.WriteFile(page, func(w io.Writer) error { return t.WriteHTML(w, c) }); err != nil {
+			if err := atomicfile.WriteNew(page, x.force, func(w io.Writer) error { return t.WriteHTML(w, c) }); err != nil {
 				return err
 			}
 		}
@@ -436,15 +451,18 @@ func (x *explainer) images(paths []string, imgs []image.Image) error {
 	if len(paths) == 0 {
 		return fmt.Errorf("no images: give PNG or JPEG files as arguments")
 	}
+	for _, path := range paths {
+		if _, err := x.outPaths(imageStem(path, x.opts.Method), "."+charts.PNG, "."+charts.SVG); err != nil {
+			return err
+		}
+	}
+	x.used = nil
 	if imgs == nil {
 		imgs = make([]image.Image, len(paths))
 		for i, path := range paths {
-			b, err := os.ReadFile(path)
-			if err != nil {
+			var err error
+			if imgs[i], err = imagedata.ReadImage(path); err != nil {
 				return err
-			}
-			if imgs[i], err = imagedata.DecodeImage(b); err != nil {
-				return fmt.Errorf("%s: %w", path, err)
 			}
 		}
 	}
@@ -479,12 +497,12 @@ func (x *explainer) images(paths []string, imgs []image.Image) error {
 			if err != nil {
 				return err
 			}
-			name := fileSafe(strings.TrimSuffix(filepath.Base(paths[i]), filepath.Ext(paths[i]))) + "-" + t.Method
+			name := imageStem(paths[i], t.Method)
 			if heat, err = x.outPaths(name, "."+charts.PNG, "."+charts.SVG); err != nil {
 				return err
 			}
 			for k, format := range []string{charts.PNG, charts.SVG} {
-				if err := atomicfile.WriteFile(heat[k], func(w io.Writer) error { return fig.Write(w, format) }); err != nil {
+				if err := atomicfile.WriteNew(heat[k], x.force, func(w io.Writer) error { return fig.Write(w, format) }); err != nil {
 					return err
 				}
 			}

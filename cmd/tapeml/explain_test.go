@@ -71,7 +71,7 @@ func TestExplainCommand(t *testing.T) {
 	// A second run into the same folder refuses to replace the pages,
 	// unless --force; the fixed rule is still there.
 	status, _, stderr = runCLI(t, "", "explain", "--checkpoint", text, "--out", out, "win free cash NOW")
-	if status == 0 || !strings.Contains(stderr, "exists: give --force") {
+	if status == 0 || !strings.Contains(stderr, "exists (a file); refusing to replace it without --force") {
 		t.Errorf("second run: status %d, %q", status, stderr)
 	}
 	status, stdout, stderr = runCLI(t, "", "explain", "--checkpoint", text, "--out", out, "--force", "--quadrature", "gauss", "--steps", "50", "win free cash NOW")
