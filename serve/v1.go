@@ -25,6 +25,9 @@ func (s *Server) v1(w http.ResponseWriter, r *http.Request) {
 	if i := strings.LastIndexByte(rest, ':'); i >= 0 {
 		rest, verb = rest[:i], rest[i+1:]
 	}
+	if r, ok := strings.CutSuffix(rest, "/metadata"); ok && verb == "" {
+		rest, verb = r, "metadata"
+	}
 	parts := strings.Split(rest, "/")
 	name := parts[0]
 	var sel selector
@@ -51,8 +54,10 @@ func (s *Server) v1(w http.ResponseWriter, r *http.Request) {
 		s.v1Status(w, name, sel)
 	case verb == "predict" && r.Method == http.MethodPost:
 		s.v1Predict(w, r, name, sel)
-	case verb == "" || verb == "predict":
-		w.Header().Set("Allow", map[string]string{"": "GET", "predict": "POST"}[verb])
+	case verb == "metadata" && r.Method == http.MethodGet:
+		s.v1Metadata(w, name, sel)
+	case verb == "" || verb == "predict" || verb == "metadata":
+		w.Header().Set("Allow", map[string]string{"": "GET", "predict": "POST", "metadata": "GET"}[verb])
 		s.writeError(w, errorf(http.StatusMethodNotAllowed, "%s %s: method not allowed", r.Method, r.URL.Path))
 	default:
 		s.writeError(w, errorf(http.StatusNotFound, "unknown verb %q (tapeml serves :predict)", verb))
@@ -117,6 +122,23 @@ func (s *Server) v1Status(w http.ResponseWriter, name string, sel selector) {
 		list = []versionStatus{}
 	}
 	s.writeJSON(w, http.StatusOK, map[string]any{"model_version_status": list})
+}
+
+// v1Metadata answers GET /v1/models/NAME[/versions/V]/metadata as
+// TensorFlow Serving shapes it, the model's description being the OIP v2
+// metadata under "tapeml" (TensorFlow's signature_def has no tapeml
+// meaning).
+func (s *Server) v1Metadata(w http.ResponseWriter, name string, sel selector) {
+	v, err := s.man.acquire(name, sel)
+	if err != nil {
+		s.writeError(w, err)
+		return
+	}
+	defer v.release()
+	s.writeJSON(w, http.StatusOK, map[string]any{
+		"model_spec": map[string]string{"name": v.model, "signature_name": "", "version": strconv.FormatInt(v.num, 10)},
+		"metadata":   map[string]any{"tapeml": metadata(v)},
+	})
 }
 
 func (s *Server) v1Predict(w http.ResponseWriter, r *http.Request, name string, sel selector) {
