@@ -62,6 +62,23 @@ func preprocessFile(b []byte, p Pipeline) ([]float32, ImageInfo, error) {
 // bytes are not.
 func DecodeImage(b []byte) (image.Image, error) { return decodeImage(b) }
 
+// DecodedPixels is what preprocessing an encoded PNG or JPEG file for an
+// h×w model costs, in pixels: the image's own (from its header, without
+// decoding it) plus the h×w buffer it is resized into when its size
+// differs. A file that is not a PNG or JPEG, or over MaxPixels, is an
+// error, as DecodeImage would give.
+func DecodedPixels(b []byte, h, w int) (int64, error) {
+	cfg, err := decodeConfig(b)
+	if err != nil {
+		return 0, err
+	}
+	n := int64(cfg.Width) * int64(cfg.Height)
+	if cfg.Width != w || cfg.Height != h {
+		n += int64(h) * int64(w)
+	}
+	return n, nil
+}
+
 // PreprocessImage is LoadImageFile for an image already decoded: resizing,
 // channels and normalization as the evaluation pipeline p says.
 func PreprocessImage(img image.Image, p Pipeline) ([]float32, ImageInfo, error) {
