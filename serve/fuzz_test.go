@@ -38,7 +38,9 @@ func FuzzInfer(f *testing.F) {
 	f.Fuzz(func(t *testing.T, i int, body string) {
 		path := paths[(i%len(paths)+len(paths))%len(paths)]
 		w := httptest.NewRecorder()
-		h.ServeHTTP(w, httptest.NewRequest("POST", path, strings.NewReader(body)))
+		req := httptest.NewRequest("POST", path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		h.ServeHTTP(w, req)
 		switch w.Code {
 		case http.StatusOK, http.StatusBadRequest, http.StatusNotFound, http.StatusRequestEntityTooLarge:
 		default:
