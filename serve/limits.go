@@ -16,9 +16,10 @@ type Limits struct {
 	// Instances bounds the examples of a request: texts, images, pairs,
 	// v1 instances (default 1024).
 	Instances int
-	// Elements bounds the values of a request: the numbers and strings of
-	// a JSON body, the elements of its tensors (default 1,048,576: seven
-	// 3×224×224 images as pixel arrays).
+	// Elements bounds the values of a request: those of a JSON body
+	// (numbers, strings, arrays; an object counts as 8), counted before it
+	// is decoded, and the elements of its tensors (default 1,048,576:
+	// seven 3×224×224 images as pixel arrays).
 	Elements int
 	// TextBytes bounds the bytes of a request's texts together (default
 	// 4 MiB).
@@ -92,11 +93,16 @@ func overLimit(limit, what string, got, max int64) error {
 	return &LimitError{Limit: limit, What: what, Got: got, Max: max}
 }
 
+// objectWeight is what one JSON object counts for against the Elements
+// limit: decoded, a map costs about as much as eight other values.
+const objectWeight = 8
+
 // countJSONValues counts the values of a JSON document — strings,
-// numbers, booleans and nulls, not object keys — stopping once past max,
-// so that a body is measured before it is decoded into values (a byte
-// "0," becomes tens of bytes as a decoded value). It does not validate:
-// the decoder that follows does.
+// numbers, booleans, nulls and arrays one each, objects objectWeight
+// each, object keys nothing — stopping once past max, so that a body is
+// measured before it is decoded into values (the byte "0" becomes a
+// value of tens of bytes, the bytes "{}" a map of hundreds). It does not
+// validate: the decoder that follows does.
 func countJSONValues(b []byte, max int) int {
 	n := 0
 	for i := 0; i < len(b); i++ {
@@ -124,6 +130,10 @@ func countJSONValues(b []byte, max int) int {
 				i++
 			}
 			n++
+		case c == '[':
+			n++
+		case c == '{':
+			n += objectWeight
 		default:
 			continue
 		}

@@ -36,7 +36,7 @@ func serveCmd(e env) *cobra.Command {
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 
 	maxInstances := fs.Int("max-instances", lim.Instances, "examples per request (texts, images, pairs, v1 instances)")
-	maxElements := fs.Int("max-elements", lim.Elements, "values per request: JSON numbers and strings, tensor elements")
+	maxElements := fs.Int("max-elements", lim.Elements, "values per request: JSON numbers, strings and arrays (an object counts 8), tensor elements")
 	maxText := byteSize(lim.TextBytes)
 	fs.Var(&maxText, "max-text-bytes", "bytes of all the texts of a request")
 	maxPixels := fs.Int64("max-pixels", lim.Pixels, "pixels the image files of a request decode to, resize buffers counted")
