@@ -114,7 +114,7 @@ func metricValueOr(url, series string) float64 {
 
 // TestShutdownCancelsLongWork: a graceful shutdown waits ShutdownTimeout
 // for the requests in flight, then cancels them and returns. (The tagged
-// test TestIssue28Shutdown does it to a process during a long explain.)
+// test TestHostileSIGTERMDuringExplain does it to a process during a long explain.)
 func TestShutdownCancelsLongWork(t *testing.T) {
 	dir := t.TempDir()
 	copyDir(t, filepath.Join(legacy, "lstm"), filepath.Join(dir, "lstm", "1"))
@@ -399,6 +399,72 @@ func TestConnectionLimit(t *testing.T) {
 	if code, body := do(t, "POST", ts.url+"/v2/models/spam/infer", textInfer("a")); code != 200 {
 		t.Errorf("a new client: %d %s", code, body)
 	}
+
+	// When every connection has a request in progress (a body still
+	// arriving), a new connection is refused: closed at once.
+	busy := func() {
+		for _, c := range conns {
+			c.Close()
+		}
+		conns = conns[:0]
+		for range 8 {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			conns = append(conns, c)
+			io.WriteString(c, "POST /v2/models/spam/infer HTTP/1.1\r\nHost: "+addr+"\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+		}
+	}
+	refused := func() bool {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			return true
+		}
+		defer c.Close()
+		io.WriteString(c, "GET /v2/health/live HTTP/1.1\r\nHost: "+addr+"\r\n\r\n")
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, err = c.Read(make([]byte, 512))
+		return err != nil
+	}
+	// A connection counts as busy once the server has read its request's
+	// first bytes; until then it is new and silent, and a new connection
+	// replaces it. So: wait a moment, and start again if that happened.
+	var ok bool
+	for wait := 50 * time.Millisecond; wait < 10*time.Second && !ok; wait *= 2 {
+		busy()
+		time.Sleep(wait)
+		ok = refused()
+	}
+	if !ok {
+		t.Fatal("a connection beyond the limit, all 8 busy, was answered")
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+	conns = conns[:0]
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		code, _ := doMaybe(ts.url + "/v2/health/live")
+		if code == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no answer once the busy connections closed")
+		}
+	}
+	if r := metricValue(t, ts.url, `tapeml_connections_refused_total{protocol="http"}`); r < 1 {
+		t.Errorf("refused connections counted: %v", r)
+	}
+}
+
+// doMaybe GETs url, 0 on a connection error.
+func doMaybe(url string) (int, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
 }
 
 // slogTo is a logger writing text lines to w.
