@@ -89,6 +89,8 @@ func TestRequestLimits(t *testing.T) {
 		{"declared shape overflowing int64", "/v2/models/spam/infer", `{"inputs":[{"name":"text","datatype":"BYTES","shape":[4611686018427387904],"data":[]}]}`, "max-elements", 1 << 20},
 		{"text bytes", "/v2/models/spam/infer", `{"inputs":[{"name":"text","datatype":"BYTES","shape":[1],"data":["` + strings.Repeat("spam ", 1<<20) + `"]}]}`, "max-text-bytes", 32 << 20},
 		{"recommendations, v1: n × instances", "/v1/models/movies:predict", `{"instances":` + many(100, `{"user":"1","n":10000}`) + `}`, "max-outputs", 4 << 20},
+		// §3: 20,000 of them (540 KB) made a 346 MB answer and +2.5 GB.
+		{"20,000 recommendation instances, v1", "/v1/models/movies:predict", `{"instances":` + many(20000, `{"user":"1","n":10000}`) + `}`, "max-instances", 16 << 20},
 		{"explain passes", "/v2/models/spam/explain", explainBody([]string{"a", "b", "c"}, `{"steps":1000}`), "max-explain-passes", 4 << 20},
 	}
 	for _, c := range cases {
