@@ -295,7 +295,8 @@ func TestHostileTallPNG(t *testing.T) {
 // +1.6 GB.
 func TestHostile2MTexts(t *testing.T) {
 	p := serveProc(t, hostileRepo(t), nil)
-	body := filled(`{"inputs":[{"name":"text","datatype":"BYTES","shape":[2000000],"data":[`, `""`, "]}]}", 8<<20-64)
+	// Exactly 2,000,000 texts, as the shape says: 8 MB with ", " between.
+	body := `{"inputs":[{"name":"text","datatype":"BYTES","shape":[2000000],"data":[` + strings.TrimSuffix(strings.Repeat(`"", `, 2000000), ", ") + "]}]}"
 	before := p.peakRSS(t)
 	t0 := time.Now()
 	code, ans, err := httpDo(t.Context(), "POST", "http://"+p.url+"/v2/models/spam/infer", body)

@@ -74,7 +74,8 @@ func TestRequestLimits(t *testing.T) {
 	many := func(n int, item string) string {
 		return "[" + strings.TrimSuffix(strings.Repeat(item+",", n), ",") + "]"
 	}
-	texts2M := filled(`{"inputs":[{"name":"text","datatype":"BYTES","shape":[2000000],"data":[`, `""`, "]}]}", 8<<20-64)
+	// Exactly 2,000,000 texts, as the shape says: 8 MB with ", " between.
+	texts2M := `{"inputs":[{"name":"text","datatype":"BYTES","shape":[2000000],"data":[` + strings.TrimSuffix(strings.Repeat(`"", `, 2000000), ", ") + "]}]}"
 	cases := []struct {
 		name, path, body string
 		limit            string
