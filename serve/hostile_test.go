@@ -193,14 +193,25 @@ func (p *proc) cpuSeconds(t *testing.T) float64 {
 	return (u + s) / 100
 }
 
+// alive reports whether the process still runs a second from now.
 func (p *proc) alive() bool {
 	select {
 	case err := <-p.exited:
 		p.exited <- err
 		return false
-	default:
+	case <-time.After(time.Second):
 		return true
 	}
+}
+
+// fatal is the process's "fatal error" line, if it wrote one.
+func (p *proc) fatal() string {
+	for _, line := range strings.Split(p.stderr.String(), "\n") {
+		if strings.HasPrefix(line, "fatal error") {
+			return line
+		}
+	}
+	return ""
 }
 
 func httpDo(ctx context.Context, method, url, body string) (int, string, error) {
@@ -246,19 +257,25 @@ func hostileRepo(t *testing.T) string {
 // instances asked for about 49 GB.
 func TestHostileV1Body(t *testing.T) {
 	p := serveProc(t, hostileRepo(t), nil)
-	img := image.NewRGBA(image.Rect(0, 0, 32, 32))
-	for i := range img.Pix {
-		img.Pix[i] = uint8(i * 7)
+	// The first instance is an image as a [3][32][32] pixel array.
+	img := make([][][]int, 3)
+	for c := range img {
+		img[c] = make([][]int, 32)
+		for y := range img[c] {
+			img[c][y] = make([]int, 32)
+			for x := range img[c][y] {
+				img[c][y][x] = (c*1024 + y*32 + x) * 7 % 256
+			}
+		}
 	}
-	var pb bytes.Buffer
-	png.Encode(&pb, img)
-	body := filled(`{"instances":[{"b64":"`+base64.StdEncoding.EncodeToString(pb.Bytes())+`"},`, "0", "]}", 8<<20-64)
+	first, _ := json.Marshal(img)
+	body := filled(`{"instances":[`+string(first)+`,`, "0", "]}", 8<<20-64)
 	before := p.peakRSS(t)
 	t0 := time.Now()
 	code, ans, err := httpDo(t.Context(), "POST", "http://"+p.url+"/v1/models/images:predict", body)
 	took := time.Since(t0)
 	rss := p.peakRSS(t)
-	report(t, "8 MB v1 request", "bytes", len(body), "status", code, "err", err, "time", took.Round(time.Millisecond), "peakRSS_before_MB", fmt.Sprintf("%.0f", before), "peakRSS_MB", fmt.Sprintf("%.0f", rss), "alive", p.alive(), "answer", trunc(ans, 160))
+	report(t, "8 MB v1 request", "bytes", len(body), "status", code, "err", err, "time", took.Round(time.Millisecond), "peakRSS_before_MB", fmt.Sprintf("%.0f", before), "peakRSS_MB", fmt.Sprintf("%.0f", rss), "alive", p.alive(), "fatal", p.fatal(), "answer", trunc(ans, 160))
 	if err != nil || code < 400 || code >= 500 {
 		t.Fatalf("status %d, err %v: want a 4xx", code, err)
 	}

@@ -70,7 +70,10 @@ func TestRequestLimits(t *testing.T) {
 
 	// Issue 28 §1: 8 MB of one real image and four million 0 instances
 	// asked for C·H·W floats per instance before the others were checked.
-	attack := filled(`{"instances":[{"b64":"`+img+`"},`, "0", "]}", 8<<20-64)
+	// The first instance is the image as a [1][8][8] pixel array; the
+	// test "8 MB v1: PNG and 4M zeros" starts with it as a PNG.
+	raw, _ := pixels(1)
+	attack := filled(`{"instances":[`+nest(raw, 1, 8, 8)+`,`, "0", "]}", 8<<20-64)
 	many := func(n int, item string) string {
 		return "[" + strings.TrimSuffix(strings.Repeat(item+",", n), ",") + "]"
 	}
@@ -82,6 +85,7 @@ func TestRequestLimits(t *testing.T) {
 		maxAlloc         uint64
 	}{
 		{"8 MB v1: image and 4M zeros", "/v1/models/digits:predict", attack, "max-elements", 24 << 20},
+		{"8 MB v1: PNG and 4M zeros", "/v1/models/digits:predict", filled(`{"instances":[{"b64":"`+img+`"},`, "0", "]}", 8<<20-64), "max-elements", 24 << 20},
 		{"2M empty texts, v2", "/v2/models/spam/infer", texts2M, "max-elements", 24 << 20},
 		{"2M empty texts, v1", "/v1/models/spam:predict", filled(`{"instances":[`, `""`, "]}", 8<<20-64), "max-elements", 24 << 20},
 		{"instances, v1", "/v1/models/spam:predict", `{"instances":` + many(1025, `"a"`) + `}`, "max-instances", 4 << 20},
