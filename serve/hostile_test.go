@@ -75,23 +75,6 @@ type proc struct {
 	exited chan error
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // serveProc starts `tapeml serve --models repo --addr 127.0.0.1:0 flags…`
 // and waits for its start line. Flags the binary does not know are
 // dropped (with their value) when TAPEML_BIN is set.

@@ -58,6 +58,34 @@ func (s loadStats) quantile(q float64) time.Duration {
 	return s.lat[min(len(s.lat)-1, int(q*float64(len(s.lat))))]
 }
 
+// record counts a request sent at t0 that ended with err, and reports
+// whether it succeeded.
+func (s *loadStats) record(t0 time.Time, err error) bool {
+	s.requests++
+	if err != nil {
+		s.failures++
+		if s.firstFailure == "" {
+			s.firstFailure = err.Error()
+		}
+		return false
+	}
+	s.lat = append(s.lat, time.Since(t0))
+	return true
+}
+
+// add adds one client's figures to s.
+func (s *loadStats) add(c loadStats) {
+	s.requests += c.requests
+	s.failures += c.failures
+	s.lat = append(s.lat, c.lat...)
+	if s.firstFailure == "" {
+		s.firstFailure = c.firstFailure
+	}
+	for v := range c.versions {
+		s.versions[v] = true
+	}
+}
+
 func (s loadStats) rate() float64 { return float64(s.requests) / s.elapsed.Seconds() }
 
 func (s loadStats) String() string {
@@ -81,8 +109,7 @@ func drive(url string, clients int, d time.Duration) loadStats {
 	deadline := start.Add(d)
 	for range clients {
 		wg.Go(func() {
-			var mine loadStats
-			versions := map[string]bool{}
+			mine := loadStats{versions: map[string]bool{}}
 			for time.Now().Before(deadline) {
 				t0 := time.Now()
 				resp, err := client.Post(url+"/v2/models/textcnn/infer", "application/json", strings.NewReader(body))
@@ -94,30 +121,16 @@ func drive(url string, clients int, d time.Duration) loadStats {
 						err = fmt.Errorf("status %d: %s", resp.StatusCode, b)
 					}
 				}
-				mine.requests++
-				if err != nil {
-					mine.failures++
-					if mine.firstFailure == "" {
-						mine.firstFailure = err.Error()
-					}
+				if !mine.record(t0, err) {
 					continue
 				}
-				mine.lat = append(mine.lat, time.Since(t0))
 				if i := strings.Index(string(b), `"model_version":"`); i >= 0 {
 					v := string(b[i+17:])
-					versions[v[:strings.IndexByte(v, '"')]] = true
+					mine.versions[v[:strings.IndexByte(v, '"')]] = true
 				}
 			}
 			mu.Lock()
-			total.requests += mine.requests
-			total.failures += mine.failures
-			total.lat = append(total.lat, mine.lat...)
-			if total.firstFailure == "" {
-				total.firstFailure = mine.firstFailure
-			}
-			for v := range versions {
-				total.versions[v] = true
-			}
+			total.add(mine)
 			mu.Unlock()
 		})
 	}
@@ -283,27 +296,14 @@ func driveGRPC(addr string, clients int, d time.Duration) loadStats {
 					ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 					resp, err := client.ModelInfer(ctx, req)
 					cancel()
-					mine.requests++
 					if err == nil && len(resp.Outputs) != 3 {
 						err = fmt.Errorf("%d outputs", len(resp.Outputs))
 					}
-					if err != nil {
-						mine.failures++
-						if mine.firstFailure == "" {
-							mine.firstFailure = err.Error()
-						}
-						continue
-					}
-					mine.lat = append(mine.lat, time.Since(t0))
+					mine.record(t0, err)
 				}
 			}
 			mu.Lock()
-			total.requests += mine.requests
-			total.failures += mine.failures
-			total.lat = append(total.lat, mine.lat...)
-			if total.firstFailure == "" {
-				total.firstFailure = mine.firstFailure
-			}
+			total.add(mine)
 			mu.Unlock()
 		})
 	}

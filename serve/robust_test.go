@@ -1,6 +1,7 @@
 package serve_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -168,7 +169,7 @@ func TestFIFOConfig(t *testing.T) {
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
 		t.Skip("no FIFOs here:", err)
 	}
-	var logs strings.Builder
+	var logs lockedBuffer
 	started := make(chan *testServer, 1)
 	go func() {
 		started <- start(t, serve.Config{Models: dir, Poll: 20 * time.Millisecond, Logger: slogTo(&logs)})
@@ -467,16 +468,23 @@ func doMaybe(url string) (int, error) {
 	return resp.StatusCode, nil
 }
 
-// slogTo is a logger writing text lines to w.
-func slogTo(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(&lockedWriter{w: w}, nil)) }
+// slogTo is a logger writing text lines to b.
+func slogTo(b *lockedBuffer) *slog.Logger { return slog.New(slog.NewTextHandler(b, nil)) }
 
-type lockedWriter struct {
+// lockedBuffer is a buffer that goroutines write to and read at once.
+type lockedBuffer struct {
 	mu sync.Mutex
-	w  io.Writer
+	b  bytes.Buffer
 }
 
-func (l *lockedWriter) Write(p []byte) (int, error) {
+func (l *lockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.w.Write(p)
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
