@@ -306,20 +306,25 @@ func TestCompiledMachinesBounded(t *testing.T) {
 	}
 }
 
+// threeKinds loads a model of each family: the legacy TextCNN, a
+// grayscale convnet and the legacy kNN recommender.
+func threeKinds(t *testing.T) (text, gray, rec *tapeml.Model) {
+	t.Helper()
+	var err error
+	for _, m := range []struct {
+		into **tapeml.Model
+		path string
+	}{{&text, filepath.Join(legacy, "textcnn")}, {&gray, convnetCheckpoint(t, 1)}, {&rec, filepath.Join(legacy, "knn")}} {
+		if *m.into, err = tapeml.Load(m.path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return text, gray, rec
+}
+
 func TestBadInput(t *testing.T) {
 	ctx := context.Background()
-	text, err := tapeml.Load(filepath.Join(legacy, "textcnn"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	gray, err := tapeml.Load(convnetCheckpoint(t, 1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec, err := tapeml.Load(filepath.Join(legacy, "knn"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	text, gray, rec := threeKinds(t)
 	colour := image.NewRGBA(image.Rect(0, 0, 8, 8))
 	for i := range 64 {
 		colour.Set(i%8, i/8, color.RGBA{R: uint8(i * 4), G: 10, B: 200, A: 255})

@@ -133,7 +133,8 @@ func (r *Runner) Forward(ctx context.Context, inputs [][]float32, n int) ([]floa
 		return nil, fmt.Errorf("the model takes %d inputs, got %d", len(r.widths), len(inputs))
 	}
 	for k, in := range inputs {
-		if len(in) != n*r.widths[k] {
+		// n is compared by division first: n·width could overflow.
+		if w := r.widths[k]; n < 1 || w < 1 || n > len(in)/w || len(in) != n*w {
 			return nil, fmt.Errorf("input %d holds %d values, expected %d examples of %d", k, len(in), n, r.widths[k])
 		}
 	}
