@@ -135,14 +135,25 @@ func (p Pipeline) NormalizeRaw(x []float32) error {
 func preprocess(img image.Image, p Pipeline) ([]float32, ImageInfo, error) {
 	px, c := imageToCHW(img)
 	info := ImageInfo{Channels: c, Width: img.Bounds().Dx(), Height: img.Bounds().Dy()}
-	px, err := convertChannels(px, c, p.Channels, info.Height, info.Width)
-	if err != nil {
-		return nil, info, err
+	// Resize in as few channels as the image has: a gray image for an RGB
+	// model is resized once and then repeated (the same values as
+	// resizing three equal planes, a third of the work, and no 3-plane
+	// copy of a large input).
+	if c > p.Channels {
+		var err error
+		if px, err = convertChannels(px, c, p.Channels, info.Height, info.Width); err != nil {
+			return nil, info, err
+		}
+		c = p.Channels
 	}
 	if info.Height != p.Height || info.Width != p.Width {
-		resized := make([]uint8, p.Channels*p.Height*p.Width)
-		resizeBytes(resized, p.Height, p.Width, px, p.Channels, info.Height, info.Width, &resizeScratch{})
+		resized := make([]uint8, c*p.Height*p.Width)
+		resizeBytes(resized, p.Height, p.Width, px, c, info.Height, info.Width, &resizeScratch{})
 		px, info.Resized = resized, true
+	}
+	px, err := convertChannels(px, c, p.Channels, p.Height, p.Width)
+	if err != nil {
+		return nil, info, err
 	}
 	x := make([]float32, p.Channels*p.Height*p.Width)
 	toFloat(x, px)

@@ -3,6 +3,7 @@ package imagedata
 import (
 	"bytes"
 	"encoding/json"
+	"image"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -149,5 +150,33 @@ func TestResizeTallImageMemory(t *testing.T) {
 	runtime.ReadMemStats(&after)
 	if got := after.TotalAlloc - before.TotalAlloc; got > 4<<20 {
 		t.Errorf("resizing a %d×1 image allocated %d bytes, want under 4 MiB", h, got)
+	}
+}
+
+// TestPreprocessGrayForRGB: a gray image for a 3-channel model is resized
+// once and repeated, with the same bits as resizing three copies.
+func TestPreprocessGrayForRGB(t *testing.T) {
+	img := image.NewGray(image.Rect(0, 0, 37, 23))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i * 13)
+	}
+	p, err := NewPipeline(3, 16, 16, nil, []float64{0.4, 0.5, 0.6}, []float64{0.2, 0.3, 0.25})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, info, err := preprocess(img, p)
+	if err != nil || !info.Resized || info.Channels != 1 {
+		t.Fatalf("%v %+v", err, info)
+	}
+	three, _ := convertChannels(img.Pix, 1, 3, 23, 37)
+	resized := make([]uint8, 3*16*16)
+	resizeBytes(resized, 16, 16, three, 3, 23, 37, &resizeScratch{})
+	want := make([]float32, len(resized))
+	toFloat(want, resized)
+	normalize(want, []float32{0.4, 0.5, 0.6}, []float32{0.2, 0.3, 0.25})
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("value %d: %v, resizing three planes gives %v", i, got[i], want[i])
+		}
 	}
 }
