@@ -304,6 +304,11 @@ func imageToCHW(img image.Image) ([]uint8, int) {
 	w, h := r.Dx(), r.Dy()
 	plane := w * h
 	if g, ok := img.(*image.Gray); ok {
+		if g.Stride == w {
+			// Already one plane: share it (its users only read it), so a
+			// tall gray image is not held twice.
+			return g.Pix[:plane:plane], 1
+		}
 		px := make([]uint8, plane)
 		for y := range h {
 			copy(px[y*w:(y+1)*w], g.Pix[y*g.Stride:y*g.Stride+w])
