@@ -116,14 +116,7 @@ func (m model) explainNormalized(ctx context.Context, tm *tapeml.Model, enc kind
 	if err != nil {
 		return nil, err
 	}
-	win, stride := o.Window, o.Stride
-	if win == 0 {
-		win = max(2, min(h, w)/8)
-	}
-	win = min(win, h, w)
-	if stride == 0 {
-		stride = max(1, win/2)
-	}
+	win, stride := occlusionWindow(h, w, o)
 	var windows [][]int // pixel offsets (one channel) per window
 	if o.Method == MethodOcclusion {
 		for y0 := 0; ; y0 += stride {
@@ -309,4 +302,19 @@ func gaussianBlur(x []float32, c, h, w int, sigma float64) []float32 {
 		}
 	}
 	return out
+}
+
+// occlusionWindow is the side and stride of occlusion's square windows
+// over an h×w image: Window and Stride, or by default an eighth of the
+// smaller side (at least 2) moved by half of it.
+func occlusionWindow(h, w int, o Options) (win, stride int) {
+	win, stride = o.Window, o.Stride
+	if win == 0 {
+		win = max(2, min(h, w)/8)
+	}
+	win = min(win, h, w)
+	if stride == 0 {
+		stride = max(1, win/2)
+	}
+	return win, stride
 }

@@ -99,6 +99,21 @@ func (r *Codec) Infer(ctx context.Context, _ kinds.Net, inputs []api.Tensor) ([]
 	return []api.Tensor{{Name: "scores", Datatype: api.FP32, Shape: []int64{int64(len(ratings))}, FP32: ratings}}, nil
 }
 
+// Cost counts a recommendation's items and scores (2n), or the pairs'
+// ratings.
+func (r *Codec) Cost(inputs []api.Tensor) (api.Cost, error) {
+	var c api.Cost
+	for _, t := range inputs {
+		switch {
+		case t.Name == "n" && len(t.INT32) == 1:
+			c.Outputs += 2 * int64(max(t.INT32[0], 0))
+		case t.Name == "item":
+			c.Outputs += int64(len(t.Bytes))
+		}
+	}
+	return c, nil
+}
+
 // Info describes the model.
 func (r *Codec) Info() kinds.Info {
 	lines := []string{
