@@ -26,8 +26,6 @@ func (p *Preprocess) Validate(classes, numWords, maxLen int) error {
 		return fmt.Errorf("preprocessing: pad padding %q, want \"pre\" or \"post\"", p.Pad.Padding)
 	case p.Pad.Truncating != "" && !slices.Contains(TruncatingModes, p.Pad.Truncating):
 		return fmt.Errorf("preprocessing: pad truncating %q, want one of %q", p.Pad.Truncating, TruncatingModes)
-	case p.Pad.Value != 0:
-		return fmt.Errorf("preprocessing: pad value %d: text models pad with id 0", p.Pad.Value)
 	case p.Prior != nil && len(p.Prior) != len(p.Classes):
 		return fmt.Errorf("preprocessing: prior has %d values for %d classes", len(p.Prior), len(p.Classes))
 	}
@@ -53,6 +51,9 @@ func (p *Preprocess) Validate(classes, numWords, maxLen int) error {
 	}
 	if v := p.Pad.Value; v < 0 || v >= numWords {
 		return fmt.Errorf("preprocessing: pad value %d is not an id the model embeds (0 to %d, num_words %d)", v, numWords-1, numWords)
+	}
+	if p.Pad.Value != 0 { // the embedding's padding row, zero and untrained, is row 0
+		return fmt.Errorf("preprocessing: pad value %d: text models pad with id 0", p.Pad.Value)
 	}
 	return nil
 }
