@@ -16,7 +16,7 @@ import (
 func evalCmd(e env) *cobra.Command {
 	var ckpt, data string
 	var asJSON bool
-	var rankUsers int
+	var rankUsers, k int
 	c := &cobra.Command{
 		Use:   "eval --checkpoint DIR [--data PATH] [--json]",
 		Short: "evaluate a checkpoint on its test split or --data",
@@ -29,7 +29,10 @@ func evalCmd(e env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return evaluate(e, m, ckpt, tapeml.EvalOptions{Data: data, RankUsers: rankUsers}, asJSON)
+			if k < 0 {
+				return usagef("--k must not be negative, got %d", k)
+			}
+			return evaluate(e, m, ckpt, tapeml.EvalOptions{Data: data, RankUsers: rankUsers, K: k}, asJSON)
 		},
 	}
 	fs := c.Flags()
@@ -37,6 +40,7 @@ func evalCmd(e env) *cobra.Command {
 	fs.StringVar(&data, "data", "", "evaluate on this data's test split instead of the checkpoint's")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object")
 	fs.IntVar(&rankUsers, "rank-users", recsys.DefaultRankUsers, "recommenders: rank at most this many test users (a seeded sample; 0: all)")
+	fs.IntVar(&k, "k", 0, "recommenders: the ranked lists' length for precision@k, recall@k, ndcg@k, map@k and hit_rate@k (default: the run's, 10)")
 	return c
 }
 
