@@ -3,6 +3,7 @@ package recommender
 import (
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"strconv"
 	"time"
@@ -311,7 +312,7 @@ func (family) Prepare(ctx context.Context, p *train.Plan) (*train.Prepared, erro
 // tester tests a fitted recommender on the test split beside the
 // baselines, and warns when it loses to popularity.
 type tester struct {
-	w     interface{ Write([]byte) (int, error) }
+	w     io.Writer
 	m     *recsys.Matrix
 	test  []recsys.Rating
 	scale recsys.Scale
@@ -483,6 +484,66 @@ func prepareMF(p *train.Plan, spec *Config, data *recsys.Dataset, trainR []recsy
 	return nil
 }
 
+// BPR's early stopping: every BPREvalEvery epochs, NDCG on a tenth of
+// the training interactions (for at most BPRValUsers users) picks the
+// best epoch; BPRPatience evaluations without improvement stop the fit.
+const (
+	BPREvalEvery = 5
+	BPRValUsers  = 2000
+	BPRPatience  = 4
+)
+
+// fitBPR fits BPR on nine tenths of the training interactions, validated
+// on the rest as BPR's early stopping says, and returns the best epoch's
+// model serving the whole training matrix. BPR needs more epochs on
+// fewer interactions (each row sees fewer updates an epoch), so no fixed
+// count fits every data size.
+func fitBPR(ctx context.Context, w io.Writer, m *recsys.Matrix, cfg recsys.BPRConfig, ec recsys.EvalConfig) (*recsys.Implicit, error) {
+	fitR, valR, err := recsys.RandomSplit(m.Ratings(), 0.1, cfg.Seed+1)
+	if err != nil {
+		return nil, err
+	}
+	mFit, err := recsys.NewMatrix(fitR, m.NumUsers, m.NumItems)
+	if err != nil {
+		return nil, err
+	}
+	ec.RankUsers = min(max(ec.RankUsers, 0), BPRValUsers)
+	if ec.RankUsers == 0 {
+		ec.RankUsers = BPRValUsers
+	}
+	fmt.Fprintf(w, "bpr: %d factors, lr %g, reg %g, at most %d epochs, %s negatives (validation: %d of the training interactions, ndcg@%d every %d epochs)\n",
+		cfg.Factors, cfg.LR, cfg.Reg, cfg.Epochs, cfg.Negatives, len(valR), ec.K, BPREvalEvery)
+	var best *recsys.Implicit
+	bestNDCG, bestEpoch, since := -1.0, 0, 0
+	var evalErr error
+	start := time.Now()
+	_, err = recsys.FitBPR(ctx, mFit, cfg, func(e recsys.BPREpoch, model *recsys.Implicit) bool {
+		if e.Epoch%BPREvalEvery != 0 && e.Epoch != cfg.Epochs {
+			return false
+		}
+		rep, err := recsys.Evaluate(model, mFit, valR, ec)
+		if err != nil {
+			evalErr = err
+			return true
+		}
+		fmt.Fprintf(w, "epoch %d/%d  train/auc %.4f  val/ndcg@%d %.4f  (%s)\n", e.Epoch, cfg.Epochs, e.AUC, ec.K, rep.NDCG, time.Since(start).Round(time.Millisecond))
+		if rep.NDCG > bestNDCG {
+			best, bestNDCG, bestEpoch, since = model.Clone(), rep.NDCG, e.Epoch, 0
+			return false
+		}
+		since++
+		return since >= BPRPatience
+	})
+	if err == nil {
+		err = evalErr
+	}
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(w, "best epoch %d by val/ndcg@%d\n", bestEpoch, ec.K)
+	return best.WithTrain(m)
+}
+
 // DefaultALSIterations is MF's alternations under the ALS solver when
 // epochs are not given (the SGD solver's default epochs do not carry over).
 const DefaultALSIterations = 10
@@ -546,11 +607,7 @@ func prepareImplicit(p *train.Plan, spec *Config, m *recsys.Matrix, run *Run, pr
 			if err := cfg.Validate(); err != nil {
 				return nil, train.Invalidf("%v", err)
 			}
-			fmt.Fprintf(w, "bpr: %d factors, lr %g, reg %g, %d epochs, %s negatives\n", cfg.Factors, cfg.LR, cfg.Reg, cfg.Epochs, cfg.Negatives)
-			start := time.Now()
-			rec, err := recsys.FitBPR(ctx, m, cfg, func(e recsys.BPREpoch) {
-				fmt.Fprintf(w, "epoch %d/%d  train/auc %.4f  skipped %d  (%s)\n", e.Epoch, cfg.Epochs, e.AUC, e.Skipped, time.Since(start).Round(time.Millisecond))
-			})
+			rec, err := fitBPR(ctx, w, m, cfg, t.ec)
 			if err != nil {
 				return nil, err
 			}

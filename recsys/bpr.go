@@ -32,9 +32,9 @@ const (
 // weight. A zero field takes its default.
 type BPRConfig struct {
 	Factors   int     `json:"factors"`   // latent factors; default 64
-	LR        float64 `json:"lr"`        // learning rate; default 0.01
-	Reg       float64 `json:"reg"`       // default 0.01
-	Epochs    int     `json:"epochs"`    // passes of one triple per interaction; default 80
+	LR        float64 `json:"lr"`        // learning rate; default 0.05
+	Reg       float64 `json:"reg"`       // default 0.03
+	Epochs    int     `json:"epochs"`    // passes of one triple per interaction; default 200
 	Negatives string  `json:"negatives"` // NegUniform (default) or NegPopularity
 	InitStd   float64 `json:"init_std"`  // factors start N(0, InitStd²), biases 0; default 0.1
 	Seed      uint64  `json:"seed"`      // of the initialization and the sampling; default 1
@@ -46,13 +46,13 @@ func (c BPRConfig) WithDefaults() BPRConfig {
 		c.Factors = 64
 	}
 	if c.LR == 0 {
-		c.LR = 0.01
+		c.LR = 0.05
 	}
 	if c.Reg == 0 {
-		c.Reg = 0.01
+		c.Reg = 0.03
 	}
 	if c.Epochs == 0 {
-		c.Epochs = 80
+		c.Epochs = 200
 	}
 	if c.Negatives == "" {
 		c.Negatives = NegUniform
@@ -102,10 +102,11 @@ type BPREpoch struct {
 // same row (distributed SGD as in Gemulla et al., "Large-scale matrix
 // factorization with distributed stochastic gradient descent", 2011).
 // The blocks are drawn afresh each epoch, so every pair of items is
-// contrasted; a seed and a thread count give the same factors. progress,
-// if not nil, is called after each epoch; a cancelled ctx stops it
-// between strata.
-func FitBPR(ctx context.Context, m *Matrix, cfg BPRConfig, progress func(BPREpoch)) (*Implicit, error) {
+// contrasted; a seed and a thread count give the same factors. after, if
+// not nil, is called after each epoch with the model as it stands (its
+// tables change with the next epoch: Clone to keep it) and stops the fit
+// by returning true; a cancelled ctx stops it between strata.
+func FitBPR(ctx context.Context, m *Matrix, cfg BPRConfig, after func(BPREpoch, *Implicit) bool) (*Implicit, error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -118,17 +119,30 @@ func FitBPR(ctx context.Context, m *Matrix, cfg BPRConfig, progress func(BPREpoc
 	user := normalTable(rng, m.NumUsers*f, cfg.InitStd)
 	item := normalTable(rng, m.NumItems*f, cfg.InitStd)
 	bias := make([]float64, m.NumItems)
+	// Rows without interactions are never updated: 0, not noise.
+	for u := 0; u < m.NumUsers; u++ {
+		if m.UserCount(u) == 0 {
+			clear(user[u*f : (u+1)*f])
+		}
+	}
+	for i := 0; i < m.NumItems; i++ {
+		if m.ItemCount(i) == 0 {
+			clear(item[i*f : (i+1)*f])
+		}
+	}
+	model := newImplicit(m, AlgoBPR, f, user, item, bias, nil)
 	t := min(runtime.GOMAXPROCS(0), m.NumUsers, m.NumItems)
 	for e := 1; e <= cfg.Epochs; e++ {
 		rec, err := bprEpoch(ctx, m, cfg, t, uint64(e), user, item, bias)
 		if err != nil {
 			return nil, err
 		}
-		if progress != nil {
-			progress(rec)
+		if after != nil && after(rec, model) {
+			break
 		}
 	}
-	return newImplicit(m, AlgoBPR, f, user, item, bias, nil), nil
+	model.lowerUnseen()
+	return model, nil
 }
 
 // bprEpoch runs one epoch on t blocks.

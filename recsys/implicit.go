@@ -39,6 +39,49 @@ func newImplicit(m *Matrix, algo string, f int, user, item, itemBias []float64, 
 		user: user, item: item, itemBias: itemBias, ials: ials}
 }
 
+// Clone returns a copy whose tables are its own.
+func (m *Implicit) Clone() *Implicit {
+	c := *m
+	c.user, c.item, c.itemBias = slices.Clone(m.user), slices.Clone(m.item), slices.Clone(m.itemBias)
+	return &c
+}
+
+// WithTrain returns the model serving the training matrix t instead (of
+// the same users and items): a model fitted on part of the training data
+// — BPR's, whose rest validated it — excludes all of it from
+// recommendations. Rows that have data in t but not in the fit keep what
+// the fit gave rows without data (zero factors; for BPR, the lowest item
+// bias).
+func (m *Implicit) WithTrain(t *Matrix) (*Implicit, error) {
+	if t.NumUsers != m.Train.NumUsers || t.NumItems != m.Train.NumItems {
+		return nil, fmt.Errorf("%s: a %d × %d matrix for a model of %d × %d", m.Algo, t.NumUsers, t.NumItems, m.Train.NumUsers, m.Train.NumItems)
+	}
+	c := m.Clone()
+	c.lowerUnseen()
+	c.Train, c.Baseline = t, FitBaseline(t, Scale{})
+	return c, nil
+}
+
+// lowerUnseen gives the items without data in the model's training
+// matrix, which the fit never updated, the lowest item bias of the others
+// (BPR): known later (WithTrain), they rank with the least favoured.
+func (m *Implicit) lowerUnseen() {
+	if m.itemBias == nil {
+		return
+	}
+	lowest, any := math.Inf(1), false
+	for i, b := range m.itemBias {
+		if m.Train.ItemCount(i) > 0 {
+			lowest, any = min(lowest, b), true
+		}
+	}
+	for i := range m.itemBias {
+		if any && m.Train.ItemCount(i) == 0 {
+			m.itemBias[i] = lowest
+		}
+	}
+}
+
 // Score is s_ui for a known user and item, else 0.
 func (m *Implicit) Score(u, i int) float64 {
 	if !m.Baseline.KnownUser(u) || !m.Baseline.KnownItem(i) {

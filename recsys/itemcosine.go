@@ -26,8 +26,10 @@ type ItemCosine struct {
 	nbrSim   []float32
 }
 
-// DefaultItemCosineK is the neighbours an item keeps by default.
-const DefaultItemCosineK = 100
+// DefaultItemCosineK is the neighbours an item keeps by default
+// (benfred/implicit's default; 20 ranked better than 50, 100 and 200 on
+// the synthetic 1M ratings ≥ 4).
+const DefaultItemCosineK = 20
 
 // FitItemCosine computes every item's k nearest items (k ≤ 0: the
 // default), on all cores, through the inverted index: Σ_u n_u² steps for

@@ -61,9 +61,13 @@ type Config struct {
 }
 
 // AsInteractions returns c making an interaction log (views or plays with
-// counts) instead of ratings: the same users picking the same items.
+// counts) instead of ratings. In a log the choice is the only signal of
+// taste, so users choose by taste as much as by popularity: Choosiness 2,
+// which gives 2·p_u·q_i the spread of the log-popularity (about 1 for
+// the presets), where ratings data need 1 to match MovieLens's rating
+// distribution.
 func (c Config) AsInteractions() Config {
-	c.Interactions, c.RepeatRate = true, 0.5
+	c.Interactions, c.RepeatRate, c.Choosiness = true, 0.5, 2
 	return c
 }
 
