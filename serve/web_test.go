@@ -443,7 +443,6 @@ func checkTokens(t *testing.T, got []pageToken, want textExplained) {
 	}
 }
 
-
 // pageRows reads a table's body as text cells.
 func pageRows(t *testing.T, ctx context.Context, table string) [][]string {
 	t.Helper()
