@@ -175,3 +175,74 @@ func TestImplicitServes(t *testing.T) {
 		t.Errorf("explanation %+v (contributions add up to %g)", ex, sum)
 	}
 }
+
+// TestBadRunWarns: MF trained with a learning rate of 10 is worse than
+// the popularity baseline; the run still saves it, prints both RMSEs and
+// ends with the warning, which the test result carries too.
+func TestBadRunWarns(t *testing.T) {
+	dir := t.TempDir()
+	ratings, movies := movieLensLike(t, dir, 200, 300, 3, 3)
+	k, err := kinds.Lookup(recommender.Kind)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := train.NewSpec(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := spec.Data.(*recommender.Data)
+	d.Path, d.Items = ratings, movies
+	spec.Out = filepath.Join(dir, "run")
+	spec.Training.LR, spec.Set["lr"] = 10, true
+	spec.Training.Epochs, spec.Set["epochs"] = 3, true
+	var log strings.Builder
+	spec.Progress = &log
+	res, err := train.Run(context.Background(), *spec)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	out := strings.TrimSpace(log.String())
+	lines := strings.Split(out, "\n")
+	last := lines[len(lines)-1]
+	if !strings.HasPrefix(last, "warning: mf predicts worse than the popularity baseline on validation: rmse ") || !strings.Contains(out, "sgd solver") ||
+		!strings.Contains(out, "popularity baseline: rmse ") || !strings.Contains(out, "checkpoint: ") {
+		t.Errorf("the run printed:\n%s", out)
+	}
+	if res.Checkpoint == "" || res.Test == nil || len(res.Test.Warnings) != 1 {
+		t.Errorf("result: checkpoint %q, test %+v", res.Checkpoint, res.Test)
+	}
+	if rmse := metric(res.Test.Metrics, "rmse"); !(rmse > 1) {
+		t.Errorf("test rmse %g after lr 10; the test expects a bad model", rmse)
+	}
+}
+
+// TestMFDefaultsBeatPopularity: MF with its defaults (the ALS solver)
+// predicts the fixture's held-out ratings better than the popularity
+// baseline, without a warning.
+func TestMFDefaultsBeatPopularity(t *testing.T) {
+	dir := t.TempDir()
+	ratings, movies := movieLensLike(t, dir, 600, 800, 3, 4)
+	res := trainRecsys(t, recommender.AlgoMF, ratings, movies, filepath.Join(dir, "mf"), 0)
+	src := recommender.Source{Path: ratings, TestFraction: 0.2, Seed: 1}
+	d, _, _, err := src.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	trainR, testR, err := src.Split(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := recsys.NewMatrix(trainR, d.NumUsers(), d.NumItems())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pop, err := recsys.Evaluate(recsys.FitPopularity(m, d.Scale), m, testR, recsys.EvalConfig{K: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := metric(res.Test.Metrics, "rmse"); !(got < pop.RMSE) || len(res.Test.Warnings) > 0 {
+		t.Errorf("mf test rmse %.4f, popularity %.4f; warnings %q", got, pop.RMSE, res.Test.Warnings)
+	} else {
+		t.Logf("mf test rmse %.4f, popularity %.4f", got, pop.RMSE)
+	}
+}
