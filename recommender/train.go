@@ -166,7 +166,7 @@ func (c *Config) CheckDP() error {
 func (family) Settings() train.Settings {
 	return train.Settings{Synopsis: "[--algo mf|knn|svd|ials|bpr] [--data RATINGS] [--items FILE]", Help: map[train.Field]string{
 		"seed": "seed for the split, initialization and shuffling",
-		"epochs": fmt.Sprintf("mf: alternations (als, default %d) or passes (sgd, default %d); ials: alternations (default %d); bpr: passes (default %d)",
+		"epochs": fmt.Sprintf("mf: alternations (als, default %d) or passes (sgd, default %d); ials: alternations (default %d); bpr: at most this many passes, stopped early by validation NDCG (default %d)",
 			DefaultALSIterations, mf.DefaultTraining().Epochs, recsys.IALSConfig{}.WithDefaults().Iterations, recsys.BPRConfig{}.WithDefaults().Epochs),
 		"batch": "mf (sgd): ratings per step",
 		"lr": fmt.Sprintf("mf (sgd, default %g) and bpr (default %g): learning rate",
