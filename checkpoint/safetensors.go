@@ -3,6 +3,7 @@ package checkpoint
 import (
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -135,6 +136,18 @@ func (c *Checkpoint) name() string {
 		return "checkpoint " + c.Dir
 	case c.Source != "":
 		return c.Source
+	}
+	return "checkpoint"
+}
+
+// MetaName names where c's metadata was read, for errors: its meta.json,
+// a packed file's __metadata__, or "checkpoint" for one made in memory.
+func (c *Checkpoint) MetaName() string {
+	switch {
+	case c.Dir != "":
+		return filepath.Join(c.Dir, MetaFile)
+	case c.Source != "":
+		return c.Source + " __metadata__"
 	}
 	return "checkpoint"
 }

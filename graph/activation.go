@@ -5,6 +5,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	kern "github.com/tapeml/tapeml/internal/kernel"
 )
 
 // ReLU is max(x, 0), element-wise.
@@ -16,15 +18,22 @@ func Sigmoid(x *G.Node) *G.Node { return elementwise(x, sigmoid) }
 // Tanh is tanh(x), element-wise.
 func Tanh(x *G.Node) *G.Node { return elementwise(x, tanh) }
 
+// GELU is the exact Gaussian error linear unit x·Φ(x) = ½·x·(1 + erf(x/√2)),
+// element-wise: PyTorch's F.gelu (approximate='none') and BERT's "gelu",
+// not the tanh approximation. float64 graphs use math.Erf; float32 graphs
+// use kern.Erf32 (within 2e-7 of erf).
+func GELU(x *G.Node) *G.Node { return elementwise(x, gelu) }
+
 type activation int
 
 const (
 	relu activation = iota
 	sigmoid
 	tanh
+	gelu
 )
 
-func (a activation) String() string { return [...]string{"ReLU", "Sigmoid", "Tanh"}[a] }
+func (a activation) String() string { return [...]string{"ReLU", "Sigmoid", "Tanh", "GELU"}[a] }
 
 func elementwise(x *G.Node, a activation) *G.Node {
 	return mustApply(typed(x.Dtype(), &activationKernel[float32]{a}, &activationKernel[float64]{a}), x)
@@ -55,8 +64,28 @@ func (k *activationKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) err
 		for i, v := range x {
 			y[i] = T(math.Tanh(float64(v)))
 		}
+	case gelu:
+		for i, v := range x {
+			y[i] = v * T(normalCDF(v))
+		}
 	}
 	return nil
+}
+
+// normalCDF is Φ(x) = ½·(1 + erf(x/√2)), in the precision of T.
+func normalCDF[T float](x T) float64 {
+	if x32, ok := any(x).(float32); ok {
+		return float64(0.5 + 0.5*kern.Erf32(x32*math.Sqrt2/2))
+	}
+	return 0.5 + 0.5*math.Erf(float64(x)/math.Sqrt2)
+}
+
+// normalPDF is φ(x) = e^(−x²/2)/√(2π), in the precision of T.
+func normalPDF[T float](x T) float64 {
+	if x32, ok := any(x).(float32); ok {
+		return float64(kern.Exp32(-0.5*x32*x32) * 0.3989422804014327)
+	}
+	return math.Exp(-0.5*float64(x)*float64(x)) * 0.3989422804014327
 }
 
 func (k *activationKernel[T]) backward(in []*tensor.Dense, out, gOut *tensor.Dense, _ int, grad *tensor.Dense) error {
@@ -81,6 +110,10 @@ func (k *activationKernel[T]) backward(in []*tensor.Dense, out, gOut *tensor.Den
 	case tanh:
 		for i, v := range y {
 			d[i] = g[i] * (1 - v*v)
+		}
+	case gelu: // d/dx x·Φ(x) = Φ(x) + x·φ(x)
+		for i, v := range x {
+			d[i] = g[i] * T(normalCDF(v)+float64(v)*normalPDF(v))
 		}
 	}
 	return nil

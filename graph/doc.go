@@ -9,10 +9,11 @@
 // graph built from it: the training graph and the inference graph, for every
 // batch size a Program compiles.
 //
-// Layers are functions of the Builder (Linear, Embedding, Conv1D, Conv2D,
-// BatchNorm2D, GroupNorm, MaxPool1D, MaxPool2D, GlobalMaxPool1D, LSTM,
-// Flatten, SwapAxes, Dropout, ReLU, Sigmoid, Tanh, RowDot, Clamp,
-// AddScalar) and so are losses
+// Layers are functions of the Builder (Linear, Embedding,
+// PositionEmbedding, TokenTypeEmbedding, Conv1D, Conv2D, BatchNorm2D,
+// GroupNorm, LayerNorm, MaxPool1D, MaxPool2D, GlobalMaxPool1D, LSTM,
+// SelfAttention, Flatten, SwapAxes, Dropout, ReLU, Sigmoid, Tanh, GELU,
+// Add, RowDot, Clamp, AddScalar) and so are losses
 // (BCEWithLogits, SoftmaxCrossEntropy, MSE). Most of them are custom
 // Gorgonia ops (see kernel in op.go) with hand-written forward and backward
 // passes: Gorgonia's own convolution and transposes are slow, its dropout

@@ -32,9 +32,57 @@ func Embedding(b *Builder, name string, ids *G.Node, vocab, dim, paddingIdx int)
 	if b.attribution {
 		return b.embeddingInput(name, ids, dim)
 	}
+	return lookup(b, ids, w, paddingIdx)
+}
+
+// lookup adds the embedding lookup of ids [N, T] in the table w.
+func lookup(b *Builder, ids, w *G.Node, paddingIdx int) *G.Node {
 	return mustApply(typed(b.Dtype(),
 		&embeddingKernel[float32]{pad: paddingIdx, rows: &embeddingRows[float32]{}},
 		&embeddingKernel[float64]{pad: paddingIdx, rows: &embeddingRows[float64]{}}), ids, w)
+}
+
+// PositionEmbedding adds learned absolute position embeddings to x
+// [N, T, D]: row t of "<name>.weight" [maxLen, D] (initialized with init)
+// to position t of every example, as BERT's position_embeddings of
+// position_ids = 0…T−1, which do not depend on the padding. It is an
+// embedding lookup of those ids plus Add, so it has the embedding's
+// per-example gradients; unlike Embedding it stays a lookup in
+// attribution graphs, whose gradients are taken at the token embeddings.
+func PositionEmbedding(b *Builder, name string, x *G.Node, maxLen int, init Init) *G.Node {
+	if x.Dims() != 3 || x.Shape()[1] > maxLen {
+		panic(shapeErr(name, x.Shape(), fmt.Sprintf("[N, T ≤ %d, D]", maxLen)))
+	}
+	n, t, d := x.Shape()[0], x.Shape()[1], x.Shape()[2]
+	w := b.Param(name+".weight", []int{maxLen, d}, init)
+	b.role(name+".weight", RoleEmbedding)
+	pos := tensor.New(tensor.Of(b.Dtype()), tensor.WithShape(n, t))
+	for i := range n * t {
+		pos.Set(i, castFloat(b.Dtype(), float64(i%t)))
+	}
+	ids := G.NewTensor(b.G, b.Dtype(), 2, G.WithShape(n, t), G.WithName(name+".position_ids"), G.WithValue(pos))
+	return Add(x, lookup(b, ids, w, NoPadding))
+}
+
+// TokenTypeEmbedding adds token type (segment) embeddings to x [N, T, D]:
+// the row of "<name>.weight" [types, D] (initialized with init) that each
+// position's id in ids [N, T] selects, as BERT's token_type_embeddings.
+// Like PositionEmbedding it stays a lookup in attribution graphs.
+func TokenTypeEmbedding(b *Builder, name string, x, ids *G.Node, types int, init Init) *G.Node {
+	if x.Dims() != 3 || ids.Dims() != 2 || ids.Shape()[0] != x.Shape()[0] || ids.Shape()[1] != x.Shape()[1] {
+		panic(shapeErr(name, ids.Shape(), fmt.Sprintf("[%d, %d] ids for x %v", x.Shape()[0], x.Shape()[1], x.Shape())))
+	}
+	w := b.Param(name+".weight", []int{types, x.Shape()[2]}, init)
+	b.role(name+".weight", RoleEmbedding)
+	return Add(x, lookup(b, ids, w, NoPadding))
+}
+
+// castFloat returns f as a value of dt, for tensor.Set.
+func castFloat(dt tensor.Dtype, f float64) any {
+	if dt == tensor.Float32 {
+		return float32(f)
+	}
+	return f
 }
 
 // embeddingKernel: inputs ids [N, T], weight [V, D]; output [N, T, D].

@@ -73,7 +73,7 @@ func TestGroupNormParity(t *testing.T) {
 			leaf := func(name string, v []float64, shape []int) *G.Node {
 				t := tensor.New(tensor.Of(dt), tensor.WithShape(shape...))
 				for i, f := range v {
-					t.Set(i, castTo(dt, f))
+					t.Set(i, castFloat(dt, f))
 				}
 				return G.NewTensor(bl.G, dt, len(shape), G.WithShape(shape...), G.WithName(name), G.WithValue(t))
 			}
@@ -82,7 +82,7 @@ func TestGroupNormParity(t *testing.T) {
 			for name, v := range map[string][]float64{"gn.weight": c.Weight, "gn.bias": c.Bias} {
 				p := bl.Params.Get(name).Value
 				for i, f := range v {
-					p.Set(i, castTo(dt, f))
+					p.Set(i, castFloat(dt, f))
 				}
 			}
 			loss := G.Must(G.Sum(G.Must(G.HadamardProd(y, leaf("r", c.R, c.Shape)))))
@@ -111,13 +111,6 @@ func TestGroupNormParity(t *testing.T) {
 			vm.Close()
 		}
 	}
-}
-
-func castTo(dt tensor.Dtype, f float64) any {
-	if dt == tensor.Float32 {
-		return float32(f)
-	}
-	return f
 }
 
 func toFloat64(v any) float64 {

@@ -83,8 +83,8 @@ func (pw *packedWeights) product(x []float32, m, in, out int, accumulate bool, y
 	wg.Wait()
 }
 
-// linearInferKernel is Linear with its weight packed once: inputs x [N,
-// in], w [out, in], optional b [out]; output [N, out].
+// linearInferKernel is Linear with its weight packed once: inputs x
+// [N, …, in], w [out, in], optional b [out]; output [N, …, out].
 type linearInferKernel struct {
 	w *packedWeights // shared by the model's serving machines
 }
@@ -99,7 +99,7 @@ func (*linearInferKernel) outShape(in []tensor.Shape) (tensor.Shape, error) {
 
 func (k *linearInferKernel) forward(in []*tensor.Dense, out *tensor.Dense) error {
 	x, w, y := values[float32](in[0]), values[float32](in[1]), values[float32](out)
-	n, d, m := in[0].Shape()[0], in[0].Shape()[1], in[1].Shape()[0]
+	n, d, m := linearDims(in[0], in[1])
 	k.w.pack(w, m, d)
 	if len(in) == 3 {
 		bias := values[float32](in[2])

@@ -58,7 +58,7 @@ func qLinear(threads int, x []float32, m, k, lda int, w *QuantWeight, y []float3
 }
 
 // linearInt8Kernel is Linear with an int8 weight and activations
-// quantized per row: inputs x [N, in], w [out, in] (unread), optional b.
+// quantized per row: inputs x [N, …, in], w [out, in] (unread), optional b.
 type linearInt8Kernel struct {
 	q *QuantWeight
 	r qRows
@@ -77,7 +77,7 @@ func (k *linearInt8Kernel) outShape(in []tensor.Shape) (tensor.Shape, error) {
 
 func (k *linearInt8Kernel) forward(in []*tensor.Dense, out *tensor.Dense) error {
 	x, y := values[float32](in[0]), values[float32](out)
-	n, d, m := in[0].Shape()[0], in[0].Shape()[1], k.q.Rows()
+	n, d, m := linearDims(in[0], in[1])
 	var bias []float32
 	if len(in) == 3 {
 		bias = values[float32](in[2])

@@ -7,13 +7,15 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// Linear is PyTorch's nn.Linear: y = x·Wᵀ + b for x [N, in], with weight
-// "<name>.weight" [out, in] and bias "<name>.bias" [out].
+// Linear is PyTorch's nn.Linear: y = x·Wᵀ + b for x [N, …, in] (y
+// [N, …, out]), with weight "<name>.weight" [out, in] and bias
+// "<name>.bias" [out]. Every axis but the last is a row of the product;
+// the first is the batch, which per-example gradients split on.
 func Linear(b *Builder, name string, x *G.Node, out int, bias bool) *G.Node {
-	if x.Dims() != 2 {
-		panic(shapeErr(name, x.Shape(), "[N, in]"))
+	if x.Dims() < 2 {
+		panic(shapeErr(name, x.Shape(), "[N, …, in]"))
 	}
-	in := x.Shape()[1]
+	in := x.Shape()[x.Dims()-1]
 	w := b.Param(name+".weight", []int{out, in}, KaimingUniform)
 	b.role(name+".weight", RoleLinear)
 	args := []*G.Node{x, w}
@@ -29,7 +31,8 @@ func Linear(b *Builder, name string, x *G.Node, out int, bias bool) *G.Node {
 	return mustApply(typed(b.Dtype(), &linearKernel[float32]{}, &linearKernel[float64]{}), args...)
 }
 
-// linearKernel: inputs x [N, in], w [out, in], optional b [out]; output [N, out].
+// linearKernel: inputs x [N, …, in], w [out, in], optional b [out]; output
+// [N, …, out].
 type linearKernel[T float] struct{}
 
 func (linearKernel[T]) name() string { return "Linear" }
@@ -38,18 +41,27 @@ func (linearKernel[T]) differentiable() []bool { return []bool{true, true, true}
 
 func (linearKernel[T]) outShape(in []tensor.Shape) (tensor.Shape, error) {
 	x, w := in[0], in[1]
-	if len(x) != 2 || len(w) != 2 || x[1] != w[1] {
-		return nil, fmt.Errorf("x %v and weight %v: expected [N, in] and [out, in]", x, w)
+	if len(x) < 2 || len(w) != 2 || x[len(x)-1] != w[1] {
+		return nil, fmt.Errorf("x %v and weight %v: expected [N, …, in] and [out, in]", x, w)
 	}
 	if len(in) == 3 && (len(in[2]) != 1 || in[2][0] != w[0]) {
 		return nil, fmt.Errorf("bias %v, expected [%d]", in[2], w[0])
 	}
-	return tensor.Shape{x[0], w[0]}, nil
+	s := x.Clone()
+	s[len(s)-1] = w[0]
+	return s, nil
+}
+
+// linearDims returns a Linear's rows (every axis of x but the last), input
+// width and output width.
+func linearDims(x, w *tensor.Dense) (n, k, m int) {
+	k = w.Shape()[1]
+	return x.Shape().TotalSize() / k, k, w.Shape()[0]
 }
 
 func (linearKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) error {
 	x, w, y := values[T](in[0]), values[T](in[1]), values[T](out)
-	n, k, m := in[0].Shape()[0], in[0].Shape()[1], in[1].Shape()[0]
+	n, k, m := linearDims(in[0], in[1])
 	var beta T
 	if len(in) == 3 {
 		bias := values[T](in[2])
@@ -64,7 +76,7 @@ func (linearKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) error {
 
 func (linearKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.Dense, wrt int, grad *tensor.Dense) error {
 	x, w, g, d := values[T](in[0]), values[T](in[1]), values[T](gOut), values[T](grad)
-	n, k, m := in[0].Shape()[0], in[0].Shape()[1], in[1].Shape()[0]
+	n, k, m := linearDims(in[0], in[1])
 	switch wrt {
 	case 0:
 		gemm(maxThreads(), false, false, n, k, m, 1, g, m, w, k, 0, d, k) // [N, in] = g·w

@@ -185,6 +185,12 @@ func KaimingUniform(rng *rand.Rand, shape []int, vals []float64) {
 	Uniform(bound)(rng, shape, vals)
 }
 
+// XavierUniform is PyTorch's xavier_uniform_ (gain 1) for a weight
+// [out, in]: U(−a, a) with a = √(6/(fan_in+fan_out)).
+func XavierUniform(rng *rand.Rand, shape []int, vals []float64) {
+	Uniform(math.Sqrt(6/float64(shape[0]+fanIn(shape))))(rng, shape, vals)
+}
+
 // BiasUniform is PyTorch's default bias initializer for a layer whose weight
 // has fan-in fanIn: U(−1/√fan_in, 1/√fan_in).
 func BiasUniform(fanIn int) Init { return Uniform(1 / math.Sqrt(float64(fanIn))) }

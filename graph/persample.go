@@ -20,7 +20,7 @@ import (
 //
 // Every trainable parameter must be consumed by exactly one op with a
 // per-example rule (sampleKernel): Linear, Conv1D, Conv2D, Embedding,
-// GroupNorm and the LSTM. BatchNorm has none — its output for one example
+// GroupNorm, LayerNorm, the LSTM and SelfAttention. BatchNorm has none — its output for one example
 // depends on the whole batch.
 //
 // The model's loss must be the mean of per-example losses (every loss here
@@ -332,11 +332,16 @@ func rowSquares[T float](v []T, n, i int) float64 {
 	return sumSquares(v[i*size : (i+1)*size])
 }
 
-// Linear: example n's weight gradient is gₙ ⊗ xₙ, whose squared norm is
-// ‖gₙ‖²·‖xₙ‖²; its bias gradient is gₙ.
+// Linear: over x [N, in], example n's weight gradient is gₙ ⊗ xₙ, whose
+// squared norm is ‖gₙ‖²·‖xₙ‖², and its bias gradient is gₙ. Over
+// x [N, …, in] an example has several rows, and its gradients are the
+// backward pass over its slice.
 func (k linearKernel[T]) samples(in []*tensor.Dense, _, gOut *tensor.Dense, wrt int, st *opStore) (sampleGrads, error) {
 	s := newSliceSamples[T](k, func() kernel { return linearKernel[T]{} }, in, gOut, wrt, st)
 	n := s.n()
+	if len(s.xShape) != 2 {
+		return s, nil
+	}
 	switch wrt {
 	case 1:
 		s.sqNorm = func(i int) float64 { return rowSquares(s.g, n, i) * rowSquares(s.x, n, i) }
@@ -579,3 +584,114 @@ func ClipCoefficients(sqNorms []float64, c float64) []float64 {
 }
 
 func (*batchNormKernel[T]) isBatchNorm() {}
+
+// SelfAttention: an example's tokens attend only to each other, so example
+// n's gradients are sums over its T rows of the gradients the batched
+// backward pass computed — the input projection's output gradient dqkv
+// [N·T, 3D] and the output gradient g [N·T, D] — times the projections'
+// inputs x and ctx: dW_part = Σ_r dqkv_part,r ⊗ x_r, db_part = Σ_r
+// dqkv_part,r, dW_o = Σ_r g_r ⊗ ctx_r, db_o = Σ_r g_r. The weighted sum
+// scales each row by its example's coefficient and takes one product.
+type attnSamples[T float] struct {
+	n, t, d int
+	x, g    []T // copies of the input and of dLoss/dOutput, [N·T, D]
+	dqkv    []T // the kernel's [N·T, 3D] and [N·T, D], current until its next run
+	ctx     []T
+}
+
+type attnParamSamples[T float] struct {
+	s       *attnSamples[T]
+	grad    []T // rows of the output gradient of the parameter's product
+	ld, off int // its row stride and first column
+	cols    int
+	factor  []T // the product's input, [N·T, D]; nil for a bias
+}
+
+func (*attentionKernel[T]) needsBackward() bool { return true }
+
+func (k *attentionKernel[T]) samples(in []*tensor.Dense, _, gOut *tensor.Dense, wrt int, st *opStore) (sampleGrads, error) {
+	s, _ := st.data.(*attnSamples[T])
+	if s == nil {
+		s = &attnSamples[T]{}
+		st.data = s
+	}
+	if st.fresh() {
+		if k.backs != k.forwards {
+			return nil, fmt.Errorf("SelfAttention per-example gradients before its backward pass")
+		}
+		dm := k.dims(in[0])
+		s.n, s.t, s.d = dm.n, dm.t, dm.d
+		s.x, s.g = copyInto(s.x, values[T](in[0])), copyInto(s.g, values[T](gOut))
+		s.dqkv, s.ctx = k.dqkv, k.ctx
+	}
+	d, base := s.d, k.base()
+	pd := 3 * d / k.parts
+	p := &attnParamSamples[T]{s: s}
+	switch i := (wrt - base) / 2; {
+	case wrt < base+2*k.parts:
+		p.grad, p.ld, p.off, p.cols = s.dqkv, 3*d, i*pd, pd
+		if (wrt-base)%2 == 0 {
+			p.factor = s.x
+		}
+	default:
+		p.grad, p.ld, p.off, p.cols = s.g, d, 0, d
+		if wrt == base+2*k.parts {
+			p.factor = s.ctx
+		}
+	}
+	return p, nil
+}
+
+func (p *attnParamSamples[T]) size() int {
+	if p.factor == nil {
+		return p.cols
+	}
+	return p.cols * p.s.d
+}
+
+// exampleInto writes example n's gradient into dst.
+func (p *attnParamSamples[T]) exampleInto(n int, dst []T) {
+	t, d := p.s.t, p.s.d
+	g := p.grad[n*t*p.ld+p.off:]
+	if p.factor == nil {
+		columnSums(dst, g, t, p.cols, p.ld)
+		return
+	}
+	gemm(1, true, false, p.cols, d, t, 1, g, p.ld, p.factor[n*t*d:], d, 0, dst, d)
+}
+
+func (p *attnParamSamples[T]) example(n int, dst []float64) {
+	buf := make([]T, p.size())
+	p.exampleInto(n, buf)
+	for i, v := range buf {
+		dst[i] = float64(v)
+	}
+}
+
+func (p *attnParamSamples[T]) sqNorms(norms []float64) {
+	inChunks(p.s.n, func(_, from, to int) {
+		buf := make([]T, p.size())
+		for n := from; n < to; n++ {
+			p.exampleInto(n, buf)
+			norms[n] += sumSquares(buf)
+		}
+	})
+}
+
+func (p *attnParamSamples[T]) weightedSum(coef []float64, grad *tensor.Dense) error {
+	t, d, rows := p.s.t, p.s.d, p.s.n*p.s.t
+	scaled := make([]T, rows*p.cols)
+	for r := 0; r < rows; r++ {
+		c := T(coef[r/t])
+		for j, v := range p.grad[r*p.ld+p.off : r*p.ld+p.off+p.cols] {
+			scaled[r*p.cols+j] = c * v
+		}
+	}
+	dst := values[T](grad)
+	if p.factor == nil {
+		columnSums(dst, scaled, rows, p.cols, p.cols)
+		return nil
+	}
+	gemm(maxThreads(), true, false, p.cols, d, rows, 1, scaled, p.cols, p.factor, d, 0, dst, d)
+	return nil
+}

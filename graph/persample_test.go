@@ -90,6 +90,29 @@ var sampleCases = []sampleCase{
 	}, testLoss(BCEWithLogits, 1), func(n int, rng *rand.Rand) ([][]float64, [][]int, []float64, []int) {
 		return [][]float64{classes(rng, n*7, 6)}, [][]int{{n, 7}}, classes(rng, n, 2), []int{n, 1}
 	}},
+	{"TransformerEncoder", func(b *Builder, n int) (Outputs, error) {
+		ids := b.Input("ids", n, 5)
+		types := b.Input("types", n, 5)
+		x := Embedding(b, "word", ids, 7, 4, 0)
+		x = PositionEmbedding(b, "pos", x, 6, Normal(0.5))
+		x = TokenTypeEmbedding(b, "type", x, types, 2, Normal(0.5))
+		x = LayerNorm(b, "emb_norm", x, LayerNormConfig{})
+		a := SelfAttention(b, x, PaddingMask(ids, 0), AttentionConfig{Heads: 2, Query: "q", Key: "k", Value: "v", Out: "o"})
+		x = LayerNorm(b, "attn_norm", Add(x, a), LayerNormConfig{})
+		f := Linear(b, "ffn2", GELU(Linear(b, "ffn1", x, 6, true)), 4, true)
+		x = LayerNorm(b, "ffn_norm", Add(x, f), LayerNormConfig{})
+		logits := Linear(b, "fc", Flatten(x), 3, true)
+		return Outputs{Inputs: []*G.Node{ids, types}, Output: logits}, nil
+	}, testLoss(SoftmaxCrossEntropy, 0), func(n int, rng *rand.Rand) ([][]float64, [][]int, []float64, []int) {
+		ids, types := make([]float64, n*5), make([]float64, n*5)
+		for i := 0; i < n; i++ {
+			for t := 0; t < 1+i%5; t++ { // 1 … 5 real tokens, padding after them
+				ids[i*5+t] = float64(1 + rng.IntN(6))
+				types[i*5+t] = float64(rng.IntN(2))
+			}
+		}
+		return [][]float64{ids, types}, [][]int{{n, 5}, {n, 5}}, classes(rng, n, 3), []int{n}
+	}},
 	{"LSTMPadded", func(b *Builder, n int) (Outputs, error) {
 		ids := b.Input("ids", n, 6)
 		x := Embedding(b, "emb", ids, 7, 3, 0)

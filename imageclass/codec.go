@@ -11,7 +11,6 @@ import (
 	"github.com/tapeml/tapeml/dataset"
 	"github.com/tapeml/tapeml/imagedata"
 	"github.com/tapeml/tapeml/kinds"
-	"github.com/tapeml/tapeml/metrics"
 )
 
 // Codec is an image model's family state.
@@ -201,12 +200,12 @@ func (m *Codec) Evaluate(ctx context.Context, net kinds.Net, opt kinds.EvalOptio
 	if err != nil {
 		return nil, err
 	}
-	k := len(m.pre.Classes)
-	r, err := kinds.EvaluateNet(ctx, net, ds, metrics.Multiclass, k, k, opt.Batch)
+	r, err := kinds.EvaluateClassifier(ctx, net, ds, m.pre.Classes, -1, opt.Batch)
 	if err != nil {
 		return nil, err
 	}
-	return &kinds.EvalReport{Data: src.Path, N: r.N, Metrics: r.Metrics, Confusion: r.Confusion, Classes: slices.Clone(m.pre.Classes)}, nil
+	r.Data = src.Path
+	return r, nil
 }
 
 // Splits reads the run's image set, as training split it, resized to the

@@ -3,7 +3,6 @@ package imageclass
 import (
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 
 	"github.com/tapeml/tapeml/checkpoint"
 	"github.com/tapeml/tapeml/imagedata"
@@ -60,13 +59,7 @@ type Preprocessing struct {
 // Open reads an image checkpoint's run and preprocessing and checks them
 // against the architecture.
 func (family) Open(c *checkpoint.Checkpoint, k *kinds.Kind, cfg kinds.Config) (kinds.Codec, error) {
-	meta := "checkpoint"
-	switch {
-	case c.Dir != "":
-		meta = filepath.Join(c.Dir, checkpoint.MetaFile)
-	case c.Source != "":
-		meta = c.Source + " __metadata__"
-	}
+	meta := c.MetaName()
 	arch, ok := cfg.(Arch)
 	if !ok {
 		return nil, fmt.Errorf("%s: kind %s is in the image family but its configuration has no input shape and classes", meta, k.Name)

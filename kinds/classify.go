@@ -15,20 +15,32 @@ import (
 // tensors, and evaluation on a dataset.
 
 // BinaryPredictions reads one logit per example: its sigmoid is the
-// probability of classes[positive].
+// probability of classes[positive], predicted at DefaultThreshold.
 func BinaryPredictions(logits []float32, classes []string, positive int) []api.Prediction {
 	out := make([]api.Prediction, len(logits))
 	for i, x := range logits {
 		p := float32(metrics.Logistic(float64(x)))
 		probs := make([]float32, 2)
 		probs[positive], probs[1-positive] = p, 1-p
-		label := 1 - positive
-		if p >= 0.5 {
-			label = positive
-		}
-		out[i] = api.Prediction{Label: label, Class: classes[label], Prob: probs[label], Probs: probs}
+		out[i] = Decide(api.Prediction{Probs: probs}, classes, positive, DefaultThreshold)
 	}
 	return out
+}
+
+// DefaultThreshold is the probability of a binary model's positive class
+// at or above which the positive class is predicted.
+const DefaultThreshold = 0.5
+
+// Decide returns a binary prediction decided at threshold: its Label,
+// Class and Prob are the positive class's when the positive class's
+// probability (p.Probs[positive]) is at least threshold, the other
+// class's otherwise. p.Probs is shared, not copied.
+func Decide(p api.Prediction, classes []string, positive int, threshold float32) api.Prediction {
+	label := 1 - positive
+	if p.Probs[positive] >= threshold {
+		label = positive
+	}
+	return api.Prediction{Label: label, Class: classes[label], Prob: p.Probs[label], Probs: p.Probs}
 }
 
 // SoftmaxPredictions reads n rows of len(classes) logits.
@@ -146,6 +158,12 @@ func checkInputs(sig api.Signature, inputs []api.Tensor) (map[string]*api.Tensor
 // EvaluateNet scores a network on a labelled dataset: width outputs per
 // example, the task's loss and metrics, in batches of at most batch.
 func EvaluateNet(ctx context.Context, net Net, ds dataset.Dataset, task metrics.Task, classes, width, batch int) (metrics.Result, error) {
+	return evaluateNet(ctx, net, ds, task, classes, width, batch, nil)
+}
+
+// evaluateNet is EvaluateNet, passing each batch's outputs and targets to
+// seen if it is not nil.
+func evaluateNet(ctx context.Context, net Net, ds dataset.Dataset, task metrics.Task, classes, width, batch int, seen func(out, targets []float32)) (metrics.Result, error) {
 	if batch < 1 {
 		batch = 32
 	}
@@ -155,6 +173,67 @@ func EvaluateNet(ctx context.Context, net Net, ds dataset.Dataset, task metrics.
 		if err != nil {
 			return nil, 0, err
 		}
+		if seen != nil {
+			seen(out, targets)
+		}
 		return out, metrics.MeanLoss(task, out, targets, width), nil
 	})
+}
+
+// EvaluateClassifier scores a classifier on a labelled dataset: its
+// task's metrics, and what `tapeml eval` reports beyond them — the
+// confusion matrix in class order and each example's class probabilities
+// and true class, which curves are drawn from. positive is the class a
+// binary model's one logit scores (its targets are 1 for that class);
+// -1 for a model with a logit per class. Data is left for the caller.
+func EvaluateClassifier(ctx context.Context, net Net, ds dataset.Dataset, classes []string, positive, batch int) (*EvalReport, error) {
+	k := len(classes)
+	task, width := metrics.Multiclass, k
+	if positive >= 0 {
+		task, width = metrics.Binary, 1
+	}
+	n := ds.Len()
+	probs, labels := make([]float32, 0, n*k), make([]int, 0, n)
+	seen := func(out, targets []float32) {
+		if len(out) != len(targets)*width {
+			return // the accumulator reports it
+		}
+		p := metrics.Probabilities(task, out, width)
+		for i, t := range targets {
+			if task == metrics.Binary {
+				// Class order: the positive class's probability at its index.
+				row := make([]float32, 2)
+				row[positive], row[1-positive] = p[i], 1-p[i]
+				probs = append(probs, row...)
+				labels = append(labels, binaryClass(t, positive))
+				continue
+			}
+			probs = append(probs, p[i*k:(i+1)*k]...)
+			labels = append(labels, int(t))
+		}
+	}
+	r, err := evaluateNet(ctx, net, ds, task, k, width, batch, seen)
+	if err != nil {
+		return nil, err
+	}
+	rep := &EvalReport{N: r.N, Metrics: r.Metrics, Classes: slices.Clone(classes)}
+	if r.Confusion == nil { // the model output NaN
+		return rep, nil
+	}
+	rep.Confusion, rep.Probs, rep.Labels = r.Confusion, probs, labels
+	if task == metrics.Binary && positive == 0 {
+		// r.Confusion is [[TN, FP], [FN, TP]]: negative (class 1) first.
+		m := r.Confusion
+		rep.Confusion = metrics.Confusion{{m[1][1], m[1][0]}, {m[0][1], m[0][0]}}
+	}
+	return rep, nil
+}
+
+// binaryClass is the class index of a binary target (1: the positive
+// class).
+func binaryClass(target float32, positive int) int {
+	if target == 1 {
+		return positive
+	}
+	return 1 - positive
 }

@@ -33,13 +33,7 @@ func (l *Loaded) Name() string { return Name(l.Kind, l.Config) }
 // few bytes of hostile JSON cannot ask for gigabytes; each mismatch names
 // the field or tensor.
 func Decode(c *checkpoint.Checkpoint) (*Loaded, error) {
-	meta := "checkpoint"
-	switch {
-	case c.Dir != "":
-		meta = filepath.Join(c.Dir, checkpoint.MetaFile)
-	case c.Source != "":
-		meta = c.Source + " __metadata__"
-	}
+	meta := c.MetaName()
 	k, cfg, err := Describe(c.Meta.ModelKind, c.Meta.ModelConfig, meta)
 	if err != nil {
 		return nil, err

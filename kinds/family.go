@@ -189,9 +189,17 @@ type EvalReport struct {
 	Data    string // the data source evaluated on
 	N       int    // examples (ratings) scored
 	Metrics []metrics.Named
-	// Confusion is a classifier's confusion matrix, Classes its labels.
+	// Confusion is a classifier's confusion matrix, rows and columns in
+	// the order of Classes, its class names; nil when the model output
+	// NaN.
 	Confusion metrics.Confusion
 	Classes   []string
+	// Probs holds a classifier's class probabilities for each example
+	// (N×len(Classes), row by row, a binary model's two included) and
+	// Labels each example's true class: what ROC and precision–recall
+	// curves are drawn from. nil with Confusion.
+	Probs  []float32
+	Labels []int
 	// Detail is printed under the metrics line ("" for none); JSON
 	// carries Fields.
 	Detail string

@@ -16,6 +16,15 @@
 //     argmax of a row of logits or probabilities (the first one on ties, like
 //     numpy and PyTorch); rows of the matrix are true classes, columns the
 //     predicted ones, as in sklearn.metrics.confusion_matrix.
+//   - Per class (Confusion.Report): precision, recall, F1 and support of
+//     each class with their macro and support-weighted averages, laid out
+//     by Report.Format as classification_report prints them.
+//   - Curves (ROCCurve, PRCurve, AveragePrecision): roc_curve (with
+//     drop_intermediate), precision_recall_curve and
+//     average_precision_score of scores against 0/1 labels; OneVsRest
+//     gives one class's binary view of N classes' probabilities. The
+//     scikit-learn equivalence is tested against goldens that
+//     tools/sklearn/metrics_golden.py writes.
 //   - Regression: RMSE and MAE.
 //
 // An Accumulator collects a whole epoch batch by batch and gives a Result:

@@ -9,15 +9,16 @@ import (
 )
 
 // TextObjects returns `tapeml predict --json`'s object for each text:
-// line joins it to its input; prob is the positive class's probability (as
-// before the runtime existed), probs every class's; tokens are the padded
-// ids the model saw. preds are m's predictions for texts.
+// line joins it to its input; prob is a binary model's positive class's
+// probability (as before the runtime existed), another model's predicted
+// class's; probs every class's; tokens are the padded ids the model saw.
+// preds are m's predictions for texts.
 func TextObjects(m *tapeml.Model, lines []int, texts []string, preds []tapeml.Prediction) ([]map[string]any, error) {
 	ids, err := m.EncodeTexts(texts) // [len(texts)·MaxLen]
 	if err != nil {
 		return nil, err
 	}
-	pos := max(0, slices.Index(m.Classes(), m.PositiveClass()))
+	pos := slices.Index(m.Classes(), m.PositiveClass()) // -1: not binary
 	width := len(ids) / len(texts)
 	out := make([]map[string]any, len(preds))
 	for i, p := range preds {
@@ -25,7 +26,11 @@ func TextObjects(m *tapeml.Model, lines []int, texts []string, preds []tapeml.Pr
 		for j := range tokens {
 			tokens[j] = int(ids[i*width+j])
 		}
-		out[i] = map[string]any{"line": lines[i], "prob": p.Probs[pos], "probs": p.Probs, "label": p.Label, "class": p.Class, "tokens": tokens}
+		prob := p.Prob
+		if pos >= 0 {
+			prob = p.Probs[pos]
+		}
+		out[i] = map[string]any{"line": lines[i], "prob": prob, "probs": p.Probs, "label": p.Label, "class": p.Class, "tokens": tokens}
 	}
 	return out, nil
 }
@@ -41,14 +46,20 @@ func TopClasses(p tapeml.Prediction, top int) []int {
 	return order[:min(top, len(order))]
 }
 
+// TopList is the "top" list of `tapeml predict --json`'s objects: p's
+// top classes, most probable first, each with its label, class and prob.
+func TopList(p tapeml.Prediction, classes []string, top int) []map[string]any {
+	var list []map[string]any
+	for _, j := range TopClasses(p, top) {
+		list = append(list, map[string]any{"label": j, "class": classes[j], "prob": p.Probs[j]})
+	}
+	return list
+}
+
 // ImageObject returns `tapeml predict --json`'s object for the image in
 // file: its prediction and its top classes.
 func ImageObject(file string, p tapeml.Prediction, classes []string, top int) map[string]any {
-	var topList []map[string]any
-	for _, j := range TopClasses(p, top) {
-		topList = append(topList, map[string]any{"label": j, "class": classes[j], "prob": p.Probs[j]})
-	}
-	return map[string]any{"file": file, "probs": p.Probs, "label": p.Label, "class": p.Class, "top": topList}
+	return map[string]any{"file": file, "probs": p.Probs, "label": p.Label, "class": p.Class, "top": TopList(p, classes, top)}
 }
 
 // Recommendation is one object of `tapeml recommend --json`: an item, its

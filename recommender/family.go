@@ -147,13 +147,7 @@ func Files(trainR []recsys.Rating, d *recsys.Dataset, cat *recsys.Catalog) (map[
 // Open reads a recommender checkpoint: its run, id maps, training ratings
 // and catalogue, and builds the recommender on its weights.
 func (family) Open(c *checkpoint.Checkpoint, k *kinds.Kind, cfg kinds.Config) (kinds.Codec, error) {
-	meta := "checkpoint"
-	switch {
-	case c.Dir != "":
-		meta = filepath.Join(c.Dir, checkpoint.MetaFile)
-	case c.Source != "":
-		meta = c.Source + " __metadata__"
-	}
+	meta := c.MetaName()
 	r := &Codec{}
 	if err := kinds.StrictJSON(c.Meta.ModelConfig, &r.run); err != nil {
 		return nil, fmt.Errorf("%s: model_config: %w", meta, err)

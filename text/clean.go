@@ -15,57 +15,69 @@ type CleanOptions struct {
 	// it is dropped when a text starts with one.
 	KeepHeaders bool
 
-	// KeepHTML keeps HTML markup. Default false: quoted-printable soft
-	// breaks are joined and HTML bodies are reduced to their text.
+	// KeepHTML keeps HTML markup, and an e-mail's body as written. Default
+	// false: an e-mail's body is decoded (MIME transfer encodings and
+	// charsets) and HTML is reduced to its text.
 	KeepHTML bool
 }
 
-// Clean prepares one text as o says: unless o.KeepHeaders, it drops the
-// header block an e-mail starts with; unless o.KeepHTML, it reduces HTML to
-// text. With both set it returns s unchanged. Loaders call it on every text.
+// Clean prepares one text as o says. Loaders call it on every text, and a
+// model's codec on every text it predicts.
 //
-// A text "starts with a header block" when its lines up to the first blank
-// line are all RFC 822 header fields ("Name: value"), their folded
-// continuations (lines starting with a space or tab) or a leading mbox
-// "From " line. Texts without such a block (or without a blank line after
-// it) are left whole, so dropping headers is harmless on texts that are not
-// e-mails.
+// A text "is an e-mail" when it starts with a header block: its lines up to
+// the first blank line are all RFC 5322 header fields ("Name: value"),
+// their folded continuations (lines starting with a space or tab) or a
+// leading mbox "From " line. Other texts are left whole — a text starting
+// "Subject: ..." without a blank line after it, a CSV field — except that,
+// unless o.KeepHTML, an HTML document among them is reduced to its text.
 //
-// HTML reduction works on the body (the text after the header block, or all of
-// it) in two steps, kept deliberately simple rather than parsing MIME:
+// An e-mail is read as MIME (RFC 2045–2049), with o's choices:
 //
-//  1. If the text declares "Content-Transfer-Encoding: quoted-printable"
-//     anywhere (a message or one of its parts), soft line breaks ("=" at the
-//     end of a line) are joined and "=XX" escapes of ASCII characters (such
-//     as =3D for "=" and =20 for a space) are decoded. Escapes of other
-//     bytes stay as they are, since their charset is unknown.
-//  2. If the header says Content-Type: text/html or the body contains an
-//     <html, <body, <div, <p, <br, <table, <font or <a tag, the body is
-//     reduced to its text with an HTML tokenizer: tags and comments go,
-//     entities are decoded, script and style contents are dropped, block
-//     elements become line breaks, white space within a line (no-break
-//     spaces included) collapses to one space, and runs of blank lines
-//     become one. Other bodies are kept, since a plain-text
-//     message may well contain "<name@example.com>".
+//   - The header block is dropped, or with o.KeepHeaders kept one field a
+//     line, unfolded, RFC 2047 encoded words decoded.
+//   - With o.KeepHTML the body is kept as written (no decoding at all).
+//     Otherwise the body's text is decoded: base64 and quoted-printable
+//     transfer encodings are undone and the charset (ISO-8859-x,
+//     Windows-125x, KOI8-R, GB2312/GBK, Big5, Shift_JIS, EUC-KR, ...; see
+//     golang.org/x/text/encoding/htmlindex) is converted to UTF-8. Text
+//     without a charset that is not valid UTF-8 is read as Windows-1252,
+//     as browsers do.
+//   - Of a multipart/alternative the text/plain part is kept (unless it is
+//     empty), else the first other part with text; of other multiparts
+//     (mixed, related, ...) every text part, in order, a line break
+//     between them. Attachments (Content-Disposition: attachment) and
+//     parts that are not text (images, applications) are skipped, as are
+//     the preamble and epilogue around the parts. A forwarded message
+//     (message/rfc822) is read as a message.
+//   - A text/html part, or a text/plain one holding an <html, <body,
+//     <div, <p, <br, <table, <font or <a tag, is reduced to its text with
+//     an HTML tokenizer: tags and comments go, entities are decoded,
+//     script and style contents are dropped, block elements become line
+//     breaks, white space within a line (no-break spaces included)
+//     collapses to one space, and runs of blank lines become one. Other
+//     plain text is kept, since it may well contain "<name@example.com>".
+//
+// Broken mail is read as far as it goes: a multipart whose boundary is
+// missing or never occurs is read as plain text, a truncated or malformed
+// part ends its multipart with the parts before it kept, broken base64 or
+// quoted-printable keeps what decoded. The work is bounded by the input's
+// size and by MaxMailDepth, MaxMailParts, MaxMailText and MaxMailLine.
 func (o CleanOptions) Clean(s string) string {
 	if o.KeepHeaders && o.KeepHTML {
 		return s
 	}
-	header, body := splitHeader(s)
-	if !o.KeepHTML {
-		lowerHeader, lowerBody := strings.ToLower(header), strings.ToLower(body)
-		if declaresQuotedPrintable(lowerHeader) || declaresQuotedPrintable(lowerBody) {
-			body = decodeQuotedPrintable(body)
-			lowerBody = strings.ToLower(body)
-		}
-		if looksHTML(lowerHeader, lowerBody) {
-			body = htmlToText(body)
+	if header, body := splitHeader(s); header != "" {
+		if fields, ok := headerFields(header); ok {
+			if o.KeepHTML {
+				return body
+			}
+			return o.cleanMail(fields, body)
 		}
 	}
-	if !o.KeepHeaders {
-		return body
+	if !o.KeepHTML && looksHTML(strings.ToLower(s)) {
+		return htmlToText(s)
 	}
-	return header + body
+	return s
 }
 
 // splitHeader splits s after the blank line ending its header block, or
@@ -108,71 +120,12 @@ func isHeaderField(line string) bool {
 	return true
 }
 
-func declaresQuotedPrintable(lower string) bool {
-	const field = "content-transfer-encoding:"
-	for rest := lower; ; {
-		i := strings.Index(rest, field)
-		if i < 0 {
-			return false
-		}
-		rest = rest[i+len(field):]
-		if strings.HasPrefix(strings.TrimLeft(rest, " \t"), "quoted-printable") {
-			return true
-		}
-	}
-}
-
-// decodeQuotedPrintable joins soft line breaks and decodes =XX escapes of
-// ASCII characters; see Clean.
-func decodeQuotedPrintable(s string) string {
-	if !strings.Contains(s, "=") {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s))
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c != '=' {
-			b.WriteByte(c)
-			continue
-		}
-		switch {
-		case strings.HasPrefix(s[i+1:], "\n"):
-			i++
-		case strings.HasPrefix(s[i+1:], "\r\n"):
-			i += 2
-		case i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) && unhex(s[i+1])<<4|unhex(s[i+2]) < 0x80:
-			b.WriteByte(unhex(s[i+1])<<4 | unhex(s[i+2]))
-			i += 2
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-func unhex(c byte) byte {
-	switch {
-	case c <= '9':
-		return c - '0'
-	case c >= 'a':
-		return c - 'a' + 10
-	}
-	return c - 'A' + 10
-}
-
 var htmlMarkers = []string{"<html", "<body", "<div", "<p>", "<p ", "<br", "<table", "<font", "<a "}
 
-func looksHTML(lowerHeader, lowerBody string) bool {
-	if strings.Contains(lowerHeader, "content-type: text/html") {
-		return true
-	}
+// looksHTML reports whether a lower-cased text holds one of htmlMarkers.
+func looksHTML(lower string) bool {
 	for _, m := range htmlMarkers {
-		if strings.Contains(lowerBody, m) {
+		if strings.Contains(lower, m) {
 			return true
 		}
 	}

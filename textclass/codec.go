@@ -8,7 +8,6 @@ import (
 	"github.com/tapeml/tapeml/api"
 	"github.com/tapeml/tapeml/dataset"
 	"github.com/tapeml/tapeml/kinds"
-	"github.com/tapeml/tapeml/metrics"
 	"github.com/tapeml/tapeml/text"
 	"github.com/tapeml/tapeml/textdata"
 )
@@ -236,15 +235,16 @@ func (m *Codec) Evaluate(ctx context.Context, net kinds.Net, opt kinds.EvalOptio
 	if err != nil {
 		return nil, err
 	}
-	task := metrics.Multiclass
+	positive := -1
 	if m.binary() {
-		task = metrics.Binary
+		positive = m.pre.Positive
 	}
-	r, err := kinds.EvaluateNet(ctx, net, ds, task, len(m.pre.Classes), m.width(), opt.Batch)
+	r, err := kinds.EvaluateClassifier(ctx, net, ds, m.pre.Classes, positive, opt.Batch)
 	if err != nil {
 		return nil, err
 	}
-	return &kinds.EvalReport{Data: src.Path, N: r.N, Metrics: r.Metrics, Confusion: r.Confusion}, nil
+	r.Data = src.Path
+	return r, nil
 }
 
 // Splits encodes the run's corpus, as training split it.

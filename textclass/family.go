@@ -3,7 +3,6 @@ package textclass
 import (
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 
 	"github.com/tapeml/tapeml/checkpoint"
 	"github.com/tapeml/tapeml/kinds"
@@ -51,13 +50,7 @@ type Run struct {
 // Open reads a text checkpoint's run and preprocessing and checks the
 // preprocessing against the architecture.
 func (family) Open(c *checkpoint.Checkpoint, k *kinds.Kind, cfg kinds.Config) (kinds.Codec, error) {
-	meta := "checkpoint"
-	switch {
-	case c.Dir != "":
-		meta = filepath.Join(c.Dir, checkpoint.MetaFile)
-	case c.Source != "":
-		meta = c.Source + " __metadata__"
-	}
+	meta := c.MetaName()
 	arch, ok := cfg.(Arch)
 	if !ok {
 		return nil, fmt.Errorf("%s: kind %s is in the text family but its configuration has no sequence length and vocabulary", meta, k.Name)

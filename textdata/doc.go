@@ -17,9 +17,10 @@
 // corpus (the built-in samples) call SplitText too, so every corpus is split
 // the same way.
 //
-// Texts go through TextOptions.Clean, which by default drops e-mail headers
-// and reduces HTML to text; the TextOptions documentation gives the
-// measurements behind that default.
+// Texts go through TextOptions.Clean, which by default reads e-mails as
+// MIME (transfer encodings and charsets decoded, attachments skipped),
+// drops their headers and reduces HTML to text; the TextOptions
+// documentation gives the measurements behind that default.
 //
 // Bad input is an error that names the file (and line or byte offset) and
 // what was expected: a missing path, an empty folder, a folder without

@@ -9,30 +9,39 @@ import (
 
 	"github.com/tapeml/tapeml"
 	"github.com/tapeml/tapeml/checkpoint"
+	"github.com/tapeml/tapeml/metrics"
 	"github.com/tapeml/tapeml/recsys"
 	"github.com/tapeml/tapeml/train"
 )
 
 func evalCmd(e env) *cobra.Command {
-	var ckpt, data string
-	var asJSON bool
+	var ckpt, data, curves string
+	var asJSON, force bool
 	var rankUsers, k int
 	c := &cobra.Command{
-		Use:   "eval --checkpoint DIR [--data PATH] [--json]",
+		Use:   "eval --checkpoint DIR [--data PATH] [--json] [--curves DIR [--force]]",
 		Short: "evaluate a checkpoint on its test split or --data",
 		Args:  noArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if ckpt == "" {
 				return usagef("--checkpoint is required")
 			}
+			if k < 0 {
+				return usagef("--k must not be negative, got %d", k)
+			}
+			if force && curves == "" {
+				return usagef("--force replaces curve files: give --curves DIR")
+			}
+			if curves != "" {
+				if err := curvesDir(curves); err != nil {
+					return err
+				}
+			}
 			m, err := tapeml.Load(ckpt)
 			if err != nil {
 				return err
 			}
-			if k < 0 {
-				return usagef("--k must not be negative, got %d", k)
-			}
-			return evaluate(e, m, ckpt, tapeml.EvalOptions{Data: data, RankUsers: rankUsers, K: k}, asJSON)
+			return evaluate(e, m, ckpt, tapeml.EvalOptions{Data: data, RankUsers: rankUsers, K: k}, evalOutput{asJSON, curves, force})
 		},
 	}
 	fs := c.Flags()
@@ -41,13 +50,23 @@ func evalCmd(e env) *cobra.Command {
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object")
 	fs.IntVar(&rankUsers, "rank-users", recsys.DefaultRankUsers, "recommenders: rank at most this many test users (a seeded sample; 0: all)")
 	fs.IntVar(&k, "k", 0, "recommenders: the ranked lists' length for precision@k, recall@k, ndcg@k, map@k and hit_rate@k (default: the run's, 10)")
+	fs.StringVar(&curves, "curves", "", "classifiers: write ROC and precision-recall curves into this folder (roc.png, roc.csv, pr.png, pr.csv; the positive class of a binary model, one-vs-rest for each class otherwise)")
+	fs.BoolVar(&force, "force", false, "with --curves: replace curve files already in the folder")
 	return c
 }
 
+// evalOutput is what eval prints and writes.
+type evalOutput struct {
+	json   bool
+	curves string // folder for the curve files, or ""
+	force  bool   // replace curve files there
+}
+
 // evaluate scores m on its run's test split, or opt.Data's, and prints the
-// metrics: a line (and a classifier's confusion matrix), or one JSON
-// object.
-func evaluate(e env, m *tapeml.Model, path string, opt tapeml.EvalOptions, asJSON bool) error {
+// metrics: a line, and for a classifier its confusion matrix and
+// per-class report (or all of it as one JSON object); with out.curves it
+// writes the classifier's ROC and precision-recall curves.
+func evaluate(e env, m *tapeml.Model, path string, opt tapeml.EvalOptions, out evalOutput) error {
 	opt.Notes = func(note string) { fmt.Fprintf(e.stderr, "tapeml eval: %s\n", note) }
 	name := m.Source()
 	if name == "" {
@@ -57,11 +76,29 @@ func evaluate(e env, m *tapeml.Model, path string, opt tapeml.EvalOptions, asJSO
 	if err := addPrivacy(obj, m.Meta()); err != nil {
 		return err
 	}
+	if out.curves != "" && m.Classes() == nil {
+		return usagef("--curves: %s models are not classifiers", m.Name())
+	}
 	r, err := m.EvaluateRunData(context.Background(), opt)
 	if err != nil {
 		return err
 	}
-	if !asJSON {
+	var report *metrics.Report
+	if r.Confusion != nil && r.Classes != nil {
+		rep := r.Confusion.Report()
+		report = &rep
+	}
+	var written *curveFiles
+	if out.curves != "" {
+		if r.Probs == nil {
+			return fmt.Errorf("no curves: the model's outputs on the test split are not all numbers (NaN)")
+		}
+		title := fmt.Sprintf("%s on %s (n=%d)", m.Name(), r.Data, r.N)
+		if written, err = writeCurves(out.curves, out.force, title, r, m.PositiveClass()); err != nil {
+			return err
+		}
+	}
+	if !out.json {
 		if m.Algo() != "" {
 			name += " (" + m.Algo() + ")"
 		}
@@ -70,8 +107,13 @@ func evaluate(e env, m *tapeml.Model, path string, opt tapeml.EvalOptions, asJSO
 			detail = train.FormatMetrics(r.Metrics)
 		}
 		fmt.Fprintf(e.stdout, "%s on %s test split (n=%d): %s\n", name, r.Data, r.N, detail)
-		if r.Confusion != nil && r.Classes != nil {
-			fmt.Fprint(e.stdout, r.Confusion.Format(r.Classes))
+		if report != nil {
+			fmt.Fprintf(e.stdout, "\nconfusion matrix (rows: true class, columns: predicted):\n%s", r.Confusion.Format(r.Classes))
+			fmt.Fprintf(e.stdout, "\n%s", report.Format(r.Classes, 4))
+			fmt.Fprintf(e.stdout, "\nmacro F1 %.4f  weighted F1 %.4f\n", report.Macro.F1, report.Weighted.F1)
+		}
+		if written != nil {
+			written.print(e.stdout)
 		}
 		return nil
 	}
@@ -85,6 +127,7 @@ func evaluate(e env, m *tapeml.Model, path string, opt tapeml.EvalOptions, asJSO
 	if r.Confusion != nil {
 		obj["confusion"] = r.Confusion
 		if r.Classes != nil {
+			obj["classes"] = r.Classes // the confusion matrix's rows and columns
 			per := map[string]any{}
 			for i, a := range r.Confusion.PerClassAccuracy() {
 				per[r.Classes[i]] = a
@@ -92,7 +135,32 @@ func evaluate(e env, m *tapeml.Model, path string, opt tapeml.EvalOptions, asJSO
 			obj["per_class_accuracy"] = per
 		}
 	}
+	if report != nil {
+		obj["report"] = reportJSON(*report, r.Classes)
+		obj["macro_f1"], obj["weighted_f1"] = report.Macro.F1, report.Weighted.F1
+	}
+	if written != nil {
+		obj["curves"] = written.json()
+	}
 	return printJSON(e, obj)
+}
+
+// scoresJSON is one row of a classification report in JSON.
+type scoresJSON struct {
+	Class     string  `json:"class,omitempty"`
+	Precision float64 `json:"precision"`
+	Recall    float64 `json:"recall"`
+	F1        float64 `json:"f1"`
+	Support   int     `json:"support"`
+}
+
+func reportJSON(r metrics.Report, classes []string) map[string]any {
+	rows := make([]scoresJSON, len(r.Classes))
+	for i, c := range r.Classes {
+		rows[i] = scoresJSON{classes[i], c.Precision, c.Recall, c.F1, c.Support}
+	}
+	avg := func(s metrics.ClassScores) scoresJSON { return scoresJSON{"", s.Precision, s.Recall, s.F1, s.Support} }
+	return map[string]any{"classes": rows, "accuracy": jsonNumber(r.Accuracy), "macro_avg": avg(r.Macro), "weighted_avg": avg(r.Weighted)}
 }
 
 // addPrivacy adds a DP checkpoint's epsilon, delta and settings to an eval

@@ -17,12 +17,18 @@ import (
 // pngBytes draws an 8×8 image: gray with a bright left or right half, or a
 // red one when colour is set.
 func pngBytes(t *testing.T, right bool, noise int, colour bool) []byte {
+	return drawPNG(t, func(x, _ int) bool { return (x >= 4) == right }, noise, colour)
+}
+
+// drawPNG draws an 8×8 image, bright where bright says, dark with a little
+// noise elsewhere: gray, or red when colour is set.
+func drawPNG(t *testing.T, bright func(x, y int) bool, noise int, colour bool) []byte {
 	t.Helper()
 	img := image.NewRGBA(image.Rect(0, 0, 8, 8))
 	for y := 0; y < 8; y++ {
 		for x := 0; x < 8; x++ {
 			v := uint8(30 + (x*7+y*3+noise)%20)
-			if (x >= 4) == right {
+			if bright(x, y) {
 				v = 220
 			}
 			c := color.RGBA{v, v, v, 255}

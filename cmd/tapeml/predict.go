@@ -14,6 +14,7 @@ import (
 	"github.com/tapeml/tapeml"
 	"github.com/tapeml/tapeml/imageclass"
 	"github.com/tapeml/tapeml/imagedata"
+	"github.com/tapeml/tapeml/kinds"
 	"github.com/tapeml/tapeml/predictio"
 )
 
@@ -21,15 +22,21 @@ func predictCmd(e env) *cobra.Command {
 	var ckpt, format, column string
 	var asJSON bool
 	var top, batch int
+	var threshold float64
 	c := &cobra.Command{
-		Use:   "predict --checkpoint DIR [--json] [--top K] [--input-format text|jsonl|csv] [INPUT ...]  (texts, or image files for image models; without INPUT: texts from stdin)",
+		Use:   "predict --checkpoint DIR [--json] [--top K] [--threshold T] [--input-format text|jsonl|csv] [INPUT ...]  (texts, or image files for image models; without INPUT: texts from stdin)",
 		Short: "predict texts from the arguments or stdin",
 		RunE: func(c *cobra.Command, args []string) error {
+			thresholdSet := c.Flags().Changed("threshold")
 			switch {
 			case !predictio.ValidFormat(format):
 				return usagef("--input-format %q: want text, jsonl or csv", format)
 			case batch < 1:
 				return usagef("--batch must be at least 1, got %d", batch)
+			case top < 1:
+				return usagef("--top must be at least 1, got %d", top)
+			case thresholdSet && !(threshold >= 0 && threshold <= 1):
+				return usagef("--threshold must be a probability between 0 and 1, got %g", threshold)
 			case format != predictio.FormatText && len(args) > 0:
 				return usagef("--input-format %s reads stdin; give no texts as arguments", format)
 			case ckpt == "":
@@ -39,13 +46,17 @@ func predictCmd(e env) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			out := predictOutput{json: asJSON, top: top, showTop: c.Flags().Changed("top") || m.PositiveClass() == "", threshold: -1}
+			if thresholdSet {
+				if m.PositiveClass() == "" {
+					return usagef("--threshold applies to binary models; this %s model has %d classes (--top K shows the most probable)", m.Name(), len(m.Classes()))
+				}
+				out.threshold = float32(threshold)
+			}
 			switch {
 			case takes(m, "text"):
-				return predictTexts(e, m, args, textInput{format, column, batch}, asJSON)
+				return predictTexts(e, m, args, textInput{format, column, batch}, out)
 			case takes(m, "image"):
-				if top < 1 {
-					return usagef("--top must be at least 1, got %d", top)
-				}
 				return predictImages(e, m, args, asJSON, top)
 			}
 			return fmt.Errorf("%s models predict with 'tapeml recommend' and 'tapeml similar'", m.Name())
@@ -54,11 +65,23 @@ func predictCmd(e env) *cobra.Command {
 	fs := c.Flags()
 	fs.StringVar(&ckpt, "checkpoint", "", "checkpoint folder, a run folder (its best checkpoint) or an exported .safetensors file")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object per input")
-	fs.IntVar(&top, "top", 3, "image models: how many classes to show")
+	fs.IntVar(&top, "top", 3, "how many classes to show, most probable first (image models, and text models of more than 2 classes; a binary text model shows them when it is given)")
+	fs.Float64Var(&threshold, "threshold", kinds.DefaultThreshold, "binary models: predict the positive class when its probability is at least this")
 	fs.StringVar(&format, "input-format", predictio.FormatText, "text models, stdin: text (a text per line), jsonl (an object per line) or csv (with a header row)")
 	fs.StringVar(&column, "text-column", "text", "the JSONL field or CSV column holding the text")
 	fs.IntVar(&batch, "batch", 256, "text models: texts predicted together, at most (stdin is read and answered a batch at a time)")
 	return c
+}
+
+// predictOutput is how predict answers.
+type predictOutput struct {
+	json bool
+	top  int
+	// showTop: list the top classes (models of more than 2 classes, or
+	// --top given).
+	showTop bool
+	// threshold is --threshold for a binary model, or -1.
+	threshold float32
 }
 
 // takes reports whether m's signature has an input called name: "text"
@@ -79,7 +102,7 @@ type textInput struct {
 }
 
 // predictTexts classifies the arguments, or else stdin as it arrives.
-func predictTexts(e env, m *tapeml.Model, texts []string, in textInput, asJSON bool) error {
+func predictTexts(e env, m *tapeml.Model, texts []string, in textInput, out predictOutput) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	recs := make(chan record, in.batch)
@@ -100,7 +123,7 @@ func predictTexts(e env, m *tapeml.Model, texts []string, in textInput, asJSON b
 		}
 		readErr <- nil
 	}()
-	n, err := streamTexts(e, m, recs, in.batch, asJSON)
+	n, err := streamTexts(e, m, recs, in.batch, out)
 	cancel() // stops the reader if the predictions failed
 	if rerr := <-readErr; err == nil && rerr != nil {
 		err = rerr

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/tapeml/tapeml"
+	"github.com/tapeml/tapeml/kinds"
 	"github.com/tapeml/tapeml/predictio"
 )
 
@@ -33,11 +35,12 @@ func readRecords(ctx context.Context, r io.Reader, format, column string, out ch
 // predictions at once: it takes what has arrived, up to batch texts,
 // so a pipe is read in full batches and a person typing gets each answer
 // straight away. Memory is bounded by the batch.
-func streamTexts(e env, m *tapeml.Model, in <-chan record, batch int, asJSON bool) (int, error) {
+func streamTexts(e env, m *tapeml.Model, in <-chan record, batch int, out predictOutput) (int, error) {
 	w := bufio.NewWriter(e.stdout)
 	defer w.Flush()
 	ctx := context.Background()
-	pos := max(0, slices.Index(m.Classes(), m.PositiveClass()))
+	classes := m.Classes()
+	pos := slices.Index(classes, m.PositiveClass()) // -1: not binary
 	recs := make([]record, 0, batch)
 	texts := make([]string, 0, batch)
 	n := 0
@@ -67,8 +70,21 @@ func streamTexts(e env, m *tapeml.Model, in <-chan record, batch int, asJSON boo
 		if err != nil {
 			return n, fmt.Errorf("line %d: %w", recs[0].Line, err)
 		}
-		if !asJSON {
+		if out.threshold >= 0 {
 			for i, p := range preds {
+				preds[i] = kinds.Decide(p, classes, pos, out.threshold)
+			}
+		}
+		if !out.json {
+			for i, p := range preds {
+				if out.showTop {
+					var parts []string
+					for _, j := range predictio.TopClasses(p, out.top) {
+						parts = append(parts, fmt.Sprintf("%s %.4f", classes[j], p.Probs[j]))
+					}
+					fmt.Fprintf(w, "%s\t%s\n", strings.Join(parts, "  "), excerpt(texts[i], 60))
+					continue
+				}
 				fmt.Fprintf(w, "%.4f\t%s\t%s\n", p.Probs[pos], p.Class, excerpt(texts[i], 60))
 			}
 		} else {
@@ -80,7 +96,13 @@ func streamTexts(e env, m *tapeml.Model, in <-chan record, batch int, asJSON boo
 			if err != nil {
 				return n, err
 			}
-			for _, obj := range objs {
+			for i, obj := range objs {
+				if out.showTop {
+					obj["top"] = predictio.TopList(preds[i], classes, out.top)
+				}
+				if out.threshold >= 0 {
+					obj["threshold"] = out.threshold
+				}
 				b, err := json.Marshal(obj)
 				if err != nil {
 					return n, err

@@ -1,0 +1,70 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Exp32's algorithm sixteen values at a time: x clamped to [−110, 89]
+// (NaN kept), n = round(x·log2e), r = x − n·ln2 in two parts, the same
+// polynomial, and p·2ⁿ by VSCALEFPS, which gives +Inf above the float32
+// range and 0 (through subnormals) below it.
+DATA expConst512<>+0(SB)/4, $0xc2dc0000  // −110
+DATA expConst512<>+4(SB)/4, $0x42b20000  // 89
+DATA expConst512<>+8(SB)/4, $0x3fb8aa3b  // log2e
+DATA expConst512<>+12(SB)/4, $0x3f318000 // c1
+DATA expConst512<>+16(SB)/4, $0xb95e8083 // c2
+DATA expConst512<>+20(SB)/4, $0x39506967 // p0
+DATA expConst512<>+24(SB)/4, $0x3ab743ce // p1
+DATA expConst512<>+28(SB)/4, $0x3c088908 // p2
+DATA expConst512<>+32(SB)/4, $0x3d2aa9c1 // p3
+DATA expConst512<>+36(SB)/4, $0x3e2aaaaa // p4
+DATA expConst512<>+40(SB)/4, $0x3f000000 // p5
+DATA expConst512<>+44(SB)/4, $0x3f800000 // 1
+GLOBL expConst512<>(SB), RODATA|NOPTR, $48
+
+// func expAVX512(dst, src *float32, n int)
+TEXT ·expAVX512(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS expConst512<>+0(SB), Z4
+	VBROADCASTSS expConst512<>+4(SB), Z5
+	VBROADCASTSS expConst512<>+8(SB), Z6
+	VBROADCASTSS expConst512<>+12(SB), Z7
+	VBROADCASTSS expConst512<>+16(SB), Z8
+	VBROADCASTSS expConst512<>+20(SB), Z9
+	VBROADCASTSS expConst512<>+24(SB), Z10
+	VBROADCASTSS expConst512<>+28(SB), Z11
+	VBROADCASTSS expConst512<>+32(SB), Z12
+	VBROADCASTSS expConst512<>+36(SB), Z13
+	VBROADCASTSS expConst512<>+40(SB), Z14
+	VBROADCASTSS expConst512<>+44(SB), Z15
+
+exp512Loop:
+	CMPQ CX, $16
+	JL   exp512Done
+	VMOVUPS      (SI), Z0
+	VMAXPS       Z0, Z4, Z0     // NaN in x is returned as it is
+	VMINPS       Z0, Z5, Z0
+	VMULPS       Z6, Z0, Z1
+	VRNDSCALEPS  $0, Z1, Z1     // n, rounded to nearest
+	VMOVAPS      Z0, Z2
+	VFNMADD231PS Z7, Z1, Z2     // r = x − n·c1
+	VFNMADD231PS Z8, Z1, Z2     // r −= n·c2
+	VMOVAPS      Z9, Z3
+	VFMADD213PS  Z10, Z2, Z3
+	VFMADD213PS  Z11, Z2, Z3
+	VFMADD213PS  Z12, Z2, Z3
+	VFMADD213PS  Z13, Z2, Z3
+	VFMADD213PS  Z14, Z2, Z3
+	VMULPS       Z2, Z2, Z16
+	VFMADD213PS  Z2, Z16, Z3    // p·r² + r
+	VADDPS       Z15, Z3, Z3    // + 1
+	VSCALEFPS    Z1, Z3, Z0     // ·2ⁿ
+	VMOVUPS      Z0, (DI)
+	ADDQ         $64, SI
+	ADDQ         $64, DI
+	SUBQ         $16, CX
+	JMP          exp512Loop
+
+exp512Done:
+	VZEROUPPER
+	RET

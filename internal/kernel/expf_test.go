@@ -1,0 +1,92 @@
+package kernel
+
+import (
+	"math"
+	"testing"
+)
+
+// Exp32 and Erf32 against float64 math over a dense grid and the edges.
+func TestExp32Erf32(t *testing.T) {
+	worstExp, worstErf := 0.0, 0.0
+	for i := -400000; i <= 400000; i++ {
+		x := float32(i) * 2.2e-4 // [−88, 88]
+		want := math.Exp(float64(x))
+		got := float64(Exp32(x))
+		if want >= 1.2e-38 { // normal float32 results
+			worstExp = math.Max(worstExp, math.Abs(got-want)/want)
+		} else if got != 0 && math.Abs(got-want) > 1.2e-38 {
+			t.Fatalf("Exp32(%v) = %v, want %v", x, got, want)
+		}
+		y := float32(i) * 1.5e-5 // [−6, 6]
+		worstErf = math.Max(worstErf, math.Abs(float64(Erf32(y))-math.Erf(float64(y))))
+	}
+	if worstExp > 2.5e-7 {
+		t.Errorf("Exp32: worst relative error %.3g, want ≤ 2.5e-7 (2 ulps)", worstExp)
+	}
+	if worstErf > 2e-7 {
+		t.Errorf("Erf32: worst absolute error %.3g, want ≤ 2e-7", worstErf)
+	}
+	t.Logf("Exp32 worst relative error %.3g, Erf32 worst absolute error %.3g", worstExp, worstErf)
+	for _, c := range []struct{ x, exp, erf float32 }{
+		{float32(math.Inf(1)), float32(math.Inf(1)), 1},
+		{float32(math.Inf(-1)), 0, -1},
+		{100, float32(math.Inf(1)), 1},
+		{-100, 0, -1},
+		{0, 1, 0},
+	} {
+		if got := Exp32(c.x); got != c.exp {
+			t.Errorf("Exp32(%v) = %v, want %v", c.x, got, c.exp)
+		}
+		if got := Erf32(c.x); got != c.erf {
+			t.Errorf("Erf32(%v) = %v, want %v", c.x, got, c.erf)
+		}
+	}
+	nan := float32(math.NaN())
+	if e, f := Exp32(nan), Erf32(nan); e == e || f == f {
+		t.Errorf("Exp32(NaN) = %v, Erf32(NaN) = %v, want NaN", e, f)
+	}
+}
+
+// Exp at every level against math.Exp, on every length around the vector
+// width, with non-finite and out-of-range values, in place and not.
+func TestExpVector(t *testing.T) {
+	levels(t, func(t *testing.T, l Level) {
+		for _, n := range []int{0, 1, 15, 16, 17, 33, 1000} {
+			src := make([]float32, n)
+			for i := range src {
+				src[i] = float32(i%97)*1.9 - 100 // [−100, 82]
+			}
+			if n > 4 {
+				src[0], src[1], src[2], src[3] = float32(math.Inf(-1)), float32(math.Inf(1)), float32(math.NaN()), 1e6
+			}
+			dst := make([]float32, n)
+			Exp(dst, src)
+			for i, x := range src {
+				want := math.Exp(float64(x))
+				got := float64(dst[i])
+				switch {
+				case x != x:
+					if got == got {
+						t.Fatalf("n=%d: Exp(NaN) = %v", n, got)
+					}
+				case math.IsInf(want, 1):
+					if !math.IsInf(got, 1) {
+						t.Fatalf("n=%d: Exp(%v) = %v, want +Inf", n, x, got)
+					}
+				case want < 1.2e-38:
+					if got > 1.2e-38 {
+						t.Fatalf("n=%d: Exp(%v) = %v, want %v", n, x, got, want)
+					}
+				case math.Abs(got-want) > 2.5e-7*want:
+					t.Fatalf("n=%d: Exp(%v) = %v, want %v", n, x, got, want)
+				}
+			}
+			Exp(src, src)
+			for i := range src {
+				if src[i] != dst[i] && src[i] == src[i] {
+					t.Fatalf("n=%d: in place %v, out of place %v", n, src[i], dst[i])
+				}
+			}
+		}
+	})
+}
