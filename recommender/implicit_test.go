@@ -19,9 +19,9 @@ import (
 )
 
 // trainRecsys runs `tapeml train recsys` as the library does, with the
-// defaults but for algo, the data and the out folder; epochs > 0 sets
-// them.
-func trainRecsys(t *testing.T, algo, data, items, out string, epochs int) *train.RunResult {
+// defaults but for algo, the data, the out folder and what set changes
+// (if not nil), and returns the result and the run's output.
+func trainRecsys(t *testing.T, algo, data, items, out string, set func(*train.RunSpec)) (*train.RunResult, string) {
 	t.Helper()
 	k, err := kinds.Lookup(recommender.Kind)
 	if err != nil {
@@ -35,9 +35,8 @@ func trainRecsys(t *testing.T, algo, data, items, out string, epochs int) *train
 	d := spec.Data.(*recommender.Data)
 	d.Path, d.Items = data, items
 	spec.Out = out
-	if epochs > 0 {
-		spec.Training.Epochs = epochs
-		spec.Set["epochs"] = true
+	if set != nil {
+		set(spec)
 	}
 	var log strings.Builder
 	spec.Progress = &log
@@ -45,7 +44,31 @@ func trainRecsys(t *testing.T, algo, data, items, out string, epochs int) *train
 	if err != nil {
 		t.Fatalf("train %s: %v\n%s", algo, err, log.String())
 	}
-	return res
+	return res, log.String()
+}
+
+// epochs sets a run's epochs.
+func epochs(n int) func(*train.RunSpec) {
+	return func(s *train.RunSpec) { s.Training.Epochs, s.Set["epochs"] = n, true }
+}
+
+// heldOut splits src's data as a run does and returns the training
+// matrix, the test split and the data.
+func heldOut(t *testing.T, src recommender.Source) (*recsys.Matrix, []recsys.Rating, *recsys.Dataset) {
+	t.Helper()
+	d, _, _, err := src.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	trainR, testR, err := src.Split(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := recsys.NewMatrix(trainR, d.NumUsers(), d.NumItems())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, testR, d
 }
 
 func metric(ms []metrics.Named, name string) float64 {
@@ -69,23 +92,11 @@ func TestImplicitBeatsBaselines(t *testing.T) {
 	ratings, movies := movieLensLike(t, dir, 600, 800, 3, 1)
 	got := map[string][2]float64{}
 	for _, algo := range []string{recommender.AlgoIALS, recommender.AlgoBPR} {
-		res := trainRecsys(t, algo, ratings, movies, filepath.Join(dir, algo), 0)
+		res, _ := trainRecsys(t, algo, ratings, movies, filepath.Join(dir, algo), nil)
 		got[algo] = [2]float64{metric(res.Test.Metrics, "ndcg@10"), metric(res.Test.Metrics, "recall@10")}
 	}
 	// The baselines, on the run's split.
-	src := recommender.Source{Path: ratings, Threshold: recsys.DefaultRelevance, TestFraction: 0.2, Seed: 1}
-	d, _, _, err := src.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	trainR, testR, err := src.Split(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := recsys.NewMatrix(trainR, d.NumUsers(), d.NumItems())
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, testR, d := heldOut(t, recommender.Source{Path: ratings, Threshold: recsys.DefaultRelevance, TestFraction: 0.2, Seed: 1})
 	for name, rec := range map[string]recsys.Recommender{"popularity": recsys.FitPopularity(m, d.Scale), "item-kNN": recsys.FitItemCosine(m, 0)} {
 		r, err := recsys.Evaluate(rec, m, testR, recsys.EvalConfig{K: 10, Implicit: true})
 		if err != nil {
@@ -114,7 +125,7 @@ func TestImplicitBeatsBaselines(t *testing.T) {
 func TestImplicitServes(t *testing.T) {
 	dir := t.TempDir()
 	ratings, movies := movieLensLike(t, dir, 200, 300, 3, 2)
-	res := trainRecsys(t, recommender.AlgoIALS, ratings, movies, filepath.Join(dir, "run"), 3)
+	res, _ := trainRecsys(t, recommender.AlgoIALS, ratings, movies, filepath.Join(dir, "run"), epochs(3))
 	m, err := tapeml.Load(res.Checkpoint)
 	if err != nil {
 		t.Fatal(err)
@@ -182,26 +193,11 @@ func TestImplicitServes(t *testing.T) {
 func TestBadRunWarns(t *testing.T) {
 	dir := t.TempDir()
 	ratings, movies := movieLensLike(t, dir, 200, 300, 3, 3)
-	k, err := kinds.Lookup(recommender.Kind)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, err := train.NewSpec(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := spec.Data.(*recommender.Data)
-	d.Path, d.Items = ratings, movies
-	spec.Out = filepath.Join(dir, "run")
-	spec.Training.LR, spec.Set["lr"] = 10, true
-	spec.Training.Epochs, spec.Set["epochs"] = 3, true
-	var log strings.Builder
-	spec.Progress = &log
-	res, err := train.Run(context.Background(), *spec)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, log.String())
-	}
-	out := strings.TrimSpace(log.String())
+	res, log := trainRecsys(t, recommender.AlgoMF, ratings, movies, filepath.Join(dir, "run"), func(s *train.RunSpec) {
+		s.Training.LR, s.Set["lr"] = 10, true
+		epochs(3)(s)
+	})
+	out := strings.TrimSpace(log)
 	lines := strings.Split(out, "\n")
 	last := lines[len(lines)-1]
 	if !strings.HasPrefix(last, "warning: mf predicts worse than the popularity baseline on validation: rmse ") || !strings.Contains(out, "sgd solver") ||
@@ -222,20 +218,8 @@ func TestBadRunWarns(t *testing.T) {
 func TestMFDefaultsBeatPopularity(t *testing.T) {
 	dir := t.TempDir()
 	ratings, movies := movieLensLike(t, dir, 600, 800, 3, 4)
-	res := trainRecsys(t, recommender.AlgoMF, ratings, movies, filepath.Join(dir, "mf"), 0)
-	src := recommender.Source{Path: ratings, TestFraction: 0.2, Seed: 1}
-	d, _, _, err := src.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	trainR, testR, err := src.Split(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := recsys.NewMatrix(trainR, d.NumUsers(), d.NumItems())
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, _ := trainRecsys(t, recommender.AlgoMF, ratings, movies, filepath.Join(dir, "mf"), nil)
+	m, testR, d := heldOut(t, recommender.Source{Path: ratings, TestFraction: 0.2, Seed: 1})
 	pop, err := recsys.Evaluate(recsys.FitPopularity(m, d.Scale), m, testR, recsys.EvalConfig{K: 10})
 	if err != nil {
 		t.Fatal(err)
