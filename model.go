@@ -184,6 +184,9 @@ func (m *Model) Signature() api.Signature { return m.c.Loaded.Codec.Signature() 
 // encoded or raw images, users and items — with the named outputs: what a
 // server does with a request, whatever the kind of model.
 func (m *Model) Infer(ctx context.Context, inputs []api.Tensor) ([]api.Tensor, error) {
+	if err := checkContext(ctx, "Infer"); err != nil {
+		return nil, err
+	}
 	var net kinds.Net
 	if m.c.Run != nil {
 		net = m.c.Run
@@ -200,6 +203,9 @@ func (m *Model) Infer(ctx context.Context, inputs []api.Tensor) ([]api.Tensor, e
 // and returns the outputs: n·width values of logits (classifiers) or
 // predicted ratings (matrix factorization).
 func (m *Model) Forward(ctx context.Context, inputs [][]float32, n int) ([]float32, error) {
+	if err := checkContext(ctx, "Forward"); err != nil {
+		return nil, err
+	}
 	if m.c.Run == nil {
 		return nil, m.wrongKind("Forward", "a network")
 	}
@@ -228,6 +234,9 @@ func (m *Model) Warmup(ctx context.Context) error { return m.WarmupConcurrent(ct
 // batches at a time calls it before it reports a model ready. Call it
 // before the model is shared: it holds the machines it warms.
 func (m *Model) WarmupConcurrent(ctx context.Context, k int) error {
+	if err := checkContext(ctx, "WarmupConcurrent"); err != nil {
+		return err
+	}
 	if m.c.Run == nil {
 		return nil
 	}
@@ -247,6 +256,15 @@ func (m *Model) CompiledMachines() int {
 		return 0
 	}
 	return m.c.Run.Compiled()
+}
+
+// checkContext refuses a nil context, which would panic at the first
+// check of cancellation.
+func checkContext(ctx context.Context, method string) error {
+	if ctx == nil {
+		return fmt.Errorf("tapeml: %s: nil context (pass context.Background())", method)
+	}
+	return nil
 }
 
 // wrongKind is the error of a method called on a model of another family.

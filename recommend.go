@@ -20,6 +20,9 @@ func (m *Model) Recommend(ctx context.Context, user string, n int) ([]Recommenda
 // the items, and what ranks them — the model's score, named and
 // explained, or popularity for a user the model does not know.
 func (m *Model) Recommendations(ctx context.Context, req RecommendRequest) (Recommendations, error) {
+	if err := checkContext(ctx, "Recommend"); err != nil {
+		return Recommendations{}, err
+	}
 	r, ok := m.c.Loaded.Codec.(kinds.Recommender)
 	if !ok {
 		return Recommendations{}, m.wrongKind("Recommend", "a recommender")
@@ -35,6 +38,9 @@ func (m *Model) Recommendations(ctx context.Context, req RecommendRequest) (Reco
 // gets the bias model's prediction. A model of interactions gives its
 // preference scores (0 for an unknown user or item).
 func (m *Model) PredictRatings(ctx context.Context, pairs []UserItem) ([]float32, error) {
+	if err := checkContext(ctx, "PredictRatings"); err != nil {
+		return nil, err
+	}
 	r, ok := m.c.Loaded.Codec.(kinds.Recommender)
 	if !ok {
 		return nil, m.wrongKind("PredictRatings", "a recommender")
@@ -56,6 +62,9 @@ func (m *Model) KnowsUser(user string) bool {
 // SimilarUsers lists up to n users most like user, most similar first
 // (recommenders; none for algorithms without a user similarity).
 func (m *Model) SimilarUsers(ctx context.Context, user string, n int) ([]api.Neighbour, error) {
+	if err := checkContext(ctx, "SimilarUsers"); err != nil {
+		return nil, err
+	}
 	r, ok := m.c.Loaded.Codec.(kinds.Recommender)
 	if !ok {
 		return nil, m.wrongKind("SimilarUsers", "a recommender")
@@ -66,6 +75,9 @@ func (m *Model) SimilarUsers(ctx context.Context, user string, n int) ([]api.Nei
 // SimilarItems lists up to n items most like item, most similar first
 // (recommenders; none for algorithms without an item similarity).
 func (m *Model) SimilarItems(ctx context.Context, item string, n int) ([]api.Neighbour, error) {
+	if err := checkContext(ctx, "SimilarItems"); err != nil {
+		return nil, err
+	}
 	r, ok := m.c.Loaded.Codec.(kinds.Recommender)
 	if !ok {
 		return nil, m.wrongKind("SimilarItems", "a recommender")

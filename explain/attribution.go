@@ -386,6 +386,15 @@ func unwrap(m *tapeml.Model) model {
 	return model{c: c, name: c.Path}
 }
 
+// checkContext refuses a nil context, which would panic at the first
+// check of cancellation.
+func checkContext(ctx context.Context, method string) error {
+	if ctx == nil {
+		return fmt.Errorf("explain: %s: nil context (pass context.Background())", method)
+	}
+	return nil
+}
+
 // wrongKind is the error of an explanation a model cannot give.
 func (m model) wrongKind(method, want string) error {
 	return fmt.Errorf("explain: %s needs %s; %s is a %s model", method, want, m.c.Path, m.c.Loaded.Name())

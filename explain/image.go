@@ -33,6 +33,9 @@ type ImageExplanation struct {
 // training; a colour image for a grayscale model is an error naming its
 // index. Safe for concurrent use.
 func Images(ctx context.Context, tm *tapeml.Model, images []image.Image, opts Options) ([]ImageExplanation, error) {
+	if err := checkContext(ctx, "Images"); err != nil {
+		return nil, err
+	}
 	m := unwrap(tm)
 	enc, ok := m.c.Loaded.Codec.(kinds.ImageEncoder)
 	if !ok {
@@ -62,13 +65,16 @@ func Images(ctx context.Context, tm *tapeml.Model, images []image.Image, opts Op
 // [0, 255], laid out [n, C, H, W] at the model's size, as tapeml.Model.ClassifyPixels
 // takes them.
 func Pixels(ctx context.Context, tm *tapeml.Model, pixels []float32, n int, opts Options) ([]ImageExplanation, error) {
+	if err := checkContext(ctx, "Pixels"); err != nil {
+		return nil, err
+	}
 	m := unwrap(tm)
 	enc, ok := m.c.Loaded.Codec.(kinds.ImageEncoder)
 	if !ok {
 		return nil, m.wrongKind("Pixels", "an image model (convnet)")
 	}
 	s := enc.ImageShape()
-	if n < 1 || len(pixels) != n*s[0]*s[1]*s[2] {
+	if size := s[0] * s[1] * s[2]; n < 1 || n > len(pixels)/size || len(pixels) != n*size { // division first: n·size could overflow
 		return nil, fmt.Errorf("explain: Pixels: %d values for %d images of %d×%d×%d", len(pixels), n, s[0], s[1], s[2])
 	}
 	o, err := opts.withDefaults()

@@ -24,6 +24,9 @@ type Explanation interface {
 // receives them. Its errors about the inputs or options are
 // api.InputErrors.
 func Inputs(ctx context.Context, tm *tapeml.Model, inputs []api.Tensor, opts Options) ([]Explanation, error) {
+	if err := checkContext(ctx, "Inputs"); err != nil {
+		return nil, err
+	}
 	m := unwrap(tm)
 	in, err := kinds.Inputs(tm.Signature(), inputs)
 	if err != nil {

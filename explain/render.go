@@ -87,14 +87,24 @@ body{font:16px/1.9 system-ui,sans-serif;max-width:50em;margin:2em auto;padding:0
 	return b.Bytes()
 }
 
+// MaxHeatMapPixels bounds the pixels of a heat map (HeatMap's width ×
+// height): 33,554,432, 128 MiB of RGBA.
+const MaxHeatMapPixels = 1 << 25
+
 // HeatMap renders, side by side, the image as the model saw it and the
 // same image in gray with the scores blended over it — green where they
 // speak for the predicted class, red against, opacity proportional to
 // |score| up to its 99th percentile (as Captum clips outliers) — each
-// pixel scaled up to a scale×scale square.
-func (e ImageExplanation) HeatMap(scale int) image.Image {
-	scale = max(1, scale)
+// pixel scaled up to a scale×scale square. A scale below 1, or one that
+// makes the map larger than MaxHeatMapPixels, is an error.
+func (e ImageExplanation) HeatMap(scale int) (image.Image, error) {
 	h, w, hw := e.Height, e.Width, e.Height*e.Width
+	if h < 1 || w < 1 || w > len(e.Scores)/h || len(e.Scores) != hw || len(e.Pixels) != e.Channels*hw || (e.Channels != 1 && e.Channels != 3) {
+		return nil, fmt.Errorf("explain: heat map of a %d×%d×%d explanation with %d scores and %d pixels", e.Channels, h, w, len(e.Scores), len(e.Pixels))
+	}
+	if top := maxScale(h, w); scale < 1 || scale > top {
+		return nil, fmt.Errorf("explain: heat map scale %d: want 1 to %d for a %d×%d image (at most %d pixels)", scale, top, w, h, MaxHeatMapPixels)
+	}
 	abs := make([]float64, len(e.Scores))
 	for k, s := range e.Scores {
 		abs[k] = math.Abs(s)
@@ -146,5 +156,15 @@ func (e ImageExplanation) HeatMap(scale int) image.Image {
 			square((w+x)*scale, y*scale, c)
 		}
 	}
-	return img
+	return img, nil
+}
+
+// maxScale is the largest heat map scale of an h×w image: its map,
+// 2w·scale × h·scale pixels, stays within MaxHeatMapPixels.
+func maxScale(h, w int) int {
+	s := int(math.Sqrt(float64(MaxHeatMapPixels) / float64(2*h*w)))
+	for s > 0 && 2*w*s*h*s > MaxHeatMapPixels {
+		s--
+	}
+	return s
 }

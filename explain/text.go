@@ -45,6 +45,9 @@ type TextExplanation struct {
 // as at training; a text with no word in the vocabulary is an error naming
 // its index. Safe for concurrent use.
 func Texts(ctx context.Context, tm *tapeml.Model, texts []string, opts Options) ([]TextExplanation, error) {
+	if err := checkContext(ctx, "Texts"); err != nil {
+		return nil, err
+	}
 	m := unwrap(tm)
 	enc, ok := m.c.Loaded.Codec.(kinds.TextEncoder)
 	if !ok {

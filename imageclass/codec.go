@@ -141,7 +141,7 @@ func (m *Codec) NormalizePixels(pixels []float32, n int) ([]float32, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("no images")
 	}
-	if len(pixels) != n*m.size() {
+	if size := m.size(); n > len(pixels)/size || len(pixels) != n*size { // division first: n·size could overflow
 		return nil, fmt.Errorf("%d values for %d images of %d×%d×%d", len(pixels), n, p.Channels, p.Height, p.Width)
 	}
 	x := append([]float32(nil), pixels...)
@@ -174,8 +174,9 @@ func (m *Codec) Target(target string, pred api.Prediction) ([]float32, string, f
 	return kinds.SoftmaxTarget(target, pred, m.pre.Classes)
 }
 
-// Evaluate scores the model on the test split of its run's data, or of
-// another image set with the same classes (resized to the model's size).
+// Evaluate scores the model on the test split of its run's data, or on
+// another image set with the same classes (resized to the model's size):
+// its test split if it ships one, else all of it (kinds.EvalSplit).
 func (m *Codec) Evaluate(ctx context.Context, net kinds.Net, opt kinds.EvalOptions) (*kinds.EvalReport, error) {
 	src := m.run.Data
 	if opt.Data != "" {
@@ -189,12 +190,17 @@ func (m *Codec) Evaluate(ctx context.Context, net kinds.Net, opt kinds.EvalOptio
 		return nil, fmt.Errorf("data %s has classes %v, the model was trained on %v", src.Path, data.Classes, m.pre.Classes)
 	}
 	p := m.pre.Pipeline
-	test, resized, err := data.Test.Conform(p.Channels, p.Height, p.Width)
+	split, images := kinds.EvalSplit(opt, m.run.Data.Path, data.TestGiven), data.Test
+	if split == kinds.SplitAll {
+		images = data.All()
+	}
+	rows := data.Train.Len() + data.Val.Len() + data.Test.Len()
+	test, resized, err := images.Conform(p.Channels, p.Height, p.Width)
 	if err != nil {
 		return nil, err
 	}
 	if resized > 0 && opt.Notes != nil {
-		opt.Notes(fmt.Sprintf("%d test images resized to the model's %d×%d", resized, p.Width, p.Height))
+		opt.Notes(fmt.Sprintf("%d images resized to the model's %d×%d", resized, p.Width, p.Height))
 	}
 	ds, err := imagedata.NewDataset(test, p, src.Seed)
 	if err != nil {
@@ -204,7 +210,7 @@ func (m *Codec) Evaluate(ctx context.Context, net kinds.Net, opt kinds.EvalOptio
 	if err != nil {
 		return nil, err
 	}
-	r.Data = src.Path
+	r.Data, r.Split, r.Rows = src.Path, split, rows
 	return r, nil
 }
 

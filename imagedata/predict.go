@@ -47,6 +47,22 @@ func LoadImageFile(path string, p Pipeline) ([]float32, ImageInfo, error) {
 	return x, info, nil
 }
 
+// ReadImage reads and decodes the PNG or JPEG file a user named: a
+// regular file (a FIFO or a device such as /dev/zero is refused, not read
+// forever) of at most MaxFileBytes, whose declared size is checked
+// against MaxPixels before decoding. Errors name path.
+func ReadImage(path string) (image.Image, error) {
+	b, err := safeio.ReadFile(path, MaxFileBytes)
+	if err != nil {
+		return nil, err
+	}
+	img, err := decodeImage(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return img, nil
+}
+
 func preprocessFile(b []byte, p Pipeline) ([]float32, ImageInfo, error) {
 	if err := p.Validate(); err != nil {
 		return nil, ImageInfo{}, err

@@ -270,8 +270,9 @@ func (r *Codec) Remap(d *recsys.Dataset, rs []recsys.Rating) []recsys.Rating {
 	return out
 }
 
-// Evaluate scores the recommender on the test split of its run's data (or
-// of other ratings): rating error and ranking metrics.
+// Evaluate scores the recommender on the test split of its run's data, or
+// on all of other ratings (kinds.EvalSplit): rating error and ranking
+// metrics.
 func (r *Codec) Evaluate(ctx context.Context, _ kinds.Net, opt kinds.EvalOptions) (*kinds.EvalReport, error) {
 	src := r.run.Data
 	if opt.Data != "" {
@@ -281,9 +282,11 @@ func (r *Codec) Evaluate(ctx context.Context, _ kinds.Net, opt kinds.EvalOptions
 	if err != nil {
 		return nil, err
 	}
-	_, testR, err := src.Split(d)
-	if err != nil {
-		return nil, err
+	split, testR := kinds.EvalSplit(opt, r.run.Data.Path, false), d.Ratings
+	if split == kinds.SplitTest {
+		if _, testR, err = src.Split(d); err != nil {
+			return nil, err
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -299,7 +302,7 @@ func (r *Codec) Evaluate(ctx context.Context, _ kinds.Net, opt kinds.EvalOptions
 	if err != nil {
 		return nil, err
 	}
-	return &kinds.EvalReport{Data: src.Path, N: rep.N, Metrics: rep.Named(), Detail: rep.String(), Fields: map[string]any{"algo": r.run.Algo}}, nil
+	return &kinds.EvalReport{Data: src.Path, N: rep.N, Split: split, Rows: len(d.Ratings), Metrics: rep.Named(), Detail: rep.String(), Fields: map[string]any{"algo": r.run.Algo}}, nil
 }
 
 // dataKind words what a dataset holds.

@@ -122,7 +122,11 @@ func (s *Server) v2ExplainRun(r *http.Request, v *version, req *inferRequest) (i
 			// the model saw (which the explanation itself does not carry),
 			// one PNG pixel per image pixel: clients scale it up.
 			var heat bytes.Buffer
-			if err := png.Encode(&heat, im.HeatMap(1)); err != nil {
+			img, err := im.HeatMap(1)
+			if err == nil {
+				err = png.Encode(&heat, img)
+			}
+			if err != nil {
 				return s.errorBody(errorf(http.StatusInternalServerError, "encoding the heat map: %v", err))
 			}
 			item["heatmap"] = base64.StdEncoding.EncodeToString(heat.Bytes())

@@ -172,6 +172,11 @@ func (t *Trainer) Resume(c *checkpoint.Checkpoint) error {
 		if err := json.Unmarshal(m.History, h); err != nil {
 			return fmt.Errorf("%s/meta.json: history: %w", c.Dir, err)
 		}
+		// One row per completed epoch, or the resumed history would
+		// repeat or skip epochs.
+		if h.Len() != m.Epoch {
+			return fmt.Errorf("%s/meta.json: history holds %d epochs, but epoch is %d", c.Dir, h.Len(), m.Epoch)
+		}
 	}
 	ls := loopState{EarlyStopping: &metrics.EarlyStopping{}}
 	if err := json.Unmarshal(m.ScheduleState, &ls); err != nil {

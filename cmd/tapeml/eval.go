@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 
 	"github.com/spf13/cobra"
 
@@ -20,7 +21,7 @@ func evalCmd(e env) *cobra.Command {
 	var rankUsers, k int
 	c := &cobra.Command{
 		Use:   "eval --checkpoint DIR [--data PATH] [--json] [--curves DIR [--force]]",
-		Short: "evaluate a checkpoint on its test split or --data",
+		Short: "evaluate a checkpoint on its test split, or on --data",
 		Args:  noArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if ckpt == "" {
@@ -46,7 +47,7 @@ func evalCmd(e env) *cobra.Command {
 	}
 	fs := c.Flags()
 	fs.StringVar(&ckpt, "checkpoint", "", "checkpoint folder, a run folder (its best checkpoint) or an exported .safetensors file")
-	fs.StringVar(&data, "data", "", "evaluate on this data's test split instead of the checkpoint's")
+	fs.StringVar(&data, "data", "", "evaluate on this data instead: all of it, or its test split if it ships one (a test folder) or is the run's own")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object")
 	fs.IntVar(&rankUsers, "rank-users", recsys.DefaultRankUsers, "recommenders: rank at most this many test users (a seeded sample; 0: all)")
 	fs.IntVar(&k, "k", 0, "recommenders: the ranked lists' length for precision@k, recall@k, ndcg@k, map@k and hit_rate@k (default: the run's, 10)")
@@ -62,8 +63,9 @@ type evalOutput struct {
 	force  bool   // replace curve files there
 }
 
-// evaluate scores m on its run's test split, or opt.Data's, and prints the
-// metrics: a line, and for a classifier its confusion matrix and
+// evaluate scores m on its run's test split, or on opt.Data, and prints the
+// metrics, saying what was scored of how many rows: a line, and for a
+// classifier its confusion matrix and
 // per-class report (or all of it as one JSON object); with out.curves it
 // writes the classifier's ROC and precision-recall curves.
 func evaluate(e env, m *tapeml.Model, path string, opt tapeml.EvalOptions, out evalOutput) error {
@@ -81,6 +83,13 @@ func evaluate(e env, m *tapeml.Model, path string, opt tapeml.EvalOptions, out e
 	}
 	r, err := m.EvaluateRunData(context.Background(), opt)
 	if err != nil {
+		data := opt.Data
+		if data == "" {
+			data = "the run's data"
+		}
+		return nonFinite(err, func(i int) string { return fmt.Sprintf("%s, test example %d", data, i+1) }, "")
+	}
+	if err := finiteMetrics(r.Metrics); err != nil {
 		return err
 	}
 	var report *metrics.Report
@@ -106,7 +115,11 @@ func evaluate(e env, m *tapeml.Model, path string, opt tapeml.EvalOptions, out e
 		if detail == "" {
 			detail = train.FormatMetrics(r.Metrics)
 		}
-		fmt.Fprintf(e.stdout, "%s on %s test split (n=%d): %s\n", name, r.Data, r.N, detail)
+		scored := fmt.Sprintf("all of %s", r.Data)
+		if r.Split == tapeml.SplitTest {
+			scored = fmt.Sprintf("%s test split", r.Data)
+		}
+		fmt.Fprintf(e.stdout, "%s on %s (n=%d of %d rows): %s\n", name, scored, r.N, r.Rows, detail)
 		if report != nil {
 			fmt.Fprintf(e.stdout, "\nconfusion matrix (rows: true class, columns: predicted):\n%s", r.Confusion.Format(r.Classes))
 			fmt.Fprintf(e.stdout, "\n%s", report.Format(r.Classes, 4))
@@ -117,7 +130,7 @@ func evaluate(e env, m *tapeml.Model, path string, opt tapeml.EvalOptions, out e
 		}
 		return nil
 	}
-	obj["data"], obj["n"] = r.Data, r.N
+	obj["data"], obj["n"], obj["split"], obj["rows"] = r.Data, r.N, r.Split, r.Rows
 	for k, v := range r.Fields {
 		obj[k] = v
 	}
@@ -143,6 +156,22 @@ func evaluate(e env, m *tapeml.Model, path string, opt tapeml.EvalOptions, out e
 		obj["curves"] = written.json()
 	}
 	return printJSON(e, obj)
+}
+
+// finiteMetrics refuses a loss or rating error that is NaN or infinite —
+// defined for any examples, so a model whose outputs overflow, never a
+// score to print with exit status 0. (Metrics that may be undefined, an
+// AUC of one class, are printed as null.)
+func finiteMetrics(ms []metrics.Named) error {
+	for _, m := range ms {
+		switch m.Name {
+		case "loss", "rmse", "mae":
+			if math.IsNaN(m.Value) || math.IsInf(m.Value, 0) {
+				return fmt.Errorf("the %s is %v: the model's outputs are not finite numbers (its weights overflow, or are broken)", m.Name, m.Value)
+			}
+		}
+	}
+	return nil
 }
 
 // scoresJSON is one row of a classification report in JSON.

@@ -27,7 +27,7 @@ func explainCmd(e env) *cobra.Command {
 		ckpt, method, quad, baseline, target, out, user, item string
 		steps, top, window, stride, sanityLayers, testN       int
 		seed                                                  uint64
-		asJSON, sanity                                        bool
+		asJSON, sanity, force                                 bool
 	)
 	c := &cobra.Command{
 		Use:   "explain --checkpoint DIR [--method ig|saliency|occlusion] [--steps 50] [--quadrature gauss|riemann] [--baseline pad|zeros|black|blur] [--target CLASS] [--json] [--out DIR] [--sanity] INPUT...  (texts, or image files; without INPUT: texts one per line on stdin) | tapeml explain --checkpoint R --user U --item I",
@@ -55,11 +55,17 @@ func explainCmd(e env) *cobra.Command {
 				return usagef("--user and --item are for recommenders; %s is a %s model", ckpt, m.Kind())
 			}
 			opts := explain.Options{Method: method, Steps: steps, Quadrature: quad, Baseline: baseline, Target: target, Window: window, Stride: stride}
-			x := explainer{e: e, m: m, opts: opts, top: top, json: asJSON, out: out, sanity: sanity, layers: sanityLayers, seed: seed}
+			x := explainer{e: e, m: m, opts: opts, top: top, json: asJSON, out: out, force: force, sanity: sanity, layers: sanityLayers, seed: seed}
 			if x.out != "" {
+				// A folder of pages: never the checkpoint's, a link or a file.
+				if err := atomicfile.CheckFolder(x.out, "", true, nil, m.Source()); err != nil {
+					return err
+				}
 				if err := os.MkdirAll(x.out, 0o755); err != nil {
 					return err
 				}
+				stop := exitOnInterrupt(e, "explain")
+				defer stop()
 			}
 			if x.sanity {
 				if x.layers == 0 {
@@ -114,6 +120,7 @@ func explainCmd(e env) *cobra.Command {
 	fs.StringVar(&target, "target", "", "class whose logit is explained (default: the positive class of a binary model, else the predicted class)")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object per input")
 	fs.StringVar(&out, "out", "", "write an HTML page per text or a PNG heat map per image into this folder")
+	fs.BoolVar(&force, "force", false, "--out: replace pages and heat maps already there")
 	fs.IntVar(&top, "top", 5, "how many tokens (or neighbours) to list per input")
 	fs.IntVar(&window, "window", 0, "image occlusion: side of the occluded square (default: an eighth of the smaller side)")
 	fs.IntVar(&stride, "stride", 0, "image occlusion: step of the square (default: half the window)")
@@ -133,6 +140,7 @@ type explainer struct {
 	top    int
 	json   bool
 	out    string
+	force  bool // replace existing pages in out
 	sanity bool
 	layers int
 	seed   uint64
@@ -171,6 +179,34 @@ func (x *explainer) testImages(n int) error {
 	return x.images(names, imgs)
 }
 
+// textPage is the name of the i-th text's page in --out.
+func textPage(i int) string { return fmt.Sprintf("text-%d.html", i+1) }
+
+// heatPage is the name of the i-th image's heat map in --out.
+func heatPage(i int, path, method string) string {
+	base := strings.ReplaceAll(strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)), " ", "_")
+	return fmt.Sprintf("%d-%s-%s.png", i+1, base, method)
+}
+
+// checkPage refuses to write the page name into --out when something is
+// there (unless --force and it is a regular file); checked before the
+// explanations are computed, and again before each page is written.
+func (x *explainer) checkPage(name string) error {
+	if x.out == "" {
+		return nil
+	}
+	return atomicfile.CheckFile(filepath.Join(x.out, name), x.force)
+}
+
+// writePage writes the page name into --out and returns its path.
+func (x *explainer) writePage(name string, write func(io.Writer) error) (string, error) {
+	if err := x.checkPage(name); err != nil {
+		return "", err
+	}
+	path := filepath.Join(x.out, name)
+	return path, atomicfile.WriteFile(path, write)
+}
+
 // warn prints the completeness warning of an IG result.
 func (x *explainer) warn(what string, a explain.Attribution) {
 	if a.Converged() {
@@ -181,6 +217,11 @@ func (x *explainer) warn(what string, a explain.Attribution) {
 }
 
 func (x *explainer) texts(texts []string) error {
+	for i := range texts {
+		if err := x.checkPage(textPage(i)); err != nil {
+			return err
+		}
+	}
 	ctx := context.Background()
 	ex, err := explain.Texts(ctx, x.m, texts, x.opts)
 	if err != nil {
@@ -212,8 +253,7 @@ func (x *explainer) texts(texts []string) error {
 		}
 		page := ""
 		if x.out != "" {
-			page = filepath.Join(x.out, fmt.Sprintf("text-%d.html", i+1))
-			if err := atomicfile.WriteFile(page, func(w io.Writer) error { _, err := w.Write(t.HTML()); return err }); err != nil {
+			if page, err = x.writePage(textPage(i), func(w io.Writer) error { _, err := w.Write(t.HTML()); return err }); err != nil {
 				return err
 			}
 		}
@@ -297,15 +337,17 @@ func (x *explainer) images(paths []string, imgs []image.Image) error {
 	if len(paths) == 0 {
 		return fmt.Errorf("no images: give PNG or JPEG files as arguments")
 	}
+	for i, path := range paths {
+		if err := x.checkPage(heatPage(i, path, x.opts.Method)); err != nil {
+			return err
+		}
+	}
 	if imgs == nil {
 		imgs = make([]image.Image, len(paths))
 		for i, path := range paths {
-			b, err := os.ReadFile(path)
-			if err != nil {
+			var err error
+			if imgs[i], err = imagedata.ReadImage(path); err != nil {
 				return err
-			}
-			if imgs[i], err = imagedata.DecodeImage(b); err != nil {
-				return fmt.Errorf("%s: %w", path, err)
 			}
 		}
 	}
@@ -336,10 +378,12 @@ func (x *explainer) images(paths []string, imgs []image.Image) error {
 		}
 		heat := ""
 		if x.out != "" {
-			base := strings.ReplaceAll(strings.TrimSuffix(filepath.Base(paths[i]), filepath.Ext(paths[i])), " ", "_")
-			heat = filepath.Join(x.out, fmt.Sprintf("%d-%s-%s.png", i+1, base, t.Method))
 			scale := max(1, (256+t.Width-1)/t.Width)
-			if err := atomicfile.WriteFile(heat, func(w io.Writer) error { return png.Encode(w, t.HeatMap(scale)) }); err != nil {
+			img, err := t.HeatMap(scale)
+			if err != nil {
+				return err
+			}
+			if heat, err = x.writePage(heatPage(i, paths[i], t.Method), func(w io.Writer) error { return png.Encode(w, img) }); err != nil {
 				return err
 			}
 		}

@@ -36,6 +36,63 @@ func TestPrivacyCommand(t *testing.T) {
 	}
 }
 
+// The accountant never prints a negative epsilon (δ 0.999999 gave −3.34)
+// nor a positive one for 0 steps (--epochs 0 gave 0.103), and δ outside
+// (0, 1) is a usage error (issue 28, point 9).
+func TestPrivacyEdges(t *testing.T) {
+	eps := func(args ...string) float64 {
+		t.Helper()
+		status, out, stderr := runCLI(t, "", append([]string{"privacy", "--sample-rate", "0.01", "--json"}, args...)...)
+		if status != 0 {
+			t.Fatalf("%v: status %d, %s", args, status, stderr)
+		}
+		var r struct{ Epsilon *float64 }
+		if err := json.Unmarshal([]byte(out), &r); err != nil || r.Epsilon == nil {
+			t.Fatalf("%v: %q", args, out)
+		}
+		return *r.Epsilon
+	}
+	for _, args := range [][]string{
+		{"--noise", "1", "--steps", "100", "--delta", "0.999999"},
+		{"--noise", "1", "--steps", "100", "--delta", "0.999999", "--classic"},
+	} {
+		if e := eps(args...); e < 0 {
+			t.Errorf("%v: epsilon %v < 0", args, e)
+		}
+	}
+	for _, args := range [][]string{
+		{"--noise", "1", "--epochs", "0"},
+		{"--noise", "1", "--steps", "0"},
+		{"--noise", "0", "--steps", "0"},
+		{"--noise", "1", "--epochs", "0", "--classic"},
+	} {
+		if e := eps(args...); e != 0 {
+			t.Errorf("%v: epsilon %v, want 0", args, e)
+		}
+	}
+	status, out, _ := runCLI(t, "", "privacy", "--sample-rate", "0.01", "--noise", "1", "--epochs", "0")
+	if status != 0 || !strings.Contains(out, "epsilon 0 at delta 1e-05: 0 steps release nothing") {
+		t.Errorf("status %d, %q", status, out)
+	}
+	for _, bad := range [][]string{
+		{"--noise", "1", "--steps", "10", "--delta", "1"},
+		{"--noise", "1", "--steps", "10", "--delta", "1.5"},
+		{"--noise", "1", "--steps", "10", "--delta", "0"},
+		{"--noise", "1", "--steps", "10", "--delta", "-1e-5"},
+		{"--noise", "1", "--steps", "10", "--delta", "NaN"},
+		{"--noise", "1", "--steps", "-1"},
+		{"--noise", "1", "--epochs", "-1"},
+		{"--noise", "-1", "--steps", "10"},
+		{"--noise", "+Inf", "--steps", "10"},
+		{"--target-epsilon", "0", "--steps", "10"},
+	} {
+		status, _, stderr := runCLI(t, "", append([]string{"privacy", "--sample-rate", "0.01"}, bad...)...)
+		if status != exitUsage || strings.Count(strings.TrimSpace(stderr), "\n") > 0 {
+			t.Errorf("%v: status %d, stderr %q; want a usage error", bad, status, stderr)
+		}
+	}
+}
+
 func TestDPBadInput(t *testing.T) {
 	for _, c := range []struct {
 		name string
