@@ -198,6 +198,19 @@ func (m *Model) Infer(ctx context.Context, inputs []api.Tensor) ([]api.Tensor, e
 	return out, nil
 }
 
+// Cost is what Infer will take to answer inputs — decoded image pixels,
+// answer values — read from the inputs without doing the work, so that a
+// server can refuse a request before it starts (zero for models whose
+// cost is their number of examples). Inputs it cannot read are an
+// api.InputError.
+func (m *Model) Cost(inputs []api.Tensor) (api.Cost, error) {
+	c, ok := m.c.Loaded.Codec.(kinds.Coster)
+	if !ok {
+		return api.Cost{}, nil
+	}
+	return c.Cost(inputs)
+}
+
 // Forward runs the serving graph on n examples given as raw model inputs —
 // one flat slice of n·width values per input, as Inputs describes them —
 // and returns the outputs: n·width values of logits (classifiers) or

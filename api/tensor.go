@@ -202,3 +202,14 @@ func CheckFinite(output string, x []float32, width, first int) error {
 	}
 	return nil
 }
+
+// Cost is what answering some inputs will take, known from the inputs
+// alone before any of the work — what a server bounds per request.
+type Cost struct {
+	// Pixels counts the pixels of image files once decoded, plus those of
+	// the buffers they are resized into.
+	Pixels int64
+	// Outputs counts the values of the answer beyond one row per example
+	// (a recommendation's items and scores).
+	Outputs int64
+}

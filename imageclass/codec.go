@@ -70,16 +70,21 @@ func (m *Codec) Infer(ctx context.Context, net kinds.Net, inputs []api.Tensor) (
 			return nil, api.Invalid(fmt.Errorf("input %q: %w", t.Name, err))
 		}
 	} else {
+		// One image decoded at a time: only its pixels and the model's
+		// inputs are held at once.
 		t := in["image"]
 		n = len(t.Bytes)
-		imgs := make([]image.Image, n)
+		x = make([]float32, 0, n*m.size())
 		for i, b := range t.Bytes {
-			if imgs[i], err = imagedata.DecodeImage(b); err != nil {
+			img, err := imagedata.DecodeImage(b)
+			if err != nil {
 				return nil, api.Invalid(fmt.Errorf("input %q: element %d: %w", t.Name, i, err))
 			}
-		}
-		if x, _, err = m.EncodeImages(imgs); err != nil {
-			return nil, api.Invalid(fmt.Errorf("input %q: %w", t.Name, err))
+			v, _, err := imagedata.PreprocessImage(img, m.pre.Pipeline)
+			if err != nil {
+				return nil, api.Invalid(fmt.Errorf("input %q: %w", t.Name, &ImageError{Index: i, Err: err}))
+			}
+			x = append(x, v...)
 		}
 	}
 	logits, err := net.Forward(ctx, [][]float32{x}, n)
@@ -87,6 +92,26 @@ func (m *Codec) Infer(ctx context.Context, net kinds.Net, inputs []api.Tensor) (
 		return nil, err
 	}
 	return kinds.PredictionTensors(m.Predictions(logits, n), len(m.pre.Classes)), nil
+}
+
+// Cost counts the pixels the image files of input "image" decode to, and
+// those they are resized into, from their headers.
+func (m *Codec) Cost(inputs []api.Tensor) (api.Cost, error) {
+	var c api.Cost
+	p := m.pre.Pipeline
+	for _, t := range inputs {
+		if t.Name != "image" {
+			continue
+		}
+		for i, b := range t.Bytes {
+			n, err := imagedata.DecodedPixels(b, p.Height, p.Width)
+			if err != nil {
+				return c, api.Invalid(fmt.Errorf("input %q: element %d: %w", t.Name, i, err))
+			}
+			c.Pixels += n
+		}
+	}
+	return c, nil
 }
 
 // Info describes the model.

@@ -150,6 +150,13 @@ type Recommender interface {
 	SimilarItems(ctx context.Context, item string, n int) ([]api.Neighbour, error)
 }
 
+// Coster is a codec that can tell what answering raw inputs will take
+// before doing any of it: image files' decoded sizes from their headers,
+// a recommendation's length. Inputs it cannot read are an api.InputError.
+type Coster interface {
+	Cost(inputs []api.Tensor) (api.Cost, error)
+}
+
 // Sampler is a codec that can give raw examples of its run's test split,
 // with their true classes, as its Signature takes them: what `tapeml
 // explain --test` explains.

@@ -159,6 +159,21 @@ func (r *Codec) similarity() (name, meaning string) {
 	return "similarity", "the cosine of the two items' latent factors: 1 for items the model sees as alike"
 }
 
+// Cost counts a recommendation's items and scores (2n), or the pairs'
+// ratings.
+func (r *Codec) Cost(inputs []api.Tensor) (api.Cost, error) {
+	var c api.Cost
+	for _, t := range inputs {
+		switch {
+		case t.Name == "n" && len(t.INT32) == 1:
+			c.Outputs += 2 * int64(max(t.INT32[0], 0))
+		case t.Name == "item":
+			c.Outputs += int64(len(t.Bytes))
+		}
+	}
+	return c, nil
+}
+
 // Info describes the model.
 func (r *Codec) Info() kinds.Info {
 	data := fmt.Sprintf("%d users and %d items with training ratings, scale %v to %v", r.ids.Users.Len(), r.ids.Items.Len(), r.run.Scale.Min, r.run.Scale.Max)

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/tapeml/tapeml/checkpoint"
+	"github.com/tapeml/tapeml/metrics"
 	"github.com/tapeml/tapeml/models/mf"
 	"github.com/tapeml/tapeml/recsys"
 	"github.com/tapeml/tapeml/safetensors"
@@ -343,6 +344,9 @@ func (t *tester) run(algo string, fitTime time.Duration) (*train.TestResult, err
 	fmt.Fprintf(t.w, "test (n=%d): %s\n", rep.N, rep)
 	fmt.Fprintf(t.w, "popularity baseline: %s\n", base)
 	res := &train.TestResult{N: rep.N, Metrics: rep.Named(), Warnings: t.warnings}
+	if !t.ec.Implicit {
+		res.Baseline = &train.Baseline{Name: "popularity", Metric: metrics.Named{Name: "rmse", Value: base.RMSE}}
+	}
 	if t.ec.Implicit {
 		knnStart := time.Now()
 		knn := recsys.FitItemCosine(t.m, 0)

@@ -78,6 +78,9 @@ func evaluate(e env, m *tapeml.Model, path string, opt tapeml.EvalOptions, out e
 	if err := addPrivacy(obj, m.Meta()); err != nil {
 		return err
 	}
+	if m.Meta().InsecureDPNoise() {
+		opt.Notes("warning: " + insecureNoiseNote)
+	}
 	if out.curves != "" && m.Classes() == nil {
 		return usagef("--curves: %s models are not classifiers", m.Name())
 	}
@@ -158,6 +161,9 @@ func evaluate(e env, m *tapeml.Model, path string, opt tapeml.EvalOptions, out e
 	return printJSON(e, obj)
 }
 
+// insecureNoiseNote says what seeded DP noise means for a model's guarantee.
+const insecureNoiseNote = "the model was trained with seeded DP noise (--dp-insecure-seeded-noise, or a tapeml before secure noise): whoever holds the checkpoint can regenerate the noise, so its (ε, δ) does not hold against them"
+
 // finiteMetrics refuses a loss or rating error that is NaN or infinite —
 // defined for any examples, so a model whose outputs overflow, never a
 // score to print with exit status 0. (Metrics that may be undefined, an
@@ -193,8 +199,13 @@ func reportJSON(r metrics.Report, classes []string) map[string]any {
 }
 
 // addPrivacy adds a DP checkpoint's epsilon, delta and settings to an eval
-// JSON object.
+// JSON object, and "dp_insecure_seeded_noise": whether its noise can be
+// regenerated from the checkpoint.
 func addPrivacy(obj map[string]any, meta checkpoint.Meta) error {
+	insecure := meta.InsecureDPNoise()
+	if insecure || len(meta.Privacy) > 0 {
+		obj["dp_insecure_seeded_noise"] = insecure
+	}
 	if len(meta.Privacy) == 0 {
 		return nil
 	}

@@ -51,7 +51,8 @@ func TestOutputsNeverReplaceWhatIsNotTheirs(t *testing.T) {
 		t.Fatalf("export: %s", stderr)
 	}
 	pages := filepath.Join(dir, "pages")
-	write(t, filepath.Join(pages, "text-1.html"), []byte("an earlier page"))
+	// The page of "win money": its first words and a digest of the text.
+	write(t, filepath.Join(pages, "win-money-c17b8ff8.html"), []byte("an earlier page"))
 
 	// What must survive every refused command, as it was.
 	sums := map[string]string{}
@@ -86,7 +87,7 @@ func TestOutputsNeverReplaceWhatIsNotTheirs(t *testing.T) {
 		{"explain into a checkpoint", []string{"explain", "--checkpoint", run, "--out", best, "win money"}, "is a checkpoint; give a folder of its own"},
 		{"explain into its checkpoint", []string{"explain", "--checkpoint", run, "--out", epoch, "win money"}, "is the input"},
 		{"explain onto a FIFO", []string{"explain", "--checkpoint", run, "--out", fifo, "win money"}, "is a FIFO"},
-		{"explain onto an existing page", []string{"explain", "--checkpoint", run, "--out", pages, "win money"}, "text-1.html exists (a file); refusing to replace it without --force"},
+		{"explain onto an existing page", []string{"explain", "--checkpoint", run, "--out", pages, "win money"}, "win-money-c17b8ff8.html exists (a file); refusing to replace it without --force"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			status, stdout, stderr := runCLI(t, "", tc.args...)
@@ -109,7 +110,7 @@ func TestOutputsNeverReplaceWhatIsNotTheirs(t *testing.T) {
 	if b, _ := os.ReadFile(existing); string(b) != "an earlier export" {
 		t.Errorf("the existing file holds %q", b)
 	}
-	if b, _ := os.ReadFile(filepath.Join(pages, "text-1.html")); string(b) != "an earlier page" {
+	if b, _ := os.ReadFile(filepath.Join(pages, "win-money-c17b8ff8.html")); string(b) != "an earlier page" {
 		t.Errorf("the existing page holds %q", b)
 	}
 	for ck, want := range sums {
@@ -137,7 +138,7 @@ func TestOutputsNeverReplaceWhatIsNotTheirs(t *testing.T) {
 	if c, err := checkpoint.Open(epoch1, checkpoint.PickLatest); err != nil || !c.Meta.WeightsOnly {
 		t.Fatalf("import --force did not replace the checkpoint: %v", err)
 	}
-	if status, stdout, stderr := runCLI(t, "", "explain", "--checkpoint", run, "--out", pages, "--force", "win money"); status != 0 || !strings.Contains(stdout, "text-1.html") {
+	if status, stdout, stderr := runCLI(t, "", "explain", "--checkpoint", run, "--out", pages, "--force", "win money"); status != 0 || !strings.Contains(stdout, "win-money-c17b8ff8.html") {
 		t.Fatalf("explain --force: %s\n%s", stderr, stdout)
 	}
 }

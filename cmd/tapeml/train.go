@@ -95,6 +95,9 @@ func trainKindCmd(e env, k *kinds.Kind) *cobra.Command {
 		})
 		if *dpOn {
 			spec.DP = &dp
+			if dp.InsecureSeededNoise {
+				fmt.Fprintln(e.stderr, "tapeml train: warning: --dp-insecure-seeded-noise: the sampling and noise are a function of --seed, which every checkpoint records; whoever holds one can regenerate the noise, and the reported (ε, δ) does not hold against them")
+			}
 		}
 		spec.Progress = e.stdout
 		ctx, stop := trainContext(e)
@@ -146,5 +149,6 @@ func addRunFlags(fs *pflag.FlagSet, s *train.RunSpec, dp *train.DPConfig, set tr
 	fs.Float64Var(&dp.Noise, "noise", 0, "--dp: noise multiplier σ (Gaussian noise of std σ·C on the summed gradients)")
 	fs.Float64Var(&dp.TargetEpsilon, "target-epsilon", 0, "--dp: instead of --noise, the smallest σ that spends at most this epsilon over --epochs")
 	fs.Float64Var(&dp.Delta, "delta", 1e-5, "--dp: δ of the reported (ε, δ); must be below 1/N")
+	fs.BoolVar(&dp.InsecureSeededNoise, "dp-insecure-seeded-noise", false, "--dp: draw the sampling and noise from streams seeded by --seed, reproducibly; INSECURE: whoever holds the checkpoint can regenerate the noise (default: a cryptographically secure generator whose key is never stored)")
 	return on
 }
