@@ -48,6 +48,13 @@ type Prediction = api.Prediction
 // Recommendation is one recommended item.
 type Recommendation = api.Recommendation
 
+// RecommendRequest asks a recommender for one user's list.
+type RecommendRequest = api.RecommendRequest
+
+// Recommendations is a recommender's answer: the items and what ranks
+// them.
+type Recommendations = api.Recommendations
+
 // UserItem is a (user, item) pair of raw ids.
 type UserItem = api.UserItem
 

@@ -10,24 +10,33 @@ import (
 
 // Recommend returns up to n items the user has not rated in training, best
 // first (recommenders). A user without training ratings gets the most
-// popular items.
+// popular items (Popularity set, Score 0); Recommendations says so.
 func (m *Model) Recommend(ctx context.Context, user string, n int) ([]Recommendation, error) {
+	r, err := m.Recommendations(ctx, RecommendRequest{User: user, N: n})
+	return r.Items, err
+}
+
+// Recommendations answers a request for a user's list (recommenders):
+// the items, and what ranks them — the model's score, named and
+// explained, or popularity for a user the model does not know.
+func (m *Model) Recommendations(ctx context.Context, req RecommendRequest) (Recommendations, error) {
 	if err := checkContext(ctx, "Recommend"); err != nil {
-		return nil, err
+		return Recommendations{}, err
 	}
 	r, ok := m.c.Loaded.Codec.(kinds.Recommender)
 	if !ok {
-		return nil, m.wrongKind("Recommend", "a recommender")
+		return Recommendations{}, m.wrongKind("Recommend", "a recommender")
 	}
-	if n < 1 {
-		return nil, fmt.Errorf("tapeml: Recommend: n must be at least 1, got %d", n)
+	if req.N < 1 {
+		return Recommendations{}, fmt.Errorf("tapeml: Recommend: n must be at least 1, got %d", req.N)
 	}
-	return r.Recommend(ctx, user, n)
+	return r.Recommend(ctx, req)
 }
 
 // PredictRatings predicts the rating of each (user, item) pair
 // (recommenders), clamped to the rating scale. An unknown user or item
-// gets the bias model's prediction.
+// gets the bias model's prediction. A model of interactions gives its
+// preference scores (0 for an unknown user or item).
 func (m *Model) PredictRatings(ctx context.Context, pairs []UserItem) ([]float32, error) {
 	if err := checkContext(ctx, "PredictRatings"); err != nil {
 		return nil, err

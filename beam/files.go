@@ -303,7 +303,7 @@ func (f *recommendJSONFn) ProcessElement(ctx context.Context, rec FileRecord, em
 	if rec.Text == "" {
 		return fmt.Errorf("tapebeam: %s line %d: no user id", rec.File, rec.Line)
 	}
-	recs, err := predictio.Recommend(ctx, f.model, rec.Text, f.N)
+	_, recs, err := predictio.Recommend(ctx, f.model, tapeml.RecommendRequest{User: rec.Text, N: f.N})
 	if err != nil {
 		return fmt.Errorf("tapebeam: %s line %d: user %q: %w", rec.File, rec.Line, rec.Text, err)
 	}

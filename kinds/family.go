@@ -142,10 +142,12 @@ type ImageEncoder interface {
 
 // Recommender is a codec whose model recommends items.
 type Recommender interface {
-	// Recommend returns up to n items the user has not rated, best first;
-	// an unknown user gets the most popular items.
-	Recommend(ctx context.Context, user string, n int) ([]api.Recommendation, error)
-	// PredictRatings predicts the rating of each pair.
+	// Recommend returns up to req.N items, best first, those the user has
+	// in training left out unless req.IncludeSeen, and says what ranks
+	// them; an unknown user gets the most popular items (Fallback).
+	Recommend(ctx context.Context, req api.RecommendRequest) (api.Recommendations, error)
+	// PredictRatings predicts the rating of each pair (a model of
+	// interactions: its preference score).
 	PredictRatings(ctx context.Context, pairs []api.UserItem) ([]float32, error)
 	// KnowsUser reports whether the user has training ratings (an unknown
 	// one is recommended popular items).
@@ -228,6 +230,8 @@ type EvalOptions struct {
 	// RankUsers bounds the users a recommender's ranking metrics sample
 	// (0: all).
 	RankUsers int
+	// K is a recommender's ranking list length (0: the run's own, or 10).
+	K int
 	// Notes receives remarks worth a user's attention (images resized).
 	Notes func(string)
 }

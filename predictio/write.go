@@ -63,35 +63,54 @@ func ImageObject(file string, p tapeml.Prediction, classes []string, top int) ma
 	return map[string]any{"file": file, "probs": p.Probs, "label": p.Label, "class": p.Class, "top": TopList(p, classes, top)}
 }
 
-// Recommendation is one object of `tapeml recommend --json` or
-// `tapeml similar --json`.
+// Recommendation is one object of `tapeml recommend --json`: an item, its
+// rank, and what ranked it.
 type Recommendation struct {
-	ID        string   `json:"id"`
-	Score     float64  `json:"score"`
-	Predicted *float64 `json:"predicted,omitempty"`
-	Title     string   `json:"title,omitempty"`
+	Rank  int    `json:"rank"`
+	Item  string `json:"item"`
+	Title string `json:"title,omitempty"`
+	// RankedBy names what orders the list: the model's ranking score
+	// ("expected relevance", "predicted rating", "preference"), or
+	// "popularity" when the model does not know the user.
+	RankedBy string `json:"ranked_by"`
+	// RankingScore is the model's score, which RankedBy names; absent
+	// when popularity answers (Fallback).
+	RankingScore *float64 `json:"ranking_score,omitempty"`
+	// PredictedRating is the rating the model predicts (models of
+	// ratings; a model of interactions predicts none).
+	PredictedRating *float64 `json:"predicted_rating,omitempty"`
+	// Popularity is the item's number of training ratings or
+	// interactions.
+	Popularity int `json:"popularity"`
+	// Fallback is "popularity" when the model does not know the user (no
+	// training ratings or interactions) and the most popular items answer.
+	Fallback string `json:"fallback,omitempty"`
+	// Seen marks an item the user has in training (listed with
+	// --exclude-seen=false).
+	Seen bool `json:"seen,omitempty"`
 }
 
-// Recommend returns `tapeml recommend`'s items for user: m's
-// recommendations (see tapeml.Model.Recommend), each with its predicted
-// rating.
-func Recommend(ctx context.Context, m *tapeml.Model, user string, n int) ([]Recommendation, error) {
-	recs, err := m.Recommend(ctx, user, n)
-	if err != nil || len(recs) == 0 {
-		return nil, err
-	}
-	pairs := make([]tapeml.UserItem, len(recs))
-	for i, rec := range recs {
-		pairs[i] = tapeml.UserItem{User: user, Item: rec.Item}
-	}
-	ratings, err := m.PredictRatings(ctx, pairs)
+// Recommend returns m's answer to req (see tapeml.Model.Recommendations)
+// and its items as `tapeml recommend --json`'s objects.
+func Recommend(ctx context.Context, m *tapeml.Model, req tapeml.RecommendRequest) (tapeml.Recommendations, []Recommendation, error) {
+	recs, err := m.Recommendations(ctx, req)
 	if err != nil {
-		return nil, err
+		return recs, nil, err
 	}
-	out := make([]Recommendation, len(recs))
-	for i, rec := range recs {
-		p := float64(ratings[i])
-		out[i] = Recommendation{ID: rec.Item, Score: float64(rec.Score), Predicted: &p, Title: rec.Title}
+	out := make([]Recommendation, len(recs.Items))
+	for i, r := range recs.Items {
+		o := Recommendation{Rank: i + 1, Item: r.Item, Title: r.Title, RankedBy: recs.RankedBy, Popularity: r.Popularity, Seen: r.Seen}
+		if recs.Fallback {
+			o.Fallback = "popularity"
+		} else {
+			s := float64(r.Score)
+			o.RankingScore = &s
+		}
+		if recs.Ratings {
+			p := float64(r.Rating)
+			o.PredictedRating = &p
+		}
+		out[i] = o
 	}
-	return out, nil
+	return recs, out, nil
 }

@@ -34,11 +34,25 @@ type Source struct {
 	Seed          uint64  `json:"seed"`
 	TestFraction  float64 `json:"test_fraction"`
 	LeaveLast     int     `json:"leave_last,omitempty"` // > 0: each user's last k ratings by time are the test split instead
+	TimeSplit     bool    `json:"time_split,omitempty"` // the latest TestFraction by time is the test split instead
 	SkipMalformed bool    `json:"skip_malformed,omitempty"`
+	// Threshold, when not 0, turns the ratings read into interactions:
+	// those of at least Threshold (recsys.Interactions).
+	Threshold float64 `json:"implicit_threshold,omitempty"`
 }
 
-// Load reads the ratings, and the item catalogue of a built-in set.
+// Load reads the ratings (as interactions with a Threshold), and the item
+// catalogue of a built-in set.
 func (s Source) Load() (*recsys.Dataset, *recsys.Catalog, recsys.ReadReport, error) {
+	d, cat, rep, err := s.load()
+	if err != nil || s.Threshold == 0 {
+		return d, cat, rep, err
+	}
+	i, err := recsys.Interactions(d, s.Threshold)
+	return i, cat, rep, err
+}
+
+func (s Source) load() (*recsys.Dataset, *recsys.Catalog, recsys.ReadReport, error) {
 	if dataset.IsBuiltin(s.Path) {
 		load, err := dataset.Builtin[recsys.BuiltinLoader](s.Path)
 		if err != nil {
@@ -57,10 +71,14 @@ func (s Source) Load() (*recsys.Dataset, *recsys.Catalog, recsys.ReadReport, err
 	return d, nil, rep, err
 }
 
-// Split is the run's train/test split: seeded random, or leave-last-k-out.
+// Split is the run's train/test split: seeded random, leave-last-k-out,
+// or by time.
 func (s Source) Split(d *recsys.Dataset) (trainR, testR []recsys.Rating, err error) {
-	if s.LeaveLast > 0 {
+	switch {
+	case s.LeaveLast > 0:
 		return recsys.LeaveLastOut(d.Ratings, s.LeaveLast)
+	case s.TimeSplit:
+		return recsys.TimeSplit(d.Ratings, s.TestFraction)
 	}
 	return recsys.RandomSplit(d.Ratings, s.TestFraction, s.Seed)
 }
@@ -76,12 +94,24 @@ func (s Source) Catalog(builtin *recsys.Catalog) (*recsys.Catalog, error) {
 
 // Run is a recommender checkpoint's model_config.
 type Run struct {
-	Algo  string            `json:"algo"`
-	MF    *mf.Config        `json:"mf,omitempty"`
-	KNN   *recsys.KNNConfig `json:"knn,omitempty"`
-	SVD   *recsys.SVDConfig `json:"svd,omitempty"`
-	Data  Source            `json:"data"`
-	Scale recsys.Scale      `json:"scale"`
+	Algo string             `json:"algo"`
+	MF   *mf.Config         `json:"mf,omitempty"`
+	KNN  *recsys.KNNConfig  `json:"knn,omitempty"`
+	SVD  *recsys.SVDConfig  `json:"svd,omitempty"`
+	IALS *recsys.IALSConfig `json:"ials,omitempty"`
+	BPR  *recsys.BPRConfig  `json:"bpr,omitempty"`
+	// Solver is how MF was fitted (SolverALS with ALS's settings, or
+	// SolverSGD); a record, not needed to serve it.
+	Solver string            `json:"solver,omitempty"`
+	ALS    *recsys.ALSConfig `json:"als,omitempty"`
+	Data   Source            `json:"data"`
+	Scale  recsys.Scale      `json:"scale"`
+	// Implicit: the model was trained on interactions (an interaction
+	// log, or ratings with Data.Threshold), which the training ratings
+	// file holds as weights.
+	Implicit bool `json:"implicit,omitempty"`
+	// K is the ranking metrics' list length the run was tested at (0: 10).
+	K int `json:"k,omitempty"`
 }
 
 // IDs is a recommender checkpoint's preprocessing: raw ids ↔ indices.
@@ -146,7 +176,7 @@ func (family) Open(c *checkpoint.Checkpoint, k *kinds.Kind, cfg kinds.Config) (k
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", from, err)
 	}
-	rs, err := recsys.RatingsFromTensors(f.Tensors, users, items, r.run.Scale, from)
+	rs, err := recsys.RatingsFromTensors(f.Tensors, users, items, r.run.Scale, r.run.Implicit, from)
 	if err != nil {
 		return nil, err
 	}
@@ -159,14 +189,22 @@ func (family) Open(c *checkpoint.Checkpoint, k *kinds.Kind, cfg kinds.Config) (k
 		}
 	}
 	weights := filepath.Join(c.Dir, checkpoint.WeightsFile)
+	run := r.run
+	if implicitAlgo(run.Algo) != run.Implicit {
+		return nil, fmt.Errorf("%s: the %s algorithm with implicit %v data", meta, run.Algo, run.Implicit)
+	}
 	switch {
-	case r.run.Algo == "mf" && r.run.MF != nil:
+	case run.Algo == AlgoMF && run.MF != nil:
 		// The kind checked the weights' shapes against the network first.
-		r.rec, err = mf.NewRecommender(c.Weights, *r.run.MF, r.train)
-	case r.run.Algo == "knn" && r.run.KNN != nil:
-		r.rec, err = recsys.LoadKNN(r.train, r.run.Scale, *r.run.KNN, c.Weights, weights)
-	case r.run.Algo == "svd" && r.run.SVD != nil:
-		r.rec, err = recsys.LoadSVD(r.train, r.run.Scale, *r.run.SVD, c.Weights, weights)
+		r.rec, err = mf.NewRecommender(c.Weights, *run.MF, r.train)
+	case run.Algo == AlgoKNN && run.KNN != nil:
+		r.rec, err = recsys.LoadKNN(r.train, run.Scale, *run.KNN, c.Weights, weights)
+	case run.Algo == AlgoSVD && run.SVD != nil:
+		r.rec, err = recsys.LoadSVD(r.train, run.Scale, *run.SVD, c.Weights, weights)
+	case run.Algo == AlgoIALS && run.IALS != nil:
+		r.rec, err = recsys.LoadImplicit(r.train, AlgoIALS, run.IALS.Factors, run.IALS, c.Weights, weights)
+	case run.Algo == AlgoBPR && run.BPR != nil:
+		r.rec, err = recsys.LoadImplicit(r.train, AlgoBPR, run.BPR.Factors, nil, c.Weights, weights)
 	default:
 		return nil, fmt.Errorf("%s: unknown algorithm %q or its configuration is missing", meta, r.run.Algo)
 	}

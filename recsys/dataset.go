@@ -57,6 +57,10 @@ type Dataset struct {
 	Items   *IDMap
 	Scale   Scale
 	Source  string // the file it was read from, or a description ("synthetic: …")
+	// Implicit says the values are interaction weights (counts, or 1 for
+	// each view, click or purchase), not ratings on Scale: an interaction
+	// log, or ratings turned into interactions (Interactions).
+	Implicit bool
 }
 
 // NumUsers and NumItems are the sizes of the index spaces, which every model
@@ -69,7 +73,7 @@ func (d *Dataset) NumItems() int { return d.Items.Len() }
 // With returns a dataset over the same maps and scale holding ratings (a
 // split of d).
 func (d *Dataset) With(ratings []Rating) *Dataset {
-	return &Dataset{Ratings: ratings, Users: d.Users, Items: d.Items, Scale: d.Scale, Source: d.Source}
+	return &Dataset{Ratings: ratings, Users: d.Users, Items: d.Items, Scale: d.Scale, Source: d.Source, Implicit: d.Implicit}
 }
 
 // Stats summarises a set of ratings.
@@ -208,6 +212,19 @@ func (m *Matrix) UserRow(u int) (items []int32, ratings []float32) { return m.by
 
 // ItemColumn returns the users who rated item i, ascending, and the ratings.
 func (m *Matrix) ItemColumn(i int) (users []int32, ratings []float32) { return m.byItem.row(i) }
+
+// seenMask marks, per item, what Recommend must leave out for user u: the
+// items u has in training under ExcludeSeen, nothing under IncludeSeen.
+func (m *Matrix) seenMask(u int, seen Seen) []bool {
+	mask := make([]bool, m.NumItems)
+	if seen == ExcludeSeen {
+		items, _ := m.UserRow(u)
+		for _, i := range items {
+			mask[i] = true
+		}
+	}
+	return mask
+}
 
 // Rating returns u's rating of i, and false if there is none.
 func (m *Matrix) Rating(u, i int) (float32, bool) {

@@ -43,7 +43,7 @@ func Example() {
 	if !ok {
 		log.Fatal("no user 7")
 	}
-	for _, s := range knn.Recommend(user, 3) {
+	for _, s := range knn.Recommend(user, 3, recsys.ExcludeSeen) {
 		fmt.Printf("item %s: predicted %.1f stars\n", data.Items.Raw(s.Index), knn.Predict(user, s.Index))
 	}
 	// Output:

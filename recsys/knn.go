@@ -369,20 +369,18 @@ func (k *KNN) Predict(user, item int) float64 {
 	return b.Scale.Clip(k.means[e] + num/den)
 }
 
-// Recommend ranks the known items the user has not rated under the
-// configured Ranking, each with its Predict rating (the baseline where no
-// neighbour rated the item). An unknown user gets the most popular items.
-func (k *KNN) Recommend(user, n int) []Scored {
+// Recommend ranks the known items (those the user has not rated, unless
+// IncludeSeen) under the configured Ranking, each with its Predict rating
+// (the baseline where no neighbour rated the item). An unknown user gets
+// the most popular items.
+func (k *KNN) Recommend(user, n int, seen Seen) []Scored {
 	b := k.Baseline
 	if !b.KnownUser(user) || n <= 0 {
-		return b.Popular(k.Train, user, n)
+		return b.Popular(k.Train, user, n, seen)
 	}
 	nItems := k.Train.NumItems
-	seen, seenVals := k.Train.UserRow(user)
-	isSeen := make([]bool, nItems)
-	for _, i := range seen {
-		isSeen[i] = true
-	}
+	rated, ratedVals := k.Train.UserRow(user)
+	skip := k.Train.seenMask(user, seen)
 	pred := make([]float64, nItems)
 	has := make([]bool, nItems)
 	if k.Config.Based == UserBased {
@@ -394,7 +392,7 @@ func (k *KNN) Recommend(user, n int) []Scored {
 			items, vals := k.Train.UserRow(int(v))
 			s := float64(sims[j])
 			for t, i := range items {
-				if isSeen[i] || int(count[i]) >= k.Config.K {
+				if skip[i] || int(count[i]) >= k.Config.K {
 					continue // neighbours come best first: the first K are the K nearest
 				}
 				count[i]++
@@ -408,19 +406,20 @@ func (k *KNN) Recommend(user, n int) []Scored {
 			}
 		}
 	} else {
+		isRated := make([]bool, nItems)
 		rating := make([]float32, nItems)
-		for t, i := range seen {
-			rating[i] = seenVals[t]
+		for t, i := range rated {
+			isRated[i], rating[i] = true, ratedVals[t]
 		}
 		for i := 0; i < nItems; i++ {
-			if isSeen[i] || !b.KnownItem(i) {
+			if skip[i] || !b.KnownItem(i) {
 				continue
 			}
 			idx, sims := k.neighbours(i)
 			var num, den float64
 			found := 0
 			for j, nb := range idx {
-				if !isSeen[nb] {
+				if !isRated[nb] {
 					continue
 				}
 				s := float64(sims[j])
@@ -437,7 +436,7 @@ func (k *KNN) Recommend(user, n int) []Scored {
 	}
 	top := newTopN(n)
 	for i := 0; i < nItems; i++ {
-		if isSeen[i] || !b.KnownItem(i) {
+		if skip[i] || !b.KnownItem(i) {
 			continue
 		}
 		p := pred[i]
@@ -448,6 +447,9 @@ func (k *KNN) Recommend(user, n int) []Scored {
 	}
 	return top.sorted()
 }
+
+// Describe names the ranking score (see Ranking.Describe).
+func (k *KNN) Describe() (name, meaning string) { return k.Config.Ranking.Describe() }
 
 // SimilarUsers returns the most similar users: the stored list for a
 // user-based model, computed on the fly for an item-based one.

@@ -56,7 +56,7 @@ func TestKNNUserPearsonByHand(t *testing.T) {
 	if got := k.SimilarUsers(0, 1); len(got) != 1 || got[0].Index != 3 {
 		t.Errorf("SimilarUsers(u0, 1) = %v", got)
 	}
-	if got := k.Recommend(0, 5); len(got) != 1 || got[0].Index != 3 {
+	if got := k.Recommend(0, 5, ExcludeSeen); len(got) != 1 || got[0].Index != 3 {
 		t.Errorf("Recommend(u0) = %v, want only the unseen i3", got)
 	}
 }

@@ -38,9 +38,9 @@ func RatingsTensors(rs []Rating) []safetensors.Tensor {
 }
 
 // RatingsFromTensors decodes RatingsTensors' output, checking every index
-// against the id maps' sizes and every value against the scale; from names
-// the file in errors.
-func RatingsFromTensors(ts []safetensors.Tensor, users, items int, scale Scale, from string) ([]Rating, error) {
+// against the id maps' sizes and every value against the scale (ratings)
+// or as a weight (implicit: interactions); from names the file in errors.
+func RatingsFromTensors(ts []safetensors.Tensor, users, items int, scale Scale, implicit bool, from string) ([]Rating, error) {
 	get := func(name string) (safetensors.Tensor, error) {
 		t, ok := safetensors.Lookup(ts, name)
 		if !ok {
@@ -88,7 +88,10 @@ func RatingsFromTensors(ts []safetensors.Tensor, users, items int, scale Scale, 
 		if u[k] < 0 || u[k] >= int64(users) || i[k] < 0 || i[k] >= int64(items) {
 			return nil, fmt.Errorf("%s: rating %d: user %d, item %d outside %d users × %d items", from, k, u[k], i[k], users, items)
 		}
-		if !scale.Contains(float64(v[k])) {
+		switch {
+		case implicit && !validWeight(float64(v[k])):
+			return nil, fmt.Errorf("%s: interaction %d: weight %v is not above 0 and at most %g", from, k, v[k], float64(MaxWeight))
+		case !implicit && !scale.Contains(float64(v[k])):
 			return nil, fmt.Errorf("%s: rating %d: %v is outside the scale [%v, %v]", from, k, v[k], scale.Min, scale.Max)
 		}
 		rs[k] = Rating{User: int32(u[k]), Item: int32(i[k]), Value: v[k], Time: tm[k]}

@@ -18,7 +18,14 @@ func (p *Popularity) Predict(user, item int) float64 { return p.Baseline.Predict
 
 // Recommend returns the most-rated unseen items; Score is the number of
 // training ratings.
-func (p *Popularity) Recommend(user, n int) []Scored { return p.Baseline.Popular(p.Train, user, n) }
+func (p *Popularity) Recommend(user, n int, seen Seen) []Scored {
+	return p.Baseline.Popular(p.Train, user, n, seen)
+}
+
+// Describe says the score is the rating count.
+func (p *Popularity) Describe() (name, meaning string) {
+	return "popularity", "the item's number of training ratings or interactions"
+}
 
 // SimilarUsers is nil: popularity knows nothing about users.
 func (p *Popularity) SimilarUsers(user, n int) []Scored { return nil }

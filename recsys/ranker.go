@@ -59,6 +59,16 @@ func (r Ranking) Validate() error {
 	return nil
 }
 
+// Describe names the ranking score and says what it is, for people
+// reading a list.
+func (r Ranking) Describe() (name, meaning string) {
+	r = r.WithDefaults()
+	if r.By == ByRating {
+		return "predicted rating", "the rating the model predicts the user would give the item"
+	}
+	return "expected relevance", fmt.Sprintf("the chance that the user rates the item %g or more: the share of training users who rated it × the chance this user's rating reaches %g (not a rating)", r.Relevance, r.Relevance)
+}
+
 // Ranker turns a predicted rating into Recommend's score under a Ranking.
 type Ranker struct {
 	by        string

@@ -67,6 +67,10 @@ type EvalConfig struct {
 	RankUsers int `json:"rank_users"`
 	// Seed of that sample; default 0.
 	Seed uint64 `json:"seed"`
+	// Implicit evaluates a model of interactions: every held-out
+	// interaction is relevant (Relevance is not used) and there is no
+	// rating to predict, so the report has ranking metrics only.
+	Implicit bool `json:"implicit,omitempty"`
 }
 
 // DefaultRankUsers is the CLI's EvalConfig.RankUsers: enough for the
@@ -76,9 +80,12 @@ const DefaultRankUsers = 10000
 
 // Report is a recommender's quality on a test split.
 type Report struct {
-	N    int     `json:"n"`    // test ratings predicted
-	RMSE float64 `json:"rmse"` // of the clipped predictions
-	MAE  float64 `json:"mae"`
+	N int `json:"n"` // test ratings (or interactions)
+	// Implicit: a model of interactions, ranked only (RMSE and MAE are 0
+	// and not reported).
+	Implicit bool    `json:"implicit,omitempty"`
+	RMSE     float64 `json:"rmse"` // of the clipped predictions
+	MAE      float64 `json:"mae"`
 	// Ranking, averaged over the test users with at least one relevant
 	// test rating (Users of them), each given a top-K list of items they
 	// did not rate in training.
@@ -101,19 +108,25 @@ type Report struct {
 // ("rmse", "precision@10", …).
 func (r Report) Named() []metrics.Named {
 	k := fmt.Sprintf("@%d", r.K)
-	return []metrics.Named{
-		{Name: "rmse", Value: r.RMSE}, {Name: "mae", Value: r.MAE}, {Name: "n", Value: float64(r.N)},
+	var out []metrics.Named
+	if !r.Implicit {
+		out = append(out, metrics.Named{Name: "rmse", Value: r.RMSE}, metrics.Named{Name: "mae", Value: r.MAE})
+	}
+	return append(out, []metrics.Named{
+		{Name: "n", Value: float64(r.N)},
 		{Name: "precision" + k, Value: r.Precision}, {Name: "recall" + k, Value: r.Recall},
 		{Name: "ndcg" + k, Value: r.NDCG}, {Name: "map" + k, Value: r.MAP},
 		{Name: "hit_rate" + k, Value: r.HitRate}, {Name: "coverage" + k, Value: r.Coverage},
 		{Name: "users", Value: float64(r.Users)},
-	}
+	}...)
 }
 
-// Evaluate predicts every test rating (RMSE, MAE) and ranks for every test
-// user with a relevant test item (Precision, Recall, NDCG, MAP and HitRate
-// at K, catalogue coverage). train must be the matrix rec was fitted on. rec
-// is called from several goroutines.
+// Evaluate predicts every test rating (RMSE, MAE; not when Implicit) and
+// ranks for every test user with a relevant test item (Precision, Recall,
+// NDCG, MAP and HitRate at K, catalogue coverage): each user's list leaves
+// out the items the user has in train. The users are ranked in parallel
+// on all cores, a top-K selection each. train must be the matrix rec was
+// fitted on. rec is called from several goroutines.
 func Evaluate(rec Recommender, train *Matrix, test []Rating, cfg EvalConfig) (Report, error) {
 	if cfg.K == 0 {
 		cfg.K = 10
@@ -127,14 +140,18 @@ func Evaluate(rec Recommender, train *Matrix, test []Rating, cfg EvalConfig) (Re
 	if len(test) == 0 {
 		return Report{}, fmt.Errorf("evaluate: the test set is empty")
 	}
-	rep := Report{N: len(test), K: cfg.K}
-	preds := make([]float32, len(test))
-	targets := make([]float32, len(test))
+	rep := Report{N: len(test), K: cfg.K, Implicit: cfg.Implicit}
+	var preds, targets []float32
+	if !cfg.Implicit {
+		preds, targets = make([]float32, len(test)), make([]float32, len(test))
+	}
 	relevant := map[int]map[int]bool{}
 	var users []int
 	for j, r := range test {
-		targets[j] = r.Value
-		if float64(r.Value) >= cfg.Relevance {
+		if !cfg.Implicit {
+			targets[j] = r.Value
+		}
+		if cfg.Implicit || float64(r.Value) >= cfg.Relevance {
 			u := int(r.User)
 			if relevant[u] == nil {
 				relevant[u] = map[int]bool{}
@@ -156,21 +173,23 @@ func Evaluate(rec Recommender, train *Matrix, test []Rating, cfg EvalConfig) (Re
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			for j := w; j < len(test); j += workers {
+			for j := w; j < len(preds); j += workers {
 				preds[j] = float32(rec.Predict(int(test[j].User), int(test[j].Item)))
 			}
 			for j := w; j < len(users); j += workers {
-				lists[j] = rec.Recommend(users[j], cfg.K)
+				lists[j] = rec.Recommend(users[j], cfg.K, ExcludeSeen)
 			}
 		}(w)
 	}
 	wg.Wait()
-	var err error
-	if rep.RMSE, err = metrics.RMSE(preds, targets); err != nil {
-		return rep, err
-	}
-	if rep.MAE, err = metrics.MAE(preds, targets); err != nil {
-		return rep, err
+	if !cfg.Implicit {
+		var err error
+		if rep.RMSE, err = metrics.RMSE(preds, targets); err != nil {
+			return rep, err
+		}
+		if rep.MAE, err = metrics.MAE(preds, targets); err != nil {
+			return rep, err
+		}
 	}
 	shown := map[int]bool{}
 	for j, u := range users {
@@ -211,6 +230,10 @@ func (r Report) String() string {
 	if r.Users < r.Eligible {
 		users = fmt.Sprintf("a sample of %d of %d users", r.Users, r.Eligible)
 	}
-	return fmt.Sprintf("rmse %.4f  mae %.4f  n %d  precision@%d %.4f  recall@%d %.4f  ndcg@%d %.4f  map@%d %.4f  hit_rate@%d %.4f  coverage %.4f  (%s)",
-		r.RMSE, r.MAE, r.N, r.K, r.Precision, r.K, r.Recall, r.K, r.NDCG, r.K, r.MAP, r.K, r.HitRate, r.Coverage, users)
+	rank := fmt.Sprintf("n %d  precision@%d %.4f  recall@%d %.4f  ndcg@%d %.4f  map@%d %.4f  hit_rate@%d %.4f  coverage %.4f  (%s)",
+		r.N, r.K, r.Precision, r.K, r.Recall, r.K, r.NDCG, r.K, r.MAP, r.K, r.HitRate, r.Coverage, users)
+	if r.Implicit {
+		return rank
+	}
+	return fmt.Sprintf("rmse %.4f  mae %.4f  %s", r.RMSE, r.MAE, rank)
 }

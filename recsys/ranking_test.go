@@ -2,6 +2,7 @@ package recsys
 
 import (
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -43,8 +44,11 @@ type fixed struct {
 	lists map[int][]Scored
 }
 
-func (f fixed) Predict(user, item int) float64    { return f.pred }
-func (f fixed) Recommend(user, n int) []Scored    { return f.lists[user][:min(n, len(f.lists[user]))] }
+func (f fixed) Predict(user, item int) float64 { return f.pred }
+func (f fixed) Describe() (string, string)     { return "fixed", "test lists" }
+func (f fixed) Recommend(user, n int, _ Seen) []Scored {
+	return f.lists[user][:min(n, len(f.lists[user]))]
+}
 func (f fixed) SimilarUsers(user, n int) []Scored { return nil }
 func (f fixed) SimilarItems(item, n int) []Scored { return nil }
 
@@ -74,5 +78,33 @@ func TestEvaluateByHand(t *testing.T) {
 	}
 	if _, err := Evaluate(rec, m, nil, EvalConfig{}); err == nil {
 		t.Error("empty test set: expected an error")
+	}
+}
+
+// TestEvaluateImplicit: every held-out interaction is relevant, whatever
+// its weight, and the report has no rating error.
+func TestEvaluateImplicit(t *testing.T) {
+	m := tiny(t)
+	test := []Rating{
+		{User: 0, Item: 3, Value: 1},
+		{User: 2, Item: 2, Value: 0.5}, // a weight below any rating threshold still counts
+		{User: 3, Item: 2, Value: 7},
+	}
+	rec := fixed{pred: math.NaN(), lists: map[int][]Scored{0: {{3, 1}}, 2: {{1, 1}, {2, 0.5}}, 3: {{2, 1}}}}
+	r, err := Evaluate(rec, m, test, EvalConfig{K: 2, Implicit: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// u0 and u3: hit at 1; u2: hit at 2.
+	if r.Users != 3 || !near(r.Recall, 1) || !near(r.NDCG, (2+1/math.Log2(3))/3) || !r.Implicit || r.RMSE != 0 {
+		t.Errorf("report %+v", r)
+	}
+	for _, n := range r.Named() {
+		if n.Name == "rmse" || n.Name == "mae" {
+			t.Errorf("an implicit report names %s", n.Name)
+		}
+	}
+	if s := r.String(); strings.Contains(s, "rmse") || !strings.Contains(s, "ndcg@2") {
+		t.Errorf("report reads %q", s)
 	}
 }

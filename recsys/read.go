@@ -23,7 +23,10 @@ const (
 	// CSV is ratings.csv of ml-latest, ml-latest-small and ml-25m: a header
 	// line naming the columns (userId, movieId, rating, timestamp; itemId,
 	// item_id, user_id are accepted too, in any order, timestamp optional),
-	// then comma-separated rows.
+	// then comma-separated rows. Without a rating column it is an
+	// interaction log (views, clicks, purchases): user, item, optionally a
+	// weight (a column called count, weight, plays, clicks or views;
+	// default 1) and a timestamp.
 	CSV Format = "csv"
 	// TSV is ml-100k's u.data: user, item, rating, timestamp separated by
 	// tabs, no header.
@@ -49,18 +52,28 @@ type ReadOptions struct {
 
 // ReadReport says what a reader did besides returning ratings.
 type ReadReport struct {
-	Rows       int      // data rows read (the header excluded)
-	Skipped    int      // malformed rows skipped (SkipMalformed only)
-	Examples   []string // the first few skipped rows' errors
-	Duplicates int      // rows whose (user, item) pair came again later: the last one wins
+	Rows     int      // data rows read (the header excluded)
+	Skipped  int      // malformed rows skipped (SkipMalformed only)
+	Examples []string // the first few skipped rows' errors
+	// Duplicates counts rows whose (user, item) pair came again later: in
+	// ratings the last one wins; in an interaction log the weights add up
+	// and the latest time is kept.
+	Duplicates int
+	Implicit   bool // the file is an interaction log
 }
 
 func (r ReadReport) String() string {
 	s := fmt.Sprintf("%d rows", r.Rows)
+	if r.Implicit {
+		s += " of interactions"
+	}
 	if r.Skipped > 0 {
 		s += fmt.Sprintf(", %d malformed rows skipped (first: %s)", r.Skipped, r.Examples[0])
 	}
-	if r.Duplicates > 0 {
+	switch {
+	case r.Duplicates > 0 && r.Implicit:
+		s += fmt.Sprintf(", %d repeated (user, item) pairs: their weights added up", r.Duplicates)
+	case r.Duplicates > 0:
 		s += fmt.Sprintf(", %d duplicate (user, item) pairs: the last rating kept", r.Duplicates)
 	}
 	return s
@@ -111,11 +124,12 @@ func sniff(line string) Format {
 
 // columns says where each field of a row is.
 type columns struct {
-	user, item, rating, time int // time −1: absent
+	user, item, rating, time int // time −1: absent; rating −1: an interaction log
+	weight                   int // an interaction log's weight; −1: absent (1 each)
 	n                        int // fields per row
 }
 
-var fixedColumns = columns{user: 0, item: 1, rating: 2, time: 3, n: 4}
+var fixedColumns = columns{user: 0, item: 1, rating: 2, time: 3, weight: -1, n: 4}
 
 // ParseRatings reads ratings from r; name is used in errors (the file name).
 func ParseRatings(r io.Reader, name string, opt ReadOptions) (*Dataset, ReadReport, error) {
@@ -150,6 +164,7 @@ func ParseRatings(r io.Reader, name string, opt ReadOptions) (*Dataset, ReadRepo
 					return nil, rep, fail(line, "%v", err)
 				}
 				cols = c
+				d.Implicit, rep.Implicit = c.rating < 0, c.rating < 0
 				continue
 			case TSV:
 				sep = "\t"
@@ -185,13 +200,18 @@ func ParseRatings(r io.Reader, name string, opt ReadOptions) (*Dataset, ReadRepo
 		}
 		return nil, rep, fmt.Errorf("%s: no ratings: the file is empty", name)
 	}
-	d.Ratings, rep.Duplicates = dropDuplicates(d.Ratings)
+	if d.Implicit {
+		d.Ratings, rep.Duplicates = mergeDuplicates(d.Ratings)
+	} else {
+		d.Ratings, rep.Duplicates = dropDuplicates(d.Ratings)
+	}
 	return d, rep, nil
 }
 
-// csvHeader finds the columns in a ratings.csv header.
+// csvHeader finds the columns in a ratings.csv header, or an interaction
+// log's.
 func csvHeader(text string) (columns, error) {
-	c := columns{user: -1, item: -1, rating: -1, time: -1}
+	c := columns{user: -1, item: -1, rating: -1, time: -1, weight: -1}
 	fields := strings.Split(text, ",")
 	c.n = len(fields)
 	for k, f := range fields {
@@ -204,10 +224,15 @@ func csvHeader(text string) (columns, error) {
 			c.rating = k
 		case "timestamp", "time":
 			c.time = k
+		case "count", "weight", "plays", "clicks", "views":
+			c.weight = k
 		}
 	}
-	if c.user < 0 || c.item < 0 || c.rating < 0 {
-		return c, fmt.Errorf("header %q: expected columns userId, movieId (or itemId) and rating, and optionally timestamp", text)
+	if c.user < 0 || c.item < 0 {
+		return c, fmt.Errorf("header %q: expected columns userId and movieId (or itemId), then rating (ratings) or optionally a count or weight (interactions), and optionally timestamp", text)
+	}
+	if c.rating >= 0 {
+		c.weight = -1 // ratings: a count column beside them is not read
 	}
 	return c, nil
 }
@@ -232,15 +257,28 @@ func parseRow(text, sep string, cols columns, scale Scale, d *Dataset) (Rating, 
 	if user == "" || item == "" {
 		return Rating{}, fmt.Errorf("empty user or item id in %q", text)
 	}
-	rs := strings.TrimSpace(fields[cols.rating])
-	v, err := strconv.ParseFloat(rs, 64)
-	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-		return Rating{}, fmt.Errorf("rating %q is not a number", rs)
-	}
-	if !scale.Contains(v) {
-		return Rating{}, fmt.Errorf("rating %v is outside the scale [%v, %v]", v, scale.Min, scale.Max)
+	v := 1.0
+	switch {
+	case cols.rating >= 0:
+		rs := strings.TrimSpace(fields[cols.rating])
+		var err error
+		v, err = strconv.ParseFloat(rs, 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			return Rating{}, fmt.Errorf("rating %q is not a number", rs)
+		}
+		if !scale.Contains(v) {
+			return Rating{}, fmt.Errorf("rating %v is outside the scale [%v, %v]", v, scale.Min, scale.Max)
+		}
+	case cols.weight >= 0:
+		ws := strings.TrimSpace(fields[cols.weight])
+		var err error
+		v, err = strconv.ParseFloat(ws, 64)
+		if err != nil || !validWeight(v) {
+			return Rating{}, fmt.Errorf("weight %q: want a number above 0 and at most %g", ws, float64(MaxWeight))
+		}
 	}
 	var ts int64
+	var err error
 	if cols.time >= 0 && cols.time < len(fields) {
 		s := strings.TrimSpace(fields[cols.time])
 		if ts, err = strconv.ParseInt(s, 10, 64); err != nil {
@@ -250,9 +288,40 @@ func parseRow(text, sep string, cols columns, scale Scale, d *Dataset) (Rating, 
 	return Rating{User: int32(d.Users.Add(user)), Item: int32(d.Items.Add(item)), Value: float32(v), Time: ts}, nil
 }
 
-// dropDuplicates keeps the last rating of each (user, item) pair, in file
-// order, and counts the others.
-func dropDuplicates(rs []Rating) ([]Rating, int) {
+// MaxWeight bounds an interaction's weight (a count of views, say), so
+// that sums and confidences stay finite in float32.
+const MaxWeight = 1e9
+
+// validWeight reports whether v can weigh an interaction.
+func validWeight(v float64) bool { return v > 0 && v <= MaxWeight }
+
+// mergeDuplicates adds up the weights of each (user, item) pair of an
+// interaction log, capped at MaxWeight, keeping the latest time at the
+// position of the pair's first row, and counts the merged rows.
+func mergeDuplicates(rs []Rating) ([]Rating, int) {
+	order := pairOrder(rs)
+	var dead []bool
+	dups := 0
+	for k := 0; k < len(order); {
+		head := &rs[order[k]]
+		j := k + 1
+		for ; j < len(order) && rs[order[j]].User == head.User && rs[order[j]].Item == head.Item; j++ {
+			r := rs[order[j]]
+			head.Value = float32(min(float64(head.Value)+float64(r.Value), MaxWeight))
+			head.Time = max(head.Time, r.Time)
+			if dead == nil {
+				dead = make([]bool, len(rs))
+			}
+			dead[order[j]] = true
+			dups++
+		}
+		k = j
+	}
+	return compact(rs, dead), dups
+}
+
+// pairOrder returns the indices of rs sorted by (user, item, index).
+func pairOrder(rs []Rating) []int32 {
 	order := make([]int32, len(rs))
 	for k := range order {
 		order[k] = int32(k)
@@ -267,6 +336,27 @@ func dropDuplicates(rs []Rating) ([]Rating, int) {
 		}
 		return int(a - b)
 	})
+	return order
+}
+
+// compact drops the rows marked dead (nil: none), in place.
+func compact(rs []Rating, dead []bool) []Rating {
+	if dead == nil {
+		return rs
+	}
+	out := rs[:0]
+	for k, r := range rs {
+		if !dead[k] {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// dropDuplicates keeps the last rating of each (user, item) pair, in file
+// order, and counts the others.
+func dropDuplicates(rs []Rating) ([]Rating, int) {
+	order := pairOrder(rs)
 	var dead []bool
 	dups := 0
 	for k := 1; k < len(order); k++ {
@@ -279,23 +369,20 @@ func dropDuplicates(rs []Rating) ([]Rating, int) {
 			dups++
 		}
 	}
-	if dups == 0 {
-		return rs, 0
-	}
-	out := rs[:0]
-	for k, r := range rs {
-		if !dead[k] {
-			out = append(out, r)
-		}
-	}
-	return out, dups
+	return compact(rs, dead), dups
 }
 
 // WriteCSV writes ratings in ratings.csv layout (userId,movieId,rating,timestamp)
-// with d's raw ids: the format of the built-in sample and of generated data.
+// with d's raw ids: the format of the built-in sample and of generated
+// data. Interactions (d.Implicit) are written as an interaction log,
+// userId,movieId,count,timestamp.
 func WriteCSV(w io.Writer, d *Dataset) error {
 	bw := bufio.NewWriter(w)
-	bw.WriteString("userId,movieId,rating,timestamp\n")
+	if d.Implicit {
+		bw.WriteString("userId,movieId,count,timestamp\n")
+	} else {
+		bw.WriteString("userId,movieId,rating,timestamp\n")
+	}
 	var buf bytes.Buffer
 	for _, r := range d.Ratings {
 		buf.Reset()

@@ -22,17 +22,31 @@ type Scored struct {
 type Recommender interface {
 	// Predict returns the predicted rating, clipped to the rating scale.
 	Predict(user, item int) float64
-	// Recommend returns up to n items with training ratings that the user
-	// has not rated in training, best first. Score is the ranking score:
-	// the expected relevance or the predicted rating (see Ranking), or the
-	// rating count for popularity; Predict gives the predicted rating.
-	Recommend(user, n int) []Scored
+	// Recommend returns up to n items with training ratings, best first:
+	// those the user has not rated in training (ExcludeSeen), or all
+	// (IncludeSeen). Score is the ranking score: the expected relevance or
+	// the predicted rating (see Ranking), an implicit model's preference,
+	// or the rating count when popularity answers (an unknown user);
+	// Predict gives the predicted rating.
+	Recommend(user, n int, seen Seen) []Scored
 	// SimilarUsers returns up to n other users, most similar first; nil for
 	// an unknown user or an algorithm without a notion of user similarity.
 	SimilarUsers(user, n int) []Scored
 	// SimilarItems returns up to n other items, most similar first.
 	SimilarItems(item, n int) []Scored
+	// Describe names Recommend's score for a known user and says what it
+	// is, for people reading a list.
+	Describe() (name, meaning string)
 }
+
+// Seen says whether Recommend lists the items a user has in training.
+type Seen bool
+
+// The two Seen policies.
+const (
+	ExcludeSeen Seen = false // recommend only what the user has not rated (the default)
+	IncludeSeen Seen = true  // rank the user's training items too
+)
 
 // Baseline is the bias model r̂ = μ + b_u + b_i with damped means (Koren,
 // "Factor in the Neighbors", 2010): b_i = Σ(r − μ)/(ItemDamping + n_i), then
@@ -101,16 +115,20 @@ func (b *Baseline) Raw(u, i int) float64 {
 // Predict is the clipped baseline.
 func (b *Baseline) Predict(u, i int) float64 { return b.Scale.Clip(b.Raw(u, i)) }
 
-// Popular returns up to n known items not rated by u (any items when u is
-// unknown), most rated first, ties by higher mean then lower index.
-func (b *Baseline) Popular(m *Matrix, u, n int) []Scored {
-	seen, _ := m.UserRow(u)
+// Popular returns up to n known items, not rated by u unless seen is
+// IncludeSeen (any items when u is unknown), most rated first, ties by
+// higher mean then lower index.
+func (b *Baseline) Popular(m *Matrix, u, n int, seen Seen) []Scored {
+	var rated []int32
+	if seen == ExcludeSeen {
+		rated, _ = m.UserRow(u)
+	}
 	t := newTopN(n)
 	for i, c := range b.ItemCount {
 		if c == 0 {
 			continue
 		}
-		if _, rated := slices.BinarySearch(seen, int32(i)); rated {
+		if _, r := slices.BinarySearch(rated, int32(i)); r {
 			continue
 		}
 		// Count first; the bias (|b_i| < 5) only breaks ties.

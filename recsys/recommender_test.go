@@ -83,14 +83,14 @@ func TestFallbacksAndContracts(t *testing.T) {
 					t.Errorf("Predict(%d, %d) = %v, want the baseline %v", c.u, c.i, got, c.want)
 				}
 			}
-			pop := b.Popular(f.m, -1, 5)
+			pop := b.Popular(f.m, -1, 5, recsys.ExcludeSeen)
 			for _, u := range []int{-1, coldUser, 1 << 30} {
-				got := rec.Recommend(u, 5)
+				got := rec.Recommend(u, 5, recsys.ExcludeSeen)
 				if len(got) != 5 || got[0].Index != pop[0].Index {
 					t.Errorf("Recommend(unknown %d) = %v, want the most popular %v", u, got, pop)
 				}
 			}
-			if got := rec.Recommend(someUser, 0); len(got) != 0 {
+			if got := rec.Recommend(someUser, 0, recsys.ExcludeSeen); len(got) != 0 {
 				t.Errorf("Recommend(n=0) = %v", got)
 			}
 			for _, got := range [][]recsys.Scored{rec.SimilarUsers(-1, 3), rec.SimilarUsers(coldUser, 3), rec.SimilarItems(coldItem, 3), rec.SimilarItems(1<<30, 3)} {
@@ -98,7 +98,7 @@ func TestFallbacksAndContracts(t *testing.T) {
 					t.Errorf("similar to an unknown: %v, want nil", got)
 				}
 			}
-			got := rec.Recommend(someUser, 20)
+			got := rec.Recommend(someUser, 20, recsys.ExcludeSeen)
 			seen, _ := f.m.UserRow(someUser)
 			for k, s := range got {
 				if _, rated := slices.BinarySearch(seen, int32(s.Index)); rated || s.Index == coldItem {
@@ -200,7 +200,7 @@ func TestSaveAndLoad(t *testing.T) {
 					t.Fatalf("Predict(%d, %d): %v before saving, %v after", u, i, a.Predict(u, i), b.Predict(u, i))
 				}
 			}
-			if !slices.Equal(a.Recommend(u, 5), b.Recommend(u, 5)) {
+			if !slices.Equal(a.Recommend(u, 5, recsys.ExcludeSeen), b.Recommend(u, 5, recsys.ExcludeSeen)) {
 				t.Fatalf("Recommend(%d) changed", u)
 			}
 		}
@@ -239,11 +239,11 @@ func TestSaveAndLoad(t *testing.T) {
 	if _, err := recsys.LoadSVD(f.m, f.d.Scale, recsys.SVDConfig{Factors: 8}, s.Tensors(), "svd.safetensors"); err == nil || !strings.Contains(err.Error(), "has shape") {
 		t.Errorf("wrong factor count: %v", err)
 	}
-	rs, err := recsys.RatingsFromTensors(roundTrip(recsys.RatingsTensors(f.train)), f.m.NumUsers, f.m.NumItems, f.d.Scale, "ratings.safetensors")
+	rs, err := recsys.RatingsFromTensors(roundTrip(recsys.RatingsTensors(f.train)), f.m.NumUsers, f.m.NumItems, f.d.Scale, false, "ratings.safetensors")
 	if err != nil || !slices.Equal(rs, f.train) {
 		t.Fatalf("ratings round trip: %v", err)
 	}
-	if _, err := recsys.RatingsFromTensors(recsys.RatingsTensors(f.train), 3, f.m.NumItems, f.d.Scale, "ratings.safetensors"); err == nil || !strings.Contains(err.Error(), "outside 3 users") {
+	if _, err := recsys.RatingsFromTensors(recsys.RatingsTensors(f.train), 3, f.m.NumItems, f.d.Scale, false, "ratings.safetensors"); err == nil || !strings.Contains(err.Error(), "outside 3 users") {
 		t.Errorf("ratings beyond the id map: %v", err)
 	}
 }

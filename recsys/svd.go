@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -155,18 +156,15 @@ func (s *SVD) raw(u, i int) float64 {
 	return p
 }
 
-// Recommend ranks the known items the user has not rated under the
-// configured Ranking; an unknown user gets the most popular items.
-func (s *SVD) Recommend(user, n int) []Scored {
+// Recommend ranks the known items (those the user has not rated, unless
+// IncludeSeen) under the configured Ranking; an unknown user gets the
+// most popular items.
+func (s *SVD) Recommend(user, n int, seen Seen) []Scored {
 	b := s.Baseline
 	if !b.KnownUser(user) || n <= 0 {
-		return b.Popular(s.Train, user, n)
+		return b.Popular(s.Train, user, n, seen)
 	}
-	seen, _ := s.Train.UserRow(user)
-	isSeen := make([]bool, s.Train.NumItems)
-	for _, i := range seen {
-		isSeen[i] = true
-	}
+	isSeen := s.Train.seenMask(user, seen)
 	top := newTopN(n)
 	for i := 0; i < s.Train.NumItems; i++ {
 		if !isSeen[i] && b.KnownItem(i) {
@@ -175,6 +173,9 @@ func (s *SVD) Recommend(user, n int) []Scored {
 	}
 	return top.sorted()
 }
+
+// Describe names the ranking score (see Ranking.Describe).
+func (s *SVD) Describe() (name, meaning string) { return s.Config.Ranking.Describe() }
 
 // SimilarUsers ranks users by the cosine similarity of their rows of U·σ.
 func (s *SVD) SimilarUsers(user, n int) []Scored {
@@ -324,10 +325,5 @@ func orthonormalize(x []float64, n, l int) {
 	}
 }
 
-func dot(a, b []float64) float64 {
-	var s float64
-	for i, x := range a {
-		s += x * b[i]
-	}
-	return s
-}
+// dot is a·b, by gonum's assembly kernel (b may be longer).
+func dot(a, b []float64) float64 { return floats.Dot(a, b[:len(a)]) }

@@ -446,3 +446,222 @@ func checkTokens(t *testing.T, got []pageToken, want textExplained) {
 		t.Errorf("no token has a visible background: %+v", got)
 	}
 }
+
+// pageRows reads a table's body as text cells.
+func pageRows(t *testing.T, ctx context.Context, table string) [][]string {
+	t.Helper()
+	var rows [][]string
+	err := chromedp.Run(ctx, chromedp.Evaluate(fmt.Sprintf(`[...document.querySelectorAll("#%s tbody tr")].map((tr) => [...tr.cells].map((td) => td.textContent))`, table), &rows))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+// TestWebPageRecommender drives the page for a recommender in headless
+// Chromium: it recommends for a user (items, titles and scores as the
+// library ranks them, the score column named by what ranks them, the
+// predicted rating beside it), lists the items similar to one from its
+// row, labels the popularity fallback for an unknown user, shows errors
+// in one line, and never turns a title into markup. With
+// TAPEML_SCREENSHOT=FILE.png it saves FILE-recommend.png.
+func TestWebPageRecommender(t *testing.T) {
+	if _, err := os.Stat(chromium); err != nil {
+		t.Skipf("no %s: %v", chromium, err)
+	}
+	dir := t.TempDir()
+	ckpt := recommenderCheckpoint(t)
+	copyDir(t, ckpt, filepath.Join(dir, "films", "1"))
+	copyDir(t, filepath.Join(legacy, "textcnn.safetensors"), filepath.Join(dir, "spam", "1"))
+	ts := start(t, serve.Config{Models: dir, Poll: -1})
+	m, err := tapeml.Load(ckpt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bg := context.Background()
+	// A user whose list holds film 7, whose title is markup.
+	user, n := "", 12
+	var want tapeml.Recommendations
+	for u := 1; u <= 40 && user == ""; u++ {
+		r, err := m.Recommendations(bg, tapeml.RecommendRequest{User: strconv.Itoa(u), N: n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range r.Items {
+			if it.Item == "7" {
+				user, want = strconv.Itoa(u), r
+			}
+		}
+	}
+	if user == "" {
+		t.Fatal("no user's top 12 holds film 7; the fixture needs one")
+	}
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.Flag("headless", true), chromedp.WindowSize(900, 900))
+	actx, cancel := chromedp.NewExecAllocator(bg, opts...)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+
+	var scoreHead, ratingHead, note string
+	err = chromedp.Run(ctx,
+		chromedp.Navigate(ts.url+"/"),
+		chromedp.Poll(`document.getElementById("model").options.length === 2`, nil),
+		chromedp.Evaluate(watchErrors, nil),
+		chromedp.SetValue(`#model`, "films", chromedp.ByID),
+		chromedp.Evaluate(`document.getElementById("model").dispatchEvent(new Event("change"))`, nil),
+		chromedp.Poll(`document.getElementById("kind").textContent === "tapeml_recsys" && !document.getElementById("go").disabled`, nil),
+		chromedp.WaitVisible(`#user`, chromedp.ByID),
+		chromedp.WaitVisible(`#item`, chromedp.ByID),
+		chromedp.SendKeys(`#user`, user, chromedp.ByID),
+		chromedp.SetValue(`#n`, strconv.Itoa(n), chromedp.ByID),
+		chromedp.Click(`#go`, chromedp.ByID),
+		chromedp.WaitVisible(`#rec-result`, chromedp.ByID),
+		chromedp.Text(`#rec-score`, &scoreHead, chromedp.ByID),
+		chromedp.Text(`#rec-rating`, &ratingHead, chromedp.ByID),
+		chromedp.Text(`#rec-note`, &note, chromedp.ByID),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var goText string
+	if err := chromedp.Run(ctx, chromedp.Text(`#go`, &goText, chromedp.ByID)); err != nil || goText != "Recommend" {
+		t.Errorf("the button says %q (%v), want Recommend", goText, err)
+	}
+	if scoreHead != want.RankedBy || ratingHead != "predicted rating" || !strings.Contains(note, want.Meaning) || !strings.Contains(note, "user "+strconv.Quote(user)) {
+		t.Errorf("header %q | %q, note %q; the library ranks by %q: %s", scoreHead, ratingHead, note, want.RankedBy, want.Meaning)
+	}
+	rows := pageRows(t, ctx, "recs")
+	if len(rows) != len(want.Items) {
+		t.Fatalf("the page lists %d items %q; the library %d", len(rows), rows, len(want.Items))
+	}
+	for i, w := range want.Items {
+		r := rows[i] // #, item, title, score, rating, popularity, button
+		if len(r) != 7 || r[0] != strconv.Itoa(i+1) || r[1] != w.Item || r[2] != w.Title || r[5] != strconv.Itoa(w.Popularity) {
+			t.Errorf("row %d is %q; the library says %+v", i+1, r, w)
+			continue
+		}
+		if s, err := strconv.ParseFloat(r[3], 64); err != nil || math.Abs(s-float64(w.Score)) > 5.1e-5 {
+			t.Errorf("row %d: score %q; the library's is %g", i+1, r[3], w.Score)
+		}
+		if s, err := strconv.ParseFloat(r[4], 64); err != nil || math.Abs(s-float64(w.Rating)) > 0.006 {
+			t.Errorf("row %d: predicted rating %q; the library's is %g", i+1, r[4], w.Rating)
+		}
+	}
+	var markup int
+	if err := chromedp.Run(ctx, chromedp.Evaluate(`document.querySelectorAll("#recs img").length`, &markup)); err != nil || markup != 0 {
+		t.Errorf("a title became markup: %d images in the list (%v)", markup, err)
+	}
+
+	// Similar items, from the first row's button.
+	first := want.Items[0].Item
+	wantSim, err := m.SimilarItems(bg, first, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var simHead, simNote string
+	var shot []byte
+	err = chromedp.Run(ctx,
+		chromedp.Click(`#recs tbody tr:first-child button`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#similar-result`, chromedp.ByID),
+		chromedp.Text(`#similar-score`, &simHead, chromedp.ByID),
+		chromedp.Text(`#similar-note`, &simNote, chromedp.ByID),
+		chromedp.FullScreenshot(&shot, 100),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if path := os.Getenv("TAPEML_SCREENSHOT"); path != "" {
+		path = strings.TrimSuffix(path, ".png") + "-recommend.png"
+		if err := os.WriteFile(path, shot, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot of the recommendations: %s", path)
+	}
+	sim := pageRows(t, ctx, "similars")
+	if simHead != "similarity" || !strings.Contains(simNote, strconv.Quote(first)) || len(sim) != len(wantSim) {
+		t.Fatalf("similar items: header %q, note %q, %d rows; the library lists %d", simHead, simNote, len(sim), len(wantSim))
+	}
+	for i, w := range wantSim {
+		r := sim[i]
+		s, err := strconv.ParseFloat(r[3], 64)
+		if r[1] != w.ID || r[2] != w.Title || err != nil || math.Abs(s-w.Score) > 5.1e-5 {
+			t.Errorf("similar row %d is %q; the library says %+v", i+1, r, w)
+		}
+	}
+
+	// An unknown user: the most popular items, labelled so, no score.
+	fallback, err := m.Recommendations(bg, tapeml.RecommendRequest{User: "nobody", N: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var warn string
+	var scoreShown bool
+	err = chromedp.Run(ctx,
+		chromedp.SetValue(`#user`, "nobody", chromedp.ByID),
+		chromedp.SetValue(`#n`, "3", chromedp.ByID),
+		chromedp.Click(`#go`, chromedp.ByID),
+		chromedp.WaitVisible(`#rec-result`, chromedp.ByID),
+		chromedp.Evaluate(`document.querySelector("#rec-note .warn")?.textContent ?? ""`, &warn),
+		chromedp.Evaluate(`!document.getElementById("rec-score").classList.contains("hidden")`, &scoreShown),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows = pageRows(t, ctx, "recs")
+	if !strings.Contains(warn, "most popular") || scoreShown || len(rows) != len(fallback.Items) {
+		t.Errorf("unknown user: note %q, score column shown %v, rows %q", warn, scoreShown, rows)
+	}
+	for i, w := range fallback.Items {
+		if i < len(rows) && (rows[i][1] != w.Item || rows[i][3] != strconv.Itoa(w.Popularity)) {
+			t.Errorf("fallback row %d is %q; the library says %+v", i+1, rows[i], w)
+		}
+	}
+
+	// Errors: a bad n on the page, an unknown item from the server.
+	var errText, simErr string
+	err = chromedp.Run(ctx,
+		chromedp.SetValue(`#n`, "0", chromedp.ByID),
+		chromedp.Click(`#go`, chromedp.ByID),
+		chromedp.Poll(`document.getElementById("error").textContent !== ""`, nil),
+		chromedp.Text(`#error`, &errText, chromedp.ByID),
+		chromedp.SetValue(`#n`, "5", chromedp.ByID),
+		chromedp.SetValue(`#item`, "no such film", chromedp.ByID),
+		chromedp.Click(`#similar`, chromedp.ByID),
+		chromedp.Poll(`document.getElementById("similar-error").textContent !== ""`, nil),
+		chromedp.Text(`#similar-error`, &simErr, chromedp.ByID),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(errText, "not a whole number from 1") || !strings.Contains(simErr, "unknown item") {
+		t.Errorf("errors shown: %q and %q", errText, simErr)
+	}
+
+	// Switching to a text model hides the recommender's fields and lists.
+	var errs []string
+	var hidden bool
+	err = chromedp.Run(ctx,
+		chromedp.SetValue(`#model`, "spam", chromedp.ByID),
+		chromedp.Evaluate(`document.getElementById("model").dispatchEvent(new Event("change"))`, nil),
+		chromedp.Poll(`document.getElementById("kind").textContent === "tapeml_textcnn"`, nil),
+		chromedp.Evaluate(`["rec-input", "similar-input", "rec-result", "similar-result"].every((id) => document.getElementById(id).classList.contains("hidden")) && document.getElementById("go").textContent === "Classify"`, &hidden),
+		chromedp.Evaluate(`window.pwned ? 1 : 0`, &markup),
+		chromedp.Evaluate(`window.pageErrors`, &errs),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !hidden {
+		t.Error("the recommender's fields stay shown for a text model")
+	}
+	if markup != 0 {
+		t.Error("a title became markup")
+	}
+	if len(errs) > 0 {
+		t.Errorf("uncaught errors on the page: %q", errs)
+	}
+}

@@ -245,6 +245,10 @@ type TestResult struct {
 	N         int
 	Metrics   []metrics.Named
 	Confusion metrics.Confusion // classifiers tested by Run
+	// Warnings are what the family found wrong with the trained model (a
+	// recommender worse than its popularity baseline); Run prints them
+	// last, after the checkpoint's folder.
+	Warnings []string
 	// Baseline is a trivial predictor's score on the same test split, or
 	// nil: a private model that does no better gets a warning.
 	Baseline *Baseline
@@ -548,7 +552,18 @@ func fitNetwork(ctx context.Context, p *Plan, prep *Prepared, resumable bool) (*
 	}
 	fmt.Fprintf(w, "history plots: %s\n", strings.Join(plots, ", "))
 	fmt.Fprintf(w, "checkpoint: %s\n", dir)
+	warn(w, res.Test)
 	return res, nil
+}
+
+// warn prints a test's warnings, one a line.
+func warn(w io.Writer, t *TestResult) {
+	if t == nil {
+		return
+	}
+	for _, s := range t.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", s)
+	}
 }
 
 // History plots of a whole run, in its folder.
@@ -695,6 +710,7 @@ func fitDirect(ctx context.Context, p *Plan, prep *Prepared) (*RunResult, error)
 		}
 	}
 	fmt.Fprintf(p.Progress, "checkpoint: %s\n", dir)
+	warn(p.Progress, res.Test)
 	return res, nil
 }
 

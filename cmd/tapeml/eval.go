@@ -18,7 +18,7 @@ import (
 func evalCmd(e env) *cobra.Command {
 	var ckpt, data, curves string
 	var asJSON, force bool
-	var rankUsers int
+	var rankUsers, k int
 	c := &cobra.Command{
 		Use:   "eval --checkpoint DIR [--data PATH] [--json] [--curves DIR [--force]]",
 		Short: "evaluate a checkpoint on its test split, or on --data",
@@ -26,6 +26,9 @@ func evalCmd(e env) *cobra.Command {
 		RunE: func(*cobra.Command, []string) error {
 			if ckpt == "" {
 				return usagef("--checkpoint is required")
+			}
+			if k < 0 {
+				return usagef("--k must not be negative, got %d", k)
 			}
 			if force && curves == "" {
 				return usagef("--force replaces curve files: give --curves DIR")
@@ -39,7 +42,7 @@ func evalCmd(e env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return evaluate(e, m, ckpt, tapeml.EvalOptions{Data: data, RankUsers: rankUsers}, evalOutput{asJSON, curves, force})
+			return evaluate(e, m, ckpt, tapeml.EvalOptions{Data: data, RankUsers: rankUsers, K: k}, evalOutput{asJSON, curves, force})
 		},
 	}
 	fs := c.Flags()
@@ -47,6 +50,7 @@ func evalCmd(e env) *cobra.Command {
 	fs.StringVar(&data, "data", "", "evaluate on this data instead: all of it, or its test split if it ships one (a test folder) or is the run's own")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object")
 	fs.IntVar(&rankUsers, "rank-users", recsys.DefaultRankUsers, "recommenders: rank at most this many test users (a seeded sample; 0: all)")
+	fs.IntVar(&k, "k", 0, "recommenders: the ranked lists' length for precision@k, recall@k, ndcg@k, map@k and hit_rate@k (default: the run's, 10)")
 	fs.StringVar(&curves, "curves", "", "classifiers: write ROC and precision-recall curves into this folder (roc.png, roc.csv, pr.png, pr.csv; the positive class of a binary model, one-vs-rest for each class otherwise)")
 	fs.BoolVar(&force, "force", false, "with --curves: replace curve files already in the folder")
 	return c

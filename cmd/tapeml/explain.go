@@ -550,7 +550,11 @@ func explainRecommendation(e env, m *tapeml.Model, user, item string, top int, a
 	if asJSON {
 		return printJSON(e, r)
 	}
-	fmt.Fprintf(e.stdout, "user %s, item %s: predicted %.3f (%s)\n", user, item, r.Prediction, r.Method)
+	what, given := "predicted", "rating"
+	if r.Implicit {
+		what, given = "preference score", "weight"
+	}
+	fmt.Fprintf(e.stdout, "user %s, item %s: %s %.3f (%s)\n", user, item, what, r.Prediction, r.Method)
 	if r.Centre != 0 {
 		fmt.Fprintf(e.stdout, "  %8.4f  centre (the mean rating the neighbours' terms are added to)\n", r.Centre)
 	}
@@ -559,7 +563,7 @@ func explainRecommendation(e env, m *tapeml.Model, user, item string, top int, a
 		if c.Title != "" {
 			name += " " + c.Title
 		}
-		fmt.Fprintf(e.stdout, "  %+8.4f  %s %s (similarity %.3f, rating %.1f)\n", c.Contribution, c.Kind, name, c.Similarity, c.Rating)
+		fmt.Fprintf(e.stdout, "  %+8.4f  %s %s (similarity %.3f, %s %.1f)\n", c.Contribution, c.Kind, name, c.Similarity, given, c.Rating)
 	}
 	if r.Note != "" {
 		fmt.Fprintf(e.stdout, "  %s\n", r.Note)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -12,17 +13,27 @@ import (
 	"github.com/tapeml/tapeml/predictio"
 )
 
-// recommendation is one line of recommend's or similar's output.
-type recommendation = predictio.Recommendation
-
 func recommendCmd(e env) *cobra.Command {
 	var ckpt, user string
 	var n int
-	var asJSON bool
+	var asJSON, excludeSeen bool
 	c := &cobra.Command{
-		Use:   "recommend --checkpoint DIR --user ID [-n N] [--json]",
+		Use:   "recommend --checkpoint DIR --user ID [-n N] [--exclude-seen=false] [--json]",
 		Short: "recommend items to a user from a recommender checkpoint",
-		Args:  noArgs,
+		Long: `Recommend items to a user from a recommender checkpoint.
+
+The text output starts with a header saying what ranks the list, then a
+line per item: rank, item id, the ranking score (what the header names:
+a model of ratings ranks by expected relevance or by predicted rating, a
+model of interactions by its preference score), the predicted rating
+(models of ratings), the item's popularity (its training ratings or
+interactions) and its title. A user the model does not know (no training
+data) gets the most popular items instead, ranked by popularity and
+labelled so. --json prints one object per item instead: rank, item,
+title, ranked_by, ranking_score (absent for the popularity fallback),
+predicted_rating (models of ratings), popularity, fallback ("popularity"
+for an unknown user) and seen.`,
+		Args: noArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if user == "" {
 				return usagef("--user is required")
@@ -34,22 +45,78 @@ func recommendCmd(e env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if !m.KnowsUser(user) {
-				fmt.Fprintf(e.stderr, "tapeml recommend: user %q has no training ratings in %s: recommending popular items\n", user, ckpt)
-			}
-			out, err := predictio.Recommend(context.Background(), m, user, n)
+			recs, out, err := predictio.Recommend(context.Background(), m, tapeml.RecommendRequest{User: user, N: n, IncludeSeen: !excludeSeen})
 			if err != nil {
 				return err
 			}
-			return printRecommendations(e, out, asJSON)
+			if recs.Fallback {
+				fmt.Fprintf(e.stderr, "tapeml recommend: user %q has no training data in %s: recommending popular items\n", user, ckpt)
+			}
+			if asJSON {
+				return printJSONLines(e, out)
+			}
+			printRecommendations(e, user, recs, out, excludeSeen)
+			return nil
 		},
 	}
 	fs := c.Flags()
 	fs.StringVar(&ckpt, "checkpoint", "", "recommender checkpoint folder, or its run folder")
 	fs.StringVar(&user, "user", "", "raw user id, as in the ratings file")
 	fs.IntVarP(&n, "n", "n", 10, "how many items")
-	fs.BoolVar(&asJSON, "json", false, "print one JSON object per item")
+	fs.BoolVar(&excludeSeen, "exclude-seen", true, "leave out the items the user has in training (false: rank them too, marked seen)")
+	fs.BoolVar(&asJSON, "json", false, "print one JSON object per item (rank, item, title, ranked_by, ranking_score, predicted_rating, popularity, fallback, seen)")
 	return c
+}
+
+// printRecommendations writes recommend's text: a header saying what
+// ranks the items, then a line per item.
+func printRecommendations(e env, user string, recs tapeml.Recommendations, out []predictio.Recommendation, excludeSeen bool) {
+	w := e.stdout
+	switch {
+	case recs.Fallback:
+		fmt.Fprintf(w, "# user %q is unknown to the model (no training data): the %d most popular items instead, ranked by popularity (%s)\n", user, len(out), recs.Meaning)
+	default:
+		left := "the items the user has in training left out"
+		if !excludeSeen {
+			left = "the items the user has in training included, marked seen"
+		}
+		fmt.Fprintf(w, "# user %q: %d items ranked by %s: %s; %s\n", user, len(out), recs.RankedBy, recs.Meaning, left)
+	}
+	if recs.Ratings {
+		fmt.Fprintf(w, "# predicted rating: the rating the model predicts the user would give\n")
+	}
+	cols := []string{fmt.Sprintf("%4s", "rank"), fmt.Sprintf("%-10s", "item")}
+	if !recs.Fallback {
+		cols = append(cols, fmt.Sprintf("%13s", "ranking score"))
+	}
+	if recs.Ratings {
+		cols = append(cols, fmt.Sprintf("%16s", "predicted rating"))
+	}
+	cols = append(cols, fmt.Sprintf("%10s", "popularity"), "title")
+	fmt.Fprintln(w, strings.Join(cols, "  "))
+	for _, r := range out {
+		cols = []string{fmt.Sprintf("%4d", r.Rank), fmt.Sprintf("%-10s", r.Item)}
+		if r.RankingScore != nil {
+			cols = append(cols, fmt.Sprintf("%13.4f", *r.RankingScore))
+		}
+		if r.PredictedRating != nil {
+			cols = append(cols, fmt.Sprintf("%16.2f", *r.PredictedRating))
+		}
+		title := r.Title
+		if r.Seen {
+			title = strings.TrimSpace(title + " (seen)")
+		}
+		cols = append(cols, fmt.Sprintf("%10d", r.Popularity), title)
+		fmt.Fprintln(w, strings.TrimRight(strings.Join(cols, "  "), " "))
+	}
+}
+
+// neighbour is one object of similar --json.
+type neighbour struct {
+	Rank       int     `json:"rank"`
+	ID         string  `json:"id"`
+	Title      string  `json:"title,omitempty"`
+	Similarity float64 `json:"similarity"`
 }
 
 func similarCmd(e env) *cobra.Command {
@@ -73,7 +140,9 @@ func similarCmd(e env) *cobra.Command {
 			}
 			ctx := context.Background()
 			var similar []api.Neighbour
+			what, of := "items", item
 			if user != "" {
+				what, of = "users", user
 				similar, err = m.SimilarUsers(ctx, user, n)
 			} else {
 				similar, err = m.SimilarItems(ctx, item, n)
@@ -81,14 +150,22 @@ func similarCmd(e env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out := make([]recommendation, len(similar))
+			if len(similar) == 0 {
+				fmt.Fprintf(e.stderr, "tapeml similar: the %s model has no similar %s to give here\n", m.Algo(), what)
+			}
+			out := make([]neighbour, len(similar))
 			for i, s := range similar {
-				out[i] = recommendation{ID: s.ID, Score: s.Score, Title: s.Title}
+				out[i] = neighbour{Rank: i + 1, ID: s.ID, Title: s.Title, Similarity: s.Score}
 			}
-			if len(out) == 0 {
-				fmt.Fprintf(e.stderr, "tapeml similar: the %s model has no similar entries to give here\n", m.Algo())
+			if asJSON {
+				return printJSONLines(e, out)
 			}
-			return printRecommendations(e, out, asJSON)
+			fmt.Fprintf(e.stdout, "# the %d %s most similar to %q by the %s model's similarity\n", len(out), what, of, m.Algo())
+			fmt.Fprintf(e.stdout, "%4s  %-10s  %10s  %s\n", "rank", "id", "similarity", "title")
+			for _, s := range out {
+				fmt.Fprintln(e.stdout, strings.TrimRight(fmt.Sprintf("%4d  %-10s  %10.4f  %s", s.Rank, s.ID, s.Similarity, s.Title), " "))
+			}
+			return nil
 		},
 	}
 	fs := c.Flags()
@@ -96,7 +173,7 @@ func similarCmd(e env) *cobra.Command {
 	fs.StringVar(&user, "user", "", "raw user id: list similar users")
 	fs.StringVar(&item, "item", "", "raw item id: list similar items")
 	fs.IntVarP(&n, "n", "n", 10, "how many")
-	fs.BoolVar(&asJSON, "json", false, "print one JSON object per line")
+	fs.BoolVar(&asJSON, "json", false, "print one JSON object per line (rank, id, title, similarity)")
 	return c
 }
 
@@ -115,24 +192,14 @@ func openRecommender(path string) (*tapeml.Model, error) {
 	return m, nil
 }
 
-func printRecommendations(e env, out []recommendation, asJSON bool) error {
+// printJSONLines prints one JSON object per element.
+func printJSONLines[T any](e env, out []T) error {
 	for _, r := range out {
-		if asJSON {
-			b, err := json.Marshal(r)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(e.stdout, string(b))
-			continue
+		b, err := json.Marshal(r)
+		if err != nil {
+			return err
 		}
-		line := fmt.Sprintf("%-10s %8.4f", r.ID, r.Score)
-		if r.Predicted != nil {
-			line += fmt.Sprintf("  predicted %.2f", *r.Predicted)
-		}
-		if r.Title != "" {
-			line += "  " + r.Title
-		}
-		fmt.Fprintln(e.stdout, line)
+		fmt.Fprintln(e.stdout, string(b))
 	}
 	return nil
 }

@@ -250,11 +250,11 @@ func TestRecommenderFallbacksAndErrors(t *testing.T) {
 	if got := rec.Predict(1<<30, 1<<30); math.Abs(got-mu) > 1e-6 {
 		t.Errorf("unknown user and item: %v, want μ = %v", got, mu)
 	}
-	if got, pop := rec.Recommend(-1, 3), b.Popular(m, -1, 3); !slices.Equal(got, pop) {
+	if got, pop := rec.Recommend(-1, 3, recsys.ExcludeSeen), b.Popular(m, -1, 3, recsys.ExcludeSeen); !slices.Equal(got, pop) {
 		t.Errorf("unknown user gets %v, want the most popular %v", got, pop)
 	}
 	seen, _ := m.UserRow(someUser)
-	list := rec.Recommend(someUser, 10)
+	list := rec.Recommend(someUser, 10, recsys.ExcludeSeen)
 	if len(list) != 10 || cap(list) > 10 {
 		// Evaluate keeps every user's list: a catalogue behind each is
 		// gigabytes at scale.

@@ -104,16 +104,19 @@ func (r *Recommender) raw(u, i int) float64 {
 // Predict returns μ + b_u + b_i + p_u·q_i clamped to the scale.
 func (r *Recommender) Predict(user, item int) float64 { return r.Config.Scale.Clip(r.raw(user, item)) }
 
-// Recommend ranks the items with training ratings that the user has not
-// rated under the configured Ranking (by default expected relevance; by
-// rating, the unclamped prediction orders them, so that items beyond the
-// top of the scale keep their order). An unknown user gets the most
-// popular items.
-func (r *Recommender) Recommend(user, n int) []recsys.Scored {
+// Recommend ranks the items with training ratings (those the user has not
+// rated, unless IncludeSeen) under the configured Ranking (by default
+// expected relevance; by rating, the unclamped prediction orders them, so
+// that items beyond the top of the scale keep their order). An unknown
+// user gets the most popular items.
+func (r *Recommender) Recommend(user, n int, seen recsys.Seen) []recsys.Scored {
 	if !r.Baseline.KnownUser(user) || n <= 0 {
-		return r.Baseline.Popular(r.Train, user, n)
+		return r.Baseline.Popular(r.Train, user, n, seen)
 	}
-	seen, _ := r.Train.UserRow(user)
+	var rated []int32
+	if seen == recsys.ExcludeSeen {
+		rated, _ = r.Train.UserRow(user)
+	}
 	// A heap of n, not a sorted catalogue: Evaluate keeps every user's
 	// list, and a slice of the whole catalogue behind each (61,000 items ×
 	// 160,000 users at ml-25m's size) would be 157 GB.
@@ -122,13 +125,16 @@ func (r *Recommender) Recommend(user, n int) []recsys.Scored {
 		if !r.Baseline.KnownItem(i) {
 			continue
 		}
-		if _, rated := slices.BinarySearch(seen, int32(i)); rated {
+		if _, ok := slices.BinarySearch(rated, int32(i)); ok {
 			continue
 		}
 		top.Push(i, r.ranker.Score(i, r.raw(user, i)))
 	}
 	return top.Sorted()
 }
+
+// Describe names the ranking score (see recsys.Ranking.Describe).
+func (r *Recommender) Describe() (name, meaning string) { return r.Config.Ranking.Describe() }
 
 // SimilarUsers ranks the other users with training ratings by the cosine
 // similarity of their factor vectors p_u.

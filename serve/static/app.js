@@ -1,13 +1,15 @@
 "use strict";
 // The page speaks the Open Inference Protocol v2 like any client:
 // POST /v2/repository/index lists the models, GET /v2/models/NAME gives a
-// version's inputs and classes, POST .../infer classifies and POST
+// version's inputs and classes, POST .../infer classifies, recommends
+// (inputs user and n) or lists similar items (item and n), and POST
 // .../explain attributes the prediction to the input.
 // Server and user text reaches the page through textContent only.
 const $ = (id) => document.getElementById(id);
 let index = [], meta = null, imageB64 = null;
 let last = null; // what the shown result classified: {path, input}
 let explainSeq = 0; // bumped whenever the shown result changes, so a late explanation is dropped
+let recSeq = 0, similarSeq = 0; // the same for recommendations and similar items
 
 async function call(method, path, body) {
   const r = await fetch(path, {method, headers: {"Content-Type": "application/json"}, body: body && JSON.stringify(body)});
@@ -43,17 +45,149 @@ async function modelChanged() {
 async function versionChanged() {
   $("result").classList.add("hidden");
   clearExplanation();
+  clearRecommendations();
   $("error").textContent = "";
   const name = $("model").value, v = $("version").value;
   if (!name || !v) { $("go").disabled = true; return; }
   meta = await call("GET", `/v2/models/${encodeURIComponent(name)}/versions/${v}`);
   const inputs = meta.inputs.map((i) => i.name);
   const text = inputs.includes("text"), image = inputs.includes("image");
+  const rec = inputs.includes("user") && inputs.includes("n"), similar = rec && inputs.includes("item");
   $("kind").textContent = meta.platform;
   $("text-input").classList.toggle("hidden", !text);
   $("image-input").classList.toggle("hidden", !image);
-  $("rec-input").classList.toggle("hidden", text || image);
-  $("go").disabled = !(text || image);
+  $("rec-input").classList.toggle("hidden", !rec);
+  $("similar-input").classList.toggle("hidden", !similar);
+  $("go").textContent = rec ? "Recommend" : "Classify";
+  $("go").disabled = !(text || image || rec);
+}
+
+function clearRecommendations() {
+  recSeq++; similarSeq++;
+  $("rec-result").classList.add("hidden");
+  $("similar-result").classList.add("hidden");
+  $("similar-error").textContent = "";
+  $("recs").tBodies[0].replaceChildren();
+  $("similars").tBodies[0].replaceChildren();
+}
+
+const isRecommender = () => meta && meta.inputs.some((i) => i.name === "user");
+const modelPath = () => `/v2/models/${encodeURIComponent($("model").value)}/versions/${encodeURIComponent($("version").value)}`;
+
+// listN reads the n field: a whole number from 1 (the server bounds it).
+function listN() {
+  const v = $("n").value.trim();
+  if (!/^[0-9]+$/.test(v) || Number(v) < 1 || Number(v) > 2147483647) throw new Error(`items: ${JSON.stringify(v)} is not a whole number from 1`);
+  return Number(v);
+}
+
+// ranked is a list answer (user and n, or item and n) as rows: its
+// outputs items, titles, scores, popularity and, for models of ratings,
+// ratings, with ranked_by and meaning.
+function ranked(res) {
+  const out = Object.fromEntries(res.outputs.map((o) => [o.name, o]));
+  for (const name of ["items", "titles", "scores", "popularity", "ranked_by", "meaning"]) {
+    if (!out[name]) throw new Error(`the answer has no output ${JSON.stringify(name)}`);
+  }
+  const rows = out.items.data.map((item, i) => ({
+    item: String(item), title: String(out.titles.data[i] ?? ""), score: out.scores.data[i],
+    popularity: out.popularity.data[i], rating: out.ratings ? out.ratings.data[i] : null,
+  }));
+  return {rows, rankedBy: String(out.ranked_by.data[0]), meaning: String(out.meaning.data[0]), ratings: !!out.ratings};
+}
+
+function cell(row, text, numeric) {
+  const td = document.createElement("td");
+  td.textContent = text;
+  if (numeric) td.className = "n";
+  row.appendChild(td);
+  return td;
+}
+
+// recommend lists the user's top n with titles and the model's scores,
+// named by ranked_by; for a user the model does not know, the server
+// answers with the most popular items, and the page says so.
+async function recommend() {
+  clearRecommendations();
+  $("error").textContent = "";
+  const seq = recSeq, user = $("user").value.trim();
+  try {
+    if (user === "") throw new Error("type a user id");
+    const n = listN();
+    const res = await call("POST", `${modelPath()}/infer`, {inputs: [
+      {name: "user", datatype: "BYTES", shape: [1], data: [user]},
+      {name: "n", datatype: "INT32", shape: [1], data: [n]},
+    ]});
+    if (seq !== recSeq) return;
+    const r = ranked(res), fallback = r.rankedBy === "popularity";
+    $("rec-score").textContent = fallback ? "score" : r.rankedBy;
+    $("rec-score").classList.toggle("hidden", fallback);
+    $("rec-rating").classList.toggle("hidden", !r.ratings || fallback);
+    const body = $("recs").tBodies[0];
+    r.rows.forEach((x, i) => {
+      const tr = document.createElement("tr");
+      cell(tr, String(i + 1), true);
+      cell(tr, x.item);
+      cell(tr, x.title);
+      if (!fallback) cell(tr, x.score.toFixed(4), true);
+      if (r.ratings && !fallback) cell(tr, x.rating.toFixed(2), true);
+      cell(tr, String(x.popularity), true);
+      const b = document.createElement("button");
+      b.textContent = "similar";
+      b.addEventListener("click", () => { $("item").value = x.item; similar(); });
+      cell(tr, "").appendChild(b);
+      body.appendChild(tr);
+    });
+    $("rec-note").replaceChildren();
+    const note = document.createElement("span");
+    if (fallback) {
+      note.className = "warn";
+      note.textContent = `User ${JSON.stringify(user)} is not in the model: these are the most popular items (popularity: ${r.meaning}), not recommendations for this user.`;
+    } else {
+      note.textContent = `${r.rows.length} items for user ${JSON.stringify(user)}, ranked by ${r.rankedBy}: ${r.meaning}.` +
+        (r.ratings && r.rankedBy !== "predicted rating" ? " The predicted rating is shown beside it; it does not order the list." : "") +
+        " Items the user already has are left out.";
+    }
+    $("rec-note").appendChild(note);
+    if (r.rows.length === 0) $("rec-note").appendChild(document.createTextNode(" (no items to recommend)"));
+    $("rec-result").classList.remove("hidden");
+  } catch (e) {
+    if (seq === recSeq) $("error").textContent = oneLine(e.message);
+  }
+}
+
+// similar lists the n items most like the one in the item field.
+async function similar() {
+  similarSeq++;
+  const seq = similarSeq, item = $("item").value.trim();
+  $("similar-error").textContent = "";
+  $("similar-result").classList.add("hidden");
+  $("similars").tBodies[0].replaceChildren();
+  try {
+    if (item === "") throw new Error("type an item id");
+    const n = listN();
+    const res = await call("POST", `${modelPath()}/infer`, {inputs: [
+      {name: "item", datatype: "BYTES", shape: [1], data: [item]},
+      {name: "n", datatype: "INT32", shape: [1], data: [n]},
+    ]});
+    if (seq !== similarSeq) return;
+    const r = ranked(res);
+    $("similar-score").textContent = r.rankedBy;
+    const body = $("similars").tBodies[0];
+    r.rows.forEach((x, i) => {
+      const tr = document.createElement("tr");
+      cell(tr, String(i + 1), true);
+      cell(tr, x.item);
+      cell(tr, x.title);
+      cell(tr, x.score.toFixed(4), true);
+      cell(tr, String(x.popularity), true);
+      body.appendChild(tr);
+    });
+    $("similar-note").textContent = `Items most like ${JSON.stringify(item)}, by ${r.rankedBy}: ${r.meaning}.`;
+    $("similar-result").classList.remove("hidden");
+  } catch (e) {
+    if (seq === similarSeq) $("similar-error").textContent = oneLine(e.message);
+  }
 }
 
 async function classify() {
@@ -218,7 +352,10 @@ function readImage(file) {
 
 $("model").addEventListener("change", () => modelChanged().catch((e) => { $("error").textContent = e.message; }));
 $("version").addEventListener("change", () => versionChanged().catch((e) => { $("error").textContent = e.message; }));
-$("go").addEventListener("click", classify);
+$("go").addEventListener("click", () => (isRecommender() ? recommend() : classify()));
+$("similar").addEventListener("click", similar);
+for (const id of ["user", "n"]) $(id).addEventListener("keydown", (e) => { if (e.key === "Enter" && !$("go").disabled) recommend(); });
+$("item").addEventListener("keydown", (e) => { if (e.key === "Enter") similar(); });
 $("explain").addEventListener("click", explain);
 $("file").addEventListener("change", (e) => e.target.files[0] && readImage(e.target.files[0]));
 const drop = $("drop");

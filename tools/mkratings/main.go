@@ -13,7 +13,10 @@
 // items, 25,000,095 ratings from 0.5 to 5, about a minute and 1.3 GB of
 // memory; docs/scale.md). -scale F multiplies a preset's users and ratings
 // by F and keeps its catalogue (-preset 25m -scale 0.2 is 5M ratings).
-// -seed changes the draw. The output is a pure function of the preset,
+// -seed changes the draw. -implicit writes an interaction log instead
+// (userId,movieId,count,timestamp: the same users picking the same items,
+// with counts of repeated views; synth.Config.AsInteractions), which
+// tapeml train recsys --algo ials or bpr reads. The output is a pure function of the preset,
 // scale and seed on a given platform; the embedded file is checked in so
 // the sample is the same everywhere. The file is written atomically, and
 // a summary of its shape goes to stderr.
@@ -40,8 +43,9 @@ func main() {
 	seed := flag.Uint64("seed", 1, "generator seed")
 	scale := flag.Float64("scale", 1, "multiply the preset's users and ratings by this (the catalogue is kept)")
 	out := flag.String("out", "samples/ratings.csv.gz", "output file (.gz: gzip-compressed)")
+	implicit := flag.Bool("implicit", false, "write an interaction log (userId,movieId,count,timestamp) instead of ratings")
 	flag.Parse()
-	if err := run(*preset, *seed, *scale, *out); err != nil {
+	if err := run(*preset, *seed, *scale, *implicit, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "mkratings:", err)
 		os.Exit(1)
 	}
@@ -55,7 +59,7 @@ var presets = map[string]func() synth.Config{
 	"25m":     synth.MovieLens25MLike,
 }
 
-func run(preset string, seed uint64, scale float64, out string) error {
+func run(preset string, seed uint64, scale float64, implicit bool, out string) error {
 	mk, ok := presets[preset]
 	if !ok {
 		return fmt.Errorf("unknown preset %q: want builtin, mlsmall, 1m or 25m", preset)
@@ -68,6 +72,9 @@ func run(preset string, seed uint64, scale float64, out string) error {
 		cfg = cfg.Scaled(scale)
 	}
 	cfg.Seed = seed
+	if implicit {
+		cfg = cfg.AsInteractions()
+	}
 	d, err := synth.Synthesize(cfg)
 	if err != nil {
 		return err

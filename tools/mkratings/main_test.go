@@ -13,7 +13,7 @@ import (
 
 func TestWritesReadableRatings(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "ratings.csv")
-	if err := run("builtin", 3, 1, out); err != nil {
+	if err := run("builtin", 3, 1, false, out); err != nil {
 		t.Fatal(err)
 	}
 	got, rep, err := recsys.ReadRatings(out, recsys.ReadOptions{Scale: recsys.Scale{Min: 1, Max: 5}})
@@ -26,7 +26,7 @@ func TestWritesReadableRatings(t *testing.T) {
 	if rep.Duplicates != 0 || !reflect.DeepEqual(got.Ratings, want.Ratings) || !reflect.DeepEqual(got.Items, want.Items) {
 		t.Error("the written file does not read back as the generated ratings")
 	}
-	if err := run("huge", 1, 1, out); err == nil || !strings.Contains(err.Error(), "unknown preset") {
+	if err := run("huge", 1, 1, false, out); err == nil || !strings.Contains(err.Error(), "unknown preset") {
 		t.Errorf("unknown preset: %v", err)
 	}
 }

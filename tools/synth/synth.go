@@ -49,7 +49,26 @@ type Config struct {
 	// see Synthesize. Built-in false.
 	Rejection bool
 
+	// Interactions makes an interaction log instead of ratings: each item
+	// a user picks gets a count of 1 + Poisson(RepeatRate·exp(a)), a being
+	// what the rating would have been before the mean, rounding and
+	// clipping (b_u + b_i + p_u·q_i + noise), so that liked items are
+	// revisited; see AsInteractions. Built-in false.
+	Interactions bool
+	RepeatRate   float64 // see Interactions; AsInteractions sets 0.5
+
 	Seed uint64 // every random draw derives from it; built-in 1
+}
+
+// AsInteractions returns c making an interaction log (views or plays with
+// counts) instead of ratings. In a log the choice is the only signal of
+// taste, so users choose by taste as much as by popularity: Choosiness 2,
+// which gives 2·p_u·q_i the spread of the log-popularity (about 1 for
+// the presets), where ratings data need 1 to match MovieLens's rating
+// distribution.
+func (c Config) AsInteractions() Config {
+	c.Interactions, c.RepeatRate, c.Choosiness = true, 0.5, 2
+	return c
 }
 
 // Builtin is the configuration of the compiled-in sample
@@ -145,6 +164,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("synthetic ratings: min rating %v: want 1 or 0.5", c.MinRating)
 	case c.Rejection && (c.Choosiness < 0 || c.Choosiness > 4):
 		return fmt.Errorf("synthetic ratings: rejection sampling needs choosiness in [0, 4], got %v", c.Choosiness)
+	case c.Interactions && !(c.RepeatRate >= 0 && c.RepeatRate <= 100):
+		return fmt.Errorf("synthetic interactions: repeat rate %v: want 0 to 100", c.RepeatRate)
 	}
 	return nil
 }
@@ -175,6 +196,8 @@ func (c Config) validate() error {
 //     [MinRating, 5] (whole-star users to [1, 5]).
 //   - Each user's ratings get increasing timestamps from a random start in
 //     2000–2018, in random order, so temporal splits are meaningful.
+//   - With Interactions, a picked item gets a count instead of a rating
+//     (see Config.Interactions), and the dataset is Implicit.
 //
 // Users and items get raw ids "1", "2", … (their generation order), and
 // ratings come by user, then time. The result is a pure function of c.
@@ -243,9 +266,13 @@ func Synthesize(c Config) (*recsys.Dataset, error) {
 			step = 2
 		}
 		for _, i := range chosen {
-			v := c.Mean + userBias[u] + itemBias[i] + pick.dot(pu, i) + rng.NormFloat64()*c.NoiseSD
+			a := userBias[u] + itemBias[i] + pick.dot(pu, i) + rng.NormFloat64()*c.NoiseSD
+			v := c.Mean + a
 			v = math.Round(v*2/step) * step / 2
 			v = min(max(v, c.MinRating, step/2), 5) // whole-star users give at least 1
+			if c.Interactions {
+				v = float64(1 + poisson(rng, min(c.RepeatRate*math.Exp(a), 100)))
+			}
 			t += 1 + int64(rng.ExpFloat64()*86400)
 			ratings = append(ratings, recsys.Rating{User: int32(u), Item: int32(i), Value: float32(v), Time: t})
 		}
@@ -254,7 +281,7 @@ func Synthesize(c Config) (*recsys.Dataset, error) {
 	// Raw ids: generation index + 1; dense indices in order of appearance,
 	// as a reader would give.
 	d := &recsys.Dataset{Users: &recsys.IDMap{}, Items: &recsys.IDMap{}, Scale: recsys.Scale{Min: c.MinRating, Max: 5},
-		Source: fmt.Sprintf("synthetic: %d users, %d items, %d ratings, seed %d", c.Users, c.Items, c.Ratings, c.Seed)}
+		Source: fmt.Sprintf("synthetic: %d users, %d items, %d ratings, seed %d", c.Users, c.Items, c.Ratings, c.Seed), Implicit: c.Interactions}
 	// In place: at 25M ratings a copy is another 600 MB.
 	for k := range ratings {
 		r := &ratings[k]
@@ -263,6 +290,18 @@ func Synthesize(c Config) (*recsys.Dataset, error) {
 	}
 	d.Ratings = ratings
 	return d, nil
+}
+
+// poisson draws from Poisson(mean) by Knuth's method (mean ≤ 100).
+func poisson(rng *rand.Rand, mean float64) int {
+	limit, p, k := math.Exp(-mean), 1.0, 0
+	for {
+		p *= rng.Float64()
+		if p <= limit {
+			return k
+		}
+		k++
+	}
 }
 
 // allocate splits total among users in proportion to weight, in whole
