@@ -102,6 +102,7 @@ func (m *Codec) Info() kinds.Info {
 		Positive:      -1,
 		Inputs:        []kinds.TensorShape{{Name: "image", Shape: p.Shape()}},
 		Preprocessing: lines,
+		Data:          []string{m.run.Data.Path},
 	}
 }
 
@@ -180,6 +181,9 @@ func (m *Codec) Evaluate(ctx context.Context, net kinds.Net, opt kinds.EvalOptio
 	src := m.run.Data
 	if opt.Data != "" {
 		src.Path, src.Format = opt.Data, imagedata.FormatAuto
+	}
+	if opt.SplitSeed != nil {
+		src.Seed = *opt.SplitSeed
 	}
 	data, err := src.Load()
 	if err != nil {

@@ -57,6 +57,10 @@ type Info struct {
 	// Preprocessing summarizes, a line each, what happens to a raw input
 	// before the network sees it.
 	Preprocessing []string
+	// Data lists the files, folders or built-in names (dataset.BuiltinPrefix)
+	// the model was trained on, as its checkpoint records them: what a
+	// model card hashes.
+	Data []string
 }
 
 // TensorShape names a network input and its shape per example.
@@ -171,6 +175,10 @@ type Evaluator interface {
 type EvalOptions struct {
 	// Data replaces the run's data source (a path); "" means the run's own.
 	Data string
+	// SplitSeed, when not nil, splits data that ships no test split with
+	// this seed instead of the run's: two models trained with different
+	// seeds are then scored on the same examples (tapeml compare).
+	SplitSeed *uint64
 	// Batch is the largest batch run at once.
 	Batch int
 	// RankUsers bounds the users a recommender's ranking metrics sample

@@ -109,7 +109,11 @@ func (r *Codec) Info() kinds.Info {
 	if r.run.Algo == "mf" {
 		inputs = []kinds.TensorShape{{Name: "user", Shape: []int{1}}, {Name: "item", Shape: []int{1}}}
 	}
-	return kinds.Info{Family: Family.Name(), Positive: -1, Inputs: inputs, Preprocessing: lines}
+	data := []string{r.run.Data.Path}
+	if r.run.Data.Items != "" {
+		data = append(data, r.run.Data.Items)
+	}
+	return kinds.Info{Family: Family.Name(), Positive: -1, Inputs: inputs, Preprocessing: lines, Data: data}
 }
 
 // userIndex is the user's index, or −1 (unknown: the fallbacks answer)
@@ -187,6 +191,9 @@ func (r *Codec) Evaluate(ctx context.Context, _ kinds.Net, opt kinds.EvalOptions
 	src := r.run.Data
 	if opt.Data != "" {
 		src.Path = opt.Data
+	}
+	if opt.SplitSeed != nil {
+		src.Seed = *opt.SplitSeed
 	}
 	d, _, _, err := src.Load()
 	if err != nil {

@@ -86,6 +86,7 @@ func (m *Codec) Info() kinds.Info {
 		Positive:      pos,
 		Inputs:        []kinds.TensorShape{{Name: "ids", Shape: []int{m.pre.MaxLen()}}},
 		Preprocessing: lines,
+		Data:          []string{m.run.Data.Path},
 	}
 }
 
@@ -220,6 +221,9 @@ func (m *Codec) Evaluate(ctx context.Context, net kinds.Net, opt kinds.EvalOptio
 	src := m.run.Data
 	if opt.Data != "" {
 		src.Path = opt.Data
+	}
+	if opt.SplitSeed != nil {
+		src.Options.Seed = *opt.SplitSeed
 	}
 	corpus, err := src.Load()
 	if err != nil {
