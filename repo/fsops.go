@@ -36,9 +36,9 @@ type osFS struct{}
 
 func (osFS) MkdirAll(path string, perm fs.FileMode) error  { return os.MkdirAll(path, perm) }
 func (osFS) MkdirTemp(dir, pattern string) (string, error) { return os.MkdirTemp(dir, pattern) }
-func (osFS) RenameNew(from, to string) error                { return renameNew(from, to) }
-func (osFS) RemoveAll(path string) error                    { return os.RemoveAll(path) }
-func (osFS) SyncDir(dir string) error                       { return atomicfile.SyncDir(dir) }
+func (osFS) RenameNew(from, to string) error               { return renameNew(from, to) }
+func (osFS) RemoveAll(path string) error                   { return os.RemoveAll(path) }
+func (osFS) SyncDir(dir string) error                      { return atomicfile.SyncDir(dir) }
 func (osFS) Create(path string) (writeFile, error) {
 	return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 }
