@@ -28,10 +28,10 @@ type Comparison struct {
 	Data string
 	N    int
 	// Resplit is set when the second version was trained with another
-	// seed and scored on the first one's split of Data, so that both see
-	// the same examples: its metrics then differ from `tapeml eval`'s
-	// unless Data ships its test split, and its test examples may include
-	// some it was trained on. SplitSeed is the seed of that split.
+	// seed: its predictions are compared on the first one's split of Data
+	// (seed SplitSeed), so that both see the same examples in the same
+	// order. Unless Data ships its test split, those may include examples
+	// it was trained on.
 	Resplit   bool
 	SplitSeed uint64
 	// Classifiers only: Classes, how many predictions agree and the rate,
@@ -46,9 +46,15 @@ type Comparison struct {
 
 // Scored is one version's side of a comparison.
 type Scored struct {
-	Name    string   `json:"name"`
+	Name string `json:"name"`
+	// Metrics are the version's scores on its own split of the data, as
+	// `tapeml eval --data` reports them.
 	Metrics []Metric `json:"metrics"`
 	Seed    uint64   `json:"seed"`
+	// OnFirstSplit, for a second version trained with another seed, are
+	// its scores on the first version's split: the examples the agreement
+	// counts over.
+	OnFirstSplit []Metric `json:"on_first_split,omitempty"`
 }
 
 // ClassChange is one class's recall and F1 under A and B.
@@ -94,6 +100,16 @@ func Compare(ctx context.Context, a, b *tapeml.Model, nameA, nameB string, opt C
 	}
 	cmpn.A = Scored{Name: nameA, Metrics: named(ra.Metrics), Seed: seedA}
 	cmpn.B = Scored{Name: nameB, Metrics: named(rb.Metrics), Seed: seedB}
+	if cmpn.Resplit {
+		// Its own split too, for the metrics eval reports (a split that
+		// data ships is still shuffled by the seed, and a mean's rounding
+		// follows the order).
+		own, err := b.EvaluateRunData(ctx, tapeml.EvalOptions{Data: data})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", nameB, err)
+		}
+		cmpn.B.Metrics, cmpn.B.OnFirstSplit = named(own.Metrics), cmpn.B.Metrics
+	}
 	if ra.N != rb.N {
 		return nil, fmt.Errorf("%s scored %d examples of %s and %s %d: not the same test split", nameA, ra.N, ra.Data, nameB, rb.N)
 	}
