@@ -209,6 +209,9 @@ func (m *Codec) Evaluate(ctx context.Context, net kinds.Net, opt kinds.EvalOptio
 		return nil, err
 	}
 	r.Data = src.Path
+	if len(test.Sources) == r.N {
+		r.Sources = test.Sources
+	}
 	return r, nil
 }
 

@@ -204,6 +204,9 @@ type EvalReport struct {
 	// curves are drawn from. nil with Confusion.
 	Probs  []float32
 	Labels []int
+	// Sources names each example of a classifier's report (a file path,
+	// "file.csv:line N"), in the order of Labels; nil when unknown.
+	Sources []string
 	// Detail is printed under the metrics line ("" for none); JSON
 	// carries Fields.
 	Detail string

@@ -22,26 +22,27 @@ type CompareOptions struct {
 
 // Comparison is two versions scored on the same examples.
 type Comparison struct {
-	A, B Scored
+	A Scored `json:"a"`
+	B Scored `json:"b"`
 	// Data and N are the data and the number of examples both were
 	// scored on.
-	Data string
-	N    int
+	Data string `json:"data"`
+	N    int    `json:"n"`
 	// Resplit is set when the second version was trained with another
 	// seed: its predictions are compared on the first one's split of Data
 	// (seed SplitSeed), so that both see the same examples in the same
 	// order. Unless Data ships its test split, those may include examples
 	// it was trained on.
-	Resplit   bool
-	SplitSeed uint64
+	Resplit   bool   `json:"resplit"`
+	SplitSeed uint64 `json:"split_seed"`
 	// Classifiers only: Classes, how many predictions agree and the rate,
 	// each class's scores under both, and the examples they disagree on
 	// most (up to CompareOptions.Show), by total-variation distance.
-	Classes   []string
-	Agree     int
-	Agreement float64
-	PerClass  []ClassChange
-	Disagree  []Disagreement
+	Classes   []string       `json:"classes,omitempty"`
+	Agree     int            `json:"agree"`
+	Agreement float64        `json:"agreement"`
+	PerClass  []ClassChange  `json:"per_class,omitempty"`
+	Disagree  []Disagreement `json:"disagree,omitempty"`
 }
 
 // Scored is one version's side of a comparison.
@@ -59,19 +60,24 @@ type Scored struct {
 
 // ClassChange is one class's recall and F1 under A and B.
 type ClassChange struct {
-	Class            string
-	Support          int
-	RecallA, RecallB float64
-	F1A, F1B         float64
+	Class   string  `json:"class"`
+	Support int     `json:"support"`
+	RecallA float64 `json:"recall_a"`
+	RecallB float64 `json:"recall_b"`
+	F1A     float64 `json:"f1_a"`
+	F1B     float64 `json:"f1_b"`
 }
 
 // Disagreement is an example whose predictions differ most.
 type Disagreement struct {
-	Index    int    // in the test split, as evaluation orders it
-	True     string // the example's class
-	A, B     string // each version's predicted class
-	PA, PB   float64
-	Distance float64 // total variation between the two distributions, in [0, 1]
+	Index    int     `json:"index"`            // in the test split, as evaluation orders it
+	Source   string  `json:"source,omitempty"` // where the example came from, when the data says
+	True     string  `json:"true"`             // the example's class
+	A        string  `json:"a"`                // each version's predicted class
+	B        string  `json:"b"`
+	PA       float64 `json:"pa"`
+	PB       float64 `json:"pb"`
+	Distance float64 `json:"distance"` // total variation between the two distributions, in [0, 1]
 }
 
 // Compare scores versions a and b (loaded models) on the test split of the
@@ -116,7 +122,7 @@ func Compare(ctx context.Context, a, b *tapeml.Model, nameA, nameB string, opt C
 	if ra.Probs == nil || rb.Probs == nil {
 		return cmpn, nil // not classifiers, or NaN outputs: metrics only
 	}
-	if !slices.Equal(ra.Classes, rb.Classes) || !slices.Equal(ra.Labels, rb.Labels) {
+	if !slices.Equal(ra.Classes, rb.Classes) || !slices.Equal(ra.Labels, rb.Labels) || !slices.Equal(ra.Sources, rb.Sources) {
 		return nil, fmt.Errorf("%s and %s were not scored on the same examples (classes %v and %v)", nameA, nameB, ra.Classes, rb.Classes)
 	}
 	k := len(ra.Classes)
@@ -132,7 +138,11 @@ func Compare(ctx context.Context, a, b *tapeml.Model, nameA, nameB string, opt C
 		for j := range k {
 			tv += math.Abs(float64(pa[j]) - float64(pb[j]))
 		}
-		cmpn.Disagree = append(cmpn.Disagree, Disagreement{Index: i, True: ra.Classes[ra.Labels[i]],
+		var src string
+		if len(ra.Sources) == ra.N {
+			src = ra.Sources[i]
+		}
+		cmpn.Disagree = append(cmpn.Disagree, Disagreement{Index: i, Source: src, True: ra.Classes[ra.Labels[i]],
 			A: ra.Classes[ca], B: ra.Classes[cb], PA: float64(pa[ca]), PB: float64(pb[cb]), Distance: tv / 2})
 	}
 	if ra.N > 0 {

@@ -248,6 +248,9 @@ func (m *Codec) Evaluate(ctx context.Context, net kinds.Net, opt kinds.EvalOptio
 		return nil, err
 	}
 	r.Data = src.Path
+	for _, ex := range corpus.Test {
+		r.Sources = append(r.Sources, ex.Source)
+	}
 	return r, nil
 }
 
