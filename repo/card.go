@@ -185,6 +185,13 @@ var cardMarkdown = template.Must(template.New(CardMarkdown).Funcs(template.FuncM
 	},
 	"time":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"deref": func(b *bool) bool { return *b },
+	"indent": func(raw json.RawMessage) string {
+		var b bytes.Buffer
+		if json.Indent(&b, raw, "", "  ") != nil {
+			return string(raw)
+		}
+		return b.String()
+	},
 }).Parse(cardTemplate))
 
 // WriteMarkdown renders the card as MODEL_CARD.md.

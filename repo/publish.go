@@ -1,6 +1,7 @@
 package repo
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -363,6 +364,10 @@ func newCard(ctx context.Context, m *tapeml.Model, c *checkpoint.Checkpoint, opt
 		Source: src, Epoch: c.Meta.Epoch, Parent: opt.Parent,
 		Note: opt.Note, IntendedUse: opt.IntendedUse, Limitations: opt.Limitations,
 		Size: size,
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, c.Meta.ModelConfig); err == nil {
+		card.Config = compact.Bytes()
 	}
 	var err error
 	if card.Privacy, err = privacyCard(c.Meta.Privacy); err != nil {

@@ -50,7 +50,7 @@ func TestPublishWritesACompleteCard(t *testing.T) {
 	if strings.Join(c.Classes, ",") != "billing,tech" {
 		t.Errorf("classes %v", c.Classes)
 	}
-	if !json.Valid(c.Config) || !strings.Contains(string(c.Config), `"maxlen": 8`) {
+	if !json.Valid(c.Config) || !strings.Contains(strings.Join(strings.Fields(string(c.Config)), ""), `"maxlen":8`) {
 		t.Errorf("config %s", c.Config)
 	}
 	if c.CodeVersion != buildinfo.Version() || c.CodeVersion == "" {
