@@ -45,7 +45,7 @@ func (s *Server) v2Explain(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, err)
 		return
 	}
-	v, err := s.man.acquire(r.PathValue("name"), sel)
+	v, err := s.man.acquire(r.PathValue("name"), s.routed(r, sel))
 	if err != nil {
 		s.writeError(w, err)
 		return

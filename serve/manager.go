@@ -75,6 +75,9 @@ type modelState struct {
 	versions  map[int64]*version
 	order     []int64 // loaded versions, descending
 	labels    map[string]int64
+	traffic   *split // nil: requests naming no version get top
+	shadow    int64  // 0: none
+	top       int64  // the highest loaded version the policy selected (not only pinned)
 	failed    map[int64]loadFailure
 	configErr error
 }
@@ -114,6 +117,7 @@ type Manager struct {
 	configErr map[string]string // last logged config error per model
 	draining  sync.WaitGroup
 	ready     atomic.Bool
+	routing   *routingMetrics // nil: not counted
 }
 
 func newManager(dir string, opt ManagerOptions, met *metrics) *Manager {
@@ -149,7 +153,8 @@ func (m *Manager) Reload(ctx context.Context) error {
 	failures := map[string]map[int64]loadFailure{}
 	for _, rm := range repo {
 		prev := old.models[rm.name]
-		ms := &modelState{name: rm.name, versions: map[int64]*version{}, labels: rm.config.Labels, failed: map[int64]loadFailure{}}
+		ms := &modelState{name: rm.name, versions: map[int64]*version{}, labels: rm.config.Labels, failed: map[int64]loadFailure{},
+			traffic: newSplit(rm.config.Traffic), shadow: rm.config.Shadow}
 		failures[rm.name] = map[int64]loadFailure{}
 		if rm.err != nil {
 			// A config being edited: keep serving what was served.
@@ -160,6 +165,7 @@ func (m *Manager) Reload(ctx context.Context) error {
 			ms.configErr = rm.err
 			if prev != nil {
 				ms.versions, ms.labels, ms.failed = prev.versions, prev.labels, prev.failed
+				ms.traffic, ms.shadow, ms.top = prev.traffic, prev.shadow, prev.top
 				failures[rm.name] = m.failures[rm.name]
 			}
 			ms.order = slices.Sorted(maps.Keys(ms.versions))
@@ -170,15 +176,19 @@ func (m *Manager) Reload(ctx context.Context) error {
 		delete(m.configErr, rm.name)
 		policy := rm.config.VersionPolicy
 		limit := policy.limit()
+		pinned := rm.config.pinned() // labelled, in the traffic split or the shadow: loaded whatever the policy
+		byPolicy := 0                // versions the policy selected that are loaded
 		for _, rv := range rm.versions {
-			if limit > 0 && len(ms.versions) >= limit {
-				break
-			}
-			if !policy.wants(rv.version) {
+			selected := (limit == 0 || byPolicy < limit) && policy.wants(rv.version)
+			if !selected && !pinned[rv.version] {
 				continue
 			}
 			if prev != nil && prev.versions[rv.version] != nil {
 				ms.versions[rv.version] = prev.versions[rv.version]
+				if selected {
+					byPolicy++
+					ms.top = max(ms.top, rv.version)
+				}
 				continue
 			}
 			if f, ok := m.failures[rm.name][rv.version]; ok && f.sig == rv.sig {
@@ -197,6 +207,10 @@ func (m *Manager) Reload(ctx context.Context) error {
 				continue
 			}
 			ms.versions[rv.version] = v
+			if selected {
+				byPolicy++
+				ms.top = max(ms.top, rv.version)
+			}
 		}
 		ms.order = slices.Sorted(maps.Keys(ms.versions))
 		slices.Reverse(ms.order)
@@ -291,6 +305,8 @@ func (m *Manager) Poll(ctx context.Context, every time.Duration) {
 type selector struct {
 	num   int64
 	label string
+	split bool   // an inference naming no version: the traffic split applies
+	key   string // the sticky header's value: a traffic split routes it to the same version every time
 }
 
 func (s selector) String() string {
@@ -355,10 +371,9 @@ func (m *Manager) lookup(s *snapshot, name string, sel selector) (*version, erro
 		num = n
 	}
 	if num == 0 {
-		if len(ms.order) == 0 {
+		if num = m.route(ms, sel); num == 0 {
 			return nil, errorf(http.StatusServiceUnavailable, "model %q has no version loaded", name)
 		}
-		num = ms.order[0]
 	}
 	if v := ms.versions[num]; v != nil {
 		return v, nil

@@ -21,6 +21,11 @@ import (
 type ModelConfig struct {
 	VersionPolicy VersionPolicy    `json:"version_policy"`
 	Labels        map[string]int64 `json:"labels"`
+	// Traffic splits the requests that name no version between versions
+	// by weight ({"2": 10, "1": 90}); Shadow is a version that gets a copy
+	// of each of them (see traffic.go).
+	Traffic map[string]int `json:"traffic,omitempty"`
+	Shadow  int64          `json:"shadow,omitempty"`
 }
 
 // VersionPolicy is Triton's and TensorFlow Serving's version policy: at
@@ -89,7 +94,7 @@ func readConfig(path string) (ModelConfig, error) {
 			return c, fmt.Errorf("%s: labels: %q → %d: want a name and a positive version", path, l, v)
 		}
 	}
-	return c, nil
+	return c, c.checkRouting(path)
 }
 
 // wants reports whether the policy may serve version v at all (Specific

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync/atomic"
@@ -41,6 +42,14 @@ type Config struct {
 	// the kernels split over both cores (serve/load_test.go). Negative:
 	// GOMAXPROCS.
 	KernelThreads int
+
+	// StickyHeader names a request header (X-User, say) whose value
+	// routes a model's traffic split: the same value goes to the same
+	// version. Empty: requests are split at random by weight.
+	StickyHeader string
+	// ShadowConcurrency bounds the shadow copies running at once; copies
+	// beyond are skipped and counted (default 2×Workers).
+	ShadowConcurrency int
 
 	Logger *slog.Logger // default slog.Default()
 }
@@ -78,6 +87,9 @@ func (c Config) withDefaults() Config {
 	if c.KernelThreads == 0 {
 		c.KernelThreads = 1
 	}
+	if c.ShadowConcurrency == 0 {
+		c.ShadowConcurrency = 2 * max(c.Workers, runtime.GOMAXPROCS(0))
+	}
 	return c
 }
 
@@ -97,6 +109,9 @@ type Server struct {
 	log      *slog.Logger
 	handler  http.Handler
 	stopping atomic.Bool
+
+	routing     *routingMetrics
+	shadowSlots chan struct{} // one token per shadow copy running
 }
 
 // New loads the repository's models (failed versions are reported, not
@@ -110,8 +125,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("serve: max batch %d, max delay %v, max body %d: want positive values", cfg.MaxBatch, cfg.MaxDelay, cfg.MaxBody)
 	}
 	graph.SetMaxThreads(cfg.KernelThreads)
-	s := &Server{cfg: cfg, met: newMetrics(), log: cfg.Logger}
+	s := &Server{cfg: cfg, met: newMetrics(), log: cfg.Logger, shadowSlots: make(chan struct{}, max(cfg.ShadowConcurrency, 1))}
+	s.routing = newRoutingMetrics(s.met.reg)
 	s.man = newManager(cfg.Models, ManagerOptions{MaxBatch: cfg.MaxBatch, MaxDelay: cfg.MaxDelay, Workers: cfg.Workers, Logger: cfg.Logger}, s.met)
+	s.man.routing = s.routing
 	if err := s.man.Reload(ctx); err != nil {
 		return nil, err
 	}

@@ -130,13 +130,14 @@ func (s *Server) v1Predict(w http.ResponseWriter, r *http.Request, name string, 
 		s.writeError(w, err)
 		return
 	}
+	sel = s.routed(r, sel)
 	v, err := s.man.acquire(name, sel)
 	if err != nil {
 		s.writeError(w, err)
 		return
 	}
 	defer v.release()
-	code, out := s.v1Run(r, v, body.Instances)
+	code, out := s.v1Run(r, v, sel, body.Instances)
 	s.met.answered(v.model, v.num, code, time.Since(start))
 	s.writeJSON(w, code, out)
 }
@@ -146,7 +147,7 @@ func (s *Server) v1Predict(w http.ResponseWriter, r *http.Request, name string, 
 // type — that input's value. Instances of a model whose examples are
 // independent run as one batch; others run one by one. Each prediction
 // holds the instance's row of every output.
-func (s *Server) v1Run(r *http.Request, v *version, instances []any) (int, any) {
+func (s *Server) v1Run(r *http.Request, v *version, sel selector, instances []any) (int, any) {
 	if len(instances) == 0 {
 		return s.errorBody(errorf(http.StatusBadRequest, "\"instances\" is missing or empty"))
 	}
@@ -160,6 +161,7 @@ func (s *Server) v1Run(r *http.Request, v *version, instances []any) (int, any) 
 		if err != nil {
 			return s.errorBody(err)
 		}
+		s.shadow(v.model, sel, v, in, out)
 		rows := 1
 		if len(out) > 0 && len(in) > 0 && v.m.Signature().Batchable {
 			rows = out[0].Rows()

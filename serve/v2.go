@@ -174,18 +174,19 @@ func (s *Server) v2Infer(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, err)
 		return
 	}
+	sel = s.routed(r, sel)
 	v, err := s.man.acquire(r.PathValue("name"), sel)
 	if err != nil {
 		s.writeError(w, err)
 		return
 	}
 	defer v.release()
-	code, body := s.v2Run(r, v, &req)
+	code, body := s.v2Run(r, v, sel, &req)
 	s.met.answered(v.model, v.num, code, time.Since(start))
 	s.writeJSON(w, code, body)
 }
 
-func (s *Server) v2Run(r *http.Request, v *version, req *inferRequest) (int, any) {
+func (s *Server) v2Run(r *http.Request, v *version, sel selector, req *inferRequest) (int, any) {
 	in, err := v2Inputs(v, req.Inputs)
 	if err != nil {
 		return s.errorBody(err)
@@ -198,6 +199,7 @@ func (s *Server) v2Run(r *http.Request, v *version, req *inferRequest) (int, any
 	if err != nil {
 		return s.errorBody(err)
 	}
+	s.shadow(v.model, sel, v, in, out)
 	outs, err := v2Outputs(out, want)
 	if err != nil {
 		return s.errorBody(err)

@@ -1,0 +1,241 @@
+package serve_test
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tapeml/tapeml"
+	"github.com/tapeml/tapeml/checkpoint"
+	"github.com/tapeml/tapeml/safetensors"
+	"github.com/tapeml/tapeml/serve"
+)
+
+// perturbed copies the checkpoint src to dst with noise of the given
+// scale added to every float weight: a second version that agrees with
+// the first on some inputs and not on others.
+func perturbed(t testing.TB, src, dst string, scale float32, seed uint64) {
+	t.Helper()
+	c, err := checkpoint.Load(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(seed, 1))
+	for i, w := range c.Weights {
+		if w.Dtype != "F32" || strings.Contains(w.Name, "running_") {
+			continue
+		}
+		v, err := w.Float32s()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := range v {
+			v[j] += scale * float32(rng.NormFloat64())
+		}
+		c.Weights[i] = safetensors.F32(w.Name, w.Shape, v)
+	}
+	if err := checkpoint.Save(dst, c); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// canaryRepo is a model "digits" in versions 1 and 2 (2 = 1 perturbed)
+// with config.json as given.
+func canaryRepo(t testing.TB, config string) string {
+	dir := t.TempDir()
+	src := convnetCheckpoint(t, 1)
+	copyDir(t, src, filepath.Join(dir, "digits", "1"))
+	perturbed(t, src, filepath.Join(dir, "digits", "2"), 0.15, 5)
+	writeFile(t, filepath.Join(dir, "digits", "config.json"), config)
+	return dir
+}
+
+func pixelBody(n, seed int) string {
+	raw := make([]float32, n*64)
+	rng := rand.New(rand.NewPCG(uint64(seed), 9))
+	for i := range raw {
+		raw[i] = float32(rng.IntN(256))
+	}
+	b, _ := json.Marshal(map[string]any{"inputs": []any{map[string]any{"name": "images", "datatype": "FP32", "shape": []int{n, 1, 8, 8}, "data": raw}}})
+	return string(b)
+}
+
+var trafficRequests = flag.Int("traffic.requests", 3000, "requests TestTrafficSplit sends (the acceptance run: 10000)")
+
+// TestTrafficSplit sends requests naming no version (-traffic.requests,
+// 3,000 by default: about 3 s here) from 8 concurrent clients over
+// loopback to a 10/90 split: version 2's share is within ±2 points of
+// 10% (3.6 standard deviations at 3,000 requests, 6.7 at 10,000), and no
+// request fails. Then, with a sticky header, every value goes to one
+// version every time.
+func TestTrafficSplit(t *testing.T) {
+	const clients = 8
+	requests := int64(*trafficRequests)
+	dir := canaryRepo(t, `{"traffic": {"2": 10, "1": 90}}`)
+	ts := start(t, serve.Config{Models: dir, Poll: -1, StickyHeader: "X-User", MaxDelay: 0})
+	body := pixelBody(1, 1)
+	var counts [3]atomic.Int64
+	var failed atomic.Int64
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Go(func() {
+			for next.Add(1) <= requests {
+				resp, err := http.Post(ts.url+"/v2/models/digits/infer", "application/json", strings.NewReader(body))
+				if err != nil {
+					failed.Add(1)
+					continue
+				}
+				var r inferResponse
+				err = json.NewDecoder(resp.Body).Decode(&r)
+				resp.Body.Close()
+				if err != nil || resp.StatusCode != 200 || (r.ModelVersion != "1" && r.ModelVersion != "2") {
+					failed.Add(1)
+					continue
+				}
+				counts[r.ModelVersion[0]-'0'].Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	share := float64(counts[2].Load()) / float64(requests)
+	t.Logf("%d requests: version 1 %d, version 2 %d (%.2f%%), %d failed", requests, counts[1].Load(), counts[2].Load(), 100*share, failed.Load())
+	if failed.Load() != 0 || counts[1].Load()+counts[2].Load() != requests {
+		t.Fatalf("%d requests failed", failed.Load())
+	}
+	if share < 0.08 || share > 0.12 {
+		t.Fatalf("version 2 got %.2f%% of the requests, want 10 ± 2", 100*share)
+	}
+	// A request naming a version or a label is not split.
+	if code, b := do(t, "POST", ts.url+"/v2/models/digits/versions/2/infer", body); code != 200 || !strings.Contains(string(b), `"model_version":"2"`) {
+		t.Fatalf("versioned request: %d %s", code, b)
+	}
+	// Sticky: each user's 20 requests go to one version; users spread.
+	users := map[string]string{}
+	for u := range 60 {
+		user := fmt.Sprintf("user-%d", u)
+		for range 20 {
+			req, _ := http.NewRequest("POST", ts.url+"/v2/models/digits/infer", strings.NewReader(body))
+			req.Header.Set("X-User", user)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var r inferResponse
+			json.NewDecoder(resp.Body).Decode(&r)
+			resp.Body.Close()
+			if prev, ok := users[user]; ok && prev != r.ModelVersion {
+				t.Fatalf("%s went to version %s, then %s", user, prev, r.ModelVersion)
+			}
+			users[user] = r.ModelVersion
+		}
+	}
+	perVersion := map[string]int{}
+	for _, v := range users {
+		perVersion[v]++
+	}
+	if perVersion["1"] == 0 || perVersion["2"] == 0 {
+		t.Fatalf("60 users all went to one version: %v", perVersion)
+	}
+	_, m := do(t, "GET", ts.url+"/metrics", "")
+	if got := metric(t, m, `tapeml_traffic_routed_total{mode="weighted",model="digits",version="2"}`); got != float64(counts[2].Load()) {
+		t.Errorf("routed counter %v, version 2 answered %d", got, counts[2].Load())
+	}
+}
+
+// TestShadow sends requests naming no version to version 1 with version 2
+// as its shadow: the answers are version 1's, no request fails, and the
+// disagreement counter equals a direct comparison of the two versions.
+func TestShadow(t *testing.T) {
+	dir := canaryRepo(t, `{"version_policy": {"specific": {"versions": [1]}}, "shadow": 2}`)
+	ts := start(t, serve.Config{Models: dir, Poll: -1})
+	a, err := tapeml.Load(filepath.Join(dir, "digits", "1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := tapeml.Load(filepath.Join(dir, "digits", "2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const requests, batch = 60, 4
+	want := 0
+	for i := range requests {
+		body := pixelBody(batch, 100+i)
+		code, out := do(t, "POST", ts.url+"/v2/models/digits/infer", body)
+		if code != 200 || !strings.Contains(string(out), `"model_version":"1"`) {
+			t.Fatalf("request %d: %d %s", i, code, out)
+		}
+		var req struct {
+			Inputs []struct {
+				Data []float32 `json:"data"`
+			} `json:"inputs"`
+		}
+		json.Unmarshal([]byte(body), &req)
+		pa, err := a.ClassifyPixels(context.Background(), req.Inputs[0].Data, batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pb, err := b.ClassifyPixels(context.Background(), req.Inputs[0].Data, batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := range pa {
+			if pa[j].Label != pb[j].Label {
+				want++
+			}
+		}
+	}
+	// The copies run in the background: wait for all of them.
+	var m []byte
+	for range 200 {
+		_, m = do(t, "GET", ts.url+"/metrics", "")
+		if metric(t, m, `tapeml_shadow_requests_total{model="digits",version="2"}`) == requests {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	got := metric(t, m, `tapeml_shadow_disagreements_total{model="digits",version="2"}`)
+	n := metric(t, m, `tapeml_shadow_examples_total{model="digits",version="2"}`)
+	t.Logf("shadow: %v of %v examples disagree; direct count %d", got, n, want)
+	if n != requests*batch || got != float64(want) {
+		t.Fatalf("shadow counted %v disagreements over %v examples; direct comparison: %d over %d", got, n, want, requests*batch)
+	}
+	if want == 0 || want == requests*batch {
+		t.Fatalf("the two versions disagree on %d of %d examples: the test needs some of each", want, requests*batch)
+	}
+	if f := metric(t, m, `tapeml_inference_request_success{model="digits",version="1"}`); f != requests {
+		t.Fatalf("%v requests answered by version 1, want %d", f, requests)
+	}
+}
+
+// TestPinnedVersionsLoad checks that versions named by labels, a traffic
+// split or the shadow are served though the policy (latest 1) selects
+// only the highest.
+func TestPinnedVersionsLoad(t *testing.T) {
+	dir := canaryRepo(t, `{"labels": {"stable": 1}}`)
+	copyDir(t, filepath.Join(dir, "digits", "1"), filepath.Join(dir, "digits", "3"))
+	ts := start(t, serve.Config{Models: dir, Poll: -1})
+	code, b := do(t, "GET", ts.url+"/v1/models/digits", "")
+	if code != 200 || !strings.Contains(string(b), `"version":"1"`) || !strings.Contains(string(b), `"version":"3"`) || strings.Contains(string(b), `"version":"2"`) {
+		t.Fatalf("served: %s", b)
+	}
+	for _, bad := range []string{`{"traffic": {"x": 1}}`, `{"traffic": {"1": -1}}`, `{"traffic": {"1": 0}}`, `{"shadow": -2}`} {
+		writeFile(t, filepath.Join(dir, "digits", "config.json"), bad)
+		if err := ts.Reload(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		// A bad config keeps the model served as it was.
+		if code, _ := do(t, "POST", ts.url+"/v2/models/digits/infer", pixelBody(1, 3)); code != 200 {
+			t.Fatalf("%s: infer %d", bad, code)
+		}
+	}
+}
