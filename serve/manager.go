@@ -101,6 +101,9 @@ type ManagerOptions struct {
 	MaxDelay time.Duration // longest a request waits for others to join its batch
 	Workers  int           // batches run at once per version (default GOMAXPROCS)
 	Logger   *slog.Logger
+	// FollowExternalLinks serves model and version folders that are
+	// symbolic links to folders outside the repository.
+	FollowExternalLinks bool
 }
 
 // Manager keeps a repository's models loaded: Reload brings the served
@@ -117,7 +120,8 @@ type Manager struct {
 	configErr map[string]string // last logged config error per model
 	draining  sync.WaitGroup
 	ready     atomic.Bool
-	routing   *routingMetrics // nil: not counted
+	routing   *routingMetrics   // nil: not counted
+	skipped   map[string]string // repository entries skipped at the last scan, and why: each is logged once
 }
 
 func newManager(dir string, opt ManagerOptions, met *metrics) *Manager {
@@ -143,7 +147,14 @@ func newManager(dir string, opt ManagerOptions, met *metrics) *Manager {
 func (m *Manager) Reload(ctx context.Context) error {
 	m.reloadMu.Lock()
 	defer m.reloadMu.Unlock()
-	repo, err := scanRepository(m.dir)
+	skipped := map[string]string{}
+	repo, err := scanRepository(m.dir, m.opt.FollowExternalLinks, func(path, why string) {
+		skipped[path] = why
+		if m.skipped[path] != why {
+			m.log.Warn("skipped in the model repository", "path", path, "reason", why)
+		}
+	})
+	m.skipped = skipped
 	if err != nil {
 		m.log.Error("scanning the model repository", "dir", m.dir, "err", err)
 		return err

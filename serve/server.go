@@ -50,6 +50,10 @@ type Config struct {
 	// ShadowConcurrency bounds the shadow copies running at once; copies
 	// beyond are skipped and counted (default 2×Workers).
 	ShadowConcurrency int
+	// FollowExternalLinks serves model and version folders that are
+	// symbolic links to folders outside the repository; links inside it
+	// are always followed.
+	FollowExternalLinks bool
 
 	Logger *slog.Logger // default slog.Default()
 }
@@ -127,7 +131,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	graph.SetMaxThreads(cfg.KernelThreads)
 	s := &Server{cfg: cfg, met: newMetrics(), log: cfg.Logger, shadowSlots: make(chan struct{}, max(cfg.ShadowConcurrency, 1))}
 	s.routing = newRoutingMetrics(s.met.reg)
-	s.man = newManager(cfg.Models, ManagerOptions{MaxBatch: cfg.MaxBatch, MaxDelay: cfg.MaxDelay, Workers: cfg.Workers, Logger: cfg.Logger}, s.met)
+	s.man = newManager(cfg.Models, ManagerOptions{MaxBatch: cfg.MaxBatch, MaxDelay: cfg.MaxDelay, Workers: cfg.Workers, Logger: cfg.Logger, FollowExternalLinks: cfg.FollowExternalLinks}, s.met)
 	s.man.routing = s.routing
 	if err := s.man.Reload(ctx); err != nil {
 		return nil, err

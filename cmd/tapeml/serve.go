@@ -31,6 +31,9 @@ func serveCmd(e env) *cobra.Command {
 	maxBody := byteSize(8 << 20)
 	fs.Var(&maxBody, "max-body", "request body limit (bytes, or with KiB, MiB, GiB)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	sticky := fs.String("sticky-header", "", "route a model's traffic split by this request header (X-User): the same value always gets the same version")
+	shadowMax := fs.Int("shadow-concurrency", 0, "shadow copies running at once; more are skipped and counted (0: twice the cores)")
+	followLinks := fs.Bool("follow-external-links", false, "serve model and version folders that are symbolic links to folders outside the repository (links inside it are always followed)")
 	c.RunE = func(*cobra.Command, []string) error {
 		if *dir == "" {
 			return usagef("--models is required")
@@ -42,7 +45,11 @@ func serveCmd(e env) *cobra.Command {
 		if *poll == 0 {
 			*poll = -1 // serve.Config: negative is never
 		}
-		return serveModels(e, serve.Config{Models: *dir, MaxBatch: *maxBatch, MaxDelay: *maxDelay, Poll: *poll, MaxBody: int64(maxBody)}, level, *addr)
+		if *shadowMax < 0 {
+			return usagef("--shadow-concurrency %d: want 0 or more", *shadowMax)
+		}
+		return serveModels(e, serve.Config{Models: *dir, MaxBatch: *maxBatch, MaxDelay: *maxDelay, Poll: *poll, MaxBody: int64(maxBody),
+			StickyHeader: *sticky, ShadowConcurrency: *shadowMax, FollowExternalLinks: *followLinks}, level, *addr)
 	}
 	return c
 }
