@@ -3,6 +3,7 @@ package serve_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/tapeml/tapeml/repo"
 	"github.com/tapeml/tapeml/serve"
 )
 
@@ -72,5 +74,39 @@ func TestServeLinkedRepository(t *testing.T) {
 	}
 	if refused != 1 {
 		t.Fatalf("the refusal was logged %d times over 4 scans, want once:\n%s", refused, logs.String())
+	}
+}
+
+// TestMetadataCard publishes a version with a card and reads its main
+// fields back from the v2 and v1 metadata endpoints.
+func TestMetadataCard(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := repo.Publish(context.Background(), repo.PublishOptions{Checkpoint: convnetCheckpoint(t, 1), Repo: dir, Name: "digits",
+		NoTest: true, Note: "canary candidate", IntendedUse: "tests"}); err != nil {
+		t.Fatal(err)
+	}
+	ts := start(t, serve.Config{Models: dir, Poll: -1})
+	var v2 struct {
+		Card map[string]any `json:"card"`
+	}
+	code, b := do(t, "GET", ts.url+"/v2/models/digits/versions/1", "")
+	if err := json.Unmarshal(b, &v2); code != 200 || err != nil {
+		t.Fatalf("v2 metadata: %d %s", code, b)
+	}
+	if v2.Card["version"] != 1.0 || v2.Card["note"] != "canary candidate" || v2.Card["intended_use"] != "tests" || v2.Card["code_version"] == "" || v2.Card["created"] == "" {
+		t.Fatalf("v2 card: %v", v2.Card)
+	}
+	var v1 struct {
+		Spec     map[string]any `json:"model_spec"`
+		Metadata struct {
+			Card map[string]any `json:"card"`
+		} `json:"metadata"`
+	}
+	code, b = do(t, "GET", ts.url+"/v1/models/digits/metadata", "")
+	if err := json.Unmarshal(b, &v1); code != 200 || err != nil || v1.Spec["version"] != "1" || v1.Metadata.Card["note"] != "canary candidate" {
+		t.Fatalf("v1 metadata: %d %s", code, b)
+	}
+	if code, b := do(t, "GET", ts.url+"/v1/models/digits/versions/9/metadata", ""); code != 404 {
+		t.Fatalf("metadata of a missing version: %d %s", code, b)
 	}
 }

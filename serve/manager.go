@@ -26,6 +26,7 @@ type version struct {
 	m       *tapeml.Model
 	batch   *batcher // nil for models whose requests do not merge (recommenders), which answer directly
 	created time.Time
+	card    *cardFields // the model card's main fields; nil without a card
 
 	mu       sync.Mutex
 	closed   bool
@@ -262,7 +263,7 @@ func (m *Manager) load(ctx context.Context, name string, rv repoVersion) (*versi
 	if err := tm.WarmupConcurrent(ctx, m.opt.Workers); err != nil {
 		return nil, fmt.Errorf("warming up: %w", err)
 	}
-	v := &version{model: name, num: rv.version, path: rv.path, m: tm, created: time.Now(), idle: make(chan struct{})}
+	v := &version{model: name, num: rv.version, path: rv.path, m: tm, created: time.Now(), idle: make(chan struct{}), card: readCard(rv.path)}
 	if tm.Signature().Batchable {
 		v.batch = newBatcher(tm, m.opt.MaxBatch, m.opt.MaxDelay, m.opt.Workers, m.met.forVersion(name, rv.version))
 	}

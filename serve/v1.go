@@ -16,6 +16,7 @@ import (
 //
 //	POST /v1/models/{name}[/versions/{v}|/labels/{label}]:predict  {"instances": [...]}
 //	GET  /v1/models/{name}[/versions/{v}|/labels/{label}]          model_version_status
+//	GET  /v1/models/{name}[/versions/{v}|/labels/{label}]/metadata signature and model card
 //
 // The ':predict' verb shares a path segment with the name, which
 // ServeMux patterns cannot express, so the paths are parsed here.
@@ -24,6 +25,9 @@ func (s *Server) v1(w http.ResponseWriter, r *http.Request) {
 	verb := ""
 	if i := strings.LastIndexByte(rest, ':'); i >= 0 {
 		rest, verb = rest[:i], rest[i+1:]
+	}
+	if base, ok := strings.CutSuffix(rest, "/metadata"); ok && verb == "" {
+		rest, verb = base, "metadata"
 	}
 	parts := strings.Split(rest, "/")
 	name := parts[0]
@@ -51,6 +55,8 @@ func (s *Server) v1(w http.ResponseWriter, r *http.Request) {
 		s.v1Status(w, name, sel)
 	case verb == "predict" && r.Method == http.MethodPost:
 		s.v1Predict(w, r, name, sel)
+	case verb == "metadata" && r.Method == http.MethodGet:
+		s.v1Metadata(w, name, sel)
 	case verb == "" || verb == "predict":
 		w.Header().Set("Allow", map[string]string{"": "GET", "predict": "POST"}[verb])
 		s.writeError(w, errorf(http.StatusMethodNotAllowed, "%s %s: method not allowed", r.Method, r.URL.Path))

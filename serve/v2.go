@@ -25,13 +25,15 @@ type modelMetadata struct {
 	// class names a classifier's label indexes.
 	Labels  map[string]int64 `json:"labels,omitempty"`
 	Classes []string         `json:"classes,omitempty"`
+	// Card is the version's model card's main fields (tapeml publish).
+	Card *cardFields `json:"card,omitempty"`
 }
 
 // metadata describes a version's tensors, from the model's signature; -1
 // marks variable dimensions.
 func metadata(v *version) modelMetadata {
 	sig := v.m.Signature()
-	md := modelMetadata{Name: v.model, Versions: []string{strconv.FormatInt(v.num, 10)}, Platform: "tapeml_" + v.m.Kind(), Classes: v.m.Classes()}
+	md := modelMetadata{Name: v.model, Versions: []string{strconv.FormatInt(v.num, 10)}, Platform: "tapeml_" + v.m.Kind(), Classes: v.m.Classes(), Card: v.card}
 	for _, t := range sig.Inputs {
 		md.Inputs = append(md.Inputs, tensorMeta{t.Name, t.Datatype, t.Shape})
 	}
