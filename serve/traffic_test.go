@@ -17,6 +17,7 @@ import (
 	"github.com/tapeml/tapeml"
 	"github.com/tapeml/tapeml/checkpoint"
 	"github.com/tapeml/tapeml/safetensors"
+	"github.com/tapeml/tapeml/repo"
 	"github.com/tapeml/tapeml/serve"
 )
 
@@ -237,5 +238,73 @@ func TestPinnedVersionsLoad(t *testing.T) {
 		if code, _ := do(t, "POST", ts.url+"/v2/models/digits/infer", pixelBody(1, 3)); code != 200 {
 			t.Fatalf("%s: infer %d", bad, code)
 		}
+	}
+}
+
+// TestPromoteRollbackUnderLoad moves a label with repo.Promote and back
+// with repo.Rollback while clients send requests to it: the server
+// follows each move within one poll interval (plus the scan), and no
+// request fails. The policy keeps both versions loaded, as a deployment
+// that wants an instant rollback does; a rollback to a version no longer
+// loaded waits for it to load and warm up as well.
+func TestPromoteRollbackUnderLoad(t *testing.T) {
+	const poll = 200 * time.Millisecond
+	dir := canaryRepo(t, `{"version_policy": {"latest": {"num_versions": 2}}, "labels": {"stable": 1}}`)
+	ts := start(t, serve.Config{Models: dir, Poll: poll})
+	stop := make(chan struct{})
+	var sent, failed atomic.Int64
+	var wg sync.WaitGroup
+	body := `{"instances": [[[` + strings.TrimSuffix(strings.Repeat("[0,0,0,0,0,0,0,0],", 8), ",") + `]]]}`
+	for range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				resp, err := http.Post(ts.url+"/v1/models/digits/labels/stable:predict", "application/json", strings.NewReader(body))
+				sent.Add(1)
+				if err != nil {
+					failed.Add(1)
+					continue
+				}
+				if resp.StatusCode != 200 {
+					failed.Add(1)
+				}
+				resp.Body.Close()
+			}
+		})
+	}
+	follow := func(want string) time.Duration {
+		start := time.Now()
+		for time.Since(start) < 5*time.Second {
+			if _, b := do(t, "GET", ts.url+"/v1/models/digits/labels/stable", ""); strings.Contains(string(b), `"version":"`+want+`"`) {
+				return time.Since(start)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		t.Fatalf("the server did not follow stable → %s in 5 s", want)
+		return 0
+	}
+	time.Sleep(100 * time.Millisecond)
+	if _, err := repo.Promote(context.Background(), dir, "digits", "stable", 2, repo.LabelOptions{Who: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	up := follow("2")
+	time.Sleep(100 * time.Millisecond)
+	if _, err := repo.Rollback(context.Background(), dir, "digits", "stable", repo.LabelOptions{Who: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	back := follow("1")
+	time.Sleep(100 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	t.Logf("promote followed in %v, rollback in %v (poll %v); %d requests, %d failed", up.Round(time.Millisecond), back.Round(time.Millisecond), poll, sent.Load(), failed.Load())
+	if failed.Load() != 0 || sent.Load() == 0 {
+		t.Fatalf("%d of %d requests failed", failed.Load(), sent.Load())
+	}
+	if limit := poll + 100*time.Millisecond; up > limit || back > limit {
+		t.Fatalf("followed in %v and %v, want within the poll interval %v (+100 ms for the scan)", up, back, poll)
 	}
 }
