@@ -16,8 +16,8 @@ import (
 
 	"github.com/tapeml/tapeml"
 	"github.com/tapeml/tapeml/checkpoint"
-	"github.com/tapeml/tapeml/safetensors"
 	"github.com/tapeml/tapeml/repo"
+	"github.com/tapeml/tapeml/safetensors"
 	"github.com/tapeml/tapeml/serve"
 )
 
