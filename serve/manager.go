@@ -123,6 +123,7 @@ type Manager struct {
 	ready     atomic.Bool
 	routing   *routingMetrics   // nil: not counted
 	skipped   map[string]string // repository entries skipped at the last scan, and why: each is logged once
+	mirror    *mirror           // an object store mirrored into dir before each scan; nil for a local repository
 }
 
 func newManager(dir string, opt ManagerOptions, met *metrics) *Manager {
@@ -148,6 +149,14 @@ func newManager(dir string, opt ManagerOptions, met *metrics) *Manager {
 func (m *Manager) Reload(ctx context.Context) error {
 	m.reloadMu.Lock()
 	defer m.reloadMu.Unlock()
+	if m.mirror != nil {
+		if err := m.mirror.sync(ctx); err != nil {
+			m.log.Error("mirroring the model repository", "err", err)
+			if ctx.Err() != nil {
+				return err
+			}
+		}
+	}
 	skipped := map[string]string{}
 	repo, err := scanRepository(m.dir, m.opt.FollowExternalLinks, func(path, why string) {
 		skipped[path] = why

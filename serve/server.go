@@ -1,10 +1,13 @@
 package serve
 
 import (
+	"os"
+
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"gocloud.dev/blob"
 	"log/slog"
 	"net"
 	"net/http"
@@ -55,6 +58,16 @@ type Config struct {
 	// are always followed.
 	FollowExternalLinks bool
 
+	// Bucket, when set, is the object store Models names (tests and
+	// programs that open their buckets themselves); otherwise an object
+	// store URL in Models is opened with gocloud.dev/blob, whose driver
+	// the program links. CacheDir is where its versions are downloaded
+	// (default: a new temporary folder, removed at the end), and
+	// MaxVersionBytes the largest version downloaded (default 8 GiB).
+	Bucket          *blob.Bucket
+	CacheDir        string
+	MaxVersionBytes int64
+
 	Logger *slog.Logger // default slog.Default()
 }
 
@@ -91,6 +104,9 @@ func (c Config) withDefaults() Config {
 	if c.KernelThreads == 0 {
 		c.KernelThreads = 1
 	}
+	if c.MaxVersionBytes == 0 {
+		c.MaxVersionBytes = 8 << 30
+	}
 	if c.ShadowConcurrency == 0 {
 		c.ShadowConcurrency = 2 * max(c.Workers, runtime.GOMAXPROCS(0))
 	}
@@ -116,6 +132,7 @@ type Server struct {
 
 	routing     *routingMetrics
 	shadowSlots chan struct{} // one token per shadow copy running
+	cleanup     func()        // removes a temporary object-store cache
 }
 
 // New loads the repository's models (failed versions are reported, not
@@ -131,9 +148,32 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	graph.SetMaxThreads(cfg.KernelThreads)
 	s := &Server{cfg: cfg, met: newMetrics(), log: cfg.Logger, shadowSlots: make(chan struct{}, max(cfg.ShadowConcurrency, 1))}
 	s.routing = newRoutingMetrics(s.met.reg)
-	s.man = newManager(cfg.Models, ManagerOptions{MaxBatch: cfg.MaxBatch, MaxDelay: cfg.MaxDelay, Workers: cfg.Workers, Logger: cfg.Logger, FollowExternalLinks: cfg.FollowExternalLinks}, s.met)
+	dir := cfg.Models
+	var mir *mirror
+	if cfg.Bucket != nil || IsObjectStore(cfg.Models) {
+		bucket, prefix := cfg.Bucket, ""
+		if bucket == nil {
+			var err error
+			if bucket, prefix, err = openStore(ctx, cfg.Models); err != nil {
+				return nil, err
+			}
+		}
+		if dir = cfg.CacheDir; dir == "" {
+			var err error
+			if dir, err = os.MkdirTemp("", "tapeml-models-"); err != nil {
+				return nil, err
+			}
+			s.cleanup = func() { os.RemoveAll(dir) }
+		}
+		mir = newMirror(bucket, prefix, dir, cfg.MaxVersionBytes, cfg.Logger)
+	}
+	s.man = newManager(dir, ManagerOptions{MaxBatch: cfg.MaxBatch, MaxDelay: cfg.MaxDelay, Workers: cfg.Workers, Logger: cfg.Logger, FollowExternalLinks: cfg.FollowExternalLinks}, s.met)
 	s.man.routing = s.routing
+	s.man.mirror = mir
 	if err := s.man.Reload(ctx); err != nil {
+		if s.cleanup != nil {
+			s.cleanup()
+		}
 		return nil, err
 	}
 	s.handler = s.routes()
@@ -279,6 +319,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	stopPoll()
 	<-polled
 	s.man.Close()
+	if s.cleanup != nil {
+		s.cleanup()
+	}
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
