@@ -314,6 +314,9 @@ func openStore(ctx context.Context, models string) (*blob.Bucket, string, error)
 	}
 	b, err := blob.OpenBucket(ctx, u.String())
 	if err != nil {
+		if strings.Contains(err.Error(), "no driver registered") {
+			return nil, "", fmt.Errorf("model repository %q: this program has no %s:// driver (tapeml: build with -tags cloud for s3, gs and azblob): %w", models, u.Scheme, err)
+		}
 		return nil, "", fmt.Errorf("model repository %q: %w", models, err)
 	}
 	return b, prefix, nil

@@ -23,7 +23,7 @@ func serveCmd(e env) *cobra.Command {
 		Args:  noArgs,
 	}
 	fs := c.Flags()
-	dir := fs.String("models", "", "model repository: DIR/<name>/<version>/ holding a checkpoint or an exported .safetensors")
+	dir := fs.String("models", "", "model repository: DIR/<name>/<version>/ holding a checkpoint or an exported .safetensors; or an object store URL (s3://bucket/prefix, gs://…, azblob://…, file:///…)")
 	addr := fs.String("addr", "127.0.0.1:8500", "listen address")
 	maxBatch := fs.Int("max-batch", 32, "largest batch merged from concurrent requests")
 	maxDelay := fs.Duration("max-delay", 2*time.Millisecond, "longest a request waits for others to join its batch")
@@ -33,6 +33,9 @@ func serveCmd(e env) *cobra.Command {
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	sticky := fs.String("sticky-header", "", "route a model's traffic split by this request header (X-User): the same value always gets the same version")
 	shadowMax := fs.Int("shadow-concurrency", 0, "shadow copies running at once; more are skipped and counted (0: twice the cores)")
+	cache := fs.String("cache", "", "object stores: the folder versions are downloaded to (default: a temporary folder, removed at exit)")
+	maxVersion := byteSize(8 << 30)
+	fs.Var(&maxVersion, "max-version-bytes", "object stores: the largest version downloaded (bytes, or with KiB, MiB, GiB)")
 	followLinks := fs.Bool("follow-external-links", false, "serve model and version folders that are symbolic links to folders outside the repository (links inside it are always followed)")
 	c.RunE = func(*cobra.Command, []string) error {
 		if *dir == "" {
@@ -49,7 +52,8 @@ func serveCmd(e env) *cobra.Command {
 			return usagef("--shadow-concurrency %d: want 0 or more", *shadowMax)
 		}
 		return serveModels(e, serve.Config{Models: *dir, MaxBatch: *maxBatch, MaxDelay: *maxDelay, Poll: *poll, MaxBody: int64(maxBody),
-			StickyHeader: *sticky, ShadowConcurrency: *shadowMax, FollowExternalLinks: *followLinks}, level, *addr)
+			StickyHeader: *sticky, ShadowConcurrency: *shadowMax, FollowExternalLinks: *followLinks,
+			CacheDir: *cache, MaxVersionBytes: int64(maxVersion)}, level, *addr)
 	}
 	return c
 }
