@@ -46,6 +46,10 @@ func TestRegistryCommands(t *testing.T) {
 		t.Fatalf("card code version %q, tapeml --version %q", card.CodeVersion, want)
 	}
 
+	if status, _, stderr = runCLI(t, "", "publish", "--checkpoint", runs[0], "--repo", dir, "--name", "spam", "--no-test"); status != 0 {
+		t.Fatalf("publish --no-test: %s", stderr)
+	}
+
 	// versions, asking a running server.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -60,11 +64,11 @@ func TestRegistryCommands(t *testing.T) {
 		t.Fatalf("versions: %s", stderr)
 	}
 	var vs []repo.VersionInfo
-	if err := json.Unmarshal([]byte(out), &vs); err != nil || len(vs) != 2 {
+	if err := json.Unmarshal([]byte(out), &vs); err != nil || len(vs) != 3 {
 		t.Fatalf("versions --json: %v %s", err, out)
 	}
-	// The default policy serves the highest version only.
-	if vs[0].Version != 2 || vs[0].State != "AVAILABLE" || vs[1].State != "not loaded" || strings.Join(vs[1].Labels, ",") != "stable" {
+	// The default policy serves the highest version, and labelled ones.
+	if vs[0].Version != 3 || vs[0].State != "AVAILABLE" || vs[1].State != "not loaded" || vs[2].State != "AVAILABLE" || strings.Join(vs[2].Labels, ",") != "stable" {
 		t.Fatalf("versions: %+v", vs)
 	}
 	status, out, _ = runCLI(t, "", "versions", "--repo", dir, "--name", "spam")
