@@ -53,9 +53,11 @@ type Card struct {
 	// an imported checkpoint), Epoch its training epoch.
 	Source string `json:"source"`
 	Epoch  int    `json:"epoch"`
-	// Parent is the version this one was fine-tuned from (train --init),
-	// 0 for none.
-	Parent int64 `json:"parent_version,omitempty"`
+	// Parent is the version this one was fine-tuned from (train --init
+	// from a version of this model, or PublishOptions.Parent), 0 for none;
+	// Init is the checkpoint the training started from, whatever it was.
+	Parent int64  `json:"parent_version,omitempty"`
+	Init   string `json:"init,omitempty"`
 	// Test is the version's score on its run's test split.
 	Test TestCard `json:"test"`
 	// Privacy is what DP-SGD spent, nil for runs without it.

@@ -102,6 +102,8 @@ func Publish(ctx context.Context, opt PublishOptions) (*Published, error) {
 		if _, err := os.Stat(filepath.Join(mdir, strconv.FormatInt(opt.Parent, 10))); err != nil {
 			return nil, fmt.Errorf("publish: parent version %d of %s: %w", opt.Parent, opt.Name, err)
 		}
+	} else {
+		opt.Parent = parentOf(c.Meta.Init, mdir)
 	}
 	tmp, err := fsops.MkdirTemp(mdir, tmpPrefix+"*")
 	if err != nil {
@@ -173,6 +175,34 @@ func LoadPath(vdir string) string {
 		return tensors[0]
 	}
 	return vdir
+}
+
+// parentOf is the version of the model folder mdir that the checkpoint
+// init (meta.json's init: train --init) is in, or 0.
+func parentOf(init, mdir string) int64 {
+	if init == "" {
+		return 0
+	}
+	abs, err := filepath.Abs(mdir)
+	if err != nil {
+		return 0
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
+	}
+	if real, err := filepath.EvalSymlinks(init); err == nil {
+		init = real
+	}
+	rel, err := filepath.Rel(abs, init)
+	if err != nil {
+		return 0
+	}
+	first, _, _ := strings.Cut(filepath.ToSlash(rel), "/")
+	n, ok := parseVersion(first)
+	if !ok {
+		return 0
+	}
+	return n
 }
 
 // lockModel takes the model folder's lock, waiting for another holder up
@@ -361,7 +391,7 @@ func newCard(ctx context.Context, m *tapeml.Model, c *checkpoint.Checkpoint, opt
 		Data:        HashData(m.TrainingData()),
 		CodeVersion: buildinfo.Version(),
 		Created:     now().UTC().Truncate(time.Second), CreatedBy: who,
-		Source: src, Epoch: c.Meta.Epoch, Parent: opt.Parent,
+		Source: src, Epoch: c.Meta.Epoch, Parent: opt.Parent, Init: c.Meta.Init,
 		Note: opt.Note, IntendedUse: opt.IntendedUse, Limitations: opt.Limitations,
 		Size: size,
 	}

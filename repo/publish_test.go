@@ -14,6 +14,10 @@ import (
 	"github.com/tapeml/tapeml"
 	"github.com/tapeml/tapeml/checkpoint"
 	"github.com/tapeml/tapeml/internal/buildinfo"
+	"github.com/tapeml/tapeml/kinds"
+	"github.com/tapeml/tapeml/models/textcnn"
+	"github.com/tapeml/tapeml/textclass"
+	"github.com/tapeml/tapeml/train"
 )
 
 func TestPublishWritesACompleteCard(t *testing.T) {
@@ -251,4 +255,44 @@ func TestPublishRefuses(t *testing.T) {
 		t.Fatalf("fine-tune: %+v, %v", p3, err)
 	}
 	_ = strconv.Itoa
+}
+
+// TestPublishFindsTheParent fine-tunes version 1 (train --init) and
+// publishes the result: its card names version 1 as its parent, from the
+// init path the training recorded.
+func TestPublishFindsTheParent(t *testing.T) {
+	data, runs := sharedFixture(t)
+	dir := t.TempDir()
+	ctx := context.Background()
+	p1, err := Publish(ctx, PublishOptions{Checkpoint: runs[0], Repo: dir, Name: "m", NoTest: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := kinds.Lookup(textcnn.Kind)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := train.NewSpec(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec.Init, spec.Threads, spec.Out = p1.Path, 1, filepath.Join(t.TempDir(), "tuned")
+	spec.Data.(*textclass.Data).Path = data
+	spec.Training.Epochs, spec.Training.Batch = 1, 16
+	spec.Set["epochs"], spec.Set["batch"], spec.Set["data"] = true, true, true
+	if _, err := train.Run(ctx, *spec); err != nil {
+		t.Fatal(err)
+	}
+	p2, err := Publish(ctx, PublishOptions{Checkpoint: spec.Out, Repo: dir, Name: "m", NoTest: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p2.Card.Parent != 1 || p2.Card.Init != p1.Path && !strings.HasSuffix(p2.Card.Init, filepath.Join("m", "1")) {
+		t.Fatalf("fine-tune's card: parent %d, init %q", p2.Card.Parent, p2.Card.Init)
+	}
+	// A run started from elsewhere has no parent in this model.
+	p3, err := Publish(ctx, PublishOptions{Checkpoint: runs[1], Repo: dir, Name: "m", NoTest: true})
+	if err != nil || p3.Card.Parent != 0 {
+		t.Fatalf("unrelated run: parent %d, %v", p3.Card.Parent, err)
+	}
 }

@@ -399,6 +399,12 @@ func fitNetwork(ctx context.Context, p *Plan, prep *Prepared, resumable bool) (*
 	t.Progress = p.Spec.Progress
 	info := prep.Info
 	info.Kind = p.Spec.Kind.Name
+	switch {
+	case p.Start != nil:
+		info.Init = initPath(p.Start.Checkpoint)
+	case p.Resumed != nil:
+		info.Init = p.Resumed.Checkpoint.Meta.Init
+	}
 	t.Saver = &Saver{Dir: checkpoint.Dir{Root: p.Out, Keep: tc.Keep}, Info: info, Extra: prep.Extra}
 	if prep.Summary != nil {
 		fmt.Fprintln(w, prep.Summary(params.Count()))
@@ -443,6 +449,18 @@ func fitNetwork(ctx context.Context, p *Plan, prep *Prepared, resumable bool) (*
 	}
 	fmt.Fprintf(w, "checkpoint: %s\n", dir)
 	return res, nil
+}
+
+// initPath is where a run's starting weights came from, absolute.
+func initPath(c *checkpoint.Checkpoint) string {
+	p := c.Dir
+	if p == "" {
+		p = c.Source
+	}
+	if abs, err := filepath.Abs(p); err == nil {
+		p = abs
+	}
+	return p
 }
 
 // testErr is an error of the test after a complete training.

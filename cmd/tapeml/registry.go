@@ -65,7 +65,7 @@ func publishCmd(e env) *cobra.Command {
 	fs.StringVar(&o.Note, "note", "", "a note for the model card")
 	fs.StringVar(&o.IntendedUse, "intended-use", "", "the card's intended use (default: a template saying what the model classifies, marked as template text)")
 	fs.StringVar(&o.Limitations, "limitations", "", "the card's limitations (default: a template saying what it was tested on, marked as template text)")
-	fs.Int64Var(&o.Parent, "parent", 0, "the version this one was fine-tuned from (train --init), recorded on the card")
+	fs.Int64Var(&o.Parent, "parent", 0, "the version this one was fine-tuned from (default: found from the checkpoint train --init started from, when it is a version of this model)")
 	fs.BoolVar(&o.NoTest, "no-test", false, "do not score the version on its run's test split (the card then says so)")
 	asJSON := fs.Bool("json", false, "print the card as JSON")
 	c.RunE = func(*cobra.Command, []string) error {
