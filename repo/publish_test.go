@@ -3,7 +3,9 @@ package repo
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -295,4 +297,41 @@ func TestPublishFindsTheParent(t *testing.T) {
 	if err != nil || p3.Card.Parent != 0 {
 		t.Fatalf("unrelated run: parent %d, %v", p3.Card.Parent, err)
 	}
+}
+
+var processes = flag.Bool("repo.processes", false, "run TestConcurrentPublishProcesses (20 publishing processes, about 12 s here)")
+
+// TestConcurrentPublishProcesses is TestConcurrentPublishes with two
+// processes (this test binary run again as a publisher) ten times: the
+// lock works between processes as between goroutines. It takes about 12 s
+// on a loaded 2-core machine, so it runs with -repo.processes.
+func TestConcurrentPublishProcesses(t *testing.T) {
+	if run := os.Getenv("TAPEML_REPO_PUBLISH"); run != "" { // the child
+		if _, err := Publish(context.Background(), PublishOptions{Checkpoint: run, Repo: os.Getenv("TAPEML_REPO_DIR"), Name: "m", NoTest: true}); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if !*processes {
+		t.Skip("run with -repo.processes")
+	}
+	_, runs := sharedFixture(t)
+	dir := t.TempDir()
+	for range 10 {
+		var cmds []*exec.Cmd
+		for i := range 2 {
+			cmd := exec.Command(os.Args[0], "-test.run=^TestConcurrentPublishProcesses$", "-test.count=1", "-repo.processes")
+			cmd.Env = append(os.Environ(), "TAPEML_REPO_PUBLISH="+runs[i], "TAPEML_REPO_DIR="+dir)
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			cmds = append(cmds, cmd)
+		}
+		for _, cmd := range cmds {
+			if err := cmd.Wait(); err != nil {
+				t.Fatalf("a publishing process failed: %v", err)
+			}
+		}
+	}
+	checkVersions(t, filepath.Join(dir, "m"), 20)
 }
