@@ -155,7 +155,8 @@ func (m *mirror) syncModel(ctx context.Context, name string) error {
 	}
 	entries, _ := os.ReadDir(mdir)
 	for _, e := range entries {
-		if _, err := strconv.ParseInt(e.Name(), 10, 64); err == nil && !keep[e.Name()] {
+		stale := !m.synced && strings.HasPrefix(e.Name(), ".") // a download a kill interrupted, in a kept cache
+		if _, err := strconv.ParseInt(e.Name(), 10, 64); stale || err == nil && !keep[e.Name()] {
 			os.RemoveAll(filepath.Join(mdir, e.Name()))
 			delete(m.fetched, mprefix+e.Name()+"/")
 		}
