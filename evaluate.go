@@ -16,6 +16,9 @@ import (
 // softmax cross-entropy, or MSE) and accuracy, F1, AUC, a confusion matrix
 // or RMSE. The context is checked between batches.
 func (m *Model) Evaluate(ctx context.Context, ds dataset.Dataset) (metrics.Result, error) {
+	if err := checkContext(ctx, "Evaluate"); err != nil {
+		return metrics.Result{}, err
+	}
 	run := m.c.Run
 	if run == nil {
 		return metrics.Result{}, m.wrongKind("Evaluate", "a network")
@@ -33,11 +36,23 @@ type EvalOptions = kinds.EvalOptions
 // EvalReport is EvaluateRunData's result.
 type EvalReport = kinds.EvalReport
 
+// What EvaluateRunData scored (EvalReport.Split): a test split, or all of
+// other data that ships none (see kinds.EvalSplit).
+const (
+	SplitTest = kinds.SplitTest
+	SplitAll  = kinds.SplitAll
+)
+
 // EvaluateRunData scores the model on the test split of the data it was
 // trained on — found again from what its checkpoint records, split the
-// same way — or of other data of the same form (opt.Data): what `tapeml
-// eval` reports. Built-in data sets need package samples linked in.
+// same way — or on other data of the same form (opt.Data): its test split
+// if it ships one, else all of it. What `tapeml eval` reports; the report
+// says which (Split) of how many rows (Rows). Built-in data sets need
+// package samples linked in.
 func (m *Model) EvaluateRunData(ctx context.Context, opt EvalOptions) (*EvalReport, error) {
+	if err := checkContext(ctx, "EvaluateRunData"); err != nil {
+		return nil, err
+	}
 	ev, ok := m.c.Loaded.Codec.(kinds.Evaluator)
 	if !ok {
 		return nil, fmt.Errorf("tapeml: %s models cannot be evaluated on their run's data", m.Name())
@@ -56,6 +71,9 @@ func (m *Model) EvaluateRunData(ctx context.Context, opt EvalOptions) (*EvalRepo
 // model's run data, as Infer takes them, with their true classes (text
 // and image models): what `tapeml explain --test` explains.
 func (m *Model) TestSample(ctx context.Context, n int) ([]api.Tensor, []string, error) {
+	if err := checkContext(ctx, "TestSample"); err != nil {
+		return nil, nil, err
+	}
 	s, ok := m.c.Loaded.Codec.(kinds.Sampler)
 	if !ok {
 		return nil, nil, m.wrongKind("TestSample", "a classifier")

@@ -181,6 +181,9 @@ func (m *Model) Signature() api.Signature { return m.c.Loaded.Codec.Signature() 
 // encoded or raw images, users and items — with the named outputs: what a
 // server does with a request, whatever the kind of model.
 func (m *Model) Infer(ctx context.Context, inputs []api.Tensor) ([]api.Tensor, error) {
+	if err := checkContext(ctx, "Infer"); err != nil {
+		return nil, err
+	}
 	var net kinds.Net
 	if m.c.Run != nil {
 		net = m.c.Run
@@ -192,11 +195,27 @@ func (m *Model) Infer(ctx context.Context, inputs []api.Tensor) ([]api.Tensor, e
 	return out, nil
 }
 
+// Cost is what Infer will take to answer inputs — decoded image pixels,
+// answer values — read from the inputs without doing the work, so that a
+// server can refuse a request before it starts (zero for models whose
+// cost is their number of examples). Inputs it cannot read are an
+// api.InputError.
+func (m *Model) Cost(inputs []api.Tensor) (api.Cost, error) {
+	c, ok := m.c.Loaded.Codec.(kinds.Coster)
+	if !ok {
+		return api.Cost{}, nil
+	}
+	return c.Cost(inputs)
+}
+
 // Forward runs the serving graph on n examples given as raw model inputs —
 // one flat slice of n·width values per input, as Inputs describes them —
 // and returns the outputs: n·width values of logits (classifiers) or
 // predicted ratings (matrix factorization).
 func (m *Model) Forward(ctx context.Context, inputs [][]float32, n int) ([]float32, error) {
+	if err := checkContext(ctx, "Forward"); err != nil {
+		return nil, err
+	}
 	if m.c.Run == nil {
 		return nil, m.wrongKind("Forward", "a network")
 	}
@@ -225,6 +244,9 @@ func (m *Model) Warmup(ctx context.Context) error { return m.WarmupConcurrent(ct
 // batches at a time calls it before it reports a model ready. Call it
 // before the model is shared: it holds the machines it warms.
 func (m *Model) WarmupConcurrent(ctx context.Context, k int) error {
+	if err := checkContext(ctx, "WarmupConcurrent"); err != nil {
+		return err
+	}
 	if m.c.Run == nil {
 		return nil
 	}
@@ -244,6 +266,15 @@ func (m *Model) CompiledMachines() int {
 		return 0
 	}
 	return m.c.Run.Compiled()
+}
+
+// checkContext refuses a nil context, which would panic at the first
+// check of cancellation.
+func checkContext(ctx context.Context, method string) error {
+	if ctx == nil {
+		return fmt.Errorf("tapeml: %s: nil context (pass context.Background())", method)
+	}
+	return nil
 }
 
 // wrongKind is the error of a method called on a model of another family.

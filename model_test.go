@@ -24,6 +24,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/tapeml/tapeml"
+	"github.com/tapeml/tapeml/api"
 	"github.com/tapeml/tapeml/graph"
 	"github.com/tapeml/tapeml/kinds"
 )
@@ -305,20 +306,25 @@ func TestCompiledMachinesBounded(t *testing.T) {
 	}
 }
 
+// threeKinds loads a model of each family: the legacy TextCNN, a
+// grayscale convnet and the legacy kNN recommender.
+func threeKinds(t *testing.T) (text, gray, rec *tapeml.Model) {
+	t.Helper()
+	var err error
+	for _, m := range []struct {
+		into **tapeml.Model
+		path string
+	}{{&text, filepath.Join(legacy, "textcnn")}, {&gray, convnetCheckpoint(t, 1)}, {&rec, filepath.Join(legacy, "knn")}} {
+		if *m.into, err = tapeml.Load(m.path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return text, gray, rec
+}
+
 func TestBadInput(t *testing.T) {
 	ctx := context.Background()
-	text, err := tapeml.Load(filepath.Join(legacy, "textcnn"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	gray, err := tapeml.Load(convnetCheckpoint(t, 1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec, err := tapeml.Load(filepath.Join(legacy, "knn"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	text, gray, rec := threeKinds(t)
 	colour := image.NewRGBA(image.Rect(0, 0, 8, 8))
 	for i := range 64 {
 		colour.Set(i%8, i/8, color.RGBA{R: uint8(i * 4), G: 10, B: 200, A: 255})
@@ -375,5 +381,46 @@ func TestBadInput(t *testing.T) {
 				t.Fatalf("error %v is not context.Canceled", err)
 			}
 		})
+	}
+}
+
+// TestNonFiniteOutputs: finite weights that overflow give an error, never
+// a NaN answer — for the texts that hold the word, through every way in;
+// a model that overflows on the warm-up's zero inputs fails to warm up.
+func TestNonFiniteOutputs(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	win := filepath.Join(dir, "win")
+	if err := tapemltest.Overflowing(filepath.Join(legacy, "textcnn"), win, 31); err != nil { // 31: "win"
+		t.Fatal(err)
+	}
+	m, err := tapeml.Load(win)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.WarmupConcurrent(ctx, 2); err != nil {
+		t.Fatalf("warm-up (padding is finite): %v", err)
+	}
+	if _, err := m.ClassifyTexts(ctx, []string{"meeting tomorrow"}); err != nil {
+		t.Fatalf("a text without the word: %v", err)
+	}
+	var nf *api.NonFiniteError
+	_, err = m.ClassifyTexts(ctx, []string{"meeting tomorrow", "win free cash now"})
+	if !errors.As(err, &nf) || nf.Example != 1 {
+		t.Fatalf("ClassifyTexts: %v, want a NonFiniteError for example 1", err)
+	}
+	if _, err := m.Infer(ctx, []api.Tensor{api.Strings("text", []string{"win"})}); !errors.As(err, &nf) {
+		t.Fatalf("Infer: %v, want a NonFiniteError", err)
+	}
+	pad := filepath.Join(dir, "pad")
+	if err := tapemltest.Overflowing(filepath.Join(legacy, "textcnn"), pad, 0); err != nil {
+		t.Fatal(err)
+	}
+	m, err = tapeml.Load(pad)
+	if err == nil {
+		err = m.Warmup(ctx)
+	}
+	if !errors.As(err, &nf) || !strings.Contains(err.Error(), "zero inputs") {
+		t.Fatalf("a model overflowing on padding: %v, want a warm-up error", err)
 	}
 }

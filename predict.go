@@ -13,6 +13,9 @@ import (
 // padding); an empty list is an error. The context is checked between
 // batches.
 func (m *Model) ClassifyTexts(ctx context.Context, texts []string) ([]Prediction, error) {
+	if err := checkContext(ctx, "ClassifyTexts"); err != nil {
+		return nil, err
+	}
 	ids, err := m.EncodeTexts(texts)
 	if err != nil {
 		return nil, err
@@ -41,6 +44,9 @@ func (m *Model) EncodeTexts(texts []string) ([]float32, error) {
 // resized, converted and normalized as at training. A colour image given
 // to a grayscale model is an error naming its index, as is an empty list.
 func (m *Model) ClassifyImages(ctx context.Context, images []image.Image) ([]Prediction, error) {
+	if err := checkContext(ctx, "ClassifyImages"); err != nil {
+		return nil, err
+	}
 	enc, ok := m.c.Loaded.Codec.(kinds.ImageEncoder)
 	if !ok {
 		return nil, m.wrongKind("ClassifyImages", "an image model (convnet)")
@@ -60,6 +66,9 @@ func (m *Model) ClassifyImages(ctx context.Context, images []image.Image) ([]Pre
 // training — the form a server receives tensors in. It does not modify
 // pixels.
 func (m *Model) ClassifyPixels(ctx context.Context, pixels []float32, n int) ([]Prediction, error) {
+	if err := checkContext(ctx, "ClassifyPixels"); err != nil {
+		return nil, err
+	}
 	enc, ok := m.c.Loaded.Codec.(kinds.ImageEncoder)
 	if !ok {
 		return nil, m.wrongKind("ClassifyPixels", "an image model (convnet)")

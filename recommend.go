@@ -12,6 +12,9 @@ import (
 // first (recommenders). A user without training ratings gets the most
 // popular items.
 func (m *Model) Recommend(ctx context.Context, user string, n int) ([]Recommendation, error) {
+	if err := checkContext(ctx, "Recommend"); err != nil {
+		return nil, err
+	}
 	r, ok := m.c.Loaded.Codec.(kinds.Recommender)
 	if !ok {
 		return nil, m.wrongKind("Recommend", "a recommender")
@@ -26,6 +29,9 @@ func (m *Model) Recommend(ctx context.Context, user string, n int) ([]Recommenda
 // (recommenders), clamped to the rating scale. An unknown user or item
 // gets the bias model's prediction.
 func (m *Model) PredictRatings(ctx context.Context, pairs []UserItem) ([]float32, error) {
+	if err := checkContext(ctx, "PredictRatings"); err != nil {
+		return nil, err
+	}
 	r, ok := m.c.Loaded.Codec.(kinds.Recommender)
 	if !ok {
 		return nil, m.wrongKind("PredictRatings", "a recommender")
@@ -47,6 +53,9 @@ func (m *Model) KnowsUser(user string) bool {
 // SimilarUsers lists up to n users most like user, most similar first
 // (recommenders; none for algorithms without a user similarity).
 func (m *Model) SimilarUsers(ctx context.Context, user string, n int) ([]api.Neighbour, error) {
+	if err := checkContext(ctx, "SimilarUsers"); err != nil {
+		return nil, err
+	}
 	r, ok := m.c.Loaded.Codec.(kinds.Recommender)
 	if !ok {
 		return nil, m.wrongKind("SimilarUsers", "a recommender")
@@ -57,6 +66,9 @@ func (m *Model) SimilarUsers(ctx context.Context, user string, n int) ([]api.Nei
 // SimilarItems lists up to n items most like item, most similar first
 // (recommenders; none for algorithms without an item similarity).
 func (m *Model) SimilarItems(ctx context.Context, item string, n int) ([]api.Neighbour, error) {
+	if err := checkContext(ctx, "SimilarItems"); err != nil {
+		return nil, err
+	}
 	r, ok := m.c.Loaded.Codec.(kinds.Recommender)
 	if !ok {
 		return nil, m.wrongKind("SimilarItems", "a recommender")

@@ -173,3 +173,43 @@ func Invalid(err error) error {
 	}
 	return &InputError{Err: err}
 }
+
+// NonFiniteError is a model output that is NaN or infinite — the weights
+// overflow on this input, or are broken. It is an error, never an
+// answer: a server answers it 500, a command exits with an error.
+type NonFiniteError struct {
+	Output  string  // the output's name ("" for a network's raw output)
+	Example int     // the example (row) it belongs to
+	Value   float32 // NaN, +Inf or −Inf
+}
+
+func (e *NonFiniteError) Error() string {
+	what := "the model's output"
+	if e.Output != "" {
+		what = fmt.Sprintf("the model's output %q", e.Output)
+	}
+	return fmt.Sprintf("%s is not finite (%v) for example %d", what, e.Value, e.Example)
+}
+
+// CheckFinite returns a *NonFiniteError for the first NaN or infinite
+// value of x, whose rows are width values each (example numbers start at
+// first), or nil.
+func CheckFinite(output string, x []float32, width, first int) error {
+	for i, v := range x {
+		if v-v != 0 { // NaN or ±Inf
+			return &NonFiniteError{Output: output, Example: first + i/max(width, 1), Value: v}
+		}
+	}
+	return nil
+}
+
+// Cost is what answering some inputs will take, known from the inputs
+// alone before any of the work — what a server bounds per request.
+type Cost struct {
+	// Pixels counts the pixels of image files once decoded, plus those of
+	// the buffers they are resized into.
+	Pixels int64
+	// Outputs counts the values of the answer beyond one row per example
+	// (a recommendation's items and scores).
+	Outputs int64
+}

@@ -2,7 +2,10 @@
 // contents or the complete new ones, never a partial file: the bytes go to
 // a temporary file in the same directory, which is synced and then renamed
 // over the target. Every export and checkpoint file in tapeml is written
-// this way.
+// this way. It also holds the one set of rules of what an output may
+// replace (CheckFile, CheckFolder), and tracks the temporary files being
+// written so that an interrupted program can remove them
+// (RemoveTemporaries).
 package atomicfile
 
 import (
@@ -19,27 +22,51 @@ import (
 // WriteFile calls write with a buffered writer on a temporary file beside
 // path and, if write succeeds, replaces path with it. On any error the
 // temporary file is removed and a previous file at path is left untouched;
-// the error names path.
+// the error names path. Only a regular file is replaced: a device, FIFO,
+// socket, symbolic link or directory at path is an error (ErrRefused),
+// checked before writing and again before the rename.
 func WriteFile(path string, write func(io.Writer) error) error {
-	return writeFile(path, write, func(tmp string) error { return os.Rename(tmp, path) })
+	if _, err := replaceable(path); err != nil {
+		return err
+	}
+	return writeFile(path, write, func(tmp string) error {
+		if _, err := replaceable(path); err != nil {
+			return err
+		}
+		return os.Rename(tmp, path)
+	})
 }
 
-// ErrExists is wrapped by WriteNew's and CheckNew's errors for a file
-// already at the path.
+// replaceable refuses a path WriteFile must not rename over: anything
+// but a regular file or nothing. exists says there is a file.
+func replaceable(path string) (exists bool, err error) {
+	info, err := present(path)
+	if err != nil || info == nil {
+		return false, err
+	}
+	if info.IsDir() {
+		return true, &RefusedError{path, "is a directory (a file goes there)"}
+	}
+	return true, nil
+}
+
+// ErrExists matches (errors.Is) the ExistsError of a file already at the
+// path, as WriteNew and CheckFile return it without replace.
 var ErrExists = errors.New("file exists")
 
 // WriteNew writes path as WriteFile does, but only over what is its own to
-// replace: nothing, or with replace a regular file. A symbolic link, a
-// directory, a device, a FIFO or a socket at path is refused (CheckNew),
-// and so is a regular file unless replace. Without replace the new file is
-// linked into place, which fails if a file appeared there meanwhile.
+// replace, by CheckFile's rules: nothing, or with replace a regular file.
+// A symbolic link, a directory, a device, a FIFO, a socket or a path
+// inside a checkpoint is refused, and so is a regular file unless replace.
+// Without replace the new file is linked into place, which fails if a file
+// appeared there meanwhile.
 func WriteNew(path string, replace bool, write func(io.Writer) error) error {
-	if err := CheckNew(path, replace); err != nil {
+	if err := CheckFile(path, replace); err != nil {
 		return err
 	}
 	return writeFile(path, write, func(tmp string) error {
 		if replace {
-			if err := CheckNew(path, replace); err != nil {
+			if err := CheckFile(path, replace); err != nil {
 				return err
 			}
 			return os.Rename(tmp, path)
@@ -47,51 +74,18 @@ func WriteNew(path string, replace bool, write func(io.Writer) error) error {
 		err := os.Link(tmp, path)
 		switch {
 		case errors.Is(err, fs.ErrExist):
-			return CheckNew(path, replace)
+			return CheckFile(path, replace)
 		case err != nil:
 			// No hard links here (some FUSE and network file systems):
 			// check again and rename, racing only a writer that creates
 			// the file between the two.
-			if err := CheckNew(path, replace); err != nil {
+			if err := CheckFile(path, replace); err != nil {
 				return err
 			}
 			return os.Rename(tmp, path)
 		}
 		return os.Remove(tmp)
 	})
-}
-
-// CheckNew returns WriteNew's refusal of path, if any: nil when nothing is
-// there or, with replace, a regular file.
-func CheckNew(path string, replace bool) error {
-	info, err := os.Lstat(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil
-	case err != nil:
-		return fmt.Errorf("write %s: %w", path, err)
-	case info.Mode()&fs.ModeSymlink != 0:
-		return fmt.Errorf("write %s: is a symbolic link; refusing to replace it", path)
-	case !info.Mode().IsRegular():
-		return fmt.Errorf("write %s: is not a regular file (%s); refusing to replace it", path, fileType(info.Mode()))
-	case !replace:
-		return fmt.Errorf("write %s: %w", path, ErrExists)
-	}
-	return nil
-}
-
-func fileType(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&fs.ModeNamedPipe != 0:
-		return "a FIFO"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&(fs.ModeDevice|fs.ModeCharDevice) != 0:
-		return "a device"
-	}
-	return m.Type().String()
 }
 
 // writeFile writes a synced temporary file beside path and calls place to
@@ -114,6 +108,7 @@ func writeFile(path string, write func(io.Writer) error, place func(tmp string) 
 		return fmt.Errorf("write %s: cannot create a file in %s: %w", path, dir, err)
 	}
 	tmp := f.Name()
+	untrack := Track(tmp)
 	defer func() {
 		if err != nil {
 			f.Close()
@@ -122,6 +117,7 @@ func writeFile(path string, write func(io.Writer) error, place func(tmp string) 
 				err = fmt.Errorf("write %s: %w", path, err)
 			}
 		}
+		untrack()
 	}()
 	w := bufio.NewWriterSize(f, 1<<20)
 	if err = write(w); err != nil {

@@ -389,12 +389,12 @@ func TestSaveRefusesToClobber(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(notes, "todo.txt"), []byte("keep me"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	wantErr(t, Save(notes, sample(1, false)), notes, "is not empty and has no meta.json; refusing")
+	wantErr(t, Save(notes, sample(1, false)), notes, "is not empty and is not a checkpoint; refusing")
 	file := filepath.Join(parent, "file")
 	if err := os.WriteFile(file, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	wantErr(t, Save(file, sample(1, false)), "not a directory")
+	wantErr(t, Save(file, sample(1, false)), "is a file (a folder goes there)")
 	if data, _ := os.ReadFile(filepath.Join(notes, "todo.txt")); string(data) != "keep me" {
 		t.Error("user file was touched")
 	}

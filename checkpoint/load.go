@@ -149,3 +149,45 @@ func (c *Checkpoint) CanResume() error {
 	}
 	return nil
 }
+
+// CheckProgress checks the epoch and step c's meta.json records, which a
+// resumed run continues from (saving epochs Epoch+1, Epoch+2, …): the
+// epoch at least 1, the step at least the epoch (every epoch takes a
+// step), the best epoch not after it, and where c was read from in a run
+// folder agreeing — an epoch folder's name its epoch (epoch-0003 holds
+// epoch 3), the run's best/ the index's best epoch. A wrong epoch would
+// retrain over existing checkpoints.
+func (c *Checkpoint) CheckProgress() error {
+	m, where := c.Meta, c.MetaName()
+	switch {
+	case m.Epoch < 1:
+		return fmt.Errorf("%s: epoch %d: a resumable checkpoint has completed at least epoch 1", where, m.Epoch)
+	case m.Step < int64(m.Epoch):
+		return fmt.Errorf("%s: step %d is below epoch %d: every epoch takes at least one step", where, m.Step, m.Epoch)
+	}
+	name := filepath.Base(filepath.Clean(c.Dir))
+	if e, ok := parseEpochDir(name); ok && c.Dir != "" && e != m.Epoch {
+		return fmt.Errorf("%s: epoch %d, but its folder %s holds epoch %d", where, m.Epoch, name, e)
+	}
+	if m.Best != nil && (m.Best.Epoch < 1 || m.Best.Epoch > m.Epoch) {
+		return fmt.Errorf("%s: best epoch %d is not one of the %d epochs completed", where, m.Best.Epoch, m.Epoch)
+	}
+	if c.Dir != "" && name == BestDir {
+		idx, err := (Dir{Root: filepath.Dir(filepath.Clean(c.Dir))}).readIndex()
+		if err == nil && idx.found && idx.BestEpoch >= 0 && idx.BestEpoch != m.Epoch {
+			return fmt.Errorf("%s: epoch %d, but the run's %s says its best epoch is %d", where, m.Epoch, IndexFile, idx.BestEpoch)
+		}
+	}
+	return nil
+}
+
+// LatestEpoch is the epoch of the run's latest checkpoint (the one Latest
+// returns), or 0 when the run has none.
+func (d Dir) LatestEpoch() int {
+	path, err := d.Latest()
+	if err != nil {
+		return 0
+	}
+	e, _ := parseEpochDir(filepath.Base(path))
+	return e
+}

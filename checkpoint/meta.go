@@ -84,6 +84,26 @@ type Meta struct {
 	Files map[string]FileSum `json:"files"`
 }
 
+// InsecureDPNoise reports whether the model was trained with DP-SGD whose
+// sampling and noise can be regenerated from what the checkpoint records
+// (train.DPConfig's InsecureSeededNoise, and every DP run of tapeml before
+// privacy recorded its noise source as "noise_rng"): its (ε, δ) does not
+// hold against whoever holds the checkpoint.
+func (m Meta) InsecureDPNoise() bool {
+	if len(m.Privacy) > 0 {
+		var p struct {
+			NoiseRNG string `json:"noise_rng"`
+		}
+		return json.Unmarshal(m.Privacy, &p) != nil || p.NoiseRNG != "crypto"
+	}
+	// A file exported before privacy was: DP training left only its
+	// configuration, and was seeded.
+	var tc struct {
+		DP json.RawMessage `json:"dp"`
+	}
+	return json.Unmarshal(m.Optimizer, &tc) == nil && len(tc.DP) > 0 && string(tc.DP) != "null"
+}
+
 // RNGState is the random state of a training run: the seed it started from
 // and whatever the trainer needs to continue the streams (counters, draws).
 type RNGState struct {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tapeml/tapeml/atomicfile"
 	"github.com/tapeml/tapeml/internal/safeio"
 )
 
@@ -451,6 +452,7 @@ func (d Dir) writeIndex(idx runIndex) (err error) {
 		return fmt.Errorf("checkpoint run %s: %w", path, err)
 	}
 	tmp := filepath.Join(d.Root, fmt.Sprintf(".%s.tmp-%d", IndexFile, rand.Uint32()))
+	defer atomicfile.Track(tmp)()
 	if _, err := writeSynced(tmp, func(w io.Writer) error { _, err := w.Write(append(raw, '\n')); return err }); err != nil {
 		fsops.Remove(tmp)
 		return fmt.Errorf("checkpoint run: write %s: %w", path, err)
@@ -477,6 +479,7 @@ func copyCheckpoint(src, dst string) (err error) {
 	if err != nil {
 		return err
 	}
+	defer atomicfile.Track(tmp)()
 	defer func() {
 		if err != nil {
 			fsops.RemoveAll(tmp)

@@ -26,6 +26,7 @@ const (
 	MetaTraining      = "tapeml.training"       // the training configuration (optimizer, lr, batch)
 	MetaFormatVersion = "tapeml.format_version" // FormatVersion of the writer
 	MetaQuantization  = "tapeml.quantization"   // an int8 checkpoint's quantization.json
+	MetaPrivacy       = "tapeml.privacy"        // a DP checkpoint's privacy (ε, δ, σ, C, q, steps, noise source)
 )
 
 // Metadata is the metadata that describes c in a packed file.
@@ -42,6 +43,9 @@ func Metadata(c *Checkpoint) map[string]string {
 	}
 	if len(c.Meta.Optimizer) > 0 {
 		md[MetaTraining] = string(c.Meta.Optimizer)
+	}
+	if len(c.Meta.Privacy) > 0 {
+		md[MetaPrivacy] = string(c.Meta.Privacy)
 	}
 	if q, ok := c.Extra[QuantizationFile]; ok {
 		md[MetaQuantization] = string(q)
@@ -97,7 +101,7 @@ func ReadSafetensors(path string, like *Checkpoint) (*Checkpoint, error) {
 		return nil, &MissingMetadataError{Path: path}
 	default:
 		c.Meta.ModelKind = fileKind
-		for key, dst := range map[string]*json.RawMessage{MetaConfig: &c.Meta.ModelConfig, MetaPreprocessing: &c.Meta.Preprocessing, MetaTraining: &c.Meta.Optimizer} {
+		for key, dst := range map[string]*json.RawMessage{MetaConfig: &c.Meta.ModelConfig, MetaPreprocessing: &c.Meta.Preprocessing, MetaTraining: &c.Meta.Optimizer, MetaPrivacy: &c.Meta.Privacy} {
 			raw, ok := f.Metadata[key]
 			if !ok {
 				continue

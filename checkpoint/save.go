@@ -6,14 +6,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/tapeml/tapeml/atomicfile"
 	"github.com/tapeml/tapeml/safetensors"
 )
 
@@ -49,6 +48,7 @@ func Save(dir string, c *Checkpoint) (err error) {
 	if err != nil {
 		return fmt.Errorf("checkpoint %s: %w", dir, err)
 	}
+	defer atomicfile.Track(tmp)()
 	defer func() {
 		if err != nil {
 			fsops.RemoveAll(tmp)
@@ -120,27 +120,34 @@ func Save(dir string, c *Checkpoint) (err error) {
 }
 
 // checkReplaceable refuses to replace anything but a missing path, an empty
-// directory or a checkpoint, so a mistyped path cannot delete user data.
+// directory or a checkpoint, so a mistyped path cannot delete user data;
+// a symbolic link, device or FIFO is never replaced.
 func checkReplaceable(dir string) error {
-	info, err := os.Stat(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+	if err := atomicfile.CheckFolder(dir, "a checkpoint", true, IsCheckpoint); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
 	}
-	if err != nil {
-		return fmt.Errorf("checkpoint %s: %w", dir, err)
-	}
-	if !info.IsDir() {
-		return fmt.Errorf("checkpoint %s: exists and is not a directory; refusing to replace it", dir)
-	}
-	if _, err := os.Stat(filepath.Join(dir, MetaFile)); err == nil {
-		return nil
-	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return fmt.Errorf("checkpoint %s: %w", dir, err)
-	}
-	if len(entries) > 0 {
-		return fmt.Errorf("checkpoint %s: exists, is not empty and has no %s; refusing to replace it", dir, MetaFile)
+	return nil
+}
+
+// IsCheckpoint reports whether dir is a checkpoint folder: a directory
+// holding a regular meta.json.
+func IsCheckpoint(dir string) bool { return complete(dir) }
+
+// No writer puts files into a checkpoint folder but Save, which builds a
+// new one beside it: its files are the ones meta.json lists (and a run's
+// best/ shares them with its epoch folder by hard links).
+func init() { atomicfile.Protect("a checkpoint", IsCheckpoint) }
+
+// CheckOutput reports whether a checkpoint may be written at dir by a
+// writer that makes it from inputs (the checkpoints and files it reads):
+// a missing path or an empty folder; with replace, an existing checkpoint;
+// never one of inputs or a path inside or around one, a file, a symbolic
+// link, a device or a folder that is not a checkpoint. Save itself
+// replaces checkpoints (a resumed run re-saves its epochs); commands that
+// make a new checkpoint (import, int8 quantization) call CheckOutput first.
+func CheckOutput(dir string, replace bool, inputs ...string) error {
+	if err := atomicfile.CheckFolder(dir, "a checkpoint", replace, IsCheckpoint, inputs...); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
 	}
 	return nil
 }

@@ -26,8 +26,12 @@ const (
 
 // Quadratures of Integrated Gradients' path integral.
 const (
-	QuadratureGauss   = "gauss"   // Gauss–Legendre nodes and weights on [0, 1]
-	QuadratureRiemann = "riemann" // trapezoid rule on Steps evenly spaced points, ends included
+	// QuadratureAdaptive refines the path where the completeness residual
+	// is, within a budget of MaxSteps evaluations (adaptive.go); the
+	// default.
+	QuadratureAdaptive = "adaptive"
+	QuadratureGauss    = "gauss"   // Gauss–Legendre nodes and weights on [0, 1], Steps of them
+	QuadratureRiemann  = "riemann" // trapezoid rule on Steps evenly spaced points, ends included
 )
 
 // Baselines: the input Integrated Gradients integrates from and occlusion
@@ -40,13 +44,24 @@ const (
 )
 
 // Options chooses an attribution method. The zero value is
-// Integrated Gradients with 50 Gauss–Legendre points from the default
-// baseline, explaining the default target.
+// Integrated Gradients by the adaptive rule from the default baseline,
+// explaining the default target.
 type Options struct {
-	Method     string // MethodIG (default), MethodSaliency or MethodOcclusion
-	Steps      int    // IG: points of the quadrature; default 50
-	Quadrature string // IG: QuadratureGauss (default) or QuadratureRiemann
-	Baseline   string // text: BaselinePad (default) or BaselineZeros; images: BaselineBlack (default) or BaselineBlur
+	Method string // MethodIG (default), MethodSaliency or MethodOcclusion
+	// Quadrature is IG's rule: QuadratureAdaptive (the default, unless
+	// Steps is set: then QuadratureGauss), QuadratureGauss or
+	// QuadratureRiemann.
+	Quadrature string
+	// Steps is a fixed rule's points; default 50.
+	Steps int
+	// MaxSteps is the adaptive rule's budget: the most evaluations of the
+	// model per input, its two ends included; default DefaultMaxSteps.
+	MaxSteps int
+	// Tolerance is the adaptive rule's goal: it refines until the sum of
+	// its panels' residuals, which bounds |delta|, is within Tolerance ·
+	// |f(x) − f(baseline)|; default DefaultTolerance.
+	Tolerance float64
+	Baseline  string // text: BaselinePad (default) or BaselineZeros; images: BaselineBlack (default) or BaselineBlur
 	// Target is the class whose logit is explained. Default: the positive
 	// class of a binary text model, the predicted class of a multiclass
 	// model. For a binary model, naming the other class explains the
@@ -55,33 +70,91 @@ type Options struct {
 	// Window and Stride shape image occlusion's sliding square (defaults:
 	// an eighth of the smaller side, at least 2, and half the window).
 	Window, Stride int
+	// SmoothGrad, when > 0, averages IG over that many copies of each
+	// image with Gaussian noise added (SmoothGrad's noise tunnel, as
+	// Captum's NoiseTunnel over IntegratedGradients); images only.
+	SmoothGrad int
+	// SmoothGradStd is the noise's standard deviation as a fraction of
+	// the normalized image's range (max − min); default 0.15, within
+	// the 10–20% Smilkov et al. (2017) found best.
+	SmoothGradStd float64
+	// Seed seeds SmoothGrad's noise, so an explanation can be repeated;
+	// default 1.
+	Seed uint64
 }
+
+// Limits of Options.
+const (
+	maxFixedSteps    = 10000
+	maxAdaptiveSteps = 100000
+	maxSmoothGrad    = 1000
+)
 
 func (o Options) withDefaults() (Options, error) {
 	if o.Method == "" {
 		o.Method = MethodIG
 	}
 	if o.Quadrature == "" {
-		o.Quadrature = QuadratureGauss
-	}
-	if o.Steps == 0 {
-		o.Steps = 50
+		o.Quadrature = QuadratureAdaptive
+		if o.Steps != 0 {
+			o.Quadrature = QuadratureGauss
+		}
 	}
 	switch o.Method {
 	case MethodIG, MethodSaliency, MethodOcclusion:
 	default:
 		return o, fmt.Errorf("explain: unknown attribution method %q (want %s, %s or %s)", o.Method, MethodIG, MethodSaliency, MethodOcclusion)
 	}
-	switch {
-	case o.Steps < 1:
-		return o, fmt.Errorf("explain: Steps is %d; Integrated Gradients needs at least 1 point", o.Steps)
-	case o.Steps > 10000:
-		return o, fmt.Errorf("explain: Steps is %d; at most 10000", o.Steps)
-	case o.Quadrature != QuadratureGauss && o.Quadrature != QuadratureRiemann:
-		return o, fmt.Errorf("explain: unknown quadrature %q (want %s or %s)", o.Quadrature, QuadratureGauss, QuadratureRiemann)
-	case o.Method == MethodIG && o.Quadrature == QuadratureRiemann && o.Steps < 2:
-		return o, fmt.Errorf("explain: the trapezoid rule needs at least 2 steps, got %d", o.Steps)
-	case o.Window < 0 || o.Stride < 0:
+	switch o.Quadrature {
+	case QuadratureAdaptive:
+		if o.MaxSteps == 0 {
+			o.MaxSteps = DefaultMaxSteps
+		}
+		if o.Tolerance == 0 {
+			o.Tolerance = DefaultTolerance
+		}
+		switch {
+		case o.Steps != 0:
+			return o, fmt.Errorf("explain: Steps is %d: the adaptive quadrature takes MaxSteps, a budget; Steps sets the points of the gauss and riemann rules", o.Steps)
+		case o.MaxSteps < minAdaptiveSteps || o.MaxSteps > maxAdaptiveSteps:
+			return o, fmt.Errorf("explain: MaxSteps is %d; the adaptive quadrature needs %d to %d evaluations", o.MaxSteps, minAdaptiveSteps, maxAdaptiveSteps)
+		case !(o.Tolerance > 0 && o.Tolerance < 1):
+			return o, fmt.Errorf("explain: Tolerance is %v; want a fraction in (0, 1)", o.Tolerance)
+		}
+	case QuadratureGauss, QuadratureRiemann:
+		if o.Steps == 0 {
+			o.Steps = 50
+		}
+		switch {
+		case o.Steps < 1:
+			return o, fmt.Errorf("explain: Steps is %d; Integrated Gradients needs at least 1 point", o.Steps)
+		case o.Steps > maxFixedSteps:
+			return o, fmt.Errorf("explain: Steps is %d; at most %d", o.Steps, maxFixedSteps)
+		case o.MaxSteps != 0 || o.Tolerance != 0:
+			return o, fmt.Errorf("explain: MaxSteps and Tolerance are for the adaptive quadrature, not %s", o.Quadrature)
+		case o.Method == MethodIG && o.Quadrature == QuadratureRiemann && o.Steps < 2:
+			return o, fmt.Errorf("explain: the trapezoid rule needs at least 2 steps, got %d", o.Steps)
+		}
+	default:
+		return o, fmt.Errorf("explain: unknown quadrature %q (want %s, %s or %s)", o.Quadrature, QuadratureAdaptive, QuadratureGauss, QuadratureRiemann)
+	}
+	if o.SmoothGrad != 0 || o.SmoothGradStd != 0 {
+		if o.SmoothGradStd == 0 {
+			o.SmoothGradStd = 0.15
+		}
+		switch {
+		case o.Method != MethodIG:
+			return o, fmt.Errorf("explain: SmoothGrad averages Integrated Gradients, not %s", o.Method)
+		case o.SmoothGrad < 1 || o.SmoothGrad > maxSmoothGrad:
+			return o, fmt.Errorf("explain: SmoothGrad is %d samples; want 1 to %d", o.SmoothGrad, maxSmoothGrad)
+		case !(o.SmoothGradStd > 0 && o.SmoothGradStd <= 1):
+			return o, fmt.Errorf("explain: SmoothGradStd is %v; want a fraction of the image's range in (0, 1]", o.SmoothGradStd)
+		}
+	}
+	if o.Seed == 0 {
+		o.Seed = 1
+	}
+	if o.Window < 0 || o.Stride < 0 {
 		return o, fmt.Errorf("explain: occlusion window %d and stride %d must not be negative", o.Window, o.Stride)
 	}
 	return o, nil
@@ -89,11 +162,20 @@ func (o Options) withDefaults() (Options, error) {
 
 // Attribution is what every explanation carries besides its scores.
 type Attribution struct {
-	Method     string         `json:"method"`
-	Baseline   string         `json:"baseline"`
-	Steps      int            `json:"steps,omitempty"`      // IG only
-	Quadrature string         `json:"quadrature,omitempty"` // IG only
-	Prediction api.Prediction `json:"prediction"`
+	Method     string `json:"method"`
+	Baseline   string `json:"baseline"`
+	Quadrature string `json:"quadrature,omitempty"` // IG only
+	Steps      int    `json:"steps,omitempty"`      // IG's fixed rules: their points
+	MaxSteps   int    `json:"max_steps,omitempty"`  // IG's adaptive rule: its budget
+	// Evaluations is how many times IG evaluated the model along the path,
+	// its two ends included (over all the noisy copies, for SmoothGrad).
+	Evaluations int `json:"evaluations,omitempty"`
+	// SmoothGrad and SmoothGradStd are the noisy copies IG was averaged
+	// over and their noise (a fraction of the image's range); FX and
+	// Delta are then means over the copies.
+	SmoothGrad    int            `json:"smoothgrad,omitempty"`
+	SmoothGradStd float64        `json:"smoothgrad_std,omitempty"`
+	Prediction    api.Prediction `json:"prediction"`
 	// Target is the class whose logit is explained; Sign is -1 when a
 	// binary model's negative class is the target (its logit negated).
 	Target string  `json:"target"`
@@ -105,6 +187,23 @@ type Attribution struct {
 	FBaseline float64 `json:"f_baseline"`
 	// Delta is IG's completeness gap: sum(attributions) − (FX − FBaseline).
 	Delta float64 `json:"delta"`
+	// Jump is the part of Delta the adaptive rule found in pieces of the
+	// path narrower than float32 resolves, at JumpAt (α): there f itself
+	// jumps, which no gradient follows and no budget removes.
+	Jump   float64 `json:"jump,omitempty"`
+	JumpAt float64 `json:"jump_at,omitempty"`
+}
+
+// describe records how IG was computed.
+func (a *Attribution) describe(o Options) {
+	if o.Method != MethodIG {
+		return
+	}
+	a.Quadrature, a.Steps, a.MaxSteps = o.Quadrature, o.Steps, o.MaxSteps
+	a.SmoothGrad = o.SmoothGrad
+	if o.SmoothGrad > 0 {
+		a.SmoothGradStd = o.SmoothGradStd
+	}
 }
 
 // RelativeDelta is |Delta| / |FX − FBaseline| (0 when both are 0): IG
@@ -246,6 +345,8 @@ type attrResult struct {
 	attr          []float64 // per element of x
 	fx, fbase     float64
 	delta         float64
+	evals         int       // IG: evaluations of the model
+	jump, jumpAt  float64   // IG, adaptive: the residual float32 cannot resolve, and where
 	occlusionDrop []float64 // per occluded part: f(x) − f(x with the part at the baseline)
 }
 
@@ -255,19 +356,16 @@ func (p *attrPool) attribute(ctx context.Context, o Options, exs []attrExample) 
 	for i := range res {
 		res[i].attr = make([]float64, len(exs[i].x))
 	}
-	dot := func(out, sel []float32) float64 {
-		s := 0.0
-		for j, v := range out {
-			s += float64(v) * float64(sel[j])
-		}
-		return s
-	}
 	fillBase := func(e *attrExample, ids, sel []float32) {
 		copy(ids, e.ids)
 		copy(sel, e.sel)
 	}
-	switch o.Method {
-	case MethodIG:
+	switch {
+	case o.Method == MethodIG && o.Quadrature == QuadratureAdaptive:
+		if err := p.adaptive(ctx, o, exs, res); err != nil {
+			return nil, err
+		}
+	case o.Method == MethodIG:
 		alphas, weights := quadrature(o.Quadrature, o.Steps)
 		per := len(alphas) + 2 // the quadrature points, then the baseline and the input
 		err := p.run(ctx, attrTask{
@@ -292,9 +390,9 @@ func (p *attrPool) attribute(ctx context.Context, o Options, exs []attrExample) 
 				e, r := &exs[i/per], &res[i/per]
 				switch j := i % per; j {
 				case len(alphas):
-					r.fbase = dot(out, e.sel)
+					r.fbase = dotSel(out, e.sel)
 				case len(alphas) + 1:
-					r.fx = dot(out, e.sel)
+					r.fx = dotSel(out, e.sel)
 				default:
 					w := weights[j]
 					for k, g := range grad {
@@ -314,8 +412,9 @@ func (p *attrPool) attribute(ctx context.Context, o Options, exs []attrExample) 
 				sum += r.attr[k]
 			}
 			r.delta = sum - (r.fx - r.fbase)
+			r.evals = per
 		}
-	case MethodSaliency:
+	case o.Method == MethodSaliency:
 		err := p.run(ctx, attrTask{
 			rows: len(exs),
 			fill: func(i int, ids, point, sel []float32) {
@@ -323,7 +422,7 @@ func (p *attrPool) attribute(ctx context.Context, o Options, exs []attrExample) 
 				copy(point, exs[i].x)
 			},
 			done: func(i int, out, grad []float32) {
-				res[i].fx = dot(out, exs[i].sel)
+				res[i].fx = dotSel(out, exs[i].sel)
 				for k, g := range grad {
 					res[i].attr[k] = math.Abs(float64(g))
 				}
@@ -332,7 +431,7 @@ func (p *attrPool) attribute(ctx context.Context, o Options, exs []attrExample) 
 		if err != nil {
 			return nil, err
 		}
-	case MethodOcclusion:
+	case o.Method == MethodOcclusion:
 		// Row 0 of each example is the input itself, then one row per part.
 		starts := make([]int, len(exs)+1)
 		for i, e := range exs {
@@ -359,7 +458,7 @@ func (p *attrPool) attribute(ctx context.Context, o Options, exs []attrExample) 
 			},
 			done: func(i int, out, _ []float32) {
 				ei, _ := which(i)
-				outs[i] = dot(out, exs[ei].sel)
+				outs[i] = dotSel(out, exs[ei].sel)
 			},
 		})
 		if err != nil {
@@ -384,6 +483,15 @@ type model struct {
 func unwrap(m *tapeml.Model) model {
 	c := core.Unwrap(m)
 	return model{c: c, name: c.Path}
+}
+
+// checkContext refuses a nil context, which would panic at the first
+// check of cancellation.
+func checkContext(ctx context.Context, method string) error {
+	if ctx == nil {
+		return fmt.Errorf("explain: %s: nil context (pass context.Background())", method)
+	}
+	return nil
 }
 
 // wrongKind is the error of an explanation a model cannot give.

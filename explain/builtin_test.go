@@ -3,7 +3,6 @@ package explain_test
 import (
 	"context"
 	"flag"
-	"fmt"
 	"math"
 	"path/filepath"
 	"sort"
@@ -29,59 +28,54 @@ import (
 //	go test -run BuiltinCompleteness -explain.runs DIR -v .
 var explainRuns = flag.String("explain.runs", "", "folder with textcnn, lstm and convnet runs trained on the built-in samples (TestBuiltinCompleteness)")
 
-// On 100 test texts of the built-in TextCNN and BiLSTM runs and 100 test
-// images of the built-in ConvNet run, IG at 50 Gauss–Legendre points is
-// complete within 1% (|delta| ≤ 1% of |f(x) − f(baseline)|) on at least
-// 95% of inputs — asserted where it holds, logged where it does not:
-//
-//   - the TextCNN with the padding baseline (90 of 100 when measured): its
-//     all-padding input already scores as spam (logit ≈ 4.3), so for many
-//     spam texts |f(x) − f(baseline)| is a few hundredths, and the
-//     quadrature error of a piecewise-linear function (ReLU and max-pool
-//     kinks) at 50 points is not 1% of that. The zero baseline is
-//     asserted as well (97 of 100).
-//   - the BiLSTM (28 of 100 at 50 points; 11 of the first 30 at 200):
-//     along the straight path the trained recurrence has very narrow,
-//     steep transitions — on test text 1, f drops by 1.4 between
-//     α = 0.3535 and 0.3545 with a gradient near 27000 at its steepest,
-//     which central differences confirm — that no fixed quadrature
-//     resolves; texts without one converge fast (one: 1.7% at 50 points,
-//     0.12% at 200, 4e-6 at 800). Adaptive quadrature would be needed.
+// Completeness within 1% (|delta| ≤ 1% of |f(x) − f(baseline)|) of IG by
+// the adaptive quadrature at its default budget (DefaultMaxSteps
+// evaluations per input), on 100 test inputs of each built-in run: at
+// least 98% of the TextCNN's texts with its default (padding) baseline,
+// 95% of the BiLSTM's, and every one of the ConvNet's images. The median
+// and largest evaluations used are logged, and, for comparison, the
+// fixed 50-point Gauss–Legendre rule's share (not asserted: on the
+// BiLSTM it was 28%, its recurrence having transitions 10⁻⁴ wide along
+// the path that no fixed rule resolves).
 func TestBuiltinCompleteness(t *testing.T) {
 	if *explainRuns == "" {
 		t.Skip("needs -explain.runs DIR with trained runs (see explainRuns)")
 	}
 	ctx := context.Background()
-	opts := explain.Options{Method: explain.MethodIG, Steps: 50, Quadrature: explain.QuadratureGauss}
-	report := func(t *testing.T, rel []float64, want int, assert bool) {
+	report := func(t *testing.T, ex []explain.Attribution, want int, share float64) {
 		t.Helper()
 		ok := 0
-		for _, r := range rel {
-			if r <= 0.01 {
+		var rel []float64
+		var evals []int
+		for _, a := range ex {
+			if a.Converged() {
 				ok++
 			}
+			rel = append(rel, a.RelativeDelta())
+			evals = append(evals, a.Evaluations)
 		}
 		sort.Float64s(rel)
+		sort.Ints(evals)
 		rate := float64(ok) / float64(len(rel))
-		t.Logf("%d inputs: %.1f%% within 1%%; relative |delta| median %.2g, 95th percentile %.2g, max %.2g",
-			len(rel), 100*rate, rel[len(rel)/2], rel[len(rel)*95/100], rel[len(rel)-1])
-		if assert && (len(rel) < want || rate < 0.95) {
-			t.Errorf("%d of %d inputs complete within 1%%, want ≥ 95%% of %d", ok, len(rel), want)
+		t.Logf("%d inputs: %.1f%% within 1%%; relative |delta| median %.2g, 95th percentile %.2g, max %.2g; evaluations median %d, max %d",
+			len(rel), 100*rate, rel[len(rel)/2], rel[len(rel)*95/100], rel[len(rel)-1], evals[len(evals)/2], evals[len(evals)-1])
+		if share > 0 && (len(rel) < want || rate < share) {
+			t.Errorf("%d of %d inputs complete within 1%%, want ≥ %.0f%% of %d", ok, len(rel), 100*share, want)
 		}
 	}
+	adaptive := explain.Options{}
+	fixed := explain.Options{Quadrature: explain.QuadratureGauss, Steps: 50}
 	for _, c := range []struct {
-		kind, baseline string
-		steps, texts   int
-		assert         bool
+		kind, rule string
+		opts       explain.Options
+		share      float64
 	}{
-		{"textcnn", explain.BaselinePad, 50, 100, false},
-		{"textcnn", explain.BaselineZeros, 50, 100, true},
-		{"lstm", explain.BaselinePad, 50, 100, false},
-		{"lstm", explain.BaselinePad, 200, 30, false},
+		{"textcnn", "adaptive", adaptive, 0.98},
+		{"textcnn", "gauss-50", fixed, 0},
+		{"lstm", "adaptive", adaptive, 0.95},
+		{"lstm", "gauss-50", fixed, 0},
 	} {
-		t.Run(fmt.Sprintf("%s/%s/%d", c.kind, c.baseline, c.steps), func(t *testing.T) {
-			opts := opts
-			opts.Baseline, opts.Steps = c.baseline, c.steps
+		t.Run(c.kind+"/"+c.rule, func(t *testing.T) {
 			m, err := tapeml.Load(filepath.Join(*explainRuns, c.kind))
 			if err != nil {
 				t.Fatal(err)
@@ -90,50 +84,59 @@ func TestBuiltinCompleteness(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var rel []float64
+			var ex []explain.Attribution
 			skipped := 0
 			for _, e := range corpus.Test {
-				if len(rel) == c.texts {
+				if len(ex) == 100 {
 					break
 				}
-				ex, err := explain.Texts(ctx, m, []string{e.Text}, opts)
+				r, err := explain.Texts(ctx, m, []string{e.Text}, c.opts)
 				if err != nil { // a text without a known word
 					skipped++
 					continue
 				}
-				rel = append(rel, ex[0].RelativeDelta())
+				ex = append(ex, r[0].Attribution)
+				if testing.Verbose() {
+					t.Logf("input %d: relative |delta| %.2g, %d evaluations", len(ex)-1, r[0].RelativeDelta(), r[0].Evaluations)
+				}
 			}
 			if skipped > 0 {
 				t.Logf("skipped %d test texts without a word in the vocabulary", skipped)
 			}
-			report(t, rel, c.texts, c.assert)
+			report(t, ex, 100, c.share)
 		})
 	}
-	t.Run("convnet", func(t *testing.T) {
-		m, err := tapeml.Load(filepath.Join(*explainRuns, "convnet"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		set, err := core.Unwrap(m).Loaded.Codec.(*imageclass.Codec).Run().Data.Load()
-		if err != nil {
-			t.Fatal(err)
-		}
-		test := set.Test
-		n := min(100, test.Len())
-		raw := make([]float32, n*test.Size())
-		for i := range raw {
-			raw[i] = float32(test.Pixels[i])
-		}
-		ex, err := explain.Pixels(ctx, m, raw, n, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rel := make([]float64, len(ex))
-		for i, e := range ex {
-			rel[i] = e.RelativeDelta()
-		}
-		report(t, rel, 100, true)
-	})
+	for _, c := range []struct {
+		rule  string
+		opts  explain.Options
+		share float64
+	}{{"adaptive", adaptive, 1}, {"gauss-50", fixed, 0}} {
+		t.Run("convnet/"+c.rule, func(t *testing.T) {
+			m, err := tapeml.Load(filepath.Join(*explainRuns, "convnet"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			set, err := core.Unwrap(m).Loaded.Codec.(*imageclass.Codec).Run().Data.Load()
+			if err != nil {
+				t.Fatal(err)
+			}
+			test := set.Test
+			n := min(100, test.Len())
+			raw := make([]float32, n*test.Size())
+			for i := range raw {
+				raw[i] = float32(test.Pixels[i])
+			}
+			res, err := explain.Pixels(ctx, m, raw, n, c.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ex := make([]explain.Attribution, len(res))
+			for i, e := range res {
+				ex[i] = e.Attribution
+			}
+			report(t, ex, 100, c.share)
+		})
+	}
 }
 
 // The model-randomization sanity check (Adebayo et al. 2018) on the

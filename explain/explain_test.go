@@ -354,3 +354,44 @@ func TestRandomized(t *testing.T) {
 		t.Errorf("error %v", err)
 	}
 }
+
+// The HTML page names the model, its version, the prediction and the true
+// class, has a numeric legend, lists each unknown word once with its
+// count, and escapes what the text holds.
+func TestTextPage(t *testing.T) {
+	m, err := tapeml.Load(filepath.Join(legacy, "textcnn"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex, err := explain.Texts(context.Background(), m, []string{"WIN free cash xyzzy NOW xyzzy <script>alert(1)</script> plugh"}, explain.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	c := explain.Context{Model: "textcnn", Version: "runs/spam (epoch 7)", Input: "message 3", TrueClass: "ham"}
+	if err := ex[0].WriteHTML(&b, c); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	want := []string{
+		fmt.Sprintf("<h1>predicted %s (p = %.3f) · true ham", ex[0].Prediction.Class, ex[0].Prediction.Prob),
+		"textcnn · runs/spam (epoch 7) · message 3",
+		"attribution to spam", ">0</span>", "green speaks for spam",
+		"xyzzy ×2", "adaptive quadrature: ", "evaluations (budget 1500)",
+	}
+	for _, w := range want {
+		if !strings.Contains(page, w) {
+			t.Errorf("the page lacks %q", w)
+		}
+	}
+	if strings.Count(page, "xyzzy") != 1 || strings.Contains(page, "<script>") {
+		t.Errorf("unknown words repeated or the text unescaped:\n%s", page)
+	}
+	largest := 0.0
+	for _, tok := range ex[0].Tokens {
+		largest = max(largest, math.Abs(tok.Score))
+	}
+	if !strings.Contains(page, fmt.Sprintf(">-%.2g</span>", largest)) {
+		t.Errorf("the legend does not end at the largest |score| %.2g", largest)
+	}
+}

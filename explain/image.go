@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"image"
 	"math"
+	"math/rand/v2"
+	"slices"
 
 	"github.com/tapeml/tapeml"
 	"github.com/tapeml/tapeml/api"
@@ -33,6 +35,9 @@ type ImageExplanation struct {
 // training; a colour image for a grayscale model is an error naming its
 // index. Safe for concurrent use.
 func Images(ctx context.Context, tm *tapeml.Model, images []image.Image, opts Options) ([]ImageExplanation, error) {
+	if err := checkContext(ctx, "Images"); err != nil {
+		return nil, err
+	}
 	m := unwrap(tm)
 	enc, ok := m.c.Loaded.Codec.(kinds.ImageEncoder)
 	if !ok {
@@ -62,13 +67,16 @@ func Images(ctx context.Context, tm *tapeml.Model, images []image.Image, opts Op
 // [0, 255], laid out [n, C, H, W] at the model's size, as tapeml.Model.ClassifyPixels
 // takes them.
 func Pixels(ctx context.Context, tm *tapeml.Model, pixels []float32, n int, opts Options) ([]ImageExplanation, error) {
+	if err := checkContext(ctx, "Pixels"); err != nil {
+		return nil, err
+	}
 	m := unwrap(tm)
 	enc, ok := m.c.Loaded.Codec.(kinds.ImageEncoder)
 	if !ok {
 		return nil, m.wrongKind("Pixels", "an image model (convnet)")
 	}
 	s := enc.ImageShape()
-	if n < 1 || len(pixels) != n*s[0]*s[1]*s[2] {
+	if size := s[0] * s[1] * s[2]; n < 1 || n > len(pixels)/size || len(pixels) != n*size { // division first: n·size could overflow
 		return nil, fmt.Errorf("explain: Pixels: %d values for %d images of %d×%d×%d", len(pixels), n, s[0], s[1], s[2])
 	}
 	o, err := opts.withDefaults()
@@ -108,14 +116,7 @@ func (m model) explainNormalized(ctx context.Context, tm *tapeml.Model, enc kind
 	if err != nil {
 		return nil, err
 	}
-	win, stride := o.Window, o.Stride
-	if win == 0 {
-		win = max(2, min(h, w)/8)
-	}
-	win = min(win, h, w)
-	if stride == 0 {
-		stride = max(1, win/2)
-	}
+	win, stride := occlusionWindow(h, w, o)
 	var windows [][]int // pixel offsets (one channel) per window
 	if o.Method == MethodOcclusion {
 		for y0 := 0; ; y0 += stride {
@@ -163,17 +164,16 @@ func (m model) explainNormalized(ctx context.Context, tm *tapeml.Model, enc kind
 			Attribution: Attribution{Method: o.Method, Baseline: o.Baseline, Prediction: preds[i], Target: name, Sign: sign},
 			Channels:    c, Height: h, Width: w, Note: notes[i], Pixels: enc.Denormalize(x),
 		}
-		if o.Method == MethodIG {
-			out[i].Steps, out[i].Quadrature = o.Steps, o.Quadrature
-		}
+		out[i].Attribution.describe(o)
 	}
-	res, err := pool.attribute(ctx, o, exs)
+	res, err := pool.attribute(ctx, o, smoothGrad(exs, o))
 	if err != nil {
 		return nil, fmt.Errorf("explain: Images: %w", err)
 	}
+	res = smoothGradMean(res, len(exs), o)
 	for i, r := range res {
 		e := &out[i]
-		e.FX, e.FBaseline, e.Delta = r.fx, r.fbase, r.delta
+		e.FX, e.FBaseline, e.Delta, e.Evaluations, e.Jump, e.JumpAt = r.fx, r.fbase, r.delta, r.evals, r.jump, r.jumpAt
 		e.Scores = make([]float64, h*w)
 		if o.Method == MethodOcclusion {
 			cover := make([]float64, h*w)
@@ -193,6 +193,63 @@ func (m model) explainNormalized(ctx context.Context, tm *tapeml.Model, enc kind
 		}
 	}
 	return out, nil
+}
+
+// smoothGrad returns the examples to attribute: exs, or with
+// o.SmoothGrad > 0, that many noisy copies of each in turn — Gaussian
+// noise of std o.SmoothGradStd times the image's range added to x, the
+// baseline kept (Captum's NoiseTunnel) — drawn from a stream of o.Seed
+// and the image's index.
+func smoothGrad(exs []attrExample, o Options) []attrExample {
+	if o.SmoothGrad == 0 {
+		return exs
+	}
+	out := make([]attrExample, 0, len(exs)*o.SmoothGrad)
+	for i, e := range exs {
+		lo, hi := slices.Min(e.x), slices.Max(e.x)
+		std := o.SmoothGradStd * float64(hi-lo)
+		rng := rand.New(rand.NewPCG(o.Seed, uint64(i)))
+		for range o.SmoothGrad {
+			c := e
+			c.x = make([]float32, len(e.x))
+			for k, v := range e.x {
+				c.x[k] = v + float32(std*rng.NormFloat64())
+			}
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// smoothGradMean averages each image's noisy copies' results: the mean
+// attribution, f(x) and delta (completeness holds for the means), the
+// evaluations summed.
+func smoothGradMean(res []attrResult, n int, o Options) []attrResult {
+	if o.SmoothGrad == 0 {
+		return res
+	}
+	out := make([]attrResult, n)
+	s := float64(o.SmoothGrad)
+	for i := range out {
+		m := &out[i]
+		copies := res[i*o.SmoothGrad : (i+1)*o.SmoothGrad]
+		m.attr = make([]float64, len(copies[0].attr))
+		m.fbase = copies[0].fbase
+		largest := 0.0
+		for _, c := range copies {
+			for k, v := range c.attr {
+				m.attr[k] += v / s
+			}
+			m.fx += c.fx / s
+			m.delta += c.delta / s
+			m.evals += c.evals
+			if math.Abs(c.jump) > largest {
+				largest, m.jumpAt = math.Abs(c.jump), c.jumpAt
+			}
+			m.jump += c.jump / s
+		}
+	}
+	return out
 }
 
 // classifyNormalized classifies n normalized images.
@@ -245,4 +302,19 @@ func gaussianBlur(x []float32, c, h, w int, sigma float64) []float32 {
 		}
 	}
 	return out
+}
+
+// occlusionWindow is the side and stride of occlusion's square windows
+// over an h×w image: Window and Stride, or by default an eighth of the
+// smaller side (at least 2) moved by half of it.
+func occlusionWindow(h, w int, o Options) (win, stride int) {
+	win, stride = o.Window, o.Stride
+	if win == 0 {
+		win = max(2, min(h, w)/8)
+	}
+	win = min(win, h, w)
+	if stride == 0 {
+		stride = max(1, win/2)
+	}
+	return win, stride
 }

@@ -24,6 +24,9 @@ type Explanation interface {
 // receives them. Its errors about the inputs or options are
 // api.InputErrors.
 func Inputs(ctx context.Context, tm *tapeml.Model, inputs []api.Tensor, opts Options) ([]Explanation, error) {
+	if err := checkContext(ctx, "Inputs"); err != nil {
+		return nil, err
+	}
 	m := unwrap(tm)
 	in, err := kinds.Inputs(tm.Signature(), inputs)
 	if err != nil {
@@ -71,4 +74,34 @@ func inputError(ctx context.Context, err error) error {
 		return err
 	}
 	return api.Invalid(err)
+}
+
+// Passes is how many rows of attribution machine work explaining n inputs
+// of tm with opts takes — Steps + 2 per input for Integrated Gradients,
+// one for saliency, one plus one per hidden part for occlusion (at most
+// MaxLen tokens of a text, the windows over an image) — known before any
+// of it is done, so that a server can bound a request's work. Invalid
+// options are an api.InputError.
+func Passes(tm *tapeml.Model, n int, opts Options) (int64, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return 0, api.Invalid(err)
+	}
+	per := int64(1)
+	switch o.Method {
+	case MethodIG:
+		per = int64(o.Steps) + 2
+	case MethodOcclusion:
+		codec := unwrap(tm).c.Loaded.Codec
+		if t, ok := codec.(kinds.TextEncoder); ok {
+			per = 1 + int64(t.MaxLen())
+		} else if im, ok := codec.(kinds.ImageEncoder); ok {
+			s := im.ImageShape()
+			h, w := s[1], s[2]
+			win, stride := occlusionWindow(h, w, o)
+			ny, nx := (h-win+stride-1)/stride+1, (w-win+stride-1)/stride+1
+			per = 1 + int64(ny)*int64(nx)
+		}
+	}
+	return int64(n) * per, nil
 }

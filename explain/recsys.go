@@ -20,6 +20,9 @@ type Contribution = recommender.Contribution
 // unknown user or item is an error, as is an algorithm without an
 // explanation (SVD).
 func Recommendation(ctx context.Context, tm *tapeml.Model, user, item string) (RecommendationExplanation, error) {
+	if err := checkContext(ctx, "Recommendation"); err != nil {
+		return RecommendationExplanation{User: user, Item: item}, err
+	}
 	m := unwrap(tm)
 	r, ok := m.c.Loaded.Codec.(interface {
 		Explain(ctx context.Context, user, item string) (recommender.Explanation, error)

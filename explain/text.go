@@ -45,6 +45,9 @@ type TextExplanation struct {
 // as at training; a text with no word in the vocabulary is an error naming
 // its index. Safe for concurrent use.
 func Texts(ctx context.Context, tm *tapeml.Model, texts []string, opts Options) ([]TextExplanation, error) {
+	if err := checkContext(ctx, "Texts"); err != nil {
+		return nil, err
+	}
 	m := unwrap(tm)
 	enc, ok := m.c.Loaded.Codec.(kinds.TextEncoder)
 	if !ok {
@@ -59,6 +62,9 @@ func Texts(ctx context.Context, tm *tapeml.Model, texts []string, opts Options) 
 	}
 	if o.Baseline != BaselinePad && o.Baseline != BaselineZeros {
 		return nil, fmt.Errorf("explain: unknown text baseline %q (want %s or %s)", o.Baseline, BaselinePad, BaselineZeros)
+	}
+	if o.SmoothGrad > 0 {
+		return nil, fmt.Errorf("explain: SmoothGrad adds noise to images; a text's tokens take none")
 	}
 	pool, err := m.attribution()
 	if err != nil {
@@ -125,9 +131,7 @@ func Texts(ctx context.Context, tm *tapeml.Model, texts []string, opts Options) 
 			Attribution: Attribution{Method: o.Method, Baseline: o.Baseline, Prediction: preds[i], Target: name, Sign: sign},
 			Text:        s, Unknown: toks[i].Unknown, Truncated: toks[i].Truncated, TruncatedFrom: toks[i].TruncatedFrom,
 		}
-		if o.Method == MethodIG {
-			out[i].Steps, out[i].Quadrature = o.Steps, o.Quadrature
-		}
+		out[i].Attribution.describe(o)
 	}
 	res, err := pool.attribute(ctx, o, exs)
 	if err != nil {
@@ -135,7 +139,7 @@ func Texts(ctx context.Context, tm *tapeml.Model, texts []string, opts Options) 
 	}
 	for i, r := range res {
 		e, t := &out[i], toks[i]
-		e.FX, e.FBaseline, e.Delta = r.fx, r.fbase, r.delta
+		e.FX, e.FBaseline, e.Delta, e.Evaluations, e.Jump, e.JumpAt = r.fx, r.fbase, r.delta, r.evals, r.jump, r.jumpAt
 		perPos := make([]float64, L)
 		for k, v := range r.attr {
 			perPos[k/dim] += v

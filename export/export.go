@@ -45,7 +45,15 @@ type onnxGraph interface {
 
 // WriteFile exports the checkpoint c to path in format f, atomically: on
 // any error nothing is left at path (and a previous file there is kept).
+// It replaces only a regular file, never the checkpoint's own files (a
+// path inside its folder, or the .safetensors it was read from) nor a
+// device, FIFO or symbolic link (atomicfile.ErrRefused); whether an
+// existing file may be replaced at all is the caller's choice
+// (atomicfile.CheckFile).
 func WriteFile(c *checkpoint.Checkpoint, f Format, path string) error {
+	if err := atomicfile.CheckFile(path, true, c.Dir, c.Source); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
 	k, cfg, err := kinds.Describe(c.Meta.ModelKind, c.Meta.ModelConfig, checkpointName(c))
 	if err != nil {
 		return err

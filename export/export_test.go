@@ -238,11 +238,27 @@ func TestBadInput(t *testing.T) {
 	if err := safetensors.WriteFile(notJSON, good.Weights, md); err != nil {
 		t.Fatal(err)
 	}
+	// A checkpoint read from a folder and one read from an exported file:
+	// neither is exported onto its own files.
+	saved := filepath.Join(dir, "ckpt")
+	if err := checkpoint.Save(saved, good); err != nil {
+		t.Fatal(err)
+	}
+	fromDir, err := checkpoint.Open(saved, checkpoint.PickBest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromFile, err := checkpoint.Open(goodFile, checkpoint.PickBest)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name string
 		err  func() error
 		want []string
 	}{
+		{"onto its weights", func() error { return WriteFile(fromDir, Safetensors, filepath.Join(saved, checkpoint.WeightsFile)) }, []string{"is inside the input " + saved}},
+		{"onto its own file", func() error { return WriteFile(fromFile, ONNX, goodFile) }, []string{goodFile + " is the input"}},
 		{"unknown kind", func() error { return WriteFile(unknown, Safetensors, filepath.Join(dir, "a.safetensors")) }, []string{`unknown model kind "resnet"`}},
 		{"unknown format", func() error { return WriteFile(good, Format("tflite"), filepath.Join(dir, "a.tflite")) }, []string{`"tflite"`, "safetensors or onnx"}},
 		{"unwritable path", func() error { return WriteFile(good, Safetensors, filepath.Join(dir, "no", "such", "a.safetensors")) }, []string{filepath.Join(dir, "no", "such")}},
@@ -264,9 +280,12 @@ func TestBadInput(t *testing.T) {
 			}
 		})
 	}
-	// Nothing but the three fixtures was left behind.
+	if _, err := checkpoint.Load(saved); err != nil {
+		t.Errorf("the checkpoint changed: %v", err)
+	}
+	// Nothing but the four fixtures was left behind.
 	entries, _ := os.ReadDir(dir)
-	if len(entries) != 3 {
+	if len(entries) != 4 {
 		var names []string
 		for _, e := range entries {
 			names = append(names, e.Name())

@@ -71,8 +71,9 @@ func (q *QuantWeight) Validate() error {
 		return fmt.Errorf("input scale %v is not a finite non-negative number", q.InputScale)
 	}
 	for i, s := range q.Scale {
-		if !(s > 0) || math.IsInf(float64(s), 0) {
-			return fmt.Errorf("scale %d is %v, expected a finite positive number", i, s)
+		// 127·scale is the largest weight: it must be finite too.
+		if !(s > 0) || math.IsInf(float64(127*s), 0) {
+			return fmt.Errorf("scale %d is %v, expected a positive number whose weights (up to 127×) are finite in float32", i, s)
 		}
 	}
 	for i, v := range q.Q {

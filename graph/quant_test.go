@@ -116,3 +116,18 @@ func quantizeRowsDynamic(x []float32, m, k, lda int, q []int8, scales []float32)
 		quantizeInto(q[i*k:(i+1)*k], row, 1/s)
 	}
 }
+
+// A row scale whose largest weight (127·scale) is infinite in float32 is
+// refused, as are zero, negative and NaN scales.
+func TestQuantWeightValidateScales(t *testing.T) {
+	for _, s := range []float32{0, -1, float32(math.NaN()), float32(math.Inf(1)), 3e38} {
+		q := &QuantWeight{Q: []int8{1, 2}, Shape: []int{1, 2}, Scale: []float32{s}}
+		if err := q.Validate(); err == nil {
+			t.Errorf("scale %v accepted", s)
+		}
+	}
+	q := &QuantWeight{Q: []int8{1, 2}, Shape: []int{1, 2}, Scale: []float32{1e36}}
+	if err := q.Validate(); err != nil {
+		t.Errorf("scale 1e36: %v", err)
+	}
+}

@@ -70,16 +70,21 @@ func (m *Codec) Infer(ctx context.Context, net kinds.Net, inputs []api.Tensor) (
 			return nil, api.Invalid(fmt.Errorf("input %q: %w", t.Name, err))
 		}
 	} else {
+		// One image decoded at a time: only its pixels and the model's
+		// inputs are held at once.
 		t := in["image"]
 		n = len(t.Bytes)
-		imgs := make([]image.Image, n)
+		x = make([]float32, 0, n*m.size())
 		for i, b := range t.Bytes {
-			if imgs[i], err = imagedata.DecodeImage(b); err != nil {
+			img, err := imagedata.DecodeImage(b)
+			if err != nil {
 				return nil, api.Invalid(fmt.Errorf("input %q: element %d: %w", t.Name, i, err))
 			}
-		}
-		if x, _, err = m.EncodeImages(imgs); err != nil {
-			return nil, api.Invalid(fmt.Errorf("input %q: %w", t.Name, err))
+			v, _, err := imagedata.PreprocessImage(img, m.pre.Pipeline)
+			if err != nil {
+				return nil, api.Invalid(fmt.Errorf("input %q: %w", t.Name, &ImageError{Index: i, Err: err}))
+			}
+			x = append(x, v...)
 		}
 	}
 	logits, err := net.Forward(ctx, [][]float32{x}, n)
@@ -87,6 +92,26 @@ func (m *Codec) Infer(ctx context.Context, net kinds.Net, inputs []api.Tensor) (
 		return nil, err
 	}
 	return kinds.PredictionTensors(m.Predictions(logits, n), len(m.pre.Classes)), nil
+}
+
+// Cost counts the pixels the image files of input "image" decode to, and
+// those they are resized into, from their headers.
+func (m *Codec) Cost(inputs []api.Tensor) (api.Cost, error) {
+	var c api.Cost
+	p := m.pre.Pipeline
+	for _, t := range inputs {
+		if t.Name != "image" {
+			continue
+		}
+		for i, b := range t.Bytes {
+			n, err := imagedata.DecodedPixels(b, p.Height, p.Width)
+			if err != nil {
+				return c, api.Invalid(fmt.Errorf("input %q: element %d: %w", t.Name, i, err))
+			}
+			c.Pixels += n
+		}
+	}
+	return c, nil
 }
 
 // Info describes the model.
@@ -142,7 +167,7 @@ func (m *Codec) NormalizePixels(pixels []float32, n int) ([]float32, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("no images")
 	}
-	if len(pixels) != n*m.size() {
+	if size := m.size(); n > len(pixels)/size || len(pixels) != n*size { // division first: n·size could overflow
 		return nil, fmt.Errorf("%d values for %d images of %d×%d×%d", len(pixels), n, p.Channels, p.Height, p.Width)
 	}
 	x := append([]float32(nil), pixels...)
@@ -175,8 +200,9 @@ func (m *Codec) Target(target string, pred api.Prediction) ([]float32, string, f
 	return kinds.SoftmaxTarget(target, pred, m.pre.Classes)
 }
 
-// Evaluate scores the model on the test split of its run's data, or of
-// another image set with the same classes (resized to the model's size).
+// Evaluate scores the model on the test split of its run's data, or on
+// another image set with the same classes (resized to the model's size):
+// its test split if it ships one, else all of it (kinds.EvalSplit).
 func (m *Codec) Evaluate(ctx context.Context, net kinds.Net, opt kinds.EvalOptions) (*kinds.EvalReport, error) {
 	src := m.run.Data
 	if opt.Data != "" {
@@ -193,12 +219,17 @@ func (m *Codec) Evaluate(ctx context.Context, net kinds.Net, opt kinds.EvalOptio
 		return nil, fmt.Errorf("data %s has classes %v, the model was trained on %v", src.Path, data.Classes, m.pre.Classes)
 	}
 	p := m.pre.Pipeline
-	test, resized, err := data.Test.Conform(p.Channels, p.Height, p.Width)
+	split, images := kinds.EvalSplit(opt, m.run.Data.Path, data.TestGiven), data.Test
+	if split == kinds.SplitAll {
+		images = data.All()
+	}
+	rows := data.Train.Len() + data.Val.Len() + data.Test.Len()
+	test, resized, err := images.Conform(p.Channels, p.Height, p.Width)
 	if err != nil {
 		return nil, err
 	}
 	if resized > 0 && opt.Notes != nil {
-		opt.Notes(fmt.Sprintf("%d test images resized to the model's %d×%d", resized, p.Width, p.Height))
+		opt.Notes(fmt.Sprintf("%d images resized to the model's %d×%d", resized, p.Width, p.Height))
 	}
 	ds, err := imagedata.NewDataset(test, p, src.Seed)
 	if err != nil {
@@ -208,7 +239,7 @@ func (m *Codec) Evaluate(ctx context.Context, net kinds.Net, opt kinds.EvalOptio
 	if err != nil {
 		return nil, err
 	}
-	r.Data = src.Path
+	r.Data, r.Split, r.Rows = src.Path, split, rows
 	if len(test.Sources) == r.N {
 		r.Sources = test.Sources
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/tapeml/tapeml/atomicfile"
+	"github.com/tapeml/tapeml/charts"
 	"github.com/tapeml/tapeml/imagedata"
 	"github.com/tapeml/tapeml/kinds"
 	"github.com/tapeml/tapeml/metrics"
@@ -194,7 +195,11 @@ func (family) Prepare(ctx context.Context, p *train.Plan) (*train.Prepared, erro
 			}
 			fmt.Fprintf(w, "confusion matrix (rows: true class, columns: predicted):\n%s", r.Confusion.Format(data.Classes))
 			png := filepath.Join(p.Out, ConfusionFile)
-			if err := atomicfile.WriteFile(png, func(f io.Writer) error { return metrics.PlotConfusionPNG(r.Confusion, data.Classes, f) }); err != nil {
+			fig, err := charts.Confusion(r.Confusion, data.Classes)
+			if err != nil {
+				return err
+			}
+			if err := atomicfile.WriteFile(png, func(f io.Writer) error { return fig.Write(f, charts.PNG) }); err != nil {
 				return err
 			}
 			fmt.Fprintf(w, "confusion matrix plot: %s\n", png)

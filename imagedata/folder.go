@@ -247,20 +247,12 @@ func decodeImage(b []byte) (image.Image, error) { return decodeImageWithin(b, ni
 // decoding: the header is read by image.DecodeConfig, so a small file
 // declaring a huge image costs nothing.
 func decodeImageWithin(b []byte, budget *pixelBudget) (image.Image, error) {
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(b))
-	if errors.Is(err, image.ErrFormat) {
-		return nil, errors.New("not a PNG or JPEG image")
-	}
+	cfg, err := decodeConfig(b)
 	if err != nil {
-		return nil, fmt.Errorf("bad %s image: %w", strings.ToUpper(formatOr(format, "PNG or JPEG")), err)
+		return nil, err
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return nil, errors.New("image of 0 pixels")
-	}
-	if n := int64(cfg.Width) * int64(cfg.Height); n > MaxPixels {
-		return nil, fmt.Errorf("%s image of %d×%d pixels is over the %d-pixel limit", strings.ToUpper(format), cfg.Width, cfg.Height, MaxPixels)
-	} else if budget != nil {
-		if err := budget.take(n); err != nil {
+	if budget != nil {
+		if err := budget.take(int64(cfg.Width) * int64(cfg.Height)); err != nil {
 			return nil, err
 		}
 	}
@@ -275,6 +267,25 @@ func decodeImageWithin(b []byte, budget *pixelBudget) (image.Image, error) {
 		return nil, errors.New("image of 0 pixels")
 	}
 	return img, nil
+}
+
+// decodeConfig reads a PNG or JPEG file's header and checks its size:
+// positive, at most MaxPixels.
+func decodeConfig(b []byte) (image.Config, error) {
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(b))
+	if errors.Is(err, image.ErrFormat) {
+		return cfg, errors.New("not a PNG or JPEG image")
+	}
+	if err != nil {
+		return cfg, fmt.Errorf("bad %s image: %w", strings.ToUpper(formatOr(format, "PNG or JPEG")), err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return cfg, errors.New("image of 0 pixels")
+	}
+	if n := int64(cfg.Width) * int64(cfg.Height); n > MaxPixels {
+		return cfg, fmt.Errorf("%s image of %d×%d pixels is over the %d-pixel limit", strings.ToUpper(format), cfg.Width, cfg.Height, MaxPixels)
+	}
+	return cfg, nil
 }
 
 func formatOr(format, fallback string) string {
@@ -293,6 +304,11 @@ func imageToCHW(img image.Image) ([]uint8, int) {
 	w, h := r.Dx(), r.Dy()
 	plane := w * h
 	if g, ok := img.(*image.Gray); ok {
+		if g.Stride == w {
+			// Already one plane: share it (its users only read it), so a
+			// tall gray image is not held twice.
+			return g.Pix[:plane:plane], 1
+		}
 		px := make([]uint8, plane)
 		for y := range h {
 			copy(px[y*w:(y+1)*w], g.Pix[y*g.Stride:y*g.Stride+w])

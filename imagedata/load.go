@@ -94,12 +94,19 @@ type Set struct {
 
 	Train, Val, Test *Images
 
+	// TestGiven says the data shipped its test split (a test folder, IDX
+	// t10k files); otherwise Test was carved out of the training images.
+	TestGiven bool
+
 	// Resized counts the images of an image folder that were resized to the
 	// first image's size; Notes says so in words, with other remarks worth
 	// showing the user (where class names came from).
 	Resized int
 	Notes   []string
 }
+
+// All joins the set's splits, train, val and test, in that order.
+func (s *Set) All() *Images { return concatImages(s.Train, s.Val, s.Test) }
 
 // Shape is the images' channels, height and width.
 func (s *Set) Shape() (c, h, w int) { return s.Train.C, s.Train.H, s.Train.W }
@@ -315,6 +322,7 @@ func lenOf(im *Images) int {
 // split fills the set's splits from those the data ships, carving the
 // missing ones out of train.
 func (s *Set) split(src source, train, val, test *Images, opt Options) error {
+	s.TestGiven = test != nil
 	if len(s.Classes) < 2 {
 		return fmt.Errorf("%s: %d class %q: a classifier needs at least two", src.display("."), len(s.Classes), s.Classes)
 	}

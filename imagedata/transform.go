@@ -165,6 +165,14 @@ func (p Pipeline) Validate() error {
 		if !(s > 0) || math.IsInf(s, 0) || math.IsNaN(p.Mean[c]) || math.IsInf(p.Mean[c], 0) {
 			return fmt.Errorf("pipeline: channel %d: mean %g, std %g: want finite values and std > 0", c, p.Mean[c], s)
 		}
+		// Normalizing runs in float32: a std of 1e-300 is 0 there, and a
+		// tiny one sends pixels to ±Inf.
+		m32, s32 := float32(p.Mean[c]), float32(s)
+		for _, v := range []float32{0, 1} {
+			if y := (v - m32) / s32; !(s32 > 0) || math.IsInf(float64(y), 0) || math.IsNaN(float64(y)) {
+				return fmt.Errorf("pipeline: channel %d: mean %g, std %g: normalized pixels are not finite in float32", c, p.Mean[c], s)
+			}
+		}
 	}
 	for i, a := range p.Augment {
 		var err error

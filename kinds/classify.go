@@ -2,6 +2,7 @@ package kinds
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -156,7 +157,9 @@ func checkInputs(sig api.Signature, inputs []api.Tensor) (map[string]*api.Tensor
 }
 
 // EvaluateNet scores a network on a labelled dataset: width outputs per
-// example, the task's loss and metrics, in batches of at most batch.
+// example, the task's loss and metrics, in batches of at most batch. A
+// NaN or infinite output is an *api.NonFiniteError whose Example is the
+// dataset's row.
 func EvaluateNet(ctx context.Context, net Net, ds dataset.Dataset, task metrics.Task, classes, width, batch int) (metrics.Result, error) {
 	return evaluateNet(ctx, net, ds, task, classes, width, batch, nil)
 }
@@ -168,11 +171,22 @@ func evaluateNet(ctx context.Context, net Net, ds dataset.Dataset, task metrics.
 		batch = 32
 	}
 	acc := metrics.NewAccumulator(task, classes)
+	done := 0 // rows before this batch: metrics.Evaluate goes in order
 	return metrics.Evaluate(ctx, ds, batch, acc, func(ctx context.Context, inputs [][]float32, targets []float32, n int) ([]float32, float64, error) {
 		out, err := net.Forward(ctx, inputs, n)
+		if err == nil {
+			err = api.CheckFinite("", out, width, 0)
+		}
+		var nf *api.NonFiniteError
+		if errors.As(err, &nf) {
+			at := *nf
+			at.Example += done
+			return nil, 0, &at
+		}
 		if err != nil {
 			return nil, 0, err
 		}
+		done += n
 		if seen != nil {
 			seen(out, targets)
 		}
@@ -217,7 +231,7 @@ func EvaluateClassifier(ctx context.Context, net Net, ds dataset.Dataset, classe
 		return nil, err
 	}
 	rep := &EvalReport{N: r.N, Metrics: r.Metrics, Classes: slices.Clone(classes)}
-	if r.Confusion == nil { // the model output NaN
+	if r.Confusion == nil { // a NaN the finiteness check missed: no matrix
 		return rep, nil
 	}
 	rep.Confusion, rep.Probs, rep.Labels = r.Confusion, probs, labels

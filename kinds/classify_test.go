@@ -2,10 +2,12 @@ package kinds_test
 
 import (
 	"context"
+	"errors"
 	"math"
 	"reflect"
 	"testing"
 
+	"github.com/tapeml/tapeml/api"
 	"github.com/tapeml/tapeml/dataset"
 	"github.com/tapeml/tapeml/kinds"
 	"github.com/tapeml/tapeml/metrics"
@@ -70,14 +72,14 @@ func TestEvaluateClassifier(t *testing.T) {
 		}
 	})
 	t.Run("NaN outputs", func(t *testing.T) {
+		// A NaN output is an error naming the dataset row, never a report
+		// (issue 28, point 5).
 		nan := float32(math.NaN())
-		ds, _ := dataset.NewTensors([][]float32{{nan, 1}}, [][]int{{1}}, []float32{1, 0}, nil)
+		ds, _ := dataset.NewTensors([][]float32{{1, 2, nan}}, [][]int{{1}}, []float32{1, 0, 1}, nil)
 		r, err := kinds.EvaluateClassifier(ctx, echoNet{}, ds, []string{"ham", "spam"}, 1, 2)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r.Confusion != nil || r.Probs != nil || r.Labels != nil {
-			t.Errorf("NaN outputs gave a confusion matrix %v or probabilities %v", r.Confusion, r.Probs)
+		var nf *api.NonFiniteError
+		if !errors.As(err, &nf) || nf.Example != 2 || r != nil {
+			t.Fatalf("NaN outputs: report %v, error %v; want a NonFiniteError for row 2", r, err)
 		}
 	})
 }

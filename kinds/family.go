@@ -3,6 +3,8 @@ package kinds
 import (
 	"context"
 	"image"
+	"os"
+	"path/filepath"
 
 	"github.com/tapeml/tapeml/api"
 	"github.com/tapeml/tapeml/checkpoint"
@@ -150,6 +152,13 @@ type Recommender interface {
 	SimilarItems(ctx context.Context, item string, n int) ([]api.Neighbour, error)
 }
 
+// Coster is a codec that can tell what answering raw inputs will take
+// before doing any of it: image files' decoded sizes from their headers,
+// a recommendation's length. Inputs it cannot read are an api.InputError.
+type Coster interface {
+	Cost(inputs []api.Tensor) (api.Cost, error)
+}
+
 // Sampler is a codec that can give raw examples of its run's test split,
 // with their true classes, as its Signature takes them: what `tapeml
 // explain --test` explains.
@@ -171,6 +180,40 @@ type Evaluator interface {
 	Evaluate(ctx context.Context, net Net, opt EvalOptions) (*EvalReport, error)
 }
 
+// What an evaluation scores (EvalReport.Split).
+const (
+	// SplitTest: a test split — of the run's own data, split as at
+	// training (the rest was trained on), or the one other data ships
+	// (a test folder, IDX t10k files).
+	SplitTest = "test"
+	// SplitAll: every example of other data that ships no test split (a
+	// CSV file, a folder without split folders): none of it was trained
+	// on, so all of it is scored.
+	SplitAll = "all"
+)
+
+// EvalSplit is what an evaluation with opt scores: SplitTest for the run's
+// own data (runData) or for data that ships its test split (testGiven),
+// SplitAll for other data. Data is the run's when opt.Data is empty or
+// names the same built-in set, file or folder; when runData cannot be
+// found from here (a relative path from another folder) a file of the
+// same name counts as the run's, and so does a copy (same name and size):
+// scoring all of the run's data would score what it was trained on.
+func EvalSplit(opt EvalOptions, runData string, testGiven bool) string {
+	if opt.Data == "" || opt.Data == runData || testGiven {
+		return SplitTest
+	}
+	if filepath.Base(opt.Data) != filepath.Base(runData) {
+		return SplitAll
+	}
+	a, errA := os.Stat(opt.Data)
+	b, errB := os.Stat(runData)
+	if errA != nil || errB != nil || os.SameFile(a, b) || (a.Mode().IsRegular() && b.Mode().IsRegular() && a.Size() == b.Size()) {
+		return SplitTest
+	}
+	return SplitAll
+}
+
 // EvalOptions says what to evaluate on.
 type EvalOptions struct {
 	// Data replaces the run's data source (a path); "" means the run's own.
@@ -190,12 +233,17 @@ type EvalOptions struct {
 
 // EvalReport is an evaluation's result.
 type EvalReport struct {
-	Data    string // the data source evaluated on
-	N       int    // examples (ratings) scored
+	Data string // the data source evaluated on
+	N    int    // examples (ratings) scored
+	// Split says which of Data's examples were scored: SplitTest or
+	// SplitAll (see EvalSplit); Rows is how many examples (ratings) Data
+	// holds in all splits.
+	Split   string
+	Rows    int
 	Metrics []metrics.Named
 	// Confusion is a classifier's confusion matrix, rows and columns in
-	// the order of Classes, its class names; nil when the model output
-	// NaN.
+	// the order of Classes, its class names. (A NaN output is an error,
+	// *api.NonFiniteError, never a report.)
 	Confusion metrics.Confusion
 	Classes   []string
 	// Probs holds a classifier's class probabilities for each example

@@ -1,5 +1,5 @@
 // Package metrics computes evaluation metrics, keeps the per-epoch training
-// history, plots it, and decides when to stop early.
+// history, and decides when to stop early (package charts plots them).
 //
 // The metric functions follow scikit-learn's definitions so numbers can be
 // checked against Python:
@@ -34,8 +34,7 @@
 //
 // A History holds one row of named values per epoch ("epoch", "train/loss",
 // "val/accuracy", "lr", "time_s", ...). It writes CSV, marshals to JSON for
-// checkpoint metadata, finds the best epoch of a metric, and PlotPNG draws it
-// (losses on the left, the other metrics on the right). EarlyStopping watches
+// checkpoint metadata, and finds the best epoch of a metric. EarlyStopping watches
 // one metric and its state marshals to JSON so a resumed run stops exactly
 // where the uninterrupted one would have.
 //

@@ -111,3 +111,30 @@ func classLabel(v float32, classes, i int) (int, error) {
 	}
 	return int(v), nil
 }
+
+// Format renders the matrix as aligned text with class names.
+func (m Confusion) Format(classes []string) string {
+	width := 5
+	for _, row := range m {
+		for _, v := range row {
+			width = max(width, len(fmt.Sprint(v))+1)
+		}
+	}
+	name := 0
+	for _, c := range classes {
+		name = max(name, len(c))
+	}
+	s := fmt.Sprintf("%*s", name+4, "")
+	for j := range m {
+		s += fmt.Sprintf("%*d", width, j)
+	}
+	s += "   ← predicted\n"
+	for i, row := range m {
+		s += fmt.Sprintf("%*s %2d ", name, classes[i], i)
+		for _, v := range row {
+			s += fmt.Sprintf("%*d", width, v)
+		}
+		s += "\n"
+	}
+	return s
+}

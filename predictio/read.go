@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"unicode/utf8"
+
+	"github.com/tapeml/tapeml/internal/safeio"
 )
 
 // Input formats of texts.
@@ -17,7 +19,8 @@ const (
 	FormatCSV   = "csv"   // a header row, the text in a column
 )
 
-// MaxLine bounds one line (or CSV record) of the input: 64 MiB.
+// MaxLine bounds one line (or CSV record, whose quoted fields may span
+// lines) of the input: 64 MiB.
 const MaxLine = 64 << 20
 
 // Record is one text of the input and where it came from: its line (a CSV
@@ -44,7 +47,7 @@ func ReadRecords(r io.Reader, name, format, column string, send func(Record) err
 		return send(rec)
 	}
 	if format == FormatCSV {
-		return readCSV(r, name, column, check)
+		return readCSV(r, name, column, MaxLine, check)
 	}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), MaxLine)
@@ -88,16 +91,27 @@ func isSpace(b []byte) bool {
 	return true
 }
 
-func readCSV(r io.Reader, name, column string, send func(Record) error) error {
-	cr := csv.NewReader(bufio.NewReaderSize(r, 64<<10))
+// readCSV reads records of at most maxRecord bytes.
+func readCSV(r io.Reader, name, column string, maxRecord int64, send func(Record) error) error {
+	// A quoted field may span lines: the bound is on whole records.
+	bounded := safeio.NewRecords(r, maxRecord)
+	cr := csv.NewReader(bufio.NewReaderSize(bounded, 64<<10))
 	cr.ReuseRecord = true
+	tooLong := func(line int) error {
+		return fmt.Errorf("%s: the CSV record after line %d is longer than %d MiB", name, line, maxRecord>>20)
+	}
 	header, err := cr.Read()
 	if err == io.EOF {
 		return nil
 	}
+	if errors.Is(err, safeio.ErrTooLarge) {
+		return tooLong(0)
+	}
 	if err != nil {
 		return fmt.Errorf("%s: CSV header: %w", name, err)
 	}
+	bounded.Mark(cr.InputOffset())
+	last := 1 // the line the last complete record ended on
 	col := -1
 	for i, h := range header {
 		if h == column {
@@ -112,12 +126,17 @@ func readCSV(r io.Reader, name, column string, send func(Record) error) error {
 		if err == io.EOF {
 			return nil
 		}
+		if errors.Is(err, safeio.ErrTooLarge) {
+			return tooLong(last)
+		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err) // csv.ParseError names the line
 		}
+		bounded.Mark(cr.InputOffset())
 		line, _ := cr.FieldPos(col)
-		if len(rec[col]) > MaxLine {
-			return fmt.Errorf("%s line %d: the text is longer than %d MiB", name, line, MaxLine>>20)
+		last, _ = cr.FieldPos(len(rec) - 1)
+		if int64(len(rec[col])) > maxRecord {
+			return fmt.Errorf("%s line %d: the text is longer than %d MiB", name, line, maxRecord>>20)
 		}
 		if err := send(Record{line, rec[col]}); err != nil {
 			return err

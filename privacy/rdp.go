@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 )
 
 // DefaultOrders are the Rényi orders Opacus's RDPAccountant minimizes over:
@@ -66,6 +67,9 @@ func RDP(q, sigma float64, steps int, orders []float64) ([]float64, error) {
 	for i, a := range orders {
 		if !(a > 1) {
 			return nil, fmt.Errorf("privacy: order %v is not > 1", a)
+		}
+		if steps == 0 {
+			continue // no composition: RDP 0, whatever the noise
 		}
 		r, err := rdpOne(q, sigma, a)
 		if err != nil {
@@ -206,7 +210,10 @@ func logErfc(x float64) float64 {
 
 // Epsilon converts the RDP values rdp at orders to (ε, δ)-DP and returns
 // the smallest ε over the orders and the order that gave it. No finite
-// bound (no noise) gives ε = +Inf and order NaN.
+// bound (no noise) gives ε = +Inf and order NaN; a mechanism that
+// releases nothing (0 steps, or sampling rate 0: every RDP value 0) gives
+// ε = 0 and order NaN. ε is never negative: a bound below 0, which a δ
+// close to 1 gives, means (0, δ)-DP.
 func Epsilon(orders, rdp []float64, delta float64, conv Conversion) (eps, order float64, err error) {
 	if len(orders) != len(rdp) {
 		return 0, 0, fmt.Errorf("privacy: %d orders but %d RDP values", len(orders), len(rdp))
@@ -216,6 +223,9 @@ func Epsilon(orders, rdp []float64, delta float64, conv Conversion) (eps, order 
 	}
 	if conv != Balle && conv != Classic {
 		return 0, 0, fmt.Errorf("privacy: unknown conversion %d", int(conv))
+	}
+	if !slices.ContainsFunc(rdp, func(r float64) bool { return r != 0 }) {
+		return 0, math.NaN(), nil
 	}
 	eps, order = math.Inf(1), math.NaN()
 	ld := math.Log(delta)
@@ -230,7 +240,7 @@ func Epsilon(orders, rdp []float64, delta float64, conv Conversion) (eps, order 
 			eps, order = e, a
 		}
 	}
-	return eps, order, nil
+	return max(eps, 0), order, nil
 }
 
 // Spent is one accounting result.
@@ -272,6 +282,15 @@ const MaxNoise = 1e6
 func NoiseForEpsilon(target, q float64, steps int, delta float64, conv Conversion) (float64, error) {
 	if !(target > 0) || math.IsInf(target, 1) {
 		return 0, fmt.Errorf("privacy: target epsilon %v is not a finite number > 0", target)
+	}
+	if err := checkMechanism(q, 0, steps); err != nil {
+		return 0, err
+	}
+	if !(delta > 0 && delta < 1) {
+		return 0, fmt.Errorf("privacy: delta %v is not in (0, 1)", delta)
+	}
+	if steps == 0 || q == 0 {
+		return 0, nil // nothing is released: no noise is needed
 	}
 	eps := func(s float64) (float64, error) {
 		sp, err := Compute(q, s, steps, delta, conv)

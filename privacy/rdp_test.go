@@ -90,3 +90,34 @@ func TestNoNoise(t *testing.T) {
 		t.Errorf("q 0: %v, %v", sp, err)
 	}
 }
+
+// Nothing released spends nothing, and ε is never negative (issue 28:
+// --epochs 0 printed ε 0.103, δ 0.999999 printed −3.34).
+func TestEdges(t *testing.T) {
+	for _, conv := range []Conversion{Balle, Classic} {
+		for _, c := range []struct {
+			q, sigma float64
+			steps    int
+		}{{0.01, 1, 0}, {0.01, 0, 0}, {0, 1, 100}, {0, 0, 100}} {
+			sp, err := Compute(c.q, c.sigma, c.steps, 1e-5, conv)
+			if err != nil || sp.Epsilon != 0 {
+				t.Errorf("%v q %v sigma %v steps %d: %v, %v; want epsilon 0", conv, c.q, c.sigma, c.steps, sp, err)
+			}
+		}
+		sp, err := Compute(0.01, 1, 100, 0.999999, conv)
+		if err != nil || sp.Epsilon < 0 {
+			t.Errorf("%v delta 0.999999: %v, %v", conv, sp, err)
+		}
+		for _, d := range []float64{0, 1, -1, 2, math.NaN()} {
+			if _, err := Compute(0.01, 1, 0, d, conv); err == nil {
+				t.Errorf("%v delta %v with 0 steps: accepted", conv, d)
+			}
+			if _, err := NoiseForEpsilon(1, 0.01, 0, d, conv); err == nil {
+				t.Errorf("%v NoiseForEpsilon delta %v: accepted", conv, d)
+			}
+		}
+		if s, err := NoiseForEpsilon(1, 0.01, 0, 1e-5, conv); err != nil || s != 0 {
+			t.Errorf("%v NoiseForEpsilon with 0 steps: %v, %v; want 0", conv, s, err)
+		}
+	}
+}

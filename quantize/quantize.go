@@ -35,6 +35,10 @@ type Options struct {
 	// Parity is the number of test inputs whose logits are compared
 	// (default 1000).
 	Parity int
+	// Replace lets Int8 replace an existing checkpoint at the output
+	// folder; without it that is an error (*atomicfile.ExistsError). The
+	// source checkpoint, and anything but a checkpoint, is never replaced.
+	Replace bool
 }
 
 // Stats describes one model on its test split.
@@ -79,6 +83,10 @@ func Int8(ctx context.Context, src, out string, opt Options) (*Report, error) {
 	}
 	dir, err := checkpoint.Resolve(src, checkpoint.PickBest)
 	if err != nil {
+		return nil, err
+	}
+	// Before the minutes of calibration, and again before the save.
+	if err := checkpoint.CheckOutput(out, opt.Replace, dir); err != nil {
 		return nil, err
 	}
 	c, err := checkpoint.Load(dir)
@@ -175,6 +183,9 @@ func Int8(ctx context.Context, src, out string, opt Options) (*Report, error) {
 		c8.Extra[k] = v
 	}
 	c8.Extra[checkpoint.QuantizationFile] = raw
+	if err := checkpoint.CheckOutput(out, opt.Replace, dir); err != nil {
+		return nil, err
+	}
 	if err := checkpoint.Save(out, &c8); err != nil {
 		return nil, err
 	}

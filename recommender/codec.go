@@ -99,6 +99,21 @@ func (r *Codec) Infer(ctx context.Context, _ kinds.Net, inputs []api.Tensor) ([]
 	return []api.Tensor{{Name: "scores", Datatype: api.FP32, Shape: []int64{int64(len(ratings))}, FP32: ratings}}, nil
 }
 
+// Cost counts a recommendation's items and scores (2n), or the pairs'
+// ratings.
+func (r *Codec) Cost(inputs []api.Tensor) (api.Cost, error) {
+	var c api.Cost
+	for _, t := range inputs {
+		switch {
+		case t.Name == "n" && len(t.INT32) == 1:
+			c.Outputs += 2 * int64(max(t.INT32[0], 0))
+		case t.Name == "item":
+			c.Outputs += int64(len(t.Bytes))
+		}
+	}
+	return c, nil
+}
+
 // Info describes the model.
 func (r *Codec) Info() kinds.Info {
 	lines := []string{
@@ -185,8 +200,9 @@ func (r *Codec) Remap(d *recsys.Dataset, rs []recsys.Rating) []recsys.Rating {
 	return out
 }
 
-// Evaluate scores the recommender on the test split of its run's data (or
-// of other ratings): rating error and ranking metrics.
+// Evaluate scores the recommender on the test split of its run's data, or
+// on all of other ratings (kinds.EvalSplit): rating error and ranking
+// metrics.
 func (r *Codec) Evaluate(ctx context.Context, _ kinds.Net, opt kinds.EvalOptions) (*kinds.EvalReport, error) {
 	src := r.run.Data
 	if opt.Data != "" {
@@ -199,9 +215,11 @@ func (r *Codec) Evaluate(ctx context.Context, _ kinds.Net, opt kinds.EvalOptions
 	if err != nil {
 		return nil, err
 	}
-	_, testR, err := src.Split(d)
-	if err != nil {
-		return nil, err
+	split, testR := kinds.EvalSplit(opt, r.run.Data.Path, false), d.Ratings
+	if split == kinds.SplitTest {
+		if _, testR, err = src.Split(d); err != nil {
+			return nil, err
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -210,7 +228,7 @@ func (r *Codec) Evaluate(ctx context.Context, _ kinds.Net, opt kinds.EvalOptions
 	if err != nil {
 		return nil, err
 	}
-	return &kinds.EvalReport{Data: src.Path, N: rep.N, Metrics: rep.Named(), Detail: rep.String(), Fields: map[string]any{"algo": r.run.Algo}}, nil
+	return &kinds.EvalReport{Data: src.Path, N: rep.N, Split: split, Rows: len(d.Ratings), Metrics: rep.Named(), Detail: rep.String(), Fields: map[string]any{"algo": r.run.Algo}}, nil
 }
 
 // Explanation relates a recommender's predicted rating of (User, Item) to

@@ -125,6 +125,11 @@ func (family) Open(c *checkpoint.Checkpoint, k *kinds.Kind, cfg kinds.Config) (k
 	if err := json.Unmarshal(c.Meta.Preprocessing, &r.ids); err != nil || r.ids.Users == nil || r.ids.Items == nil {
 		return nil, fmt.Errorf("%s: preprocessing: missing or invalid id maps (%v)", meta, err)
 	}
+	if r.run.Scale != (recsys.Scale{}) { // zero: the default
+		if err := r.run.Scale.Validate(); err != nil {
+			return nil, fmt.Errorf("%s: model_config: scale: %w", meta, err)
+		}
+	}
 	users, items := r.ids.Users.Len(), r.ids.Items.Len()
 	if m := r.run.MF; m != nil && (m.Users != users || m.Items != items) {
 		return nil, fmt.Errorf("%s: the id maps hold %d users and %d items, the model %d and %d", meta, users, items, m.Users, m.Items)

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/tapeml/tapeml/checkpoint"
+	"github.com/tapeml/tapeml/metrics"
 	"github.com/tapeml/tapeml/models/mf"
 	"github.com/tapeml/tapeml/recsys"
 	"github.com/tapeml/tapeml/safetensors"
@@ -171,7 +172,7 @@ func (family) Prepare(ctx context.Context, p *train.Plan) (*train.Prepared, erro
 		fmt.Fprintf(w, "evaluated in %s\n", evalTime.Round(time.Millisecond))
 		fmt.Fprintf(w, "test (n=%d): %s\n", rep.N, rep)
 		fmt.Fprintf(w, "popularity baseline: %s\n", base)
-		return &train.TestResult{N: rep.N, Metrics: rep.Named()}, nil
+		return &train.TestResult{N: rep.N, Metrics: rep.Named(), Baseline: &train.Baseline{Name: "popularity", Metric: metrics.Named{Name: "rmse", Value: base.RMSE}}}, nil
 	}
 	switch spec.Algorithm {
 	case "mf":

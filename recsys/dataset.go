@@ -31,9 +31,13 @@ func (s Scale) orDefault() Scale {
 	return s
 }
 
-func (s Scale) validate() error {
-	if !(s.Min < s.Max) || math.IsInf(s.Min, 0) || math.IsInf(s.Max, 0) {
-		return fmt.Errorf("rating scale [%v, %v]: min must be below max, both finite", s.Min, s.Max)
+// Validate refuses a scale whose min is not below its max, or whose ends
+// are not finite — in float32 too, where ratings and predictions live: a
+// scale of [1e-300, 2e-300] is [0, 0] there, one of ±1e39 infinite.
+func (s Scale) Validate() error {
+	lo, hi := float32(s.Min), float32(s.Max)
+	if !(s.Min < s.Max) || math.IsInf(s.Min, 0) || math.IsInf(s.Max, 0) || !(lo < hi) || math.IsInf(float64(lo), 0) || math.IsInf(float64(hi), 0) {
+		return fmt.Errorf("rating scale [%v, %v]: min must be below max, both finite (in float32 too)", s.Min, s.Max)
 	}
 	return nil
 }

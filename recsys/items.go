@@ -6,10 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/tapeml/tapeml/internal/safeio"
 )
 
 // Item is an item's metadata.
@@ -74,13 +75,24 @@ func ReadItems(path string, format ItemFormat) (*Catalog, error) {
 			return nil, fmt.Errorf("items: %s: cannot tell the format from the name: want movies.csv, u.item or movies.dat", path)
 		}
 	}
-	f, err := os.Open(path)
+	// A regular file only: a FIFO would block, /dev/zero never end.
+	f, _, err := safeio.Open(path, MaxItemsBytes)
 	if err != nil {
 		return nil, fmt.Errorf("items: %w", err)
 	}
 	defer f.Close()
 	return ParseItems(f, path, format)
 }
+
+// Limits of item metadata files: variables, so that a program can raise
+// them for an unusual catalogue.
+var (
+	// MaxItemsBytes bounds an item file (1 GiB; MovieLens' largest
+	// movies.csv is 4 MB).
+	MaxItemsBytes int64 = 1 << 30
+	// MaxItemLine bounds one line, and one CSV record (1 MiB).
+	MaxItemLine = 1 << 20
+)
 
 // ParseItems reads item metadata from r; name is used in errors.
 func ParseItems(r io.Reader, name string, format ItemFormat) (*Catalog, error) {
@@ -99,7 +111,9 @@ func ParseItems(r io.Reader, name string, format ItemFormat) (*Catalog, error) {
 	}
 	switch format {
 	case MoviesCSV:
-		cr := csv.NewReader(&latin1Fallback{r: bufio.NewReader(r)})
+		// Lines and records (a quoted title may span lines) are bounded.
+		bounded := safeio.NewRecords(&latin1Fallback{r: bufio.NewReader(r), max: MaxItemLine}, int64(MaxItemLine))
+		cr := csv.NewReader(bounded)
 		cr.FieldsPerRecord = -1
 		header, err := cr.Read()
 		if err == io.EOF {
@@ -108,6 +122,7 @@ func ParseItems(r io.Reader, name string, format ItemFormat) (*Catalog, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s:1: %w", name, err)
 		}
+		bounded.Mark(cr.InputOffset())
 		idCol, titleCol, genreCol := -1, -1, -1
 		for k, h := range header {
 			switch strings.ToLower(strings.TrimPrefix(strings.TrimSpace(h), "\ufeff")) {
@@ -134,6 +149,7 @@ func ParseItems(r io.Reader, name string, format ItemFormat) (*Catalog, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", name, err)
 			}
+			bounded.Mark(cr.InputOffset())
 			line, _ := cr.FieldPos(0)
 			if len(rec) != len(header) {
 				return nil, fmt.Errorf("%s:%d: %d fields, expected %d (%s); quote titles that contain commas", name, line, len(rec), len(header), strings.Join(header, ","))
@@ -148,7 +164,7 @@ func ParseItems(r io.Reader, name string, format ItemFormat) (*Catalog, error) {
 		}
 	case UItem, MoviesDAT:
 		sc := bufio.NewScanner(r)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		sc.Buffer(make([]byte, 64<<10), MaxItemLine)
 		for line := 1; sc.Scan(); line++ {
 			text := strings.TrimRight(decodeLatin1IfInvalid(sc.Bytes()), "\r")
 			if strings.TrimSpace(text) == "" {
@@ -217,15 +233,17 @@ func decodeLatin1IfInvalid(b []byte) string {
 }
 
 // latin1Fallback is a reader that converts each line that is not valid UTF-8
-// from Latin-1, for movies.csv files saved in Latin-1.
+// from Latin-1, for movies.csv files saved in Latin-1; a line longer than
+// max bytes is an error.
 type latin1Fallback struct {
 	r   *bufio.Reader
 	buf []byte
+	max int
 }
 
 func (l *latin1Fallback) Read(p []byte) (int, error) {
 	for len(l.buf) == 0 {
-		line, err := l.r.ReadBytes('\n')
+		line, err := l.readLine()
 		if len(line) > 0 {
 			l.buf = []byte(decodeLatin1IfInvalid(line))
 		}
@@ -239,4 +257,19 @@ func (l *latin1Fallback) Read(p []byte) (int, error) {
 	n := copy(p, l.buf)
 	l.buf = l.buf[n:]
 	return n, nil
+}
+
+// readLine reads up to and including the next newline, at most max bytes.
+func (l *latin1Fallback) readLine() ([]byte, error) {
+	var line []byte
+	for {
+		frag, err := l.r.ReadSlice('\n')
+		if len(line)+len(frag) > l.max {
+			return nil, safeio.TooLargef("a line is longer than the %d-byte limit", l.max)
+		}
+		line = append(line, frag...)
+		if err != bufio.ErrBufferFull {
+			return line, err
+		}
+	}
 }

@@ -121,7 +121,7 @@ var fixedColumns = columns{user: 0, item: 1, rating: 2, time: 3, n: 4}
 func ParseRatings(r io.Reader, name string, opt ReadOptions) (*Dataset, ReadReport, error) {
 	var rep ReadReport
 	opt.Scale = opt.Scale.orDefault()
-	if err := opt.Scale.validate(); err != nil {
+	if err := opt.Scale.Validate(); err != nil {
 		return nil, rep, fmt.Errorf("%s: %w", name, err)
 	}
 	d := &Dataset{Users: &IDMap{}, Items: &IDMap{}, Scale: opt.Scale, Source: name}

@@ -2,8 +2,10 @@ package serve
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/tapeml/tapeml"
@@ -11,8 +13,10 @@ import (
 )
 
 // job is one request's examples waiting for a batch: its inputs, n rows
-// each.
+// each, and its context — a batch runs while any of its jobs' contexts
+// lives.
 type job struct {
+	ctx    context.Context
 	n      int
 	in     []api.Tensor
 	form   string // the input names, in order: only jobs of one form merge
@@ -63,14 +67,39 @@ func newBatcher(m *tapeml.Model, maxBatch int, maxDelay time.Duration, workers i
 	return b
 }
 
-// do queues a request's inputs and waits for its outputs.
+// do answers a request's inputs. A request of more than maxBatch rows
+// runs as chunks of maxBatch, one after the other: the requests that
+// arrive meanwhile run between its chunks instead of waiting for all of
+// it, and a request whose client has left stops at its next chunk.
 func (b *batcher) do(ctx context.Context, in []api.Tensor) ([]api.Tensor, error) {
-	j := &job{n: in[0].Rows(), in: in}
+	n := in[0].Rows()
+	if n <= b.maxBatch {
+		return b.one(ctx, in, n)
+	}
+	var outs [][]api.Tensor
+	for from := 0; from < n; from += b.maxBatch {
+		to := min(from+b.maxBatch, n)
+		out, err := b.one(ctx, sliceRows(in, n, from, to), to-from)
+		if err != nil {
+			var nf *api.NonFiniteError
+			if errors.As(err, &nf) {
+				e := *nf
+				e.Example += from
+				err = &e
+			}
+			return nil, err
+		}
+		outs = append(outs, out)
+	}
+	return concatRows(outs, n)
+}
+
+// one queues n rows of inputs as one job and waits for its outputs.
+func (b *batcher) one(ctx context.Context, in []api.Tensor, n int) ([]api.Tensor, error) {
+	j := &job{ctx: ctx, n: n, in: in, queued: time.Now(), done: make(chan jobResult, 1)}
 	for _, t := range in {
 		j.form += t.Name + "\x00"
 	}
-	j.queued = time.Now()
-	j.done = make(chan jobResult, 1)
 	select {
 	case b.jobs <- j:
 	case <-ctx.Done():
@@ -157,22 +186,58 @@ func (b *batcher) loop() {
 	}
 }
 
-// run answers a batch in one call and hands each job its rows.
+// run answers a batch in one call and hands each job its rows. The batch
+// runs on a context that ends when every job's context has: work nobody
+// waits for stops at the runtime's next batch. A batch of several jobs
+// that fails runs them again one by one, so that one request's bad input
+// or non-finite output fails that request alone.
 func (b *batcher) run(batch []*job, size int) {
 	defer func() { b.workers <- struct{}{} }()
 	start := time.Now()
 	for _, j := range batch {
 		b.obs.queued(start.Sub(j.queued))
 	}
-	// Batches run to completion whatever happens to their callers: the
-	// work is shared, and a caller gone only drops its rows.
-	ctx := context.Background()
+	live := batch[:0:0]
+	for _, j := range batch {
+		if err := j.ctx.Err(); err != nil {
+			j.done <- jobResult{err: err}
+			continue
+		}
+		live = append(live, j)
+	}
+	if len(live) < len(batch) {
+		batch, size = live, 0
+		for _, j := range batch {
+			size += j.n
+		}
+	}
+	if len(batch) == 0 {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var left atomic.Int32
+	left.Store(int32(len(batch)))
+	for _, j := range batch {
+		defer context.AfterFunc(j.ctx, func() {
+			if left.Add(-1) == 0 {
+				cancel()
+			}
+		})()
+	}
 	in := batch[0].in
 	if len(batch) > 1 {
 		in = mergeRows(batch, size)
 	}
 	out, err := b.model.Infer(ctx, in)
 	b.obs.executed(size, time.Since(start))
+	if err != nil && len(batch) > 1 && ctx.Err() == nil {
+		for _, j := range batch {
+			out, err := b.model.Infer(j.ctx, j.in)
+			j.done <- jobResult{out: out, err: err}
+		}
+		return
+	}
 	from := 0
 	for _, j := range batch {
 		if err != nil {
@@ -224,4 +289,24 @@ func sliceRows(out []api.Tensor, size, from, to int) []api.Tensor {
 		res[k] = r
 	}
 	return res
+}
+
+// concatRows stacks the outputs of a request's chunks, n rows in all.
+func concatRows(outs [][]api.Tensor, n int) ([]api.Tensor, error) {
+	res := make([]api.Tensor, len(outs[0]))
+	for k, t := range outs[0] {
+		r := api.Tensor{Name: t.Name, Datatype: t.Datatype, Shape: slices.Clone(t.Shape)}
+		r.Shape[0] = int64(n)
+		for _, out := range outs {
+			x := &out[k]
+			if len(x.Shape) == 0 || x.Name != t.Name {
+				return nil, fmt.Errorf("output %q is not one row per example: the request cannot run in chunks", t.Name)
+			}
+			r.Bytes = append(r.Bytes, x.Bytes...)
+			r.FP32 = append(r.FP32, x.FP32...)
+			r.INT32 = append(r.INT32, x.INT32...)
+		}
+		res[k] = r
+	}
+	return res, nil
 }

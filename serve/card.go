@@ -1,10 +1,8 @@
 package serve
 
 import (
-	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 
 	"github.com/tapeml/tapeml/repo"
 )
@@ -53,20 +51,4 @@ func readCard(path string) *cardFields {
 		f.Quantization = q.Format
 	}
 	return f
-}
-
-// v1Metadata is TensorFlow Serving's GET /v1/models/NAME[/versions/V]/metadata:
-// the model spec, and the signature and card of the version.
-func (s *Server) v1Metadata(w http.ResponseWriter, name string, sel selector) {
-	v, err := s.man.acquire(name, sel)
-	if err != nil {
-		s.writeError(w, err)
-		return
-	}
-	defer v.release()
-	md := metadata(v)
-	s.writeJSON(w, http.StatusOK, map[string]any{
-		"model_spec": map[string]any{"name": v.model, "version": strconv.FormatInt(v.num, 10), "signature_name": "serving_default"},
-		"metadata":   map[string]any{"signature_def": md, "card": v.card},
-	})
 }

@@ -14,11 +14,28 @@
 // one.
 //
 // Concurrent requests to one model version are merged by a dynamic
-// batcher up to a batch size or a delay, whichever comes first.
+// batcher up to a batch size or a delay, whichever comes first; a longer
+// request runs in chunks of that size, which other requests run between,
+// and stops at its next chunk once its client has left.
+//
+// A server can face a network: every request's cost is bounded before
+// its work starts (Limits: instances, values, text bytes, decoded pixels,
+// answer values, attribution passes); connections are capped (idle ones
+// make room for new ones) and so are requests in flight per model; a NaN
+// or infinite output is an error, never an answer; errors tell clients
+// what was wrong and log the server's own details under a request id;
+// bearer tokens, TLS, an origin policy and JSON-only bodies keep other
+// parties and other web pages out. The Open Inference Protocol is also
+// served over gRPC (package inference), sharing models, batchers, limits,
+// tokens and metrics with REST.
 //
 // The files hold one concern each: repository.go (scanning and version
 // policy), manager.go (loading, swapping, draining), batcher.go (dynamic
-// batching), v2.go and v1.go (the two protocols), tensors.go (decoding and
-// validating request tensors), metrics.go, web.go (the page at /) and
-// server.go (HTTP server, limits, shutdown).
+// batching), v2.go, v1.go and grpc.go (the protocols), explain.go
+// (explanations), infer.go and tensors.go (decoding and validating request
+// tensors), limits.go (each request's cost), errors.go (the one error
+// mapping, request ids), security.go (tokens, origins, content types),
+// conns.go (the connection cap), metrics.go, openapi.go (GET
+// /openapi.json), web.go (the page at /) and server.go (configuration,
+// HTTP and gRPC servers, shutdown).
 package serve

@@ -2,7 +2,9 @@ package serve
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
+	"fmt"
 	"image/png"
 	"math"
 	"net/http"
@@ -34,24 +36,30 @@ type explainResponse struct {
 // on its own pool.
 func (s *Server) v2Explain(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	name := r.PathValue("name")
+	if err := s.gate.enter(name); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	defer s.gate.leave(name)
 	sel, err := selectorOf(r)
 	if err != nil {
-		s.writeError(w, err)
+		s.writeError(w, r, err)
 		return
 	}
 	var req inferRequest
-	if err := decodeJSON(r.Body, &req); err != nil {
-		s.failedBeforeHold(r.PathValue("name"), sel, err, start)
-		s.writeError(w, err)
+	if err := s.readJSON(r, &req); err != nil {
+		s.failedBeforeHold(name, sel, err, start)
+		s.writeError(w, r, err)
 		return
 	}
-	v, err := s.man.acquire(r.PathValue("name"), s.routed(r, sel))
+	v, err := s.man.acquire(name, s.routed(r, sel))
 	if err != nil {
-		s.writeError(w, err)
+		s.writeError(w, r, err)
 		return
 	}
 	defer v.release()
-	code, body := s.v2ExplainRun(r, v, &req)
+	code, body := s.v2ExplainRun(r.Context(), v, &req)
 	s.met.answered(v.model, v.num, code, time.Since(start))
 	s.writeJSON(w, code, body)
 }
@@ -92,27 +100,39 @@ func explainOptions(p map[string]any) (explain.Options, error) {
 	return o, nil
 }
 
-func (s *Server) v2ExplainRun(r *http.Request, v *version, req *inferRequest) (int, any) {
+func (s *Server) v2ExplainRun(ctx context.Context, v *version, req *inferRequest) (int, any) {
 	sig := v.m.Signature()
 	if !sig.Takes("text") && !sig.Takes("image") && !sig.Takes("images") {
-		return s.errorBody(errorf(http.StatusBadRequest, "explain takes a text or image model; %q is a %s model", v.model, v.m.Family()))
+		return s.errorBody(ctx, errorf(http.StatusBadRequest, "explain takes a text or image model; %q is a %s model", v.model, v.m.Family()))
 	}
 	opts, err := explainOptions(req.Parameters)
 	if err != nil {
-		return s.errorBody(err)
+		return s.errorBody(ctx, err)
 	}
-	in, err := v2Inputs(v, req.Inputs)
+	in, err := v2Inputs(v, req.Inputs, s.cfg.Limits.Elements)
 	if err != nil {
-		return s.errorBody(err)
+		return s.errorBody(ctx, err)
 	}
+	rows := 0
 	for _, t := range in {
 		if most, ok := maxExplainRows[t.Name]; ok && t.Rows() > most {
-			return s.errorBody(errorf(http.StatusBadRequest, "input %q: %d examples, at most %d per explain request", t.Name, t.Rows(), most))
+			return s.errorBody(ctx, errorf(http.StatusBadRequest, "input %q: %d examples, at most %d per explain request", t.Name, t.Rows(), most))
 		}
+		rows = max(rows, t.Rows())
 	}
-	ex, err := explain.Inputs(r.Context(), v.m, in, opts)
+	if err := s.checkCost(v, in); err != nil {
+		return s.errorBody(ctx, err)
+	}
+	passes, err := explain.Passes(v.m, rows, opts)
 	if err != nil {
-		return s.errorBody(inferError(r.Context(), err))
+		return s.errorBody(ctx, err)
+	}
+	if most := s.cfg.Limits.ExplainPasses; passes > most {
+		return s.errorBody(ctx, overLimit("max-explain-passes", "attribution passes (inputs × (steps + 2), or × occluded parts)", passes, most))
+	}
+	ex, err := explain.Inputs(ctx, v.m, in, opts)
+	if err != nil {
+		return s.errorBody(ctx, inferError(ctx, err))
 	}
 	resp := explainResponse{ModelName: v.model, ModelVersion: strconv.FormatInt(v.num, 10), ID: req.ID}
 	for _, e := range ex {
@@ -122,8 +142,12 @@ func (s *Server) v2ExplainRun(r *http.Request, v *version, req *inferRequest) (i
 			// the model saw (which the explanation itself does not carry),
 			// one PNG pixel per image pixel: clients scale it up.
 			var heat bytes.Buffer
-			if err := png.Encode(&heat, im.HeatMap(1)); err != nil {
-				return s.errorBody(errorf(http.StatusInternalServerError, "encoding the heat map: %v", err))
+			img, err := im.HeatMap(1)
+			if err == nil {
+				err = png.Encode(&heat, img)
+			}
+			if err != nil {
+				return s.errorBody(ctx, fmt.Errorf("encoding the heat map: %w", err))
 			}
 			item["heatmap"] = base64.StdEncoding.EncodeToString(heat.Bytes())
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"slices"
 	"strconv"
@@ -18,6 +17,7 @@ import (
 
 // infer runs one request's inputs on a held version: through the version's
 // batcher when the model's examples are independent, directly otherwise.
+// An output that is NaN or infinite is an error, never an answer.
 func infer(ctx context.Context, v *version, in []api.Tensor) ([]api.Tensor, error) {
 	var out []api.Tensor
 	var err error
@@ -26,30 +26,31 @@ func infer(ctx context.Context, v *version, in []api.Tensor) ([]api.Tensor, erro
 	} else {
 		out, err = v.m.Infer(ctx, in)
 	}
-	return out, inferError(ctx, err)
+	if err != nil {
+		return nil, inferError(ctx, err)
+	}
+	for i := range out {
+		if t := &out[i]; t.Datatype == api.FP32 {
+			if err := api.CheckFinite(t.Name, t.FP32, t.Len()/max(t.Rows(), 1), 0); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
 }
 
-// inferError gives a model's error its HTTP status: the caller's input
-// 400, a request gone or cancelled 503, anything else the server's 500.
-func inferError(ctx context.Context, err error) error {
-	var he *httpError
-	var bad *api.InputError
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &he):
-		return err
-	case ctx.Err() != nil:
-		return errorf(http.StatusServiceUnavailable, "request canceled: %v", ctx.Err())
-	case errors.As(err, &bad):
-		return errorf(http.StatusBadRequest, "%v", bad.Err)
+// run answers one inference's inputs: bounded by the limits, then
+// inferred.
+func (s *Server) run(ctx context.Context, v *version, in []api.Tensor) ([]api.Tensor, error) {
+	if err := s.checkCost(v, in); err != nil {
+		return nil, err
 	}
-	return errorf(http.StatusInternalServerError, "%v", err)
+	return infer(ctx, v, in)
 }
 
 // v2Inputs decodes a request's input tensors for a version, each as the
 // model's signature describes it.
-func v2Inputs(v *version, inputs []tensorInput) ([]api.Tensor, error) {
+func v2Inputs(v *version, inputs []tensorInput, limit int) ([]api.Tensor, error) {
 	sig := v.m.Signature()
 	seen := map[string]bool{}
 	out := make([]api.Tensor, 0, len(inputs))
@@ -63,7 +64,7 @@ func v2Inputs(v *version, inputs []tensorInput) ([]api.Tensor, error) {
 		if !ok {
 			return nil, errorf(http.StatusBadRequest, "unknown input %q (model %q takes %v)", t.Name, v.model, sig.InputNames())
 		}
-		x, err := t.toTensor(spec)
+		x, err := t.toTensor(spec, limit)
 		if err != nil {
 			return nil, err
 		}
@@ -82,8 +83,8 @@ func v2Inputs(v *version, inputs []tensorInput) ([]api.Tensor, error) {
 // toTensor reads a request input as spec says: its datatype and shape,
 // then its elements (BYTES as strings, or base64 files when spec.Binary;
 // FP32 as finite numbers; INT32 as 32-bit integers).
-func (t *tensorInput) toTensor(spec api.TensorSpec) (api.Tensor, error) {
-	el, err := t.elements(spec.Datatype, spec.Shape...)
+func (t *tensorInput) toTensor(spec api.TensorSpec, limit int) (api.Tensor, error) {
+	el, err := t.elements(spec, limit)
 	if err != nil {
 		return api.Tensor{}, err
 	}
@@ -158,22 +159,28 @@ func base64Of(name string, i int, e any) ([]byte, error) {
 	return raw, nil
 }
 
-// v2Outputs encodes a model's outputs, keeping those the request asked
-// for (all when it named none).
-func v2Outputs(out []api.Tensor, want []string) ([]tensorOutput, error) {
-	var outs []tensorOutput
-	for _, t := range out {
-		if len(want) > 0 && !slices.Contains(want, t.Name) {
-			continue
-		}
-		outs = append(outs, tensorOutput{Name: t.Name, Datatype: t.Datatype, Shape: t.Shape, Data: jsonData(&t)})
+// selectOutputs keeps the outputs a request asked for (all when it named
+// none).
+func selectOutputs(out []api.Tensor, want []string) ([]api.Tensor, error) {
+	if len(want) == 0 {
+		return out, nil
 	}
 	for _, name := range want {
 		if !slices.ContainsFunc(out, func(t api.Tensor) bool { return t.Name == name }) {
 			return nil, errorf(http.StatusBadRequest, "unknown output %q", name)
 		}
 	}
-	return outs, nil
+	return slices.DeleteFunc(slices.Clone(out), func(t api.Tensor) bool { return !slices.Contains(want, t.Name) }), nil
+}
+
+// v2Outputs encodes a model's outputs.
+func v2Outputs(out []api.Tensor) []tensorOutput {
+	outs := make([]tensorOutput, len(out))
+	for i := range out {
+		t := &out[i]
+		outs[i] = tensorOutput{Name: t.Name, Datatype: t.Datatype, Shape: t.Shape, Data: jsonData(t)}
+	}
+	return outs
 }
 
 // jsonData is a tensor's elements as JSON encodes them, flat.

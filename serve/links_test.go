@@ -99,11 +99,13 @@ func TestMetadataCard(t *testing.T) {
 	var v1 struct {
 		Spec     map[string]any `json:"model_spec"`
 		Metadata struct {
-			Card map[string]any `json:"card"`
+			Tapeml struct {
+				Card map[string]any `json:"card"`
+			} `json:"tapeml"`
 		} `json:"metadata"`
 	}
 	code, b = do(t, "GET", ts.url+"/v1/models/digits/metadata", "")
-	if err := json.Unmarshal(b, &v1); code != 200 || err != nil || v1.Spec["version"] != "1" || v1.Metadata.Card["note"] != "canary candidate" {
+	if err := json.Unmarshal(b, &v1); code != 200 || err != nil || v1.Spec["version"] != "1" || v1.Metadata.Tapeml.Card["note"] != "canary candidate" {
 		t.Fatalf("v1 metadata: %d %s", code, b)
 	}
 	if code, b := do(t, "GET", ts.url+"/v1/models/digits/versions/9/metadata", ""); code != 404 {

@@ -26,7 +26,11 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
 	"github.com/tapeml/tapeml/serve"
+	"github.com/tapeml/tapeml/serve/inference"
 	"github.com/tapeml/tapeml/tapemltest"
 )
 
@@ -54,6 +58,34 @@ func (s loadStats) quantile(q float64) time.Duration {
 	return s.lat[min(len(s.lat)-1, int(q*float64(len(s.lat))))]
 }
 
+// record counts a request sent at t0 that ended with err, and reports
+// whether it succeeded.
+func (s *loadStats) record(t0 time.Time, err error) bool {
+	s.requests++
+	if err != nil {
+		s.failures++
+		if s.firstFailure == "" {
+			s.firstFailure = err.Error()
+		}
+		return false
+	}
+	s.lat = append(s.lat, time.Since(t0))
+	return true
+}
+
+// add adds one client's figures to s.
+func (s *loadStats) add(c loadStats) {
+	s.requests += c.requests
+	s.failures += c.failures
+	s.lat = append(s.lat, c.lat...)
+	if s.firstFailure == "" {
+		s.firstFailure = c.firstFailure
+	}
+	for v := range c.versions {
+		s.versions[v] = true
+	}
+}
+
 func (s loadStats) rate() float64 { return float64(s.requests) / s.elapsed.Seconds() }
 
 func (s loadStats) String() string {
@@ -77,8 +109,7 @@ func drive(url string, clients int, d time.Duration) loadStats {
 	deadline := start.Add(d)
 	for range clients {
 		wg.Go(func() {
-			var mine loadStats
-			versions := map[string]bool{}
+			mine := loadStats{versions: map[string]bool{}}
 			for time.Now().Before(deadline) {
 				t0 := time.Now()
 				resp, err := client.Post(url+"/v2/models/textcnn/infer", "application/json", strings.NewReader(body))
@@ -90,30 +121,16 @@ func drive(url string, clients int, d time.Duration) loadStats {
 						err = fmt.Errorf("status %d: %s", resp.StatusCode, b)
 					}
 				}
-				mine.requests++
-				if err != nil {
-					mine.failures++
-					if mine.firstFailure == "" {
-						mine.firstFailure = err.Error()
-					}
+				if !mine.record(t0, err) {
 					continue
 				}
-				mine.lat = append(mine.lat, time.Since(t0))
 				if i := strings.Index(string(b), `"model_version":"`); i >= 0 {
 					v := string(b[i+17:])
-					versions[v[:strings.IndexByte(v, '"')]] = true
+					mine.versions[v[:strings.IndexByte(v, '"')]] = true
 				}
 			}
 			mu.Lock()
-			total.requests += mine.requests
-			total.failures += mine.failures
-			total.lat = append(total.lat, mine.lat...)
-			if total.firstFailure == "" {
-				total.firstFailure = mine.firstFailure
-			}
-			for v := range versions {
-				total.versions[v] = true
-			}
+			total.add(mine)
 			mu.Unlock()
 		})
 	}
@@ -252,4 +269,87 @@ func mapsKeys(m map[string]bool) func(func(string) bool) {
 			}
 		}
 	}
+}
+
+// driveGRPC is drive over gRPC: one connection per client, each sending
+// one-text ModelInfer requests and waiting for the answer.
+func driveGRPC(addr string, clients int, d time.Duration) loadStats {
+	var (
+		mu    sync.Mutex
+		total = loadStats{versions: map[string]bool{}}
+		wg    sync.WaitGroup
+	)
+	req := textRequest("textcnn", "", "congratulations you have won a free prize call now to claim")
+	start := time.Now()
+	deadline := start.Add(d)
+	for range clients {
+		wg.Go(func() {
+			var mine loadStats
+			conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+			if err != nil {
+				mine.failures, mine.firstFailure = 1, err.Error()
+			} else {
+				defer conn.Close()
+				client := inference.NewGRPCInferenceServiceClient(conn)
+				for time.Now().Before(deadline) {
+					t0 := time.Now()
+					ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+					resp, err := client.ModelInfer(ctx, req)
+					cancel()
+					if err == nil && len(resp.Outputs) != 3 {
+						err = fmt.Errorf("%d outputs", len(resp.Outputs))
+					}
+					mine.record(t0, err)
+				}
+			}
+			mu.Lock()
+			total.add(mine)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	total.elapsed = time.Since(start)
+	slices.Sort(total.lat)
+	return total
+}
+
+// TestLoadGRPC compares the two bindings of the Open Inference Protocol
+// on one batched server (--max-batch 32 --max-delay 2ms): -load.clients
+// clients send one text per request over REST and over gRPC, in
+// alternating rounds of -load.steady.
+//
+//	go test -tags loadtest -run TestLoadGRPC -v -timeout 10m ./serve
+func TestLoadGRPC(t *testing.T) {
+	src, _, err := tapemltest.Save("textcnn", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo := t.TempDir()
+	copyDir(t, src, filepath.Join(repo, "textcnn", "1"))
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	ts := start(t, serve.Config{Models: repo, MaxBatch: 32, MaxDelay: 2 * time.Millisecond, Poll: -1, Workers: *loadWorkers, Logger: logger, MaxConcurrentRequests: 4 * *loadClients})
+	var rest, grpcRates []float64
+	for r := range *loadRounds {
+		for _, p := range []struct {
+			name  string
+			rates *[]float64
+			run   func() loadStats
+		}{
+			{"REST", &rest, func() loadStats { return drive(ts.url, *loadClients, *loadSteady) }},
+			{"gRPC", &grpcRates, func() loadStats { return driveGRPC(ts.grpcAddr, *loadClients, *loadSteady) }},
+		} {
+			c0 := batchCounters(t, ts.url)
+			s := p.run()
+			c1 := batchCounters(t, ts.url)
+			t.Logf("%-4s round %d: %v; average batch %.1f", p.name, r+1, s, (c1.count-c0.count)/(c1.exec-c0.exec))
+			if s.failures > 0 {
+				t.Errorf("%s: %d failed requests, the first: %s", p.name, s.failures, s.firstFailure)
+			}
+			*p.rates = append(*p.rates, s.rate())
+		}
+	}
+	slices.Sort(rest)
+	slices.Sort(grpcRates)
+	mr, mg := rest[len(rest)/2], grpcRates[len(grpcRates)/2]
+	t.Logf("median throughput at %d clients: REST %.0f req/s, gRPC %.0f req/s (gRPC/REST %.2f×)", *loadClients, mr, mg, mg/mr)
 }

@@ -2,11 +2,11 @@ package serve
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
 	"net/http"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"sync"
@@ -86,6 +86,7 @@ type modelState struct {
 type loadFailure struct {
 	sig string
 	err error
+	msg string // err as clients see it: paths relative to the repository
 	at  time.Time
 }
 
@@ -111,6 +112,7 @@ type ManagerOptions struct {
 // set in line with the directory.
 type Manager struct {
 	dir  string
+	dirs []string // dir as given, absolute and without links: how errors may spell it
 	opt  ManagerOptions
 	log  *slog.Logger
 	met  *metrics
@@ -136,7 +138,7 @@ func newManager(dir string, opt ManagerOptions, met *metrics) *Manager {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	m := &Manager{dir: dir, opt: opt, log: opt.Logger, met: met,
+	m := &Manager{dir: dir, dirs: spellings(dir), opt: opt, log: opt.Logger, met: met,
 		failures: map[string]map[int64]loadFailure{}, configErr: map[string]string{}}
 	m.snap.Store(&snapshot{models: map[string]*modelState{}})
 	return m
@@ -221,7 +223,7 @@ func (m *Manager) Reload(ctx context.Context) error {
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
-				f := loadFailure{sig: rv.sig, err: err, at: time.Now()}
+				f := loadFailure{sig: rv.sig, err: err, msg: relativeTo(m.dirs, err.Error()), at: time.Now()}
 				ms.failed[rv.version], failures[rm.name][rv.version] = f, f
 				m.met.reloadErr.WithLabelValues(rm.name).Inc()
 				m.log.Error("model version failed to load", "model", rm.name, "version", rv.version, "path", rv.path, "err", err)
@@ -340,27 +342,6 @@ func (s selector) String() string {
 	return "the default version"
 }
 
-// httpError is an error with the HTTP status it answers.
-type httpError struct {
-	code int
-	msg  string
-}
-
-func (e *httpError) Error() string { return e.msg }
-
-func errorf(code int, format string, args ...any) error {
-	return &httpError{code: code, msg: fmt.Sprintf(format, args...)}
-}
-
-// statusOf is the HTTP status of an error: its own, or 500.
-func statusOf(err error) int {
-	var he *httpError
-	if errors.As(err, &he) {
-		return he.code
-	}
-	return http.StatusInternalServerError
-}
-
 // acquire finds and holds the version a request names. A version retired
 // between lookup and hold is looked up again in the new served set, so a
 // reload never fails a request.
@@ -400,7 +381,21 @@ func (m *Manager) lookup(s *snapshot, name string, sel selector) (*version, erro
 		return v, nil
 	}
 	if f, ok := ms.failed[num]; ok {
-		return nil, errorf(http.StatusServiceUnavailable, "model %q version %d failed to load: %v", name, num, f.err)
+		return nil, errorf(http.StatusServiceUnavailable, "model %q version %d failed to load: %s", name, num, f.msg)
 	}
 	return nil, errorf(http.StatusNotFound, "model %q has no version %d loaded", name, num)
+}
+
+// spellings lists the ways a path may appear in errors: as given,
+// absolute, and with its links resolved — longest first.
+func spellings(dir string) []string {
+	out := []string{filepath.Clean(dir)}
+	if abs, err := filepath.Abs(dir); err == nil {
+		out = append(out, abs)
+		if real, err := filepath.EvalSymlinks(abs); err == nil {
+			out = append(out, real)
+		}
+	}
+	slices.SortFunc(out, func(a, b string) int { return len(b) - len(a) })
+	return slices.Compact(out)
 }

@@ -23,6 +23,10 @@ import (
 //	tapeml_model_versions_loaded{model}                   versions being served
 //	tapeml_model_reload_failures_total{model}             versions that failed to load
 //	tapeml_http_requests_total{code}                      every HTTP answer, including those naming no known model
+//	tapeml_grpc_requests_total{method,code}               every gRPC answer
+//	tapeml_connections_open{protocol}                     connections open (http, grpc)
+//	tapeml_connections_evicted_total{protocol}            idle connections closed to make room for a new one
+//	tapeml_connections_refused_total{protocol}            new connections closed at once: every open one had a request in progress
 type metrics struct {
 	reg       *prometheus.Registry
 	success   *prometheus.CounterVec
@@ -35,6 +39,11 @@ type metrics struct {
 	loaded    *prometheus.GaugeVec
 	reloadErr *prometheus.CounterVec
 	http      *prometheus.CounterVec
+	grpc      *prometheus.CounterVec
+
+	connOpen    *prometheus.GaugeVec
+	connEvicted *prometheus.CounterVec
+	connRefused *prometheus.CounterVec
 }
 
 // latencyBuckets span 50 µs to 10 s.
@@ -54,8 +63,13 @@ func newMetrics() *metrics {
 		loaded:    prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "tapeml_model_versions_loaded", Help: "Model versions being served."}, []string{"model"}),
 		reloadErr: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tapeml_model_reload_failures_total", Help: "Model versions that failed to load."}, []string{"model"}),
 		http:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tapeml_http_requests_total", Help: "HTTP requests answered, by status code."}, []string{"code"}),
+		grpc:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tapeml_grpc_requests_total", Help: "gRPC requests answered, by method and status code."}, []string{"method", "code"}),
+
+		connOpen:    prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "tapeml_connections_open", Help: "Connections open, by protocol."}, []string{"protocol"}),
+		connEvicted: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tapeml_connections_evicted_total", Help: "Idle connections closed to make room for a new one (max connections reached)."}, []string{"protocol"}),
+		connRefused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tapeml_connections_refused_total", Help: "New connections closed at once: max connections reached, none idle."}, []string{"protocol"}),
 	}
-	m.reg.MustRegister(m.success, m.failure, m.count, m.exec, m.queue, m.compute, m.request, m.loaded, m.reloadErr, m.http,
+	m.reg.MustRegister(m.success, m.failure, m.count, m.exec, m.queue, m.compute, m.request, m.loaded, m.reloadErr, m.http, m.grpc, m.connOpen, m.connEvicted, m.connRefused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -1,14 +1,18 @@
 package serve
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/tapeml/tapeml/internal/safeio"
 )
 
 // ModelConfig is a model's DIR/<name>/config.json: which of its versions to
@@ -44,25 +48,19 @@ type VersionPolicy struct {
 const maxConfigBytes = 1 << 20
 
 // readConfig reads and validates DIR/<name>/config.json; a missing file
-// is the default policy.
+// is the default policy. Only a regular file is read (a FIFO or a device
+// named config.json is an error, never a blocking open), and at most
+// maxConfigBytes of it.
 func readConfig(path string) (ModelConfig, error) {
 	var c ModelConfig
-	f, err := os.Open(path)
-	if os.IsNotExist(err) {
+	data, err := safeio.ReadFile(path, maxConfigBytes)
+	if errors.Is(err, fs.ErrNotExist) {
 		return c, nil
 	}
 	if err != nil {
 		return c, err
 	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxConfigBytes+1))
-	if err != nil {
-		return c, fmt.Errorf("%s: %w", path, err)
-	}
-	if len(data) > maxConfigBytes {
-		return c, fmt.Errorf("%s: larger than %d bytes", path, maxConfigBytes)
-	}
-	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
 		return c, fmt.Errorf("%s: %w", path, err)

@@ -84,9 +84,10 @@ func repository(t testing.TB) string {
 
 type testServer struct {
 	*serve.Server
-	url    string
-	cancel context.CancelFunc
-	done   chan error
+	url      string // http:// or, with TLS, https://
+	grpcAddr string
+	cancel   context.CancelFunc
+	done     chan error
 }
 
 // logTo writes the server's logs to the test's log.
@@ -111,8 +112,16 @@ func start(t testing.TB, cfg serve.Config) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := &testServer{Server: s, url: "http://" + ln.Addr().String(), cancel: cancel, done: make(chan error, 1)}
-	go func() { ts.done <- s.Serve(ctx, ln) }()
+	gln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	scheme := "http://"
+	if cfg.TLSCert != "" {
+		scheme = "https://"
+	}
+	ts := &testServer{Server: s, url: scheme + ln.Addr().String(), grpcAddr: gln.Addr().String(), cancel: cancel, done: make(chan error, 1)}
+	go func() { ts.done <- s.ServeGRPC(ctx, ln, gln) }()
 	t.Cleanup(func() { ts.stop(t) })
 	return ts
 }
@@ -133,6 +142,9 @@ func do(t testing.TB, method, url, body string) (int, []byte) {
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -409,6 +421,7 @@ func TestServer(t *testing.T) {
 		// No Content-Length: the limit applies while reading.
 		req, _ := http.NewRequest("POST", ts.url+"/v2/models/spam/infer", io.MultiReader(strings.NewReader(big)))
 		req.ContentLength = -1
+		req.Header.Set("Content-Type", "application/json")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)

@@ -1,23 +1,25 @@
 package serve
 
 import (
-	"os"
-
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"gocloud.dev/blob"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"gocloud.dev/blob"
+	"google.golang.org/grpc"
 
 	"github.com/tapeml/tapeml/graph"
 	_ "github.com/tapeml/tapeml/models/all" // a repository may hold any built-in kind
@@ -27,16 +29,44 @@ import (
 // `tapeml serve`.
 type Config struct {
 	Models   string        // the model repository (required)
-	MaxBatch int           // largest merged batch (default 32)
+	MaxBatch int           // largest merged batch, and the chunk long requests are cut into (default 32)
 	MaxDelay time.Duration // longest a request waits for others to join its batch (0: only those already queued)
 	Poll     time.Duration // repository poll interval (default 2s; negative: never)
-	MaxBody  int64         // request body limit in bytes (default 8 MiB)
+	MaxBody  int64         // request body limit in bytes, REST and gRPC (default 8 MiB)
 	Workers  int           // batches run at once per model version (default GOMAXPROCS)
 
-	ReadTimeout     time.Duration // whole request read (default 30s)
-	WriteTimeout    time.Duration // from request read to response written (default 60s)
-	IdleTimeout     time.Duration // keep-alive (default 120s)
-	ShutdownTimeout time.Duration // longest graceful shutdown waits for requests (default DefaultShutdownTimeout)
+	// Limits bound each request's work before it starts (default
+	// DefaultLimits).
+	Limits Limits
+	// MaxConnections caps the open connections of each listener (default
+	// 1024). Beyond it the longest idle connection is closed to make room,
+	// or, when none is idle, the new connection is closed at once, so
+	// that idle keep-alive connections cannot exhaust file descriptors.
+	MaxConnections int
+	// MaxConcurrentRequests caps the inference and explain requests in
+	// flight per model (default 64); beyond it a request is answered 503
+	// with Retry-After (gRPC: RESOURCE_EXHAUSTED).
+	MaxConcurrentRequests int
+
+	ReadTimeout     time.Duration // whole request read, headers within min(10s, this) (default 30s)
+	WriteTimeout    time.Duration // from request read to response written; a request's work is cancelled then (default 60s)
+	IdleTimeout     time.Duration // keep-alive connection idle (default 120s)
+	ShutdownTimeout time.Duration // longest graceful shutdown waits; work still running is then cancelled (default DefaultShutdownTimeout)
+
+	// AuthTokens, when not empty, are the bearer tokens that every
+	// request must carry ("Authorization: Bearer TOKEN", REST and gRPC),
+	// compared in constant time. The web page and /openapi.json stay
+	// open; health and metrics too when OpenHealth is set.
+	AuthTokens []string
+	OpenHealth bool
+	// CORSOrigins are the origins ("https://app.example.com", or "*" for
+	// any) whose pages may call the API. A request from any other
+	// foreign origin is refused, and a POST body must be JSON, so that a
+	// web page cannot drive the server cross-site.
+	CORSOrigins []string
+	// TLSCert and TLSKey are PEM files: with them the server speaks HTTPS
+	// and gRPC over TLS.
+	TLSCert, TLSKey string
 
 	// KernelThreads caps the goroutines one kernel call uses, process-wide
 	// (graph.SetMaxThreads). Default 1: the server runs a batch per core
@@ -76,6 +106,11 @@ type Config struct {
 // it (deploy/kubernetes checks that it does).
 const DefaultShutdownTimeout = 30 * time.Second
 
+// cancelGrace is how long cancelled requests have to answer after the
+// shutdown timeout before their connections are closed: a runtime batch
+// or an attribution pass ends within it.
+const cancelGrace = 500 * time.Millisecond
+
 func (c Config) withDefaults() Config {
 	if c.MaxBatch == 0 {
 		c.MaxBatch = 32
@@ -85,6 +120,13 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxBody == 0 {
 		c.MaxBody = 8 << 20
+	}
+	c.Limits = c.Limits.withDefaults()
+	if c.MaxConnections == 0 {
+		c.MaxConnections = 1024
+	}
+	if c.MaxConcurrentRequests == 0 {
+		c.MaxConcurrentRequests = 64
 	}
 	if c.ReadTimeout == 0 {
 		c.ReadTimeout = 30 * time.Second
@@ -113,6 +155,32 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
+func (c Config) validate() error {
+	switch {
+	case c.Models == "":
+		return fmt.Errorf("serve: no model repository given")
+	case c.MaxBatch < 1 || c.MaxDelay < 0 || c.MaxBody < 1:
+		return fmt.Errorf("serve: max batch %d, max delay %v, max body %d: want positive values", c.MaxBatch, c.MaxDelay, c.MaxBody)
+	case c.MaxConnections < 1 || c.MaxConcurrentRequests < 1:
+		return fmt.Errorf("serve: max connections %d, max concurrent requests %d: want positive values", c.MaxConnections, c.MaxConcurrentRequests)
+	case c.ReadTimeout < 0 || c.WriteTimeout < 0 || c.IdleTimeout < 0 || c.ShutdownTimeout < 0:
+		return fmt.Errorf("serve: timeouts must not be negative")
+	case (c.TLSCert == "") != (c.TLSKey == ""):
+		return fmt.Errorf("serve: TLS needs both a certificate and a key")
+	}
+	for _, t := range c.AuthTokens {
+		if len(t) < 16 || strings.ContainsAny(t, " \t\r\n") {
+			return fmt.Errorf("serve: an auth token must be at least 16 characters, without spaces")
+		}
+	}
+	for _, o := range c.CORSOrigins {
+		if o != "*" && !validOrigin(o) {
+			return fmt.Errorf("serve: CORS origin %q: want scheme://host[:port], or *", o)
+		}
+	}
+	return c.Limits.validate()
+}
+
 // Version is the server version reported by GET /v2.
 var Version = func() string {
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
@@ -121,32 +189,45 @@ var Version = func() string {
 	return "devel"
 }()
 
-// Server serves a model repository over HTTP.
+// Server serves a model repository over HTTP and gRPC.
 type Server struct {
 	cfg      Config
 	man      *Manager
 	met      *metrics
 	log      *slog.Logger
 	handler  http.Handler
+	auth     *tokens
+	tls      *tls.Config
+	gate     gate
 	stopping atomic.Bool
 
 	routing     *routingMetrics
 	shadowSlots chan struct{} // one token per shadow copy running
-	cleanup     func()        // removes a temporary object-store cache
+	// shadowCtx is the parent of shadow copies' contexts: they outlive
+	// their requests, and shutdown cancels them with stopShadows.
+	shadowCtx   context.Context
+	stopShadows context.CancelFunc
+	cleanup     func() // removes a temporary object-store cache
 }
 
 // New loads the repository's models (failed versions are reported, not
 // fatal) and returns a server ready to Serve.
 func New(ctx context.Context, cfg Config) (*Server, error) {
 	cfg = cfg.withDefaults()
-	if cfg.Models == "" {
-		return nil, fmt.Errorf("serve: no model repository given")
+	if err := cfg.validate(); err != nil {
+		return nil, err
 	}
-	if cfg.MaxBatch < 1 || cfg.MaxDelay < 0 || cfg.MaxBody < 1 {
-		return nil, fmt.Errorf("serve: max batch %d, max delay %v, max body %d: want positive values", cfg.MaxBatch, cfg.MaxDelay, cfg.MaxBody)
+	s := &Server{cfg: cfg, met: newMetrics(), log: cfg.Logger, auth: newTokens(cfg.AuthTokens), gate: gate{max: cfg.MaxConcurrentRequests}}
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("serve: TLS: %w", err)
+		}
+		s.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}
 	}
 	graph.SetMaxThreads(cfg.KernelThreads)
-	s := &Server{cfg: cfg, met: newMetrics(), log: cfg.Logger, shadowSlots: make(chan struct{}, max(cfg.ShadowConcurrency, 1))}
+	s.shadowSlots = make(chan struct{}, max(cfg.ShadowConcurrency, 1))
+	s.shadowCtx, s.stopShadows = context.WithCancel(context.Background())
 	s.routing = newRoutingMetrics(s.met.reg)
 	dir := cfg.Models
 	var mir *mirror
@@ -171,6 +252,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.man.routing = s.routing
 	s.man.mirror = mir
 	if err := s.man.Reload(ctx); err != nil {
+		s.stopShadows()
 		if s.cleanup != nil {
 			s.cleanup()
 		}
@@ -196,12 +278,13 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /v2/models/{name}/versions/{v}/explain", s.v2Explain)
 	mux.HandleFunc("/v1/models/", s.v1)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.met.reg, promhttp.HandlerOpts{Registry: s.met.reg}))
+	mux.HandleFunc("GET /openapi.json", s.openAPI)
 	mux.HandleFunc("GET /{$}", s.webPage)
 	mux.HandleFunc("GET /static/", s.webStatic)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		s.writeError(w, errorf(http.StatusNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
+		s.writeError(w, r, errorf(http.StatusNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
 	})
-	return s.limits(mux)
+	return s.limits(s.guard(mux))
 }
 
 // statusWriter remembers the status a handler answered.
@@ -224,9 +307,16 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
-// limits bounds every request body, counts answers and logs failures.
+// limits gives every request an id and a deadline, bounds its body,
+// counts its answer and logs failures.
 func (s *Server) limits(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := requestIDOf(r.Header.Get("X-Request-Id"))
+		w.Header().Set("X-Request-Id", id)
+		// The work stops when its answer could no longer be written.
+		ctx, cancel := context.WithTimeout(withRequestID(r.Context(), id), s.cfg.WriteTimeout)
+		defer cancel()
+		r = r.WithContext(ctx)
 		sw := &statusWriter{ResponseWriter: w}
 		start := time.Now()
 		defer func() {
@@ -239,10 +329,10 @@ func (s *Server) limits(next http.Handler) http.Handler {
 			if code >= 500 {
 				lvl = slog.LevelWarn
 			}
-			s.log.Log(r.Context(), lvl, "request", "method", r.Method, "path", r.URL.Path, "status", code, "duration", time.Since(start).String())
+			s.log.Log(r.Context(), lvl, "request", "id", id, "method", r.Method, "path", r.URL.Path, "status", code, "duration", time.Since(start).String())
 		}()
 		if r.ContentLength > s.cfg.MaxBody {
-			s.writeError(sw, errorf(http.StatusRequestEntityTooLarge, "request body of %d bytes, limit %d", r.ContentLength, s.cfg.MaxBody))
+			s.writeError(sw, r, errorf(http.StatusRequestEntityTooLarge, "request body of %d bytes, limit %d", r.ContentLength, s.cfg.MaxBody))
 			return
 		}
 		r.Body = http.MaxBytesReader(sw, r.Body, s.cfg.MaxBody)
@@ -280,18 +370,41 @@ func (s *Server) Summary() string {
 	return fmt.Sprintf("%d models, %d versions: %s", len(parts), versions, strings.Join(parts, "; "))
 }
 
-// Serve answers requests on ln and polls the repository until ctx ends,
-// then shuts down gracefully: it stops accepting connections, lets the
-// requests in flight finish (up to ShutdownTimeout), releases the models
-// and returns nil.
+// Serve answers HTTP requests on ln and polls the repository until ctx
+// ends, then shuts down gracefully (see ServeGRPC).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	return s.ServeGRPC(ctx, ln, nil)
+}
+
+// ServeGRPC answers HTTP requests on ln and, if grpcLn is not nil, the
+// Open Inference Protocol's gRPC service on grpcLn, and polls the
+// repository, until ctx ends. It then shuts down gracefully: it stops
+// accepting connections and lets the requests in flight finish for up to
+// ShutdownTimeout, cancels those still running, releases the models and
+// returns nil.
+func (s *Server) ServeGRPC(ctx context.Context, ln, grpcLn net.Listener) error {
+	// Requests' contexts derive from work: cancelling it stops them all.
+	work, cancelWork := context.WithCancel(context.Background())
+	defer cancelWork()
+	limited := newConnLimiter(ln, s.cfg.MaxConnections, s.met, "http")
+	var hln net.Listener = limited
+	if s.tls != nil {
+		hln = tls.NewListener(limited, s.tls)
+	}
 	hs := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: min(10*time.Second, s.cfg.ReadTimeout),
 		ReadTimeout:       s.cfg.ReadTimeout,
 		WriteTimeout:      s.cfg.WriteTimeout,
 		IdleTimeout:       s.cfg.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return work },
+		ConnState:         limited.track,
+	}
+	var gs *grpc.Server
+	if grpcLn != nil {
+		gs = s.newGRPCServer()
 	}
 	pollCtx, stopPoll := context.WithCancel(context.Background())
 	polled := make(chan struct{})
@@ -301,8 +414,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			s.man.Poll(pollCtx, s.cfg.Poll)
 		}
 	}()
-	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
+	served := make(chan error, 2)
+	go func() { served <- hs.Serve(hln) }()
+	if gs != nil {
+		go func() { served <- gs.Serve(newConnLimiter(grpcLn, s.cfg.MaxConnections, s.met, "grpc")) }()
+	}
 
 	var err error
 	select {
@@ -310,19 +426,45 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	case err = <-served:
 	}
 	s.stopping.Store(true)
-	s.log.Info("shutting down", "addr", ln.Addr().String())
+	stopPoll() // a reload under way stops at its next step
+	s.log.Info("shutting down", "addr", ln.Addr().String(), "timeout", s.cfg.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
-	if e := hs.Shutdown(sctx); e != nil {
-		err = errors.Join(err, fmt.Errorf("serve: graceful shutdown: %w", e))
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if e := hs.Shutdown(sctx); e != nil {
+			// Past the timeout: cancel what still runs, give the handlers
+			// a moment to answer (503), and close.
+			s.log.Warn("shutdown timeout: cancelling the requests still running")
+			cancelWork()
+			grace, cancel := context.WithTimeout(context.Background(), cancelGrace)
+			defer cancel()
+			if hs.Shutdown(grace) != nil {
+				hs.Close()
+			}
+		}
+	})
+	if gs != nil {
+		wg.Go(func() {
+			done := make(chan struct{})
+			go func() { gs.GracefulStop(); close(done) }()
+			select {
+			case <-done:
+			case <-sctx.Done():
+				gs.Stop()
+				<-done
+			}
+		})
 	}
-	stopPoll()
+	wg.Wait()
+	cancelWork()
+	s.stopShadows() // shadow copies still running are cancelled too, so that Close need not wait for them
 	<-polled
 	s.man.Close()
 	if s.cleanup != nil {
 		s.cleanup()
 	}
-	if errors.Is(err, http.ErrServerClosed) {
+	if errors.Is(err, http.ErrServerClosed) || errors.Is(err, grpc.ErrServerStopped) {
 		err = nil
 	}
 	return err
@@ -333,23 +475,17 @@ func (s *Server) Reload(ctx context.Context) error { return s.man.Reload(ctx) }
 
 func (s *Server) writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
+	if code == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "1")
+	}
 	w.WriteHeader(code)
 	if err := json.NewEncoder(w).Encode(v); err != nil {
 		s.log.Debug("writing a response", "err", err)
 	}
 }
 
-// errorBody is an error's status and {"error": "..."} body.
-func (s *Server) errorBody(err error) (int, any) {
-	code := statusOf(err)
-	if code == http.StatusInternalServerError {
-		s.log.Error("inference failed", "err", err)
-	}
-	return code, map[string]string{"error": err.Error()}
-}
-
-func (s *Server) writeError(w http.ResponseWriter, err error) {
-	code, body := s.errorBody(err)
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code, body := s.errorBody(r.Context(), err)
 	s.writeJSON(w, code, body)
 }
 
@@ -358,5 +494,35 @@ func (s *Server) writeError(w http.ResponseWriter, err error) {
 func (s *Server) failedBeforeHold(name string, sel selector, err error, start time.Time) {
 	if v, e := s.man.lookup(s.man.snap.Load(), name, sel); e == nil {
 		s.met.answered(v.model, v.num, statusOf(err), time.Since(start))
+	}
+}
+
+// gate counts the inference requests in flight per model.
+type gate struct {
+	max int
+	mu  sync.Mutex
+	n   map[string]int
+}
+
+// enter admits a request to model name, or refuses it (503) when the
+// model has max requests in flight; leave must follow an admission.
+func (g *gate) enter(name string) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.n == nil {
+		g.n = map[string]int{}
+	}
+	if g.n[name] >= g.max {
+		return errorf(http.StatusServiceUnavailable, "model %q has %d requests in flight, the server's limit (max-concurrent-requests); retry later", name, g.max)
+	}
+	g.n[name]++
+	return nil
+}
+
+func (g *gate) leave(name string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.n[name]--; g.n[name] <= 0 {
+		delete(g.n, name)
 	}
 }

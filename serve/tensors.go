@@ -1,20 +1,37 @@
 package serve
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	_ "image/jpeg" // the image input takes PNG and JPEG
-	_ "image/png"
 	"io"
 	"math"
 	"net/http"
+	"slices"
 	"strings"
+
+	"github.com/tapeml/tapeml/api"
+	"github.com/tapeml/tapeml/internal/safeio"
 )
 
-// decodeJSON reads exactly one JSON value from a request body that the
-// server already bounded (http.MaxBytesReader). Numbers keep their text
-// so that integers and floats are checked, not rounded.
+// readJSON reads a request body — already bounded by MaxBody — and
+// decodes exactly one JSON value from it, after counting its values
+// against the Elements limit: decoded, each value costs tens of bytes
+// more than its text, so a body is measured before it is decoded. Numbers
+// keep their text so that integers and floats are checked, not rounded.
+func (s *Server) readJSON(r *http.Request, v any) error {
+	body, err := safeio.ReadAll(r.Body, r.ContentLength, -1)
+	if err != nil {
+		return bodyError(err)
+	}
+	if n := countJSONValues(body, s.cfg.Limits.Elements); n > s.cfg.Limits.Elements {
+		return overLimit("max-elements", "JSON values", int64(n), int64(s.cfg.Limits.Elements))
+	}
+	return decodeJSON(bytes.NewReader(body), v)
+}
+
+// decodeJSON decodes exactly one JSON value from r.
 func decodeJSON(r io.Reader, v any) error {
 	dec := json.NewDecoder(r)
 	dec.UseNumber()
@@ -64,29 +81,52 @@ type tensorInput struct {
 	Data       any            `json:"data"`
 }
 
-// elements checks the input's datatype and shape (rank dims, each
-// matching want where want is not −1) and returns its elements.
-func (t *tensorInput) elements(datatype string, want ...int64) ([]any, error) {
-	if t.Datatype != datatype {
-		return nil, errorf(http.StatusBadRequest, "input %q: datatype %q, want %s", t.Name, t.Datatype, datatype)
+// checkShape checks an input's datatype and shape against its spec (rank
+// dims, each matching the spec's where it is not −1), and its size
+// against the Elements limit, and returns its size.
+func checkShape(name, datatype string, shape []int64, spec api.TensorSpec, limit int) (int64, error) {
+	if datatype != spec.Datatype {
+		return 0, errorf(http.StatusBadRequest, "input %q: datatype %q, want %s", name, datatype, spec.Datatype)
 	}
-	if len(t.Shape) != len(want) {
-		return nil, errorf(http.StatusBadRequest, "input %q: shape %v, want %s", t.Name, t.Shape, shapeString(want))
+	want := spec.Shape
+	if len(shape) != len(want) {
+		return 0, errorf(http.StatusBadRequest, "input %q: shape %v, want %s", name, shape, shapeString(want))
 	}
 	size := int64(1)
-	for i, d := range t.Shape {
+	for i, d := range shape {
 		if d < 0 || (want[i] >= 0 && d != want[i]) {
-			return nil, errorf(http.StatusBadRequest, "input %q: shape %v, want %s", t.Name, t.Shape, shapeString(want))
+			return 0, errorf(http.StatusBadRequest, "input %q: shape %v, want %s", name, shape, shapeString(want))
+		}
+		if d > int64(limit) || size*d > int64(limit) {
+			return 0, overLimit("max-elements", fmt.Sprintf("input values in %q (shape %v)", name, shape), max(d, size*d), int64(limit))
 		}
 		size *= d
-		if size > math.MaxInt32 {
-			return nil, errorf(http.StatusBadRequest, "input %q: shape %v is too large", t.Name, t.Shape)
+	}
+	return size, nil
+}
+
+// elements checks the input (checkShape) and returns its elements: data
+// flat, or nested exactly as the shape.
+func (t *tensorInput) elements(spec api.TensorSpec, limit int) ([]any, error) {
+	size, err := checkShape(t.Name, t.Datatype, t.Shape, spec, limit)
+	if err != nil {
+		return nil, err
+	}
+	data, ok := t.Data.([]any)
+	if !ok {
+		if t.Data == nil {
+			return nil, errorf(http.StatusBadRequest, "input %q: no data", t.Name)
 		}
+		return nil, errorf(http.StatusBadRequest, "input %q: data is %s, want an array", t.Name, jsonType(t.Data))
 	}
-	if t.Data == nil {
-		return nil, errorf(http.StatusBadRequest, "input %q: no data", t.Name)
+	nested := slices.ContainsFunc(data, func(e any) bool { _, isArr := e.([]any); return isArr })
+	if nested && !nestedAs(data, t.Shape) {
+		return nil, errorf(http.StatusBadRequest, "input %q: data nested otherwise than shape %v (give it flat, or nested as the shape)", t.Name, t.Shape)
 	}
-	el := flatten(t.Data, nil)
+	el := data
+	if nested {
+		el = flatten(data, make([]any, 0, size))
+	}
 	if int64(len(el)) != size {
 		return nil, errorf(http.StatusBadRequest, "input %q: %d elements for shape %v", t.Name, len(el), t.Shape)
 	}

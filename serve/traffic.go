@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	grpcmd "google.golang.org/grpc/metadata"
 
 	"github.com/tapeml/tapeml/api"
 )
@@ -148,7 +150,7 @@ func newRoutingMetrics(reg *prometheus.Registry) *routingMetrics {
 		shadowed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tapeml_shadow_requests_total", Help: "Request copies answered by the shadow version."}, mv),
 		examples: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tapeml_shadow_examples_total", Help: "Examples the shadow version answered."}, mv),
 		disagree: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tapeml_shadow_disagreements_total", Help: "Examples whose shadow answer differs from the answer returned."}, mv),
-		skipped:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tapeml_shadow_skipped_total", Help: "Request copies the shadow did not answer: busy (the bound on shadow work was reached) or failed."}, []string{"model", "reason"}),
+		skipped:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tapeml_shadow_skipped_total", Help: "Request copies the shadow did not answer: busy (the bound on shadow work was reached), limit (over a request limit for the shadow version) or failed."}, []string{"model", "reason"}),
 	}
 	reg.MustRegister(r.routed, r.shadowed, r.examples, r.disagree, r.skipped)
 	return r
@@ -157,23 +159,52 @@ func newRoutingMetrics(reg *prometheus.Registry) *routingMetrics {
 // routed marks an inference request's selector for the traffic split,
 // with the sticky header's value.
 func (s *Server) routed(r *http.Request, sel selector) selector {
-	sel.split = sel.num == 0 && sel.label == ""
+	key := ""
 	if s.cfg.StickyHeader != "" {
-		sel.key = r.Header.Get(s.cfg.StickyHeader)
+		key = r.Header.Get(s.cfg.StickyHeader)
 	}
+	return splitBy(sel, key)
+}
+
+// grpcRouted is routed for a gRPC call: the sticky header is the
+// metadata key of that name (gRPC's keys are lower case; Get folds it).
+func (s *Server) grpcRouted(ctx context.Context, sel selector) selector {
+	key := ""
+	if s.cfg.StickyHeader != "" {
+		if md, ok := grpcmd.FromIncomingContext(ctx); ok {
+			if v := md.Get(s.cfg.StickyHeader); len(v) > 0 {
+				key = v[0]
+			}
+		}
+	}
+	return splitBy(sel, key)
+}
+
+// splitBy marks sel for the traffic split when it names no version, with
+// the sticky key (empty: at random by weight).
+func splitBy(sel selector, key string) selector {
+	sel.split = sel.num == 0 && sel.label == ""
+	sel.key = key
 	return sel
 }
 
-// shadowTimeout bounds one shadow copy's work.
+// shadowTimeout bounds one shadow copy's work, within the server's
+// WriteTimeout (a request's own budget).
 const shadowTimeout = 30 * time.Second
 
 // shadow sends a copy of a request that named no version, answered by
 // primary with out, to the model's shadow version, if it has one loaded
 // and a slot is free: at most Config.ShadowConcurrency copies run at
 // once, and copies beyond are skipped and counted, so shadowing never
-// queues work the server cannot do. The comparison is logged and counted;
-// the request's answer is already written.
-func (s *Server) shadow(name string, sel selector, primary *version, in, out []api.Tensor) {
+// queues work the server cannot do. A copy is of a request the server
+// admitted (its token, the model's max-concurrent-requests gate, its
+// limits), and is bounded again by the limits as the shadow version
+// counts its cost, by min(shadowTimeout, WriteTimeout), and by shutdown.
+// It takes no place in the gate: a shadow never turns a request away.
+// The comparison is logged, with the request's id, and counted; the
+// request's answer does not wait for it.
+func (s *Server) shadow(ctx context.Context, sel selector, primary *version, in, out []api.Tensor) {
+	name := primary.model
 	if !sel.split {
 		return
 	}
@@ -193,15 +224,20 @@ func (s *Server) shadow(name string, sel selector, primary *version, in, out []a
 		s.routing.skipped.WithLabelValues(name, "failed").Inc()
 		return
 	}
+	id := requestID(ctx)
 	go func() {
 		defer func() { <-s.shadowSlots }()
 		defer sv.release()
-		ctx, cancel := context.WithTimeout(context.Background(), shadowTimeout)
+		ctx, cancel := context.WithTimeout(withRequestID(s.shadowCtx, id), min(shadowTimeout, s.cfg.WriteTimeout))
 		defer cancel()
-		got, err := infer(ctx, sv, in)
+		got, err := s.run(ctx, sv, in)
 		if err != nil {
-			s.routing.skipped.WithLabelValues(name, "failed").Inc()
-			s.log.Warn("shadow request failed", "model", name, "version", sv.num, "err", err)
+			reason := "failed"
+			if _, over := errors.AsType[*LimitError](err); over {
+				reason = "limit"
+			}
+			s.routing.skipped.WithLabelValues(name, reason).Inc()
+			s.log.Warn("shadow request failed", "id", id, "model", name, "version", sv.num, "err", err)
 			return
 		}
 		n, differ := disagreements(out, got)
@@ -210,7 +246,7 @@ func (s *Server) shadow(name string, sel selector, primary *version, in, out []a
 		s.routing.examples.WithLabelValues(name, v).Add(float64(n))
 		s.routing.disagree.WithLabelValues(name, v).Add(float64(differ))
 		if differ > 0 {
-			s.log.Info("shadow disagrees", "model", name, "version", primary.num, "shadow", sv.num, "examples", n, "disagreements", differ)
+			s.log.Info("shadow disagrees", "id", id, "model", name, "version", primary.num, "shadow", sv.num, "examples", n, "disagreements", differ)
 		}
 	}()
 }

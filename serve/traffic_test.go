@@ -127,13 +127,17 @@ func TestTrafficSplit(t *testing.T) {
 		for range 20 {
 			req, _ := http.NewRequest("POST", ts.url+"/v2/models/digits/infer", strings.NewReader(body))
 			req.Header.Set("X-User", user)
+			req.Header.Set("Content-Type", "application/json")
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}
 			var r inferResponse
-			json.NewDecoder(resp.Body).Decode(&r)
+			err = json.NewDecoder(resp.Body).Decode(&r)
 			resp.Body.Close()
+			if err != nil || resp.StatusCode != 200 {
+				t.Fatalf("%s: %d %v", user, resp.StatusCode, err)
+			}
 			if prev, ok := users[user]; ok && prev != r.ModelVersion {
 				t.Fatalf("%s went to version %s, then %s", user, prev, r.ModelVersion)
 			}

@@ -1,9 +1,11 @@
 package serve
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,48 +23,64 @@ import (
 // The ':predict' verb shares a path segment with the name, which
 // ServeMux patterns cannot express, so the paths are parsed here.
 func (s *Server) v1(w http.ResponseWriter, r *http.Request) {
-	rest := strings.TrimPrefix(r.URL.Path, "/v1/models/")
-	verb := ""
-	if i := strings.LastIndexByte(rest, ':'); i >= 0 {
+	name, sel, verb, err := v1Path(r.URL.EscapedPath())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	switch {
+	case verb == "" && r.Method == http.MethodGet:
+		s.v1Status(w, r, name, sel)
+	case verb == "predict" && r.Method == http.MethodPost:
+		s.v1Predict(w, r, name, sel)
+	case verb == "metadata" && r.Method == http.MethodGet:
+		s.v1Metadata(w, r, name, sel)
+	case verb == "" || verb == "predict" || verb == "metadata":
+		w.Header().Set("Allow", map[string]string{"": "GET", "predict": "POST", "metadata": "GET"}[verb])
+		s.writeError(w, r, errorf(http.StatusMethodNotAllowed, "%s %s: method not allowed", r.Method, r.URL.Path))
+	default:
+		s.writeError(w, r, errorf(http.StatusNotFound, "unknown verb %q (tapeml serves :predict)", verb))
+	}
+}
+
+// v1Verbs are TensorFlow Serving's verbs: a path ending in ":VERB" calls
+// one; any other colon belongs to the model's name ("a:b").
+var v1Verbs = []string{"predict", "classify", "regress"}
+
+// v1Path reads /v1/models/NAME[/versions/V | /labels/L][:VERB], its
+// segments percent-decoded one by one so that a label or name holding a
+// '/' can be given as %2F.
+func v1Path(escaped string) (name string, sel selector, verb string, err error) {
+	rest := strings.TrimPrefix(escaped, "/v1/models/")
+	if i := strings.LastIndexByte(rest, ':'); i >= 0 && slices.Contains(v1Verbs, rest[i+1:]) {
 		rest, verb = rest[:i], rest[i+1:]
 	}
 	if base, ok := strings.CutSuffix(rest, "/metadata"); ok && verb == "" {
 		rest, verb = base, "metadata"
 	}
 	parts := strings.Split(rest, "/")
-	name := parts[0]
-	var sel selector
+	for i, p := range parts {
+		if parts[i], err = url.PathUnescape(p); err != nil {
+			return "", sel, "", errorf(http.StatusBadRequest, "path %s: %v", escaped, err)
+		}
+	}
+	name = parts[0]
 	switch {
 	case name == "":
-		s.writeError(w, errorf(http.StatusNotFound, "no model named in %s", r.URL.Path))
-		return
+		return "", sel, "", errorf(http.StatusNotFound, "no model named in %s", escaped)
 	case len(parts) == 1:
 	case len(parts) == 3 && parts[1] == "versions":
 		n, err := strconv.ParseInt(parts[2], 10, 64)
 		if err != nil || n < 1 {
-			s.writeError(w, errorf(http.StatusBadRequest, "version %q is not a positive integer", parts[2]))
-			return
+			return "", sel, "", errorf(http.StatusBadRequest, "version %q is not a positive integer", parts[2])
 		}
 		sel.num = n
 	case len(parts) == 3 && parts[1] == "labels" && parts[2] != "":
 		sel.label = parts[2]
 	default:
-		s.writeError(w, errorf(http.StatusNotFound, "no such endpoint %s", r.URL.Path))
-		return
+		return "", sel, "", errorf(http.StatusNotFound, "no such endpoint %s", escaped)
 	}
-	switch {
-	case verb == "" && r.Method == http.MethodGet:
-		s.v1Status(w, name, sel)
-	case verb == "predict" && r.Method == http.MethodPost:
-		s.v1Predict(w, r, name, sel)
-	case verb == "metadata" && r.Method == http.MethodGet:
-		s.v1Metadata(w, name, sel)
-	case verb == "" || verb == "predict":
-		w.Header().Set("Allow", map[string]string{"": "GET", "predict": "POST"}[verb])
-		s.writeError(w, errorf(http.StatusMethodNotAllowed, "%s %s: method not allowed", r.Method, r.URL.Path))
-	default:
-		s.writeError(w, errorf(http.StatusNotFound, "unknown verb %q (tapeml serves :predict)", verb))
-	}
+	return name, sel, verb, nil
 }
 
 type versionStatus struct {
@@ -76,11 +94,11 @@ type versionStatus struct {
 
 // v1Status lists a model's versions as TensorFlow Serving does:
 // AVAILABLE when served, END with the error when loading failed.
-func (s *Server) v1Status(w http.ResponseWriter, name string, sel selector) {
+func (s *Server) v1Status(w http.ResponseWriter, r *http.Request, name string, sel selector) {
 	snap := s.man.snap.Load()
 	ms := snap.models[name]
 	if ms == nil {
-		s.writeError(w, errorf(http.StatusNotFound, "unknown model %q", name))
+		s.writeError(w, r, errorf(http.StatusNotFound, "unknown model %q", name))
 		return
 	}
 	var list []versionStatus
@@ -97,14 +115,14 @@ func (s *Server) v1Status(w http.ResponseWriter, name string, sel selector) {
 			add(n, true, "")
 		}
 		for n, f := range ms.failed {
-			add(n, false, f.err.Error())
+			add(n, false, f.msg)
 		}
 	} else {
 		num := sel.num
 		if sel.label != "" {
 			n, ok := ms.labels[sel.label]
 			if !ok {
-				s.writeError(w, errorf(http.StatusNotFound, "model %q has no label %q", name, sel.label))
+				s.writeError(w, r, errorf(http.StatusNotFound, "model %q has no label %q", name, sel.label))
 				return
 			}
 			num = n
@@ -113,9 +131,9 @@ func (s *Server) v1Status(w http.ResponseWriter, name string, sel selector) {
 		case ms.versions[num] != nil:
 			add(num, true, "")
 		case failed:
-			add(num, false, f.err.Error())
+			add(num, false, f.msg)
 		default:
-			s.writeError(w, errorf(http.StatusNotFound, "model %q has no version %d", name, num))
+			s.writeError(w, r, errorf(http.StatusNotFound, "model %q has no version %d", name, num))
 			return
 		}
 	}
@@ -125,25 +143,51 @@ func (s *Server) v1Status(w http.ResponseWriter, name string, sel selector) {
 	s.writeJSON(w, http.StatusOK, map[string]any{"model_version_status": list})
 }
 
+// v1Metadata answers GET /v1/models/NAME[/versions/V|/labels/L]/metadata
+// as TensorFlow Serving shapes it, the model's description being the OIP
+// v2 metadata under "tapeml" (TensorFlow's signature_def has no tapeml
+// meaning): its tensors, classes, model card and DP marker.
+func (s *Server) v1Metadata(w http.ResponseWriter, r *http.Request, name string, sel selector) {
+	v, err := s.man.acquire(name, sel)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	defer v.release()
+	s.writeJSON(w, http.StatusOK, map[string]any{
+		"model_spec": map[string]string{"name": v.model, "signature_name": "", "version": strconv.FormatInt(v.num, 10)},
+		"metadata":   map[string]any{"tapeml": metadata(v)},
+	})
+}
+
 func (s *Server) v1Predict(w http.ResponseWriter, r *http.Request, name string, sel selector) {
 	start := time.Now()
+	if err := s.gate.enter(name); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	defer s.gate.leave(name)
 	var body struct {
 		SignatureName string `json:"signature_name,omitempty"`
 		Instances     []any  `json:"instances"`
 	}
-	if err := decodeJSON(r.Body, &body); err != nil {
+	err := s.readJSON(r, &body)
+	if n := len(body.Instances); err == nil && n > s.cfg.Limits.Instances {
+		err = overLimit("max-instances", "instances", int64(n), int64(s.cfg.Limits.Instances))
+	}
+	if err != nil {
 		s.failedBeforeHold(name, sel, err, start)
-		s.writeError(w, err)
+		s.writeError(w, r, err)
 		return
 	}
 	sel = s.routed(r, sel)
 	v, err := s.man.acquire(name, sel)
 	if err != nil {
-		s.writeError(w, err)
+		s.writeError(w, r, err)
 		return
 	}
 	defer v.release()
-	code, out := s.v1Run(r, v, sel, body.Instances)
+	code, out := s.v1Run(r.Context(), v, sel, body.Instances)
 	s.met.answered(v.model, v.num, code, time.Since(start))
 	s.writeJSON(w, code, out)
 }
@@ -151,23 +195,27 @@ func (s *Server) v1Predict(w http.ResponseWriter, r *http.Request, name string, 
 // v1Run answers TensorFlow Serving's row format: each instance is an
 // object of named inputs, or — for a model with one input of its JSON
 // type — that input's value. Instances of a model whose examples are
-// independent run as one batch; others run one by one. Each prediction
-// holds the instance's row of every output.
-func (s *Server) v1Run(r *http.Request, v *version, sel selector, instances []any) (int, any) {
+// independent run as one batch; others run one by one, all bounded
+// together before the first runs. Each prediction holds the instance's
+// row of every output.
+func (s *Server) v1Run(ctx context.Context, v *version, sel selector, instances []any) (int, any) {
 	if len(instances) == 0 {
-		return s.errorBody(errorf(http.StatusBadRequest, "\"instances\" is missing or empty"))
+		return s.errorBody(ctx, errorf(http.StatusBadRequest, "\"instances\" is missing or empty"))
 	}
-	reqs, err := v1Inputs(v, instances)
+	reqs, err := v1Inputs(v, instances, s.cfg.Limits.Elements)
+	if err == nil {
+		err = s.checkCost(v, reqs...)
+	}
 	if err != nil {
-		return s.errorBody(err)
+		return s.errorBody(ctx, err)
 	}
 	preds := make([]any, 0, len(instances))
 	for _, in := range reqs {
-		out, err := infer(r.Context(), v, in)
+		out, err := infer(ctx, v, in)
 		if err != nil {
-			return s.errorBody(err)
+			return s.errorBody(ctx, err)
 		}
-		s.shadow(v.model, sel, v, in, out)
+		s.shadow(ctx, sel, v, in, out)
 		rows := 1
 		if len(out) > 0 && len(in) > 0 && v.m.Signature().Batchable {
 			rows = out[0].Rows()
@@ -186,7 +234,7 @@ func (s *Server) v1Run(r *http.Request, v *version, sel selector, instances []an
 // v1Inputs turns instances into requests: one of all instances stacked
 // along a new first dimension when the model's examples are independent,
 // else one per instance.
-func v1Inputs(v *version, instances []any) ([][]api.Tensor, error) {
+func v1Inputs(v *version, instances []any, limit int) ([][]api.Tensor, error) {
 	sig := v.m.Signature()
 	var names []string // the inputs every instance gives
 	values := make([]map[string]any, len(instances))
@@ -216,7 +264,7 @@ func v1Inputs(v *version, instances []any) ([][]api.Tensor, error) {
 		var in []api.Tensor
 		for _, name := range names {
 			spec, _ := sig.Input(name)
-			t, err := stackRows(spec, name, values)
+			t, err := stackRows(spec, name, values, limit)
 			if err != nil {
 				return nil, err
 			}
@@ -228,7 +276,7 @@ func v1Inputs(v *version, instances []any) ([][]api.Tensor, error) {
 		var in []api.Tensor
 		for _, name := range names {
 			spec, _ := sig.Input(name)
-			t, err := stackRows(spec, name, values[i:i+1])
+			t, err := stackRows(spec, name, values[i:i+1], limit)
 			if err != nil {
 				return nil, fmt.Errorf("instance %d: %w", i, err)
 			}
@@ -278,7 +326,7 @@ func instanceInputs(sig api.Signature, i int, inst any) (map[string]any, error) 
 // stackRows makes input name's tensor of the given instances' values, a
 // row each: its shape is the spec's, with the batch dimension the number
 // of instances (an unbatched input takes one instance's value as it is).
-func stackRows(spec api.TensorSpec, name string, values []map[string]any) (api.Tensor, error) {
+func stackRows(spec api.TensorSpec, name string, values []map[string]any, limit int) (api.Tensor, error) {
 	data := make([]any, len(values))
 	for i, v := range values {
 		data[i] = v[name]
@@ -287,8 +335,10 @@ func stackRows(spec api.TensorSpec, name string, values []map[string]any) (api.T
 	var body any = data
 	if spec.Batched() {
 		shape[0] = int64(len(values))
-	} else {
+	} else if _, isArr := data[0].([]any); isArr {
 		body = data[0]
+	} else { // a scalar for an input of one element: "n": 5
+		body = []any{data[0]}
 	}
 	for k, d := range shape {
 		if d < 0 { // a variable inner dimension: take it from the first value
@@ -303,7 +353,7 @@ func stackRows(spec api.TensorSpec, name string, values []map[string]any) (api.T
 			}
 		}
 	}
-	return t.toTensor(spec)
+	return t.toTensor(spec, limit)
 }
 
 // extent is the length of v's dimension k (0: v itself), or 0.

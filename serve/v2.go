@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -27,13 +28,18 @@ type modelMetadata struct {
 	Classes []string         `json:"classes,omitempty"`
 	// Card is the version's model card's main fields (tapeml publish).
 	Card *cardFields `json:"card,omitempty"`
+	// DPInsecureSeededNoise marks a model trained with DP-SGD whose noise
+	// can be regenerated from its checkpoint: its (ε, δ) does not hold
+	// against whoever holds the checkpoint.
+	DPInsecureSeededNoise bool `json:"dp_insecure_seeded_noise,omitempty"`
 }
 
 // metadata describes a version's tensors, from the model's signature; -1
 // marks variable dimensions.
 func metadata(v *version) modelMetadata {
 	sig := v.m.Signature()
-	md := modelMetadata{Name: v.model, Versions: []string{strconv.FormatInt(v.num, 10)}, Platform: "tapeml_" + v.m.Kind(), Classes: v.m.Classes(), Card: v.card}
+	md := modelMetadata{Name: v.model, Versions: []string{strconv.FormatInt(v.num, 10)}, Platform: "tapeml_" + v.m.Kind(), Classes: v.m.Classes(), Card: v.card,
+		DPInsecureSeededNoise: v.m.Meta().InsecureDPNoise()}
 	for _, t := range sig.Inputs {
 		md.Inputs = append(md.Inputs, tensorMeta{t.Name, t.Datatype, t.Shape})
 	}
@@ -76,38 +82,44 @@ func (s *Server) v2Model(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	sel, err := selectorOf(r)
 	if err != nil {
-		s.writeError(w, err)
+		s.writeError(w, r, err)
 		return
 	}
 	v, err := s.man.acquire(name, sel)
 	if err != nil {
-		s.writeError(w, err)
+		s.writeError(w, r, err)
 		return
 	}
 	defer v.release()
+	s.writeJSON(w, http.StatusOK, s.modelMetadata(v, sel))
+}
+
+// modelMetadata describes a version, or — when the request named none —
+// the model with all its versions.
+func (s *Server) modelMetadata(v *version, sel selector) modelMetadata {
 	md := metadata(v)
 	snap := s.man.snap.Load()
-	if ms := snap.models[name]; ms != nil {
+	if ms := snap.models[v.model]; ms != nil {
 		md.Labels = ms.labels
-		if sel.num == 0 { // the model: all its versions
+		if sel.num == 0 && sel.label == "" {
 			md.Versions = md.Versions[:0]
 			for _, n := range ms.order {
 				md.Versions = append(md.Versions, strconv.FormatInt(n, 10))
 			}
 		}
 	}
-	s.writeJSON(w, http.StatusOK, md)
+	return md
 }
 
 func (s *Server) v2ModelReady(w http.ResponseWriter, r *http.Request) {
 	sel, err := selectorOf(r)
 	if err != nil {
-		s.writeError(w, err)
+		s.writeError(w, r, err)
 		return
 	}
 	v, err := s.man.acquire(r.PathValue("name"), sel)
 	if err != nil {
-		s.writeError(w, err)
+		s.writeError(w, r, err)
 		return
 	}
 	v.release()
@@ -132,7 +144,7 @@ func (s *Server) v2Index(w http.ResponseWriter, r *http.Request) {
 			out = append(out, entry{Name: name, Version: strconv.FormatInt(n, 10), State: "READY", Kind: ms.versions[n].m.Kind()})
 		}
 		for n, f := range ms.failed {
-			out = append(out, entry{Name: name, Version: strconv.FormatInt(n, 10), State: "UNAVAILABLE", Reason: f.err.Error()})
+			out = append(out, entry{Name: name, Version: strconv.FormatInt(n, 10), State: "UNAVAILABLE", Reason: f.msg})
 		}
 	}
 	s.writeJSON(w, http.StatusOK, out)
@@ -163,48 +175,53 @@ type inferResponse struct {
 
 func (s *Server) v2Infer(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	name := r.PathValue("name")
+	if err := s.gate.enter(name); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	defer s.gate.leave(name)
 	sel, err := selectorOf(r)
 	if err != nil {
-		s.writeError(w, err)
+		s.writeError(w, r, err)
 		return
 	}
 	var req inferRequest
 	// The body is read before the version is held, so that a slow client
 	// never delays a drain.
-	if err := decodeJSON(r.Body, &req); err != nil {
-		s.failedBeforeHold(r.PathValue("name"), sel, err, start)
-		s.writeError(w, err)
+	if err := s.readJSON(r, &req); err != nil {
+		s.failedBeforeHold(name, sel, err, start)
+		s.writeError(w, r, err)
 		return
 	}
 	sel = s.routed(r, sel)
-	v, err := s.man.acquire(r.PathValue("name"), sel)
+	v, err := s.man.acquire(name, sel)
 	if err != nil {
-		s.writeError(w, err)
+		s.writeError(w, r, err)
 		return
 	}
 	defer v.release()
-	code, body := s.v2Run(r, v, sel, &req)
+	code, body := s.v2Run(r.Context(), v, sel, &req)
 	s.met.answered(v.model, v.num, code, time.Since(start))
 	s.writeJSON(w, code, body)
 }
 
-func (s *Server) v2Run(r *http.Request, v *version, sel selector, req *inferRequest) (int, any) {
-	in, err := v2Inputs(v, req.Inputs)
+func (s *Server) v2Run(ctx context.Context, v *version, sel selector, req *inferRequest) (int, any) {
+	in, err := v2Inputs(v, req.Inputs, s.cfg.Limits.Elements)
 	if err != nil {
-		return s.errorBody(err)
+		return s.errorBody(ctx, err)
 	}
 	var want []string
 	for _, o := range req.Outputs {
 		want = append(want, o.Name)
 	}
-	out, err := infer(r.Context(), v, in)
-	if err != nil {
-		return s.errorBody(err)
+	out, err := s.run(ctx, v, in)
+	if err == nil {
+		s.shadow(ctx, sel, v, in, out)
+		out, err = selectOutputs(out, want)
 	}
-	s.shadow(v.model, sel, v, in, out)
-	outs, err := v2Outputs(out, want)
 	if err != nil {
-		return s.errorBody(err)
+		return s.errorBody(ctx, err)
 	}
-	return http.StatusOK, inferResponse{ModelName: v.model, ModelVersion: strconv.FormatInt(v.num, 10), ID: req.ID, Outputs: outs}
+	return http.StatusOK, inferResponse{ModelName: v.model, ModelVersion: strconv.FormatInt(v.num, 10), ID: req.ID, Outputs: v2Outputs(out)}
 }

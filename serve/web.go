@@ -15,7 +15,7 @@ var static embed.FS
 func (s *Server) webPage(w http.ResponseWriter, r *http.Request) {
 	page, err := static.ReadFile("static/index.html")
 	if err != nil {
-		s.writeError(w, err)
+		s.writeError(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

@@ -246,7 +246,11 @@ window.fetch = (url, opts) => {
 	if err != nil {
 		t.Fatal(err)
 	}
-	heat := exImg[0].HeatMap(1).(*image.RGBA)
+	heatImg, err := exImg[0].HeatMap(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	heat := heatImg.(*image.RGBA)
 	var shown struct {
 		Src                   string
 		NaturalW, NaturalH, W int

@@ -24,6 +24,7 @@ import (
 	"github.com/tapeml/tapeml/models/convnet"
 	"github.com/tapeml/tapeml/models/lstm"
 	"github.com/tapeml/tapeml/models/textcnn"
+	"github.com/tapeml/tapeml/safetensors"
 	"github.com/tapeml/tapeml/samples"
 	"github.com/tapeml/tapeml/text"
 	"github.com/tapeml/tapeml/textclass"
@@ -185,4 +186,45 @@ func GrayPixels(n, seed int) ([]float32, []image.Image) {
 		imgs[k] = g
 	}
 	return raw, imgs
+}
+
+// Overflowing copies the text model checkpoint at src (textcnn, lstm) to
+// dst with finite weights that overflow: the embedding rows of the given
+// token ids are 3e38 and every other weight is 16 times larger, so that a
+// text holding one of those words gets a NaN or infinite output while
+// others stay finite. Id 0 is padding, which every input and the warm-up
+// hold.
+func Overflowing(src, dst string, ids ...int) error {
+	c, err := checkpoint.Open(src, checkpoint.PickBest)
+	if err != nil {
+		return err
+	}
+	found := false
+	for i, w := range c.Weights {
+		if w.Dtype != "F32" {
+			continue
+		}
+		v, err := w.Float32s()
+		if err != nil {
+			return err
+		}
+		if w.Name == "embedding.weight" && len(w.Shape) == 2 {
+			found = true
+			dim := w.Shape[1]
+			for _, id := range ids {
+				for j := range dim {
+					v[id*dim+j] = 3e38
+				}
+			}
+		} else {
+			for j := range v {
+				v[j] *= 16
+			}
+		}
+		c.Weights[i] = safetensors.F32(w.Name, w.Shape, v)
+	}
+	if !found {
+		return fmt.Errorf("%s: no embedding.weight", src)
+	}
+	return checkpoint.Save(dst, c)
 }

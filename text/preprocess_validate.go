@@ -30,5 +30,8 @@ func (p *Preprocess) Validate(numWords, maxLen int) error {
 	if v := p.Tokenizer.VocabSize(); v > numWords {
 		return fmt.Errorf("preprocessing: the tokenizer gives ids up to %d, but the model embeds only %d (num_words)", v-1, numWords)
 	}
+	if v := p.Pad.Value; v < 0 || v >= numWords {
+		return fmt.Errorf("preprocessing: pad value %d is not an id the model embeds (0 to %d, num_words %d)", v, numWords-1, numWords)
+	}
 	return nil
 }

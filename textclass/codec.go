@@ -215,8 +215,9 @@ func (m *Codec) Tokens(clean string, row []float32) (kinds.Encoding, error) {
 	return e, nil
 }
 
-// Evaluate scores the model on the test split of its run's data, or of
-// other data with the same classes.
+// Evaluate scores the model on the test split of its run's data, or on
+// other data with the same classes: its test split if it ships one, else
+// all of it (kinds.EvalSplit).
 func (m *Codec) Evaluate(ctx context.Context, net kinds.Net, opt kinds.EvalOptions) (*kinds.EvalReport, error) {
 	src := m.run.Data
 	if opt.Data != "" {
@@ -229,13 +230,17 @@ func (m *Codec) Evaluate(ctx context.Context, net kinds.Net, opt kinds.EvalOptio
 	if err != nil {
 		return nil, err
 	}
-	if len(corpus.Test) == 0 {
-		return nil, fmt.Errorf("data %s has no test examples", src.Path)
+	split, examples := kinds.EvalSplit(opt, m.run.Data.Path, corpus.TestGiven), corpus.Test
+	if split == kinds.SplitAll {
+		examples = slices.Concat(corpus.Train, corpus.Val, corpus.Test)
+	}
+	if len(examples) == 0 {
+		return nil, fmt.Errorf("data %s has no examples to score (%s)", src.Path, split)
 	}
 	if !slices.Equal(corpus.Classes, m.pre.Classes) {
 		return nil, fmt.Errorf("data %s has classes %v, the model was trained on %v", src.Path, corpus.Classes, m.pre.Classes)
 	}
-	ds, err := Dataset(m.pre, corpus.Test)
+	ds, err := Dataset(m.pre, examples)
 	if err != nil {
 		return nil, err
 	}
@@ -247,7 +252,7 @@ func (m *Codec) Evaluate(ctx context.Context, net kinds.Net, opt kinds.EvalOptio
 	if err != nil {
 		return nil, err
 	}
-	r.Data = src.Path
+	r.Data, r.Split, r.Rows = src.Path, split, len(corpus.Train)+len(corpus.Val)+len(corpus.Test)
 	for _, ex := range corpus.Test {
 		r.Sources = append(r.Sources, ex.Source)
 	}

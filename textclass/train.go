@@ -13,6 +13,7 @@ import (
 	"github.com/tapeml/tapeml/text"
 	"github.com/tapeml/tapeml/textdata"
 	"github.com/tapeml/tapeml/train"
+	"github.com/tapeml/tapeml/train/optim"
 )
 
 // Data is a text run's data options (train.RunSpec.Data): where the
@@ -49,7 +50,17 @@ func (d *Data) AddFlags(fs *pflag.FlagSet) {
 
 // Settings: text runs resume and fine-tune, and take every training
 // setting.
-func (family) Settings() train.Settings { return train.Settings{Resume: true, Tuning: true} }
+func (family) Settings() train.Settings {
+	return train.Settings{Resume: true, Tuning: true, DP: DPTraining}
+}
+
+// DPTraining is how text models train under DP-SGD unless told otherwise:
+// Adam at lr 0.01 on expected batches of 256. Each step's noise has the
+// same size whatever the batch while the summed signal grows with it, so
+// DP wants batches larger than the non-private 32, and a learning rate
+// that moves far in the few steps a privacy budget allows; the README's DP
+// section has the runs that chose them.
+var DPTraining = train.DPDefaults{Batch: 256, LR: 0.01, Optimizer: optim.Config{Name: optim.Adam}}
 
 // Check checks the data options.
 func (family) Check(s *train.RunSpec) error {

@@ -37,6 +37,10 @@ type TextCorpus struct {
 	Positive int
 
 	Train, Val, Test []TextExample
+
+	// TestGiven says the data shipped its test split (a test folder);
+	// otherwise Test was carved out of the training examples.
+	TestGiven bool
 }
 
 // Counts returns how many of examples have each label of c.

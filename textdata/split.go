@@ -27,6 +27,7 @@ func SplitText(classes []string, examples []TextExample, seed uint64) (*TextCorp
 // data set shipping equal train and test halves, like aclImdb, ends up
 // 44/6/50: 22,222 / 2,778 / 25,000 reviews), 80/10/10 for both.
 func splitGiven(classes []string, train, val, test []TextExample, seed uint64) (*TextCorpus, error) {
+	given := test != nil
 	all := slices.Concat(train, val, test)
 	if err := checkExamples(classes, all); err != nil {
 		return nil, err
@@ -48,7 +49,9 @@ func splitGiven(classes []string, train, val, test []TextExample, seed uint64) (
 	default:
 		train = sortedBySource(train)
 	}
-	return newCorpus(classes, train, sortedBySource(val), sortedBySource(test), rng), nil
+	c := newCorpus(classes, train, sortedBySource(val), sortedBySource(test), rng)
+	c.TestGiven = given
+	return c, nil
 }
 
 func newCorpus(classes []string, train, val, test []TextExample, rng *dataset.SplitMix) *TextCorpus {

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 
+	"github.com/tapeml/tapeml/charts"
 	"github.com/tapeml/tapeml/checkpoint"
 	"github.com/tapeml/tapeml/metrics"
 	"github.com/tapeml/tapeml/safetensors"
@@ -105,7 +108,7 @@ func Snapshot(t *Trainer, info RunInfo, weightsOnly bool) (*checkpoint.Checkpoin
 	c.Extra["history.csv"] = csv.Bytes()
 	if t.History.Len() > 0 {
 		var png bytes.Buffer
-		if err := metrics.PlotPNG(t.History, &png); err != nil {
+		if err := t.HistoryFigure(info.Kind).Write(&png, charts.PNG); err != nil {
 			return nil, err
 		}
 		c.Extra["history.png"] = png.Bytes()
@@ -138,6 +141,19 @@ func Snapshot(t *Trainer, info RunInfo, weightsOnly bool) (*checkpoint.Checkpoin
 		return nil, err
 	}
 	return c, nil
+}
+
+// HistoryFigure draws the trainer's history so far (charts.History), its
+// best epoch marked, titled with the model's name.
+func (t *Trainer) HistoryFigure(model string) *charts.Figure {
+	o := charts.HistoryOptions{Title: model, Monitor: t.Config.Monitor}
+	if !slices.Contains(t.History.Columns(), o.Monitor) && strings.HasPrefix(o.Monitor, "val/") {
+		o.Monitor = "train/" + strings.TrimPrefix(o.Monitor, "val/") // judged by training (Fit)
+	}
+	if _, epoch, ok := t.Early.Best(); ok {
+		o.BestEpoch = epoch
+	}
+	return charts.History(t.History, o)
 }
 
 // Resume restores a trainer from a full checkpoint so that Fit continues
@@ -173,10 +189,24 @@ func (t *Trainer) Resume(c *checkpoint.Checkpoint) error {
 		if err := json.Unmarshal(m.History, h); err != nil {
 			return fmt.Errorf("%s/meta.json: history: %w", c.Dir, err)
 		}
+		// One row per completed epoch, or the resumed history would
+		// repeat or skip epochs.
+		if h.Len() != m.Epoch {
+			return fmt.Errorf("%s/meta.json: history holds %d epochs, but epoch is %d", c.Dir, h.Len(), m.Epoch)
+		}
 	}
 	ls := loopState{EarlyStopping: &metrics.EarlyStopping{}}
 	if err := json.Unmarshal(m.ScheduleState, &ls); err != nil {
 		return fmt.Errorf("%s/meta.json: schedule_state: %w", c.Dir, err)
+	}
+	if len(m.Privacy) > 0 {
+		var p Privacy
+		if err := json.Unmarshal(m.Privacy, &p); err != nil {
+			return fmt.Errorf("%s/meta.json: privacy: %w", c.Dir, err)
+		}
+		// Steps already taken with seeded noise stay replayable: the run
+		// keeps saying so whatever its next steps draw from.
+		t.dpSeeded = !p.Secure()
 	}
 	t.History, t.Early = h, ls.EarlyStopping
 	t.Epoch, t.Step = m.Epoch, m.Step

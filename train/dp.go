@@ -1,6 +1,7 @@
 package train
 
 import (
+	crand "crypto/rand"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -29,8 +30,25 @@ import (
 // q·N — not the actual one, which would leak it. The optimizer (any of
 // them) then steps with that gradient as usual.
 //
-// Sampling and noise are pure functions of (seed, step), so DP runs are
-// seeded and resume bit-exactly. An epoch is ⌈N/Batch⌉ steps.
+// Sampling and noise come from a cryptographically secure generator,
+// ChaCha8 keyed from crypto/rand when training starts or resumes; the key
+// is never written anywhere, so whoever holds the checkpoint cannot
+// regenerate the noise and subtract it. Each coordinate's noise is the sum
+// of four draws, halved (as Opacus's secure_mode does, after Holohan and
+// Braghin 2021), so its low-order bits do not betray the unnoised value.
+// A resumed run continues with fresh randomness and its accounting stays
+// exact: the guarantee of each step rests on the distribution of its
+// sample and noise (Poisson at rate q, Gaussian of std σC), independent of
+// the data and of everything released before, not on which stream drew
+// them, and the steps compose as they would in one uninterrupted run. The
+// steps of an abandoned partial epoch are never released (the run folder
+// keeps the last complete epoch), so they need no accounting.
+//
+// InsecureSeededNoise instead draws both as pure functions of (Seed,
+// step): runs are reproducible and resume bit-exactly, but the seed is in
+// every checkpoint, so the reported (ε, δ) does not hold against whoever
+// holds one. Checkpoints record which (Privacy.NoiseRNG). An epoch is
+// ⌈N/Batch⌉ steps.
 //
 // The model must give per-example gradients (graph.CompileSamples): no
 // BatchNorm (use GroupNorm), every parameter consumed by one layer op.
@@ -46,7 +64,22 @@ type DPConfig struct {
 	TargetEpsilon float64 `json:"target_epsilon,omitempty"`
 	// Delta is the δ of the reported (ε, δ), in (0, 1/N); default 1e-5.
 	Delta float64 `json:"delta"`
+	// InsecureSeededNoise draws the sampling and the noise from streams
+	// seeded by (Seed, step): reproducible, and replayable by whoever
+	// holds a checkpoint. For tests and debugging only.
+	InsecureSeededNoise bool `json:"insecure_seeded_noise,omitempty"`
 }
+
+// Sources of a DP run's sampling and noise, as Privacy.NoiseRNG records
+// them.
+const (
+	// NoiseCrypto is ChaCha8 keyed from crypto/rand, the key never stored.
+	NoiseCrypto = "crypto"
+	// NoiseSeeded is a function of the run's seed and step, which
+	// checkpoints record: the noise can be regenerated from a checkpoint.
+	// DP checkpoints that record no source were made so.
+	NoiseSeeded = "seeded"
+)
 
 // Privacy is what a DP run spent, recorded in checkpoints (meta.json
 // "privacy") and reported by eval.
@@ -58,7 +91,15 @@ type Privacy struct {
 	Delta       float64 `json:"delta"`
 	Epsilon     float64 `json:"epsilon"`
 	Accountant  string  `json:"accountant"` // "rdp", Opacus's conversion (privacy.Balle)
+	// NoiseRNG is where the sampling and noise came from: NoiseCrypto, or
+	// NoiseSeeded when any step's were seeded (the guarantee then does not
+	// hold against whoever holds the checkpoint).
+	NoiseRNG string `json:"noise_rng"`
 }
+
+// Secure reports whether every step's sampling and noise came from the
+// cryptographically secure generator.
+func (p Privacy) Secure() bool { return p.NoiseRNG == NoiseCrypto }
 
 // validate checks the configuration for a training set of n examples and
 // batch size batch.
@@ -93,6 +134,61 @@ type dpState struct {
 	q         float64
 	n         int       // training examples
 	lastNorms []float64 // per-example gradient norms of the last step (tests)
+	rng       dpSource
+	draws     []float64 // one step's N(0, 1) noise draws, every parameter's in turn
+}
+
+// dpSource draws a DP run's Poisson samples and Gaussian noise.
+type dpSource interface {
+	// sample returns step's Poisson sample of n examples at rate q.
+	sample(n int, q float64, step int64) []int
+	// noise fills v with step's N(0, 1) draws.
+	noise(v []float64, step int64)
+}
+
+// cryptoSource is ChaCha8 keyed from crypto/rand: one stream for the run
+// (or its resumption), whose key exists only inside the generator.
+type cryptoSource struct{ rng *rand.Rand }
+
+// readKey fills a generator's key; tests see it through this hook to check
+// that no file holds it.
+var readKey = func(key []byte) {
+	crand.Read(key) // never fails (crypto/rand.Read crashes the program rather)
+}
+
+func newCryptoSource() cryptoSource {
+	var key [32]byte
+	readKey(key[:])
+	src := rand.NewChaCha8(key)
+	clear(key[:])
+	return cryptoSource{rand.New(src)}
+}
+
+func (s cryptoSource) sample(n int, q float64, _ int64) []int { return poisson(s.rng, n, q) }
+
+// noise sums four standard normal draws and halves the sum (still
+// N(0, 1)): a single floating-point Gaussian sample leaks the value it is
+// added to through which results are representable; the sum does not
+// (Opacus's secure_mode).
+func (s cryptoSource) noise(v []float64, _ int64) {
+	for i := range v {
+		v[i] = (s.rng.NormFloat64() + s.rng.NormFloat64() + s.rng.NormFloat64() + s.rng.NormFloat64()) / 2
+	}
+}
+
+// seededSource draws pure functions of (seed, step): DPConfig's
+// InsecureSeededNoise.
+type seededSource struct{ seed uint64 }
+
+func (s seededSource) sample(n int, q float64, step int64) []int {
+	return poissonSample(n, q, s.seed, step)
+}
+
+func (s seededSource) noise(v []float64, step int64) {
+	rng := rand.New(rand.NewPCG(s.seed^0x6e015e5eed, uint64(step)))
+	for i := range v {
+		v[i] = rng.NormFloat64()
+	}
 }
 
 // prepareDP validates the DP settings for a training set of n examples and
@@ -120,6 +216,12 @@ func (t *Trainer) prepareDP(n int) error {
 		t.dp = &dpState{machines: map[int]*graph.SampleMachine{}, q: q}
 	}
 	t.dp.n = n
+	if c.InsecureSeededNoise {
+		t.dp.rng = seededSource{t.Config.Seed}
+		t.dpSeeded = true
+	} else if t.dp.rng == nil {
+		t.dp.rng = newCryptoSource()
+	}
 	return nil
 }
 
@@ -137,8 +239,47 @@ func (t *Trainer) Privacy(n int) (p Privacy, ok bool, err error) {
 	if err != nil {
 		return Privacy{}, true, err
 	}
+	rng := NoiseCrypto
+	if c.InsecureSeededNoise || t.dpSeeded {
+		rng = NoiseSeeded
+	}
 	return Privacy{Noise: c.Noise, MaxGradNorm: c.MaxGradNorm, SampleRate: q, Steps: t.Step,
-		Delta: c.Delta, Epsilon: sp.Epsilon, Accountant: "rdp"}, true, nil
+		Delta: c.Delta, Epsilon: sp.Epsilon, Accountant: "rdp", NoiseRNG: rng}, true, nil
+}
+
+// String is the line a run prints at its end: "ε 7.9812 at δ 1e-05 after
+// 31 steps (σ 1.427, C 1, q 0.32, noise from crypto/rand)".
+func (p Privacy) String() string {
+	eps := "∞ (no noise)"
+	if !math.IsInf(p.Epsilon, 1) {
+		eps = fmt.Sprintf("%.4g", p.Epsilon)
+	}
+	return fmt.Sprintf("ε %s at δ %g after %d steps (σ %.4g, C %g, q %.4g, %s)", eps, p.Delta, p.Steps, p.Noise, p.MaxGradNorm, p.SampleRate, noiseSource(p.Secure()))
+}
+
+// noiseSource describes where a run's sampling and noise come from.
+func noiseSource(secure bool) string {
+	if secure {
+		return "sampling and noise from ChaCha8 keyed by crypto/rand"
+	}
+	return "sampling and noise seeded by the run's seed: INSECURE, whoever holds a checkpoint can regenerate the noise, and the (ε, δ) does not hold against them"
+}
+
+// dpSummary is the line Fit prints before a DP run's first step: the
+// mechanism's parameters, the budget and where the randomness comes from.
+func (t *Trainer) dpSummary(n int) string {
+	c, q := t.Config.DP, t.dp.q
+	steps := int64(t.Config.Epochs) * int64(stepsPerEpoch(n, t.Config.Batch))
+	sigma := fmt.Sprintf("σ %.4g", c.Noise)
+	if c.TargetEpsilon > 0 {
+		sigma += fmt.Sprintf(" (the least for target ε %g over %d epochs)", c.TargetEpsilon, t.Config.Epochs)
+	}
+	left := ""
+	if t.Step > 0 {
+		left = fmt.Sprintf(", %d taken", t.Step)
+	}
+	return fmt.Sprintf("dp-sgd: %s, C %g, q %.4g (expected batch %.4g of %d examples), %d steps%s, δ %g; %s",
+		sigma, c.MaxGradNorm, q, q*float64(n), n, steps, left, c.Delta, noiseSource(!c.InsecureSeededNoise && !t.dpSeeded))
 }
 
 // MarshalJSON writes an infinite ε (no noise) as null.
@@ -153,12 +294,16 @@ func (p Privacy) MarshalJSON() ([]byte, error) {
 	return json.Marshal(plain(p))
 }
 
-// poissonSample returns the examples of step's Poisson sample: each of n
-// examples independently with probability q, a pure function of (seed,
-// step). Gaps between chosen examples are geometric, so the cost is the
-// sample's size, not n.
+// poissonSample is the seeded Poisson sample of step: a pure function of
+// (seed, step).
 func poissonSample(n int, q float64, seed uint64, step int64) []int {
-	rng := rand.New(rand.NewPCG(seed^0xd1ff5a3b1e5, uint64(step)))
+	return poisson(rand.New(rand.NewPCG(seed^0xd1ff5a3b1e5, uint64(step))), n, q)
+}
+
+// poisson returns a Poisson sample drawn from rng: each of n examples
+// independently with probability q. Gaps between chosen examples are
+// geometric, so the cost is the sample's size, not n.
+func poisson(rng *rand.Rand, n int, q float64) []int {
 	if q >= 1 {
 		return sequence(n)
 	}
@@ -172,11 +317,6 @@ func poissonSample(n int, q float64, seed uint64, step int64) []int {
 		}
 		out = append(out, i)
 	}
-}
-
-// noiseRNG is the generator of step's Gaussian noise.
-func noiseRNG(seed uint64, step int64) *rand.Rand {
-	return rand.New(rand.NewPCG(seed^0x6e015e5eed, uint64(step)))
 }
 
 // chunkPlan splits a sample of b examples into chunks of at most batch
@@ -238,7 +378,7 @@ func exampleLosses(task metrics.Task, out *tensor.Dense, targets []float32, n in
 // loss (NaN for an empty sample) and its size.
 func (t *Trainer) dpStep(ds dataset.Dataset, acc *metrics.Accumulator) (float64, int, error) {
 	c, st := t.Config.DP, t.dp
-	idx := poissonSample(ds.Len(), st.q, t.Config.Seed, t.Step)
+	idx := st.rng.sample(ds.Len(), st.q, t.Step)
 	var lossSum float64
 	first := true
 	from := 0
@@ -310,21 +450,25 @@ func (t *Trainer) dpStep(ds dataset.Dataset, acc *metrics.Accumulator) (float64,
 		}
 	}
 	// Noise N(0, σ²C²) on the sum, then the average over the expected batch.
-	rng := noiseRNG(t.Config.Seed, t.Step)
 	std := c.Noise * c.MaxGradNorm
 	scale := 1 / (st.q * float64(ds.Len()))
 	if len(t.optParams) != len(st.params) {
 		t.optParams = make([]optim.Param, len(st.params))
 	}
+	if std > 0 {
+		st.rng.noise(st.draws, t.Step)
+	}
+	off := 0
 	for i, p := range st.params {
 		g := st.sums[i].Float32s()
 		for j, v := range g {
 			x := float64(v)
 			if std > 0 {
-				x += std * rng.NormFloat64()
+				x += std * st.draws[off+j]
 			}
 			g[j] = float32(x * scale)
 		}
+		off += len(g)
 		t.optParams[i] = optim.Param{Name: p.Name, Shape: p.Shape(), Value: p.Value.Float32s(), Grad: g}
 	}
 	if err := t.Opt.Step(t.optParams, t.Sched.LR(t.Step)); err != nil {
@@ -350,10 +494,13 @@ func (t *Trainer) sampleMachine(n int) (*graph.SampleMachine, error) {
 	st.machines[n] = sm
 	if st.sums == nil {
 		st.params = sm.Params()
+		size := 0
 		for _, p := range st.params {
 			st.sums = append(st.sums, tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(p.Shape()...)))
 			st.chunk = append(st.chunk, tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(p.Shape()...)))
+			size += st.sums[len(st.sums)-1].Shape().TotalSize()
 		}
+		st.draws = make([]float64, size)
 	}
 	return sm, nil
 }

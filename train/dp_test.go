@@ -1,9 +1,17 @@
 package train
 
 import (
+	"bytes"
 	"context"
+	crand "crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
+	"io/fs"
 	"math"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -13,6 +21,7 @@ import (
 	"github.com/tapeml/tapeml/checkpoint"
 	"github.com/tapeml/tapeml/graph"
 	"github.com/tapeml/tapeml/metrics"
+	"github.com/tapeml/tapeml/privacy"
 	"github.com/tapeml/tapeml/train/optim"
 )
 
@@ -110,7 +119,7 @@ func TestDPWithoutNoiseOrClippingIsOrdinaryTraining(t *testing.T) {
 				cfg.Optimizer.Momentum = 0.9
 			}
 			ref := newModelTrainer(t, plainMLP{}, cfg)
-			cfg.DP = &DPConfig{MaxGradNorm: math.Inf(1), Noise: 0, Delta: 1e-3}
+			cfg.DP = &DPConfig{MaxGradNorm: math.Inf(1), Noise: 0, Delta: 1e-3, InsecureSeededNoise: true}
 			dp := newModelTrainer(t, plainMLP{}, cfg)
 			startDP(t, dp, ds.Len())
 			if err := ref.schedule(stepsPerEpoch(ds.Len(), 16)); err != nil {
@@ -160,14 +169,26 @@ func TestDPWithoutNoiseOrClippingIsOrdinaryTraining(t *testing.T) {
 
 // The noise added to the summed gradients has standard deviation σ·C:
 // measured over many steps as the difference between σ > 0 and σ = 0 on the
-// same samples, with plain SGD (lr 1) so the update is the gradient.
+// same samples, with plain SGD (lr 1) so the update is the gradient. The
+// secure generator's samples differ between the two trainers, so it is
+// measured with every example in every sample (batch = N).
 func TestDPNoiseStd(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		batch  int
+		seeded bool
+	}{{"seeded", 10, true}, {"crypto", 100, false}} {
+		t.Run(c.name, func(t *testing.T) { testNoiseStd(t, c.batch, c.seeded) })
+	}
+}
+
+func testNoiseStd(t *testing.T, batch int, seeded bool) {
 	ds := blobs(100, 2)
 	const sigma, c, steps = 1.3, 0.7, 300
-	cfg := Config{Batch: 10, LR: 1, Seed: 9, Optimizer: optim.Config{Name: optim.SGD}}
-	cfg.DP = &DPConfig{MaxGradNorm: c, Noise: sigma, Delta: 1e-3}
+	cfg := Config{Batch: batch, LR: 1, Seed: 9, Optimizer: optim.Config{Name: optim.SGD}}
+	cfg.DP = &DPConfig{MaxGradNorm: c, Noise: sigma, Delta: 1e-3, InsecureSeededNoise: seeded}
 	noisy := newModelTrainer(t, plainMLP{}, cfg)
-	cfg.DP = &DPConfig{MaxGradNorm: c, Noise: 0, Delta: 1e-3}
+	cfg.DP = &DPConfig{MaxGradNorm: c, Noise: 0, Delta: 1e-3, InsecureSeededNoise: seeded}
 	clean := newModelTrainer(t, plainMLP{}, cfg)
 	startDP(t, noisy, ds.Len())
 	startDP(t, clean, ds.Len())
@@ -190,7 +211,7 @@ func TestDPNoiseStd(t *testing.T) {
 		}
 		a, b := weightsOf(noisy), weightsOf(clean)
 		for i := range a {
-			z := float64(b[i]-a[i]) * 0.1 * 100 // lr 1, divided by q·N = 10
+			z := float64(b[i]-a[i]) * float64(batch) // lr 1, divided by q·N = batch
 			sum += z
 			sumSq += z * z
 			count++
@@ -234,10 +255,12 @@ func TestDPClippedNorms(t *testing.T) {
 	}
 }
 
-func TestDPResumeIsBitExact(t *testing.T) {
+// In the insecure seeded mode a resumed run draws what the uninterrupted
+// one drew, and ends with its weights, bit for bit.
+func TestDPSeededResumeIsBitExact(t *testing.T) {
 	trainSet, val := blobs(61, 1), blobs(20, 2)
 	cfg := Config{Epochs: 2, Batch: 8, LR: 0.01, Optimizer: optim.Config{Name: optim.Adam}, Seed: 7,
-		DP: &DPConfig{MaxGradNorm: 1, Noise: 1.1, Delta: 1e-3}}
+		DP: &DPConfig{MaxGradNorm: 1, Noise: 1.1, Delta: 1e-3, InsecureSeededNoise: true}}
 	straight := newTrainer(t, cfg) // mlp has dropout: its masks must resume too
 	if err := straight.Fit(context.Background(), trainSet, val); err != nil {
 		t.Fatal(err)
@@ -262,11 +285,11 @@ func TestDPResumeIsBitExact(t *testing.T) {
 	if err := json.Unmarshal(c.Meta.Privacy, &p); err != nil {
 		t.Fatalf("meta privacy %s: %v", c.Meta.Privacy, err)
 	}
-	if p.Noise != 1.1 || p.MaxGradNorm != 1 || p.Delta != 1e-3 || p.Steps != 8 || math.Abs(p.SampleRate-8.0/61) > 1e-15 || !(p.Epsilon > 0) {
+	if p.Noise != 1.1 || p.MaxGradNorm != 1 || p.Delta != 1e-3 || p.Steps != 8 || math.Abs(p.SampleRate-8.0/61) > 1e-15 || !(p.Epsilon > 0) || p.NoiseRNG != NoiseSeeded {
 		t.Errorf("meta privacy %+v", p)
 	}
 	saved, err := ConfigOf(c)
-	if err != nil || saved.DP == nil || saved.DP.Noise != 1.1 {
+	if err != nil || saved.DP == nil || saved.DP.Noise != 1.1 || !saved.DP.InsecureSeededNoise {
 		t.Fatalf("saved config %+v, %v", saved, err)
 	}
 	saved.Epochs = 2
@@ -350,5 +373,172 @@ func TestPrivacyJSONWithoutNoise(t *testing.T) {
 	}
 	if !strings.Contains(string(b), `"epsilon":null`) || !strings.Contains(string(b), `"steps":3`) {
 		t.Errorf("%s", b)
+	}
+}
+
+// By default two DP runs with the same seed draw different samples and
+// noise, and no file of their checkpoints — meta.json, the optimizer
+// state, the history — nor the metadata an exported .safetensors carries
+// holds the generator's key or anything else that regenerates the noise:
+// replaying the seeded streams of the recorded seed does not give the
+// run's weights. A resumed run draws with a fresh key and accounts for
+// every step.
+func TestDPNoiseIsSecure(t *testing.T) {
+	var keys [][]byte
+	defer func(f func([]byte)) { readKey = f }(readKey)
+	readKey = func(k []byte) {
+		crand.Read(k)
+		keys = append(keys, bytes.Clone(k))
+	}
+	trainSet, val := blobs(61, 1), blobs(20, 2)
+	cfg := Config{Epochs: 1, Batch: 8, LR: 0.01, Seed: 7, DP: &DPConfig{MaxGradNorm: 1, Noise: 1.1, Delta: 1e-3}}
+	fit := func(cfg Config, root string) *Trainer {
+		tr := newTrainer(t, cfg)
+		tr.Saver = &Saver{Dir: checkpoint.Dir{Root: root}, Info: RunInfo{Kind: "mlp"}}
+		if err := tr.Fit(context.Background(), trainSet, val); err != nil {
+			t.Fatal(err)
+		}
+		return tr
+	}
+	roots := []string{t.TempDir(), t.TempDir()}
+	a, b := weightsOf(fit(cfg, roots[0])), weightsOf(fit(cfg, roots[1]))
+	if slices.Equal(a, b) {
+		t.Fatal("two runs with the same seed drew the same samples and noise")
+	}
+	seeded := cfg
+	seeded.DP = &DPConfig{MaxGradNorm: 1, Noise: 1.1, Delta: 1e-3, InsecureSeededNoise: true}
+	if r := weightsOf(fit(seeded, t.TempDir())); slices.Equal(r, a) || slices.Equal(r, b) {
+		t.Fatal("the seeded streams of the recorded seed regenerate the run")
+	}
+	if len(keys) != 2 || bytes.Equal(keys[0], keys[1]) {
+		t.Fatalf("%d generator keys drawn, want 2 distinct ones", len(keys))
+	}
+	for i, root := range roots {
+		dir, err := checkpoint.Resolve(root, checkpoint.PickLatest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := checkpoint.Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p Privacy
+		if err := json.Unmarshal(c.Meta.Privacy, &p); err != nil || !p.Secure() {
+			t.Errorf("run %d: privacy %s (%v), want noise_rng %q", i, c.Meta.Privacy, err, NoiseCrypto)
+		}
+		files := map[string][]byte{}
+		err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, err := os.ReadFile(path)
+			files[path] = b
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range checkpoint.Metadata(c) {
+			files["exported metadata "+k] = []byte(v)
+		}
+		if len(files) < 5 {
+			t.Fatalf("run %d: only %d files to check", i, len(files))
+		}
+		for name, content := range files {
+			for _, key := range keys {
+				for _, form := range [][]byte{key, key[:8], key[8:16], key[16:24], key[24:], []byte(hex.EncodeToString(key)),
+					[]byte(base64.StdEncoding.EncodeToString(key)), []byte(base64.RawURLEncoding.EncodeToString(key))} {
+					if bytes.Contains(bytes.ToLower(content), bytes.ToLower(form)) {
+						t.Errorf("%s holds a generator key (%d bytes of it)", name, len(form))
+					}
+				}
+			}
+		}
+	}
+
+	// A resumed run draws with a fresh key and accounts for all its steps.
+	c, err := checkpoint.Load(mustResolve(t, roots[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved, err := ConfigOf(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved.Epochs = 2
+	resumed := newTrainer(t, saved)
+	if err := resumed.Resume(c); err != nil {
+		t.Fatal(err)
+	}
+	if err := resumed.Fit(context.Background(), trainSet, val); err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 3 {
+		t.Errorf("the resumed run drew %d keys in all, want a third", len(keys))
+	}
+	p, _, err := resumed.Privacy(trainSet.Len())
+	want, err2 := privacy.Compute(8.0/61, 1.1, 16, 1e-3, privacy.Balle)
+	if err != nil || err2 != nil || p.Steps != 16 || p.Epsilon != want.Epsilon || !p.Secure() {
+		t.Errorf("resumed: privacy %+v (%v), want 16 steps at ε %v (%v)", p, err, want.Epsilon, err2)
+	}
+}
+
+// A run that took seeded steps stays marked seeded when it resumes with the
+// secure generator (a checkpoint of a tapeml that seeded every DP run).
+func TestDPSeededStepsStayMarked(t *testing.T) {
+	trainSet := blobs(61, 1)
+	root := t.TempDir()
+	cfg := Config{Epochs: 1, Batch: 8, LR: 0.01, Seed: 7, DP: &DPConfig{MaxGradNorm: 1, Noise: 1.1, Delta: 1e-3, InsecureSeededNoise: true}}
+	tr := newTrainer(t, cfg)
+	tr.Saver = &Saver{Dir: checkpoint.Dir{Root: root}, Info: RunInfo{Kind: "mlp"}}
+	if err := tr.Fit(context.Background(), trainSet, nil); err != nil {
+		t.Fatal(err)
+	}
+	c, err := checkpoint.Load(mustResolve(t, root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Epochs, cfg.DP.InsecureSeededNoise = 2, false
+	resumed := newTrainer(t, cfg)
+	if err := resumed.Resume(c); err != nil {
+		t.Fatal(err)
+	}
+	if err := resumed.Fit(context.Background(), trainSet, nil); err != nil {
+		t.Fatal(err)
+	}
+	if p, _, _ := resumed.Privacy(trainSet.Len()); p.NoiseRNG != NoiseSeeded {
+		t.Errorf("privacy %+v, want noise_rng %q", p, NoiseSeeded)
+	}
+}
+
+func mustResolve(t *testing.T, root string) string {
+	t.Helper()
+	dir, err := checkpoint.Resolve(root, checkpoint.PickLatest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// A family's DP defaults fill the training settings the caller did not
+// give, and keep those it gave.
+func TestDPDefaultsApply(t *testing.T) {
+	d := DPDefaults{Batch: 256, LR: 0.01, Optimizer: optim.Config{Name: optim.SGD, Momentum: 0.9}}
+	tc := Config{Batch: 32, LR: 0.001, Optimizer: optim.Config{Name: optim.Adam}}
+	changed := d.apply(&tc, map[Field]bool{})
+	if tc.Batch != 256 || tc.LR != 0.01 || tc.Optimizer != d.Optimizer || len(changed) != 3 {
+		t.Errorf("nothing given: %+v, changed %v", tc, changed)
+	}
+	tc = Config{Batch: 64, LR: 0.001, Optimizer: optim.Config{Name: optim.Adam, Momentum: 0.5}}
+	changed = d.apply(&tc, map[Field]bool{"batch": true, "momentum": true})
+	if tc.Batch != 64 || tc.LR != 0.01 || tc.Optimizer != (optim.Config{Name: optim.SGD, Momentum: 0.5}) || len(changed) != 2 {
+		t.Errorf("batch and momentum given: %+v, changed %v", tc, changed)
+	}
+	tc = Config{Batch: 64, LR: 0.1, Optimizer: optim.Config{Name: optim.RMSProp}}
+	if changed = d.apply(&tc, map[Field]bool{"batch": true, "lr": true, "optimizer": true}); len(changed) != 0 || tc.Optimizer.Name != optim.RMSProp {
+		t.Errorf("all given: %+v, changed %v", tc, changed)
+	}
+	if changed = (DPDefaults{}).apply(&tc, map[Field]bool{}); len(changed) != 0 {
+		t.Errorf("no defaults changed %v", changed)
 	}
 }

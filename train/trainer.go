@@ -137,6 +137,7 @@ type Trainer struct {
 	bufs           map[int]buffers
 	optParams      []optim.Param
 	dp             *dpState
+	dpSeeded       bool // some step's DP sampling and noise were seeded (dp.go)
 }
 
 // New prepares a trainer; params may already hold weights (fine-tuning, or
@@ -262,6 +263,9 @@ func (t *Trainer) Fit(ctx context.Context, trainSet, val dataset.Dataset) error 
 		if err := t.prepareDP(trainSet.Len()); err != nil {
 			return err
 		}
+		if t.Progress != nil {
+			fmt.Fprintln(t.Progress, t.dpSummary(trainSet.Len()))
+		}
 	}
 	var rep *progress.Reporter
 	if t.Progress != nil {
@@ -378,7 +382,7 @@ func display(ms []metrics.Named) []metrics.Named {
 	var out []metrics.Named
 	for _, m := range ms {
 		switch m.Name {
-		case "train/loss", "train/accuracy", "train/rmse", "val/loss", "val/accuracy", "val/f1", "val/rmse":
+		case "train/loss", "train/accuracy", "train/rmse", "val/loss", "val/accuracy", "val/f1", "val/rmse", "epsilon":
 			out = append(out, m)
 		}
 	}

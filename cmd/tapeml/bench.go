@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tapeml/tapeml/tools/bench"
+	"github.com/tapeml/tapeml/train"
 )
 
 // benchCmd is `tapeml bench`: tools/bench's Run with flags.
@@ -35,8 +36,8 @@ func benchCmd(e env) *cobra.Command {
 }
 
 func runBench(e env, models string, steps, torchSteps, threads int, python, scripts string, asJSON bool) error {
-	if threads < 1 {
-		return usagef("--threads must be at least 1, got %d", threads)
+	if threads < 1 || threads > train.MaxThreads {
+		return usagef("--threads must be between 1 and %d, got %d", train.MaxThreads, threads)
 	}
 	runtime.GOMAXPROCS(threads)
 	cfg := bench.Config{Steps: steps, TorchSteps: torchSteps, Threads: threads, Python: python, Scripts: scripts,

@@ -74,6 +74,10 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"export", "--checkpoint", legacyTextCNN}, []string{"--out is required"}},
 		{[]string{"train", "recsys", "--test-fraction", "2"}, []string{"--test-fraction must be between 0 and 1"}},
 		{[]string{"train", "convnet", "stray"}, []string{`unexpected argument "stray"`}},
+		// GOMAXPROCS 100000 hung training (issue 28, point 10).
+		{[]string{"train", "textcnn", "--threads", "100000"}, []string{"--threads must be between 1 and 1024, got 100000"}},
+		{[]string{"train", "recsys", "--threads", "-1"}, []string{"--threads must be between 1 and 1024, got -1"}},
+		{[]string{"bench", "--threads", "100000"}, []string{"--threads must be between 1 and 1024, got 100000"}},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {

@@ -81,10 +81,7 @@ func writeCurves(dir string, force bool, title string, r *tapeml.EvalReport, pos
 	out := &curveFiles{curves: curves, skipped: skipped, binary: positive != ""}
 	for _, name := range curveFileNames {
 		path := filepath.Join(dir, name)
-		if err := atomicfile.CheckNew(path, force); err != nil {
-			if errors.Is(err, atomicfile.ErrExists) {
-				return nil, fmt.Errorf("--curves: %s exists (--force replaces it)", path)
-			}
+		if err := atomicfile.CheckFile(path, force); err != nil {
 			return nil, err
 		}
 		out.paths = append(out.paths, path)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 
 	"github.com/spf13/cobra"
 
@@ -20,7 +21,7 @@ func evalCmd(e env) *cobra.Command {
 	var rankUsers int
 	c := &cobra.Command{
 		Use:   "eval --checkpoint DIR [--data PATH] [--json] [--curves DIR [--force]]",
-		Short: "evaluate a checkpoint on its test split or --data",
+		Short: "evaluate a checkpoint on its test split, or on --data",
 		Args:  noArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if ckpt == "" {
@@ -43,7 +44,7 @@ func evalCmd(e env) *cobra.Command {
 	}
 	fs := c.Flags()
 	fs.StringVar(&ckpt, "checkpoint", "", "checkpoint folder, a run folder (its best checkpoint) or an exported .safetensors file")
-	fs.StringVar(&data, "data", "", "evaluate on this data's test split instead of the checkpoint's")
+	fs.StringVar(&data, "data", "", "evaluate on this data instead: all of it, or its test split if it ships one (a test folder) or is the run's own")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object")
 	fs.IntVar(&rankUsers, "rank-users", recsys.DefaultRankUsers, "recommenders: rank at most this many test users (a seeded sample; 0: all)")
 	fs.StringVar(&curves, "curves", "", "classifiers: write ROC and precision-recall curves into this folder (roc.png, roc.csv, pr.png, pr.csv; the positive class of a binary model, one-vs-rest for each class otherwise)")
@@ -58,8 +59,9 @@ type evalOutput struct {
 	force  bool   // replace curve files there
 }
 
-// evaluate scores m on its run's test split, or opt.Data's, and prints the
-// metrics: a line, and for a classifier its confusion matrix and
+// evaluate scores m on its run's test split, or on opt.Data, and prints the
+// metrics, saying what was scored of how many rows: a line, and for a
+// classifier its confusion matrix and
 // per-class report (or all of it as one JSON object); with out.curves it
 // writes the classifier's ROC and precision-recall curves.
 func evaluate(e env, m *tapeml.Model, path string, opt tapeml.EvalOptions, out evalOutput) error {
@@ -72,11 +74,21 @@ func evaluate(e env, m *tapeml.Model, path string, opt tapeml.EvalOptions, out e
 	if err := addPrivacy(obj, m.Meta()); err != nil {
 		return err
 	}
+	if m.Meta().InsecureDPNoise() {
+		opt.Notes("warning: " + insecureNoiseNote)
+	}
 	if out.curves != "" && m.Classes() == nil {
 		return usagef("--curves: %s models are not classifiers", m.Name())
 	}
 	r, err := m.EvaluateRunData(context.Background(), opt)
 	if err != nil {
+		data := opt.Data
+		if data == "" {
+			data = "the run's data"
+		}
+		return nonFinite(err, func(i int) string { return fmt.Sprintf("%s, test example %d", data, i+1) }, "")
+	}
+	if err := finiteMetrics(r.Metrics); err != nil {
 		return err
 	}
 	var report *metrics.Report
@@ -102,7 +114,11 @@ func evaluate(e env, m *tapeml.Model, path string, opt tapeml.EvalOptions, out e
 		if detail == "" {
 			detail = train.FormatMetrics(r.Metrics)
 		}
-		fmt.Fprintf(e.stdout, "%s on %s test split (n=%d): %s\n", name, r.Data, r.N, detail)
+		scored := fmt.Sprintf("all of %s", r.Data)
+		if r.Split == tapeml.SplitTest {
+			scored = fmt.Sprintf("%s test split", r.Data)
+		}
+		fmt.Fprintf(e.stdout, "%s on %s (n=%d of %d rows): %s\n", name, scored, r.N, r.Rows, detail)
 		if report != nil {
 			fmt.Fprintf(e.stdout, "\nconfusion matrix (rows: true class, columns: predicted):\n%s", r.Confusion.Format(r.Classes))
 			fmt.Fprintf(e.stdout, "\n%s", report.Format(r.Classes, 4))
@@ -113,7 +129,7 @@ func evaluate(e env, m *tapeml.Model, path string, opt tapeml.EvalOptions, out e
 		}
 		return nil
 	}
-	obj["data"], obj["n"] = r.Data, r.N
+	obj["data"], obj["n"], obj["split"], obj["rows"] = r.Data, r.N, r.Split, r.Rows
 	for k, v := range r.Fields {
 		obj[k] = v
 	}
@@ -141,6 +157,25 @@ func evaluate(e env, m *tapeml.Model, path string, opt tapeml.EvalOptions, out e
 	return printJSON(e, obj)
 }
 
+// insecureNoiseNote says what seeded DP noise means for a model's guarantee.
+const insecureNoiseNote = "the model was trained with seeded DP noise (--dp-insecure-seeded-noise, or a tapeml before secure noise): whoever holds the checkpoint can regenerate the noise, so its (ε, δ) does not hold against them"
+
+// finiteMetrics refuses a loss or rating error that is NaN or infinite —
+// defined for any examples, so a model whose outputs overflow, never a
+// score to print with exit status 0. (Metrics that may be undefined, an
+// AUC of one class, are printed as null.)
+func finiteMetrics(ms []metrics.Named) error {
+	for _, m := range ms {
+		switch m.Name {
+		case "loss", "rmse", "mae":
+			if math.IsNaN(m.Value) || math.IsInf(m.Value, 0) {
+				return fmt.Errorf("the %s is %v: the model's outputs are not finite numbers (its weights overflow, or are broken)", m.Name, m.Value)
+			}
+		}
+	}
+	return nil
+}
+
 // scoresJSON is one row of a classification report in JSON.
 type scoresJSON struct {
 	Class     string  `json:"class,omitempty"`
@@ -160,8 +195,13 @@ func reportJSON(r metrics.Report, classes []string) map[string]any {
 }
 
 // addPrivacy adds a DP checkpoint's epsilon, delta and settings to an eval
-// JSON object.
+// JSON object, and "dp_insecure_seeded_noise": whether its noise can be
+// regenerated from the checkpoint.
 func addPrivacy(obj map[string]any, meta checkpoint.Meta) error {
+	insecure := meta.InsecureDPNoise()
+	if insecure || len(meta.Privacy) > 0 {
+		obj["dp_insecure_seeded_noise"] = insecure
+	}
 	if len(meta.Privacy) == 0 {
 		return nil
 	}

@@ -3,21 +3,23 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"image"
-	"image/png"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tapeml/tapeml"
 	"github.com/tapeml/tapeml/atomicfile"
+	"github.com/tapeml/tapeml/charts"
 	"github.com/tapeml/tapeml/explain"
 	"github.com/tapeml/tapeml/imagedata"
 )
@@ -25,19 +27,28 @@ import (
 func explainCmd(e env) *cobra.Command {
 	var (
 		ckpt, method, quad, baseline, target, out, user, item string
-		steps, top, window, stride, sanityLayers, testN       int
+		steps, maxSteps, top, window, stride, sanityLayers    int
+		testN, smooth                                         int
+		smoothStd                                             float64
 		seed                                                  uint64
-		asJSON, sanity                                        bool
+		asJSON, sanity, force                                 bool
 	)
 	c := &cobra.Command{
-		Use:   "explain --checkpoint DIR [--method ig|saliency|occlusion] [--steps 50] [--quadrature gauss|riemann] [--baseline pad|zeros|black|blur] [--target CLASS] [--json] [--out DIR] [--sanity] INPUT...  (texts, or image files; without INPUT: texts one per line on stdin) | tapeml explain --checkpoint R --user U --item I",
+		Use:   "explain --checkpoint DIR [--method ig|saliency|occlusion] [--max-steps N | --quadrature gauss|riemann --steps N] [--baseline pad|zeros|black|blur] [--target CLASS] [--smoothgrad N] [--json] [--out DIR [--force]] [--sanity] INPUT...  (texts, or image files; without INPUT: texts one per line on stdin) | tapeml explain --checkpoint R --user U --item I",
 		Short: "explain predictions: token and pixel attributions, recommender neighbours",
-		RunE: func(_ *cobra.Command, inputs []string) error {
+		RunE: func(cmd *cobra.Command, inputs []string) error {
+			fs := cmd.Flags()
 			switch {
 			case ckpt == "":
 				return usagef("--checkpoint is required")
-			case steps < 1:
+			case changed(fs, "steps") && steps < 1:
 				return usagef("--steps must be at least 1, got %d", steps)
+			case changed(fs, "max-steps") && maxSteps < 1:
+				return usagef("--max-steps must be at least 1, got %d", maxSteps)
+			case changed(fs, "steps") && quad == explain.QuadratureAdaptive:
+				return usagef("--steps sets the points of a fixed --quadrature (gauss, riemann); the adaptive quadrature takes --max-steps, a budget")
+			case changed(fs, "max-steps") && (quad == explain.QuadratureGauss || quad == explain.QuadratureRiemann || changed(fs, "steps")):
+				return usagef("--max-steps is the adaptive quadrature's budget; --quadrature %s takes --steps", map[bool]string{true: quad, false: "gauss"}[quad != ""])
 			case top < 1:
 				return usagef("--top must be at least 1, got %d", top)
 			}
@@ -54,12 +65,25 @@ func explainCmd(e env) *cobra.Command {
 			if user != "" || item != "" {
 				return usagef("--user and --item are for recommenders; %s is a %s model", ckpt, m.Kind())
 			}
-			opts := explain.Options{Method: method, Steps: steps, Quadrature: quad, Baseline: baseline, Target: target, Window: window, Stride: stride}
-			x := explainer{e: e, m: m, opts: opts, top: top, json: asJSON, out: out, sanity: sanity, layers: sanityLayers, seed: seed}
+			opts := explain.Options{Method: method, Steps: steps, Quadrature: quad, Baseline: baseline, Target: target,
+				Window: window, Stride: stride, SmoothGrad: smooth, Seed: seed}
+			if quad == explain.QuadratureAdaptive || (quad == "" && steps == 0) {
+				opts.MaxSteps = maxSteps
+			}
+			if changed(fs, "smoothgrad-std") {
+				opts.SmoothGradStd = smoothStd
+			}
+			x := explainer{e: e, m: m, opts: opts, top: top, json: asJSON, out: out, force: force, sanity: sanity, layers: sanityLayers, seed: seed}
 			if x.out != "" {
+				// A folder of pages: never the checkpoint's, a link or a file.
+				if err := atomicfile.CheckFolder(x.out, "", true, nil, m.Source()); err != nil {
+					return err
+				}
 				if err := os.MkdirAll(x.out, 0o755); err != nil {
 					return err
 				}
+				stop := exitOnInterrupt(e, "explain")
+				defer stop()
 			}
 			if x.sanity {
 				if x.layers == 0 {
@@ -85,6 +109,10 @@ func explainCmd(e env) *cobra.Command {
 					return err
 				}
 				texts, x.labels = in[0].StringsOf(), labels
+				x.names = make([]string, len(texts))
+				for i := range x.names {
+					x.names[i] = fmt.Sprintf("test example %d", i)
+				}
 			}
 			if len(texts) == 0 {
 				sc := bufio.NewScanner(e.stdin)
@@ -108,18 +136,22 @@ func explainCmd(e env) *cobra.Command {
 	fs := c.Flags()
 	fs.StringVar(&ckpt, "checkpoint", "", "checkpoint folder, a run folder (its best checkpoint) or an exported .safetensors file")
 	fs.StringVar(&method, "method", explain.MethodIG, "attribution method: ig (Integrated Gradients), saliency (|gradient|) or occlusion")
-	fs.IntVar(&steps, "steps", 50, "ig: points of the path integral")
-	fs.StringVar(&quad, "quadrature", explain.QuadratureGauss, "ig: gauss (Gauss–Legendre) or riemann (trapezoid)")
+	fs.StringVar(&quad, "quadrature", "", "ig: adaptive (refine the path where completeness fails; the default), gauss (Gauss–Legendre) or riemann (trapezoid)")
+	fs.IntVar(&maxSteps, "max-steps", explain.DefaultMaxSteps, "ig, adaptive quadrature: the most evaluations of the model per input (its budget)")
+	fs.IntVar(&steps, "steps", 0, "ig: points of a fixed --quadrature (gauss when --quadrature is not given; default 50)")
+	fs.IntVar(&smooth, "smoothgrad", 0, "ig on images: average over this many noisy copies of each image (SmoothGrad's noise tunnel)")
+	fs.Float64Var(&smoothStd, "smoothgrad-std", 0.15, "--smoothgrad: the noise's standard deviation, as a fraction of the image's range")
 	fs.StringVar(&baseline, "baseline", "", "text: pad (all-padding input, default) or zeros; images: black (default) or blur")
 	fs.StringVar(&target, "target", "", "class whose logit is explained (default: the positive class of a binary model, else the predicted class)")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object per input")
-	fs.StringVar(&out, "out", "", "write an HTML page per text or a PNG heat map per image into this folder")
+	fs.StringVar(&out, "out", "", "write an HTML page per text, or a heat map per image as PNG and SVG, into this folder (named after each input)")
+	fs.BoolVar(&force, "force", false, "--out: replace pages and heat maps that exist (default: refuse)")
 	fs.IntVar(&top, "top", 5, "how many tokens (or neighbours) to list per input")
 	fs.IntVar(&window, "window", 0, "image occlusion: side of the occluded square (default: an eighth of the smaller side)")
 	fs.IntVar(&stride, "stride", 0, "image occlusion: step of the square (default: half the window)")
 	fs.BoolVar(&sanity, "sanity", false, "also explain with the top layers re-initialized and report the Spearman rank correlation of the two maps")
 	fs.IntVar(&sanityLayers, "sanity-layers", 0, "--sanity: how many top layers to re-initialize (default: all but the input layer)")
-	fs.Uint64Var(&seed, "seed", 1, "--sanity: seed of the re-initialized weights")
+	fs.Uint64Var(&seed, "seed", 1, "--sanity: seed of the re-initialized weights; --smoothgrad: seed of the noise")
 	fs.IntVar(&testN, "test", 0, "explain the first N examples of the run's own test split instead of INPUTs (texts with their label; images written as test-K-LABEL)")
 	fs.StringVar(&user, "user", "", "recommenders: the user whose score for --item is explained")
 	fs.StringVar(&item, "item", "", "recommenders: the item")
@@ -133,11 +165,101 @@ type explainer struct {
 	top    int
 	json   bool
 	out    string
+	force  bool
 	sanity bool
 	layers int
 	seed   uint64
 	random *tapeml.Model
 	labels []string // --test: each input's true class
+	names  []string // --test: each input's name ("test example 3")
+	used   map[string]bool
+}
+
+// context is what a page or figure says of input i besides its
+// explanation.
+func (x *explainer) context(i int, input string) explain.Context {
+	c := explain.Context{Model: x.m.Kind(), Version: fmt.Sprintf("%s (epoch %d)", x.m.Source(), x.m.Meta().Epoch), Input: input}
+	if x.labels != nil {
+		c.TrueClass = x.labels[i]
+	}
+	if x.names != nil {
+		c.Input = x.names[i]
+	}
+	return c
+}
+
+// outPaths are the files in --out for an output named after its input:
+// name (made by fileSafe), then each extension. Two inputs of one
+// run that would share a name get -2, -3, …; a file that exists is
+// refused unless --force, and a path that is not a regular file always
+// is.
+func (x *explainer) outPaths(name string, exts ...string) ([]string, error) {
+	if x.used == nil {
+		x.used = map[string]bool{}
+	}
+	base := name
+	stem := base
+	for k := 2; x.used[stem]; k++ {
+		stem = fmt.Sprintf("%s-%d", base, k)
+	}
+	x.used[stem] = true
+	var paths []string
+	for _, ext := range exts {
+		path := filepath.Join(x.out, stem+ext)
+		if err := atomicfile.CheckFile(path, x.force); err != nil {
+			return nil, err
+		}
+		paths = append(paths, path)
+	}
+	return paths, nil
+}
+
+// textStem names text i's page: after the test example, or the text.
+func (x *explainer) textStem(i int, text string) string {
+	if x.names != nil {
+		return fileSafe(fmt.Sprintf("test-%d-%s", i, x.labels[i]))
+	}
+	return textName(text)
+}
+
+// imageStem names an image's figure after its file and the method.
+func imageStem(path, method string) string {
+	return fileSafe(strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))) + "-" + method
+}
+
+// fileSafe makes s a file name: letters, digits, '-' and '_' kept (others
+// become '-'), at most 60 bytes.
+func fileSafe(s string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range s {
+		ok := unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_'
+		switch {
+		case ok:
+			b.WriteRune(r)
+			dash = false
+		case !dash && b.Len() > 0:
+			b.WriteByte('-')
+			dash = true
+		}
+		if b.Len() >= 60 {
+			break
+		}
+	}
+	out := strings.TrimRight(b.String(), "-")
+	if out == "" {
+		return "input"
+	}
+	return out
+}
+
+// textName names a text's page after its first words and a digest of
+// the whole text, so different texts do not share one.
+func textName(text string) string {
+	words := strings.Fields(text)
+	words = words[:min(6, len(words))]
+	sum := sha256.Sum256([]byte(text))
+	return fmt.Sprintf("%s-%x", fileSafe(strings.Join(words, " ")), sum[:4])
 }
 
 // testImages explains the first n images of the run's test split.
@@ -168,6 +290,10 @@ func (x *explainer) testImages(n int) error {
 		names[i] = fmt.Sprintf("test-%d-%s", i, labels[i])
 	}
 	x.labels = labels
+	x.names = make([]string, n)
+	for i := range x.names {
+		x.names[i] = fmt.Sprintf("test example %d", i)
+	}
 	return x.images(names, imgs)
 }
 
@@ -176,11 +302,26 @@ func (x *explainer) warn(what string, a explain.Attribution) {
 	if a.Converged() {
 		return
 	}
-	fmt.Fprintf(x.e.stderr, "tapeml explain: warning: %s: |delta| = %.3g is %.1f%% of |f(x) − f(baseline)| = %.3g (over 1%%); try more --steps\n",
+	gap := fmt.Sprintf("tapeml explain: warning: %s: |delta| = %.3g is %.1f%% of |f(x) − f(baseline)| = %.3g (over 1%%)",
 		what, math.Abs(a.Delta), 100*a.RelativeDelta(), math.Abs(a.FX-a.FBaseline))
+	switch {
+	case math.Abs(a.Jump) > math.Abs(a.Delta)/2:
+		fmt.Fprintf(x.e.stderr, "%s: f jumps by %.3g near α = %.7f along the path, between inputs float32 barely tells apart; no gradient follows a jump, so no budget removes it\n", gap, -a.Jump, a.JumpAt)
+	case a.Quadrature == explain.QuadratureAdaptive:
+		fmt.Fprintf(x.e.stderr, "%s; try a --max-steps above %d\n", gap, a.MaxSteps)
+	default:
+		fmt.Fprintf(x.e.stderr, "%s; try more --steps\n", gap)
+	}
 }
 
 func (x *explainer) texts(texts []string) error {
+	// Refuse what exists before the work; the names again as written.
+	for i, t := range texts {
+		if _, err := x.outPaths(x.textStem(i, t), ".html"); err != nil {
+			return err
+		}
+	}
+	x.used = nil
 	ctx := context.Background()
 	ex, err := explain.Texts(ctx, x.m, texts, x.opts)
 	if err != nil {
@@ -212,8 +353,14 @@ func (x *explainer) texts(texts []string) error {
 		}
 		page := ""
 		if x.out != "" {
-			page = filepath.Join(x.out, fmt.Sprintf("text-%d.html", i+1))
-			if err := atomicfile.WriteFile(page, func(w io.Writer) error { _, err := w.Write(t.HTML()); return err }); err != nil {
+			name := x.textStem(i, t.Text)
+			paths, err := x.outPaths(name, ".html")
+			if err != nil {
+				return err
+			}
+			page = paths[0]
+			c := x.context(i, excerpt(t.Text, 60))
+			if err := atomicfile.WriteNew(page, x.force, func(w io.Writer) error { return t.WriteHTML(w, c) }); err != nil {
 				return err
 			}
 		}
@@ -269,8 +416,15 @@ func (x *explainer) texts(texts []string) error {
 // summary prints an explanation's method line.
 func (x *explainer) summary(a explain.Attribution, rho float64) {
 	if a.Method == explain.MethodIG {
-		fmt.Fprintf(x.e.stdout, "  ig (%d %s points, baseline %s): logit of %s %.4g, at the baseline %.4g, delta %.3g (%.2f%%)\n",
-			a.Steps, a.Quadrature, a.Baseline, a.Target, a.FX, a.FBaseline, a.Delta, 100*a.RelativeDelta())
+		rule := fmt.Sprintf("%d %s points", a.Steps, a.Quadrature)
+		if a.Quadrature == explain.QuadratureAdaptive {
+			rule = fmt.Sprintf("adaptive, %d evaluations of %d", a.Evaluations, a.MaxSteps)
+		}
+		if a.SmoothGrad > 0 {
+			rule += fmt.Sprintf(", SmoothGrad over %d noisy copies", a.SmoothGrad)
+		}
+		fmt.Fprintf(x.e.stdout, "  ig (%s, baseline %s): logit of %s %.4g, at the baseline %.4g, delta %.3g (%.2f%%)\n",
+			rule, a.Baseline, a.Target, a.FX, a.FBaseline, a.Delta, 100*a.RelativeDelta())
 	} else {
 		fmt.Fprintf(x.e.stdout, "  %s (baseline %s): logit of %s %.4g\n", a.Method, a.Baseline, a.Target, a.FX)
 	}
@@ -297,15 +451,18 @@ func (x *explainer) images(paths []string, imgs []image.Image) error {
 	if len(paths) == 0 {
 		return fmt.Errorf("no images: give PNG or JPEG files as arguments")
 	}
+	for _, path := range paths {
+		if _, err := x.outPaths(imageStem(path, x.opts.Method), "."+charts.PNG, "."+charts.SVG); err != nil {
+			return err
+		}
+	}
+	x.used = nil
 	if imgs == nil {
 		imgs = make([]image.Image, len(paths))
 		for i, path := range paths {
-			b, err := os.ReadFile(path)
-			if err != nil {
+			var err error
+			if imgs[i], err = imagedata.ReadImage(path); err != nil {
 				return err
-			}
-			if imgs[i], err = imagedata.DecodeImage(b); err != nil {
-				return fmt.Errorf("%s: %w", path, err)
 			}
 		}
 	}
@@ -334,13 +491,20 @@ func (x *explainer) images(paths []string, imgs []image.Image) error {
 				rhos = append(rhos, rho)
 			}
 		}
-		heat := ""
+		var heat []string
 		if x.out != "" {
-			base := strings.ReplaceAll(strings.TrimSuffix(filepath.Base(paths[i]), filepath.Ext(paths[i])), " ", "_")
-			heat = filepath.Join(x.out, fmt.Sprintf("%d-%s-%s.png", i+1, base, t.Method))
-			scale := max(1, (256+t.Width-1)/t.Width)
-			if err := atomicfile.WriteFile(heat, func(w io.Writer) error { return png.Encode(w, t.HeatMap(scale)) }); err != nil {
+			fig, err := t.Figure(x.context(i, paths[i]))
+			if err != nil {
 				return err
+			}
+			name := imageStem(paths[i], t.Method)
+			if heat, err = x.outPaths(name, "."+charts.PNG, "."+charts.SVG); err != nil {
+				return err
+			}
+			for k, format := range []string{charts.PNG, charts.SVG} {
+				if err := atomicfile.WriteNew(heat[k], x.force, func(w io.Writer) error { return fig.Write(w, format) }); err != nil {
+					return err
+				}
 			}
 		}
 		if x.json {
@@ -351,8 +515,8 @@ func (x *explainer) images(paths []string, imgs []image.Image) error {
 			if x.sanity {
 				v["sanity_spearman"] = jsonNumber(rho)
 			}
-			if heat != "" {
-				v["heatmap"] = heat
+			if heat != nil {
+				v["heatmap"], v["heatmap_svg"] = heat[0], heat[1]
 			}
 			if err := printJSON(x.e, v); err != nil {
 				return err
@@ -367,8 +531,8 @@ func (x *explainer) images(paths []string, imgs []image.Image) error {
 			fmt.Fprintf(x.e.stdout, "  %s\n", t.Note)
 		}
 		x.summary(t.Attribution, rho)
-		if heat != "" {
-			fmt.Fprintf(x.e.stdout, "  heat map: %s\n", heat)
+		if heat != nil {
+			fmt.Fprintf(x.e.stdout, "  heat map: %s\n", strings.Join(heat, ", "))
 		}
 	}
 	x.sanitySummary(rhos)

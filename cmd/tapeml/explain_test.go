@@ -54,15 +54,29 @@ func TestExplainCommand(t *testing.T) {
 	if status != 0 {
 		t.Fatalf("status %d: %s", status, stderr)
 	}
-	if !strings.Contains(stdout, "NOW") || !strings.Contains(stdout, "ig (50 gauss points, baseline pad)") {
+	if !strings.Contains(stdout, "NOW") || !strings.Contains(stdout, "ig (adaptive, ") || !strings.Contains(stdout, " evaluations of 1500, baseline pad)") {
 		t.Errorf("output lacks the tokens or the method line:\n%s", stdout)
 	}
-	page, err := os.ReadFile(filepath.Join(out, "text-2.html"))
+	pages, _ := filepath.Glob(filepath.Join(out, "meeting-with-the-team-*.html"))
+	if len(pages) != 1 {
+		t.Fatalf("pages %v: want one named after the text", pages)
+	}
+	page, err := os.ReadFile(pages[0])
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(page), "meeting") || !strings.Contains(string(page), "rgba(") {
-		t.Errorf("page lacks highlighted tokens:\n%s", page)
+	if !strings.Contains(string(page), "meeting") || !strings.Contains(string(page), "background:#") || !strings.Contains(string(page), "textcnn") {
+		t.Errorf("page lacks highlighted tokens or the model:\n%s", page)
+	}
+	// A second run into the same folder refuses to replace the pages,
+	// unless --force; the fixed rule is still there.
+	status, _, stderr = runCLI(t, "", "explain", "--checkpoint", text, "--out", out, "win free cash NOW")
+	if status == 0 || !strings.Contains(stderr, "exists (a file); refusing to replace it without --force") {
+		t.Errorf("second run: status %d, %q", status, stderr)
+	}
+	status, stdout, stderr = runCLI(t, "", "explain", "--checkpoint", text, "--out", out, "--force", "--quadrature", "gauss", "--steps", "50", "win free cash NOW")
+	if status != 0 || !strings.Contains(stdout, "ig (50 gauss points, baseline pad)") {
+		t.Errorf("--force: status %d, %s\n%s", status, stderr, stdout)
 	}
 
 	status, stdout, stderr = runCLI(t, "win free cash\n", "explain", "--checkpoint", text, "--json", "--method", "occlusion")
@@ -95,8 +109,19 @@ func TestExplainCommand(t *testing.T) {
 	if !strings.Contains(stdout, "sanity: Spearman") {
 		t.Errorf("no sanity line:\n%s", stdout)
 	}
-	if fi, err := os.Stat(filepath.Join(out, "1-pic-ig.png")); err != nil || fi.Size() == 0 {
-		t.Errorf("no heat map: %v", err)
+	for _, name := range []string{"pic-ig.png", "pic-ig.svg"} {
+		if fi, err := os.Stat(filepath.Join(out, name)); err != nil || fi.Size() == 0 {
+			t.Errorf("no heat map: %v", err)
+		}
+	}
+	svg, _ := os.ReadFile(filepath.Join(out, "pic-ig.svg"))
+	for _, want := range []string{">predicted ", ">attribution<", ">input<", "green: for ", "grayConvnet"} {
+		if want == "grayConvnet" {
+			want = ">convnet · "
+		}
+		if !strings.Contains(string(svg), want) {
+			t.Errorf("the heat map's SVG lacks %q", want)
+		}
 	}
 
 	for _, algo := range []string{"knn", "mf"} {
@@ -131,6 +156,10 @@ func TestExplainBadInput(t *testing.T) {
 		{"all out of vocabulary", []string{"explain", "--checkpoint", text, "zzqx blorf"}, "text 0: none of its 2 words is in the model's vocabulary"},
 		{"colour image for a grayscale model", []string{"explain", "--checkpoint", img, colour}, "colour.png"},
 		{"steps 0", []string{"explain", "--checkpoint", text, "--steps", "0", "win"}, "--steps must be at least 1, got 0"},
+		{"steps with the adaptive rule", []string{"explain", "--checkpoint", text, "--quadrature", "adaptive", "--steps", "9", "win"}, "takes --max-steps"},
+		{"max-steps with a fixed rule", []string{"explain", "--checkpoint", text, "--quadrature", "riemann", "--max-steps", "99", "win"}, "--quadrature riemann takes --steps"},
+		{"max-steps too small", []string{"explain", "--checkpoint", text, "--max-steps", "5", "win"}, "MaxSteps is 5"},
+		{"smoothgrad on text", []string{"explain", "--checkpoint", text, "--smoothgrad", "4", "win"}, "SmoothGrad adds noise to images"},
 		{"unknown method", []string{"explain", "--checkpoint", text, "--method", "lime", "win"}, `unknown attribution method "lime"`},
 		{"unknown baseline", []string{"explain", "--checkpoint", text, "--baseline", "noise", "win"}, `unknown text baseline "noise"`},
 		{"no checkpoint", []string{"explain", "win"}, "--checkpoint is required"},

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tapeml/tapeml/atomicfile"
 	"github.com/tapeml/tapeml/checkpoint"
 	"github.com/tapeml/tapeml/export"
 	"github.com/tapeml/tapeml/kinds"
@@ -17,8 +18,9 @@ import (
 // ONNX (for ONNX Runtime).
 func exportCmd(e env) *cobra.Command {
 	var ckpt, format, out string
+	var force bool
 	c := &cobra.Command{
-		Use:   "export --checkpoint DIR [--format safetensors|onnx] --out FILE",
+		Use:   "export --checkpoint DIR [--format safetensors|onnx] --out FILE [--force]",
 		Short: "export a checkpoint as safetensors (PyTorch) or ONNX",
 		Args:  noArgs,
 		RunE: func(*cobra.Command, []string) error {
@@ -32,13 +34,18 @@ func exportCmd(e env) *cobra.Command {
 			case ckpt == "":
 				return usagef("--checkpoint is required")
 			}
-			if fi, err := os.Stat(out); err == nil && fi.IsDir() {
+			if fi, err := os.Lstat(out); err == nil && fi.IsDir() {
 				return usagef("--out %s is a directory: give a file name", out)
+			}
+			if err := atomicfile.CheckFile(out, force); err != nil {
+				return err
 			}
 			c, err := checkpoint.Open(ckpt, checkpoint.PickBest)
 			if err != nil {
 				return err
 			}
+			stop := exitOnInterrupt(e, "export")
+			defer stop()
 			if err := export.WriteFile(c, f, out); err != nil {
 				return err
 			}
@@ -54,6 +61,7 @@ func exportCmd(e env) *cobra.Command {
 	fs.StringVar(&ckpt, "checkpoint", "", "checkpoint directory or run folder (its best checkpoint)")
 	fs.StringVar(&format, "format", "safetensors", "safetensors (PyTorch state_dict with tapeml metadata) or onnx (inference graph, opset 13)")
 	fs.StringVar(&out, "out", "", "file to write (replaced atomically)")
+	fs.BoolVar(&force, "force", false, "replace an existing --out file")
 	return c
 }
 
@@ -61,8 +69,9 @@ func exportCmd(e env) *cobra.Command {
 // or saved by PyTorch) into a weights-only checkpoint.
 func importCmd(e env) *cobra.Command {
 	var weights, like, out string
+	var force bool
 	c := &cobra.Command{
-		Use:   "import --weights FILE [--like DIR] --out DIR",
+		Use:   "import --weights FILE [--like DIR] --out DIR [--force]",
 		Short: "turn a safetensors state_dict into a checkpoint",
 		Args:  noArgs,
 		RunE: func(*cobra.Command, []string) error {
@@ -71,6 +80,9 @@ func importCmd(e env) *cobra.Command {
 				return usagef("--weights is required: the safetensors file to import")
 			case out == "":
 				return usagef("--out is required: the checkpoint directory to create")
+			}
+			if err := checkpoint.CheckOutput(out, force, weights); err != nil {
+				return err
 			}
 			var base *checkpoint.Checkpoint
 			if like != "" {
@@ -87,6 +99,13 @@ func importCmd(e env) *cobra.Command {
 				}
 				return err
 			}
+			if base != nil { // the checkpoint --like resolved to
+				if err := checkpoint.CheckOutput(out, force, base.Dir); err != nil {
+					return err
+				}
+			}
+			stop := exitOnInterrupt(e, "import")
+			defer stop()
 			if err := checkpoint.Save(out, c); err != nil {
 				return err
 			}
@@ -99,5 +118,6 @@ func importCmd(e env) *cobra.Command {
 	fs.StringVar(&weights, "weights", "", "safetensors file holding the model's state_dict")
 	fs.StringVar(&like, "like", "", "a tapeml checkpoint of the same model whose config and preprocessing to use (default: the file's tapeml metadata)")
 	fs.StringVar(&out, "out", "", "checkpoint directory to create")
+	fs.BoolVar(&force, "force", false, "replace an existing checkpoint at --out")
 	return c
 }

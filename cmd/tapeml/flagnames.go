@@ -24,6 +24,7 @@ var flagNames = []struct {
 	{"epochs", []train.Field{"epochs", "total_steps/total_epochs"}},
 	// Differential privacy (train.DPConfig).
 	{"noise", []train.Field{"noise_multiplier"}},
+	{"dp-insecure-seeded-noise", []train.Field{"insecure_seeded_noise"}},
 	// Data options whose library names are Go fields.
 	{"text-column", []train.Field{"text_column", "TextOptions.TextColumn"}},
 	{"label-column", []train.Field{"label_column", "TextOptions.LabelColumn"}},

@@ -11,7 +11,7 @@ import (
 
 func optimizeCmd(e env) *cobra.Command {
 	c := &cobra.Command{
-		Use:   "optimize --checkpoint DIR --int8 [--calibrate N] --out DIR",
+		Use:   "optimize --checkpoint DIR --int8 [--calibrate N] --out DIR [--force]",
 		Short: "quantize a checkpoint to int8 for serving: tapeml optimize --checkpoint DIR --int8 --out DIR",
 		Args:  noArgs,
 	}
@@ -20,6 +20,7 @@ func optimizeCmd(e env) *cobra.Command {
 	int8 := fs.Bool("int8", false, "quantize to int8 (the one optimization so far; required)")
 	calib := fs.Int("calibrate", quantize.DefaultCalibrate, "batches of 32 training examples that set the convolutions' static input scales")
 	out := fs.String("out", "", "folder of the int8 checkpoint (written atomically)")
+	force := fs.Bool("force", false, "replace an existing checkpoint at --out")
 	rounds := fs.Int("rounds", 5, "interleaved timing rounds (0: skip the speed measurements)")
 	c.RunE = func(*cobra.Command, []string) error {
 		switch {
@@ -34,7 +35,9 @@ func optimizeCmd(e env) *cobra.Command {
 		case *rounds < 0:
 			return usagef("--rounds must be at least 0, got %d", *rounds)
 		}
-		return optimize(e, *ckpt, *out, quantize.Options{Calibrate: *calib, Rounds: *rounds})
+		stop := exitOnInterrupt(e, "optimize")
+		defer stop()
+		return optimize(e, *ckpt, *out, quantize.Options{Calibrate: *calib, Rounds: *rounds, Replace: *force})
 	}
 	return c
 }

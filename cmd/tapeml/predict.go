@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"os"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tapeml/tapeml"
+	"github.com/tapeml/tapeml/api"
 	"github.com/tapeml/tapeml/imageclass"
 	"github.com/tapeml/tapeml/imagedata"
 	"github.com/tapeml/tapeml/kinds"
@@ -141,12 +141,9 @@ func predictImages(e env, m *tapeml.Model, paths []string, asJSON bool, top int)
 	want := m.Inputs()[0].Shape // [C, H, W]
 	imgs := make([]image.Image, len(paths))
 	for i, path := range paths {
-		b, err := os.ReadFile(path)
-		if err != nil {
+		var err error
+		if imgs[i], err = imagedata.ReadImage(path); err != nil {
 			return err
-		}
-		if imgs[i], err = imagedata.DecodeImage(b); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
 		}
 		if r := imgs[i].Bounds(); r.Dx() != want[2] || r.Dy() != want[1] {
 			fmt.Fprintf(e.stderr, "tapeml predict: %s: resized from %d×%d to the model's %d×%d\n", path, r.Dx(), r.Dy(), want[2], want[1])
@@ -178,6 +175,21 @@ func imageError(err error, paths []string) error {
 	var im *imageclass.ImageError
 	if errors.As(err, &im) && im.Index >= 0 && im.Index < len(paths) {
 		return fmt.Errorf("%s: %w", paths[im.Index], im.Err)
+	}
+	return nonFinite(err, func(i int) string { return paths[i] }, "")
+}
+
+// nonFinite turns a NaN or infinite model output into an error naming the
+// input it answered (name(i) for the call's i-th input), so that a
+// command never prints "NaN ham" and exits 0; other errors get the prefix
+// where, if any.
+func nonFinite(err error, name func(i int) string, where string) error {
+	var nf *api.NonFiniteError
+	if errors.As(err, &nf) && nf.Example >= 0 {
+		return fmt.Errorf("%s: the model's output is %v, not an answer: its weights overflow on this input (or are broken)", name(nf.Example), nf.Value)
+	}
+	if where != "" {
+		return fmt.Errorf("%s: %w", where, err)
 	}
 	return err
 }

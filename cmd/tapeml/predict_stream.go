@@ -68,7 +68,8 @@ func streamTexts(e env, m *tapeml.Model, in <-chan record, batch int, out predic
 		}
 		preds, err := m.ClassifyTexts(ctx, texts)
 		if err != nil {
-			return n, fmt.Errorf("line %d: %w", recs[0].Line, err)
+			return n, nonFinite(err, func(i int) string { return fmt.Sprintf("line %d (%q)", recs[i].Line, excerpt(texts[i], 40)) },
+				fmt.Sprintf("line %d", recs[0].Line))
 		}
 		if out.threshold >= 0 {
 			for i, p := range preds {

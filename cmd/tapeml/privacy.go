@@ -37,8 +37,16 @@ func privacyCmd(e env) *cobra.Command {
 			return usagef("give exactly one of --steps T and --epochs E")
 		case !(*q > 0 && *q <= 1):
 			return usagef("--sample-rate %v: want 0 < q ≤ 1", *q)
-		case set("steps") && *steps < 1:
-			return usagef("--steps %d: want at least 1", *steps)
+		case *steps < 0:
+			return usagef("--steps %d: want at least 0", *steps)
+		case !(*epochs >= 0) || math.IsInf(*epochs, 0):
+			return usagef("--epochs %v: want a finite number ≥ 0", *epochs)
+		case !(*delta > 0 && *delta < 1):
+			return usagef("--delta %v: want 0 < δ < 1 (δ is a probability of failure; below 1/N to mean something)", *delta)
+		case set("noise") && (!(*noise >= 0) || math.IsInf(*noise, 0)):
+			return usagef("--noise %v: want a finite number ≥ 0", *noise)
+		case set("target-epsilon") && (!(*target > 0) || math.IsInf(*target, 0)):
+			return usagef("--target-epsilon %v: want a finite number > 0", *target)
 		}
 		n := *steps
 		if set("epochs") {
@@ -65,6 +73,10 @@ func privacyCmd(e env) *cobra.Command {
 		if *asJSON {
 			return printJSON(e, map[string]any{"noise_multiplier": sigma, "sample_rate": *q, "steps": n, "delta": *delta,
 				"epsilon": finiteOrNull(sp.Epsilon), "order": finiteOrNull(sp.Order), "conversion": conv.String(), "accountant": "rdp"})
+		}
+		if n == 0 {
+			fmt.Fprintf(e.stdout, "epsilon 0 at delta %g: 0 steps release nothing (noise multiplier %.6g, sample rate %g)\n", *delta, sigma, *q)
+			return nil
 		}
 		fmt.Fprintf(e.stdout, "epsilon %.4f at delta %g (RDP, %s conversion, order %v): noise multiplier %.6g, sample rate %g, %d steps\n",
 			sp.Epsilon, *delta, conv, sp.Order, sigma, *q, n)

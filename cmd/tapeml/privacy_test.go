@@ -36,6 +36,63 @@ func TestPrivacyCommand(t *testing.T) {
 	}
 }
 
+// The accountant never prints a negative epsilon (δ 0.999999 gave −3.34)
+// nor a positive one for 0 steps (--epochs 0 gave 0.103), and δ outside
+// (0, 1) is a usage error (issue 28, point 9).
+func TestPrivacyEdges(t *testing.T) {
+	eps := func(args ...string) float64 {
+		t.Helper()
+		status, out, stderr := runCLI(t, "", append([]string{"privacy", "--sample-rate", "0.01", "--json"}, args...)...)
+		if status != 0 {
+			t.Fatalf("%v: status %d, %s", args, status, stderr)
+		}
+		var r struct{ Epsilon *float64 }
+		if err := json.Unmarshal([]byte(out), &r); err != nil || r.Epsilon == nil {
+			t.Fatalf("%v: %q", args, out)
+		}
+		return *r.Epsilon
+	}
+	for _, args := range [][]string{
+		{"--noise", "1", "--steps", "100", "--delta", "0.999999"},
+		{"--noise", "1", "--steps", "100", "--delta", "0.999999", "--classic"},
+	} {
+		if e := eps(args...); e < 0 {
+			t.Errorf("%v: epsilon %v < 0", args, e)
+		}
+	}
+	for _, args := range [][]string{
+		{"--noise", "1", "--epochs", "0"},
+		{"--noise", "1", "--steps", "0"},
+		{"--noise", "0", "--steps", "0"},
+		{"--noise", "1", "--epochs", "0", "--classic"},
+	} {
+		if e := eps(args...); e != 0 {
+			t.Errorf("%v: epsilon %v, want 0", args, e)
+		}
+	}
+	status, out, _ := runCLI(t, "", "privacy", "--sample-rate", "0.01", "--noise", "1", "--epochs", "0")
+	if status != 0 || !strings.Contains(out, "epsilon 0 at delta 1e-05: 0 steps release nothing") {
+		t.Errorf("status %d, %q", status, out)
+	}
+	for _, bad := range [][]string{
+		{"--noise", "1", "--steps", "10", "--delta", "1"},
+		{"--noise", "1", "--steps", "10", "--delta", "1.5"},
+		{"--noise", "1", "--steps", "10", "--delta", "0"},
+		{"--noise", "1", "--steps", "10", "--delta", "-1e-5"},
+		{"--noise", "1", "--steps", "10", "--delta", "NaN"},
+		{"--noise", "1", "--steps", "-1"},
+		{"--noise", "1", "--epochs", "-1"},
+		{"--noise", "-1", "--steps", "10"},
+		{"--noise", "+Inf", "--steps", "10"},
+		{"--target-epsilon", "0", "--steps", "10"},
+	} {
+		status, _, stderr := runCLI(t, "", append([]string{"privacy", "--sample-rate", "0.01"}, bad...)...)
+		if status != exitUsage || strings.Count(strings.TrimSpace(stderr), "\n") > 0 {
+			t.Errorf("%v: status %d, stderr %q; want a usage error", bad, status, stderr)
+		}
+	}
+}
+
 func TestDPBadInput(t *testing.T) {
 	for _, c := range []struct {
 		name string
@@ -70,6 +127,18 @@ func TestDPTrainingEndToEnd(t *testing.T) {
 	status, stdout, errOut := runCLI(t, "", "train", "textcnn", "--epochs", "1", "--dp", "--max-grad-norm", "1", "--target-epsilon", "8", "--delta", "1e-4", "--out", out)
 	if status != 0 {
 		t.Fatalf("status %d: %s\n%s", status, errOut, stdout)
+	}
+	// The run tells its privacy: the family's DP defaults, σ, C, q, the
+	// steps, δ and the target at the start, ε on the epoch line and at
+	// the end, and the plots it wrote.
+	for _, want := range []string{
+		"dp-sgd: batch 256, adam, lr 0.01: the text family's defaults for private training where none was given",
+		"(the least for target ε 8 over 1 epochs), C 1, q 0.16 (expected batch 256 of 1600 examples), 7 steps, δ 0.0001; sampling and noise from ChaCha8 keyed by crypto/rand",
+		"epoch 1/1 ", "  epsilon ", "privacy: ε ", "history plots: " + filepath.Join(out, "history.png"),
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("the output lacks %q:\n%s", want, stdout)
+		}
 	}
 	status, stdout, errOut = runCLI(t, "", "eval", "--checkpoint", out, "--json")
 	if status != 0 {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -23,8 +24,22 @@ func TestRecsysEndToEnd(t *testing.T) {
 			if err := json.Unmarshal([]byte(out), &ev); err != nil {
 				t.Fatal(err)
 			}
-			if ev["n"].(float64) != 10000 || ev["rmse"].(float64) > 0.9 || ev["ndcg@10"] == nil {
+			if ev["n"].(float64) != 10000 || ev["rmse"].(float64) > 0.9 || ev["ndcg@10"] == nil || ev["split"] != "test" || ev["rows"].(float64) != 50000 {
 				t.Fatalf("eval: %s", out)
+			}
+			if algo == "knn" {
+				// Ratings that are not the run's are scored all of them
+				// (issue 28, point 9).
+				var b strings.Builder
+				b.WriteString("userId,movieId,rating,timestamp\n")
+				for i := range 30 {
+					fmt.Fprintf(&b, "%d,%d,%d,%d\n", 1+i%10, 1+i, 1+i%5, 100+i)
+				}
+				other := filepath.Join(t.TempDir(), "other.csv")
+				write(t, other, []byte(b.String()))
+				if s, n, rows := evalScored(t, "--checkpoint", run, "--data", other); s != "all" || n != 30 || rows != 30 {
+					t.Fatalf("eval --data %s: split %q, n %d of %d rows; want all 30 of 30", other, s, n, rows)
+				}
 			}
 			status, out, stderr = runCLI(t, "", "recommend", "--checkpoint", run, "--user", "1", "-n", "5", "--json")
 			if status != 0 || strings.Count(out, "\n") != 5 || !strings.Contains(out, `"title":"Synthetic movie`) {

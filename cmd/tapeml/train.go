@@ -1,12 +1,8 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -99,6 +95,9 @@ func trainKindCmd(e env, k *kinds.Kind) *cobra.Command {
 		})
 		if *dpOn {
 			spec.DP = &dp
+			if dp.InsecureSeededNoise {
+				fmt.Fprintln(e.stderr, "tapeml train: warning: --dp-insecure-seeded-noise: the sampling and noise are a function of --seed, which every checkpoint records; whoever holds one can regenerate the noise, and the reported (ε, δ) does not hold against them")
+			}
 		}
 		spec.Progress = e.stdout
 		ctx, stop := trainContext(e)
@@ -150,32 +149,6 @@ func addRunFlags(fs *pflag.FlagSet, s *train.RunSpec, dp *train.DPConfig, set tr
 	fs.Float64Var(&dp.Noise, "noise", 0, "--dp: noise multiplier σ (Gaussian noise of std σ·C on the summed gradients)")
 	fs.Float64Var(&dp.TargetEpsilon, "target-epsilon", 0, "--dp: instead of --noise, the smallest σ that spends at most this epsilon over --epochs")
 	fs.Float64Var(&dp.Delta, "delta", 1e-5, "--dp: δ of the reported (ε, δ); must be below 1/N")
+	fs.BoolVar(&dp.InsecureSeededNoise, "dp-insecure-seeded-noise", false, "--dp: draw the sampling and noise from streams seeded by --seed, reproducibly; INSECURE: whoever holds the checkpoint can regenerate the noise (default: a cryptographically secure generator whose key is never stored)")
 	return on
-}
-
-// trainContext is the context a training runs under. The first Ctrl-C or
-// SIGTERM cancels it, and the trainer stops before its next batch; a
-// second one kills the process as usual. stop releases the signals.
-func trainContext(e env) (ctx context.Context, stop func()) {
-	if e.ctx != nil {
-		return e.ctx, func() {}
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	signals := make(chan os.Signal, 1)
-	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() {
-		select {
-		case s := <-signals:
-			signal.Stop(signals) // the next signal kills
-			fmt.Fprintf(e.stderr, "tapeml train: %v: stopping before the next batch (again to quit at once)\n", s)
-			cancel()
-		case <-done:
-		}
-	}()
-	return ctx, func() {
-		signal.Stop(signals)
-		close(done)
-		cancel()
-	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"gorgonia.org/tensor"
 
+	"github.com/tapeml/tapeml/api"
 	"github.com/tapeml/tapeml/graph"
 )
 
@@ -125,13 +126,15 @@ func (r *Runner) Compiled() int {
 
 // Forward computes the outputs of n examples, given one flat slice of
 // n·width values per input, in batches of at most the largest bucket. It
-// returns n·OutputWidth values; ctx is checked before each batch.
+// returns n·OutputWidth values; ctx is checked before each batch. An
+// output that is NaN or infinite is an *api.NonFiniteError.
 func (r *Runner) Forward(ctx context.Context, inputs [][]float32, n int) ([]float32, error) {
 	if len(inputs) != len(r.widths) {
 		return nil, fmt.Errorf("the model takes %d inputs, got %d", len(r.widths), len(inputs))
 	}
 	for k, in := range inputs {
-		if len(in) != n*r.widths[k] {
+		// n is compared by division first: n·width could overflow.
+		if w := r.widths[k]; n < 1 || w < 1 || n > len(in)/w || len(in) != n*w {
 			return nil, fmt.Errorf("input %d holds %d values, expected %d examples of %d", k, len(in), n, r.widths[k])
 		}
 	}
@@ -167,8 +170,9 @@ func (r *Runner) batch(ctx context.Context, inputs [][]float32, from, to int, ou
 	if err := sm.M.Run(sm.In, nil); err != nil {
 		return err
 	}
-	copy(out[from*r.out:to*r.out], sm.M.Output().Float32s()[:rows*r.out])
-	return nil
+	dst := out[from*r.out : to*r.out]
+	copy(dst, sm.M.Output().Float32s()[:rows*r.out])
+	return api.CheckFinite("", dst, r.out, from)
 }
 
 // Warm compiles and runs min(k, the pool's capacity) machines of every
@@ -192,6 +196,13 @@ func (r *Runner) Warm(ctx context.Context, k int) error {
 			}
 			if err = sm.M.Run(sm.In, nil); err != nil {
 				err = fmt.Errorf("warming up batch %d: %w", n, err)
+				break
+			}
+			// All-zero inputs are valid ones (padding ids, the mean
+			// image's neighbour, index 0): a model that cannot answer them
+			// is broken, and must not be served.
+			if err = api.CheckFinite("", sm.M.Output().Float32s(), r.out, 0); err != nil {
+				err = fmt.Errorf("warming up batch %d on zero inputs: %w", n, err)
 				break
 			}
 		}

@@ -205,3 +205,43 @@ func (l *limited) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// Records wraps a reader for a parser of records (encoding/csv), so that
+// one record (a CSV row, whose quoted fields may hold any number of
+// lines) cannot grow without limit: Read fails with an ErrTooLarge error
+// once more than max bytes, plus the parser's read-ahead (RecordSlack),
+// have been read since the end of the last complete record, which the
+// caller reports with Mark (csv.Reader.InputOffset after each Read).
+type Records struct {
+	r          io.Reader
+	read, mark int64
+	max        int64
+}
+
+// RecordSlack is what Records allows beyond a record's limit: the
+// read-ahead of the parser's buffer (at most 1 MiB).
+const RecordSlack = 1 << 20
+
+// NewRecords returns a Records reading r with records of at most max
+// bytes.
+func NewRecords(r io.Reader, max int64) *Records { return &Records{r: r, max: max} }
+
+// Mark says that the records before offset (bytes from the start of the
+// stream) are complete.
+func (l *Records) Mark(offset int64) { l.mark = offset }
+
+// Max is the limit on one record.
+func (l *Records) Max() int64 { return l.max }
+
+func (l *Records) Read(p []byte) (int, error) {
+	left := l.mark + l.max + RecordSlack - l.read
+	if left <= 0 {
+		return 0, TooLargef("a record is longer than the %d-byte limit", l.max)
+	}
+	if int64(len(p)) > left {
+		p = p[:left]
+	}
+	n, err := l.r.Read(p)
+	l.read += int64(n)
+	return n, err
+}

@@ -3,8 +3,11 @@
 package safeio
 
 import (
+	"bufio"
 	"bytes"
+	"encoding/csv"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -106,3 +109,51 @@ func TestReadAllChunks(t *testing.T) {
 type iotestHalf struct{ r *bytes.Reader }
 
 func (h iotestHalf) Read(p []byte) (int, error) { return h.r.Read(p[:max(1, len(p)/2)]) }
+
+// A CSV record whose quoted field never ends stops at the limit, whether
+// it is one line or many; records of any number within the limit pass.
+func TestRecordsBoundCSV(t *testing.T) {
+	const max = 1 << 10
+	read := func(input io.Reader) (int, error) {
+		rec := NewRecords(input, max)
+		cr := csv.NewReader(bufio.NewReaderSize(rec, 4096))
+		n := 0
+		for {
+			_, err := cr.Read()
+			if err == io.EOF {
+				return n, nil
+			}
+			if err != nil {
+				return n, err
+			}
+			n++
+			rec.Mark(cr.InputOffset())
+		}
+	}
+	var many strings.Builder
+	for range 10000 {
+		many.WriteString(`a,"` + strings.Repeat("x", 500) + "\"\n")
+	}
+	if n, err := read(strings.NewReader(many.String())); err != nil || n != 10000 {
+		t.Fatalf("%d records, %v", n, err)
+	}
+	for name, r := range map[string]io.Reader{
+		"one line":   io.MultiReader(strings.NewReader(`a,"`), endless{'x'}),
+		"many lines": io.MultiReader(strings.NewReader("text\nok\n\""), endless{'\n'}),
+	} {
+		n, err := read(r)
+		if !errors.Is(err, ErrTooLarge) {
+			t.Errorf("%s: %d records, %v; want ErrTooLarge", name, n, err)
+		}
+	}
+}
+
+// endless repeats one byte forever.
+type endless struct{ b byte }
+
+func (e endless) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = e.b
+	}
+	return len(p), nil
+}

@@ -87,8 +87,12 @@ func (c Config) Validate() error {
 		return train.Invalidf("mf: %s must be a non-negative number, got %v", train.Field("reg"), c.Reg)
 	case !(c.InitStd > 0) || math.IsInf(c.InitStd, 0):
 		return fmt.Errorf("mf: init_std must be positive, got %v", c.InitStd)
-	case !(c.Scale.Min < c.Scale.Max):
-		return fmt.Errorf("mf: scale [%v, %v]: min must be below max", c.Scale.Min, c.Scale.Max)
+	}
+	if err := c.Scale.Validate(); err != nil {
+		return fmt.Errorf("mf: scale: %w", err)
+	}
+	if g := float32(c.GlobalMean); math.IsNaN(c.GlobalMean) || math.IsInf(float64(g), 0) {
+		return fmt.Errorf("mf: global_mean %v is not a finite float32", c.GlobalMean)
 	}
 	if err := c.checkLimits(); err != nil {
 		return err

@@ -6,8 +6,12 @@
 //
 //	epoch 3/10 [=======>                      ] 812/1600 312 samples/s ETA 0:03 loss 0.2311
 //
-// When the output is a pipe, a file or a CI log it writes nothing during
-// the epoch. Either way each epoch ends with one plain line, metrics in the
+// When the output is a pipe, a file or a CI log it writes a plain line
+// every 20 seconds of an epoch (Config.LogInterval), without the bar:
+//
+//	epoch 3/10 812/1600 312 samples/s ETA 0:03 loss 0.2311
+//
+// Either way each epoch ends with one plain line, metrics in the
 // order the caller gives them:
 //
 //	epoch 3/10  train/loss 0.2311  train/accuracy 0.9410  val/loss 0.1801  val/accuracy 0.9550  (4.1s, 390 samples/s)

@@ -40,6 +40,12 @@ type Config struct {
 	Interval time.Duration
 	// BarWidth is the number of cells between the brackets; default 30.
 	BarWidth int
+	// LogInterval is, when the bar is not live (a pipe, a CI log, nohup),
+	// how often a plain progress line is written within an epoch, so a
+	// log shows the run is alive: at the first Update at least this long
+	// after the epoch's start or the last such line; default 20s, so that
+	// with batches under 10s no 30s pass without a line; negative: never.
+	LogInterval time.Duration
 	// Width is the most columns the live line may use, so it never wraps
 	// (a wrapped line cannot be redrawn with \r); default the terminal's
 	// width when the writer is one, else no limit.
@@ -64,6 +70,7 @@ type Reporter struct {
 	loss     float64
 	drawn    bool      // the bar is on screen
 	lastDraw time.Time // zero forces the next Update to redraw
+	lastLog  time.Time // the epoch's start or its last plain progress line
 	lineLen  int       // length of the bar line on screen
 	err      error
 }
@@ -84,6 +91,9 @@ func NewWithConfig(w io.Writer, totalEpochs int, cfg Config) *Reporter {
 	}
 	if cfg.BarWidth <= 0 {
 		cfg.BarWidth = 30
+	}
+	if cfg.LogInterval == 0 {
+		cfg.LogInterval = 20 * time.Second
 	}
 	r := &Reporter{w: w, cfg: cfg, total: totalEpochs, fd: -1}
 	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
@@ -110,6 +120,7 @@ func (r *Reporter) StartEpoch(epoch, samples int) {
 	r.clearBar()
 	r.epoch, r.samples = epoch, samples
 	r.started = r.cfg.Now()
+	r.lastLog = r.started
 	r.inEpoch = true
 	r.done, r.loss = 0, math.NaN()
 	r.lastDraw = time.Time{}
@@ -125,6 +136,12 @@ func (r *Reporter) Update(done int, loss float64) {
 	}
 	r.done, r.loss = done, loss
 	if !r.live {
+		if r.cfg.LogInterval > 0 {
+			if now := r.cfg.Now(); now.Sub(r.lastLog) >= r.cfg.LogInterval {
+				r.lastLog = now
+				r.write(r.barLine(now, false) + "\n")
+			}
+		}
 		return
 	}
 	now := r.cfg.Now()
@@ -133,7 +150,7 @@ func (r *Reporter) Update(done int, loss float64) {
 		return
 	}
 	r.lastDraw = now
-	r.drawBar(r.barLine(now))
+	r.drawBar(r.barLine(now, true))
 }
 
 // EndEpoch clears the bar and writes the epoch's line: its number, the
@@ -183,12 +200,15 @@ func (r *Reporter) epochLabel() string {
 	return fmt.Sprintf("epoch %d", r.epoch)
 }
 
-// barLine is the live line: epoch, bar, count, throughput, ETA, loss.
-func (r *Reporter) barLine(now time.Time) string {
+// barLine is the progress line: epoch, bar (when drawn), count,
+// throughput, ETA, loss.
+func (r *Reporter) barLine(now time.Time, drawn bool) string {
 	var b strings.Builder
 	b.WriteString(r.epochLabel())
 	if r.samples > 0 {
-		b.WriteString(" [" + bar(r.done, r.samples, r.cfg.BarWidth) + "]")
+		if drawn {
+			b.WriteString(" [" + bar(r.done, r.samples, r.cfg.BarWidth) + "]")
+		}
 		fmt.Fprintf(&b, " %d/%d", r.done, r.samples)
 	} else {
 		fmt.Fprintf(&b, " %d", r.done)

@@ -51,6 +51,33 @@ func TestReporterNotATerminal(t *testing.T) {
 	}
 }
 
+// In a log a plain progress line appears every LogInterval within an
+// epoch, at the first batch after it.
+func TestReporterLogLines(t *testing.T) {
+	var buf bytes.Buffer
+	clock := &fakeClock{}
+	clock.set(0)
+	r := NewWithConfig(&buf, 10, Config{Now: clock.Now})
+	r.StartEpoch(3, 1600)
+	for i, at := range []float64{8, 16, 24, 32, 40, 44.5} {
+		clock.set(at)
+		r.Update(200*(i+1), 0.5)
+	}
+	want := "epoch 3/10 600/1600 25 samples/s ETA 0:40 loss 0.5000\n" + // at 24s
+		"epoch 3/10 1200/1600 27 samples/s ETA 0:15 loss 0.5000\n" // at 44.5s
+	if got := buf.String(); got != want {
+		t.Fatalf("output %q\nwant %q", got, want)
+	}
+	buf.Reset()
+	r = NewWithConfig(&buf, 10, Config{Now: clock.Now, LogInterval: -1})
+	r.StartEpoch(1, 10)
+	clock.set(1000)
+	r.Update(5, 0.1)
+	if buf.Len() != 0 {
+		t.Fatalf("LogInterval −1 wrote %q", buf.String())
+	}
+}
+
 func TestReporterTerminal(t *testing.T) {
 	var buf bytes.Buffer
 	clock := &fakeClock{}
