@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"path/filepath"
@@ -14,11 +15,17 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
 	"github.com/tapeml/tapeml"
 	"github.com/tapeml/tapeml/checkpoint"
 	"github.com/tapeml/tapeml/repo"
 	"github.com/tapeml/tapeml/safetensors"
 	"github.com/tapeml/tapeml/serve"
+	"github.com/tapeml/tapeml/serve/inference"
 )
 
 // perturbed copies the checkpoint src to dst with noise of the given
@@ -310,5 +317,186 @@ func TestPromoteRollbackUnderLoad(t *testing.T) {
 	}
 	if limit := poll + 100*time.Millisecond; up > limit || back > limit {
 		t.Fatalf("followed in %v and %v, want within the poll interval %v (+100 ms for the scan)", up, back, poll)
+	}
+}
+
+// TestGRPCTrafficAndShadow checks that gRPC ModelInfer follows a model's
+// traffic split and feeds its shadow as REST does: a third of
+// -traffic.requests calls naming no version (1,000 by default: about
+// 2.5 s here, each call copied to the shadow) from 8 concurrent clients
+// give version 2 a share within 4 standard deviations of 10% (±3.8
+// points at 1,000 calls; at least ±2), the sticky metadata key pins each user
+// to one version, every admitted call naming no version is copied to the
+// shadow (version 3), and the disagreement counter equals a direct
+// comparison of the labels returned with version 3's. Calls naming a
+// version, and calls refused for want of a token, are neither split nor
+// copied.
+func TestGRPCTrafficAndShadow(t *testing.T) {
+	const clients, batch, inputs = 8, 2, 40
+	requests := int64(*trafficRequests / 3)
+	dir := canaryRepo(t, `{"traffic": {"2": 10, "1": 90}, "shadow": 3}`)
+	perturbed(t, filepath.Join(dir, "digits", "1"), filepath.Join(dir, "digits", "3"), 0.15, 7)
+	// ShadowConcurrency above the calls made: no copy is skipped as busy,
+	// so the counters can be compared with a direct count.
+	ts := start(t, serve.Config{Models: dir, Poll: -1, MaxDelay: 0, StickyHeader: "X-User", ShadowConcurrency: 1 << 16,
+		AuthTokens: []string{testToken}, OpenHealth: true, Logger: quiet()})
+	client := grpcClient(t, ts.grpcAddr)
+	authed := metadata.AppendToOutgoingContext(t.Context(), "authorization", "Bearer "+testToken)
+
+	shadowModel, err := tapeml.Load(filepath.Join(dir, "digits", "3"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqs := make([]*inference.ModelInferRequest, inputs)
+	shadowLabels := make([][]int, inputs)
+	for i := range reqs {
+		raw := make([]float32, batch*64)
+		rng := rand.New(rand.NewPCG(uint64(i), 11))
+		for j := range raw {
+			raw[j] = float32(rng.IntN(256))
+		}
+		reqs[i] = &inference.ModelInferRequest{ModelName: "digits", Inputs: []*inference.ModelInferRequest_InferInputTensor{
+			{Name: "images", Datatype: "FP32", Shape: []int64{batch, 1, 8, 8}, Contents: &inference.InferTensorContents{Fp32Contents: raw}}}}
+		preds, err := shadowModel.ClassifyPixels(context.Background(), raw, batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range preds {
+			shadowLabels[i] = append(shadowLabels[i], p.Label)
+		}
+	}
+	// differ counts the rows of an answer to input i whose label is not
+	// the shadow version's.
+	differ := func(i int, resp *inference.ModelInferResponse) (int64, error) {
+		for _, o := range resp.Outputs {
+			if o.Name != "label" {
+				continue
+			}
+			got := o.Contents.GetIntContents()
+			if len(got) != batch {
+				return 0, fmt.Errorf("%d labels for %d examples", len(got), batch)
+			}
+			n := int64(0)
+			for r, l := range got {
+				if int(l) != shadowLabels[i][r] {
+					n++
+				}
+			}
+			return n, nil
+		}
+		return 0, fmt.Errorf("no label output in %v", resp.Outputs)
+	}
+
+	var counts [4]atomic.Int64
+	var failed, disagree, next atomic.Int64
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Go(func() {
+			for {
+				k := next.Add(1)
+				if k > requests {
+					return
+				}
+				i := int(k % inputs)
+				resp, err := client.ModelInfer(authed, reqs[i])
+				if err != nil || (resp.ModelVersion != "1" && resp.ModelVersion != "2") {
+					t.Logf("call %d: %v", k, err)
+					failed.Add(1)
+					continue
+				}
+				n, err := differ(i, resp)
+				if err != nil {
+					t.Log(err)
+					failed.Add(1)
+					continue
+				}
+				disagree.Add(n)
+				counts[resp.ModelVersion[0]-'0'].Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	share := float64(counts[2].Load()) / float64(requests)
+	t.Logf("%d gRPC calls: version 1 %d, version 2 %d (%.2f%%), %d failed", requests, counts[1].Load(), counts[2].Load(), 100*share, failed.Load())
+	if failed.Load() != 0 {
+		t.Fatalf("%d calls failed", failed.Load())
+	}
+	if tol := max(0.02, 4*math.Sqrt(0.1*0.9/float64(requests))); math.Abs(share-0.1) > tol {
+		t.Fatalf("version 2 got %.2f%% of the calls, want 10 ± %.1f", 100*share, 100*tol)
+	}
+	weighted2 := counts[2].Load()
+
+	// Sticky: the metadata key of --sticky-header's name pins a user.
+	users := map[string]string{}
+	copied := requests
+	for u := range 30 {
+		user := fmt.Sprintf("user-%d", u)
+		ctx := metadata.AppendToOutgoingContext(authed, "x-user", user)
+		for k := range 5 {
+			i := (u + k) % inputs
+			resp, err := client.ModelInfer(ctx, reqs[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if prev, ok := users[user]; ok && prev != resp.ModelVersion {
+				t.Fatalf("%s went to version %s, then %s", user, prev, resp.ModelVersion)
+			}
+			users[user] = resp.ModelVersion
+			n, err := differ(i, resp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			disagree.Add(n)
+			copied++
+		}
+	}
+	perVersion := map[string]int{}
+	for _, v := range users {
+		perVersion[v]++
+	}
+	if perVersion["1"] == 0 || perVersion["2"] == 0 {
+		t.Fatalf("30 users all went to one version: %v", perVersion)
+	}
+
+	// Neither split nor copied: a call naming a version, a call without
+	// a token.
+	named := proto.Clone(reqs[0]).(*inference.ModelInferRequest)
+	named.ModelVersion = "2"
+	if resp, err := client.ModelInfer(authed, named); err != nil || resp.ModelVersion != "2" {
+		t.Fatalf("call naming version 2: %v %v", resp, err)
+	}
+	if _, err := client.ModelInfer(t.Context(), reqs[0]); status.Code(err) != codes.Unauthenticated {
+		t.Fatalf("call without a token: %v, want Unauthenticated", err)
+	}
+
+	// The copies run in the background: wait for all of them.
+	var m []byte
+	for range 1000 {
+		_, m = do(t, "GET", ts.url+"/metrics", "")
+		if metric(t, m, `tapeml_shadow_requests_total{model="digits",version="3"}`) >= float64(copied) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	shadowed := metric(t, m, `tapeml_shadow_requests_total{model="digits",version="3"}`)
+	examples := metric(t, m, `tapeml_shadow_examples_total{model="digits",version="3"}`)
+	got := metric(t, m, `tapeml_shadow_disagreements_total{model="digits",version="3"}`)
+	t.Logf("shadow: %v copies, %v of %v examples disagree; direct count %d", shadowed, got, examples, disagree.Load())
+	if shadowed != float64(copied) || examples != float64(copied*batch) {
+		t.Fatalf("shadow answered %v copies of %v examples, want %d of %d", shadowed, examples, copied, copied*batch)
+	}
+	if got != float64(disagree.Load()) {
+		t.Fatalf("shadow counted %v disagreements; direct comparison: %d", got, disagree.Load())
+	}
+	if d := disagree.Load(); d == 0 || d == copied*batch {
+		t.Fatalf("the versions disagree with the shadow on %d of %d examples: the test needs some of each", d, copied*batch)
+	}
+	if got := metric(t, m, `tapeml_traffic_routed_total{mode="weighted",model="digits",version="2"}`); got != float64(weighted2) {
+		t.Errorf("routed counter %v, version 2 answered %d weighted calls", got, weighted2)
+	}
+	for _, line := range strings.Split(string(m), "\n") {
+		if strings.HasPrefix(line, `tapeml_shadow_skipped_total{model="digits"`) {
+			t.Errorf("copies skipped: %s", line)
+		}
 	}
 }
