@@ -8,10 +8,12 @@ import (
 	"github.com/tapeml/tapeml/kinds"
 )
 
-// ClassifyTexts classifies raw texts (text models: textcnn, lstm), cleaned,
-// tokenized and padded as at training. An empty text is valid (it is all
-// padding); an empty list is an error. The context is checked between
-// batches.
+// ClassifyTexts classifies raw texts (text models: textcnn, lstm,
+// fasttext), cleaned, tokenized and padded as at training. An empty text
+// is valid (it is all padding); it and a text of unknown words only carry
+// no evidence: their Prediction says so (NoEvidence) and holds the
+// training set's class prior. An empty list is an error. The context is
+// checked between batches.
 func (m *Model) ClassifyTexts(ctx context.Context, texts []string) ([]Prediction, error) {
 	if err := checkContext(ctx, "ClassifyTexts"); err != nil {
 		return nil, err
@@ -89,6 +91,9 @@ func (m *Model) classify(ctx context.Context, method string, x []float32, n int)
 	logits, err := m.c.Run.Forward(ctx, [][]float32{x}, n)
 	if err != nil {
 		return nil, fmt.Errorf("tapeml: %s: %w", method, err)
+	}
+	if ic, ok := cl.(kinds.InputClassifier); ok {
+		return ic.PredictionsFor([][]float32{x}, logits, n), nil
 	}
 	return cl.Predictions(logits, n), nil
 }

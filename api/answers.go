@@ -8,6 +8,11 @@ type Prediction struct {
 	// Probs is the probability of every class, in class order; a binary
 	// text model gives two.
 	Probs []float32
+	// NoEvidence says the input held nothing the model knows — a text
+	// without a known token — so Probs is the training set's class prior
+	// (or, for a checkpoint that does not record it, the model's output
+	// for such an input).
+	NoEvidence bool
 }
 
 // Recommendation is one recommended item.

@@ -92,7 +92,7 @@ func FuzzLoad(f *testing.F) {
 		}
 		_ = c.CanResume()
 		var pre text.Preprocess
-		if json.Unmarshal(c.Meta.Preprocessing, &pre) == nil && pre.Validate(10, 5) == nil {
+		if json.Unmarshal(c.Meta.Preprocessing, &pre) == nil && pre.Validate(len(pre.Classes), 10, 5) == nil {
 			if _, err := pre.IDs([]string{"free lunch now"}); err != nil {
 				t.Errorf("validated preprocessing fails: %v", err)
 			}

@@ -78,20 +78,23 @@ func Texts(ctx context.Context, tm *tapeml.Model, texts []string, opts Options) 
 	if err != nil {
 		return nil, err
 	}
-	mach, err := pool.Get(ctx)
+	L := enc.MaxLen()
+	// Each text's embedding and the baseline's — padding everywhere —
+	// as the model embeds them (padding: its id's row, or zeros where it
+	// is a zero vector), the last one.
+	rows := make([][]float32, len(texts)+1)
+	for i := range texts {
+		rows[i] = ids[i*L : (i+1)*L]
+	}
+	rows[len(texts)] = make([]float32, L)
+	for j := range rows[len(texts)] {
+		rows[len(texts)][j] = float32(enc.PadID())
+	}
+	embedded, dim, err := embedRows(ctx, pool, rows)
 	if err != nil {
 		return nil, err
 	}
-	embName := mach.EmbeddingName()
-	pool.Put(mach)
-	table := m.c.Loaded.Params.Get(embName + ".weight")
-	if table == nil {
-		return nil, fmt.Errorf("explain: Texts: the model has no %q table", embName+".weight")
-	}
-	w := table.Value.Float32s()
-	vocab, dim := table.Value.Shape()[0], table.Value.Shape()[1]
-	L := enc.MaxLen()
-	padID := enc.PadID()
+	padEmb := embedded[len(texts)]
 
 	out := make([]TextExplanation, len(texts))
 	exs := make([]attrExample, len(texts))
@@ -105,16 +108,10 @@ func Texts(ctx context.Context, tm *tapeml.Model, texts []string, opts Options) 
 		if err != nil {
 			return nil, err
 		}
-		x, base := make([]float32, L*dim), make([]float32, L*dim)
-		for j, f := range row {
-			id := int(f)
-			if id < 0 || id >= vocab {
-				return nil, fmt.Errorf("explain: Texts: text %d: token id %d outside the embedding's %d rows", i, id, vocab)
-			}
-			copy(x[j*dim:(j+1)*dim], w[id*dim:(id+1)*dim])
-			if o.Baseline == BaselinePad && padID >= 0 && padID < vocab {
-				copy(base[j*dim:(j+1)*dim], w[padID*dim:(padID+1)*dim])
-			}
+		x := embedded[i]
+		base := make([]float32, L*dim)
+		if o.Baseline == BaselinePad {
+			copy(base, padEmb)
 		}
 		exs[i] = attrExample{ids: row, x: x, base: base, sel: sel}
 		if o.Method == MethodOcclusion {
@@ -163,4 +160,25 @@ func Texts(ctx context.Context, tm *tapeml.Model, texts []string, opts Options) 
 		}
 	}
 	return out, nil
+}
+
+// embedRows embeds rows of ids on a machine of the pool, returning the
+// embedding width too.
+func embedRows(ctx context.Context, pool *attrPool, rows [][]float32) ([][]float32, int, error) {
+	mach, err := pool.Get(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer pool.Put(mach)
+	emb := mach.Embedded()
+	if emb == nil {
+		return nil, 0, fmt.Errorf("explain: Texts: the model has no embedding layer to attribute at")
+	}
+	out := make([][]float32, len(rows))
+	for i, row := range rows {
+		if out[i], err = mach.Embed(row); err != nil {
+			return nil, 0, fmt.Errorf("explain: Texts: text %d: %w", i, err)
+		}
+	}
+	return out, emb.Shape()[2], nil
 }

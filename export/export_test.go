@@ -18,6 +18,7 @@ import (
 	"github.com/tapeml/tapeml/internal/testutil/onnxtest"
 	_ "github.com/tapeml/tapeml/models/all"
 	"github.com/tapeml/tapeml/models/convnet"
+	"github.com/tapeml/tapeml/models/fasttext"
 	"github.com/tapeml/tapeml/models/lstm"
 	"github.com/tapeml/tapeml/models/mf"
 	"github.com/tapeml/tapeml/models/textcnn"
@@ -30,6 +31,7 @@ func smallConfigs() map[string]any {
 	return map[string]any{
 		textcnn.Kind:     map[string]any{"model": textcnn.Config{NumWords: 30, EmbedDim: 4, Filters: 3, Kernel: 2, Pool: 2, MaxLen: 8}},
 		lstm.Kind:        map[string]any{"model": lstm.Config{NumWords: 30, EmbedDim: 4, Hidden: 3, Layers: 2, Bidirectional: true, Dropout: 0.5, MaxLen: 6}},
+		fasttext.Kind:    map[string]any{"model": fasttext.Config{NumWords: 30, Buckets: 11, EmbedDim: 4, MaxLen: 6}},
 		convnet.Kind:     map[string]any{"model": convnet.Config{Channels: 1, Height: 8, Width: 8, Classes: 3, Dropout: 0.5}},
 		recommender.Kind: map[string]any{"algo": "mf", "mf": mf.DefaultConfig(5, 7), "data": map[string]any{"path": "ratings.csv"}},
 	}
@@ -326,6 +328,7 @@ func TestONNXExport(t *testing.T) {
 	io := map[string][2][]string{
 		textcnn.Kind:     {{"ids"}, {"logits", "probs"}},
 		lstm.Kind:        {{"ids"}, {"logits", "probs"}},
+		fasttext.Kind:    {{"ids"}, {"logits", "probs"}},
 		convnet.Kind:     {{"images"}, {"logits", "probs"}},
 		recommender.Kind: {{"user", "item"}, {"rating"}},
 	}

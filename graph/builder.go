@@ -55,6 +55,7 @@ type Builder struct {
 	// the inputs that stand in for embedding outputs there.
 	attribution bool
 	embedded    []*G.Node
+	lookups     []embedLookup // per embedded: how to compute it from ids
 }
 
 // AddFeedback registers state an op writes back after each run of the

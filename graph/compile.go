@@ -115,7 +115,8 @@ func (m *Machine) Output() *tensor.Dense { return m.out.Output.Value().(*tensor.
 func (m *Machine) Gradients() []Gradient {
 	gs := make([]Gradient, len(m.params))
 	for i, p := range m.params {
-		gs[i] = Gradient{Param: p, Grad: m.grads[i].Value().(*tensor.Dense)}
+		grad := m.grads[i].Value().(*tensor.Dense)
+		gs[i] = Gradient{Param: p, Grad: grad, Rows: sparseRows(m.grads[i], grad)}
 	}
 	return gs
 }
@@ -124,6 +125,10 @@ func (m *Machine) Gradients() []Gradient {
 type Gradient struct {
 	Param *Param
 	Grad  *tensor.Dense
+	// Rows, when not nil, lists the only rows (along the first axis) where
+	// Grad may be nonzero: an embedding table's, the rows of the batch's
+	// ids. They belong to the machine, like Grad.
+	Rows []int32
 }
 
 func scalarOf(v G.Value) float64 {

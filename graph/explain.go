@@ -29,6 +29,8 @@ type AttributionMachine struct {
 	vm       G.VM
 	inputs   []*G.Node // the model's inputs (ids of a text model are still bound: an LSTM's mask reads them)
 	embedded *G.Node   // the embedding output's stand-in; nil when gradients are taken at inputs[0]
+	lookup   embedLookup
+	params   *Params
 	sel      *G.Node
 	out      *G.Node
 	grad     *G.Node
@@ -64,7 +66,7 @@ func CompileAttribution(build BuildFunc, params *Params, n int) (*AttributionMac
 	switch len(b.embedded) {
 	case 0:
 	case 1:
-		m.embedded = b.embedded[0]
+		m.embedded, m.lookup, m.params = b.embedded[0], b.lookups[0], params
 		wrt = m.embedded
 	default:
 		return nil, fmt.Errorf("graph: attribution at the embedding output needs one embedding, the model has %d", len(b.embedded))
@@ -107,6 +109,44 @@ func (m *AttributionMachine) EmbeddingName() string {
 	return strings.TrimSuffix(m.embedded.Name(), ".output")
 }
 
+// Embed returns what the embedding layer gives for one row of ids [T]:
+// its output [T·D], the values the machine's embedding input stands for.
+func (m *AttributionMachine) Embed(ids []float32) ([]float32, error) {
+	if m.embedded == nil {
+		return nil, fmt.Errorf("graph: the attribution machine takes gradients at its input, not at an embedding")
+	}
+	table := m.params.Get(m.lookup.table)
+	if table == nil || table.Value == nil {
+		return nil, fmt.Errorf("graph: no parameter %q", m.lookup.table)
+	}
+	dt := m.params.Dtype()
+	s := m.embedded.Shape()
+	if len(ids) != s[1] {
+		return nil, fmt.Errorf("graph: %d ids for an embedding of %d positions", len(ids), s[1])
+	}
+	in := tensor.New(tensor.Of(dt), tensor.WithShape(1, len(ids)))
+	out := tensor.New(tensor.Of(dt), tensor.WithShape(1, s[1], s[2]))
+	switch dt {
+	case tensor.Float64:
+		for i, v := range ids {
+			in.Float64s()[i] = float64(v)
+		}
+	default:
+		copy(in.Float32s(), ids)
+	}
+	if err := m.lookup.fn(in, table.Value, out); err != nil {
+		return nil, err
+	}
+	if dt == tensor.Float64 {
+		x := make([]float32, out.Shape().TotalSize())
+		for i, v := range out.Float64s() {
+			x[i] = float32(v)
+		}
+		return x, nil
+	}
+	return out.Float32s(), nil
+}
+
 // Select holds sel [N, K], the weight of each output in the target.
 func (m *AttributionMachine) Select() *tensor.Dense { return m.selT }
 
@@ -139,13 +179,21 @@ func (m *AttributionMachine) Output() *tensor.Dense { return m.out.Value().(*ten
 // first input; overwritten by the next run.
 func (m *AttributionMachine) Grad() *tensor.Dense { return m.grad.Value().(*tensor.Dense) }
 
+// embedLookup computes an embedding layer's output from its ids and
+// table, as its forward pass does.
+type embedLookup struct {
+	table string
+	fn    func(ids, table, out *tensor.Dense) error
+}
+
 // embeddingInput is what Embedding returns in an attribution graph: an
 // input node [N, T, dim] that the caller fills with (interpolated)
-// embedding vectors.
-func (b *Builder) embeddingInput(name string, ids *G.Node, dim int) *G.Node {
+// embedding vectors, which lookup computes from ids (Embed).
+func (b *Builder) embeddingInput(name string, ids *G.Node, dim int, lookup func(ids, table, out *tensor.Dense) error) *G.Node {
 	s := ids.Shape()
 	x := b.Input(name+".output", s[0], s[1], dim)
 	b.embedded = append(b.embedded, x)
+	b.lookups = append(b.lookups, embedLookup{table: name + ".weight", fn: lookup})
 	return x
 }
 

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -104,6 +105,48 @@ func TestGradients(t *testing.T) {
 			x := randomInput(b, "x", 14, 4, 5)
 			y := constInput(b, "y", []float64{0, 4, 2, 2}, 4)
 			return SoftmaxCrossEntropy(x, y), []*G.Node{x}, nil
+		}},
+		{"WeightedBCEWithLogits", func(b *Builder) (*G.Node, []*G.Node, error) {
+			x := randomInput(b, "x", 17, 6, 1)
+			y := constInput(b, "y", []float64{0, 1, 1, 0, 1, 0}, 6)
+			return WeightedBCEWithLogits(x, y, []float64{0.5, 3}), []*G.Node{x}, nil
+		}},
+		{"WeightedSoftmaxCrossEntropy", func(b *Builder) (*G.Node, []*G.Node, error) {
+			x := randomInput(b, "x", 18, 4, 3)
+			y := constInput(b, "y", []float64{0, 2, 2, 1}, 4)
+			return WeightedSoftmaxCrossEntropy(x, y, ClassWeights{W: []float64{1, 0.25, 4}}), []*G.Node{x}, nil
+		}},
+		{"WeightedSoftmaxCrossEntropyNorm", func(b *Builder) (*G.Node, []*G.Node, error) {
+			x := randomInput(b, "x", 19, 4, 3)
+			y := constInput(b, "y", []float64{0, 2, 2, 1}, 4)
+			return WeightedSoftmaxCrossEntropy(x, y, ClassWeights{W: []float64{1, 0.25, 4}, Norm: 1.5}), []*G.Node{x}, nil
+		}},
+		{"Concat", func(b *Builder) (*G.Node, []*G.Node, error) {
+			x, y := randomInput(b, "x", 20, 3, 2), randomInput(b, "y", 21, 3, 4)
+			return weightedSum(b, Concat(x, y)), []*G.Node{x, y}, nil
+		}},
+		{"TextMaxPool", func(b *Builder) (*G.Node, []*G.Node, error) {
+			// Texts: pre-padded, post-padded, full, and empty.
+			ids := constInput(b, "ids", []float64{0, 0, 3, 4, 1, 2, 0, 0, 0, 0, 1, 3, 2, 5, 4, 0, 0, 0, 0, 0}, 4, 5)
+			x := randomInput(b, "x", 22, 4, 3, 7)
+			return weightedSum(b, TextMaxPool(x, ids, 3, 0)), []*G.Node{x}, nil
+		}},
+		{"BigramEmbeddingTokenMean", func(b *Builder) (*G.Node, []*G.Node, error) {
+			ids := constInput(b, "ids", []float64{0, 2, 3, 2, 1, 4, 0, 0, 0, 0, 1, 3, 0, 0, 0}, 3, 5)
+			e := BigramEmbedding(b, "emb", ids, 5, 7, 4)
+			return weightedSum(b, TokenMean(e, ids, 0, true)), []*G.Node{b.ParamNode("emb.weight")}, nil
+		}},
+		{"KimTextCNNStack", func(b *Builder) (*G.Node, []*G.Node, error) {
+			ids := constInput(b, "ids", []float64{0, 0, 3, 4, 1, 2, 5, 5, 1, 3, 2, 0, 4, 1, 2, 3, 5, 1}, 2, 9)
+			e := SwapAxes(Embedding(b, "embedding", ids, 6, 4, NoPadding)) // row 0 has no true derivative with padding 0
+			var feats []*G.Node
+			for _, k := range []int{2, 3} {
+				c := Conv1D(b, fmt.Sprintf("convs.%d", k), e, Conv1DConfig{Out: 3, Kernel: k, Padding: k - 1, Bias: true})
+				feats = append(feats, ReLU(TextMaxPool(c, ids, k, 0)))
+			}
+			logits := Linear(b, "fc", Concat(feats...), 3, true)
+			y := constInput(b, "y", []float64{1, 2}, 2)
+			return SoftmaxCrossEntropy(logits, y), []*G.Node{b.ParamNode("embedding.weight"), b.ParamNode("convs.2.weight"), b.ParamNode("convs.3.bias"), b.ParamNode("fc.weight")}, nil
 		}},
 		{"MSE", func(b *Builder) (*G.Node, []*G.Node, error) {
 			x := randomInput(b, "x", 15, 5)

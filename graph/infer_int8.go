@@ -368,15 +368,7 @@ func (k *embedConvPoolInt8Kernel) forward(in []*tensor.Dense, out *tensor.Dense)
 	sIn := k.q.InputScale
 	arch := kern.QGemmArch()
 	elem := arch.Elem()
-	tab, ok := k.q.extra.Load("table")
-	if !ok {
-		q := make([]int8, len(emb))
-		quantizeInto(q, emb, 1/sIn)
-		t := &embedTable{enc: make([]byte, len(emb)*elem)}
-		arch.Encode(t.enc, q)
-		tab, _ = k.q.extra.LoadOrStore("table", t)
-	}
-	table := tab.(*embedTable).enc
+	table := k.q.embedTable(emb, sIn, arch)
 	pk, ok := k.q.extra.Load("KE")
 	if !ok {
 		wKE := make([]int8, len(k.q.Q))

@@ -38,7 +38,16 @@ func int8Net(t *testing.T, ps *Params, mode Mode) [][]float32 {
 	rnn := LSTM(b, "rnn", input("seq", 4, 6, 3), nil, LSTMConfig{Hidden: 5, Layers: 2, Bidirectional: true})
 	conv := ConvBlock(b, "conv", "bn", input("image", 3, 2, 8, 8), Conv2DConfig{Out: 5, Kernel: 3, Padding: 1, Bias: true}, BatchNormConfig{}, 2)
 	text := EmbeddingConv1DPool(b, "emb", "tconv", idNode, 20, 6, Conv1DConfig{Out: 7, Kernel: 3, Bias: true}, 2)
-	nodes := []*G.Node{lin, rnn.Hidden(1), conv, text}
+	// Kim's front end on padded texts (pre, post, none, empty).
+	kids := make([]float32, 4*12)
+	for i := range kids {
+		if r, c := i/12, i%12; r == 0 && c >= 5 || r == 1 && c < 9 || r == 2 {
+			kids[i] = float32(1 + rng.IntN(19))
+		}
+	}
+	kidNode := G.NewTensor(b.G, tensor.Float32, 2, G.WithShape(4, 12), G.WithName("kids"), G.WithValue(tensor.New(tensor.WithShape(4, 12), tensor.WithBacking(kids))))
+	kim := EmbeddingConvMax(b, "kemb", []string{"kconv.0", "kconv.1"}, kidNode, 20, 6, 7, []int{2, 4})
+	nodes := []*G.Node{lin, rnn.Hidden(1), conv, text, kim}
 	if err := G.NewTapeMachine(b.G).RunAll(); err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +87,7 @@ func TestInt8ServingKernels(t *testing.T) {
 			copy(qs.Get(p.Name).Value.Float32s(), p.Value.Float32s())
 		}
 		for _, name := range []string{"fc.weight", "rnn.weight_ih_l0", "rnn.weight_hh_l0", "rnn.weight_ih_l0_reverse", "rnn.weight_hh_l0_reverse",
-			"rnn.weight_ih_l1", "rnn.weight_hh_l1", "rnn.weight_ih_l1_reverse", "rnn.weight_hh_l1_reverse", "conv.weight", "tconv.weight"} {
+			"rnn.weight_ih_l1", "rnn.weight_hh_l1", "rnn.weight_ih_l1_reverse", "rnn.weight_hh_l1_reverse", "conv.weight", "tconv.weight", "kconv.0.weight", "kconv.1.weight"} {
 			p := qs.Get(name)
 			if p.Role == RoleNone {
 				t.Fatalf("%s has no role", name)
@@ -89,6 +98,8 @@ func TestInt8ServingKernels(t *testing.T) {
 				q.InputScale = 4.5 / 127 // the inputs are N(0, 1)
 			case "tconv.weight":
 				q.InputScale = absMax(qs.Get("emb.weight").Value.Float32s()) / 127
+			case "kconv.0.weight", "kconv.1.weight":
+				q.InputScale = absMax(qs.Get("kemb.weight").Value.Float32s()) / 127
 			}
 			qs.SetQuantized(name, q)
 		}
@@ -130,7 +141,7 @@ func TestCalibrationRecordsConvInputs(t *testing.T) {
 	ps.Calibrate()
 	int8Net(t, ps, Infer)
 	c := ps.Calibration()
-	for _, name := range []string{"conv.weight", "tconv.weight"} {
+	for _, name := range []string{"conv.weight", "tconv.weight", "kconv.0.weight", "kconv.1.weight"} {
 		if !(c[name] > 0) {
 			t.Errorf("calibration of %s: %v", name, c[name])
 		}

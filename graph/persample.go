@@ -394,14 +394,10 @@ func (s *sliceSamples[T]) channelSumNorm(n int) float64 {
 // sparsely rather than over the whole [vocab, dim] table.
 func (k embeddingKernel[T]) samples(in []*tensor.Dense, _, gOut *tensor.Dense, wrt int, st *opStore) (sampleGrads, error) {
 	s := newSliceSamples[T](k, func() kernel { return k }, in, gOut, wrt, st)
-	steps, dim := s.xShape[1], in[1].Shape()[1]
+	steps, vocab, dim := s.xShape[1], in[1].Shape()[0], in[1].Shape()[1]
 	s.sqNorm = func(n int) float64 {
 		rows := map[int][]float64{}
-		for t := 0; t < steps; t++ {
-			id := int(s.x[n*steps+t])
-			if id == k.pad {
-				continue
-			}
+		add := func(id, t int) {
 			r := rows[id]
 			if r == nil {
 				r = make([]float64, dim)
@@ -409,6 +405,14 @@ func (k embeddingKernel[T]) samples(in []*tensor.Dense, _, gOut *tensor.Dense, w
 			}
 			for j, v := range s.g[(n*steps+t)*dim : (n*steps+t+1)*dim] {
 				r[j] += float64(v)
+			}
+		}
+		for t := 0; t < steps; t++ {
+			if id := int(s.x[n*steps+t]); id != k.pad {
+				add(id, t)
+			}
+			if b := k.bigram(s.x, n*steps+t, steps, vocab); b >= 0 {
+				add(b, t)
 			}
 		}
 		var sq float64

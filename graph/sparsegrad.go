@@ -1,6 +1,9 @@
 package graph
 
-import G "gorgonia.org/gorgonia"
+import (
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
 
 // An embedding table's gradient is zero except in the rows of the batch's
 // ids: a few thousand of tens of thousands. The optimizers still see the
@@ -29,6 +32,34 @@ func sparseGradient(n *G.Node) {
 	if k, ok := op.fwd.k.(sparseGradKernel); ok {
 		k.sparseGrad(op.wrt)
 	}
+}
+
+// sparseRows returns the rows the last run wrote into grad, the value of
+// gradient node n, when n is maintained row by row; nil otherwise.
+func sparseRows(n *G.Node, grad *tensor.Dense) []int32 {
+	op, ok := n.Op().(*kernelGradOp)
+	if !ok {
+		return nil
+	}
+	switch k := op.fwd.k.(type) {
+	case *embeddingKernel[float32]:
+		return k.rows.written(grad.Float32s())
+	case *embeddingKernel[float64]:
+		return k.rows.written(grad.Float64s())
+	}
+	return nil
+}
+
+// written returns the rows written into d by the last backward, or nil
+// when d was not written row by row.
+func (r *embeddingRows[T]) written(d []T) []int32 {
+	if r == nil || !r.sparse || len(d) == 0 || len(r.last) != len(d) || &r.last[0] != &d[0] {
+		return nil
+	}
+	if r.touched == nil {
+		return []int32{}
+	}
+	return r.touched
 }
 
 func (k embeddingKernel[T]) sparseGrad(wrt int) {

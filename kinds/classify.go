@@ -35,13 +35,13 @@ const DefaultThreshold = 0.5
 // Decide returns a binary prediction decided at threshold: its Label,
 // Class and Prob are the positive class's when the positive class's
 // probability (p.Probs[positive]) is at least threshold, the other
-// class's otherwise. p.Probs is shared, not copied.
+// class's otherwise; NoEvidence is kept. p.Probs is shared, not copied.
 func Decide(p api.Prediction, classes []string, positive int, threshold float32) api.Prediction {
 	label := 1 - positive
 	if p.Probs[positive] >= threshold {
 		label = positive
 	}
-	return api.Prediction{Label: label, Class: classes[label], Prob: p.Probs[label], Probs: p.Probs}
+	return api.Prediction{Label: label, Class: classes[label], Prob: p.Probs[label], Probs: p.Probs, NoEvidence: p.NoEvidence}
 }
 
 // SoftmaxPredictions reads n rows of len(classes) logits.

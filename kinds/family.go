@@ -87,6 +87,15 @@ type Classifier interface {
 	Target(target string, pred api.Prediction) (sel []float32, class string, sign float64, err error)
 }
 
+// InputClassifier is a Classifier whose answers also read the network's
+// inputs: a text model answers a text with no known token with its
+// training prior (api.Prediction.NoEvidence).
+type InputClassifier interface {
+	// PredictionsFor reads n rows of logits computed from inputs (one
+	// flat slice per network input, as Net.Forward takes them).
+	PredictionsFor(inputs [][]float32, logits []float32, n int) []api.Prediction
+}
+
 // TextEncoder is a codec whose model reads texts.
 type TextEncoder interface {
 	// EncodeTexts cleans, tokenizes and pads raw texts: len(texts)·MaxLen

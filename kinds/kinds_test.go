@@ -12,7 +12,7 @@ import (
 )
 
 func TestNames(t *testing.T) {
-	want := []string{"textcnn", "lstm", "convnet", "recsys"}
+	want := []string{"textcnn", "lstm", "fasttext", "convnet", "recsys"}
 	if got := kinds.Names(); !slices.Equal(got, want) {
 		t.Fatalf("Names() = %v, want %v", got, want)
 	}
@@ -25,7 +25,7 @@ func TestDescribe(t *testing.T) {
 		{"textcnn", `{"model":{"num_words":50,"maxlen":10}}`, "textcnn"},
 		{"recsys", `{"algo":"knn"}`, "recsys (knn)"},
 		{"recsys", `{"algo":"mf","mf":{"users":3,"items":4}}`, "recsys (mf)"},
-		{"resnet", `{}`, `unknown model kind "resnet" (known: textcnn, lstm, convnet, recsys)`},
+		{"resnet", `{}`, `unknown model kind "resnet" (known: textcnn, lstm, fasttext, convnet, recsys)`},
 		{"textcnn", ``, "no model config"},
 		{"textcnn", `{"model":{"num_wrds":50}}`, `unknown field "num_wrds"`},
 		{"textcnn", `{"model":{"num_words":2000000000}}`, "over the limit"},
@@ -66,7 +66,7 @@ func TestOpenChecksPreprocessing(t *testing.T) {
 		want   string
 	}{
 		{"positive index", func(p map[string]any) { p["positive"] = 7 }, "positive 7"},
-		{"one class", func(p map[string]any) { p["classes"] = []string{"spam"} }, "needs 2 class names"},
+		{"one class", func(p map[string]any) { p["classes"] = []string{"spam"} }, "the model has 2 classes"},
 		{"maxlen", func(p map[string]any) { p["pad"].(map[string]any)["maxlen"] = 99 }, "pad maxlen 99"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -11,8 +11,9 @@ import (
 // TextObjects returns `tapeml predict --json`'s object for each text:
 // line joins it to its input; prob is a binary model's positive class's
 // probability (as before the runtime existed), another model's predicted
-// class's; probs every class's; tokens are the padded ids the model saw.
-// preds are m's predictions for texts.
+// class's; probs every class's; tokens are the padded ids the model saw;
+// no_evidence is true for a text without a known token, whose probs are the
+// training set's class prior. preds are m's predictions for texts.
 func TextObjects(m *tapeml.Model, lines []int, texts []string, preds []tapeml.Prediction) ([]map[string]any, error) {
 	ids, err := m.EncodeTexts(texts) // [len(texts)·MaxLen]
 	if err != nil {
@@ -30,7 +31,7 @@ func TextObjects(m *tapeml.Model, lines []int, texts []string, preds []tapeml.Pr
 		if pos >= 0 {
 			prob = p.Probs[pos]
 		}
-		out[i] = map[string]any{"line": lines[i], "prob": prob, "probs": p.Probs, "label": p.Label, "class": p.Class, "tokens": tokens}
+		out[i] = map[string]any{"line": lines[i], "prob": prob, "probs": p.Probs, "label": p.Label, "class": p.Class, "tokens": tokens, "no_evidence": p.NoEvidence}
 	}
 	return out, nil
 }

@@ -14,12 +14,15 @@ import (
 // checkpoints trained on them.
 const (
 	SpamAssassinName = textdata.BuiltinSample
-	FashionMNISTName = imagedata.BuiltinSample
-	RatingsName      = recsys.BuiltinSample
+	// SpamAssassinGroupsName is the same sample as a three-class task.
+	SpamAssassinGroupsName = textdata.BuiltinGroups
+	FashionMNISTName       = imagedata.BuiltinSample
+	RatingsName            = recsys.BuiltinSample
 )
 
 func init() {
 	dataset.RegisterBuiltin(SpamAssassinName, textdata.BuiltinLoader(SpamAssassin))
+	dataset.RegisterBuiltin(SpamAssassinGroupsName, textdata.BuiltinLoader(SpamAssassinGroups))
 	dataset.RegisterBuiltin(FashionMNISTName, imagedata.BuiltinLoader(FashionMNIST))
 	dataset.RegisterBuiltin(RatingsName, recsys.BuiltinLoader(func() (*recsys.Dataset, *recsys.Catalog, error) {
 		d, err := Ratings()

@@ -34,6 +34,21 @@ func SpamAssassin(opt textdata.TextOptions) (*textdata.TextCorpus, error) {
 	return corpus, nil
 }
 
+// SpamAssassinGroups returns the built-in e-mail sample as a three-class
+// corpus, its groups' kinds: classes ["easy_ham", "hard_ham", "spam"]
+// (textdata.SpamAssassinGroupsCorpus), cleaned and split as opt says.
+func SpamAssassinGroups(opt textdata.TextOptions) (*textdata.TextCorpus, error) {
+	msgs, err := SpamAssassinMessages()
+	if err != nil {
+		return nil, err
+	}
+	corpus, err := textdata.SpamAssassinGroupsCorpus(msgs, opt)
+	if err != nil {
+		return nil, fmt.Errorf("samples: %s: %w", spamAssassinFile, err)
+	}
+	return corpus, nil
+}
+
 // SpamAssassinMessages returns the sample's raw messages, sorted by Source,
 // which is "spamassassin.jsonl.gz:<group>/<file>.json".
 func SpamAssassinMessages() ([]textdata.SpamAssassinMessage, error) {

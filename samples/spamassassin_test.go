@@ -108,3 +108,35 @@ func TestSpamAssassin(t *testing.T) {
 		t.Error("seed 5 and seed 0 gave the same test split")
 	}
 }
+
+func TestSpamAssassinGroups(t *testing.T) {
+	corpus, err := SpamAssassinGroups(textdata.TextOptions{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(corpus.Classes, []string{"easy_ham", "hard_ham", "spam"}) || corpus.Positive != -1 {
+		t.Fatalf("classes %v, positive %d", corpus.Classes, corpus.Positive)
+	}
+	total := make([]int, 3)
+	for _, part := range [][]textdata.TextExample{corpus.Train, corpus.Val, corpus.Test} {
+		for i, n := range corpus.Counts(part) {
+			total[i] += n
+		}
+	}
+	// The groups of TestSpamAssassinMessages: 827+463 easy, 83 hard,
+	// 165+462 spam; stratified, so hard ham is in every split.
+	if !reflect.DeepEqual(total, []int{1290, 83, 627}) {
+		t.Errorf("class counts %v", total)
+	}
+	if n := corpus.Counts(corpus.Test)[1]; n < 7 || n > 9 {
+		t.Errorf("%d hard ham messages in the test split, want about 8", n)
+	}
+	// The same messages as the binary task's, the same split.
+	binary, err := SpamAssassin(textdata.TextOptions{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(binary.Test) != len(corpus.Test) {
+		t.Errorf("test splits of %d and %d messages", len(binary.Test), len(corpus.Test))
+	}
+}

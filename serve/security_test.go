@@ -229,7 +229,7 @@ func TestTLS(t *testing.T) {
 	}
 	defer conn.Close()
 	resp, err := inference.NewGRPCInferenceServiceClient(conn).ModelInfer(t.Context(), textRequest("spam", "", "win free cash"))
-	if err != nil || len(resp.Outputs) != 3 {
+	if err != nil || len(resp.Outputs) != 4 { // probs, label, class, known_tokens
 		t.Fatalf("gRPC over TLS: %v %v", resp, err)
 	}
 }

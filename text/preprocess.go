@@ -10,21 +10,44 @@ import "fmt"
 type Preprocess struct {
 	Clean     CleanOptions `json:"clean"`     // header and HTML handling of raw input texts
 	Tokenizer *Tokenizer   `json:"tokenizer"` // fitted on the training split only
-	Pad       PadConfig    `json:"pad"`       // maxlen, 'pre' padding and truncation by default
+	Pad       PadConfig    `json:"pad"`       // maxlen, padding and truncation
 	Classes   []string     `json:"classes"`   // label names; index = label
-	Positive  int          `json:"positive"`  // index of the positive class
+	// Positive is the index of the class a binary model's logit scores;
+	// −1 for more classes.
+	Positive int `json:"positive"`
+	// Prior is each class's share of the training split, in class order:
+	// the answer for a text with no known token, which carries no
+	// evidence. Absent in checkpoints written before it existed, whose
+	// models answer such a text with their own output.
+	Prior []float64 `json:"prior,omitempty"`
 }
 
 // Fit builds the preprocessing of a training split of already-cleaned
-// texts: the tokenizer learns their vocabulary (the numWords−1 most
-// frequent words kept).
-func Fit(texts []string, classes []string, positive int, clean CleanOptions, numWords, maxLen int) (*Preprocess, error) {
-	if maxLen < 1 {
-		return nil, fmt.Errorf("maxlen must be at least 1, got %d", maxLen)
+// texts: the tokenizer (tok's configuration) learns their vocabulary (the
+// tok.NumWords−1 most frequent words kept), labels give the class prior.
+func Fit(texts []string, labels []int, classes []string, positive int, clean CleanOptions, tok TokenizerConfig, pad PadConfig) (*Preprocess, error) {
+	if pad.MaxLen < 1 {
+		return nil, fmt.Errorf("maxlen must be at least 1, got %d", pad.MaxLen)
 	}
-	tok := NewTokenizer(TokenizerConfig{NumWords: numWords})
-	tok.Fit(texts)
-	return &Preprocess{Clean: clean, Tokenizer: tok, Pad: PadConfig{MaxLen: maxLen}, Classes: classes, Positive: positive}, nil
+	if len(labels) != len(texts) {
+		return nil, fmt.Errorf("%d labels for %d texts", len(labels), len(texts))
+	}
+	if len(texts) == 0 {
+		return nil, fmt.Errorf("no training texts")
+	}
+	prior := make([]float64, len(classes))
+	for i, l := range labels {
+		if l < 0 || l >= len(classes) {
+			return nil, fmt.Errorf("text %d: label %d is not an index of classes %q", i, l, classes)
+		}
+		prior[l]++
+	}
+	for i := range prior {
+		prior[i] /= float64(len(labels))
+	}
+	t := NewTokenizer(tok)
+	t.Fit(texts)
+	return &Preprocess{Clean: clean, Tokenizer: t, Pad: pad, Classes: classes, Positive: positive, Prior: prior}, nil
 }
 
 // MaxLen is the length of every encoded text.
@@ -34,4 +57,23 @@ func (p *Preprocess) MaxLen() int { return p.Pad.MaxLen }
 func (p *Preprocess) IDs(texts []string) ([]float32, error) {
 	ids, _, err := PadFlat[float32](p.Tokenizer.Sequences(texts), p.Pad)
 	return ids, err
+}
+
+// Known counts the known tokens of a row of ids: the ids that are neither
+// padding nor the out-of-vocabulary token. A row without one carries no
+// evidence about its class.
+func (p *Preprocess) Known(row []float32) int {
+	oov := -1
+	if t := p.Tokenizer; t.OOVToken != "" {
+		if i, ok := t.WordIndex[t.OOVToken]; ok {
+			oov = i
+		}
+	}
+	n := 0
+	for _, id := range row {
+		if int(id) != p.Pad.Value && int(id) != oov {
+			n++
+		}
+	}
+	return n
 }

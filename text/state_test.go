@@ -107,7 +107,7 @@ func TestOneRuneSplitMatchesTranslate(t *testing.T) {
 	for _, split := range []string{" ", ",", "—", "x"} {
 		for _, filters := range []string{"", DefaultFilters, "—é", ","} {
 			for _, s := range texts {
-				got := wordSequence(s, filters, true, split)
+				got := wordSequence(s, filters, true, split, false)
 				lowered := lowerLikePython(s)
 				for _, r := range filters {
 					lowered = strings.ReplaceAll(lowered, string(r), split)

@@ -41,6 +41,13 @@ type TokenizerConfig struct {
 	// OOVToken, when set, is given index 1 and stands for every word that
 	// is unknown or beyond NumWords. Default "": such words are dropped.
 	OOVToken string
+
+	// CJK makes every character of the CJK ideograph blocks a word of its
+	// own, as BERT's BasicTokenizer does (_tokenize_chinese_chars, the same
+	// code-point ranges: IsCJK), so that Chinese and Japanese kanji text,
+	// written without spaces, tokenizes; Latin words around them stay
+	// words. Keras has no such option. Default false.
+	CJK bool
 }
 
 // WordCount is one entry of Tokenizer.WordCounts. It is encoded in JSON as
@@ -87,6 +94,9 @@ type Tokenizer struct {
 	Lower    bool   `json:"lower"`
 	Split    string `json:"split"`
 	OOVToken string `json:"oov_token,omitempty"`
+	// CJK splits CJK ideographs into words of one character
+	// (TokenizerConfig.CJK); absent in tokenizers saved before it existed.
+	CJK bool `json:"cjk,omitempty"`
 
 	// WordCounts holds every word seen by Fit in first-seen order, which
 	// breaks ties between equally frequent words as Keras's OrderedDict does.
@@ -114,6 +124,7 @@ func NewTokenizer(cfg TokenizerConfig) *Tokenizer {
 		Lower:     !cfg.KeepCase,
 		Split:     cfg.Split,
 		OOVToken:  cfg.OOVToken,
+		CJK:       cfg.CJK,
 		WordIndex: map[string]int{},
 	}
 	if t.Filters == "" && !cfg.NoFilters {
@@ -133,9 +144,31 @@ func NewTokenizer(cfg TokenizerConfig) *Tokenizer {
 
 // Words splits s into words like Keras's text_to_word_sequence: lower-case
 // (if Lower), replace every Filters character by Split, split on Split and
-// drop empty strings.
+// drop empty strings; with CJK, every CJK ideograph is a word of its own.
 func (t *Tokenizer) Words(s string) []string {
-	return wordSequence(s, t.Filters, t.Lower, t.Split)
+	return wordSequence(s, t.Filters, t.Lower, t.Split, t.CJK)
+}
+
+// Config returns the configuration t was made with (NumWords, filters,
+// case, split, OOV token, CJK).
+func (t *Tokenizer) Config() TokenizerConfig {
+	return TokenizerConfig{NumWords: t.NumWords, Filters: t.Filters, NoFilters: t.Filters == "", KeepCase: !t.Lower, Split: t.Split, OOVToken: t.OOVToken, CJK: t.CJK}
+}
+
+// IsCJK reports whether r is in one of the CJK blocks BERT's
+// BasicTokenizer splits into single characters (_is_chinese_char): the
+// CJK Unified Ideographs and their extensions A to E, and the CJK
+// Compatibility Ideographs and their supplement. Hiragana, katakana and
+// Hangul are not among them, as in BERT.
+func IsCJK(r rune) bool {
+	return r >= 0x4E00 && r <= 0x9FFF ||
+		r >= 0x3400 && r <= 0x4DBF ||
+		r >= 0x20000 && r <= 0x2A6DF ||
+		r >= 0x2A700 && r <= 0x2B73F ||
+		r >= 0x2B740 && r <= 0x2B81F ||
+		r >= 0x2B820 && r <= 0x2CEAF ||
+		r >= 0xF900 && r <= 0xFAFF ||
+		r >= 0x2F800 && r <= 0x2FA1F
 }
 
 // WordSequence is Keras's text_to_word_sequence with the settings of cfg.
@@ -301,10 +334,11 @@ func (t *Tokenizer) validate() error {
 	return nil
 }
 
-// wordSequence implements text_to_word_sequence. With a one-rune separator
-// (the usual case) it splits in one pass without building the translated
+// wordSequence implements text_to_word_sequence, with CJK ideographs as
+// words of their own when cjk is set. With a one-rune separator (the
+// usual case) it splits in one pass without building the translated
 // string; the result is the same.
-func wordSequence(s, filters string, lower bool, split string) []string {
+func wordSequence(s, filters string, lower bool, split string, cjk bool) []string {
 	if lower {
 		s = lowerLikePython(s)
 	}
@@ -314,12 +348,19 @@ func wordSequence(s, filters string, lower bool, split string) []string {
 		var words []string
 		start := -1
 		for i, r := range s {
-			if r == sep || filtered.has(r) {
+			switch {
+			case r == sep || filtered.has(r):
 				if start >= 0 {
 					words = append(words, s[start:i])
 					start = -1
 				}
-			} else if start < 0 {
+			case cjk && IsCJK(r):
+				if start >= 0 {
+					words = append(words, s[start:i])
+					start = -1
+				}
+				words = append(words, s[i:i+utf8.RuneLen(r)])
+			case start < 0:
 				start = i
 			}
 		}
@@ -330,9 +371,14 @@ func wordSequence(s, filters string, lower bool, split string) []string {
 	}
 	var b strings.Builder
 	for _, r := range s {
-		if filtered.has(r) {
+		switch {
+		case filtered.has(r):
 			b.WriteString(split)
-		} else {
+		case cjk && IsCJK(r):
+			b.WriteString(split)
+			b.WriteRune(r)
+			b.WriteString(split)
+		default:
 			b.WriteRune(r)
 		}
 	}

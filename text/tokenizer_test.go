@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -207,5 +208,35 @@ func TestLowerLikePython(t *testing.T) {
 		if got := lowerLikePython(tt.in); got != tt.want {
 			t.Errorf("lowerLikePython(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// With CJK, a Chinese or Japanese kanji text gives one token per ideograph,
+// mixed with the words of Latin text around them; punctuation (full-width
+// too) separates; kana and Hangul stay in words, as BERT's BasicTokenizer
+// leaves them. Without CJK, the Keras split keeps a sentence as one word.
+func TestCJKIdeographsAreTokens(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want []string
+	}{
+		{"国家队在比赛中获胜。", []string{"国", "家", "队", "在", "比", "赛", "中", "获", "胜", "。"}},
+		{"GPU芯片, 5G网络", []string{"gpu", "芯", "片", "5g", "网", "络"}},
+		{"東京で会議", []string{"東", "京", "で", "会", "議"}},
+		{"안녕하세요 world", []string{"안녕하세요", "world"}},
+		{"𠀀𪜀", []string{"𠀀", "𪜀"}}, // extensions B and C
+	} {
+		got := WordSequence(c.in, TokenizerConfig{CJK: true})
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%q: %q, want %q", c.in, got, c.want)
+		}
+	}
+	if got := WordSequence("国家队在比赛中获胜", TokenizerConfig{}); len(got) != 1 {
+		t.Errorf("without CJK: %q, want one word", got)
+	}
+	tok := NewTokenizer(TokenizerConfig{NumWords: 100, CJK: true})
+	tok.Fit([]string{"股市上涨", "球队获胜"})
+	if ids := tok.Sequence("股市获胜了"); len(ids) != 4 {
+		t.Errorf("股市获胜了: ids %v, want one per known character (了 is unknown)", ids)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/tapeml/tapeml/api"
 	"github.com/tapeml/tapeml/dataset"
@@ -36,7 +37,8 @@ func (m *Codec) width() int {
 	return len(m.pre.Classes)
 }
 
-// Signature: texts in; the class probabilities, label and class name out.
+// Signature: texts in; the class probabilities, label and class name out,
+// and how many of each text's tokens the model knows.
 func (m *Codec) Signature() api.Signature {
 	return api.Signature{
 		Inputs: []api.TensorSpec{{Name: "text", Datatype: api.BYTES, Shape: []int64{-1}, Doc: "raw texts, UTF-8"}},
@@ -44,11 +46,15 @@ func (m *Codec) Signature() api.Signature {
 			{Name: "probs", Datatype: api.FP32, Shape: []int64{-1, int64(len(m.pre.Classes))}, Doc: "the probability of each class, in class order"},
 			{Name: "label", Datatype: api.INT32, Shape: []int64{-1}, Doc: "the predicted class's index"},
 			{Name: "class", Datatype: api.BYTES, Shape: []int64{-1}, Doc: "the predicted class's name"},
+			{Name: KnownTokens, Datatype: api.INT32, Shape: []int64{-1}, Doc: "how many of the text's tokens (within maxlen) the model knows; 0: no evidence, and probs is the training set's class prior"},
 		},
 		Groups:    [][]string{{"text"}},
 		Batchable: true,
 	}
 }
+
+// KnownTokens names the output that counts each text's known tokens.
+const KnownTokens = "known_tokens"
 
 // Infer classifies the texts of input "text".
 func (m *Codec) Infer(ctx context.Context, net kinds.Net, inputs []api.Tensor) ([]api.Tensor, error) {
@@ -65,7 +71,13 @@ func (m *Codec) Infer(ctx context.Context, net kinds.Net, inputs []api.Tensor) (
 	if err != nil {
 		return nil, err
 	}
-	return kinds.PredictionTensors(m.Predictions(logits, len(texts)), len(m.pre.Classes)), nil
+	out := kinds.PredictionTensors(m.PredictionsFor([][]float32{ids}, logits, len(texts)), len(m.pre.Classes))
+	known := make([]int32, len(texts))
+	L := m.pre.MaxLen()
+	for i := range known {
+		known[i] = int32(m.pre.Known(ids[i*L : (i+1)*L]))
+	}
+	return append(out, api.Tensor{Name: KnownTokens, Datatype: api.INT32, Shape: []int64{int64(len(texts))}, INT32: known}), nil
 }
 
 // Info describes the model.
@@ -75,6 +87,16 @@ func (m *Codec) Info() kinds.Info {
 		fmt.Sprintf("clean: e-mail headers %s, HTML %s", keptOrDropped(m.pre.Clean.KeepHeaders), keptOrReduced(m.pre.Clean.KeepHTML)),
 		fmt.Sprintf("tokenizer: %d words in the vocabulary (id 0 is padding)", tok.VocabSize()-1),
 		fmt.Sprintf("pad to %d tokens: padding %s, truncating %s", m.pre.MaxLen(), orPre(m.pre.Pad.Padding), orPre(m.pre.Pad.Truncating)),
+	}
+	if tok.CJK {
+		lines[1] += "; CJK ideographs are tokens of one character"
+	}
+	if p := m.pre.Prior; p != nil {
+		parts := make([]string, len(p))
+		for i, v := range p {
+			parts[i] = fmt.Sprintf("%s %.3f", m.pre.Classes[i], v)
+		}
+		lines = append(lines, "a text with no known token is answered with the training prior: "+strings.Join(parts, ", "))
 	}
 	pos := -1
 	if m.binary() {
@@ -141,6 +163,51 @@ func (m *Codec) Predictions(logits []float32, n int) []api.Prediction {
 	return kinds.SoftmaxPredictions(logits, n, m.pre.Classes)
 }
 
+// PredictionsFor reads n rows of logits computed from ids (inputs[0]):
+// Predictions, except that a text with no known token carries no evidence
+// (NoEvidence) and is answered with the training set's class prior, when
+// the checkpoint has one.
+func (m *Codec) PredictionsFor(inputs [][]float32, logits []float32, n int) []api.Prediction {
+	preds := m.Predictions(logits, n)
+	if len(inputs) == 0 {
+		return preds
+	}
+	L := m.pre.MaxLen()
+	for i := range preds {
+		if len(inputs[0]) < (i+1)*L || m.pre.Known(inputs[0][i*L:(i+1)*L]) > 0 {
+			continue
+		}
+		preds[i].NoEvidence = true
+		if m.pre.Prior != nil {
+			preds[i] = m.priorPrediction()
+		}
+	}
+	return preds
+}
+
+// priorPrediction is the answer without evidence: the class prior, read
+// as a prediction (the positive class at ≥ 0.5 for two classes, else the
+// most frequent class).
+func (m *Codec) priorPrediction() api.Prediction {
+	probs := make([]float32, len(m.pre.Prior))
+	for i, v := range m.pre.Prior {
+		probs[i] = float32(v)
+	}
+	label := 0
+	for j, v := range probs {
+		if v > probs[label] {
+			label = j
+		}
+	}
+	if m.binary() {
+		label = 1 - m.pre.Positive
+		if probs[m.pre.Positive] >= 0.5 {
+			label = m.pre.Positive
+		}
+	}
+	return api.Prediction{Label: label, Class: m.pre.Classes[label], Prob: probs[label], Probs: probs, NoEvidence: true}
+}
+
 // Target resolves the class an explanation scores.
 func (m *Codec) Target(target string, pred api.Prediction) ([]float32, string, float64, error) {
 	if m.binary() {
@@ -158,7 +225,9 @@ func (m *Codec) Tokens(clean string, row []float32) (kinds.Encoding, error) {
 	// The same split without lower-casing gives the words as written;
 	// lower-casing never adds or removes a separator, but if the counts
 	// differ the lower-cased words are shown.
-	cased := text.WordSequence(clean, text.TokenizerConfig{Filters: tok.Filters, NoFilters: tok.Filters == "", KeepCase: true, Split: tok.Split})
+	cfg := tok.Config()
+	cfg.KeepCase = true
+	cased := text.WordSequence(clean, cfg)
 	if len(cased) != len(words) {
 		cased = words
 	}
@@ -193,14 +262,25 @@ func (m *Codec) Tokens(clean string, row []float32) (kinds.Encoding, error) {
 	}
 	L := len(row)
 	if n := len(ids); n > L {
-		e.Truncated = n - L
-		if pre.Pad.Truncating == "post" {
-			e.TruncatedFrom = "end"
-			seen, ids = seen[:L], ids[:L]
-		} else {
-			e.TruncatedFrom = "start"
-			seen, ids = seen[n-L:], ids[n-L:]
+		index := make([]int, n)
+		for j := range index {
+			index[j] = j
 		}
+		kept, cut := text.Truncate(index, L, pre.Pad.Truncating)
+		e.Truncated = cut
+		switch pre.Pad.Truncating {
+		case "post":
+			e.TruncatedFrom = "end"
+		case text.HeadTail:
+			e.TruncatedFrom = "middle"
+		default:
+			e.TruncatedFrom = "start"
+		}
+		keptSeen, keptIDs := make([]string, len(kept)), make([]int, len(kept))
+		for j, k := range kept {
+			keptSeen[j], keptIDs[j] = seen[k], ids[k]
+		}
+		seen, ids = keptSeen, keptIDs
 	}
 	at := 0
 	if pre.Pad.Padding != "post" {

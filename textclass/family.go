@@ -41,10 +41,12 @@ func (s Source) Load() (*textdata.TextCorpus, error) {
 	return textdata.LoadText(s.Path, s.Options)
 }
 
-// Run is a text checkpoint's model_config: the architecture and the data.
+// Run is a text checkpoint's model_config: the architecture, the data
+// and the training crops (none in checkpoints written before them).
 type Run struct {
 	Model json.RawMessage `json:"model"`
 	Data  Source          `json:"data"`
+	Crop  Crop            `json:"crop,omitzero"`
 }
 
 // Open reads a text checkpoint's run and preprocessing and checks the
@@ -63,7 +65,11 @@ func (family) Open(c *checkpoint.Checkpoint, k *kinds.Kind, cfg kinds.Config) (k
 	if err := json.Unmarshal(c.Meta.Preprocessing, m.pre); err != nil || m.pre.Tokenizer == nil {
 		return nil, fmt.Errorf("%s: preprocessing: missing or invalid tokenizer state (%v)", meta, err)
 	}
-	if err := m.pre.Validate(arch.Vocab(), arch.SeqLen()); err != nil {
+	classes := 2
+	if h, ok := cfg.(Headed); ok {
+		classes = h.TextHead().NumClasses()
+	}
+	if err := m.pre.Validate(classes, arch.Vocab(), arch.SeqLen()); err != nil {
 		return nil, fmt.Errorf("%s: %w", meta, err)
 	}
 	return m, nil

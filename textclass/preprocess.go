@@ -8,31 +8,41 @@ import (
 	"github.com/tapeml/tapeml/textdata"
 )
 
-// Fit builds the preprocessing of a corpus: the tokenizer learns the
-// vocabulary of the training split (num_words most frequent words kept).
-func Fit(c *textdata.TextCorpus, clean text.CleanOptions, numWords, maxLen int) (*text.Preprocess, error) {
-	if len(c.Classes) != 2 {
-		return nil, fmt.Errorf("text models here are binary classifiers, but the data has %d classes %v", len(c.Classes), c.Classes)
+// Fit builds the preprocessing of a corpus: the tokenizer (configured by
+// tok) learns the vocabulary of the training split, the class prior is the
+// training split's; positive is the index of a binary corpus's positive
+// class (−1 for more classes).
+func Fit(c *textdata.TextCorpus, clean text.CleanOptions, tok text.TokenizerConfig, pad text.PadConfig, positive int) (*text.Preprocess, error) {
+	if len(c.Classes) < 2 {
+		return nil, fmt.Errorf("a classifier needs at least 2 classes, the data has %d %v", len(c.Classes), c.Classes)
+	}
+	if len(c.Classes) == 2 && positive != 0 && positive != 1 {
+		return nil, fmt.Errorf("positive class %d of classes %v: want 0 or 1", positive, c.Classes)
+	}
+	if len(c.Classes) > 2 {
+		positive = -1
 	}
 	texts := make([]string, len(c.Train))
+	labels := make([]int, len(c.Train))
 	for i, e := range c.Train {
-		texts[i] = e.Text
+		texts[i], labels[i] = e.Text, e.Label
 	}
-	positive := c.Positive
-	if positive < 0 {
-		positive = 1
-	}
-	return text.Fit(texts, c.Classes, positive, clean, numWords, maxLen)
+	return text.Fit(texts, labels, c.Classes, positive, clean, tok, pad)
 }
 
 // Dataset encodes labelled examples (from a corpus, already cleaned) as
-// model inputs "ids" [MaxLen] with 0/1 targets, 1 meaning the positive class.
+// model inputs "ids" [MaxLen] with their targets: 0/1 for two classes (1
+// meaning the positive class), the class index for more.
 func Dataset(p *text.Preprocess, examples []textdata.TextExample) (*dataset.Tensors, error) {
 	texts := make([]string, len(examples))
 	labels := make([]float32, len(examples))
+	binary := len(p.Classes) == 2
 	for i, e := range examples {
 		texts[i] = e.Text
-		if e.Label == p.Positive {
+		switch {
+		case !binary:
+			labels[i] = float32(e.Label)
+		case e.Label == p.Positive:
 			labels[i] = 1
 		}
 	}

@@ -22,7 +22,7 @@ func corpus() *textdata.TextCorpus {
 }
 
 func TestFitLearnsTheTrainingVocabularyOnly(t *testing.T) {
-	p, err := Fit(corpus(), text.CleanOptions{}, 100, 4)
+	p, err := Fit(corpus(), text.CleanOptions{}, text.TokenizerConfig{NumWords: 100}, text.PadConfig{MaxLen: 4}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func TestFitLearnsTheTrainingVocabularyOnly(t *testing.T) {
 }
 
 func TestEncodingCleansLikeTraining(t *testing.T) {
-	p, err := Fit(corpus(), text.CleanOptions{}, 100, 4)
+	p, err := Fit(corpus(), text.CleanOptions{}, text.TokenizerConfig{NumWords: 100}, text.PadConfig{MaxLen: 4}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,10 +63,26 @@ func TestEncodingCleansLikeTraining(t *testing.T) {
 	}
 }
 
-func TestFitNeedsTwoClasses(t *testing.T) {
+func TestFitManyClasses(t *testing.T) {
 	c := corpus()
-	c.Classes = []string{"a", "b", "c"}
-	if _, err := Fit(c, text.CleanOptions{}, 100, 4); err == nil || !strings.Contains(err.Error(), "3 classes") {
+	c.Classes, c.Positive = []string{"a", "b", "c"}, -1
+	c.Train = append(c.Train, textdata.TextExample{Text: "third class here", Label: 2})
+	p, err := Fit(c, text.CleanOptions{}, text.TokenizerConfig{NumWords: 100}, text.PadConfig{MaxLen: 4}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Positive != -1 || len(p.Prior) != 3 || p.Prior[2] != 0.25 || p.Prior[1] != 0.5 {
+		t.Fatalf("positive %d, prior %v", p.Positive, p.Prior)
+	}
+	ds, err := Dataset(p, c.Train)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ds.Targets[0] != 1 || ds.Targets[1] != 0 || ds.Targets[3] != 2 {
+		t.Fatalf("targets %v, want the class indices", ds.Targets)
+	}
+	c.Classes = []string{"only"}
+	if _, err := Fit(c, text.CleanOptions{}, text.TokenizerConfig{NumWords: 100}, text.PadConfig{MaxLen: 4}, 1); err == nil || !strings.Contains(err.Error(), "at least 2 classes") {
 		t.Fatalf("err = %v", err)
 	}
 }

@@ -17,9 +17,10 @@ import (
 )
 
 // Data is a text run's data options (train.RunSpec.Data): where the
-// texts are, how to read and clean them, and how to pad them. Keys: "data",
-// "keep_headers", "keep_html", "text_column", "label_column", "padding",
-// "truncating".
+// texts are, how to read, clean, tokenize and pad them, which class is
+// positive and how classes weigh. Keys: "data", "keep_headers",
+// "keep_html", "text_column", "label_column", "padding", "truncating",
+// "cjk", "positive_label", "class_weight".
 type Data struct {
 	// Path is an aclImdb-style folder, a folder per label, the
 	// SpamAssassin npm package (folder or .tgz) or a .csv; "" means the
@@ -27,14 +28,31 @@ type Data struct {
 	Path                    string
 	KeepHeaders, KeepHTML   bool   // keep e-mail headers, HTML markup
 	TextColumn, LabelColumn string // a CSV's columns; default "text" and "label"
-	// Padding and Truncating are where pad_sequences pads and cuts:
-	// "pre" (default) or "post".
+	// Padding is where pad_sequences pads: "pre" (default) or "post".
+	// Truncating is what a long text keeps: "post" its start (default),
+	// "pre" its end (Keras's default), text.HeadTail its start and end.
 	Padding, Truncating string
+	// CJK makes every CJK ideograph a token of its own
+	// (text.TokenizerConfig.CJK); default true.
+	CJK bool
+	// PositiveLabel names the class a binary model's logit scores; ""
+	// keeps the data's: the later of the two names in sorted order
+	// (spam of ham/spam, pos of neg/pos, 1 of 0/1).
+	PositiveLabel string
+	// ClassWeight weighs the loss by class: "" (none), Balanced, weights
+	// in class order ("1,3") or by name ("ham=1,spam=3"); see
+	// ParseClassWeights.
+	ClassWeight string
+	// Crop and CropSpan are the training crops (Crops): the share of
+	// training texts replaced each epoch by a random span of at most
+	// CropSpan tokens; default 0.5 and 50.
+	Crop     float64
+	CropSpan int
 }
 
 // NewData returns the default data options.
 func (family) NewData() any {
-	return &Data{TextColumn: "text", LabelColumn: "label", Padding: "pre", Truncating: "pre"}
+	return &Data{TextColumn: "text", LabelColumn: "label", Padding: "pre", Truncating: "post", CJK: true, Crop: 0.5, CropSpan: 50}
 }
 
 // AddFlags binds the data options to command-line flags.
@@ -44,8 +62,13 @@ func (d *Data) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&d.KeepHTML, "keep-html", d.KeepHTML, "keep HTML markup (default: reduced to text)")
 	fs.StringVar(&d.TextColumn, "text-column", d.TextColumn, "CSV column holding the text")
 	fs.StringVar(&d.LabelColumn, "label-column", d.LabelColumn, "CSV column holding the label")
-	fs.StringVar(&d.Padding, "padding", d.Padding, "pad_sequences padding: pre or post")
-	fs.StringVar(&d.Truncating, "truncating", d.Truncating, "pad_sequences truncating: pre (keep a text's last words) or post (keep its first)")
+	fs.StringVar(&d.Padding, "padding", d.Padding, "where short texts are padded: pre or post")
+	fs.StringVar(&d.Truncating, "truncating", d.Truncating, "what a long text keeps: post (its first maxlen tokens), pre (its last, as Keras's default) or head-tail (the first quarter and the last three quarters of maxlen)")
+	fs.BoolVar(&d.CJK, "cjk", d.CJK, "make every Chinese/Japanese ideograph a token of its own (as BERT's tokenizer); --cjk=false for Keras's words only")
+	fs.StringVar(&d.PositiveLabel, "positive-label", d.PositiveLabel, "binary data: the class the model's probability is about (default: the later name in sorted order: spam of ham/spam, pos of neg/pos, 1 of 0/1)")
+	fs.Float64Var(&d.Crop, "crop", d.Crop, "share of training texts replaced each epoch by a random span of themselves (at most --crop-span tokens), so the model learns short texts too; 0 for none")
+	fs.IntVar(&d.CropSpan, "crop-span", d.CropSpan, "longest training crop, in tokens")
+	fs.StringVar(&d.ClassWeight, "class-weight", d.ClassWeight, "weigh the loss by class: balanced (n/(classes·count), as scikit-learn), weights in class order (1,3) or by name (ham=1,spam=3); default: none")
 }
 
 // Settings: text runs resume and fine-tune, and take every training
@@ -68,12 +91,21 @@ func (family) Check(s *train.RunSpec) error {
 	if s.Set["data"] && d.Path == "" {
 		return train.Invalidf("%s is empty: give a file or folder", train.Field("data"))
 	}
-	return nil
+	if d.Padding != "pre" && d.Padding != "post" {
+		return train.Invalidf("%s %q: want pre or post", train.Field("padding"), d.Padding)
+	}
+	if !slices.Contains(text.TruncatingModes, d.Truncating) {
+		return train.Invalidf("%s %q: want pre, post or %s", train.Field("truncating"), d.Truncating, text.HeadTail)
+	}
+	if s.Resume != "" && (s.Set["crop"] || s.Set["crop_span"]) {
+		return train.Fieldf("%s continues with the run's own crops: drop %s", train.Field("resume"), []train.Field{"crop", "crop_span"})
+	}
+	return Crop{P: d.Crop, MaxSpan: d.CropSpan}.Validate()
 }
 
 // Prepare reads and splits the corpus and fits the tokenizer — or, for a
 // run resumed or started from a checkpoint, takes its tokenizer and
-// architecture.
+// architecture — and sets the architecture's classes and class weights.
 func (family) Prepare(ctx context.Context, p *train.Plan) (*train.Prepared, error) {
 	d, s, tc := p.Data.(*Data), p.Spec, p.Training
 	src := Source{Path: d.Path, Options: textdata.TextOptions{
@@ -91,7 +123,7 @@ func (family) Prepare(ctx context.Context, p *train.Plan) (*train.Prepared, erro
 		// The architecture and the tokenizer are the checkpoint's; a
 		// setting that would change them is a mistake.
 		clash := slices.Clone(s.ConfigSet)
-		for _, k := range []train.Field{"padding", "truncating"} {
+		for _, k := range []train.Field{"padding", "truncating", "cjk", "positive_label"} {
 			if s.Set[k] {
 				clash = append(clash, k)
 			}
@@ -104,6 +136,15 @@ func (family) Prepare(ctx context.Context, p *train.Plan) (*train.Prepared, erro
 		pre = start.Codec.(*Codec).Preprocess() // the embedding rows follow its vocabulary
 	}
 	if prev := p.Resumed; prev != nil {
+		var clash []train.Field
+		for _, k := range []train.Field{"padding", "truncating", "cjk", "positive_label", "class_weight", "crop", "crop_span"} {
+			if s.Set[k] {
+				clash = append(clash, k)
+			}
+		}
+		if len(clash) > 0 {
+			return nil, train.Fieldf("%s continues with the run's own preprocessing and loss: drop %s", train.Field("resume"), clash)
+		}
 		c := prev.Codec.(*Codec)
 		arch, pre = prev.Config.(Arch), c.Preprocess()
 		if !s.Set["data"] {
@@ -117,22 +158,46 @@ func (family) Prepare(ctx context.Context, p *train.Plan) (*train.Prepared, erro
 	if p.Resumed != nil && !dataset.IsBuiltin(src.Path) {
 		src.Path, _ = filepath.Abs(src.Path)
 	}
+	if pre != nil && !slices.Equal(corpus.Classes, pre.Classes) {
+		return nil, fmt.Errorf("data %s has classes %q, the checkpoint's model %q", src.Path, corpus.Classes, pre.Classes)
+	}
+	counts := corpus.Counts(corpus.Train)
 	if pre == nil {
-		for _, v := range []struct {
-			key   train.Field
-			value string
-		}{{"padding", d.Padding}, {"truncating", d.Truncating}} {
-			if v.value != "pre" && v.value != "post" {
-				return nil, train.Invalidf("%s %q: want pre or post", v.key, v.value)
-			}
-		}
 		if err := arch.Validate(); err != nil {
 			return nil, err
 		}
-		if pre, err = Fit(corpus, src.Options.CleanOptions, arch.Vocab(), arch.SeqLen()); err != nil {
+		positive := corpus.Positive
+		if d.PositiveLabel != "" {
+			if len(corpus.Classes) != 2 {
+				return nil, train.Fieldf("%s applies to two classes, the data has %d %q", train.Field("positive_label"), len(corpus.Classes), corpus.Classes)
+			}
+			if positive = slices.Index(corpus.Classes, d.PositiveLabel); positive < 0 {
+				return nil, train.Invalidf("%s %q is not a class of the data %q", train.Field("positive_label"), d.PositiveLabel, corpus.Classes)
+			}
+		}
+		tok := text.TokenizerConfig{NumWords: arch.Vocab(), CJK: d.CJK}
+		pad := text.PadConfig{MaxLen: arch.SeqLen(), Padding: d.Padding, Truncating: d.Truncating}
+		if pre, err = Fit(corpus, src.Options.CleanOptions, tok, pad, positive); err != nil {
 			return nil, err
 		}
-		pre.Pad.Padding, pre.Pad.Truncating = d.Padding, d.Truncating
+	}
+	weights, err := ParseClassWeights(d.ClassWeight, corpus.Classes, counts)
+	if err != nil {
+		return nil, err
+	}
+	if h, ok := arch.(Headed); ok && p.Resumed == nil {
+		head := h.TextHead()
+		if p.Start != nil && head.NumClasses() != len(corpus.Classes) {
+			return nil, train.Fieldf("%s %s is a model of %d classes, the data has %d", train.Field("init"), p.Start.Checkpoint.Dir, head.NumClasses(), len(corpus.Classes))
+		}
+		head.Classes = len(corpus.Classes)
+		head.ClassWeights, head.WeightNorm = headWeights(weights, pre.Positive, counts)
+		if head.Binary() || p.Training.DP == nil {
+			head.WeightNorm = 0 // the binary loss is already a mean of each example's own
+		}
+		arch = h.WithHead(head)
+	} else if p.Resumed == nil && (len(corpus.Classes) != 2 || weights != nil) {
+		return nil, fmt.Errorf("kind %s has a fixed binary head (its configuration is not Headed): it takes two classes without class weights; the data has %d classes %q", s.Kind.Name, len(corpus.Classes), corpus.Classes)
 	}
 	if err := arch.Validate(); err != nil {
 		return nil, err
@@ -147,13 +212,25 @@ func (family) Prepare(ctx context.Context, p *train.Plan) (*train.Prepared, erro
 			return nil, err
 		}
 	}
+	crop := Crop{P: d.Crop, MaxSpan: d.CropSpan}
+	if prev := p.Resumed; prev != nil {
+		crop = prev.Codec.(*Codec).Run().Crop
+	}
+	var trainSet dataset.Dataset = sets[0]
+	if crop.P > 0 {
+		trainSet = &Crops{Tensors: sets[0], Crop: crop, PadPre: pre.Pad.Padding != "post", Seed: tc.Seed}
+	}
+	weighting := ""
+	if weights != nil {
+		weighting = "; class weights " + formatWeights(weights, corpus.Classes)
+	}
 	return &train.Prepared{
 		Config: arch,
-		Train:  sets[0], Val: sets[1], TestSet: sets[2],
-		Info: train.RunInfo{Config: Run{Model: archJSON, Data: src}, Preprocessing: pre},
+		Train:  trainSet, Val: sets[1], TestSet: sets[2],
+		Info: train.RunInfo{Config: Run{Model: archJSON, Data: src, Crop: crop}, Preprocessing: pre},
 		Summary: func(params int) string {
-			return fmt.Sprintf("%s: %d parameters; data %s: %d train, %d val, %d test (classes %v); %d epochs, batch %d, %s lr %g",
-				s.Kind.Name, params, src.Path, sets[0].Len(), sets[1].Len(), sets[2].Len(), pre.Classes, tc.Epochs, tc.Batch, tc.Optimizer.Name, tc.LR)
+			return fmt.Sprintf("%s: %d parameters; data %s: %d train, %d val, %d test (classes %v%s); %d epochs, batch %d, %s lr %g",
+				s.Kind.Name, params, src.Path, sets[0].Len(), sets[1].Len(), sets[2].Len(), pre.Classes, weighting, tc.Epochs, tc.Batch, tc.Optimizer.Name, tc.LR)
 		},
 	}, nil
 }

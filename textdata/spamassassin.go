@@ -36,6 +36,26 @@ type SpamAssassinMessage struct {
 // IsSpam reports whether the message's group is a spam group.
 func (m SpamAssassinMessage) IsSpam() bool { return strings.HasPrefix(m.Group, "spam") }
 
+// SpamAssassinGroups are the classes of the three-group task: the corpus's
+// easy ham (easy-ham-1 and -2: mailing-list and personal mail easily told
+// from spam), hard ham (hard-ham-1: legitimate mail that looks like spam,
+// newsletters and offers) and spam (spam-1 and -2).
+var SpamAssassinGroups = []string{"easy_ham", "hard_ham", "spam"}
+
+// GroupClass is the index in SpamAssassinGroups of the message's group,
+// or −1 for a group name outside the corpus's three kinds.
+func (m SpamAssassinMessage) GroupClass() int {
+	switch strings.TrimRight(m.Group, "-0123456789") {
+	case "easy-ham":
+		return 0
+	case "hard-ham":
+		return 1
+	case "spam":
+		return 2
+	}
+	return -1
+}
+
 // groupName matches the corpus's group folders: easy-ham-1, spam-2, ...
 var groupName = regexp.MustCompile(`^(?:[a-z]+-)?(?:ham|spam)-[0-9]+$`)
 
@@ -90,6 +110,24 @@ func SpamAssassinCorpus(msgs []SpamAssassinMessage, opt TextOptions) (*TextCorpu
 		examples[i] = TextExample{Text: opt.Clean(m.Text), Label: label, Source: m.Source}
 	})
 	return SplitText(SpamAssassinClasses, examples, opt.Seed)
+}
+
+// SpamAssassinGroupsCorpus labels msgs by group (SpamAssassinGroups),
+// applies opt.Clean to their text and splits them with SplitText and
+// opt.Seed, stratified by the three classes. A message of another group is
+// an error naming it.
+func SpamAssassinGroupsCorpus(msgs []SpamAssassinMessage, opt TextOptions) (*TextCorpus, error) {
+	examples := make([]TextExample, len(msgs))
+	for _, m := range msgs {
+		if m.GroupClass() < 0 {
+			return nil, fmt.Errorf("%s: group %q is none of easy-ham-N, hard-ham-N, spam-N", m.Source, m.Group)
+		}
+	}
+	parallel(len(msgs), func(i int) {
+		m := msgs[i]
+		examples[i] = TextExample{Text: opt.Clean(m.Text), Label: m.GroupClass(), Source: m.Source}
+	})
+	return SplitText(SpamAssassinGroups, examples, opt.Seed)
 }
 
 func readSpamAssassinDir(root string) ([]SpamAssassinMessage, error) {

@@ -26,14 +26,16 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	pre, err := textclass.Fit(corpus, text.CleanOptions{}, 10000, 100)
+	cfg := textcnn.DefaultConfig()
+	pre, err := textclass.Fit(corpus, text.CleanOptions{}, text.TokenizerConfig{NumWords: cfg.NumWords, CJK: true},
+		text.PadConfig{MaxLen: cfg.MaxLen, Truncating: "post"}, corpus.Positive)
 	if err != nil {
 		log.Fatal(err)
 	}
 	trainSet, _ := textclass.Dataset(pre, corpus.Train)
 	valSet, _ := textclass.Dataset(pre, corpus.Val)
 
-	model, _ := textcnn.New(textcnn.DefaultConfig())
+	model, _ := textcnn.New(cfg)
 	t, err := train.New(model, graph.NewParams(tensor.Float32, 1), train.Config{Epochs: 10})
 	if err != nil {
 		log.Fatal(err)

@@ -233,7 +233,7 @@ func (t *Trainer) TrainStep(ds dataset.Dataset, idx []int) (float64, *tensor.Den
 		t.optParams = make([]optim.Param, len(grads))
 	}
 	for i, g := range grads {
-		t.optParams[i] = optim.Param{Name: g.Param.Name, Shape: g.Param.Shape(), Value: g.Param.Value.Float32s(), Grad: g.Grad.Float32s()}
+		t.optParams[i] = optim.Param{Name: g.Param.Name, Shape: g.Param.Shape(), Value: g.Param.Value.Float32s(), Grad: g.Grad.Float32s(), Rows: g.Rows}
 	}
 	if err := t.Opt.Step(t.optParams, t.Sched.LR(t.Step)); err != nil {
 		return 0, nil, err

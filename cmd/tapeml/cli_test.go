@@ -203,7 +203,7 @@ func tinyText(t *testing.T) []string {
 	path := filepath.Join(t.TempDir(), "tiny.csv")
 	write(t, path, []byte(b.String()))
 	return []string{"train", "textcnn", "--data", path, "--maxlen", "8", "--num-words", "50", "--embed-dim", "8",
-		"--filters", "4", "--kernel", "3", "--pool", "2", "--batch", "16", "--seed", "3", "--threads", "1"}
+		"--filters", "4", "--widths", "2,3", "--batch", "16", "--seed", "3", "--threads", "1"}
 }
 
 func TestTrainRefusesAnotherRunsFolder(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 type evalJSON struct {
 	N         int     `json:"n"`
 	Accuracy  float64 `json:"accuracy"`
+	F1, Loss  float64
 	Classes   []string
 	Confusion [][]int
 	MacroF1   float64 `json:"macro_f1"`

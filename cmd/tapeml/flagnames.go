@@ -33,6 +33,8 @@ var flagNames = []struct {
 	{"maxlen", []train.Field{"maxlen", "PadConfig.MaxLen"}},
 	{"padding", []train.Field{"padding", "PadConfig.Padding"}},
 	{"truncating", []train.Field{"truncating", "PadConfig.Truncating"}},
+	// Text models' class weights: the data option and the head's field.
+	{"class-weight", []train.Field{"class_weight", "class_weights"}},
 }
 
 // flagName is the flag that sets the setting key.

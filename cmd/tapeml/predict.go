@@ -194,6 +194,15 @@ func nonFinite(err error, name func(i int) string, where string) error {
 	return err
 }
 
+// textColumn is predict's last column: the text's excerpt, marked when
+// the model knew none of its tokens (the answer is the training prior).
+func textColumn(p tapeml.Prediction, text string) string {
+	if p.NoEvidence {
+		return "(no known token: the training prior) " + excerpt(text, 60)
+	}
+	return excerpt(text, 60)
+}
+
 func excerpt(s string, n int) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if utf8.RuneCountInString(s) <= n {

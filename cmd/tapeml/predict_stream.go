@@ -83,10 +83,10 @@ func streamTexts(e env, m *tapeml.Model, in <-chan record, batch int, out predic
 					for _, j := range predictio.TopClasses(p, out.top) {
 						parts = append(parts, fmt.Sprintf("%s %.4f", classes[j], p.Probs[j]))
 					}
-					fmt.Fprintf(w, "%s\t%s\n", strings.Join(parts, "  "), excerpt(texts[i], 60))
+					fmt.Fprintf(w, "%s\t%s\n", strings.Join(parts, "  "), textColumn(p, texts[i]))
 					continue
 				}
-				fmt.Fprintf(w, "%.4f\t%s\t%s\n", p.Probs[pos], p.Class, excerpt(texts[i], 60))
+				fmt.Fprintf(w, "%.4f\t%s\t%s\n", p.Probs[pos], p.Class, textColumn(p, texts[i]))
 			}
 		} else {
 			lines := make([]int, len(recs))

@@ -10,6 +10,7 @@ package all
 
 import (
 	_ "github.com/tapeml/tapeml/models/convnet"
+	_ "github.com/tapeml/tapeml/models/fasttext"
 	_ "github.com/tapeml/tapeml/models/lstm"
 	_ "github.com/tapeml/tapeml/models/textcnn"
 	_ "github.com/tapeml/tapeml/recommender"

@@ -15,7 +15,7 @@ var kind = &kinds.Kind{
 	Name:    Kind,
 	Family:  textclass.Family,
 	Order:   1,
-	Summary: "embedding → 2-layer bidirectional LSTM → dense; binary text classifier (sentiment, spam)",
+	Summary: "embedding → 2-layer bidirectional LSTM → dense; text classifier, any number of classes (sentiment, spam, topics)",
 	Torch:   "RNN",
 	Default: func() kinds.Config { c := DefaultConfig(); return &c },
 }
@@ -30,11 +30,20 @@ func (Config) Training() train.Config {
 	return train.Config{Epochs: 10, Batch: 32, LR: 0.005, Seed: 1, Optimizer: optim.Config{Name: optim.Adam, ClipNorm: 5}}
 }
 
+// TextHead is the configuration's output head.
+func (c Config) TextHead() textclass.Head { return c.Head }
+
+// WithHead returns the configuration with head h.
+func (c Config) WithHead(h textclass.Head) textclass.Arch {
+	c.Head = h
+	return c
+}
+
 // AddFlags binds the architecture's fields to command-line flags, their
 // current values the defaults.
 func (c *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&c.NumWords, "num-words", c.NumWords, "vocabulary size: the num_words−1 most frequent training words, id 0 is padding")
-	fs.IntVar(&c.MaxLen, "maxlen", c.MaxLen, "tokens per text ('pre' padding and truncation; padding is skipped by the LSTM)")
+	fs.IntVar(&c.MaxLen, "maxlen", c.MaxLen, "tokens per text (see --padding and --truncating; padding is skipped by the LSTM)")
 	fs.IntVar(&c.EmbedDim, "embed-dim", c.EmbedDim, "embedding width")
 	fs.IntVar(&c.Hidden, "hidden", c.Hidden, "LSTM hidden size per direction")
 	fs.IntVar(&c.Layers, "layers", c.Layers, "stacked LSTM layers")

@@ -65,8 +65,5 @@ func (c Config) ParamSpecs() []graph.ParamSpec {
 			)
 		}
 	}
-	return append(specs,
-		graph.ParamSpec{Name: "fc.weight", Shape: []int{1, dirs * c.Hidden}},
-		graph.ParamSpec{Name: "fc.bias", Shape: []int{1}},
-	)
+	return append(specs, c.Head.ParamSpecs("fc", dirs*c.Hidden)...)
 }

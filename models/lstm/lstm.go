@@ -5,6 +5,7 @@ import (
 
 	"github.com/tapeml/tapeml/graph"
 	"github.com/tapeml/tapeml/metrics"
+	"github.com/tapeml/tapeml/textclass"
 	"github.com/tapeml/tapeml/train"
 )
 
@@ -20,6 +21,7 @@ type Config struct {
 	Bidirectional bool    `json:"bidirectional"` // also run each layer backwards in time; default true
 	Dropout       float64 `json:"dropout"`       // dropout after the embedding, between LSTM layers and before the classifier; default 0.5
 	MaxLen        int     `json:"maxlen"`        // tokens per text after padding/truncation; default 200
+	textclass.Head
 }
 
 // DefaultConfig returns the reference architecture.
@@ -43,6 +45,9 @@ func (c Config) Validate() error {
 	if !(c.Dropout >= 0 && c.Dropout < 1) {
 		return train.Invalidf("lstm: %s must be in [0, 1), got %v", train.Field("dropout"), c.Dropout)
 	}
+	if err := c.Head.Validate(Kind); err != nil {
+		return err
+	}
 	return c.checkLimits()
 }
 
@@ -58,7 +63,8 @@ func New(cfg Config) (*Model, error) {
 }
 
 // Build adds the forward pass for a batch of n texts: input "ids" [n,
-// MaxLen] (0 = padding, on either side), output the logits [n, 1].
+// MaxLen] (0 = padding, on either side), output the logits [n, 1] (two
+// classes) or [n, classes].
 func (m *Model) Build(b *graph.Builder, n int) (graph.Outputs, error) {
 	c := m.Config
 	ids := b.Input("ids", n, c.MaxLen)
@@ -69,18 +75,22 @@ func (m *Model) Build(b *graph.Builder, n int) (graph.Outputs, error) {
 		Hidden: c.Hidden, Layers: c.Layers, Bidirectional: c.Bidirectional, Dropout: c.Dropout,
 	})
 	h := graph.Dropout(b, rnn.Hidden(c.Layers-1), c.Dropout) // [N, D·H]
-	logits := graph.Linear(b, "fc", h, 1, true)              // [N, 1]
+	logits := c.Head.Logits(b, "fc", h)                      // [N, 1] or [N, classes]
 	return graph.Outputs{Inputs: []*G.Node{ids}, Output: logits}, nil
 }
 
 // Loss is binary cross-entropy on the logit against target "label" [n]
-// (0 or 1).
+// (0 or 1) for two classes, cross-entropy against class indices for more;
+// weighted by the configuration's class weights.
 func (m *Model) Loss(b *graph.Builder, out graph.Outputs) (graph.Objective, error) {
-	return graph.BinaryLoss(b, out)
+	return m.Config.Head.Loss(b, out)
 }
 
-// Task says the output is one binary logit per text.
-func (m *Model) Task() metrics.Task { return metrics.Binary }
+// Task says how to read the logits.
+func (m *Model) Task() metrics.Task { return m.Config.Head.Task() }
+
+// Classes is the number of classes.
+func (m *Model) Classes() int { return m.Config.NumClasses() }
 
 // SeqLen is the number of token ids per text the model takes.
 func (c Config) SeqLen() int { return c.MaxLen }

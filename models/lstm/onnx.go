@@ -19,7 +19,8 @@ import (
 //	→ LSTM layer 0 … Layers−1 (sequence_lens = max(lengths, 1)), each layer's Y
 //	  [L, D, batch, H] → Transpose → Reshape → the next layer's input [L, batch, D·H]
 //	→ top layer's Y_h [D, batch, H] → [batch, D·H] (forward, then reverse)
-//	→ zeroed where lengths = 0 → Gemm(fc) → logits [batch, 1] → Sigmoid → probs
+//	→ zeroed where lengths = 0 → Gemm(fc) → logits [batch, 1 or classes]
+//	→ Sigmoid (two classes) or Softmax → probs
 //
 // A text with no real token has zero features, so its logit is fc.bias, as
 // in tapeml; its length is raised to 1 for the LSTM op only, because ONNX
@@ -92,12 +93,8 @@ func (cfg Config) ONNX(weights []safetensors.Tensor) (*onnx.Model, error) {
 	empty := b.Op("is_empty", "Equal", []string{lengths, b.Int32s("zero_i32", []int{}, 0)})
 	empty = b.Op("is_empty_col", "Unsqueeze", []string{empty, axis1}) // [N, 1]
 	features := b.Op("features", "Where", []string{empty, b.Floats("zero_f32", []int{}, []float32{0}), h})
-	logits := b.Gemm("logits", features, "fc", dirs*H, 1)
-	b.Op("probs", "Sigmoid", []string{logits})
-
-	b.Output("logits", onnx.Float, onnx.BatchDim, onnx.Dim{Value: 1})
-	b.Output("probs", onnx.Float, onnx.BatchDim, onnx.Dim{Value: 1})
-	return b.Finish(cfg, fmt.Sprintf("tapeml lstm: ids int64 [batch, %d] (0 = padding, anywhere) → logits, probs = sigmoid(logits) [batch, 1]", L))
+	cfg.Head.ONNX(b, features, dirs*H)
+	return b.Finish(cfg, fmt.Sprintf("tapeml lstm: ids int64 [batch, %d] (0 = padding, anywhere) → %s", L, cfg.Head.ONNXDoc()))
 }
 
 // onnxGateOrder lists, for each of ONNX's gate blocks (i, o, f, c), the

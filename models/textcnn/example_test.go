@@ -27,10 +27,14 @@ func Example() {
 	}
 	fmt.Println("trainable values:", params.Count())
 	// Output:
-	// embedding.weight [10000 64]
-	// conv.weight [64 64 5]
-	// conv.bias [64]
-	// fc.weight [1 1216]
+	// embedding.weight [20000 128]
+	// convs.0.weight [100 128 3]
+	// convs.0.bias [100]
+	// convs.1.weight [100 128 4]
+	// convs.1.bias [100]
+	// convs.2.weight [100 128 5]
+	// convs.2.bias [100]
+	// fc.weight [1 300]
 	// fc.bias [1]
-	// trainable values: 661761
+	// trainable values: 2714201
 }

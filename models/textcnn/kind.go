@@ -1,6 +1,11 @@
 package textcnn
 
 import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
 	"github.com/spf13/pflag"
 
 	"github.com/tapeml/tapeml/kinds"
@@ -15,9 +20,34 @@ var kind = &kinds.Kind{
 	Name:    Kind,
 	Family:  textclass.Family,
 	Order:   0,
-	Summary: "embedding → Conv1D → max-pool → dense; binary text classifier (spam, sentiment)",
+	Summary: "convolutions of widths 3/4/5 over word embeddings, max-pooled over the text (Kim 2014); --arch seed: the Keras embedding → Conv1D → max-pool → dense; any number of classes",
 	Torch:   "TextCNN",
 	Default: func() kinds.Config { c := DefaultConfig(); return &c },
+	Decode:  decode,
+}
+
+// decode reads a checkpoint's configuration over its preset's defaults: a
+// checkpoint written before presets existed has no "arch" and is Seed
+// (with the seed's defaults, as it was read then), one before any number
+// of classes has no "classes" and is binary.
+func decode(modelConfig json.RawMessage) (kinds.Config, error) {
+	var run struct {
+		Model struct {
+			Arch string `json:"arch"`
+		} `json:"model"`
+	}
+	if err := json.Unmarshal(modelConfig, &run); err != nil {
+		return nil, err
+	}
+	c := SeedConfig()
+	c.Arch = ""
+	if run.Model.Arch != "" && run.Model.Arch != Seed {
+		c = DefaultConfig()
+	}
+	if err := kinds.DecodeModel(modelConfig, &c); err != nil {
+		return nil, err
+	}
+	return &c, nil
 }
 
 // Network is the TextCNN graph of c.
@@ -29,13 +59,80 @@ func (Config) Training() train.Config {
 	return train.Config{Epochs: 10, Batch: 32, LR: 0.001, Seed: 1, Optimizer: optim.Config{Name: optim.Adam}}
 }
 
+// TextHead is the configuration's output head.
+func (c Config) TextHead() textclass.Head { return c.Head }
+
+// WithHead returns the configuration with head h.
+func (c Config) WithHead(h textclass.Head) textclass.Arch {
+	c.Head = h
+	return c
+}
+
 // AddFlags binds the architecture's fields to command-line flags, their
-// current values the defaults.
+// current values the defaults. --arch switches to a preset's sizes,
+// keeping the flags given before it.
 func (c *Config) AddFlags(fs *pflag.FlagSet) {
+	fs.Var(&archFlag{c: c, fs: fs}, "arch", "architecture preset: kim (several widths, max-pooled over the text) or seed (the Keras model: one width, local pooling, a dense layer over positions); sets the other sizes' defaults")
 	fs.IntVar(&c.NumWords, "num-words", c.NumWords, "vocabulary size: the num_words−1 most frequent training words, id 0 is padding")
-	fs.IntVar(&c.MaxLen, "maxlen", c.MaxLen, "tokens per text ('pre' padding and truncation)")
+	fs.IntVar(&c.MaxLen, "maxlen", c.MaxLen, "tokens per text (see --padding and --truncating)")
 	fs.IntVar(&c.EmbedDim, "embed-dim", c.EmbedDim, "embedding width")
-	fs.IntVar(&c.Filters, "filters", c.Filters, "convolution filters")
-	fs.IntVar(&c.Kernel, "kernel", c.Kernel, "convolution width")
-	fs.IntVar(&c.Pool, "pool", c.Pool, "max-pool size")
+	fs.IntVar(&c.Filters, "filters", c.Filters, "convolution filters (kim: per width)")
+	fs.IntSliceVar(&c.Widths, "widths", c.Widths, "kim: convolution widths")
+	fs.Float64Var(&c.Dropout, "dropout", c.Dropout, "kim: dropout before the dense layer")
+	fs.IntVar(&c.Kernel, "kernel", c.Kernel, "seed: convolution width (default 5)")
+	fs.IntVar(&c.Pool, "pool", c.Pool, "seed: max-pool size (default 5)")
+}
+
+// archFlag is --arch: setting it replaces the configuration by the
+// preset's, then gives back the values of the flags already given.
+type archFlag struct {
+	c  *Config
+	fs *pflag.FlagSet
+}
+
+func (a *archFlag) String() string {
+	if a.c == nil {
+		return ""
+	}
+	return a.c.archName()
+}
+
+func (a *archFlag) Type() string { return "string" }
+
+func (a *archFlag) Set(v string) error {
+	p, ok := a.c.Presets()[v]
+	if !ok {
+		names := slices.Sorted(func(yield func(string) bool) {
+			for k := range a.c.Presets() {
+				if !yield(k) {
+					return
+				}
+			}
+		})
+		return fmt.Errorf("want one of %s", strings.Join(names, ", "))
+	}
+	given := map[string]string{}
+	// Changed is the flag's own: the command line may parse another set
+	// holding these flags.
+	a.fs.VisitAll(func(f *pflag.Flag) {
+		if f.Changed && f.Name != "arch" {
+			given[f.Name] = f.Value.String()
+		}
+	})
+	preset := p.(Config)
+	preset.Head = a.c.Head
+	*a.c = preset
+	for name, v := range given {
+		f := a.fs.Lookup(name)
+		if sv, ok := f.Value.(pflag.SliceValue); ok {
+			if err := sv.Replace(strings.Split(strings.Trim(v, "[]"), ",")); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := f.Value.Set(v); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -16,6 +16,7 @@ const (
 	MaxEmbedDim = 4096
 	MaxFilters  = 4096
 	MaxKernel   = 1024
+	MaxWidths   = 16
 	MaxMaxLen   = 1 << 16 // 65,536 tokens
 	MaxParams   = 1 << 27
 )
@@ -41,15 +42,21 @@ func (c Config) checkLimits() error {
 // creates, in state_dict order, without allocating them: loaders compare
 // them with a weight file's tensors first (checkpoint.CheckShapes).
 func (c Config) ParamSpecs() []graph.ParamSpec {
+	specs := []graph.ParamSpec{{Name: "embedding.weight", Shape: []int{c.NumWords, c.EmbedDim}}}
+	if !c.seed() {
+		for i, k := range c.Widths {
+			specs = append(specs,
+				graph.ParamSpec{Name: fmt.Sprintf("convs.%d.weight", i), Shape: []int{c.Filters, c.EmbedDim, k}},
+				graph.ParamSpec{Name: fmt.Sprintf("convs.%d.bias", i), Shape: []int{c.Filters}})
+		}
+		return append(specs, c.Head.ParamSpecs("fc", c.Filters*len(c.Widths))...)
+	}
 	pooled := 0
 	if c.Pool > 0 {
 		pooled = (c.MaxLen - c.Kernel + 1) / c.Pool
 	}
-	return []graph.ParamSpec{
-		{Name: "embedding.weight", Shape: []int{c.NumWords, c.EmbedDim}},
-		{Name: "conv.weight", Shape: []int{c.Filters, c.EmbedDim, c.Kernel}},
-		{Name: "conv.bias", Shape: []int{c.Filters}},
-		{Name: "fc.weight", Shape: []int{1, c.Filters * pooled}},
-		{Name: "fc.bias", Shape: []int{1}},
-	}
+	specs = append(specs,
+		graph.ParamSpec{Name: "conv.weight", Shape: []int{c.Filters, c.EmbedDim, c.Kernel}},
+		graph.ParamSpec{Name: "conv.bias", Shape: []int{c.Filters}})
+	return append(specs, c.Head.ParamSpecs("fc", c.Filters*pooled)...)
 }

@@ -10,7 +10,9 @@ import (
 // TestParamSpecsMatchBuild: the shapes known without allocating are the
 // shapes Build creates.
 func TestParamSpecsMatchBuild(t *testing.T) {
-	for _, cfg := range []Config{{NumWords: 11, EmbedDim: 3, Filters: 4, Kernel: 2, Pool: 3, MaxLen: 10}, {NumWords: 2, EmbedDim: 1, Filters: 1, Kernel: 1, Pool: 1, MaxLen: 1}, DefaultConfig()} {
+	three := DefaultConfig()
+	three.Classes = 3
+	for _, cfg := range []Config{{NumWords: 11, EmbedDim: 3, Filters: 4, Kernel: 2, Pool: 3, MaxLen: 10}, {NumWords: 2, EmbedDim: 1, Filters: 1, Kernel: 1, Pool: 1, MaxLen: 1}, SeedConfig(), DefaultConfig(), three} {
 		m, err := New(cfg)
 		if err != nil {
 			t.Fatal(err)

@@ -18,10 +18,16 @@ const parityGolden = "testdata/parity.json"
 // results (after tamper, if any) and returns the comparer's findings.
 func runParity(t *testing.T, dtype tensor.Dtype, tol, floor float64, tamper func(*graph.Params)) *paritytest.Comparer {
 	t.Helper()
-	g := paritytest.LoadText(t, parityGolden)
+	return runGolden(t, parityGolden, dtype, tol, floor, tamper)
+}
+
+// runGolden is runParity with the golden at path.
+func runGolden(t *testing.T, path string, dtype tensor.Dtype, tol, floor float64, tamper func(*graph.Params)) *paritytest.Comparer {
+	t.Helper()
+	g := paritytest.LoadText(t, path)
 	var cfg Config
 	if err := json.Unmarshal(g.Config, &cfg); err != nil {
-		t.Fatalf("%s: config: %v", parityGolden, err)
+		t.Fatalf("%s: config: %v", path, err)
 	}
 	model, err := New(cfg)
 	if err != nil {
@@ -67,4 +73,28 @@ func TestParityDetectsAWrongWeight(t *testing.T) {
 		t.Fatal("a perturbed conv.weight still matched PyTorch")
 	}
 	t.Logf("as expected: %v", cmp.Errs[0])
+}
+
+// The goldens of tools/pytorch/text_golden.py (regenerate them with
+// /usr/bin/python3 tools/pytorch/text_golden.py): the newer heads and
+// architectures, on a batch padded every way a row can be, including a row
+// of padding only, with the same tolerances as TestParityWithPyTorch.
+func TestTextGoldenParityWithPyTorch(t *testing.T) {
+	for _, g := range []struct{ path, what string }{
+		{"testdata/kim_parity.json", "Kim TextCNN, 3 classes with CrossEntropyLoss(weight)"},
+		{"testdata/kim_binary_parity.json", "Kim TextCNN, binary"},
+	} {
+		for _, c := range []struct {
+			dtype tensor.Dtype
+			tol   float64
+		}{{tensor.Float64, 1e-9}, {tensor.Float32, 1e-4}} {
+			t.Run(g.what+"/"+c.dtype.String(), func(t *testing.T) {
+				cmp := runGolden(t, g.path, c.dtype, c.tol, 0, nil)
+				for _, err := range cmp.Errs {
+					t.Error(err)
+				}
+				t.Logf("worst error %.3g (%s)", cmp.Worst, cmp.WorstWhat)
+			})
+		}
+	}
 }

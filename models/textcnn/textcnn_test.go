@@ -13,6 +13,11 @@ import (
 
 func TestConfigValidate(t *testing.T) {
 	with := func(edit func(*Config)) Config {
+		c := SeedConfig()
+		edit(&c)
+		return c
+	}
+	kim := func(edit func(*Config)) Config {
 		c := DefaultConfig()
 		edit(&c)
 		return c
@@ -23,7 +28,21 @@ func TestConfigValidate(t *testing.T) {
 		want string // substring of the error; "" means valid
 	}{
 		{"default", DefaultConfig(), ""},
-		{"smallest", Config{NumWords: 2, EmbedDim: 1, Filters: 1, Kernel: 1, Pool: 1, MaxLen: 1}, ""},
+		{"seed", SeedConfig(), ""},
+		{"legacy seed", with(func(c *Config) { c.Arch = "" }), ""},
+		{"kim, 5 classes", kim(func(c *Config) { c.Classes = 5 }), ""},
+		{"kim, one width", kim(func(c *Config) { c.Widths = []int{2} }), ""},
+		{"kim maxlen 1", kim(func(c *Config) { c.MaxLen = 1 }), ""},
+		{"unknown arch", kim(func(c *Config) { c.Arch = "resnet" }), `arch "resnet": want kim or seed`},
+		{"kim with a kernel", kim(func(c *Config) { c.Kernel = 5 }), "kernel and pool belong to the seed architecture"},
+		{"seed with widths", with(func(c *Config) { c.Widths = []int{3} }), "widths and dropout belong to the kim architecture"},
+		{"kim without widths", kim(func(c *Config) { c.Widths = nil }), "want 1 to 16 convolution widths, got 0"},
+		{"kim width 0", kim(func(c *Config) { c.Widths = []int{3, 0} }), "width 0 outside [1, 1024]"},
+		{"kim dropout 1", kim(func(c *Config) { c.Dropout = 1 }), "dropout must be in [0, 1)"},
+		{"one class", kim(func(c *Config) { c.Classes = 1 }), "classes 1: want 2 to"},
+		{"weights for 2 classes, 3 classes", kim(func(c *Config) { c.Classes, c.ClassWeights = 3, []float64{1, 2} }), "2 weights for 3 classes"},
+		{"negative weight", kim(func(c *Config) { c.ClassWeights = []float64{1, -2} }), "class_weights[1] is -2"},
+		{"smallest", Config{Arch: Seed, NumWords: 2, EmbedDim: 1, Filters: 1, Kernel: 1, Pool: 1, MaxLen: 1}, ""},
 		{"maxlen exactly kernel+pool-1", with(func(c *Config) { c.MaxLen = 9 }), ""},
 		{"zero num_words", with(func(c *Config) { c.NumWords = 0 }), "num_words must be at least 1, got 0"},
 		{"num_words 1 leaves only padding", with(func(c *Config) { c.NumWords = 1 }), "num_words must be at least 2"},
@@ -33,7 +52,7 @@ func TestConfigValidate(t *testing.T) {
 		{"zero pool", with(func(c *Config) { c.Pool = 0 }), "pool must be at least 1"},
 		{"zero maxlen", with(func(c *Config) { c.MaxLen = 0 }), "maxlen must be at least 1"},
 		{"maxlen shorter than kernel+pool-1", with(func(c *Config) { c.MaxLen = 8 }), "maxlen 8 is too short for kernel 5 and pool 5"},
-		{"kernel longer than maxlen", Config{NumWords: 10, EmbedDim: 4, Filters: 2, Kernel: 7, Pool: 1, MaxLen: 6}, "maxlen 6 is too short for kernel 7"},
+		{"kernel longer than maxlen", Config{Arch: Seed, NumWords: 10, EmbedDim: 4, Filters: 2, Kernel: 7, Pool: 1, MaxLen: 6}, "maxlen 6 is too short for kernel 7"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -57,12 +76,20 @@ func TestConfigValidate(t *testing.T) {
 // The default model gives one finite logit per text, for a single text and
 // for a batch, in both the training and the inference machine.
 func TestOutputShape(t *testing.T) {
-	model, err := New(DefaultConfig())
+	three := DefaultConfig()
+	three.Classes, three.ClassWeights = 3, []float64{1, 2, 0.5}
+	for _, cfg := range []Config{DefaultConfig(), SeedConfig(), three} {
+		outputShape(t, cfg)
+	}
+}
+
+func outputShape(t *testing.T, cfg Config) {
+	model, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	prog := graph.NewProgram(model.Build, model.Loss, graph.NewParams(tensor.Float32, 1), nil)
-	maxLen, vocab := model.Config.MaxLen, model.Config.NumWords
+	maxLen, vocab, width := model.Config.MaxLen, model.Config.NumWords, model.Config.Width()
 	for _, n := range []int{1, 7} {
 		ids := make([]float32, n*maxLen)
 		for i := range ids {
@@ -70,7 +97,7 @@ func TestOutputShape(t *testing.T) {
 		}
 		labels := make([]float32, n)
 		for i := range labels {
-			labels[i] = float32(i % 2)
+			labels[i] = float32(i % cfg.NumClasses())
 		}
 		for _, mode := range []graph.Mode{graph.Train, graph.Eval} {
 			m, err := prog.Machine(n, mode)
@@ -82,7 +109,7 @@ func TestOutputShape(t *testing.T) {
 			if err := m.Run([]*tensor.Dense{x}, y); err != nil {
 				t.Fatalf("batch %d, %v: %v", n, mode, err)
 			}
-			if got, want := m.Output().Shape(), (tensor.Shape{n, 1}); !got.Eq(want) {
+			if got, want := m.Output().Shape(), (tensor.Shape{n, width}); !got.Eq(want) {
 				t.Errorf("batch %d, %v: output shape %v, want %v", n, mode, got, want)
 			}
 			for i, v := range m.Output().Float32s() {
@@ -100,7 +127,7 @@ func TestOutputShape(t *testing.T) {
 // The parameters are PyTorch's TextCNN state_dict (tools/pytorch/models.py),
 // names, shapes and order, so checkpoints load into PyTorch as they are.
 func TestParamNamesAndShapes(t *testing.T) {
-	model, err := New(DefaultConfig())
+	model, err := New(SeedConfig())
 	if err != nil {
 		t.Fatal(err)
 	}

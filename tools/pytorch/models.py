@@ -14,27 +14,27 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["TextCNN", "ConvNet", "RNN", "MF", "from_config"]
+__all__ = ["TextCNN", "KimTextCNN", "FastText", "ConvNet", "RNN", "MF", "from_config", "bigram_bucket"]
 
 
 class TextCNN(nn.Module):
-    """tapeml's ``textcnn`` model (models/textcnn).
+    """tapeml's ``textcnn`` model with ``arch`` "seed" (models/textcnn), the Keras model.
 
     ids [N, maxlen] → Embedding(num_words, embed_dim) → [N, maxlen, embed_dim]
     → permute → Conv1d(filters, kernel) → ReLU → [N, filters, maxlen−kernel+1]
-    → max_pool1d(pool) → [N, filters, P] → flatten → Linear(filters·P → 1)
-    → logits [N, 1], with P = (maxlen−kernel+1) // pool.
+    → max_pool1d(pool) → [N, filters, P] → flatten → Linear(filters·P → 1 or classes)
+    → logits [N, 1] (two classes) or [N, classes], with P = (maxlen−kernel+1) // pool.
 
     The embedding has no padding_idx (as Keras' Embedding without mask_zero):
     id 0 is an ordinary row that is trained like the others. The loss is
-    BCEWithLogitsLoss on the logits.
+    BCEWithLogitsLoss on the logits (CrossEntropyLoss for more classes).
 
     state_dict: embedding.weight [num_words, embed_dim],
     conv.weight [filters, embed_dim, kernel], conv.bias [filters],
-    fc.weight [1, filters·P], fc.bias [1].
+    fc.weight [W, filters·P], fc.bias [W], W = 1 or classes.
     """
 
-    def __init__(self, num_words=10000, embed_dim=64, filters=64, kernel=5, pool=5, maxlen=100):
+    def __init__(self, num_words=10000, embed_dim=64, filters=64, kernel=5, pool=5, maxlen=100, classes=2):
         super().__init__()
         if maxlen - kernel + 1 < pool:
             raise ValueError(f"maxlen {maxlen} is too short for kernel {kernel} and pool {pool}")
@@ -42,14 +42,96 @@ class TextCNN(nn.Module):
         self.maxlen = maxlen
         self.embedding = nn.Embedding(num_words, embed_dim)
         self.conv = nn.Conv1d(embed_dim, filters, kernel)
-        self.fc = nn.Linear(filters * ((maxlen - kernel + 1) // pool), 1)
+        self.fc = nn.Linear(filters * ((maxlen - kernel + 1) // pool), head_width(classes))
 
     def forward(self, ids):
-        """ids: int64 [N, maxlen] → logits [N, 1]."""
+        """ids: int64 [N, maxlen] → logits [N, 1 or classes]."""
         x = self.embedding(ids).permute(0, 2, 1)  # [N, E, L]
         x = F.relu(self.conv(x))
         x = F.max_pool1d(x, self.pool)  # stride = pool, floor mode
         return self.fc(torch.flatten(x, 1))
+
+
+def head_width(classes):
+    """A text model's logits per text: 1 (sigmoid) for two classes, else one per class."""
+    return 1 if classes <= 2 else classes
+
+
+class KimTextCNN(nn.Module):
+    """tapeml's ``textcnn`` model with ``arch`` "kim" (models/textcnn), the default: Kim (2014).
+
+    ids [N, maxlen] → Embedding(num_words, embed_dim, padding_idx=0) → permute → [N, E, L]
+    → per width k: Conv1d(E → filters, k, padding=k−1) → [N, filters, L+k−1]
+      → the maximum over the positions whose window (tokens t−k+1 … t) holds a
+        token that is not padding (−∞ elsewhere) → ReLU → [N, filters]
+        (zero for a text of padding only)
+    → cat → Dropout(dropout) → fc: Linear(filters·len(widths) → 1 or classes).
+
+    state_dict: embedding.weight, convs.{i}.weight [filters, embed_dim, widths[i]],
+    convs.{i}.bias [filters], fc.weight, fc.bias.
+    """
+
+    def __init__(self, num_words=20000, embed_dim=128, filters=100, widths=(3, 4, 5), dropout=0.5, classes=2):
+        super().__init__()
+        self.widths = list(widths)
+        self.embedding = nn.Embedding(num_words, embed_dim, padding_idx=0)
+        self.convs = nn.ModuleList(nn.Conv1d(embed_dim, filters, k, padding=k - 1) for k in self.widths)
+        self.dropout = nn.Dropout(dropout)
+        self.fc = nn.Linear(filters * len(self.widths), head_width(classes))
+
+    def forward(self, ids):
+        """ids: int64 [N, maxlen] → logits [N, 1 or classes]."""
+        x = self.embedding(ids).permute(0, 2, 1)  # [N, E, L]
+        tokens = (ids != 0).to(x.dtype).unsqueeze(1)  # [N, 1, L]
+        feats = []
+        for k, conv in zip(self.widths, self.convs):
+            c = conv(x)  # [N, F, L+k−1]
+            valid = F.conv1d(tokens, tokens.new_ones(1, 1, k), padding=k - 1) > 0  # [N, 1, L+k−1]
+            c = c.masked_fill(~valid, float("-inf"))
+            feats.append(F.relu(c.max(dim=2).values))
+        return self.fc(self.dropout(torch.cat(feats, 1)))
+
+
+BIGRAM_MULTIPLIER = 116049371
+
+
+def bigram_bucket(a, b, buckets):
+    """graph.BigramBucket: the hash bucket of the word-id pair (a, b)."""
+    return (a * BIGRAM_MULTIPLIER + b) % buckets
+
+
+class FastText(nn.Module):
+    """tapeml's ``fasttext`` model (models/fasttext), after Joulin et al. (2016).
+
+    ids [N, maxlen] (0 = padding, anywhere) → per position t: embedding(ids[t])
+    + embedding(num_words + bigram_bucket(ids[t], ids[t+1])) when both are tokens
+    (Embedding(num_words + buckets, embed_dim, padding_idx=0))
+    → the sum over the token positions ÷ (tokens + bigrams), 0 for a text of padding only
+    → fc: Linear(embed_dim → 1 or classes).
+
+    state_dict: embedding.weight [num_words + buckets, embed_dim], fc.weight, fc.bias.
+    """
+
+    def __init__(self, num_words=50000, buckets=200000, embed_dim=50, classes=2):
+        super().__init__()
+        self.num_words, self.buckets = num_words, buckets
+        self.embedding = nn.Embedding(num_words + buckets, embed_dim, padding_idx=0)
+        self.fc = nn.Linear(embed_dim, head_width(classes))
+
+    def forward(self, ids):
+        """ids: int64 [N, maxlen] → logits [N, 1 or classes]."""
+        token = ids != 0
+        x = self.embedding(ids)
+        items = token.sum(1)
+        if self.buckets > 0 and ids.shape[1] > 1:
+            a, b = ids[:, :-1], ids[:, 1:]
+            pair = token[:, :-1] & token[:, 1:]
+            rows = torch.where(pair, self.num_words + bigram_bucket(a, b, self.buckets), torch.zeros_like(a))
+            x = x + F.pad(self.embedding(rows), (0, 0, 0, 1))
+            items = items + pair.sum(1)
+        x = x * token.unsqueeze(2).to(x.dtype)
+        mean = x.sum(1) / items.clamp(min=1).unsqueeze(1).to(x.dtype)
+        return self.fc(mean)
 
 
 class ConvNet(nn.Module):
@@ -95,8 +177,8 @@ class RNN(nn.Module):
     → rnn: LSTM(embed_dim → hidden, layers, bidirectional, dropout between layers)
       over each text's real tokens, packed (pack_sequence)
     → the top layer's last hidden states, torch.cat((h_n[-2], h_n[-1]), dim=1)
-      (h_n[-1] when not bidirectional) → Dropout → fc: Linear(D·hidden → 1)
-    → logits [N, 1],
+      (h_n[-1] when not bidirectional) → Dropout → fc: Linear(D·hidden → 1 or classes)
+    → logits [N, 1] (two classes) or [N, classes],
 
     trained with BCEWithLogitsLoss. A text with no real token gets zero final
     states (its logit is fc.bias), which pack_sequence alone cannot express.
@@ -107,13 +189,13 @@ class RNN(nn.Module):
     then the same for l1, …, then fc.weight [1, D·hidden], fc.bias [1].
     """
 
-    def __init__(self, num_words=25000, embed_dim=100, hidden=256, layers=2, bidirectional=True, dropout=0.5):
+    def __init__(self, num_words=25000, embed_dim=100, hidden=256, layers=2, bidirectional=True, dropout=0.5, classes=2):
         super().__init__()
         self.embedding = nn.Embedding(num_words, embed_dim, padding_idx=0)
         self.rnn = nn.LSTM(embed_dim, hidden, num_layers=layers, bidirectional=bidirectional,
                            dropout=dropout if layers > 1 else 0.0, batch_first=True)
         self.directions = 2 if bidirectional else 1
-        self.fc = nn.Linear(self.directions * hidden, 1)
+        self.fc = nn.Linear(self.directions * hidden, head_width(classes))
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, ids):
@@ -167,10 +249,15 @@ def from_config(kind, model_config):
         c = model_config["mf"]
         return MF(c["users"], c["items"], c["factors"], c["scale"]["min"], c["scale"]["max"])
     c = model_config["model"]
+    classes = c.get("classes", 2)
+    if kind == "textcnn" and c.get("arch", "seed") == "kim":
+        return KimTextCNN(c["num_words"], c["embed_dim"], c["filters"], c["widths"], c.get("dropout", 0.0), classes)
     if kind == "textcnn":
-        return TextCNN(c["num_words"], c["embed_dim"], c["filters"], c["kernel"], c["pool"], c["maxlen"])
+        return TextCNN(c["num_words"], c["embed_dim"], c["filters"], c["kernel"], c["pool"], c["maxlen"], classes)
     if kind == "lstm":
-        return RNN(c["num_words"], c["embed_dim"], c["hidden"], c["layers"], c["bidirectional"], c["dropout"])
+        return RNN(c["num_words"], c["embed_dim"], c["hidden"], c["layers"], c["bidirectional"], c["dropout"], classes)
+    if kind == "fasttext":
+        return FastText(c["num_words"], c["buckets"], c["embed_dim"], classes)
     if kind == "convnet":
         return ConvNet(c["channels"], c["height"], c["width"], c["classes"], c["dropout"])
     raise ValueError(f"unknown tapeml model kind {kind!r}")

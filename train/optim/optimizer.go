@@ -15,6 +15,12 @@ type Param struct {
 	Shape []int     // only checked against len(Value) and recorded in State
 	Value []float32 // updated in place
 	Grad  []float32 // read only; same length as Value
+	// Rows, when not nil, lists the only rows (along Shape[0]) where Grad
+	// may be nonzero, each once: an embedding table's gradient. Rules whose
+	// update leaves a zero-gradient row unchanged (SGD without momentum,
+	// weight decay or L1) then touch those rows only — fastText's sparse
+	// updates, with the dense update's result.
+	Rows []int32
 }
 
 // Optimizer updates parameters from their gradients and keeps the state
@@ -122,7 +128,13 @@ func (o *optimizer) Step(params []Param, lr float64) error {
 		if err := o.check(p); err != nil {
 			return fmt.Errorf("optim: %s step %d: %w", o.cfg.Name, o.step+1, err)
 		}
-		sumSq += penalizedSquares(p.Value, p.Grad, float32(o.cfg.L1))
+		if rows, width, ok := o.sparse(p); ok {
+			for _, r := range rows {
+				sumSq += penalizedSquares(nil, p.Grad[int(r)*width:(int(r)+1)*width], 0)
+			}
+		} else {
+			sumSq += penalizedSquares(p.Value, p.Grad, float32(o.cfg.L1))
+		}
 		maxLen = max(maxLen, len(p.Value))
 	}
 	if o.restored > 0 {
@@ -156,12 +168,40 @@ func (o *optimizer) Step(params []Param, lr float64) error {
 	for i := range params {
 		p := &params[i]
 		st := o.states[p.Name]
+		if rows, width, ok := o.sparse(p); ok {
+			for _, r := range rows {
+				at := int(r) * width
+				w := p.Value[at : at+width]
+				g := effectiveGrad(o.scratch[:width], w, p.Grad[at:at+width], 0, coef, 0)
+				o.rule.update(w, g, nil, !st.used)
+			}
+			st.used = true
+			st.restored = false
+			continue
+		}
 		g := effectiveGrad(o.scratch[:len(p.Value)], p.Value, p.Grad, float32(o.cfg.L1), coef, decay)
 		o.rule.update(p.Value, g, st.slots, !st.used)
 		st.used = true
 		st.restored = false
 	}
 	return nil
+}
+
+// sparse returns p's gradient rows and row width when the update may
+// touch those rows only: the rule keeps no state and nothing but the
+// gradient moves a weight (no weight decay, no L1). Rows outside the
+// parameter fall back to the dense update, which is always right.
+func (o *optimizer) sparse(p *Param) (rows []int32, width int, ok bool) {
+	if p.Rows == nil || len(o.slots) != 0 || o.cfg.Name != SGD || o.cfg.WeightDecay != 0 || o.cfg.L1 != 0 || len(p.Shape) == 0 || p.Shape[0] == 0 {
+		return nil, 0, false
+	}
+	width = len(p.Value) / p.Shape[0]
+	for _, r := range p.Rows {
+		if r < 0 || int(r) >= p.Shape[0] {
+			return nil, 0, false
+		}
+	}
+	return p.Rows, width, true
 }
 
 // check validates p and finds or creates its state, marking it visited.

@@ -208,3 +208,43 @@ func TestNoAllocations(t *testing.T) {
 		}
 	}
 }
+
+// TestSparseRowsGiveTheDenseUpdate: a gradient with Rows gives the same
+// weights and gradient norm as the dense update, for every configuration,
+// and SGD then leaves the other rows untouched.
+func TestSparseRowsGiveTheDenseUpdate(t *testing.T) {
+	const rows, width = 6, 3
+	for _, cfg := range []Config{{Name: SGD}, {Name: SGD, ClipNorm: 0.5}, {Name: SGD, Momentum: 0.9}, {Name: SGD, WeightDecay: 0.1}, {Name: Adam}} {
+		w := func() []float32 {
+			v := make([]float32, rows*width)
+			for i := range v {
+				v[i] = float32(i%7) - 3
+			}
+			return v
+		}
+		g := make([]float32, rows*width)
+		touched := []int32{4, 1}
+		for _, r := range touched {
+			for j := 0; j < width; j++ {
+				g[int(r)*width+j] = float32(r) - float32(j)*0.5
+			}
+		}
+		dense, sparse := w(), w()
+		od, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os, _ := New(cfg)
+		for step := 0; step < 3; step++ {
+			if err := od.Step([]Param{{Name: "e", Shape: []int{rows, width}, Value: dense, Grad: g}}, 0.1); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Step([]Param{{Name: "e", Shape: []int{rows, width}, Value: sparse, Grad: g, Rows: touched}}, 0.1); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(dense, sparse) || math.Abs(od.GradNorm()-os.GradNorm()) > 1e-12 {
+				t.Fatalf("%+v step %d: sparse %v (norm %v), dense %v (norm %v)", cfg, step, sparse, os.GradNorm(), dense, od.GradNorm())
+			}
+		}
+	}
+}

@@ -1,0 +1,61 @@
+package textclass
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// Balanced weights are scikit-learn's compute_class_weight("balanced"):
+// for counts [6, 3, 1], n/(classes·count) = 10/18, 10/9, 10/3.
+func TestParseClassWeights(t *testing.T) {
+	classes, counts := []string{"a", "b", "c"}, []int{6, 3, 1}
+	for _, c := range []struct {
+		spec string
+		want []float64
+	}{
+		{"", nil},
+		{"balanced", []float64{10.0 / 18, 10.0 / 9, 10.0 / 3}},
+		{"1, 2,0.5", []float64{1, 2, 0.5}},
+		{"c=4,a=0.5", []float64{0.5, 1, 4}},
+	} {
+		got, err := ParseClassWeights(c.spec, classes, counts)
+		if err != nil || !slices.Equal(got, c.want) {
+			t.Errorf("%q: %v, %v; want %v", c.spec, got, err, c.want)
+		}
+	}
+	for spec, want := range map[string]string{
+		"1,2":       "2 weights for the 3 classes",
+		"d=1":       `no class "d"`,
+		"a=1,a=2":   "weighed twice",
+		"1,-1,1":    "finite number ≥ 0",
+		"1,NaN,1":   "finite number ≥ 0",
+		"0,0,0":     "would weigh 0",
+		"a:1":       "1 weights for the 3 classes", // neither list nor name=weight
+		"a=1,b":     "not name=weight",
+		"1,+Inf,1":  "finite number ≥ 0",
+		"balanced ": "", // trimmed: valid
+	} {
+		_, err := ParseClassWeights(spec, classes, counts)
+		if want == "" {
+			if err != nil {
+				t.Errorf("%q: %v", spec, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "class_weight") {
+			t.Errorf("%q: %v; want an error naming class_weight with %q", spec, err, want)
+		}
+	}
+	if _, err := ParseClassWeights("balanced", classes, []int{6, 0, 1}); err == nil || !strings.Contains(err.Error(), `class "b" has no training example`) {
+		t.Errorf("balanced with an empty class: %v", err)
+	}
+}
+
+// headWeights orders a binary model's weights [negative, positive].
+func TestHeadWeightsOrder(t *testing.T) {
+	w, mean := headWeights([]float64{3, 1}, 0, []int{1, 3}) // class 0 is positive
+	if !slices.Equal(w, []float64{1, 3}) || mean != 1.5 {
+		t.Errorf("%v %v", w, mean)
+	}
+}
