@@ -135,6 +135,10 @@ func (m *Model) MaxLen() int {
 // before the network sees it.
 func (m *Model) Preprocessing() []string { return m.c.Loaded.Codec.Info().Preprocessing }
 
+// TrainingData lists the files, folders or built-in names the model was
+// trained on, as its checkpoint records them.
+func (m *Model) TrainingData() []string { return slices.Clone(m.c.Loaded.Codec.Info().Data) }
+
 // Meta is the checkpoint's metadata (meta.json, or an exported file's):
 // the run's epoch, best metric, training configuration and privacy
 // accounting, for tools that report on a model.

@@ -76,6 +76,10 @@ type Meta struct {
 	Privacy json.RawMessage `json:"privacy,omitempty"`
 	// Best is the best validation metric seen so far, if one is tracked.
 	Best *BestMetric `json:"best,omitempty"`
+	// Init is the checkpoint whose weights the run started from (train
+	// --init), an absolute path; resumed runs keep it. A model card's
+	// parent version is found from it.
+	Init string `json:"init,omitempty"`
 	// Files lists every file but meta.json with its checksum; set by Save.
 	Files map[string]FileSum `json:"files"`
 }

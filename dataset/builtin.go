@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"sync"
@@ -54,4 +55,30 @@ func Builtin[L any](name string) (L, error) {
 		return zero, fmt.Errorf("%s is a built-in data set of another kind (%T)", name, loader)
 	}
 	return l, nil
+}
+
+var builtinContents = map[string]func(io.Writer) error{}
+
+// RegisterBuiltinContent registers what the built-in data set name is made
+// of: write writes its bytes (its embedded files) to a writer, the same
+// bytes every time, so that a content hash (a model card's) names the data.
+func RegisterBuiltinContent(name string, write func(io.Writer) error) {
+	builtinMu.Lock()
+	defer builtinMu.Unlock()
+	if !IsBuiltin(name) || builtinContents[name] != nil {
+		panic("dataset: RegisterBuiltinContent " + name + ": not a " + BuiltinPrefix + " name, or registered twice")
+	}
+	builtinContents[name] = write
+}
+
+// WriteBuiltinContent writes the bytes of the built-in data set name to w
+// (see RegisterBuiltinContent).
+func WriteBuiltinContent(name string, w io.Writer) error {
+	builtinMu.RLock()
+	write, ok := builtinContents[name]
+	builtinMu.RUnlock()
+	if !ok {
+		return fmt.Errorf("%s: no built-in data set of that name with registered content is linked into this program", name)
+	}
+	return write(w)
 }

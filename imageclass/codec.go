@@ -127,6 +127,7 @@ func (m *Codec) Info() kinds.Info {
 		Positive:      -1,
 		Inputs:        []kinds.TensorShape{{Name: "image", Shape: p.Shape()}},
 		Preprocessing: lines,
+		Data:          []string{m.run.Data.Path},
 	}
 }
 
@@ -207,6 +208,9 @@ func (m *Codec) Evaluate(ctx context.Context, net kinds.Net, opt kinds.EvalOptio
 	if opt.Data != "" {
 		src.Path, src.Format = opt.Data, imagedata.FormatAuto
 	}
+	if opt.SplitSeed != nil {
+		src.Seed = *opt.SplitSeed
+	}
 	data, err := src.Load()
 	if err != nil {
 		return nil, err
@@ -236,6 +240,9 @@ func (m *Codec) Evaluate(ctx context.Context, net kinds.Net, opt kinds.EvalOptio
 		return nil, err
 	}
 	r.Data, r.Split, r.Rows = src.Path, split, rows
+	if len(test.Sources) == r.N {
+		r.Sources = test.Sources
+	}
 	return r, nil
 }
 

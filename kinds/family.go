@@ -59,6 +59,10 @@ type Info struct {
 	// Preprocessing summarizes, a line each, what happens to a raw input
 	// before the network sees it.
 	Preprocessing []string
+	// Data lists the files, folders or built-in names (dataset.BuiltinPrefix)
+	// the model was trained on, as its checkpoint records them: what a
+	// model card hashes.
+	Data []string
 }
 
 // TensorShape names a network input and its shape per example.
@@ -225,6 +229,10 @@ func EvalSplit(opt EvalOptions, runData string, testGiven bool) string {
 type EvalOptions struct {
 	// Data replaces the run's data source (a path); "" means the run's own.
 	Data string
+	// SplitSeed, when not nil, splits data that ships no test split with
+	// this seed instead of the run's: two models trained with different
+	// seeds are then scored on the same examples (tapeml compare).
+	SplitSeed *uint64
 	// Batch is the largest batch run at once.
 	Batch int
 	// RankUsers bounds the users a recommender's ranking metrics sample
@@ -257,6 +265,9 @@ type EvalReport struct {
 	// curves are drawn from. nil with Confusion.
 	Probs  []float32
 	Labels []int
+	// Sources names each example of a classifier's report (a file path,
+	// "file.csv:line N"), in the order of Labels; nil when unknown.
+	Sources []string
 	// Detail is printed under the metrics line ("" for none); JSON
 	// carries Fields.
 	Detail string

@@ -188,7 +188,11 @@ func (r *Codec) Info() kinds.Info {
 	if r.run.Algo == AlgoMF {
 		inputs = []kinds.TensorShape{{Name: "user", Shape: []int{1}}, {Name: "item", Shape: []int{1}}}
 	}
-	return kinds.Info{Family: Family.Name(), Positive: -1, Inputs: inputs, Preprocessing: lines}
+	sources := []string{r.run.Data.Path}
+	if r.run.Data.Items != "" {
+		sources = append(sources, r.run.Data.Items)
+	}
+	return kinds.Info{Family: Family.Name(), Positive: -1, Inputs: inputs, Preprocessing: lines, Data: sources}
 }
 
 // userIndex is the user's index, or −1 (unknown: the fallbacks answer)
@@ -292,6 +296,9 @@ func (r *Codec) Evaluate(ctx context.Context, _ kinds.Net, opt kinds.EvalOptions
 	src := r.run.Data
 	if opt.Data != "" {
 		src.Path = opt.Data
+	}
+	if opt.SplitSeed != nil {
+		src.Seed = *opt.SplitSeed
 	}
 	d, _, _, err := src.Load()
 	if err != nil {

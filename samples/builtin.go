@@ -1,6 +1,9 @@
 package samples
 
 import (
+	"io"
+	"io/fs"
+
 	"github.com/tapeml/tapeml/dataset"
 	"github.com/tapeml/tapeml/imagedata"
 	"github.com/tapeml/tapeml/recsys"
@@ -28,4 +31,29 @@ func init() {
 		}
 		return d, RatingsCatalog(d), nil
 	}))
+	dataset.RegisterBuiltinContent(SpamAssassinName, writeBytes(spamAssassinGzip))
+	dataset.RegisterBuiltinContent(RatingsName, writeBytes(ratingsGzip))
+	dataset.RegisterBuiltinContent(FashionMNISTName, func(w io.Writer) error {
+		return fs.WalkDir(fashionMNISTFiles, ".", func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, err := fashionMNISTFiles.ReadFile(p)
+			if err == nil {
+				_, err = io.WriteString(w, p+"\x00")
+			}
+			if err == nil {
+				_, err = w.Write(b)
+			}
+			return err
+		})
+	})
+}
+
+// writeBytes writes one embedded file's bytes.
+func writeBytes(b []byte) func(io.Writer) error {
+	return func(w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	}
 }

@@ -53,7 +53,7 @@ func (s *Server) v2Explain(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	v, err := s.man.acquire(name, sel)
+	v, err := s.man.acquire(name, s.routed(r, sel))
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -182,12 +182,13 @@ func (g *grpcService) ModelInfer(ctx context.Context, req *inference.ModelInferR
 	if err != nil {
 		return nil, err
 	}
+	sel = s.grpcRouted(ctx, sel)
 	v, err := s.man.acquire(req.ModelName, sel)
 	if err != nil {
 		return nil, err
 	}
 	defer v.release()
-	out, err := s.grpcInfer(ctx, v, req)
+	out, err := s.grpcInfer(ctx, v, sel, req)
 	code := http.StatusOK
 	if err != nil {
 		code = statusOf(err)
@@ -203,7 +204,7 @@ func (g *grpcService) ModelInfer(ctx context.Context, req *inference.ModelInferR
 	return resp, nil
 }
 
-func (s *Server) grpcInfer(ctx context.Context, v *version, req *inference.ModelInferRequest) ([]api.Tensor, error) {
+func (s *Server) grpcInfer(ctx context.Context, v *version, sel selector, req *inference.ModelInferRequest) ([]api.Tensor, error) {
 	in, err := grpcInputs(v, req, s.cfg.Limits.Elements)
 	if err != nil {
 		return nil, err
@@ -212,6 +213,7 @@ func (s *Server) grpcInfer(ctx context.Context, v *version, req *inference.Model
 	if err != nil {
 		return nil, err
 	}
+	s.shadow(ctx, sel, v, in, out)
 	var want []string
 	for _, o := range req.Outputs {
 		want = append(want, o.Name)

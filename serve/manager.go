@@ -26,6 +26,7 @@ type version struct {
 	m       *tapeml.Model
 	batch   *batcher // nil for models whose requests do not merge (recommenders), which answer directly
 	created time.Time
+	card    *cardFields // the model card's main fields; nil without a card
 
 	mu       sync.Mutex
 	closed   bool
@@ -75,6 +76,9 @@ type modelState struct {
 	versions  map[int64]*version
 	order     []int64 // loaded versions, descending
 	labels    map[string]int64
+	traffic   *split // nil: requests naming no version get top
+	shadow    int64  // 0: none
+	top       int64  // the highest loaded version the policy selected (not only pinned)
 	failed    map[int64]loadFailure
 	configErr error
 }
@@ -99,6 +103,9 @@ type ManagerOptions struct {
 	MaxDelay time.Duration // longest a request waits for others to join its batch
 	Workers  int           // batches run at once per version (default GOMAXPROCS)
 	Logger   *slog.Logger
+	// FollowExternalLinks serves model and version folders that are
+	// symbolic links to folders outside the repository.
+	FollowExternalLinks bool
 }
 
 // Manager keeps a repository's models loaded: Reload brings the served
@@ -116,6 +123,9 @@ type Manager struct {
 	configErr map[string]string // last logged config error per model
 	draining  sync.WaitGroup
 	ready     atomic.Bool
+	routing   *routingMetrics   // nil: not counted
+	skipped   map[string]string // repository entries skipped at the last scan, and why: each is logged once
+	mirror    *mirror           // an object store mirrored into dir before each scan; nil for a local repository
 }
 
 func newManager(dir string, opt ManagerOptions, met *metrics) *Manager {
@@ -141,7 +151,22 @@ func newManager(dir string, opt ManagerOptions, met *metrics) *Manager {
 func (m *Manager) Reload(ctx context.Context) error {
 	m.reloadMu.Lock()
 	defer m.reloadMu.Unlock()
-	repo, err := scanRepository(m.dir)
+	if m.mirror != nil {
+		if err := m.mirror.sync(ctx); err != nil {
+			m.log.Error("mirroring the model repository", "err", err)
+			if ctx.Err() != nil {
+				return err
+			}
+		}
+	}
+	skipped := map[string]string{}
+	repo, err := scanRepository(m.dir, m.opt.FollowExternalLinks, func(path, why string) {
+		skipped[path] = why
+		if m.skipped[path] != why {
+			m.log.Warn("skipped in the model repository", "path", path, "reason", why)
+		}
+	})
+	m.skipped = skipped
 	if err != nil {
 		m.log.Error("scanning the model repository", "dir", m.dir, "err", err)
 		return err
@@ -151,7 +176,8 @@ func (m *Manager) Reload(ctx context.Context) error {
 	failures := map[string]map[int64]loadFailure{}
 	for _, rm := range repo {
 		prev := old.models[rm.name]
-		ms := &modelState{name: rm.name, versions: map[int64]*version{}, labels: rm.config.Labels, failed: map[int64]loadFailure{}}
+		ms := &modelState{name: rm.name, versions: map[int64]*version{}, labels: rm.config.Labels, failed: map[int64]loadFailure{},
+			traffic: newSplit(rm.config.Traffic), shadow: rm.config.Shadow}
 		failures[rm.name] = map[int64]loadFailure{}
 		if rm.err != nil {
 			// A config being edited: keep serving what was served.
@@ -162,6 +188,7 @@ func (m *Manager) Reload(ctx context.Context) error {
 			ms.configErr = rm.err
 			if prev != nil {
 				ms.versions, ms.labels, ms.failed = prev.versions, prev.labels, prev.failed
+				ms.traffic, ms.shadow, ms.top = prev.traffic, prev.shadow, prev.top
 				failures[rm.name] = m.failures[rm.name]
 			}
 			ms.order = slices.Sorted(maps.Keys(ms.versions))
@@ -172,15 +199,19 @@ func (m *Manager) Reload(ctx context.Context) error {
 		delete(m.configErr, rm.name)
 		policy := rm.config.VersionPolicy
 		limit := policy.limit()
+		pinned := rm.config.pinned() // labelled, in the traffic split or the shadow: loaded whatever the policy
+		byPolicy := 0                // versions the policy selected that are loaded
 		for _, rv := range rm.versions {
-			if limit > 0 && len(ms.versions) >= limit {
-				break
-			}
-			if !policy.wants(rv.version) {
+			selected := (limit == 0 || byPolicy < limit) && policy.wants(rv.version)
+			if !selected && !pinned[rv.version] {
 				continue
 			}
 			if prev != nil && prev.versions[rv.version] != nil {
 				ms.versions[rv.version] = prev.versions[rv.version]
+				if selected {
+					byPolicy++
+					ms.top = max(ms.top, rv.version)
+				}
 				continue
 			}
 			if f, ok := m.failures[rm.name][rv.version]; ok && f.sig == rv.sig {
@@ -199,6 +230,10 @@ func (m *Manager) Reload(ctx context.Context) error {
 				continue
 			}
 			ms.versions[rv.version] = v
+			if selected {
+				byPolicy++
+				ms.top = max(ms.top, rv.version)
+			}
 		}
 		ms.order = slices.Sorted(maps.Keys(ms.versions))
 		slices.Reverse(ms.order)
@@ -239,7 +274,7 @@ func (m *Manager) load(ctx context.Context, name string, rv repoVersion) (*versi
 	if err := tm.WarmupConcurrent(ctx, m.opt.Workers); err != nil {
 		return nil, fmt.Errorf("warming up: %w", err)
 	}
-	v := &version{model: name, num: rv.version, path: rv.path, m: tm, created: time.Now(), idle: make(chan struct{})}
+	v := &version{model: name, num: rv.version, path: rv.path, m: tm, created: time.Now(), idle: make(chan struct{}), card: readCard(rv.path)}
 	if tm.Signature().Batchable {
 		v.batch = newBatcher(tm, m.opt.MaxBatch, m.opt.MaxDelay, m.opt.Workers, m.met.forVersion(name, rv.version))
 	}
@@ -293,6 +328,8 @@ func (m *Manager) Poll(ctx context.Context, every time.Duration) {
 type selector struct {
 	num   int64
 	label string
+	split bool   // an inference naming no version: the traffic split applies
+	key   string // the sticky header's value: a traffic split routes it to the same version every time
 }
 
 func (s selector) String() string {
@@ -336,10 +373,9 @@ func (m *Manager) lookup(s *snapshot, name string, sel selector) (*version, erro
 		num = n
 	}
 	if num == 0 {
-		if len(ms.order) == 0 {
+		if num = m.route(ms, sel); num == 0 {
 			return nil, errorf(http.StatusServiceUnavailable, "model %q has no version loaded", name)
 		}
-		num = ms.order[0]
 	}
 	if v := ms.versions[num]; v != nil {
 		return v, nil

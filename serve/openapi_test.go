@@ -56,7 +56,8 @@ func TestOpenAPI(t *testing.T) {
 	}
 	slices.Sort(ops)
 	want := []string{
-		"GET /", "GET /metrics", "GET /openapi.json", "GET /v1/models/{name}", "GET /v1/models/{name}/labels/{label}", "GET /v1/models/{name}/versions/{version}",
+		"GET /", "GET /metrics", "GET /openapi.json", "GET /v1/models/{name}", "GET /v1/models/{name}/labels/{label}", "GET /v1/models/{name}/labels/{label}/metadata", "GET /v1/models/{name}/metadata",
+		"GET /v1/models/{name}/versions/{version}", "GET /v1/models/{name}/versions/{version}/metadata",
 		"GET /v2", "GET /v2/health/live", "GET /v2/health/ready", "GET /v2/models/{name}", "GET /v2/models/{name}/ready", "GET /v2/models/{name}/versions/{version}", "GET /v2/models/{name}/versions/{version}/ready",
 		"POST /v1/models/{name}/labels/{label}:predict", "POST /v1/models/{name}/versions/{version}:predict", "POST /v1/models/{name}:predict",
 		"POST /v2/models/{name}/explain", "POST /v2/models/{name}/infer", "POST /v2/models/{name}/versions/{version}/explain", "POST /v2/models/{name}/versions/{version}/infer", "POST /v2/repository/index",

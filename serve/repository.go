@@ -25,6 +25,11 @@ import (
 type ModelConfig struct {
 	VersionPolicy VersionPolicy    `json:"version_policy"`
 	Labels        map[string]int64 `json:"labels"`
+	// Traffic splits the requests that name no version between versions
+	// by weight ({"2": 10, "1": 90}); Shadow is a version that gets a copy
+	// of each of them (see traffic.go).
+	Traffic map[string]int `json:"traffic,omitempty"`
+	Shadow  int64          `json:"shadow,omitempty"`
 }
 
 // VersionPolicy is Triton's and TensorFlow Serving's version policy: at
@@ -87,7 +92,7 @@ func readConfig(path string) (ModelConfig, error) {
 			return c, fmt.Errorf("%s: labels: %q → %d: want a name and a positive version", path, l, v)
 		}
 	}
-	return c, nil
+	return c, c.checkRouting(path)
 }
 
 // wants reports whether the policy may serve version v at all (Specific
@@ -127,19 +132,31 @@ type repoVersion struct {
 
 // scanRepository lists the models of dir. Entries that are not model
 // folders (files, hidden names) and version folders whose name is not a
-// positive integer are skipped, as TensorFlow Serving does.
-func scanRepository(dir string) ([]repoModel, error) {
+// positive integer are skipped, as TensorFlow Serving does; skip hears of
+// each (but hidden names and a model folder's own files) with the reason.
+// A model or version folder that is a symbolic link to a folder is
+// followed (Kubernetes volumes present files so), but one leading out of
+// the repository only with external.
+func scanRepository(dir string, external bool, skip func(path, reason string)) ([]repoModel, error) {
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return nil, fmt.Errorf("model repository: %w", err)
+	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("model repository: %w", err)
 	}
 	var out []repoModel
 	for _, e := range entries {
-		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+		if strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		mdir, why := followDir(root, filepath.Join(dir, e.Name()), e, external)
+		if why != "" {
+			skip(filepath.Join(dir, e.Name()), why)
 			continue
 		}
 		m := repoModel{name: e.Name()}
-		mdir := filepath.Join(dir, e.Name())
 		m.config, m.err = readConfig(filepath.Join(mdir, "config.json"))
 		vs, err := os.ReadDir(mdir)
 		if err != nil {
@@ -147,10 +164,17 @@ func scanRepository(dir string) ([]repoModel, error) {
 		}
 		for _, v := range vs {
 			n, err := strconv.ParseInt(v.Name(), 10, 64)
-			if err != nil || n < 1 || !v.IsDir() || strconv.FormatInt(n, 10) != v.Name() {
+			if err != nil || n < 1 || strconv.FormatInt(n, 10) != v.Name() {
+				if !strings.HasPrefix(v.Name(), ".") && !modelFiles[v.Name()] {
+					skip(filepath.Join(mdir, v.Name()), "not a version: the name is not a positive integer")
+				}
 				continue
 			}
-			vdir := filepath.Join(mdir, v.Name())
+			vdir, why := followDir(root, filepath.Join(mdir, v.Name()), v, external)
+			if why != "" {
+				skip(filepath.Join(mdir, v.Name()), why)
+				continue
+			}
 			path, sig := versionPath(vdir)
 			m.versions = append(m.versions, repoVersion{version: n, path: path, sig: sig})
 		}
@@ -158,6 +182,34 @@ func scanRepository(dir string) ([]repoModel, error) {
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// modelFiles are a model folder's own files besides its versions:
+// config.json and what tapeml publish and promote keep there.
+var modelFiles = map[string]bool{"config.json": true, "label-history.json": true, "lock": true}
+
+// followDir returns the folder entry e at path stands for: path itself,
+// or a symbolic link's target folder. why says why it is skipped instead:
+// not a folder, a broken link, or a link out of the repository root (a
+// resolved path) without external.
+func followDir(root, path string, e os.DirEntry, external bool) (dir, why string) {
+	if e.IsDir() {
+		return path, ""
+	}
+	if e.Type()&os.ModeSymlink == 0 {
+		return "", "not a folder"
+	}
+	target, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return "", fmt.Sprintf("a symbolic link whose target cannot be reached: %v", err)
+	}
+	if info, err := os.Stat(target); err != nil || !info.IsDir() {
+		return "", fmt.Sprintf("a symbolic link to %s, which is not a folder", target)
+	}
+	if rel, err := filepath.Rel(root, target); !external && (err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator))) {
+		return "", fmt.Sprintf("a symbolic link to %s, outside the repository (serve --follow-external-links allows it)", target)
+	}
+	return target, ""
 }
 
 func sign(x int64) int64 {

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -16,6 +18,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"gocloud.dev/blob"
 	"google.golang.org/grpc"
 
 	"github.com/tapeml/tapeml/graph"
@@ -73,6 +76,28 @@ type Config struct {
 	// GOMAXPROCS.
 	KernelThreads int
 
+	// StickyHeader names a request header (X-User, say) whose value
+	// routes a model's traffic split: the same value goes to the same
+	// version. Empty: requests are split at random by weight.
+	StickyHeader string
+	// ShadowConcurrency bounds the shadow copies running at once; copies
+	// beyond are skipped and counted (default 2×Workers).
+	ShadowConcurrency int
+	// FollowExternalLinks serves model and version folders that are
+	// symbolic links to folders outside the repository; links inside it
+	// are always followed.
+	FollowExternalLinks bool
+
+	// Bucket, when set, is the object store Models names (tests and
+	// programs that open their buckets themselves); otherwise an object
+	// store URL in Models is opened with gocloud.dev/blob, whose driver
+	// the program links. CacheDir is where its versions are downloaded
+	// (default: a new temporary folder, removed at the end), and
+	// MaxVersionBytes the largest version downloaded (default 8 GiB).
+	Bucket          *blob.Bucket
+	CacheDir        string
+	MaxVersionBytes int64
+
 	Logger *slog.Logger // default slog.Default()
 }
 
@@ -120,6 +145,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.KernelThreads == 0 {
 		c.KernelThreads = 1
+	}
+	if c.MaxVersionBytes == 0 {
+		c.MaxVersionBytes = 8 << 30
+	}
+	if c.ShadowConcurrency == 0 {
+		c.ShadowConcurrency = 2 * max(c.Workers, runtime.GOMAXPROCS(0))
 	}
 	return c
 }
@@ -169,6 +200,14 @@ type Server struct {
 	tls      *tls.Config
 	gate     gate
 	stopping atomic.Bool
+
+	routing     *routingMetrics
+	shadowSlots chan struct{} // one token per shadow copy running
+	// shadowCtx is the parent of shadow copies' contexts: they outlive
+	// their requests, and shutdown cancels them with stopShadows.
+	shadowCtx   context.Context
+	stopShadows context.CancelFunc
+	cleanup     func() // removes a temporary object-store cache
 }
 
 // New loads the repository's models (failed versions are reported, not
@@ -187,8 +226,36 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		s.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}
 	}
 	graph.SetMaxThreads(cfg.KernelThreads)
-	s.man = newManager(cfg.Models, ManagerOptions{MaxBatch: cfg.MaxBatch, MaxDelay: cfg.MaxDelay, Workers: cfg.Workers, Logger: cfg.Logger}, s.met)
+	s.shadowSlots = make(chan struct{}, max(cfg.ShadowConcurrency, 1))
+	s.shadowCtx, s.stopShadows = context.WithCancel(context.Background())
+	s.routing = newRoutingMetrics(s.met.reg)
+	dir := cfg.Models
+	var mir *mirror
+	if cfg.Bucket != nil || IsObjectStore(cfg.Models) {
+		bucket, prefix := cfg.Bucket, ""
+		if bucket == nil {
+			var err error
+			if bucket, prefix, err = openStore(ctx, cfg.Models); err != nil {
+				return nil, err
+			}
+		}
+		if dir = cfg.CacheDir; dir == "" {
+			var err error
+			if dir, err = os.MkdirTemp("", "tapeml-models-"); err != nil {
+				return nil, err
+			}
+			s.cleanup = func() { os.RemoveAll(dir) }
+		}
+		mir = newMirror(bucket, prefix, dir, cfg.MaxVersionBytes, cfg.Logger)
+	}
+	s.man = newManager(dir, ManagerOptions{MaxBatch: cfg.MaxBatch, MaxDelay: cfg.MaxDelay, Workers: cfg.Workers, Logger: cfg.Logger, FollowExternalLinks: cfg.FollowExternalLinks}, s.met)
+	s.man.routing = s.routing
+	s.man.mirror = mir
 	if err := s.man.Reload(ctx); err != nil {
+		s.stopShadows()
+		if s.cleanup != nil {
+			s.cleanup()
+		}
 		return nil, err
 	}
 	s.handler = s.routes()
@@ -391,8 +458,12 @@ func (s *Server) ServeGRPC(ctx context.Context, ln, grpcLn net.Listener) error {
 	}
 	wg.Wait()
 	cancelWork()
+	s.stopShadows() // shadow copies still running are cancelled too, so that Close need not wait for them
 	<-polled
 	s.man.Close()
+	if s.cleanup != nil {
+		s.cleanup()
+	}
 	if errors.Is(err, http.ErrServerClosed) || errors.Is(err, grpc.ErrServerStopped) {
 		err = nil
 	}

@@ -18,6 +18,7 @@ import (
 //
 //	POST /v1/models/{name}[/versions/{v}|/labels/{label}]:predict  {"instances": [...]}
 //	GET  /v1/models/{name}[/versions/{v}|/labels/{label}]          model_version_status
+//	GET  /v1/models/{name}[/versions/{v}|/labels/{label}]/metadata signature and model card
 //
 // The ':predict' verb shares a path segment with the name, which
 // ServeMux patterns cannot express, so the paths are parsed here.
@@ -54,8 +55,8 @@ func v1Path(escaped string) (name string, sel selector, verb string, err error) 
 	if i := strings.LastIndexByte(rest, ':'); i >= 0 && slices.Contains(v1Verbs, rest[i+1:]) {
 		rest, verb = rest[:i], rest[i+1:]
 	}
-	if r, ok := strings.CutSuffix(rest, "/metadata"); ok && verb == "" {
-		rest, verb = r, "metadata"
+	if base, ok := strings.CutSuffix(rest, "/metadata"); ok && verb == "" {
+		rest, verb = base, "metadata"
 	}
 	parts := strings.Split(rest, "/")
 	for i, p := range parts {
@@ -142,10 +143,10 @@ func (s *Server) v1Status(w http.ResponseWriter, r *http.Request, name string, s
 	s.writeJSON(w, http.StatusOK, map[string]any{"model_version_status": list})
 }
 
-// v1Metadata answers GET /v1/models/NAME[/versions/V]/metadata as
-// TensorFlow Serving shapes it, the model's description being the OIP v2
-// metadata under "tapeml" (TensorFlow's signature_def has no tapeml
-// meaning).
+// v1Metadata answers GET /v1/models/NAME[/versions/V|/labels/L]/metadata
+// as TensorFlow Serving shapes it, the model's description being the OIP
+// v2 metadata under "tapeml" (TensorFlow's signature_def has no tapeml
+// meaning): its tensors, classes, model card and DP marker.
 func (s *Server) v1Metadata(w http.ResponseWriter, r *http.Request, name string, sel selector) {
 	v, err := s.man.acquire(name, sel)
 	if err != nil {
@@ -179,13 +180,14 @@ func (s *Server) v1Predict(w http.ResponseWriter, r *http.Request, name string, 
 		s.writeError(w, r, err)
 		return
 	}
+	sel = s.routed(r, sel)
 	v, err := s.man.acquire(name, sel)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	defer v.release()
-	code, out := s.v1Run(r.Context(), v, body.Instances)
+	code, out := s.v1Run(r.Context(), v, sel, body.Instances)
 	s.met.answered(v.model, v.num, code, time.Since(start))
 	s.writeJSON(w, code, out)
 }
@@ -196,7 +198,7 @@ func (s *Server) v1Predict(w http.ResponseWriter, r *http.Request, name string, 
 // independent run as one batch; others run one by one, all bounded
 // together before the first runs. Each prediction holds the instance's
 // row of every output.
-func (s *Server) v1Run(ctx context.Context, v *version, instances []any) (int, any) {
+func (s *Server) v1Run(ctx context.Context, v *version, sel selector, instances []any) (int, any) {
 	if len(instances) == 0 {
 		return s.errorBody(ctx, errorf(http.StatusBadRequest, "\"instances\" is missing or empty"))
 	}
@@ -213,6 +215,7 @@ func (s *Server) v1Run(ctx context.Context, v *version, instances []any) (int, a
 		if err != nil {
 			return s.errorBody(ctx, err)
 		}
+		s.shadow(ctx, sel, v, in, out)
 		rows := 1
 		if len(out) > 0 && len(in) > 0 && v.m.Signature().Batchable {
 			rows = out[0].Rows()

@@ -26,6 +26,8 @@ type modelMetadata struct {
 	// class names a classifier's label indexes.
 	Labels  map[string]int64 `json:"labels,omitempty"`
 	Classes []string         `json:"classes,omitempty"`
+	// Card is the version's model card's main fields (tapeml publish).
+	Card *cardFields `json:"card,omitempty"`
 	// DPInsecureSeededNoise marks a model trained with DP-SGD whose noise
 	// can be regenerated from its checkpoint: its (ε, δ) does not hold
 	// against whoever holds the checkpoint.
@@ -36,7 +38,7 @@ type modelMetadata struct {
 // marks variable dimensions.
 func metadata(v *version) modelMetadata {
 	sig := v.m.Signature()
-	md := modelMetadata{Name: v.model, Versions: []string{strconv.FormatInt(v.num, 10)}, Platform: "tapeml_" + v.m.Kind(), Classes: v.m.Classes(),
+	md := modelMetadata{Name: v.model, Versions: []string{strconv.FormatInt(v.num, 10)}, Platform: "tapeml_" + v.m.Kind(), Classes: v.m.Classes(), Card: v.card,
 		DPInsecureSeededNoise: v.m.Meta().InsecureDPNoise()}
 	for _, t := range sig.Inputs {
 		md.Inputs = append(md.Inputs, tensorMeta{t.Name, t.Datatype, t.Shape})
@@ -192,18 +194,19 @@ func (s *Server) v2Infer(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	sel = s.routed(r, sel)
 	v, err := s.man.acquire(name, sel)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	defer v.release()
-	code, body := s.v2Run(r.Context(), v, &req)
+	code, body := s.v2Run(r.Context(), v, sel, &req)
 	s.met.answered(v.model, v.num, code, time.Since(start))
 	s.writeJSON(w, code, body)
 }
 
-func (s *Server) v2Run(ctx context.Context, v *version, req *inferRequest) (int, any) {
+func (s *Server) v2Run(ctx context.Context, v *version, sel selector, req *inferRequest) (int, any) {
 	in, err := v2Inputs(v, req.Inputs, s.cfg.Limits.Elements)
 	if err != nil {
 		return s.errorBody(ctx, err)
@@ -214,6 +217,7 @@ func (s *Server) v2Run(ctx context.Context, v *version, req *inferRequest) (int,
 	}
 	out, err := s.run(ctx, v, in)
 	if err == nil {
+		s.shadow(ctx, sel, v, in, out)
 		out, err = selectOutputs(out, want)
 	}
 	if err != nil {

@@ -108,6 +108,7 @@ func (m *Codec) Info() kinds.Info {
 		Positive:      pos,
 		Inputs:        []kinds.TensorShape{{Name: "ids", Shape: []int{m.pre.MaxLen()}}},
 		Preprocessing: lines,
+		Data:          []string{m.run.Data.Path},
 	}
 }
 
@@ -302,6 +303,9 @@ func (m *Codec) Evaluate(ctx context.Context, net kinds.Net, opt kinds.EvalOptio
 	if opt.Data != "" {
 		src.Path = opt.Data
 	}
+	if opt.SplitSeed != nil {
+		src.Options.Seed = *opt.SplitSeed
+	}
 	corpus, err := src.Load()
 	if err != nil {
 		return nil, err
@@ -329,6 +333,9 @@ func (m *Codec) Evaluate(ctx context.Context, net kinds.Net, opt kinds.EvalOptio
 		return nil, err
 	}
 	r.Data, r.Split, r.Rows = src.Path, split, len(corpus.Train)+len(corpus.Val)+len(corpus.Test)
+	for _, ex := range corpus.Test {
+		r.Sources = append(r.Sources, ex.Source)
+	}
 	return r, nil
 }
 

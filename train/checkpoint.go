@@ -22,6 +22,7 @@ type RunInfo struct {
 	Kind          string
 	Config        any
 	Preprocessing any
+	Init          string // checkpoint.Meta.Init
 }
 
 // Saver writes a checkpoint after every epoch into a run folder, keeping the
@@ -69,7 +70,7 @@ func Snapshot(t *Trainer, info RunInfo, weightsOnly bool) (*checkpoint.Checkpoin
 	var err error
 	c := &checkpoint.Checkpoint{Weights: checkpoint.Weights(t.Program.Params()), Extra: map[string][]byte{}}
 	m := &c.Meta
-	m.ModelKind = info.Kind
+	m.ModelKind, m.Init = info.Kind, info.Init
 	m.Epoch, m.Step = t.Epoch, t.Step
 	m.WeightsOnly = weightsOnly
 	if m.ModelConfig, err = mustJSON(info.Config); err != nil {

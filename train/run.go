@@ -491,6 +491,12 @@ func fitNetwork(ctx context.Context, p *Plan, prep *Prepared, resumable bool) (*
 	t.Progress = p.Spec.Progress
 	info := prep.Info
 	info.Kind = p.Spec.Kind.Name
+	switch {
+	case p.Start != nil:
+		info.Init = initPath(p.Start.Checkpoint)
+	case p.Resumed != nil:
+		info.Init = p.Resumed.Checkpoint.Meta.Init
+	}
 	t.Saver = &Saver{Dir: checkpoint.Dir{Root: p.Out, Keep: tc.Keep}, Info: info, Extra: prep.Extra}
 	if prep.Summary != nil {
 		fmt.Fprintln(w, prep.Summary(params.Count()))
@@ -564,6 +570,18 @@ func warn(w io.Writer, t *TestResult) {
 	for _, s := range t.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", s)
 	}
+}
+
+// initPath is where a run's starting weights came from, absolute.
+func initPath(c *checkpoint.Checkpoint) string {
+	p := c.Dir
+	if p == "" {
+		p = c.Source
+	}
+	if abs, err := filepath.Abs(p); err == nil {
+		p = abs
+	}
+	return p
 }
 
 // History plots of a whole run, in its folder.

@@ -48,6 +48,7 @@ func newRoot(e env) *cobra.Command {
 	for _, c := range []*cobra.Command{
 		trainCmd(e), evalCmd(e), predictCmd(e), explainCmd(e), recommendCmd(e), similarCmd(e),
 		exportCmd(e), importCmd(e), modelsCmd(e), benchCmd(e), serveCmd(e), optimizeCmd(e), privacyCmd(e),
+		publishCmd(e), versionsCmd(e), compareCmd(e), promoteCmd(e), rollbackCmd(e),
 	} {
 		setup(c)
 		root.AddCommand(c)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tapeml/tapeml/internal/buildinfo"
 	_ "github.com/tapeml/tapeml/models/all"
 	_ "github.com/tapeml/tapeml/samples" // the built-in data sets, by name
 	"github.com/tapeml/tapeml/train"
@@ -186,36 +187,7 @@ func shellQuote(s string) string {
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // version is the module version and VCS commit the binary was built from.
-// A `go install …@version` build knows its module version; a build in a
-// git checkout knows its commit (not in a git worktree, which cmd/go does
-// not recognise).
-func version() string {
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "(unknown version)"
-	}
-	return versionOf(info)
-}
+func version() string { return buildinfo.Version() }
 
-func versionOf(info *debug.BuildInfo) string {
-	v := info.Main.Version
-	if v == "" {
-		v = "(devel)"
-	}
-	settings := map[string]string{}
-	for _, s := range info.Settings {
-		settings[s.Key] = s.Value
-	}
-	commit := settings["vcs.revision"]
-	switch {
-	case commit == "":
-		commit = "unknown"
-	case settings["vcs.modified"] == "true":
-		commit += "+modified"
-	}
-	out := fmt.Sprintf("%s commit %s", v, commit)
-	if t := settings["vcs.time"]; t != "" {
-		out += " (" + t + ")"
-	}
-	return out + " " + info.GoVersion
-}
+// versionOf words a binary's build information as version does.
+func versionOf(info *debug.BuildInfo) string { return buildinfo.Of(info) }

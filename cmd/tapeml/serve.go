@@ -25,7 +25,7 @@ func serveCmd(e env) *cobra.Command {
 	}
 	fs := c.Flags()
 	lim := serve.DefaultLimits
-	dir := fs.String("models", "", "model repository: DIR/<name>/<version>/ holding a checkpoint or an exported .safetensors")
+	dir := fs.String("models", "", "model repository: DIR/<name>/<version>/ holding a checkpoint or an exported .safetensors; or an object store URL (s3://bucket/prefix, gs://…, azblob://…, file:///…)")
 	addr := fs.String("addr", "127.0.0.1:8500", "listen address (HTTP: REST and the web page)")
 	grpcAddr := fs.String("grpc-addr", "", "listen address of the gRPC service inference.GRPCInferenceService (\"\": none), e.g. 127.0.0.1:8501")
 	maxBatch := fs.Int("max-batch", 32, "largest batch merged from concurrent requests, and the chunk a long request runs in")
@@ -53,6 +53,12 @@ func serveCmd(e env) *cobra.Command {
 	tlsCert := fs.String("tls-cert", "", "TLS certificate (PEM): serve HTTPS and gRPC over TLS")
 	tlsKey := fs.String("tls-key", "", "TLS private key (PEM), with --tls-cert")
 	cors := fs.StringArray("cors-origin", nil, "an origin whose web pages may call the API, e.g. https://app.example.com, or * (repeatable; default none: foreign origins are refused)")
+	sticky := fs.String("sticky-header", "", "route a model's traffic split by this request header, e.g. X-User (gRPC: the metadata key of that name): the same value always gets the same version")
+	shadowMax := fs.Int("shadow-concurrency", 0, "shadow copies running at once; more are skipped and counted (0: twice the cores)")
+	cache := fs.String("cache", "", "object stores: the folder versions are downloaded to (default: a temporary folder, removed at exit)")
+	maxVersion := byteSize(8 << 30)
+	fs.Var(&maxVersion, "max-version-bytes", "object stores: the largest version downloaded (bytes, or with KiB, MiB, GiB)")
+	followLinks := fs.Bool("follow-external-links", false, "serve model and version folders that are symbolic links to folders outside the repository (links inside it are always followed)")
 
 	c.RunE = func(*cobra.Command, []string) error {
 		if *dir == "" {
@@ -110,6 +116,9 @@ func serveCmd(e env) *cobra.Command {
 		if *poll == 0 {
 			*poll = -1 // serve.Config: negative is never
 		}
+		if *shadowMax < 0 {
+			return usagef("--shadow-concurrency %d: want 0 or more", *shadowMax)
+		}
 		cfg := serve.Config{
 			Models: *dir, MaxBatch: *maxBatch, MaxDelay: *maxDelay, Poll: *poll, MaxBody: int64(maxBody),
 			Limits: serve.Limits{Instances: *maxInstances, Elements: *maxElements, TextBytes: int64(maxText), Pixels: *maxPixels,
@@ -117,6 +126,8 @@ func serveCmd(e env) *cobra.Command {
 			MaxConnections: *maxConns, MaxConcurrentRequests: *maxConcurrent,
 			ReadTimeout: *readTimeout, WriteTimeout: *writeTimeout, IdleTimeout: *idleTimeout, ShutdownTimeout: *shutdownTimeout,
 			AuthTokens: tokens, OpenHealth: *openHealth, CORSOrigins: *cors, TLSCert: *tlsCert, TLSKey: *tlsKey,
+			StickyHeader: *sticky, ShadowConcurrency: *shadowMax, FollowExternalLinks: *followLinks,
+			CacheDir: *cache, MaxVersionBytes: int64(maxVersion),
 		}
 		return serveModels(e, cfg, level, *addr, *grpcAddr)
 	}

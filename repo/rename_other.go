@@ -1,0 +1,5 @@
+//go:build !linux
+
+package repo
+
+func renameNew(from, to string) error { return renameNewPortable(from, to) }
