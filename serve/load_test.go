@@ -296,7 +296,7 @@ func driveGRPC(addr string, clients int, d time.Duration) loadStats {
 					ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 					resp, err := client.ModelInfer(ctx, req)
 					cancel()
-					if err == nil && len(resp.Outputs) != 3 {
+					if err == nil && len(resp.Outputs) != 4 { // probabilities, label, class, known_tokens
 						err = fmt.Errorf("%d outputs", len(resp.Outputs))
 					}
 					mine.record(t0, err)
