@@ -66,7 +66,9 @@ func trainer(m train.Model, cfg train.Config, ds dataset.Dataset, batch int) (fu
 const poolBatches = 20
 
 func setupTextCNN(int) (func(int) error, error) {
-	cfg := textcnn.DefaultConfig()
+	// The seed preset is the model tools/pytorch/textcnn_bench.py times
+	// (vocabulary 10000, maxlen 100), not the Kim default.
+	cfg := textcnn.SeedConfig()
 	m, err := textcnn.New(cfg)
 	if err != nil {
 		return nil, err
