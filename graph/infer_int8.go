@@ -369,19 +369,7 @@ func (k *embedConvPoolInt8Kernel) forward(in []*tensor.Dense, out *tensor.Dense)
 	arch := kern.QGemmArch()
 	elem := arch.Elem()
 	table := k.q.embedTable(emb, sIn, arch)
-	pk, ok := k.q.extra.Load("KE")
-	if !ok {
-		wKE := make([]int8, len(k.q.Q))
-		for oc := 0; oc < o; oc++ {
-			for c := 0; c < e; c++ {
-				for j := 0; j < kw; j++ {
-					wKE[oc*kw*e+j*e+c] = k.q.Q[(oc*e+c)*kw+j]
-				}
-			}
-		}
-		pk, _ = k.q.extra.LoadOrStore("KE", kern.QPack(kern.QGemmArch(), o, kw*e, wKE, kw*e))
-	}
-	packed := pk.(*kern.QPacked)
+	packed := k.q.packedKE(arch, o, e, kw)
 	rows := n*l - kw + 1
 	k.y = lstmResize(k.y, rows*o)
 	// Row r of the product is the window of K·E values from token r on:

@@ -253,19 +253,7 @@ func (k *embedConvMaxInt8Kernel) forward(in []*tensor.Dense, out *tensor.Dense) 
 	arch := kern.QGemmArch()
 	elem := arch.Elem()
 	table := k.q.embedTable(emb, sIn, arch)
-	pk, ok := k.q.extra.Load("KE")
-	if !ok {
-		wKE := make([]int8, len(k.q.Q))
-		for oc := 0; oc < o; oc++ {
-			for c := 0; c < e; c++ {
-				for j := 0; j < kw; j++ {
-					wKE[oc*kw*e+j*e+c] = k.q.Q[(oc*e+c)*kw+j]
-				}
-			}
-		}
-		pk, _ = k.q.extra.LoadOrStore("KE", kern.QPack(arch, o, kw*e, wKE, kw*e))
-	}
-	packed := pk.(*kern.QPacked)
+	packed := k.q.packedKE(arch, o, e, kw)
 	p := l + 2*(kw-1)
 	rows := n*p - kw + 1
 	k.y = lstmResize(k.y, rows*o)
@@ -316,6 +304,25 @@ func (*embedConvMaxInt8Kernel) backward([]*tensor.Dense, *tensor.Dense, *tensor.
 
 // embedTable is the embedding table quantized with the static input scale
 // sIn and encoded for arch, [V, E·elem] bytes, made once per weight.
+// packedKE is the int8 convolution weight [O, E, K] reordered to [O, K·E]
+// (a window of K token rows is one row of the product) and packed, once
+// per weight.
+func (q *QuantWeight) packedKE(arch *kern.QArch, o, e, kw int) *kern.QPacked {
+	if pk, ok := q.extra.Load("KE"); ok {
+		return pk.(*kern.QPacked)
+	}
+	wKE := make([]int8, len(q.Q))
+	for oc := 0; oc < o; oc++ {
+		for c := 0; c < e; c++ {
+			for j := 0; j < kw; j++ {
+				wKE[oc*kw*e+j*e+c] = q.Q[(oc*e+c)*kw+j]
+			}
+		}
+	}
+	pk, _ := q.extra.LoadOrStore("KE", kern.QPack(arch, o, kw*e, wKE, kw*e))
+	return pk.(*kern.QPacked)
+}
+
 func (q *QuantWeight) embedTable(emb []float32, sIn float32, arch *kern.QArch) []byte {
 	tab, ok := q.extra.Load("table")
 	if !ok {
