@@ -554,6 +554,9 @@ func fitBPR(ctx context.Context, w io.Writer, m *recsys.Matrix, cfg recsys.BPRCo
 	if err != nil {
 		return nil, err
 	}
+	if best == nil {
+		return nil, fmt.Errorf("bpr: the validation split gave no NDCG to pick an epoch by")
+	}
 	fmt.Fprintf(w, "best epoch %d by val/ndcg@%d\n", bestEpoch, ec.K)
 	if m.Len() <= BPRRefitMax {
 		full := cfg
