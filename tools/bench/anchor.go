@@ -19,8 +19,11 @@ import (
 type Anchor struct {
 	Torch    string `json:"torch"`
 	BLASInfo string `json:"blas_info"` // torch's build setting: "generic" means whatever libblas.so.3 is
-	// Libraries are the BLAS shared objects the process loaded, resolved.
+	// Libraries are the BLAS shared objects the process loaded, resolved;
+	// SgemmFrom the one whose sgemm_ torch calls (OpenBLAS's LAPACK can
+	// be loaded next to the reference BLAS).
 	Libraries []string `json:"libblas"`
+	SgemmFrom string   `json:"sgemm_from"`
 	// OpenBLASCore is OpenBLAS's kernel set ("Haswell", "SkylakeX", …);
 	// empty when the BLAS is not OpenBLAS.
 	OpenBLASCore string `json:"openblas_core,omitempty"`
@@ -44,7 +47,11 @@ func (a *Anchor) ReferenceBLAS() bool {
 	if a.OpenBLASCore != "" {
 		return false
 	}
-	for _, l := range a.Libraries {
+	libs := a.Libraries
+	if a.SgemmFrom != "" {
+		libs = []string{a.SgemmFrom}
+	}
+	for _, l := range libs {
 		for _, fast := range []string{"openblas", "mkl", "blis", "atlas"} {
 			if strings.Contains(strings.ToLower(filepath.Base(filepath.Dir(l))+"/"+filepath.Base(l)), fast) {
 				return false

@@ -12,17 +12,22 @@ import (
 func TestReferenceBLAS(t *testing.T) {
 	for _, c := range []struct {
 		libs []string
+		from string
 		core string
 		want bool
 	}{
-		{[]string{"/usr/lib/x86_64-linux-gnu/blas/libblas.so.3"}, "", true},
-		{nil, "", true},
-		{[]string{"/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3"}, "", false},
-		{[]string{"/usr/lib/x86_64-linux-gnu/blas/libblas.so.3"}, "Haswell", false},
-		{[]string{"/opt/intel/lib/libmkl_rt.so"}, "", false},
-		{[]string{"/usr/lib/x86_64-linux-gnu/blis-openmp/libblas.so.3"}, "", false},
+		// LD_LIBRARY_PATH put the reference BLAS first; OpenBLAS came in
+		// through LAPACK.
+		{[]string{"/usr/lib/x86_64-linux-gnu/blas/libblas.so.3.11.0", "/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblasp-r0.3.21.so"},
+			"/usr/lib/x86_64-linux-gnu/blas/libblas.so.3.11.0", "", true},
+		{[]string{"/usr/lib/x86_64-linux-gnu/blas/libblas.so.3"}, "", "", true},
+		{nil, "", "", true},
+		{[]string{"/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3"}, "", "", false},
+		{[]string{"/usr/lib/x86_64-linux-gnu/blas/libblas.so.3"}, "", "Haswell", false},
+		{[]string{"/opt/intel/lib/libmkl_rt.so"}, "", "", false},
+		{[]string{"/usr/lib/x86_64-linux-gnu/blis-openmp/libblas.so.3"}, "", "", false},
 	} {
-		a := &Anchor{Libraries: c.libs, OpenBLASCore: c.core}
+		a := &Anchor{Libraries: c.libs, SgemmFrom: c.from, OpenBLASCore: c.core}
 		if got := a.ReferenceBLAS(); got != c.want {
 			t.Errorf("%v %q: reference %v, want %v", c.libs, c.core, got, c.want)
 		}

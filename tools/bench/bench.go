@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -143,7 +144,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		case a.ReferenceBLAS():
 			rep.Machine.Anchor, rep.Machine.PyTorch = a, a.Torch
 			torchNote = fmt.Sprintf("no ratio: PyTorch (BLAS_INFO=%s) runs the reference BLAS %s, many times slower than an optimized one; install OpenBLAS (apt-get install libopenblas0) and run again",
-				a.BLASInfo, strings.Join(a.Libraries, ", "))
+				a.BLASInfo, cmp.Or(a.SgemmFrom, strings.Join(a.Libraries, ", ")))
 		default:
 			rep.Machine.Anchor, rep.Machine.PyTorch, env = a, a.Torch, a.env
 			rep.Machine.Peak = max(rep.Machine.Peak, a.MMGFLOPs)

@@ -23,12 +23,12 @@ func ExampleReport_WriteText() {
 	// features: avx2 fma
 	// tapeml kernels: avx2 (best supported: avx2); threads: 2; go1.26 linux/amd64
 	// sgemm peak: 310.0 GFLOP/s (tapeml's sgemm at 1024²: 300.0; torch.mm: 310.0)
-	// anchor: PyTorch 1.13.1, BLAS_INFO=generic, BLAS /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3 (OpenBLAS kernels SkylakeX)
+	// anchor: PyTorch 1.13.1, BLAS_INFO=generic, sgemm from /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3 (OpenBLAS kernels SkylakeX)
 	// anchor setting: environment as given
 	//
 	// training (samples/s)
 	//     model  batch    tapeml       reference  ratio  MFLOP/sample  tapeml of peak  reference of peak
-	//   textcnn     32    3000.0  pytorch 2000.0  1.50×         31.00           30.0%              20.0%
+	//   textcnn     32    3000.0  pytorch 2000.0  1.50×            31           30.0%              20.0%
 	//        mf    256  100000.0               —      —             —               —                  —
 	//   mf: PyTorch not run (no python)
 }

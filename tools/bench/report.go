@@ -30,7 +30,11 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintln(w, ")")
 	if a := m.Anchor; a != nil {
-		fmt.Fprintf(w, "anchor: PyTorch %s, BLAS_INFO=%s, BLAS %s", a.Torch, a.BLASInfo, strings.Join(a.Libraries, ", "))
+		blas := a.SgemmFrom
+		if blas == "" {
+			blas = strings.Join(a.Libraries, ", ")
+		}
+		fmt.Fprintf(w, "anchor: PyTorch %s, BLAS_INFO=%s, sgemm from %s", a.Torch, a.BLASInfo, blas)
 		if a.OpenBLASCore != "" {
 			fmt.Fprintf(w, " (OpenBLAS kernels %s)", a.OpenBLASCore)
 		}
@@ -53,7 +57,7 @@ func (r *Report) WriteText(w io.Writer) error {
 				ratio = fmt.Sprintf("%.2f×", row.Ratio)
 			}
 			if row.FLOPsPerSample > 0 {
-				mflop = fmt.Sprintf("%.2f", row.FLOPsPerSample/1e6)
+				mflop = fmt.Sprintf("%.4g", row.FLOPsPerSample/1e6)
 			}
 			if row.TapemlOfPeak > 0 {
 				ours = fmt.Sprintf("%.1f%%", 100*row.TapemlOfPeak)

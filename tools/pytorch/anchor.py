@@ -1,6 +1,6 @@
 """The anchor's configuration, for `tapeml bench`: PyTorch's version, its
-BLAS_INFO, the BLAS library the process actually loaded (and OpenBLAS's
-kernel set, when it is OpenBLAS), a float32 product checked against
+BLAS_INFO, the BLAS libraries the process loaded and the one whose sgemm_
+it calls (and OpenBLAS's kernel set, when that is OpenBLAS), a float32 product checked against
 float64, and torch.mm's GFLOP/s at 1024² on the given threads. Prints one
 JSON object.
 
@@ -28,14 +28,34 @@ def loaded_blas():
     return sorted(libs)
 
 
-def openblas_core(path):
+class DlInfo(ctypes.Structure):
+    _fields_ = [("dli_fname", ctypes.c_char_p), ("dli_fbase", ctypes.c_void_p),
+                ("dli_sname", ctypes.c_char_p), ("dli_saddr", ctypes.c_void_p)]
+
+
+def sgemm_provider():
+    """The object whose sgemm_ PyTorch calls, and OpenBLAS's kernel set if
+    that object is OpenBLAS. dlopen by soname returns the libblas.so.3
+    torch already loaded; its sgemm_ is what the dynamic linker bound."""
     try:
-        lib = ctypes.CDLL(path)
-        f = lib.openblas_get_corename
+        blas = ctypes.CDLL("libblas.so.3")
+        sgemm = blas.sgemm_
     except (OSError, AttributeError):
-        return None
-    f.restype = ctypes.c_char_p
-    return f().decode()
+        return None, None
+    info = DlInfo()
+    libc = ctypes.CDLL(None)
+    libc.dladdr.argtypes = [ctypes.c_void_p, ctypes.POINTER(DlInfo)]
+    path = None
+    if libc.dladdr(ctypes.cast(sgemm, ctypes.c_void_p), ctypes.byref(info)):
+        path = os.path.realpath(info.dli_fname.decode())
+    core = None
+    try:
+        f = blas.openblas_get_corename
+        f.restype = ctypes.c_char_p
+        core = f().decode()
+    except AttributeError:
+        pass
+    return path, core
 
 
 def main():
@@ -68,10 +88,9 @@ def main():
     info = torch.__config__.show()
     m = re.search(r"BLAS_INFO=([^,\s]+)", info)
     libs = loaded_blas()
-    core = None
-    for p in libs:
-        core = core or openblas_core(p)
+    provider, core = sgemm_provider()
     print(json.dumps({
+        "sgemm_from": provider,
         "torch": torch.__version__,
         "blas_info": m.group(1) if m else "",
         "libblas": [os.path.realpath(p) for p in libs],
