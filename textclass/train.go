@@ -85,6 +85,14 @@ func (family) Settings() train.Settings {
 // section has the runs that chose them.
 var DPTraining = train.DPDefaults{Batch: 256, LR: 0.01, Optimizer: optim.Config{Name: optim.Adam}}
 
+// DPClassWeight is the class weighting of text models under DP-SGD unless
+// told otherwise: Balanced, scaled so that the largest weight is 1 and
+// applied to the clipped per-example gradients (train.DPConfig's
+// ClassWeights). Clipping gives every example a vote of the same size
+// whatever its loss, so without it the majority class's votes drag every
+// logit its way; the README's DP section has the measurements.
+const DPClassWeight = Balanced
+
 // Check checks the data options.
 func (family) Check(s *train.RunSpec) error {
 	d := s.Data.(*Data)
@@ -181,9 +189,22 @@ func (family) Prepare(ctx context.Context, p *train.Plan) (*train.Prepared, erro
 			return nil, err
 		}
 	}
-	weights, err := ParseClassWeights(d.ClassWeight, corpus.Classes, counts)
+	dp := p.Training.DP != nil && p.Resumed == nil
+	spec := d.ClassWeight
+	if dp && !s.Set["class_weight"] && spec == "" && !slices.Contains(counts, 0) {
+		spec = DPClassWeight
+		fmt.Fprintf(p.Progress, "dp-sgd: class weights %s on the clipped gradients: the text family's default for private training where none was given\n", spec)
+	}
+	weights, err := ParseClassWeights(spec, corpus.Classes, counts)
 	if err != nil {
 		return nil, err
+	}
+	lossWeights := weights
+	if dp && weights != nil {
+		// Under DP-SGD the weights act on the clipped gradients: inside
+		// the loss, clipping would undo them.
+		p.Training.DP.ClassWeights = clipWeights(weights, pre.Positive)
+		lossWeights = nil
 	}
 	if h, ok := arch.(Headed); ok && p.Resumed == nil {
 		head := h.TextHead()
@@ -191,12 +212,12 @@ func (family) Prepare(ctx context.Context, p *train.Plan) (*train.Prepared, erro
 			return nil, train.Fieldf("%s %s is a model of %d classes, the data has %d", train.Field("init"), p.Start.Checkpoint.Dir, head.NumClasses(), len(corpus.Classes))
 		}
 		head.Classes = len(corpus.Classes)
-		head.ClassWeights, head.WeightNorm = headWeights(weights, pre.Positive, counts)
+		head.ClassWeights, head.WeightNorm = headWeights(lossWeights, pre.Positive, counts)
 		if head.Binary() || p.Training.DP == nil {
 			head.WeightNorm = 0 // the binary loss is already a mean of each example's own
 		}
 		arch = h.WithHead(head)
-	} else if p.Resumed == nil && (len(corpus.Classes) != 2 || weights != nil) {
+	} else if p.Resumed == nil && (len(corpus.Classes) != 2 || lossWeights != nil) {
 		return nil, fmt.Errorf("kind %s has a fixed binary head (its configuration is not Headed): it takes two classes without class weights; the data has %d classes %q", s.Kind.Name, len(corpus.Classes), corpus.Classes)
 	}
 	if err := arch.Validate(); err != nil {
@@ -221,8 +242,15 @@ func (family) Prepare(ctx context.Context, p *train.Plan) (*train.Prepared, erro
 		trainSet = &Crops{Tensors: sets[0], Crop: crop, PadPre: pre.Pad.Padding != "post", Seed: tc.Seed}
 	}
 	weighting := ""
-	if weights != nil {
+	switch {
+	case lossWeights != nil:
 		weighting = "; class weights " + formatWeights(weights, corpus.Classes)
+	case weights != nil:
+		w := p.Training.DP.ClassWeights
+		if len(weights) == 2 { // in target order: [negative, positive]
+			w = []float64{w[1-pre.Positive], w[pre.Positive]}
+		}
+		weighting = "; class weights on the clipped gradients " + formatWeights(w, corpus.Classes)
 	}
 	return &train.Prepared{
 		Config: arch,

@@ -101,6 +101,21 @@ func headWeights(w []float64, positive int, counts []int) (ordered []float64, me
 	return slices.Clone(w), mean
 }
 
+// clipWeights returns class weights (in class order) as DP-SGD's weights of
+// the clipped gradients: in target order, as headWeights, and divided by
+// the largest, so that no example moves the clipped sum by more than C.
+func clipWeights(w []float64, positive int) []float64 {
+	ordered := slices.Clone(w)
+	if len(w) == 2 {
+		ordered = []float64{w[1-positive], w[positive]}
+	}
+	top := slices.Max(ordered)
+	for i := range ordered {
+		ordered[i] /= top
+	}
+	return ordered
+}
+
 // formatWeights writes weights for a summary line: "ham=1 spam=3".
 func formatWeights(w []float64, classes []string) string {
 	parts := make([]string, len(w))
