@@ -212,9 +212,9 @@ func (family) Prepare(ctx context.Context, p *train.Plan) (*train.Prepared, erro
 			return nil, train.Fieldf("%s %s is a model of %d classes, the data has %d", train.Field("init"), p.Start.Checkpoint.Dir, head.NumClasses(), len(corpus.Classes))
 		}
 		head.Classes = len(corpus.Classes)
-		head.ClassWeights, head.WeightNorm = headWeights(lossWeights, pre.Positive, counts)
-		if head.Binary() || p.Training.DP == nil {
-			head.WeightNorm = 0 // the binary loss is already a mean of each example's own
+		head.ClassWeights, head.WeightNorm = nil, 0
+		if lossWeights != nil {
+			head.ClassWeights = headWeights(lossWeights, pre.Positive)
 		}
 		arch = h.WithHead(head)
 	} else if p.Resumed == nil && (len(corpus.Classes) != 2 || lossWeights != nil) {
@@ -247,10 +247,7 @@ func (family) Prepare(ctx context.Context, p *train.Plan) (*train.Prepared, erro
 		weighting = "; class weights " + formatWeights(weights, corpus.Classes)
 	case weights != nil:
 		w := p.Training.DP.ClassWeights
-		if len(weights) == 2 { // in target order: [negative, positive]
-			w = []float64{w[1-pre.Positive], w[pre.Positive]}
-		}
-		weighting = "; class weights on the clipped gradients " + formatWeights(w, corpus.Classes)
+		weighting = "; class weights on the clipped gradients " + formatWeights(headWeights(w, pre.Positive), corpus.Classes)
 	}
 	return &train.Prepared{
 		Config: arch,
