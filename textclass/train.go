@@ -41,7 +41,9 @@ type Data struct {
 	PositiveLabel string
 	// ClassWeight weighs the loss by class: "" (none), Balanced, weights
 	// in class order ("1,3") or by name ("ham=1,spam=3"); see
-	// ParseClassWeights.
+	// ParseClassWeights. Under DP-SGD they weigh the clipped per-example
+	// gradients instead, scaled so that the largest is 1, and default to
+	// DPClassWeight.
 	ClassWeight string
 	// Crop and CropSpan are the training crops (Crops): the share of
 	// training texts replaced each epoch by a random span of at most
@@ -68,7 +70,7 @@ func (d *Data) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&d.PositiveLabel, "positive-label", d.PositiveLabel, "binary data: the class the model's probability is about (default: the later name in sorted order: spam of ham/spam, pos of neg/pos, 1 of 0/1)")
 	fs.Float64Var(&d.Crop, "crop", d.Crop, "share of training texts replaced each epoch by a random span of themselves (at most --crop-span tokens), so the model learns short texts too; 0 for none")
 	fs.IntVar(&d.CropSpan, "crop-span", d.CropSpan, "longest training crop, in tokens")
-	fs.StringVar(&d.ClassWeight, "class-weight", d.ClassWeight, "weigh the loss by class: balanced (n/(classes·count), as scikit-learn), weights in class order (1,3) or by name (ham=1,spam=3); default: none")
+	fs.StringVar(&d.ClassWeight, "class-weight", d.ClassWeight, "weigh the loss by class: balanced (n/(classes·count), as scikit-learn), weights in class order (1,3) or by name (ham=1,spam=3); default: none (--dp: they weigh each class's clipped gradients, scaled to at most 1; default balanced)")
 }
 
 // Settings: text runs resume and fine-tune, and take every training
