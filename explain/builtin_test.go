@@ -46,19 +46,26 @@ func TestBuiltinCompleteness(t *testing.T) {
 		t.Helper()
 		ok := 0
 		var rel []float64
-		var evals []int
+		var evals, evals64 []int
 		for _, a := range ex {
 			if a.Converged() {
 				ok++
 			}
 			rel = append(rel, a.RelativeDelta())
 			evals = append(evals, a.Evaluations)
+			if a.Evaluations64 > 0 {
+				evals64 = append(evals64, a.Evaluations64)
+			}
 		}
 		sort.Float64s(rel)
 		sort.Ints(evals)
+		sort.Ints(evals64)
 		rate := float64(ok) / float64(len(rel))
 		t.Logf("%d inputs: %.1f%% within 1%%; relative |delta| median %.2g, 95th percentile %.2g, max %.2g; evaluations median %d, max %d",
 			len(rel), 100*rate, rel[len(rel)/2], rel[len(rel)*95/100], rel[len(rel)-1], evals[len(evals)/2], evals[len(evals)-1])
+		if len(evals64) > 0 {
+			t.Logf("%d inputs refined in float64, with float64 evaluations median %d, max %d", len(evals64), evals64[len(evals64)/2], evals64[len(evals64)-1])
+		}
 		if share > 0 && (len(rel) < want || rate < share) {
 			t.Errorf("%d of %d inputs complete within 1%%, want ≥ %.0f%% of %d", ok, len(rel), 100*share, want)
 		}
@@ -97,7 +104,7 @@ func TestBuiltinCompleteness(t *testing.T) {
 				}
 				ex = append(ex, r[0].Attribution)
 				if testing.Verbose() {
-					t.Logf("input %d: relative |delta| %.2g, %d evaluations", len(ex)-1, r[0].RelativeDelta(), r[0].Evaluations)
+					t.Logf("input %d: relative |delta| %.2g, %d evaluations (%d in float64), jump %.3g at α %.10g", len(ex)-1, r[0].RelativeDelta(), r[0].Evaluations, r[0].Evaluations64, r[0].Jump, r[0].JumpAt)
 				}
 			}
 			if skipped > 0 {
