@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"testing"
+	"time"
 
 	"github.com/tapeml/tapeml"
 	"github.com/tapeml/tapeml/explain"
@@ -204,4 +205,28 @@ func TestBuiltinSanity(t *testing.T) {
 			}
 		}
 	}
+}
+
+// What the adaptive rule's float64 twin costs on the built-in BiLSTM:
+// memory once built and once run, and a run's time against a float32
+// machine's, on rows of the first test text (logged, not asserted).
+func TestBuiltinTwin(t *testing.T) {
+	if *explainRuns == "" {
+		t.Skip("needs -explain.runs DIR with trained runs (see explainRuns)")
+	}
+	m, err := tapeml.Load(filepath.Join(*explainRuns, "lstm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	corpus, err := core.Unwrap(m).Loaded.Codec.(*textclass.Codec).Run().Data.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := explain.MeasureTwin(m, corpus.Test[0].Text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("float64 twin: built in %v, heap +%.0f MB built, +%.0f MB run; a run of %d float64 rows %v (%.3g ms a row), of %d float32 rows %v (%.3g ms a row)",
+		c.Build.Round(time.Millisecond), c.BuiltMB, c.RunMB, c.Rows64, c.Run64.Round(time.Millisecond), float64(c.Run64.Microseconds())/1e3/float64(c.Rows64),
+		c.Rows32, c.Run32.Round(time.Millisecond), float64(c.Run32.Microseconds())/1e3/float64(c.Rows32))
 }
