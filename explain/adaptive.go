@@ -107,6 +107,7 @@ func (p *attrPool) adaptive(ctx context.Context, o Options, exs []attrExample, r
 		return nil
 	}
 	tw := &twin{pool: p}
+	defer tw.release()
 	// The most panels an example can reach, and so how many fit in memory.
 	maxPanels := firstPanels + (o.MaxSteps-minAdaptiveSteps)/(2*panelPoints+1)
 	group := max(1, adaptiveMemory/(maxPanels*len(exs[0].x)*4*2))

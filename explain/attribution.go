@@ -257,10 +257,12 @@ func quadrature(kind string, steps int) (alphas, weights []float64) {
 // machines are compiled, under the runtime's compile lock.
 type attrPool struct {
 	*core.Pool[*graph.AttributionMachine]
-	// What the adaptive rule's float64 twin (float64.go) is built from.
+	// What the adaptive rule's float64 twin (float64.go) is built from,
+	// and the right to hold one: one twin of a model at a time.
 	build  graph.BuildFunc
 	params *graph.Params
 	lock   *sync.Mutex
+	twins  chan struct{}
 }
 
 func newAttrPool(build graph.BuildFunc, params *graph.Params, rows int, lock *sync.Mutex) *attrPool {
@@ -272,7 +274,7 @@ func newAttrPool(build graph.BuildFunc, params *graph.Params, rows int, lock *sy
 			return nil, fmt.Errorf("compiling the attribution graph: %w", err)
 		}
 		return m, nil
-	}), build: build, params: params, lock: lock}
+	}), build: build, params: params, lock: lock, twins: make(chan struct{}, 1)}
 }
 
 // attrTask is a stream of rows for attribution machines: fill writes row

@@ -51,7 +51,8 @@ func MeasureTwin(m *tapeml.Model, text string) (TwinCost, error) {
 	runtime.ReadMemStats(&before)
 	start := time.Now()
 	tw := &twin{pool: p}
-	m64, err := tw.machine()
+	defer tw.release()
+	m64, err := tw.machine(context.Background())
 	if err != nil {
 		return c, err
 	}

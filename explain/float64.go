@@ -16,7 +16,8 @@ import (
 // built in float64, on a float64 copy of the parameters: there α, the
 // path's points and the whole forward and backward pass keep 16 digits,
 // and the halving goes on down to minPanel64. The twin is made once per
-// explanation call, only when a panel needs it, and dropped after: it
+// explanation call, only when a panel needs it, and dropped after, and
+// a model has one at a time (other calls wait for it): it
 // holds the parameters in float64 (twice their float32 bytes) and one
 // machine of twinRows rows (for the built-in BiLSTM, 4.8 million
 // parameters, the heap grew by 39 MB when it was built and by 140 MB
@@ -29,15 +30,25 @@ const twinRows = 16
 // twin is a float64 attribution machine, made on first use.
 type twin struct {
 	pool *attrPool
+	held bool // the pool's right to a twin is this one's
 	m    *graph.AttributionMachine
 }
 
 // machine returns the float64 machine, building it on the first call:
 // the evaluation graph compiled on float64 parameters, their values
-// copied from the model's.
-func (t *twin) machine() (*graph.AttributionMachine, error) {
+// copied from the model's. It waits for the model's other twin, if any,
+// to be released.
+func (t *twin) machine(ctx context.Context) (*graph.AttributionMachine, error) {
 	if t.m != nil {
 		return t.m, nil
+	}
+	if !t.held {
+		select {
+		case t.pool.twins <- struct{}{}:
+			t.held = true
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
 	p64 := graph.NewParams(tensor.Float64, 1)
 	t.pool.lock.Lock()
@@ -67,13 +78,22 @@ func (t *twin) machine() (*graph.AttributionMachine, error) {
 	return m, nil
 }
 
+// release drops the machine and gives the model's right to a twin back.
+func (t *twin) release() {
+	t.m = nil
+	if t.held {
+		t.held = false
+		<-t.pool.twins
+	}
+}
+
 // evaluate runs rows (indices into all) on the float64 machine and
 // records them as the float32 path does (record).
 func (t *twin) evaluate(ctx context.Context, exs []attrExample, all []evalRow, rows []int) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	m, err := t.machine()
+	m, err := t.machine(ctx)
 	if err != nil {
 		return err
 	}

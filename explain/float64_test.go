@@ -3,6 +3,8 @@ package explain
 import (
 	"context"
 	"math"
+	"slices"
+	"sync"
 	"testing"
 
 	"github.com/tapeml/tapeml"
@@ -15,7 +17,7 @@ import (
 // attributions of the legacy BiLSTM and TextCNN still add up to f(x) −
 // f(baseline) − delta, converge, agree with the all-float32 rule and a
 // fine fixed rule, and the float64 evaluations are counted among the
-// evaluations.
+// evaluations. Concurrent calls take turns at the model's one twin.
 func TestFloat64Panels(t *testing.T) {
 	ctx := context.Background()
 	texts := []string{
@@ -44,6 +46,19 @@ func TestFloat64Panels(t *testing.T) {
 		saved := float64Below
 		float64Below = c.below
 		mixed, err := Texts(ctx, m, texts, o)
+		if err == nil && !c.all {
+			// Calls at once share the model's one twin in turn, and agree.
+			var wg sync.WaitGroup
+			for range 3 {
+				wg.Go(func() {
+					again, err := Texts(ctx, m, texts[:1], o)
+					if err != nil || !slices.Equal(again[0].Tokens, mixed[0].Tokens) || again[0].Delta != mixed[0].Delta {
+						t.Errorf("%s: a concurrent call gave another explanation (%v)", c.kind, err)
+					}
+				})
+			}
+			wg.Wait()
+		}
 		float64Below = saved
 		if err != nil {
 			t.Fatal(err)
