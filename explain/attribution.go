@@ -170,6 +170,9 @@ type Attribution struct {
 	// Evaluations is how many times IG evaluated the model along the path,
 	// its two ends included (over all the noisy copies, for SmoothGrad).
 	Evaluations int `json:"evaluations,omitempty"`
+	// Evaluations64 is how many of Evaluations the adaptive rule made in
+	// float64, on pieces of the path narrower than float32 resolves.
+	Evaluations64 int `json:"evaluations_float64,omitempty"`
 	// SmoothGrad and SmoothGradStd are the noisy copies IG was averaged
 	// over and their noise (a fraction of the image's range); FX and
 	// Delta are then means over the copies.
@@ -187,8 +190,8 @@ type Attribution struct {
 	FBaseline float64 `json:"f_baseline"`
 	// Delta is IG's completeness gap: sum(attributions) − (FX − FBaseline).
 	Delta float64 `json:"delta"`
-	// Jump is the part of Delta the adaptive rule found in pieces of the
-	// path narrower than float32 resolves, at JumpAt (α): there f itself
+	// Jump is the part of Delta the adaptive rule left in pieces of the
+	// path too narrow for float64 to refine, at JumpAt (α): there f itself
 	// jumps, which no gradient follows and no budget removes.
 	Jump   float64 `json:"jump,omitempty"`
 	JumpAt float64 `json:"jump_at,omitempty"`
@@ -254,10 +257,16 @@ func quadrature(kind string, steps int) (alphas, weights []float64) {
 // machines are compiled, under the runtime's compile lock.
 type attrPool struct {
 	*core.Pool[*graph.AttributionMachine]
+	// What the adaptive rule's float64 twin (float64.go) is built from,
+	// and the right to hold one: one twin of a model at a time.
+	build  graph.BuildFunc
+	params *graph.Params
+	lock   *sync.Mutex
+	twins  chan struct{}
 }
 
 func newAttrPool(build graph.BuildFunc, params *graph.Params, rows int, lock *sync.Mutex) *attrPool {
-	return &attrPool{core.NewPool(runtime.GOMAXPROCS(0), func() (*graph.AttributionMachine, error) {
+	return &attrPool{Pool: core.NewPool(runtime.GOMAXPROCS(0), func() (*graph.AttributionMachine, error) {
 		lock.Lock()
 		defer lock.Unlock()
 		m, err := graph.CompileAttribution(build, params, rows)
@@ -265,7 +274,7 @@ func newAttrPool(build graph.BuildFunc, params *graph.Params, rows int, lock *sy
 			return nil, fmt.Errorf("compiling the attribution graph: %w", err)
 		}
 		return m, nil
-	})}
+	}), build: build, params: params, lock: lock, twins: make(chan struct{}, 1)}
 }
 
 // attrTask is a stream of rows for attribution machines: fill writes row
@@ -346,7 +355,8 @@ type attrResult struct {
 	fx, fbase     float64
 	delta         float64
 	evals         int       // IG: evaluations of the model
-	jump, jumpAt  float64   // IG, adaptive: the residual float32 cannot resolve, and where
+	evals64       int       // IG, adaptive: how many of evals were in float64
+	jump, jumpAt  float64   // IG, adaptive: the residual not even float64 resolves, and where
 	occlusionDrop []float64 // per occluded part: f(x) − f(x with the part at the baseline)
 }
 

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"testing"
+	"time"
 
 	"github.com/tapeml/tapeml"
 	"github.com/tapeml/tapeml/explain"
@@ -46,19 +47,26 @@ func TestBuiltinCompleteness(t *testing.T) {
 		t.Helper()
 		ok := 0
 		var rel []float64
-		var evals []int
+		var evals, evals64 []int
 		for _, a := range ex {
 			if a.Converged() {
 				ok++
 			}
 			rel = append(rel, a.RelativeDelta())
 			evals = append(evals, a.Evaluations)
+			if a.Evaluations64 > 0 {
+				evals64 = append(evals64, a.Evaluations64)
+			}
 		}
 		sort.Float64s(rel)
 		sort.Ints(evals)
+		sort.Ints(evals64)
 		rate := float64(ok) / float64(len(rel))
 		t.Logf("%d inputs: %.1f%% within 1%%; relative |delta| median %.2g, 95th percentile %.2g, max %.2g; evaluations median %d, max %d",
 			len(rel), 100*rate, rel[len(rel)/2], rel[len(rel)*95/100], rel[len(rel)-1], evals[len(evals)/2], evals[len(evals)-1])
+		if len(evals64) > 0 {
+			t.Logf("%d inputs refined in float64, with float64 evaluations median %d, max %d", len(evals64), evals64[len(evals64)/2], evals64[len(evals64)-1])
+		}
 		if share > 0 && (len(rel) < want || rate < share) {
 			t.Errorf("%d of %d inputs complete within 1%%, want ≥ %.0f%% of %d", ok, len(rel), 100*share, want)
 		}
@@ -97,7 +105,7 @@ func TestBuiltinCompleteness(t *testing.T) {
 				}
 				ex = append(ex, r[0].Attribution)
 				if testing.Verbose() {
-					t.Logf("input %d: relative |delta| %.2g, %d evaluations", len(ex)-1, r[0].RelativeDelta(), r[0].Evaluations)
+					t.Logf("input %d: relative |delta| %.2g, %d evaluations (%d in float64), jump %.3g at α %.10g", len(ex)-1, r[0].RelativeDelta(), r[0].Evaluations, r[0].Evaluations64, r[0].Jump, r[0].JumpAt)
 				}
 			}
 			if skipped > 0 {
@@ -197,4 +205,28 @@ func TestBuiltinSanity(t *testing.T) {
 			}
 		}
 	}
+}
+
+// What the adaptive rule's float64 twin costs on the built-in BiLSTM:
+// memory once built and once run, and a run's time against a float32
+// machine's, on rows of the first test text (logged, not asserted).
+func TestBuiltinTwin(t *testing.T) {
+	if *explainRuns == "" {
+		t.Skip("needs -explain.runs DIR with trained runs (see explainRuns)")
+	}
+	m, err := tapeml.Load(filepath.Join(*explainRuns, "lstm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	corpus, err := core.Unwrap(m).Loaded.Codec.(*textclass.Codec).Run().Data.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := explain.MeasureTwin(m, corpus.Test[0].Text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("float64 twin: built in %v, heap +%.0f MB built, +%.0f MB run; a run of %d float64 rows %v (%.3g ms a row), of %d float32 rows %v (%.3g ms a row)",
+		c.Build.Round(time.Millisecond), c.BuiltMB, c.RunMB, c.Rows64, c.Run64.Round(time.Millisecond), float64(c.Run64.Microseconds())/1e3/float64(c.Rows64),
+		c.Rows32, c.Run32.Round(time.Millisecond), float64(c.Run32.Microseconds())/1e3/float64(c.Rows32))
 }

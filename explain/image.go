@@ -173,7 +173,7 @@ func (m model) explainNormalized(ctx context.Context, tm *tapeml.Model, enc kind
 	res = smoothGradMean(res, len(exs), o)
 	for i, r := range res {
 		e := &out[i]
-		e.FX, e.FBaseline, e.Delta, e.Evaluations, e.Jump, e.JumpAt = r.fx, r.fbase, r.delta, r.evals, r.jump, r.jumpAt
+		e.FX, e.FBaseline, e.Delta, e.Evaluations, e.Evaluations64, e.Jump, e.JumpAt = r.fx, r.fbase, r.delta, r.evals, r.evals64, r.jump, r.jumpAt
 		e.Scores = make([]float64, h*w)
 		if o.Method == MethodOcclusion {
 			cover := make([]float64, h*w)
@@ -243,6 +243,7 @@ func smoothGradMean(res []attrResult, n int, o Options) []attrResult {
 			m.fx += c.fx / s
 			m.delta += c.delta / s
 			m.evals += c.evals
+			m.evals64 += c.evals64
 			if math.Abs(c.jump) > largest {
 				largest, m.jumpAt = math.Abs(c.jump), c.jumpAt
 			}

@@ -65,6 +65,9 @@ func (a Attribution) methodLine() string {
 		switch {
 		case a.Quadrature == QuadratureAdaptive:
 			fmt.Fprintf(&b, ", adaptive quadrature: %d evaluations (budget %d)", a.Evaluations, a.MaxSteps)
+			if a.Evaluations64 > 0 {
+				fmt.Fprintf(&b, ", %d of them in float64", a.Evaluations64)
+			}
 		default:
 			fmt.Fprintf(&b, ", %d %s points", a.Steps, a.Quadrature)
 		}

@@ -136,7 +136,7 @@ func Texts(ctx context.Context, tm *tapeml.Model, texts []string, opts Options) 
 	}
 	for i, r := range res {
 		e, t := &out[i], toks[i]
-		e.FX, e.FBaseline, e.Delta, e.Evaluations, e.Jump, e.JumpAt = r.fx, r.fbase, r.delta, r.evals, r.jump, r.jumpAt
+		e.FX, e.FBaseline, e.Delta, e.Evaluations, e.Evaluations64, e.Jump, e.JumpAt = r.fx, r.fbase, r.delta, r.evals, r.evals64, r.jump, r.jumpAt
 		perPos := make([]float64, L)
 		for k, v := range r.attr {
 			perPos[k/dim] += v

@@ -306,7 +306,7 @@ func (x *explainer) warn(what string, a explain.Attribution) {
 		what, math.Abs(a.Delta), 100*a.RelativeDelta(), math.Abs(a.FX-a.FBaseline))
 	switch {
 	case math.Abs(a.Jump) > math.Abs(a.Delta)/2:
-		fmt.Fprintf(x.e.stderr, "%s: f jumps by %.3g near α = %.7f along the path, between inputs float32 barely tells apart; no gradient follows a jump, so no budget removes it\n", gap, -a.Jump, a.JumpAt)
+		fmt.Fprintf(x.e.stderr, "%s: f jumps by %.3g near α = %.7f along the path, within a piece too narrow for float64 to refine; no gradient follows a jump, so no budget removes it\n", gap, -a.Jump, a.JumpAt)
 	case a.Quadrature == explain.QuadratureAdaptive:
 		fmt.Fprintf(x.e.stderr, "%s; try a --max-steps above %d\n", gap, a.MaxSteps)
 	default:
@@ -419,6 +419,9 @@ func (x *explainer) summary(a explain.Attribution, rho float64) {
 		rule := fmt.Sprintf("%d %s points", a.Steps, a.Quadrature)
 		if a.Quadrature == explain.QuadratureAdaptive {
 			rule = fmt.Sprintf("adaptive, %d evaluations of %d", a.Evaluations, a.MaxSteps)
+			if a.Evaluations64 > 0 {
+				rule += fmt.Sprintf(" (%d in float64)", a.Evaluations64)
+			}
 		}
 		if a.SmoothGrad > 0 {
 			rule += fmt.Sprintf(", SmoothGrad over %d noisy copies", a.SmoothGrad)
