@@ -13,8 +13,8 @@ type Preprocess struct {
 	// WordPiece, instead of Tokenizer, reads texts as BERT does: [CLS]
 	// pieces… [SEP], padded after (FitWordPiece).
 	WordPiece *WordPieceVocab `json:"wordpiece,omitempty"`
-	Pad       PadConfig    `json:"pad"`       // maxlen, padding and truncation
-	Classes   []string     `json:"classes"`   // label names; index = label
+	Pad       PadConfig       `json:"pad"`     // maxlen, padding and truncation
+	Classes   []string        `json:"classes"` // label names; index = label
 	// Positive is the index of the class a binary model's logit scores;
 	// −1 for more classes.
 	Positive int `json:"positive"`
