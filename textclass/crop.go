@@ -45,8 +45,8 @@ type Crops struct {
 	// Bracketed rows keep their first and last token ([CLS] and [SEP])
 	// around the span.
 	Bracketed bool
-	Seed   uint64
-	epoch  int
+	Seed      uint64
+	epoch     int
 }
 
 // SetEpoch selects the epoch whose spans Gather draws.
