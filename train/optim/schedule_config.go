@@ -11,6 +11,7 @@ const (
 	ScheduleStep        = "step"
 	ScheduleExponential = "exponential"
 	ScheduleCosine      = "cosine"
+	ScheduleLinear      = "linear"
 	SchedulePlateau     = "plateau"
 )
 
@@ -19,8 +20,8 @@ const (
 // NewSchedule converts epochs with its stepsPerEpoch. Zero fields take the
 // defaults shown.
 type ScheduleConfig struct {
-	// Name is "constant" (default), "step", "exponential", "cosine" or
-	// "plateau".
+	// Name is "constant" (default), "step", "exponential", "cosine",
+	// "linear" or "plateau".
 	Name string `json:"name,omitempty"`
 	// LR is the base (initial, or peak for cosine) learning rate. Required.
 	LR float64 `json:"lr"`
@@ -33,10 +34,12 @@ type ScheduleConfig struct {
 	EverySteps  int `json:"every_steps,omitempty"`
 	EveryEpochs int `json:"every_epochs,omitempty"`
 
-	// WarmupSteps or WarmupEpochs is cosine's linear warm-up (default 0).
+	// WarmupSteps or WarmupEpochs is cosine's and linear's warm-up
+	// (default 0).
 	WarmupSteps  int `json:"warmup_steps,omitempty"`
 	WarmupEpochs int `json:"warmup_epochs,omitempty"`
-	// TotalSteps or TotalEpochs is where cosine reaches MinLR. Required.
+	// TotalSteps or TotalEpochs is where cosine reaches MinLR and linear
+	// 0. Required.
 	TotalSteps  int `json:"total_steps,omitempty"`
 	TotalEpochs int `json:"total_epochs,omitempty"`
 	// MinLR is cosine's final rate and plateau's floor (default 0).
@@ -150,6 +153,25 @@ func NewSchedule(cfg ScheduleConfig, stepsPerEpoch int) (Schedule, error) {
 		}
 		return Cosine{Base: cfg.LR, Min: cfg.MinLR, WarmupSteps: warmup, TotalSteps: total}, nil
 
+	case ScheduleLinear:
+		delete(set, "warmup")
+		delete(set, "total")
+		if err := unused(set); err != nil {
+			return nil, err
+		}
+		warmup, err := steps("warmup", cfg.WarmupSteps, cfg.WarmupEpochs)
+		if err != nil {
+			return nil, err
+		}
+		total, err := steps("total", cfg.TotalSteps, cfg.TotalEpochs)
+		if err != nil {
+			return nil, err
+		}
+		if total <= warmup {
+			return nil, fmt.Errorf("optim: schedule field total_steps/total_epochs = %d steps: want more than the %d warm-up steps", total, warmup)
+		}
+		return Linear{Base: cfg.LR, WarmupSteps: warmup, TotalSteps: total}, nil
+
 	case SchedulePlateau:
 		delete(set, "plateau")
 		delete(set, "min_lr")
@@ -161,5 +183,5 @@ func NewSchedule(cfg ScheduleConfig, stepsPerEpoch int) (Schedule, error) {
 			ThresholdMode: cfg.ThresholdMode, Cooldown: cfg.Cooldown, MinLR: cfg.MinLR,
 		})
 	}
-	return nil, fmt.Errorf("optim: schedule field name: unknown schedule %q: want constant, step, exponential, cosine or plateau", cfg.Name)
+	return nil, fmt.Errorf("optim: schedule field name: unknown schedule %q: want constant, step, exponential, cosine, linear or plateau", cfg.Name)
 }
