@@ -131,7 +131,7 @@ func addRunFlags(fs *pflag.FlagSet, s *train.RunSpec, dp *train.DPConfig, set tr
 		fs.Float64Var(&tc.Optimizer.L1, "l1", tc.Optimizer.L1, "L1 penalty")
 		fs.Float64Var(&tc.Optimizer.ClipNorm, "clip-norm", tc.Optimizer.ClipNorm, "clip the global gradient norm (0 = off; under --dp the per-example bound is --max-grad-norm)")
 		fs.StringVar(&tc.Schedule.Name, "schedule", tc.Schedule.Name, "learning-rate schedule: constant, step, exponential, cosine or linear (warm-up, then decay over all --epochs) or plateau")
-		fs.Var(warmupFlag{&tc.Schedule}, "warmup", "cosine/linear: warm-up steps (replaces a kind's default warm-up in epochs)")
+		fs.Var(warmupFlag{&tc.Schedule}, "warmup", "cosine/linear: warm-up steps (replaces a kind's default warm-up)")
 		fs.Float64Var(&tc.Schedule.MinLR, "min-lr", tc.Schedule.MinLR, "cosine: final learning rate")
 		fs.Float64Var(&tc.Schedule.Gamma, "gamma", tc.Schedule.Gamma, "step/exponential: decay factor")
 		fs.IntVar(&tc.Schedule.EveryEpochs, "decay-every", tc.Schedule.EveryEpochs, "step/exponential: epochs between decays")
@@ -156,7 +156,7 @@ func addRunFlags(fs *pflag.FlagSet, s *train.RunSpec, dp *train.DPConfig, set tr
 }
 
 // warmupFlag is --warmup: a warm-up in steps, which replaces a kind's
-// default warm-up in epochs (a schedule takes one or the other).
+// default warm-up in epochs or as a ratio (a schedule takes one).
 type warmupFlag struct{ s *optim.ScheduleConfig }
 
 func (w warmupFlag) String() string {
@@ -173,6 +173,6 @@ func (w warmupFlag) Set(v string) error {
 	if err != nil {
 		return err
 	}
-	w.s.WarmupSteps, w.s.WarmupEpochs = n, 0
+	w.s.WarmupSteps, w.s.WarmupEpochs, w.s.WarmupRatio = n, 0, 0
 	return nil
 }

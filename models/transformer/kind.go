@@ -24,13 +24,13 @@ func (c Config) Network() (kinds.Network, error) { return New(c) }
 
 // Training is Hugging Face Trainer's setup at this model's size: AdamW
 // (weight decay 0.01) with the gradient norm clipped to 1, a linear
-// warm-up over the first epoch then a linear decay to 0, batch 32, 10
-// epochs. Trained from scratch, a small encoder wants a larger rate than
+// warm-up over the first tenth of the steps (warmup_ratio 0.1) then a
+// linear decay to 0, batch 32, 10 epochs. Trained from scratch, a small encoder wants a larger rate than
 // fine-tuning's 5e-5: lr 5e-4.
 func (Config) Training() train.Config {
 	return train.Config{Epochs: 10, Batch: 32, LR: 5e-4, Seed: 1,
 		Optimizer: optim.Config{Name: optim.AdamW, ClipNorm: 1},
-		Schedule:  optim.ScheduleConfig{Name: optim.ScheduleLinear, WarmupEpochs: 1}}
+		Schedule:  optim.ScheduleConfig{Name: optim.ScheduleLinear, WarmupRatio: 0.1}}
 }
 
 // TextHead is the configuration's output head.

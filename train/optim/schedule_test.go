@@ -279,3 +279,22 @@ func TestLinearSchedule(t *testing.T) {
 		}
 	}
 }
+
+// TestWarmupRatio: a warm-up given as a share of the total steps.
+func TestWarmupRatio(t *testing.T) {
+	s, err := NewSchedule(ScheduleConfig{Name: ScheduleLinear, LR: 1, WarmupRatio: 0.1, TotalSteps: 25}, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := s.(Linear); l.WarmupSteps != 3 || l.TotalSteps != 25 {
+		t.Fatalf("%+v: want 3 warm-up steps (⌈2.5⌉) of 25", l)
+	}
+	for _, r := range []float64{1, -0.1} {
+		if _, err := NewSchedule(ScheduleConfig{Name: ScheduleCosine, LR: 1, WarmupRatio: r, TotalSteps: 25}, 5); err == nil {
+			t.Errorf("warmup ratio %v accepted", r)
+		}
+	}
+	if _, err := NewSchedule(ScheduleConfig{Name: ScheduleLinear, LR: 1, WarmupRatio: 0.1, WarmupSteps: 2, TotalSteps: 25}, 5); err == nil {
+		t.Error("a ratio and steps accepted together")
+	}
+}
