@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 
 	"gorgonia.org/tensor"
 
@@ -42,21 +44,25 @@ type hfConfig struct {
 	PositionEmbeddingType string            `json:"position_embedding_type"`
 	ID2Label              map[string]string `json:"id2label"`
 	NumLabels             int               `json:"num_labels"`
+	InitializerRange      float64           `json:"initializer_range"`
 }
 
 // maxHFJSON bounds config.json and tokenizer_config.json.
 const maxHFJSON = 1 << 20
 
-// ImportHF reads a Hugging Face BertForSequenceClassification folder —
+// ImportHF reads a Hugging Face BertForSequenceClassification or BertModel
+// folder —
 // config.json, model.safetensors, vocab.txt (or tokenizer.json), optional
 // tokenizer_config.json — into a weights-only transformer checkpoint whose
 // preprocessing is the folder's WordPiece tokenizer, texts cut to
 // max_position_embeddings pieces. Every tensor is mapped by name; a
 // missing or unexpected tensor, a wrong shape, a non-float32 or non-finite
 // weight, a vocabulary that disagrees with the embedding rows or an
-// architecture other than BertForSequenceClassification is an error
-// naming it, found before the model is allocated (the configuration's
-// sizes are bounded by Validate first). A two-label classifier becomes
+// architecture other than these is an error naming it, found before the
+// model is allocated (the configuration's sizes are bounded by Validate
+// first). A BertModel gets a new classifier, initialized as BERT's, for
+// its labels (two, LABEL_0 and LABEL_1, unless config.json names them):
+// a model to fine-tune (train transformer --init). A two-label classifier becomes
 // the binary head's one logit, the difference of the two (sigmoid of it
 // is the softmax's second probability); "bert.embeddings.position_ids", a
 // buffer older releases saved, is left out.
@@ -66,9 +72,12 @@ func ImportHF(dir string) (*checkpoint.Checkpoint, error) {
 		return nil, err
 	}
 	cfgName := filepath.Join(dir, "config.json")
+	// BertModel is the encoder alone: its names lack "bert.", and the
+	// classifier is new.
+	encoderOnly := len(hc.Architectures) == 1 && hc.Architectures[0] == "BertModel"
 	switch {
-	case len(hc.Architectures) != 1 || hc.Architectures[0] != "BertForSequenceClassification":
-		return nil, fmt.Errorf("%s: architectures %q: tapeml imports BertForSequenceClassification", cfgName, hc.Architectures)
+	case len(hc.Architectures) != 1 || hc.Architectures[0] != "BertForSequenceClassification" && !encoderOnly:
+		return nil, fmt.Errorf("%s: architectures %q: tapeml imports BertForSequenceClassification and BertModel", cfgName, hc.Architectures)
 	case hc.ModelType != "bert":
 		return nil, fmt.Errorf("%s: model_type %q: want bert", cfgName, hc.ModelType)
 	case hc.HiddenAct != "gelu":
@@ -130,13 +139,25 @@ func ImportHF(dir string) (*checkpoint.Checkpoint, error) {
 	if err != nil {
 		return nil, err
 	}
-	ts := slices.DeleteFunc(slices.Clone(f.Tensors), func(t safetensors.Tensor) bool { return t.Name == "bert.embeddings.position_ids" })
+	ts := slices.DeleteFunc(slices.Clone(f.Tensors), func(t safetensors.Tensor) bool {
+		return t.Name == "bert.embeddings.position_ids" || t.Name == "embeddings.position_ids"
+	})
 	specs := cfg.ParamSpecs()
-	if cfg.Head.Binary() { // Hugging Face's two logits
-		specs = append(specs[:len(specs)-2:len(specs)-2],
-			graph.ParamSpec{Name: "classifier.weight", Shape: []int{2, cfg.DModel}}, graph.ParamSpec{Name: "classifier.bias", Shape: []int{2}})
+	head := specs[len(specs)-2:]
+	specs = specs[: len(specs)-2 : len(specs)-2]
+	if encoderOnly {
+		for i := range ts {
+			ts[i].Name = "bert." + ts[i].Name
+		}
+	} else {
+		// Hugging Face's head has a logit per label, two for two.
+		specs = append(specs, graph.ParamSpec{Name: "classifier.weight", Shape: []int{len(classes), cfg.DModel}},
+			graph.ParamSpec{Name: "classifier.bias", Shape: []int{len(classes)}})
 	}
 	if err := checkpoint.CheckShapes(specs, ts, wpath); err != nil {
+		if encoderOnly { // name the tensors as the file does
+			err = errors.New(strings.ReplaceAll(err.Error(), `"bert.`, `"`))
+		}
 		return nil, err
 	}
 	for _, t := range ts {
@@ -147,7 +168,10 @@ func ImportHF(dir string) (*checkpoint.Checkpoint, error) {
 	if err := safetensors.CheckFinite(ts); err != nil {
 		return nil, fmt.Errorf("%s: %w", wpath, err)
 	}
-	if cfg.Head.Binary() {
+	switch {
+	case encoderOnly:
+		ts = append(ts, freshClassifier(head, hc.InitializerRange)...)
+	case cfg.Head.Binary():
 		if ts, err = binaryClassifier(ts); err != nil {
 			return nil, fmt.Errorf("%s: %w", wpath, err)
 		}
@@ -217,6 +241,28 @@ func (hc hfConfig) labels() ([]string, error) {
 		out[i] = l
 	}
 	return out, nil
+}
+
+// freshClassifier is a new classifier of the head's shapes, initialized
+// as BERT's _init_weights does: weights N(0, std) (std
+// initializer_range, default 0.02), biases 0; seeded, so that an import
+// is reproducible.
+func freshClassifier(head []graph.ParamSpec, std float64) []safetensors.Tensor {
+	if !(std > 0 && std < 1) {
+		std = 0.02
+	}
+	rng := rand.New(rand.NewPCG(20261206, 1))
+	out := make([]safetensors.Tensor, len(head))
+	for i, s := range head {
+		v := make([]float32, graph.SpecNumel([]graph.ParamSpec{s}))
+		if strings.HasSuffix(s.Name, ".weight") {
+			for j := range v {
+				v[j] = float32(rng.NormFloat64() * std)
+			}
+		}
+		out[i] = safetensors.F32(s.Name, s.Shape, v)
+	}
+	return out
 }
 
 // binaryClassifier replaces a two-logit classifier by one logit, z₁ − z₀:

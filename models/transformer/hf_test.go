@@ -200,3 +200,80 @@ func TestImportHFBadFolders(t *testing.T) {
 		})
 	}
 }
+
+// TestImportHFBertModel imports the encoder alone (BertModel, names
+// without "bert."), which gets a new binary classifier: the logit must be
+// that classifier applied to the PyTorch reference's pooled output.
+func TestImportHFBertModel(t *testing.T) {
+	const dir = "testdata/hf-bertmodel"
+	var g struct {
+		IDs    [][]int     `json:"ids"`
+		Pooled [][]float64 `json:"pooled"`
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "golden.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &g); err != nil {
+		t.Fatal(err)
+	}
+	c, err := kinds.ImportFolder("hf", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "imported")
+	if err := checkpoint.Save(out, c); err != nil {
+		t.Fatal(err)
+	}
+	m, err := tapeml.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(m.Classes(), []string{"LABEL_0", "LABEL_1"}) {
+		t.Fatalf("classes %v", m.Classes())
+	}
+	w, _ := safetensors.Lookup(c.Weights, "classifier.weight")
+	bias, _ := safetensors.Lookup(c.Weights, "classifier.bias")
+	wv, _ := w.Float32s()
+	bv, _ := bias.Float32s()
+	var ids []float32
+	for _, row := range g.IDs {
+		for _, id := range row {
+			ids = append(ids, float32(id))
+		}
+	}
+	logits, err := m.Forward(context.Background(), [][]float32{ids}, len(g.IDs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range g.Pooled {
+		want := float64(bv[0])
+		for j, v := range p {
+			want += float64(wv[j]) * v
+		}
+		if d := math.Abs(float64(logits[i]) - want); d > 1e-5 {
+			t.Errorf("text %d: logit %v, the classifier on PyTorch's pooled output %v", i, logits[i], want)
+		}
+	}
+}
+
+// TestImportHFBertModelMissing: a BertModel's errors name its tensors as
+// its file does, without "bert.".
+func TestImportHFBertModelMissing(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"config.json", "model.safetensors", "vocab.txt"} {
+		b, err := os.ReadFile(filepath.Join("testdata/hf-bertmodel", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	editWeights(t, dir, func(ts []safetensors.Tensor) []safetensors.Tensor {
+		return slices.DeleteFunc(ts, func(x safetensors.Tensor) bool { return x.Name == "pooler.dense.bias" })
+	})
+	if _, err := kinds.ImportFolder("hf", dir); err == nil || !strings.Contains(err.Error(), `missing "pooler.dense.bias"`) {
+		t.Fatalf("got %v, want the missing pooler.dense.bias named", err)
+	}
+}

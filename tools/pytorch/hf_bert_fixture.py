@@ -7,6 +7,10 @@ dropout on the pooled output, then Linear(hidden_size, num_labels)).
 
     /usr/bin/python3 tools/pytorch/hf_bert_fixture.py [DIR]   # default models/transformer/testdata/hf-bert
 
+It also writes DIR-model (hf-bertmodel): the same encoder saved as a
+BertModel (state_dict names without "bert.", no classifier, no labels in
+config.json), whose golden.json holds the pooler's output for the same ids.
+
 DIR gets what save_pretrained and a BertTokenizer write:
   config.json        BertConfig.to_dict() fields, architectures ["BertForSequenceClassification"]
   model.safetensors  the state_dict in float32 (names "bert.…", "classifier.…"), metadata format "pt"
@@ -130,6 +134,23 @@ def main():
     golden = {"ids": rows, "attention_mask": masks, "logits": logits.tolist(), "labels": labels}
     with open(os.path.join(out, "golden.json"), "w") as f:
         json.dump(golden, f)
+        f.write("\n")
+
+    # The encoder alone, as BertModel.save_pretrained writes it.
+    out2 = out.rstrip("/") + "model"
+    os.makedirs(out2, exist_ok=True)
+    write_safetensors(os.path.join(out2, "model.safetensors"), list(model.bert.state_dict().items()))
+    config2 = {k: v for k, v in config.items() if k not in ("id2label", "label2id")}
+    config2["architectures"] = ["BertModel"]
+    with open(os.path.join(out2, "config.json"), "w") as f:
+        json.dump(config2, f, indent=2)
+        f.write("\n")
+    with open(os.path.join(out2, "vocab.txt"), "w") as f:
+        f.write("\n".join(VOCAB) + "\n")
+    with torch.no_grad():
+        _, pooled = ref.bert(ids, mask)
+    with open(os.path.join(out2, "golden.json"), "w") as f:
+        json.dump({"ids": rows, "attention_mask": masks, "pooled": pooled.tolist()}, f)
         f.write("\n")
 
 
