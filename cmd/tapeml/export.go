@@ -135,7 +135,7 @@ func importCmd(e env) *cobra.Command {
 	}
 	fs := c.Flags()
 	fs.StringVar(&weights, "weights", "", "safetensors file holding the model's state_dict")
-	fs.StringVar(&hf, "hf", "", "a Hugging Face model folder (config.json, model.safetensors, vocab.txt or tokenizer.json): BertForSequenceClassification")
+	fs.StringVar(&hf, "hf", "", "a Hugging Face model folder (config.json, model.safetensors, vocab.txt or tokenizer.json): BertForSequenceClassification, BertModel or DistilBertForSequenceClassification")
 	fs.StringVar(&like, "like", "", "a tapeml checkpoint of the same model whose config and preprocessing to use (default: the file's tapeml metadata)")
 	fs.StringVar(&out, "out", "", "checkpoint directory to create")
 	fs.BoolVar(&force, "force", false, "replace an existing checkpoint at --out")

@@ -45,13 +45,14 @@ type hfConfig struct {
 	ID2Label              map[string]string `json:"id2label"`
 	NumLabels             int               `json:"num_labels"`
 	InitializerRange      float64           `json:"initializer_range"`
+	raw                   json.RawMessage   // the whole file, for other architectures' fields
 }
 
 // maxHFJSON bounds config.json and tokenizer_config.json.
 const maxHFJSON = 1 << 20
 
-// ImportHF reads a Hugging Face BertForSequenceClassification or BertModel
-// folder —
+// ImportHF reads a Hugging Face BertForSequenceClassification, BertModel
+// or DistilBertForSequenceClassification folder —
 // config.json, model.safetensors, vocab.txt (or tokenizer.json), optional
 // tokenizer_config.json — into a weights-only transformer checkpoint whose
 // preprocessing is the folder's WordPiece tokenizer, texts cut to
@@ -64,21 +65,37 @@ const maxHFJSON = 1 << 20
 // its labels (two, LABEL_0 and LABEL_1, unless config.json names them):
 // a model to fine-tune (train transformer --init). A two-label classifier becomes
 // the binary head's one logit, the difference of the two (sigmoid of it
-// is the softmax's second probability); "bert.embeddings.position_ids", a
-// buffer older releases saved, is left out.
+// is the softmax's second probability); "…embeddings.position_ids", a
+// buffer older releases saved, is left out. DistilBERT is BERT without
+// token types whose pooler is pre_classifier with a ReLU; its tensors are
+// renamed to BERT's.
 func ImportHF(dir string) (*checkpoint.Checkpoint, error) {
 	var hc hfConfig
-	if err := readJSON(filepath.Join(dir, "config.json"), &hc); err != nil {
+	if err := readJSON(filepath.Join(dir, "config.json"), &hc.raw); err != nil {
 		return nil, err
 	}
+	if err := json.Unmarshal(hc.raw, &hc); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "config.json"), err)
+	}
 	cfgName := filepath.Join(dir, "config.json")
-	// BertModel is the encoder alone: its names lack "bert.", and the
-	// classifier is new.
-	encoderOnly := len(hc.Architectures) == 1 && hc.Architectures[0] == "BertModel"
+	var arch string
+	if len(hc.Architectures) == 1 {
+		arch = hc.Architectures[0]
+	}
+	names, ok := hfNamings[arch]
+	if !ok {
+		return nil, fmt.Errorf("%s: architectures %q: tapeml imports BertForSequenceClassification, BertModel and DistilBertForSequenceClassification", cfgName, hc.Architectures)
+	}
+	// BertModel is the encoder alone: the classifier is new.
+	encoderOnly := arch == "BertModel"
+	distil := arch == "DistilBertForSequenceClassification"
+	if distil {
+		if err := hc.distil(); err != nil {
+			return nil, fmt.Errorf("%s: %w", cfgName, err)
+		}
+	}
 	switch {
-	case len(hc.Architectures) != 1 || hc.Architectures[0] != "BertForSequenceClassification" && !encoderOnly:
-		return nil, fmt.Errorf("%s: architectures %q: tapeml imports BertForSequenceClassification and BertModel", cfgName, hc.Architectures)
-	case hc.ModelType != "bert":
+	case !distil && hc.ModelType != "bert":
 		return nil, fmt.Errorf("%s: model_type %q: want bert", cfgName, hc.ModelType)
 	case hc.HiddenAct != "gelu":
 		return nil, fmt.Errorf("%s: hidden_act %q: tapeml's encoder has the exact GELU, \"gelu\"", cfgName, hc.HiddenAct)
@@ -99,6 +116,9 @@ func ImportHF(dir string) (*checkpoint.Checkpoint, error) {
 		TypeVocab: hc.TypeVocabSize, DModel: hc.HiddenSize, Layers: hc.NumHiddenLayers, Heads: hc.NumAttentionHeads,
 		FFN: hc.IntermediateSize, Dropout: hc.HiddenDropout, AttnDropout: hc.AttnDropout, Eps: eps,
 		Norm: PostLN, Pooling: CLS, Head: textclass.Head{Classes: len(classes)}}
+	if distil {
+		cfg.PoolerAct = "relu"
+	}
 
 	wp := text.DefaultWordPieceConfig()
 	var tc struct {
@@ -140,25 +160,28 @@ func ImportHF(dir string) (*checkpoint.Checkpoint, error) {
 		return nil, err
 	}
 	ts := slices.DeleteFunc(slices.Clone(f.Tensors), func(t safetensors.Tensor) bool {
-		return t.Name == "bert.embeddings.position_ids" || t.Name == "embeddings.position_ids"
+		return strings.HasSuffix(t.Name, "embeddings.position_ids")
 	})
 	specs := cfg.ParamSpecs()
 	head := specs[len(specs)-2:]
 	specs = specs[: len(specs)-2 : len(specs)-2]
-	if encoderOnly {
-		for i := range ts {
-			ts[i].Name = "bert." + ts[i].Name
-		}
-	} else {
-		// Hugging Face's head has a logit per label, two for two.
+	if !encoderOnly { // Hugging Face's head has a logit per label, two for two
 		specs = append(specs, graph.ParamSpec{Name: "classifier.weight", Shape: []int{len(classes), cfg.DModel}},
 			graph.ParamSpec{Name: "classifier.bias", Shape: []int{len(classes)}})
 	}
-	if err := checkpoint.CheckShapes(specs, ts, wpath); err != nil {
-		if encoderOnly { // name the tensors as the file does
-			err = errors.New(strings.ReplaceAll(err.Error(), `"bert.`, `"`))
-		}
+	// Compare under the file's names, so that errors name its tensors, then
+	// rename to tapeml's.
+	ours := make(map[string]string, len(specs))
+	theirs := make([]graph.ParamSpec, len(specs))
+	for i, sp := range specs {
+		theirs[i] = graph.ParamSpec{Name: names(sp.Name), Shape: sp.Shape}
+		ours[theirs[i].Name] = sp.Name
+	}
+	if err := checkpoint.CheckShapes(theirs, ts, wpath); err != nil {
 		return nil, err
+	}
+	for i := range ts {
+		ts[i].Name = ours[ts[i].Name]
 	}
 	for _, t := range ts {
 		if t.Dtype != "F32" {
@@ -193,11 +216,11 @@ func ImportHF(dir string) (*checkpoint.Checkpoint, error) {
 		positive = 1
 	}
 	pre := text.NewWordPiecePreprocess(tok, text.CleanOptions{}, cfg.MaxLen, classes, positive, nil)
-	arch, err := json.Marshal(cfg)
+	archJSON, err := json.Marshal(cfg)
 	if err != nil {
 		return nil, err
 	}
-	run, err := json.Marshal(textclass.Run{Model: arch})
+	run, err := json.Marshal(textclass.Run{Model: archJSON})
 	if err != nil {
 		return nil, err
 	}
@@ -209,6 +232,57 @@ func ImportHF(dir string) (*checkpoint.Checkpoint, error) {
 		Meta:    checkpoint.Meta{ModelKind: Kind, ModelConfig: run, Preprocessing: preJSON, WeightsOnly: true},
 		Weights: checkpoint.Weights(params),
 	}, nil
+}
+
+// hfNamings gives, per architecture, the file's name of each of tapeml's
+// parameters (which are BertForSequenceClassification's).
+var hfNamings = map[string]func(string) string{
+	"BertForSequenceClassification": func(s string) string { return s },
+	"BertModel":                     func(s string) string { return strings.TrimPrefix(s, "bert.") },
+	"DistilBertForSequenceClassification": strings.NewReplacer(
+		"bert.embeddings.", "distilbert.embeddings.",
+		"bert.encoder.layer.", "distilbert.transformer.layer.",
+		"attention.self.query", "attention.q_lin",
+		"attention.self.key", "attention.k_lin",
+		"attention.self.value", "attention.v_lin",
+		"attention.output.dense", "attention.out_lin",
+		"attention.output.LayerNorm", "sa_layer_norm",
+		"intermediate.dense", "ffn.lin1",
+		"output.dense", "ffn.lin2",
+		"output.LayerNorm", "output_layer_norm",
+		"bert.pooler.dense", "pre_classifier",
+	).Replace,
+}
+
+// distil reads a DistilBertConfig's fields into BERT's: dim, n_layers,
+// n_heads, hidden_dim, dropout, attention_dropout, activation; no token
+// types, LayerNorm eps 1e-12 (fixed in modeling_distilbert.py); learned
+// positions only.
+func (hc *hfConfig) distil() error {
+	var d struct {
+		ModelType   string  `json:"-"`
+		Dim         int     `json:"dim"`
+		NLayers     int     `json:"n_layers"`
+		NHeads      int     `json:"n_heads"`
+		HiddenDim   int     `json:"hidden_dim"`
+		Dropout     float64 `json:"dropout"`
+		AttnDropout float64 `json:"attention_dropout"`
+		Activation  string  `json:"activation"`
+		Sinusoidal  bool    `json:"sinusoidal_pos_embds"`
+	}
+	if err := json.Unmarshal(hc.raw, &d); err != nil {
+		return err
+	}
+	switch {
+	case hc.ModelType != "distilbert":
+		return fmt.Errorf("model_type %q: want distilbert", hc.ModelType)
+	case d.Sinusoidal:
+		return fmt.Errorf("sinusoidal_pos_embds true: tapeml's encoder has learned positions")
+	}
+	hc.HiddenSize, hc.NumHiddenLayers, hc.NumAttentionHeads, hc.IntermediateSize = d.Dim, d.NLayers, d.NHeads, d.HiddenDim
+	hc.HiddenDropout, hc.AttnDropout, hc.HiddenAct = d.Dropout, d.AttnDropout, d.Activation
+	hc.TypeVocabSize, hc.LayerNormEps = 0, 1e-12
+	return nil
 }
 
 // labels returns the class names in id order: id2label's, or LABEL_i for

@@ -24,12 +24,21 @@ type hfGolden struct {
 	Labels []string    `json:"labels"`
 }
 
-// TestImportHF imports the small random BertForSequenceClassification that
-// tools/pytorch/hf_bert_fixture.py wrote in Hugging Face's layout and
+// TestImportHF imports the small random BertForSequenceClassification and
+// DistilBertForSequenceClassification that tools/pytorch/hf_bert_fixture.py
+// and hf_distilbert_fixture.py wrote in Hugging Face's layout and
 // checks tapeml's logits against the PyTorch reference's (modeling_bert.py
 // followed, float64 on the float32 weights) on the same token ids, within
 // 1e-5, through a saved checkpoint and tapeml.Load.
 func TestImportHF(t *testing.T) {
+	for _, dir := range []string{hfFixture, "testdata/hf-distilbert"} {
+		t.Run(filepath.Base(dir), func(t *testing.T) { checkImport(t, dir) })
+	}
+}
+
+// checkImport imports the fixture folder dir and compares its logits with
+// the golden's.
+func checkImport(t *testing.T, hfFixture string) {
 	var g hfGolden
 	b, err := os.ReadFile(filepath.Join(hfFixture, "golden.json"))
 	if err != nil {
@@ -275,5 +284,26 @@ func TestImportHFBertModelMissing(t *testing.T) {
 	})
 	if _, err := kinds.ImportFolder("hf", dir); err == nil || !strings.Contains(err.Error(), `missing "pooler.dense.bias"`) {
 		t.Fatalf("got %v, want the missing pooler.dense.bias named", err)
+	}
+}
+
+// TestImportHFDistilBertMissing: DistilBERT's errors name its tensors.
+func TestImportHFDistilBertMissing(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"config.json", "model.safetensors", "vocab.txt"} {
+		b, err := os.ReadFile(filepath.Join("testdata/hf-distilbert", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const name = "distilbert.transformer.layer.1.ffn.lin2.bias"
+	editWeights(t, dir, func(ts []safetensors.Tensor) []safetensors.Tensor {
+		return slices.DeleteFunc(ts, func(x safetensors.Tensor) bool { return x.Name == name })
+	})
+	if _, err := kinds.ImportFolder("hf", dir); err == nil || !strings.Contains(err.Error(), `missing "`+name+`"`) {
+		t.Fatalf("got %v, want the missing %s named", err, name)
 	}
 }

@@ -55,11 +55,11 @@ func (c Config) ParamSpecs() []graph.ParamSpec {
 	norm := func(name string) []graph.ParamSpec {
 		return []graph.ParamSpec{vec(name+".weight", d), vec(name+".bias", d)}
 	}
-	specs := []graph.ParamSpec{
-		mat("bert.embeddings.word_embeddings.weight", c.VocabSize, d),
-		mat("bert.embeddings.token_type_embeddings.weight", c.TypeVocab, d),
-		mat("bert.embeddings.position_embeddings.weight", c.MaxPosition, d),
+	specs := []graph.ParamSpec{mat("bert.embeddings.word_embeddings.weight", c.VocabSize, d)}
+	if c.TypeVocab > 0 {
+		specs = append(specs, mat("bert.embeddings.token_type_embeddings.weight", c.TypeVocab, d))
 	}
+	specs = append(specs, mat("bert.embeddings.position_embeddings.weight", c.MaxPosition, d))
 	specs = append(specs, norm("bert.embeddings.LayerNorm")...)
 	for l := range c.Layers {
 		p := fmt.Sprintf("bert.encoder.layer.%d.", l)

@@ -15,7 +15,9 @@ func TestParamSpecsMatchBuild(t *testing.T) {
 	pre.Norm, pre.Pooling = PreLN, Mean
 	multi := small
 	multi.Classes = 3
-	for _, cfg := range []Config{small, pre, multi, DefaultConfig()} {
+	distil := small
+	distil.TypeVocab, distil.PoolerAct = 0, "relu"
+	for _, cfg := range []Config{small, pre, multi, distil, DefaultConfig()} {
 		m, err := New(cfg)
 		if err != nil {
 			t.Fatal(err)

@@ -31,7 +31,7 @@ type Config struct {
 	VocabSize   int     `json:"vocab_size"`                   // WordPiece pieces, special tokens included; from scratch learned from the training texts; default 8000
 	MaxLen      int     `json:"maxlen"`                       // tokens per text, [CLS] and [SEP] included; default 256
 	MaxPosition int     `json:"max_position_embeddings"`      // rows of the position embedding, ≥ maxlen; default 256 (BERT: 512)
-	TypeVocab   int     `json:"type_vocab_size"`              // token types (segments); texts use type 0; default 2, as BERT
+	TypeVocab   int     `json:"type_vocab_size"`              // token types (segments); texts use type 0; 0 for none (DistilBERT); default 2, as BERT
 	DModel      int     `json:"hidden_size"`                  // model width D; default 128
 	Layers      int     `json:"num_hidden_layers"`            // encoder layers; default 2
 	Heads       int     `json:"num_attention_heads"`          // attention heads, dividing D; default 4 (32 dimensions each)
@@ -41,6 +41,7 @@ type Config struct {
 	Eps         float64 `json:"layer_norm_eps"`               // LayerNorm epsilon; default 1e-12, BERT's
 	Norm        string  `json:"norm"`                         // PostLN (default, BERT) or PreLN
 	Pooling     string  `json:"pooling"`                      // CLS (default, BERT) or Mean
+	PoolerAct   string  `json:"pooler_act,omitempty"`         // the CLS pooler's activation: "" or "tanh" (BERT), "relu" (DistilBERT's pre_classifier)
 	Lowercase   bool    `json:"do_lower_case"`                // lower-case and strip accents before WordPiece (uncased); default true
 	textclass.Head
 }
@@ -57,13 +58,17 @@ func (c Config) Validate() error {
 	for _, f := range []struct {
 		name string
 		v    int
-	}{{"vocab_size", c.VocabSize}, {"maxlen", c.MaxLen}, {"max_position_embeddings", c.MaxPosition}, {"type_vocab_size", c.TypeVocab},
+	}{{"vocab_size", c.VocabSize}, {"maxlen", c.MaxLen}, {"max_position_embeddings", c.MaxPosition},
 		{"hidden_size", c.DModel}, {"num_hidden_layers", c.Layers}, {"num_attention_heads", c.Heads}, {"intermediate_size", c.FFN}} {
 		if f.v < 1 {
 			return train.Invalidf("transformer: %s must be at least 1, got %d", train.Field(f.name), f.v)
 		}
 	}
 	switch {
+	case c.TypeVocab < 0:
+		return train.Invalidf("transformer: %s must not be negative, got %d", train.Field("type_vocab_size"), c.TypeVocab)
+	case c.PoolerAct != "" && c.PoolerAct != "tanh" && c.PoolerAct != "relu":
+		return train.Invalidf("transformer: %s %q: want tanh or relu", train.Field("pooler_act"), c.PoolerAct)
 	case c.VocabSize < 6:
 		return train.Invalidf("transformer: %s %d: the special tokens [PAD] [UNK] [CLS] [SEP] [MASK] and a piece need at least 6", train.Field("vocab_size"), c.VocabSize)
 	case c.MaxLen < 2:
@@ -111,7 +116,9 @@ func (m *Model) Build(b *graph.Builder, n int) (graph.Outputs, error) {
 	// BertEmbeddings: words + token types (all 0 for single texts) +
 	// positions, in modeling_bert.py's order.
 	h := graph.Embedding(b, "bert.embeddings.word_embeddings", ids, c.VocabSize, d, 0) // [N, T, D]
-	h = graph.TokenTypeEmbedding(b, "bert.embeddings.token_type_embeddings", h, zeros(b, "bert.embeddings.token_type_ids", n, c.MaxLen), c.TypeVocab, graph.Normal(0.02))
+	if c.TypeVocab > 0 {
+		h = graph.TokenTypeEmbedding(b, "bert.embeddings.token_type_embeddings", h, zeros(b, "bert.embeddings.token_type_ids", n, c.MaxLen), c.TypeVocab, graph.Normal(0.02))
+	}
 	h = graph.PositionEmbedding(b, "bert.embeddings.position_embeddings", h, c.MaxPosition, graph.Normal(0.02))
 	h = graph.LayerNorm(b, "bert.embeddings.LayerNorm", h, graph.LayerNormConfig{Eps: c.Eps})
 	h = graph.Dropout(b, h, c.Dropout)
@@ -123,7 +130,12 @@ func (m *Model) Build(b *graph.Builder, n int) (graph.Outputs, error) {
 	}
 	var x *G.Node // [N, D]
 	if c.Pooling == CLS {
-		x = graph.Tanh(graph.Linear(b, "bert.pooler.dense", graph.FirstToken(h), d, true))
+		x = graph.Linear(b, "bert.pooler.dense", graph.FirstToken(h), d, true)
+		if c.PoolerAct == "relu" {
+			x = graph.ReLU(x)
+		} else {
+			x = graph.Tanh(x)
+		}
 	} else {
 		x = graph.TokenMean(h, ids, 0, false)
 	}
