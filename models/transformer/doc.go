@@ -5,7 +5,7 @@
 //	→ word + token type + position embeddings → LayerNorm → dropout   [N, T, D]
 //	→ Layers × encoder layer (self-attention over the real tokens, GELU feed-forward;
 //	  post-LN as BERT, or pre-LN)                                      [N, T, D]
-//	→ pooling: [CLS] through BERT's pooler (dense + tanh), or the mean over real tokens   [N, D]
+//	→ pooling: the mean over real tokens (default), or [CLS] through BERT's pooler (dense + tanh)   [N, D]
 //	→ dropout → dense                                                  [N, 1] or [N, classes]
 //
 // The texts are read by the text family's WordPiece preprocessing
