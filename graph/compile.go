@@ -39,6 +39,7 @@ type Machine struct {
 	Mode   Mode
 	N      int
 	vm     G.VM
+	g      *G.ExprGraph // for FLOPs
 	out    Outputs
 	obj    Objective  // nil nodes in Infer machines
 	params []*Param   // trainable parameters, aligned with grads
@@ -235,7 +236,7 @@ func Compile(build BuildFunc, loss LossFunc, params *Params, noise *Noise, n int
 	if out.Output == nil || len(out.Inputs) == 0 {
 		return nil, fmt.Errorf("graph: the model's outputs lack an output or input node")
 	}
-	m := &Machine{Mode: mode, N: n, out: out, extra: b.feedback}
+	m := &Machine{Mode: mode, N: n, g: b.G, out: out, extra: b.feedback}
 	if mode != Infer {
 		if loss == nil {
 			return nil, fmt.Errorf("graph: a %s machine needs a loss", mode)

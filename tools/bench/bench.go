@@ -2,14 +2,15 @@ package bench
 
 import (
 	"bufio"
+	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -45,8 +46,10 @@ type Workload struct {
 	// Steps is the default number of timed steps.
 	Steps int
 	// Setup builds the model and data and returns a function running one
-	// step (the first calls, made before timing, compile the machine).
-	Setup func(threads int) (step func(i int) error, err error)
+	// step (the first calls, made before timing, compile the machine) and
+	// the step's floating-point operations, counted from its graph
+	// (graph.Machine.FLOPs).
+	Setup func(threads int) (step func(i int) error, flopsPerStep int64, err error)
 	// Reference is nil when there is nothing to compare against.
 	Reference *Reference
 }
@@ -60,6 +63,12 @@ type Row struct {
 	Reference *Throughput `json:"reference,omitempty"`
 	// Ratio is tapeml's samples/s over the reference's (0 without one).
 	Ratio float64 `json:"ratio,omitempty"`
+	// FLOPsPerSample is one example's product work in a step, from the
+	// graph's shapes; the fractions are each side's GFLOP/s over the
+	// machine's sgemm peak (Machine.Peak).
+	FLOPsPerSample  float64 `json:"flops_per_sample,omitempty"`
+	TapemlOfPeak    float64 `json:"tapeml_of_peak,omitempty"`
+	ReferenceOfPeak float64 `json:"reference_of_peak,omitempty"`
 	// Note says why the reference is missing, if it is.
 	Note string `json:"note,omitempty"`
 }
@@ -74,6 +83,11 @@ type Machine struct {
 	GoVersion string   `json:"go"`
 	OSArch    string   `json:"os_arch"`
 	PyTorch   string   `json:"pytorch,omitempty"`
+	// SgemmGFLOPs is tapeml's float32 product at 1024² on Threads; Peak
+	// the machine's sgemm peak: the better of it and the anchor's torch.mm.
+	SgemmGFLOPs float64 `json:"sgemm_gflops"`
+	Peak        float64 `json:"peak_gflops"`
+	Anchor      *Anchor `json:"anchor,omitempty"`
 }
 
 // Report is a whole run.
@@ -116,31 +130,63 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	rep := &Report{Machine: describeMachine(cfg.Threads)}
+	progress(cfg, "tapeml sgemm %d² on %d threads", peakSize, cfg.Threads)
+	rep.Machine.SgemmGFLOPs = sgemmPeak(cfg.Threads, peakSize, 10)
+	rep.Machine.Peak = rep.Machine.SgemmGFLOPs
 	torchNote := ""
+	var env []string
 	if cfg.Python != "" {
-		v, err := torchVersion(ctx, cfg.Python)
-		if err != nil {
+		progress(cfg, "the anchor's configuration (tools/pytorch/anchor.py)")
+		a, err := probeAnchor(ctx, cfg.Python, cfg.Scripts, cfg.Threads, slices.Contains(rep.Machine.Features, "avx512f"))
+		switch {
+		case err != nil:
 			torchNote = err.Error()
+		case a.ReferenceBLAS():
+			rep.Machine.Anchor, rep.Machine.PyTorch = a, a.Torch
+			torchNote = fmt.Sprintf("no ratio: PyTorch (BLAS_INFO=%s) runs the reference BLAS %s, many times slower than an optimized one; install OpenBLAS (apt-get install libopenblas0) and run again",
+				a.BLASInfo, cmp.Or(a.SgemmFrom, strings.Join(a.Libraries, ", ")))
+		default:
+			rep.Machine.Anchor, rep.Machine.PyTorch, env = a, a.Torch, a.env
+			rep.Machine.Peak = max(rep.Machine.Peak, a.MMGFLOPs)
 		}
-		rep.Machine.PyTorch = v
 	} else {
 		torchNote = "PyTorch not run (no python)"
 	}
 	for _, w := range workloads {
-		row, err := measure(ctx, cfg, w, torchNote)
+		row, err := measure(ctx, cfg, w, torchNote, env)
 		if err != nil {
 			return nil, err
 		}
 		rep.Training = append(rep.Training, row)
 	}
 	for _, w := range cfg.Inference {
-		row, err := measure(ctx, cfg, w, "")
+		row, err := measure(ctx, cfg, w, "", nil)
 		if err != nil {
 			return nil, err
 		}
 		rep.Inference = append(rep.Inference, row)
 	}
+	for _, rows := range [][]Row{rep.Training, rep.Inference} {
+		for i := range rows {
+			rows[i].ofPeak(rep.Machine.Peak)
+		}
+	}
 	return rep, nil
+}
+
+// peakSize is the square product the sgemm peak is measured on, as the
+// anchor's torch.mm is.
+const peakSize = 1024
+
+// ofPeak sets the row's fractions of the peak (GFLOP/s).
+func (r *Row) ofPeak(peak float64) {
+	if r.FLOPsPerSample <= 0 || peak <= 0 {
+		return
+	}
+	r.TapemlOfPeak = r.Tapeml.SamplesPerSec * r.FLOPsPerSample / 1e9 / peak
+	if r.Reference != nil {
+		r.ReferenceOfPeak = r.Reference.SamplesPerSec * r.FLOPsPerSample / 1e9 / peak
+	}
 }
 
 func selectWorkloads(all []Workload, names []string) ([]Workload, error) {
@@ -168,17 +214,18 @@ func selectWorkloads(all []Workload, names []string) ([]Workload, error) {
 
 // measure runs w's tapeml side, then its reference (unless refNote says
 // why not).
-func measure(ctx context.Context, cfg Config, w Workload, refNote string) (Row, error) {
+func measure(ctx context.Context, cfg Config, w Workload, refNote string, env []string) (Row, error) {
 	row := Row{Model: w.Name, Batch: w.Batch}
 	steps := w.Steps
 	if cfg.Steps > 0 {
 		steps = cfg.Steps
 	}
 	progress(cfg, "tapeml %s: %d steps at batch %d", w.Name, steps, w.Batch)
-	step, err := w.Setup(cfg.Threads)
+	step, flops, err := w.Setup(cfg.Threads)
 	if err != nil {
 		return row, fmt.Errorf("bench: %s: %w", w.Name, err)
 	}
+	row.FLOPsPerSample = float64(flops) / float64(w.Batch)
 	for i := 0; i < 2; i++ { // compile the machine and warm the caches
 		if err := step(i); err != nil {
 			return row, fmt.Errorf("bench: %s warm-up step %d: %w", w.Name, i, err)
@@ -207,7 +254,7 @@ func measure(ctx context.Context, cfg Config, w Workload, refNote string) (Row, 
 			rs = cfg.TorchSteps
 		}
 		progress(cfg, "%s %s: %d steps", ref.Engine, w.Name, rs)
-		sps, secs, err := runReference(ctx, ref.Command(cfg.Threads, rs))
+		sps, secs, err := runReference(ctx, ref.Command(cfg.Threads, rs), env)
 		if err != nil {
 			row.Note = err.Error()
 			break
@@ -235,9 +282,11 @@ func progress(cfg Config, format string, args ...any) {
 var samplesRE = regexp.MustCompile(`([0-9]+(?:\.[0-9]+)?) samples/s`)
 
 // runReference runs an external benchmark and reads its samples/s.
-func runReference(ctx context.Context, argv []string) (samplesPerSec, seconds float64, err error) {
+// env, if not nil, is its environment (the anchor's chosen one).
+func runReference(ctx context.Context, argv []string, env []string) (samplesPerSec, seconds float64, err error) {
 	start := time.Now()
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Env = env
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -257,19 +306,6 @@ func runReference(ctx context.Context, argv []string) (samplesPerSec, seconds fl
 		return 0, 0, fmt.Errorf("%s: bad samples/s %q", filepath.Base(argv[1]), m[1])
 	}
 	return v, time.Since(start).Seconds(), nil
-}
-
-// torchVersion asks python for torch.__version__.
-func torchVersion(ctx context.Context, python string) (string, error) {
-	out, err := exec.CommandContext(ctx, python, "-c", "import torch; print(torch.__version__)").Output()
-	if err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			return "", fmt.Errorf("PyTorch not run: %s cannot import torch", python)
-		}
-		return "", fmt.Errorf("PyTorch not run: %v", err)
-	}
-	return strings.TrimSpace(string(out)), nil
 }
 
 // describeMachine names the CPU and its vector features (from

@@ -51,7 +51,7 @@ func TestRunReference(t *testing.T) {
 		{"echo nothing", 0, `printed no "samples/s"`},
 		{"echo 'Traceback' >&2; echo 'ModuleNotFoundError: torch' >&2; exit 1", 0, "ModuleNotFoundError: torch"},
 	} {
-		got, _, err := runReference(context.Background(), []string{"/bin/sh", "-c", c.script})
+		got, _, err := runReference(context.Background(), []string{"/bin/sh", "-c", c.script}, nil)
 		if c.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
 				t.Errorf("%q: error %v, want %q", c.script, err, c.wantErr)
@@ -102,7 +102,7 @@ func TestRunMF(t *testing.T) {
 func BenchmarkTrainStep(b *testing.B) {
 	for _, w := range Training("", "") {
 		b.Run(w.Name, func(b *testing.B) {
-			step, err := w.Setup(0)
+			step, _, err := w.Setup(0)
 			if err != nil {
 				b.Fatal(err)
 			}

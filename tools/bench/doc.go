@@ -12,6 +12,15 @@
 // Report names the CPU, its vector features, the kernel path tapeml used
 // (see TAPEML_SIMD in package graph) and the thread count.
 //
+// The anchor is measured at its best: tools/pytorch/anchor.py reports the
+// PyTorch build's BLAS_INFO, the BLAS it loaded and torch.mm's speed; a
+// reference (Netlib) BLAS gets no ratio, and on AVX-512 CPUs an
+// OPENBLAS_CORETYPE that holds OpenBLAS to AVX2 kernels is dropped for the
+// reference runs once the AVX-512 kernels pass a check against float64.
+// Each row also gives both sides' fraction of the machine's sgemm peak
+// (the better of tapeml's 1024² sgemm and torch.mm, same run), from FLOPs
+// counted on the workload's training graph (graph.Machine.FLOPs).
+//
 // Inference workloads (batch 32 and batch 1, against ONNX Runtime) plug in
 // through Config.Inference: each is a Workload whose Reference, if any,
 // runs the external engine.

@@ -23,10 +23,23 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(w, "CPU: %s\n", m.CPU)
 	fmt.Fprintf(w, "features: %s\n", strings.Join(m.Features, " "))
 	fmt.Fprintf(w, "tapeml kernels: %s (best supported: %s); threads: %d; %s %s", m.SIMD, m.SIMDMax, m.Threads, m.GoVersion, m.OSArch)
-	if m.PyTorch != "" {
-		fmt.Fprintf(w, "; PyTorch %s", m.PyTorch)
-	}
 	fmt.Fprintln(w)
+	fmt.Fprintf(w, "sgemm peak: %.1f GFLOP/s (tapeml's sgemm at %d²: %.1f", m.Peak, peakSize, m.SgemmGFLOPs)
+	if a := m.Anchor; a != nil {
+		fmt.Fprintf(w, "; torch.mm: %.1f", a.MMGFLOPs)
+	}
+	fmt.Fprintln(w, ")")
+	if a := m.Anchor; a != nil {
+		blas := a.SgemmFrom
+		if blas == "" {
+			blas = strings.Join(a.Libraries, ", ")
+		}
+		fmt.Fprintf(w, "anchor: PyTorch %s, BLAS_INFO=%s, sgemm from %s", a.Torch, a.BLASInfo, blas)
+		if a.OpenBLASCore != "" {
+			fmt.Fprintf(w, " (OpenBLAS kernels %s)", a.OpenBLASCore)
+		}
+		fmt.Fprintf(w, "\nanchor setting: %s\n", a.Setting)
+	}
 	for _, part := range []struct {
 		title string
 		rows  []Row
@@ -36,14 +49,23 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 		fmt.Fprintf(w, "\n%s (samples/s)\n", part.title)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "model\tbatch\ttapeml\treference\tratio\t")
+		fmt.Fprintln(tw, "model\tbatch\ttapeml\treference\tratio\tMFLOP/sample\ttapeml of peak\treference of peak\t")
 		for _, row := range part.rows {
-			ref, ratio := "—", "—"
+			ref, ratio, mflop, ours, theirs := "—", "—", "—", "—", "—"
 			if row.Reference != nil {
 				ref = fmt.Sprintf("%s %.1f", row.Engine, row.Reference.SamplesPerSec)
 				ratio = fmt.Sprintf("%.2f×", row.Ratio)
 			}
-			fmt.Fprintf(tw, "%s\t%d\t%.1f\t%s\t%s\t\n", row.Model, row.Batch, row.Tapeml.SamplesPerSec, ref, ratio)
+			if row.FLOPsPerSample > 0 {
+				mflop = fmt.Sprintf("%.4g", row.FLOPsPerSample/1e6)
+			}
+			if row.TapemlOfPeak > 0 {
+				ours = fmt.Sprintf("%.1f%%", 100*row.TapemlOfPeak)
+			}
+			if row.ReferenceOfPeak > 0 {
+				theirs = fmt.Sprintf("%.1f%%", 100*row.ReferenceOfPeak)
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%.1f\t%s\t%s\t%s\t%s\t%s\t\n", row.Model, row.Batch, row.Tapeml.SamplesPerSec, ref, ratio, mflop, ours, theirs)
 		}
 		if err := tw.Flush(); err != nil {
 			return err

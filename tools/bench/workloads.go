@@ -43,13 +43,17 @@ func Training(python, scripts string) []Workload {
 
 // trainer returns a step function training m on ds in batches of batch
 // from a pool of examples, cycling through them.
-func trainer(m train.Model, cfg train.Config, ds dataset.Dataset, batch int) (func(int) error, error) {
+func trainer(m train.Model, cfg train.Config, ds dataset.Dataset, batch int) (func(int) error, int64, error) {
 	tr, err := train.New(m, graph.NewParams(tensor.Float32, 1), cfg)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if err := tr.Fit(context.Background(), dataset.Subset{Dataset: ds, Index: []int{0}}, nil); err != nil { // builds the schedule
-		return nil, err
+		return nil, 0, err
+	}
+	machine, err := tr.Program.Machine(batch, graph.Train)
+	if err != nil {
+		return nil, 0, err
 	}
 	idx := make([]int, batch)
 	n := ds.Len()
@@ -59,19 +63,19 @@ func trainer(m train.Model, cfg train.Config, ds dataset.Dataset, batch int) (fu
 		}
 		_, _, err := tr.TrainStep(ds, idx)
 		return err
-	}, nil
+	}, machine.FLOPs(), nil
 }
 
 // The pools hold 20 batches of synthetic examples, as the PyTorch scripts do.
 const poolBatches = 20
 
-func setupTextCNN(int) (func(int) error, error) {
+func setupTextCNN(int) (func(int) error, int64, error) {
 	// The seed preset is the model tools/pytorch/textcnn_bench.py times
 	// (vocabulary 10000, maxlen 100), not the Kim default.
 	cfg := textcnn.SeedConfig()
 	m, err := textcnn.New(cfg)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	n := 32 * poolBatches
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -81,17 +85,17 @@ func setupTextCNN(int) (func(int) error, error) {
 	}
 	ds, err := dataset.NewTensors([][]float32{ids}, [][]int{{cfg.MaxLen}}, alternating(n), nil)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	return trainer(m, train.Config{Epochs: 1, Batch: 32}, ds, 32)
 }
 
-func setupLSTM(int) (func(int) error, error) {
+func setupLSTM(int) (func(int) error, int64, error) {
 	cfg := lstm.DefaultConfig()
 	cfg.MaxLen = 100
 	m, err := lstm.New(cfg)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	n := 32 * poolBatches
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -101,16 +105,16 @@ func setupLSTM(int) (func(int) error, error) {
 	}
 	ds, err := dataset.NewTensors([][]float32{ids}, [][]int{{cfg.MaxLen}}, alternating(n), nil)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	return trainer(m, train.Config{Epochs: 1, Batch: 32}, ds, 32)
 }
 
-func setupConvNet(int) (func(int) error, error) {
+func setupConvNet(int) (func(int) error, int64, error) {
 	cfg := convnet.DefaultConfig()
 	m, err := convnet.New(cfg)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	n := 32 * poolBatches
 	size := cfg.Channels * cfg.Height * cfg.Width
@@ -125,19 +129,19 @@ func setupConvNet(int) (func(int) error, error) {
 	}
 	ds, err := dataset.NewTensors([][]float32{images}, [][]int{{cfg.Channels, cfg.Height, cfg.Width}}, labels, nil)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	tc := convnet.DefaultTraining()
 	tc.Epochs = 1
 	return trainer(m, tc, ds, 32)
 }
 
-func setupMF(int) (func(int) error, error) {
+func setupMF(int) (func(int) error, int64, error) {
 	cfg := mf.DefaultConfig(mfUsers, mfItems)
 	cfg.GlobalMean = 3.5
 	m, err := mf.New(cfg)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	n := mfBatch * poolBatches
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -149,7 +153,7 @@ func setupMF(int) (func(int) error, error) {
 	}
 	ds, err := dataset.NewTensors([][]float32{users, items}, [][]int{{1}, {1}}, ratings, nil)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	tc := mf.DefaultTraining()
 	tc.Epochs, tc.Batch, tc.Monitor = 1, mfBatch, ""
