@@ -33,6 +33,8 @@ type Head struct {
 	// WeightNorm, when > 0, makes the multiclass loss divide by N·WeightNorm
 	// instead of Σ w[yᵢ], so that each example's loss is its own, as
 	// DP-SGD's per-example clipping needs; the training set's mean weight.
+	// Only DP runs of earlier versions set it: DP runs now weigh the
+	// clipped gradients instead (train.DPConfig.ClassWeights).
 	WeightNorm float64 `json:"class_weight_norm,omitempty"`
 }
 

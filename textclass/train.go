@@ -41,7 +41,9 @@ type Data struct {
 	PositiveLabel string
 	// ClassWeight weighs the loss by class: "" (none), Balanced, weights
 	// in class order ("1,3") or by name ("ham=1,spam=3"); see
-	// ParseClassWeights.
+	// ParseClassWeights. Under DP-SGD they weigh the clipped per-example
+	// gradients instead, scaled so that the largest is 1, and default to
+	// DPClassWeight.
 	ClassWeight string
 	// Crop and CropSpan are the training crops (Crops): the share of
 	// training texts replaced each epoch by a random span of at most
@@ -68,7 +70,7 @@ func (d *Data) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&d.PositiveLabel, "positive-label", d.PositiveLabel, "binary data: the class the model's probability is about (default: the later name in sorted order: spam of ham/spam, pos of neg/pos, 1 of 0/1)")
 	fs.Float64Var(&d.Crop, "crop", d.Crop, "share of training texts replaced each epoch by a random span of themselves (at most --crop-span tokens), so the model learns short texts too; 0 for none")
 	fs.IntVar(&d.CropSpan, "crop-span", d.CropSpan, "longest training crop, in tokens")
-	fs.StringVar(&d.ClassWeight, "class-weight", d.ClassWeight, "weigh the loss by class: balanced (n/(classes·count), as scikit-learn), weights in class order (1,3) or by name (ham=1,spam=3); default: none")
+	fs.StringVar(&d.ClassWeight, "class-weight", d.ClassWeight, "weigh the loss by class: balanced (n/(classes·count), as scikit-learn), weights in class order (1,3) or by name (ham=1,spam=3); default: none (--dp: they weigh each class's clipped gradients, scaled to at most 1; default balanced)")
 }
 
 // Settings: text runs resume and fine-tune, and take every training
@@ -84,6 +86,14 @@ func (family) Settings() train.Settings {
 // that moves far in the few steps a privacy budget allows; the README's DP
 // section has the runs that chose them.
 var DPTraining = train.DPDefaults{Batch: 256, LR: 0.01, Optimizer: optim.Config{Name: optim.Adam}}
+
+// DPClassWeight is the class weighting of text models under DP-SGD unless
+// told otherwise: Balanced, scaled so that the largest weight is 1 and
+// applied to the clipped per-example gradients (train.DPConfig's
+// ClassWeights). Clipping gives every example a vote of the same size
+// whatever its loss, so without it the majority class's votes drag every
+// logit its way; the README's DP section has the measurements.
+const DPClassWeight = Balanced
 
 // Check checks the data options.
 func (family) Check(s *train.RunSpec) error {
@@ -197,9 +207,22 @@ func (family) Prepare(ctx context.Context, p *train.Plan) (*train.Prepared, erro
 			}
 		}
 	}
-	weights, err := ParseClassWeights(d.ClassWeight, corpus.Classes, counts)
+	dp := p.Training.DP != nil && p.Resumed == nil
+	spec := d.ClassWeight
+	if dp && !s.Set["class_weight"] && spec == "" && !slices.Contains(counts, 0) {
+		spec = DPClassWeight
+		fmt.Fprintf(p.Progress, "dp-sgd: class weights %s on the clipped gradients: the text family's default for private training where none was given\n", spec)
+	}
+	weights, err := ParseClassWeights(spec, corpus.Classes, counts)
 	if err != nil {
 		return nil, err
+	}
+	lossWeights := weights
+	if dp && weights != nil {
+		// Under DP-SGD the weights act on the clipped gradients: inside
+		// the loss, clipping would undo them.
+		p.Training.DP.ClassWeights = clipWeights(weights, pre.Positive)
+		lossWeights = nil
 	}
 	if h, ok := arch.(Headed); ok && p.Resumed == nil {
 		head := h.TextHead()
@@ -207,12 +230,12 @@ func (family) Prepare(ctx context.Context, p *train.Plan) (*train.Prepared, erro
 			return nil, train.Fieldf("%s %s is a model of %d classes, the data has %d", train.Field("init"), p.Start.Checkpoint.Dir, head.NumClasses(), len(corpus.Classes))
 		}
 		head.Classes = len(corpus.Classes)
-		head.ClassWeights, head.WeightNorm = headWeights(weights, pre.Positive, counts)
-		if head.Binary() || p.Training.DP == nil {
-			head.WeightNorm = 0 // the binary loss is already a mean of each example's own
+		head.ClassWeights, head.WeightNorm = nil, 0
+		if lossWeights != nil {
+			head.ClassWeights = headWeights(lossWeights, pre.Positive)
 		}
 		arch = h.WithHead(head)
-	} else if p.Resumed == nil && (len(corpus.Classes) != 2 || weights != nil) {
+	} else if p.Resumed == nil && (len(corpus.Classes) != 2 || lossWeights != nil) {
 		return nil, fmt.Errorf("kind %s has a fixed binary head (its configuration is not Headed): it takes two classes without class weights; the data has %d classes %q", s.Kind.Name, len(corpus.Classes), corpus.Classes)
 	}
 	if err := arch.Validate(); err != nil {
@@ -237,8 +260,12 @@ func (family) Prepare(ctx context.Context, p *train.Plan) (*train.Prepared, erro
 		trainSet = &Crops{Tensors: sets[0], Crop: crop, PadPre: pre.Pad.Padding != "post", Bracketed: pre.WordPiece != nil, Seed: tc.Seed}
 	}
 	weighting := ""
-	if weights != nil {
+	switch {
+	case lossWeights != nil:
 		weighting = "; class weights " + formatWeights(weights, corpus.Classes)
+	case weights != nil:
+		w := p.Training.DP.ClassWeights
+		weighting = "; class weights on the clipped gradients " + formatWeights(headWeights(w, pre.Positive), corpus.Classes)
 	}
 	return &train.Prepared{
 		Config: arch,

@@ -83,22 +83,24 @@ func ParseClassWeights(spec string, classes []string, counts []int) ([]float64, 
 }
 
 // headWeights puts class weights (class order) in a Head's target order:
-// [negative, positive] for two classes. It also returns the training
-// set's mean weight.
-func headWeights(w []float64, positive int, counts []int) (ordered []float64, mean float64) {
-	if w == nil {
-		return nil, 0
-	}
-	n := 0
-	for i, c := range counts {
-		mean += w[i] * float64(c)
-		n += c
-	}
-	mean /= float64(n)
+// [negative, positive] for two classes.
+func headWeights(w []float64, positive int) []float64 {
 	if len(w) == 2 {
-		return []float64{w[1-positive], w[positive]}, mean
+		return []float64{w[1-positive], w[positive]}
 	}
-	return slices.Clone(w), mean
+	return slices.Clone(w)
+}
+
+// clipWeights returns class weights (class order) as DP-SGD's weights of
+// the clipped gradients: in target order, as headWeights, and divided by
+// the largest, so that no example moves the clipped sum by more than C.
+func clipWeights(w []float64, positive int) []float64 {
+	ordered := headWeights(w, positive)
+	top := slices.Max(ordered)
+	for i := range ordered {
+		ordered[i] /= top
+	}
+	return ordered
 }
 
 // formatWeights writes weights for a summary line: "ham=1 spam=3".

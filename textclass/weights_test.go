@@ -54,8 +54,26 @@ func TestParseClassWeights(t *testing.T) {
 
 // headWeights orders a binary model's weights [negative, positive].
 func TestHeadWeightsOrder(t *testing.T) {
-	w, mean := headWeights([]float64{3, 1}, 0, []int{1, 3}) // class 0 is positive
-	if !slices.Equal(w, []float64{1, 3}) || mean != 1.5 {
-		t.Errorf("%v %v", w, mean)
+	if w := headWeights([]float64{3, 1}, 0); !slices.Equal(w, []float64{1, 3}) { // class 0 is positive
+		t.Errorf("%v", w)
+	}
+}
+
+// DP-SGD's weights of the clipped gradients are the class weights in target
+// order, divided by the largest: at most 1, so no example counts for more
+// than C.
+func TestClipWeights(t *testing.T) {
+	for _, c := range []struct {
+		w        []float64
+		positive int
+		want     []float64
+	}{
+		{[]float64{0.73, 1.46}, 1, []float64{0.5, 1}},     // ham, spam; spam positive
+		{[]float64{0.73, 1.46}, 0, []float64{1, 0.5}},     // the first class positive: target 1 is it
+		{[]float64{2, 4, 1}, -1, []float64{0.5, 1, 0.25}}, // more classes: class order
+	} {
+		if got := clipWeights(c.w, c.positive); !slices.Equal(got, c.want) {
+			t.Errorf("clipWeights(%v, %d) = %v, want %v", c.w, c.positive, got, c.want)
+		}
 	}
 }

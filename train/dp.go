@@ -68,6 +68,15 @@ type DPConfig struct {
 	// seeded by (Seed, step): reproducible, and replayable by whoever
 	// holds a checkpoint. For tests and debugging only.
 	InsecureSeededNoise bool `json:"insecure_seeded_noise,omitempty"`
+	// ClassWeights, for a classifier, weigh each sampled example's
+	// clipped gradient by its class (its target: 0/1 for one logit, the
+	// class index for more), each in (0, 1], so that an example still
+	// moves the sum by at most C and the guarantee is unchanged. Once
+	// clipping binds, every example's vote has the same size whatever its
+	// loss, and the majority class's outvote the rest: the common part of
+	// the features then drags every logit towards that class (README
+	// "Defaults under --dp"). Empty: unweighted.
+	ClassWeights []float64 `json:"class_weights,omitempty"`
 }
 
 // Sources of a DP run's sampling and noise, as Privacy.NoiseRNG records
@@ -117,6 +126,11 @@ func (c *DPConfig) validate(n, batch int) error {
 		return Fieldf("dp: %s %v must be below 1/N = %.3g for the %d training examples (a δ of 1/N allows leaking one example outright)", Field("delta"), c.Delta, 1/float64(n), n)
 	case batch > n:
 		return Fieldf("dp: %s %d exceeds the %d training examples: the sampling rate batch/N must be at most 1", Field("batch"), batch, n)
+	}
+	for i, w := range c.ClassWeights {
+		if !(w > 0 && w <= 1) {
+			return Fieldf("dp: %s[%d] is %v: want a weight in (0, 1], so that no example moves the clipped sum by more than C", Field("class_weights"), i, w)
+		}
 	}
 	return nil
 }
@@ -202,6 +216,9 @@ func (t *Trainer) prepareDP(n int) error {
 	}
 	if err := c.validate(n, t.Config.Batch); err != nil {
 		return err
+	}
+	if task := t.Model.Task(); len(c.ClassWeights) > 0 && task != metrics.Binary && task != metrics.Multiclass {
+		return Fieldf("dp: %s weigh a classifier's classes, the model's task is %v", Field("class_weights"), task)
 	}
 	q := sampleRate(t.Config.Batch, n)
 	if c.Noise == 0 && c.TargetEpsilon > 0 {
@@ -423,6 +440,9 @@ func (t *Trainer) dpStep(ds dataset.Dataset, acc *metrics.Accumulator) (float64,
 		for i := k; i < size; i++ {
 			coef[i] = 0 // padding
 		}
+		if err := classWeigh(coef[:k], c.ClassWeights, targets, size); err != nil {
+			return 0, 0, fmt.Errorf("training step %d: %w", t.Step, err)
+		}
 		st.lastNorms = append(st.lastNorms[:0], sq[:k]...)
 		target := st.sums
 		if !first {
@@ -479,6 +499,24 @@ func (t *Trainer) dpStep(ds dataset.Dataset, acc *metrics.Accumulator) (float64,
 		return math.NaN(), 0, nil
 	}
 	return lossSum / float64(len(idx)), len(idx), nil
+}
+
+// classWeigh multiplies each example's clipping coefficient by its class's
+// weight (DPConfig.ClassWeights), the class being the first target of the
+// example's row of targets (of size rows).
+func classWeigh(coef, weights []float64, targets []float32, size int) error {
+	if len(weights) == 0 {
+		return nil
+	}
+	tw := len(targets) / size
+	for i := range coef {
+		c := targets[i*tw]
+		if !(c >= 0 && int(c) < len(weights) && float32(int(c)) == c) {
+			return fmt.Errorf("dp: class weights for %d classes, but an example's target is %v", len(weights), c)
+		}
+		coef[i] *= weights[int(c)]
+	}
+	return nil
 }
 
 // sampleMachine returns the per-example machine for chunks of n examples.

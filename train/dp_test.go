@@ -546,3 +546,29 @@ func TestDPDefaultsApply(t *testing.T) {
 		t.Errorf("no defaults changed %v", changed)
 	}
 }
+
+// Class weights scale each example's clipping coefficient by its class, so
+// that its contribution stays at most C; a weight outside (0, 1] or a target
+// outside the classes is an error.
+func TestDPClassWeights(t *testing.T) {
+	coef := []float64{1, 0.5, 0.25, 1}
+	targets := []float32{0, 1, 1, 0, 1} // the fifth row is padding
+	if err := classWeigh(coef, []float64{0.4, 1}, targets, 5); err != nil {
+		t.Fatal(err)
+	}
+	if want := []float64{0.4, 0.5, 0.25, 0.4}; !slices.Equal(coef, want) {
+		t.Errorf("coefficients %v, want %v", coef, want)
+	}
+	if err := classWeigh([]float64{1}, []float64{0.5, 1}, []float32{2}, 1); err == nil || !strings.Contains(err.Error(), "target is 2") {
+		t.Errorf("target outside the classes: %v", err)
+	}
+	if err := classWeigh(coef, nil, targets, 5); err != nil || coef[0] != 0.4 {
+		t.Errorf("no weights: %v, %v", err, coef)
+	}
+	for _, w := range []float64{0, 1.5, math.NaN()} {
+		c := DPConfig{MaxGradNorm: 1, Noise: 1, Delta: 1e-5, ClassWeights: []float64{w, 1}}
+		if err := c.validate(1000, 10); err == nil || !strings.Contains(err.Error(), "class_weights[0]") {
+			t.Errorf("weight %v: %v", w, err)
+		}
+	}
+}
