@@ -121,6 +121,7 @@ func init() {
 		Default: func() kinds.Config {
 			m, k, s := mf.Config{}.WithDefaults(), recsys.DefaultKNN(), recsys.SVDConfig{}.WithDefaults()
 			i, b := recsys.IALSConfig{}.WithDefaults(), recsys.BPRConfig{}.WithDefaults()
+			i.Alpha = 0 // chosen from the training data (IALSConfig.ForData)
 			return &Config{Algorithm: AlgoMF, MF: &m, KNN: &k, SVD: &s, IALS: &i, BPR: &b}
 		},
 		Decode: decode,

@@ -451,3 +451,66 @@ func TestImplicitRecommendSeen(t *testing.T) {
 		t.Errorf("unknown user: %v, popular %v", got, want)
 	}
 }
+
+// TestAutoAlpha: ForData's α is ConfidenceShare · users · items / Σw over
+// the users and items with interactions, within its bounds, and a given α
+// is kept.
+func TestAutoAlpha(t *testing.T) {
+	// 10 users, each with 5 of 50 items (every item once), then 10 more
+	// items nobody touched.
+	mk := func(w float32) *Matrix {
+		var rs []Rating
+		for u := 0; u < 10; u++ {
+			for k := 0; k < 5; k++ {
+				rs = append(rs, Rating{User: int32(u), Item: int32(5*u + k), Value: w})
+			}
+		}
+		m, err := NewMatrix(rs, 10, 60)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	for _, c := range []struct {
+		w    float32
+		want float64
+	}{
+		{1, ConfidenceShare * 10 * 50 / 50},   // 0.2
+		{0.5, ConfidenceShare * 10 * 50 / 25}, // 0.4
+		{100, minAutoAlpha},                   // 0.002, raised
+		{0.00001, maxAutoAlpha},               // 2000, lowered
+	} {
+		m := mk(c.w)
+		if got := AutoAlpha(m); math.Abs(got-c.want) > 1e-9*c.want {
+			t.Errorf("weight %v: α %v, want %v", c.w, got, c.want)
+		}
+		if got := (IALSConfig{}).ForData(m).Alpha; math.Abs(got-c.want) > 1e-9*c.want {
+			t.Errorf("weight %v: ForData α %v, want %v", c.w, got, c.want)
+		}
+	}
+	if got := (IALSConfig{Alpha: 7}).ForData(mk(1)).Alpha; got != 7 {
+		t.Errorf("a given α became %v", got)
+	}
+}
+
+// TestBPRCandidates: the negative is the highest-scored of Candidates
+// draws, so a fit with more draws differs from one with a single draw,
+// and Candidates is bounded.
+func TestBPRCandidates(t *testing.T) {
+	m := toyInteractions(t, 60, 40, 7)
+	fit := func(c int) []float64 {
+		b, err := FitBPR(context.Background(), m, BPRConfig{Factors: 4, Epochs: 3, Candidates: c}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return slices.Concat(b.user, b.item, b.itemBias)
+	}
+	if slices.Equal(fit(1), fit(20)) {
+		t.Error("1 and 20 candidates gave the same factors")
+	}
+	for _, c := range []int{-1, MaxCandidates + 1} {
+		if _, err := FitBPR(context.Background(), m, BPRConfig{Candidates: c}, nil); err == nil {
+			t.Errorf("candidates %d: no error", c)
+		}
+	}
+}
