@@ -80,6 +80,10 @@ func TestGradients(t *testing.T) {
 			x := randomInput(b, "x", 8, 2, 3, 4)
 			return weightedSum(b, Flatten(SwapAxes(x))), []*G.Node{x}, nil
 		}},
+		{"FirstToken", func(b *Builder) (*G.Node, []*G.Node, error) {
+			x := randomInput(b, "x", 31, 3, 4, 5)
+			return weightedSum(b, FirstToken(x)), []*G.Node{x}, nil
+		}},
 		{"Dropout", func(b *Builder) (*G.Node, []*G.Node, error) {
 			x := randomInput(b, "x", 9, 4, 6)
 			return weightedSum(b, Dropout(b, x, 0.5)), []*G.Node{x}, nil

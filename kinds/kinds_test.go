@@ -12,7 +12,7 @@ import (
 )
 
 func TestNames(t *testing.T) {
-	want := []string{"textcnn", "lstm", "fasttext", "convnet", "recsys"}
+	want := []string{"textcnn", "lstm", "fasttext", "transformer", "convnet", "recsys"}
 	if got := kinds.Names(); !slices.Equal(got, want) {
 		t.Fatalf("Names() = %v, want %v", got, want)
 	}
@@ -25,7 +25,7 @@ func TestDescribe(t *testing.T) {
 		{"textcnn", `{"model":{"num_words":50,"maxlen":10}}`, "textcnn"},
 		{"recsys", `{"algo":"knn"}`, "recsys (knn)"},
 		{"recsys", `{"algo":"mf","mf":{"users":3,"items":4}}`, "recsys (mf)"},
-		{"resnet", `{}`, `unknown model kind "resnet" (known: textcnn, lstm, fasttext, convnet, recsys)`},
+		{"resnet", `{}`, `unknown model kind "resnet" (known: textcnn, lstm, fasttext, transformer, convnet, recsys)`},
 		{"textcnn", ``, "no model config"},
 		{"textcnn", `{"model":{"num_wrds":50}}`, `unknown field "num_wrds"`},
 		{"textcnn", `{"model":{"num_words":2000000000}}`, "over the limit"},

@@ -9,9 +9,12 @@ import "fmt"
 // training did.
 type Preprocess struct {
 	Clean     CleanOptions `json:"clean"`     // header and HTML handling of raw input texts
-	Tokenizer *Tokenizer   `json:"tokenizer"` // fitted on the training split only
-	Pad       PadConfig    `json:"pad"`       // maxlen, padding and truncation
-	Classes   []string     `json:"classes"`   // label names; index = label
+	Tokenizer *Tokenizer   `json:"tokenizer"` // fitted on the training split only; nil with WordPiece
+	// WordPiece, instead of Tokenizer, reads texts as BERT does: [CLS]
+	// pieces… [SEP], padded after (FitWordPiece).
+	WordPiece *WordPieceVocab `json:"wordpiece,omitempty"`
+	Pad       PadConfig       `json:"pad"`     // maxlen, padding and truncation
+	Classes   []string        `json:"classes"` // label names; index = label
 	// Positive is the index of the class a binary model's logit scores;
 	// −1 for more classes.
 	Positive int `json:"positive"`
@@ -26,8 +29,19 @@ type Preprocess struct {
 // texts: the tokenizer (tok's configuration) learns their vocabulary (the
 // tok.NumWords−1 most frequent words kept), labels give the class prior.
 func Fit(texts []string, labels []int, classes []string, positive int, clean CleanOptions, tok TokenizerConfig, pad PadConfig) (*Preprocess, error) {
-	if pad.MaxLen < 1 {
-		return nil, fmt.Errorf("maxlen must be at least 1, got %d", pad.MaxLen)
+	prior, err := classPrior(texts, labels, classes, pad.MaxLen)
+	if err != nil {
+		return nil, err
+	}
+	t := NewTokenizer(tok)
+	t.Fit(texts)
+	return &Preprocess{Clean: clean, Tokenizer: t, Pad: pad, Classes: classes, Positive: positive, Prior: prior}, nil
+}
+
+// classPrior checks a training split and returns each class's share of it.
+func classPrior(texts []string, labels []int, classes []string, maxLen int) ([]float64, error) {
+	if maxLen < 1 {
+		return nil, fmt.Errorf("maxlen must be at least 1, got %d", maxLen)
 	}
 	if len(labels) != len(texts) {
 		return nil, fmt.Errorf("%d labels for %d texts", len(labels), len(texts))
@@ -45,24 +59,30 @@ func Fit(texts []string, labels []int, classes []string, positive int, clean Cle
 	for i := range prior {
 		prior[i] /= float64(len(labels))
 	}
-	t := NewTokenizer(tok)
-	t.Fit(texts)
-	return &Preprocess{Clean: clean, Tokenizer: t, Pad: pad, Classes: classes, Positive: positive, Prior: prior}, nil
+	return prior, nil
 }
 
 // MaxLen is the length of every encoded text.
 func (p *Preprocess) MaxLen() int { return p.Pad.MaxLen }
 
 // IDs tokenizes and pads already-cleaned texts: [len(texts)·MaxLen] ids.
+// With WordPiece each row is [CLS] pieces… [SEP] [PAD]….
 func (p *Preprocess) IDs(texts []string) ([]float32, error) {
+	if p.WordPiece != nil {
+		return p.wordPieceIDs(texts)
+	}
 	ids, _, err := PadFlat[float32](p.Tokenizer.Sequences(texts), p.Pad)
 	return ids, err
 }
 
 // Known counts the known tokens of a row of ids: the ids that are neither
-// padding nor the out-of-vocabulary token. A row without one carries no
+// padding nor the out-of-vocabulary token (nor, with WordPiece, [CLS] or
+// [SEP]). A row without one carries no
 // evidence about its class.
 func (p *Preprocess) Known(row []float32) int {
+	if p.WordPiece != nil {
+		return p.wordPieceKnown(row)
+	}
 	oov := -1
 	if t := p.Tokenizer; t.OOVToken != "" {
 		if i, ok := t.WordIndex[t.OOVToken]; ok {

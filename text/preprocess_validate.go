@@ -14,8 +14,10 @@ import (
 // field.
 func (p *Preprocess) Validate(classes, numWords, maxLen int) error {
 	switch {
-	case p.Tokenizer == nil:
+	case p.Tokenizer == nil && p.WordPiece == nil:
 		return fmt.Errorf("preprocessing: no tokenizer")
+	case p.Tokenizer != nil && p.WordPiece != nil:
+		return fmt.Errorf("preprocessing: both a tokenizer and a wordpiece vocabulary: want one")
 	case len(p.Classes) != classes:
 		return fmt.Errorf("preprocessing: classes %q: the model has %d classes", p.Classes, classes)
 	case len(p.Classes) == 2 && (p.Positive < 0 || p.Positive > 1):
@@ -46,7 +48,18 @@ func (p *Preprocess) Validate(classes, numWords, maxLen int) error {
 	if p.Prior != nil && math.Abs(sum-1) > 1e-6 {
 		return fmt.Errorf("preprocessing: prior sums to %v, want 1", sum)
 	}
-	if v := p.Tokenizer.VocabSize(); v > numWords {
+	if w := p.WordPiece; w != nil {
+		switch {
+		case len(w.Tokens()) > numWords:
+			return fmt.Errorf("preprocessing: the wordpiece vocabulary has %d tokens, but the model embeds only %d (vocab_size)", len(w.Tokens()), numWords)
+		case p.Pad.Padding != "post" || p.Pad.Truncating != "post":
+			return fmt.Errorf("preprocessing: pad padding %q, truncating %q: wordpiece rows are [CLS] pieces… [SEP], cut and padded after (\"post\")", p.Pad.Padding, p.Pad.Truncating)
+		case maxLen < 2:
+			return fmt.Errorf("preprocessing: pad maxlen %d leaves no room for [CLS] and [SEP]", maxLen)
+		case p.Pad.Value != w.PadID():
+			return fmt.Errorf("preprocessing: pad value %d, but the wordpiece vocabulary's %s is id %d", p.Pad.Value, w.Config().Pad, w.PadID())
+		}
+	} else if v := p.Tokenizer.VocabSize(); v > numWords {
 		return fmt.Errorf("preprocessing: the tokenizer gives ids up to %d, but the model embeds only %d (num_words)", v-1, numWords)
 	}
 	if v := p.Pad.Value; v < 0 || v >= numWords {

@@ -26,17 +26,24 @@ const (
 // BertTokenizer arguments, or the BertNormalizer and WordPiece model of a
 // tokenizer.json). Start from DefaultWordPieceConfig: its zero value
 // disables cleaning and CJK splitting.
+//
+// Its JSON form (in a text model's preprocessing) names the fields as
+// Hugging Face's tokenizer_config.json does where it has them.
 type WordPieceConfig struct {
-	Lowercase    bool    // do_lower_case: true for uncased models
-	Accents      Accents // strip_accents
-	CleanText    bool    // drop control characters, NUL and U+FFFD, whitespace to spaces (clean_text)
-	ChineseChars bool    // every CJK ideograph a token of its own (tokenize_chinese_chars)
+	Lowercase    bool    `json:"do_lower_case"`          // true for uncased models
+	Accents      Accents `json:"strip_accents"`          // 0 default, 1 strip, 2 keep
+	CleanText    bool    `json:"clean_text"`             // drop control characters, NUL and U+FFFD, whitespace to spaces
+	ChineseChars bool    `json:"tokenize_chinese_chars"` // every CJK ideograph a token of its own
 	// MaxCharsPerWord is max_input_chars_per_word: a longer word becomes
 	// the unknown token; default 100.
-	MaxCharsPerWord int
+	MaxCharsPerWord int `json:"max_input_chars_per_word,omitempty"`
 	// The special tokens; defaults [UNK], [CLS], [SEP], [PAD], [MASK].
 	// UNK, CLS, SEP and Pad must be in the vocabulary; Mask need not be.
-	UNK, CLS, SEP, Pad, Mask string
+	UNK  string `json:"unk_token,omitempty"`
+	CLS  string `json:"cls_token,omitempty"`
+	SEP  string `json:"sep_token,omitempty"`
+	Pad  string `json:"pad_token,omitempty"`
+	Mask string `json:"mask_token,omitempty"`
 }
 
 // DefaultWordPieceConfig is bert-base-uncased's tokenizer.

@@ -82,14 +82,29 @@ func (m *Codec) Infer(ctx context.Context, net kinds.Net, inputs []api.Tensor) (
 
 // Info describes the model.
 func (m *Codec) Info() kinds.Info {
-	tok := m.pre.Tokenizer
 	lines := []string{
 		fmt.Sprintf("clean: e-mail headers %s, HTML %s", keptOrDropped(m.pre.Clean.KeepHeaders), keptOrReduced(m.pre.Clean.KeepHTML)),
-		fmt.Sprintf("tokenizer: %d words in the vocabulary (id 0 is padding)", tok.VocabSize()-1),
-		fmt.Sprintf("pad to %d tokens: padding %s, truncating %s", m.pre.MaxLen(), orPre(m.pre.Pad.Padding), orPre(m.pre.Pad.Truncating)),
 	}
-	if tok.CJK {
-		lines[1] += "; CJK ideographs are tokens of one character"
+	if w := m.pre.WordPiece; w != nil {
+		cfg := w.Config()
+		cased := "cased"
+		if cfg.Lowercase {
+			cased = "lower-cased"
+		}
+		lines = append(lines,
+			fmt.Sprintf("tokenizer: WordPiece, %d tokens in the vocabulary (%s, id %d is %s)", len(w.Tokens()), cased, w.PadID(), cfg.Pad),
+			fmt.Sprintf("%s pieces… %s, cut to %d tokens and padded after", cfg.CLS, cfg.SEP, m.pre.MaxLen()))
+		if cfg.ChineseChars {
+			lines[1] += "; CJK ideographs are tokens of one character"
+		}
+	} else {
+		tok := m.pre.Tokenizer
+		lines = append(lines,
+			fmt.Sprintf("tokenizer: %d words in the vocabulary (id 0 is padding)", tok.VocabSize()-1),
+			fmt.Sprintf("pad to %d tokens: padding %s, truncating %s", m.pre.MaxLen(), orPre(m.pre.Pad.Padding), orPre(m.pre.Pad.Truncating)))
+		if tok.CJK {
+			lines[1] += "; CJK ideographs are tokens of one character"
+		}
 	}
 	if p := m.pre.Prior; p != nil {
 		parts := make([]string, len(p))
@@ -220,6 +235,9 @@ func (m *Codec) Target(target string, pred api.Prediction) ([]float32, string, f
 // sees: which words it holds, where, and what was dropped or cut.
 func (m *Codec) Tokens(clean string, row []float32) (kinds.Encoding, error) {
 	pre := m.pre
+	if pre.WordPiece != nil {
+		return m.pieces(clean, row)
+	}
 	tok := pre.Tokenizer
 	words := tok.Words(clean)
 	// The same split without lower-casing gives the words as written;
@@ -370,4 +388,37 @@ func (m *Codec) TestSample(ctx context.Context, n int) ([]api.Tensor, []string, 
 		texts[i], labels[i] = ex.Text, corpus.Classes[ex.Label]
 	}
 	return []api.Tensor{api.Strings("text", texts)}, labels, nil
+}
+
+// pieces is Tokens for a WordPiece model: the pieces of the text after
+// [CLS], those past maxlen−2 cut from its end.
+func (m *Codec) pieces(clean string, row []float32) (kinds.Encoding, error) {
+	w := m.pre.WordPiece
+	var e kinds.Encoding
+	pieces := w.Tokenize(clean)
+	if len(pieces) == 0 {
+		return e, fmt.Errorf("it has no words")
+	}
+	if n := len(row) - 2; len(pieces) > n {
+		e.Truncated, e.TruncatedFrom = len(pieces)-n, "end"
+		pieces = pieces[:n]
+	}
+	known := 0
+	for j, p := range pieces {
+		id, ok := w.ID(p)
+		if !ok || id == w.UNKID() {
+			id = w.UNKID()
+			e.Unknown = append(e.Unknown, p)
+		} else {
+			known++
+		}
+		if int(row[1+j]) != id {
+			return e, fmt.Errorf("internal: piece %d (%q) has id %d but the model sees %v", j, p, id, row[1+j])
+		}
+		e.Tokens = append(e.Tokens, kinds.Token{Text: p, ID: id, Position: 1 + j})
+	}
+	if known == 0 {
+		return e, fmt.Errorf("none of its %d pieces is in the model's vocabulary", len(pieces))
+	}
+	return e, nil
 }

@@ -42,8 +42,11 @@ type Crops struct {
 	*dataset.Tensors
 	Crop
 	PadPre bool // rows are padded before the text
-	Seed   uint64
-	epoch  int
+	// Bracketed rows keep their first and last token ([CLS] and [SEP])
+	// around the span.
+	Bracketed bool
+	Seed      uint64
+	epoch     int
 }
 
 // SetEpoch selects the epoch whose spans Gather draws.
@@ -68,6 +71,14 @@ func (d *Crops) Gather(idx []int, inputs [][]float32, targets []float32) error {
 				tokens = append(tokens, id)
 			}
 		}
+		var first, last []float32
+		if d.Bracketed {
+			if len(tokens) < 4 {
+				continue
+			}
+			first, last = tokens[:1], tokens[len(tokens)-1:]
+			tokens = tokens[1 : len(tokens)-1]
+		}
 		if len(tokens) < 2 {
 			continue
 		}
@@ -76,9 +87,11 @@ func (d *Crops) Gather(idx []int, inputs [][]float32, targets []float32) error {
 		clear(row)
 		at := 0
 		if d.PadPre {
-			at = L - span
+			at = L - span - len(first) - len(last)
 		}
-		copy(row[at:], tokens[start:start+span])
+		at += copy(row[at:], first)
+		at += copy(row[at:], tokens[start:start+span])
+		copy(row[at:], last)
 	}
 	return nil
 }

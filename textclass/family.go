@@ -26,6 +26,17 @@ type Arch interface {
 	Vocab() int
 }
 
+// WordPieced is a text kind's configuration that reads its texts as BERT
+// does: the WordPiece pieces of a vocabulary of at most Vocab() tokens —
+// learned from the training texts when training from scratch — between
+// [CLS] and [SEP], cut to SeqLen() and padded after them with [PAD], id 0.
+// The family fits that preprocessing instead of the word tokenizer.
+type WordPieced interface {
+	Arch
+	// WordPiece is the basic tokenizer's options and special tokens.
+	WordPiece() text.WordPieceConfig
+}
+
 // Source says where a text run's data came from, so evaluation finds the
 // same test split again.
 type Source struct {
@@ -62,7 +73,7 @@ func (family) Open(c *checkpoint.Checkpoint, k *kinds.Kind, cfg kinds.Config) (k
 		return nil, fmt.Errorf("%s: model_config: %w", meta, err)
 	}
 	m.pre = &text.Preprocess{}
-	if err := json.Unmarshal(c.Meta.Preprocessing, m.pre); err != nil || m.pre.Tokenizer == nil {
+	if err := json.Unmarshal(c.Meta.Preprocessing, m.pre); err != nil || m.pre.Tokenizer == nil && m.pre.WordPiece == nil {
 		return nil, fmt.Errorf("%s: preprocessing: missing or invalid tokenizer state (%v)", meta, err)
 	}
 	classes := 2

@@ -13,11 +13,32 @@ import (
 // training split's; positive is the index of a binary corpus's positive
 // class (−1 for more classes).
 func Fit(c *textdata.TextCorpus, clean text.CleanOptions, tok text.TokenizerConfig, pad text.PadConfig, positive int) (*text.Preprocess, error) {
+	texts, labels, positive, err := trainSplit(c, positive)
+	if err != nil {
+		return nil, err
+	}
+	return text.Fit(texts, labels, c.Classes, positive, clean, tok, pad)
+}
+
+// FitWordPiece builds the WordPiece preprocessing of a corpus
+// (text.FitWordPiece): the vocabulary is learned from the training split,
+// texts become rows of maxLen ids; positive as in Fit.
+func FitWordPiece(c *textdata.TextCorpus, clean text.CleanOptions, learn text.LearnConfig, maxLen, positive int) (*text.Preprocess, error) {
+	texts, labels, positive, err := trainSplit(c, positive)
+	if err != nil {
+		return nil, err
+	}
+	return text.FitWordPiece(texts, labels, c.Classes, positive, clean, learn, maxLen)
+}
+
+// trainSplit checks the classes and the positive class and returns the
+// training texts and labels.
+func trainSplit(c *textdata.TextCorpus, positive int) ([]string, []int, int, error) {
 	if len(c.Classes) < 2 {
-		return nil, fmt.Errorf("a classifier needs at least 2 classes, the data has %d %v", len(c.Classes), c.Classes)
+		return nil, nil, 0, fmt.Errorf("a classifier needs at least 2 classes, the data has %d %v", len(c.Classes), c.Classes)
 	}
 	if len(c.Classes) == 2 && positive != 0 && positive != 1 {
-		return nil, fmt.Errorf("positive class %d of classes %v: want 0 or 1", positive, c.Classes)
+		return nil, nil, 0, fmt.Errorf("positive class %d of classes %v: want 0 or 1", positive, c.Classes)
 	}
 	if len(c.Classes) > 2 {
 		positive = -1
@@ -27,7 +48,7 @@ func Fit(c *textdata.TextCorpus, clean text.CleanOptions, tok text.TokenizerConf
 	for i, e := range c.Train {
 		texts[i], labels[i] = e.Text, e.Label
 	}
-	return text.Fit(texts, labels, c.Classes, positive, clean, tok, pad)
+	return texts, labels, positive, nil
 }
 
 // Dataset encodes labelled examples (from a corpus, already cleaned) as

@@ -185,10 +185,26 @@ func (family) Prepare(ctx context.Context, p *train.Plan) (*train.Prepared, erro
 				return nil, train.Invalidf("%s %q is not a class of the data %q", train.Field("positive_label"), d.PositiveLabel, corpus.Classes)
 			}
 		}
-		tok := text.TokenizerConfig{NumWords: arch.Vocab(), CJK: d.CJK}
-		pad := text.PadConfig{MaxLen: arch.SeqLen(), Padding: d.Padding, Truncating: d.Truncating}
-		if pre, err = Fit(corpus, src.Options.CleanOptions, tok, pad, positive); err != nil {
-			return nil, err
+		if wp, ok := arch.(WordPieced); ok {
+			// [CLS] first and padding after: the pooler and the position
+			// embeddings read the text from position 0.
+			for _, k := range []train.Field{"padding", "truncating"} {
+				if s.Set[k] {
+					return nil, train.Fieldf("kind %s reads texts as [CLS] pieces… [SEP], cut and padded after them: drop %s", s.Kind.Name, k)
+				}
+			}
+			cfg := wp.WordPiece()
+			cfg.ChineseChars = d.CJK
+			learn := text.LearnConfig{VocabSize: arch.Vocab(), Tokenizer: cfg}
+			if pre, err = FitWordPiece(corpus, src.Options.CleanOptions, learn, arch.SeqLen(), positive); err != nil {
+				return nil, err
+			}
+		} else {
+			tok := text.TokenizerConfig{NumWords: arch.Vocab(), CJK: d.CJK}
+			pad := text.PadConfig{MaxLen: arch.SeqLen(), Padding: d.Padding, Truncating: d.Truncating}
+			if pre, err = Fit(corpus, src.Options.CleanOptions, tok, pad, positive); err != nil {
+				return nil, err
+			}
 		}
 	}
 	dp := p.Training.DP != nil && p.Resumed == nil
@@ -241,7 +257,7 @@ func (family) Prepare(ctx context.Context, p *train.Plan) (*train.Prepared, erro
 	}
 	var trainSet dataset.Dataset = sets[0]
 	if crop.P > 0 {
-		trainSet = &Crops{Tensors: sets[0], Crop: crop, PadPre: pre.Pad.Padding != "post", Seed: tc.Seed}
+		trainSet = &Crops{Tensors: sets[0], Crop: crop, PadPre: pre.Pad.Padding != "post", Bracketed: pre.WordPiece != nil, Seed: tc.Seed}
 	}
 	weighting := ""
 	switch {

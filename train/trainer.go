@@ -192,7 +192,7 @@ func (t *Trainer) schedule(stepsPerEpoch int) error {
 	}
 	cfg := t.Config.Schedule
 	cfg.LR = t.Config.LR
-	if cfg.Name == "cosine" && cfg.TotalSteps == 0 && cfg.TotalEpochs == 0 {
+	if (cfg.Name == optim.ScheduleCosine || cfg.Name == optim.ScheduleLinear) && cfg.TotalSteps == 0 && cfg.TotalEpochs == 0 {
 		cfg.TotalEpochs = t.Config.Epochs // decay over the whole run unless told otherwise
 	}
 	s, err := optim.NewSchedule(cfg, stepsPerEpoch)

@@ -68,18 +68,37 @@ func exportCmd(e env) *cobra.Command {
 // importCmd turns a safetensors file of one of tapeml's models (exported,
 // or saved by PyTorch) into a weights-only checkpoint.
 func importCmd(e env) *cobra.Command {
-	var weights, like, out string
+	var weights, like, out, hf string
 	var force bool
 	c := &cobra.Command{
-		Use:   "import --weights FILE [--like DIR] --out DIR [--force]",
-		Short: "turn a safetensors state_dict into a checkpoint",
+		Use:   "import (--weights FILE [--like DIR] | --hf DIR) --out DIR [--force]",
+		Short: "turn a safetensors state_dict or a Hugging Face model folder into a checkpoint",
 		Args:  noArgs,
 		RunE: func(*cobra.Command, []string) error {
 			switch {
-			case weights == "":
-				return usagef("--weights is required: the safetensors file to import")
+			case hf != "" && (weights != "" || like != ""):
+				return usagef("--hf reads a whole model folder: drop --weights and --like")
+			case hf == "" && weights == "":
+				return usagef("--weights or --hf is required: the safetensors file or the Hugging Face model folder to import")
 			case out == "":
 				return usagef("--out is required: the checkpoint directory to create")
+			}
+			if hf != "" {
+				if err := checkpoint.CheckOutput(out, force, hf); err != nil {
+					return err
+				}
+				c, err := kinds.ImportFolder("hf", hf)
+				if err != nil {
+					return err
+				}
+				stop := exitOnInterrupt(e, "import")
+				defer stop()
+				if err := checkpoint.Save(out, c); err != nil {
+					return err
+				}
+				abs, _ := filepath.Abs(out)
+				fmt.Fprintf(e.stdout, "imported the Hugging Face %s model %s into %s (weights only: eval, predict, train --init)\n", c.Meta.ModelKind, hf, abs)
+				return nil
 			}
 			if err := checkpoint.CheckOutput(out, force, weights); err != nil {
 				return err
@@ -116,6 +135,7 @@ func importCmd(e env) *cobra.Command {
 	}
 	fs := c.Flags()
 	fs.StringVar(&weights, "weights", "", "safetensors file holding the model's state_dict")
+	fs.StringVar(&hf, "hf", "", "a Hugging Face model folder (config.json, model.safetensors, vocab.txt or tokenizer.json): BertForSequenceClassification, BertModel or DistilBertForSequenceClassification")
 	fs.StringVar(&like, "like", "", "a tapeml checkpoint of the same model whose config and preprocessing to use (default: the file's tapeml metadata)")
 	fs.StringVar(&out, "out", "", "checkpoint directory to create")
 	fs.BoolVar(&force, "force", false, "replace an existing checkpoint at --out")

@@ -95,3 +95,20 @@ func withoutCheckpoint(t *testing.T, line string) string {
 	}
 	return string(b)
 }
+
+// TestImportHF imports the Hugging Face fixture folder and predicts with
+// it; --hf with --weights is a usage error.
+func TestImportHF(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "bert")
+	fixture := filepath.Join("..", "..", "models", "transformer", "testdata", "hf-bert")
+	if status, _, stderr := runCLI(t, "", "import", "--hf", fixture, "--out", out); status != 0 {
+		t.Fatalf("import --hf: %d %s", status, stderr)
+	}
+	status, stdout, stderr := runCLI(t, "", "predict", "--checkpoint", out, "free money", "下雨 天气")
+	if status != 0 || strings.Count(stdout, "\n") != 2 || !strings.Contains(stdout, "weather") {
+		t.Fatalf("predict: %d %q %s", status, stdout, stderr)
+	}
+	if status, _, stderr := runCLI(t, "", "import", "--hf", fixture, "--weights", "x.safetensors", "--out", out+"2"); status != 2 {
+		t.Errorf("--hf with --weights: exit %d %s, want 2", status, stderr)
+	}
+}

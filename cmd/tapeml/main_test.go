@@ -47,7 +47,7 @@ func TestBadInputGivesOneLineError(t *testing.T) {
 		{"folder without label folders", []string{"train", "textcnn", "--data", filepath.Join(dir, "nolabels")}, "nolabels"},
 		{"csv missing a column", []string{"train", "textcnn", "--data", filepath.Join(dir, "nocol.csv")}, `"text"`},
 		{"non-UTF-8 file", []string{"train", "textcnn", "--data", filepath.Join(dir, "latin1")}, "UTF-8"},
-		{"unknown model", []string{"train", "transformer"}, `unknown model "transformer"`},
+		{"unknown model", []string{"train", "resnet"}, `unknown model "resnet"`},
 		{"missing model", []string{"train"}, "missing model"},
 		{"batch 0", []string{"train", "textcnn", "--batch", "0"}, "batch must be at least 1"},
 		{"negative epochs", []string{"train", "textcnn", "--epochs", "-1"}, "epochs must be at least 1"},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/tapeml/tapeml/kinds"
 	"github.com/tapeml/tapeml/train"
+	"github.com/tapeml/tapeml/train/optim"
 )
 
 // flagAdder is a kind's configuration or a family's data options that
@@ -128,8 +130,8 @@ func addRunFlags(fs *pflag.FlagSet, s *train.RunSpec, dp *train.DPConfig, set tr
 		fs.Float64Var(&tc.Optimizer.WeightDecay, "weight-decay", tc.Optimizer.WeightDecay, "L2 weight decay (decoupled for adamw; 0 means adamw's default 0.01)")
 		fs.Float64Var(&tc.Optimizer.L1, "l1", tc.Optimizer.L1, "L1 penalty")
 		fs.Float64Var(&tc.Optimizer.ClipNorm, "clip-norm", tc.Optimizer.ClipNorm, "clip the global gradient norm (0 = off; under --dp the per-example bound is --max-grad-norm)")
-		fs.StringVar(&tc.Schedule.Name, "schedule", tc.Schedule.Name, "learning-rate schedule: constant, step, exponential, cosine (over all --epochs) or plateau")
-		fs.IntVar(&tc.Schedule.WarmupSteps, "warmup", tc.Schedule.WarmupSteps, "cosine: linear warm-up steps")
+		fs.StringVar(&tc.Schedule.Name, "schedule", tc.Schedule.Name, "learning-rate schedule: constant, step, exponential, cosine or linear (warm-up, then decay over all --epochs) or plateau")
+		fs.Var(warmupFlag{&tc.Schedule}, "warmup", "cosine/linear: warm-up steps (replaces a kind's default warm-up)")
 		fs.Float64Var(&tc.Schedule.MinLR, "min-lr", tc.Schedule.MinLR, "cosine: final learning rate")
 		fs.Float64Var(&tc.Schedule.Gamma, "gamma", tc.Schedule.Gamma, "step/exponential: decay factor")
 		fs.IntVar(&tc.Schedule.EveryEpochs, "decay-every", tc.Schedule.EveryEpochs, "step/exponential: epochs between decays")
@@ -151,4 +153,26 @@ func addRunFlags(fs *pflag.FlagSet, s *train.RunSpec, dp *train.DPConfig, set tr
 	fs.Float64Var(&dp.Delta, "delta", 1e-5, "--dp: δ of the reported (ε, δ); must be below 1/N")
 	fs.BoolVar(&dp.InsecureSeededNoise, "dp-insecure-seeded-noise", false, "--dp: draw the sampling and noise from streams seeded by --seed, reproducibly; INSECURE: whoever holds the checkpoint can regenerate the noise (default: a cryptographically secure generator whose key is never stored)")
 	return on
+}
+
+// warmupFlag is --warmup: a warm-up in steps, which replaces a kind's
+// default warm-up in epochs or as a ratio (a schedule takes one).
+type warmupFlag struct{ s *optim.ScheduleConfig }
+
+func (w warmupFlag) String() string {
+	if w.s == nil {
+		return "0"
+	}
+	return strconv.Itoa(w.s.WarmupSteps)
+}
+
+func (warmupFlag) Type() string { return "int" }
+
+func (w warmupFlag) Set(v string) error {
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return err
+	}
+	w.s.WarmupSteps, w.s.WarmupEpochs, w.s.WarmupRatio = n, 0, 0
+	return nil
 }

@@ -13,5 +13,6 @@ import (
 	_ "github.com/tapeml/tapeml/models/fasttext"
 	_ "github.com/tapeml/tapeml/models/lstm"
 	_ "github.com/tapeml/tapeml/models/textcnn"
+	_ "github.com/tapeml/tapeml/models/transformer"
 	_ "github.com/tapeml/tapeml/recommender"
 )

@@ -72,3 +72,21 @@ func (c Cosine) LR(step int64) float64 {
 	coeff := 0.5 * (1 + math.Cos(math.Pi*ratio))
 	return c.Min + coeff*(c.Base-c.Min)
 }
+
+// Linear is Hugging Face's get_linear_schedule_with_warmup, the Trainer's
+// default: the rate rises linearly from 0 over WarmupSteps steps,
+// Base·step/WarmupSteps, then falls linearly to 0 at TotalSteps,
+// Base·(TotalSteps−step)/(TotalSteps−WarmupSteps), and stays 0. As there,
+// the first update of a warm-up is at rate 0.
+type Linear struct {
+	Base        float64 // peak learning rate, reached at the end of warm-up
+	WarmupSteps int64   // length of the warm-up; 0 for none
+	TotalSteps  int64   // step at which the rate reaches 0
+}
+
+func (l Linear) LR(step int64) float64 {
+	if step < l.WarmupSteps {
+		return l.Base * float64(step) / float64(max(1, l.WarmupSteps))
+	}
+	return l.Base * max(0, float64(l.TotalSteps-step)/float64(max(1, l.TotalSteps-l.WarmupSteps)))
+}

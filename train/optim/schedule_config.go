@@ -11,6 +11,7 @@ const (
 	ScheduleStep        = "step"
 	ScheduleExponential = "exponential"
 	ScheduleCosine      = "cosine"
+	ScheduleLinear      = "linear"
 	SchedulePlateau     = "plateau"
 )
 
@@ -19,8 +20,8 @@ const (
 // NewSchedule converts epochs with its stepsPerEpoch. Zero fields take the
 // defaults shown.
 type ScheduleConfig struct {
-	// Name is "constant" (default), "step", "exponential", "cosine" or
-	// "plateau".
+	// Name is "constant" (default), "step", "exponential", "cosine",
+	// "linear" or "plateau".
 	Name string `json:"name,omitempty"`
 	// LR is the base (initial, or peak for cosine) learning rate. Required.
 	LR float64 `json:"lr"`
@@ -33,10 +34,15 @@ type ScheduleConfig struct {
 	EverySteps  int `json:"every_steps,omitempty"`
 	EveryEpochs int `json:"every_epochs,omitempty"`
 
-	// WarmupSteps or WarmupEpochs is cosine's linear warm-up (default 0).
+	// WarmupSteps or WarmupEpochs is cosine's and linear's warm-up
+	// (default 0).
 	WarmupSteps  int `json:"warmup_steps,omitempty"`
 	WarmupEpochs int `json:"warmup_epochs,omitempty"`
-	// TotalSteps or TotalEpochs is where cosine reaches MinLR. Required.
+	// WarmupRatio, instead, makes the warm-up that share of the total
+	// steps, rounded up (Hugging Face's warmup_ratio); in [0, 1).
+	WarmupRatio float64 `json:"warmup_ratio,omitempty"`
+	// TotalSteps or TotalEpochs is where cosine reaches MinLR and linear
+	// 0. Required.
 	TotalSteps  int `json:"total_steps,omitempty"`
 	TotalEpochs int `json:"total_epochs,omitempty"`
 	// MinLR is cosine's final rate and plateau's floor (default 0).
@@ -85,7 +91,7 @@ func NewSchedule(cfg ScheduleConfig, stepsPerEpoch int) (Schedule, error) {
 	set := map[string]bool{
 		"gamma":   cfg.Gamma != 0,
 		"every":   cfg.EverySteps != 0 || cfg.EveryEpochs != 0,
-		"warmup":  cfg.WarmupSteps != 0 || cfg.WarmupEpochs != 0,
+		"warmup":  cfg.WarmupSteps != 0 || cfg.WarmupEpochs != 0 || cfg.WarmupRatio != 0,
 		"total":   cfg.TotalSteps != 0 || cfg.TotalEpochs != 0,
 		"min_lr":  cfg.MinLR != 0,
 		"plateau": cfg.Mode != "" || cfg.Factor != 0 || cfg.Patience != 0 || cfg.Threshold != 0 || cfg.ThresholdMode != "" || cfg.Cooldown != 0,
@@ -134,11 +140,7 @@ func NewSchedule(cfg ScheduleConfig, stepsPerEpoch int) (Schedule, error) {
 		if err := unused(set); err != nil {
 			return nil, err
 		}
-		warmup, err := steps("warmup", cfg.WarmupSteps, cfg.WarmupEpochs)
-		if err != nil {
-			return nil, err
-		}
-		total, err := steps("total", cfg.TotalSteps, cfg.TotalEpochs)
+		warmup, total, err := warmupTotal(cfg, steps)
 		if err != nil {
 			return nil, err
 		}
@@ -149,6 +151,21 @@ func NewSchedule(cfg ScheduleConfig, stepsPerEpoch int) (Schedule, error) {
 			return nil, fmt.Errorf("optim: schedule field min_lr = %v: want ≤ lr %v", cfg.MinLR, cfg.LR)
 		}
 		return Cosine{Base: cfg.LR, Min: cfg.MinLR, WarmupSteps: warmup, TotalSteps: total}, nil
+
+	case ScheduleLinear:
+		delete(set, "warmup")
+		delete(set, "total")
+		if err := unused(set); err != nil {
+			return nil, err
+		}
+		warmup, total, err := warmupTotal(cfg, steps)
+		if err != nil {
+			return nil, err
+		}
+		if total <= warmup {
+			return nil, fmt.Errorf("optim: schedule field total_steps/total_epochs = %d steps: want more than the %d warm-up steps", total, warmup)
+		}
+		return Linear{Base: cfg.LR, WarmupSteps: warmup, TotalSteps: total}, nil
 
 	case SchedulePlateau:
 		delete(set, "plateau")
@@ -161,5 +178,23 @@ func NewSchedule(cfg ScheduleConfig, stepsPerEpoch int) (Schedule, error) {
 			ThresholdMode: cfg.ThresholdMode, Cooldown: cfg.Cooldown, MinLR: cfg.MinLR,
 		})
 	}
-	return nil, fmt.Errorf("optim: schedule field name: unknown schedule %q: want constant, step, exponential, cosine or plateau", cfg.Name)
+	return nil, fmt.Errorf("optim: schedule field name: unknown schedule %q: want constant, step, exponential, cosine, linear or plateau", cfg.Name)
+}
+
+// warmupTotal resolves a warm-up (in steps, epochs or as a ratio of the
+// total) and a total length, in steps.
+func warmupTotal(cfg ScheduleConfig, steps func(field string, n, epochs int) (int64, error)) (warmup, total int64, err error) {
+	if warmup, err = steps("warmup", cfg.WarmupSteps, cfg.WarmupEpochs); err != nil {
+		return 0, 0, err
+	}
+	if total, err = steps("total", cfg.TotalSteps, cfg.TotalEpochs); err != nil {
+		return 0, 0, err
+	}
+	if r := cfg.WarmupRatio; r != 0 {
+		if !(r > 0 && r < 1) || warmup != 0 {
+			return 0, 0, fmt.Errorf("optim: schedule field warmup_ratio = %v: want a share in [0, 1), without warmup_steps or warmup_epochs", r)
+		}
+		warmup = int64(math.Ceil(r * float64(total)))
+	}
+	return warmup, total, nil
 }

@@ -173,7 +173,7 @@ func TestNewScheduleErrors(t *testing.T) {
 		spe  int
 		want string
 	}{
-		{ScheduleConfig{Name: "linear", LR: 1}, 10, `unknown schedule "linear"`},
+		{ScheduleConfig{Name: "linearly", LR: 1}, 10, `unknown schedule "linearly"`},
 		{ScheduleConfig{LR: -1}, 10, "lr = -1"},
 		{ScheduleConfig{LR: math.NaN()}, 10, "lr = NaN"},
 		{ScheduleConfig{LR: 1, Gamma: 0.5}, 10, `gamma is set but schedule ""`},
@@ -252,5 +252,49 @@ func TestPlateauSetStateErrors(t *testing.T) {
 		if err := p.SetState(c.st); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("SetState(%+v) error = %v, want one containing %q", c.st, err, c.want)
 		}
+	}
+}
+
+// TestLinearSchedule checks the linear schedule against Hugging Face's
+// get_linear_schedule_with_warmup(num_warmup_steps=2,
+// num_training_steps=6): its lr_lambda is step/2 during the warm-up, then
+// (6−step)/4, floored at 0.
+func TestLinearSchedule(t *testing.T) {
+	s, err := NewSchedule(ScheduleConfig{Name: ScheduleLinear, LR: 0.1, WarmupSteps: 2, TotalEpochs: 3}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []float64{0, 0.05, 0.1, 0.075, 0.05, 0.025, 0, 0}
+	for step, w := range want {
+		if got := s.LR(int64(step)); !closeLR(got, w) && !(w == 0 && got == 0) {
+			t.Errorf("step %d: lr %v, want %v", step, got, w)
+		}
+	}
+	for _, cfg := range []ScheduleConfig{
+		{Name: ScheduleLinear, LR: 0.1, WarmupSteps: 6, TotalSteps: 6},
+		{Name: ScheduleLinear, LR: 0.1, TotalSteps: 6, MinLR: 0.01},
+	} {
+		if _, err := NewSchedule(cfg, 2); err == nil {
+			t.Errorf("%+v: accepted", cfg)
+		}
+	}
+}
+
+// TestWarmupRatio: a warm-up given as a share of the total steps.
+func TestWarmupRatio(t *testing.T) {
+	s, err := NewSchedule(ScheduleConfig{Name: ScheduleLinear, LR: 1, WarmupRatio: 0.1, TotalSteps: 25}, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := s.(Linear); l.WarmupSteps != 3 || l.TotalSteps != 25 {
+		t.Fatalf("%+v: want 3 warm-up steps (⌈2.5⌉) of 25", l)
+	}
+	for _, r := range []float64{1, -0.1} {
+		if _, err := NewSchedule(ScheduleConfig{Name: ScheduleCosine, LR: 1, WarmupRatio: r, TotalSteps: 25}, 5); err == nil {
+			t.Errorf("warmup ratio %v accepted", r)
+		}
+	}
+	if _, err := NewSchedule(ScheduleConfig{Name: ScheduleLinear, LR: 1, WarmupRatio: 0.1, WarmupSteps: 2, TotalSteps: 25}, 5); err == nil {
+		t.Error("a ratio and steps accepted together")
 	}
 }
