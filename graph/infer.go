@@ -138,6 +138,9 @@ func EmbeddingConv1DPool(b *Builder, emb, conv string, ids *G.Node, vocab, dim i
 	}
 	if !inferFast(b) || !simple {
 		x := Embedding(b, emb, ids, vocab, dim, NoPadding)
+		if simple {
+			calibrateTable(b, emb, conv)
+		}
 		x = ReLU(Conv1D(b, conv, SwapAxes(x), cfg))
 		return MaxPool1D(x, pool, 0)
 	}

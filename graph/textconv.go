@@ -54,6 +54,7 @@ func EmbeddingConvMax(b *Builder, emb string, convs []string, ids *G.Node, vocab
 		}
 	}
 	x := SwapAxes(Embedding(b, emb, ids, vocab, dim, 0)) // [N, E, L]
+	calibrateTable(b, emb, convs...)
 	for i, k := range widths {
 		c := Conv1D(b, convs[i], x, Conv1DConfig{Out: filters, Kernel: k, Padding: k - 1, Bias: true}) // [N, F, L+k−1]
 		feats[i] = ReLU(TextMaxPool(c, ids, k, 0))                                                     // [N, F]
@@ -333,4 +334,23 @@ func (q *QuantWeight) embedTable(emb []float32, sIn float32, arch *kern.QArch) [
 		tab, _ = q.extra.LoadOrStore("table", t)
 	}
 	return tab.(*embedTable).enc
+}
+
+// calibrateTable records, while calibrating, the embedding table's range
+// as the input range of the convolutions reading it, as the fused kernels
+// do in forward: the int8 kernels quantize the whole table with that
+// scale. The unfused path (no packed kernels: TAPEML_SIMD=generic, purego)
+// records it here, once the table exists, so calibration does not depend
+// on the kernel path.
+func calibrateTable(b *Builder, emb string, convs ...string) {
+	p := b.Params.Get(emb + ".weight")
+	if b.Mode != Infer || p == nil || p.Value == nil || p.Value.Dtype() != tensor.Float32 {
+		return
+	}
+	for _, c := range convs {
+		if s := b.Params.calibFor(c + ".weight"); s != nil {
+			s.observe(p.Value.Float32s())
+			b.Params.calibFor(emb + ".weight").observe(p.Value.Float32s())
+		}
+	}
 }

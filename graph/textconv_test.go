@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -71,4 +72,31 @@ func TestEmbeddingConvMaxServing(t *testing.T) {
 	check("token table", kimNet(t, ps, Infer, ids))
 	ps.Calibrate()
 	check("product", kimNet(t, ps, Infer, ids))
+}
+
+// Calibration records the same input ranges whichever kernel path serves:
+// the unfused layers of the pure-Go path (TAPEML_SIMD=generic, purego)
+// record the embedding table's range as the fused kernels do.
+func TestCalibrationWithoutPackedKernels(t *testing.T) {
+	ids := []float32{4, 17, 2, 29, 8, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
+	ranges := func() map[string]float64 {
+		ps := NewParams(tensor.Float32, 4)
+		kimNet(t, ps, Eval, ids) // creates the parameters
+		ps.Calibrate()
+		kimNet(t, ps, Infer, ids)
+		return ps.Calibration()
+	}
+	restore := kern.Set(kern.Generic)
+	generic := ranges()
+	restore()
+	for _, name := range []string{"convs.0.weight", "convs.1.weight", "convs.2.weight", "embedding.weight"} {
+		if !(generic[name] > 0) {
+			t.Fatalf("generic path: no range for %s (%v)", name, generic)
+		}
+	}
+	if kern.Packed() {
+		if simd := ranges(); !maps.Equal(simd, generic) {
+			t.Errorf("ranges differ between paths: SIMD %v, generic %v", simd, generic)
+		}
+	}
 }
