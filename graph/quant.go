@@ -169,6 +169,16 @@ func (c *calibStat) observe(x []float32) {
 	c.mu.Unlock()
 }
 
+// merge widens c to cover what o has seen.
+func (c *calibStat) merge(o *calibStat) {
+	o.mu.Lock()
+	m := o.absMax
+	o.mu.Unlock()
+	c.mu.Lock()
+	c.absMax = max(c.absMax, m)
+	c.mu.Unlock()
+}
+
 // Calibrate makes serving graphs built from ps afterwards record the range
 // of every convolution's input, keyed by the convolution's weight name;
 // Calibration reads them.

@@ -347,10 +347,12 @@ func calibrateTable(b *Builder, emb string, convs ...string) {
 	if b.Mode != Infer || p == nil || p.Value == nil || p.Value.Dtype() != tensor.Float32 {
 		return
 	}
+	table := b.Params.calibFor(emb + ".weight")
+	if table == nil {
+		return // not calibrating
+	}
+	table.observe(p.Value.Float32s())
 	for _, c := range convs {
-		if s := b.Params.calibFor(c + ".weight"); s != nil {
-			s.observe(p.Value.Float32s())
-			b.Params.calibFor(emb + ".weight").observe(p.Value.Float32s())
-		}
+		b.Params.calibFor(c + ".weight").merge(table)
 	}
 }

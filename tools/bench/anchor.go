@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -108,17 +107,9 @@ func probeAnchor(ctx context.Context, python, scripts string, threads int, avx51
 }
 
 func runAnchor(ctx context.Context, python, script string, threads int, env []string) (*Anchor, error) {
-	cmd := exec.CommandContext(ctx, python, script, "--threads", fmt.Sprint(threads))
-	cmd.Env = env
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	out, err := runScript(ctx, []string{python, script, "--threads", fmt.Sprint(threads)}, env)
 	if err != nil {
-		msg := strings.TrimSpace(stderr.String())
-		if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
-			msg = msg[i+1:]
-		}
-		return nil, fmt.Errorf("PyTorch not run: %s failed: %v: %s", filepath.Base(script), err, msg)
+		return nil, fmt.Errorf("PyTorch not run: %w", err)
 	}
 	var a Anchor
 	if err := json.Unmarshal(out, &a); err != nil || a.Torch == "" || !(a.MMGFLOPs > 0) {

@@ -279,12 +279,11 @@ func progress(cfg Config, format string, args ...any) {
 	}
 }
 
-var samplesRE = regexp.MustCompile(`([0-9]+(?:\.[0-9]+)?) samples/s`)
-
-// runReference runs an external benchmark and reads its samples/s.
-// env, if not nil, is its environment (the anchor's chosen one).
-func runReference(ctx context.Context, argv []string, env []string) (samplesPerSec, seconds float64, err error) {
-	start := time.Now()
+// runScript runs argv (a program and its script) in env and returns its
+// standard output; a failure is one line: the script, the error and the
+// last line of its standard error, where a Python traceback puts the
+// exception.
+func runScript(ctx context.Context, argv []string, env []string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = env
 	var stderr strings.Builder
@@ -293,9 +292,22 @@ func runReference(ctx context.Context, argv []string, env []string) (samplesPerS
 	if err != nil {
 		msg := strings.TrimSpace(stderr.String())
 		if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
-			msg = msg[i+1:] // a Python traceback ends with the exception
+			msg = msg[i+1:]
 		}
-		return 0, 0, fmt.Errorf("%s failed: %v: %s", filepath.Base(argv[1]), err, msg)
+		return nil, fmt.Errorf("%s failed: %v: %s", filepath.Base(argv[1]), err, msg)
+	}
+	return out, nil
+}
+
+var samplesRE = regexp.MustCompile(`([0-9]+(?:\.[0-9]+)?) samples/s`)
+
+// runReference runs an external benchmark and reads its samples/s.
+// env, if not nil, is its environment (the anchor's chosen one).
+func runReference(ctx context.Context, argv []string, env []string) (samplesPerSec, seconds float64, err error) {
+	start := time.Now()
+	out, err := runScript(ctx, argv, env)
+	if err != nil {
+		return 0, 0, err
 	}
 	m := samplesRE.FindSubmatch(out)
 	if m == nil {
