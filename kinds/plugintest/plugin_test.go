@@ -3,14 +3,8 @@ package plugintest_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"math"
-	"net/http"
-	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -21,12 +15,12 @@ import (
 	"github.com/tapeml/tapeml/export"
 	"github.com/tapeml/tapeml/graph"
 	"github.com/tapeml/tapeml/internal/testutil/ortrun"
+	"github.com/tapeml/tapeml/internal/testutil/servetest"
 	"github.com/tapeml/tapeml/kinds"
 	"github.com/tapeml/tapeml/metrics"
 	"github.com/tapeml/tapeml/onnx"
 	"github.com/tapeml/tapeml/safetensors"
 	_ "github.com/tapeml/tapeml/samples" // the default data: the built-in sample
-	"github.com/tapeml/tapeml/serve"
 	"github.com/tapeml/tapeml/textclass"
 	"github.com/tapeml/tapeml/train"
 	"github.com/tapeml/tapeml/train/optim"
@@ -190,54 +184,12 @@ func TestKindThroughThePluginBoundary(t *testing.T) {
 	ortrun.Check(t, onnxPath, map[string]ortrun.Array{"ids": in}, map[string]ortrun.Array{"logits": want, "probs": probs}, 1e-4)
 
 	// Served from a repository, over the Open Inference Protocol.
-	repo := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(repo, "bag"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := checkpoint.Save(filepath.Join(repo, "bag", "1"), c); err != nil {
-		t.Fatal(err)
-	}
-	srv, err := serve.New(ctx, serve.Config{Models: repo, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	defer ts.Close()
-	body, _ := json.Marshal(map[string]any{"inputs": []map[string]any{{"name": "text", "datatype": "BYTES", "shape": []int{len(texts)}, "data": texts}}})
-	resp, err := http.Post(ts.URL+"/v2/models/bag/infer", "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var got struct {
-		Outputs []struct {
-			Name string          `json:"name"`
-			Data json.RawMessage `json:"data"`
-		} `json:"outputs"`
-	}
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("serve: %d %s", resp.StatusCode, raw)
-	}
-	if err := json.Unmarshal(raw, &got); err != nil {
-		t.Fatal(err)
-	}
-	for _, o := range got.Outputs {
-		if o.Name != "probs" {
-			continue
-		}
-		var served []float32
-		if err := json.Unmarshal(o.Data, &served); err != nil {
-			t.Fatal(err)
-		}
-		for i, p := range preds {
-			for j, v := range p.Probs {
-				if math.Abs(float64(served[i*len(p.Probs)+j]-v)) > 1e-6 {
-					t.Errorf("text %d class %d: served %v, library %v", i, j, served[i*len(p.Probs)+j], v)
-				}
+	served := servetest.TextProbs(t, ctx, c, "bag", texts)
+	for i, p := range preds {
+		for j, v := range p.Probs {
+			if math.Abs(float64(served[i*len(p.Probs)+j]-v)) > 1e-6 {
+				t.Errorf("text %d class %d: served %v, library %v", i, j, served[i*len(p.Probs)+j], v)
 			}
 		}
-		return
 	}
-	t.Fatalf("no probs in %s", raw)
 }

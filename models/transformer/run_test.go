@@ -4,22 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"math"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/tapeml/tapeml"
 	"github.com/tapeml/tapeml/checkpoint"
+	"github.com/tapeml/tapeml/internal/testutil/servetest"
 	"github.com/tapeml/tapeml/kinds"
 	"github.com/tapeml/tapeml/models/transformer"
-	"github.com/tapeml/tapeml/serve"
 	"github.com/tapeml/tapeml/textclass"
 	"github.com/tapeml/tapeml/train"
 )
@@ -124,58 +119,16 @@ func TestTrainAndServe(t *testing.T) {
 	}
 	t.Logf("evaluation: %+v", rep.Metrics)
 
-	repo := t.TempDir()
 	ck, err := checkpoint.Open(spec.Out, checkpoint.PickBest)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.MkdirAll(filepath.Join(repo, "topics"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := checkpoint.Save(filepath.Join(repo, "topics", "1"), ck); err != nil {
-		t.Fatal(err)
-	}
-	srv, err := serve.New(ctx, serve.Config{Models: repo, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	defer ts.Close()
-	body, _ := json.Marshal(map[string]any{"inputs": []map[string]any{{"name": "text", "datatype": "BYTES", "shape": []int{len(texts)}, "data": texts}}})
-	resp, err := http.Post(ts.URL+"/v2/models/topics/infer", "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("serve: %d %s", resp.StatusCode, raw)
-	}
-	var got struct {
-		Outputs []struct {
-			Name string          `json:"name"`
-			Data json.RawMessage `json:"data"`
-		} `json:"outputs"`
-	}
-	if err := json.Unmarshal(raw, &got); err != nil {
-		t.Fatal(err)
-	}
-	for _, o := range got.Outputs {
-		if o.Name != "probs" {
-			continue
-		}
-		var served []float32
-		if err := json.Unmarshal(o.Data, &served); err != nil {
-			t.Fatal(err)
-		}
-		for i, p := range preds {
-			for j, v := range p.Probs {
-				if math.Abs(float64(served[i*3+j]-v)) > 1e-6 {
-					t.Errorf("text %d class %d: served %v, library %v", i, j, served[i*3+j], v)
-				}
+	served := servetest.TextProbs(t, ctx, ck, "topics", texts)
+	for i, p := range preds {
+		for j, v := range p.Probs {
+			if math.Abs(float64(served[i*3+j]-v)) > 1e-6 {
+				t.Errorf("text %d class %d: served %v, library %v", i, j, served[i*3+j], v)
 			}
 		}
-		return
 	}
-	t.Fatalf("no probs in %s", raw)
 }
