@@ -115,7 +115,7 @@ func ImportHF(dir string) (*checkpoint.Checkpoint, error) {
 	cfg := Config{VocabSize: hc.VocabSize, MaxLen: hc.MaxPositionEmbeddings, MaxPosition: hc.MaxPositionEmbeddings,
 		TypeVocab: hc.TypeVocabSize, DModel: hc.HiddenSize, Layers: hc.NumHiddenLayers, Heads: hc.NumAttentionHeads,
 		FFN: hc.IntermediateSize, Dropout: hc.HiddenDropout, AttnDropout: hc.AttnDropout, Eps: eps,
-		Norm: PostLN, Pooling: CLS, Head: textclass.Head{Classes: len(classes)}}
+		Norm: PostLN, Pooling: CLS, Head: textclass.Head{Classes: len(classes)}, InitStd: hc.InitializerRange}
 	if distil {
 		cfg.PoolerAct = "relu"
 	}
@@ -193,7 +193,7 @@ func ImportHF(dir string) (*checkpoint.Checkpoint, error) {
 	}
 	switch {
 	case encoderOnly:
-		ts = append(ts, freshClassifier(head, hc.InitializerRange)...)
+		ts = append(ts, freshClassifier(head, cfg.InitStd, importSeed)...)
 	case cfg.Head.Binary():
 		if ts, err = binaryClassifier(ts); err != nil {
 			return nil, fmt.Errorf("%s: %w", wpath, err)
@@ -233,6 +233,10 @@ func ImportHF(dir string) (*checkpoint.Checkpoint, error) {
 		Weights: checkpoint.Weights(params),
 	}, nil
 }
+
+// importSeed seeds a BertModel import's fresh classifier: an import is
+// reproducible.
+const importSeed = 20261206
 
 // hfNamings gives, per architecture, the file's name of each of tapeml's
 // parameters (which are BertForSequenceClassification's).
@@ -320,12 +324,12 @@ func (hc hfConfig) labels() ([]string, error) {
 // freshClassifier is a new classifier of the head's shapes, initialized
 // as BERT's _init_weights does: weights N(0, std) (std
 // initializer_range, default 0.02), biases 0; seeded, so that an import
-// is reproducible.
-func freshClassifier(head []graph.ParamSpec, std float64) []safetensors.Tensor {
+// or a run is reproducible.
+func freshClassifier(head []graph.ParamSpec, std float64, seed uint64) []safetensors.Tensor {
 	if !(std > 0 && std < 1) {
 		std = 0.02
 	}
-	rng := rand.New(rand.NewPCG(20261206, 1))
+	rng := rand.New(rand.NewPCG(seed, 1))
 	out := make([]safetensors.Tensor, len(head))
 	for i, s := range head {
 		v := make([]float32, graph.SpecNumel([]graph.ParamSpec{s}))
