@@ -56,7 +56,7 @@ func TestExportImportEndToEnd(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{[]string{"export", "--checkpoint", run, "--format", "safetensor", "--out", filepath.Join(dir, "x")}, []string{`"safetensor"`, "safetensors or onnx"}},
+		{[]string{"export", "--checkpoint", run, "--format", "safetensor", "--out", filepath.Join(dir, "x")}, []string{`"safetensor"`, "safetensors, onnx or hf"}},
 		{[]string{"export", "--checkpoint", run, "--out", filepath.Join(dir, "no", "dir", "x.onnx")}, []string{filepath.Join(dir, "no", "dir")}},
 		{[]string{"export", "--checkpoint", run}, []string{"--out is required"}},
 		{[]string{"export", "--checkpoint", filepath.Join(dir, "nothing"), "--out", filepath.Join(dir, "x")}, []string{"nothing"}},

@@ -55,8 +55,10 @@ const maxHFJSON = 1 << 20
 // or DistilBertForSequenceClassification folder —
 // config.json, model.safetensors, vocab.txt (or tokenizer.json), optional
 // tokenizer_config.json — into a weights-only transformer checkpoint whose
-// preprocessing is the folder's WordPiece tokenizer, texts cut to
-// max_position_embeddings pieces. Every tensor is mapped by name; a
+// preprocessing is the folder's WordPiece tokenizer (do_lower_case,
+// strip_accents, tokenize_chinese_chars), texts cut to
+// tokenizer_config.json's model_max_length pieces, or
+// max_position_embeddings. Every tensor is mapped by name; a
 // missing or unexpected tensor, a wrong shape, a non-float32 or non-finite
 // weight, a vocabulary that disagrees with the embedding rows or an
 // architecture other than these is an error naming it, found before the
@@ -122,13 +124,28 @@ func ImportHF(dir string) (*checkpoint.Checkpoint, error) {
 
 	wp := text.DefaultWordPieceConfig()
 	var tc struct {
-		DoLowerCase *bool `json:"do_lower_case"`
+		DoLowerCase  *bool   `json:"do_lower_case"`
+		StripAccents *bool   `json:"strip_accents"` // null: as do_lower_case
+		ChineseChars *bool   `json:"tokenize_chinese_chars"`
+		MaxLength    float64 `json:"model_max_length"` // 1e30 when the tokenizer does not know
 	}
 	if err := readJSON(filepath.Join(dir, "tokenizer_config.json"), &tc); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
 	if tc.DoLowerCase != nil {
 		wp.Lowercase = *tc.DoLowerCase
+	}
+	if tc.StripAccents != nil {
+		wp.Accents = text.AccentsKeep
+		if *tc.StripAccents {
+			wp.Accents = text.AccentsStrip
+		}
+	}
+	if tc.ChineseChars != nil {
+		wp.ChineseChars = *tc.ChineseChars
+	}
+	if tc.MaxLength >= 2 && tc.MaxLength < float64(cfg.MaxPosition) {
+		cfg.MaxLen = int(tc.MaxLength) // the tokenizer cuts texts shorter than the positions allow
 	}
 	vocab, err := text.ReadVocab(filepath.Join(dir, "vocab.txt"))
 	if errors.Is(err, fs.ErrNotExist) {
