@@ -19,6 +19,7 @@ import (
 	"github.com/tapeml/tapeml/metrics"
 	"github.com/tapeml/tapeml/models/transformer"
 	"github.com/tapeml/tapeml/safetensors"
+	"github.com/tapeml/tapeml/tapemltest"
 	"github.com/tapeml/tapeml/textclass"
 	"github.com/tapeml/tapeml/train"
 )
@@ -180,4 +181,29 @@ func TestInitMismatch(t *testing.T) {
 		t.Fatalf("err = %v, want one line naming %s", err, bad)
 	}
 	t.Logf("%v", err)
+}
+
+// TestInitOtherClassesNeedsFreshHead: a kind whose configuration cannot
+// initialize a fresh head (textcnn) still refuses data of other classes
+// than its checkpoint's.
+func TestInitOtherClassesNeedsFreshHead(t *testing.T) {
+	dir, _, err := tapemltest.Save("textcnn", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := kinds.Lookup("textcnn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := train.NewSpec(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec.Init = dir
+	spec.Data.(*textclass.Data).Path = labelled(t, map[string][]string{"a": {"rain"}, "b": {"snow"}, "c": {"bank"}})
+	spec.Out = filepath.Join(t.TempDir(), "run")
+	_, err = train.Run(context.Background(), *spec)
+	if err == nil || !strings.Contains(err.Error(), `has classes ["a" "b" "c"], the checkpoint's model ["neg" "pos"]`) {
+		t.Fatalf("err = %v, want the classes named", err)
+	}
 }
