@@ -58,7 +58,7 @@ type onnxGraph interface {
 // and replaces only a folder of its own (CheckOutput's rule).
 func WriteFile(c *checkpoint.Checkpoint, f Format, path string) error {
 	if err := CheckOutput(f, path, true, c.Dir, c.Source); err != nil {
-		return err
+		return fmt.Errorf("export: %w", err)
 	}
 	k, cfg, err := kinds.Describe(c.Meta.ModelKind, c.Meta.ModelConfig, checkpointName(c))
 	if err != nil {

@@ -36,16 +36,10 @@ var hfFiles = []string{"config.json", hfWeights, "vocab.txt", "tokenizer_config.
 // Hugging Face export writes — never a folder with other files (a
 // tokenizer.json, a README), a file, a symbolic link or a device.
 func CheckOutput(f Format, path string, replace bool, inputs ...string) error {
-	var err error
 	if f.Folder() {
-		err = atomicfile.CheckFolder(path, "a Hugging Face model folder written by tapeml export", replace, isHFExport, inputs...)
-	} else {
-		err = atomicfile.CheckFile(path, replace, inputs...)
+		return atomicfile.CheckFolder(path, "a Hugging Face model folder written by tapeml export", replace, isHFExport, inputs...)
 	}
-	if err != nil {
-		return fmt.Errorf("export: %w", err)
-	}
-	return nil
+	return atomicfile.CheckFile(path, replace, inputs...)
 }
 
 // isHFExport reports whether dir is a folder a Hugging Face export wrote:
