@@ -65,6 +65,9 @@ func writeHF(k *kinds.Kind, cfg kinds.Config, c *checkpoint.Checkpoint, path str
 	if !ok {
 		return fmt.Errorf("%s has no Hugging Face form: Hugging Face export covers %s", kinds.Name(k, cfg), strings.Join(hfKinds(), ", "))
 	}
+	if _, int8 := c.Extra[checkpoint.QuantizationFile]; int8 {
+		return fmt.Errorf("an int8 checkpoint: Hugging Face's classes load float32 weights; export the float32 checkpoint it was quantized from")
+	}
 	tensors, files, err := form.HF(c.Weights, c.Meta.Preprocessing)
 	if err != nil {
 		return err

@@ -379,9 +379,9 @@ func TestExportHFPyTorch(t *testing.T) {
 	}
 }
 
-// TestExportHFRefused: the kinds of model Hugging Face's classes cannot
-// hold are errors naming the setting, and the folder rules of writers
-// hold: a folder with files an export did not write is never replaced, an
+// TestExportHFRefused: the models Hugging Face's classes cannot hold (mean
+// pooling, int8; a kind without a Hugging Face form: TestOtherKinds) are
+// errors saying why, and the folder rules of writers hold: a folder with files an export did not write is never replaced, an
 // earlier export only with replace, a symbolic link or a file never.
 func TestExportHFRefused(t *testing.T) {
 	dir := scratch(t, []string{"a", "b", "c"})
@@ -403,6 +403,12 @@ func TestExportHFRefused(t *testing.T) {
 	mean.Meta.ModelConfig, _ = json.Marshal(run)
 	if err := export.WriteFile(&mean, export.HF, filepath.Join(t.TempDir(), "x")); err == nil || !strings.Contains(err.Error(), `pooling "mean"`) {
 		t.Errorf("mean pooling: %v, want an error naming the pooling", err)
+	}
+
+	int8 := *c
+	int8.Extra = map[string][]byte{checkpoint.QuantizationFile: []byte(`{"format":"int8"}`)}
+	if err := export.WriteFile(&int8, export.HF, filepath.Join(t.TempDir(), "x")); err == nil || !strings.Contains(err.Error(), "int8 checkpoint") {
+		t.Errorf("int8: %v, want an error saying so", err)
 	}
 
 	base := t.TempDir()

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tapeml/tapeml"
 	"github.com/tapeml/tapeml/checkpoint"
+	"github.com/tapeml/tapeml/export"
 	"github.com/tapeml/tapeml/kinds"
 	"github.com/tapeml/tapeml/metrics"
 	"github.com/tapeml/tapeml/models/transformer"
@@ -37,7 +38,7 @@ func labelled(t *testing.T, words map[string][]string) string {
 		labels = append(labels, l)
 	}
 	slices.Sort(labels)
-	for i := range 50 {
+	for i := range 40 {
 		for _, l := range labels {
 			ws := words[l]
 			w.Write([]string{fmt.Sprintf("the %s, a %s %s!", ws[i%len(ws)], ws[(i*3+1)%len(ws)], ws[(i*5+2)%len(ws)]), l})
@@ -95,6 +96,7 @@ func TestInitFreshHead(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a model")
 	}
+	t.Parallel() // beside TestExportHFPyTorch's start of PyTorch
 	four := labelled(t, map[string][]string{
 		"finance": {"bank", "loan", "stock", "cash", "money"},
 		"meeting": {"meeting", "monday", "see you", "at"},
@@ -183,13 +185,21 @@ func TestInitMismatch(t *testing.T) {
 	t.Logf("%v", err)
 }
 
-// TestInitOtherClassesNeedsFreshHead: a kind whose configuration cannot
-// initialize a fresh head (textcnn) still refuses data of other classes
-// than its checkpoint's.
-func TestInitOtherClassesNeedsFreshHead(t *testing.T) {
+// TestOtherKinds: a kind whose configuration cannot initialize a fresh
+// head (textcnn) still refuses data of other classes than its
+// checkpoint's, and one without a Hugging Face form says which kinds have
+// one.
+func TestOtherKinds(t *testing.T) {
 	dir, _, err := tapemltest.Save("textcnn", t.TempDir())
 	if err != nil {
 		t.Fatal(err)
+	}
+	c, err := checkpoint.Open(dir, checkpoint.PickBest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := export.WriteFile(c, export.HF, filepath.Join(t.TempDir(), "x")); err == nil || !strings.Contains(err.Error(), "no Hugging Face form: Hugging Face export covers transformer") {
+		t.Errorf("textcnn: %v, want an error naming the kinds that have a Hugging Face form", err)
 	}
 	k, err := kinds.Lookup("textcnn")
 	if err != nil {
