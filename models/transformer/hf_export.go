@@ -25,7 +25,9 @@ const (
 // HF is the model as a Hugging Face model folder, for export --format hf:
 // the tensors of model.safetensors under Hugging Face's names and the
 // other files (config.json, vocab.txt, tokenizer_config.json), from the
-// weights and the checkpoint's preprocessing (a WordPiece vocabulary).
+// weights and the checkpoint's preprocessing (a WordPiece vocabulary; one
+// learned from the training texts with fewer pieces than vocab_size is
+// filled up with "[unusedI]" tokens, as BERT's has them).
 //
 // The architecture is BertForSequenceClassification, or
 // DistilBertForSequenceClassification for a model with DistilBERT's
@@ -62,8 +64,8 @@ func (c Config) HF(weights []safetensors.Tensor, preprocessing []byte) ([]safete
 	wp := pre.WordPiece.Config()
 	vocab := pre.WordPiece.Tokens()
 	switch {
-	case len(vocab) != c.VocabSize:
-		return nil, nil, fmt.Errorf("the vocabulary has %d tokens, the word embedding %d rows", len(vocab), c.VocabSize)
+	case len(vocab) > c.VocabSize:
+		return nil, nil, fmt.Errorf("the vocabulary has %d tokens, the word embedding only %d rows", len(vocab), c.VocabSize)
 	case pre.WordPiece.PadID() != 0:
 		return nil, nil, fmt.Errorf("the vocabulary's %s is id %d: Hugging Face's pad_token_id is 0 here", wp.Pad, pre.WordPiece.PadID())
 	case !wp.CleanText:
@@ -140,7 +142,7 @@ func (c Config) HF(weights []safetensors.Tensor, preprocessing []byte) ([]safete
 	tok := tokenizerJSON{DoLowerCase: wp.Lowercase, StripAccents: strip, ChineseChars: wp.ChineseChars,
 		UNK: wp.UNK, SEP: wp.SEP, Pad: wp.Pad, CLS: wp.CLS, Mask: wp.Mask, ModelMaxLength: pre.Pad.MaxLen,
 		TokenizerClass: tokClass}
-	files := map[string][]byte{HFVocab: []byte(strings.Join(vocab, "\n") + "\n")}
+	files := map[string][]byte{HFVocab: []byte(strings.Join(padVocab(vocab, c.VocabSize), "\n") + "\n")}
 	for file, v := range map[string]any{HFConfig: cfg, HFTokenizerConfig: tok} {
 		var b bytes.Buffer
 		enc := json.NewEncoder(&b)
@@ -152,6 +154,28 @@ func (c Config) HF(weights []safetensors.Tensor, preprocessing []byte) ([]safete
 		files[file] = b.Bytes()
 	}
 	return out, files, nil
+}
+
+// padVocab fills a vocabulary learned from the training texts, which may
+// have fewer pieces than the embedding's rows (--vocab-size), up to n
+// with BERT's "[unusedI]" tokens: vocab.txt then has vocab_size lines, as
+// Hugging Face's and tapeml's importers want, and no text reaches the
+// new ids (the basic tokenizer splits "[" and "]" off every word).
+func padVocab(vocab []string, n int) []string {
+	if len(vocab) >= n {
+		return vocab
+	}
+	have := make(map[string]bool, n)
+	for _, t := range vocab {
+		have[t] = true
+	}
+	out := slices.Clip(slices.Clone(vocab))
+	for i := 0; len(out) < n; i++ {
+		if t := "[unused" + strconv.Itoa(i) + "]"; !have[t] {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // twoLogits turns the binary head's classifier tensor (one logit, the

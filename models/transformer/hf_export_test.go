@@ -216,7 +216,7 @@ func scratch(t *testing.T, classes []string) string {
 		labels[i] = i % len(classes)
 	}
 	cfg := transformer.DefaultConfig()
-	cfg.VocabSize, cfg.MaxLen, cfg.MaxPosition, cfg.DModel, cfg.Layers, cfg.Heads, cfg.FFN = 80, 12, 16, 16, 2, 2, 24
+	cfg.VocabSize, cfg.MaxLen, cfg.MaxPosition, cfg.DModel, cfg.Layers, cfg.Heads, cfg.FFN = 400, 12, 16, 16, 2, 2, 24
 	cfg.Pooling = transformer.CLS
 	cfg.Head = textclass.Head{Classes: len(classes)}
 	positive := -1
@@ -228,7 +228,9 @@ func scratch(t *testing.T, classes []string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.VocabSize = len(pre.WordPiece.Tokens())
+	if n := len(pre.WordPiece.Tokens()); n >= cfg.VocabSize {
+		t.Fatalf("learned %d pieces: the test wants fewer than vocab_size %d, as from-scratch runs have", n, cfg.VocabSize)
+	}
 	m, err := transformer.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -271,8 +273,8 @@ func scratchIDs(t *testing.T, dir string) [][]int {
 
 // TestExportHFScratch exports transformers trained by tapeml (three
 // classes, and two: a binary head) as BertForSequenceClassification:
-// id2label and label2id from the classes, vocab.txt the vocabulary in id
-// order, do_lower_case and the special tokens in tokenizer_config.json;
+// id2label and label2id from the classes, vocab.txt the learned
+// vocabulary in id order filled up to vocab_size, do_lower_case and the special tokens in tokenizer_config.json;
 // imported back, the same logits (the binary head's one logit z, the first
 // class's here, is Hugging Face's (z, 0) and comes back as the second
 // class's, 0 − z).
@@ -308,8 +310,11 @@ func TestExportHFScratch(t *testing.T) {
 			if err := json.Unmarshal(c.Meta.Preprocessing, &pre); err != nil {
 				t.Fatal(err)
 			}
-			if !slices.Equal(vocab, pre.WordPiece.Tokens()) || len(vocab) != cfg.VocabSize {
-				t.Errorf("vocab.txt has %d tokens, not the model's %d in id order", len(vocab), len(pre.WordPiece.Tokens()))
+			// The learned pieces in id order, then "[unusedI]" up to
+			// vocab_size, the embedding's rows.
+			learned := pre.WordPiece.Tokens()
+			if len(vocab) != cfg.VocabSize || !slices.Equal(vocab[:len(learned)], learned) || vocab[len(learned)] != "[unused0]" {
+				t.Errorf("vocab.txt has %d tokens, want the model's %d in id order then [unused0]… up to %d", len(vocab), len(learned), cfg.VocabSize)
 			}
 			var tc map[string]any
 			readJSONFile(t, filepath.Join(out, "tokenizer_config.json"), &tc)
