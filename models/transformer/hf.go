@@ -117,7 +117,10 @@ func ImportHF(dir string) (*checkpoint.Checkpoint, error) {
 	cfg := Config{VocabSize: hc.VocabSize, MaxLen: hc.MaxPositionEmbeddings, MaxPosition: hc.MaxPositionEmbeddings,
 		TypeVocab: hc.TypeVocabSize, DModel: hc.HiddenSize, Layers: hc.NumHiddenLayers, Heads: hc.NumAttentionHeads,
 		FFN: hc.IntermediateSize, Dropout: hc.HiddenDropout, AttnDropout: hc.AttnDropout, Eps: eps,
-		Norm: PostLN, Pooling: CLS, Head: textclass.Head{Classes: len(classes)}, InitStd: hc.InitializerRange}
+		Norm: PostLN, Pooling: CLS, Head: textclass.Head{Classes: len(classes)}}
+	if hc.InitializerRange > 0 && hc.InitializerRange < 1 { // else BERT's 0.02: a training setting, no reason to refuse the weights
+		cfg.InitStd = hc.InitializerRange
+	}
 	if distil {
 		cfg.PoolerAct = "relu"
 	}
