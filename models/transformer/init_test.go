@@ -38,7 +38,7 @@ func labelled(t *testing.T, words map[string][]string) string {
 		labels = append(labels, l)
 	}
 	slices.Sort(labels)
-	for i := range 40 {
+	for i := range 30 {
 		for _, l := range labels {
 			ws := words[l]
 			w.Write([]string{fmt.Sprintf("the %s, a %s %s!", ws[i%len(ws)], ws[(i*3+1)%len(ws)], ws[(i*5+2)%len(ws)]), l})
@@ -81,7 +81,7 @@ func initSpec(t *testing.T, init, data string, progress *bytes.Buffer) *train.Ru
 	spec.Data.(*textclass.Data).Path = data
 	spec.Data.(*textclass.Data).Crop = 0
 	spec.Set["crop"] = true
-	spec.Training.Epochs, spec.Training.LR, spec.Training.Batch = 4, 3e-3, 16
+	spec.Training.Epochs, spec.Training.LR, spec.Training.Batch = 3, 3e-3, 16
 	spec.Out = filepath.Join(t.TempDir(), "run")
 	spec.Progress = progress
 	return spec
