@@ -8,7 +8,6 @@ import (
 	"maps"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -335,54 +334,6 @@ func TestExportHFScratch(t *testing.T) {
 				t.Errorf("re-imported logits differ by %.3g", d)
 			}
 		})
-	}
-}
-
-// TestExportHFPyTorch loads every exported folder strictly into the
-// PyTorch reference (tools/pytorch/hf_load.py: load_state_dict(strict=True)
-// with Hugging Face's names) and compares its logits: the fixtures'
-// within 1e-5 of their goldens, a scratch model's within 1e-5 of tapeml's
-// (a binary head's two logits against (z, 0)).
-func TestExportHFPyTorch(t *testing.T) {
-	const python = "/usr/bin/python3" // Debian's, for which python3-torch is installed
-	if _, err := os.Stat(python); err != nil {
-		t.Skipf("no %s, so the export is not checked against PyTorch: %v", python, err)
-	}
-	t.Parallel() // PyTorch's start takes seconds: overlap it with the other tests
-	tmp := t.TempDir()
-	var args []string
-	for _, fixture := range []string{hfFixture, "testdata/hf-distilbert"} {
-		args = append(args, exportHF(t, importFixture(t, fixture)), filepath.Join(fixture, "golden.json"))
-	}
-	for _, classes := range [][]string{{"finance", "sport", "weather"}, {"ham", "spam"}} {
-		dir := scratch(t, classes)
-		ids := scratchIDs(t, dir)
-		logits := forward(t, dir, ids)
-		if len(classes) == 2 { // positive 0: Hugging Face's logits (z, 0)
-			for i := range logits {
-				logits[i] = []float64{logits[i][0], 0}
-			}
-		}
-		golden := filepath.Join(tmp, strings.Join(classes, "-")+".json")
-		b, _ := json.Marshal(map[string]any{"ids": ids, "logits": logits})
-		if err := os.WriteFile(golden, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		args = append(args, exportHF(t, dir), golden)
-	}
-	cmd := exec.Command(python, append([]string{filepath.Join("..", "..", "tools", "pytorch", "hf_load.py")}, args...)...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	t.Logf("%s", stderr.String())
-	if err != nil && strings.Contains(stderr.String(), "No module named 'torch'") {
-		t.Skipf("%s cannot import torch (apt-get install python3-torch), so the export is not checked against PyTorch", python)
-	}
-	if err != nil {
-		t.Fatalf("hf_load.py: %v\n%s", err, stderr.String())
-	}
-	if n := strings.Count(string(out), "\n"); n != len(args)/2 {
-		t.Errorf("hf_load.py printed %d results for %d folders", n, len(args)/2)
 	}
 }
 

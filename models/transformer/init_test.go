@@ -96,7 +96,6 @@ func TestInitFreshHead(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a model")
 	}
-	t.Parallel() // beside TestExportHFPyTorch's start of PyTorch
 	four := labelled(t, map[string][]string{
 		"finance": {"bank", "loan", "stock", "cash", "money"},
 		"meeting": {"meeting", "monday", "see you", "at"},

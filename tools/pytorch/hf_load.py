@@ -8,6 +8,7 @@ hf_distilbert_fixture.DistilBertForSequenceClassification, which follows
 modeling_distilbert.py; their parameter names are Hugging Face's).
 
     /usr/bin/python3 tools/pytorch/hf_load.py DIR IDS.json [DIR IDS.json …] [--tol 1e-5]
+    /usr/bin/python3 tools/pytorch/hf_load.py -      # pairs on stdin, "DIR<tab>IDS.json" a line
 
 The model is built from DIR/config.json (architectures
 BertForSequenceClassification or DistilBertForSequenceClassification,
@@ -21,7 +22,9 @@ the logits are computed in float64 from the float32 weights, eval mode,
 and printed as one JSON line {"dir", "architecture", "labels", "logits"}
 per folder. When IDS.json also holds "logits" (a golden), the largest
 difference is printed to stderr and the exit status is 1 if it is over
---tol. Several folders share one start of PyTorch.
+--tol. Several folders share one start of PyTorch; with "-" the pairs are
+read from stdin, so that a caller can start PyTorch (seconds) before its
+folders are ready.
 """
 import argparse
 import json
@@ -112,11 +115,14 @@ def main():
     ap.add_argument("pairs", nargs="+", metavar="DIR IDS.json")
     ap.add_argument("--tol", type=float, default=1e-5)
     a = ap.parse_args()
-    if len(a.pairs) % 2:
+    pairs = a.pairs
+    if pairs == ["-"]:  # the pairs come on stdin, a tab-separated pair a line, once PyTorch has started
+        pairs = [p for line in sys.stdin if line.strip() for p in line.rstrip("\n").split("\t")]
+    if len(pairs) % 2:
         fail("give pairs of DIR IDS.json")
     ok = True
-    for i in range(0, len(a.pairs), 2):
-        ok = run(a.pairs[i], a.pairs[i + 1], a.tol) and ok
+    for i in range(0, len(pairs), 2):
+        ok = run(pairs[i], pairs[i + 1], a.tol) and ok
     sys.exit(0 if ok else 1)
 
 
