@@ -32,7 +32,7 @@ type hfLoad struct {
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	if selected("TestExportHFPyTorch") {
+	if selected("TestExportHFPyTorch") && !testing.Short() {
 		pytorch = startHFLoad()
 	}
 	code := m.Run()
@@ -92,6 +92,8 @@ func (p *hfLoad) run(pairs [][2]string) (string, string, error) {
 // (a binary head's two logits against (z, 0)).
 func TestExportHFPyTorch(t *testing.T) {
 	switch {
+	case testing.Short():
+		t.Skip("starts PyTorch")
 	case pytorch == nil:
 		t.Skip("TestMain did not start tools/pytorch/hf_load.py")
 	case pytorch.err != nil:
