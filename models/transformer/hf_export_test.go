@@ -409,3 +409,49 @@ func TestExportHFRefused(t *testing.T) {
 		t.Errorf("the replaced export does not import: %v", err)
 	}
 }
+
+// TestHFTokenizerConfig: tokenizer_config.json's strip_accents,
+// tokenize_chinese_chars and model_max_length are read by the import and
+// written back by the export.
+func TestHFTokenizerConfig(t *testing.T) {
+	dir := copyFixture(t)
+	tc := `{"do_lower_case": true, "strip_accents": false, "tokenize_chinese_chars": false, "model_max_length": 10, "tokenizer_class": "BertTokenizer"}`
+	if err := os.WriteFile(filepath.Join(dir, "tokenizer_config.json"), []byte(tc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ckpt := importFixture(t, dir)
+	m, err := tapeml.Load(ckpt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.MaxLen() != 10 {
+		t.Errorf("maxlen %d, want model_max_length 10", m.MaxLen())
+	}
+	// Accents kept though lower-cased (é is not e, [UNK]); 天气 one word,
+	// [UNK] in the fixture's vocabulary (with its defaults: [CLS] e 天 气
+	// [SEP], TestImportHF's fixture).
+	enc, err := m.EncodeTexts([]string{"É 天气"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []float32{2, 1, 1, 3, 0}; !slices.Equal(enc[:5], want) {
+		t.Errorf("encoded %v, want %v…", enc[:5], want)
+	}
+	d, err := tapeml.Load(importFixture(t, hfFixture))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if enc, err = d.EncodeTexts([]string{"É 天气"}); err != nil {
+		t.Fatal(err)
+	}
+	if want := []float32{2, 50, 43, 44, 3}; !slices.Equal(enc[:5], want) {
+		t.Errorf("with the fixture's defaults encoded %v, want %v…", enc[:5], want)
+	}
+	var got map[string]any
+	readJSONFile(t, filepath.Join(exportHF(t, ckpt), "tokenizer_config.json"), &got)
+	for k, want := range map[string]any{"do_lower_case": true, "strip_accents": false, "tokenize_chinese_chars": false, "model_max_length": 10.0} {
+		if got[k] != want {
+			t.Errorf("exported tokenizer_config.json %s: %v, want %v", k, got[k], want)
+		}
+	}
+}
