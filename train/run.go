@@ -276,6 +276,10 @@ type Prepared struct {
 	Test func(ctx context.Context, best *checkpoint.Checkpoint, fitTime time.Duration) (*TestResult, error)
 	// Tested reports further on Run's own test (nil: nothing).
 	Tested func(r metrics.Result) error
+	// Init, when not nil, are the weights a run started from a checkpoint
+	// (Plan.Start) loads instead of the checkpoint's own: the family gave
+	// the model a fresh output layer for other classes.
+	Init []safetensors.Tensor
 }
 
 // TestResult is a run's test score.
@@ -519,7 +523,11 @@ func fitNetwork(ctx context.Context, p *Plan, prep *Prepared, resumable bool) (*
 		fmt.Fprintf(w, "resuming %s at epoch %d, step %d\n", p.Resumed.Checkpoint.Dir, t.Epoch, t.Step)
 	}
 	if p.Start != nil {
-		if err := checkpoint.LoadWeights(params, p.Start.Checkpoint.Weights, p.Start.Checkpoint.Dir); err != nil {
+		ws := p.Start.Checkpoint.Weights
+		if prep.Init != nil {
+			ws = prep.Init
+		}
+		if err := checkpoint.LoadWeights(params, ws, p.Start.Checkpoint.Dir); err != nil {
 			return nil, err
 		}
 		fmt.Fprintf(w, "starting from the weights of %s\n", p.Start.Checkpoint.Dir)
