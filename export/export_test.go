@@ -332,6 +332,7 @@ func TestONNXExport(t *testing.T) {
 		textcnn.Kind:     {{"ids"}, {"logits", "probs"}},
 		lstm.Kind:        {{"ids"}, {"logits", "probs"}},
 		fasttext.Kind:    {{"ids"}, {"logits", "probs"}},
+		transformer.Kind: {{"ids"}, {"logits", "probs"}},
 		convnet.Kind:     {{"images"}, {"logits", "probs"}},
 		recommender.Kind: {{"user", "item"}, {"rating"}},
 	}
