@@ -43,7 +43,7 @@ func (c Config) ONNX(weights []safetensors.Tensor) (*onnx.Model, error) {
 	L, d := c.MaxLen, c.DModel
 	b := onnx.NewGraphBuilder(Kind, weights)
 	b.Input("ids", onnx.Int64, onnx.BatchDim, onnx.Dim{Value: int64(L)})
-	real := b.Op("is_real", "Not", []string{b.Op("is_pad", "Equal", []string{"ids", b.Int64s("zero_i64", nil, 0)})}) // [N, L] bool
+	isReal := b.Op("is_real", "Not", []string{b.Op("is_pad", "Equal", []string{"ids", b.Int64s("zero_i64", nil, 0)})}) // [N, L] bool
 
 	// BertEmbeddings.
 	h := b.Op("embeddings.words", "Gather", []string{b.Param("bert.embeddings.word_embeddings.weight", c.VocabSize, d), "ids"}) // [N, L, D]
@@ -62,7 +62,7 @@ func (c Config) ONNX(weights []safetensors.Tensor) (*onnx.Model, error) {
 		heads:    b.Int64s("shape_heads", []int{4}, -1, int64(L), int64(c.Heads), int64(d/c.Heads)),
 		scale:    b.Floats("attention_scale", nil, []float32{float32(1 / math.Sqrt(float64(d/c.Heads)))}),
 		lowest:   b.Floats("lowest_f32", nil, []float32{-math.MaxFloat32}),
-		realKey:  b.Op("real_keys", "Unsqueeze", []string{real, b.Int64s("axes_1_2", []int{2}, 1, 2)}), // [N, 1, 1, L]
+		realKey:  b.Op("real_keys", "Unsqueeze", []string{isReal, b.Int64s("axes_1_2", []int{2}, 1, 2)}), // [N, 1, 1, L]
 		one:      b.Floats("one_f32", nil, []float32{1}),
 		half:     b.Floats("half_f32", nil, []float32{0.5}),
 		invSqrt2: b.Floats("inv_sqrt2", nil, []float32{1 / math.Sqrt2}),
@@ -86,7 +86,7 @@ func (c Config) ONNX(weights []safetensors.Tensor) (*onnx.Model, error) {
 		}
 	} else {
 		axis1 := b.Int64s("axes_1", []int{1}, 1)
-		realF := b.Op("real_f", "Cast", []string{real}, onnx.IntAttr("to", int64(onnx.Float)))                                           // [N, L]
+		realF := b.Op("real_f", "Cast", []string{isReal}, onnx.IntAttr("to", int64(onnx.Float)))                                           // [N, L]
 		masked := b.Op("real_rows", "Mul", []string{h, b.Op("real_col", "Unsqueeze", []string{realF, b.Int64s("axes_2", []int{1}, 2)})}) // [N, L, D]
 		sum := b.Op("real_sum", "ReduceSum", []string{masked, axis1}, onnx.IntAttr("keepdims", 0))                                       // [N, D]
 		count := b.Op("real_count", "ReduceSum", []string{realF, axis1}, onnx.IntAttr("keepdims", 1))                                    // [N, 1]
