@@ -86,7 +86,7 @@ func (c Config) ONNX(weights []safetensors.Tensor) (*onnx.Model, error) {
 		}
 	} else {
 		axis1 := b.Int64s("axes_1", []int{1}, 1)
-		realF := b.Op("real_f", "Cast", []string{isReal}, onnx.IntAttr("to", int64(onnx.Float)))                                           // [N, L]
+		realF := b.Op("real_f", "Cast", []string{isReal}, onnx.IntAttr("to", int64(onnx.Float)))                                         // [N, L]
 		masked := b.Op("real_rows", "Mul", []string{h, b.Op("real_col", "Unsqueeze", []string{realF, b.Int64s("axes_2", []int{1}, 2)})}) // [N, L, D]
 		sum := b.Op("real_sum", "ReduceSum", []string{masked, axis1}, onnx.IntAttr("keepdims", 0))                                       // [N, D]
 		count := b.Op("real_count", "ReduceSum", []string{realF, axis1}, onnx.IntAttr("keepdims", 1))                                    // [N, 1]
