@@ -15,7 +15,7 @@ import (
 //
 //	go test -run '^$' -bench Forward .
 func BenchmarkForward(b *testing.B) {
-	for _, kind := range []string{"textcnn", "lstm", "convnet"} {
+	for _, kind := range []string{"textcnn", "lstm", "convnet", "transformer"} {
 		path, batches, err := tapemltest.Save(kind, b.TempDir())
 		if err != nil {
 			b.Fatal(err)

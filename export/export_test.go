@@ -328,10 +328,21 @@ func TestTestdata(t *testing.T) {
 // The ONNX export reads back with the checkpoint's metadata and the graph
 // inputs and outputs the README documents.
 func TestONNXExport(t *testing.T) {
+	// Every kind has an ONNX form; a recommender that is not a network
+	// (kNN) says it has none.
+	t.Run("recsys knn", func(t *testing.T) {
+		c := &checkpoint.Checkpoint{}
+		c.Meta.ModelKind, c.Meta.ModelConfig, c.Meta.WeightsOnly = recommender.Kind, []byte(`{"algo":"knn"}`), true
+		err := WriteFile(c, ONNX, filepath.Join(t.TempDir(), "model.onnx"))
+		if err == nil || !strings.Contains(err.Error(), "not a network with an ONNX form") || !strings.Contains(err.Error(), "transformer") {
+			t.Fatalf("ONNX export of a kNN recommender: %v, want an error saying it has no ONNX form and naming the kinds that have one", err)
+		}
+	})
 	io := map[string][2][]string{
 		textcnn.Kind:     {{"ids"}, {"logits", "probs"}},
 		lstm.Kind:        {{"ids"}, {"logits", "probs"}},
 		fasttext.Kind:    {{"ids"}, {"logits", "probs"}},
+		transformer.Kind: {{"ids"}, {"logits", "probs"}},
 		convnet.Kind:     {{"images"}, {"logits", "probs"}},
 		recommender.Kind: {{"user", "item"}, {"rating"}},
 	}

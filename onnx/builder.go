@@ -117,6 +117,24 @@ func (b *GraphBuilder) Gemm(out, x, layer string, in, outWidth int) string {
 	return b.Op(out, "Gemm", []string{x, w, bias}, attrInt("transB", 1))
 }
 
+// LayerNorm adds PyTorch's nn.LayerNorm(width, eps) called name over the
+// last axis of x, with the weight "<name>.weight" (γ) and "<name>.bias"
+// (β), both [width], and returns its output. Opset 13 has no
+// LayerNormalization op, so it is written out: (x − mean) / √(var + eps)
+// · γ + β, var the biased variance, as ReduceMean, Sub, Mul, Add, Sqrt and
+// Div.
+func (b *GraphBuilder) LayerNorm(name, x string, width int, eps float64) string {
+	axes := attrInts("axes", -1)
+	keep := attrInt("keepdims", 1)
+	mean := b.Op(name+".mean", "ReduceMean", []string{x}, axes, keep)
+	d := b.Op(name+".centred", "Sub", []string{x, mean})
+	v := b.Op(name+".var", "ReduceMean", []string{b.Op(name+".sq", "Mul", []string{d, d})}, axes, keep)
+	sd := b.Op(name+".sd", "Sqrt", []string{b.Op(name+".var_eps", "Add", []string{v, b.Floats(name+".eps", nil, []float32{float32(eps)})})})
+	y := b.Op(name+".normed", "Div", []string{d, sd})
+	y = b.Op(name+".scaled", "Mul", []string{y, b.Param(name+".weight", width)})
+	return b.Op(name+".out", "Add", []string{y, b.Param(name+".bias", width)})
+}
+
 // Input declares a graph input.
 func (b *GraphBuilder) Input(name string, t DataType, shape ...Dim) {
 	b.g.Inputs = append(b.g.Inputs, ValueInfo{Name: name, ElemType: t, Shape: shape})

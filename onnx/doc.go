@@ -12,17 +12,20 @@
 //     it: the decoder the tests use is internal/onnxtest;
 //   - one builder per model kind, which turns a checkpoint's weights (its
 //     model.safetensors, PyTorch state_dict names) and architecture config
-//     into the model's inference graph: TextCNN, LSTM, ConvNet and MF.
+//     into the model's inference graph: fastText, TextCNN, LSTM,
+//     Transformer, ConvNet and MF. GraphBuilder.LayerNorm writes
+//     nn.LayerNorm out in opset 13's ops for the builders that need it.
 //
 // Every graph is opset 13, IR version 7, producer "tapeml", with a symbolic
 // batch dimension ("batch") on every input and output:
 //
-//	textcnn, lstm  ids int64 [batch, maxlen]       → logits, probs float [batch, 1]
+//	fasttext, textcnn, lstm, transformer
+//	               ids int64 [batch, maxlen]       → logits, probs float [batch, 1 or classes]
 //	convnet        images float [batch, C, H, W]   → logits, probs float [batch, classes]
 //	mf             user, item int64 [batch]        → rating float [batch]
 //
 // probs is sigmoid(logits) for the binary text classifiers and
-// softmax(logits) over classes for convnet; rating is clipped to the
+// softmax(logits) over classes for the others and convnet; rating is clipped to the
 // model's scale, as in tapeml's evaluation graph. The graphs compute
 // tapeml's inference function: dropout is the identity, batch
 // normalization uses the running statistics.
@@ -33,6 +36,9 @@
 // derived names, rnn.W_l0, rnn.R_l0, rnn.B_l0 and so on. A builder checks
 // every weight against the config and reports, in one error, each one
 // missing, of the wrong shape or dtype, or left over.
+//
+// Marshal refuses a model whose initializers need more than 2 GiB, the
+// limit of one protobuf message (tapeml writes no external data).
 //
 // Metadata (metadata_props) holds tapeml.kind and tapeml.config (the
 // config as JSON); callers may add more before Marshal.

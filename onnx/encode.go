@@ -98,6 +98,12 @@ func (m *Model) Marshal() ([]byte, error) {
 	return m.appendTo(nil), nil
 }
 
+// maxInitializerBytes bounds the initializers' data in one file: a
+// protobuf message is at most 2 GiB − 1, and ONNX Runtime refuses a
+// larger model file. tapeml writes no external data, so a model over it
+// has no ONNX form. A variable so that a test can lower it.
+var maxInitializerBytes int64 = 1<<31 - 1
+
 // check reports the first problem Marshal refuses.
 func (m *Model) check() error {
 	for k := range m.Metadata {
@@ -106,6 +112,7 @@ func (m *Model) check() error {
 		}
 	}
 	g := &m.Graph
+	var total int64 // the initializers' bytes so far
 	for i := range g.Initializers {
 		t := &g.Initializers[i]
 		if t.Name == "" {
@@ -115,9 +122,17 @@ func (m *Model) check() error {
 		if err != nil {
 			return fmt.Errorf("graph %q: %w", g.Name, err)
 		}
-		if size := t.DataType.size(); t.RawData != nil && size > 0 && int64(len(t.RawData)) != n*int64(size) {
+		size := int64(t.DataType.size())
+		if t.RawData != nil && size > 0 && int64(len(t.RawData)) != n*size {
 			return fmt.Errorf("graph %q: initializer %q: %v × dims %v is %d bytes, raw_data has %d",
-				g.Name, t.Name, t.DataType, t.Dims, n*int64(size), len(t.RawData))
+				g.Name, t.Name, t.DataType, t.Dims, n*size, len(t.RawData))
+		}
+		if size > 0 && n > maxInitializerBytes/size {
+			n = maxInitializerBytes/size + 1 // the total is over the limit; do not overflow it
+		}
+		if total += n * size; total > maxInitializerBytes {
+			return fmt.Errorf("graph %q: the weights need more than %d bytes, over protobuf's limit of 2 GiB on an ONNX file (tapeml writes no external data)",
+				g.Name, maxInitializerBytes)
 		}
 	}
 	for _, vs := range [][]ValueInfo{g.Inputs, g.Outputs} {

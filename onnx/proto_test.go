@@ -110,3 +110,25 @@ func TestMarshalRejects(t *testing.T) {
 		}
 	}
 }
+
+// TestMarshalRejectsOver2GiB: a model whose weights a protobuf message
+// cannot hold is refused: first with the limit lowered below the golden's
+// 24-byte tensor, then with 8 GiB of dims and no data, so that nothing
+// large is allocated.
+func TestMarshalRejectsOver2GiB(t *testing.T) {
+	defer func(limit int64) { maxInitializerBytes = limit }(maxInitializerBytes)
+	m := goldenModel()
+	if _, err := m.Marshal(); err != nil {
+		t.Fatal(err)
+	}
+	maxInitializerBytes = 23
+	if _, err := m.Marshal(); err == nil || !strings.Contains(err.Error(), "over protobuf's limit of 2 GiB") {
+		t.Errorf("error %v, want the 2 GiB limit", err)
+	}
+	maxInitializerBytes = 1<<31 - 1
+	m.Graph.Initializers[0].RawData = nil // dims alone: 2^31 floats, 8 GiB
+	m.Graph.Initializers[0].Dims = []int64{1 << 16, 1 << 15}
+	if _, err := m.Marshal(); err == nil || !strings.Contains(err.Error(), "over protobuf's limit of 2 GiB") {
+		t.Errorf("error %v, want the 2 GiB limit", err)
+	}
+}

@@ -24,6 +24,7 @@ import (
 	"github.com/tapeml/tapeml/models/convnet"
 	"github.com/tapeml/tapeml/models/lstm"
 	"github.com/tapeml/tapeml/models/textcnn"
+	"github.com/tapeml/tapeml/models/transformer"
 	"github.com/tapeml/tapeml/safetensors"
 	"github.com/tapeml/tapeml/samples"
 	"github.com/tapeml/tapeml/text"
@@ -40,10 +41,12 @@ type Batch struct {
 	Data  []float32 `json:"data"`
 }
 
-// Save writes the reference model of a kind (textcnn, lstm or convnet)
-// with seeded random weights — batch-norm statistics perturbed too — as a
-// checkpoint under dir, and returns its folder and input batches of 32
-// and 1: token ids with random 'pre' padding, or normalized images.
+// Save writes the reference model of a kind (textcnn, lstm, convnet, or
+// transformer: the default architecture at maxlen 128) with seeded random
+// weights — batch-norm statistics perturbed too — as a checkpoint under
+// dir, and returns its folder and input batches of 32 and 1: token ids
+// with random 'pre' padding (the transformer's: [CLS] … [SEP] then
+// padding), or normalized images.
 func Save(name, dir string) (string, map[int]Batch, error) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	var (
@@ -99,8 +102,39 @@ func Save(name, dir string) (string, map[int]Batch, error) {
 			}
 			return Batch{Name: "images", Dtype: "float32", Shape: []int{n, 3, 32, 32}, Data: v}
 		}
+	case transformer.Kind:
+		// The default architecture at maxlen 128, issue 26's speed
+		// configuration, over a vocabulary of synthetic pieces.
+		cfg := transformer.DefaultConfig()
+		cfg.MaxLen = 128
+		net, _ = transformer.New(cfg)
+		tokens := []string{"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"}
+		for i := len(tokens); i < cfg.VocabSize; i++ {
+			tokens = append(tokens, fmt.Sprint("w", i))
+		}
+		wp, err := text.NewWordPiece(tokens, cfg.WordPiece())
+		if err != nil {
+			return "", nil, err
+		}
+		arch, _ := json.Marshal(cfg)
+		runCfg = textclass.Run{Model: arch, Data: textclass.Source{Path: samples.SpamAssassinName}}
+		pre = text.NewWordPiecePreprocess(wp, text.CleanOptions{}, cfg.MaxLen, []string{"neg", "pos"}, 1, nil)
+		// [CLS] pieces… [SEP] of 2 to 128 ids, then [PAD] = 0, as the
+		// WordPiece preprocessing writes them.
+		input = func(n int) Batch {
+			v := make([]float32, n*cfg.MaxLen)
+			for i := range n {
+				row := v[i*cfg.MaxLen : (i+1)*cfg.MaxLen]
+				k := 2 + rng.IntN(cfg.MaxLen-1)
+				row[0], row[k-1] = float32(wp.CLSID()), float32(wp.SEPID())
+				for j := 1; j < k-1; j++ {
+					row[j] = float32(5 + rng.IntN(cfg.VocabSize-5))
+				}
+			}
+			return Batch{Name: "ids", Dtype: "int64", Shape: []int{n, cfg.MaxLen}, Data: v}
+		}
 	default:
-		return "", nil, fmt.Errorf("unknown model (want textcnn, lstm or convnet)")
+		return "", nil, fmt.Errorf("unknown model (want textcnn, lstm, convnet or transformer)")
 	}
 	params := graph.NewParams(tensor.Float32, 1)
 	if err := graph.Materialize(net.Build, params); err != nil {

@@ -131,11 +131,12 @@ type FreshHeaded interface {
 }
 
 // ONNX adds the head to an ONNX graph on features [batch, in]: the output
-// layer as Gemm, "logits" [batch, Width], and "probs", their sigmoid (one
-// logit: the positive class's probability) or softmax, and declares both
-// outputs.
-func (h Head) ONNX(b *onnx.GraphBuilder, features string, in int) {
-	logits := b.Gemm("logits", features, "fc", in, h.Width())
+// layer called layer ("fc", the transformer's "classifier"; the name
+// Logits gave it) as Gemm, "logits" [batch, Width], and "probs", their
+// sigmoid (one logit: the positive class's probability) or softmax, and
+// declares both outputs.
+func (h Head) ONNX(b *onnx.GraphBuilder, layer, features string, in int) {
+	logits := b.Gemm("logits", features, layer, in, h.Width())
 	if h.Binary() {
 		b.Op("probs", "Sigmoid", []string{logits})
 	} else {

@@ -124,6 +124,14 @@ func TestImportHF(t *testing.T) {
 	if status, _, stderr := runCLI(t, "", "export", "--checkpoint", out, "--format", "hf", "--out", hf, "--force"); status != 0 {
 		t.Errorf("export --force onto an earlier export: exit %d %s", status, stderr)
 	}
+	// And as an ONNX graph (models/transformer's tests run it in ONNX Runtime).
+	onnxFile := filepath.Join(t.TempDir(), "bert.onnx")
+	if status, out, stderr := runCLI(t, "", "export", "--checkpoint", out, "--format", "onnx", "--out", onnxFile); status != 0 || !strings.Contains(out, "exported transformer (onnx)") {
+		t.Fatalf("export --format onnx: %d %s %s", status, out, stderr)
+	}
+	if fi, err := os.Stat(onnxFile); err != nil || fi.Size() < 80_000 { // the fixture's float32 weights alone are about 87 KB
+		t.Errorf("the ONNX export: %v, %v", fi, err)
+	}
 	again := filepath.Join(t.TempDir(), "again")
 	if status, _, stderr := runCLI(t, "", "import", "--hf", hf, "--out", again); status != 0 {
 		t.Fatalf("import --hf of the export: %d %s", status, stderr)

@@ -56,6 +56,6 @@ func (cfg Config) ONNX(weights []safetensors.Tensor) (*onnx.Model, error) {
 	sum := b.Op("sum", "ReduceSum", []string{vectors, axis1}, onnx.IntAttr("keepdims", 0)) // [N, E]
 	items = b.Op("items_at_least_1", "Max", []string{items, b.Floats("one_f", []int{}, []float32{1})})
 	mean := b.Op("mean", "Div", []string{sum, items})
-	cfg.Head.ONNX(b, mean, cfg.EmbedDim)
+	cfg.Head.ONNX(b, "fc", mean, cfg.EmbedDim)
 	return b.Finish(cfg, fmt.Sprintf("tapeml fasttext: ids int64 [batch, %d] (0 = padding, anywhere) → %s", L, cfg.Head.ONNXDoc()))
 }

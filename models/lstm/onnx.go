@@ -93,7 +93,7 @@ func (cfg Config) ONNX(weights []safetensors.Tensor) (*onnx.Model, error) {
 	empty := b.Op("is_empty", "Equal", []string{lengths, b.Int32s("zero_i32", []int{}, 0)})
 	empty = b.Op("is_empty_col", "Unsqueeze", []string{empty, axis1}) // [N, 1]
 	features := b.Op("features", "Where", []string{empty, b.Floats("zero_f32", []int{}, []float32{0}), h})
-	cfg.Head.ONNX(b, features, dirs*H)
+	cfg.Head.ONNX(b, "fc", features, dirs*H)
 	return b.Finish(cfg, fmt.Sprintf("tapeml lstm: ids int64 [batch, %d] (0 = padding, anywhere) → %s", L, cfg.Head.ONNXDoc()))
 }
 

@@ -48,10 +48,10 @@ func (cfg Config) ONNX(weights []safetensors.Tensor) (*onnx.Model, error) {
 	} else {
 		features, width = cfg.kimONNX(b, x)
 		if cfg.layerNorm() {
-			features = layerNormONNX(b, "norm", features, width)
+			features = b.LayerNorm("norm", features, width, normEps)
 		}
 	}
-	cfg.Head.ONNX(b, features, width)
+	cfg.Head.ONNX(b, "fc", features, width)
 	arch := ""
 	if !cfg.seed() {
 		arch = " (" + Kim + ")"
@@ -89,20 +89,6 @@ func (cfg Config) kimONNX(b *onnx.GraphBuilder, x string) (string, int) {
 		return feats[0], cfg.Filters
 	}
 	return b.Op("features", "Concat", feats, onnx.IntAttr("axis", 1)), cfg.Filters * len(cfg.Widths)
-}
-
-// layerNormONNX adds nn.LayerNorm(width, eps normEps) named name over the
-// last axis of x [N, width].
-func layerNormONNX(b *onnx.GraphBuilder, name, x string, width int) string {
-	axes := onnx.IntsAttr("axes", 1)
-	keep := onnx.IntAttr("keepdims", 1)
-	mean := b.Op(name+".mean", "ReduceMean", []string{x}, axes, keep) // [N, 1]
-	d := b.Op(name+".centred", "Sub", []string{x, mean})
-	v := b.Op(name+".var", "ReduceMean", []string{b.Op(name+".sq", "Mul", []string{d, d})}, axes, keep)
-	sd := b.Op(name+".sd", "Sqrt", []string{b.Op(name+".var_eps", "Add", []string{v, b.Floats(name+".eps", []int{}, []float32{normEps})})})
-	y := b.Op(name+".normed", "Div", []string{d, sd})
-	y = b.Op(name+".scaled", "Mul", []string{y, b.Param(name+".weight", width)})
-	return b.Op(name+".out", "Add", []string{y, b.Param(name+".bias", width)})
 }
 
 func (cfg Config) archName() string {

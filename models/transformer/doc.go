@@ -20,4 +20,9 @@
 // "bert.encoder.layer.0.attention.self.query.weight", …,
 // "bert.pooler.dense.weight", "classifier.weight"); a binary model has one
 // logit, the difference of a two-label BERT's two.
+//
+// Besides tapeml's own checkpoints, the model exports to a Hugging Face
+// folder (Config.HF, export --format hf) and to an ONNX graph (Config.ONNX,
+// export --format onnx: opset 13, LayerNorm, exact GELU and the masked
+// attention written out, the initializers under the same names).
 package transformer

@@ -2,7 +2,7 @@
 // Runtime's on the same exported model, with the same thread count, in one
 // run, and prints the ratios.
 //
-//	go run ./tools/inferbench [-models textcnn,lstm,convnet] [-rounds 5] [-seconds 1] [-json]
+//	go run ./tools/inferbench [-models textcnn,lstm,convnet,transformer] [-rounds 5] [-seconds 1] [-json]
 //
 // The two sides take turns: each round times tapeml, then ONNX Runtime,
 // for -seconds each, and the figures are the medians over the rounds, so
@@ -61,7 +61,7 @@ type Timings struct {
 }
 
 func main() {
-	models := flag.String("models", "textcnn,lstm,convnet", "models to measure")
+	models := flag.String("models", "textcnn,lstm,convnet,transformer", "models to measure")
 	seconds := flag.Float64("seconds", 1, "time spent on each measurement")
 	roundsFlag := flag.Int("rounds", 5, "alternating rounds; the figures are their medians")
 	asJSON := flag.Bool("json", false, "print JSON lines instead of a table")
