@@ -29,7 +29,7 @@
 //	tapeml recommend --checkpoint DIR --user ID [-n N] [--json]
 //	tapeml similar --checkpoint DIR (--user ID | --item ID) [-n N] [--json]
 //	    A recommender's items for a user, or its similar users or items.
-//	tapeml export --checkpoint DIR [--format safetensors|onnx] --out FILE
+//	tapeml export --checkpoint DIR [--format safetensors|onnx|hf] --out FILE|DIR
 //	tapeml import --weights FILE [--like DIR] --out DIR
 //	    To PyTorch (safetensors) or ONNX Runtime, and back from a
 //	    state_dict.

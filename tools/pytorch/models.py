@@ -256,7 +256,7 @@ def from_config(kind, model_config):
     c = model_config["model"]
     classes = c.get("classes", 2)
     if kind == "textcnn" and c.get("arch", "seed") == "kim":
-        return KimTextCNN(c["num_words"], c["embed_dim"], c["filters"], c["widths"], c.get("dropout", 0.0), classes)
+        return KimTextCNN(c["num_words"], c["embed_dim"], c["filters"], c["widths"], c.get("dropout", 0.0), classes, c.get("norm"))
     if kind == "textcnn":
         return TextCNN(c["num_words"], c["embed_dim"], c["filters"], c["kernel"], c["pool"], c["maxlen"], classes)
     if kind == "lstm":
@@ -265,4 +265,6 @@ def from_config(kind, model_config):
         return FastText(c["num_words"], c["buckets"], c["embed_dim"], classes)
     if kind == "convnet":
         return ConvNet(c["channels"], c["height"], c["width"], c["classes"], c["dropout"])
+    if kind == "transformer":
+        raise ValueError("transformer: export it with --format hf and load it with bert_reference.py (tools/pytorch/hf_load.py)")
     raise ValueError(f"unknown tapeml model kind {kind!r}")
