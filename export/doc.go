@@ -1,7 +1,7 @@
 // Package export moves a trained tapeml model out of its checkpoint, to
 // PyTorch or ONNX Runtime, and brings PyTorch-made weights back in.
 //
-// Two formats leave a checkpoint (WriteFile):
+// Three formats leave a checkpoint (WriteFile):
 //
 //   - Safetensors: the model's state_dict under the reference PyTorch names,
 //     dtypes and layouts (BatchNorm's running statistics and int64
@@ -14,6 +14,12 @@
 //     keys MetaKind, MetaConfig and MetaPreprocessing.
 //   - ONNX: the inference graph (opset 13, dynamic batch dimension) built by
 //     package onnx, with the same metadata in metadata_props.
+//   - HF: a Hugging Face model folder (config.json, model.safetensors,
+//     vocab.txt, tokenizer_config.json) that transformers' classes load
+//     with strict names, for kinds with a Hugging Face form (a
+//     configuration's HF method: models/transformer). The folder is
+//     written whole (atomicfile.WriteFolder) and replaces only a folder
+//     an earlier export wrote (CheckOutput).
 //
 // Import goes the other way: a safetensors file of one of tapeml's models,
 // written by WriteFile or by PyTorch, becomes a weights-only checkpoint for

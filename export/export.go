@@ -18,10 +18,15 @@ type Format string
 const (
 	Safetensors Format = "safetensors" // the PyTorch state_dict, with tapeml metadata
 	ONNX        Format = "onnx"        // the inference graph for ONNX Runtime
+	HF          Format = "hf"          // a Hugging Face model folder (config.json, model.safetensors, vocab.txt, tokenizer_config.json)
 )
 
 // Formats lists the export formats.
-var Formats = []Format{Safetensors, ONNX}
+var Formats = []Format{Safetensors, ONNX, HF}
+
+// Folder reports whether the format is a folder of files rather than one
+// file.
+func (f Format) Folder() bool { return f == HF }
 
 // ParseFormat reads a format name as a user types it.
 func ParseFormat(s string) (Format, error) {
@@ -30,7 +35,7 @@ func ParseFormat(s string) (Format, error) {
 			return f, nil
 		}
 	}
-	return "", fmt.Errorf("unknown export format %q (want safetensors or onnx)", s)
+	return "", fmt.Errorf("unknown export format %q (want safetensors, onnx or hf)", s)
 }
 
 // metaTorchFormat is what safetensors.torch.save_file writes; PyTorch
@@ -49,9 +54,10 @@ type onnxGraph interface {
 // path inside its folder, or the .safetensors it was read from) nor a
 // device, FIFO or symbolic link (atomicfile.ErrRefused); whether an
 // existing file may be replaced at all is the caller's choice
-// (atomicfile.CheckFile).
+// (CheckOutput). A folder format (HF) writes the folder path as a whole
+// and replaces only a folder of its own (CheckOutput's rule).
 func WriteFile(c *checkpoint.Checkpoint, f Format, path string) error {
-	if err := atomicfile.CheckFile(path, true, c.Dir, c.Source); err != nil {
+	if err := CheckOutput(f, path, true, c.Dir, c.Source); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
 	k, cfg, err := kinds.Describe(c.Meta.ModelKind, c.Meta.ModelConfig, checkpointName(c))
@@ -59,6 +65,11 @@ func WriteFile(c *checkpoint.Checkpoint, f Format, path string) error {
 		return err
 	}
 	switch f {
+	case HF:
+		if err := writeHF(k, cfg, c, path); err != nil {
+			return fmt.Errorf("%s: Hugging Face export: %w", checkpointName(c), err)
+		}
+		return nil
 	case Safetensors:
 		md := checkpoint.Metadata(c)
 		md[metaTorchFormat] = "pt"
@@ -73,7 +84,7 @@ func WriteFile(c *checkpoint.Checkpoint, f Format, path string) error {
 			return err
 		})
 	}
-	return fmt.Errorf("unknown export format %q (want safetensors or onnx)", string(f))
+	return fmt.Errorf("unknown export format %q (want safetensors, onnx or hf)", string(f))
 }
 
 // onnxBytes builds and encodes the inference graph of the checkpoint.

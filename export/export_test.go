@@ -265,7 +265,7 @@ func TestBadInput(t *testing.T) {
 		{"onto its weights", func() error { return WriteFile(fromDir, Safetensors, filepath.Join(saved, checkpoint.WeightsFile)) }, []string{"is inside the input " + saved}},
 		{"onto its own file", func() error { return WriteFile(fromFile, ONNX, goodFile) }, []string{goodFile + " is the input"}},
 		{"unknown kind", func() error { return WriteFile(unknown, Safetensors, filepath.Join(dir, "a.safetensors")) }, []string{`unknown model kind "resnet"`}},
-		{"unknown format", func() error { return WriteFile(good, Format("tflite"), filepath.Join(dir, "a.tflite")) }, []string{`"tflite"`, "safetensors or onnx"}},
+		{"unknown format", func() error { return WriteFile(good, Format("tflite"), filepath.Join(dir, "a.tflite")) }, []string{`"tflite"`, "safetensors, onnx or hf"}},
 		{"unwritable path", func() error { return WriteFile(good, Safetensors, filepath.Join(dir, "no", "such", "a.safetensors")) }, []string{filepath.Join(dir, "no", "such")}},
 		{"knn to onnx", func() error { return WriteFile(knn, ONNX, filepath.Join(dir, "a.onnx")) }, []string{"recsys (knn)", "not a network"}},
 		{"newer format", func() error { _, err := kinds.Import(newer, nil); return err }, []string{newer, checkpoint.MetaFormatVersion, `"99"`}},

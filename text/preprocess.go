@@ -38,6 +38,20 @@ func Fit(texts []string, labels []int, classes []string, positive int, clean Cle
 	return &Preprocess{Clean: clean, Tokenizer: t, Pad: pad, Classes: classes, Positive: positive, Prior: prior}, nil
 }
 
+// WithClasses returns a copy of p for other classes — a model started from
+// p's (its tokenizer kept) and trained on data of these classes — with
+// positive as the binary model's positive class (−1 for more classes) and
+// the class prior of the training split texts, labels.
+func (p *Preprocess) WithClasses(texts []string, labels []int, classes []string, positive int) (*Preprocess, error) {
+	prior, err := classPrior(texts, labels, classes, p.Pad.MaxLen)
+	if err != nil {
+		return nil, err
+	}
+	q := *p
+	q.Classes, q.Positive, q.Prior = classes, positive, prior
+	return &q, nil
+}
+
 // classPrior checks a training split and returns each class's share of it.
 func classPrior(texts []string, labels []int, classes []string, maxLen int) ([]float64, error) {
 	if maxLen < 1 {

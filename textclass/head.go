@@ -9,6 +9,7 @@ import (
 	"github.com/tapeml/tapeml/graph"
 	"github.com/tapeml/tapeml/metrics"
 	"github.com/tapeml/tapeml/onnx"
+	"github.com/tapeml/tapeml/safetensors"
 	"github.com/tapeml/tapeml/train"
 )
 
@@ -116,6 +117,17 @@ type Headed interface {
 	TextHead() Head
 	// WithHead returns the configuration with head h.
 	WithHead(h Head) Arch
+}
+
+// FreshHeaded is a Headed configuration that can start from the weights of
+// a model of other classes (train --init on data whose classes are not
+// the checkpoint's): FreshHead returns its output layer's parameters
+// initialized afresh for its head, as the kind's reference does (BERT's
+// normal(0, initializer_range) weights and zero biases), seeded; every
+// other parameter comes from the checkpoint.
+type FreshHeaded interface {
+	Headed
+	FreshHead(seed uint64) []safetensors.Tensor
 }
 
 // ONNX adds the head to an ONNX graph on features [batch, in]: the output

@@ -31,6 +31,17 @@ func FitWordPiece(c *textdata.TextCorpus, clean text.CleanOptions, learn text.Le
 	return text.FitWordPiece(texts, labels, c.Classes, positive, clean, learn, maxLen)
 }
 
+// Relabel is the preprocessing pre (a checkpoint's, its tokenizer kept)
+// for the corpus's classes, with the corpus's training split's prior
+// (text.Preprocess.WithClasses); positive as in Fit.
+func Relabel(pre *text.Preprocess, c *textdata.TextCorpus, positive int) (*text.Preprocess, error) {
+	texts, labels, positive, err := trainSplit(c, positive)
+	if err != nil {
+		return nil, err
+	}
+	return pre.WithClasses(texts, labels, c.Classes, positive)
+}
+
 // trainSplit checks the classes and the positive class and returns the
 // training texts and labels.
 func trainSplit(c *textdata.TextCorpus, positive int) ([]string, []int, int, error) {

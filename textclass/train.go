@@ -4,12 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/spf13/pflag"
 
+	"github.com/tapeml/tapeml/checkpoint"
 	"github.com/tapeml/tapeml/dataset"
+	"github.com/tapeml/tapeml/safetensors"
 	"github.com/tapeml/tapeml/text"
 	"github.com/tapeml/tapeml/textdata"
 	"github.com/tapeml/tapeml/train"
@@ -168,8 +172,17 @@ func (family) Prepare(ctx context.Context, p *train.Plan) (*train.Prepared, erro
 	if p.Resumed != nil && !dataset.IsBuiltin(src.Path) {
 		src.Path, _ = filepath.Abs(src.Path)
 	}
+	// freshHead: a run started from a model of other classes, whose
+	// output layer the kind initializes afresh.
+	freshHead := false
 	if pre != nil && !slices.Equal(corpus.Classes, pre.Classes) {
-		return nil, fmt.Errorf("data %s has classes %q, the checkpoint's model %q", src.Path, corpus.Classes, pre.Classes)
+		if _, ok := arch.(FreshHeaded); !ok || p.Start == nil {
+			return nil, fmt.Errorf("data %s has classes %q, the checkpoint's model %q", src.Path, corpus.Classes, pre.Classes)
+		}
+		if pre, err = Relabel(pre, corpus, corpus.Positive); err != nil {
+			return nil, err
+		}
+		freshHead = true
 	}
 	counts := corpus.Counts(corpus.Train)
 	if pre == nil {
@@ -226,7 +239,7 @@ func (family) Prepare(ctx context.Context, p *train.Plan) (*train.Prepared, erro
 	}
 	if h, ok := arch.(Headed); ok && p.Resumed == nil {
 		head := h.TextHead()
-		if p.Start != nil && head.NumClasses() != len(corpus.Classes) {
+		if p.Start != nil && !freshHead && head.NumClasses() != len(corpus.Classes) {
 			return nil, train.Fieldf("%s %s is a model of %d classes, the data has %d", train.Field("init"), p.Start.Checkpoint.Dir, head.NumClasses(), len(corpus.Classes))
 		}
 		head.Classes = len(corpus.Classes)
@@ -240,6 +253,10 @@ func (family) Prepare(ctx context.Context, p *train.Plan) (*train.Prepared, erro
 	}
 	if err := arch.Validate(); err != nil {
 		return nil, err
+	}
+	var init []safetensors.Tensor
+	if freshHead {
+		init = freshStart(p.Progress, p.Start.Checkpoint, arch.(FreshHeaded), tc.Seed, corpus.Classes)
 	}
 	archJSON, err := json.Marshal(arch)
 	if err != nil {
@@ -271,9 +288,40 @@ func (family) Prepare(ctx context.Context, p *train.Plan) (*train.Prepared, erro
 		Config: arch,
 		Train:  trainSet, Val: sets[1], TestSet: sets[2],
 		Info: train.RunInfo{Config: Run{Model: archJSON, Data: src, Crop: crop}, Preprocessing: pre},
+		Init: init,
 		Summary: func(params int) string {
 			return fmt.Sprintf("%s: %d parameters; data %s: %d train, %d val, %d test (classes %v%s); %d epochs, batch %d, %s lr %g",
 				s.Kind.Name, params, src.Path, sets[0].Len(), sets[1].Len(), sets[2].Len(), pre.Classes, weighting, tc.Epochs, tc.Batch, tc.Optimizer.Name, tc.LR)
 		},
 	}, nil
+}
+
+// freshStart returns the weights a run started from the checkpoint c (a
+// model of other classes) loads: c's, with the output layer replaced by
+// arch's fresh one (seeded by seed). It says in one line which tensors
+// were initialized afresh.
+func freshStart(w io.Writer, c *checkpoint.Checkpoint, arch FreshHeaded, seed uint64, classes []string) []safetensors.Tensor {
+	fresh := arch.FreshHead(seed)
+	byName := make(map[string]safetensors.Tensor, len(fresh))
+	names := make([]string, len(fresh))
+	for i, t := range fresh {
+		byName[t.Name] = t
+		names[i] = fmt.Sprintf("%s %v", t.Name, t.Shape)
+	}
+	out := make([]safetensors.Tensor, 0, len(c.Weights))
+	for _, t := range c.Weights {
+		if f, ok := byName[t.Name]; ok {
+			t = f
+			delete(byName, t.Name)
+		}
+		out = append(out, t)
+	}
+	for _, t := range fresh { // an output layer the checkpoint lacks
+		if _, ok := byName[t.Name]; ok {
+			out = append(out, t)
+		}
+	}
+	fmt.Fprintf(w, "init: the data's %d classes %q are not the model's: freshly initialized %s (seed %d); every other tensor from %s\n",
+		len(classes), classes, strings.Join(names, ", "), seed, c.Dir)
+	return out
 }

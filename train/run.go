@@ -193,6 +193,44 @@ func (d DPDefaults) apply(tc *Config, set map[Field]bool) []Field {
 	return changed
 }
 
+// PrivateArch is implemented by a kind's configuration whose architecture
+// has its own settings for DP-SGD runs, as DPDefaults are the family's
+// training settings: layers that help without noise can hurt with it (a
+// dropout's extra variance, features whose common part every clipped
+// example pushes the same way).
+type PrivateArch interface {
+	// ForDP returns the configuration a DP-SGD run trains, with the
+	// architecture's private settings in the fields the caller did not
+	// give, and those it changed, by key, with their new values.
+	ForDP(given func(Field) bool) (kinds.Config, []Setting)
+}
+
+// Setting is a setting's key and value, as a run prints it.
+type Setting struct {
+	Key   Field
+	Value any
+}
+
+// privateArch applies the configuration's private settings (PrivateArch)
+// to a new DP-SGD run's architecture, which a starting checkpoint's
+// replaces (Init), and says so on out.
+func privateArch(s *RunSpec, p *Plan, out io.Writer) {
+	a, ok := p.Config.(PrivateArch)
+	if !ok || s.Init != "" {
+		return
+	}
+	cfg, changed := a.ForDP(func(k Field) bool { return slices.Contains(s.ConfigSet, k) })
+	if len(changed) == 0 {
+		return
+	}
+	p.Config = cfg
+	parts := make([]string, len(changed))
+	for i, c := range changed {
+		parts[i] = fmt.Sprintf("%s %v", c.Key, c.Value)
+	}
+	fmt.Fprintf(out, "dp-sgd: %s: the %s architecture's defaults for private training where none was given\n", strings.Join(parts, ", "), s.Kind.Name)
+}
+
 // Plan is the run Prepare readies.
 type Plan struct {
 	Spec *RunSpec
@@ -238,6 +276,10 @@ type Prepared struct {
 	Test func(ctx context.Context, best *checkpoint.Checkpoint, fitTime time.Duration) (*TestResult, error)
 	// Tested reports further on Run's own test (nil: nothing).
 	Tested func(r metrics.Result) error
+	// Init, when not nil, are the weights a run started from a checkpoint
+	// (Plan.Start) loads instead of the checkpoint's own: the family gave
+	// the model a fresh output layer for other classes.
+	Init []safetensors.Tensor
 }
 
 // TestResult is a run's test score.
@@ -374,6 +416,7 @@ func Run(ctx context.Context, s RunSpec) (*RunResult, error) {
 			fmt.Fprintf(out, "dp-sgd: batch %d, %s, lr %g: the %s family's defaults for private training where none was given\n",
 				p.Training.Batch, describeOptimizer(p.Training.Optimizer), p.Training.LR, s.Kind.Family.Name())
 		}
+		privateArch(&s, p, out)
 	}
 	// Validate before defaults, so that an explicit batch 0 is an error
 	// rather than the default.
@@ -480,7 +523,11 @@ func fitNetwork(ctx context.Context, p *Plan, prep *Prepared, resumable bool) (*
 		fmt.Fprintf(w, "resuming %s at epoch %d, step %d\n", p.Resumed.Checkpoint.Dir, t.Epoch, t.Step)
 	}
 	if p.Start != nil {
-		if err := checkpoint.LoadWeights(params, p.Start.Checkpoint.Weights, p.Start.Checkpoint.Dir); err != nil {
+		ws := p.Start.Checkpoint.Weights
+		if prep.Init != nil {
+			ws = prep.Init
+		}
+		if err := checkpoint.LoadWeights(params, ws, p.Start.Checkpoint.Dir); err != nil {
 			return nil, err
 		}
 		fmt.Fprintf(w, "starting from the weights of %s\n", p.Start.Checkpoint.Dir)

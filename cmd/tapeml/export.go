@@ -8,20 +8,19 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/tapeml/tapeml/atomicfile"
 	"github.com/tapeml/tapeml/checkpoint"
 	"github.com/tapeml/tapeml/export"
 	"github.com/tapeml/tapeml/kinds"
 )
 
-// exportCmd writes a checkpoint's model as safetensors (for PyTorch) or
-// ONNX (for ONNX Runtime).
+// exportCmd writes a checkpoint's model as safetensors (for PyTorch),
+// ONNX (for ONNX Runtime) or a Hugging Face model folder.
 func exportCmd(e env) *cobra.Command {
 	var ckpt, format, out string
 	var force bool
 	c := &cobra.Command{
-		Use:   "export --checkpoint DIR [--format safetensors|onnx] --out FILE [--force]",
-		Short: "export a checkpoint as safetensors (PyTorch) or ONNX",
+		Use:   "export --checkpoint DIR [--format safetensors|onnx|hf] --out FILE|DIR [--force]",
+		Short: "export a checkpoint as safetensors (PyTorch), ONNX or a Hugging Face model folder",
 		Args:  noArgs,
 		RunE: func(*cobra.Command, []string) error {
 			f, err := export.ParseFormat(format)
@@ -29,15 +28,17 @@ func exportCmd(e env) *cobra.Command {
 				return usagef("--format: %v", err)
 			}
 			switch {
+			case out == "" && f.Folder():
+				return usagef("--out is required: the folder to write")
 			case out == "":
 				return usagef("--out is required: the file to write")
 			case ckpt == "":
 				return usagef("--checkpoint is required")
 			}
-			if fi, err := os.Lstat(out); err == nil && fi.IsDir() {
+			if fi, err := os.Lstat(out); err == nil && fi.IsDir() && !f.Folder() {
 				return usagef("--out %s is a directory: give a file name", out)
 			}
-			if err := atomicfile.CheckFile(out, force); err != nil {
+			if err := export.CheckOutput(f, out, force); err != nil {
 				return err
 			}
 			c, err := checkpoint.Open(ckpt, checkpoint.PickBest)
@@ -49,20 +50,43 @@ func exportCmd(e env) *cobra.Command {
 			if err := export.WriteFile(c, f, out); err != nil {
 				return err
 			}
-			fi, err := os.Stat(out)
+			size, err := outputSize(out)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(e.stdout, "exported %s (%s) from %s to %s (%d bytes)\n", c.Meta.ModelKind, f, c.Dir, out, fi.Size())
+			fmt.Fprintf(e.stdout, "exported %s (%s) from %s to %s (%d bytes)\n", c.Meta.ModelKind, f, c.Dir, out, size)
 			return nil
 		},
 	}
 	fs := c.Flags()
 	fs.StringVar(&ckpt, "checkpoint", "", "checkpoint directory or run folder (its best checkpoint)")
-	fs.StringVar(&format, "format", "safetensors", "safetensors (PyTorch state_dict with tapeml metadata) or onnx (inference graph, opset 13)")
-	fs.StringVar(&out, "out", "", "file to write (replaced atomically)")
-	fs.BoolVar(&force, "force", false, "replace an existing --out file")
+	fs.StringVar(&format, "format", "safetensors", "safetensors (PyTorch state_dict with tapeml metadata), onnx (inference graph, opset 13) or hf (Hugging Face model folder: config.json, model.safetensors, vocab.txt, tokenizer_config.json)")
+	fs.StringVar(&out, "out", "", "file to write, or folder for hf (replaced atomically)")
+	fs.BoolVar(&force, "force", false, "replace an existing --out file, or a folder an earlier hf export wrote")
 	return c
+}
+
+// outputSize is the size of the file path, or of the files of the
+// folder path.
+func outputSize(path string) (int64, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0, err
+	}
+	if !fi.IsDir() {
+		return fi.Size(), nil
+	}
+	entries, err := os.ReadDir(path)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, en := range entries {
+		if info, err := en.Info(); err == nil && info.Mode().IsRegular() {
+			n += info.Size()
+		}
+	}
+	return n, nil
 }
 
 // importCmd turns a safetensors file of one of tapeml's models (exported,

@@ -56,7 +56,7 @@ func TestExportImportEndToEnd(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{[]string{"export", "--checkpoint", run, "--format", "safetensor", "--out", filepath.Join(dir, "x")}, []string{`"safetensor"`, "safetensors or onnx"}},
+		{[]string{"export", "--checkpoint", run, "--format", "safetensor", "--out", filepath.Join(dir, "x")}, []string{`"safetensor"`, "safetensors, onnx or hf"}},
 		{[]string{"export", "--checkpoint", run, "--out", filepath.Join(dir, "no", "dir", "x.onnx")}, []string{filepath.Join(dir, "no", "dir")}},
 		{[]string{"export", "--checkpoint", run}, []string{"--out is required"}},
 		{[]string{"export", "--checkpoint", filepath.Join(dir, "nothing"), "--out", filepath.Join(dir, "x")}, []string{"nothing"}},
@@ -110,5 +110,38 @@ func TestImportHF(t *testing.T) {
 	}
 	if status, _, stderr := runCLI(t, "", "import", "--hf", fixture, "--weights", "x.safetensors", "--out", out+"2"); status != 2 {
 		t.Errorf("--hf with --weights: exit %d %s, want 2", status, stderr)
+	}
+
+	// Exported back as a Hugging Face folder, which imports again and
+	// predicts the same; an existing export is replaced only with --force.
+	hf := filepath.Join(t.TempDir(), "hf")
+	if status, out, stderr := runCLI(t, "", "export", "--checkpoint", out, "--format", "hf", "--out", hf); status != 0 || !strings.Contains(out, "exported transformer (hf)") {
+		t.Fatalf("export --format hf: %d %s %s", status, out, stderr)
+	}
+	if status, _, stderr := runCLI(t, "", "export", "--checkpoint", out, "--format", "hf", "--out", hf); status == 0 || !strings.Contains(stderr, "--force") {
+		t.Errorf("export onto an earlier export without --force: exit %d %s", status, stderr)
+	}
+	if status, _, stderr := runCLI(t, "", "export", "--checkpoint", out, "--format", "hf", "--out", hf, "--force"); status != 0 {
+		t.Errorf("export --force onto an earlier export: exit %d %s", status, stderr)
+	}
+	again := filepath.Join(t.TempDir(), "again")
+	if status, _, stderr := runCLI(t, "", "import", "--hf", hf, "--out", again); status != 0 {
+		t.Fatalf("import --hf of the export: %d %s", status, stderr)
+	}
+	if status, got, stderr := runCLI(t, "", "predict", "--checkpoint", again, "free money", "下雨 天气"); status != 0 || got != stdout {
+		t.Errorf("predict on the re-import: %d %q %s, want %q", status, got, stderr, stdout)
+	}
+
+	// Fine-tuned on two classes: a fresh head, said in one line.
+	data := filepath.Join(t.TempDir(), "two.csv")
+	var rows strings.Builder
+	rows.WriteString("text,label\n")
+	for i := range 80 {
+		rows.WriteString([]string{"free money now,spam\n", "see you at the meeting,ham\n", "win cash prize,spam\n", "monday meeting,ham\n"}[i%4])
+	}
+	write(t, data, []byte(rows.String()))
+	status, tuned, stderr := runCLI(t, "", "train", "transformer", "--init", out, "--data", data, "--epochs", "2", "--out", filepath.Join(t.TempDir(), "tuned"))
+	if status != 0 || !strings.Contains(tuned, "freshly initialized classifier.weight [1 32], classifier.bias [1]") {
+		t.Errorf("train --init on two classes: %d\n%s\n%s", status, tuned, stderr)
 	}
 }

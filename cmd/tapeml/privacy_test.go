@@ -129,12 +129,14 @@ func TestDPTrainingEndToEnd(t *testing.T) {
 		t.Fatalf("status %d: %s\n%s", status, errOut, stdout)
 	}
 	// The run tells its privacy: the family's DP defaults (batch,
-	// optimizer, lr, class weights on the clipped gradients), σ, C, q, the
+	// optimizer, lr, class weights on the clipped gradients), the
+	// architecture's (LayerNorm, no dropout), σ, C, q, the
 	// steps, δ and the target at the start, ε on the epoch line and at
 	// the end, and the plots it wrote.
 	for _, want := range []string{
 		"dp-sgd: batch 256, adam, lr 0.01: the text family's defaults for private training where none was given",
 		"dp-sgd: class weights balanced on the clipped gradients: the text family's default for private training where none was given",
+		"dp-sgd: norm layer, dropout 0: the textcnn architecture's defaults for private training where none was given",
 		"; class weights on the clipped gradients ham=0.4559 spam=1)",
 		"(the least for target ε 8 over 1 epochs), C 1, q 0.16 (expected batch 256 of 1600 examples), 7 steps, δ 0.0001; sampling and noise from ChaCha8 keyed by crypto/rand",
 		"epoch 1/1 ", "  epsilon ", "privacy: ε ", "history plots: " + filepath.Join(out, "history.png"),

@@ -78,7 +78,8 @@ func (c *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&c.EmbedDim, "embed-dim", c.EmbedDim, "embedding width")
 	fs.IntVar(&c.Filters, "filters", c.Filters, "convolution filters (kim: per width)")
 	fs.IntSliceVar(&c.Widths, "widths", c.Widths, "kim: convolution widths")
-	fs.Float64Var(&c.Dropout, "dropout", c.Dropout, "kim: dropout before the dense layer")
+	fs.Float64Var(&c.Dropout, "dropout", c.Dropout, "kim: dropout before the dense layer (--dp: default 0)")
+	fs.StringVar(&c.Norm, "norm", c.Norm, "kim: normalization of the pooled features before the dense layer: layer (LayerNorm) or none (--dp: default layer)")
 	fs.IntVar(&c.Kernel, "kernel", c.Kernel, "seed: convolution width (default 5)")
 	fs.IntVar(&c.Pool, "pool", c.Pool, "seed: max-pool size (default 5)")
 }
@@ -135,4 +136,27 @@ func (a *archFlag) Set(v string) error {
 		}
 	}
 	return nil
+}
+
+// ForDP is the Kim architecture of DP-SGD runs where the caller did not
+// say: LayerNorm over the pooled features, and no dropout. The pooled ReLU
+// features share a large common part, so every clipped example's vote
+// moves all logits the same way and Adam swings the model between the
+// classes; centring and scaling each example's features removes it.
+// Dropout adds variance that the noise already supplies. The README's DP
+// section has the runs that chose them. The seed architecture is kept.
+func (c Config) ForDP(given func(train.Field) bool) (kinds.Config, []train.Setting) {
+	if c.seed() {
+		return &c, nil
+	}
+	var changed []train.Setting
+	if !given("norm") && c.Norm == "" {
+		c.Norm = NormLayer
+		changed = append(changed, train.Setting{Key: "norm", Value: c.Norm})
+	}
+	if !given("dropout") && c.Dropout != 0 {
+		c.Dropout = 0
+		changed = append(changed, train.Setting{Key: "dropout", Value: c.Dropout})
+	}
+	return &c, changed
 }

@@ -49,7 +49,13 @@ func (c Config) ParamSpecs() []graph.ParamSpec {
 				graph.ParamSpec{Name: fmt.Sprintf("convs.%d.weight", i), Shape: []int{c.Filters, c.EmbedDim, k}},
 				graph.ParamSpec{Name: fmt.Sprintf("convs.%d.bias", i), Shape: []int{c.Filters}})
 		}
-		return append(specs, c.Head.ParamSpecs("fc", c.Filters*len(c.Widths))...)
+		features := c.Filters * len(c.Widths)
+		if c.layerNorm() {
+			specs = append(specs,
+				graph.ParamSpec{Name: "norm.weight", Shape: []int{features}},
+				graph.ParamSpec{Name: "norm.bias", Shape: []int{features}})
+		}
+		return append(specs, c.Head.ParamSpecs("fc", features)...)
 	}
 	pooled := 0
 	if c.Pool > 0 {

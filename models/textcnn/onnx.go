@@ -14,7 +14,8 @@ import (
 //	tokens = Cast(ids ≠ 0) [batch, 1, MaxLen]
 //	per width k: Conv(convs.i, pads k−1) → [batch, F, MaxLen+k−1]
 //	  → Where(Conv(tokens, ones k, pads k−1) > 0, ·, −∞) → ReduceMax(axis 2) → Relu → [batch, F]
-//	→ Concat → Gemm(fc) → logits → Sigmoid (two classes) or Softmax → probs
+//	→ Concat → [Norm layer: LayerNorm over the features, as ReduceMean, Sub, Mul, Sqrt, Div (opset 13 has no LayerNormalization)]
+//	→ Gemm(fc) → logits → Sigmoid (two classes) or Softmax → probs
 //
 // (a text of padding only gives −∞ before the Relu, so zero features, as
 // in tapeml); Seed:
@@ -46,6 +47,9 @@ func (cfg Config) ONNX(weights []safetensors.Tensor) (*onnx.Model, error) {
 		width = cfg.Filters * ((cfg.MaxLen - cfg.Kernel + 1) / cfg.Pool)
 	} else {
 		features, width = cfg.kimONNX(b, x)
+		if cfg.layerNorm() {
+			features = layerNormONNX(b, "norm", features, width)
+		}
 	}
 	cfg.Head.ONNX(b, features, width)
 	arch := ""
@@ -85,6 +89,20 @@ func (cfg Config) kimONNX(b *onnx.GraphBuilder, x string) (string, int) {
 		return feats[0], cfg.Filters
 	}
 	return b.Op("features", "Concat", feats, onnx.IntAttr("axis", 1)), cfg.Filters * len(cfg.Widths)
+}
+
+// layerNormONNX adds nn.LayerNorm(width, eps normEps) named name over the
+// last axis of x [N, width].
+func layerNormONNX(b *onnx.GraphBuilder, name, x string, width int) string {
+	axes := onnx.IntsAttr("axes", 1)
+	keep := onnx.IntAttr("keepdims", 1)
+	mean := b.Op(name+".mean", "ReduceMean", []string{x}, axes, keep) // [N, 1]
+	d := b.Op(name+".centred", "Sub", []string{x, mean})
+	v := b.Op(name+".var", "ReduceMean", []string{b.Op(name+".sq", "Mul", []string{d, d})}, axes, keep)
+	sd := b.Op(name+".sd", "Sqrt", []string{b.Op(name+".var_eps", "Add", []string{v, b.Floats(name+".eps", []int{}, []float32{normEps})})})
+	y := b.Op(name+".normed", "Div", []string{d, sd})
+	y = b.Op(name+".scaled", "Mul", []string{y, b.Param(name+".weight", width)})
+	return b.Op(name+".out", "Add", []string{y, b.Param(name+".bias", width)})
 }
 
 func (cfg Config) archName() string {

@@ -83,6 +83,7 @@ func TestTextGoldenParityWithPyTorch(t *testing.T) {
 	for _, g := range []struct{ path, what string }{
 		{"testdata/kim_parity.json", "Kim TextCNN, 3 classes with CrossEntropyLoss(weight)"},
 		{"testdata/kim_binary_parity.json", "Kim TextCNN, binary"},
+		{"testdata/kim_norm_parity.json", "Kim TextCNN, LayerNorm, binary with class weights"},
 	} {
 		for _, c := range []struct {
 			dtype tensor.Dtype

@@ -42,8 +42,25 @@ type Config struct {
 	// Dropout is Kim's dropout before the dense layer; default 0.5.
 	Dropout float64 `json:"dropout,omitempty"`
 	MaxLen  int     `json:"maxlen"` // tokens per text after padding/truncation; default 200 (Kim), 100 (Seed)
+	// Norm is Kim's normalization of the pooled features before the
+	// dropout and the dense layer: "" for none (the default, Kim's), or
+	// NormLayer. DP-SGD runs default to NormLayer (ForDP).
+	Norm string `json:"norm,omitempty"`
 	textclass.Head
 }
+
+// The values of Config.Norm. NormLayer is PyTorch's nn.LayerNorm over the
+// pooled features, eps 1e-5, named "norm"; NormNone (or "") is none.
+const (
+	NormLayer = "layer"
+	NormNone  = "none"
+)
+
+// layerNorm reports whether the pooled features are layer-normalized.
+func (c Config) layerNorm() bool { return c.Norm == NormLayer }
+
+// normEps is NormLayer's eps, PyTorch's nn.LayerNorm default.
+const normEps = 1e-5
 
 // DefaultConfig returns the default architecture, Kim's.
 func DefaultConfig() Config {
@@ -88,8 +105,8 @@ func (c Config) Validate() error {
 	}
 	if c.seed() {
 		switch {
-		case len(c.Widths) > 0 || c.Dropout != 0:
-			return train.Invalidf("textcnn: %s and %s belong to the %s architecture, not %s", train.Field("widths"), train.Field("dropout"), Kim, Seed)
+		case len(c.Widths) > 0 || c.Dropout != 0 || c.layerNorm():
+			return train.Invalidf("textcnn: %s, %s and %s belong to the %s architecture, not %s", train.Field("widths"), train.Field("dropout"), train.Field("norm"), Kim, Seed)
 		case c.MaxLen-c.Kernel+1 < c.Pool:
 			return train.Invalidf("textcnn: %s %d is too short for kernel %d and pool %d (need maxlen ≥ kernel+pool−1 = %d)",
 				train.Field("maxlen"), c.MaxLen, c.Kernel, c.Pool, c.Kernel+c.Pool-1)
@@ -102,6 +119,8 @@ func (c Config) Validate() error {
 			return train.Invalidf("textcnn: %s: want 1 to %d convolution widths, got %d", train.Field("widths"), MaxWidths, len(c.Widths))
 		case !(c.Dropout >= 0 && c.Dropout < 1):
 			return train.Invalidf("textcnn: %s must be in [0, 1), got %v", train.Field("dropout"), c.Dropout)
+		case c.Norm != "" && c.Norm != NormLayer && c.Norm != NormNone:
+			return train.Invalidf("textcnn: %s %q: want %s or %s", train.Field("norm"), c.Norm, NormLayer, NormNone)
 		}
 		for _, k := range c.Widths {
 			if k < 1 || k > MaxKernel {
@@ -148,6 +167,9 @@ func (m *Model) Build(b *graph.Builder, n int) (graph.Outputs, error) {
 		// both sides, as Kim's code pads sentences) → max over the windows
 		// that touch a token → ReLU; fused in the serving graph.
 		x = graph.EmbeddingConvMax(b, "embedding", convs, ids, c.NumWords, c.EmbedDim, c.Filters, c.Widths) // [N, F·len(Widths)]
+		if c.layerNorm() {
+			x = graph.LayerNorm(b, "norm", x, graph.LayerNormConfig{Eps: normEps}) // [N, F·len(Widths)]
+		}
 		x = graph.Dropout(b, x, c.Dropout)
 	}
 	logits := c.Head.Logits(b, "fc", x) // [N, 1] or [N, classes]

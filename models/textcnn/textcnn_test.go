@@ -9,6 +9,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/tapeml/tapeml/graph"
+	"github.com/tapeml/tapeml/train"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -35,7 +36,7 @@ func TestConfigValidate(t *testing.T) {
 		{"kim maxlen 1", kim(func(c *Config) { c.MaxLen = 1 }), ""},
 		{"unknown arch", kim(func(c *Config) { c.Arch = "resnet" }), `arch "resnet": want kim or seed`},
 		{"kim with a kernel", kim(func(c *Config) { c.Kernel = 5 }), "kernel and pool belong to the seed architecture"},
-		{"seed with widths", with(func(c *Config) { c.Widths = []int{3} }), "widths and dropout belong to the kim architecture"},
+		{"seed with widths", with(func(c *Config) { c.Widths = []int{3} }), "widths, dropout and norm belong to the kim architecture"},
 		{"kim without widths", kim(func(c *Config) { c.Widths = nil }), "want 1 to 16 convolution widths, got 0"},
 		{"kim width 0", kim(func(c *Config) { c.Widths = []int{3, 0} }), "width 0 outside [1, 1024]"},
 		{"kim dropout 1", kim(func(c *Config) { c.Dropout = 1 }), "dropout must be in [0, 1)"},
@@ -156,5 +157,38 @@ func TestParamNamesAndShapes(t *testing.T) {
 	}
 	if got, want := params.Count(), 10000*64+64*64*5+64+1216+1; got != want {
 		t.Errorf("Count %d, want %d", got, want)
+	}
+}
+
+// TestForDP: a DP-SGD run of the Kim preset layer-normalizes the pooled
+// features and drops the dropout unless the caller gave them; the seed
+// architecture keeps its own.
+func TestForDP(t *testing.T) {
+	none := func(train.Field) bool { return false }
+	cfg, changed := DefaultConfig().ForDP(none)
+	got := *cfg.(*Config)
+	if got.Norm != NormLayer || got.Dropout != 0 || len(changed) != 2 {
+		t.Fatalf("ForDP of the default: norm %q, dropout %v, changed %v; want layer, 0 and both named", got.Norm, got.Dropout, changed)
+	}
+	if err := got.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	given := func(k train.Field) bool { return k == "dropout" || k == "norm" }
+	user := DefaultConfig()
+	user.Dropout, user.Norm = 0.3, NormNone
+	cfg, changed = user.ForDP(given)
+	if got := *cfg.(*Config); got.Norm != NormNone || got.Dropout != 0.3 || len(changed) != 0 {
+		t.Fatalf("ForDP changed what the caller gave: norm %q, dropout %v, changed %v", got.Norm, got.Dropout, changed)
+	}
+	if cfg, changed = SeedConfig().ForDP(none); len(changed) != 0 || cfg.(*Config).Norm != "" {
+		t.Fatalf("ForDP changed the seed architecture: %v", changed)
+	}
+	for _, bad := range []Config{
+		func() Config { c := DefaultConfig(); c.Norm = "batch"; return c }(),
+		func() Config { c := SeedConfig(); c.Norm = NormLayer; return c }(),
+	} {
+		if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "norm") {
+			t.Errorf("norm %q on %s: error %v, want one naming norm", bad.Norm, bad.archName(), err)
+		}
 	}
 }

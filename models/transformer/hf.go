@@ -55,8 +55,10 @@ const maxHFJSON = 1 << 20
 // or DistilBertForSequenceClassification folder —
 // config.json, model.safetensors, vocab.txt (or tokenizer.json), optional
 // tokenizer_config.json — into a weights-only transformer checkpoint whose
-// preprocessing is the folder's WordPiece tokenizer, texts cut to
-// max_position_embeddings pieces. Every tensor is mapped by name; a
+// preprocessing is the folder's WordPiece tokenizer (do_lower_case,
+// strip_accents, tokenize_chinese_chars), texts cut to
+// tokenizer_config.json's model_max_length pieces, or
+// max_position_embeddings. Every tensor is mapped by name; a
 // missing or unexpected tensor, a wrong shape, a non-float32 or non-finite
 // weight, a vocabulary that disagrees with the embedding rows or an
 // architecture other than these is an error naming it, found before the
@@ -116,19 +118,37 @@ func ImportHF(dir string) (*checkpoint.Checkpoint, error) {
 		TypeVocab: hc.TypeVocabSize, DModel: hc.HiddenSize, Layers: hc.NumHiddenLayers, Heads: hc.NumAttentionHeads,
 		FFN: hc.IntermediateSize, Dropout: hc.HiddenDropout, AttnDropout: hc.AttnDropout, Eps: eps,
 		Norm: PostLN, Pooling: CLS, Head: textclass.Head{Classes: len(classes)}}
+	if hc.InitializerRange > 0 && hc.InitializerRange < 1 { // else BERT's 0.02: a training setting, no reason to refuse the weights
+		cfg.InitStd = hc.InitializerRange
+	}
 	if distil {
 		cfg.PoolerAct = "relu"
 	}
 
 	wp := text.DefaultWordPieceConfig()
 	var tc struct {
-		DoLowerCase *bool `json:"do_lower_case"`
+		DoLowerCase  *bool   `json:"do_lower_case"`
+		StripAccents *bool   `json:"strip_accents"` // null: as do_lower_case
+		ChineseChars *bool   `json:"tokenize_chinese_chars"`
+		MaxLength    float64 `json:"model_max_length"` // 1e30 when the tokenizer does not know
 	}
 	if err := readJSON(filepath.Join(dir, "tokenizer_config.json"), &tc); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
 	if tc.DoLowerCase != nil {
 		wp.Lowercase = *tc.DoLowerCase
+	}
+	if tc.StripAccents != nil {
+		wp.Accents = text.AccentsKeep
+		if *tc.StripAccents {
+			wp.Accents = text.AccentsStrip
+		}
+	}
+	if tc.ChineseChars != nil {
+		wp.ChineseChars = *tc.ChineseChars
+	}
+	if tc.MaxLength >= 2 && tc.MaxLength < float64(cfg.MaxPosition) {
+		cfg.MaxLen = int(tc.MaxLength) // the tokenizer cuts texts shorter than the positions allow
 	}
 	vocab, err := text.ReadVocab(filepath.Join(dir, "vocab.txt"))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -193,7 +213,7 @@ func ImportHF(dir string) (*checkpoint.Checkpoint, error) {
 	}
 	switch {
 	case encoderOnly:
-		ts = append(ts, freshClassifier(head, hc.InitializerRange)...)
+		ts = append(ts, freshClassifier(head, cfg.InitStd, importSeed)...)
 	case cfg.Head.Binary():
 		if ts, err = binaryClassifier(ts); err != nil {
 			return nil, fmt.Errorf("%s: %w", wpath, err)
@@ -233,6 +253,10 @@ func ImportHF(dir string) (*checkpoint.Checkpoint, error) {
 		Weights: checkpoint.Weights(params),
 	}, nil
 }
+
+// importSeed seeds a BertModel import's fresh classifier: an import is
+// reproducible.
+const importSeed = 20261206
 
 // hfNamings gives, per architecture, the file's name of each of tapeml's
 // parameters (which are BertForSequenceClassification's).
@@ -320,12 +344,12 @@ func (hc hfConfig) labels() ([]string, error) {
 // freshClassifier is a new classifier of the head's shapes, initialized
 // as BERT's _init_weights does: weights N(0, std) (std
 // initializer_range, default 0.02), biases 0; seeded, so that an import
-// is reproducible.
-func freshClassifier(head []graph.ParamSpec, std float64) []safetensors.Tensor {
+// or a run is reproducible.
+func freshClassifier(head []graph.ParamSpec, std float64, seed uint64) []safetensors.Tensor {
 	if !(std > 0 && std < 1) {
 		std = 0.02
 	}
-	rng := rand.New(rand.NewPCG(20261206, 1))
+	rng := rand.New(rand.NewPCG(seed, 1))
 	out := make([]safetensors.Tensor, len(head))
 	for i, s := range head {
 		v := make([]float32, graph.SpecNumel([]graph.ParamSpec{s}))

@@ -40,21 +40,8 @@ func TestImportHF(t *testing.T) {
 // the golden's.
 func checkImport(t *testing.T, hfFixture string) {
 	var g hfGolden
-	b, err := os.ReadFile(filepath.Join(hfFixture, "golden.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &g); err != nil {
-		t.Fatal(err)
-	}
-	c, err := kinds.ImportFolder("hf", hfFixture)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(t.TempDir(), "imported")
-	if err := checkpoint.Save(dir, c); err != nil {
-		t.Fatal(err)
-	}
+	readJSONFile(t, filepath.Join(hfFixture, "golden.json"), &g)
+	dir := importFixture(t, hfFixture)
 	m, err := tapeml.Load(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -62,27 +49,12 @@ func checkImport(t *testing.T, hfFixture string) {
 	if !slices.Equal(m.Classes(), g.Labels) || m.MaxLen() != len(g.IDs[0]) {
 		t.Fatalf("classes %v, maxlen %d; want %v, %d", m.Classes(), m.MaxLen(), g.Labels, len(g.IDs[0]))
 	}
-	var ids []float32
-	for _, row := range g.IDs {
-		for _, id := range row {
-			ids = append(ids, float32(id))
-		}
-	}
-	ctx := context.Background()
-	logits, err := m.Forward(ctx, [][]float32{ids}, len(g.IDs))
-	if err != nil {
-		t.Fatal(err)
-	}
-	worst := 0.0
-	for i, row := range g.Logits {
-		for j, want := range row {
-			worst = max(worst, math.Abs(float64(logits[i*len(row)+j])-want))
-		}
-	}
+	worst := maxDiff(t, forward(t, dir, g.IDs), g.Logits)
 	t.Logf("largest logit difference from PyTorch: %.3g", worst)
 	if worst > 1e-5 {
 		t.Errorf("logits up to %.3g from PyTorch's, want within 1e-5", worst)
 	}
+	ctx := context.Background()
 	// Texts go through the folder's vocabulary: [CLS] pieces [SEP].
 	enc, err := m.EncodeTexts([]string{"Free money, click now!"})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/tapeml/tapeml/kinds"
+	"github.com/tapeml/tapeml/safetensors"
 	"github.com/tapeml/tapeml/textclass"
 	"github.com/tapeml/tapeml/train"
 	"github.com/tapeml/tapeml/train/optim"
@@ -42,6 +43,16 @@ func (c Config) TextHead() textclass.Head { return c.Head }
 func (c Config) WithHead(h textclass.Head) textclass.Arch {
 	c.Head = h
 	return c
+}
+
+// FreshHead is a new classifier for c's head, initialized as BERT's
+// _init_weights does (weights normal(0, initializer_range), biases 0),
+// seeded: train --init on data of other classes than the checkpoint's
+// (Hugging Face's from_pretrained(num_labels=N,
+// ignore_mismatched_sizes=True)).
+func (c Config) FreshHead(seed uint64) []safetensors.Tensor {
+	specs := c.ParamSpecs()
+	return freshClassifier(specs[len(specs)-2:], c.InitStd, seed)
 }
 
 // AddFlags binds the architecture's fields to command-line flags, their

@@ -43,6 +43,10 @@ type Config struct {
 	Pooling     string  `json:"pooling"`                      // Mean (default from scratch: test accuracy 0.905 against CLS's 0.875 on the built-in sample) or CLS (BERT, imports)
 	PoolerAct   string  `json:"pooler_act,omitempty"`         // the CLS pooler's activation: "" or "tanh" (BERT), "relu" (DistilBERT's pre_classifier)
 	Lowercase   bool    `json:"do_lower_case"`                // lower-case and strip accents before WordPiece (uncased); default true
+	// InitStd is the standard deviation of BERT's normal initialization
+	// of a fresh classifier (BertModel imports, train --init on other
+	// classes); a Hugging Face import keeps its config's; 0 means 0.02.
+	InitStd float64 `json:"initializer_range,omitempty"`
 	textclass.Head
 }
 
@@ -81,6 +85,8 @@ func (c Config) Validate() error {
 		return train.Invalidf("transformer: %s must be in [0, 1), got %v", train.Field("hidden_dropout_prob"), c.Dropout)
 	case !(c.AttnDropout >= 0 && c.AttnDropout < 1):
 		return train.Invalidf("transformer: %s must be in [0, 1), got %v", train.Field("attention_probs_dropout_prob"), c.AttnDropout)
+	case !(c.InitStd >= 0 && c.InitStd < 1):
+		return train.Invalidf("transformer: %s must be in [0, 1), got %v", train.Field("initializer_range"), c.InitStd)
 	case !(c.Eps > 0 && c.Eps < 1):
 		return train.Invalidf("transformer: %s must be in (0, 1), got %v", train.Field("layer_norm_eps"), c.Eps)
 	case c.Norm != PostLN && c.Norm != PreLN:

@@ -65,17 +65,19 @@ class KimTextCNN(nn.Module):
       → the maximum over the positions whose window (tokens t−k+1 … t) holds a
         token that is not padding (−∞ elsewhere) → ReLU → [N, filters]
         (zero for a text of padding only)
-    → cat → Dropout(dropout) → fc: Linear(filters·len(widths) → 1 or classes).
+    → cat → [norm "layer": LayerNorm(filters·len(widths), eps 1e-5)]
+    → Dropout(dropout) → fc: Linear(filters·len(widths) → 1 or classes).
 
     state_dict: embedding.weight, convs.{i}.weight [filters, embed_dim, widths[i]],
-    convs.{i}.bias [filters], fc.weight, fc.bias.
+    convs.{i}.bias [filters], [norm.weight, norm.bias,] fc.weight, fc.bias.
     """
 
-    def __init__(self, num_words=20000, embed_dim=128, filters=100, widths=(3, 4, 5), dropout=0.5, classes=2):
+    def __init__(self, num_words=20000, embed_dim=128, filters=100, widths=(3, 4, 5), dropout=0.5, classes=2, norm=None):
         super().__init__()
         self.widths = list(widths)
         self.embedding = nn.Embedding(num_words, embed_dim, padding_idx=0)
         self.convs = nn.ModuleList(nn.Conv1d(embed_dim, filters, k, padding=k - 1) for k in self.widths)
+        self.norm = nn.LayerNorm(filters * len(self.widths), eps=1e-5) if norm == "layer" else None
         self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(filters * len(self.widths), head_width(classes))
 
@@ -89,7 +91,10 @@ class KimTextCNN(nn.Module):
             valid = F.conv1d(tokens, tokens.new_ones(1, 1, k), padding=k - 1) > 0  # [N, 1, L+k−1]
             c = c.masked_fill(~valid, float("-inf"))
             feats.append(F.relu(c.max(dim=2).values))
-        return self.fc(self.dropout(torch.cat(feats, 1)))
+        x = torch.cat(feats, 1)
+        if self.norm is not None:
+            x = self.norm(x)
+        return self.fc(self.dropout(x))
 
 
 BIGRAM_MULTIPLIER = 116049371

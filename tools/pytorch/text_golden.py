@@ -98,12 +98,23 @@ def golden(name, out, seed, make_model, config, classes, weights, holes=False):
     print(f"wrote {out}: loss float64 {g['float64']['loss']!r}, float32 {g['float32']['loss']!r}")
 
 
+def perturb_norm(model):
+    with torch.no_grad():
+        model.norm.weight.add_(torch.randn(model.norm.weight.shape) * 0.3)
+        model.norm.bias.add_(torch.randn(model.norm.bias.shape) * 0.3)
+    return model
+
+
 def main():
     kim = {"arch": "kim", "num_words": 40, "embed_dim": 6, "filters": 5, "widths": [2, 3, 5], "maxlen": MAXLEN}
     golden("kim, 3 classes, CrossEntropyLoss(weight)", "models/textcnn/testdata/kim_parity.json", 20250101,
            lambda: KimTextCNN(40, 6, 5, (2, 3, 5), 0.0, 3), dict(kim, classes=3, class_weights=[1.0, 0.5, 2.5]), 3, [1.0, 0.5, 2.5])
     golden("kim, binary", "models/textcnn/testdata/kim_binary_parity.json", 20250102,
            lambda: KimTextCNN(40, 6, 5, (2, 3, 5), 0.0, 2), dict(kim, classes=2), 2, None)
+    # LayerNorm's affine starts at 1 and 0: perturb it so that the golden checks both.
+    golden("kim, binary, LayerNorm", "models/textcnn/testdata/kim_norm_parity.json", 20250106,
+           lambda: perturb_norm(KimTextCNN(40, 6, 5, (2, 3, 5), 0.0, 2, norm="layer")),
+           dict(kim, classes=2, norm="layer", class_weights=[0.5, 1.0]), 2, [0.5, 1.0], holes=True)
     ft = {"num_words": 40, "buckets": 17, "embed_dim": 6, "maxlen": MAXLEN}
     golden("fasttext, binary, BCEWithLogitsLoss(weight)", "models/fasttext/testdata/parity.json", 20250103,
            lambda: FastText(40, 17, 6, 2), dict(ft, classes=2, class_weights=[0.5, 3.0]), 2, [0.5, 3.0], holes=True)

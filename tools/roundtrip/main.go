@@ -197,6 +197,9 @@ func fixture(c *checkpoint.Checkpoint, dir string, rows int, seed uint64) error 
 		return err
 	}
 	for _, f := range export.Formats {
+		if f.Folder() { // Hugging Face folders (transformers only): models/transformer's tests and hf_load.py
+			continue
+		}
 		if err := export.WriteFile(c, f, filepath.Join(dir, "model."+string(f))); err != nil {
 			return err
 		}
