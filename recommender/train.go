@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/rand/v2"
 	"strconv"
 	"time"
 
@@ -492,10 +491,8 @@ func prepareMF(p *train.Plan, spec *Config, data *recsys.Dataset, trainR []recsy
 
 // BPR's early stopping: every BPREvalEvery epochs (BPRLargeEvalEvery on
 // more than BPRRefitMax training interactions), NDCG on a tenth of the
-// training interactions (for at most BPRValUsers users; on more than
-// BPRRefitMax, BPRLargeValShare of BPRValUsers users' interactions only)
-// picks the best epoch; BPRPatience evaluations without improvement stop
-// the fit.
+// training interactions (for at most BPRValUsers users) picks the best
+// epoch; BPRPatience evaluations without improvement stop the fit.
 const (
 	BPREvalEvery = 5
 	// BPRLargeEvalEvery: above BPRRefitMax an epoch costs minutes and no
@@ -514,11 +511,6 @@ const (
 	// docs/scale.md); above it, the refit would double a long fit for
 	// little.
 	BPRRefitMax = 2_000_000
-	// BPRLargeValShare: above BPRRefitMax no refit gives the held-out
-	// interactions back, and validation ranks only BPRValUsers users, so
-	// only theirs are held out (a larger share of each, for a steadier
-	// NDCG): the fit keeps all but ~0.2% of the interactions, not 90%.
-	BPRLargeValShare = 0.2
 )
 
 // fitBPR fits BPR on nine tenths of the training interactions, validated
@@ -528,13 +520,7 @@ const (
 // fewer interactions (each row sees fewer updates an epoch), so no fixed
 // count fits every data size.
 func fitBPR(ctx context.Context, w io.Writer, m *recsys.Matrix, cfg recsys.BPRConfig, ec recsys.EvalConfig) (*recsys.Implicit, error) {
-	var fitR, valR []recsys.Rating
-	var err error
-	if m.Len() > BPRRefitMax {
-		fitR, valR, err = splitUsers(m.Ratings(), m.NumUsers, BPRValUsers, BPRLargeValShare, cfg.Seed+1)
-	} else {
-		fitR, valR, err = recsys.RandomSplit(m.Ratings(), 0.1, cfg.Seed+1)
-	}
+	fitR, valR, err := recsys.RandomSplit(m.Ratings(), 0.1, cfg.Seed+1)
 	if err != nil {
 		return nil, err
 	}
@@ -590,45 +576,6 @@ func fitBPR(ctx context.Context, w io.Writer, m *recsys.Matrix, cfg recsys.BPRCo
 		return recsys.FitBPR(ctx, m, full, nil)
 	}
 	return best.WithTrain(m)
-}
-
-// splitUsers holds out share of the interactions of n users drawn at
-// random (seeded) among those with at least two, and keeps every other
-// interaction for training.
-func splitUsers(rs []recsys.Rating, users, n int, share float64, seed uint64) (train, held []recsys.Rating, err error) {
-	count := make([]int32, users)
-	for _, r := range rs {
-		count[r.User]++
-	}
-	var candidates []int32
-	for u, c := range count {
-		if c >= 2 {
-			candidates = append(candidates, int32(u))
-		}
-	}
-	if len(candidates) == 0 {
-		return nil, nil, fmt.Errorf("bpr: no user has two interactions to validate on")
-	}
-	rng := rand.New(rand.NewPCG(seed, 0x7a1))
-	rng.Shuffle(len(candidates), func(a, b int) { candidates[a], candidates[b] = candidates[b], candidates[a] })
-	chosen := make([]bool, users)
-	for _, u := range candidates[:min(n, len(candidates))] {
-		chosen[u] = true
-	}
-	var theirs []recsys.Rating
-	train = make([]recsys.Rating, 0, len(rs))
-	for _, r := range rs {
-		if chosen[r.User] {
-			theirs = append(theirs, r)
-		} else {
-			train = append(train, r)
-		}
-	}
-	fit, held, err := recsys.RandomSplit(theirs, share, seed)
-	if err != nil {
-		return nil, nil, err
-	}
-	return append(train, fit...), held, nil
 }
 
 // DefaultALSIterations is MF's alternations under the ALS solver when
