@@ -493,6 +493,41 @@ func TestAutoAlpha(t *testing.T) {
 	}
 }
 
+// TestBPRForData: BPR's learning rate rises to WideLR when more than
+// WideItems items have interactions (items nobody touched do not count),
+// and a given learning rate is kept.
+func TestBPRForData(t *testing.T) {
+	mk := func(items, catalogue int) *Matrix {
+		var rs []Rating
+		for i := 0; i < items; i++ {
+			rs = append(rs, Rating{User: int32(i % 7), Item: int32(i), Value: 1})
+		}
+		m, err := NewMatrix(rs, 7, catalogue)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	narrow := BPRConfig{}.WithDefaults().LR
+	for _, c := range []struct {
+		items, catalogue int
+		want             float64
+	}{
+		{WideItems, 2 * WideItems, narrow},
+		{WideItems + 1, WideItems + 1, WideLR},
+	} {
+		if got := (BPRConfig{}).ForData(mk(c.items, c.catalogue)).LR; got != c.want {
+			t.Errorf("%d of %d items with interactions: lr %v, want %v", c.items, c.catalogue, got, c.want)
+		}
+	}
+	if got := (BPRConfig{LR: 0.3}).ForData(mk(WideItems+1, WideItems+1)).LR; got != 0.3 {
+		t.Errorf("a given lr became %v", got)
+	}
+	if got := (BPRConfig{}).ForData(mk(10, 10)); got != (BPRConfig{}).WithDefaults() {
+		t.Errorf("ForData on a narrow catalogue: %+v, want the defaults", got)
+	}
+}
+
 // TestBPRCandidates: the negative is the highest-scored of Candidates
 // draws, so a fit with more draws differs from one with a single draw,
 // and Candidates is bounded.
