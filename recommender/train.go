@@ -492,8 +492,7 @@ func prepareMF(p *train.Plan, spec *Config, data *recsys.Dataset, trainR []recsy
 // BPR's early stopping: every BPREvalEvery epochs (BPRLargeEvalEvery on
 // more than BPRRefitMax training interactions), NDCG on a tenth of the
 // training interactions (for at most BPRValUsers users) picks the best
-// epoch; BPRPatience evaluations without improvement (BPRLargePatience
-// above BPRRefitMax) stop the fit.
+// epoch; BPRPatience evaluations without improvement stop the fit.
 const (
 	BPREvalEvery = 5
 	// BPRLargeEvalEvery: above BPRRefitMax an epoch costs minutes and no
@@ -504,13 +503,6 @@ const (
 	BPRLargeEvalEvery = 2
 	BPRValUsers       = 2000
 	BPRPatience       = 4
-	// BPRLargePatience: on the 25M preset (9.6M training interactions)
-	// validation NDCG on BPRValUsers users moved by ±0.004 between
-	// evaluations (0.0817, 0.0755, 0.0832, 0.0777 at epochs 24–30) while
-	// the training AUC still rose, and 4 evaluations without a new best
-	// stopped the fit at epoch 36 (docs/scale.md): patience counts 16
-	// epochs there.
-	BPRLargePatience = 8
 	// BPRRefitMax: on at most this many training interactions, BPR is
 	// fitted again on all of them for the best epoch count (the tenth
 	// that validated is too much to lose where items have few
@@ -540,9 +532,9 @@ func fitBPR(ctx context.Context, w io.Writer, m *recsys.Matrix, cfg recsys.BPRCo
 	if ec.RankUsers == 0 {
 		ec.RankUsers = BPRValUsers
 	}
-	every, patience := BPREvalEvery, BPRPatience
+	every := BPREvalEvery
 	if m.Len() > BPRRefitMax {
-		every, patience = BPRLargeEvalEvery, BPRLargePatience
+		every = BPRLargeEvalEvery
 	}
 	fmt.Fprintf(w, "bpr: %d factors, lr %g, reg %g, at most %d epochs, %s negatives, the highest-scored of %d draws (validation: %d of the training interactions, ndcg@%d every %d epochs)\n",
 		cfg.Factors, cfg.LR, cfg.Reg, cfg.Epochs, cfg.Negatives, cfg.Candidates, len(valR), ec.K, every)
@@ -565,7 +557,7 @@ func fitBPR(ctx context.Context, w io.Writer, m *recsys.Matrix, cfg recsys.BPRCo
 			return false
 		}
 		since++
-		return since >= patience
+		return since >= BPRPatience
 	})
 	if err == nil {
 		err = evalErr
