@@ -194,7 +194,9 @@ func warmupTotal(cfg ScheduleConfig, steps func(field string, n, epochs int) (in
 		if !(r > 0 && r < 1) || warmup != 0 {
 			return 0, 0, fmt.Errorf("optim: schedule field warmup_ratio = %v: want a share in [0, 1), without warmup_steps or warmup_epochs", r)
 		}
-		warmup = int64(math.Ceil(r * float64(total)))
+		// A share of a very short run (one step, or a few) would round up
+		// to all of it and leave no step after the warm-up; it keeps one.
+		warmup = min(int64(math.Ceil(r*float64(total))), max(total-1, 0))
 	}
 	return warmup, total, nil
 }

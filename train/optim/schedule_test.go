@@ -297,4 +297,15 @@ func TestWarmupRatio(t *testing.T) {
 	if _, err := NewSchedule(ScheduleConfig{Name: ScheduleLinear, LR: 1, WarmupRatio: 0.1, WarmupSteps: 2, TotalSteps: 25}, 5); err == nil {
 		t.Error("a ratio and steps accepted together")
 	}
+	// A run of one step: the share would round up to the whole run; the
+	// warm-up leaves that step to train at the base rate.
+	for _, name := range []string{ScheduleLinear, ScheduleCosine} {
+		s, err := NewSchedule(ScheduleConfig{Name: name, LR: 1, WarmupRatio: 0.1, TotalSteps: 1}, 1)
+		if err != nil {
+			t.Fatalf("%s, one step: %v", name, err)
+		}
+		if lr := s.LR(0); lr != 1 {
+			t.Errorf("%s, one step: lr %v at step 0, want 1", name, lr)
+		}
+	}
 }
