@@ -2,6 +2,7 @@ package graph
 
 import (
 	"runtime"
+	"sync"
 	"sync/atomic"
 )
 
@@ -28,4 +29,31 @@ func maxThreads() int {
 		return min(n, runtime.GOMAXPROCS(0))
 	}
 	return runtime.GOMAXPROCS(0)
+}
+
+// elementwiseGrain is the fewest elements an elementwise loop hands to a
+// goroutine: below it the fork-join costs more than the work (a GELU
+// element is ~10 ns, a goroutine's start and join a few µs).
+const elementwiseGrain = 1 << 14
+
+// splitElements runs f over contiguous ranges [from, to) covering [0, n),
+// on up to maxThreads goroutines, each range at least elementwiseGrain
+// long; the ranges are disjoint, so an elementwise f gives the same result
+// whatever the split.
+func splitElements(n int, f func(from, to int)) {
+	workers := min(maxThreads(), n/elementwiseGrain)
+	if workers <= 1 {
+		f(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		from, to := w*n/workers, (w+1)*n/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(from, to)
+		}()
+	}
+	wg.Wait()
 }
