@@ -144,9 +144,6 @@ func NewSchedule(cfg ScheduleConfig, stepsPerEpoch int) (Schedule, error) {
 		if err != nil {
 			return nil, err
 		}
-		if total <= warmup {
-			return nil, fmt.Errorf("optim: schedule field total_steps/total_epochs = %d steps: want more than the %d warm-up steps", total, warmup)
-		}
 		if cfg.MinLR > cfg.LR {
 			return nil, fmt.Errorf("optim: schedule field min_lr = %v: want ≤ lr %v", cfg.MinLR, cfg.LR)
 		}
@@ -161,9 +158,6 @@ func NewSchedule(cfg ScheduleConfig, stepsPerEpoch int) (Schedule, error) {
 		warmup, total, err := warmupTotal(cfg, steps)
 		if err != nil {
 			return nil, err
-		}
-		if total <= warmup {
-			return nil, fmt.Errorf("optim: schedule field total_steps/total_epochs = %d steps: want more than the %d warm-up steps", total, warmup)
 		}
 		return Linear{Base: cfg.LR, WarmupSteps: warmup, TotalSteps: total}, nil
 
@@ -182,7 +176,8 @@ func NewSchedule(cfg ScheduleConfig, stepsPerEpoch int) (Schedule, error) {
 }
 
 // warmupTotal resolves a warm-up (in steps, epochs or as a ratio of the
-// total) and a total length, in steps.
+// total) and a total length, in steps, with at least one step after the
+// warm-up.
 func warmupTotal(cfg ScheduleConfig, steps func(field string, n, epochs int) (int64, error)) (warmup, total int64, err error) {
 	if warmup, err = steps("warmup", cfg.WarmupSteps, cfg.WarmupEpochs); err != nil {
 		return 0, 0, err
@@ -197,6 +192,9 @@ func warmupTotal(cfg ScheduleConfig, steps func(field string, n, epochs int) (in
 		// A share of a very short run (one step, or a few) would round up
 		// to all of it and leave no step after the warm-up; it keeps one.
 		warmup = min(int64(math.Ceil(r*float64(total))), max(total-1, 0))
+	}
+	if total <= warmup {
+		return 0, 0, fmt.Errorf("optim: schedule field total_steps/total_epochs = %d steps: want more than the %d warm-up steps", total, warmup)
 	}
 	return warmup, total, nil
 }
