@@ -107,6 +107,17 @@ func importCmd(e env) *cobra.Command {
 			case out == "":
 				return usagef("--out is required: the checkpoint directory to create")
 			}
+			// save writes the imported checkpoint and says what it holds.
+			save := func(c *checkpoint.Checkpoint, what string) error {
+				stop := exitOnInterrupt(e, "import")
+				defer stop()
+				if err := checkpoint.Save(out, c); err != nil {
+					return err
+				}
+				abs, _ := filepath.Abs(out)
+				fmt.Fprintf(e.stdout, "imported %s into %s (weights only: eval, predict, train --init)\n", what, abs)
+				return nil
+			}
 			if hf != "" {
 				if err := checkpoint.CheckOutput(out, force, hf); err != nil {
 					return err
@@ -115,14 +126,7 @@ func importCmd(e env) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				stop := exitOnInterrupt(e, "import")
-				defer stop()
-				if err := checkpoint.Save(out, c); err != nil {
-					return err
-				}
-				abs, _ := filepath.Abs(out)
-				fmt.Fprintf(e.stdout, "imported the Hugging Face %s model %s into %s (weights only: eval, predict, train --init)\n", c.Meta.ModelKind, hf, abs)
-				return nil
+				return save(c, fmt.Sprintf("the Hugging Face %s model %s", c.Meta.ModelKind, hf))
 			}
 			if err := checkpoint.CheckOutput(out, force, weights); err != nil {
 				return err
@@ -147,14 +151,7 @@ func importCmd(e env) *cobra.Command {
 					return err
 				}
 			}
-			stop := exitOnInterrupt(e, "import")
-			defer stop()
-			if err := checkpoint.Save(out, c); err != nil {
-				return err
-			}
-			abs, _ := filepath.Abs(out)
-			fmt.Fprintf(e.stdout, "imported %s weights from %s into %s (weights only: eval, predict, train --init)\n", c.Meta.ModelKind, weights, abs)
-			return nil
+			return save(c, fmt.Sprintf("%s weights from %s", c.Meta.ModelKind, weights))
 		},
 	}
 	fs := c.Flags()
