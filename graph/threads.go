@@ -38,8 +38,10 @@ const elementwiseGrain = 1 << 14
 
 // splitElements runs f over contiguous ranges [from, to) covering [0, n),
 // on up to maxThreads goroutines, each range at least elementwiseGrain
-// long; the ranges are disjoint, so an elementwise f gives the same result
-// whatever the split.
+// long; the ranges are disjoint and start at multiples of 16, so an
+// elementwise f gives the same result whatever the split, even one that
+// takes whole vectors of 8 or 16 and the rest of its range one at a time
+// (the vector kernels round differently from their Go tails).
 func splitElements(n int, f func(from, to int)) {
 	workers := min(maxThreads(), n/elementwiseGrain)
 	if workers <= 1 {
@@ -48,7 +50,10 @@ func splitElements(n int, f func(from, to int)) {
 	}
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
-		from, to := w*n/workers, (w+1)*n/workers
+		from, to := w*n/workers&^15, (w+1)*n/workers&^15
+		if w == workers-1 {
+			to = n
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
