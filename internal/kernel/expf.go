@@ -86,3 +86,24 @@ func Erf32(x float32) float32 {
 const erfP = 0.3275911
 
 var erfCoef = [5]float64{0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429}
+
+// expSumGo is ExpSum's Go loop.
+func expSumGo(dst, src []float32, shift float32) float32 {
+	var sum float32
+	for i, v := range src {
+		e := Exp32(v - shift)
+		dst[i] = e
+		sum += e
+	}
+	return sum
+}
+
+// maxGo is the largest of best and the values of x, skipping NaN.
+func maxGo(best float32, x []float32) float32 {
+	for _, v := range x {
+		if v > best {
+			best = v
+		}
+	}
+	return best
+}

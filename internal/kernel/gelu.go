@@ -17,9 +17,9 @@ import "math"
 // (Φ(x) − ½)/x on x² ∈ [0, 2.25] and of Φ(−x)·e^(x²/2)/t on t ∈ [1/7.25,
 // 1/1.75], rounded to float32: relative errors 1e-9 and 9e-9 before
 // rounding. Every level does the same operations; the vector levels fuse
-// multiply-adds the Go code rounds twice and round e^x's exponent without
-// ties to +∞, so they may differ from gelu32 and geluGrad32 in the last
-// bits (AVX2 and AVX-512 give the same bits). TestGELUAccuracy states the
+// multiply-adds the Go code rounds twice and round the n of e^h = 2ⁿ·e^r
+// to even where Exp32 rounds halves up, so they may differ from gelu32
+// and geluGrad32 in the last bits (AVX2 and AVX-512 give the same bits). TestGELUAccuracy states the
 // errors against float64.
 
 const (
