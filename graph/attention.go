@@ -368,26 +368,44 @@ func softmaxRows[T float](s, mask []T, e, t int) {
 
 // softmaxRows32 is softmaxRows' loop over rows in float32 with the vector
 // kernels (the loop in Go was 13% of a transformer's inference profile
-// once GELU was vectorized): padded keys set to −∞ first, so that Max
-// skips them and ExpSum gives them 0; the sum is in float32, as PyTorch's.
+// once GELU was vectorized). When the real keys come first, as padding
+// puts them, the padded keys are set to 0 and the kernels see the real
+// ones only; otherwise padded keys are set to −∞ first, so that Max skips
+// them and ExpSum gives them 0. The sum is in float32, as PyTorch's.
 func softmaxRows32(s, m []float32, t int) {
+	real, prefix := t, true
+	if m != nil {
+		real = 0
+		for real < t && m[real] != 0 {
+			real++
+		}
+		for _, keep := range m[real:] {
+			prefix = prefix && keep == 0
+		}
+	}
 	for i := 0; i < t; i++ {
 		row := s[i*t : (i+1)*t]
-		for j, keep := range m {
-			if keep == 0 {
-				row[j] = float32(math.Inf(-1))
+		keys := row[:real]
+		if prefix {
+			clear(row[real:])
+		} else {
+			keys = row
+			for j, keep := range m {
+				if keep == 0 {
+					row[j] = float32(math.Inf(-1))
+				}
 			}
 		}
-		best := kern.Max(row)
+		best := kern.Max(keys)
 		if math.IsInf(float64(best), 1) { // +Inf scores: NaN out, as PyTorch
 			for j := range row {
 				row[j] = float32(math.NaN())
 			}
 			continue
 		}
-		inv := 1 / kern.ExpSum(row, row, best)
-		for j := range row {
-			row[j] *= inv
+		inv := 1 / kern.ExpSum(keys, keys, best)
+		for j := range keys {
+			keys[j] *= inv
 		}
 	}
 }

@@ -239,16 +239,22 @@ func TestSelfAttentionServingEqualsTraining(t *testing.T) {
 
 // The float32 softmax (vector kernels) agrees with the float64 loop: on
 // rows longer and shorter than a vector, with padded keys whose scores are
-// +∞ or NaN (ignored), a row with a +∞ real score (NaN out), and an
-// example without real keys (uniform).
+// +∞ or NaN (ignored), after the real ones or between them, a row with a
+// +∞ real score (NaN out), and an example without real keys (uniform).
 func TestSoftmaxRows32(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, tt := range []int{1, 5, 16, 21, 40} {
-		for _, pad := range []int{0, 1, tt / 2, tt} {
+		for _, pad := range []int{0, 1, tt / 2, tt, -1} {
 			mask64 := make([]float64, 2*tt) // example 1's row; example 0 all real
 			for j := range mask64 {
 				if j < tt || j-tt < tt-pad {
 					mask64[j] = 1
+				}
+			}
+			if pad < 0 { // padded keys between real ones
+				pad = 2
+				for j := tt; j < 2*tt; j++ {
+					mask64[j] = float64(j % 2)
 				}
 			}
 			s64 := make([]float64, tt*tt)
