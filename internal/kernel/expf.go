@@ -2,10 +2,10 @@ package kernel
 
 import "math"
 
-// Float32 exp and erf for the attention softmax and the exact (erf) GELU,
-// where math.Exp and math.Erf in float64 would cost more than the matrix
-// products around them. Plain Go, no vector path: they are called once per
-// element of a row the caller already walks.
+// Scalar float32 exp and erf. Exp32 is the exponential of the vector
+// kernels' Go paths and tails (Exp, ExpSum, GELU, GELUGrad); Erf32 was the
+// float32 GELU's erf before the GELU kernels, and stays as the baseline
+// their accuracy test measures them against.
 
 // Exp32 is e^x in float32 by Cephes' expf: x = n·ln2 + r with |r| ≤ ln2/2,
 // e^r by a degree-7 polynomial, scaled by 2^n. Within 2 float32 ulps of
