@@ -12,11 +12,11 @@
 //   - the LSTM's float32 activations, Tanh and Sigmoid;
 //   - the exact GELU and its gradient, GELU and GELUGrad (AVX-512, AVX2
 //     or Go);
-//   - layer normalization's float32 rows: MeanVar and Normalize (AVX-512
-//     or Go, the same bits);
-//   - the attention softmax's float32 functions: Max and ExpSum
-//     (AVX-512 or Go), Exp (AVX-512 or Go) and the scalar Exp32 and
-//     Erf32;
+//   - layer normalization's float32 rows: MeanVar and Normalize (AVX-512,
+//     AVX2 or Go, the same bits);
+//   - the attention softmax's float32 functions: Max (AVX-512, AVX2 or
+//     Go), ExpSum and Exp (AVX-512 or Go);
+//   - the scalar Exp32 and Erf32;
 //   - the optimizers' fused updates, Adam, SGDMomentum and SGD;
 //   - small vector loops: SumSquares and ReduceLanes (gradient norms),
 //     AddTo.

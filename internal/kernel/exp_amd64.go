@@ -55,14 +55,25 @@ func ExpSum(dst, src []float32, shift float32) float32 {
 	return sum + expSumGo(dst[n:], src[n:], shift)
 }
 
+// maxAVX is maxAVX512 eight at a time (n a multiple of 8).
+//
+//go:noescape
+func maxAVX(x *float32, n int) float32
+
 // Max returns the largest value of x, skipping NaN: −∞ if x is empty or
-// all NaN. Whole vectors of sixteen with AVX-512, the rest, and every
-// value at lower levels, in Go; the result does not depend on the level.
+// all NaN. Whole vectors of sixteen with AVX-512 or eight with AVX2, the
+// rest, and every value at the generic level, in Go; the result does not
+// depend on the level.
 func Max(x []float32) float32 {
 	best, n := float32(math.Inf(-1)), 0
-	if active >= AVX512 {
+	switch {
+	case active >= AVX512:
 		if n = len(x) &^ 15; n > 0 {
 			best = maxAVX512(&x[0], n)
+		}
+	case active >= AVX2:
+		if n = len(x) &^ 7; n > 0 {
+			best = maxAVX(&x[0], n)
 		}
 	}
 	return maxGo(best, x[n:])

@@ -160,3 +160,31 @@ max512Done:
 	VMOVSS        X1, ret+16(FP)
 	VZEROUPPER
 	RET
+
+// func maxAVX(x *float32, n int) float32
+TEXT ·maxAVX(SB), NOSPLIT, $0-20
+	MOVQ         x+0(FP), SI
+	MOVQ         n+8(FP), CX
+	MOVL         $0xff800000, AX // −∞
+	VMOVD        AX, X1
+	VBROADCASTSS X1, Y1
+
+maxLoop:
+	CMPQ    CX, $8
+	JL      maxDone
+	VMOVUPS (SI), Y0
+	VMAXPS  Y1, Y0, Y1 // max(x, best): best where x is NaN
+	ADDQ    $32, SI
+	SUBQ    $8, CX
+	JMP     maxLoop
+
+maxDone:
+	VEXTRACTF128 $1, Y1, X0
+	VMAXPS       X0, X1, X1
+	VPERMILPS    $0x4e, X1, X0
+	VMAXPS       X0, X1, X1
+	VPERMILPS    $0xb1, X1, X0
+	VMAXPS       X0, X1, X1
+	VMOVSS       X1, ret+16(FP)
+	VZEROUPPER
+	RET

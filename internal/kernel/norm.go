@@ -2,7 +2,7 @@ package kernel
 
 // Layer normalization's float32 row loops: a row's mean and variance, and
 // the normalized row, in float64 as the Go loops they replace, vector
-// loops with AVX-512. The sums run in SquareLanes partial sums, lane i%16
+// loops with AVX-512 and AVX2. The sums run in SquareLanes partial sums, lane i%16
 // in the order of i, reduced by ReduceLanes, and the vector loops neither
 // fuse nor reorder the operations of a lane: every level gives the same
 // bits.
