@@ -184,8 +184,9 @@ geluGradDone:
 	VBROADCASTSS geluConst<>+24(SB), Z9 \
 	VXORPS       Z16, Z16, Z16
 
-// From x in Z0: Φ(x) in Z5 and e^(−x²/2) in Z4 (0 where |x| > 12.5 or x
-// is NaN). Uses Z1–Z8; needs GELU_CONSTANTS512.
+// CDF with AVX-512: from x in Z0, Φ(x) in Z5 and e^(−x²/2) in Z4; the
+// blends through the masks K1–K3 (Z16 is 0). Uses Z1–Z8; needs
+// GELU_CONSTANTS512.
 #define CDF512 \
 	VANDPS       Z15, Z0, Z1 /* a = |x| */ \
 	VMINPS       Z12, Z1, Z2 /* min(a, 12.5): 12.5 for NaN */ \
@@ -238,9 +239,9 @@ geluGradDone:
 	VMULPS       Z3, Z7, Z7 \
 	VMULPS       Z4, Z7, Z7 /* c = Φ(−a) = t·S(t)·e */ \
 	VSUBPS       Z7, Z13, Z8 /* 1 − c */ \
-	VPMOVD2M     Z0, K2 \
-	VBLENDMPS    Z7, Z8, K2, Z8 \
-	VCMPPS       $0x19, Z11, Z1, K3 \
+	VPMOVD2M     Z0, K2 /* x's sign bits */ \
+	VBLENDMPS    Z7, Z8, K2, Z8 /* c where x < 0 */ \
+	VCMPPS       $0x19, Z11, Z1, K3 /* !(a ≥ 1.5): below the split or NaN */ \
 	VBLENDMPS    Z5, Z8, K3, Z5
 
 // func geluAVX512(dst, src *float32, n int)
