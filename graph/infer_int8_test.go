@@ -150,3 +150,89 @@ func TestCalibrationRecordsConvInputs(t *testing.T) {
 		t.Errorf("recorded %v, beyond the embedding table's range", m)
 	}
 }
+
+// qLinear — quantizeEncodeRows, the int8 product and DequantTile as the
+// int8 Linear runs them — at every level and with every int8 arch, on
+// every pair of sides in the kernel tests' sizes list and depths around
+// the groups, against the float64 sum of the same integers scaled back
+// (y_ij = Σ qx·qw · sx_i · sw_j + b_j, or + y_ij when accumulating), with
+// odd leading dimensions and guards around y and in its gaps.
+func TestQLinearSizes(t *testing.T) {
+	const gl = 16
+	const guard = float32(-1234.5678)
+	sizes := []int{0, 1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 65}
+	rng := rand.New(rand.NewPCG(65, 66))
+	count := 0
+	for l := kern.Generic; l <= kern.Supported(); l++ {
+		restoreLevel := kern.Set(l)
+		for _, arch := range kern.QArches() {
+			restoreArch := kern.SetQGemmArch(arch)
+			for _, m := range sizes {
+				for _, n := range sizes {
+					if n == 0 {
+						continue // no layer has 0 outputs
+					}
+					for _, k := range []int{1, 3, 4, 16, 17, 65} {
+						count++
+						accumulate := count%2 == 0
+						lda, ldy := k+1+count%3, n+1+count%2
+						x := randn32(rng, m*lda)
+						w := QuantizeRows(randn32(rng, n*k), []int{n, k})
+						bias := randn32(rng, n)
+						size := 0
+						if m > 0 {
+							size = (m-1)*ldy + n
+						}
+						all := make([]float32, size+2*gl)
+						for i := range all {
+							all[i] = guard
+						}
+						y := all[gl : gl+size]
+						for i := range y {
+							if i%ldy < n {
+								y[i] = float32(rng.NormFloat64())
+							}
+						}
+						y0 := slices.Clone(y)
+						var r qRows
+						qLinear(1+count%2, x, m, k, lda, w, y, ldy, accumulate, bias, &r)
+						qx, sx := make([]int8, m*k), make([]float32, m)
+						quantizeRowsDynamic(x, m, k, lda, qx, sx)
+						for i, g := range all {
+							c := i - gl
+							if c < 0 || c >= size || c%ldy >= n {
+								if math.Float32bits(g) != math.Float32bits(guard) {
+									t.Fatalf("%s %s %dx%dx%d: wrote %v at %d outside y", l, arch.Name(), m, n, k, g, c)
+								}
+								continue
+							}
+							row, col := c/ldy, c%ldy
+							var acc int64
+							for p := 0; p < k; p++ {
+								acc += int64(qx[row*k+p]) * int64(w.Q[col*k+p])
+							}
+							prod := float64(acc) * float64(sx[row]) * float64(w.Scale[col])
+							want, mag := prod+float64(bias[col]), math.Abs(prod)+math.Abs(float64(bias[col]))
+							if accumulate {
+								want, mag = prod+float64(y0[c]), math.Abs(prod)+math.Abs(float64(y0[c]))
+							}
+							if d := math.Abs(float64(g) - want); !(d <= 5e-7*mag+1e-30) {
+								t.Fatalf("%s %s %dx%dx%d accumulate %v: y[%d][%d] = %v, want %v", l, arch.Name(), m, n, k, accumulate, row, col, g, want)
+							}
+						}
+					}
+				}
+			}
+			restoreArch()
+		}
+		restoreLevel()
+	}
+}
+
+func randn32(rng *rand.Rand, n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(rng.NormFloat64())
+	}
+	return v
+}
