@@ -43,7 +43,7 @@ func (a Agreement) Fraction() float64 {
 func agreement(codec kinds.Codec, inputs [][]float32, f, q []float32, n int) Agreement {
 	cl, ok := codec.(kinds.Classifier)
 	if !ok {
-		return Agreement{NotApplicable: "the model answers with no class (its test metric's change is the measure)"}
+		return Agreement{NotApplicable: "the model answers with no class; the change of its test metric is the measure"}
 	}
 	predict := cl.Predictions
 	if ic, ok := codec.(kinds.InputClassifier); ok {
