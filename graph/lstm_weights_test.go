@@ -113,3 +113,85 @@ func TestPackedWeightsProductSizes(t *testing.T) {
 		restore()
 	}
 }
+
+// lstmGemmWeights (the packed product at AVX2 and up, gemm at the generic
+// level) at every level on the kernel tests' sizes list, both layouts of
+// the weights and of A, β 0 and 1, with a leading dimension of C wider than
+// n: against the float64 product, with guards around C and in its gaps.
+func TestLSTMGemmWeightsSizes(t *testing.T) {
+	const gl = 16
+	const guard = float32(-1234.5678)
+	sizes := []int{1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 65}
+	rng := rand.New(rand.NewPCG(69, 70))
+	count := 0
+	for l := kern.Generic; l <= kern.Supported(); l++ {
+		restore := kern.Set(l)
+		for _, n := range sizes {
+			for _, k := range []int{1, 3, 16, 17, 33} {
+				for _, trans := range []bool{false, true} {
+					rb, cb := k, n
+					if trans {
+						rb, cb = n, k
+					}
+					b := randn32(rng, rb*cb)
+					var w lstmWeights[float32]
+					w.set(trans, b, cb, k, n)
+					if w.fast != (l >= kern.AVX2) {
+						t.Fatalf("%s: fast %v", l, w.fast)
+					}
+					for _, m := range sizes {
+						count++
+						transA, beta := count%2 == 0, float32(count%3%2)
+						lda := k
+						if transA {
+							lda = m
+						}
+						a := randn32(rng, m*k)
+						ldc := n + 1 + count%3
+						size := (m-1)*ldc + n
+						all := make([]float32, size+2*gl)
+						for i := range all {
+							all[i] = guard
+						}
+						c := all[gl : gl+size]
+						for i := range c {
+							if i%ldc < n {
+								c[i] = float32(rng.NormFloat64())
+							}
+						}
+						c0 := slices.Clone(c)
+						lstmGemmWeights(transA, m, n, k, 0.5, a, lda, &w, beta, c, ldc)
+						for i, g := range all {
+							e := i - gl
+							if e < 0 || e >= size || e%ldc >= n {
+								if math.Float32bits(g) != math.Float32bits(guard) {
+									t.Fatalf("%s %dx%dx%d: wrote %v at %d outside C", l, m, n, k, g, e)
+								}
+								continue
+							}
+							r, j := e/ldc, e%ldc
+							var s, mag float64
+							for p := 0; p < k; p++ {
+								av, bv := a[r*k+p], b[p*n+j]
+								if transA {
+									av = a[p*m+r]
+								}
+								if trans {
+									bv = b[j*k+p]
+								}
+								v := 0.5 * float64(av) * float64(bv)
+								s, mag = s+v, mag+math.Abs(v)
+							}
+							s += float64(beta) * float64(c0[e])
+							mag += math.Abs(float64(beta) * float64(c0[e]))
+							if d := math.Abs(float64(g) - s); !(d <= 1e-6*float64(k+1)*mag+1e-30) {
+								t.Fatalf("%s %dx%dx%d transA %v trans %v beta %v: C[%d][%d] = %v, want %v", l, m, n, k, transA, trans, beta, r, j, g, s)
+							}
+						}
+					}
+				}
+			}
+		}
+		restore()
+	}
+}
