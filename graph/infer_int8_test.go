@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -16,6 +17,25 @@ import (
 // kernel, on fixed inputs, and returns the outputs after one run.
 func int8Net(t *testing.T, ps *Params, mode Mode) [][]float32 {
 	t.Helper()
+	return int8NetDims(t, ps, mode, int8Default)
+}
+
+// int8Dims are the sizes of int8NetDims's layers: the Linear's batch,
+// inputs and outputs; the LSTM's batch, steps, inputs and hidden size; the
+// convolution block's image side, input and output channels; the text
+// layers' batch and length.
+type int8Dims struct {
+	batch, in, out            int
+	seqN, seqT, seqIn, hidden int
+	img, ch, convOut          int
+	textN, maxLen             int
+}
+
+// int8Default: 40 outputs are a full 32-column tile and a partial one.
+var int8Default = int8Dims{batch: 9, in: 37, out: 40, seqN: 4, seqT: 6, seqIn: 3, hidden: 5, img: 8, ch: 2, convOut: 5, textN: 3, maxLen: 12}
+
+func int8NetDims(t *testing.T, ps *Params, mode Mode, d int8Dims) [][]float32 {
+	t.Helper()
 	b := NewBuilder(ps, mode, nil)
 	rng := rand.New(rand.NewPCG(5, 6))
 	input := func(name string, shape ...int) *G.Node {
@@ -29,23 +49,24 @@ func int8Net(t *testing.T, ps *Params, mode Mode) [][]float32 {
 		}
 		return G.NewTensor(b.G, tensor.Float32, len(shape), G.WithShape(shape...), G.WithName(name), G.WithValue(tensor.New(tensor.WithShape(shape...), tensor.WithBacking(v))))
 	}
-	ids := make([]float32, 3*12)
+	ids := make([]float32, d.textN*d.maxLen)
 	for i := range ids {
 		ids[i] = float32(rng.IntN(20))
 	}
-	idNode := G.NewTensor(b.G, tensor.Float32, 2, G.WithShape(3, 12), G.WithName("ids"), G.WithValue(tensor.New(tensor.WithShape(3, 12), tensor.WithBacking(ids))))
-	lin := Linear(b, "fc", input("x", 9, 37), 40, true) // 40: a full 32-column tile and a partial one
-	rnn := LSTM(b, "rnn", input("seq", 4, 6, 3), nil, LSTMConfig{Hidden: 5, Layers: 2, Bidirectional: true})
-	conv := ConvBlock(b, "conv", "bn", input("image", 3, 2, 8, 8), Conv2DConfig{Out: 5, Kernel: 3, Padding: 1, Bias: true}, BatchNormConfig{}, 2)
+	idNode := G.NewTensor(b.G, tensor.Float32, 2, G.WithShape(d.textN, d.maxLen), G.WithName("ids"), G.WithValue(tensor.New(tensor.WithShape(d.textN, d.maxLen), tensor.WithBacking(ids))))
+	lin := Linear(b, "fc", input("x", d.batch, d.in), d.out, true)
+	rnn := LSTM(b, "rnn", input("seq", d.seqN, d.seqT, d.seqIn), nil, LSTMConfig{Hidden: d.hidden, Layers: 2, Bidirectional: true})
+	conv := ConvBlock(b, "conv", "bn", input("image", 3, d.ch, d.img, d.img), Conv2DConfig{Out: d.convOut, Kernel: 3, Padding: 1, Bias: true}, BatchNormConfig{}, 2)
 	text := EmbeddingConv1DPool(b, "emb", "tconv", idNode, 20, 6, Conv1DConfig{Out: 7, Kernel: 3, Bias: true}, 2)
-	// Kim's front end on padded texts (pre, post, none, empty).
-	kids := make([]float32, 4*12)
+	// Kim's front end on padded texts (pre, post, none, …, then empty).
+	kn := d.textN + 1
+	kids := make([]float32, kn*d.maxLen)
 	for i := range kids {
-		if r, c := i/12, i%12; r == 0 && c >= 5 || r == 1 && c < 9 || r == 2 {
+		if r, c := i/d.maxLen, i%d.maxLen; r < kn-1 && (r%3 == 0 && c >= d.maxLen/2 || r%3 == 1 && c < 3*d.maxLen/4 || r%3 == 2) {
 			kids[i] = float32(1 + rng.IntN(19))
 		}
 	}
-	kidNode := G.NewTensor(b.G, tensor.Float32, 2, G.WithShape(4, 12), G.WithName("kids"), G.WithValue(tensor.New(tensor.WithShape(4, 12), tensor.WithBacking(kids))))
+	kidNode := G.NewTensor(b.G, tensor.Float32, 2, G.WithShape(kn, d.maxLen), G.WithName("kids"), G.WithValue(tensor.New(tensor.WithShape(kn, d.maxLen), tensor.WithBacking(kids))))
 	kim := EmbeddingConvMax(b, "kemb", []string{"kconv.0", "kconv.1"}, kidNode, 20, 6, 7, []int{2, 4})
 	nodes := []*G.Node{lin, rnn.Hidden(1), conv, text, kim}
 	if err := G.NewTapeMachine(b.G).RunAll(); err != nil {
@@ -61,8 +82,24 @@ func int8Net(t *testing.T, ps *Params, mode Mode) [][]float32 {
 // TestInt8ServingKernels checks the int8 serving graph against the float32
 // one (within quantization error) and every int8 path against the generic
 // one, bit for bit: the integer products are equal, and the float work
-// around them is the same Go code.
+// around them is the same Go code. Besides the default sizes, layers with
+// sizes from the kernel tests' sizes list: one of everything (three inputs
+// where one would quantize exactly), and odd widths, images and lengths
+// around the tiles and vector widths. There are no guard regions here: the
+// layers write whole tensors (TestWritesAllOverwrites).
 func TestInt8ServingKernels(t *testing.T) {
+	for _, d := range []int8Dims{
+		int8Default,
+		{batch: 1, in: 3, out: 1, seqN: 1, seqT: 1, seqIn: 3, hidden: 2, img: 2, ch: 1, convOut: 1, textN: 1, maxLen: 5},
+		{batch: 17, in: 65, out: 33, seqN: 3, seqT: 3, seqIn: 17, hidden: 9, img: 9, ch: 3, convOut: 17, textN: 5, maxLen: 15},
+		{batch: 33, in: 16, out: 65, seqN: 2, seqT: 2, seqIn: 31, hidden: 16, img: 7, ch: 1, convOut: 33, textN: 2, maxLen: 33},
+	} {
+		t.Run(fmt.Sprintf("%+v", d), func(t *testing.T) { checkInt8Serving(t, d) })
+	}
+}
+
+func checkInt8Serving(t *testing.T, d int8Dims) {
+	int8Net := func(t *testing.T, ps *Params, mode Mode) [][]float32 { return int8NetDims(t, ps, mode, d) }
 	ps := NewParams(tensor.Float32, 3)
 	int8Net(t, ps, Eval) // materialize
 	// Running statistics away from the identity, so the folding matters.
