@@ -85,8 +85,8 @@ func int8NetDims(t *testing.T, ps *Params, mode Mode, d int8Dims) [][]float32 {
 // around them is the same Go code. Besides the default sizes, layers with
 // sizes from the kernel tests' sizes list: one of everything (three inputs
 // where one would quantize exactly), and odd widths, images and lengths
-// around the tiles and vector widths. There are no guard regions here: the
-// layers write whole tensors (TestWritesAllOverwrites).
+// around the tiles and vector widths. There are no guard regions here: each
+// layer writes an output tensor of its own, which the graph allocates.
 func TestInt8ServingKernels(t *testing.T) {
 	for _, d := range []int8Dims{
 		int8Default,
