@@ -6,11 +6,11 @@
 //	go run ./tools/bprcurve -data r.csv -lr 0.05 -candidates 20 -epochs 40 -every 10
 //
 // The ratings ≥ -threshold become interactions, split 80/20 at random
-// (seed 1), and NDCG@10 and recall@10 rank a seeded 2,000 test users,
-// leaving out their training interactions. It peeks at the test split on
-// purpose, to draw the curve; tapeml train recsys picks the epoch on a
-// validation tenth of the training interactions instead. -cpuprofile
-// writes a CPU profile of the fit.
+// (seed 1), and NDCG@10 and recall@10 rank a seeded 2,000 test users
+// (-rank-users), leaving out their training interactions. It peeks at
+// the test split on purpose, to draw the curve; tapeml train recsys picks
+// the epoch on a validation tenth of the training interactions instead.
+// -cpuprofile writes a CPU profile of the fit.
 package main
 
 import (
@@ -35,6 +35,7 @@ func main() {
 	epochs := flag.Int("epochs", 30, "epochs")
 	every := flag.Int("every", 5, "evaluate every this many epochs")
 	prof := flag.String("cpuprofile", "", "write a CPU profile of the fit here")
+	rankUsers := flag.Int("rank-users", 2000, "rank this many seeded test users (tapeml train recsys ranks 10,000)")
 	flag.Parse()
 	log.SetFlags(0)
 	if *path == "" || *every < 1 {
@@ -55,7 +56,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	ec := recsys.EvalConfig{K: 10, RankUsers: 2000, Seed: 1, Implicit: true}
+	ec := recsys.EvalConfig{K: 10, RankUsers: *rankUsers, Seed: 1, Implicit: true}
 	pop, err := recsys.Evaluate(recsys.FitPopularity(m, d.Scale), m, testR, ec)
 	if err != nil {
 		log.Fatal(err)
