@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -16,6 +17,25 @@ import (
 // kernel, on fixed inputs, and returns the outputs after one run.
 func int8Net(t *testing.T, ps *Params, mode Mode) [][]float32 {
 	t.Helper()
+	return int8NetDims(t, ps, mode, int8Default)
+}
+
+// int8Dims are the sizes of int8NetDims's layers: the Linear's batch,
+// inputs and outputs; the LSTM's batch, steps, inputs and hidden size; the
+// convolution block's image side, input and output channels; the text
+// layers' batch and length.
+type int8Dims struct {
+	batch, in, out            int
+	seqN, seqT, seqIn, hidden int
+	img, ch, convOut          int
+	textN, maxLen             int
+}
+
+// int8Default: 40 outputs are a full 32-column tile and a partial one.
+var int8Default = int8Dims{batch: 9, in: 37, out: 40, seqN: 4, seqT: 6, seqIn: 3, hidden: 5, img: 8, ch: 2, convOut: 5, textN: 3, maxLen: 12}
+
+func int8NetDims(t *testing.T, ps *Params, mode Mode, d int8Dims) [][]float32 {
+	t.Helper()
 	b := NewBuilder(ps, mode, nil)
 	rng := rand.New(rand.NewPCG(5, 6))
 	input := func(name string, shape ...int) *G.Node {
@@ -29,23 +49,24 @@ func int8Net(t *testing.T, ps *Params, mode Mode) [][]float32 {
 		}
 		return G.NewTensor(b.G, tensor.Float32, len(shape), G.WithShape(shape...), G.WithName(name), G.WithValue(tensor.New(tensor.WithShape(shape...), tensor.WithBacking(v))))
 	}
-	ids := make([]float32, 3*12)
+	ids := make([]float32, d.textN*d.maxLen)
 	for i := range ids {
 		ids[i] = float32(rng.IntN(20))
 	}
-	idNode := G.NewTensor(b.G, tensor.Float32, 2, G.WithShape(3, 12), G.WithName("ids"), G.WithValue(tensor.New(tensor.WithShape(3, 12), tensor.WithBacking(ids))))
-	lin := Linear(b, "fc", input("x", 9, 37), 40, true) // 40: a full 32-column tile and a partial one
-	rnn := LSTM(b, "rnn", input("seq", 4, 6, 3), nil, LSTMConfig{Hidden: 5, Layers: 2, Bidirectional: true})
-	conv := ConvBlock(b, "conv", "bn", input("image", 3, 2, 8, 8), Conv2DConfig{Out: 5, Kernel: 3, Padding: 1, Bias: true}, BatchNormConfig{}, 2)
+	idNode := G.NewTensor(b.G, tensor.Float32, 2, G.WithShape(d.textN, d.maxLen), G.WithName("ids"), G.WithValue(tensor.New(tensor.WithShape(d.textN, d.maxLen), tensor.WithBacking(ids))))
+	lin := Linear(b, "fc", input("x", d.batch, d.in), d.out, true)
+	rnn := LSTM(b, "rnn", input("seq", d.seqN, d.seqT, d.seqIn), nil, LSTMConfig{Hidden: d.hidden, Layers: 2, Bidirectional: true})
+	conv := ConvBlock(b, "conv", "bn", input("image", 3, d.ch, d.img, d.img), Conv2DConfig{Out: d.convOut, Kernel: 3, Padding: 1, Bias: true}, BatchNormConfig{}, 2)
 	text := EmbeddingConv1DPool(b, "emb", "tconv", idNode, 20, 6, Conv1DConfig{Out: 7, Kernel: 3, Bias: true}, 2)
-	// Kim's front end on padded texts (pre, post, none, empty).
-	kids := make([]float32, 4*12)
+	// Kim's front end on padded texts (pre, post, none, …, then empty).
+	kn := d.textN + 1
+	kids := make([]float32, kn*d.maxLen)
 	for i := range kids {
-		if r, c := i/12, i%12; r == 0 && c >= 5 || r == 1 && c < 9 || r == 2 {
+		if r, c := i/d.maxLen, i%d.maxLen; r < kn-1 && (r%3 == 0 && c >= d.maxLen/2 || r%3 == 1 && c < 3*d.maxLen/4 || r%3 == 2) {
 			kids[i] = float32(1 + rng.IntN(19))
 		}
 	}
-	kidNode := G.NewTensor(b.G, tensor.Float32, 2, G.WithShape(4, 12), G.WithName("kids"), G.WithValue(tensor.New(tensor.WithShape(4, 12), tensor.WithBacking(kids))))
+	kidNode := G.NewTensor(b.G, tensor.Float32, 2, G.WithShape(kn, d.maxLen), G.WithName("kids"), G.WithValue(tensor.New(tensor.WithShape(kn, d.maxLen), tensor.WithBacking(kids))))
 	kim := EmbeddingConvMax(b, "kemb", []string{"kconv.0", "kconv.1"}, kidNode, 20, 6, 7, []int{2, 4})
 	nodes := []*G.Node{lin, rnn.Hidden(1), conv, text, kim}
 	if err := G.NewTapeMachine(b.G).RunAll(); err != nil {
@@ -61,8 +82,24 @@ func int8Net(t *testing.T, ps *Params, mode Mode) [][]float32 {
 // TestInt8ServingKernels checks the int8 serving graph against the float32
 // one (within quantization error) and every int8 path against the generic
 // one, bit for bit: the integer products are equal, and the float work
-// around them is the same Go code.
+// around them is the same Go code. Besides the default sizes, layers with
+// sizes from the kernel tests' sizes list: one of everything (three inputs
+// where one would quantize exactly), and odd widths, images and lengths
+// around the tiles and vector widths. There are no guard regions here: each
+// layer writes an output tensor of its own, which the graph allocates.
 func TestInt8ServingKernels(t *testing.T) {
+	for _, d := range []int8Dims{
+		int8Default,
+		{batch: 1, in: 3, out: 1, seqN: 1, seqT: 1, seqIn: 3, hidden: 2, img: 2, ch: 1, convOut: 1, textN: 1, maxLen: 5},
+		{batch: 17, in: 65, out: 33, seqN: 3, seqT: 3, seqIn: 17, hidden: 9, img: 9, ch: 3, convOut: 17, textN: 5, maxLen: 15},
+		{batch: 33, in: 16, out: 65, seqN: 2, seqT: 2, seqIn: 31, hidden: 16, img: 7, ch: 1, convOut: 33, textN: 2, maxLen: 33},
+	} {
+		t.Run(fmt.Sprintf("%+v", d), func(t *testing.T) { checkInt8Serving(t, d) })
+	}
+}
+
+func checkInt8Serving(t *testing.T, d int8Dims) {
+	int8Net := func(t *testing.T, ps *Params, mode Mode) [][]float32 { return int8NetDims(t, ps, mode, d) }
 	ps := NewParams(tensor.Float32, 3)
 	int8Net(t, ps, Eval) // materialize
 	// Running statistics away from the identity, so the folding matters.
@@ -149,4 +186,90 @@ func TestCalibrationRecordsConvInputs(t *testing.T) {
 	if m := c["tconv.weight"]; m > float64(slices.Max(ps.Get("emb.weight").Value.Float32s()))+1e-6 && m > -float64(slices.Min(ps.Get("emb.weight").Value.Float32s()))+1e-6 {
 		t.Errorf("recorded %v, beyond the embedding table's range", m)
 	}
+}
+
+// qLinear — quantizeEncodeRows, the int8 product and DequantTile as the
+// int8 Linear runs them — at every level and with every int8 arch, on
+// every pair of sides in the kernel tests' sizes list and depths around
+// the groups, against the float64 sum of the same integers scaled back
+// (y_ij = Σ qx·qw · sx_i · sw_j + b_j, or + y_ij when accumulating), with
+// odd leading dimensions and guards around y and in its gaps.
+func TestQLinearSizes(t *testing.T) {
+	const gl = 16
+	const guard = float32(-1234.5678)
+	sizes := []int{0, 1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 65}
+	rng := rand.New(rand.NewPCG(65, 66))
+	count := 0
+	for l := kern.Generic; l <= kern.Supported(); l++ {
+		restoreLevel := kern.Set(l)
+		for _, arch := range kern.QArches() {
+			restoreArch := kern.SetQGemmArch(arch)
+			for _, m := range sizes {
+				for _, n := range sizes {
+					if n == 0 {
+						continue // no layer has 0 outputs
+					}
+					for _, k := range []int{1, 3, 4, 16, 17, 65} {
+						count++
+						accumulate := count%2 == 0
+						lda, ldy := k+1+count%3, n+1+count%2
+						x := randn32(rng, m*lda)
+						w := QuantizeRows(randn32(rng, n*k), []int{n, k})
+						bias := randn32(rng, n)
+						size := 0
+						if m > 0 {
+							size = (m-1)*ldy + n
+						}
+						all := make([]float32, size+2*gl)
+						for i := range all {
+							all[i] = guard
+						}
+						y := all[gl : gl+size]
+						for i := range y {
+							if i%ldy < n {
+								y[i] = float32(rng.NormFloat64())
+							}
+						}
+						y0 := slices.Clone(y)
+						var r qRows
+						qLinear(1+count%2, x, m, k, lda, w, y, ldy, accumulate, bias, &r)
+						qx, sx := make([]int8, m*k), make([]float32, m)
+						quantizeRowsDynamic(x, m, k, lda, qx, sx)
+						for i, g := range all {
+							c := i - gl
+							if c < 0 || c >= size || c%ldy >= n {
+								if math.Float32bits(g) != math.Float32bits(guard) {
+									t.Fatalf("%s %s %dx%dx%d: wrote %v at %d outside y", l, arch.Name(), m, n, k, g, c)
+								}
+								continue
+							}
+							row, col := c/ldy, c%ldy
+							var acc int64
+							for p := 0; p < k; p++ {
+								acc += int64(qx[row*k+p]) * int64(w.Q[col*k+p])
+							}
+							prod := float64(acc) * float64(sx[row]) * float64(w.Scale[col])
+							want, mag := prod+float64(bias[col]), math.Abs(prod)+math.Abs(float64(bias[col]))
+							if accumulate {
+								want, mag = prod+float64(y0[c]), math.Abs(prod)+math.Abs(float64(y0[c]))
+							}
+							if d := math.Abs(float64(g) - want); !(d <= 5e-7*mag+1e-30) {
+								t.Fatalf("%s %s %dx%dx%d accumulate %v: y[%d][%d] = %v, want %v", l, arch.Name(), m, n, k, accumulate, row, col, g, want)
+							}
+						}
+					}
+				}
+			}
+			restoreArch()
+		}
+		restoreLevel()
+	}
+}
+
+func randn32(rng *rand.Rand, n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(rng.NormFloat64())
+	}
+	return v
 }

@@ -3,7 +3,10 @@ package graph
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
+
+	kern "github.com/tapeml/tapeml/internal/kernel"
 )
 
 // Products with packed weights equal gonum's, in both layouts the LSTM uses
@@ -48,5 +51,147 @@ func TestLSTMGemmWeights(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// The serving Linear's product with weights packed once in column stripes
+// (one per thread), at every packed level, on every pair of batch and
+// output sizes in the kernel tests' sizes list and depths around the
+// unrolling, setting and accumulating, against the float64 product, with
+// guard regions around y.
+func TestPackedWeightsProductSizes(t *testing.T) {
+	const gl = 16
+	const guard = float32(-1234.5678)
+	sizes := []int{1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 65}
+	rng := rand.New(rand.NewPCG(67, 68))
+	count := 0
+	for l := kern.AVX2; l <= kern.Supported(); l++ {
+		restore := kern.Set(l)
+		for _, out := range append(sizes[:len(sizes):len(sizes)], 200) { // 200: several stripes
+			for _, in := range []int{1, 3, 16, 17, 33} {
+				w := randn32(rng, out*in)
+				var pw packedWeights
+				pw.pack(w, out, in)
+				for _, m := range sizes {
+					count++
+					accumulate := count%2 == 0
+					x := randn32(rng, m*in)
+					all := make([]float32, m*out+2*gl)
+					for i := range all {
+						all[i] = guard
+					}
+					y := all[gl : gl+m*out]
+					for i := range y {
+						y[i] = float32(rng.NormFloat64())
+					}
+					y0 := slices.Clone(y)
+					pw.product(x, m, in, out, accumulate, y)
+					for i, g := range all {
+						c := i - gl
+						if c < 0 || c >= m*out {
+							if math.Float32bits(g) != math.Float32bits(guard) {
+								t.Fatalf("%s %dx%dx%d: wrote %v at %d outside y", l, m, out, in, g, c)
+							}
+							continue
+						}
+						r, j := c/out, c%out
+						var s, mag float64
+						for p := 0; p < in; p++ {
+							v := float64(x[r*in+p]) * float64(w[j*in+p])
+							s, mag = s+v, mag+math.Abs(v)
+						}
+						if accumulate {
+							s, mag = s+float64(y0[c]), mag+math.Abs(float64(y0[c]))
+						}
+						if d := math.Abs(float64(g) - s); !(d <= 1e-6*float64(in+1)*mag+1e-30) {
+							t.Fatalf("%s %dx%dx%d accumulate %v: y[%d][%d] = %v, want %v", l, m, out, in, accumulate, r, j, g, s)
+						}
+					}
+				}
+			}
+		}
+		restore()
+	}
+}
+
+// lstmGemmWeights (the packed product at AVX2 and up, gemm at the generic
+// level) at every level on the kernel tests' sizes list, both layouts of
+// the weights and of A, β 0 and 1, with a leading dimension of C wider than
+// n: against the float64 product, with guards around C and in its gaps.
+func TestLSTMGemmWeightsSizes(t *testing.T) {
+	const gl = 16
+	const guard = float32(-1234.5678)
+	sizes := []int{1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 65}
+	rng := rand.New(rand.NewPCG(69, 70))
+	count := 0
+	for l := kern.Generic; l <= kern.Supported(); l++ {
+		restore := kern.Set(l)
+		for _, n := range sizes {
+			for _, k := range []int{1, 3, 16, 17, 33} {
+				for _, trans := range []bool{false, true} {
+					rb, cb := k, n
+					if trans {
+						rb, cb = n, k
+					}
+					b := randn32(rng, rb*cb)
+					var w lstmWeights[float32]
+					w.set(trans, b, cb, k, n)
+					if w.fast != (l >= kern.AVX2) {
+						t.Fatalf("%s: fast %v", l, w.fast)
+					}
+					for _, m := range sizes {
+						count++
+						transA, beta := count%2 == 0, float32(count%3%2)
+						lda := k
+						if transA {
+							lda = m
+						}
+						a := randn32(rng, m*k)
+						ldc := n + 1 + count%3
+						size := (m-1)*ldc + n
+						all := make([]float32, size+2*gl)
+						for i := range all {
+							all[i] = guard
+						}
+						c := all[gl : gl+size]
+						for i := range c {
+							if i%ldc < n {
+								c[i] = float32(rng.NormFloat64())
+							}
+						}
+						c0 := slices.Clone(c)
+						lstmGemmWeights(transA, m, n, k, 0.5, a, lda, &w, beta, c, ldc)
+						for i, g := range all {
+							e := i - gl
+							if e < 0 || e >= size || e%ldc >= n {
+								if math.Float32bits(g) != math.Float32bits(guard) {
+									t.Fatalf("%s %dx%dx%d: wrote %v at %d outside C", l, m, n, k, g, e)
+								}
+								continue
+							}
+							r, j := e/ldc, e%ldc
+							var s, mag float64
+							for p := 0; p < k; p++ {
+								av, bv := a[r*k+p], b[p*n+j]
+								if transA {
+									av = a[p*m+r]
+								}
+								if trans {
+									bv = b[j*k+p]
+								}
+								v := 0.5 * float64(av) * float64(bv)
+								s, mag = s+v, mag+math.Abs(v)
+							}
+							s += float64(beta) * float64(c0[e])
+							mag += math.Abs(float64(beta) * float64(c0[e]))
+							if d := math.Abs(float64(g) - s); !(d <= 1e-6*float64(k+1)*mag+1e-30) {
+								t.Fatalf("%s %dx%dx%d transA %v trans %v beta %v: C[%d][%d] = %v, want %v", l, m, n, k, transA, trans, beta, r, j, g, s)
+							}
+						}
+					}
+				}
+			}
+		}
+		restore()
 	}
 }

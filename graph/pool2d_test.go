@@ -2,6 +2,7 @@ package graph
 
 import (
 	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -145,6 +146,64 @@ func TestMaxPool2DShapes(t *testing.T) {
 		got, err := k.outShape([]tensor.Shape{c.in})
 		if (err != nil) != c.err || (!c.err && !got.Eq(c.want)) {
 			t.Errorf("outShape(%v, size %d, stride %d) = %v, %v; want %v (error %v)", c.in, c.size, c.stride, got, err, c.want, c.err)
+		}
+	}
+}
+
+// pool2x2, the unrolled 2×2 stride-2 forward pass, against the general
+// window rule (first maximum, a NaN wins) written plainly, on plane sides
+// from the kernel tests' sizes list (odd sides leave a row and a column
+// out), with ties, NaNs and −Inf, and guard regions around its outputs.
+func TestPool2x2MatchesGeneralRule(t *testing.T) {
+	const gl = 16
+	const guardY, guardA = float32(-1234.5678), int32(-0x5a5a5a5a)
+	rng := rand.New(rand.NewPCG(61, 62))
+	sides := []int{2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 65}
+	for _, h := range sides {
+		for _, w := range sides {
+			x := make([]float32, h*w)
+			for i := range x {
+				switch r := rng.IntN(40); {
+				case r == 0:
+					x[i] = float32(math.NaN())
+				case r == 1:
+					x[i] = float32(math.Inf(-1))
+				default:
+					x[i] = float32(rng.IntN(5)) // ties
+				}
+			}
+			oh, ow := h/2, w/2
+			yAll, aAll := make([]float32, oh*ow+2*gl), make([]int32, oh*ow+2*gl)
+			for i := range yAll {
+				yAll[i], aAll[i] = guardY, guardA
+			}
+			const base = 1000
+			pool2x2(x, yAll[gl:gl+oh*ow], aAll[gl:gl+oh*ow], base, w, oh, ow)
+			for i := range yAll {
+				o := i - gl
+				if o < 0 || o >= oh*ow {
+					if math.Float32bits(yAll[i]) != math.Float32bits(guardY) || aAll[i] != guardA {
+						t.Fatalf("%d×%d: wrote (%v, %d) at %d of a guard region", h, w, yAll[i], aAll[i], o)
+					}
+					continue
+				}
+				oy, ox := o/ow, o%ow
+				best, at := float32(math.Inf(-1)), 2*oy*w+2*ox
+			window:
+				for r := 2 * oy; r < 2*oy+2; r++ {
+					for c := 2 * ox; c < 2*ox+2; c++ {
+						if v := x[r*w+c]; v > best || v != v {
+							best, at = v, r*w+c
+							if v != v {
+								break window
+							}
+						}
+					}
+				}
+				if math.Float32bits(yAll[i]) != math.Float32bits(best) && !(best != best && yAll[i] != yAll[i]) || aAll[i] != base+int32(at) {
+					t.Fatalf("%d×%d: output (%d, %d) = (%v, %d), want (%v, %d)", h, w, oy, ox, yAll[i], aAll[i], best, base+int32(at))
+				}
+			}
 		}
 	}
 }

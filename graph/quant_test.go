@@ -1,6 +1,8 @@
 package graph
 
 import (
+	"bytes"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -129,5 +131,89 @@ func TestQuantWeightValidateScales(t *testing.T) {
 	q := &QuantWeight{Q: []int8{1, 2}, Shape: []int{1, 2}, Scale: []float32{1e36}}
 	if err := q.Validate(); err != nil {
 		t.Errorf("scale 1e36: %v", err)
+	}
+}
+
+// quantizeEncodeRows (its vector encoding with AVX-512, its Go loop for
+// the tail and the other archs) on every pair of sides in the kernel
+// tests' sizes list, at every level and for every arch, against
+// quantizeRowsDynamic and the arch's Encode, with a zero and a NaN row,
+// and guards: after the rows in acts.Buf's spare capacity, around the
+// scales; the padding depths hold the arch's zero.
+func TestQuantizeEncodeRowsSizes(t *testing.T) {
+	const gl = 32
+	sizes := []int{0, 1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 65}
+	rng := rand.New(rand.NewPCG(63, 64))
+	for l := kern.Generic; l <= kern.Supported(); l++ {
+		restore := kern.Set(l)
+		for _, arch := range kern.QArches() {
+			for _, m := range sizes {
+				for _, k := range sizes {
+					if k == 0 {
+						continue // no layer has inputs of width 0
+					}
+					lda := k + 3
+					x := make([]float32, m*lda)
+					for i := range x {
+						x[i] = float32(rng.NormFloat64()) * 3
+					}
+					if m > 2 {
+						clear(x[lda : lda+k])              // row 1: zeros
+						x[2*lda+k/2] = float32(math.NaN()) // row 2: a NaN
+					}
+					p := kern.QPack(arch, 3, k, make([]int8, 3*k), k)
+					elem, ld := arch.Elem(), p.Depth()*arch.Elem()
+					if arch.Encoding() == kern.QBytes {
+						ld = k
+					}
+					var acts kern.QActs
+					acts.Buf = make([]byte, m*ld+gl)
+					for i := range acts.Buf {
+						acts.Buf[i] = 0xa5
+					}
+					spare := acts.Buf
+					scalesAll := make([]float32, m+2*gl)
+					for i := range scalesAll {
+						scalesAll[i] = -1
+					}
+					quantizeEncodeRows(p, x, m, k, lda, &acts, scalesAll[gl:gl+m])
+					name := fmt.Sprintf("%s %s m=%d k=%d", l, arch.Name(), m, k)
+					if acts.LDA != ld || acts.Rows != m {
+						t.Fatalf("%s: LDA %d rows %d, want %d and %d", name, acts.LDA, acts.Rows, ld, m)
+					}
+					for i, b := range spare[m*ld:] {
+						if b != 0xa5 {
+							t.Fatalf("%s: wrote %#x at %d past the rows", name, b, i)
+						}
+					}
+					for i, s := range scalesAll {
+						if (i < gl || i >= gl+m) && s != -1 {
+							t.Fatalf("%s: wrote scale %v at %d outside the %d rows", name, s, i-gl, m)
+						}
+					}
+					q, want := make([]int8, m*k), make([]float32, m)
+					quantizeRowsDynamic(x, m, k, lda, q, want)
+					enc := make([]byte, k*elem)
+					zero := make([]byte, elem)
+					arch.Encode(zero, []int8{0})
+					for i := 0; i < m; i++ {
+						if s := scalesAll[gl+i]; s != want[i] {
+							t.Fatalf("%s: row %d scale %v, want %v", name, i, s, want[i])
+						}
+						row := acts.Buf[i*ld : (i+1)*ld]
+						arch.Encode(enc, q[i*k:(i+1)*k])
+						if !bytes.Equal(row[:k*elem], enc) {
+							t.Fatalf("%s: row %d encoded %v, want %v", name, i, row[:k*elem], enc)
+						}
+						for j := k * elem; j < ld; j++ {
+							if row[j] != zero[(j-k*elem)%elem] {
+								t.Fatalf("%s: row %d padding byte %d is %#x, want the arch's zero %v", name, i, j, row[j], zero)
+							}
+						}
+					}
+				}
+			}
+		}
+		restore()
 	}
 }

@@ -12,6 +12,8 @@
 // Int8 also measures the float32 and the int8 model on the model's own test
 // split — size, accuracy (RMSE for matrix factorization), throughput at
 // batch 32 and batch-1 latency, timed in interleaved rounds so that both
-// see the same machine load — and the largest logit difference between
-// them.
+// see the same machine load — the largest logit difference between them,
+// and the top-1 agreement of their answers (Agreement). Report.Warnings
+// says, typed, when the int8 model is slower at batch 32 or its speed was
+// not measured, and when the agreement is below MinAgreement.
 package quantize

@@ -32,8 +32,8 @@ type Options struct {
 	// Rounds of the interleaved timing (default 5); 0 skips the
 	// measurements of speed.
 	Rounds int
-	// Parity is the number of test inputs whose logits are compared
-	// (default 1000).
+	// Parity is the number of test inputs whose outputs and top-1
+	// answers are compared; 0 means the whole test split.
 	Parity int
 	// Replace lets Int8 replace an existing checkpoint at the output
 	// folder; without it that is an error (*atomicfile.ExistsError). The
@@ -61,7 +61,14 @@ type Report struct {
 	Before, After Stats
 	MaxLogitDiff  float64 // largest |float32 − int8| output over the parity inputs
 	ParityInputs  int
-	Rounds        int
+	// Agreement compares the two models' top-1 answers on the parity
+	// inputs.
+	Agreement Agreement
+	Rounds    int
+	// Warnings says what the caller should be told although the model was
+	// written: int8 slower than float32 at batch 32 (or its speed not
+	// measured), top-1 agreement below MinAgreement.
+	Warnings []Warning
 }
 
 // ErrNothingToQuantize is returned for models without weight matrices
@@ -77,9 +84,6 @@ func Int8(ctx context.Context, src, out string, opt Options) (*Report, error) {
 	}
 	if opt.Calibrate < 0 {
 		opt.Calibrate = DefaultCalibrate
-	}
-	if opt.Parity == 0 {
-		opt.Parity = 1000
 	}
 	dir, err := checkpoint.Resolve(src, checkpoint.PickBest)
 	if err != nil {
@@ -192,6 +196,7 @@ func Int8(ctx context.Context, src, out string, opt Options) (*Report, error) {
 	if err := measure(ctx, rep, splits, roles, opt); err != nil {
 		return rep, err
 	}
+	rep.Warnings = warnings(rep, splits.n)
 	return rep, nil
 }
 
@@ -284,8 +289,12 @@ func measure(ctx context.Context, rep *Report, s *splits, roles map[string]graph
 			return err
 		}
 	}
-	// Parity: the outputs on up to opt.Parity test inputs.
-	n := min(opt.Parity, s.n)
+	// Parity: the outputs and answers on the test inputs (up to
+	// opt.Parity of them).
+	n := s.n
+	if opt.Parity > 0 {
+		n = min(n, opt.Parity)
+	}
 	if n > 0 {
 		in := slice(s.inputs, s.n, 0, n)
 		a, err := models[0].Forward(ctx, in, n)
@@ -300,6 +309,7 @@ func measure(ctx context.Context, rep *Report, s *splits, roles map[string]graph
 			rep.MaxLogitDiff = max(rep.MaxLogitDiff, math.Abs(float64(a[i]-b[i])))
 		}
 		rep.ParityInputs = n
+		rep.Agreement = agreement(core.Unwrap(models[0]).Loaded.Codec, in, a, b, n)
 	}
 	if opt.Rounds < 1 || s.n == 0 {
 		return nil

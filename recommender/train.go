@@ -80,6 +80,7 @@ func (c *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.Var(cgSteps{c}, "cg-steps", "mf (als) and ials: conjugate gradient steps per user or item and half-step (default "+steps+")")
 	fs.StringVar(&c.BPR.Negatives, "negatives", "", fmt.Sprintf("bpr: negative items drawn uniform or by popularity (default %s)", b.Negatives))
 	fs.IntVar(&c.BPR.Candidates, "candidates", 0, fmt.Sprintf("bpr: each negative is the highest-scored of this many draws (dynamic negative sampling; default %d)", b.Candidates))
+	fs.Float64Var(&c.BPR.Average, "average", 0, fmt.Sprintf("bpr: keep the moving average of the epochs' factors, with this weight (0 to 1) on the past (default %g when more than %d items have interactions, else the last epoch's)", recsys.WideAverage, recsys.WideItems))
 	fs.StringVar(&c.KNN.Based, "based", c.KNN.Based, "knn: user or item neighbourhoods")
 	fs.StringVar(&c.KNN.Similarity, "similarity", c.KNN.Similarity, "knn: pearson or cosine")
 	fs.IntVar(&c.KNN.K, "neighbours", 0, "knn: neighbours per prediction (default 40)")
@@ -536,8 +537,12 @@ func fitBPR(ctx context.Context, w io.Writer, m *recsys.Matrix, cfg recsys.BPRCo
 	if m.Len() > BPRRefitMax {
 		every = BPRLargeEvalEvery
 	}
-	fmt.Fprintf(w, "bpr: %d factors, lr %g, reg %g, at most %d epochs, %s negatives, the highest-scored of %d draws (validation: %d of the training interactions, ndcg@%d every %d epochs)\n",
-		cfg.Factors, cfg.LR, cfg.Reg, cfg.Epochs, cfg.Negatives, cfg.Candidates, len(valR), ec.K, every)
+	averaged := ""
+	if cfg.Average > 0 {
+		averaged = fmt.Sprintf(", the moving average of the epochs (%g on the past)", cfg.Average)
+	}
+	fmt.Fprintf(w, "bpr: %d factors, lr %g, reg %g, at most %d epochs, %s negatives, the highest-scored of %d draws%s (validation: %d of the training interactions, ndcg@%d every %d epochs)\n",
+		cfg.Factors, cfg.LR, cfg.Reg, cfg.Epochs, cfg.Negatives, cfg.Candidates, averaged, len(valR), ec.K, every)
 	var best *recsys.Implicit
 	bestNDCG, bestEpoch, since := -1.0, 0, 0
 	var evalErr error

@@ -520,8 +520,11 @@ func TestBPRForData(t *testing.T) {
 			t.Errorf("%d of %d items with interactions: lr %v, want %v", c.items, c.catalogue, got, c.want)
 		}
 	}
-	if got := (BPRConfig{LR: 0.3}).ForData(mk(WideItems+1, WideItems+1)).LR; got != 0.3 {
-		t.Errorf("a given lr became %v", got)
+	if got := (BPRConfig{}).ForData(mk(WideItems+1, WideItems+1)).Average; got != WideAverage {
+		t.Errorf("a wide catalogue: average %v, want %v", got, WideAverage)
+	}
+	if got := (BPRConfig{LR: 0.3, Average: 0.5}).ForData(mk(WideItems+1, WideItems+1)); got.LR != 0.3 || got.Average != 0.5 {
+		t.Errorf("a given lr and average became %v and %v", got.LR, got.Average)
 	}
 	if got := (BPRConfig{}).ForData(mk(10, 10)); got != (BPRConfig{}).WithDefaults() {
 		t.Errorf("ForData on a narrow catalogue: %+v, want the defaults", got)
@@ -546,6 +549,59 @@ func TestBPRCandidates(t *testing.T) {
 	for _, c := range []int{-1, MaxCandidates + 1} {
 		if _, err := FitBPR(context.Background(), m, BPRConfig{Candidates: c}, nil); err == nil {
 			t.Errorf("candidates %d: no error", c)
+		}
+	}
+}
+
+// TestBPRAverage: with Average, the model is the moving average of the
+// epochs' tables, which leaves the training itself unchanged; Average is
+// bounded.
+func TestBPRAverage(t *testing.T) {
+	m := toyInteractions(t, 60, 40, 7)
+	cfg := BPRConfig{Factors: 4, Epochs: 4}
+	var epochs [][]float64
+	last, err := FitBPR(context.Background(), m, cfg, func(_ BPREpoch, b *Implicit) bool {
+		epochs = append(epochs, slices.Concat(b.user, b.item, b.itemBias))
+		return false
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const keep = 0.7
+	want := slices.Clone(epochs[0])
+	for _, e := range epochs[1:] {
+		for k := range want {
+			want[k] = keep*want[k] + (1-keep)*e[k]
+		}
+	}
+	cfg.Average = keep
+	var seen int
+	avg, err := FitBPR(context.Background(), m, cfg, func(_ BPREpoch, b *Implicit) bool {
+		seen++
+		if seen == 1 && !slices.Equal(slices.Concat(b.user, b.item, b.itemBias), epochs[0]) {
+			t.Error("the average after one epoch is not that epoch's tables")
+		}
+		return false
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := slices.Concat(avg.user, avg.item, avg.itemBias)
+	biases := len(avg.user) + len(avg.item)
+	for k := range want {
+		if k >= biases && m.ItemCount(k-biases) == 0 {
+			continue // lowerUnseen set it after the fit
+		}
+		if math.Abs(got[k]-want[k]) > 1e-12 {
+			t.Fatalf("table entry %d: %v, want the moving average %v", k, got[k], want[k])
+		}
+	}
+	if slices.Equal(got, slices.Concat(last.user, last.item, last.itemBias)) {
+		t.Error("the averaged model equals the last epoch's")
+	}
+	for _, a := range []float64{-0.1, 1, math.NaN()} {
+		if _, err := FitBPR(context.Background(), m, BPRConfig{Average: a}, nil); err == nil {
+			t.Errorf("average %v: no error", a)
 		}
 	}
 }

@@ -46,6 +46,18 @@ func (m *Implicit) Clone() *Implicit {
 	return &c
 }
 
+// blend moves m's tables towards src's: m ← keep·m + (1−keep)·src.
+func (m *Implicit) blend(src *Implicit, keep float64) {
+	mix := func(dst, x []float64) {
+		for i, v := range x {
+			dst[i] = keep*dst[i] + (1-keep)*v
+		}
+	}
+	mix(m.user, src.user)
+	mix(m.item, src.item)
+	mix(m.itemBias, src.itemBias)
+}
+
 // WithTrain returns the model serving the training matrix t instead (of
 // the same users and items): a model fitted on part of the training data
 // — BPR's, whose rest validated it — excludes all of it from

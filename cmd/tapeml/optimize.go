@@ -69,5 +69,13 @@ func optimize(e env, ckpt, out string, opt quantize.Options) error {
 		fmt.Fprintf(e.stdout, "%-28s %14s %14s %8s\n", "batch-1 latency", b.Latency1, a.Latency1, ratio(float64(b.Latency1), float64(a.Latency1)))
 	}
 	fmt.Fprintf(e.stdout, "max |Δ output| on %d test inputs: %.3g\n", rep.ParityInputs, rep.MaxLogitDiff)
+	if ag := rep.Agreement; ag.NotApplicable != "" {
+		fmt.Fprintf(e.stdout, "top-1 agreement: n/a (%s)\n", ag.NotApplicable)
+	} else {
+		fmt.Fprintf(e.stdout, "top-1 agreement with float32 on %d test inputs: %d/%d (%.2f%%), max |Δ probability| %.3g\n", ag.Compared, ag.Same, ag.Compared, 100*ag.Fraction(), ag.MaxProbDiff)
+	}
+	for _, w := range rep.Warnings {
+		fmt.Fprintln(e.stderr, "warning: "+w.Named(dashed))
+	}
 	return nil
 }

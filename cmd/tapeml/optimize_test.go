@@ -2,6 +2,7 @@ package main
 
 import (
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -30,5 +31,40 @@ func TestOptimizeBadInput(t *testing.T) {
 				t.Fatalf("error %q: want one line mentioning %q", stderr, c.want)
 			}
 		})
+	}
+}
+
+// optimize of a tiny TextCNN prints the top-1 agreement with float32, and
+// with --rounds 0 says on one "warning:" line that the speed was not
+// checked, naming the flag; every warning is one line on stderr.
+func TestOptimizeReportsAgreementAndWarnings(t *testing.T) {
+	dir := t.TempDir()
+	run := filepath.Join(dir, "run")
+	if status, out, stderr := runCLI(t, "", "train", "textcnn", "--data", "../../testdata/text/tickets.csv", "--epochs", "1", "--maxlen", "16", "--embed-dim", "8", "--filters", "4", "--num-words", "300", "--out", run); status != 0 {
+		t.Fatalf("train: %s\n%s", stderr, out)
+	}
+	status, out, stderr := runCLI(t, "", "optimize", "--checkpoint", run, "--int8", "--calibrate", "2", "--rounds", "0", "--out", filepath.Join(dir, "int8"))
+	if status != 0 {
+		t.Fatalf("optimize: status %d %s\n%s", status, stderr, out)
+	}
+	if !regexp.MustCompile(`top-1 agreement with float32 on (\d+) test inputs: (\d+)/(\d+) \(\d+\.\d\d%\), max \|Δ probability\| `).MatchString(out) {
+		t.Errorf("no top-1 agreement line in\n%s", out)
+	}
+	t.Logf("%s%s", out, stderr)
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	speed := 0
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "warning: ") {
+			t.Errorf("stderr line %q does not start with \"warning: \"", l)
+		}
+		if strings.Contains(l, "speed not checked (--rounds 0)") {
+			speed++
+		}
+	}
+	if speed != 1 {
+		t.Errorf("want one speed-not-checked warning naming --rounds 0, got stderr\n%s", stderr)
+	}
+	if strings.Contains(out, "batch-32 throughput") {
+		t.Errorf("--rounds 0 printed a throughput:\n%s", out)
 	}
 }

@@ -161,3 +161,47 @@ func TestExpSumMax(t *testing.T) {
 		}
 	})
 }
+
+// Exp at every level against the scalar Exp32 on every length in sizes and
+// a few vectors beyond (whole vectors and tails), out of place with guard
+// regions around dst and in place: bit for bit at the generic level,
+// within 2 ulps of Exp32 (both within 2 ulps of e^x) with vectors, where a
+// subnormal result may stand for Exp32's 0.
+func TestExpReference(t *testing.T) {
+	levels(t, func(t *testing.T, l Level) {
+		rng := rand.New(rand.NewPCG(35, 36))
+		for _, n := range append(sizes[:len(sizes):len(sizes)], 100, 1000) {
+			src := make([]float32, n)
+			for i := range src {
+				src[i] = float32(rng.Float64()*180 - 92) // [−92, 88]: underflow, overflow
+			}
+			if n > 4 {
+				src[0], src[1], src[2], src[n-1] = float32(math.Inf(-1)), float32(math.Inf(1)), float32(math.NaN()), -87.5
+			}
+			src0 := append([]float32(nil), src...)
+			dst := newGuardedF32(n)
+			Exp(dst.v(), src)
+			name := fmt.Sprintf("n=%d", n)
+			dst.check(t, name)
+			inPlace := append([]float32(nil), src...)
+			Exp(inPlace, inPlace)
+			for i, x := range src {
+				if math.Float32bits(x) != math.Float32bits(src0[i]) {
+					t.Fatalf("%s: src[%d] changed", name, i)
+				}
+				got, want := dst.v()[i], Exp32(x)
+				if math.Float32bits(inPlace[i]) != math.Float32bits(got) {
+					t.Fatalf("%s: in place [%d] = %v, out of place %v", name, i, inPlace[i], got)
+				}
+				switch {
+				case math.Float32bits(got) == math.Float32bits(want):
+				case l == Generic:
+					t.Fatalf("%s: [%d] = %v for %v, Exp32 %v", name, i, got, x, want)
+				case want == 0 && got >= 0 && got < 1.2e-38: // subnormal for Exp32's 0
+				case math.Abs(float64(got-want)) > 2.4e-7*float64(want):
+					t.Fatalf("%s: [%d] = %v for %v, Exp32 %v", name, i, got, x, want)
+				}
+			}
+		}
+	})
+}

@@ -35,6 +35,7 @@ func main() {
 	epochs := flag.Int("epochs", 30, "epochs")
 	every := flag.Int("every", 5, "evaluate every this many epochs")
 	prof := flag.String("cpuprofile", "", "write a CPU profile of the fit here")
+	average := flag.Float64("average", 0, "BPRConfig.Average")
 	rankUsers := flag.Int("rank-users", 2000, "rank this many seeded test users (tapeml train recsys ranks 10,000)")
 	flag.Parse()
 	log.SetFlags(0)
@@ -72,7 +73,7 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	cfg := recsys.BPRConfig{Candidates: *cand, Negatives: *negs, LR: *lr, Reg: *reg, Epochs: *epochs}
+	cfg := recsys.BPRConfig{Candidates: *cand, Negatives: *negs, LR: *lr, Reg: *reg, Epochs: *epochs, Average: *average}
 	var fit time.Duration // the fit's time, without the evaluations
 	last := time.Now()
 	var evalErr error
