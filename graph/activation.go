@@ -21,7 +21,7 @@ func Tanh(x *G.Node) *G.Node { return elementwise(x, tanh) }
 // GELU is the exact Gaussian error linear unit x·Φ(x) = ½·x·(1 + erf(x/√2)),
 // element-wise: PyTorch's F.gelu (approximate='none') and BERT's "gelu",
 // not the tanh approximation. float64 graphs use math.Erf; float32 graphs
-// use kern.Erf32 (within 2e-7 of erf).
+// use the vector kernels kern.GELU and kern.GELUGrad (Φ within 1.3e-7).
 func GELU(x *G.Node) *G.Node { return elementwise(x, gelu) }
 
 type activation int
@@ -70,54 +70,30 @@ func (k *activationKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) err
 			return nil
 		}
 		for i, v := range x {
-			y[i] = v * T(normalCDF(v))
+			y[i] = v * T(normalCDF(float64(v)))
 		}
 	}
 	return nil
 }
 
-// gelu32 and geluBackward32 are the float32 GELU loops with the type
-// switch of normalCDF and normalPDF taken out of the loop (it cost as much
-// as Erf32 itself); they compute the same values. Each element stands
-// alone, so large tensors are split among the threads (GELU was 46% of a
-// transformer's inference profile on one thread).
+// gelu32 and geluBackward32 are the float32 GELU: the vector kernels, on
+// large tensors split among the threads (GELU was 46% of a transformer's
+// inference profile on one thread, with a scalar erf).
 func gelu32(y, x []float32) {
 	y = y[:len(x)]
-	splitElements(len(x), func(from, to int) {
-		for i := from; i < to; i++ {
-			v := x[i]
-			y[i] = v * (0.5 + 0.5*kern.Erf32(v*math.Sqrt2/2))
-		}
-	})
+	splitElements(len(x), func(from, to int) { kern.GELU(y[from:to], x[from:to]) })
 }
 
 func geluBackward32(d, x, g []float32) {
 	d, g = d[:len(x)], g[:len(x)]
-	splitElements(len(x), func(from, to int) {
-		for i := from; i < to; i++ {
-			v := x[i]
-			cdf := float64(0.5 + 0.5*kern.Erf32(v*math.Sqrt2/2))
-			pdf := float64(kern.Exp32(-0.5*v*v) * 0.3989422804014327)
-			d[i] = g[i] * float32(cdf+float64(v)*pdf)
-		}
-	})
+	splitElements(len(x), func(from, to int) { kern.GELUGrad(d[from:to], x[from:to], g[from:to]) })
 }
 
-// normalCDF is Φ(x) = ½·(1 + erf(x/√2)), in the precision of T.
-func normalCDF[T float](x T) float64 {
-	if x32, ok := any(x).(float32); ok {
-		return float64(0.5 + 0.5*kern.Erf32(x32*math.Sqrt2/2))
-	}
-	return 0.5 + 0.5*math.Erf(float64(x)/math.Sqrt2)
-}
+// normalCDF is Φ(x) = ½·(1 + erf(x/√2)).
+func normalCDF(x float64) float64 { return 0.5 + 0.5*math.Erf(x/math.Sqrt2) }
 
-// normalPDF is φ(x) = e^(−x²/2)/√(2π), in the precision of T.
-func normalPDF[T float](x T) float64 {
-	if x32, ok := any(x).(float32); ok {
-		return float64(kern.Exp32(-0.5*x32*x32) * 0.3989422804014327)
-	}
-	return math.Exp(-0.5*float64(x)*float64(x)) * 0.3989422804014327
-}
+// normalPDF is φ(x) = e^(−x²/2)/√(2π).
+func normalPDF(x float64) float64 { return math.Exp(-0.5*x*x) * 0.3989422804014327 }
 
 func (k *activationKernel[T]) backward(in []*tensor.Dense, out, gOut *tensor.Dense, _ int, grad *tensor.Dense) error {
 	x, y, g, d := values[T](in[0]), values[T](out), values[T](gOut), values[T](grad)
@@ -148,7 +124,7 @@ func (k *activationKernel[T]) backward(in []*tensor.Dense, out, gOut *tensor.Den
 			return nil
 		}
 		for i, v := range x {
-			d[i] = g[i] * T(normalCDF(v)+float64(v)*normalPDF(v))
+			d[i] = g[i] * T(normalCDF(float64(v))+float64(v)*normalPDF(float64(v)))
 		}
 	}
 	return nil

@@ -236,3 +236,59 @@ func TestSelfAttentionServingEqualsTraining(t *testing.T) {
 		}
 	}
 }
+
+// The float32 softmax (vector kernels) agrees with the float64 loop: on
+// rows longer and shorter than a vector, with padded keys whose scores are
+// +∞ or NaN (ignored), after the real ones or between them, a row with a
+// +∞ real score (NaN out), and an example without real keys (uniform).
+func TestSoftmaxRows32(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, tt := range []int{1, 5, 16, 21, 40} {
+		for _, pad := range []int{0, 1, tt / 2, tt, -1} {
+			mask64 := make([]float64, 2*tt) // example 1's row; example 0 all real
+			for j := range mask64 {
+				if j < tt || j-tt < tt-pad {
+					mask64[j] = 1
+				}
+			}
+			if pad < 0 { // padded keys between real ones
+				pad = 2
+				for j := tt; j < 2*tt; j++ {
+					mask64[j] = float64(j % 2)
+				}
+			}
+			s64 := make([]float64, tt*tt)
+			for i := range s64 {
+				s64[i] = rng.NormFloat64() * 4
+			}
+			if pad > 0 && tt > 2 {
+				s64[tt-1] = math.Inf(1) // a padded key of row 0
+				s64[2*tt-1] = math.NaN()
+			}
+			if tt > 2 && pad < tt-1 {
+				s64[2*tt] = math.Inf(1) // a real key of row 2
+			}
+			s32, mask32 := make([]float32, len(s64)), make([]float32, len(mask64))
+			for i, v := range s64 {
+				s32[i] = float32(v)
+			}
+			for i, v := range mask64 {
+				mask32[i] = float32(v)
+			}
+			softmaxRows(s64, mask64, 1, tt)
+			softmaxRows(s32, mask32, 1, tt)
+			for i, want := range s64 {
+				got := float64(s32[i])
+				if want != want {
+					if got == got {
+						t.Fatalf("T=%d pad=%d: [%d] = %v, want NaN", tt, pad, i, got)
+					}
+					continue
+				}
+				if math.Abs(got-want) > 1e-6 {
+					t.Fatalf("T=%d pad=%d: [%d] = %v, want %v", tt, pad, i, got, want)
+				}
+			}
+		}
+	}
+}

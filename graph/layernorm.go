@@ -6,6 +6,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	kern "github.com/tapeml/tapeml/internal/kernel"
 )
 
 // LayerNormConfig holds a layer normalization's hyper-parameters.
@@ -70,8 +72,14 @@ func (*layerNormKernel[T]) outShape(in []tensor.Shape) (tensor.Shape, error) {
 
 func (*layerNormKernel[T]) writesAll(wrt int) bool { return wrt <= 0 }
 
-// stats returns a row's mean and 1/√(var+eps), var the biased variance.
+// stats returns a row's mean and 1/√(var+eps), var the biased variance,
+// in float64; a float32 row with the vector kernel (the Go loops were 12%
+// of a transformer's inference profile once GELU was vectorized).
 func (k *layerNormKernel[T]) stats(v []T) (mean, inv float64) {
+	if v32, ok := any(v).([]float32); ok {
+		mean, variance := kern.MeanVar(v32)
+		return mean, 1 / math.Sqrt(variance+k.eps)
+	}
 	for _, x := range v {
 		mean += float64(x)
 	}
@@ -91,6 +99,10 @@ func (k *layerNormKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) erro
 		for r := from; r < to; r++ {
 			row, yr := x[r*d:(r+1)*d], y[r*d:(r+1)*d]
 			mean, inv := k.stats(row)
+			if r32, ok := any(row).([]float32); ok {
+				kern.Normalize(any(yr).([]float32), r32, any(gamma).([]float32), any(beta).([]float32), mean, inv)
+				continue
+			}
 			for j, v := range row {
 				yr[j] = T((float64(v)-mean)*inv*float64(gamma[j]) + float64(beta[j]))
 			}

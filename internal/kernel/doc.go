@@ -10,8 +10,13 @@
 //     QGemmTiles (AVX-512 VNNI, AVX2 or Go), DequantTile, QuantEncode and
 //     Quantize;
 //   - the LSTM's float32 activations, Tanh and Sigmoid;
-//   - the attention softmax's and GELU's float32 functions: Exp (AVX-512
-//     or Go) and the scalar Exp32 and Erf32;
+//   - the exact GELU and its gradient, GELU and GELUGrad (AVX-512, AVX2
+//     or Go);
+//   - layer normalization's float32 rows: MeanVar and Normalize (AVX-512,
+//     AVX2 or Go, the same bits);
+//   - the attention softmax's float32 functions: Max (AVX-512, AVX2 or
+//     Go), ExpSum and Exp (AVX-512 or Go);
+//   - the scalar Exp32 and Erf32;
 //   - the optimizers' fused updates, Adam, SGDMomentum and SGD;
 //   - small vector loops: SumSquares and ReduceLanes (gradient norms),
 //     AddTo.

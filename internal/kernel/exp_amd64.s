@@ -68,3 +68,123 @@ exp512Loop:
 exp512Done:
 	VZEROUPPER
 	RET
+
+// func expSumAVX512(dst, src *float32, n int, shift float32) float32
+TEXT ·expSumAVX512(SB), NOSPLIT, $0-36
+	MOVQ         dst+0(FP), DI
+	MOVQ         src+8(FP), SI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS shift+24(FP), Z17
+	VXORPS       Z18, Z18, Z18 // the sum's lanes
+	VBROADCASTSS expConst512<>+0(SB), Z4
+	VBROADCASTSS expConst512<>+4(SB), Z5
+	VBROADCASTSS expConst512<>+8(SB), Z6
+	VBROADCASTSS expConst512<>+12(SB), Z7
+	VBROADCASTSS expConst512<>+16(SB), Z8
+	VBROADCASTSS expConst512<>+20(SB), Z9
+	VBROADCASTSS expConst512<>+24(SB), Z10
+	VBROADCASTSS expConst512<>+28(SB), Z11
+	VBROADCASTSS expConst512<>+32(SB), Z12
+	VBROADCASTSS expConst512<>+36(SB), Z13
+	VBROADCASTSS expConst512<>+40(SB), Z14
+	VBROADCASTSS expConst512<>+44(SB), Z15
+
+expSum512Loop:
+	CMPQ         CX, $16
+	JL           expSum512Done
+	VMOVUPS      (SI), Z0
+	VSUBPS       Z17, Z0, Z0    // x − shift
+	VMAXPS       Z0, Z4, Z0
+	VMINPS       Z0, Z5, Z0
+	VMULPS       Z6, Z0, Z1
+	VRNDSCALEPS  $0, Z1, Z1
+	VMOVAPS      Z0, Z2
+	VFNMADD231PS Z7, Z1, Z2
+	VFNMADD231PS Z8, Z1, Z2
+	VMOVAPS      Z9, Z3
+	VFMADD213PS  Z10, Z2, Z3
+	VFMADD213PS  Z11, Z2, Z3
+	VFMADD213PS  Z12, Z2, Z3
+	VFMADD213PS  Z13, Z2, Z3
+	VFMADD213PS  Z14, Z2, Z3
+	VMULPS       Z2, Z2, Z16
+	VFMADD213PS  Z2, Z16, Z3
+	VADDPS       Z15, Z3, Z3
+	VSCALEFPS    Z1, Z3, Z0
+	VMOVUPS      Z0, (DI)
+	VADDPS       Z0, Z18, Z18
+	ADDQ         $64, SI
+	ADDQ         $64, DI
+	SUBQ         $16, CX
+	JMP          expSum512Loop
+
+expSum512Done:
+	VMOVAPS       Z18, Z0
+	VEXTRACTF32X8 $1, Z0, Y1
+	VADDPS        Y1, Y0, Y0
+	VEXTRACTF128  $1, Y0, X1
+	VADDPS        X1, X0, X0
+	VPERMILPS     $0x4e, X0, X1
+	VADDPS        X1, X0, X0
+	VPERMILPS     $0xb1, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSS        X0, ret+32(FP)
+	VZEROUPPER
+	RET
+
+// func maxAVX512(x *float32, n int) float32
+TEXT ·maxAVX512(SB), NOSPLIT, $0-20
+	MOVQ         x+0(FP), SI
+	MOVQ         n+8(FP), CX
+	MOVL         $0xff800000, AX // −∞
+	VPBROADCASTD AX, Z1
+
+max512Loop:
+	CMPQ    CX, $16
+	JL      max512Done
+	VMOVUPS (SI), Z0
+	VMAXPS  Z1, Z0, Z1 // max(x, best): best where x is NaN
+	ADDQ    $64, SI
+	SUBQ    $16, CX
+	JMP     max512Loop
+
+max512Done:
+	VEXTRACTF32X8 $1, Z1, Y0
+	VMAXPS        Y0, Y1, Y1
+	VEXTRACTF128  $1, Y1, X0
+	VMAXPS        X0, X1, X1
+	VPERMILPS     $0x4e, X1, X0
+	VMAXPS        X0, X1, X1
+	VPERMILPS     $0xb1, X1, X0
+	VMAXPS        X0, X1, X1
+	VMOVSS        X1, ret+16(FP)
+	VZEROUPPER
+	RET
+
+// func maxAVX(x *float32, n int) float32
+TEXT ·maxAVX(SB), NOSPLIT, $0-20
+	MOVQ         x+0(FP), SI
+	MOVQ         n+8(FP), CX
+	MOVL         $0xff800000, AX // −∞
+	VMOVD        AX, X1
+	VBROADCASTSS X1, Y1
+
+maxLoop:
+	CMPQ    CX, $8
+	JL      maxDone
+	VMOVUPS (SI), Y0
+	VMAXPS  Y1, Y0, Y1 // max(x, best): best where x is NaN
+	ADDQ    $32, SI
+	SUBQ    $8, CX
+	JMP     maxLoop
+
+maxDone:
+	VEXTRACTF128 $1, Y1, X0
+	VMAXPS       X0, X1, X1
+	VPERMILPS    $0x4e, X1, X0
+	VMAXPS       X0, X1, X1
+	VPERMILPS    $0xb1, X1, X0
+	VMAXPS       X0, X1, X1
+	VMOVSS       X1, ret+16(FP)
+	VZEROUPPER
+	RET

@@ -2,10 +2,10 @@ package kernel
 
 import "math"
 
-// Float32 exp and erf for the attention softmax and the exact (erf) GELU,
-// where math.Exp and math.Erf in float64 would cost more than the matrix
-// products around them. Plain Go, no vector path: they are called once per
-// element of a row the caller already walks.
+// Scalar float32 exp and erf. Exp32 is the exponential of the vector
+// kernels' Go paths and tails (Exp, ExpSum, GELU, GELUGrad); Erf32 was the
+// float32 GELU's erf before the GELU kernels, and stays as the baseline
+// their accuracy test measures them against.
 
 // Exp32 is e^x in float32 by Cephes' expf: x = n·ln2 + r with |r| ≤ ln2/2,
 // e^r by a degree-7 polynomial, scaled by 2^n. Within 2 float32 ulps of
@@ -27,7 +27,11 @@ func Exp32(x float32) float32 {
 	case x < lo:
 		return 0
 	}
-	n := float32(math.Floor(float64(x*log2e + 0.5)))
+	// n = ⌊x·log2e + ½⌋ by truncating a positive value: math.Floor is a
+	// call on amd64 without SSE4.1 in the build (GOAMD64=v1) and cost as
+	// much as the rest; the rounding of the sum near 256 moves r past
+	// ±ln2/2 by at most 2e-5, which the polynomial covers.
+	n := float32(int32(x*log2e+128.5) - 128)
 	r := x - n*c1 - n*c2
 	p := float32(1.9875691500e-4)
 	p = p*r + 1.3981999507e-3
@@ -86,3 +90,24 @@ func Erf32(x float32) float32 {
 const erfP = 0.3275911
 
 var erfCoef = [5]float64{0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429}
+
+// expSumGo is ExpSum's Go loop.
+func expSumGo(dst, src []float32, shift float32) float32 {
+	var sum float32
+	for i, v := range src {
+		e := Exp32(v - shift)
+		dst[i] = e
+		sum += e
+	}
+	return sum
+}
+
+// maxGo is the largest of best and the values of x, skipping NaN.
+func maxGo(best float32, x []float32) float32 {
+	for _, v := range x {
+		if v > best {
+			best = v
+		}
+	}
+	return best
+}

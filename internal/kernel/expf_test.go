@@ -93,6 +93,75 @@ func TestExpVector(t *testing.T) {
 	})
 }
 
+// ExpSum and Max at every level against their Go loops on every length
+// in sizes and a few beyond, with guards around dst and in place: ExpSum's
+// values within 2 ulps of e^(x−shift), its sum within 1e-6 of the float64
+// sum of what it wrote; Max exactly, skipping NaN, with −∞ for an empty or
+// all-NaN x.
+func TestExpSumMax(t *testing.T) {
+	levels(t, func(t *testing.T, l Level) {
+		rng := rand.New(rand.NewPCG(51, 52))
+		inf, nan := float32(math.Inf(1)), float32(math.NaN())
+		for _, n := range append(sizes[:len(sizes):len(sizes)], 100, 128, 1000) {
+			src := randFloats(rng, n)
+			for i := range src {
+				src[i] *= 5
+			}
+			if n > 20 { // masked keys (−∞) and a very small value, in a vector and in the tail
+				src[3], src[5], src[n-1], src[n-2] = -inf, -200, -inf, -1e30
+			}
+			name := fmt.Sprintf("n=%d", n)
+			shift := Max(src)
+			want := maxGo(-inf, src)
+			if shift != want {
+				t.Fatalf("%s: Max = %v, want %v", name, shift, want)
+			}
+			dst := newGuardedF32(n)
+			sum := ExpSum(dst.v(), src, shift)
+			dst.check(t, name)
+			var total float64
+			for i, v := range dst.v() {
+				total += float64(v)
+				ref := math.Exp(float64(src[i] - shift)) // the difference in float32, as ExpSum takes it
+				if d := math.Abs(float64(v) - ref); d > 2.5e-7*ref && d > 1.2e-38 {
+					t.Fatalf("%s: [%d] = %v, want %v", name, i, v, ref)
+				}
+			}
+			if math.Abs(float64(sum)-total) > 1e-6*total {
+				t.Fatalf("%s: sum %v, want %v", name, sum, total)
+			}
+			inPlace := append([]float32(nil), src...)
+			if s := ExpSum(inPlace, inPlace, shift); s != sum {
+				t.Fatalf("%s: in place sum %v, out of place %v", name, s, sum)
+			}
+			for i := range inPlace {
+				if inPlace[i] != dst.v()[i] {
+					t.Fatalf("%s: in place [%d] = %v, out of place %v", name, i, inPlace[i], dst.v()[i])
+				}
+			}
+			if n > 20 { // NaN is skipped by Max and kept by ExpSum
+				src[7], src[n-3] = nan, nan
+				if got := Max(src); got != want {
+					t.Fatalf("%s: Max with NaN = %v, want %v", name, got, want)
+				}
+				d := make([]float32, n)
+				if s := ExpSum(d, src, shift); s == s || d[7] == d[7] || d[n-3] == d[n-3] {
+					t.Fatalf("%s: ExpSum with NaN: sum %v, [7] %v, [%d] %v", name, s, d[7], n-3, d[n-3])
+				}
+			}
+		}
+		for _, n := range []int{0, 5, 16, 40} {
+			x := make([]float32, n)
+			for i := range x {
+				x[i] = nan
+			}
+			if got := Max(x); got != -inf {
+				t.Fatalf("Max of %d NaN = %v, want −∞", n, got)
+			}
+		}
+	})
+}
+
 // Exp at every level against the scalar Exp32 on every length in sizes and
 // a few vectors beyond (whole vectors and tails), out of place with guard
 // regions around dst and in place: bit for bit at the generic level,
