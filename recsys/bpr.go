@@ -114,9 +114,10 @@ func (c BPRConfig) ForData(m *Matrix) BPRConfig {
 // WideAverage: at that learning rate the last epoch's ranking swings from
 // epoch to epoch (test NDCG@10 0.1494, 0.1417, 0.1492, 0.1536 after 20,
 // 24, 28, 32 epochs at 25M), so the model kept is the tables' moving
-// average, which ranked higher at every epoch from 12 to 28 on the 25M
-// preset at a tenth of the users (e.g. 0.1654 / 0.1736 against 0.1580 /
-// 0.1639 NDCG@10 after 20 / 26 epochs; docs/scale.md).
+// average: on the 25M preset at a tenth of the users it ranked higher at
+// every evaluation from epoch 14 to 28 (e.g. 0.1654 / 0.1736 against
+// 0.1580 / 0.1639 NDCG@10 after 20 / 26 epochs), slightly lower before,
+// while the tables still moved fast (docs/scale.md).
 const (
 	WideItems   = 20_000
 	WideLR      = 0.05
