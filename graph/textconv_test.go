@@ -100,3 +100,102 @@ func TestCalibrationWithoutPackedKernels(t *testing.T) {
 		}
 	}
 }
+
+// TestEmbeddingConvMaxKernelSizes: the float32 serving kernel of one
+// width, by its token table and by its packed product, against a float64
+// reference of the full convolution pooled over the windows that touch a
+// token, on lengths, channels, embedding sizes and widths from the kernel
+// tests' sizes list, with guards around its output.
+func TestEmbeddingConvMaxKernelSizes(t *testing.T) {
+	const gl = 16
+	const guard = float32(-1234.5678)
+	const vocab = 7
+	rng := rand.New(rand.NewPCG(71, 72))
+	for _, l := range []int{1, 2, 3, 9, 17} {
+		for _, o := range []int{1, 3, 8, 16, 17, 33} {
+			for _, e := range []int{1, 5, 16, 17} {
+				for _, kw := range []int{1, 2, 3, 5} {
+					const n = 3
+					ids := make([]float32, n*l)
+					for i := range ids {
+						if rng.IntN(3) > 0 { // a third padding, anywhere
+							ids[i] = float32(1 + rng.IntN(vocab-1))
+						}
+					}
+					copy(ids[(n-1)*l:], make([]float32, l)) // one text all padding
+					emb := randn32(rng, vocab*e)
+					clear(emb[:e]) // the padding row, zero as Embedding keeps it
+					w, bias := randn32(rng, o*e*kw), randn32(rng, o)
+					want := make([]float64, n*o)
+					for ex := range n {
+						row := ids[ex*l : (ex+1)*l]
+						any := false
+						for t0 := 0; t0 < l+kw-1; t0++ {
+							touches := false
+							for j := range kw {
+								if s := t0 - kw + 1 + j; s >= 0 && s < l && row[s] != 0 {
+									touches = true
+								}
+							}
+							if !touches {
+								continue
+							}
+							for oc := range o {
+								c := float64(bias[oc])
+								for j := range kw {
+									s := t0 - kw + 1 + j
+									if s < 0 || s >= l {
+										continue
+									}
+									for ec := range e {
+										c += float64(w[(oc*e+ec)*kw+j]) * float64(emb[int(row[s])*e+ec])
+									}
+								}
+								if !any || c > want[ex*o+oc] {
+									want[ex*o+oc] = c
+								}
+							}
+							any = true
+						}
+						for oc := range o {
+							want[ex*o+oc] = max(want[ex*o+oc], 0)
+						}
+					}
+					paths := []string{"token table"}
+					if kern.Packed() {
+						paths = append(paths, "product")
+					}
+					for _, path := range paths {
+						k := &embedConvMaxKernel{embedConvPoolKernel{packed: &packedWeights{}}}
+						if path == "token table" {
+							k.table = &tokenTable{}
+						}
+						all := make([]float32, n*o+2*gl)
+						for i := range all {
+							all[i] = guard
+						}
+						out := tensor.New(tensor.WithShape(n, o), tensor.WithBacking(all[gl:gl+n*o]))
+						in := []*tensor.Dense{
+							tensor.New(tensor.WithShape(n, l), tensor.WithBacking(ids)),
+							tensor.New(tensor.WithShape(vocab, e), tensor.WithBacking(emb)),
+							tensor.New(tensor.WithShape(o, e, kw), tensor.WithBacking(w)),
+							tensor.New(tensor.WithShape(o), tensor.WithBacking(bias)),
+						}
+						if err := k.forward(in, out); err != nil {
+							t.Fatal(err)
+						}
+						for i, g := range all {
+							if c := i - gl; c >= 0 && c < n*o {
+								if d := math.Abs(float64(g) - want[c]); d > 1e-4*max(1, math.Abs(want[c])) {
+									t.Fatalf("%s, L %d, O %d, E %d, K %d: y[%d] = %v, want %v", path, l, o, e, kw, c, g, want[c])
+								}
+							} else if g != guard {
+								t.Fatalf("%s, L %d, O %d, E %d, K %d: wrote %v into the guard at %d", path, l, o, e, kw, g, c)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
