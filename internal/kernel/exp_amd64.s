@@ -20,45 +20,56 @@ DATA expConst512<>+40(SB)/4, $0x3f000000 // p5
 DATA expConst512<>+44(SB)/4, $0x3f800000 // 1
 GLOBL expConst512<>(SB), RODATA|NOPTR, $48
 
+// EXP512_CONSTS broadcasts expConst512 to Z4–Z15.
+#define EXP512_CONSTS \
+	VBROADCASTSS expConst512<>+0(SB), Z4; \
+	VBROADCASTSS expConst512<>+4(SB), Z5; \
+	VBROADCASTSS expConst512<>+8(SB), Z6; \
+	VBROADCASTSS expConst512<>+12(SB), Z7; \
+	VBROADCASTSS expConst512<>+16(SB), Z8; \
+	VBROADCASTSS expConst512<>+20(SB), Z9; \
+	VBROADCASTSS expConst512<>+24(SB), Z10; \
+	VBROADCASTSS expConst512<>+28(SB), Z11; \
+	VBROADCASTSS expConst512<>+32(SB), Z12; \
+	VBROADCASTSS expConst512<>+36(SB), Z13; \
+	VBROADCASTSS expConst512<>+40(SB), Z14; \
+	VBROADCASTSS expConst512<>+44(SB), Z15
+
+// EXP512_Z0 sets Z0 = e^Z0 with the constants of EXP512_CONSTS; it
+// clobbers Z1–Z3 and Z16. NaN in x is returned as it is (VMAXPS/VMINPS
+// keep their second operand); n = round(x·log2e) to nearest; r = x − n·c1
+// − n·c2; p·r² + r + 1 by the polynomial; ·2ⁿ by VSCALEFPS.
+#define EXP512_Z0 \
+	VMAXPS       Z0, Z4, Z0; \
+	VMINPS       Z0, Z5, Z0; \
+	VMULPS       Z6, Z0, Z1; \
+	VRNDSCALEPS  $0, Z1, Z1; \
+	VMOVAPS      Z0, Z2; \
+	VFNMADD231PS Z7, Z1, Z2; \
+	VFNMADD231PS Z8, Z1, Z2; \
+	VMOVAPS      Z9, Z3; \
+	VFMADD213PS  Z10, Z2, Z3; \
+	VFMADD213PS  Z11, Z2, Z3; \
+	VFMADD213PS  Z12, Z2, Z3; \
+	VFMADD213PS  Z13, Z2, Z3; \
+	VFMADD213PS  Z14, Z2, Z3; \
+	VMULPS       Z2, Z2, Z16; \
+	VFMADD213PS  Z2, Z16, Z3; \
+	VADDPS       Z15, Z3, Z3; \
+	VSCALEFPS    Z1, Z3, Z0
+
 // func expAVX512(dst, src *float32, n int)
 TEXT ·expAVX512(SB), NOSPLIT, $0-24
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ n+16(FP), CX
-	VBROADCASTSS expConst512<>+0(SB), Z4
-	VBROADCASTSS expConst512<>+4(SB), Z5
-	VBROADCASTSS expConst512<>+8(SB), Z6
-	VBROADCASTSS expConst512<>+12(SB), Z7
-	VBROADCASTSS expConst512<>+16(SB), Z8
-	VBROADCASTSS expConst512<>+20(SB), Z9
-	VBROADCASTSS expConst512<>+24(SB), Z10
-	VBROADCASTSS expConst512<>+28(SB), Z11
-	VBROADCASTSS expConst512<>+32(SB), Z12
-	VBROADCASTSS expConst512<>+36(SB), Z13
-	VBROADCASTSS expConst512<>+40(SB), Z14
-	VBROADCASTSS expConst512<>+44(SB), Z15
+	EXP512_CONSTS
 
 exp512Loop:
 	CMPQ CX, $16
 	JL   exp512Done
 	VMOVUPS      (SI), Z0
-	VMAXPS       Z0, Z4, Z0     // NaN in x is returned as it is
-	VMINPS       Z0, Z5, Z0
-	VMULPS       Z6, Z0, Z1
-	VRNDSCALEPS  $0, Z1, Z1     // n, rounded to nearest
-	VMOVAPS      Z0, Z2
-	VFNMADD231PS Z7, Z1, Z2     // r = x − n·c1
-	VFNMADD231PS Z8, Z1, Z2     // r −= n·c2
-	VMOVAPS      Z9, Z3
-	VFMADD213PS  Z10, Z2, Z3
-	VFMADD213PS  Z11, Z2, Z3
-	VFMADD213PS  Z12, Z2, Z3
-	VFMADD213PS  Z13, Z2, Z3
-	VFMADD213PS  Z14, Z2, Z3
-	VMULPS       Z2, Z2, Z16
-	VFMADD213PS  Z2, Z16, Z3    // p·r² + r
-	VADDPS       Z15, Z3, Z3    // + 1
-	VSCALEFPS    Z1, Z3, Z0     // ·2ⁿ
+	EXP512_Z0
 	VMOVUPS      Z0, (DI)
 	ADDQ         $64, SI
 	ADDQ         $64, DI
@@ -76,41 +87,14 @@ TEXT ·expSumAVX512(SB), NOSPLIT, $0-36
 	MOVQ         n+16(FP), CX
 	VBROADCASTSS shift+24(FP), Z17
 	VXORPS       Z18, Z18, Z18 // the sum's lanes
-	VBROADCASTSS expConst512<>+0(SB), Z4
-	VBROADCASTSS expConst512<>+4(SB), Z5
-	VBROADCASTSS expConst512<>+8(SB), Z6
-	VBROADCASTSS expConst512<>+12(SB), Z7
-	VBROADCASTSS expConst512<>+16(SB), Z8
-	VBROADCASTSS expConst512<>+20(SB), Z9
-	VBROADCASTSS expConst512<>+24(SB), Z10
-	VBROADCASTSS expConst512<>+28(SB), Z11
-	VBROADCASTSS expConst512<>+32(SB), Z12
-	VBROADCASTSS expConst512<>+36(SB), Z13
-	VBROADCASTSS expConst512<>+40(SB), Z14
-	VBROADCASTSS expConst512<>+44(SB), Z15
+	EXP512_CONSTS
 
 expSum512Loop:
 	CMPQ         CX, $16
 	JL           expSum512Done
 	VMOVUPS      (SI), Z0
 	VSUBPS       Z17, Z0, Z0    // x − shift
-	VMAXPS       Z0, Z4, Z0
-	VMINPS       Z0, Z5, Z0
-	VMULPS       Z6, Z0, Z1
-	VRNDSCALEPS  $0, Z1, Z1
-	VMOVAPS      Z0, Z2
-	VFNMADD231PS Z7, Z1, Z2
-	VFNMADD231PS Z8, Z1, Z2
-	VMOVAPS      Z9, Z3
-	VFMADD213PS  Z10, Z2, Z3
-	VFMADD213PS  Z11, Z2, Z3
-	VFMADD213PS  Z12, Z2, Z3
-	VFMADD213PS  Z13, Z2, Z3
-	VFMADD213PS  Z14, Z2, Z3
-	VMULPS       Z2, Z2, Z16
-	VFMADD213PS  Z2, Z16, Z3
-	VADDPS       Z15, Z3, Z3
-	VSCALEFPS    Z1, Z3, Z0
+	EXP512_Z0
 	VMOVUPS      Z0, (DI)
 	VADDPS       Z0, Z18, Z18
 	ADDQ         $64, SI
