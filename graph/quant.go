@@ -270,7 +270,7 @@ func quantizeEncodeRows(p *kern.QPacked, x []float32, m, k, lda int, acts *kern.
 	zero := arch.ZeroByte()
 	for i := 0; i < m; i++ {
 		row := x[i*lda : i*lda+k]
-		bits := absMaxBits(row)
+		bits := kern.AbsMaxBits(row)
 		a, finite := math.Float32frombits(bits), true
 		if bits > 0x7f800000 { // a NaN: the scale of the other values
 			a, finite = 0, false
@@ -305,25 +305,4 @@ func quantizeEncodeRows(p *kern.QPacked, x []float32, m, k, lda int, acts *kern.
 			}
 		}
 	}
-}
-
-// absMaxBits is the largest of x's values' bits without their sign: the
-// bits of max |x| when no value is NaN, and above +Inf's (0x7f800000) when
-// one is. Non-negative floats order as their bits; four running maxima
-// keep the loop free of branches and of one long chain of dependences (a
-// loop of comparisons was 22% of an int8 transformer's profile).
-func absMaxBits(x []float32) uint32 {
-	const abs = 0x7fffffff
-	var m0, m1, m2, m3 uint32
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		m0 = max(m0, math.Float32bits(x[i])&abs)
-		m1 = max(m1, math.Float32bits(x[i+1])&abs)
-		m2 = max(m2, math.Float32bits(x[i+2])&abs)
-		m3 = max(m3, math.Float32bits(x[i+3])&abs)
-	}
-	for ; i < len(x); i++ {
-		m0 = max(m0, math.Float32bits(x[i])&abs)
-	}
-	return max(m0, m1, m2, m3)
 }

@@ -217,39 +217,3 @@ func TestQuantizeEncodeRowsSizes(t *testing.T) {
 		restore()
 	}
 }
-
-// absMaxBits is max |x| for finite values (−0, subnormals and the largest
-// float included), +Inf's bits with an infinity, and above them with a NaN
-// in any of the four lanes or the tail.
-func TestAbsMaxBits(t *testing.T) {
-	rng := rand.New(rand.NewPCG(13, 14))
-	for n := 0; n <= 11; n++ {
-		for at := -1; at < n; at++ {
-			for _, special := range []float32{float32(math.NaN()), float32(math.Inf(-1)), float32(math.Inf(1)), -math.MaxFloat32, 1e-45, float32(math.Copysign(0, -1))} {
-				x := make([]float32, n)
-				for i := range x {
-					x[i] = float32(rng.NormFloat64())
-				}
-				if at >= 0 {
-					x[at] = special
-				}
-				var want float64
-				nan := false
-				for _, v := range x {
-					nan = nan || v != v
-					want = max(want, math.Abs(float64(v)))
-				}
-				got := absMaxBits(x)
-				if nan {
-					if got <= 0x7f800000 {
-						t.Fatalf("%v: %#x, want above +Inf's bits", x, got)
-					}
-					continue
-				}
-				if g := float64(math.Float32frombits(got)); g != want {
-					t.Fatalf("%v: %v, want %v", x, g, want)
-				}
-			}
-		}
-	}
-}
