@@ -142,7 +142,8 @@ type attentionKernel[T float] struct {
 	stream uint64
 	key    uint64 // the hash key of the last forward's masks
 
-	packed *attnPacked // serving graph: the weights packed once (float32 only)
+	packed  *attnPacked // serving graph: the weights packed once (float32 only)
+	qkvBias []float32   // serving graph: the input projection's biases, concatenated
 
 	qkv, ctx, probs []T
 	dctx, dqkv      []T
@@ -275,28 +276,25 @@ func (k *attentionKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) erro
 		}
 	})
 	wo, bo := values[T](in[base+2*k.parts]), values[T](in[base+2*k.parts+1])
-	for r := 0; r < rows; r++ {
-		copy(y[r*d:(r+1)*d], bo)
-	}
 	if k.packed != nil {
 		k.packed.out.pack(any(wo).([]float32), d, d)
-		k.packed.out.product(any(k.ctx).([]float32), rows, d, d, true, any(y).([]float32))
+		k.packed.out.product(any(k.ctx).([]float32), rows, d, d, any(bo).([]float32), any(y).([]float32))
 	} else {
+		for r := 0; r < rows; r++ {
+			copy(y[r*d:(r+1)*d], bo)
+		}
 		gemm(maxThreads(), false, true, rows, d, d, 1, k.ctx, d, wo, d, 1, y, d) // y = ctx·W_oᵀ + b_o
 	}
 	k.forwards++
 	return nil
 }
 
-// projectIn sets qkv = x·Wᵀ + b for the input projection's parts: the
-// biases copied into every row, then the products added.
+// projectIn sets qkv = x·Wᵀ + b for the input projection's parts: in the
+// serving graph one product over the packed parts that stores the biases
+// with it; otherwise the biases copied into every row, then the products
+// added.
 func (k *attentionKernel[T]) projectIn(in []*tensor.Dense, x []T, rows, d int) {
 	base, pd := k.base(), 3*d/k.parts
-	for r := 0; r < rows; r++ {
-		for i := 0; i < k.parts; i++ {
-			copy(k.qkv[r*3*d+i*pd:r*3*d+(i+1)*pd], values[T](in[base+2*i+1]))
-		}
-	}
 	if k.packed != nil {
 		k.packed.qkv.packWith(3*d, d, func() []float32 {
 			w := make([]float32, 0, 3*d*d)
@@ -305,8 +303,18 @@ func (k *attentionKernel[T]) projectIn(in []*tensor.Dense, x []T, rows, d int) {
 			}
 			return w
 		})
-		k.packed.qkv.product(any(x).([]float32), rows, d, 3*d, true, any(k.qkv).([]float32))
+		bias := k.qkvBias[:0] // the parts' biases, concatenated
+		for i := 0; i < k.parts; i++ {
+			bias = append(bias, values[float32](in[base+2*i+1])...)
+		}
+		k.qkvBias = bias
+		k.packed.qkv.product(any(x).([]float32), rows, d, 3*d, bias, any(k.qkv).([]float32))
 		return
+	}
+	for r := 0; r < rows; r++ {
+		for i := 0; i < k.parts; i++ {
+			copy(k.qkv[r*3*d+i*pd:r*3*d+(i+1)*pd], values[T](in[base+2*i+1]))
+		}
 	}
 	for i := 0; i < k.parts; i++ {
 		gemm(maxThreads(), false, true, rows, pd, d, 1, x, d, values[T](in[base+2*i]), d, 1, k.qkv[i*pd:], 3*d)

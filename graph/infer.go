@@ -62,15 +62,16 @@ func (pw *packedWeights) packWith(out, in int, weights func() []float32) {
 	})
 }
 
-// product sets y [m, out] = x [m, in]·Wᵀ (+ y when accumulate), each
-// thread computing its stripe of columns.
-func (pw *packedWeights) product(x []float32, m, in, out int, accumulate bool, y []float32) {
-	beta := float32(0)
-	if accumulate {
-		beta = 1
-	}
+// product sets y [m, out] = x [m, in]·Wᵀ + bias (bias nil: no bias; else
+// its out values added to every row, stored with the product rather than
+// copied into y first), each thread computing its stripe of columns.
+func (pw *packedWeights) product(x []float32, m, in, out int, bias, y []float32) {
 	run := func(s *weightStripe) {
-		kern.SgemmPacked(false, m, s.to-s.from, in, 1, x, in, &s.p, beta, y[s.from:], out)
+		if bias == nil {
+			kern.SgemmPacked(false, m, s.to-s.from, in, 1, x, in, &s.p, 0, y[s.from:], out)
+			return
+		}
+		kern.SgemmPackedBias(false, m, s.to-s.from, in, x, in, &s.p, bias[s.from:], y[s.from:], out)
 	}
 	if len(pw.stripes) == 1 {
 		run(&pw.stripes[0])
@@ -101,13 +102,11 @@ func (k *linearInferKernel) forward(in []*tensor.Dense, out *tensor.Dense) error
 	x, w, y := values[float32](in[0]), values[float32](in[1]), values[float32](out)
 	n, d, m := linearDims(in[0], in[1])
 	k.w.pack(w, m, d)
+	var bias []float32
 	if len(in) == 3 {
-		bias := values[float32](in[2])
-		for i := 0; i < n; i++ {
-			copy(y[i*m:(i+1)*m], bias)
-		}
+		bias = values[float32](in[2])
 	}
-	k.w.product(x, n, d, m, len(in) == 3, y)
+	k.w.product(x, n, d, m, bias, y)
 	return nil
 }
 
