@@ -265,14 +265,15 @@ func (k *attentionKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) erro
 			q := k.qkv[e*t*3*d+hd*dh:]
 			kk := k.qkv[e*t*3*d+d+hd*dh:]
 			v := k.qkv[e*t*3*d+2*d+hd*dh:]
-			gemm(1, false, true, t, t, dh, scale, q, 3*d, kk, 3*d, 0, s, t) // S = Q·Kᵀ/√dh
+			keys := keySpan(mask, e, t)
+			gemm(1, false, true, t, keys, dh, scale, q, 3*d, kk, 3*d, 0, s, t) // S = Q·Kᵀ/√dh, the span's columns
 			softmaxRows(s, mask, e, t)
 			pd := s
 			if k.p > 0 {
 				pd = scratch[block : 2*block]
 				k.dropout(pd, s, bh, block)
 			}
-			gemm(1, false, false, t, dh, t, 1, pd, t, v, 3*d, 0, k.ctx[e*t*d+hd*dh:], d) // ctx_h = P·V_h
+			gemm(1, false, false, t, dh, keys, 1, pd, t, v, 3*d, 0, k.ctx[e*t*d+hd*dh:], d) // ctx_h = P·V_h over the span
 		}
 	})
 	wo, bo := values[T](in[base+2*k.parts]), values[T](in[base+2*k.parts+1])
@@ -319,6 +320,24 @@ func (k *attentionKernel[T]) projectIn(in []*tensor.Dense, x []T, rows, d int) {
 	for i := 0; i < k.parts; i++ {
 		gemm(maxThreads(), false, true, rows, pd, d, 1, x, d, values[T](in[base+2*i]), d, 1, k.qkv[i*pd:], 3*d)
 	}
+}
+
+// keySpan is the number of leading key positions of example e that the
+// products need: up to its last real key (mask 1). The scores of the
+// padded keys after it are never read (softmaxRows overwrites them with
+// 0) and their probabilities are 0, so both products stop there: with
+// padding at the end, a short text costs its length, not T. An example
+// without real keys attends to all T positions; mask nil has no padding.
+func keySpan[T float](mask []T, e, t int) int {
+	if mask == nil {
+		return t
+	}
+	for j := t - 1; j >= 0; j-- {
+		if mask[e*t+j] != 0 {
+			return j + 1
+		}
+	}
+	return t
 }
 
 // softmaxRows turns the scores s [T, T] of example e into probabilities
