@@ -168,8 +168,8 @@ func (c Config) layer(b *graph.Builder, p string, h, mask *G.Node) *G.Node {
 		h = graph.Add(h, attn(graph.LayerNorm(b, p+"attention.output.LayerNorm", h, ln)))
 		return graph.Add(h, ffn(graph.LayerNorm(b, p+"output.LayerNorm", h, ln)))
 	}
-	h = graph.LayerNorm(b, p+"attention.output.LayerNorm", graph.Add(attn(h), h), ln)
-	return graph.LayerNorm(b, p+"output.LayerNorm", graph.Add(ffn(h), h), ln)
+	h = graph.AddLayerNorm(b, p+"attention.output.LayerNorm", attn(h), h, ln)
+	return graph.AddLayerNorm(b, p+"output.LayerNorm", ffn(h), h, ln)
 }
 
 // zeros is a constant [n, t] of zeros: the token types of single texts.
