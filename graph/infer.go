@@ -66,12 +66,25 @@ func (pw *packedWeights) packWith(out, in int, weights func() []float32) {
 // its out values added to every row, stored with the product rather than
 // copied into y first), each thread computing its stripe of columns.
 func (pw *packedWeights) product(x []float32, m, in, out int, bias, y []float32) {
+	pw.productThen(x, m, in, out, bias, y, nil)
+}
+
+// productThen is product with then, when not nil, applied by each thread
+// to each row of its stripe of y (from, to: the stripe's columns) once
+// the stripe is computed: an activation fused into the product, with no
+// fork and join of its own and while the stripe is in cache.
+func (pw *packedWeights) productThen(x []float32, m, in, out int, bias, y []float32, then func(row []float32)) {
 	run := func(s *weightStripe) {
 		if bias == nil {
 			kern.SgemmPacked(false, m, s.to-s.from, in, 1, x, in, &s.p, 0, y[s.from:], out)
-			return
+		} else {
+			kern.SgemmPackedBias(false, m, s.to-s.from, in, x, in, &s.p, bias[s.from:], y[s.from:], out)
 		}
-		kern.SgemmPackedBias(false, m, s.to-s.from, in, x, in, &s.p, bias[s.from:], y[s.from:], out)
+		if then != nil {
+			for r := 0; r < m; r++ {
+				then(y[r*out+s.from : r*out+s.to])
+			}
+		}
 	}
 	if len(pw.stripes) == 1 {
 		run(&pw.stripes[0])
@@ -85,12 +98,19 @@ func (pw *packedWeights) product(x []float32, m, in, out int, bias, y []float32)
 }
 
 // linearInferKernel is Linear with its weight packed once: inputs x
-// [N, …, in], w [out, in], optional b [out]; output [N, …, out].
+// [N, …, in], w [out, in], optional b [out]; output [N, …, out]; with
+// gelu, GELU(Linear) (LinearGELU).
 type linearInferKernel struct {
-	w *packedWeights // shared by the model's serving machines
+	w    *packedWeights // shared by the model's serving machines
+	gelu bool
 }
 
-func (*linearInferKernel) name() string { return "Linear(packed)" }
+func (k *linearInferKernel) name() string {
+	if k.gelu {
+		return "LinearGELU(packed)"
+	}
+	return "Linear(packed)"
+}
 
 func (*linearInferKernel) differentiable() []bool { return []bool{false, false, false} }
 
@@ -106,7 +126,11 @@ func (k *linearInferKernel) forward(in []*tensor.Dense, out *tensor.Dense) error
 	if len(in) == 3 {
 		bias = values[float32](in[2])
 	}
-	k.w.product(x, n, d, m, bias, y)
+	var then func(row []float32)
+	if k.gelu {
+		then = func(row []float32) { kern.GELU(row, row) }
+	}
+	k.w.productThen(x, n, d, m, bias, y, then)
 	return nil
 }
 

@@ -58,7 +58,7 @@ func TestLSTMGemmWeights(t *testing.T) {
 // (one per thread), at every packed level, on every pair of batch and
 // output sizes in the kernel tests' sizes list and depths around the
 // unrolling, with and without a bias, against the float64 product, with
-// guard regions around y.
+// guard regions around y; and with a GELU fused in, against GELU after it.
 func TestPackedWeightsProductSizes(t *testing.T) {
 	const gl = 16
 	const guard = float32(-1234.5678)
@@ -107,6 +107,25 @@ func TestPackedWeightsProductSizes(t *testing.T) {
 						}
 						if d := math.Abs(float64(g) - s); !(d <= 1e-6*float64(in+1)*mag+1e-30) {
 							t.Fatalf("%s %dx%dx%d bias %v: y[%d][%d] = %v, want %v", l, m, out, in, bias != nil, r, j, g, s)
+						}
+					}
+					// With GELU applied by the threads to their stripes
+					// (LinearGELU): GELU of the product within the GELU
+					// kernel's accuracy (whole vectors and tails round
+					// differently), nothing written outside y.
+					fused := slices.Clone(all)
+					pw.productThen(x, m, in, out, bias, fused[gl:gl+m*out], func(row []float32) { kern.GELU(row, row) })
+					for i := range all {
+						c := i - gl
+						if c < 0 || c >= m*out {
+							if math.Float32bits(fused[i]) != math.Float32bits(guard) {
+								t.Fatalf("%s %dx%dx%d: fused GELU wrote %v at %d outside y", l, m, out, in, fused[i], c)
+							}
+							continue
+						}
+						v := float64(all[i])
+						if want := v * normalCDF(v); math.Abs(float64(fused[i])-want) > 1e-6*math.Max(1, math.Abs(v)) {
+							t.Fatalf("%s %dx%dx%d bias %v: fused GELU gives %v at %d, want GELU(%v) = %v", l, m, out, in, bias != nil, fused[i], c, v, want)
 						}
 					}
 				}

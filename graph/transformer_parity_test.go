@@ -81,7 +81,7 @@ func buildTransformerCase(t *testing.T, b *Builder, c *transformerCase) (y, x *G
 	cfg := c.Config
 	ln := LayerNormConfig{Eps: cfg.Eps}
 	ffn := func(p string, h *G.Node) *G.Node {
-		return Linear(b, p+"linear2", GELU(Linear(b, p+"linear1", h, cfg.FFN, true)), h.Shape()[2], true)
+		return Linear(b, p+"linear2", LinearGELU(b, p+"linear1", h, cfg.FFN, true), h.Shape()[2], true)
 	}
 	attn := AttentionConfig{Heads: cfg.Heads, QKV: "self_attn.in_proj", Out: "self_attn.out_proj"}
 	switch cfg.Kind {
@@ -110,7 +110,7 @@ func buildTransformerCase(t *testing.T, b *Builder, c *transformerCase) (y, x *G
 				Query: p + "attention.self.query", Key: p + "attention.self.key", Value: p + "attention.self.value",
 				Out: p + "attention.output.dense"})
 			h = AddLayerNorm(b, p+"attention.output.LayerNorm", a, h, ln)
-			f := Linear(b, p+"output.dense", GELU(Linear(b, p+"intermediate.dense", h, cfg.FFN, true)), d, true)
+			f := Linear(b, p+"output.dense", LinearGELU(b, p+"intermediate.dense", h, cfg.FFN, true), d, true)
 			h = AddLayerNorm(b, p+"output.LayerNorm", f, h, ln)
 		}
 		return h, nil, ""

@@ -161,7 +161,7 @@ func (c Config) layer(b *graph.Builder, p string, h, mask *G.Node) *G.Node {
 		return graph.Dropout(b, a, c.Dropout)
 	}
 	ffn := func(x *G.Node) *G.Node {
-		f := graph.Linear(b, p+"output.dense", graph.GELU(graph.Linear(b, p+"intermediate.dense", x, c.FFN, true)), c.DModel, true)
+		f := graph.Linear(b, p+"output.dense", graph.LinearGELU(b, p+"intermediate.dense", x, c.FFN, true), c.DModel, true)
 		return graph.Dropout(b, f, c.Dropout)
 	}
 	if c.Norm == PreLN {
