@@ -61,7 +61,10 @@ type AttentionConfig struct {
 // serving graphs keep one [T, T] block per thread. Each head's products
 // are sgemm calls (kern.Sgemm in float32) over strided views of the
 // [N·T, 3D] projection, so no head is ever transposed or copied; the
-// serving graph packs the projection weights once.
+// serving graph packs the projection weights once and stores the
+// projections' biases with the products. Both products of a head stop at
+// the example's last real key (keySpan): a short text padded to T costs
+// its length in the attention, not T.
 func SelfAttention(b *Builder, x, mask *G.Node, cfg AttentionConfig) *G.Node {
 	if x.Dims() != 3 {
 		panic(shapeErr("SelfAttention", x.Shape(), "[N, T, D]"))
