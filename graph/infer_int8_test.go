@@ -273,3 +273,59 @@ func randn32(rng *rand.Rand, n int) []float32 {
 	}
 	return v
 }
+
+// TestLinearGELUInt8 checks the int8 LinearGELU, which applies the GELU to
+// each tile of the product as it is dequantized, against the two nodes
+// GELU(Linear) of the same int8 weight, at every SIMD level and int8 arch,
+// with widths around the tiles and the vector widths: equal within a few
+// float32 ulps (a tile's last columns may take the scalar GELU where the
+// separate node takes the vector one).
+func TestLinearGELUInt8(t *testing.T) {
+	rng := rand.New(rand.NewPCG(71, 72))
+	run := func(m, in, out int, fused bool, w, bias, x []float32) []float32 {
+		ps := NewParams(tensor.Float32, 1)
+		b := NewBuilder(ps, Infer, nil)
+		xn := G.NewTensor(b.G, tensor.Float32, 2, G.WithShape(m, in), G.WithName("x"), G.WithValue(tensor.New(tensor.WithShape(m, in), tensor.WithBacking(slices.Clone(x)))))
+		var y *G.Node
+		build := func() {
+			if fused {
+				y = LinearGELU(b, "fc", xn, out, true)
+			} else {
+				y = GELU(Linear(b, "fc", xn, out, true))
+			}
+		}
+		// Materialize the parameters, then set them and their int8 form
+		// before building the serving graph.
+		pre := NewBuilder(ps, Eval, nil)
+		Linear(pre, "fc", G.NewTensor(pre.G, tensor.Float32, 2, G.WithShape(m, in), G.WithName("x")), out, true)
+		copy(ps.Get("fc.weight").Value.Float32s(), w)
+		copy(ps.Get("fc.bias").Value.Float32s(), bias)
+		ps.SetQuantized("fc.weight", QuantizeRows(w, []int{out, in}))
+		build()
+		if op := y.Op().String(); fused && op != "LinearGELU(int8)" {
+			t.Fatalf("LinearGELU built %s, not the fused int8 kernel", op)
+		}
+		if err := G.NewTapeMachine(b.G).RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		return slices.Clone(y.Value().(*tensor.Dense).Float32s())
+	}
+	for l := kern.Generic; l <= kern.Supported(); l++ {
+		restoreLevel := kern.Set(l)
+		for _, arch := range kern.QArches() {
+			restoreArch := kern.SetQGemmArch(arch)
+			for _, sz := range [][3]int{{1, 1, 1}, {3, 5, 7}, {9, 37, 40}, {17, 65, 33}, {33, 16, 65}, {40, 128, 512}} {
+				m, in, out := sz[0], sz[1], sz[2]
+				w, bias, x := randn32(rng, out*in), randn32(rng, out), randn32(rng, m*in)
+				got, want := run(m, in, out, true, w, bias, x), run(m, in, out, false, w, bias, x)
+				for i := range want {
+					if d := math.Abs(float64(got[i] - want[i])); !(d <= 4e-7*math.Abs(float64(want[i]))+1e-7) {
+						t.Fatalf("%s %s %dx%dx%d: fused [%d] = %v, GELU(Linear) %v", l, arch.Name(), m, in, out, i, got[i], want[i])
+					}
+				}
+			}
+			restoreArch()
+		}
+		restoreLevel()
+	}
+}
