@@ -51,7 +51,7 @@ func qLinearThen(threads int, x []float32, m, k, lda int, w *QuantWeight, y []fl
 		r.s = make([]float32, m)
 	}
 	r.s = r.s[:m]
-	quantizeEncodeRows(p, x, m, k, lda, &r.acts, r.s)
+	quantizeEncodeRowsThreads(threads, p, x, m, k, lda, &r.acts, r.s)
 	sw := w.Scale
 	if bias == nil && !accumulate {
 		bias = make([]float32, len(sw))
