@@ -38,14 +38,6 @@ type qRows struct {
 // x·Wᵀ (+ bias) for x [m, k] (rows lda apart) quantized per row into r
 // and W's int8 form.
 func qLinear(threads int, x []float32, m, k, lda int, w *QuantWeight, y []float32, ldy int, accumulate bool, bias []float32, r *qRows) {
-	qLinearThen(threads, x, m, k, lda, w, y, ldy, accumulate, bias, r, nil)
-}
-
-// qLinearThen is qLinear with then, when not nil, applied by the product's
-// threads to each row of each tile of y once it is dequantized: an
-// activation fused into the product while the tile is in cache (as
-// packedWeights.productThen does for float32).
-func qLinearThen(threads int, x []float32, m, k, lda int, w *QuantWeight, y []float32, ldy int, accumulate bool, bias []float32, r *qRows, then func(row []float32)) {
 	p := w.pack()
 	if cap(r.s) < m {
 		r.s = make([]float32, m)
@@ -62,29 +54,17 @@ func qLinearThen(threads int, x []float32, m, k, lda int, w *QuantWeight, y []fl
 			b = bias[j0 : j0+cols]
 		}
 		kern.DequantTile(y[i0*ldy+j0:], ldy, tile, ldt, rows, cols, offs, sw[j0:j0+cols], r.s[i0:i0+rows], b, accumulate)
-		if then != nil {
-			for i := i0; i < i0+rows; i++ {
-				then(y[i*ldy+j0 : i*ldy+j0+cols])
-			}
-		}
 	})
 }
 
 // linearInt8Kernel is Linear with an int8 weight and activations
-// quantized per row: inputs x [N, …, in], w [out, in] (unread), optional b;
-// with gelu, GELU(Linear) (LinearGELU), applied per tile.
+// quantized per row: inputs x [N, …, in], w [out, in] (unread), optional b.
 type linearInt8Kernel struct {
-	q    *QuantWeight
-	gelu bool
-	r    qRows
+	q *QuantWeight
+	r qRows
 }
 
-func (k *linearInt8Kernel) name() string {
-	if k.gelu {
-		return "LinearGELU(int8)"
-	}
-	return "Linear(int8)"
-}
+func (*linearInt8Kernel) name() string { return "Linear(int8)" }
 
 func (*linearInt8Kernel) differentiable() []bool { return []bool{false, false, false} }
 
@@ -106,11 +86,7 @@ func (k *linearInt8Kernel) forward(in []*tensor.Dense, out *tensor.Dense) error 
 	if len(in) == 3 {
 		bias = values[float32](in[2])
 	}
-	var then func(row []float32)
-	if k.gelu {
-		then = func(row []float32) { kern.GELU(row, row) }
-	}
-	qLinearThen(qthreads(n, m, d), x, n, d, d, k.q, y, m, false, bias, &k.r, then)
+	qLinear(qthreads(n, m, d), x, n, d, d, k.q, y, m, false, bias, &k.r)
 	return nil
 }
 

@@ -28,7 +28,7 @@ func linear(b *Builder, name string, x *G.Node, out int, bias, gelu bool) *G.Nod
 		args = append(args, b.Param(name+".bias", []int{out}, BiasUniform(in)))
 	}
 	if q := quantFor(b, name+".weight"); q != nil {
-		return mustApply(&linearInt8Kernel{q: q, gelu: gelu}, args...)
+		return mustApply(&linearInt8Kernel{q: q}, args...)
 	}
 	if inferFast(b) {
 		return mustApply(&linearInferKernel{w: b.Params.packedFor(name + ".weight"), gelu: gelu}, args...)
@@ -37,13 +37,12 @@ func linear(b *Builder, name string, x *G.Node, out int, bias, gelu bool) *G.Nod
 }
 
 // LinearGELU is GELU(Linear(b, name, x, out, bias)), a feed-forward
-// block's first layer. The serving graphs (float32 with the packed product,
-// or the int8 Linear) apply the GELU in the product's kernel, each thread
-// to its stripe (or tile) of columns as soon as it is computed, with no
-// fork and join and no pass over the tensor of its own; other graphs build
-// the two nodes.
+// block's first layer. The serving graph (float32 with the packed product,
+// not int8) applies the GELU in the product's kernel, each thread to its
+// stripe of columns as soon as it is computed, with no fork and join and
+// no pass over the tensor of its own; other graphs build the two nodes.
 func LinearGELU(b *Builder, name string, x *G.Node, out int, bias bool) *G.Node {
-	if !inferFast(b) && quantFor(b, name+".weight") == nil {
+	if !inferFast(b) || quantFor(b, name+".weight") != nil {
 		return GELU(Linear(b, name, x, out, bias))
 	}
 	return linear(b, name, x, out, bias, true)
