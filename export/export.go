@@ -93,7 +93,13 @@ func onnxBytes(k *kinds.Kind, cfg kinds.Config, c *checkpoint.Checkpoint) ([]byt
 	if net, err := cfg.Network(); !ok || err != nil || net == nil {
 		return nil, fmt.Errorf("%s is not a network with an ONNX form: ONNX export covers %s (safetensors export covers it)", kinds.Name(k, cfg), strings.Join(onnxKinds(), ", "))
 	}
-	g, err := og.ONNX(c.Weights)
+	// An int8 checkpoint exports the float32 graph of its dequantized
+	// weights (docs/optimize.md); its metadata still says int8.
+	dc, _, _, err := c.Dequantized()
+	if err != nil {
+		return nil, err
+	}
+	g, err := og.ONNX(dc.Weights)
 	if err != nil {
 		return nil, err
 	}

@@ -57,4 +57,32 @@ func TestExportImportInt8(t *testing.T) {
 	if q == nil || q.InputScale != 0.01 || !slices.Equal(q.Shape, []int{4, 4, 3}) {
 		t.Fatalf("imported int8 conv.weight: %+v", q)
 	}
+
+	// ONNX: the float32 graph of the dequantized weights (it read the int8
+	// tensors as weights and refused them before).
+	got, err := onnxBytes(l.Kind, l.Config, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc, _, _, err := c.Dequantized()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := l.Config.(onnxGraph).ONNX(dc.Weights)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Metadata == nil {
+		g.Metadata = map[string]string{}
+	}
+	for key, v := range checkpoint.Metadata(c) {
+		g.Metadata[key] = v
+	}
+	want, err := g.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) {
+		t.Error("the int8 checkpoint's ONNX graph is not the one of its dequantized weights")
+	}
 }

@@ -93,12 +93,15 @@ func SelfAttention(b *Builder, x, mask *G.Node, cfg AttentionConfig) *G.Node {
 		for _, p := range []string{cfg.Query, cfg.Key, cfg.Value} {
 			args = append(args, b.Param(p+".weight", []int{d, d}, initIn), b.Param(p+".bias", []int{d}, Constant(0)))
 			names = append(names, p+".weight")
+			b.role(p+".weight", RoleLinear)
 		}
 	} else {
 		args = append(args, b.Param(cfg.QKV+"_weight", []int{3 * d, d}, initIn), b.Param(cfg.QKV+"_bias", []int{3 * d}, Constant(0)))
 		names = append(names, cfg.QKV+"_weight")
+		b.role(cfg.QKV+"_weight", RoleLinear)
 	}
 	args = append(args, b.Param(cfg.Out+".weight", []int{d, d}, initOut), b.Param(cfg.Out+".bias", []int{d}, Constant(0)))
+	b.role(cfg.Out+".weight", RoleLinear)
 	parts := len(names)
 	var stream uint64
 	p := 0.0
@@ -106,6 +109,9 @@ func SelfAttention(b *Builder, x, mask *G.Node, cfg AttentionConfig) *G.Node {
 		p, stream = cfg.Dropout, b.nextStream()
 	}
 	keep := b.Training() || b.attribution
+	if q := attentionInt8(b, names, cfg.Out+".weight"); q != nil { // attention_int8.go
+		return mustApply(&attentionKernel[float32]{heads: cfg.Heads, parts: parts, masked: mask != nil, int8: q}, args...)
+	}
 	if inferFast(b) {
 		pk := &attnPacked{
 			qkv: b.Params.packedFor(fmt.Sprint(names) + "/qkv"),
@@ -143,6 +149,7 @@ type attentionKernel[T float] struct {
 	key    uint64 // the hash key of the last forward's masks
 
 	packed *attnPacked // serving graph: the weights packed once (float32 only)
+	int8   *attnInt8   // serving graph: int8 projections (attention_int8.go; float32 only)
 
 	qkv, ctx, probs []T
 	dctx, dqkv      []T
@@ -158,6 +165,9 @@ type attnPacked struct {
 }
 
 func (k *attentionKernel[T]) name() string {
+	if k.int8 != nil {
+		return fmt.Sprintf("SelfAttention(int8, heads=%d, parts=%d, masked=%v)", k.heads, k.parts, k.masked)
+	}
 	return fmt.Sprintf("SelfAttention(heads=%d, parts=%d, masked=%v, dropout=%v)", k.heads, k.parts, k.masked, k.p)
 }
 
@@ -172,7 +182,7 @@ func (k *attentionKernel[T]) base() int {
 func (k *attentionKernel[T]) differentiable() []bool {
 	d := make([]bool, k.base()+2*k.parts+2)
 	for i := range d {
-		d[i] = k.packed == nil
+		d[i] = k.packed == nil && k.int8 == nil
 	}
 	if k.masked {
 		d[1] = false
@@ -200,6 +210,11 @@ func (k *attentionKernel[T]) outShape(in []tensor.Shape) (tensor.Shape, error) {
 	}
 	if w, b := in[base+2*k.parts], in[base+2*k.parts+1]; !w.Eq(tensor.Shape{d, d}) || !b.Eq(tensor.Shape{d}) {
 		return nil, fmt.Errorf("output projection: weight %v and bias %v, expected [%d, %d] and [%d]", w, b, d, d, d)
+	}
+	if k.int8 != nil {
+		if err := k.int8.check(d); err != nil {
+			return nil, err
+		}
 	}
 	return x.Clone(), nil
 }
@@ -278,10 +293,12 @@ func (k *attentionKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) erro
 	for r := 0; r < rows; r++ {
 		copy(y[r*d:(r+1)*d], bo)
 	}
-	if k.packed != nil {
+	switch {
+	case k.int8 != nil && k.int8.projectOut(any(k.ctx).([]float32), rows, d, any(y).([]float32)):
+	case k.packed != nil:
 		k.packed.out.pack(any(wo).([]float32), d, d)
 		k.packed.out.product(any(k.ctx).([]float32), rows, d, d, true, any(y).([]float32))
-	} else {
+	default:
 		gemm(maxThreads(), false, true, rows, d, d, 1, k.ctx, d, wo, d, 1, y, d) // y = ctx·W_oᵀ + b_o
 	}
 	k.forwards++
@@ -296,6 +313,9 @@ func (k *attentionKernel[T]) projectIn(in []*tensor.Dense, x []T, rows, d int) {
 		for i := 0; i < k.parts; i++ {
 			copy(k.qkv[r*3*d+i*pd:r*3*d+(i+1)*pd], values[T](in[base+2*i+1]))
 		}
+	}
+	if k.int8 != nil && k.int8.projectIn(any(x).([]float32), rows, d, any(k.qkv).([]float32)) {
+		return
 	}
 	if k.packed != nil {
 		k.packed.qkv.packWith(3*d, d, func() []float32 {

@@ -68,6 +68,10 @@ func (*linearInt8Kernel) name() string { return "Linear(int8)" }
 
 func (*linearInt8Kernel) differentiable() []bool { return []bool{false, false, false} }
 
+// writesAll: qLinear sets every output (bias or zeros plus the product),
+// so the tape need not clear it first.
+func (*linearInt8Kernel) writesAll(int) bool { return true }
+
 func (k *linearInt8Kernel) outShape(in []tensor.Shape) (tensor.Shape, error) {
 	if w := in[1]; len(w) != 2 || w[0] != k.q.Rows() || w[1] != k.q.Cols() {
 		return nil, fmt.Errorf("weight %v does not fit its int8 form %v", w, k.q.Shape)

@@ -270,15 +270,14 @@ func quantizeEncodeRows(p *kern.QPacked, x []float32, m, k, lda int, acts *kern.
 	zero := arch.ZeroByte()
 	for i := 0; i < m; i++ {
 		row := x[i*lda : i*lda+k]
-		var a float32
-		finite := true
-		for _, v := range row {
-			if v > a {
-				a = v
-			} else if -v > a {
-				a = -v
-			} else if v != v {
-				finite = false
+		bits := kern.AbsMaxBits(row)
+		a, finite := math.Float32frombits(bits), true
+		if bits > 0x7f800000 { // a NaN: the scale of the other values
+			a, finite = 0, false
+			for _, v := range row {
+				if v == v {
+					a = max(a, v, -v)
+				}
 			}
 		}
 		s := a / 127

@@ -75,7 +75,7 @@ func optimize(e env, ckpt, out string, opt quantize.Options) error {
 		fmt.Fprintf(e.stdout, "top-1 agreement with float32 on %d test inputs: %d/%d (%.2f%%), max |Δ probability| %.3g\n", ag.Compared, ag.Same, ag.Compared, 100*ag.Fraction(), ag.MaxProbDiff)
 	}
 	for _, w := range rep.Warnings {
-		fmt.Fprintln(e.stderr, "warning: "+w.Named(dashed))
+		fmt.Fprintln(e.stderr, "tapeml optimize: warning: "+w.Named(dashed))
 	}
 	return nil
 }

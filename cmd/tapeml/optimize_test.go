@@ -54,8 +54,8 @@ func TestOptimizeReportsAgreementAndWarnings(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(stderr), "\n")
 	speed := 0
 	for _, l := range lines {
-		if !strings.HasPrefix(l, "warning: ") {
-			t.Errorf("stderr line %q does not start with \"warning: \"", l)
+		if !strings.HasPrefix(l, "tapeml optimize: warning: ") {
+			t.Errorf("stderr line %q does not start with \"tapeml optimize: warning: \"", l)
 		}
 		if strings.Contains(l, "speed not checked (--rounds 0)") {
 			speed++
