@@ -61,7 +61,10 @@ type AttentionConfig struct {
 // serving graphs keep one [T, T] block per thread. Each head's products
 // are sgemm calls (kern.Sgemm in float32) over strided views of the
 // [N·T, 3D] projection, so no head is ever transposed or copied; the
-// serving graph packs the projection weights once.
+// serving graph packs the projection weights once and stores the
+// projections' biases with the products. Both products of a head stop at
+// the example's last real key (keySpan): a short text padded to T costs
+// its length in the attention, not T.
 func SelfAttention(b *Builder, x, mask *G.Node, cfg AttentionConfig) *G.Node {
 	if x.Dims() != 3 {
 		panic(shapeErr("SelfAttention", x.Shape(), "[N, T, D]"))
@@ -148,8 +151,9 @@ type attentionKernel[T float] struct {
 	stream uint64
 	key    uint64 // the hash key of the last forward's masks
 
-	packed *attnPacked // serving graph: the weights packed once (float32 only)
-	int8   *attnInt8   // serving graph: int8 projections (attention_int8.go; float32 only)
+	packed  *attnPacked // serving graph: the weights packed once (float32 only)
+	int8    *attnInt8   // serving graph: int8 projections (attention_int8.go; float32 only)
+	qkvBias []float32   // serving graph: the input projection's biases, concatenated
 
 	qkv, ctx, probs []T
 	dctx, dqkv      []T
@@ -279,44 +283,39 @@ func (k *attentionKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) erro
 			q := k.qkv[e*t*3*d+hd*dh:]
 			kk := k.qkv[e*t*3*d+d+hd*dh:]
 			v := k.qkv[e*t*3*d+2*d+hd*dh:]
-			gemm(1, false, true, t, t, dh, scale, q, 3*d, kk, 3*d, 0, s, t) // S = Q·Kᵀ/√dh
+			keys := keySpan(mask, e, t)
+			gemm(1, false, true, t, keys, dh, scale, q, 3*d, kk, 3*d, 0, s, t) // S = Q·Kᵀ/√dh, the span's columns
 			softmaxRows(s, mask, e, t)
 			pd := s
 			if k.p > 0 {
 				pd = scratch[block : 2*block]
 				k.dropout(pd, s, bh, block)
 			}
-			gemm(1, false, false, t, dh, t, 1, pd, t, v, 3*d, 0, k.ctx[e*t*d+hd*dh:], d) // ctx_h = P·V_h
+			gemm(1, false, false, t, dh, keys, 1, pd, t, v, 3*d, 0, k.ctx[e*t*d+hd*dh:], d) // ctx_h = P·V_h over the span
 		}
 	})
 	wo, bo := values[T](in[base+2*k.parts]), values[T](in[base+2*k.parts+1])
-	for r := 0; r < rows; r++ {
-		copy(y[r*d:(r+1)*d], bo)
-	}
-	switch {
-	case k.int8 != nil && k.int8.projectOut(any(k.ctx).([]float32), rows, d, any(y).([]float32)):
-	case k.packed != nil:
+	if k.packed != nil { // float32 serving: the bias stored with the product
 		k.packed.out.pack(any(wo).([]float32), d, d)
-		k.packed.out.product(any(k.ctx).([]float32), rows, d, d, true, any(y).([]float32))
-	default:
-		gemm(maxThreads(), false, true, rows, d, d, 1, k.ctx, d, wo, d, 1, y, d) // y = ctx·W_oᵀ + b_o
+		k.packed.out.product(any(k.ctx).([]float32), rows, d, d, any(bo).([]float32), any(y).([]float32))
+	} else {
+		for r := 0; r < rows; r++ {
+			copy(y[r*d:(r+1)*d], bo)
+		}
+		if k.int8 == nil || !k.int8.projectOut(any(k.ctx).([]float32), rows, d, any(y).([]float32)) {
+			gemm(maxThreads(), false, true, rows, d, d, 1, k.ctx, d, wo, d, 1, y, d) // y = ctx·W_oᵀ + b_o
+		}
 	}
 	k.forwards++
 	return nil
 }
 
-// projectIn sets qkv = x·Wᵀ + b for the input projection's parts: the
-// biases copied into every row, then the products added.
+// projectIn sets qkv = x·Wᵀ + b for the input projection's parts: in the
+// float32 serving graph one product over the packed parts that stores the
+// biases with it; otherwise the biases copied into every row, then the
+// products (int8 or float) added.
 func (k *attentionKernel[T]) projectIn(in []*tensor.Dense, x []T, rows, d int) {
 	base, pd := k.base(), 3*d/k.parts
-	for r := 0; r < rows; r++ {
-		for i := 0; i < k.parts; i++ {
-			copy(k.qkv[r*3*d+i*pd:r*3*d+(i+1)*pd], values[T](in[base+2*i+1]))
-		}
-	}
-	if k.int8 != nil && k.int8.projectIn(any(x).([]float32), rows, d, any(k.qkv).([]float32)) {
-		return
-	}
 	if k.packed != nil {
 		k.packed.qkv.packWith(3*d, d, func() []float32 {
 			w := make([]float32, 0, 3*d*d)
@@ -325,12 +324,43 @@ func (k *attentionKernel[T]) projectIn(in []*tensor.Dense, x []T, rows, d int) {
 			}
 			return w
 		})
-		k.packed.qkv.product(any(x).([]float32), rows, d, 3*d, true, any(k.qkv).([]float32))
+		bias := k.qkvBias[:0] // the parts' biases, concatenated
+		for i := 0; i < k.parts; i++ {
+			bias = append(bias, values[float32](in[base+2*i+1])...)
+		}
+		k.qkvBias = bias
+		k.packed.qkv.product(any(x).([]float32), rows, d, 3*d, bias, any(k.qkv).([]float32))
+		return
+	}
+	for r := 0; r < rows; r++ {
+		for i := 0; i < k.parts; i++ {
+			copy(k.qkv[r*3*d+i*pd:r*3*d+(i+1)*pd], values[T](in[base+2*i+1]))
+		}
+	}
+	if k.int8 != nil && k.int8.projectIn(any(x).([]float32), rows, d, any(k.qkv).([]float32)) {
 		return
 	}
 	for i := 0; i < k.parts; i++ {
 		gemm(maxThreads(), false, true, rows, pd, d, 1, x, d, values[T](in[base+2*i]), d, 1, k.qkv[i*pd:], 3*d)
 	}
+}
+
+// keySpan is the number of leading key positions of example e that the
+// products need: up to its last real key (mask 1). The scores of the
+// padded keys after it are never read (softmaxRows overwrites them with
+// 0) and their probabilities are 0, so both products stop there: with
+// padding at the end, a short text costs its length, not T. An example
+// without real keys attends to all T positions; mask nil has no padding.
+func keySpan[T float](mask []T, e, t int) int {
+	if mask == nil {
+		return t
+	}
+	for j := t - 1; j >= 0; j-- {
+		if mask[e*t+j] != 0 {
+			return j + 1
+		}
+	}
+	return t
 }
 
 // softmaxRows turns the scores s [T, T] of example e into probabilities

@@ -62,15 +62,29 @@ func (pw *packedWeights) packWith(out, in int, weights func() []float32) {
 	})
 }
 
-// product sets y [m, out] = x [m, in]·Wᵀ (+ y when accumulate), each
-// thread computing its stripe of columns.
-func (pw *packedWeights) product(x []float32, m, in, out int, accumulate bool, y []float32) {
-	beta := float32(0)
-	if accumulate {
-		beta = 1
-	}
+// product sets y [m, out] = x [m, in]·Wᵀ + bias (bias nil: no bias; else
+// its out values added to every row, stored with the product rather than
+// copied into y first), each thread computing its stripe of columns.
+func (pw *packedWeights) product(x []float32, m, in, out int, bias, y []float32) {
+	pw.productThen(x, m, in, out, bias, y, nil)
+}
+
+// productThen is product with then, when not nil, applied by each thread
+// to each row of its stripe of y (from, to: the stripe's columns) once
+// the stripe is computed: an activation fused into the product, with no
+// fork and join of its own and while the stripe is in cache.
+func (pw *packedWeights) productThen(x []float32, m, in, out int, bias, y []float32, then func(row []float32)) {
 	run := func(s *weightStripe) {
-		kern.SgemmPacked(false, m, s.to-s.from, in, 1, x, in, &s.p, beta, y[s.from:], out)
+		if bias == nil {
+			kern.SgemmPacked(false, m, s.to-s.from, in, 1, x, in, &s.p, 0, y[s.from:], out)
+		} else {
+			kern.SgemmPackedBias(false, m, s.to-s.from, in, x, in, &s.p, bias[s.from:], y[s.from:], out)
+		}
+		if then != nil {
+			for r := 0; r < m; r++ {
+				then(y[r*out+s.from : r*out+s.to])
+			}
+		}
 	}
 	if len(pw.stripes) == 1 {
 		run(&pw.stripes[0])
@@ -84,12 +98,19 @@ func (pw *packedWeights) product(x []float32, m, in, out int, accumulate bool, y
 }
 
 // linearInferKernel is Linear with its weight packed once: inputs x
-// [N, …, in], w [out, in], optional b [out]; output [N, …, out].
+// [N, …, in], w [out, in], optional b [out]; output [N, …, out]; with
+// gelu, GELU(Linear) (LinearGELU).
 type linearInferKernel struct {
-	w *packedWeights // shared by the model's serving machines
+	w    *packedWeights // shared by the model's serving machines
+	gelu bool
 }
 
-func (*linearInferKernel) name() string { return "Linear(packed)" }
+func (k *linearInferKernel) name() string {
+	if k.gelu {
+		return "LinearGELU(packed)"
+	}
+	return "Linear(packed)"
+}
 
 func (*linearInferKernel) differentiable() []bool { return []bool{false, false, false} }
 
@@ -101,13 +122,15 @@ func (k *linearInferKernel) forward(in []*tensor.Dense, out *tensor.Dense) error
 	x, w, y := values[float32](in[0]), values[float32](in[1]), values[float32](out)
 	n, d, m := linearDims(in[0], in[1])
 	k.w.pack(w, m, d)
+	var bias []float32
 	if len(in) == 3 {
-		bias := values[float32](in[2])
-		for i := 0; i < n; i++ {
-			copy(y[i*m:(i+1)*m], bias)
-		}
+		bias = values[float32](in[2])
 	}
-	k.w.product(x, n, d, m, len(in) == 3, y)
+	var then func(row []float32)
+	if k.gelu {
+		then = func(row []float32) { kern.GELU(row, row) }
+	}
+	k.w.productThen(x, n, d, m, bias, y, then)
 	return nil
 }
 

@@ -25,6 +25,15 @@ type LayerNormConfig struct {
 // so an example's output depends on that example alone (per-example
 // gradients slice it), and training and inference compute the same.
 func LayerNorm(b *Builder, name string, x *G.Node, cfg LayerNormConfig) *G.Node {
+	gamma, beta, eps := layerNormParams(b, name, x, cfg)
+	return mustApply(typed(b.Dtype(),
+		&layerNormKernel[float32]{eps: eps},
+		&layerNormKernel[float64]{eps: eps}), x, gamma, beta)
+}
+
+// layerNormParams checks LayerNorm's input and configuration and returns
+// its parameters γ and β and its eps (the default applied).
+func layerNormParams(b *Builder, name string, x *G.Node, cfg LayerNormConfig) (gamma, beta *G.Node, eps float64) {
 	if x.Dims() < 2 {
 		panic(shapeErr(name, x.Shape(), "[N, …, D]"))
 	}
@@ -35,11 +44,9 @@ func LayerNorm(b *Builder, name string, x *G.Node, cfg LayerNormConfig) *G.Node 
 		panic(fmt.Sprintf("graph: %s: LayerNorm eps %v, expected a positive number", name, cfg.Eps))
 	}
 	d := x.Shape()[x.Dims()-1]
-	gamma := b.Param(name+".weight", []int{d}, Constant(1))
-	beta := b.Param(name+".bias", []int{d}, Constant(0))
-	return mustApply(typed(b.Dtype(),
-		&layerNormKernel[float32]{eps: cfg.Eps},
-		&layerNormKernel[float64]{eps: cfg.Eps}), x, gamma, beta)
+	gamma = b.Param(name+".weight", []int{d}, Constant(1))
+	beta = b.Param(name+".bias", []int{d}, Constant(0))
+	return gamma, beta, cfg.Eps
 }
 
 // layerNormKernel: inputs x [N, …, D], γ [D], β [D]; output shaped as x.

@@ -12,6 +12,11 @@ import (
 // "<name>.bias" [out]. Every axis but the last is a row of the product;
 // the first is the batch, which per-example gradients split on.
 func Linear(b *Builder, name string, x *G.Node, out int, bias bool) *G.Node {
+	return linear(b, name, x, out, bias, false)
+}
+
+// linear is Linear, or LinearGELU's fused serving kernel with gelu.
+func linear(b *Builder, name string, x *G.Node, out int, bias, gelu bool) *G.Node {
 	if x.Dims() < 2 {
 		panic(shapeErr(name, x.Shape(), "[N, …, in]"))
 	}
@@ -26,9 +31,21 @@ func Linear(b *Builder, name string, x *G.Node, out int, bias bool) *G.Node {
 		return mustApply(&linearInt8Kernel{q: q}, args...)
 	}
 	if inferFast(b) {
-		return mustApply(&linearInferKernel{w: b.Params.packedFor(name + ".weight")}, args...)
+		return mustApply(&linearInferKernel{w: b.Params.packedFor(name + ".weight"), gelu: gelu}, args...)
 	}
 	return mustApply(typed(b.Dtype(), &linearKernel[float32]{}, &linearKernel[float64]{}), args...)
+}
+
+// LinearGELU is GELU(Linear(b, name, x, out, bias)), a feed-forward
+// block's first layer. The serving graph (float32 with the packed product,
+// not int8) applies the GELU in the product's kernel, each thread to its
+// stripe of columns as soon as it is computed, with no fork and join and
+// no pass over the tensor of its own; other graphs build the two nodes.
+func LinearGELU(b *Builder, name string, x *G.Node, out int, bias bool) *G.Node {
+	if !inferFast(b) || quantFor(b, name+".weight") != nil {
+		return GELU(Linear(b, name, x, out, bias))
+	}
+	return linear(b, name, x, out, bias, true)
 }
 
 // linearKernel: inputs x [N, …, in], w [out, in], optional b [out]; output

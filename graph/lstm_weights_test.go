@@ -57,8 +57,8 @@ func TestLSTMGemmWeights(t *testing.T) {
 // The serving Linear's product with weights packed once in column stripes
 // (one per thread), at every packed level, on every pair of batch and
 // output sizes in the kernel tests' sizes list and depths around the
-// unrolling, setting and accumulating, against the float64 product, with
-// guard regions around y.
+// unrolling, with and without a bias, against the float64 product, with
+// guard regions around y; and with a GELU fused in, against GELU after it.
 func TestPackedWeightsProductSizes(t *testing.T) {
 	const gl = 16
 	const guard = float32(-1234.5678)
@@ -74,7 +74,10 @@ func TestPackedWeightsProductSizes(t *testing.T) {
 				pw.pack(w, out, in)
 				for _, m := range sizes {
 					count++
-					accumulate := count%2 == 0
+					var bias []float32 // a bias on every other case
+					if count%2 == 0 {
+						bias = randn32(rng, out)
+					}
 					x := randn32(rng, m*in)
 					all := make([]float32, m*out+2*gl)
 					for i := range all {
@@ -84,8 +87,7 @@ func TestPackedWeightsProductSizes(t *testing.T) {
 					for i := range y {
 						y[i] = float32(rng.NormFloat64())
 					}
-					y0 := slices.Clone(y)
-					pw.product(x, m, in, out, accumulate, y)
+					pw.product(x, m, in, out, bias, y)
 					for i, g := range all {
 						c := i - gl
 						if c < 0 || c >= m*out {
@@ -100,11 +102,30 @@ func TestPackedWeightsProductSizes(t *testing.T) {
 							v := float64(x[r*in+p]) * float64(w[j*in+p])
 							s, mag = s+v, mag+math.Abs(v)
 						}
-						if accumulate {
-							s, mag = s+float64(y0[c]), mag+math.Abs(float64(y0[c]))
+						if bias != nil {
+							s, mag = s+float64(bias[j]), mag+math.Abs(float64(bias[j]))
 						}
 						if d := math.Abs(float64(g) - s); !(d <= 1e-6*float64(in+1)*mag+1e-30) {
-							t.Fatalf("%s %dx%dx%d accumulate %v: y[%d][%d] = %v, want %v", l, m, out, in, accumulate, r, j, g, s)
+							t.Fatalf("%s %dx%dx%d bias %v: y[%d][%d] = %v, want %v", l, m, out, in, bias != nil, r, j, g, s)
+						}
+					}
+					// With GELU applied by the threads to their stripes
+					// (LinearGELU): GELU of the product within the GELU
+					// kernel's accuracy (whole vectors and tails round
+					// differently), nothing written outside y.
+					fused := slices.Clone(all)
+					pw.productThen(x, m, in, out, bias, fused[gl:gl+m*out], func(row []float32) { kern.GELU(row, row) })
+					for i := range all {
+						c := i - gl
+						if c < 0 || c >= m*out {
+							if math.Float32bits(fused[i]) != math.Float32bits(guard) {
+								t.Fatalf("%s %dx%dx%d: fused GELU wrote %v at %d outside y", l, m, out, in, fused[i], c)
+							}
+							continue
+						}
+						v := float64(all[i])
+						if want := v * normalCDF(v); math.Abs(float64(fused[i])-want) > 1e-6*math.Max(1, math.Abs(v)) {
+							t.Fatalf("%s %dx%dx%d bias %v: fused GELU gives %v at %d, want GELU(%v) = %v", l, m, out, in, bias != nil, fused[i], c, v, want)
 						}
 					}
 				}

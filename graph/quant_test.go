@@ -48,7 +48,7 @@ func BenchmarkQGemm(b *testing.B) {
 	pw.pack(bf, n, k)
 	b.Run("float32/"+kern.Active().String(), func(b *testing.B) {
 		for b.Loop() {
-			pw.product(af, m, k, n, false, cf)
+			pw.product(af, m, k, n, nil, cf)
 		}
 		b.ReportMetric(float64(b.N)*m*n*k/b.Elapsed().Seconds()/1e9, "GMAC/s")
 	})

@@ -81,7 +81,7 @@ func buildTransformerCase(t *testing.T, b *Builder, c *transformerCase) (y, x *G
 	cfg := c.Config
 	ln := LayerNormConfig{Eps: cfg.Eps}
 	ffn := func(p string, h *G.Node) *G.Node {
-		return Linear(b, p+"linear2", GELU(Linear(b, p+"linear1", h, cfg.FFN, true)), h.Shape()[2], true)
+		return Linear(b, p+"linear2", LinearGELU(b, p+"linear1", h, cfg.FFN, true), h.Shape()[2], true)
 	}
 	attn := AttentionConfig{Heads: cfg.Heads, QKV: "self_attn.in_proj", Out: "self_attn.out_proj"}
 	switch cfg.Kind {
@@ -92,8 +92,8 @@ func buildTransformerCase(t *testing.T, b *Builder, c *transformerCase) (y, x *G
 	case "mha":
 		return SelfAttention(b, x, mask, AttentionConfig{Heads: cfg.Heads, QKV: "in_proj", Out: "out_proj"}), x, ""
 	case "encoder_post": // x = norm1(x + sa(x)); x = norm2(x + ff(x))
-		h := LayerNorm(b, "norm1", Add(x, SelfAttention(b, x, mask, attn)), ln)
-		return LayerNorm(b, "norm2", Add(h, ffn("", h)), ln), x, ""
+		h := AddLayerNorm(b, "norm1", x, SelfAttention(b, x, mask, attn), ln)
+		return AddLayerNorm(b, "norm2", h, ffn("", h), ln), x, ""
 	case "encoder_pre": // x = x + sa(norm1(x)); x = x + ff(norm2(x))
 		h := Add(x, SelfAttention(b, LayerNorm(b, "norm1", x, ln), mask, attn))
 		return Add(h, ffn("", LayerNorm(b, "norm2", h, ln))), x, ""
@@ -109,9 +109,9 @@ func buildTransformerCase(t *testing.T, b *Builder, c *transformerCase) (y, x *G
 			a := SelfAttention(b, h, mask, AttentionConfig{Heads: cfg.Heads,
 				Query: p + "attention.self.query", Key: p + "attention.self.key", Value: p + "attention.self.value",
 				Out: p + "attention.output.dense"})
-			h = LayerNorm(b, p+"attention.output.LayerNorm", Add(a, h), ln)
-			f := Linear(b, p+"output.dense", GELU(Linear(b, p+"intermediate.dense", h, cfg.FFN, true)), d, true)
-			h = LayerNorm(b, p+"output.LayerNorm", Add(f, h), ln)
+			h = AddLayerNorm(b, p+"attention.output.LayerNorm", a, h, ln)
+			f := Linear(b, p+"output.dense", LinearGELU(b, p+"intermediate.dense", h, cfg.FFN, true), d, true)
+			h = AddLayerNorm(b, p+"output.LayerNorm", f, h, ln)
 		}
 		return h, nil, ""
 	}

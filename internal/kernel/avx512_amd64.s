@@ -264,6 +264,247 @@ k12x32sDone:
 	VZEROUPPER
 	RET
 
+// Stores Z24 (the bias of columns 0–15) and Z25 (16–31) plus alpha (Z26)
+// times one tile row into C's row at DX under the column masks K1 and K2,
+// without reading C, then moves DX to the next row: the same fused
+// multiply-add as ADD_ROW512 over a C that holds the bias.
+#define BIAS_ROW512(lo, hi) \
+	VMOVAPS     Z24, Z27 \
+	VFMADD231PS lo, Z26, Z27 \
+	VMOVUPS     Z27, K1, (DX) \
+	VMOVAPS     Z25, Z28 \
+	VFMADD231PS hi, Z26, Z28 \
+	VMOVUPS     Z28, K2, 64(DX) \
+	ADDQ        R8, DX
+
+// func sgemmKernel12x32Strided(k int, a *float32, rs, ds int, b, c *float32, ldc int, alpha float32, rows int, mask0, mask1 uint32, mode int, bias *float32)
+//
+// sgemmKernel12x32 with A read at any strides: value (i, p) of the 12×k
+// block of A at a[i·rs + p·ds]. A packed panel is rs 1, ds 12; a row-major
+// A read in place, without packing, is rs lda, ds 1 (then all 12 rows must
+// exist). The sums are the same fused multiply-adds in the same order as
+// sgemmKernel12x32's, so the same bits. mode 0 adds alpha times the tile to
+// C, 1 stores it, 2 stores it plus bias[j] (C not read; bias read under
+// the column masks). Rows of A are four pointers apart (SI, R11, R12, R13,
+// three rows each) so that every row is one addressing mode away.
+TEXT ·sgemmKernel12x32Strided(SB), NOSPLIT, $0-96
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ rs+16(FP), R10
+	SHLQ $2, R10
+	MOVQ ds+24(FP), BX
+	SHLQ $2, BX
+	MOVQ b+32(FP), DI
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R8
+	SHLQ $2, R8
+	MOVQ rows+64(FP), R9
+	LEAQ (SI)(R10*2), R11
+	ADDQ R10, R11
+	LEAQ (R11)(R10*2), R12
+	ADDQ R10, R12
+	LEAQ (R12)(R10*2), R13
+	ADDQ R10, R13
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	TESTQ CX, CX
+	JE    k12x32xStore
+
+k12x32xLoop:
+	VMOVUPS (DI), Z24
+	VMOVUPS 64(DI), Z25
+	VBROADCASTSS (SI), Z26
+	VFMADD231PS Z24, Z26, Z0
+	VFMADD231PS Z25, Z26, Z1
+	VBROADCASTSS (SI)(R10*1), Z27
+	VFMADD231PS Z24, Z27, Z2
+	VFMADD231PS Z25, Z27, Z3
+	VBROADCASTSS (SI)(R10*2), Z28
+	VFMADD231PS Z24, Z28, Z4
+	VFMADD231PS Z25, Z28, Z5
+	VBROADCASTSS (R11), Z29
+	VFMADD231PS Z24, Z29, Z6
+	VFMADD231PS Z25, Z29, Z7
+	VBROADCASTSS (R11)(R10*1), Z30
+	VFMADD231PS Z24, Z30, Z8
+	VFMADD231PS Z25, Z30, Z9
+	VBROADCASTSS (R11)(R10*2), Z31
+	VFMADD231PS Z24, Z31, Z10
+	VFMADD231PS Z25, Z31, Z11
+	VBROADCASTSS (R12), Z26
+	VFMADD231PS Z24, Z26, Z12
+	VFMADD231PS Z25, Z26, Z13
+	VBROADCASTSS (R12)(R10*1), Z27
+	VFMADD231PS Z24, Z27, Z14
+	VFMADD231PS Z25, Z27, Z15
+	VBROADCASTSS (R12)(R10*2), Z28
+	VFMADD231PS Z24, Z28, Z16
+	VFMADD231PS Z25, Z28, Z17
+	VBROADCASTSS (R13), Z29
+	VFMADD231PS Z24, Z29, Z18
+	VFMADD231PS Z25, Z29, Z19
+	VBROADCASTSS (R13)(R10*1), Z30
+	VFMADD231PS Z24, Z30, Z20
+	VFMADD231PS Z25, Z30, Z21
+	VBROADCASTSS (R13)(R10*2), Z31
+	VFMADD231PS Z24, Z31, Z22
+	VFMADD231PS Z25, Z31, Z23
+	ADDQ BX, SI
+	ADDQ BX, R11
+	ADDQ BX, R12
+	ADDQ BX, R13
+	ADDQ $128, DI
+	DECQ CX
+	JNZ  k12x32xLoop
+
+k12x32xStore:
+	VBROADCASTSS alpha+56(FP), Z26
+	MOVL         mask0+72(FP), AX
+	KMOVW        AX, K1
+	MOVL         mask1+76(FP), AX
+	KMOVW        AX, K2
+	MOVQ         mode+80(FP), AX
+	CMPQ         AX, $1
+	JEQ          k12x32xSet
+	JGT          k12x32xBias
+	ADD_ROW512(Z0, Z1)
+	DECQ R9
+	JZ   k12x32xDone
+	ADD_ROW512(Z2, Z3)
+	DECQ R9
+	JZ   k12x32xDone
+	ADD_ROW512(Z4, Z5)
+	DECQ R9
+	JZ   k12x32xDone
+	ADD_ROW512(Z6, Z7)
+	DECQ R9
+	JZ   k12x32xDone
+	ADD_ROW512(Z8, Z9)
+	DECQ R9
+	JZ   k12x32xDone
+	ADD_ROW512(Z10, Z11)
+	DECQ R9
+	JZ   k12x32xDone
+	ADD_ROW512(Z12, Z13)
+	DECQ R9
+	JZ   k12x32xDone
+	ADD_ROW512(Z14, Z15)
+	DECQ R9
+	JZ   k12x32xDone
+	ADD_ROW512(Z16, Z17)
+	DECQ R9
+	JZ   k12x32xDone
+	ADD_ROW512(Z18, Z19)
+	DECQ R9
+	JZ   k12x32xDone
+	ADD_ROW512(Z20, Z21)
+	DECQ R9
+	JZ   k12x32xDone
+	ADD_ROW512(Z22, Z23)
+	JMP k12x32xDone
+
+k12x32xSet:
+	SET_ROW512(Z0, Z1)
+	DECQ R9
+	JZ   k12x32xDone
+	SET_ROW512(Z2, Z3)
+	DECQ R9
+	JZ   k12x32xDone
+	SET_ROW512(Z4, Z5)
+	DECQ R9
+	JZ   k12x32xDone
+	SET_ROW512(Z6, Z7)
+	DECQ R9
+	JZ   k12x32xDone
+	SET_ROW512(Z8, Z9)
+	DECQ R9
+	JZ   k12x32xDone
+	SET_ROW512(Z10, Z11)
+	DECQ R9
+	JZ   k12x32xDone
+	SET_ROW512(Z12, Z13)
+	DECQ R9
+	JZ   k12x32xDone
+	SET_ROW512(Z14, Z15)
+	DECQ R9
+	JZ   k12x32xDone
+	SET_ROW512(Z16, Z17)
+	DECQ R9
+	JZ   k12x32xDone
+	SET_ROW512(Z18, Z19)
+	DECQ R9
+	JZ   k12x32xDone
+	SET_ROW512(Z20, Z21)
+	DECQ R9
+	JZ   k12x32xDone
+	SET_ROW512(Z22, Z23)
+	JMP k12x32xDone
+
+k12x32xBias:
+	MOVQ      bias+88(FP), AX
+	VMOVUPS.Z (AX), K1, Z24
+	VMOVUPS.Z 64(AX), K2, Z25
+	BIAS_ROW512(Z0, Z1)
+	DECQ R9
+	JZ   k12x32xDone
+	BIAS_ROW512(Z2, Z3)
+	DECQ R9
+	JZ   k12x32xDone
+	BIAS_ROW512(Z4, Z5)
+	DECQ R9
+	JZ   k12x32xDone
+	BIAS_ROW512(Z6, Z7)
+	DECQ R9
+	JZ   k12x32xDone
+	BIAS_ROW512(Z8, Z9)
+	DECQ R9
+	JZ   k12x32xDone
+	BIAS_ROW512(Z10, Z11)
+	DECQ R9
+	JZ   k12x32xDone
+	BIAS_ROW512(Z12, Z13)
+	DECQ R9
+	JZ   k12x32xDone
+	BIAS_ROW512(Z14, Z15)
+	DECQ R9
+	JZ   k12x32xDone
+	BIAS_ROW512(Z16, Z17)
+	DECQ R9
+	JZ   k12x32xDone
+	BIAS_ROW512(Z18, Z19)
+	DECQ R9
+	JZ   k12x32xDone
+	BIAS_ROW512(Z20, Z21)
+	DECQ R9
+	JZ   k12x32xDone
+	BIAS_ROW512(Z22, Z23)
+
+k12x32xDone:
+	VZEROUPPER
+	RET
+
 DATA tanhConst512<>+0(SB)/4, $0x40fcf84f  // clamp 7.90531110763549805
 DATA tanhConst512<>+4(SB)/4, $0xc0fcf84f  // −clamp
 DATA tanhConst512<>+8(SB)/4, $0xa59f25c0  // α13

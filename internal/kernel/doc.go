@@ -5,7 +5,10 @@
 //
 //   - the float32 matrix product: Sgemm, and SgemmPacked with an operand
 //     laid out once (PackedB), blocked in the GotoBLAS style around a 6×16
-//     AVX2 or a 12×32 AVX-512 micro-kernel, gonum's Sgemm otherwise;
+//     AVX2 or a 12×32 AVX-512 micro-kernel, gonum's Sgemm otherwise; the
+//     AVX-512 kernel reads full 12-row panels of a row-major A in place
+//     instead of packing them; SgemmPackedBias stores a dense layer's
+//     bias with the product;
 //   - the int8 product of the quantized serving graph: QPack, QGemm and
 //     QGemmTiles (AVX-512 VNNI, AVX2 or Go), DequantTile, QuantEncode and
 //     Quantize;
@@ -15,7 +18,8 @@
 //   - layer normalization's float32 rows: MeanVar and Normalize (AVX-512,
 //     AVX2 or Go, the same bits);
 //   - the attention softmax's float32 functions: Max (AVX-512, AVX2 or
-//     Go), ExpSum and Exp (AVX-512 or Go);
+//     Go), ExpSum and Exp (AVX-512 or Go; Max and ExpSum take a row's last
+//     partial vector under an AVX-512 mask);
 //   - the scalar Exp32 and Erf32;
 //   - the optimizers' fused updates, Adam, SGDMomentum and SGD;
 //   - small vector loops: SumSquares and ReduceLanes (gradient norms),

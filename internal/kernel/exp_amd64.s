@@ -103,6 +103,19 @@ expSum512Loop:
 	JMP          expSum512Loop
 
 expSum512Done:
+	TESTQ        CX, CX
+	JE           expSum512Reduce
+	MOVL         $1, AX // the tail's CX lanes, under K1
+	SHLL         CX, AX
+	DECL         AX
+	KMOVW        AX, K1
+	VMOVUPS.Z    (SI), K1, Z0
+	VSUBPS       Z17, Z0, Z0
+	EXP512_Z0
+	VMOVUPS      Z0, K1, (DI)
+	VADDPS       Z0, Z18, K1, Z18 // lanes off K1 keep their sums
+
+expSum512Reduce:
 	VMOVAPS       Z18, Z0
 	VEXTRACTF32X8 $1, Z0, Y1
 	VADDPS        Y1, Y0, Y0
@@ -133,6 +146,16 @@ max512Loop:
 	JMP     max512Loop
 
 max512Done:
+	TESTQ     CX, CX
+	JE        max512Reduce
+	MOVL      $1, AX // the tail's CX lanes, under K1
+	SHLL      CX, AX
+	DECL      AX
+	KMOVW     AX, K1
+	VMOVUPS.Z (SI), K1, Z0
+	VMAXPS    Z1, Z0, K1, Z1 // lanes off K1 keep best
+
+max512Reduce:
 	VEXTRACTF32X8 $1, Z1, Y0
 	VMAXPS        Y0, Y1, Y1
 	VEXTRACTF128  $1, Y1, X0

@@ -33,18 +33,62 @@ type sgemmArch struct {
 	// at c, whose rows are ldc apart; it touches nothing else of C. With
 	// set, it stores the product instead, without reading C.
 	add func(buf *sgemmBuffers, k int, a, b, c []float32, ldc int, alpha float32, rows, cols int, set bool)
+	// addBias is add storing alpha times the product plus bias[j] in
+	// column j, without reading C: a dense layer's bias folded into the
+	// product's first depth block instead of copied into C first.
+	addBias func(buf *sgemmBuffers, k int, a, b, c []float32, ldc int, alpha float32, rows, cols int, bias []float32)
+	// direct, when not nil, is add (or addBias, with bias not nil) on a
+	// full panel of mr rows of a row-major A read in place, row i at
+	// a[i·lda:], instead of a packed panel: the product packs no A. With
+	// the same sums in the same order as add, it gives the same bits.
+	direct func(k int, a []float32, lda int, b, c []float32, ldc int, alpha float32, cols int, set bool, bias []float32)
+}
+
+// The store modes of sgemmKernel12x32Strided.
+const (
+	sgemmAdd  = 0 // C += alpha·tile
+	sgemmSet  = 1 // C = alpha·tile
+	sgemmBias = 2 // C = alpha·tile + bias
+)
+
+// sgemmMode is the store mode for set and bias.
+func sgemmMode(set bool, bias []float32) int {
+	switch {
+	case bias != nil:
+		return sgemmBias
+	case set:
+		return sgemmSet
+	}
+	return sgemmAdd
+}
+
+// sgemmMasks are the AVX-512 kernel's column masks for a tile of cols
+// columns.
+func sgemmMasks(cols int) (m0, m1 uint32) {
+	return uint32(1)<<min(cols, 16) - 1, uint32(1)<<max(cols-16, 0) - 1
 }
 
 var (
-	sgemmAVX2 = &sgemmArch{mr: 6, nr: 16, add: sgemmAdd6x16}
+	sgemmAVX2 = &sgemmArch{mr: 6, nr: 16, add: sgemmAdd6x16, addBias: sgemmBias6x16}
 	// The AVX-512 kernel masks partial tiles itself: no staging.
 	sgemmAVX512 = &sgemmArch{mr: 12, nr: 32, add: func(_ *sgemmBuffers, k int, a, b, c []float32, ldc int, alpha float32, rows, cols int, set bool) {
-		m0, m1 := uint32(1)<<min(cols, 16)-1, uint32(1)<<max(cols-16, 0)-1
+		m0, m1 := sgemmMasks(cols)
 		if set {
 			sgemmKernel12x32Set(k, &a[0], &b[0], &c[0], ldc, alpha, rows, m0, m1)
 			return
 		}
 		sgemmKernel12x32(k, &a[0], &b[0], &c[0], ldc, alpha, rows, m0, m1)
+	}, addBias: func(_ *sgemmBuffers, k int, a, b, c []float32, ldc int, alpha float32, rows, cols int, bias []float32) {
+		m0, m1 := sgemmMasks(cols)
+		sgemmKernel12x32Strided(k, &a[0], 1, 12, &b[0], &c[0], ldc, alpha, rows, m0, m1, sgemmBias, &bias[0])
+	}, direct: func(k int, a []float32, lda int, b, c []float32, ldc int, alpha float32, cols int, set bool, bias []float32) {
+		m0, m1 := sgemmMasks(cols)
+		bp := &b[0] // any valid pointer when there is no bias: the kernel does not read it
+		if bias != nil {
+			bp = &bias[0]
+		}
+		_ = a[11*lda+k-1] // the twelve rows are there
+		sgemmKernel12x32Strided(k, &a[0], lda, 1, &b[0], &c[0], ldc, alpha, 12, m0, m1, sgemmMode(set, bias), bp)
 	}}
 )
 
@@ -97,6 +141,16 @@ func sgemmAdd6x16(buf *sgemmBuffers, k int, a, b, c []float32, ldc int, alpha fl
 	}
 }
 
+// sgemmBias6x16 is sgemmArch.addBias for the AVX2 kernel: the bias
+// copied into the tile's rows of C, then the product added to it, which
+// rounds as AVX-512's fused store does.
+func sgemmBias6x16(buf *sgemmBuffers, k int, a, b, c []float32, ldc int, alpha float32, rows, cols int, bias []float32) {
+	for i := 0; i < rows; i++ {
+		copy(c[i*ldc:][:cols], bias[:cols])
+	}
+	sgemmAdd6x16(buf, k, a, b, c, ldc, alpha, rows, cols, false)
+}
+
 // sgemmBuffers holds one thread's packed blocks and micro-tile.
 type sgemmBuffers struct {
 	a, b []float32
@@ -139,6 +193,31 @@ func SgemmPacked(transA bool, m, n, k int, alpha float32, a []float32, lda int, 
 	sgemmWith(1, transA, false, m, n, k, alpha, a, lda, nil, 0, p, beta, c, ldc)
 }
 
+// SgemmPackedBias sets C = op(A)·p + bias, the n values of bias added to
+// every row (a dense layer's bias), on the calling goroutine: SgemmPacked
+// with alpha 1 and beta 0 that stores the bias with the product's first
+// depth block, so that C is neither filled with the bias first nor read.
+// It gives the bits of filling C with the bias and calling SgemmPacked
+// with beta 1.
+func SgemmPackedBias(transA bool, m, n, k int, a []float32, lda int, p *PackedB, bias, c []float32, ldc int) {
+	if p.k != k || p.n != n {
+		panic(fmt.Sprintf("kernel: packed weights are %d×%d, the product needs %d×%d", p.k, p.n, k, n))
+	}
+	if len(bias) < n {
+		panic(fmt.Sprintf("kernel: a bias of %d values for %d columns", len(bias), n))
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		for i := 0; i < m; i++ {
+			copy(c[i*ldc:][:n], bias[:n])
+		}
+		return
+	}
+	sgemmSerial(p.arch, transA, false, m, n, k, 1, a, lda, nil, 0, p, true, bias, c, ldc)
+}
+
 // sgemmWith is the packed product, taking op(B) from packed when it is not
 // nil (then on the calling goroutine only).
 func sgemmWith(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, packed *PackedB, beta float32, c []float32, ldc int) {
@@ -175,7 +254,7 @@ func sgemmWith(threads int, transA, transB bool, m, n, k int, alpha float32, a [
 	}
 	parts := min(threads, (size+unit-1)/unit)
 	if parts <= 1 || packed != nil {
-		sgemmSerial(arch, transA, transB, m, n, k, alpha, a, lda, b, ldb, packed, set, c, ldc)
+		sgemmSerial(arch, transA, transB, m, n, k, alpha, a, lda, b, ldb, packed, set, nil, c, ldc)
 		return
 	}
 	tiles := (size + unit - 1) / unit
@@ -193,24 +272,28 @@ func sgemmWith(threads int, transA, transB bool, m, n, k int, alpha float32, a [
 				if transB {
 					bOff = from * ldb
 				}
-				sgemmSerial(arch, transA, transB, m, to-from, k, alpha, a, lda, b[bOff:], ldb, nil, set, c[from:], ldc)
+				sgemmSerial(arch, transA, transB, m, to-from, k, alpha, a, lda, b[bOff:], ldb, nil, set, nil, c[from:], ldc)
 				return
 			}
 			aOff := from * lda // row from of op(A)
 			if transA {
 				aOff = from
 			}
-			sgemmSerial(arch, transA, transB, to-from, n, k, alpha, a[aOff:], lda, b, ldb, nil, set, c[from*ldc:], ldc)
+			sgemmSerial(arch, transA, transB, to-from, n, k, alpha, a[aOff:], lda, b, ldb, nil, set, nil, c[from*ldc:], ldc)
 		}()
 	}
 	wg.Wait()
 }
 
 // sgemmSerial adds alpha·op(A)·op(B) to C on the calling goroutine (or
-// stores it, with set), packing op(B) unless packed holds it already.
-func sgemmSerial(arch *sgemmArch, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, packed *PackedB, set bool, c []float32, ldc int) {
+// stores it, with set; plus bias[j] in column j, with set and bias not
+// nil), packing op(B) unless packed holds it already. Full panels of a
+// row-major A are read in place when the kernel can (arch.direct); only
+// the rest of A is packed.
+func sgemmSerial(arch *sgemmArch, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, packed *PackedB, set bool, bias, c []float32, ldc int) {
 	buf := sgemmPool.Get().(*sgemmBuffers)
 	defer sgemmPool.Put(buf)
+	direct := !transA && arch.direct != nil
 	block := 0
 	for jc := 0; jc < n; jc += sgemmNC {
 		nc := min(sgemmNC, n-jc)
@@ -223,13 +306,32 @@ func sgemmSerial(arch *sgemmArch, transA, transB bool, m, n, k int, alpha float3
 				sgemmPackB(bp, b, arch.nr, transB, ldb, pc, jc, kc, nc)
 			}
 			block++
+			first := set && pc == 0 // the first depth block stores
 			for ic := 0; ic < m; ic += sgemmMC {
 				mc := min(sgemmMC, m-ic)
-				sgemmPackA(buf.a, a, arch.mr, transA, lda, ic, pc, mc, kc)
+				full := 0 // rows of this block read in place
+				if direct {
+					full = mc / arch.mr * arch.mr
+				}
+				if full < mc {
+					sgemmPackA(buf.a[full*kc:], a, arch.mr, transA, lda, ic+full, pc, mc-full, kc)
+				}
 				for jr := 0; jr < nc; jr += arch.nr {
 					cols := min(arch.nr, nc-jr)
+					var bj []float32 // the bias of these columns, stored with the first block
+					if first && bias != nil {
+						bj = bias[jc+jr:]
+					}
 					for ir := 0; ir < mc; ir += arch.mr {
-						arch.add(buf, kc, buf.a[ir*kc:], bp[jr*kc:], c[(ic+ir)*ldc+jc+jr:], ldc, alpha, min(arch.mr, mc-ir), cols, set && pc == 0)
+						cij := c[(ic+ir)*ldc+jc+jr:]
+						switch {
+						case ir < full:
+							arch.direct(kc, a[(ic+ir)*lda+pc:], lda, bp[jr*kc:], cij, ldc, alpha, cols, first, bj)
+						case bj != nil:
+							arch.addBias(buf, kc, buf.a[ir*kc:], bp[jr*kc:], cij, ldc, alpha, min(arch.mr, mc-ir), cols, bj)
+						default:
+							arch.add(buf, kc, buf.a[ir*kc:], bp[jr*kc:], cij, ldc, alpha, min(arch.mr, mc-ir), cols, first)
+						}
 					}
 				}
 			}

@@ -35,3 +35,11 @@ func sgemmKernel12x32Set(k int, a, b, c *float32, ldc int, alpha float32, rows i
 //
 //go:noescape
 func sgemmKernel12x32(k int, a, b, c *float32, ldc int, alpha float32, rows int, mask0, mask1 uint32)
+
+// sgemmKernel12x32Strided is sgemmKernel12x32 reading A's 12×k block at
+// a[i·rs + p·ds] (a packed panel: rs 1, ds 12; a row-major A in place: rs
+// lda, ds 1), with mode 0 adding alpha times the tile to C, 1 storing it
+// and 2 storing it plus bias[j] (sgemmAdd, sgemmSet, sgemmBias).
+//
+//go:noescape
+func sgemmKernel12x32Strided(k int, a *float32, rs, ds int, b, c *float32, ldc int, alpha float32, rows int, mask0, mask1 uint32, mode int, bias *float32)

@@ -19,3 +19,7 @@ func sgemmKernel6x16Set(k int, a, b, c *float32, ldc int, alpha float32) {
 func sgemmKernel12x32Set(k int, a, b, c *float32, ldc int, alpha float32, rows int, mask0, mask1 uint32) {
 	panic("kernel: sgemmKernel12x32Set without AVX-512")
 }
+
+func sgemmKernel12x32Strided(k int, a *float32, rs, ds int, b, c *float32, ldc int, alpha float32, rows int, mask0, mask1 uint32, mode int, bias *float32) {
+	panic("kernel: sgemmKernel12x32Strided without AVX-512")
+}

@@ -161,15 +161,15 @@ func (c Config) layer(b *graph.Builder, p string, h, mask *G.Node) *G.Node {
 		return graph.Dropout(b, a, c.Dropout)
 	}
 	ffn := func(x *G.Node) *G.Node {
-		f := graph.Linear(b, p+"output.dense", graph.GELU(graph.Linear(b, p+"intermediate.dense", x, c.FFN, true)), c.DModel, true)
+		f := graph.Linear(b, p+"output.dense", graph.LinearGELU(b, p+"intermediate.dense", x, c.FFN, true), c.DModel, true)
 		return graph.Dropout(b, f, c.Dropout)
 	}
 	if c.Norm == PreLN {
 		h = graph.Add(h, attn(graph.LayerNorm(b, p+"attention.output.LayerNorm", h, ln)))
 		return graph.Add(h, ffn(graph.LayerNorm(b, p+"output.LayerNorm", h, ln)))
 	}
-	h = graph.LayerNorm(b, p+"attention.output.LayerNorm", graph.Add(attn(h), h), ln)
-	return graph.LayerNorm(b, p+"output.LayerNorm", graph.Add(ffn(h), h), ln)
+	h = graph.AddLayerNorm(b, p+"attention.output.LayerNorm", attn(h), h, ln)
+	return graph.AddLayerNorm(b, p+"output.LayerNorm", ffn(h), h, ln)
 }
 
 // zeros is a constant [n, t] of zeros: the token types of single texts.

@@ -1,0 +1,113 @@
+//go:build amd64 && !purego
+
+package kernel
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// sgemmKernel12x32Strided on a packed panel and on a row-major A read in
+// place (a leading dimension wider than k, NaN in the gap), in each store
+// mode, against sgemmKernel12x32 and sgemmKernel12x32Set on the packed
+// panel (the same bits: the same fused multiply-adds in the same order),
+// for every width, depths around and past the unrolling, guards around C
+// and the bias, and a C gap that must stay untouched.
+func TestSgemmKernelStrided(t *testing.T) {
+	if Supported() < AVX512 {
+		t.Skip("the CPU has no AVX-512")
+	}
+	rng := rand.New(rand.NewPCG(41, 42))
+	for _, k := range []int{0, 1, 2, 3, 7, 64, 257} {
+		for rows := 1; rows <= 12; rows++ {
+			for cols := 1; cols <= 32; cols++ {
+				if rows != 12 && rows != 1 && rows != 7 && cols%5 != 1 && cols != 32 {
+					continue // every width at heights 1, 7 and 12, a sample of the rest
+				}
+				lda := k + 3
+				ad := make([]float32, 12*lda) // row-major, NaN in the gaps
+				packed := make([]float32, max(12*k, 1))
+				for i := range ad {
+					ad[i] = float32(math.NaN())
+				}
+				for i := 0; i < 12; i++ {
+					for p := 0; p < k; p++ {
+						v := float32(rng.NormFloat64())
+						ad[i*lda+p], packed[p*12+i] = v, v
+					}
+				}
+				b := randFloats(rng, max(k*32, 1))
+				bias := newGuardedF32(32)
+				copy(bias.v(), randFloats(rng, 32))
+				ldc := cols + 5
+				c0 := randFloats(rng, (rows-1)*ldc+cols)
+				m0, m1 := sgemmMasks(cols)
+				const alpha = -0.75
+				for mode := sgemmAdd; mode <= sgemmBias; mode++ {
+					for _, direct := range []bool{false, true} {
+						if direct && rows != 12 {
+							continue // in place, all 12 rows are read
+						}
+						name := fmt.Sprintf("k=%d rows=%d cols=%d mode=%d direct=%v", k, rows, cols, mode, direct)
+						want := newGuardedF32(len(c0))
+						copy(want.v(), c0)
+						switch mode {
+						case sgemmAdd:
+							sgemmKernel12x32(k, &packed[0], &b[0], &want.v()[0], ldc, alpha, rows, m0, m1)
+						case sgemmSet:
+							sgemmKernel12x32Set(k, &packed[0], &b[0], &want.v()[0], ldc, alpha, rows, m0, m1)
+						case sgemmBias:
+							for i := 0; i < rows; i++ {
+								copy(want.v()[i*ldc:][:cols], bias.v()[:cols])
+							}
+							sgemmKernel12x32(k, &packed[0], &b[0], &want.v()[0], ldc, alpha, rows, m0, m1)
+						}
+						got := newGuardedF32(len(c0))
+						copy(got.v(), c0)
+						if mode != sgemmAdd {
+							for i := range got.v() {
+								if i%ldc < cols {
+									got.v()[i] = float32(math.NaN()) // must not be read
+								}
+							}
+						}
+						if direct {
+							sgemmKernel12x32Strided(k, &ad[0], lda, 1, &b[0], &got.v()[0], ldc, alpha, rows, m0, m1, mode, &bias.v()[0])
+						} else {
+							sgemmKernel12x32Strided(k, &packed[0], 1, 12, &b[0], &got.v()[0], ldc, alpha, rows, m0, m1, mode, &bias.v()[0])
+						}
+						got.check(t, name)
+						bias.check(t, name+" (bias)")
+						for i := range got.all {
+							if math.Float32bits(got.all[i]) != math.Float32bits(want.all[i]) {
+								t.Fatalf("%s: C[%d] = %v, want %v", name, i-guardLen, got.all[i], want.all[i])
+							}
+						}
+						// Independently of the other kernels: the float64 sum.
+						for i := 0; i < rows; i++ {
+							for j := 0; j < cols; j++ {
+								var s, mag float64
+								for p := 0; p < k; p++ {
+									x := float64(ad[i*lda+p]) * float64(b[p*32+j])
+									s, mag = s+x, mag+math.Abs(x)
+								}
+								ref := alpha * s
+								switch mode {
+								case sgemmAdd:
+									ref += float64(c0[i*ldc+j])
+								case sgemmBias:
+									ref += float64(bias.v()[j])
+								}
+								if d := math.Abs(float64(got.v()[i*ldc+j]) - ref); d > float64(k+3)*0x1p-23*(mag+math.Abs(ref))+1e-30 {
+									t.Fatalf("%s: C[%d][%d] = %v, reference %v", name, i, j, got.v()[i*ldc+j], ref)
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
