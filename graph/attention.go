@@ -298,22 +298,20 @@ func (k *attentionKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) erro
 	if k.packed != nil { // float32 serving: the bias stored with the product
 		k.packed.out.pack(any(wo).([]float32), d, d)
 		k.packed.out.product(any(k.ctx).([]float32), rows, d, d, any(bo).([]float32), any(y).([]float32))
-	} else {
+	} else if k.int8 == nil || !k.int8.projectOut(any(k.ctx).([]float32), rows, d, any(bo).([]float32), any(y).([]float32)) {
 		for r := 0; r < rows; r++ {
 			copy(y[r*d:(r+1)*d], bo)
 		}
-		if k.int8 == nil || !k.int8.projectOut(any(k.ctx).([]float32), rows, d, any(y).([]float32)) {
-			gemm(maxThreads(), false, true, rows, d, d, 1, k.ctx, d, wo, d, 1, y, d) // y = ctx·W_oᵀ + b_o
-		}
+		gemm(maxThreads(), false, true, rows, d, d, 1, k.ctx, d, wo, d, 1, y, d) // y = ctx·W_oᵀ + b_o
 	}
 	k.forwards++
 	return nil
 }
 
 // projectIn sets qkv = x·Wᵀ + b for the input projection's parts: in the
-// float32 serving graph one product over the packed parts that stores the
-// biases with it; otherwise the biases copied into every row, then the
-// products (int8 or float) added.
+// float32 serving graph one product over the packed parts (or, int8, over
+// the int8 parts) that stores the biases with it; otherwise the biases
+// copied into every row, then the float products added.
 func (k *attentionKernel[T]) projectIn(in []*tensor.Dense, x []T, rows, d int) {
 	base, pd := k.base(), 3*d/k.parts
 	if k.packed != nil {
@@ -324,12 +322,11 @@ func (k *attentionKernel[T]) projectIn(in []*tensor.Dense, x []T, rows, d int) {
 			}
 			return w
 		})
-		bias := k.qkvBias[:0] // the parts' biases, concatenated
-		for i := 0; i < k.parts; i++ {
-			bias = append(bias, values[float32](in[base+2*i+1])...)
-		}
-		k.qkvBias = bias
-		k.packed.qkv.product(any(x).([]float32), rows, d, 3*d, bias, any(k.qkv).([]float32))
+		k.packed.qkv.product(any(x).([]float32), rows, d, 3*d, k.concatBias(in), any(k.qkv).([]float32))
+		return
+	}
+	if k.int8 != nil && k.int8.in != nil {
+		k.int8.projectIn(any(x).([]float32), rows, d, k.concatBias(in), any(k.qkv).([]float32))
 		return
 	}
 	for r := 0; r < rows; r++ {
@@ -337,12 +334,20 @@ func (k *attentionKernel[T]) projectIn(in []*tensor.Dense, x []T, rows, d int) {
 			copy(k.qkv[r*3*d+i*pd:r*3*d+(i+1)*pd], values[T](in[base+2*i+1]))
 		}
 	}
-	if k.int8 != nil && k.int8.projectIn(any(x).([]float32), rows, d, any(k.qkv).([]float32)) {
-		return
-	}
 	for i := 0; i < k.parts; i++ {
 		gemm(maxThreads(), false, true, rows, pd, d, 1, x, d, values[T](in[base+2*i]), d, 1, k.qkv[i*pd:], 3*d)
 	}
+}
+
+// concatBias is the input projection's parts' biases, concatenated [3D]
+// (serving graphs, float32 only).
+func (k *attentionKernel[T]) concatBias(in []*tensor.Dense) []float32 {
+	bias := k.qkvBias[:0]
+	for i := 0; i < k.parts; i++ {
+		bias = append(bias, values[float32](in[k.base()+2*i+1])...)
+	}
+	k.qkvBias = bias
+	return bias
 }
 
 // keySpan is the number of leading key positions of example e that the

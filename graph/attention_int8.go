@@ -95,23 +95,19 @@ func (a *attnInt8) check(d int) error {
 	return nil
 }
 
-// projectIn adds x [rows, d]·W_inᵀ to qkv [rows, 3d] (which holds the
-// biases) and reports whether it did: false when the input projection is
-// float32.
-func (a *attnInt8) projectIn(x []float32, rows, d int, qkv []float32) bool {
-	if a.in == nil {
-		return false
-	}
-	qLinear(qthreads(rows, 3*d, d), x, rows, d, d, a.in, qkv, 3*d, true, nil, &a.r)
-	return true
+// projectIn sets qkv [rows, 3d] = x [rows, d]·W_inᵀ + bias, the biases
+// stored with the product; the input projection must be int8.
+func (a *attnInt8) projectIn(x []float32, rows, d int, bias, qkv []float32) {
+	qLinear(qthreads(rows, 3*d, d), x, rows, d, d, a.in, qkv, 3*d, false, bias, &a.r)
 }
 
-// projectOut adds ctx [rows, d]·W_oᵀ to y [rows, d] (which holds the bias)
-// and reports whether it did: false when the output projection is float32.
-func (a *attnInt8) projectOut(ctx []float32, rows, d int, y []float32) bool {
+// projectOut sets y [rows, d] = ctx [rows, d]·W_oᵀ + bias, the bias stored
+// with the product, and reports whether it did: false when the output
+// projection is float32.
+func (a *attnInt8) projectOut(ctx []float32, rows, d int, bias, y []float32) bool {
 	if a.out == nil {
 		return false
 	}
-	qLinear(qthreads(rows, d, d), ctx, rows, d, d, a.out, y, d, true, nil, &a.r)
+	qLinear(qthreads(rows, d, d), ctx, rows, d, d, a.out, y, d, false, bias, &a.r)
 	return true
 }

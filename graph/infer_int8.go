@@ -43,7 +43,7 @@ func qLinear(threads int, x []float32, m, k, lda int, w *QuantWeight, y []float3
 		r.s = make([]float32, m)
 	}
 	r.s = r.s[:m]
-	quantizeEncodeRows(p, x, m, k, lda, &r.acts, r.s)
+	quantizeEncodeRowsThreads(threads, p, x, m, k, lda, &r.acts, r.s)
 	sw := w.Scale
 	if bias == nil && !accumulate {
 		bias = make([]float32, len(sw))

@@ -260,6 +260,13 @@ func QuantizeWithScale(w []float32, shape []int, scale float32) *QuantWeight {
 // apart) with its own scale (symmetric, max |x|/127), straight into acts
 // in the encoding of p's arch (rows of p.Depth values).
 func quantizeEncodeRows(p *kern.QPacked, x []float32, m, k, lda int, acts *kern.QActs, scales []float32) {
+	quantizeEncodeRowsThreads(1, p, x, m, k, lda, acts, scales)
+}
+
+// quantizeEncodeRowsThreads is quantizeEncodeRows with the rows shared by
+// threads goroutines when there are enough of them (the rows are
+// independent; serial, it was 3.5% of the int8 transformer's profile).
+func quantizeEncodeRowsThreads(threads int, p *kern.QPacked, x []float32, m, k, lda int, acts *kern.QActs, scales []float32) {
 	arch := p.Arch()
 	enc, elem := arch.Encoding(), arch.Elem()
 	acts.LDA, acts.Rows = p.Depth()*elem, m
@@ -267,8 +274,24 @@ func quantizeEncodeRows(p *kern.QPacked, x []float32, m, k, lda int, acts *kern.
 		acts.LDA = k
 	}
 	acts.Buf = resizeBytes(acts.Buf, m*acts.LDA)
+	if threads = min(threads, m*k>>14); threads > 1 { // at least 16K values each
+		var wg sync.WaitGroup
+		for c := range threads {
+			from, to := c*m/threads, (c+1)*m/threads
+			wg.Go(func() { quantizeEncodeSpan(arch, x, from, to, k, lda, acts, scales) })
+		}
+		wg.Wait()
+		return
+	}
+	quantizeEncodeSpan(arch, x, 0, m, k, lda, acts, scales)
+}
+
+// quantizeEncodeSpan quantizes and encodes rows [from, to) of x into acts,
+// whose LDA and Buf are set.
+func quantizeEncodeSpan(arch *kern.QArch, x []float32, from, to, k, lda int, acts *kern.QActs, scales []float32) {
+	enc, elem := arch.Encoding(), arch.Elem()
 	zero := arch.ZeroByte()
-	for i := 0; i < m; i++ {
+	for i := from; i < to; i++ {
 		row := x[i*lda : i*lda+k]
 		bits := kern.AbsMaxBits(row)
 		a, finite := math.Float32frombits(bits), true

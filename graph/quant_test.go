@@ -217,3 +217,26 @@ func TestQuantizeEncodeRowsSizes(t *testing.T) {
 		restore()
 	}
 }
+
+// TestQuantizeEncodeRowsThreads checks that rows shared among goroutines
+// (enough of them to split: 16K values per thread) encode as one
+// goroutine does, with uneven row counts and the padding after k.
+func TestQuantizeEncodeRowsThreads(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, arch := range kern.QArches() {
+		for _, sz := range [][3]int{{257, 129, 131}, {1031, 64, 64}, {3, 30000, 30001}} {
+			m, k, lda := sz[0], sz[1], sz[2]
+			x := randn32(rng, m*lda)
+			x[lda+5] = float32(math.NaN())
+			p := kern.QPack(arch, 3, k, make([]int8, 3*k), k)
+			var one, many kern.QActs
+			s1, s2 := make([]float32, m), make([]float32, m)
+			quantizeEncodeRows(p, x, m, k, lda, &one, s1)
+			many.Buf = bytes.Repeat([]byte{0xA5}, m*one.LDA) // stale bytes: each row must be written
+			quantizeEncodeRowsThreads(3, p, x, m, k, lda, &many, s2)
+			if !slices.Equal(s1, s2) || !slices.Equal(one.Buf, many.Buf) || one.LDA != many.LDA {
+				t.Fatalf("%s %dx%d: 3 threads encode differently from 1", arch.Name(), m, k)
+			}
+		}
+	}
+}
