@@ -4,27 +4,22 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"time"
 )
 
-// Kernels fork work over helper goroutines that stay awake (spinning) for
-// a short while after each task, instead of a fresh goroutine per part.
+// Kernels fork work over long-lived helper goroutines that claim parts
+// from a shared counter, instead of a fresh goroutine per part.
 //
 // At batch 1 a transformer's products take 10–100 µs each and a forward
 // pass forks about ten times. Waking a sleeping thread costs a futex call
 // and, on a virtual machine, an idle vCPU's wake-up: the same order as
 // the work, so two threads were slower than one on a loaded machine. Here
-// the parts are claimed from a shared counter: the caller runs parts
-// itself until none is left and only waits for parts a helper has already
-// started, so a helper that is slow to wake costs nothing but its share.
-// Which goroutine runs a part never changes what the part computes, so
-// the results are the same bits whoever runs it.
-
-// helperSpin is how long an idle helper keeps polling for work before it
-// sleeps: longer than the gaps between a forward pass's forks (a
-// LayerNorm, a softmax), short enough that an idle server does not burn a
-// core for long (at most this much CPU per helper after each fork).
-const helperSpin = 100 * time.Microsecond
+// the caller runs parts itself until none is left and only waits for
+// parts a helper has already started, so a helper that is slow to wake
+// costs nothing but its share. Which goroutine runs a part never changes
+// what the part computes, so the results are the same bits whoever runs
+// it. The helpers sleep between jobs: keeping them spinning for 100 µs
+// after each job made batch 1 slower on a loaded machine (see the
+// README's transformer figures).
 
 // forkJob is one fork's parts, claimed by index.
 type forkJob struct {
@@ -67,37 +62,15 @@ func helperJobs(n int) []chan *forkJob {
 	return helpers.jobs[:max(n, 0)]
 }
 
-// helper runs the jobs sent to it; between jobs it polls its queue for
-// helperSpin before it blocks on it.
+// helper runs the jobs sent to it.
 func helper(jobs chan *forkJob) {
-	for {
-		var j *forkJob
-		select {
-		case j = <-jobs:
-		default:
-			j = spinFor(jobs)
-		}
+	for j := range jobs {
 		j.claim()
 	}
 }
 
-// spinFor polls jobs for helperSpin, then blocks until a job comes.
-func spinFor(jobs chan *forkJob) *forkJob {
-	start := time.Now()
-	for i := 1; ; i++ {
-		select {
-		case j := <-jobs:
-			return j
-		default:
-		}
-		if i%64 == 0 && time.Since(start) > helperSpin {
-			return <-jobs
-		}
-	}
-}
-
 // fork calls f(0), …, f(n−1) concurrently and returns when all are done;
-// the caller runs parts itself (see above).
+// the caller runs parts itself (see above). Parts may fork in turn.
 func fork(n int, f func(i int)) {
 	if n <= 1 {
 		if n == 1 {
