@@ -52,9 +52,9 @@
 // ReadVocab reads vocab.txt, ReadTokenizerJSON the WordPiece model and
 // BertNormalizer of a tokenizer.json; both bound the file, the tokens and
 // their length and reject duplicates with the line or token named.
-// LearnWordPiece learns a vocabulary from training texts by the
-// likelihood score (see its documentation for how that differs from
-// Hugging Face's WordPieceTrainer).
+// LearnWordPiece learns a vocabulary from training texts by merging the
+// most frequent pairs, as Hugging Face's WordPieceTrainer (see its
+// documentation for why not by the likelihood score).
 //
 // Where Hugging Face's Rust tokenizer (tokenizer.json) and its Python one
 // differ, WordPiece follows the Python one, which is BERT's: it

@@ -12,7 +12,10 @@ type LearnConfig struct {
 	// VocabSize is the vocabulary's size, special tokens included;
 	// required, at most MaxVocabTokens.
 	VocabSize int
-	// MinFrequency drops words seen fewer times; default 1 (none).
+	// MinFrequency stops the merges when the most frequent pair is seen
+	// fewer times; default 2, as Hugging Face's
+	// BertWordPieceTokenizer.train: a pair seen once (a piece of one
+	// number, one URL) is not worth a token.
 	MinFrequency int
 	// Tokenizer is the basic tokenizer the words are counted with and the
 	// special tokens; DefaultWordPieceConfig when zero.
@@ -20,30 +23,31 @@ type LearnConfig struct {
 }
 
 // LearnWordPiece learns a WordPiece vocabulary from texts, for training a
-// BERT-style model from scratch:
+// BERT-style model from scratch, as Hugging Face tokenizers'
+// WordPieceTrainer does (BertWordPieceTokenizer.train):
 //
 //  1. every text goes through the basic tokenizer of cfg.Tokenizer, and
 //     the words are counted (words longer than MaxCharsPerWord, which
-//     tokenize to [UNK] anyway, and words rarer than MinFrequency are
-//     left out);
+//     tokenize to [UNK] anyway, are left out);
 //  2. each word starts as its characters, the first as it is and the
 //     others with the "##" prefix; the initial vocabulary is the special
 //     tokens ([PAD], [UNK], [CLS], [SEP], [MASK], in that order, so [PAD]
 //     is id 0) and these characters, the most frequent first when they do
 //     not all fit;
-//  3. then, until the vocabulary has VocabSize tokens or no pair is
-//     left, the adjacent pair (a, b) with the highest likelihood score
-//     count(ab) / (count(a)·count(b)) — counts weighted by word frequency —
-//     is merged everywhere into one symbol (b's "##" dropped) and added.
-//     Ties go to the more frequent pair, then to the smaller merged token.
+//  3. then, until the vocabulary has VocabSize tokens or no pair is seen
+//     MinFrequency times, the most frequent adjacent pair (a, b) — counts
+//     weighted by word frequency — is merged everywhere into one symbol
+//     (b's "##" dropped) and added. Ties go to the smaller merged token.
 //
-// That score is WordPiece's as Google describes it and Hugging Face's
-// course teaches it: it prefers pairs whose parts are rarely seen apart.
-// Hugging Face tokenizers' WordPieceTrainer is, in its source, a BPE
-// trainer (merges by pair frequency alone) whose result is read as a
-// WordPiece vocabulary; this learner does not copy that. Either way the
-// vocabulary is then used by greedy longest-match-first tokenization,
-// which does not replay the merges. The result is deterministic.
+// Google's WordPiece, as Hugging Face's course teaches it, merges by the
+// likelihood score count(ab) / (count(a)·count(b)) instead; on e-mail it
+// ranks pairs of rare symbols first — a number seen once grows one digit
+// per merge — and 8,000 tokens learned from the built-in sample's 1,600
+// texts held 5,945 pieces of three or more digits and not "the" or
+// "free" (test accuracy 0.900–0.905 against 0.965 for the TextCNN; README).
+// Either way the vocabulary is then used by greedy longest-match-first
+// tokenization, which does not replay the merges. The result is
+// deterministic.
 func LearnWordPiece(texts []string, cfg LearnConfig) ([]string, error) {
 	if cfg.Tokenizer == (WordPieceConfig{}) {
 		cfg.Tokenizer = DefaultWordPieceConfig()
@@ -51,7 +55,7 @@ func LearnWordPiece(texts []string, cfg LearnConfig) ([]string, error) {
 	tc := cfg.Tokenizer
 	tc.defaults()
 	if cfg.MinFrequency == 0 {
-		cfg.MinFrequency = 1
+		cfg.MinFrequency = 2
 	}
 	specials := []string{tc.Pad, tc.UNK, tc.CLS, tc.SEP, tc.Mask}
 	switch {
@@ -71,10 +75,8 @@ func LearnWordPiece(texts []string, cfg LearnConfig) ([]string, error) {
 	}
 	l := newLearner()
 	words := make([]string, 0, len(counts))
-	for w, c := range counts {
-		if c >= cfg.MinFrequency {
-			words = append(words, w)
-		}
+	for w := range counts {
+		words = append(words, w)
 	}
 	sort.Strings(words) // a fixed order: symbol ids, and so ties, do not depend on map order
 	for _, w := range words {
@@ -107,7 +109,7 @@ func LearnWordPiece(texts []string, cfg LearnConfig) ([]string, error) {
 		}
 	}
 	for len(vocab) < cfg.VocabSize {
-		merged, ok := l.mergeBest()
+		merged, ok := l.mergeBest(cfg.MinFrequency)
 		if !ok {
 			break
 		}
@@ -194,27 +196,21 @@ func (l *learner) countPairs(wi int32, f int) {
 	}
 }
 
-// mergeBest merges the best-scoring pair in every word that holds it and
-// returns the merged token; false when no pair is left.
-func (l *learner) mergeBest() (string, bool) {
-	best, bestScore := int32(-1), 0.0
+// mergeBest merges the most frequent pair in every word that holds it and
+// returns the merged token; false when no pair is seen minFreq times.
+func (l *learner) mergeBest(minFreq int) (string, bool) {
+	best, bestN := int32(-1), 0
 	bestTok := ""
 	for id, n := range l.pairN {
-		if n <= 0 {
+		if n < minFreq || n <= 0 || n < bestN {
 			continue
 		}
 		p := l.pairs[id]
-		score := float64(n) / (float64(l.count[p.a]) * float64(l.count[p.b]))
-		if best >= 0 && score < bestScore {
+		tok := l.symbols[p.a] + strings.TrimPrefix(l.symbols[p.b], "##")
+		if n == bestN && tok >= bestTok {
 			continue
 		}
-		tok := l.symbols[p.a] + strings.TrimPrefix(l.symbols[p.b], "##")
-		if best >= 0 && score == bestScore {
-			if bn := l.pairN[best]; n < bn || n == bn && tok >= bestTok {
-				continue
-			}
-		}
-		best, bestScore, bestTok = int32(id), score, tok
+		best, bestN, bestTok = int32(id), n, tok
 	}
 	if best < 0 {
 		return "", false

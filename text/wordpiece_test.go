@@ -309,18 +309,18 @@ func TestLearnWordPiece(t *testing.T) {
 		"the lowest low lower", "newer wider newest widest", "low lower lowest",
 		"Widest NEWEST newer", "the the the", "我爱北京", "naïve café",
 	}
-	vocab, err := LearnWordPiece(texts, LearnConfig{VocabSize: 45})
+	vocab, err := LearnWordPiece(texts, LearnConfig{VocabSize: 45, MinFrequency: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(vocab) != 45 || !slices.Equal(vocab[:5], []string{"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"}) {
 		t.Fatalf("vocabulary of %d: %q", len(vocab), vocab)
 	}
-	all, _ := LearnWordPiece(texts, LearnConfig{VocabSize: 1000})
+	all, _ := LearnWordPiece(texts, LearnConfig{VocabSize: 1000, MinFrequency: 1})
 	if len(all) >= 1000 || len(all) <= 45 {
 		t.Errorf("with every pair merged, %d tokens", len(all))
 	}
-	again, _ := LearnWordPiece(texts, LearnConfig{VocabSize: 45})
+	again, _ := LearnWordPiece(texts, LearnConfig{VocabSize: 45, MinFrequency: 1})
 	if !slices.Equal(vocab, again) {
 		t.Error("the learned vocabulary is not deterministic")
 	}
@@ -355,9 +355,12 @@ func TestLearnWordPiece(t *testing.T) {
 	}
 }
 
-// The likelihood score prefers a pair whose parts rarely occur apart over
-// a more frequent pair of common parts.
-func TestLearnWordPieceScore(t *testing.T) {
+// Merges go by pair frequency: a frequent pair of common parts before a
+// rare pair whose parts occur only together (which the likelihood score
+// count(ab)/(count(a)·count(b)) would take first), and a pair seen once
+// never: a long number seen once must not grow one digit per merge and
+// fill the vocabulary, as it did under the likelihood score on e-mail.
+func TestLearnWordPieceFrequency(t *testing.T) {
 	var texts []string
 	for i := 0; i < 10; i++ {
 		texts = append(texts, "ab ab ac ad ae af")
@@ -380,7 +383,36 @@ func TestLearnWordPieceScore(t *testing.T) {
 	for _, w := range words {
 		l.addWord(w, counts[w])
 	}
-	if got, _ := l.mergeBest(); got != "xy" {
-		t.Errorf("first merge %q, want \"xy\" (score 2/(2·2) against ab's 20/(60·20))", got)
+	if got, _ := l.mergeBest(2); got != "ab" {
+		t.Errorf("first merge %q, want \"ab\" (20 occurrences against xy's 2)", got)
+	}
+
+	mail := []string{
+		"the offer is free, click the link to claim the free offer",
+		"ref 58497961769767314848646746179676174646846469479767264416194676",
+		"the meeting notes are in the list archive",
+		"call 1-800-555-0199 for the free quote",
+		"re: the list archive moved to the new server",
+	}
+	vocab, err := LearnWordPiece(mail, LearnConfig{VocabSize: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, word := range []string{"the", "free", "offer", "list", "archive"} {
+		if !slices.Contains(vocab, word) {
+			t.Errorf("frequent word %q is not in the learned vocabulary %q", word, vocab)
+		}
+	}
+	for _, tok := range vocab {
+		if strings.HasPrefix(tok, "5849") {
+			t.Errorf("a piece of the number seen once, %q, was learned", tok)
+		}
+	}
+	w, err := NewWordPiece(vocab, DefaultWordPieceConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := w.Tokenize(mail[1]); slices.Contains(got, "[UNK]") {
+		t.Errorf("the number is not spelled by its digits: %q", got)
 	}
 }

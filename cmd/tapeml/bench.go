@@ -17,12 +17,12 @@ import (
 // benchCmd is `tapeml bench`: tools/bench's Run with flags.
 func benchCmd(e env) *cobra.Command {
 	c := &cobra.Command{
-		Use:   "bench [--models textcnn,convnet,lstm,mf] [--steps N] [--torch-steps N] [--threads N] [--json]",
+		Use:   "bench [--models textcnn,convnet,lstm,transformer,mf] [--steps N] [--torch-steps N] [--threads N] [--json]",
 		Short: "measure training throughput against PyTorch on this machine",
 		Args:  noArgs,
 	}
 	fs := c.Flags()
-	models := fs.String("models", "", "comma-separated workloads to run (default: all of textcnn, convnet, lstm, mf)")
+	models := fs.String("models", "", "comma-separated workloads to run (default: all of textcnn, convnet, lstm, transformer, mf)")
 	steps := fs.Int("steps", 0, "timed tapeml steps per model (default: each model's own)")
 	torchSteps := fs.Int("torch-steps", 0, "timed PyTorch steps per model (default: each script's count in the bench)")
 	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "threads for tapeml (GOMAXPROCS) and PyTorch")

@@ -29,7 +29,10 @@ func (c Config) Network() (kinds.Network, error) { return New(c) }
 // linear decay to 0, batch 32, 10 epochs. Trained from scratch, a small
 // encoder wants a larger rate than fine-tuning's 5e-5: lr 1e-3 (with mean
 // pooling it reached test accuracy 0.905 on the built-in sample, lr 5e-4
-// with [CLS] pooling 0.875; README).
+// with [CLS] pooling 0.875, both on a vocabulary learned by the
+// likelihood score; with the frequency-learned one these defaults reach
+// 0.965, the TextCNN's, and 0.9884 on the full SpamAssassin corpus;
+// README).
 func (Config) Training() train.Config {
 	return train.Config{Epochs: 10, Batch: 32, LR: 1e-3, Seed: 1,
 		Optimizer: optim.Config{Name: optim.AdamW, ClipNorm: 1},

@@ -16,7 +16,7 @@ func TestSelectWorkloads(t *testing.T) {
 		want    string
 		wantErr string
 	}{
-		{nil, "textcnn,convnet,lstm,mf", ""},
+		{nil, "textcnn,convnet,lstm,transformer,mf", ""},
 		{[]string{"mf", "textcnn"}, "mf,textcnn", ""},
 		{[]string{"resnet"}, "", `unknown model "resnet"`},
 	} {

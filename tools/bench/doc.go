@@ -2,8 +2,9 @@
 // models against PyTorch's, in one run on one machine, for `tapeml bench`.
 //
 // Each workload trains one reference model for a fixed number of steps on
-// synthetic data at its reference configuration (TextCNN, BiLSTM and
-// ConvNet at batch 32, MF at batch 256) and reports samples per second.
+// synthetic data at its reference configuration (TextCNN, BiLSTM, ConvNet
+// and the transformer at batch 32, MF at batch 256) and reports samples
+// per second.
 // When a Python with PyTorch is available (Debian's /usr/bin/python3 with
 // python3-torch), the matching script in tools/pytorch runs in the same
 // process tree right after, at the same thread count, and the report gives

@@ -14,6 +14,7 @@ import (
 	"github.com/tapeml/tapeml/models/lstm"
 	"github.com/tapeml/tapeml/models/mf"
 	"github.com/tapeml/tapeml/models/textcnn"
+	"github.com/tapeml/tapeml/models/transformer"
 	"github.com/tapeml/tapeml/train"
 )
 
@@ -24,7 +25,11 @@ const (
 	mfBatch = 256
 )
 
-// Training is the four reference models' training workloads, in the
+// transformerMaxLen is the transformer workload's text length: the
+// comparison issue 26 asks for (seq 128, batch 32).
+const transformerMaxLen = 128
+
+// Training is the five reference models' training workloads, in the
 // order they are reported, each with the PyTorch script of the same shape
 // in scripts (run by python).
 func Training(python, scripts string) []Workload {
@@ -37,6 +42,7 @@ func Training(python, scripts string) []Workload {
 		{Name: "textcnn", Batch: 32, Steps: 100, Setup: setupTextCNN, Reference: torch("textcnn_bench.py", 20)},
 		{Name: "convnet", Batch: 32, Steps: 20, Setup: setupConvNet, Reference: torch("convnet_bench.py", 10)},
 		{Name: "lstm", Batch: 32, Steps: 5, Setup: setupLSTM, Reference: torch("lstm_bench.py", 2, "--maxlen", "100")},
+		{Name: "transformer", Batch: 32, Steps: 20, Setup: setupTransformer, Reference: torch("transformer_bench.py", 20, "--maxlen", strconv.Itoa(transformerMaxLen))},
 		{Name: "mf", Batch: mfBatch, Steps: 200, Setup: setupMF, Reference: torch("mf_bench.py", 50, "--batch", strconv.Itoa(mfBatch), "--users", strconv.Itoa(mfUsers), "--items", strconv.Itoa(mfItems))},
 	}
 }
@@ -132,6 +138,30 @@ func setupConvNet(int) (func(int) error, int64, error) {
 		return nil, 0, err
 	}
 	tc := convnet.DefaultTraining()
+	tc.Epochs = 1
+	return trainer(m, tc, ds, 32)
+}
+
+func setupTransformer(int) (func(int) error, int64, error) {
+	// The default encoder (tools/pytorch/transformer_bench.py builds the
+	// same one) with every text transformerMaxLen pieces long: no padding.
+	cfg := transformer.DefaultConfig()
+	cfg.MaxLen = transformerMaxLen
+	m, err := transformer.New(cfg)
+	if err != nil {
+		return nil, 0, err
+	}
+	n := 32 * poolBatches
+	rng := rand.New(rand.NewPCG(1, 2))
+	ids := make([]float32, n*cfg.MaxLen)
+	for i := range ids {
+		ids[i] = float32(1 + rng.IntN(cfg.VocabSize-1))
+	}
+	ds, err := dataset.NewTensors([][]float32{ids}, [][]int{{cfg.MaxLen}}, alternating(n), nil)
+	if err != nil {
+		return nil, 0, err
+	}
+	tc := cfg.Training()
 	tc.Epochs = 1
 	return trainer(m, tc, ds, 32)
 }
