@@ -86,15 +86,7 @@ func (pw *packedWeights) productThen(x []float32, m, in, out int, bias, y []floa
 			}
 		}
 	}
-	if len(pw.stripes) == 1 {
-		run(&pw.stripes[0])
-		return
-	}
-	var wg sync.WaitGroup
-	for i := range pw.stripes {
-		wg.Go(func() { run(&pw.stripes[i]) })
-	}
-	wg.Wait()
+	fork(len(pw.stripes), func(i int) { run(&pw.stripes[i]) })
 }
 
 // linearInferKernel is Linear with its weight packed once: inputs x
@@ -369,24 +361,16 @@ func (k *embedConvPoolKernel) packedProduct(rows, kdim, o, lda int) {
 		kern.SgemmPacked(false, rows, s.to-s.from, kdim, 1, k.x, lda, &s.p, 0, k.y[s.from:], o)
 	}
 	if len(k.packed.stripes) > 1 {
-		var wg sync.WaitGroup
-		for i := range k.packed.stripes {
-			wg.Go(func() { run(&k.packed.stripes[i]) })
-		}
-		wg.Wait()
+		fork(len(k.packed.stripes), func(i int) { run(&k.packed.stripes[i]) })
 		return
 	}
 	// One stripe (few output channels): split the rows instead.
 	s := &k.packed.stripes[0]
 	threads := max(1, min(maxThreads(), rows/(4*s.p.TileRows())))
-	var wg sync.WaitGroup
-	for t := range threads {
+	fork(threads, func(t int) {
 		from, to := t*rows/threads, (t+1)*rows/threads
-		wg.Go(func() {
-			kern.SgemmPacked(false, to-from, s.to-s.from, kdim, 1, k.x[from*lda:], lda, &s.p, 0, k.y[from*o+s.from:], o)
-		})
-	}
-	wg.Wait()
+		kern.SgemmPacked(false, to-from, s.to-s.from, kdim, 1, k.x[from*lda:], lda, &s.p, 0, k.y[from*o+s.from:], o)
+	})
 }
 
 func (*embedConvPoolKernel) backward([]*tensor.Dense, *tensor.Dense, *tensor.Dense, int, *tensor.Dense) error {

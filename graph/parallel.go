@@ -1,9 +1,5 @@
 package graph
 
-import (
-	"sync"
-)
-
 // Kernels split a batch (or a set of channels) into one contiguous chunk
 // per thread. Work that sums across chunks adds the chunks' results in
 // chunk order, so a given thread count always gives the same bits.
@@ -38,13 +34,5 @@ func inChunks(n int, f func(chunk, from, to int)) {
 		f(0, 0, n)
 		return
 	}
-	var wg sync.WaitGroup
-	for c := range nw {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f(c, c*n/nw, (c+1)*n/nw)
-		}()
-	}
-	wg.Wait()
+	fork(nw, func(c int) { f(c, c*n/nw, (c+1)*n/nw) })
 }

@@ -2,7 +2,6 @@ package graph
 
 import (
 	"runtime"
-	"sync"
 	"sync/atomic"
 )
 
@@ -49,17 +48,11 @@ func splitElements(n int, f func(from, to int)) {
 		f(0, n)
 		return
 	}
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
+	fork(workers, func(w int) {
 		from, to := w*n/workers&^15, (w+1)*n/workers&^15
 		if w == workers-1 {
 			to = n
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f(from, to)
-		}()
-	}
-	wg.Wait()
+		f(from, to)
+	})
 }
