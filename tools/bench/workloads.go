@@ -103,13 +103,7 @@ func setupLSTM(int) (func(int) error, int64, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	n := 32 * poolBatches
-	rng := rand.New(rand.NewPCG(1, 2))
-	ids := make([]float32, n*cfg.MaxLen)
-	for i := range ids {
-		ids[i] = float32(1 + rng.IntN(cfg.NumWords-1)) // no padding: the most expensive case
-	}
-	ds, err := dataset.NewTensors([][]float32{ids}, [][]int{{cfg.MaxLen}}, alternating(n), nil)
+	ds, err := fullTexts(cfg.MaxLen, cfg.NumWords)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -144,20 +138,14 @@ func setupConvNet(int) (func(int) error, int64, error) {
 
 func setupTransformer(int) (func(int) error, int64, error) {
 	// The default encoder (tools/pytorch/transformer_bench.py builds the
-	// same one) with every text transformerMaxLen pieces long: no padding.
+	// same one) at transformerMaxLen.
 	cfg := transformer.DefaultConfig()
 	cfg.MaxLen = transformerMaxLen
 	m, err := transformer.New(cfg)
 	if err != nil {
 		return nil, 0, err
 	}
-	n := 32 * poolBatches
-	rng := rand.New(rand.NewPCG(1, 2))
-	ids := make([]float32, n*cfg.MaxLen)
-	for i := range ids {
-		ids[i] = float32(1 + rng.IntN(cfg.VocabSize-1))
-	}
-	ds, err := dataset.NewTensors([][]float32{ids}, [][]int{{cfg.MaxLen}}, alternating(n), nil)
+	ds, err := fullTexts(cfg.MaxLen, cfg.VocabSize)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -188,6 +176,18 @@ func setupMF(int) (func(int) error, int64, error) {
 	tc := mf.DefaultTraining()
 	tc.Epochs, tc.Batch, tc.Monitor = 1, mfBatch, ""
 	return trainer(m, tc, ds, mfBatch)
+}
+
+// fullTexts is a pool of batches of texts of maxLen random ids below
+// vocab, labelled alternately: no padding (id 0), the most expensive case.
+func fullTexts(maxLen, vocab int) (dataset.Dataset, error) {
+	n := 32 * poolBatches
+	rng := rand.New(rand.NewPCG(1, 2))
+	ids := make([]float32, n*maxLen)
+	for i := range ids {
+		ids[i] = float32(1 + rng.IntN(vocab-1))
+	}
+	return dataset.NewTensors([][]float32{ids}, [][]int{{maxLen}}, alternating(n), nil)
 }
 
 // alternating is n labels 0, 1, 0, 1, ….
