@@ -18,7 +18,6 @@ import (
 	"github.com/tapeml/tapeml/export"
 	"github.com/tapeml/tapeml/kinds"
 	"github.com/tapeml/tapeml/metrics"
-	"github.com/tapeml/tapeml/models/transformer"
 	"github.com/tapeml/tapeml/safetensors"
 	"github.com/tapeml/tapeml/tapemltest"
 	"github.com/tapeml/tapeml/textclass"
@@ -69,14 +68,7 @@ func importFixture(t *testing.T, dir string) string {
 // on the CSV data.
 func initSpec(t *testing.T, init, data string, progress *bytes.Buffer) *train.RunSpec {
 	t.Helper()
-	k, err := kinds.Lookup(transformer.Kind)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, err := train.NewSpec(k)
-	if err != nil {
-		t.Fatal(err)
-	}
+	spec, _ := newSpec(t)
 	spec.Init = init
 	spec.Data.(*textclass.Data).Path = data
 	spec.Data.(*textclass.Data).Crop = 0

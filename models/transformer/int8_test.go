@@ -12,7 +12,6 @@ import (
 	"github.com/tapeml/tapeml/checkpoint"
 	"github.com/tapeml/tapeml/internal/core"
 	"github.com/tapeml/tapeml/internal/testutil/servetest"
-	"github.com/tapeml/tapeml/kinds"
 	"github.com/tapeml/tapeml/models/transformer"
 	"github.com/tapeml/tapeml/quantize"
 	"github.com/tapeml/tapeml/safetensors"
@@ -33,15 +32,7 @@ func TestInt8(t *testing.T) {
 		t.Skip("trains a model")
 	}
 	ctx := context.Background()
-	k, err := kinds.Lookup(transformer.Kind)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, err := train.NewSpec(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := spec.Config.(*transformer.Config)
+	spec, c := newSpec(t)
 	c.VocabSize, c.MaxLen, c.MaxPosition, c.DModel, c.Layers, c.Heads, c.FFN = 120, 16, 16, 32, 2, 4, 64
 	c.Pooling, c.Dropout, c.AttnDropout = transformer.CLS, 0, 0
 	spec.Data.(*textclass.Data).Path = topics(t)

@@ -49,6 +49,21 @@ func topics(t *testing.T) string {
 	return path
 }
 
+// newSpec is a training run of the transformer kind with its default
+// flags, and the run's architecture to set.
+func newSpec(t *testing.T) (*train.RunSpec, *transformer.Config) {
+	t.Helper()
+	k, err := kinds.Lookup(transformer.Kind)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := train.NewSpec(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return spec, spec.Config.(*transformer.Config)
+}
+
 // TestTrainAndServe trains a tiny encoder on a three-class CSV with
 // Chinese texts, then runs every serving path on its checkpoint:
 // tapeml.Load and ClassifyTexts, the run's evaluation, and the server's
@@ -58,15 +73,7 @@ func TestTrainAndServe(t *testing.T) {
 		t.Skip("trains a model")
 	}
 	ctx := context.Background()
-	k, err := kinds.Lookup(transformer.Kind)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, err := train.NewSpec(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := spec.Config.(*transformer.Config)
+	spec, c := newSpec(t)
 	c.VocabSize, c.MaxLen, c.MaxPosition, c.DModel, c.Layers, c.Heads, c.FFN = 120, 16, 16, 16, 1, 2, 32
 	spec.Data.(*textclass.Data).Path = topics(t)
 	c.Dropout, c.AttnDropout = 0, 0
