@@ -12,7 +12,6 @@ thread count:
 """
 import argparse
 import os
-import sys
 import time
 
 # The anchor at its best: PyTorch's intra-op threads (--threads) already
@@ -20,10 +19,9 @@ import time
 # slower on the 2-core Zen 5 this was written on (71 against 94 samples/s
 # at maxlen 128). OpenBLAS reads the variable when it is loaded, so it is
 # set before torch is imported; --blas-threads overrides it.
-_blas = "1"
-if "--blas-threads" in sys.argv:
-    _blas = sys.argv[sys.argv.index("--blas-threads") + 1]
-os.environ["OPENBLAS_NUM_THREADS"] = _blas
+_pre = argparse.ArgumentParser(add_help=False)
+_pre.add_argument("--blas-threads", type=int, default=1)
+os.environ["OPENBLAS_NUM_THREADS"] = str(_pre.parse_known_args()[0].blas_threads)
 
 import torch
 from torch import nn
