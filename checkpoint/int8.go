@@ -40,7 +40,7 @@ type Quantization struct {
 	// role); they are stored and served as in a float32 checkpoint.
 	// Checkpoints written before the per-layer choice have none.
 	Float32 map[string]string `json:"float32,omitempty"`
-	Source             string            `json:"source,omitempty"`    // the float32 checkpoint it was made from
+	Source  string            `json:"source,omitempty"` // the float32 checkpoint it was made from
 }
 
 // Tensor-name suffixes of an int8 checkpoint.
