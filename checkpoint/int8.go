@@ -35,12 +35,12 @@ type Quantization struct {
 	Scheme             string            `json:"scheme"`              // human-readable summary
 	CalibrationBatches int               `json:"calibration_batches"` // batches of training data behind the static scales (0: none)
 	Tensors            map[string]string `json:"tensors"`             // quantized weight → role (linear, lstm, conv, embedding)
+	Source             string            `json:"source,omitempty"`    // the float32 checkpoint it was made from
 	// Float32 lists the weights that could have been int8 but were kept
 	// in float32 because their layer was not faster in int8 (weight →
 	// role); they are stored and served as in a float32 checkpoint.
 	// Checkpoints written before the per-layer choice have none.
 	Float32 map[string]string `json:"float32,omitempty"`
-	Source  string            `json:"source,omitempty"` // the float32 checkpoint it was made from
 }
 
 // Tensor-name suffixes of an int8 checkpoint.
