@@ -101,7 +101,8 @@ func undisturbed(t [][]float64) float64 {
 
 // choose decides each layer from its timings: int8 is kept when the
 // model's undisturbed time with the layer in float32 is more than margin
-// above its time with the layer in int8. A layer without timings keeps
+// above its time with the layer in int8, over all the rounds and over
+// each half of them (even and odd rounds). A layer without timings keeps
 // int8: its speed was not measured, which the caller reports.
 func choose(ls []Layer, ts []layerTimes, margin float64) {
 	for i := range ls {
@@ -113,8 +114,25 @@ func choose(ls []Layer, ts []layerTimes, margin float64) {
 		batches := float64(len(ts[i].float32[0]))
 		ls[i].Float32, ls[i].Int8 = seconds(f/batches), seconds(q/batches)
 		ls[i].Gain = f/q - 1
+		// Both halves of the rounds must find it, so that a stretch of
+		// disturbance in one model's turns does not decide alone.
 		ls[i].Kept = ls[i].Gain > margin
+		if len(ts[i].float32) >= 2 && len(ts[i].int8) == len(ts[i].float32) {
+			for h := range 2 {
+				f, q := undisturbed(half(ts[i].float32, h)), undisturbed(half(ts[i].int8, h))
+				ls[i].Kept = ls[i].Kept && f/q-1 > margin
+			}
+		}
 	}
+}
+
+// half is the even (h 0) or odd (h 1) rounds of t.
+func half(t [][]float64, h int) [][]float64 {
+	var out [][]float64
+	for r := h; r < len(t); r += 2 {
+		out = append(out, t[r])
+	}
+	return out
 }
 
 // noiseMargin is the margin choose uses: MinGain, or twice the relative
@@ -130,6 +148,10 @@ func noiseMargin(a, b [][]float64) (noise, margin float64) {
 }
 
 func seconds(s float64) time.Duration { return time.Duration(s * 1e9) }
+
+// layerBudget is the timing time after which timeLayers stops adding
+// rounds beyond those asked for.
+const layerBudget = 10 * time.Second
 
 // timeLayers times, in rounds, the model with every layer of ls in int8
 // (twice: the repeat measures the noise) and, for each layer, with that
@@ -163,7 +185,11 @@ func timeLayers(ctx context.Context, ls []Layer, decode func(int8 []bool) (*tape
 		models[i] = m
 	}
 	times := make([][][]float64, len(models)) // [model][round][batch]
-	for r := 0; r < rounds; r++ {
+	// At least rounds rounds; more, up to 4×, while they take less than
+	// layerBudget together (a model of milliseconds a batch gets many
+	// rounds for its minima at little cost).
+	start := time.Now()
+	for r := 0; r < rounds || r < 4*rounds && time.Since(start) < layerBudget; r++ {
 		for k := range models {
 			i := (k + r) % len(models)
 			ts := make([]float64, nb)

@@ -37,20 +37,25 @@ func TestChoose(t *testing.T) {
 		}
 		return out
 	}
-	ls := []Layer{{Name: "conv"}, {Name: "fc.0"}, {Name: "fc.3"}, {Name: "fc.6"}, {Name: "untimed"}}
+	// Faster by 20% in the even rounds, not at all in the odd one: 10%
+	// over all, but one half of the rounds does not find it.
+	halfOnly := scaled(1.2)
+	halfOnly[1] = slices.Clone(base[1])
+	ls := []Layer{{Name: "conv"}, {Name: "fc.0"}, {Name: "fc.3"}, {Name: "fc.6"}, {Name: "untimed"}, {Name: "half"}}
 	ts := []layerTimes{
 		{float32: scaled(0.8, 0, 0, 0.05), int8: base}, // float32 faster, one round disturbed
 		{float32: scaled(1.5, 0, 0, 0.5), int8: base},  // int8 much faster, one round disturbed
 		{float32: scaled(1.029), int8: base},           // faster, but within the margin
 		{float32: scaled(1.031), int8: base},           // just beyond it
 		{},
+		{float32: halfOnly, int8: base},
 	}
 	choose(ls, ts, MinGain)
 	// Disturbed in every round, a model cannot be told undisturbed.
 	if g := undisturbed(scaled(1, 0.01, 0.01, 0.01)); math.Abs(g-0.04) > 1e-12 {
 		t.Errorf("undisturbed(every round +10 ms) = %v, want 0.04", g)
 	}
-	want := []bool{false, true, false, true, true}
+	want := []bool{false, true, false, true, true, false}
 	for i, l := range ls {
 		if l.Kept != want[i] {
 			t.Errorf("%s: kept int8 %v, want %v (gain %+.4f)", l.Name, l.Kept, want[i], l.Gain)
@@ -62,6 +67,9 @@ func TestChoose(t *testing.T) {
 	}
 	if l := ls[0]; math.Abs(l.Gain-(-0.2)) > 1e-9 {
 		t.Errorf("conv: gain %v, want −0.2", l.Gain)
+	}
+	if g := ls[5].Gain; math.Abs(g-0.1) > 1e-9 {
+		t.Errorf("half: gain %v, want 0.1", g)
 	}
 	if ls[4].Float32 != 0 || ls[4].Gain != 0 {
 		t.Errorf("untimed layer got timings %+v", ls[4])
