@@ -30,8 +30,9 @@ type Layer struct {
 	Name    string   // the layer as its weights name it: "fc.0", "rnn_l1_reverse"
 	Role    string   // linear, lstm, conv
 	Weights []string // its weights, in the model's order
-	// Float32 and Int8 are the model's time per batch of 32 test examples
-	// with this layer in float32 and in int8, every other layer in int8:
+	// Float32 and Int8 are the model's CPU time (cpuClock) per batch of 32
+	// test examples with this layer in float32 and in int8, every other
+	// layer in int8:
 	// for each batch the fastest of the rounds (undisturbed), averaged;
 	// zero when not timed.
 	Float32, Int8 time.Duration
@@ -153,7 +154,8 @@ func seconds(s float64) time.Duration { return time.Duration(s * 1e9) }
 // rounds beyond those asked for.
 const layerBudget = 10 * time.Second
 
-// timeLayers times, in rounds, the model with every layer of ls in int8
+// timeLayers times (in CPU time where the process's is read: cpuClock),
+// in rounds, the model with every layer of ls in int8
 // (twice: the repeat measures the noise) and, for each layer, with that
 // layer alone in float32, on batches of 32 of the test inputs; decode
 // makes the model of a set of int8 layers. The order of the models turns
@@ -188,17 +190,18 @@ func timeLayers(ctx context.Context, ls []Layer, decode func(int8 []bool) (*tape
 	// At least rounds rounds; more, up to 4×, while they take less than
 	// layerBudget together (a model of milliseconds a batch gets many
 	// rounds for its minima at little cost).
+	clock := cpuClock()
 	start := time.Now()
 	for r := 0; r < rounds || r < 4*rounds && time.Since(start) < layerBudget; r++ {
 		for k := range models {
 			i := (k + r) % len(models)
 			ts := make([]float64, nb)
 			for b := range ts {
-				start := time.Now()
+				from := clock()
 				if _, err := models[i].Forward(ctx, slice(s.inputs, s.n, b*32, b*32+32), 32); err != nil {
 					return nil, base, err
 				}
-				ts[b] = time.Since(start).Seconds()
+				ts[b] = (clock() - from).Seconds()
 			}
 			times[i] = append(times[i], ts)
 		}
@@ -233,4 +236,10 @@ func median(v []float64) float64 {
 		return v[len(v)/2]
 	}
 	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+// wallClock reads the time since its first call.
+func wallClock() func() time.Duration {
+	start := time.Now()
+	return func() time.Duration { return time.Since(start) }
 }
