@@ -66,7 +66,11 @@ func optimize(e env, ckpt, out string, opt quantize.Options) error {
 	fmt.Fprintf(e.stdout, "%-28s %14d %14d %8s\n", "non-embedding weights (bytes)", b.NonEmbeddingBytes, a.NonEmbeddingBytes, ratio(float64(b.NonEmbeddingBytes), float64(a.NonEmbeddingBytes)))
 	fmt.Fprintf(e.stdout, "%-28s %14.4f %14.4f %+8.4f\n", fmt.Sprintf("test %s (n=%d)", b.Metric, b.N), b.Value, a.Value, a.Value-b.Value)
 	if rep.Rounds > 0 {
-		fmt.Fprintf(e.stdout, "%-28s %14.1f %14.1f %8s\n", "batch-32 throughput (ex/s)", b.Throughput32, a.Throughput32, ratio(a.Throughput32, b.Throughput32))
+		same := ""
+		if !int8Layers(rep) {
+			same = "  (the same float32 kernels in both: the ratio is timing noise)"
+		}
+		fmt.Fprintf(e.stdout, "%-28s %14.1f %14.1f %8s%s\n", "batch-32 throughput (ex/s)", b.Throughput32, a.Throughput32, ratio(a.Throughput32, b.Throughput32), same)
 		fmt.Fprintf(e.stdout, "%-28s %14s %14s %8s\n", "batch-1 latency", b.Latency1, a.Latency1, ratio(float64(b.Latency1), float64(a.Latency1)))
 	}
 	fmt.Fprintf(e.stdout, "max |Δ output| on %d test inputs: %.3g\n", rep.ParityInputs, rep.MaxLogitDiff)
@@ -100,4 +104,14 @@ func printLayers(e env, rep *quantize.Report) {
 		}
 		fmt.Fprintf(e.stdout, "  %-44s %-6s %12.0f %12.0f %+7.1f%%  %s\n", l.Name, l.Role, float64(l.Float32.Nanoseconds())/1e3, float64(l.Int8.Nanoseconds())/1e3, 100*l.Gain, kept)
 	}
+}
+
+// int8Layers reports whether any layer of rep's model runs in int8.
+func int8Layers(rep *quantize.Report) bool {
+	for _, l := range rep.Layers {
+		if l.Kept {
+			return true
+		}
+	}
+	return false
 }
