@@ -47,6 +47,7 @@ type Stats struct {
 	Value             float64       // the metric on the test split
 	N                 int           // test examples (ratings)
 	Throughput32      float64       // examples per second at batch 32 (each batch's fastest round)
+	CPU32             time.Duration // the process's CPU time per batch of 32 (cpuClock; each batch's fastest round)
 	Latency1          time.Duration // mean time of one example alone (each example's fastest round)
 }
 
@@ -397,8 +398,9 @@ func measure(ctx context.Context, rep *Report, s *splits, roles map[string]graph
 	// disturbed least.
 	nb := min(s.n/32, 16)
 	lat := min(s.n, 64)
-	var thr, lats [2][][]float64 // [model][round][batch or example]
-	for _, m := range models {   // warm-up: compile the machines and pack the weights
+	var thr, cpu, lats [2][][]float64 // [model][round][batch or example]
+	clock := cpuClock()
+	for _, m := range models { // warm-up: compile the machines and pack the weights
 		if err := m.Warmup(ctx); err != nil {
 			return err
 		}
@@ -407,15 +409,15 @@ func measure(ctx context.Context, rep *Report, s *splits, roles map[string]graph
 		for k := range models {
 			i := (k + r) % 2
 			m := models[i]
-			bt := make([]float64, nb)
+			bt, ct := make([]float64, nb), make([]float64, nb)
 			for b := range bt {
-				start := time.Now()
+				start, from := time.Now(), clock()
 				if _, err := m.Forward(ctx, slice(s.inputs, s.n, b*32, b*32+32), 32); err != nil {
 					return err
 				}
-				bt[b] = time.Since(start).Seconds()
+				bt[b], ct[b] = time.Since(start).Seconds(), (clock() - from).Seconds()
 			}
-			thr[i] = append(thr[i], bt)
+			thr[i], cpu[i] = append(thr[i], bt), append(cpu[i], ct)
 			et := make([]float64, lat)
 			for e := range et {
 				start := time.Now()
@@ -430,6 +432,9 @@ func measure(ctx context.Context, rep *Report, s *splits, roles map[string]graph
 	for i, st := range []*Stats{&rep.Before, &rep.After} {
 		if t := undisturbed(thr[i]); t > 0 {
 			st.Throughput32 = float64(nb*32) / t
+		}
+		if nb > 0 {
+			st.CPU32 = seconds(undisturbed(cpu[i]) / float64(nb))
 		}
 		st.Latency1 = seconds(undisturbed(lats[i]) / float64(lat))
 	}

@@ -71,6 +71,9 @@ func optimize(e env, ckpt, out string, opt quantize.Options) error {
 			same = "  (the same float32 kernels in both: the ratio is timing noise)"
 		}
 		fmt.Fprintf(e.stdout, "%-28s %14.1f %14.1f %8s%s\n", "batch-32 throughput (ex/s)", b.Throughput32, a.Throughput32, ratio(a.Throughput32, b.Throughput32), same)
+		if b.CPU32 > 0 {
+			fmt.Fprintf(e.stdout, "%-28s %14.0f %14.0f %8s%s\n", "batch-32 CPU time (µs)", float64(b.CPU32.Nanoseconds())/1e3, float64(a.CPU32.Nanoseconds())/1e3, ratio(float64(b.CPU32), float64(a.CPU32)), same)
+		}
 		fmt.Fprintf(e.stdout, "%-28s %14s %14s %8s\n", "batch-1 latency", b.Latency1, a.Latency1, ratio(float64(b.Latency1), float64(a.Latency1)))
 	}
 	fmt.Fprintf(e.stdout, "max |Δ output| on %d test inputs: %.3g\n", rep.ParityInputs, rep.MaxLogitDiff)
