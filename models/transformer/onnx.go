@@ -46,7 +46,7 @@ func (c Config) ONNX(weights []safetensors.Tensor) (*onnx.Model, error) {
 	isReal := b.Op("is_real", "Not", []string{b.Op("is_pad", "Equal", []string{"ids", b.Int64s("zero_i64", nil, 0)})}) // [N, L] bool
 
 	// BertEmbeddings.
-	h := b.Op("embeddings.words", "Gather", []string{b.Param("bert.embeddings.word_embeddings.weight", c.VocabSize, d), "ids"}) // [N, L, D]
+	h := b.Embedding("embeddings.words", "bert.embeddings.word_embeddings.weight", c.VocabSize, d, "ids") // [N, L, D]
 	if c.TypeVocab > 0 {
 		types := b.Op("embeddings.type_0", "Gather", []string{b.Param("bert.embeddings.token_type_embeddings.weight", c.TypeVocab, d), "zero_i64"}) // [D]
 		h = b.Op("embeddings.typed", "Add", []string{h, types})
