@@ -2,7 +2,7 @@
 // checkpoint (`tapeml optimize --int8`) agrees with tapeml's own int8
 // model on the test split of the checkpoint's data, in ONNX Runtime.
 //
-//	go run ./tools/qdqcheck -checkpoint runs/spam-int8 [-batch 32] [-threads 2] [-n 0] [-optimized FILE] [-keep FILE]
+//	go run ./tools/qdqcheck -checkpoint runs/spam-int8 [-batch 32] [-threads 2] [-n 0] [-optimized FILE] [-keep FILE] [-bench-inputs FILE]
 //
 // It exports the checkpoint as export.WriteFile does (QDQ), runs tapeml's
 // int8 model (Model.Forward) and the export in ONNX Runtime
@@ -12,11 +12,14 @@
 // Runtime runs after its graph optimizations (its int8 kernels:
 // QLinearConv, MatMulIntegerToFloat, DynamicQuantizeMatMul,
 // DynamicQuantizeLSTM…). Top-1 is the sign of a single logit (binary
-// classifiers) or the largest logit.
+// classifiers) or the largest logit. -bench-inputs writes the first 32
+// test examples and the first one as tools/onnx/bench.mjs reads them, to
+// time the export against the float32 one in ONNX Runtime.
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -46,14 +49,15 @@ func main() {
 	n := flag.Int("n", 0, "test examples to compare (0: the whole test split)")
 	optimized := flag.String("optimized", "", "also write the graph ONNX Runtime runs after its optimizations here")
 	keep := flag.String("keep", "", "also keep the QDQ export here")
+	benchInputs := flag.String("bench-inputs", "", "also write batches of 32 and 1 test examples for tools/onnx/bench.mjs here")
 	flag.Parse()
-	if err := run(*ckpt, *batch, *threads, *n, *optimized, *keep); err != nil {
+	if err := run(*ckpt, *batch, *threads, *n, *optimized, *keep, *benchInputs); err != nil {
 		fmt.Fprintln(os.Stderr, "qdqcheck:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ckpt string, batch, threads, limit int, optimized, keep string) error {
+func run(ckpt string, batch, threads, limit int, optimized, keep, benchInputs string) error {
 	if ckpt == "" || batch < 1 {
 		return errors.New("-checkpoint is required, and -batch must be at least 1")
 	}
@@ -145,6 +149,11 @@ func run(ckpt string, batch, threads, limit int, optimized, keep string) error {
 			a.Data[i] = float64(v)
 		}
 		feeds[vi.Name] = a
+	}
+	if benchInputs != "" {
+		if err := writeBenchInputs(benchInputs, feeds, rows); err != nil {
+			return err
+		}
 	}
 	if optimized == "" {
 		optimized = filepath.Join(dir, "optimized.onnx")
@@ -239,4 +248,27 @@ func opCounts(m *onnx.Model) string {
 		parts = append(parts, fmt.Sprintf("%s×%d", k, counts[k]))
 	}
 	return strings.Join(parts, " ")
+}
+
+// writeBenchInputs writes the first 32 examples of feeds (rows of them)
+// and the first one, as bench.mjs reads them.
+func writeBenchInputs(path string, feeds map[string]ortrun.Array, rows int) error {
+	out := map[string]map[string]ortrun.Array{}
+	for _, n := range []int{32, 1} {
+		if n > rows {
+			continue
+		}
+		batch := map[string]ortrun.Array{}
+		for name, a := range feeds {
+			w := len(a.Data) / rows
+			shape := append([]int{n}, a.Shape[1:]...)
+			batch[name] = ortrun.Array{Dtype: a.Dtype, Shape: shape, Data: a.Data[:n*w]}
+		}
+		out[fmt.Sprint(n)] = batch
+	}
+	raw, err := json.Marshal(out)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, raw, 0o644)
 }
