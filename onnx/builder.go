@@ -125,6 +125,14 @@ func (b *GraphBuilder) Gemm(out, x, layer string, in, outWidth int) string {
 	if q := b.quantFor(layer+".weight", []int{outWidth, in}); q != nil {
 		return b.dynamicLinear(out, x, layer, q, b.Param(layer+".bias", outWidth))
 	}
+	return b.GemmFloat(out, x, layer, in, outWidth)
+}
+
+// GemmFloat is Gemm in float32 even for an int8 weight (dequantized by
+// Param): for a layer that tapeml runs in float32 although its weight has
+// an int8 form (the attention's input projection when only some of its
+// parts do).
+func (b *GraphBuilder) GemmFloat(out, x, layer string, in, outWidth int) string {
 	w := b.Param(layer+".weight", outWidth, in)
 	bias := b.Param(layer+".bias", outWidth)
 	return b.Op(out, "Gemm", []string{x, w, bias}, attrInt("transB", 1))

@@ -126,8 +126,17 @@ func (g onnxGraph) layer(p string, h string) string {
 // [N·L, D]: at most [N, heads, L, L] per layer, as tapeml's.
 func (g onnxGraph) attention(p, x string) string {
 	b, d := g.b, g.c.DModel
+	// tapeml runs the input projection in int8 only when all three parts
+	// are (graph.SelfAttention); otherwise in float32, the int8 parts
+	// dequantized.
+	gemm := b.Gemm
+	for _, part := range []string{"query", "key", "value"} {
+		if !b.Quantized(p + "attention.self." + part + ".weight") {
+			gemm = b.GemmFloat
+		}
+	}
 	split := func(name string, perm ...int64) string { // [N·L, D] → [N, heads, …]
-		y := b.Gemm(p+"attention.self."+name+".out", x, p+"attention.self."+name, d, d)
+		y := gemm(p+"attention.self."+name+".out", x, p+"attention.self."+name, d, d)
 		y = b.Op(p+"attention.self."+name+".heads", "Reshape", []string{y, g.heads}) // [N, L, heads, D/heads]
 		return b.Op(p+"attention.self."+name+".t", "Transpose", []string{y}, onnx.IntsAttr("perm", perm...))
 	}
