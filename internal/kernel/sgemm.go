@@ -42,6 +42,31 @@ type sgemmArch struct {
 	// a[i·lda:], instead of a packed panel: the product packs no A. With
 	// the same sums in the same order as add, it gives the same bits.
 	direct func(k int, a []float32, lda int, b, c []float32, ldc int, alpha float32, cols int, set bool, bias []float32)
+	// narrow, when not nil, is direct for a few rows (1–sgemmNarrowRows)
+	// and two panels (cols up to 2·nr, the second panel bstride floats
+	// after the first): the rows a product has beyond its full panels —
+	// all of them at batch 1 — without a tile of mr rows mostly empty.
+	// Same sums in the same order, so the same bits.
+	narrow func(k int, a []float32, lda int, b []float32, bstride int, c []float32, ldc int, alpha float32, rows, cols int, set bool, bias []float32)
+}
+
+const (
+	sgemmNarrowRows = 4 // rows of one call of arch.narrow
+	// sgemmNarrowMax is the most rows beyond the full panels that go
+	// through arch.narrow: up to two calls cost fewer multiply-adds than
+	// one 12-row tile.
+	sgemmNarrowMax = 8
+)
+
+// sgemmNarrowMasks are sgemmKernelNarrow's four 16-column masks for a
+// block of cols columns.
+func sgemmNarrowMasks(cols int) uint64 {
+	var m uint64
+	for i := range 4 {
+		w := min(max(cols-16*i, 0), 16)
+		m |= (uint64(1)<<w - 1) << (16 * i)
+	}
+	return m
 }
 
 // The store modes of sgemmKernel12x32Strided.
@@ -89,6 +114,19 @@ var (
 		}
 		_ = a[11*lda+k-1] // the twelve rows are there
 		sgemmKernel12x32Strided(k, &a[0], lda, 1, &b[0], &c[0], ldc, alpha, 12, m0, m1, sgemmMode(set, bias), bp)
+	}, narrow: func(k int, a []float32, lda int, b []float32, bstride int, c []float32, ldc int, alpha float32, rows, cols int, set bool, bias []float32) {
+		if cols <= 32 {
+			bstride = 0 // no second panel: read the first again, store nothing of it
+		}
+		_ = b[bstride+32*k-1]      // the panels are there
+		_ = a[(rows-1)*lda+k-1]    // and the rows of A
+		_ = c[(rows-1)*ldc+cols-1] // and of C
+		bp := &b[0]
+		if bias != nil {
+			_ = bias[cols-1]
+			bp = &bias[0]
+		}
+		sgemmKernelNarrow(k, &a[0], lda, &b[0], bstride, &c[0], ldc, alpha, rows, sgemmNarrowMasks(cols), sgemmMode(set, bias), bp)
 	}}
 )
 
@@ -294,6 +332,7 @@ func sgemmSerial(arch *sgemmArch, transA, transB bool, m, n, k int, alpha float3
 	buf := sgemmPool.Get().(*sgemmBuffers)
 	defer sgemmPool.Put(buf)
 	direct := !transA && arch.direct != nil
+	narrow := !transA && arch.narrow != nil
 	block := 0
 	for jc := 0; jc < n; jc += sgemmNC {
 		nc := min(sgemmNC, n-jc)
@@ -313,7 +352,11 @@ func sgemmSerial(arch *sgemmArch, transA, transB bool, m, n, k int, alpha float3
 				if direct {
 					full = mc / arch.mr * arch.mr
 				}
-				if full < mc {
+				thin := 0 // rows after them that go through arch.narrow
+				if narrow && mc-full <= sgemmNarrowMax {
+					thin = mc - full
+				}
+				if full+thin < mc {
 					sgemmPackA(buf.a[full*kc:], a, arch.mr, transA, lda, ic+full, pc, mc-full, kc)
 				}
 				for jr := 0; jr < nc; jr += arch.nr {
@@ -322,7 +365,7 @@ func sgemmSerial(arch *sgemmArch, transA, transB bool, m, n, k int, alpha float3
 					if first && bias != nil {
 						bj = bias[jc+jr:]
 					}
-					for ir := 0; ir < mc; ir += arch.mr {
+					for ir := 0; ir < mc-thin; ir += arch.mr {
 						cij := c[(ic+ir)*ldc+jc+jr:]
 						switch {
 						case ir < full:
@@ -332,6 +375,17 @@ func sgemmSerial(arch *sgemmArch, transA, transB bool, m, n, k int, alpha float3
 						default:
 							arch.add(buf, kc, buf.a[ir*kc:], bp[jr*kc:], cij, ldc, alpha, min(arch.mr, mc-ir), cols, first)
 						}
+					}
+				}
+				for jr := 0; thin > 0 && jr < nc; jr += 2 * arch.nr {
+					cols := min(2*arch.nr, nc-jr)
+					var bj []float32
+					if first && bias != nil {
+						bj = bias[jc+jr:]
+					}
+					for ir := full; ir < mc; ir += sgemmNarrowRows {
+						rows := min(sgemmNarrowRows, mc-ir)
+						arch.narrow(kc, a[(ic+ir)*lda+pc:], lda, bp[jr*kc:], arch.nr*kc, c[(ic+ir)*ldc+jc+jr:], ldc, alpha, rows, cols, first, bj)
 					}
 				}
 			}

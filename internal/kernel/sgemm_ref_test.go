@@ -199,7 +199,7 @@ func TestSgemmPacked(t *testing.T) {
 			for _, n := range sizes {
 				for _, k := range []int{0, 1, 3, 16, 17, 33, 300} {
 					for _, tb := range []bool{false, true} {
-						for _, m := range append(sizes[:len(sizes):len(sizes)], 6, 12, 13) { // and the tile heights
+						for _, m := range append(sizes[:len(sizes):len(sizes)], 4, 6, 12, 13, 20) { // and the tile heights, the narrow kernel's 4 and 12+8
 							if k == 300 && m > 13 && m != 33 {
 								continue // the deep case on a sample of heights: it is most of the time
 							}
