@@ -51,7 +51,17 @@ type lstmLayerKernel[T float] struct {
 
 	forwards, bptts int // BPTT is current when bptts == forwards
 
-	quant [2]*lstmQuant // per direction: int8 weights (serving graph), or nil
+	quant  [2]*lstmQuant  // per direction: int8 weights (serving graph), or nil
+	packed [2]*lstmPacked // per direction: float32 weights packed once (serving graph), or nil
+}
+
+// lstmPacked is one direction's weights in a float32 serving graph, packed
+// on first use and shared by the model's serving machines: the training
+// graph packs W_hh at every run, since its weights change between runs,
+// and that repacking (a transposition of 4H×H floats, with W_ih's, per
+// direction and layer) costs as much as a batch of one's recurrence.
+type lstmPacked struct {
+	ih, hh *packedWeights // W_ihᵀ and W_hhᵀ as op(B)
 }
 
 // maxStepRows is the largest number of real tokens at one time step.
@@ -76,6 +86,7 @@ type lstmDirection[T float] struct {
 	dh, dc       []T            // [N, H] running gradient of the state
 	dhPrev       []T            // [max rows per step, H]
 	whhT, whh    lstmWeights[T] // W_hhᵀ for the forward pass, W_hh for BPTT
+	bias         []T            // [4H] b_ih + b_hh (serving graph)
 }
 
 func (k *lstmLayerKernel[T]) name() string {
@@ -223,21 +234,38 @@ func (k *lstmLayerKernel[T]) forwardDirection(in []*tensor.Dense, y []T, d, n, s
 	clear(st.c)
 
 	// Pre-activations of every real token: x·W_ihᵀ + b_ih + b_hh.
-	for i := 0; i < r; i++ {
-		row := st.gates[i*h4 : (i+1)*h4]
-		for j := range row {
-			row[j] = bih[j] + bhh[j]
+	pk := k.packed[d]
+	if pk != nil {
+		st.bias = lstmResize(st.bias, h4)
+		for j := range st.bias {
+			st.bias[j] = bih[j] + bhh[j]
 		}
-	}
-	threads := sideThreads(k.dirs)
-	if !k.int8Product(d, false, r, inDim, k.packedX, st.gates) {
-		gemm(threads, false, true, r, h4, inDim, 1, k.packedX, inDim, wih, inDim, 1, st.gates, h4)
+		ih, b32 := any(wih).([]float32), any(st.bias).([]float32)
+		pk.ih.pack(ih, h4, inDim)
+		pk.hh.pack(any(whh).([]float32), h4, H)
+		x, g := any(k.packedX).([]float32), any(st.gates).([]float32)
+		if k.dirs == 1 {
+			pk.ih.product(x, r, inDim, h4, b32, g)
+		} else { // each direction has its core
+			pk.ih.productSerial(x, r, inDim, h4, b32, g)
+		}
+	} else {
+		for i := 0; i < r; i++ {
+			row := st.gates[i*h4 : (i+1)*h4]
+			for j := range row {
+				row[j] = bih[j] + bhh[j]
+			}
+		}
+		threads := sideThreads(k.dirs)
+		if !k.int8Product(d, false, r, inDim, k.packedX, st.gates) {
+			gemm(threads, false, true, r, h4, inDim, 1, k.packedX, inDim, wih, inDim, 1, st.gates, h4)
+		}
+		if k.quant[d] == nil {
+			st.whhT.set(true, whh, H, H, h4)
+		}
 	}
 
 	width := k.dirs * H
-	if k.quant[d] == nil {
-		st.whhT.set(true, whh, H, H, h4)
-	}
 	for si := range k.steps {
 		if d == 1 {
 			si = len(k.steps) - 1 - si
@@ -253,7 +281,10 @@ func (k *lstmLayerKernel[T]) forwardDirection(in []*tensor.Dense, y []T, d, n, s
 			copy(cp[i*H:(i+1)*H], st.c[b*H:(b+1)*H])
 		}
 		g := st.gates[s.from*h4 : s.to*h4]
-		if !k.int8Product(d, true, s.to-s.from, H, hp, g) {
+		switch {
+		case pk != nil:
+			pk.hh.addSerial(any(hp).([]float32), s.to-s.from, H, h4, any(g).([]float32))
+		case !k.int8Product(d, true, s.to-s.from, H, hp, g):
 			lstmGemmWeights(false, s.to-s.from, h4, H, 1, hp, H, &st.whhT, 1, g, h4)
 		}
 		for i, b := range k.rows[s.from:s.to] {
