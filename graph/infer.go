@@ -73,6 +73,9 @@ func (pw *packedWeights) product(x []float32, m, in, out int, bias, y []float32)
 // the other: for a caller that already has a core of its own (an LSTM
 // direction).
 func (pw *packedWeights) productSerial(x []float32, m, in, out int, bias, y []float32) {
+	if m == 0 {
+		return
+	}
 	for i := range pw.stripes {
 		s := &pw.stripes[i]
 		kern.SgemmPackedBias(false, m, s.to-s.from, in, x, in, &s.p, bias[s.from:], y[s.from:], out)
@@ -82,6 +85,9 @@ func (pw *packedWeights) productSerial(x []float32, m, in, out int, bias, y []fl
 // addSerial adds x [m, in]·Wᵀ to y [m, out] on the calling goroutine:
 // an LSTM step's recurrent product, too small to share.
 func (pw *packedWeights) addSerial(x []float32, m, in, out int, y []float32) {
+	if m == 0 {
+		return
+	}
 	for i := range pw.stripes {
 		s := &pw.stripes[i]
 		kern.SgemmPacked(false, m, s.to-s.from, in, 1, x, in, &s.p, 1, y[s.from:], out)

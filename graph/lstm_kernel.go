@@ -244,9 +244,11 @@ func (k *lstmLayerKernel[T]) forwardDirection(in []*tensor.Dense, y []T, d, n, s
 		pk.ih.pack(ih, h4, inDim)
 		pk.hh.pack(any(whh).([]float32), h4, H)
 		x, g := any(k.packedX).([]float32), any(st.gates).([]float32)
-		if k.dirs == 1 {
+		switch {
+		case r == 0: // all padding
+		case k.dirs == 1:
 			pk.ih.product(x, r, inDim, h4, b32, g)
-		} else { // each direction has its core
+		default: // each direction has its core
 			pk.ih.productSerial(x, r, inDim, h4, b32, g)
 		}
 	} else {

@@ -447,14 +447,23 @@ func TestPaddingMask(t *testing.T) {
 // (several column stripes when 4H is wide), compute the same bits as the
 // training graph's.
 func TestLSTMInferenceEqualsTraining(t *testing.T) {
-	for _, cfg := range []LSTMConfig{{Hidden: 5, Layers: 2, Bidirectional: true}, {Hidden: 37, Layers: 2, Bidirectional: true}, {Hidden: 37, Layers: 2}} {
-		t.Run(fmt.Sprintf("hidden=%d,bidirectional=%v", cfg.Hidden, cfg.Bidirectional), func(t *testing.T) { testLSTMInferenceEqualsTraining(t, cfg) })
+	for _, c := range []struct {
+		cfg     LSTMConfig
+		lengths []int
+	}{
+		{LSTMConfig{Hidden: 5, Layers: 2, Bidirectional: true}, []int{6, 0, 3, 1}},
+		{LSTMConfig{Hidden: 37, Layers: 2, Bidirectional: true}, []int{6, 0, 3, 1}},
+		{LSTMConfig{Hidden: 37, Layers: 2}, []int{6, 0, 3, 1}},
+		{LSTMConfig{Hidden: 37, Layers: 2, Bidirectional: true}, []int{0, 0, 0, 0}}, // all padding
+	} {
+		t.Run(fmt.Sprintf("hidden=%d,bidirectional=%v,lengths=%v", c.cfg.Hidden, c.cfg.Bidirectional, c.lengths), func(t *testing.T) {
+			testLSTMInferenceEqualsTraining(t, c.cfg, c.lengths)
+		})
 	}
 }
 
-func testLSTMInferenceEqualsTraining(t *testing.T, cfg LSTMConfig) {
+func testLSTMInferenceEqualsTraining(t *testing.T, cfg LSTMConfig, lengths []int) {
 	ps := NewParams(tensor.Float32, 2)
-	lengths := []int{6, 0, 3, 1}
 	run := func(mode Mode) [][]float32 {
 		b := NewBuilder(ps, mode, nil)
 		x := make([]float32, 4*6*3)
