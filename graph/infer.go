@@ -83,14 +83,21 @@ func (pw *packedWeights) productSerial(x []float32, m, in, out int, bias, y []fl
 }
 
 // addSerial adds x [m, in]·Wᵀ to y [m, out] on the calling goroutine:
-// an LSTM step's recurrent product, too small to share.
-func (pw *packedWeights) addSerial(x []float32, m, in, out int, y []float32) {
+// an LSTM step's recurrent product, too small to share. With rev it goes
+// through the columns last to first (kern.SgemmPackedReverse; the same
+// bits): a recurrence alternates, to find the weights in cache.
+func (pw *packedWeights) addSerial(x []float32, m, in, out int, y []float32, rev bool) {
 	if m == 0 {
 		return
 	}
 	for i := range pw.stripes {
-		s := &pw.stripes[i]
-		kern.SgemmPacked(false, m, s.to-s.from, in, 1, x, in, &s.p, 1, y[s.from:], out)
+		if !rev {
+			s := &pw.stripes[i]
+			kern.SgemmPacked(false, m, s.to-s.from, in, 1, x, in, &s.p, 1, y[s.from:], out)
+			continue
+		}
+		s := &pw.stripes[len(pw.stripes)-1-i]
+		kern.SgemmPackedReverse(false, m, s.to-s.from, in, 1, x, in, &s.p, 1, y[s.from:], out)
 	}
 }
 

@@ -268,9 +268,10 @@ func (k *lstmLayerKernel[T]) forwardDirection(in []*tensor.Dense, y []T, d, n, s
 	}
 
 	width := k.dirs * H
-	for si := range k.steps {
+	for i := range k.steps {
+		si, rev := i, i%2 == 1 // rev: the step's product alternates its column order
 		if d == 1 {
-			si = len(k.steps) - 1 - si
+			si = len(k.steps) - 1 - i
 		}
 		s := k.steps[si]
 		base := s.from // first row of this step in hPrev, cPrev, tanhC
@@ -285,9 +286,9 @@ func (k *lstmLayerKernel[T]) forwardDirection(in []*tensor.Dense, y []T, d, n, s
 		g := st.gates[s.from*h4 : s.to*h4]
 		switch {
 		case pk != nil:
-			pk.hh.addSerial(any(hp).([]float32), s.to-s.from, H, h4, any(g).([]float32))
+			pk.hh.addSerial(any(hp).([]float32), s.to-s.from, H, h4, any(g).([]float32), rev)
 		case !k.int8Product(d, true, s.to-s.from, H, hp, g):
-			lstmGemmWeights(false, s.to-s.from, h4, H, 1, hp, H, &st.whhT, 1, g, h4)
+			lstmGemmWeights(false, s.to-s.from, h4, H, 1, hp, H, &st.whhT, 1, g, h4, rev)
 		}
 		for i, b := range k.rows[s.from:s.to] {
 			gi := g[i*h4 : (i+1)*h4]
@@ -378,9 +379,10 @@ func (k *lstmLayerKernel[T]) bptt(in []*tensor.Dense, g []T, d, n, steps int) {
 		copy(st.dc[b*H:(b+1)*H], g[(b*(steps+2)+steps+1)*width+d*H:][:H])
 	}
 	// Reverse of the forward order: the forward direction from the last step.
-	for si := range k.steps {
+	for i := range k.steps {
+		si, rev := i, i%2 == 1
 		if d == 0 {
-			si = len(k.steps) - 1 - si
+			si = len(k.steps) - 1 - i
 		}
 		s := k.steps[si]
 		dg := st.gates[s.from*h4 : s.to*h4] // activations in, gradients out
@@ -405,7 +407,7 @@ func (k *lstmLayerKernel[T]) bptt(in []*tensor.Dense, g []T, d, n, steps int) {
 		}
 		rows := s.to - s.from
 		dhp := st.dhPrev[:rows*H]
-		lstmGemmWeights(false, rows, H, h4, 1, dg, h4, &st.whh, 0, dhp, H)
+		lstmGemmWeights(false, rows, H, h4, 1, dg, h4, &st.whh, 0, dhp, H, rev)
 		for i, b := range k.rows[s.from:s.to] {
 			copy(st.dh[b*H:(b+1)*H], dhp[i*H:(i+1)*H])
 		}

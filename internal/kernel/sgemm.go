@@ -219,7 +219,7 @@ func Sgemm(threads int, transA, transB bool, m, n, k int, alpha float32, a []flo
 		blas32.Implementation().Sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	sgemmWith(threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, nil, beta, c, ldc)
+	sgemmWith(threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, nil, beta, c, ldc, false)
 }
 
 // SgemmPacked is Sgemm with op(B) = p, on the calling goroutine, with the
@@ -228,7 +228,21 @@ func SgemmPacked(transA bool, m, n, k int, alpha float32, a []float32, lda int, 
 	if p.k != k || p.n != n {
 		panic(fmt.Sprintf("kernel: packed weights are %d×%d, the product needs %d×%d", p.k, p.n, k, n))
 	}
-	sgemmWith(1, transA, false, m, n, k, alpha, a, lda, nil, 0, p, beta, c, ldc)
+	sgemmWith(1, transA, false, m, n, k, alpha, a, lda, nil, 0, p, beta, c, ldc, false)
+}
+
+// SgemmPackedReverse is SgemmPacked going through the panels of columns
+// from the last to the first: the same bits. A recurrence
+// that multiplies by the same weights at every step alternates the two,
+// so that each step starts with the panels the last one read most
+// recently: weights about the size of the cache (an LSTM's W_hh of 4H×H
+// floats, 1 MiB at H 256) then mostly stay there, where a sweep in the
+// same order every time would evict each panel just before it is needed.
+func SgemmPackedReverse(transA bool, m, n, k int, alpha float32, a []float32, lda int, p *PackedB, beta float32, c []float32, ldc int) {
+	if p.k != k || p.n != n {
+		panic(fmt.Sprintf("kernel: packed weights are %d×%d, the product needs %d×%d", p.k, p.n, k, n))
+	}
+	sgemmWith(1, transA, false, m, n, k, alpha, a, lda, nil, 0, p, beta, c, ldc, true)
 }
 
 // SgemmPackedBias sets C = op(A)·p + bias, the n values of bias added to
@@ -253,12 +267,13 @@ func SgemmPackedBias(transA bool, m, n, k int, a []float32, lda int, p *PackedB,
 		}
 		return
 	}
-	sgemmSerial(p.arch, transA, false, m, n, k, 1, a, lda, nil, 0, p, true, bias, c, ldc)
+	sgemmSerial(p.arch, transA, false, m, n, k, 1, a, lda, nil, 0, p, true, bias, c, ldc, false)
 }
 
 // sgemmWith is the packed product, taking op(B) from packed when it is not
-// nil (then on the calling goroutine only).
-func sgemmWith(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, packed *PackedB, beta float32, c []float32, ldc int) {
+// nil (then on the calling goroutine only, in reverse column order with
+// rev).
+func sgemmWith(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, packed *PackedB, beta float32, c []float32, ldc int, rev bool) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -292,7 +307,7 @@ func sgemmWith(threads int, transA, transB bool, m, n, k int, alpha float32, a [
 	}
 	parts := min(threads, (size+unit-1)/unit)
 	if parts <= 1 || packed != nil {
-		sgemmSerial(arch, transA, transB, m, n, k, alpha, a, lda, b, ldb, packed, set, nil, c, ldc)
+		sgemmSerial(arch, transA, transB, m, n, k, alpha, a, lda, b, ldb, packed, set, nil, c, ldc, rev && packed != nil)
 		return
 	}
 	tiles := (size + unit - 1) / unit
@@ -310,14 +325,14 @@ func sgemmWith(threads int, transA, transB bool, m, n, k int, alpha float32, a [
 				if transB {
 					bOff = from * ldb
 				}
-				sgemmSerial(arch, transA, transB, m, to-from, k, alpha, a, lda, b[bOff:], ldb, nil, set, nil, c[from:], ldc)
+				sgemmSerial(arch, transA, transB, m, to-from, k, alpha, a, lda, b[bOff:], ldb, nil, set, nil, c[from:], ldc, false)
 				return
 			}
 			aOff := from * lda // row from of op(A)
 			if transA {
 				aOff = from
 			}
-			sgemmSerial(arch, transA, transB, to-from, n, k, alpha, a[aOff:], lda, b, ldb, nil, set, nil, c[from*ldc:], ldc)
+			sgemmSerial(arch, transA, transB, to-from, n, k, alpha, a[aOff:], lda, b, ldb, nil, set, nil, c[from*ldc:], ldc, false)
 		}()
 	}
 	wg.Wait()
@@ -327,24 +342,30 @@ func sgemmWith(threads int, transA, transB bool, m, n, k int, alpha float32, a [
 // stores it, with set; plus bias[j] in column j, with set and bias not
 // nil), packing op(B) unless packed holds it already. Full panels of a
 // row-major A are read in place when the kernel can (arch.direct); only
-// the rest of A is packed.
-func sgemmSerial(arch *sgemmArch, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, packed *PackedB, set bool, bias, c []float32, ldc int) {
+// the rest of A is packed; up to sgemmNarrowMax rows past them go through
+// arch.narrow, read in place too. With rev (packed only), the blocks of
+// columns and the panels in them are taken last to first.
+func sgemmSerial(arch *sgemmArch, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, packed *PackedB, set bool, bias, c []float32, ldc int, rev bool) {
 	buf := sgemmPool.Get().(*sgemmBuffers)
 	defer sgemmPool.Put(buf)
 	direct := !transA && arch.direct != nil
 	narrow := !transA && arch.narrow != nil
-	block := 0
-	for jc := 0; jc < n; jc += sgemmNC {
+	depthBlocks := (k + sgemmKC - 1) / sgemmKC
+	lastJC := (n - 1) / sgemmNC * sgemmNC
+	for jcf := 0; jcf < n; jcf += sgemmNC {
+		jc := jcf
+		if rev {
+			jc = lastJC - jcf
+		}
 		nc := min(sgemmNC, n-jc)
 		for pc := 0; pc < k; pc += sgemmKC {
 			kc := min(sgemmKC, k-pc)
 			bp := buf.b
 			if packed != nil {
-				bp = packed.blocks[block]
+				bp = packed.blocks[jc/sgemmNC*depthBlocks+pc/sgemmKC]
 			} else {
 				sgemmPackB(bp, b, arch.nr, transB, ldb, pc, jc, kc, nc)
 			}
-			block++
 			first := set && pc == 0 // the first depth block stores
 			for ic := 0; ic < m; ic += sgemmMC {
 				mc := min(sgemmMC, m-ic)
@@ -359,7 +380,12 @@ func sgemmSerial(arch *sgemmArch, transA, transB bool, m, n, k int, alpha float3
 				if full+thin < mc {
 					sgemmPackA(buf.a[full*kc:], a, arch.mr, transA, lda, ic+full, pc, mc-full, kc)
 				}
-				for jr := 0; jr < nc; jr += arch.nr {
+				lastTile := (nc - 1) / arch.nr * arch.nr
+				for jrf := 0; thin < mc && jrf < nc; jrf += arch.nr {
+					jr := jrf
+					if rev {
+						jr = lastTile - jrf
+					}
 					cols := min(arch.nr, nc-jr)
 					var bj []float32 // the bias of these columns, stored with the first block
 					if first && bias != nil {
@@ -377,7 +403,12 @@ func sgemmSerial(arch *sgemmArch, transA, transB bool, m, n, k int, alpha float3
 						}
 					}
 				}
-				for jr := 0; thin > 0 && jr < nc; jr += 2 * arch.nr {
+				lastJR := (nc - 1) / (2 * arch.nr) * (2 * arch.nr)
+				for jrf := 0; thin > 0 && jrf < nc; jrf += 2 * arch.nr {
+					jr := jrf
+					if rev {
+						jr = lastJR - jrf
+					}
 					cols := min(2*arch.nr, nc-jr)
 					var bj []float32
 					if first && bias != nil {
