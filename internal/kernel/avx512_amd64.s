@@ -816,3 +816,104 @@ narrowBias:
 narrowDone:
 	VZEROUPPER
 	RET
+
+// Sets K1–K4 from the four 16-bit masks in AX (lowest first).
+#define ROW_MASKS \
+	KMOVW AX, K1 \
+	SHRQ  $16, AX \
+	KMOVW AX, K2 \
+	SHRQ  $16, AX \
+	KMOVW AX, K3 \
+	SHRQ  $16, AX \
+	KMOVW AX, K4
+
+// func sgemmKernelRow(k int, a, b *float32, bstride int, c *float32, alpha float32, masks0, masks1 uint64, mode int, bias *float32)
+//
+// sgemmKernelNarrow for one row and four panels (128 columns, panel j at
+// b+j·bstride; masks0 for columns 0–63, masks1 for 64–127): a batch of
+// one's product, with eight accumulators (Z0–Z7) so that the multiply-adds'
+// latency does not bound it, and B read straight from memory by the
+// multiply-adds. Each column is still one chain of fused multiply-adds in
+// depth order: the bits of sgemmKernel12x32.
+TEXT ·sgemmKernelRow(SB), NOSPLIT, $0-80
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ bstride+24(FP), R14
+	SHLQ $2, R14
+	MOVQ c+32(FP), DX
+	LEAQ (DI)(R14*1), R13 // panel 3 is at (R13)(R14*2)
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	TESTQ CX, CX
+	JE    rowStore
+
+rowLoop:
+	VBROADCASTSS (SI), Z31
+	VFMADD231PS  (DI), Z31, Z0
+	VFMADD231PS  64(DI), Z31, Z1
+	VFMADD231PS  (DI)(R14*1), Z31, Z2
+	VFMADD231PS  64(DI)(R14*1), Z31, Z3
+	VFMADD231PS  (DI)(R14*2), Z31, Z4
+	VFMADD231PS  64(DI)(R14*2), Z31, Z5
+	VFMADD231PS  (R13)(R14*2), Z31, Z6
+	VFMADD231PS  64(R13)(R14*2), Z31, Z7
+	ADDQ         $4, SI
+	ADDQ         $128, DI
+	ADDQ         $128, R13
+	DECQ         CX
+	JNZ          rowLoop
+
+rowStore:
+	VBROADCASTSS alpha+40(FP), Z26
+	MOVQ         $256, R8 // NARROW_* move DX on by R8: to the second half
+	MOVQ         mode+64(FP), BX
+	MOVQ         bias+72(FP), R9
+	MOVQ         masks0+48(FP), AX
+	ROW_MASKS
+	CMPQ         BX, $1
+	JEQ          rowSet0
+	JGT          rowBias0
+	NARROW_ADD(Z0, Z1, Z2, Z3)
+	JMP rowHalf
+
+rowSet0:
+	NARROW_SET(Z0, Z1, Z2, Z3)
+	JMP rowHalf
+
+rowBias0:
+	VMOVUPS.Z (R9), K1, Z28
+	VMOVUPS.Z 64(R9), K2, Z29
+	VMOVUPS.Z 128(R9), K3, Z30
+	VMOVUPS.Z 192(R9), K4, Z31
+	NARROW_BIAS(Z0, Z1, Z2, Z3)
+
+rowHalf:
+	MOVQ masks1+56(FP), AX
+	ROW_MASKS
+	CMPQ BX, $1
+	JEQ  rowSet1
+	JGT  rowBias1
+	NARROW_ADD(Z4, Z5, Z6, Z7)
+	JMP rowDone
+
+rowSet1:
+	NARROW_SET(Z4, Z5, Z6, Z7)
+	JMP rowDone
+
+rowBias1:
+	VMOVUPS.Z 256(R9), K1, Z28
+	VMOVUPS.Z 320(R9), K2, Z29
+	VMOVUPS.Z 384(R9), K3, Z30
+	VMOVUPS.Z 448(R9), K4, Z31
+	NARROW_BIAS(Z4, Z5, Z6, Z7)
+
+rowDone:
+	VZEROUPPER
+	RET

@@ -48,6 +48,9 @@ type sgemmArch struct {
 	// all of them at batch 1 — without a tile of mr rows mostly empty.
 	// Same sums in the same order, so the same bits.
 	narrow func(k int, a []float32, lda int, b []float32, bstride int, c []float32, ldc int, alpha float32, rows, cols int, set bool, bias []float32)
+	// row, when not nil, is narrow for one row and up to four panels
+	// (cols up to 4·nr): a batch of one, with more columns in flight.
+	row func(k int, a, b []float32, bstride int, c []float32, alpha float32, cols int, set bool, bias []float32)
 }
 
 const (
@@ -114,21 +117,48 @@ var (
 		}
 		_ = a[11*lda+k-1] // the twelve rows are there
 		sgemmKernel12x32Strided(k, &a[0], lda, 1, &b[0], &c[0], ldc, alpha, 12, m0, m1, sgemmMode(set, bias), bp)
-	}, narrow: func(k int, a []float32, lda int, b []float32, bstride int, c []float32, ldc int, alpha float32, rows, cols int, set bool, bias []float32) {
-		if cols <= 32 {
-			bstride = 0 // no second panel: read the first again, store nothing of it
-		}
-		_ = b[bstride+32*k-1]      // the panels are there
-		_ = a[(rows-1)*lda+k-1]    // and the rows of A
-		_ = c[(rows-1)*ldc+cols-1] // and of C
-		bp := &b[0]
-		if bias != nil {
-			_ = bias[cols-1]
-			bp = &bias[0]
-		}
-		sgemmKernelNarrow(k, &a[0], lda, &b[0], bstride, &c[0], ldc, alpha, rows, sgemmNarrowMasks(cols), sgemmMode(set, bias), bp)
-	}}
+	}, narrow: sgemmNarrow512, row: sgemmRow512}
 )
+
+// sgemmNarrow512 is sgemmArch.narrow for AVX-512 (sgemmKernelNarrow).
+func sgemmNarrow512(k int, a []float32, lda int, b []float32, bstride int, c []float32, ldc int, alpha float32, rows, cols int, set bool, bias []float32) {
+	if cols <= 32 {
+		bstride = 0 // no second panel: read the first again, store nothing of it
+	}
+	_ = b[max(bstride+32*k-1, 0)]   // the panels are there
+	_ = a[max((rows-1)*lda+k-1, 0)] // and the rows of A
+	_ = c[(rows-1)*ldc+cols-1]      // and of C
+	bp := &b[0]
+	if bias != nil {
+		_ = bias[cols-1]
+		bp = &bias[0]
+	}
+	sgemmKernelNarrow(k, &a[0], lda, &b[0], bstride, &c[0], ldc, alpha, rows, sgemmNarrowMasks(cols), sgemmMode(set, bias), bp)
+}
+
+// sgemmRow512 is sgemmArch.row for AVX-512: sgemmKernelRow on four
+// panels, sgemmKernelNarrow on fewer.
+func sgemmRow512(k int, a, b []float32, bstride int, c []float32, alpha float32, cols int, set bool, bias []float32) {
+	if cols <= 96 {
+		for j := 0; j < cols; j += 64 {
+			var bj []float32
+			if bias != nil {
+				bj = bias[j:]
+			}
+			sgemmNarrow512(k, a, 0, b[j/32*bstride:], bstride, c[j:], 0, alpha, 1, min(64, cols-j), set, bj)
+		}
+		return
+	}
+	_ = b[max(3*bstride+32*k-1, 0)] // the four panels are there
+	_ = a[max(k-1, 0)]
+	_ = c[cols-1]
+	bp := &b[0]
+	if bias != nil {
+		_ = bias[cols-1]
+		bp = &bias[0]
+	}
+	sgemmKernelRow(k, &a[0], &b[0], bstride, &c[0], alpha, sgemmNarrowMasks(cols), sgemmNarrowMasks(cols-64), sgemmMode(set, bias), bp)
+}
 
 // sgemmArchFor is the packed product's kernel at level l (nil: gonum's).
 func sgemmArchFor(l Level) *sgemmArch {
@@ -403,16 +433,24 @@ func sgemmSerial(arch *sgemmArch, transA, transB bool, m, n, k int, alpha float3
 						}
 					}
 				}
-				lastJR := (nc - 1) / (2 * arch.nr) * (2 * arch.nr)
-				for jrf := 0; thin > 0 && jrf < nc; jrf += 2 * arch.nr {
+				step := 2 * arch.nr // columns per call of arch.narrow
+				if thin == 1 && arch.row != nil {
+					step = 4 * arch.nr
+				}
+				lastJR := (nc - 1) / step * step
+				for jrf := 0; thin > 0 && jrf < nc; jrf += step {
 					jr := jrf
 					if rev {
 						jr = lastJR - jrf
 					}
-					cols := min(2*arch.nr, nc-jr)
+					cols := min(step, nc-jr)
 					var bj []float32
 					if first && bias != nil {
 						bj = bias[jc+jr:]
+					}
+					if step == 4*arch.nr {
+						arch.row(kc, a[(ic+full)*lda+pc:], bp[jr*kc:], arch.nr*kc, c[(ic+full)*ldc+jc+jr:], alpha, cols, first, bj)
+						continue
 					}
 					for ir := full; ir < mc; ir += sgemmNarrowRows {
 						rows := min(sgemmNarrowRows, mc-ir)

@@ -53,3 +53,10 @@ func sgemmKernel12x32Strided(k int, a *float32, rs, ds int, b, c *float32, ldc i
 //
 //go:noescape
 func sgemmKernelNarrow(k int, a *float32, lda int, b *float32, bstride int, c *float32, ldc int, alpha float32, rows int, masks uint64, mode int, bias *float32)
+
+// sgemmKernelRow is sgemmKernelNarrow for one row and four panels (128
+// columns, panel j at b+j·bstride; masks0 for columns 0–63, masks1 for
+// 64–127), with eight accumulators: a batch of one's product.
+//
+//go:noescape
+func sgemmKernelRow(k int, a, b *float32, bstride int, c *float32, alpha float32, masks0, masks1 uint64, mode int, bias *float32)

@@ -27,3 +27,7 @@ func sgemmKernel12x32Strided(k int, a *float32, rs, ds int, b, c *float32, ldc i
 func sgemmKernelNarrow(k int, a *float32, lda int, b *float32, bstride int, c *float32, ldc int, alpha float32, rows int, masks uint64, mode int, bias *float32) {
 	panic("kernel: sgemmKernelNarrow without AVX-512")
 }
+
+func sgemmKernelRow(k int, a, b *float32, bstride int, c *float32, alpha float32, masks0, masks1 uint64, mode int, bias *float32) {
+	panic("kernel: sgemmKernelRow without AVX-512")
+}

@@ -203,3 +203,62 @@ func TestSgemmKernelNarrow(t *testing.T) {
 		}
 	}
 }
+
+// sgemmRow512 (sgemmKernelRow on four panels, sgemmKernelNarrow on fewer)
+// on one row of A and up to four packed panels, in each store mode,
+// against sgemmKernel12x32Strided on each panel (the same bits), for every
+// width to 128, with guards around the row of C and the bias.
+func TestSgemmKernelRow(t *testing.T) {
+	if Supported() < AVX512 {
+		t.Skip("the CPU has no AVX-512")
+	}
+	rng := rand.New(rand.NewPCG(45, 46))
+	for _, k := range []int{0, 1, 2, 3, 7, 64, 257} {
+		lda := k + 3
+		ad := make([]float32, 12*lda) // twelve rows for the reference kernel; NaN in the gaps
+		for i := range ad {
+			ad[i] = float32(math.NaN())
+		}
+		for i := 0; i < 12; i++ {
+			for p := 0; p < k; p++ {
+				ad[i*lda+p] = float32(rng.NormFloat64())
+			}
+		}
+		stride := 32*k + 96 // panels further apart than their length
+		b := randFloats(rng, 3*stride+max(32*k, 1))
+		bias := newGuardedF32(128)
+		copy(bias.v(), randFloats(rng, 128))
+		for cols := 1; cols <= 128; cols++ {
+			c0 := randFloats(rng, cols)
+			const alpha = 1.25
+			for mode := sgemmAdd; mode <= sgemmBias; mode++ {
+				name := fmt.Sprintf("k=%d cols=%d mode=%d", k, cols, mode)
+				want := make([]float32, 12*128)
+				copy(want, c0)
+				for panel := 0; panel*32 < cols; panel++ {
+					m0, m1 := sgemmMasks(cols - 32*panel)
+					sgemmKernel12x32Strided(k, &ad[0], lda, 1, &b[panel*stride], &want[32*panel], 128, alpha, 12, m0, m1, mode, &bias.v()[32*panel])
+				}
+				got := newGuardedF32(cols)
+				copy(got.v(), c0)
+				if mode != sgemmAdd {
+					for i := range got.v() {
+						got.v()[i] = float32(math.NaN()) // must not be read
+					}
+				}
+				var bj []float32
+				if mode == sgemmBias {
+					bj = bias.v()
+				}
+				sgemmRow512(k, ad[:max(k, 1)], b, stride, got.v(), alpha, cols, mode != sgemmAdd, bj)
+				got.check(t, name)
+				bias.check(t, name+" (bias)")
+				for j, g := range got.v() {
+					if math.Float32bits(g) != math.Float32bits(want[j]) {
+						t.Fatalf("%s: C[%d] = %v, want %v", name, j, g, want[j])
+					}
+				}
+			}
+		}
+	}
+}
