@@ -27,8 +27,11 @@ import (
 // reverse direction starts from zeros there, whichever side the padding is
 // on. The input projection of every packed row is one matrix product per
 // direction; the recurrence is one small product per time step with the
-// recurrent weights packed once (lstmWeights). The two directions run on
-// two goroutines.
+// recurrent weights packed once per run (lstmWeights) — once per loaded
+// model in the float32 serving graph (lstmPacked) — and the steps
+// alternating the product's column order, so that W_hh stays mostly in
+// cache. The two directions run on two goroutines: at batch 1, one core
+// each, with no synchronisation between steps.
 //
 // backward is BPTT. The tape calls it once per input; the first call of a
 // run back-propagates both directions through time (concurrently: this is
@@ -268,10 +271,10 @@ func (k *lstmLayerKernel[T]) forwardDirection(in []*tensor.Dense, y []T, d, n, s
 	}
 
 	width := k.dirs * H
-	for i := range k.steps {
-		si, rev := i, i%2 == 1 // rev: the step's product alternates its column order
+	for order := range k.steps {
+		si, rev := order, order%2 == 1 // rev: the steps' products alternate their column order
 		if d == 1 {
-			si = len(k.steps) - 1 - i
+			si = len(k.steps) - 1 - order
 		}
 		s := k.steps[si]
 		base := s.from // first row of this step in hPrev, cPrev, tanhC
@@ -379,10 +382,10 @@ func (k *lstmLayerKernel[T]) bptt(in []*tensor.Dense, g []T, d, n, steps int) {
 		copy(st.dc[b*H:(b+1)*H], g[(b*(steps+2)+steps+1)*width+d*H:][:H])
 	}
 	// Reverse of the forward order: the forward direction from the last step.
-	for i := range k.steps {
-		si, rev := i, i%2 == 1
+	for order := range k.steps {
+		si, rev := order, order%2 == 1
 		if d == 0 {
-			si = len(k.steps) - 1 - i
+			si = len(k.steps) - 1 - order
 		}
 		s := k.steps[si]
 		dg := st.gates[s.from*h4 : s.to*h4] // activations in, gradients out
