@@ -1,10 +1,13 @@
 package graph_test
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"gorgonia.org/tensor"
 
@@ -45,22 +48,29 @@ func texts(maxLen, vocab int) func(rng *rand.Rand, n int) []*tensor.Dense {
 
 // planModels are the built-in kinds' networks (both TextCNN
 // architectures, both ConvNet normalizations, two transformer layouts),
-// at their default sizes but for shorter texts, with seeded random
+// at their default sizes but for shorter texts, smaller vocabularies and
+// images, with seeded random
 // weights; with int8, every weight quantize would quantize has its int8
 // form, convolution input scales calibrated on a batch.
 func planModels(t *testing.T, int8 bool) []planModel {
 	t.Helper()
+	// Vocabularies are smaller than the defaults: the tables' random
+	// initialization would take most of the test's time.
+	kim := textcnn.DefaultConfig()
+	kim.NumWords = 5000
 	seed := textcnn.SeedConfig()
-	groupNorm := convnet.DefaultConfig()
+	conv := convnet.DefaultConfig()
+	conv.Height, conv.Width = 16, 16
+	groupNorm := conv
 	groupNorm.Norm = convnet.NormGroup
 	lstmCfg := lstm.DefaultConfig()
-	lstmCfg.MaxLen = 40
+	lstmCfg.MaxLen, lstmCfg.NumWords = 40, 5000
 	tf := transformer.DefaultConfig()
 	tf.MaxLen = 64
 	preLN := tf
 	preLN.Norm, preLN.Pooling = transformer.PreLN, transformer.CLS
 	ft := fasttext.DefaultConfig()
-	ft.MaxLen = 100
+	ft.MaxLen, ft.NumWords, ft.Buckets = 100, 5000, 5000
 	mfCfg := mf.DefaultConfig(50, 40)
 	images := func(c convnet.Config) func(rng *rand.Rand, n int) []*tensor.Dense {
 		return func(rng *rand.Rand, n int) []*tensor.Dense {
@@ -76,10 +86,10 @@ func planModels(t *testing.T, int8 bool) []planModel {
 		cfg    kinds.Config
 		inputs func(rng *rand.Rand, n int) []*tensor.Dense
 	}{
-		{"textcnn", ptr(textcnn.DefaultConfig()), texts(textcnn.DefaultConfig().MaxLen, textcnn.DefaultConfig().NumWords)},
+		{"textcnn", &kim, texts(kim.MaxLen, kim.NumWords)},
 		{"textcnn-seed", &seed, texts(seed.MaxLen, seed.NumWords)},
 		{"lstm", &lstmCfg, texts(lstmCfg.MaxLen, lstmCfg.NumWords)},
-		{"convnet", ptr(convnet.DefaultConfig()), images(convnet.DefaultConfig())},
+		{"convnet", &conv, images(conv)},
 		{"convnet-groupnorm", &groupNorm, images(groupNorm)},
 		{"transformer", &tf, texts(tf.MaxLen, tf.VocabSize)},
 		{"transformer-preln-cls", &preLN, texts(preLN.MaxLen, preLN.VocabSize)},
@@ -118,8 +128,6 @@ func planModels(t *testing.T, int8 bool) []planModel {
 	}
 	return out
 }
-
-func ptr[T any](v T) *T { return &v }
 
 // quantizeAll gives m's Linear, convolution and LSTM weights their int8
 // forms, as quantize.Int8 writes them: convolutions with the input scale
@@ -298,3 +306,73 @@ func TestPlanHostileInputs(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkPlan times the reference models (tapemltest's configurations,
+// random weights) on their serving machines at batch 1 and 32, the plan
+// and the tape taking turns within each iteration so that both meet the
+// same load, and reports each one's median time per batch and their
+// ratio.
+//
+//	go test -run '^$' -bench Plan -benchtime 200x ./graph
+func BenchmarkPlan(b *testing.B) {
+	tf := transformer.DefaultConfig()
+	tf.MaxLen = 128
+	for _, c := range []struct {
+		name   string
+		cfg    kinds.Config
+		inputs func(rng *rand.Rand, n int) []*tensor.Dense
+	}{
+		{"textcnn", ptr(textcnn.DefaultConfig()), texts(textcnn.DefaultConfig().MaxLen, textcnn.DefaultConfig().NumWords)},
+		{"lstm", ptr(lstm.DefaultConfig()), texts(lstm.DefaultConfig().MaxLen, lstm.DefaultConfig().NumWords)},
+		{"convnet", ptr(convnet.DefaultConfig()), func(rng *rand.Rand, n int) []*tensor.Dense {
+			v := make([]float32, n*3*32*32)
+			for i := range v {
+				v[i] = float32(rng.NormFloat64())
+			}
+			return []*tensor.Dense{tensor.New(tensor.WithShape(n, 3, 32, 32), tensor.WithBacking(v))}
+		}},
+		{"transformer", &tf, texts(tf.MaxLen, tf.VocabSize)},
+	} {
+		net, err := c.cfg.Network()
+		if err != nil {
+			b.Fatal(err)
+		}
+		ps := graph.NewParams(tensor.Float32, 1)
+		if err := graph.Materialize(net.Build, ps); err != nil {
+			b.Fatal(err)
+		}
+		for _, n := range []int{1, 32} {
+			b.Run(fmt.Sprintf("%s/batch%d", c.name, n), func(b *testing.B) {
+				plan, err := graph.Compile(net.Build, nil, ps, nil, n, graph.Infer)
+				if err != nil {
+					b.Fatal(err)
+				}
+				tape, err := graph.CompileTape(net.Build, ps, n)
+				if err != nil {
+					b.Fatal(err)
+				}
+				in := c.inputs(rand.New(rand.NewPCG(1, 2)), n)
+				var spent [2][]time.Duration
+				for b.Loop() {
+					for i, m := range []*graph.Machine{tape, plan} {
+						start := time.Now()
+						if err := m.Run(in, nil); err != nil {
+							b.Fatal(err)
+						}
+						spent[i] = append(spent[i], time.Since(start))
+					}
+				}
+				med := func(d []time.Duration) float64 {
+					slices.Sort(d)
+					return float64(d[len(d)/2].Microseconds())
+				}
+				tp, pl := med(spent[0]), med(spent[1])
+				b.ReportMetric(tp, "tape-p50-µs")
+				b.ReportMetric(pl, "plan-p50-µs")
+				b.ReportMetric(pl/tp, "plan/tape")
+			})
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
