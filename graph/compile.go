@@ -38,9 +38,10 @@ type LossFunc func(b *Builder, out Outputs) (Objective, error)
 type Machine struct {
 	Mode   Mode
 	N      int
-	vm     G.VM         // nil when plan runs the graph
-	plan   *plan        // Infer machines whose nodes a plan covers (plan.go)
-	g      *G.ExprGraph // for FLOPs
+	vm     G.VM           // nil when plan runs the graph
+	plan   *plan          // Infer machines whose nodes a plan covers (plan.go)
+	inputs []tensor.Shape // the input nodes' shapes (Node.Shape copies them)
+	g      *G.ExprGraph   // for FLOPs
 	out    Outputs
 	obj    Objective  // nil nodes in Infer machines
 	params []*Param   // trainable parameters, aligned with grads
@@ -63,8 +64,8 @@ func (m *Machine) Run(inputs []*tensor.Dense, target *tensor.Dense) error {
 		switch in := inputs[i]; {
 		case in == nil:
 			return fmt.Errorf("input %q is missing", n.Name())
-		case !in.Shape().Eq(n.Shape()):
-			return fmt.Errorf("input %q has shape %v, the machine was built for %v", n.Name(), in.Shape(), n.Shape())
+		case !in.Shape().Eq(m.inputs[i]):
+			return fmt.Errorf("input %q has shape %v, the machine was built for %v", n.Name(), in.Shape(), m.inputs[i])
 		case in.Dtype() != n.Dtype() || in.IsView():
 			// The kernels read a dense tensor's values as the graph's type.
 			return fmt.Errorf("input %q is a %v tensor (view: %t), the machine takes a dense %v one", n.Name(), in.Dtype(), in.IsView(), n.Dtype())
@@ -267,6 +268,9 @@ func compile(build BuildFunc, loss LossFunc, params *Params, noise *Noise, n int
 		return nil, fmt.Errorf("graph: the model's outputs lack an output or input node")
 	}
 	m := &Machine{Mode: mode, N: n, g: b.G, out: out, extra: b.feedback}
+	for _, in := range out.Inputs {
+		m.inputs = append(m.inputs, in.Shape())
+	}
 	if mode != Infer {
 		if loss == nil {
 			return nil, fmt.Errorf("graph: a %s machine needs a loss", mode)

@@ -32,15 +32,15 @@ import (
 // leaves plan nil).
 type plan struct {
 	steps  []planStep
-	inputs [][]planArg    // per model input: where its tensor is read
+	inputs [][]planArg   // per model input: where its tensor is read
 	output *tensor.Dense // the graph's output, overwritten by each run
 }
 
 // planStep is one kernel call.
 type planStep struct {
-	k    kernel
-	in   []*tensor.Dense // the kernel's inputs, model inputs rebound by each run
-	out  *tensor.Dense
+	k   kernel
+	in  []*tensor.Dense // the kernel's inputs, model inputs rebound by each run
+	out *tensor.Dense
 	// When the kernel accumulates into its output, the output's values,
 	// cleared first (typed here: Dense.Data would box them per run).
 	zero32 []float32
