@@ -177,7 +177,11 @@ func TestPlanParity(t *testing.T) {
 		for _, m := range planModels(t, int8) {
 			t.Run(m.name, func(t *testing.T) {
 				rng := rand.New(rand.NewPCG(1, 2))
-				for _, n := range []int{1, 3, 32} {
+				batches := []int{1, 3, 32}
+				if raceEnabled {
+					batches = batches[:2]
+				}
+				for _, n := range batches {
 					plan, err := graph.Compile(m.build, nil, m.params, nil, n, graph.Infer)
 					if err != nil {
 						t.Fatal(err)
@@ -221,6 +225,9 @@ func TestPlanParity(t *testing.T) {
 // are logged: they are the kernels' business, not the plan's. One thread,
 // so that the counts do not depend on whether a fork finds a helper.
 func TestPlanAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocations are counted without the race detector, which slows the models tenfold")
+	}
 	defer graph.SetMaxThreads(graph.SetMaxThreads(1))
 	for _, int8 := range []bool{false, true} {
 		for _, m := range planModels(t, int8) {
