@@ -12,6 +12,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/tapeml/tapeml/graph"
+	kern "github.com/tapeml/tapeml/internal/kernel"
 	"github.com/tapeml/tapeml/kinds"
 	"github.com/tapeml/tapeml/models/convnet"
 	"github.com/tapeml/tapeml/models/fasttext"
@@ -178,7 +179,7 @@ func TestPlanParity(t *testing.T) {
 			t.Run(m.name, func(t *testing.T) {
 				rng := rand.New(rand.NewPCG(1, 2))
 				batches := []int{1, 3, 32}
-				if raceEnabled {
+				if slowKernels() {
 					batches = batches[:2]
 				}
 				for _, n := range batches {
@@ -233,7 +234,11 @@ func TestPlanAllocations(t *testing.T) {
 		for _, m := range planModels(t, int8) {
 			t.Run(m.name, func(t *testing.T) {
 				rng := rand.New(rand.NewPCG(3, 4))
-				for _, n := range []int{1, 32} {
+				batches := []int{1, 32}
+				if slowKernels() {
+					batches = batches[:1]
+				}
+				for _, n := range batches {
 					mach, err := graph.Compile(m.build, nil, m.params, nil, n, graph.Infer)
 					if err != nil {
 						t.Fatal(err)
@@ -390,3 +395,8 @@ func BenchmarkPlan(b *testing.B) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// slowKernels reports whether the kernels are the pure-Go ones or run
+// under the race detector, ten- to twentyfold slower: the plan tests then
+// leave batch 32 out.
+func slowKernels() bool { return raceEnabled || !kern.Packed() }

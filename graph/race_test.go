@@ -2,6 +2,6 @@
 
 package graph_test
 
-// raceEnabled: the race detector slows the kernels ten- to twentyfold, so
-// the plan tests run their small batches only.
+// raceEnabled: the race detector slows the kernels ten- to twentyfold
+// (see slowKernels).
 const raceEnabled = true
