@@ -69,6 +69,38 @@ func (pw *packedWeights) product(x []float32, m, in, out int, bias, y []float32)
 	pw.productThen(x, m, in, out, bias, y, nil)
 }
 
+// productSerial is product on the calling goroutine, one stripe after
+// the other: for a caller that already has a core of its own (an LSTM
+// direction).
+func (pw *packedWeights) productSerial(x []float32, m, in, out int, bias, y []float32) {
+	if m == 0 {
+		return
+	}
+	for i := range pw.stripes {
+		s := &pw.stripes[i]
+		kern.SgemmPackedBias(false, m, s.to-s.from, in, x, in, &s.p, bias[s.from:], y[s.from:], out)
+	}
+}
+
+// addSerial adds x [m, in]·Wᵀ to y [m, out] on the calling goroutine:
+// an LSTM step's recurrent product, too small to share. With rev it goes
+// through the columns last to first (kern.SgemmPackedReverse; the same
+// bits): a recurrence alternates, to find the weights in cache.
+func (pw *packedWeights) addSerial(x []float32, m, in, out int, y []float32, rev bool) {
+	if m == 0 {
+		return
+	}
+	for i := range pw.stripes {
+		if !rev {
+			s := &pw.stripes[i]
+			kern.SgemmPacked(false, m, s.to-s.from, in, 1, x, in, &s.p, 1, y[s.from:], out)
+			continue
+		}
+		s := &pw.stripes[len(pw.stripes)-1-i]
+		kern.SgemmPackedReverse(false, m, s.to-s.from, in, 1, x, in, &s.p, 1, y[s.from:], out)
+	}
+}
+
 // productThen is product with then, when not nil, applied by each thread
 // to each row of its stripe of y (from, to: the stripe's columns) once
 // the stripe is computed: an activation fused into the product, with no

@@ -66,7 +66,8 @@ func LSTM(b *Builder, name string, x, mask *G.Node, cfg LSTMConfig) *LSTMOutput 
 			args = append(args, mask)
 		}
 		inDim := in.Shape()[2]
-		var quant [2]*lstmQuant // int8 weights of a quantized serving graph
+		var quant [2]*lstmQuant   // int8 weights of a quantized serving graph
+		var packed [2]*lstmPacked // float32 weights of the serving graph, packed once
 		for d := 0; d < dirs; d++ {
 			suffix := fmt.Sprintf("_l%d", l)
 			if d == 1 {
@@ -82,10 +83,12 @@ func LSTM(b *Builder, name string, x, mask *G.Node, cfg LSTMConfig) *LSTMOutput 
 			ih, hh := quantFor(b, name+".weight_ih"+suffix), quantFor(b, name+".weight_hh"+suffix)
 			if ih != nil && hh != nil {
 				quant[d] = &lstmQuant{ih: ih, hh: hh}
+			} else if inferFast(b) && !b.attribution {
+				packed[d] = &lstmPacked{ih: b.Params.packedFor(name + ".weight_ih" + suffix), hh: b.Params.packedFor(name + ".weight_hh" + suffix)}
 			}
 		}
 		o.layers = append(o.layers, mustApply(typed(b.Dtype(),
-			&lstmLayerKernel[float32]{hidden: cfg.Hidden, dirs: dirs, masked: mask != nil, keep: b.Training() || b.attribution, quant: quant},
+			&lstmLayerKernel[float32]{hidden: cfg.Hidden, dirs: dirs, masked: mask != nil, keep: b.Training() || b.attribution, quant: quant, packed: packed},
 			&lstmLayerKernel[float64]{hidden: cfg.Hidden, dirs: dirs, masked: mask != nil, keep: b.Training() || b.attribution}), args...))
 	}
 	return o

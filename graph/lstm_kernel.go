@@ -27,8 +27,11 @@ import (
 // reverse direction starts from zeros there, whichever side the padding is
 // on. The input projection of every packed row is one matrix product per
 // direction; the recurrence is one small product per time step with the
-// recurrent weights packed once (lstmWeights). The two directions run on
-// two goroutines.
+// recurrent weights packed once per run (lstmWeights) — once per loaded
+// model in the float32 serving graph (lstmPacked) — and the steps
+// alternating the product's column order, so that W_hh stays mostly in
+// cache. The two directions run on two goroutines: at batch 1, one core
+// each, with no synchronisation between steps.
 //
 // backward is BPTT. The tape calls it once per input; the first call of a
 // run back-propagates both directions through time (concurrently: this is
@@ -51,7 +54,17 @@ type lstmLayerKernel[T float] struct {
 
 	forwards, bptts int // BPTT is current when bptts == forwards
 
-	quant [2]*lstmQuant // per direction: int8 weights (serving graph), or nil
+	quant  [2]*lstmQuant  // per direction: int8 weights (serving graph), or nil
+	packed [2]*lstmPacked // per direction: float32 weights packed once (serving graph), or nil
+}
+
+// lstmPacked is one direction's weights in a float32 serving graph, packed
+// on first use and shared by the model's serving machines: the training
+// graph packs W_hh at every run, since its weights change between runs,
+// and that repacking (a transposition of 4H×H floats, with W_ih's, per
+// direction and layer) costs as much as a batch of one's recurrence.
+type lstmPacked struct {
+	ih, hh *packedWeights // W_ihᵀ and W_hhᵀ as op(B)
 }
 
 // maxStepRows is the largest number of real tokens at one time step.
@@ -76,6 +89,7 @@ type lstmDirection[T float] struct {
 	dh, dc       []T            // [N, H] running gradient of the state
 	dhPrev       []T            // [max rows per step, H]
 	whhT, whh    lstmWeights[T] // W_hhᵀ for the forward pass, W_hh for BPTT
+	bias         []T            // [4H] b_ih + b_hh (serving graph)
 }
 
 func (k *lstmLayerKernel[T]) name() string {
@@ -223,24 +237,44 @@ func (k *lstmLayerKernel[T]) forwardDirection(in []*tensor.Dense, y []T, d, n, s
 	clear(st.c)
 
 	// Pre-activations of every real token: x·W_ihᵀ + b_ih + b_hh.
-	for i := 0; i < r; i++ {
-		row := st.gates[i*h4 : (i+1)*h4]
-		for j := range row {
-			row[j] = bih[j] + bhh[j]
+	pk := k.packed[d]
+	if pk != nil {
+		st.bias = lstmResize(st.bias, h4)
+		for j := range st.bias {
+			st.bias[j] = bih[j] + bhh[j]
 		}
-	}
-	threads := sideThreads(k.dirs)
-	if !k.int8Product(d, false, r, inDim, k.packedX, st.gates) {
-		gemm(threads, false, true, r, h4, inDim, 1, k.packedX, inDim, wih, inDim, 1, st.gates, h4)
+		ih, b32 := any(wih).([]float32), any(st.bias).([]float32)
+		pk.ih.pack(ih, h4, inDim)
+		pk.hh.pack(any(whh).([]float32), h4, H)
+		x, g := any(k.packedX).([]float32), any(st.gates).([]float32)
+		switch {
+		case r == 0: // all padding
+		case k.dirs == 1:
+			pk.ih.product(x, r, inDim, h4, b32, g)
+		default: // each direction has its core
+			pk.ih.productSerial(x, r, inDim, h4, b32, g)
+		}
+	} else {
+		for i := 0; i < r; i++ {
+			row := st.gates[i*h4 : (i+1)*h4]
+			for j := range row {
+				row[j] = bih[j] + bhh[j]
+			}
+		}
+		threads := sideThreads(k.dirs)
+		if !k.int8Product(d, false, r, inDim, k.packedX, st.gates) {
+			gemm(threads, false, true, r, h4, inDim, 1, k.packedX, inDim, wih, inDim, 1, st.gates, h4)
+		}
+		if k.quant[d] == nil {
+			st.whhT.set(true, whh, H, H, h4)
+		}
 	}
 
 	width := k.dirs * H
-	if k.quant[d] == nil {
-		st.whhT.set(true, whh, H, H, h4)
-	}
-	for si := range k.steps {
+	for order := range k.steps {
+		si, rev := order, order%2 == 1 // rev: the steps' products alternate their column order
 		if d == 1 {
-			si = len(k.steps) - 1 - si
+			si = len(k.steps) - 1 - order
 		}
 		s := k.steps[si]
 		base := s.from // first row of this step in hPrev, cPrev, tanhC
@@ -253,8 +287,11 @@ func (k *lstmLayerKernel[T]) forwardDirection(in []*tensor.Dense, y []T, d, n, s
 			copy(cp[i*H:(i+1)*H], st.c[b*H:(b+1)*H])
 		}
 		g := st.gates[s.from*h4 : s.to*h4]
-		if !k.int8Product(d, true, s.to-s.from, H, hp, g) {
-			lstmGemmWeights(false, s.to-s.from, h4, H, 1, hp, H, &st.whhT, 1, g, h4)
+		switch {
+		case pk != nil:
+			pk.hh.addSerial(any(hp).([]float32), s.to-s.from, H, h4, any(g).([]float32), rev)
+		case !k.int8Product(d, true, s.to-s.from, H, hp, g):
+			lstmGemmWeights(false, s.to-s.from, h4, H, 1, hp, H, &st.whhT, 1, g, h4, rev)
 		}
 		for i, b := range k.rows[s.from:s.to] {
 			gi := g[i*h4 : (i+1)*h4]
@@ -345,9 +382,10 @@ func (k *lstmLayerKernel[T]) bptt(in []*tensor.Dense, g []T, d, n, steps int) {
 		copy(st.dc[b*H:(b+1)*H], g[(b*(steps+2)+steps+1)*width+d*H:][:H])
 	}
 	// Reverse of the forward order: the forward direction from the last step.
-	for si := range k.steps {
+	for order := range k.steps {
+		si, rev := order, order%2 == 1
 		if d == 0 {
-			si = len(k.steps) - 1 - si
+			si = len(k.steps) - 1 - order
 		}
 		s := k.steps[si]
 		dg := st.gates[s.from*h4 : s.to*h4] // activations in, gradients out
@@ -372,7 +410,7 @@ func (k *lstmLayerKernel[T]) bptt(in []*tensor.Dense, g []T, d, n, steps int) {
 		}
 		rows := s.to - s.from
 		dhp := st.dhPrev[:rows*H]
-		lstmGemmWeights(false, rows, H, h4, 1, dg, h4, &st.whh, 0, dhp, H)
+		lstmGemmWeights(false, rows, H, h4, 1, dg, h4, &st.whh, 0, dhp, H, rev)
 		for i, b := range k.rows[s.from:s.to] {
 			copy(st.dh[b*H:(b+1)*H], dhp[i*H:(i+1)*H])
 		}

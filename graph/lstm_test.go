@@ -443,11 +443,27 @@ func TestPaddingMask(t *testing.T) {
 }
 
 // The inference graph's LSTM, which keeps one step's state instead of
-// every step's, computes the same bits as the training graph's.
+// every step's, and the serving graph's, with its weights packed once
+// (several column stripes when 4H is wide), compute the same bits as the
+// training graph's.
 func TestLSTMInferenceEqualsTraining(t *testing.T) {
+	for _, c := range []struct {
+		cfg     LSTMConfig
+		lengths []int
+	}{
+		{LSTMConfig{Hidden: 5, Layers: 2, Bidirectional: true}, []int{6, 0, 3, 1}},
+		{LSTMConfig{Hidden: 37, Layers: 2, Bidirectional: true}, []int{6, 0, 3, 1}},
+		{LSTMConfig{Hidden: 37, Layers: 2}, []int{6, 0, 3, 1}},
+		{LSTMConfig{Hidden: 37, Layers: 2, Bidirectional: true}, []int{0, 0, 0, 0}}, // all padding
+	} {
+		t.Run(fmt.Sprintf("hidden=%d,bidirectional=%v,lengths=%v", c.cfg.Hidden, c.cfg.Bidirectional, c.lengths), func(t *testing.T) {
+			testLSTMInferenceEqualsTraining(t, c.cfg, c.lengths)
+		})
+	}
+}
+
+func testLSTMInferenceEqualsTraining(t *testing.T, cfg LSTMConfig, lengths []int) {
 	ps := NewParams(tensor.Float32, 2)
-	cfg := LSTMConfig{Hidden: 5, Layers: 2, Bidirectional: true}
-	lengths := []int{6, 0, 3, 1}
 	run := func(mode Mode) [][]float32 {
 		b := NewBuilder(ps, mode, nil)
 		x := make([]float32, 4*6*3)
@@ -472,10 +488,13 @@ func TestLSTMInferenceEqualsTraining(t *testing.T) {
 		}
 		return out
 	}
-	train, eval := run(Train), run(Eval)
-	for i := range train {
-		if !slices.Equal(train[i], eval[i]) {
-			t.Errorf("result %d differs between the training and the inference graph", i)
+	train := run(Train)
+	for _, mode := range []Mode{Eval, Infer} {
+		got := run(mode)
+		for i := range train {
+			if !slices.Equal(train[i], got[i]) {
+				t.Errorf("result %d differs between the training graph and the %v graph", i, mode)
+			}
 		}
 	}
 }

@@ -22,9 +22,16 @@ func (w *lstmWeights[T]) set(trans bool, b []T, ldb, k, n int) {
 	}
 }
 
-// lstmGemmWeights is gemm with op(B) = w, on the calling goroutine.
-func lstmGemmWeights[T float](transA bool, m, n, k int, alpha T, a []T, lda int, w *lstmWeights[T], beta T, c []T, ldc int) {
+// lstmGemmWeights is gemm with op(B) = w, on the calling goroutine; with
+// rev, through the columns last to first where that is faster and gives
+// the same bits (kern.SgemmPackedReverse): the steps of a recurrence
+// alternate, so that each finds in cache what the last one read.
+func lstmGemmWeights[T float](transA bool, m, n, k int, alpha T, a []T, lda int, w *lstmWeights[T], beta T, c []T, ldc int, rev bool) {
 	if w.fast {
+		if rev {
+			kern.SgemmPackedReverse(transA, m, n, k, float32(alpha), any(a).([]float32), lda, &w.packed, float32(beta), any(c).([]float32), ldc)
+			return
+		}
 		kern.SgemmPacked(transA, m, n, k, float32(alpha), any(a).([]float32), lda, &w.packed, float32(beta), any(c).([]float32), ldc)
 		return
 	}

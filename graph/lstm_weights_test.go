@@ -30,7 +30,7 @@ func TestLSTMGemmWeights(t *testing.T) {
 			var w64 lstmWeights[float64]
 			got64 := append([]float64(nil), c...)
 			w64.set(trans, b, cb, s.k, s.n)
-			lstmGemmWeights(false, s.m, s.n, s.k, 1, a, s.k, &w64, 1, got64, s.n)
+			lstmGemmWeights(false, s.m, s.n, s.k, 1, a, s.k, &w64, 1, got64, s.n, false)
 			f32 := func(v []float64) []float32 {
 				out := make([]float32, len(v))
 				for i, x := range v {
@@ -41,7 +41,7 @@ func TestLSTMGemmWeights(t *testing.T) {
 			var w32 lstmWeights[float32]
 			got32 := f32(c)
 			w32.set(trans, f32(b), cb, s.k, s.n)
-			lstmGemmWeights(false, s.m, s.n, s.k, 1, f32(a), s.k, &w32, 1, got32, s.n)
+			lstmGemmWeights(false, s.m, s.n, s.k, 1, f32(a), s.k, &w32, 1, got32, s.n, true)
 			for i := range want {
 				if got64[i] != want[i] {
 					t.Fatalf("%v trans=%v float64: C[%d] = %v, want %v", s, trans, i, got64[i], want[i])
@@ -181,7 +181,7 @@ func TestLSTMGemmWeightsSizes(t *testing.T) {
 							}
 						}
 						c0 := slices.Clone(c)
-						lstmGemmWeights(transA, m, n, k, 0.5, a, lda, &w, beta, c, ldc)
+						lstmGemmWeights(transA, m, n, k, 0.5, a, lda, &w, beta, c, ldc, m%2 == 1) // both column orders
 						for i, g := range all {
 							e := i - gl
 							if e < 0 || e >= size || e%ldc >= n {

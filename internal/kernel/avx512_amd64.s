@@ -333,6 +333,12 @@ TEXT ·sgemmKernel12x32Strided(SB), NOSPLIT, $0-96
 	JE    k12x32xStore
 
 k12x32xLoop:
+	// B 32 depths (4 KiB) ahead: a serving graph's weights (the packed
+	// B of SgemmPacked, read once per call) stream from memory, and the
+	// hardware prefetcher alone left the product waiting on them. A
+	// prefetch never faults, so reading past B's end is harmless.
+	PREFETCHT0 4096(DI)
+	PREFETCHT0 4160(DI)
 	VMOVUPS (DI), Z24
 	VMOVUPS 64(DI), Z25
 	VBROADCASTSS (SI), Z26
@@ -605,5 +611,315 @@ sigmoid512Loop:
 	JMP  sigmoid512Loop
 
 sigmoid512Done:
+	VZEROUPPER
+	RET
+
+// One depth of the narrow product: Z16–Z19 ← the 64 values of B of two
+// panels (32 at DI, 32 at DI+R14).
+#define NARROW_LOAD \
+	VMOVUPS (DI), Z16 \
+	VMOVUPS 64(DI), Z17 \
+	VMOVUPS (DI)(R14*1), Z18 \
+	VMOVUPS 64(DI)(R14*1), Z19
+
+// One row of one depth of the narrow product: broadcast A's value at src
+// into bc, then the row's four accumulators += a·B.
+#define NARROW_ROW(src, bc, z0, z1, z2, z3) \
+	VBROADCASTSS src, bc \
+	VFMADD231PS  Z16, bc, z0 \
+	VFMADD231PS  Z17, bc, z1 \
+	VFMADD231PS  Z18, bc, z2 \
+	VFMADD231PS  Z19, bc, z3
+
+// Moves the narrow product's pointers to the next depth and loops to
+// label while depths remain.
+#define NARROW_NEXT(label) \
+	ADDQ $4, SI \
+	ADDQ $4, R11 \
+	ADDQ $128, DI \
+	DECQ CX \
+	JNZ  label
+
+// The narrow product's stores of one row of 64 columns (accumulators z0–z3)
+// under the masks K1–K4, each as its 12×32 counterpart (ADD_ROW512,
+// SET_ROW512, BIAS_ROW512 with the bias in Z28–Z31), then DX to the next
+// row.
+#define NARROW_ADD(z0, z1, z2, z3) \
+	VMOVUPS.Z   (DX), K1, Z24 \
+	VFMADD231PS z0, Z26, Z24 \
+	VMOVUPS     Z24, K1, (DX) \
+	VMOVUPS.Z   64(DX), K2, Z25 \
+	VFMADD231PS z1, Z26, Z25 \
+	VMOVUPS     Z25, K2, 64(DX) \
+	VMOVUPS.Z   128(DX), K3, Z24 \
+	VFMADD231PS z2, Z26, Z24 \
+	VMOVUPS     Z24, K3, 128(DX) \
+	VMOVUPS.Z   192(DX), K4, Z25 \
+	VFMADD231PS z3, Z26, Z25 \
+	VMOVUPS     Z25, K4, 192(DX) \
+	ADDQ        R8, DX
+
+#define NARROW_SET(z0, z1, z2, z3) \
+	VMULPS  z0, Z26, Z24 \
+	VMOVUPS Z24, K1, (DX) \
+	VMULPS  z1, Z26, Z25 \
+	VMOVUPS Z25, K2, 64(DX) \
+	VMULPS  z2, Z26, Z24 \
+	VMOVUPS Z24, K3, 128(DX) \
+	VMULPS  z3, Z26, Z25 \
+	VMOVUPS Z25, K4, 192(DX) \
+	ADDQ    R8, DX
+
+#define NARROW_BIAS(z0, z1, z2, z3) \
+	VMOVAPS     Z28, Z24 \
+	VFMADD231PS z0, Z26, Z24 \
+	VMOVUPS     Z24, K1, (DX) \
+	VMOVAPS     Z29, Z25 \
+	VFMADD231PS z1, Z26, Z25 \
+	VMOVUPS     Z25, K2, 64(DX) \
+	VMOVAPS     Z30, Z24 \
+	VFMADD231PS z2, Z26, Z24 \
+	VMOVUPS     Z24, K3, 128(DX) \
+	VMOVAPS     Z31, Z25 \
+	VFMADD231PS z3, Z26, Z25 \
+	VMOVUPS     Z25, K4, 192(DX) \
+	ADDQ        R8, DX
+
+// func sgemmKernelNarrow(k int, a *float32, lda int, b *float32, bstride int, c *float32, ldc int, alpha float32, rows int, masks uint64, mode int, bias *float32)
+//
+// The product of rows (1–4) rows of a row-major A read in place (row i at
+// a[i·lda]) and two packed B panels (k depths of 32 values at b and at
+// b+bstride), into a rows×64 block of C under the column masks (16 bits
+// each, columns 0–15 in the lowest): for products with few rows, where the
+// 12×32 kernel would spend most of its multiply-adds on rows that are not
+// there. Row i of the tile accumulates in Z(4i)…Z(4i+3), one depth after
+// the other, with the fused multiply-adds of sgemmKernel12x32 in the same
+// order, so the same bits; the stores are those of
+// sgemmKernel12x32Strided's modes (0 add, 1 set, 2 set plus bias). Only
+// the rows that exist are read: each height has its own loop.
+TEXT ·sgemmKernelNarrow(SB), NOSPLIT, $0-96
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R10
+	SHLQ $2, R10
+	MOVQ b+24(FP), DI
+	MOVQ bstride+32(FP), R14
+	SHLQ $2, R14
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R8
+	SHLQ $2, R8
+	MOVQ rows+64(FP), R9
+	LEAQ (SI)(R10*1), R11 // row 3 is at (R11)(R10*2)
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	TESTQ CX, CX
+	JE    narrowStore
+	CMPQ  R9, $2
+	JLT   narrow1
+	JEQ   narrow2
+	CMPQ  R9, $3
+	JEQ   narrow3
+
+narrow4:
+	NARROW_LOAD
+	NARROW_ROW((SI), Z20, Z0, Z1, Z2, Z3)
+	NARROW_ROW((SI)(R10*1), Z21, Z4, Z5, Z6, Z7)
+	NARROW_ROW((SI)(R10*2), Z22, Z8, Z9, Z10, Z11)
+	NARROW_ROW((R11)(R10*2), Z23, Z12, Z13, Z14, Z15)
+	NARROW_NEXT(narrow4)
+	JMP narrowStore
+
+narrow3:
+	NARROW_LOAD
+	NARROW_ROW((SI), Z20, Z0, Z1, Z2, Z3)
+	NARROW_ROW((SI)(R10*1), Z21, Z4, Z5, Z6, Z7)
+	NARROW_ROW((SI)(R10*2), Z22, Z8, Z9, Z10, Z11)
+	NARROW_NEXT(narrow3)
+	JMP narrowStore
+
+narrow2:
+	NARROW_LOAD
+	NARROW_ROW((SI), Z20, Z0, Z1, Z2, Z3)
+	NARROW_ROW((SI)(R10*1), Z21, Z4, Z5, Z6, Z7)
+	NARROW_NEXT(narrow2)
+	JMP narrowStore
+
+narrow1:
+	NARROW_LOAD
+	NARROW_ROW((SI), Z20, Z0, Z1, Z2, Z3)
+	NARROW_NEXT(narrow1)
+
+narrowStore:
+	VBROADCASTSS alpha+56(FP), Z26
+	MOVQ         masks+72(FP), AX
+	KMOVW        AX, K1
+	SHRQ         $16, AX
+	KMOVW        AX, K2
+	SHRQ         $16, AX
+	KMOVW        AX, K3
+	SHRQ         $16, AX
+	KMOVW        AX, K4
+	MOVQ         mode+80(FP), AX
+	CMPQ         AX, $1
+	JEQ          narrowSet
+	JGT          narrowBias
+	NARROW_ADD(Z0, Z1, Z2, Z3)
+	DECQ R9
+	JZ   narrowDone
+	NARROW_ADD(Z4, Z5, Z6, Z7)
+	DECQ R9
+	JZ   narrowDone
+	NARROW_ADD(Z8, Z9, Z10, Z11)
+	DECQ R9
+	JZ   narrowDone
+	NARROW_ADD(Z12, Z13, Z14, Z15)
+	JMP  narrowDone
+
+narrowSet:
+	NARROW_SET(Z0, Z1, Z2, Z3)
+	DECQ R9
+	JZ   narrowDone
+	NARROW_SET(Z4, Z5, Z6, Z7)
+	DECQ R9
+	JZ   narrowDone
+	NARROW_SET(Z8, Z9, Z10, Z11)
+	DECQ R9
+	JZ   narrowDone
+	NARROW_SET(Z12, Z13, Z14, Z15)
+	JMP  narrowDone
+
+narrowBias:
+	MOVQ      bias+88(FP), AX
+	VMOVUPS.Z (AX), K1, Z28
+	VMOVUPS.Z 64(AX), K2, Z29
+	VMOVUPS.Z 128(AX), K3, Z30
+	VMOVUPS.Z 192(AX), K4, Z31
+	NARROW_BIAS(Z0, Z1, Z2, Z3)
+	DECQ R9
+	JZ   narrowDone
+	NARROW_BIAS(Z4, Z5, Z6, Z7)
+	DECQ R9
+	JZ   narrowDone
+	NARROW_BIAS(Z8, Z9, Z10, Z11)
+	DECQ R9
+	JZ   narrowDone
+	NARROW_BIAS(Z12, Z13, Z14, Z15)
+
+narrowDone:
+	VZEROUPPER
+	RET
+
+// Sets K1–K4 from the four 16-bit masks in AX (lowest first).
+#define ROW_MASKS \
+	KMOVW AX, K1 \
+	SHRQ  $16, AX \
+	KMOVW AX, K2 \
+	SHRQ  $16, AX \
+	KMOVW AX, K3 \
+	SHRQ  $16, AX \
+	KMOVW AX, K4
+
+// func sgemmKernelRow(k int, a, b *float32, bstride int, c *float32, alpha float32, masks0, masks1 uint64, mode int, bias *float32)
+//
+// sgemmKernelNarrow for one row and four panels (128 columns, panel j at
+// b+j·bstride; masks0 for columns 0–63, masks1 for 64–127): a batch of
+// one's product, with eight accumulators (Z0–Z7) so that the multiply-adds'
+// latency does not bound it, and B read straight from memory by the
+// multiply-adds. Each column is still one chain of fused multiply-adds in
+// depth order: the bits of sgemmKernel12x32.
+TEXT ·sgemmKernelRow(SB), NOSPLIT, $0-80
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ bstride+24(FP), R14
+	SHLQ $2, R14
+	MOVQ c+32(FP), DX
+	LEAQ (DI)(R14*1), R13 // panel 3 is at (R13)(R14*2)
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	TESTQ CX, CX
+	JE    rowStore
+
+rowLoop:
+	VBROADCASTSS (SI), Z31
+	VFMADD231PS  (DI), Z31, Z0
+	VFMADD231PS  64(DI), Z31, Z1
+	VFMADD231PS  (DI)(R14*1), Z31, Z2
+	VFMADD231PS  64(DI)(R14*1), Z31, Z3
+	VFMADD231PS  (DI)(R14*2), Z31, Z4
+	VFMADD231PS  64(DI)(R14*2), Z31, Z5
+	VFMADD231PS  (R13)(R14*2), Z31, Z6
+	VFMADD231PS  64(R13)(R14*2), Z31, Z7
+	ADDQ         $4, SI
+	ADDQ         $128, DI
+	ADDQ         $128, R13
+	DECQ         CX
+	JNZ          rowLoop
+
+rowStore:
+	VBROADCASTSS alpha+40(FP), Z26
+	MOVQ         $256, R8 // NARROW_* move DX on by R8: to the second half
+	MOVQ         mode+64(FP), BX
+	MOVQ         bias+72(FP), R9
+	MOVQ         masks0+48(FP), AX
+	ROW_MASKS
+	CMPQ         BX, $1
+	JEQ          rowSet0
+	JGT          rowBias0
+	NARROW_ADD(Z0, Z1, Z2, Z3)
+	JMP rowHalf
+
+rowSet0:
+	NARROW_SET(Z0, Z1, Z2, Z3)
+	JMP rowHalf
+
+rowBias0:
+	VMOVUPS.Z (R9), K1, Z28
+	VMOVUPS.Z 64(R9), K2, Z29
+	VMOVUPS.Z 128(R9), K3, Z30
+	VMOVUPS.Z 192(R9), K4, Z31
+	NARROW_BIAS(Z0, Z1, Z2, Z3)
+
+rowHalf:
+	MOVQ masks1+56(FP), AX
+	ROW_MASKS
+	CMPQ BX, $1
+	JEQ  rowSet1
+	JGT  rowBias1
+	NARROW_ADD(Z4, Z5, Z6, Z7)
+	JMP rowDone
+
+rowSet1:
+	NARROW_SET(Z4, Z5, Z6, Z7)
+	JMP rowDone
+
+rowBias1:
+	VMOVUPS.Z 256(R9), K1, Z28
+	VMOVUPS.Z 320(R9), K2, Z29
+	VMOVUPS.Z 384(R9), K3, Z30
+	VMOVUPS.Z 448(R9), K4, Z31
+	NARROW_BIAS(Z4, Z5, Z6, Z7)
+
+rowDone:
 	VZEROUPPER
 	RET

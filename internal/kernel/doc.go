@@ -7,8 +7,16 @@
 //     laid out once (PackedB), blocked in the GotoBLAS style around a 6×16
 //     AVX2 or a 12×32 AVX-512 micro-kernel, gonum's Sgemm otherwise; the
 //     AVX-512 kernel reads full 12-row panels of a row-major A in place
-//     instead of packing them; SgemmPackedBias stores a dense layer's
-//     bias with the product;
+//     instead of packing them, and the few rows past them (all of a batch
+//     of one) with narrow kernels of 1–4 rows, in place too, with the
+//     same bits; SgemmPackedBias stores a dense layer's bias with the
+//     product; SgemmPackedReverse takes the panels last to first, so that
+//     a recurrence alternating the two finds its weights in cache;
+//   - the serving ConvNet block's direct convolution, ConvPool: a
+//     stride-1 convolution read straight from the padded input by the
+//     12×32 AVX-512 micro-kernel, with 2×2 max-pooling, a per-channel bias
+//     and ReLU applied to each tile in registers (Go below AVX-512, where
+//     the serving graph keeps its im2col product instead);
 //   - the int8 product of the quantized serving graph: QPack, QGemm and
 //     QGemmTiles (AVX-512 VNNI, AVX2 or Go), DequantTile, QuantEncode and
 //     Quantize;

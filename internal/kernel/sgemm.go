@@ -42,6 +42,34 @@ type sgemmArch struct {
 	// a[i·lda:], instead of a packed panel: the product packs no A. With
 	// the same sums in the same order as add, it gives the same bits.
 	direct func(k int, a []float32, lda int, b, c []float32, ldc int, alpha float32, cols int, set bool, bias []float32)
+	// narrow, when not nil, is direct for a few rows (1–sgemmNarrowRows)
+	// and two panels (cols up to 2·nr, the second panel bstride floats
+	// after the first): the rows a product has beyond its full panels —
+	// all of them at batch 1 — without a tile of mr rows mostly empty.
+	// Same sums in the same order, so the same bits.
+	narrow func(k int, a []float32, lda int, b []float32, bstride int, c []float32, ldc int, alpha float32, rows, cols int, set bool, bias []float32)
+	// row, when not nil, is narrow for one row and up to four panels
+	// (cols up to 4·nr): a batch of one, with more columns in flight.
+	row func(k int, a, b []float32, bstride int, c []float32, alpha float32, cols int, set bool, bias []float32)
+}
+
+const (
+	sgemmNarrowRows = 4 // rows of one call of arch.narrow
+	// sgemmNarrowMax is the most rows beyond the full panels that go
+	// through arch.narrow: up to two calls cost fewer multiply-adds than
+	// one 12-row tile.
+	sgemmNarrowMax = 8
+)
+
+// sgemmNarrowMasks are sgemmKernelNarrow's four 16-column masks for a
+// block of cols columns.
+func sgemmNarrowMasks(cols int) uint64 {
+	var m uint64
+	for i := range 4 {
+		w := min(max(cols-16*i, 0), 16)
+		m |= (uint64(1)<<w - 1) << (16 * i)
+	}
+	return m
 }
 
 // The store modes of sgemmKernel12x32Strided.
@@ -89,8 +117,48 @@ var (
 		}
 		_ = a[11*lda+k-1] // the twelve rows are there
 		sgemmKernel12x32Strided(k, &a[0], lda, 1, &b[0], &c[0], ldc, alpha, 12, m0, m1, sgemmMode(set, bias), bp)
-	}}
+	}, narrow: sgemmNarrow512, row: sgemmRow512}
 )
+
+// sgemmNarrow512 is sgemmArch.narrow for AVX-512 (sgemmKernelNarrow).
+func sgemmNarrow512(k int, a []float32, lda int, b []float32, bstride int, c []float32, ldc int, alpha float32, rows, cols int, set bool, bias []float32) {
+	if cols <= 32 {
+		bstride = 0 // no second panel: read the first again, store nothing of it
+	}
+	_ = b[max(bstride+32*k-1, 0)]   // the panels are there
+	_ = a[max((rows-1)*lda+k-1, 0)] // and the rows of A
+	_ = c[(rows-1)*ldc+cols-1]      // and of C
+	bp := &b[0]
+	if bias != nil {
+		_ = bias[cols-1]
+		bp = &bias[0]
+	}
+	sgemmKernelNarrow(k, &a[0], lda, &b[0], bstride, &c[0], ldc, alpha, rows, sgemmNarrowMasks(cols), sgemmMode(set, bias), bp)
+}
+
+// sgemmRow512 is sgemmArch.row for AVX-512: sgemmKernelRow on four
+// panels, sgemmKernelNarrow on fewer.
+func sgemmRow512(k int, a, b []float32, bstride int, c []float32, alpha float32, cols int, set bool, bias []float32) {
+	if cols <= 96 {
+		for j := 0; j < cols; j += 64 {
+			var bj []float32
+			if bias != nil {
+				bj = bias[j:]
+			}
+			sgemmNarrow512(k, a, 0, b[j/32*bstride:], bstride, c[j:], 0, alpha, 1, min(64, cols-j), set, bj)
+		}
+		return
+	}
+	_ = b[max(3*bstride+32*k-1, 0)] // the four panels are there
+	_ = a[max(k-1, 0)]
+	_ = c[cols-1]
+	bp := &b[0]
+	if bias != nil {
+		_ = bias[cols-1]
+		bp = &bias[0]
+	}
+	sgemmKernelRow(k, &a[0], &b[0], bstride, &c[0], alpha, sgemmNarrowMasks(cols), sgemmNarrowMasks(cols-64), sgemmMode(set, bias), bp)
+}
 
 // sgemmArchFor is the packed product's kernel at level l (nil: gonum's).
 func sgemmArchFor(l Level) *sgemmArch {
@@ -181,7 +249,7 @@ func Sgemm(threads int, transA, transB bool, m, n, k int, alpha float32, a []flo
 		blas32.Implementation().Sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	sgemmWith(threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, nil, beta, c, ldc)
+	sgemmWith(threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, nil, beta, c, ldc, false)
 }
 
 // SgemmPacked is Sgemm with op(B) = p, on the calling goroutine, with the
@@ -190,7 +258,21 @@ func SgemmPacked(transA bool, m, n, k int, alpha float32, a []float32, lda int, 
 	if p.k != k || p.n != n {
 		panic(fmt.Sprintf("kernel: packed weights are %d×%d, the product needs %d×%d", p.k, p.n, k, n))
 	}
-	sgemmWith(1, transA, false, m, n, k, alpha, a, lda, nil, 0, p, beta, c, ldc)
+	sgemmWith(1, transA, false, m, n, k, alpha, a, lda, nil, 0, p, beta, c, ldc, false)
+}
+
+// SgemmPackedReverse is SgemmPacked going through the panels of columns
+// from the last to the first: the same bits. A recurrence
+// that multiplies by the same weights at every step alternates the two,
+// so that each step starts with the panels the last one read most
+// recently: weights about the size of the cache (an LSTM's W_hh of 4H×H
+// floats, 1 MiB at H 256) then mostly stay there, where a sweep in the
+// same order every time would evict each panel just before it is needed.
+func SgemmPackedReverse(transA bool, m, n, k int, alpha float32, a []float32, lda int, p *PackedB, beta float32, c []float32, ldc int) {
+	if p.k != k || p.n != n {
+		panic(fmt.Sprintf("kernel: packed weights are %d×%d, the product needs %d×%d", p.k, p.n, k, n))
+	}
+	sgemmWith(1, transA, false, m, n, k, alpha, a, lda, nil, 0, p, beta, c, ldc, true)
 }
 
 // SgemmPackedBias sets C = op(A)·p + bias, the n values of bias added to
@@ -215,12 +297,13 @@ func SgemmPackedBias(transA bool, m, n, k int, a []float32, lda int, p *PackedB,
 		}
 		return
 	}
-	sgemmSerial(p.arch, transA, false, m, n, k, 1, a, lda, nil, 0, p, true, bias, c, ldc)
+	sgemmSerial(p.arch, transA, false, m, n, k, 1, a, lda, nil, 0, p, true, bias, c, ldc, false)
 }
 
 // sgemmWith is the packed product, taking op(B) from packed when it is not
-// nil (then on the calling goroutine only).
-func sgemmWith(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, packed *PackedB, beta float32, c []float32, ldc int) {
+// nil (then on the calling goroutine only, in reverse column order with
+// rev).
+func sgemmWith(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, packed *PackedB, beta float32, c []float32, ldc int, rev bool) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -254,7 +337,7 @@ func sgemmWith(threads int, transA, transB bool, m, n, k int, alpha float32, a [
 	}
 	parts := min(threads, (size+unit-1)/unit)
 	if parts <= 1 || packed != nil {
-		sgemmSerial(arch, transA, transB, m, n, k, alpha, a, lda, b, ldb, packed, set, nil, c, ldc)
+		sgemmSerial(arch, transA, transB, m, n, k, alpha, a, lda, b, ldb, packed, set, nil, c, ldc, rev && packed != nil)
 		return
 	}
 	tiles := (size + unit - 1) / unit
@@ -273,14 +356,14 @@ func sgemmWith(threads int, transA, transB bool, m, n, k int, alpha float32, a [
 				if transB {
 					bOff = from * ldb
 				}
-				sgemmSerial(arch, transA, transB, m, to-from, k, alpha, a, lda, b[bOff:], ldb, nil, set, nil, c[from:], ldc)
+				sgemmSerial(arch, transA, transB, m, to-from, k, alpha, a, lda, b[bOff:], ldb, nil, set, nil, c[from:], ldc, false)
 				return
 			}
 			aOff := from * lda // row from of op(A)
 			if transA {
 				aOff = from
 			}
-			sgemmSerial(arch, transA, transB, to-from, n, k, alpha, a[aOff:], lda, b, ldb, nil, set, nil, c[from*ldc:], ldc)
+			sgemmSerial(arch, transA, transB, to-from, n, k, alpha, a[aOff:], lda, b, ldb, nil, set, nil, c[from*ldc:], ldc, false)
 		}()
 	}
 	wg.Wait()
@@ -290,23 +373,30 @@ func sgemmWith(threads int, transA, transB bool, m, n, k int, alpha float32, a [
 // stores it, with set; plus bias[j] in column j, with set and bias not
 // nil), packing op(B) unless packed holds it already. Full panels of a
 // row-major A are read in place when the kernel can (arch.direct); only
-// the rest of A is packed.
-func sgemmSerial(arch *sgemmArch, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, packed *PackedB, set bool, bias, c []float32, ldc int) {
+// the rest of A is packed; up to sgemmNarrowMax rows past them go through
+// arch.narrow, read in place too. With rev (packed only), the blocks of
+// columns and the panels in them are taken last to first.
+func sgemmSerial(arch *sgemmArch, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, packed *PackedB, set bool, bias, c []float32, ldc int, rev bool) {
 	buf := sgemmPool.Get().(*sgemmBuffers)
 	defer sgemmPool.Put(buf)
 	direct := !transA && arch.direct != nil
-	block := 0
-	for jc := 0; jc < n; jc += sgemmNC {
+	narrow := !transA && arch.narrow != nil
+	depthBlocks := (k + sgemmKC - 1) / sgemmKC
+	lastJC := (n - 1) / sgemmNC * sgemmNC
+	for jcf := 0; jcf < n; jcf += sgemmNC {
+		jc := jcf
+		if rev {
+			jc = lastJC - jcf
+		}
 		nc := min(sgemmNC, n-jc)
 		for pc := 0; pc < k; pc += sgemmKC {
 			kc := min(sgemmKC, k-pc)
 			bp := buf.b
 			if packed != nil {
-				bp = packed.blocks[block]
+				bp = packed.blocks[jc/sgemmNC*depthBlocks+pc/sgemmKC]
 			} else {
 				sgemmPackB(bp, b, arch.nr, transB, ldb, pc, jc, kc, nc)
 			}
-			block++
 			first := set && pc == 0 // the first depth block stores
 			for ic := 0; ic < m; ic += sgemmMC {
 				mc := min(sgemmMC, m-ic)
@@ -314,16 +404,25 @@ func sgemmSerial(arch *sgemmArch, transA, transB bool, m, n, k int, alpha float3
 				if direct {
 					full = mc / arch.mr * arch.mr
 				}
-				if full < mc {
+				thin := 0 // rows after them that go through arch.narrow
+				if narrow && mc-full <= sgemmNarrowMax {
+					thin = mc - full
+				}
+				if full+thin < mc {
 					sgemmPackA(buf.a[full*kc:], a, arch.mr, transA, lda, ic+full, pc, mc-full, kc)
 				}
-				for jr := 0; jr < nc; jr += arch.nr {
+				lastTile := (nc - 1) / arch.nr * arch.nr
+				for jrf := 0; thin < mc && jrf < nc; jrf += arch.nr {
+					jr := jrf
+					if rev {
+						jr = lastTile - jrf
+					}
 					cols := min(arch.nr, nc-jr)
 					var bj []float32 // the bias of these columns, stored with the first block
 					if first && bias != nil {
 						bj = bias[jc+jr:]
 					}
-					for ir := 0; ir < mc; ir += arch.mr {
+					for ir := 0; ir < mc-thin; ir += arch.mr {
 						cij := c[(ic+ir)*ldc+jc+jr:]
 						switch {
 						case ir < full:
@@ -333,6 +432,30 @@ func sgemmSerial(arch *sgemmArch, transA, transB bool, m, n, k int, alpha float3
 						default:
 							arch.add(buf, kc, buf.a[ir*kc:], bp[jr*kc:], cij, ldc, alpha, min(arch.mr, mc-ir), cols, first)
 						}
+					}
+				}
+				step := 2 * arch.nr // columns per call of arch.narrow
+				if thin == 1 && arch.row != nil {
+					step = 4 * arch.nr
+				}
+				lastJR := (nc - 1) / step * step
+				for jrf := 0; thin > 0 && jrf < nc; jrf += step {
+					jr := jrf
+					if rev {
+						jr = lastJR - jrf
+					}
+					cols := min(step, nc-jr)
+					var bj []float32
+					if first && bias != nil {
+						bj = bias[jc+jr:]
+					}
+					if step == 4*arch.nr {
+						arch.row(kc, a[(ic+full)*lda+pc:], bp[jr*kc:], arch.nr*kc, c[(ic+full)*ldc+jc+jr:], alpha, cols, first, bj)
+						continue
+					}
+					for ir := full; ir < mc; ir += sgemmNarrowRows {
+						rows := min(sgemmNarrowRows, mc-ir)
+						arch.narrow(kc, a[(ic+ir)*lda+pc:], lda, bp[jr*kc:], arch.nr*kc, c[(ic+ir)*ldc+jc+jr:], ldc, alpha, rows, cols, first, bj)
 					}
 				}
 			}

@@ -43,3 +43,20 @@ func sgemmKernel12x32(k int, a, b, c *float32, ldc int, alpha float32, rows int,
 //
 //go:noescape
 func sgemmKernel12x32Strided(k int, a *float32, rs, ds int, b, c *float32, ldc int, alpha float32, rows int, mask0, mask1 uint32, mode int, bias *float32)
+
+// sgemmKernelNarrow is the product of rows (1–4) rows of a row-major A
+// read in place (row i at a[i·lda]) and two packed B panels (k depths of
+// 32 values at b and at b+bstride) into a rows×64 block of C under the
+// column masks (four 16-bit masks, columns 0–15 in the lowest bits), in
+// sgemmKernel12x32Strided's modes, with the same bits as the 12×32
+// kernels: the small-m product (a batch of one) without 12-row tiles.
+//
+//go:noescape
+func sgemmKernelNarrow(k int, a *float32, lda int, b *float32, bstride int, c *float32, ldc int, alpha float32, rows int, masks uint64, mode int, bias *float32)
+
+// sgemmKernelRow is sgemmKernelNarrow for one row and four panels (128
+// columns, panel j at b+j·bstride; masks0 for columns 0–63, masks1 for
+// 64–127), with eight accumulators: a batch of one's product.
+//
+//go:noescape
+func sgemmKernelRow(k int, a, b *float32, bstride int, c *float32, alpha float32, masks0, masks1 uint64, mode int, bias *float32)

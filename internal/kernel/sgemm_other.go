@@ -23,3 +23,11 @@ func sgemmKernel12x32Set(k int, a, b, c *float32, ldc int, alpha float32, rows i
 func sgemmKernel12x32Strided(k int, a *float32, rs, ds int, b, c *float32, ldc int, alpha float32, rows int, mask0, mask1 uint32, mode int, bias *float32) {
 	panic("kernel: sgemmKernel12x32Strided without AVX-512")
 }
+
+func sgemmKernelNarrow(k int, a *float32, lda int, b *float32, bstride int, c *float32, ldc int, alpha float32, rows int, masks uint64, mode int, bias *float32) {
+	panic("kernel: sgemmKernelNarrow without AVX-512")
+}
+
+func sgemmKernelRow(k int, a, b *float32, bstride int, c *float32, alpha float32, masks0, masks1 uint64, mode int, bias *float32) {
+	panic("kernel: sgemmKernelRow without AVX-512")
+}

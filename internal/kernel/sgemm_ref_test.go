@@ -188,7 +188,8 @@ func TestSgemmReference(t *testing.T) {
 
 // SgemmPacked at every level with the packed product, against the float64
 // reference, on every pair of sides in sizes (and the tile heights), for
-// both layouts of B, with the checks of TestSgemmReference.
+// both layouts of B, with the checks of TestSgemmReference; and
+// SgemmPackedReverse with the same bits.
 func TestSgemmPacked(t *testing.T) {
 	for l := AVX2; l <= Supported(); l++ {
 		t.Run(l.String(), func(t *testing.T) {
@@ -199,7 +200,7 @@ func TestSgemmPacked(t *testing.T) {
 			for _, n := range sizes {
 				for _, k := range []int{0, 1, 3, 16, 17, 33, 300} {
 					for _, tb := range []bool{false, true} {
-						for _, m := range append(sizes[:len(sizes):len(sizes)], 6, 12, 13) { // and the tile heights
+						for _, m := range append(sizes[:len(sizes):len(sizes)], 4, 6, 12, 13, 20) { // and the tile heights, the narrow kernel's 4 and 12+8
 							if k == 300 && m > 13 && m != 33 {
 								continue // the deep case on a sample of heights: it is most of the time
 							}
@@ -221,8 +222,15 @@ func TestSgemmPacked(t *testing.T) {
 									t.Fatalf("tile %d×%d at %s", p.TileRows(), PackedCols(), l)
 								}
 								want, bound := sgemmRef(s, o.a, o.b, o.c.v())
+								rev := o.c.clone()
 								SgemmPacked(ta, m, n, k, s.alpha, o.a, s.lda, &p, s.beta, o.c.v(), s.ldc)
 								checkSgemm(t, s.String(), s, o, want, bound)
+								SgemmPackedReverse(ta, m, n, k, s.alpha, o.a, s.lda, &p, s.beta, rev.v(), s.ldc)
+								for i := range rev.all {
+									if math.Float32bits(rev.all[i]) != math.Float32bits(o.c.all[i]) {
+										t.Fatalf("%s: SgemmPackedReverse gives %v at %d, SgemmPacked %v", s, rev.all[i], i-guardLen, o.c.all[i])
+									}
+								}
 							}
 						}
 					}
@@ -252,4 +260,37 @@ func TestSgemmPacked(t *testing.T) {
 		var p PackedB
 		p.Pack(false, make([]float32, 4), 2, 2, 2)
 	})
+}
+
+// SgemmPacked and SgemmPackedReverse on products wider than a block of
+// columns (sgemmNC) and deeper than a block of depths (sgemmKC), at the
+// heights of the narrow kernel and past a full tile: against the float64
+// reference, with the same bits both ways.
+func TestSgemmPackedWide(t *testing.T) {
+	for l := AVX2; l <= Supported(); l++ {
+		t.Run(l.String(), func(t *testing.T) {
+			defer Set(l)()
+			rng := rand.New(rand.NewPCG(25, 26))
+			var p PackedB
+			for _, n := range []int{sgemmNC + 77, 2*sgemmNC + 33} {
+				for _, k := range []int{17, sgemmKC + 44} {
+					for _, m := range []int{1, 4, 5, 13} {
+						s := sgemmCase{m: m, n: n, k: k, alpha: 1, beta: 1, lda: k + 3, ldb: n + 1, ldc: n + 2}
+						o := newSgemmOperands(rng, s)
+						p.Pack(false, o.b, s.ldb, k, n)
+						want, bound := sgemmRef(s, o.a, o.b, o.c.v())
+						rev := o.c.clone()
+						SgemmPacked(false, m, n, k, s.alpha, o.a, s.lda, &p, s.beta, o.c.v(), s.ldc)
+						checkSgemm(t, s.String(), s, o, want, bound)
+						SgemmPackedReverse(false, m, n, k, s.alpha, o.a, s.lda, &p, s.beta, rev.v(), s.ldc)
+						for i := range rev.all {
+							if math.Float32bits(rev.all[i]) != math.Float32bits(o.c.all[i]) {
+								t.Fatalf("%s: SgemmPackedReverse gives %v at %d, SgemmPacked %v", s, rev.all[i], i-guardLen, o.c.all[i])
+							}
+						}
+					}
+				}
+			}
+		})
+	}
 }

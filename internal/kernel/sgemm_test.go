@@ -192,3 +192,41 @@ func blasTrans(t bool) blas.Transpose {
 	}
 	return blas.NoTrans
 }
+
+// BenchmarkSgemmPackedSteps is a batch of one's recurrence: h [1, H]·W_hhᵀ
+// with the packed weights of the reference LSTM (H 256: 4H×H floats, 1 MiB,
+// about a core's L2), step after step, every step in the same column order
+// or alternating with SgemmPackedReverse; and a batch of 32's step for
+// comparison (12-row tiles). GB/s counts the weights read per step.
+func BenchmarkSgemmPackedSteps(b *testing.B) {
+	if !Packed() {
+		b.Skip("no packed product")
+	}
+	const h = 256
+	w := make([]float32, 4*h*h)
+	for i := range w {
+		w[i] = float32(i%5) * 0.01
+	}
+	var p PackedB
+	p.Pack(true, w, h, h, 4*h)
+	for _, s := range []struct {
+		name      string
+		m         int
+		alternate bool
+	}{{"batch=1/same", 1, false}, {"batch=1/alternate", 1, true}, {"batch=4/alternate", 4, true}, {"batch=32/same", 32, false}} {
+		b.Run(s.name, func(b *testing.B) {
+			x, c := make([]float32, s.m*h), make([]float32, s.m*4*h)
+			for i := range x {
+				x[i] = float32(i%3) * 0.1
+			}
+			for i := 0; i < b.N; i++ {
+				if s.alternate && i%2 == 1 {
+					SgemmPackedReverse(false, s.m, 4*h, h, 1, x, h, &p, 1, c, 4*h)
+				} else {
+					SgemmPacked(false, s.m, 4*h, h, 1, x, h, &p, 1, c, 4*h)
+				}
+			}
+			b.ReportMetric(float64(len(w)*4)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+		})
+	}
+}
