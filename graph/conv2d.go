@@ -239,42 +239,58 @@ func (k *conv2dKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.Dense, wr
 	colSize := d.ckk * d.ohw
 	switch wrt {
 	case 0:
-		// dcol [C·KH·KW, H'·W'] = wᵀ·g, scattered back onto the image. gonum's
-		// gemm is fastest (dot products) with both factors' rows along the
-		// summed dimension O, so it gets wᵀ and gᵀ stored: 4× faster than
-		// reading w transposed.
+		// dcol [C·KH·KW, H'·W'] = wᵀ·g, scattered back onto the image. wᵀ is
+		// stored once per call so that the product reads it in place and
+		// packs only g, as it is.
 		if cap(k.wT) < len(w) {
 			k.wT = make([]T, len(w))
 		}
 		wT := k.wT[:len(w)]
 		transpose(wT, w, d.o, d.ckk)
-		k.scratch.run(d.n, colSize+d.ohw*d.o, func(_, from, to int, buf []T) {
-			col, gT := buf[:colSize], buf[colSize:]
+		k.scratch.run(d.n, colSize, func(_, from, to int, col []T) {
 			for n := from; n < to; n++ {
-				transpose(gT, g[n*d.o*d.ohw:(n+1)*d.o*d.ohw], d.o, d.ohw)
-				gemm(1, false, true, d.ckk, d.ohw, d.o, 1, wT, d.o, gT, d.o, 0, col, d.ohw)
+				gemm(1, false, false, d.ckk, d.ohw, d.o, 1, wT, d.o, g[n*d.o*d.ohw:(n+1)*d.o*d.ohw], d.ohw, 0, col, d.ohw)
 				k.col2imAdd(dst[n*d.c*d.hw:(n+1)*d.c*d.hw], col, d)
 			}
 		})
 	case 1:
+		// dw [O, C·KH·KW] = Σₙ gₙ·colₙᵀ sums over positions, the minor axis
+		// of both factors, so one of them is packed transposed. With fewer
+		// output channels than C·KH·KW, the product computes dwᵀ = col·gᵀ:
+		// col is read in place and only g is packed. The sums and their
+		// order are the same either way, and so are the bits.
 		partSize := d.o * d.ckk
+		swap := d.o < d.ckk
 		k.scratch.run(d.n, colSize+partSize, func(_, from, to int, buf []T) {
 			col, part := buf[:colSize], buf[colSize:]
 			clear(part)
 			for n := from; n < to; n++ {
 				k.im2col(col, x[n*d.c*d.hw:(n+1)*d.c*d.hw], d)
 				gn := g[n*d.o*d.ohw : (n+1)*d.o*d.ohw]
-				gemm(1, false, true, d.o, d.ckk, d.ohw, 1, gn, d.ohw, col, d.ohw, 1, part, d.ckk) // [O, C·KH·KW] += g·colᵀ
+				if swap {
+					gemm(1, false, true, d.ckk, d.o, d.ohw, 1, col, d.ohw, gn, d.ohw, 1, part, d.o) // [C·KH·KW, O] += col·gᵀ
+				} else {
+					gemm(1, false, true, d.o, d.ckk, d.ohw, 1, gn, d.ohw, col, d.ohw, 1, part, d.ckk) // [O, C·KH·KW] += g·colᵀ
+				}
 			}
 		})
 		for c := range workers(d.n) { // the first chunk's sum overwrites dst
 			part := k.scratch.bufs[c][colSize : colSize+partSize]
-			if c == 0 {
+			switch {
+			case swap && c == 0:
+				transpose(dst, part, d.ckk, d.o)
+			case swap:
+				for q := 0; q < d.ckk; q++ {
+					for o, v := range part[q*d.o : (q+1)*d.o] {
+						dst[o*d.ckk+q] += v
+					}
+				}
+			case c == 0:
 				copy(dst, part)
-				continue
-			}
-			for i, v := range part {
-				dst[i] += v
+			default:
+				for i, v := range part {
+					dst[i] += v
+				}
 			}
 		}
 	case 2:
