@@ -6,6 +6,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	kern "github.com/tapeml/tapeml/internal/kernel"
 )
 
 // BatchNormConfig holds a batch normalization's hyper-parameters.
@@ -109,7 +111,9 @@ type batchNormState struct {
 // batchNormKernel: inputs x [N, C, H, W], γ [C], β [C], running mean [C],
 // running variance [C]; output [N, C, H, W]. Channels are independent, so
 // they are split among the threads; each channel's sums run in a fixed
-// order in float64, so results do not depend on the thread count.
+// order in float64 (for float32, in internal/kernel's sixteen lanes, the
+// same bits at every SIMD level), so results do not depend on the thread
+// count.
 type batchNormKernel[T float] struct{ batchNormState }
 
 func (k *batchNormKernel[T]) name() string {
@@ -161,22 +165,37 @@ func (k *batchNormKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) erro
 		// run (a final batch of one), not a panic while building.
 		return fmt.Errorf("input %v: training needs more than one value per channel for batch statistics", in[0].Shape())
 	}
+	x32, _ := any(x).([]float32)
+	y32, f32 := any(y).([]float32)
 	inChunks(c, func(_, from, to int) {
 		for ch := from; ch < to; ch++ {
 			mean, variance := float64(runMean[ch]), float64(runVar[ch])
 			if k.training {
-				var sum float64
-				for i := 0; i < n; i++ {
-					for _, v := range x[(i*c+ch)*hw:][:hw] {
-						sum += float64(v)
+				var sum, sq float64
+				if f32 { // the same sums in lanes, vectorized
+					var part [kern.SquareLanes]float64
+					for i := 0; i < n; i++ {
+						kern.SumLanes(&part, x32[(i*c+ch)*hw:][:hw])
 					}
-				}
-				mean = sum / m
-				var sq float64 // two passes: no cancellation for large means
-				for i := 0; i < n; i++ {
-					for _, v := range x[(i*c+ch)*hw:][:hw] {
-						d := float64(v) - mean
-						sq += d * d
+					mean = kern.ReduceLanes(&part) / m
+					part = [kern.SquareLanes]float64{}
+					for i := 0; i < n; i++ {
+						kern.SqDevLanes(&part, x32[(i*c+ch)*hw:][:hw], mean)
+					}
+					sq = kern.ReduceLanes(&part)
+				} else {
+					for i := 0; i < n; i++ {
+						for _, v := range x[(i*c+ch)*hw:][:hw] {
+							sum += float64(v)
+						}
+					}
+					mean = sum / m
+					// two passes: no cancellation for large means
+					for i := 0; i < n; i++ {
+						for _, v := range x[(i*c+ch)*hw:][:hw] {
+							d := float64(v) - mean
+							sq += d * d
+						}
 					}
 				}
 				variance = sq / m
@@ -188,8 +207,12 @@ func (k *batchNormKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) erro
 			shift := float64(beta[ch]) - mean*scale
 			for i := 0; i < n; i++ {
 				off := (i*c + ch) * hw
+				if f32 {
+					kern.Affine(y32[off:off+hw], x32[off:off+hw], scale, shift)
+					continue
+				}
 				for j, v := range x[off : off+hw] {
-					y[off+j] = T(float64(v)*scale + shift)
+					y[off+j] = T(float64(float64(v)*scale) + shift)
 				}
 			}
 		}
@@ -218,6 +241,9 @@ func (k *batchNormKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.Dense,
 		return nil
 	}
 	m := float64(n * hw)
+	x32, _ := any(x).([]float32)
+	g32, _ := any(g).([]float32)
+	d32, f32 := any(dst).([]float32)
 	inChunks(c, func(_, from, to int) {
 		for ch := from; ch < to; ch++ {
 			mean, invStd := k.mean[ch], k.invStd[ch]
@@ -231,9 +257,14 @@ func (k *batchNormKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.Dense,
 			}
 			for i := 0; i < n; i++ {
 				off := (i*c + ch) * hw
+				if f32 {
+					kern.BatchNormGrad(d32[off:off+hw], x32[off:off+hw], g32[off:off+hw], scale, a, mean, bx)
+					continue
+				}
 				xs, gs, ds := x[off:off+hw], g[off:off+hw], dst[off:off+hw]
 				for j, gv := range gs {
-					ds[j] = T(scale * (float64(gv) - a - (float64(xs[j])-mean)*bx))
+					t := float64((float64(xs[j]) - mean) * bx)
+					ds[j] = T(scale * (float64(gv) - a - t))
 				}
 			}
 		}
@@ -246,16 +277,27 @@ func (k *batchNormKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.Dense,
 // backward passes of a run share them.
 func (k *batchNormKernel[T]) sums(x, g []T, n, c, hw int) {
 	k.sumG, k.sumGX = grow(k.sumG, c), grow(k.sumGX, c)
+	x32, _ := any(x).([]float32)
+	g32, f32 := any(g).([]float32)
 	inChunks(c, func(_, from, to int) {
 		for ch := from; ch < to; ch++ {
 			mean := k.mean[ch]
 			var sumG, sumGX float64
-			for i := 0; i < n; i++ {
-				off := (i*c + ch) * hw
-				xs := x[off : off+hw]
-				for j, gv := range g[off : off+hw] {
-					sumG += float64(gv)
-					sumGX += float64(gv) * (float64(xs[j]) - mean)
+			if f32 { // the same sums in lanes, vectorized
+				var pg, pgx [kern.SquareLanes]float64
+				for i := 0; i < n; i++ {
+					off := (i*c + ch) * hw
+					kern.BatchNormSums(&pg, &pgx, g32[off:off+hw], x32[off:off+hw], mean)
+				}
+				sumG, sumGX = kern.ReduceLanes(&pg), kern.ReduceLanes(&pgx)
+			} else {
+				for i := 0; i < n; i++ {
+					off := (i*c + ch) * hw
+					xs := x[off : off+hw]
+					for j, gv := range g[off : off+hw] {
+						sumG += float64(gv)
+						sumGX += float64(gv) * (float64(xs[j]) - mean)
+					}
 				}
 			}
 			k.sumG[ch], k.sumGX[ch] = sumG, sumGX*k.invStd[ch]
