@@ -294,16 +294,20 @@ func (k *conv2dKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.Dense, wr
 			}
 		}
 	case 2:
-		for n := 0; n < d.n; n++ {
-			gn := g[n*d.o*d.ohw : (n+1)*d.o*d.ohw]
-			for o := 0; o < d.o; o++ {
-				var s T
-				for _, v := range gn[o*d.ohw : (o+1)*d.ohw] {
-					s += v
+		// Output channels are independent: split among the threads, each
+		// summed over the batch in order, as in one loop.
+		inChunks(d.o, func(_, from, to int) {
+			for n := 0; n < d.n; n++ {
+				gn := g[n*d.o*d.ohw : (n+1)*d.o*d.ohw]
+				for o := from; o < to; o++ {
+					var s T
+					for _, v := range gn[o*d.ohw : (o+1)*d.ohw] {
+						s += v
+					}
+					dst[o] += s
 				}
-				dst[o] += s
 			}
-		}
+		})
 	}
 	return nil
 }
