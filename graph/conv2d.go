@@ -5,6 +5,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	kern "github.com/tapeml/tapeml/internal/kernel"
 )
 
 // Conv2DConfig holds a 2-D convolution's hyper-parameters.
@@ -119,11 +121,22 @@ func (k *conv2dKernel[T]) dims(x, w *tensor.Dense) conv2dDims {
 // in the padding) for one example.
 func (k *conv2dKernel[T]) im2col(col, x []T, d conv2dDims) {
 	s, p := k.stride, k.pad
+	shifted := s == 1 && d.ow == d.w
 	for c := 0; c < d.c; c++ {
 		xc := x[c*d.hw : (c+1)*d.hw]
 		for i := 0; i < d.kh; i++ {
 			for j := 0; j < d.kw; j++ {
 				row := col[((c*d.kh+i)*d.kw+j)*d.ohw:][:d.ohw]
+				if shifted {
+					a, b := shiftRange(d, i-p, j-p)
+					if a < b {
+						copy(row[a:b], xc[a+(i-p)*d.w+j-p:])
+					}
+					clear(row[:a])
+					clear(row[b:])
+					clearEdges(row, d, i-p, j-p)
+					continue
+				}
 				// Output columns [lo, hi) read inside the image; the rest is padding.
 				lo, hi := validRange(j-p, s, d.ow, d.w)
 				for oy := 0; oy < d.oh; oy++ {
@@ -151,13 +164,27 @@ func (k *conv2dKernel[T]) im2col(col, x []T, d conv2dDims) {
 
 // col2imAdd is im2col's adjoint: dx[c, oy·s+i−p, ox·s+j−p] += col[…] for
 // the positions inside the image.
+//
+// When the rows of col are shifted planes (stride 1, output as wide as the
+// input), it clears the entries of col that fall outside the image and
+// adds each row in one contiguous run: the same adds in the same order,
+// plus adds of 0.
 func (k *conv2dKernel[T]) col2imAdd(dx, col []T, d conv2dDims) {
 	s, p := k.stride, k.pad
+	shifted := s == 1 && d.ow == d.w
 	for c := 0; c < d.c; c++ {
 		dc := dx[c*d.hw : (c+1)*d.hw]
 		for i := 0; i < d.kh; i++ {
 			for j := 0; j < d.kw; j++ {
 				row := col[((c*d.kh+i)*d.kw+j)*d.ohw:][:d.ohw]
+				if shifted {
+					a, b := shiftRange(d, i-p, j-p)
+					if a < b {
+						clearEdges(row, d, i-p, j-p)
+						addTo(dc[a+(i-p)*d.w+j-p:][:b-a], row[a:b])
+					}
+					continue
+				}
 				lo, hi := validRange(j-p, s, d.ow, d.w)
 				for oy := 0; oy < d.oh; oy++ {
 					y := oy*s + i - p
@@ -178,6 +205,50 @@ func (k *conv2dKernel[T]) col2imAdd(dx, col []T, d conv2dDims) {
 				}
 			}
 		}
+	}
+}
+
+// With stride 1 and an output as wide as the input, the row of col for
+// kernel offset (dy, dx) is the input plane shifted by dy·W+dx: entry t
+// reads plane[t+dy·W+dx] where that lies in the image.
+
+// shiftRange returns the entries [a, b) of such a row whose shifted index
+// lies in the plane: the output rows whose input row is in the image,
+// less the ends that fall before or after the plane.
+func shiftRange(d conv2dDims, dy, dx int) (a, b int) {
+	oyLo, oyHi := max(0, -dy), min(d.oh, d.h-dy)
+	if oyLo >= oyHi {
+		return 0, 0
+	}
+	shift := dy*d.w + dx
+	a, b = max(oyLo*d.w, -shift), min(oyHi*d.w, d.hw-shift)
+	return a, max(a, b)
+}
+
+// clearEdges zeroes the columns of such a row whose input column is
+// outside the image: the shifted run wrapped them onto the row's
+// neighbours.
+func clearEdges[T float](row []T, d conv2dDims, dy, dx int) {
+	if dx == 0 {
+		return
+	}
+	lo, hi := max(0, -dx), min(d.w, d.w-dx) // the columns inside
+	for oy := 0; oy < d.oh; oy++ {
+		r := row[oy*d.w : (oy+1)*d.w]
+		clear(r[:min(lo, d.w)])
+		clear(r[max(hi, 0):])
+	}
+}
+
+// addTo sets dst += src element by element (internal/kernel's vector loop
+// for float32, which rounds as Go does).
+func addTo[T float](dst, src []T) {
+	if d32, ok := any(dst).([]float32); ok {
+		kern.AddTo(d32, any(src).([]float32))
+		return
+	}
+	for i, v := range src[:len(dst)] {
+		dst[i] += v
 	}
 }
 
