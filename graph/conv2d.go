@@ -232,11 +232,15 @@ func clearEdges[T float](row []T, d conv2dDims, dy, dx int) {
 	if dx == 0 {
 		return
 	}
-	lo, hi := max(0, -dx), min(d.w, d.w-dx) // the columns inside
+	from, to := max(d.w-dx, 0), d.w // the columns outside: a few, stored one by one
+	if dx < 0 {
+		from, to = 0, min(-dx, d.w)
+	}
 	for oy := 0; oy < d.oh; oy++ {
 		r := row[oy*d.w : (oy+1)*d.w]
-		clear(r[:min(lo, d.w)])
-		clear(r[max(hi, 0):])
+		for ox := from; ox < to; ox++ {
+			r[ox] = 0
+		}
 	}
 }
 
@@ -366,16 +370,15 @@ func (k *conv2dKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.Dense, wr
 		}
 	case 2:
 		// Output channels are independent: split among the threads, each
-		// summed over the batch in order, as in one loop.
+		// plane summed in float64 lanes (vector loops for float32) and the
+		// batch in order.
 		inChunks(d.o, func(_, from, to int) {
 			for n := 0; n < d.n; n++ {
 				gn := g[n*d.o*d.ohw : (n+1)*d.o*d.ohw]
 				for o := from; o < to; o++ {
-					var s T
-					for _, v := range gn[o*d.ohw : (o+1)*d.ohw] {
-						s += v
-					}
-					dst[o] += s
+					var part [kern.SquareLanes]float64
+					planeSum(&part, gn[o*d.ohw:(o+1)*d.ohw])
+					dst[o] += T(kern.ReduceLanes(&part))
 				}
 			}
 		})
