@@ -13,7 +13,12 @@
 //     channels and normalization; user and item id maps) as JSON, under the
 //     keys MetaKind, MetaConfig and MetaPreprocessing.
 //   - ONNX: the inference graph (opset 13, dynamic batch dimension) built by
-//     package onnx, with the same metadata in metadata_props.
+//     package onnx, with the same metadata in metadata_props. An int8
+//     checkpoint's graph is in QDQ form (int8 weights and the activation
+//     quantization of tapeml's int8 kernels, which ONNX Runtime runs with
+//     its int8 kernels), or, with Options.Dequantize (WriteFileOptions),
+//     the float32 graph of its dequantized weights; MetaONNXWeights says
+//     which.
 //   - HF: a Hugging Face model folder (config.json, model.safetensors,
 //     vocab.txt, tokenizer_config.json) that transformers' classes load
 //     with strict names, for kinds with a Hugging Face form (a

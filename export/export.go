@@ -48,7 +48,27 @@ type onnxGraph interface {
 	ONNX(weights []safetensors.Tensor) (*onnx.Model, error)
 }
 
-// WriteFile exports the checkpoint c to path in format f, atomically: on
+// Options are export settings beyond the format.
+type Options struct {
+	// Dequantize writes an int8 checkpoint's ONNX graph in float32 with
+	// its weights dequantized, for runtimes without QDQ support. By
+	// default an int8 checkpoint's ONNX graph is in QDQ form: int8
+	// weights and the activation quantization of tapeml's int8 kernels
+	// (package onnx), which ONNX Runtime runs with its int8 kernels.
+	Dequantize bool
+}
+
+// MetaONNXWeights is the ONNX metadata key that says how an exported
+// graph holds its weights: "float32", "int8 (QDQ)" or "float32
+// (dequantized from int8)".
+const MetaONNXWeights = "tapeml.onnx_weights"
+
+// WriteFile is WriteFileOptions with the default options.
+func WriteFile(c *checkpoint.Checkpoint, f Format, path string) error {
+	return WriteFileOptions(c, f, path, Options{})
+}
+
+// WriteFileOptions exports the checkpoint c to path in format f, atomically: on
 // any error nothing is left at path (and a previous file there is kept).
 // It replaces only a regular file, never the checkpoint's own files (a
 // path inside its folder, or the .safetensors it was read from) nor a
@@ -56,7 +76,7 @@ type onnxGraph interface {
 // existing file may be replaced at all is the caller's choice
 // (CheckOutput). A folder format (HF) writes the folder path as a whole
 // and replaces only a folder of its own (CheckOutput's rule).
-func WriteFile(c *checkpoint.Checkpoint, f Format, path string) error {
+func WriteFileOptions(c *checkpoint.Checkpoint, f Format, path string, opt Options) error {
 	if err := CheckOutput(f, path, true, c.Dir, c.Source); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
@@ -75,7 +95,7 @@ func WriteFile(c *checkpoint.Checkpoint, f Format, path string) error {
 		md[metaTorchFormat] = "pt"
 		return safetensors.WriteFile(path, c.Weights, md)
 	case ONNX:
-		body, err := onnxBytes(k, cfg, c)
+		body, err := onnxBytes(k, cfg, c, opt)
 		if err != nil {
 			return fmt.Errorf("%s: ONNX export: %w", checkpointName(c), err)
 		}
@@ -88,18 +108,26 @@ func WriteFile(c *checkpoint.Checkpoint, f Format, path string) error {
 }
 
 // onnxBytes builds and encodes the inference graph of the checkpoint.
-func onnxBytes(k *kinds.Kind, cfg kinds.Config, c *checkpoint.Checkpoint) ([]byte, error) {
+func onnxBytes(k *kinds.Kind, cfg kinds.Config, c *checkpoint.Checkpoint, opt Options) ([]byte, error) {
 	og, ok := cfg.(onnxGraph)
 	if net, err := cfg.Network(); !ok || err != nil || net == nil {
 		return nil, fmt.Errorf("%s is not a network with an ONNX form: ONNX export covers %s (safetensors export covers it)", kinds.Name(k, cfg), strings.Join(onnxKinds(), ", "))
 	}
-	// An int8 checkpoint exports the float32 graph of its dequantized
-	// weights (docs/optimize.md); its metadata still says int8.
-	dc, _, _, err := c.Dequantized()
+	// An int8 checkpoint's weights are checked here; the builder writes
+	// those it is given in int8 form as QDQ (package onnx), or, with
+	// Dequantize, the float32 graph of the dequantized weights.
+	dc, info, _, err := c.Dequantized()
 	if err != nil {
 		return nil, err
 	}
-	g, err := og.ONNX(dc.Weights)
+	weights, form := c.Weights, "int8 (QDQ)"
+	switch {
+	case info == nil:
+		form = "float32"
+	case opt.Dequantize:
+		weights, form = dc.Weights, "float32 (dequantized from int8)"
+	}
+	g, err := og.ONNX(weights)
 	if err != nil {
 		return nil, err
 	}
@@ -111,6 +139,7 @@ func onnxBytes(k *kinds.Kind, cfg kinds.Config, c *checkpoint.Checkpoint) ([]byt
 	for key, v := range checkpoint.Metadata(c) {
 		g.Metadata[key] = v
 	}
+	g.Metadata[MetaONNXWeights] = form
 	return g.Marshal()
 }
 

@@ -58,9 +58,9 @@ func TestExportImportInt8(t *testing.T) {
 		t.Fatalf("imported int8 conv.weight: %+v", q)
 	}
 
-	// ONNX: the float32 graph of the dequantized weights (it read the int8
-	// tensors as weights and refused them before).
-	got, err := onnxBytes(l.Kind, l.Config, c)
+	// ONNX with Dequantize: the float32 graph of the dequantized weights
+	// (it read the int8 tensors as weights and refused them before).
+	got, err := onnxBytes(l.Kind, l.Config, c, Options{Dequantize: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,6 +78,7 @@ func TestExportImportInt8(t *testing.T) {
 	for key, v := range checkpoint.Metadata(c) {
 		g.Metadata[key] = v
 	}
+	g.Metadata[MetaONNXWeights] = "float32 (dequantized from int8)"
 	want, err := g.Marshal()
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package graph
 
 import (
 	"fmt"
-	"math"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -13,9 +12,9 @@ import (
 // The training and evaluation graphs hold the two layers as they are; the
 // serving graph (Infer) folds the normalization into the convolution —
 // w′ = w·γ/√(var+eps) per output channel, b′ = (b − mean)·γ/√(var+eps) + β
-// — and runs one convolution. The folded weights are recomputed from the
-// parameters on every run (a pass over the weights, negligible beside the
-// convolution), so they never go stale.
+// — and runs one convolution. In float32 the folded weights are computed
+// once per parameter store (conv_serve.go explains why they cannot go
+// stale); in float64 (gradient checks) on every run.
 func Conv2DBatchNorm(b *Builder, conv, bn string, x *G.Node, cfg Conv2DConfig, bnCfg BatchNormConfig) *G.Node {
 	if b.Mode != Infer {
 		return BatchNorm2D(b, bn, Conv2D(b, conv, x, cfg), bnCfg)
@@ -26,8 +25,10 @@ func Conv2DBatchNorm(b *Builder, conv, bn string, x *G.Node, cfg Conv2DConfig, b
 // ConvBlock is ReLU(MaxPool2D(Conv2DBatchNorm(x), pool)): the ConvNet's
 // block. The serving graph runs it as one kernel that pools and rectifies
 // each example's convolution while it is still in cache, on the thread
-// that computed it. The training graph, with pool 2, normalizes and pools
-// in one node (batchNormPoolKernel: the same bits as the two layers).
+// that computed it: with AVX-512 and stride 1, a direct convolution that
+// pools each tile in registers (kern.ConvPool). The training graph, with
+// pool 2, normalizes and pools in one node (batchNormPoolKernel: the same
+// bits as the two layers).
 func ConvBlock(b *Builder, conv, bn string, x *G.Node, cfg Conv2DConfig, bnCfg BatchNormConfig, pool int) *G.Node {
 	if b.Training() && pool == 2 { // normalization and pooling in one node (batchNormPoolKernel)
 		return ReLU(batchNormPool(b, bn, Conv2D(b, conv, x, cfg), bnCfg, true, true))
@@ -53,7 +54,8 @@ func foldedConv(b *Builder, conv, bn string, x *G.Node, cfg Conv2DConfig, bnCfg 
 		return mustApply(&foldedConvInt8Kernel{q: q, stride: cfg.Stride, pad: cfg.Padding, eps: bnCfg.Eps, bias: cfg.Bias, pool: pool}, args...)
 	}
 	return mustApply(typed(b.Dtype(),
-		&foldedConvKernel[float32]{conv: conv2dKernel[float32]{stride: cfg.Stride, pad: cfg.Padding}, eps: bnCfg.Eps, bias: cfg.Bias, pool: pool, calib: b.Params.calibFor(conv + ".weight")},
+		&foldedConvKernel[float32]{conv: conv2dKernel[float32]{stride: cfg.Stride, pad: cfg.Padding}, eps: bnCfg.Eps, bias: cfg.Bias, pool: pool, calib: b.Params.calibFor(conv + ".weight"),
+			folded: b.Params.foldedConvFor(servedConvKey(conv, x.Shape()))},
 		&foldedConvKernel[float64]{conv: conv2dKernel[float64]{stride: cfg.Stride, pad: cfg.Padding}, eps: bnCfg.Eps, bias: cfg.Bias, pool: pool}), args...)
 }
 
@@ -65,9 +67,12 @@ type foldedConvKernel[T float] struct {
 	eps     float64
 	bias    bool
 	pool    int           // 2: then 2×2 max-pooling and ReLU; 0: neither
-	w, b    *tensor.Dense // folded weight and bias, rewritten every run
-	scratch perThread[T]  // per chunk: im2col matrix and one example's convolution
+	w, b    *tensor.Dense // folded weight and bias: folded's, or (float64) rewritten every run
+	scratch perThread[T]  // per chunk: im2col matrix and one example's convolution, or the padded input
 	calib   *calibStat    // records the input's range while calibrating (quant.go), or nil
+	// folded is the float32 weights folded once, shared by the parameter
+	// store's serving machines (conv_serve.go); nil in float64.
+	folded *foldedConvWeights
 }
 
 func (k *foldedConvKernel[T]) name() string {
@@ -110,29 +115,33 @@ func (k *foldedConvKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) err
 	}
 	w := in[1]
 	ws := w.Shape()
-	o, per := ws[0], ws.TotalSize()/ws[0]
-	if k.w == nil {
-		k.w = tensor.New(tensor.Of(w.Dtype()), tensor.WithShape(ws.Clone()...))
-		k.b = tensor.New(tensor.Of(w.Dtype()), tensor.WithShape(o))
-	}
-	src, dw, db := values[T](w), values[T](k.w), values[T](k.b)
-	var bias []T
-	if k.bias {
-		bias = values[T](in[2])
-	}
-	gamma, beta := values[T](in[nConv]), values[T](in[nConv+1])
-	mean, variance := values[T](in[nConv+2]), values[T](in[nConv+3])
-	for c := 0; c < o; c++ {
-		scale := float64(gamma[c]) / math.Sqrt(float64(variance[c])+k.eps)
-		for i, v := range src[c*per : (c+1)*per] {
-			dw[c*per+i] = T(float64(v) * scale)
+	if f := k.folded; f != nil {
+		k.foldOnce(f, in)
+		if f.err != nil {
+			return f.err
 		}
-		var b0 float64
-		if bias != nil {
-			b0 = float64(bias[c])
+		if f.pool != nil {
+			k.forwardDirect(f.pool, values[float32](in[0]), values[float32](out), in[0].Shape()[0])
+			return nil
 		}
-		db[c] = T((b0-float64(mean[c]))*scale + float64(beta[c]))
+		if k.w == nil {
+			k.w = tensor.New(tensor.WithShape(ws.Clone()...), tensor.WithBacking(f.w))
+			k.b = tensor.New(tensor.WithShape(ws[0]), tensor.WithBacking(f.b))
+		}
+	} else {
+		if k.w == nil {
+			k.w = tensor.New(tensor.Of(w.Dtype()), tensor.WithShape(ws.Clone()...))
+			k.b = tensor.New(tensor.Of(w.Dtype()), tensor.WithShape(ws[0]))
+		}
+		var bias []T
+		if k.bias {
+			bias = values[T](in[2])
+		}
+		foldBatchNorm(values[T](k.w), values[T](k.b), values[T](w), bias, values[T](in[nConv]), values[T](in[nConv+1]),
+			values[T](in[nConv+2]), values[T](in[nConv+3]), k.eps)
 	}
+	db := values[T](k.b)
+	dw := values[T](k.w)
 	if k.pool == 0 {
 		return k.conv.forward([]*tensor.Dense{in[0], k.w, k.b}, out)
 	}

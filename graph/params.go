@@ -38,10 +38,11 @@ func (p *Param) Shape() []int {
 // order of the equivalent PyTorch module's state_dict.
 type Params struct {
 	packedMu sync.Mutex
-	packed   map[string]*packedWeights // serving graphs' packed weights, shared by their machines
-	tables   map[string]*tokenTable    // serving graphs' per-token tables, likewise
-	quant    map[string]*QuantWeight   // int8 forms of weights (quant.go), used by serving graphs
-	calib    map[string]*calibStat     // activation ranges recorded while calibrating (quant.go)
+	packed   map[string]*packedWeights     // serving graphs' packed weights, shared by their machines
+	tables   map[string]*tokenTable        // serving graphs' per-token tables, likewise
+	convs    map[string]*foldedConvWeights // serving graphs' folded convolutions, likewise (conv_serve.go)
+	quant    map[string]*QuantWeight       // int8 forms of weights (quant.go), used by serving graphs
+	calib    map[string]*calibStat         // activation ranges recorded while calibrating (quant.go)
 
 	dtype     tensor.Dtype
 	shapeOnly bool // records names and shapes without allocating values (ParamShapes)

@@ -30,11 +30,16 @@ type GraphBuilder struct {
 	weights  map[string]safetensors.Tensor
 	used     map[string]bool
 	problems []string
+	quant    map[string]*quantWeight // the weights given in int8 (quant.go)
+	contrib  bool                    // a node of ONNX Runtime's contrib domain
 }
 
-// NewGraphBuilder indexes weights by name.
+// NewGraphBuilder indexes weights by name. Weights in an int8
+// checkpoint's form (W.int8, W.scale, W.input_scale) are written in QDQ
+// form (quant.go); Weight reads them dequantized.
 func NewGraphBuilder(kind string, weights []safetensors.Tensor) *GraphBuilder {
 	b := &GraphBuilder{kind: kind, g: Graph{Name: "tapeml_" + kind}, weights: map[string]safetensors.Tensor{}, used: map[string]bool{}}
+	weights, b.quant, b.problems = splitQuant(weights)
 	for _, t := range weights {
 		if _, dup := b.weights[t.Name]; dup {
 			b.problems = append(b.problems, fmt.Sprintf("tensor %q appears twice", t.Name))
@@ -72,8 +77,12 @@ func (b *GraphBuilder) Weight(name string, shape ...int) []float32 {
 }
 
 // Param adds the weight called name, unchanged, as an initializer of the
-// same name and returns that name.
+// same name and returns that name. An int8 weight is its int8 initializer
+// dequantized per row by a DequantizeLinear node called name.
 func (b *GraphBuilder) Param(name string, shape ...int) string {
+	if q := b.quantFor(name, shape); q != nil {
+		return b.dequantized(name, shape, q.q, q.scale, 0)
+	}
 	return b.Floats(name, shape, b.Weight(name, shape...))
 }
 
@@ -110,8 +119,20 @@ func (b *GraphBuilder) OpN(name, opType string, inputs, outputs []string, attrs 
 }
 
 // Gemm adds y = x·Wᵀ + b for the PyTorch Linear layer called layer
-// ("<layer>.weight" [out, in], "<layer>.bias" [out]).
+// ("<layer>.weight" [out, in], "<layer>.bias" [out]); for an int8 weight,
+// with x quantized dynamically (quant.go).
 func (b *GraphBuilder) Gemm(out, x, layer string, in, outWidth int) string {
+	if q := b.quantFor(layer+".weight", []int{outWidth, in}); q != nil {
+		return b.dynamicLinear(out, x, layer, q, b.Param(layer+".bias", outWidth))
+	}
+	return b.GemmFloat(out, x, layer, in, outWidth)
+}
+
+// GemmFloat is Gemm in float32 even for an int8 weight (dequantized by
+// Param): for a layer that tapeml runs in float32 although its weight has
+// an int8 form (the attention's input projection when only some of its
+// parts do).
+func (b *GraphBuilder) GemmFloat(out, x, layer string, in, outWidth int) string {
 	w := b.Param(layer+".weight", outWidth, in)
 	bias := b.Param(layer+".bias", outWidth)
 	return b.Op(out, "Gemm", []string{x, w, bias}, attrInt("transB", 1))
@@ -168,9 +189,13 @@ func (b *GraphBuilder) Finish(config any, doc string) (*Model, error) {
 		return nil, fmt.Errorf("onnx: %s: config: %w", b.kind, err)
 	}
 	b.g.DocString = doc
+	opsets := []OpsetID{{Version: Opset}}
+	if b.contrib {
+		opsets = append(opsets, OpsetID{Domain: MSDomain, Version: 1})
+	}
 	return &Model{
 		IRVersion:    IRVersion,
-		OpsetImports: []OpsetID{{Version: Opset}},
+		OpsetImports: opsets,
 		ProducerName: Producer,
 		Graph:        b.g,
 		Metadata:     map[string]string{MetaKind: b.kind, MetaConfig: string(cfg)},

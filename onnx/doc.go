@@ -37,6 +37,14 @@
 // every weight against the config and reports, in one error, each one
 // missing, of the wrong shape or dtype, or left over.
 //
+// Weights given in an int8 checkpoint's form (W.int8, W.scale,
+// W.input_scale) are written in ONNX Runtime's QDQ form: int8
+// initializers with DequantizeLinear, QuantizeLinear/DequantizeLinear on a
+// convolution's input with its static scale, dynamic int8 Linears
+// (DynamicQuantizeLinear, MatMulInteger) and, for an all-int8 LSTM layer,
+// ONNX Runtime's com.microsoft.DynamicQuantizeLSTM (quant.go). Such a
+// graph may import the com.microsoft domain besides opset 13.
+//
 // Marshal refuses a model whose initializers need more than 2 GiB, the
 // limit of one protobuf message (tapeml writes no external data).
 //

@@ -72,6 +72,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"eval"}, []string{"--checkpoint is required"}},
 		{[]string{"eval", "--checkpoint", legacyTextCNN, "extra"}, []string{`unexpected argument "extra"`}},
 		{[]string{"export", "--checkpoint", legacyTextCNN}, []string{"--out is required"}},
+		{[]string{"export", "--checkpoint", legacyTextCNN, "--out", "x.safetensors", "--dequantize"}, []string{"--dequantize is for --format onnx"}},
 		{[]string{"train", "recsys", "--test-fraction", "2"}, []string{"--test-fraction must be between 0 and 1"}},
 		{[]string{"train", "convnet", "stray"}, []string{`unexpected argument "stray"`}},
 		// GOMAXPROCS 100000 hung training (issue 28, point 10).

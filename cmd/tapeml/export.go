@@ -17,9 +17,9 @@ import (
 // ONNX (for ONNX Runtime) or a Hugging Face model folder.
 func exportCmd(e env) *cobra.Command {
 	var ckpt, format, out string
-	var force bool
+	var force, dequantize bool
 	c := &cobra.Command{
-		Use:   "export --checkpoint DIR [--format safetensors|onnx|hf] --out FILE|DIR [--force]",
+		Use:   "export --checkpoint DIR [--format safetensors|onnx|hf] --out FILE|DIR [--dequantize] [--force]",
 		Short: "export a checkpoint as safetensors (PyTorch), ONNX or a Hugging Face model folder",
 		Args:  noArgs,
 		RunE: func(*cobra.Command, []string) error {
@@ -34,6 +34,8 @@ func exportCmd(e env) *cobra.Command {
 				return usagef("--out is required: the file to write")
 			case ckpt == "":
 				return usagef("--checkpoint is required")
+			case dequantize && f != export.ONNX:
+				return usagef("--dequantize is for --format onnx (the %s export keeps an int8 checkpoint's tensors as they are)", f)
 			}
 			if fi, err := os.Lstat(out); err == nil && fi.IsDir() && !f.Folder() {
 				return usagef("--out %s is a directory: give a file name", out)
@@ -47,7 +49,7 @@ func exportCmd(e env) *cobra.Command {
 			}
 			stop := exitOnInterrupt(e, "export")
 			defer stop()
-			if err := export.WriteFile(c, f, out); err != nil {
+			if err := export.WriteFileOptions(c, f, out, export.Options{Dequantize: dequantize}); err != nil {
 				return err
 			}
 			size, err := outputSize(out)
@@ -63,6 +65,7 @@ func exportCmd(e env) *cobra.Command {
 	fs.StringVar(&format, "format", "safetensors", "safetensors (PyTorch state_dict with tapeml metadata), onnx (inference graph, opset 13) or hf (Hugging Face model folder: config.json, model.safetensors, vocab.txt, tokenizer_config.json)")
 	fs.StringVar(&out, "out", "", "file to write, or folder for hf (replaced atomically)")
 	fs.BoolVar(&force, "force", false, "replace an existing --out file, or a folder an earlier hf export wrote")
+	fs.BoolVar(&dequantize, "dequantize", false, "onnx of an int8 checkpoint: write the float32 graph of its dequantized weights instead of the QDQ graph (int8 weights, QuantizeLinear/DequantizeLinear, run by ONNX Runtime's int8 kernels)")
 	return c
 }
 

@@ -333,6 +333,12 @@ TEXT ·sgemmKernel12x32Strided(SB), NOSPLIT, $0-96
 	JE    k12x32xStore
 
 k12x32xLoop:
+	// B 32 depths (4 KiB) ahead: a serving graph's weights (the packed
+	// B of SgemmPacked, read once per call) stream from memory, and the
+	// hardware prefetcher alone left the product waiting on them. A
+	// prefetch never faults, so reading past B's end is harmless.
+	PREFETCHT0 4096(DI)
+	PREFETCHT0 4160(DI)
 	VMOVUPS (DI), Z24
 	VMOVUPS 64(DI), Z25
 	VBROADCASTSS (SI), Z26

@@ -9,6 +9,11 @@
 //     AVX-512 kernel reads full 12-row panels of a row-major A in place
 //     instead of packing them; SgemmPackedBias stores a dense layer's
 //     bias with the product;
+//   - the serving ConvNet block's direct convolution, ConvPool: a
+//     stride-1 convolution read straight from the padded input by the
+//     12×32 AVX-512 micro-kernel, with 2×2 max-pooling, a per-channel bias
+//     and ReLU applied to each tile in registers (Go below AVX-512, where
+//     the serving graph keeps its im2col product instead);
 //   - the int8 product of the quantized serving graph: QPack, QGemm and
 //     QGemmTiles (AVX-512 VNNI, AVX2 or Go), DequantTile, QuantEncode and
 //     Quantize;

@@ -61,7 +61,7 @@ func (cfg Config) ONNX(weights []safetensors.Tensor) (*onnx.Model, error) {
 func convBlock(b *onnx.GraphBuilder, name, x string, in, out int) string {
 	w := b.Param(name+".0.weight", out, in, 3, 3)
 	bias := b.Param(name+".0.bias", out)
-	x = b.Op(name+".0", "Conv", []string{x, w, bias},
+	x = b.Op(name+".0", "Conv", []string{b.ConvInput(x, name+".0.weight"), w, bias},
 		onnx.IntsAttr("kernel_shape", 3, 3), onnx.IntsAttr("pads", 1, 1, 1, 1))
 	bn := name + ".1"
 	x = b.Op(bn, "BatchNormalization", []string{x,

@@ -31,15 +31,14 @@ func (cfg Config) ONNX(weights []safetensors.Tensor) (*onnx.Model, error) {
 	}
 	b := onnx.NewGraphBuilder(Kind, weights)
 	b.Input("ids", onnx.Int64, onnx.BatchDim, onnx.Dim{Value: int64(cfg.MaxLen)})
-	emb := b.Param("embedding.weight", cfg.NumWords, cfg.EmbedDim)
-	x := b.Op("embedded", "Gather", []string{emb, "ids"})                              // [N, L, E]
-	x = b.Op("embedded_ncl", "Transpose", []string{x}, onnx.IntsAttr("perm", 0, 2, 1)) // [N, E, L]
+	x := b.Embedding("embedded", "embedding.weight", cfg.NumWords, cfg.EmbedDim, "ids") // [N, L, E]
+	x = b.Op("embedded_ncl", "Transpose", []string{x}, onnx.IntsAttr("perm", 0, 2, 1))  // [N, E, L]
 	var features string
 	var width int
 	if cfg.seed() {
 		w := b.Param("conv.weight", cfg.Filters, cfg.EmbedDim, cfg.Kernel)
 		bias := b.Param("conv.bias", cfg.Filters)
-		x = b.Op("conv", "Conv", []string{x, w, bias}, onnx.IntsAttr("kernel_shape", int64(cfg.Kernel)))
+		x = b.Op("conv", "Conv", []string{b.ConvInput(x, "conv.weight"), w, bias}, onnx.IntsAttr("kernel_shape", int64(cfg.Kernel)))
 		x = b.Op("conv_relu", "Relu", []string{x})
 		x = b.Op("pool", "MaxPool", []string{x}, // floor mode, as max_pool1d
 			onnx.IntsAttr("kernel_shape", int64(cfg.Pool)), onnx.IntsAttr("strides", int64(cfg.Pool)))
@@ -74,7 +73,7 @@ func (cfg Config) kimONNX(b *onnx.GraphBuilder, x string) (string, int) {
 		pads := onnx.IntsAttr("pads", int64(k-1), int64(k-1))
 		w := b.Param(name+".weight", cfg.Filters, cfg.EmbedDim, k)
 		bias := b.Param(name+".bias", cfg.Filters)
-		c := b.Op(name+".conv", "Conv", []string{x, w, bias}, onnx.IntsAttr("kernel_shape", int64(k)), pads) // [N, F, L+k−1]
+		c := b.Op(name+".conv", "Conv", []string{b.ConvInput(x, name+".weight"), w, bias}, onnx.IntsAttr("kernel_shape", int64(k)), pads) // [N, F, L+k−1]
 		ones := make([]float32, k)
 		for j := range ones {
 			ones[j] = 1

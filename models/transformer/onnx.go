@@ -46,7 +46,7 @@ func (c Config) ONNX(weights []safetensors.Tensor) (*onnx.Model, error) {
 	isReal := b.Op("is_real", "Not", []string{b.Op("is_pad", "Equal", []string{"ids", b.Int64s("zero_i64", nil, 0)})}) // [N, L] bool
 
 	// BertEmbeddings.
-	h := b.Op("embeddings.words", "Gather", []string{b.Param("bert.embeddings.word_embeddings.weight", c.VocabSize, d), "ids"}) // [N, L, D]
+	h := b.Embedding("embeddings.words", "bert.embeddings.word_embeddings.weight", c.VocabSize, d, "ids") // [N, L, D]
 	if c.TypeVocab > 0 {
 		types := b.Op("embeddings.type_0", "Gather", []string{b.Param("bert.embeddings.token_type_embeddings.weight", c.TypeVocab, d), "zero_i64"}) // [D]
 		h = b.Op("embeddings.typed", "Add", []string{h, types})
@@ -126,8 +126,17 @@ func (g onnxGraph) layer(p string, h string) string {
 // [N·L, D]: at most [N, heads, L, L] per layer, as tapeml's.
 func (g onnxGraph) attention(p, x string) string {
 	b, d := g.b, g.c.DModel
+	// tapeml runs the input projection in int8 only when all three parts
+	// are (graph.SelfAttention); otherwise in float32, the int8 parts
+	// dequantized.
+	gemm := b.Gemm
+	for _, part := range []string{"query", "key", "value"} {
+		if !b.Quantized(p + "attention.self." + part + ".weight") {
+			gemm = b.GemmFloat
+		}
+	}
 	split := func(name string, perm ...int64) string { // [N·L, D] → [N, heads, …]
-		y := b.Gemm(p+"attention.self."+name+".out", x, p+"attention.self."+name, d, d)
+		y := gemm(p+"attention.self."+name+".out", x, p+"attention.self."+name, d, d)
 		y = b.Op(p+"attention.self."+name+".heads", "Reshape", []string{y, g.heads}) // [N, L, heads, D/heads]
 		return b.Op(p+"attention.self."+name+".t", "Transpose", []string{y}, onnx.IntsAttr("perm", perm...))
 	}

@@ -17,6 +17,10 @@
 // ci --ignore-scripts` there first) runs tools/onnx/bench.mjs on the same
 // inputs with GOMAXPROCS intra-op threads. Without node or the package the
 // ONNX Runtime columns are left empty.
+//
+// A second table sets both sides' batch-32 throughput, as effective
+// GFLOP/s (the serving graph's product FLOPs per example, counted from its
+// shapes), against tapeml's sgemm peak at 1024², measured in every round.
 package main
 
 import (
@@ -39,7 +43,9 @@ import (
 	"github.com/tapeml/tapeml"
 	"github.com/tapeml/tapeml/checkpoint"
 	"github.com/tapeml/tapeml/export"
+	"github.com/tapeml/tapeml/internal/core"
 	"github.com/tapeml/tapeml/tapemltest"
+	"github.com/tapeml/tapeml/tools/bench"
 )
 
 // Result is one model's figures.
@@ -48,6 +54,12 @@ type Result struct {
 	Threads int     `json:"threads"`
 	Tapeml  Timings `json:"tapeml"`
 	ORT     Timings `json:"onnxruntime"`
+	// MFLOPs is the serving graph's product work per example, counted
+	// from its shapes (graph.Machine.FLOPs of the batch-1 machine), and
+	// Peak the machine's sgemm peak measured in the same run (GFLOP/s):
+	// a side's effective GFLOP/s is its batch-32 samples/s × MFLOPs / 1000.
+	MFLOPs float64 `json:"mflop_per_sample"`
+	Peak   float64 `json:"sgemm_peak_gflops"`
 	// Ratio is tapeml's batch-32 throughput over ONNX Runtime's (0 when
 	// ONNX Runtime did not run).
 	Ratio float64 `json:"ratio_batch32"`
@@ -104,6 +116,7 @@ func main() {
 var (
 	skipORT bool
 	rounds  int
+	peak    float64 // the sgemm peak so far, GFLOP/s
 )
 
 func fatal(err error) {
@@ -118,6 +131,14 @@ func printTable(rs []Result) {
 	for _, r := range rs {
 		fmt.Fprintf(w, "%s\t%.0f\t%.0f\t%.2f×\t%.3f / %.3f\t%.3f / %.3f\n", r.Model,
 			r.Tapeml.SamplesPerS, r.ORT.SamplesPerS, r.Ratio, r.Tapeml.P50ms, r.Tapeml.P99ms, r.ORT.P50ms, r.ORT.P99ms)
+	}
+	w.Flush()
+	fmt.Printf("\nEffective GFLOP/s at batch 32 against the sgemm peak (1024², %d threads, best over the rounds): %.1f GFLOP/s\n", runtime.GOMAXPROCS(0), peak)
+	w = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "model\tMFLOP/sample\ttapeml GFLOP/s\tof peak\tORT GFLOP/s\tof peak")
+	for _, r := range rs {
+		tg, og := r.Tapeml.SamplesPerS*r.MFLOPs/1000, r.ORT.SamplesPerS*r.MFLOPs/1000
+		fmt.Fprintf(w, "%s\t%.1f\t%.0f\t%.0f%%\t%.0f\t%.0f%%\n", r.Model, r.MFLOPs, tg, 100*tg/r.Peak, og, 100*og/r.Peak)
 	}
 	w.Flush()
 }
@@ -156,6 +177,9 @@ func measure(name, dir string, d time.Duration) (Result, error) {
 		return Result{}, err
 	}
 	r := Result{Model: name, Threads: runtime.GOMAXPROCS(0)}
+	if r.MFLOPs, err = mflopsPerSample(m); err != nil {
+		return r, err
+	}
 	var ort *ortProcess
 	if !skipORT {
 		if ort, err = startORT(onnxPath, inputs, dir); err != nil {
@@ -166,6 +190,9 @@ func measure(name, dir string, d time.Duration) (Result, error) {
 	}
 	var tap, onx []Timings
 	for range rounds {
+		// The peak too takes its turn, so that it meets the same load;
+		// the best over the rounds (and models) so far is reported.
+		peak = max(peak, bench.SgemmPeak(runtime.GOMAXPROCS(0)))
 		t, err := timeTapeml(m, inputs, d)
 		if err != nil {
 			return r, err
@@ -179,12 +206,25 @@ func measure(name, dir string, d time.Duration) (Result, error) {
 			onx = append(onx, t)
 		}
 	}
-	r.Tapeml = median(tap)
+	r.Tapeml, r.Peak = median(tap), peak
 	if len(onx) > 0 {
 		r.ORT = median(onx)
 		r.Ratio = r.Tapeml.SamplesPerS / r.ORT.SamplesPerS
 	}
 	return r, nil
+}
+
+// mflopsPerSample is the product work of one example in m's serving
+// graph, counted by its batch-1 machine.
+func mflopsPerSample(m *tapeml.Model) (float64, error) {
+	r := core.Unwrap(m).Run
+	pool := r.Pool(0)
+	mach, err := pool.Get(context.Background())
+	if err != nil {
+		return 0, err
+	}
+	defer pool.Put(mach)
+	return float64(mach.M.FLOPs()) / float64(r.Buckets()[0]) / 1e6, nil
 }
 
 // median takes each figure's median over the rounds.

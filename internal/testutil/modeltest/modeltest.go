@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 
 	"gorgonia.org/tensor"
@@ -36,11 +37,14 @@ func CheckSpecs(t *testing.T, cfg any, specs []graph.ParamSpec, build graph.Buil
 	}
 }
 
-// TextONNX is a text kind's configuration as CheckTextONNX needs it.
-type TextONNX interface {
+// ONNXConfig is a kind's configuration as CheckONNX needs it.
+type ONNXConfig interface {
 	Network() (kinds.Network, error)
 	ONNX(weights []safetensors.Tensor) (*onnx.Model, error)
 }
+
+// TextONNX is a text kind's configuration as CheckTextONNX needs it.
+type TextONNX = ONNXConfig
 
 // CheckTextONNX builds a text model of cfg with random weights (seed),
 // exports its ONNX graph and checks that ONNX Runtime gives the serving
@@ -49,6 +53,29 @@ type TextONNX interface {
 // mutate, if not nil, edits the weights first (a padding row made
 // nonzero, say).
 func CheckTextONNX(t *testing.T, cfg TextONNX, ids [][]int, seed uint64, tol float64, mutate func(*graph.Params)) {
+	t.Helper()
+	n, L := len(ids), len(ids[0])
+	flat := make([]float32, 0, n*L)
+	for _, row := range ids {
+		for _, id := range row {
+			flat = append(flat, float32(id))
+		}
+	}
+	CheckONNX(t, cfg, seed, Input{Name: "ids", Dtype: "int64", Shape: []int{n, L}, Values: flat}, tol, mutate)
+}
+
+// Input is the one input of a model's serving graph and ONNX graph: the
+// ONNX input's name and element type, and the values (token ids as
+// float32 for int64) of the shape [batch, …].
+type Input struct {
+	Name, Dtype string
+	Shape       []int
+	Values      []float32
+}
+
+// CheckONNX is CheckTextONNX for any kind and input: the serving graph's
+// logits and probabilities on in against ONNX Runtime's, within tol.
+func CheckONNX(t *testing.T, cfg ONNXConfig, seed uint64, in Input, tol float64, mutate func(*graph.Params)) {
 	t.Helper()
 	net, err := cfg.Network()
 	if err != nil {
@@ -62,20 +89,17 @@ func CheckTextONNX(t *testing.T, cfg TextONNX, ids [][]int, seed uint64, tol flo
 	if mutate != nil {
 		mutate(params)
 	}
-	n, L := len(ids), len(ids[0])
-	flat := make([]float32, 0, n*L)
-	in := ortrun.Array{Dtype: "int64", Shape: []int{n, L}}
-	for _, row := range ids {
-		for _, id := range row {
-			flat = append(flat, float32(id))
-			in.Data = append(in.Data, float64(id))
-		}
+	n := in.Shape[0]
+	arr := ortrun.Array{Dtype: in.Dtype, Shape: in.Shape}
+	for _, v := range in.Values {
+		arr.Data = append(arr.Data, float64(v))
 	}
 	m, err := prog.Machine(n, graph.Infer)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Run([]*tensor.Dense{tensor.New(tensor.WithShape(n, L), tensor.WithBacking(flat))}, nil); err != nil {
+	x := tensor.New(tensor.WithShape(in.Shape...), tensor.WithBacking(slices.Clone(in.Values)))
+	if err := m.Run([]*tensor.Dense{x}, nil); err != nil {
 		t.Fatal(err)
 	}
 	logits := m.Output().Float32s()
@@ -102,5 +126,5 @@ func CheckTextONNX(t *testing.T, cfg TextONNX, ids [][]int, seed uint64, tol flo
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ortrun.Check(t, path, map[string]ortrun.Array{"ids": in}, want, tol)
+	ortrun.Check(t, path, map[string]ortrun.Array{in.Name: arr}, want, tol)
 }

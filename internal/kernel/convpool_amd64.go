@@ -1,0 +1,31 @@
+//go:build amd64 && !purego
+
+package kernel
+
+// convPool12x32 is one ConvPool tile with AVX-512: the 12×32 product of
+// the packed weight panel a (c·kh·kw depths of 12 values) and the padded
+// input at x, depth (c, i, j) reading lanes 0–15 at x + c·plane + i·row +
+// j and lanes 16–31 one row further (plane and row in floats); then, for
+// each of the first rows rows, the 2×2 maxima of the tile's lanes (lane
+// pairs 2t, 2t+1 of both halves), plus bias[r], rectified, stored under
+// mask (pooled columns 0–7) at y + r·ldy. Lanes outside mask may read
+// anything; they are never stored.
+//
+//go:noescape
+func convPool12x32(a, x *float32, c, kh, kw, plane, row int, y *float32, ldy int, bias *float32, rows int, mask uint32)
+
+// ConvPoolFast reports whether ConvPool runs on a vector kernel at the
+// active level (AVX-512); without one it is a plain Go loop, slower than
+// an im2col product on the packed or gonum Sgemm.
+func ConvPoolFast() bool { return active >= AVX512 }
+
+func convPoolTile(p *ConvPool, a, xp, y, bias []float32, rows, cols int) {
+	if active < AVX512 {
+		convPoolTileGo(p, a, xp, y, bias, rows, cols)
+		return
+	}
+	// The furthest value the tile reads: the last depth's lower row.
+	_ = xp[((p.c-1)*p.hp+p.kh-1+1)*p.wp+p.kw-1+15]
+	_ = a[p.k*convPoolRows-1]
+	convPool12x32(&a[0], &xp[0], p.c, p.kh, p.kw, p.hp*p.wp, p.wp, &y[0], p.ph*p.pw, &bias[0], rows, uint32(1)<<cols-1)
+}
