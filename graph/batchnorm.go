@@ -6,6 +6,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	kern "github.com/tapeml/tapeml/internal/kernel"
 )
 
 // BatchNormConfig holds a batch normalization's hyper-parameters.
@@ -40,6 +42,12 @@ func BatchNorm2D(b *Builder, name string, x *G.Node, cfg BatchNormConfig) *G.Nod
 // batchNorm adds the layer with batch statistics (training) or running
 // statistics; the gradient checks use it to test both in a training graph.
 func batchNorm(b *Builder, name string, x *G.Node, cfg BatchNormConfig, training bool) *G.Node {
+	return batchNormPool(b, name, x, cfg, training, false)
+}
+
+// batchNormPool is batchNorm, followed by MaxPool2D(2) in the same node
+// when pool is set (batchNormPoolKernel).
+func batchNormPool(b *Builder, name string, x *G.Node, cfg BatchNormConfig, training, pool bool) *G.Node {
 	if cfg.Momentum == 0 {
 		cfg.Momentum = 0.1
 	}
@@ -59,9 +67,14 @@ func batchNorm(b *Builder, name string, x *G.Node, cfg BatchNormConfig, training
 		kernel
 		Feedback
 	}
-	if b.Dtype() == tensor.Float64 {
+	switch {
+	case pool && b.Dtype() == tensor.Float64:
+		k = &batchNormPoolKernel[float64]{bn: batchNormKernel[float64]{batchNormState: state}}
+	case pool:
+		k = &batchNormPoolKernel[float32]{bn: batchNormKernel[float32]{batchNormState: state}}
+	case b.Dtype() == tensor.Float64:
 		k = &batchNormKernel[float64]{batchNormState: state}
-	} else {
+	default:
 		k = &batchNormKernel[float32]{batchNormState: state}
 	}
 	if training {
@@ -100,7 +113,7 @@ type batchNormState struct {
 	// times forward runs without one (as in a gradient check).
 	pending bool
 
-	// forwards counts forward passes; sumG and sumGX (see sums) belong to
+	// forwards counts forward passes; sumG and sumGX (see setSums) belong to
 	// forward number sumsOf.
 	forwards, sumsOf int64
 	sumG, sumGX      []float64
@@ -109,7 +122,9 @@ type batchNormState struct {
 // batchNormKernel: inputs x [N, C, H, W], γ [C], β [C], running mean [C],
 // running variance [C]; output [N, C, H, W]. Channels are independent, so
 // they are split among the threads; each channel's sums run in a fixed
-// order in float64, so results do not depend on the thread count.
+// order in float64 (for float32, in internal/kernel's sixteen lanes, the
+// same bits at every SIMD level), so results do not depend on the thread
+// count.
 type batchNormKernel[T float] struct{ batchNormState }
 
 func (k *batchNormKernel[T]) name() string {
@@ -152,116 +167,197 @@ func grow(s []float64, n int) []float64 {
 
 func (k *batchNormKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) error {
 	n, c, hw := k.dims(in[0])
-	x, gamma, beta, y := values[T](in[0]), values[T](in[1]), values[T](in[2]), values[T](out)
-	runMean, runVar := values[T](in[3]), values[T](in[4])
-	k.mean, k.invStd, k.unbiasedVar = grow(k.mean, c), grow(k.invStd, c), grow(k.unbiasedVar, c)
-	m := float64(n * hw)
-	if k.training && n*hw < 2 {
-		// Checked here rather than in outShape so that it is an error of the
-		// run (a final batch of one), not a panic while building.
-		return fmt.Errorf("input %v: training needs more than one value per channel for batch statistics", in[0].Shape())
+	x, y := values[T](in[0]), values[T](out)
+	if err := k.prepare(in[0]); err != nil {
+		return err
 	}
 	inChunks(c, func(_, from, to int) {
 		for ch := from; ch < to; ch++ {
-			mean, variance := float64(runMean[ch]), float64(runVar[ch])
-			if k.training {
-				var sum float64
-				for i := 0; i < n; i++ {
-					for _, v := range x[(i*c+ch)*hw:][:hw] {
-						sum += float64(v)
-					}
-				}
-				mean = sum / m
-				var sq float64 // two passes: no cancellation for large means
-				for i := 0; i < n; i++ {
-					for _, v := range x[(i*c+ch)*hw:][:hw] {
-						d := float64(v) - mean
-						sq += d * d
-					}
-				}
-				variance = sq / m
-				k.unbiasedVar[ch] = sq / (m - 1)
-			}
-			invStd := 1 / math.Sqrt(variance+k.eps)
-			k.mean[ch], k.invStd[ch] = mean, invStd
-			scale := float64(gamma[ch]) * invStd
-			shift := float64(beta[ch]) - mean*scale
+			scale, shift := k.statistics(in, ch)
 			for i := 0; i < n; i++ {
 				off := (i*c + ch) * hw
-				for j, v := range x[off : off+hw] {
-					y[off+j] = T(float64(v)*scale + shift)
-				}
+				planeAffine(y[off:off+hw], x[off:off+hw], scale, shift)
 			}
 		}
 	})
+	k.finish()
+	return nil
+}
+
+// prepare sizes the per-channel state for input x and checks that a
+// training forward has batch statistics to compute.
+func (k *batchNormKernel[T]) prepare(x *tensor.Dense) error {
+	n, c, hw := k.dims(x)
+	k.mean, k.invStd, k.unbiasedVar = grow(k.mean, c), grow(k.invStd, c), grow(k.unbiasedVar, c)
+	if k.training && n*hw < 2 {
+		// Checked here rather than in outShape so that it is an error of the
+		// run (a final batch of one), not a panic while building.
+		return fmt.Errorf("input %v: training needs more than one value per channel for batch statistics", x.Shape())
+	}
+	return nil
+}
+
+// statistics sets channel ch's mean and 1/√(var+eps) (the batch's, in
+// training) and returns the affine map y = x·scale + shift it normalizes
+// with.
+func (k *batchNormKernel[T]) statistics(in []*tensor.Dense, ch int) (scale, shift float64) {
+	n, c, hw := k.dims(in[0])
+	x, gamma, beta := values[T](in[0]), values[T](in[1]), values[T](in[2])
+	mean, variance := float64(values[T](in[3])[ch]), float64(values[T](in[4])[ch])
+	if k.training {
+		m := float64(n * hw)
+		var part [kern.SquareLanes]float64
+		for i := 0; i < n; i++ {
+			planeSum(&part, x[(i*c+ch)*hw:][:hw])
+		}
+		mean = kern.ReduceLanes(&part) / m
+		part = [kern.SquareLanes]float64{} // two passes: no cancellation for large means
+		for i := 0; i < n; i++ {
+			planeSqDev(&part, x[(i*c+ch)*hw:][:hw], mean)
+		}
+		sq := kern.ReduceLanes(&part)
+		variance = sq / m
+		k.unbiasedVar[ch] = sq / (m - 1)
+	}
+	invStd := 1 / math.Sqrt(variance+k.eps)
+	k.mean[ch], k.invStd[ch] = mean, invStd
+	scale = float64(gamma[ch]) * invStd
+	return scale, float64(beta[ch]) - mean*scale
+}
+
+// finish records a forward pass.
+func (k *batchNormKernel[T]) finish() {
 	k.pending = k.training
 	k.forwards++
-	return nil
 }
 
 func (k *batchNormKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.Dense, wrt int, grad *tensor.Dense) error {
 	n, c, hw := k.dims(in[0])
-	x, gamma, g, dst := values[T](in[0]), values[T](in[1]), values[T](gOut), values[T](grad)
+	x, g, dst := values[T](in[0]), values[T](gOut), values[T](grad)
 	if k.sumsOf != k.forwards || len(k.sumG) != c {
-		k.sums(x, g, n, c, hw)
+		k.sumG, k.sumGX = grow(k.sumG, c), grow(k.sumGX, c)
+		inChunks(c, func(_, from, to int) {
+			for ch := from; ch < to; ch++ {
+				var pg, pgx [kern.SquareLanes]float64
+				for i := 0; i < n; i++ {
+					off := (i*c + ch) * hw
+					planeSums(&pg, &pgx, g[off:off+hw], x[off:off+hw], k.mean[ch])
+				}
+				k.setSums(ch, &pg, &pgx)
+			}
+		})
+		k.sumsOf = k.forwards
 	}
-	switch wrt {
-	case 1:
-		for ch, v := range k.sumGX {
-			dst[ch] = T(v)
-		}
-		return nil
-	case 2:
-		for ch, v := range k.sumG {
-			dst[ch] = T(v)
-		}
+	if k.paramGrad(wrt, dst) {
 		return nil
 	}
-	m := float64(n * hw)
 	inChunks(c, func(_, from, to int) {
 		for ch := from; ch < to; ch++ {
-			mean, invStd := k.mean[ch], k.invStd[ch]
-			scale := float64(gamma[ch]) * invStd
-			// In training, dx = γ·invStd·(g − Σg/m − x̂·Σg·x̂/m): the batch
-			// mean and variance depend on every x of the channel. In
-			// inference the statistics are constants and the layer is affine.
-			var a, bx float64
-			if k.training {
-				a, bx = k.sumG[ch]/m, k.sumGX[ch]/m*invStd
-			}
+			scale, a, mean, bx := k.gradMap(in, ch)
 			for i := 0; i < n; i++ {
 				off := (i*c + ch) * hw
-				xs, gs, ds := x[off:off+hw], g[off:off+hw], dst[off:off+hw]
-				for j, gv := range gs {
-					ds[j] = T(scale * (float64(gv) - a - (float64(xs[j])-mean)*bx))
-				}
+				planeGrad(dst[off:off+hw], x[off:off+hw], g[off:off+hw], scale, a, mean, bx)
 			}
 		}
 	})
 	return nil
 }
 
-// sums computes, per channel, Σg and Σg·x̂ with x̂ = (x−mean)·invStd: the
-// gradients of β and γ, and what the gradient of x needs. The three
-// backward passes of a run share them.
-func (k *batchNormKernel[T]) sums(x, g []T, n, c, hw int) {
-	k.sumG, k.sumGX = grow(k.sumG, c), grow(k.sumGX, c)
-	inChunks(c, func(_, from, to int) {
-		for ch := from; ch < to; ch++ {
-			mean := k.mean[ch]
-			var sumG, sumGX float64
-			for i := 0; i < n; i++ {
-				off := (i*c + ch) * hw
-				xs := x[off : off+hw]
-				for j, gv := range g[off : off+hw] {
-					sumG += float64(gv)
-					sumGX += float64(gv) * (float64(xs[j]) - mean)
-				}
-			}
-			k.sumG[ch], k.sumGX[ch] = sumG, sumGX*k.invStd[ch]
-		}
-	})
-	k.sumsOf = k.forwards
+// setSums stores channel ch's Σg and Σg·x̂ with x̂ = (x−mean)·invStd from
+// their lanes: the gradients of β and γ, and what the gradient of x needs.
+// The three backward passes of a run share them.
+func (k *batchNormKernel[T]) setSums(ch int, pg, pgx *[kern.SquareLanes]float64) {
+	k.sumG[ch], k.sumGX[ch] = kern.ReduceLanes(pg), kern.ReduceLanes(pgx)*k.invStd[ch]
+}
+
+// paramGrad writes the gradient of γ (wrt 1) or β (wrt 2) and reports
+// whether wrt was one of them.
+func (k *batchNormKernel[T]) paramGrad(wrt int, dst []T) bool {
+	var sums []float64
+	switch wrt {
+	case 1:
+		sums = k.sumGX
+	case 2:
+		sums = k.sumG
+	default:
+		return false
+	}
+	for ch, v := range sums {
+		dst[ch] = T(v)
+	}
+	return true
+}
+
+// gradMap returns channel ch's input gradient as planeGrad's constants.
+// In training, dx = γ·invStd·(g − Σg/m − x̂·Σg·x̂/m): the batch mean and
+// variance depend on every x of the channel. In inference the statistics
+// are constants and the layer is affine.
+func (k *batchNormKernel[T]) gradMap(in []*tensor.Dense, ch int) (scale, a, mean, bx float64) {
+	n, _, hw := k.dims(in[0])
+	m := float64(n * hw)
+	mean, invStd := k.mean[ch], k.invStd[ch]
+	scale = float64(values[T](in[1])[ch]) * invStd
+	if k.training {
+		a, bx = k.sumG[ch]/m, k.sumGX[ch]/m*invStd
+	}
+	return scale, a, mean, bx
+}
+
+// The plane loops: internal/kernel's vector loops for float32, the same
+// operations in Go for float64 (gradient checks).
+
+func planeSum[T float](part *[kern.SquareLanes]float64, x []T) {
+	if x32, ok := any(x).([]float32); ok {
+		kern.SumLanes(part, x32)
+		return
+	}
+	for i, v := range x {
+		part[i%kern.SquareLanes] += float64(v)
+	}
+}
+
+func planeSqDev[T float](part *[kern.SquareLanes]float64, x []T, mean float64) {
+	if x32, ok := any(x).([]float32); ok {
+		kern.SqDevLanes(part, x32, mean)
+		return
+	}
+	for i, v := range x {
+		d := float64(v) - mean
+		part[i%kern.SquareLanes] += d * d
+	}
+}
+
+func planeAffine[T float](y, x []T, scale, shift float64) {
+	if x32, ok := any(x).([]float32); ok {
+		kern.Affine(any(y).([]float32), x32, scale, shift)
+		return
+	}
+	for j, v := range x {
+		y[j] = T(float64(float64(v)*scale) + shift)
+	}
+}
+
+func planeSums[T float](pg, pgx *[kern.SquareLanes]float64, g, x []T, mean float64) {
+	if g32, ok := any(g).([]float32); ok {
+		kern.BatchNormSums(pg, pgx, g32, any(x).([]float32), mean)
+		return
+	}
+	for i, v := range g {
+		gv := float64(v)
+		pg[i%kern.SquareLanes] += gv
+		pgx[i%kern.SquareLanes] += float64(gv * (float64(x[i]) - mean))
+	}
+}
+
+func planeGrad[T float](dst, x, g []T, scale, a, mean, bx float64) {
+	if g32, ok := any(g).([]float32); ok {
+		kern.BatchNormGrad(any(dst).([]float32), any(x).([]float32), g32, scale, a, mean, bx)
+		return
+	}
+	for j, gv := range g {
+		t := float64((float64(x[j]) - mean) * bx)
+		dst[j] = T(scale * (float64(gv) - a - t))
+	}
 }
 
 // Apply moves the running statistics towards the last training forward's

@@ -38,8 +38,10 @@ type LossFunc func(b *Builder, out Outputs) (Objective, error)
 type Machine struct {
 	Mode   Mode
 	N      int
-	vm     G.VM
-	g      *G.ExprGraph // for FLOPs
+	vm     G.VM           // nil when plan runs the graph
+	plan   *plan          // Infer machines whose nodes a plan covers (plan.go)
+	inputs []tensor.Shape // the input nodes' shapes (Node.Shape copies them)
+	g      *G.ExprGraph   // for FLOPs
 	out    Outputs
 	obj    Objective  // nil nodes in Infer machines
 	params []*Param   // trainable parameters, aligned with grads
@@ -59,9 +61,20 @@ func (m *Machine) Run(inputs []*tensor.Dense, target *tensor.Dense) error {
 		return fmt.Errorf("machine takes %d inputs, got %d", len(m.out.Inputs), len(inputs))
 	}
 	for i, n := range m.out.Inputs {
-		if !inputs[i].Shape().Eq(n.Shape()) {
-			return fmt.Errorf("input %q has shape %v, the machine was built for %v", n.Name(), inputs[i].Shape(), n.Shape())
+		switch in := inputs[i]; {
+		case in == nil:
+			return fmt.Errorf("input %q is missing", n.Name())
+		case !in.Shape().Eq(m.inputs[i]):
+			return fmt.Errorf("input %q has shape %v, the machine was built for %v", n.Name(), in.Shape(), m.inputs[i])
+		case in.Dtype() != n.Dtype() || in.IsView():
+			// The kernels read a dense tensor's values as the graph's type.
+			return fmt.Errorf("input %q is a %v tensor (view: %t), the machine takes a dense %v one", n.Name(), in.Dtype(), in.IsView(), n.Dtype())
 		}
+	}
+	if m.plan != nil {
+		return m.plan.run(inputs)
+	}
+	for i, n := range m.out.Inputs {
 		if err := G.Let(n, inputs[i]); err != nil {
 			return fmt.Errorf("binding input %q: %w", n.Name(), err)
 		}
@@ -106,7 +119,17 @@ func (m *Machine) InputShapes() [][]int {
 
 // Output is the last run's output tensor (logits or predictions). It is
 // overwritten by the next run.
-func (m *Machine) Output() *tensor.Dense { return m.out.Output.Value().(*tensor.Dense) }
+func (m *Machine) Output() *tensor.Dense {
+	if m.plan != nil {
+		return m.plan.output
+	}
+	return m.out.Output.Value().(*tensor.Dense)
+}
+
+// Planned reports whether the machine runs a static plan (an Infer
+// machine whose every node a plan covers, plan.go) rather than
+// Gorgonia's tape.
+func (m *Machine) Planned() bool { return m.plan != nil }
 
 // Gradients returns, after a training run, each trainable parameter with
 // its gradient, in state_dict order.
@@ -227,7 +250,15 @@ func (p *Program) Machine(n int, mode Mode) (*Machine, error) {
 // Train and Eval graphs add loss's objective; in Train mode the gradient
 // nodes of every trainable parameter are added too. An Infer graph is the
 // forward pass alone, and loss may be nil.
+//
+// An Infer machine runs a static plan of kernel calls (plan.go) when its
+// graph's every node has one, and Gorgonia's tape otherwise.
 func Compile(build BuildFunc, loss LossFunc, params *Params, noise *Noise, n int, mode Mode) (*Machine, error) {
+	return compile(build, loss, params, noise, n, mode, false)
+}
+
+// compile is Compile; tape keeps an Infer machine on the tape.
+func compile(build BuildFunc, loss LossFunc, params *Params, noise *Noise, n int, mode Mode, tape bool) (*Machine, error) {
 	b := NewBuilder(params, mode, noise)
 	out, err := build(b, n)
 	if err != nil {
@@ -237,6 +268,9 @@ func Compile(build BuildFunc, loss LossFunc, params *Params, noise *Noise, n int
 		return nil, fmt.Errorf("graph: the model's outputs lack an output or input node")
 	}
 	m := &Machine{Mode: mode, N: n, g: b.G, out: out, extra: b.feedback}
+	for _, in := range out.Inputs {
+		m.inputs = append(m.inputs, in.Shape())
+	}
 	if mode != Infer {
 		if loss == nil {
 			return nil, fmt.Errorf("graph: a %s machine needs a loss", mode)
@@ -261,6 +295,14 @@ func Compile(build BuildFunc, loss LossFunc, params *Params, noise *Noise, n int
 		}
 		for _, g := range m.grads {
 			sparseGradient(g)
+		}
+	}
+	if mode == Infer && !tape {
+		if m.plan, err = newPlan(b.G, out); err != nil {
+			return nil, fmt.Errorf("graph: planning the serving graph: %w", err)
+		}
+		if m.plan != nil {
+			return m, nil
 		}
 	}
 	m.vm = G.NewTapeMachine(b.G)

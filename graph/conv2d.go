@@ -5,6 +5,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	kern "github.com/tapeml/tapeml/internal/kernel"
 )
 
 // Conv2DConfig holds a 2-D convolution's hyper-parameters.
@@ -119,11 +121,22 @@ func (k *conv2dKernel[T]) dims(x, w *tensor.Dense) conv2dDims {
 // in the padding) for one example.
 func (k *conv2dKernel[T]) im2col(col, x []T, d conv2dDims) {
 	s, p := k.stride, k.pad
+	shifted := s == 1 && d.ow == d.w
 	for c := 0; c < d.c; c++ {
 		xc := x[c*d.hw : (c+1)*d.hw]
 		for i := 0; i < d.kh; i++ {
 			for j := 0; j < d.kw; j++ {
 				row := col[((c*d.kh+i)*d.kw+j)*d.ohw:][:d.ohw]
+				if shifted {
+					a, b := shiftRange(d, i-p, j-p)
+					if a < b {
+						copy(row[a:b], xc[a+(i-p)*d.w+j-p:])
+					}
+					clear(row[:a])
+					clear(row[b:])
+					clearEdges(row, d, i-p, j-p)
+					continue
+				}
 				// Output columns [lo, hi) read inside the image; the rest is padding.
 				lo, hi := validRange(j-p, s, d.ow, d.w)
 				for oy := 0; oy < d.oh; oy++ {
@@ -151,13 +164,27 @@ func (k *conv2dKernel[T]) im2col(col, x []T, d conv2dDims) {
 
 // col2imAdd is im2col's adjoint: dx[c, oy·s+i−p, ox·s+j−p] += col[…] for
 // the positions inside the image.
+//
+// When the rows of col are shifted planes (stride 1, output as wide as the
+// input), it clears the entries of col that fall outside the image and
+// adds each row in one contiguous run: the same adds in the same order,
+// plus adds of 0.
 func (k *conv2dKernel[T]) col2imAdd(dx, col []T, d conv2dDims) {
 	s, p := k.stride, k.pad
+	shifted := s == 1 && d.ow == d.w
 	for c := 0; c < d.c; c++ {
 		dc := dx[c*d.hw : (c+1)*d.hw]
 		for i := 0; i < d.kh; i++ {
 			for j := 0; j < d.kw; j++ {
 				row := col[((c*d.kh+i)*d.kw+j)*d.ohw:][:d.ohw]
+				if shifted {
+					a, b := shiftRange(d, i-p, j-p)
+					if a < b {
+						clearEdges(row, d, i-p, j-p)
+						addTo(dc[a+(i-p)*d.w+j-p:][:b-a], row[a:b])
+					}
+					continue
+				}
 				lo, hi := validRange(j-p, s, d.ow, d.w)
 				for oy := 0; oy < d.oh; oy++ {
 					y := oy*s + i - p
@@ -178,6 +205,54 @@ func (k *conv2dKernel[T]) col2imAdd(dx, col []T, d conv2dDims) {
 				}
 			}
 		}
+	}
+}
+
+// With stride 1 and an output as wide as the input, the row of col for
+// kernel offset (dy, dx) is the input plane shifted by dy·W+dx: entry t
+// reads plane[t+dy·W+dx] where that lies in the image.
+
+// shiftRange returns the entries [a, b) of such a row whose shifted index
+// lies in the plane: the output rows whose input row is in the image,
+// less the ends that fall before or after the plane.
+func shiftRange(d conv2dDims, dy, dx int) (a, b int) {
+	oyLo, oyHi := max(0, -dy), min(d.oh, d.h-dy)
+	if oyLo >= oyHi {
+		return 0, 0
+	}
+	shift := dy*d.w + dx
+	a, b = max(oyLo*d.w, -shift), min(oyHi*d.w, d.hw-shift)
+	return a, max(a, b)
+}
+
+// clearEdges zeroes the columns of such a row whose input column is
+// outside the image: the shifted run wrapped them onto the row's
+// neighbours.
+func clearEdges[T float](row []T, d conv2dDims, dy, dx int) {
+	if dx == 0 {
+		return
+	}
+	from, to := max(d.w-dx, 0), d.w // the columns outside: a few, stored one by one
+	if dx < 0 {
+		from, to = 0, min(-dx, d.w)
+	}
+	for oy := 0; oy < d.oh; oy++ {
+		r := row[oy*d.w : (oy+1)*d.w]
+		for ox := from; ox < to; ox++ {
+			r[ox] = 0
+		}
+	}
+}
+
+// addTo sets dst += src element by element (internal/kernel's vector loop
+// for float32, which rounds as Go does).
+func addTo[T float](dst, src []T) {
+	if d32, ok := any(dst).([]float32); ok {
+		kern.AddTo(d32, any(src).([]float32))
+		return
+	}
+	for i, v := range src[:len(dst)] {
+		dst[i] += v
 	}
 }
 
@@ -239,55 +314,74 @@ func (k *conv2dKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.Dense, wr
 	colSize := d.ckk * d.ohw
 	switch wrt {
 	case 0:
-		// dcol [C·KH·KW, H'·W'] = wᵀ·g, scattered back onto the image. gonum's
-		// gemm is fastest (dot products) with both factors' rows along the
-		// summed dimension O, so it gets wᵀ and gᵀ stored: 4× faster than
-		// reading w transposed.
+		// dcol [C·KH·KW, H'·W'] = wᵀ·g, scattered back onto the image. wᵀ is
+		// stored once per call so that the product reads it in place and
+		// packs only g, as it is.
 		if cap(k.wT) < len(w) {
 			k.wT = make([]T, len(w))
 		}
 		wT := k.wT[:len(w)]
 		transpose(wT, w, d.o, d.ckk)
-		k.scratch.run(d.n, colSize+d.ohw*d.o, func(_, from, to int, buf []T) {
-			col, gT := buf[:colSize], buf[colSize:]
+		k.scratch.run(d.n, colSize, func(_, from, to int, col []T) {
 			for n := from; n < to; n++ {
-				transpose(gT, g[n*d.o*d.ohw:(n+1)*d.o*d.ohw], d.o, d.ohw)
-				gemm(1, false, true, d.ckk, d.ohw, d.o, 1, wT, d.o, gT, d.o, 0, col, d.ohw)
+				gemm(1, false, false, d.ckk, d.ohw, d.o, 1, wT, d.o, g[n*d.o*d.ohw:(n+1)*d.o*d.ohw], d.ohw, 0, col, d.ohw)
 				k.col2imAdd(dst[n*d.c*d.hw:(n+1)*d.c*d.hw], col, d)
 			}
 		})
 	case 1:
+		// dw [O, C·KH·KW] = Σₙ gₙ·colₙᵀ sums over positions, the minor axis
+		// of both factors, so one of them is packed transposed. With fewer
+		// output channels than C·KH·KW, the product computes dwᵀ = col·gᵀ:
+		// col is read in place and only g is packed. The sums and their
+		// order are the same either way, and so are the bits.
 		partSize := d.o * d.ckk
+		swap := d.o < d.ckk
 		k.scratch.run(d.n, colSize+partSize, func(_, from, to int, buf []T) {
 			col, part := buf[:colSize], buf[colSize:]
 			clear(part)
 			for n := from; n < to; n++ {
 				k.im2col(col, x[n*d.c*d.hw:(n+1)*d.c*d.hw], d)
 				gn := g[n*d.o*d.ohw : (n+1)*d.o*d.ohw]
-				gemm(1, false, true, d.o, d.ckk, d.ohw, 1, gn, d.ohw, col, d.ohw, 1, part, d.ckk) // [O, C·KH·KW] += g·colᵀ
+				if swap {
+					gemm(1, false, true, d.ckk, d.o, d.ohw, 1, col, d.ohw, gn, d.ohw, 1, part, d.o) // [C·KH·KW, O] += col·gᵀ
+				} else {
+					gemm(1, false, true, d.o, d.ckk, d.ohw, 1, gn, d.ohw, col, d.ohw, 1, part, d.ckk) // [O, C·KH·KW] += g·colᵀ
+				}
 			}
 		})
 		for c := range workers(d.n) { // the first chunk's sum overwrites dst
 			part := k.scratch.bufs[c][colSize : colSize+partSize]
-			if c == 0 {
+			switch {
+			case swap && c == 0:
+				transpose(dst, part, d.ckk, d.o)
+			case swap:
+				for q := 0; q < d.ckk; q++ {
+					for o, v := range part[q*d.o : (q+1)*d.o] {
+						dst[o*d.ckk+q] += v
+					}
+				}
+			case c == 0:
 				copy(dst, part)
-				continue
-			}
-			for i, v := range part {
-				dst[i] += v
+			default:
+				for i, v := range part {
+					dst[i] += v
+				}
 			}
 		}
 	case 2:
-		for n := 0; n < d.n; n++ {
-			gn := g[n*d.o*d.ohw : (n+1)*d.o*d.ohw]
-			for o := 0; o < d.o; o++ {
-				var s T
-				for _, v := range gn[o*d.ohw : (o+1)*d.ohw] {
-					s += v
+		// Output channels are independent: split among the threads, each
+		// plane summed in float64 lanes (vector loops for float32) and the
+		// batch in order.
+		inChunks(d.o, func(_, from, to int) {
+			for n := 0; n < d.n; n++ {
+				gn := g[n*d.o*d.ohw : (n+1)*d.o*d.ohw]
+				for o := from; o < to; o++ {
+					var part [kern.SquareLanes]float64
+					planeSum(&part, gn[o*d.ohw:(o+1)*d.ohw])
+					dst[o] += T(kern.ReduceLanes(&part))
 				}
-				dst[o] += s
 			}
-		}
+		})
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"math"
+	"math/rand/v2"
 	"runtime"
 	"slices"
 	"strings"
@@ -25,6 +26,10 @@ var conv2dCases = []struct {
 	{"Rect2x3Stride2", []int{2, 3, 6, 7}, Conv2DConfig{Out: 2, KH: 2, KW: 3, Stride: 2, Bias: true}},
 	{"Pad2Stride3", []int{1, 2, 4, 5}, Conv2DConfig{Out: 3, Kernel: 3, Stride: 3, Padding: 2, Bias: true}},
 	{"1x1", []int{3, 4, 3, 2}, Conv2DConfig{Out: 2, Kernel: 1}},
+	// Stride 1 with outputs as wide as the inputs: im2col's shifted rows.
+	{"5x5Pad2", []int{2, 2, 6, 7}, Conv2DConfig{Out: 3, Kernel: 5, Padding: 2, Bias: true}},
+	{"Rect3x1Pad1", []int{2, 2, 4, 3}, Conv2DConfig{Out: 2, KH: 1, KW: 3, Padding: 1}},
+	{"3x3Pad1Narrow", []int{2, 2, 2, 1}, Conv2DConfig{Out: 2, Kernel: 3, Padding: 1}},
 }
 
 func TestConv2DGradients(t *testing.T) {
@@ -243,6 +248,83 @@ func TestConv2DWeightGradientIsDeterministic(t *testing.T) {
 	for i := range a {
 		if math.Abs(a[i]-one[i]) > 1e-12*math.Max(1, math.Abs(one[i])) {
 			t.Fatalf("element %d: %v with 3 threads, %v with 1", i, a[i], one[i])
+		}
+	}
+}
+
+// TestIm2colShiftedRows checks im2col and col2imAdd in float32 against
+// their definitions where the rows are shifted planes (stride 1, output as
+// wide as the input), on odd planes and kernels, with guard values around
+// the column matrix and the image gradient.
+func TestIm2colShiftedRows(t *testing.T) {
+	const guard = float32(-7.25)
+	for _, c := range []struct{ ch, h, w, kh, kw, pad int }{
+		{3, 32, 32, 3, 3, 1}, {64, 16, 16, 3, 3, 1}, {2, 5, 7, 3, 3, 1}, {2, 6, 9, 5, 5, 2},
+		{1, 3, 17, 1, 3, 1}, {2, 2, 1, 3, 3, 1}, {1, 1, 1, 3, 3, 1},
+	} {
+		k := &conv2dKernel[float32]{stride: 1, pad: c.pad}
+		d := conv2dDims{n: 1, c: c.ch, h: c.h, w: c.w, kh: c.kh, kw: c.kw}
+		d.oh, d.ow = c.h+2*c.pad-c.kh+1, c.w+2*c.pad-c.kw+1
+		d.ckk, d.hw, d.ohw = c.ch*c.kh*c.kw, c.h*c.w, d.oh*d.ow
+		if d.ow != d.w {
+			t.Fatalf("%+v: not a shifted case", c)
+		}
+		rng := rand.New(rand.NewPCG(uint64(c.h), uint64(c.w)))
+		x := make([]float32, d.c*d.hw)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		const pad = 16
+		colAll := make([]float32, d.ckk*d.ohw+2*pad)
+		for i := range colAll {
+			colAll[i] = guard
+		}
+		col := colAll[pad : pad+d.ckk*d.ohw]
+		k.im2col(col, x, d)
+		g := make([]float32, len(col)) // a column gradient
+		for i := range g {
+			g[i] = float32(rng.NormFloat64())
+		}
+		dxAll := make([]float32, d.c*d.hw+2*pad)
+		for i := range dxAll {
+			dxAll[i] = guard
+		}
+		dx := dxAll[pad : pad+d.c*d.hw]
+		clear(dx)
+		want := make([]float64, len(dx))
+		k.col2imAdd(dx, append([]float32(nil), g...), d)
+		for ci := 0; ci < d.c; ci++ {
+			for i := 0; i < d.kh; i++ {
+				for j := 0; j < d.kw; j++ {
+					q := (ci*d.kh+i)*d.kw + j
+					for oy := 0; oy < d.oh; oy++ {
+						for ox := 0; ox < d.ow; ox++ {
+							y, xx := oy+i-c.pad, ox+j-c.pad
+							var v float32
+							in := y >= 0 && y < d.h && xx >= 0 && xx < d.w
+							if in {
+								v = x[ci*d.hw+y*d.w+xx]
+								want[ci*d.hw+y*d.w+xx] += float64(g[q*d.ohw+oy*d.ow+ox])
+							}
+							if got := col[q*d.ohw+oy*d.ow+ox]; got != v {
+								t.Fatalf("%+v: col[%d, %d·%d+%d] = %v, want %v", c, q, oy, d.ow, ox, got, v)
+							}
+						}
+					}
+				}
+			}
+		}
+		for i, v := range dx {
+			if math.Abs(float64(v)-want[i]) > 1e-5 {
+				t.Fatalf("%+v: dx[%d] = %v, want %v", c, i, v, want[i])
+			}
+		}
+		for _, all := range [][]float32{colAll[:pad], colAll[len(colAll)-pad:], dxAll[:pad], dxAll[len(dxAll)-pad:]} {
+			for _, v := range all {
+				if v != guard {
+					t.Fatalf("%+v: a guard value became %v", c, v)
+				}
+			}
 		}
 	}
 }

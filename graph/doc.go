@@ -21,6 +21,12 @@
 // reads the clock, and it has no embedding lookup. Every op has a
 // finite-difference gradient check in the tests (GradCheck).
 //
+// An Infer machine does not run on the tape: Compile lays its graph out
+// as a static plan (plan.go), the kernels' forward passes in topological
+// order over tensors allocated once, and Run calls them in a loop. Train
+// and Eval machines, attribution machines and CompileSamples keep the
+// tape.
+//
 // CompileSamples compiles a training graph that gives every example's own
 // gradient instead of the batch's (persample.go), for differentially
 // private training: each parameter's layer op computes them from its saved

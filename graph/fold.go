@@ -26,8 +26,13 @@ func Conv2DBatchNorm(b *Builder, conv, bn string, x *G.Node, cfg Conv2DConfig, b
 // block. The serving graph runs it as one kernel that pools and rectifies
 // each example's convolution while it is still in cache, on the thread
 // that computed it: with AVX-512 and stride 1, a direct convolution that
-// pools each tile in registers (kern.ConvPool).
+// pools each tile in registers (kern.ConvPool). The training graph, with
+// pool 2, normalizes and pools in one node (batchNormPoolKernel: the same
+// bits as the two layers).
 func ConvBlock(b *Builder, conv, bn string, x *G.Node, cfg Conv2DConfig, bnCfg BatchNormConfig, pool int) *G.Node {
+	if b.Training() && pool == 2 { // normalization and pooling in one node (batchNormPoolKernel)
+		return ReLU(batchNormPool(b, bn, Conv2D(b, conv, x, cfg), bnCfg, true, true))
+	}
 	if b.Mode != Infer || pool != 2 {
 		return ReLU(MaxPool2D(Conv2DBatchNorm(b, conv, bn, x, cfg, bnCfg), pool, 0))
 	}

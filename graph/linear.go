@@ -2,9 +2,12 @@ package graph
 
 import (
 	"fmt"
+	"sync"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	kern "github.com/tapeml/tapeml/internal/kernel"
 )
 
 // Linear is PyTorch's nn.Linear: y = x·Wᵀ + b for x [N, …, in] (y
@@ -79,6 +82,16 @@ func linearDims(x, w *tensor.Dense) (n, k, m int) {
 func (linearKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) error {
 	x, w, y := values[T](in[0]), values[T](in[1]), values[T](out)
 	n, k, m := linearDims(in[0], in[1])
+	if n < m && kern.Packed() {
+		if y32, ok := any(y).([]float32); ok {
+			var bias []float32
+			if len(in) == 3 {
+				bias = values[float32](in[2])
+			}
+			linearFewRows(any(x).([]float32), any(w).([]float32), bias, y32, n, k, m)
+			return nil
+		}
+	}
 	var beta T
 	if len(in) == 3 {
 		bias := values[T](in[2])
@@ -108,3 +121,35 @@ func (linearKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.Dense, wrt i
 	}
 	return nil
 }
+
+// linearFewRows is the float32 forward pass of a Linear with fewer rows
+// than outputs (a batch of 32 through the ConvNet's 8192→1024 layer): it
+// computes yᵀ [out, N] = w·xᵀ and transposes it into y. The packed product
+// copies its B operand into panels; as x·wᵀ that operand is the whole
+// weight, transposed (32 MB for that layer, on every step), while as w·xᵀ
+// the weight is read in place and only x is packed. Every element is the
+// same sum in the same order (from the bias, as y = bias + x·wᵀ with beta
+// 1), so the bits are those of the other form.
+func linearFewRows(x, w, bias, y []float32, n, k, m int) {
+	buf := linearScratch.Get().(*[]float32)
+	defer linearScratch.Put(buf)
+	if cap(*buf) < m*n {
+		*buf = make([]float32, m*n)
+	}
+	yT := (*buf)[:m*n]
+	var beta float32
+	if bias != nil {
+		for j, b := range bias {
+			row := yT[j*n : (j+1)*n]
+			for i := range row {
+				row[i] = b
+			}
+		}
+		beta = 1
+	}
+	kern.Sgemm(maxThreads(), false, true, m, n, k, 1, w, k, x, k, beta, yT, n)
+	transpose(y, yT, m, n)
+}
+
+// linearScratch holds linearFewRows' transposed outputs.
+var linearScratch = sync.Pool{New: func() any { return new([]float32) }}

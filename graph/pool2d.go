@@ -134,11 +134,24 @@ func pool2x2[T float](xp, yp []T, ap []int32, base int32, w, oh, ow int) {
 	}
 }
 
-func (k *maxPool2DKernel[T]) backward(_ []*tensor.Dense, _, gOut *tensor.Dense, _ int, grad *tensor.Dense) error {
+func (k *maxPool2DKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.Dense, _ int, grad *tensor.Dense) error {
 	g, d := values[T](gOut), values[T](grad)
-	// Overlapping windows can share a maximum, so the adds stay sequential.
-	for i, at := range k.argmax {
-		d[at] += g[i]
-	}
+	xs, ys := in[0].Shape(), gOut.Shape()
+	planes, hw, ohw := xs[0]*xs[1], xs[2]*xs[3], ys[2]*ys[3]
+	// Every maximum lies in its own plane, so planes are independent and
+	// split among the threads; within a plane, overlapping windows can
+	// share a maximum, so the adds stay in order. Without overlap the
+	// kernel clears each plane itself (writesAll), while it is in cache.
+	inChunks(planes, func(_, from, to int) {
+		for p := from; p < to; p++ {
+			if k.stride >= k.size {
+				clear(d[p*hw : (p+1)*hw])
+			}
+			gp := g[p*ohw : (p+1)*ohw]
+			for i, at := range k.argmax[p*ohw : (p+1)*ohw] {
+				d[at] += gp[i]
+			}
+		}
+	})
 	return nil
 }

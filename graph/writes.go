@@ -38,7 +38,9 @@ func (k embeddingKernel[T]) writesAll(wrt int) bool {
 // Pooling writes each window's maximum; its gradient is a scatter-add.
 func (*maxPool1DKernel[T]) writesAll(wrt int) bool { return wrt < 0 }
 
-func (*maxPool2DKernel[T]) writesAll(wrt int) bool { return wrt < 0 }
+// Without overlapping windows MaxPool2D's gradient clears each plane
+// before its scatter-add.
+func (k *maxPool2DKernel[T]) writesAll(wrt int) bool { return wrt < 0 || k.stride >= k.size }
 
 // The convolutions write y per example (bias then the product with beta 1,
 // or beta 0) and the weight gradient as the first chunk's partial sum plus

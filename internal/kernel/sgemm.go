@@ -348,6 +348,7 @@ func sgemmWith(threads int, transA, transB bool, m, n, k int, alpha float32, a [
 			continue
 		}
 		wg.Add(1)
+		arch := arch // a copy: the closure would move the reassigned outer one to the heap on every call
 		go func() {
 			defer wg.Done()
 			if byCols {

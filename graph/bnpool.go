@@ -1,0 +1,125 @@
+package graph
+
+import (
+	"fmt"
+
+	"gorgonia.org/tensor"
+
+	kern "github.com/tapeml/tapeml/internal/kernel"
+)
+
+// batchNormPoolKernel is BatchNorm2D followed by MaxPool2D(2) (floor mode)
+// in one node: inputs as batchNormKernel's, output [N, C, H/2, W/2]. The
+// training graph's ConvBlock uses it. Each plane is normalized into a
+// per-thread buffer and pooled from there, so the normalized tensor is
+// never written out; backward rebuilds each plane's gradient before
+// pooling in the same buffer (the pooled gradient at each window's
+// maximum, 0 elsewhere) instead of the tape zeroing and scattering a full
+// tensor. The values and sums are those of the two layers, in the same
+// order: the bits are the same.
+type batchNormPoolKernel[T float] struct {
+	bn      batchNormKernel[T]
+	argmax  []int32      // per output, the index of its maximum in its input plane
+	scratch perThread[T] // per chunk of channels: one plane
+}
+
+func (k *batchNormPoolKernel[T]) name() string { return k.bn.name() + "+MaxPool2D(2)" }
+
+func (k *batchNormPoolKernel[T]) differentiable() []bool { return k.bn.differentiable() }
+
+func (k *batchNormPoolKernel[T]) outShape(in []tensor.Shape) (tensor.Shape, error) {
+	s, err := k.bn.outShape(in)
+	if err != nil {
+		return nil, err
+	}
+	if s[2] < 2 || s[3] < 2 {
+		return nil, fmt.Errorf("input %d×%d is smaller than the pool size 2", s[2], s[3])
+	}
+	return tensor.Shape{s[0], s[1], s[2] / 2, s[3] / 2}, nil
+}
+
+// Apply updates the running statistics (Feedback).
+func (k *batchNormPoolKernel[T]) Apply() error { return k.bn.Apply() }
+
+func (*batchNormPoolKernel[T]) isBatchNorm() {}
+
+// It writes every output and every gradient.
+func (*batchNormPoolKernel[T]) writesAll(int) bool { return true }
+
+// poolDims returns the batch, channels, input plane width and size, and
+// output plane height, width and size.
+func (k *batchNormPoolKernel[T]) poolDims(x *tensor.Dense) (n, c, w, hw, oh, ow, ohw int) {
+	s := x.Shape()
+	n, c, w, hw = s[0], s[1], s[3], s[2]*s[3]
+	oh, ow = s[2]/2, s[3]/2
+	return n, c, w, hw, oh, ow, oh * ow
+}
+
+func (k *batchNormPoolKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) error {
+	n, c, w, hw, oh, ow, ohw := k.poolDims(in[0])
+	x, y := values[T](in[0]), values[T](out)
+	if err := k.bn.prepare(in[0]); err != nil {
+		return err
+	}
+	if cap(k.argmax) < len(y) {
+		k.argmax = make([]int32, len(y))
+	}
+	k.argmax = k.argmax[:len(y)]
+	k.scratch.run(c, hw, func(_, from, to int, z []T) {
+		for ch := from; ch < to; ch++ {
+			scale, shift := k.bn.statistics(in, ch)
+			for i := 0; i < n; i++ {
+				p := i*c + ch
+				planeAffine(z, x[p*hw:(p+1)*hw], scale, shift)
+				pool2x2(z, y[p*ohw:(p+1)*ohw], k.argmax[p*ohw:(p+1)*ohw], 0, w, oh, ow)
+			}
+		}
+	})
+	k.bn.finish()
+	return nil
+}
+
+func (k *batchNormPoolKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.Dense, wrt int, grad *tensor.Dense) error {
+	n, c, _, hw, _, _, ohw := k.poolDims(in[0])
+	x, g, dst := values[T](in[0]), values[T](gOut), values[T](grad)
+	bn := &k.bn
+	if bn.sumsOf != bn.forwards || len(bn.sumG) != c {
+		bn.sumG, bn.sumGX = grow(bn.sumG, c), grow(bn.sumGX, c)
+		k.scratch.run(c, hw, func(_, from, to int, gz []T) {
+			for ch := from; ch < to; ch++ {
+				var pg, pgx [kern.SquareLanes]float64
+				for i := 0; i < n; i++ {
+					p := i*c + ch
+					k.unpool(gz, g, p, ohw)
+					planeSums(&pg, &pgx, gz, x[p*hw:(p+1)*hw], bn.mean[ch])
+				}
+				bn.setSums(ch, &pg, &pgx)
+			}
+		})
+		bn.sumsOf = bn.forwards
+	}
+	if bn.paramGrad(wrt, dst) {
+		return nil
+	}
+	k.scratch.run(c, hw, func(_, from, to int, gz []T) {
+		for ch := from; ch < to; ch++ {
+			scale, a, mean, bx := bn.gradMap(in, ch)
+			for i := 0; i < n; i++ {
+				p := i*c + ch
+				k.unpool(gz, g, p, ohw)
+				planeGrad(dst[p*hw:(p+1)*hw], x[p*hw:(p+1)*hw], gz, scale, a, mean, bx)
+			}
+		}
+	})
+	return nil
+}
+
+// unpool writes plane p's gradient before pooling into gz: each output's
+// gradient at its window's maximum, 0 elsewhere (MaxPool2D's backward).
+func (k *batchNormPoolKernel[T]) unpool(gz, g []T, p, ohw int) {
+	clear(gz)
+	gp := g[p*ohw : (p+1)*ohw]
+	for j, at := range k.argmax[p*ohw : (p+1)*ohw] {
+		gz[at] += gp[j]
+	}
+}
