@@ -36,6 +36,11 @@ type Quantization struct {
 	CalibrationBatches int               `json:"calibration_batches"` // batches of training data behind the static scales (0: none)
 	Tensors            map[string]string `json:"tensors"`             // quantized weight → role (linear, lstm, conv, embedding)
 	Source             string            `json:"source,omitempty"`    // the float32 checkpoint it was made from
+	// Float32 lists the weights that could have been int8 but were kept
+	// in float32 because their layer was not faster in int8 (weight →
+	// role); they are stored and served as in a float32 checkpoint.
+	// Checkpoints written before the per-layer choice have none.
+	Float32 map[string]string `json:"float32,omitempty"`
 }
 
 // Tensor-name suffixes of an int8 checkpoint.
@@ -160,9 +165,35 @@ func (c *Checkpoint) Dequantized() (*Checkpoint, *Quantization, map[string]*grap
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	if err := checkFloat32(info, weights, path); err != nil {
+		return nil, nil, nil, err
+	}
 	cc := *c
 	cc.Weights = weights
 	return &cc, info, quant, nil
+}
+
+// checkFloat32 checks info.Float32: roles a weight may have, no weight
+// both int8 and float32, each one stored as float32 in weights.
+func checkFloat32(info *Quantization, weights []safetensors.Tensor, path string) error {
+	stored := map[string]string{}
+	for _, t := range weights {
+		stored[t.Name] = t.Dtype
+	}
+	for name, role := range info.Float32 {
+		switch role {
+		case "linear", "lstm", "conv":
+		default:
+			return fmt.Errorf("%s: float32 weight %q has role %q, expected linear, lstm or conv", path, name, role)
+		}
+		if _, both := info.Tensors[name]; both {
+			return fmt.Errorf("%s: %q is listed both in tensors and in float32", path, name)
+		}
+		if dt, ok := stored[name]; !ok || dt != "F32" {
+			return fmt.Errorf("%s: float32 weight %q is not stored as an F32 tensor", path, name)
+		}
+	}
+	return nil
 }
 
 // QuantizationJSON encodes q for QuantizationFile.

@@ -98,6 +98,7 @@ func SelfAttention(b *Builder, x, mask *G.Node, cfg AttentionConfig) *G.Node {
 			names = append(names, p+".weight")
 			b.role(p+".weight", RoleLinear)
 		}
+		b.unit(cfg.Query+"+key+value", names...) // int8 only all together (attentionInt8)
 	} else {
 		args = append(args, b.Param(cfg.QKV+"_weight", []int{3 * d, d}, initIn), b.Param(cfg.QKV+"_bias", []int{3 * d}, Constant(0)))
 		names = append(names, cfg.QKV+"_weight")

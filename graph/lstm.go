@@ -80,6 +80,7 @@ func LSTM(b *Builder, name string, x, mask *G.Node, cfg LSTMConfig) *LSTMOutput 
 				b.Param(name+".bias_hh"+suffix, []int{4 * cfg.Hidden}, init))
 			b.role(name+".weight_ih"+suffix, RoleLSTM)
 			b.role(name+".weight_hh"+suffix, RoleLSTM)
+			b.unit(name+suffix, name+".weight_ih"+suffix, name+".weight_hh"+suffix) // one int8 kernel (lstmQuant) or none
 			ih, hh := quantFor(b, name+".weight_ih"+suffix), quantFor(b, name+".weight_hh"+suffix)
 			if ih != nil && hh != nil {
 				quant[d] = &lstmQuant{ih: ih, hh: hh}

@@ -21,6 +21,11 @@ type Param struct {
 	// Role is the kind of layer that reads the parameter as its weight
 	// (RoleNone for biases and buffers): what int8 quantization may do.
 	Role Role
+	// Unit names the weights that a serving kernel runs in int8 only
+	// together (an LSTM direction's weight_ih and weight_hh; an
+	// attention's query, key and value): "" when the weight is a unit of
+	// its own. Int8 quantization keeps or drops such weights as one layer.
+	Unit string
 
 	shape []int // the shape of a parameter without a value (ParamShapes)
 }

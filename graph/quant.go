@@ -246,6 +246,16 @@ func (b *Builder) role(name string, r Role) {
 	}
 }
 
+// unit records that the weights names run in int8 only together, as the
+// layer unit (Param.Unit).
+func (b *Builder) unit(unit string, names ...string) {
+	for _, name := range names {
+		if p := b.Params.Get(name); p != nil {
+			p.Unit = unit
+		}
+	}
+}
+
 // QuantizeWithScale quantizes w [rows, …] with one scale for every row.
 func QuantizeWithScale(w []float32, shape []int, scale float32) *QuantWeight {
 	q := &QuantWeight{Q: make([]int8, len(w)), Shape: append([]int(nil), shape...), Scale: make([]float32, shape[0])}

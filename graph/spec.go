@@ -14,6 +14,8 @@ type ParamSpec struct {
 	Counter bool
 	// Role says what kind of layer uses the parameter (see Param.Role).
 	Role Role
+	// Unit groups weights quantized together (see Param.Unit).
+	Unit string
 }
 
 // Numel is the number of values the spec describes (1 for a scalar). It
@@ -50,7 +52,7 @@ func SpecNumel(specs []ParamSpec) int64 {
 func (ps *Params) Specs() []ParamSpec {
 	out := make([]ParamSpec, len(ps.list))
 	for i, p := range ps.list {
-		out[i] = ParamSpec{Name: p.Name, Shape: slices.Clone(p.Shape()), Counter: p.Counter, Role: p.Role}
+		out[i] = ParamSpec{Name: p.Name, Shape: slices.Clone(p.Shape()), Counter: p.Counter, Role: p.Role, Unit: p.Unit}
 	}
 	return out
 }

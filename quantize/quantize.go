@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"slices"
-	"sort"
 	"time"
 
 	"github.com/tapeml/tapeml"
@@ -43,13 +41,14 @@ type Options struct {
 
 // Stats describes one model on its test split.
 type Stats struct {
-	WeightsBytes      int64   // the weights file
-	NonEmbeddingBytes int64   // tensor bytes of everything but the embedding tables
-	Metric            string  // "accuracy" or "rmse"
-	Value             float64 // the metric on the test split
-	N                 int     // test examples (ratings)
-	Throughput32      float64 // examples per second at batch 32 (median of the rounds)
-	Latency1          time.Duration
+	WeightsBytes      int64         // the weights file
+	NonEmbeddingBytes int64         // tensor bytes of everything but the embedding tables
+	Metric            string        // "accuracy" or "rmse"
+	Value             float64       // the metric on the test split
+	N                 int           // test examples (ratings)
+	Throughput32      float64       // examples per second at batch 32 (each batch's fastest round)
+	CPU32             time.Duration // the process's CPU time per batch of 32 (cpuClock; each batch's fastest round)
+	Latency1          time.Duration // mean time of one example alone (each example's fastest round)
 }
 
 // Report is what Int8 did and measured.
@@ -69,6 +68,16 @@ type Report struct {
 	// written: int8 slower than float32 at batch 32 (or its speed not
 	// measured), top-1 agreement below MinAgreement.
 	Warnings []Warning
+	// Layers are the units of int8 choice (weights that run in int8
+	// together), with their timings when LayersTimed, and which of them
+	// Int8 kept in int8: those that made the model more than Margin faster
+	// at batch 32. Noise is how much the same model timed twice in those
+	// rounds differed (the median ratio's distance from 1). Without
+	// timings (Rounds 0, a test split under 32 examples) every layer is
+	// int8.
+	Layers        []Layer
+	LayersTimed   bool
+	Noise, Margin float64
 }
 
 // ErrNothingToQuantize is returned for models without weight matrices
@@ -107,13 +116,13 @@ func Int8(ctx context.Context, src, out string, opt Options) (*Report, error) {
 	if l.Network == nil {
 		return nil, fmt.Errorf("checkpoint %s: a %s model has no weight matrices: %w; nothing written", dir, l.Name(), ErrNothingToQuantize)
 	}
-	shapes, err := graph.ParamShapes(l.Network.Build)
+	specs, err := graph.ParamShapes(l.Network.Build)
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint %s: %w", dir, err)
 	}
 	roles := map[string]graph.Role{}
 	hasConv := false
-	for _, p := range shapes {
+	for _, p := range specs {
 		roles[p.Name] = p.Role
 		hasConv = hasConv || p.Role == graph.RoleConv
 	}
@@ -133,52 +142,131 @@ func Int8(ctx context.Context, src, out string, opt Options) (*Report, error) {
 		rep.Calibration = opt.Calibrate
 	}
 
-	// The int8 tensors, in the weights' order.
-	byName := map[string]safetensors.Tensor{}
-	for _, t := range c.Weights {
-		byName[t.Name] = t
-	}
-	var ts []safetensors.Tensor
+	// Every weight that can be int8, in int8 form; embedding tables in
+	// both forms a convolution may want.
+	forms := map[string]*graph.QuantWeight{}
+	static := map[string]*graph.QuantWeight{} // tables a convolution reads in int8 with a static scale
 	for _, p := range l.Params.List() {
-		orig, ok := byName[p.Name]
-		if !ok {
-			return nil, fmt.Errorf("checkpoint %s: no tensor %q", dir, p.Name)
-		}
 		role := roles[p.Name]
 		shape := p.Shape()
 		if role == graph.RoleNone || (role == graph.RoleEmbedding && (len(shape) != 2 || shape[1] < 2)) {
-			ts = append(ts, orig) // biases, normalization, and tables of one value per row
-			continue
+			continue // biases, normalization, and tables of one value per row
 		}
-		q := graph.QuantizeRows(p.Value.Float32s(), shape)
+		forms[p.Name] = graph.QuantizeRows(p.Value.Float32s(), shape)
 		if m, ok := calib[p.Name]; ok && role == graph.RoleEmbedding && m > 0 && !math.IsInf(m, 0) {
 			// A table a convolution reads in int8 with a static scale
 			// (TextCNN): one scale for every row, that scale.
-			q = graph.QuantizeWithScale(p.Value.Float32s(), shape, float32(m/127))
+			static[p.Name] = graph.QuantizeWithScale(p.Value.Float32s(), shape, float32(m/127))
 		}
 		if role == graph.RoleConv {
 			m, ok := calib[p.Name]
 			if !ok || !(m > 0) || math.IsInf(m, 0) {
 				return nil, fmt.Errorf("checkpoint %s: calibration recorded no input range for %q (%v)", dir, p.Name, m)
 			}
-			q.InputScale = float32(m / 127)
+			forms[p.Name].InputScale = float32(m / 127)
 		}
-		ts = append(ts, checkpoint.QuantTensors(p.Name, q)...)
-		rep.Quantized[p.Name] = role.String()
 	}
-	info := &checkpoint.Quantization{
-		Format:             "int8",
-		Scheme:             "weights: symmetric int8 per output channel (embeddings per row); activations: int8 per row at run time, convolution inputs with static scales from calibration; int32 accumulation",
-		CalibrationBatches: rep.Calibration,
-		Tensors:            rep.Quantized,
-		Source:             dir,
+	layers := units(specs)
+	build := func(int8 []bool) (*checkpoint.Checkpoint, map[string]string, error) {
+		return assemble(c, l.Params, roles, forms, static, layers, int8, rep.Calibration)
 	}
-	raw, err := checkpoint.QuantizationJSON(info)
+	// The layers' choice, at batch 32 on the test inputs.
+	ts, aa, err := timeLayers(ctx, layers, func(int8 []bool) (*tapeml.Model, error) {
+		cc, _, err := build(int8)
+		if err != nil {
+			return nil, err
+		}
+		return decodeModel(cc)
+	}, splits, opt.Rounds)
 	if err != nil {
 		return nil, err
 	}
+	if ts == nil {
+		ts = make([]layerTimes, len(layers))
+	} else {
+		rep.LayersTimed = true
+	}
+	rep.Noise, rep.Margin = noiseMargin(aa[1], aa[0])
+	choose(layers, ts, rep.Margin)
+	rep.Layers = layers
+	kept := make([]bool, len(layers))
+	for i, ly := range layers {
+		kept[i] = ly.Kept
+	}
+	c8, quantized, err := build(kept)
+	if err != nil {
+		return nil, err
+	}
+	rep.Quantized = quantized
+	c8.Dir = "" // a new checkpoint
+	if err := checkpoint.CheckOutput(out, opt.Replace, dir); err != nil {
+		return nil, err
+	}
+	if err := checkpoint.Save(out, c8); err != nil {
+		return nil, err
+	}
+	if err := measure(ctx, rep, splits, roles, opt); err != nil {
+		return rep, err
+	}
+	rep.Warnings = warnings(rep, splits.n)
+	return rep, nil
+}
+
+// assemble is the int8 checkpoint of c with the layers whose int8 entry
+// is true in int8 (forms), the others in float32 as c has them, embedding
+// tables int8 per row — or with their convolution's static scale when one
+// of the model's convolutions is int8 — and the other parameters as they
+// are; it also returns the int8 weights by role.
+func assemble(c *checkpoint.Checkpoint, params *graph.Params, roles map[string]graph.Role, forms, static map[string]*graph.QuantWeight, layers []Layer, int8 []bool, calibration int) (*checkpoint.Checkpoint, map[string]string, error) {
+	byName := map[string]safetensors.Tensor{}
+	for _, t := range c.Weights {
+		byName[t.Name] = t
+	}
+	inLayer := map[string]bool{}
+	convInt8 := false
+	for i, ly := range layers {
+		for _, w := range ly.Weights {
+			inLayer[w] = int8[i]
+		}
+		convInt8 = convInt8 || int8[i] && ly.Role == graph.RoleConv.String()
+	}
+	quantized, kept := map[string]string{}, map[string]string{}
+	var ts []safetensors.Tensor
+	for _, p := range params.List() {
+		orig, ok := byName[p.Name]
+		if !ok {
+			return nil, nil, fmt.Errorf("checkpoint %s: no tensor %q", c.Dir, p.Name)
+		}
+		q := forms[p.Name]
+		if sq, ok := static[p.Name]; ok && convInt8 {
+			q = sq
+		}
+		if on, ok := inLayer[p.Name]; ok && !on {
+			kept[p.Name] = roles[p.Name].String()
+			q = nil
+		}
+		if q == nil {
+			ts = append(ts, orig)
+			continue
+		}
+		ts = append(ts, checkpoint.QuantTensors(p.Name, q)...)
+		quantized[p.Name] = roles[p.Name].String()
+	}
+	info := &checkpoint.Quantization{
+		Format:             "int8",
+		Scheme:             "weights: symmetric int8 per output channel (embeddings per row); activations: int8 per row at run time, convolution inputs with static scales from calibration; int32 accumulation; layers not faster in int8 at batch 32 kept in float32",
+		CalibrationBatches: calibration,
+		Tensors:            quantized,
+		Source:             c.Dir,
+	}
+	if len(kept) > 0 {
+		info.Float32 = kept
+	}
+	raw, err := checkpoint.QuantizationJSON(info)
+	if err != nil {
+		return nil, nil, err
+	}
 	c8 := *c
-	c8.Dir = ""
 	c8.Weights = ts
 	c8.Optimizer = nil
 	c8.Meta.WeightsOnly = true // the optimizer's state belongs to the float32 weights
@@ -187,17 +275,7 @@ func Int8(ctx context.Context, src, out string, opt Options) (*Report, error) {
 		c8.Extra[k] = v
 	}
 	c8.Extra[checkpoint.QuantizationFile] = raw
-	if err := checkpoint.CheckOutput(out, opt.Replace, dir); err != nil {
-		return nil, err
-	}
-	if err := checkpoint.Save(out, &c8); err != nil {
-		return nil, err
-	}
-	if err := measure(ctx, rep, splits, roles, opt); err != nil {
-		return rep, err
-	}
-	rep.Warnings = warnings(rep, splits.n)
-	return rep, nil
+	return &c8, quantized, nil
 }
 
 // splits are the data Int8 needs.
@@ -315,53 +393,52 @@ func measure(ctx context.Context, rep *Report, s *splits, roles map[string]graph
 		return nil
 	}
 	// Interleaved rounds: each round times both models on the same
-	// batches, so that a change of machine load hits both.
+	// batches; each batch (and each single example) counts with its
+	// fastest round (undisturbed), which other work on the machine
+	// disturbed least.
 	nb := min(s.n/32, 16)
 	lat := min(s.n, 64)
-	var thr [2][]float64
-	var lats [2][]float64
+	var thr, cpu, lats [2][][]float64 // [model][round][batch or example]
+	clock := cpuClock()
 	for _, m := range models { // warm-up: compile the machines and pack the weights
 		if err := m.Warmup(ctx); err != nil {
 			return err
 		}
 	}
 	for r := 0; r < opt.Rounds; r++ {
-		for i, m := range models {
-			if nb > 0 {
-				start := time.Now()
-				for b := 0; b < nb; b++ {
-					if _, err := m.Forward(ctx, slice(s.inputs, s.n, b*32, b*32+32), 32); err != nil {
-						return err
-					}
+		for k := range models {
+			i := (k + r) % 2
+			m := models[i]
+			bt, ct := make([]float64, nb), make([]float64, nb)
+			for b := range bt {
+				start, from := time.Now(), clock()
+				if _, err := m.Forward(ctx, slice(s.inputs, s.n, b*32, b*32+32), 32); err != nil {
+					return err
 				}
-				thr[i] = append(thr[i], float64(nb*32)/time.Since(start).Seconds())
+				bt[b], ct[b] = time.Since(start).Seconds(), (clock() - from).Seconds()
 			}
-			start := time.Now()
-			for e := 0; e < lat; e++ {
+			thr[i], cpu[i] = append(thr[i], bt), append(cpu[i], ct)
+			et := make([]float64, lat)
+			for e := range et {
+				start := time.Now()
 				if _, err := m.Forward(ctx, slice(s.inputs, s.n, e, e+1), 1); err != nil {
 					return err
 				}
+				et[e] = time.Since(start).Seconds()
 			}
-			lats[i] = append(lats[i], time.Since(start).Seconds()/float64(lat))
+			lats[i] = append(lats[i], et)
 		}
 	}
 	for i, st := range []*Stats{&rep.Before, &rep.After} {
-		st.Throughput32 = median(thr[i])
-		st.Latency1 = time.Duration(median(lats[i]) * 1e9)
+		if t := undisturbed(thr[i]); t > 0 {
+			st.Throughput32 = float64(nb*32) / t
+		}
+		if nb > 0 {
+			st.CPU32 = seconds(undisturbed(cpu[i]) / float64(nb))
+		}
+		st.Latency1 = seconds(undisturbed(lats[i]) / float64(lat))
 	}
 	return nil
-}
-
-func median(v []float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	v = slices.Clone(v)
-	sort.Float64s(v)
-	if len(v)%2 == 1 {
-		return v[len(v)/2]
-	}
-	return (v[len(v)/2-1] + v[len(v)/2]) / 2
 }
 
 // sizes reads the weights file of the checkpoint at path.

@@ -120,12 +120,42 @@ func (w *SpeedUncheckedWarning) Named(name func(string) string) string {
 
 func identity(key string) string { return key }
 
-// warnings is what rep's measurements call for: speed not checked, or the
-// int8 model slower at batch 32, and top-1 agreement below MinAgreement.
+// NoFasterLayerWarning: the model has layers with int8 kernels, but none
+// made it faster at batch 32, so every one was kept in float32: the int8
+// checkpoint computes as its float32 model does (only its embedding
+// tables, if any, are stored in int8).
+type NoFasterLayerWarning struct {
+	Layers int     // layers timed
+	Best   float64 // the largest gain of one layer (Layer.Gain)
+	Margin float64 // the gain a layer needed
+}
+
+func (w *NoFasterLayerWarning) String() string { return w.Named(identity) }
+
+func (w *NoFasterLayerWarning) Named(func(string) string) string {
+	return fmt.Sprintf("no layer is faster in int8 at batch 32 (best of %d: %+.1f%%, needed > %.1f%%): every layer is kept in float32, and the model computes as its float32 model does", w.Layers, 100*w.Best, 100*w.Margin)
+}
+
+// warnings is what rep's measurements call for: speed not checked, the
+// int8 model slower at batch 32, or no layer kept in int8 for speed, and
+// top-1 agreement below MinAgreement. A model with no layer in int8 runs
+// the float32 model's kernels, so its speed ratio is noise and not
+// reported as slower.
 func warnings(rep *Report, examples int) []Warning {
 	var ws []Warning
 	b, a := rep.Before.Throughput32, rep.After.Throughput32
+	int8Layers := 0
+	best := math.Inf(-1)
+	for _, l := range rep.Layers {
+		if l.Kept {
+			int8Layers++
+		}
+		best = max(best, l.Gain)
+	}
 	switch {
+	case len(rep.Layers) == 0:
+	case int8Layers == 0:
+		ws = append(ws, &NoFasterLayerWarning{Layers: len(rep.Layers), Best: best, Margin: rep.Margin})
 	case rep.Rounds < 1 || !(b > 0) || !(a > 0):
 		ws = append(ws, &SpeedUncheckedWarning{Rounds: rep.Rounds, Examples: examples})
 	case a < b:

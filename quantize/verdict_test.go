@@ -21,20 +21,35 @@ func TestWarnings(t *testing.T) {
 		ag       Agreement
 		examples int
 		want     []string // the warnings' texts, in order, by a part of each
+		layers   []Layer  // nil: one layer, kept in int8
 	}{
-		{"faster, agreeing", 5, 1000, 1800, agree(1000, 1000), 1000, nil},
-		{"as fast", 5, 1000, 1000, agree(200, 200), 200, nil},
-		{"slower", 5, 1000, 720, agree(200, 200), 200, []string{"slower than its float32 model at batch 32: 0.72× (720.0 vs 1000.0 examples/s)"}},
-		{"rounds 0", 0, 0, 0, agree(200, 200), 200, []string{"speed not checked (rounds 0)"}},
-		{"test split under a batch", 5, 0, 0, agree(20, 20), 20, []string{"speed not checked (the test split has 20 examples, fewer than one batch of 32)"}},
-		{"agreement at the bar", 5, 1000, 1200, agree(995, 1000), 1000, nil},
-		{"agreement below the bar", 5, 1000, 1200, agree(994, 1000), 1000, []string{"agree with the float32 model's on 994 of 1000 test inputs (99.40%), below 99.5%"}},
-		{"slower and disagreeing", 5, 1000, 900, agree(190, 200), 200, []string{"0.90×", "190 of 200"}},
-		{"rounds 0 and disagreeing", 0, 0, 0, agree(190, 200), 200, []string{"speed not checked", "190 of 200"}},
-		{"no classes", 5, 1000, 1200, Agreement{NotApplicable: "ratings"}, 10000, nil},
+		{"faster, agreeing", 5, 1000, 1800, agree(1000, 1000), 1000, nil, nil},
+		{"as fast", 5, 1000, 1000, agree(200, 200), 200, nil, nil},
+		{"slower", 5, 1000, 720, agree(200, 200), 200, []string{"slower than its float32 model at batch 32: 0.72× (720.0 vs 1000.0 examples/s)"}, nil},
+		{"rounds 0", 0, 0, 0, agree(200, 200), 200, []string{"speed not checked (rounds 0)"}, nil},
+		{"test split under a batch", 5, 0, 0, agree(20, 20), 20, []string{"speed not checked (the test split has 20 examples, fewer than one batch of 32)"}, nil},
+		{"agreement at the bar", 5, 1000, 1200, agree(995, 1000), 1000, nil, nil},
+		{"agreement below the bar", 5, 1000, 1200, agree(994, 1000), 1000, []string{"agree with the float32 model's on 994 of 1000 test inputs (99.40%), below 99.5%"}, nil},
+		{"slower and disagreeing", 5, 1000, 900, agree(190, 200), 200, []string{"0.90×", "190 of 200"}, nil},
+		{"rounds 0 and disagreeing", 0, 0, 0, agree(190, 200), 200, []string{"speed not checked", "190 of 200"}, nil},
+		{"no classes", 5, 1000, 1200, Agreement{NotApplicable: "ratings"}, 10000, nil, nil},
+		// A model without int8 kernels (MF) runs the same code twice: its
+		// ratio is noise, not slowness.
+		{"no int8 layer", 5, 1000, 940, Agreement{NotApplicable: "ratings"}, 10000, nil, []Layer{}},
+		{"no int8 layer, rounds 0", 0, 0, 0, Agreement{NotApplicable: "ratings"}, 10000, nil, []Layer{}},
+		// None faster: one line says so, and no slower warning on noise.
+		{"none faster", 5, 1000, 980, agree(200, 200), 200, []string{"no layer is faster in int8 at batch 32 (best of 2: +1.5%, needed > 3.0%)"},
+			[]Layer{{Name: "conv", Gain: -0.2}, {Name: "fc", Gain: 0.015}}},
+		{"some kept, still slower", 5, 1000, 980, agree(200, 200), 200, []string{"0.98×"},
+			[]Layer{{Name: "conv", Gain: -0.2}, {Name: "fc", Gain: 0.05, Kept: true}}},
+		{"some kept, faster", 5, 1000, 1300, agree(200, 200), 200, nil,
+			[]Layer{{Name: "conv", Gain: -0.2}, {Name: "fc", Gain: 0.3, Kept: true}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			rep := &Report{Rounds: c.rounds, Agreement: c.ag}
+			rep := &Report{Rounds: c.rounds, Agreement: c.ag, Layers: c.layers, Margin: MinGain}
+			if c.layers == nil {
+				rep.Layers = []Layer{{Name: "fc", Kept: true}}
+			}
 			rep.Before.Throughput32, rep.After.Throughput32 = c.f32, c.i8
 			ws := warnings(rep, c.examples)
 			if len(ws) != len(c.want) {

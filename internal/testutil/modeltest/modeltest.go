@@ -30,7 +30,7 @@ func CheckSpecs(t *testing.T, cfg any, specs []graph.ParamSpec, build graph.Buil
 		t.Fatalf("%+v: %v", cfg, err)
 	}
 	for i := range want {
-		want[i].Role = graph.RoleNone
+		want[i].Role, want[i].Unit = graph.RoleNone, ""
 	}
 	if !reflect.DeepEqual(specs, want) {
 		t.Errorf("%+v:\n got %v\nwant %v", cfg, specs, want)
