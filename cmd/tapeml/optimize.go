@@ -98,7 +98,7 @@ func printLayers(e env, rep *quantize.Report) {
 		fmt.Fprintf(e.stdout, "layers not timed: all %d in int8\n", len(rep.Layers))
 		return
 	}
-	fmt.Fprintf(e.stdout, "per layer, the model's CPU time per batch of 32 with that layer in float32 and in int8 (the others in int8; each batch's fastest round); int8 kept when > %.1f%% faster (the same model timed twice differed by %.1f%%):\n", 100*rep.Margin, 100*rep.Noise)
+	fmt.Fprintf(e.stdout, "per layer, the model's CPU time per batch of 32 with that layer in float32 and in int8 (the others in int8; each batch's fastest round); int8 kept when > %.1f%% faster in both the even and the odd rounds (the same model timed twice differed by %.1f%%):\n", 100*rep.Margin, 100*rep.Noise)
 	fmt.Fprintf(e.stdout, "  %-44s %-6s %12s %12s %8s  %s\n", "layer", "role", "float32 µs", "int8 µs", "gain", "kept")
 	for _, l := range rep.Layers {
 		kept := "float32"
