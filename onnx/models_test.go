@@ -31,9 +31,7 @@ type modelConfigs struct {
 	MF            mf.Config
 }
 
-// small is what the unit tests build; reference holds the default
-// architectures, which the onnxruntime check can also run
-// (-ort-reference).
+// small is what the unit tests build.
 var (
 	small = modelConfigs{
 		TextCNN: textcnn.Config{NumWords: 50, EmbedDim: 8, Filters: 6, Kernel: 3, Pool: 2, MaxLen: 20},
@@ -41,13 +39,6 @@ var (
 		LSTMUni: lstm.Config{NumWords: 30, EmbedDim: 6, Hidden: 4, Layers: 1, MaxLen: 9},
 		ConvNet: convnet.Config{Channels: 3, Height: 8, Width: 6, Classes: 4, Dropout: 0.5},
 		MF:      mf.Config{Users: 7, Items: 9, Factors: 4, Scale: recsys.Scale{Min: 1, Max: 5}}.WithDefaults(),
-	}
-	reference = modelConfigs{
-		TextCNN: textcnn.DefaultConfig(),
-		LSTM:    lstm.DefaultConfig(),
-		LSTMUni: lstm.Config{NumWords: 25000, EmbedDim: 100, Hidden: 256, Layers: 1, MaxLen: 200},
-		ConvNet: convnet.DefaultConfig(),
-		MF:      mf.DefaultConfig(610, 9724), // MovieLens small
 	}
 )
 
