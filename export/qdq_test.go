@@ -181,7 +181,7 @@ func TestQDQInONNXRuntime(t *testing.T) {
 			width := len(mine) / 32
 			same, maxDiff, lo, hi := 0, 0.0, math.Inf(1), math.Inf(-1)
 			for i := range 32 {
-				if top1(mine[i*width:(i+1)*width]) == top1(theirs[i*width:(i+1)*width]) {
+				if onnxtest.Top1(mine[i*width:(i+1)*width]) == onnxtest.Top1(theirs[i*width:(i+1)*width]) {
 					same++
 				}
 				for j := i * width; j < (i+1)*width; j++ {
@@ -225,20 +225,4 @@ func TestQDQInONNXRuntime(t *testing.T) {
 			}
 		})
 	}
-}
-
-func top1[T float32 | float64](l []T) int {
-	if len(l) == 1 {
-		if l[0] > 0 {
-			return 1
-		}
-		return 0
-	}
-	best := 0
-	for i, v := range l {
-		if v > l[best] {
-			best = i
-		}
-	}
-	return best
 }

@@ -171,7 +171,7 @@ func run(ckpt string, batch, threads, limit int, optimized, keep, benchInputs st
 	same, rightMine, rightTheirs := 0, 0, 0
 	maxDiff := 0.0
 	for i := range rows {
-		a, b := top1(mine[i*width:(i+1)*width]), top1f(theirs.Data[i*width:(i+1)*width])
+		a, b := onnxtest.Top1(mine[i*width:(i+1)*width]), onnxtest.Top1(theirs.Data[i*width:(i+1)*width])
 		if a == b {
 			same++
 		}
@@ -200,31 +200,6 @@ func run(ckpt string, batch, threads, limit int, optimized, keep, benchInputs st
 	}
 	fmt.Println("ONNX Runtime's optimized graph:", opCounts(og))
 	return nil
-}
-
-// top1 is the class of one example's logits.
-func top1(l []float32) int {
-	f := make([]float64, len(l))
-	for i, v := range l {
-		f[i] = float64(v)
-	}
-	return top1f(f)
-}
-
-func top1f(l []float64) int {
-	if len(l) == 1 {
-		if l[0] > 0 {
-			return 1
-		}
-		return 0
-	}
-	best := 0
-	for i, v := range l {
-		if v > l[best] {
-			best = i
-		}
-	}
-	return best
 }
 
 // opCounts lists the graph's op types with their counts, contrib ops

@@ -341,3 +341,22 @@ func (f *field) float32s(dst []float32) []float32 {
 	}
 	return dst
 }
+
+// Top1 is the class a row of logits decides, for comparing two engines'
+// answers: a single logit is a binary model's (class 1 when positive),
+// more are classes (the first largest on ties, as numpy's argmax).
+func Top1[T float32 | float64](l []T) int {
+	if len(l) == 1 {
+		if l[0] > 0 {
+			return 1
+		}
+		return 0
+	}
+	best := 0
+	for i, v := range l {
+		if v > l[best] {
+			best = i
+		}
+	}
+	return best
+}
