@@ -51,6 +51,9 @@ type sgemmArch struct {
 	// row, when not nil, is narrow for one row and up to four panels
 	// (cols up to 4·nr): a batch of one, with more columns in flight.
 	row func(k int, a, b []float32, bstride int, c []float32, alpha float32, cols int, set bool, bias []float32)
+	// streamA, when not nil, is add prefetching the packed A ahead: for
+	// an A read once from memory while B stays in cache (SgemmPackedAB).
+	streamA func(k int, a, b, c []float32, ldc int, alpha float32, rows, cols int, set bool)
 }
 
 const (
@@ -117,7 +120,10 @@ var (
 		}
 		_ = a[11*lda+k-1] // the twelve rows are there
 		sgemmKernel12x32Strided(k, &a[0], lda, 1, &b[0], &c[0], ldc, alpha, 12, m0, m1, sgemmMode(set, bias), bp)
-	}, narrow: sgemmNarrow512, row: sgemmRow512}
+	}, narrow: sgemmNarrow512, row: sgemmRow512, streamA: func(k int, a, b, c []float32, ldc int, alpha float32, rows, cols int, set bool) {
+		m0, m1 := sgemmMasks(cols)
+		sgemmKernel12x32PA(k, &a[0], &b[0], &c[0], ldc, alpha, rows, m0, m1, set)
+	}}
 )
 
 // sgemmNarrow512 is sgemmArch.narrow for AVX-512 (sgemmKernelNarrow).
