@@ -543,10 +543,24 @@ func sgemmPackB(dst, b []float32, nr int, trans bool, ldb, pc, jc, kc, nc int) {
 			clear(panel)
 		}
 		if trans {
+			// Whole 16×16 blocks transposed in registers where the level
+			// can (a serving Linear's batch, packed on every call), the
+			// rest one value at a time.
+			c16, k16 := cols&^15, kc&^15
+			for j0 := 0; j0 < c16; j0 += 16 {
+				if !transposeFast(panel[j0:], nr, b[(jc+jr+j0)*ldb+pc:], ldb, k16/16) {
+					c16, k16 = 0, 0
+					break
+				}
+			}
 			for j := 0; j < cols; j++ {
-				src := b[(jc+jr+j)*ldb+pc:][:kc]
+				from := 0
+				if j < c16 {
+					from = k16
+				}
+				src := b[(jc+jr+j)*ldb+pc+from:][:kc-from]
 				for p, v := range src {
-					panel[p*nr+j] = v
+					panel[(from+p)*nr+j] = v
 				}
 			}
 			continue
