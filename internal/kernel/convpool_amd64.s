@@ -83,6 +83,36 @@ GLOBL convPoolPerm<>(SB), RODATA|NOPTR, $128
 	VFMADD231PS Z24, Z31, Z22 \
 	VFMADD231PS Z25, Z31, Z23
 
+// CONV_DEPTH for the first 8 rows of the panel (Z0–Z15): a last panel of
+// at most 8 output channels, without the multiply-adds of 4 empty rows.
+#define CONV_DEPTH8 \
+	VMOVUPS (DX), Z24 \
+	VMOVUPS (DX)(R10*1), Z25 \
+	VBROADCASTSS 0(SI), Z26 \
+	VFMADD231PS Z24, Z26, Z0 \
+	VFMADD231PS Z25, Z26, Z1 \
+	VBROADCASTSS 4(SI), Z27 \
+	VFMADD231PS Z24, Z27, Z2 \
+	VFMADD231PS Z25, Z27, Z3 \
+	VBROADCASTSS 8(SI), Z28 \
+	VFMADD231PS Z24, Z28, Z4 \
+	VFMADD231PS Z25, Z28, Z5 \
+	VBROADCASTSS 12(SI), Z29 \
+	VFMADD231PS Z24, Z29, Z6 \
+	VFMADD231PS Z25, Z29, Z7 \
+	VBROADCASTSS 16(SI), Z30 \
+	VFMADD231PS Z24, Z30, Z8 \
+	VFMADD231PS Z25, Z30, Z9 \
+	VBROADCASTSS 20(SI), Z31 \
+	VFMADD231PS Z24, Z31, Z10 \
+	VFMADD231PS Z25, Z31, Z11 \
+	VBROADCASTSS 24(SI), Z26 \
+	VFMADD231PS Z24, Z26, Z12 \
+	VFMADD231PS Z25, Z26, Z13 \
+	VBROADCASTSS 28(SI), Z27 \
+	VFMADD231PS Z24, Z27, Z14 \
+	VFMADD231PS Z25, Z27, Z15
+
 // The maximum of a and b into dst, NaN when either is: VMAXPS returns
 // its last operand when one is a NaN, so the lanes where the two are
 // unordered (K2) take their sum, a NaN, instead.
@@ -214,5 +244,95 @@ convPoolJ:
 	POOL_ROW(Z22, Z23)
 
 convPoolDone:
+	VZEROUPPER
+	RET
+
+// func convPool8x32(a, x *float32, c, kh, kw, plane, row int, y *float32, ldy int, bias *float32, rows int, mask uint32)
+//
+// convPool12x32 for a panel's first rows (1–8) rows only: Z0–Z15
+// accumulate the 8×32 tile, with the same multiply-adds in the same order
+// for those rows, so the same bits.
+TEXT ·convPool8x32(SB), NOSPLIT, $0-92
+	MOVQ a+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ c+16(FP), CX
+	MOVQ kh+24(FP), R12
+	MOVQ kw+32(FP), R13
+	MOVQ plane+40(FP), R11
+	SHLQ $2, R11
+	MOVQ row+48(FP), R10
+	SHLQ $2, R10
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+
+convPool8C:
+	MOVQ DI, BX
+	MOVQ R12, R8
+
+convPool8I:
+	MOVQ BX, DX
+	MOVQ R13, R9
+
+convPool8J:
+	CONV_DEPTH8
+	ADDQ $48, SI
+	ADDQ $4, DX
+	DECQ R9
+	JNZ  convPool8J
+	ADDQ R10, BX
+	DECQ R8
+	JNZ  convPool8I
+	ADDQ R11, DI
+	DECQ CX
+	JNZ  convPool8C
+
+	MOVQ    y+56(FP), DX
+	MOVQ    ldy+64(FP), R8
+	SHLQ    $2, R8
+	MOVQ    bias+72(FP), BX
+	MOVQ    rows+80(FP), R9
+	MOVL    mask+88(FP), AX
+	KMOVW   AX, K1
+	VMOVUPS convPoolPerm<>+0(SB), Z24
+	VMOVUPS convPoolPerm<>+64(SB), Z25
+	VPXORD  Z26, Z26, Z26
+	POOL_ROW(Z0, Z1)
+	DECQ R9
+	JZ   convPool8Done
+	POOL_ROW(Z2, Z3)
+	DECQ R9
+	JZ   convPool8Done
+	POOL_ROW(Z4, Z5)
+	DECQ R9
+	JZ   convPool8Done
+	POOL_ROW(Z6, Z7)
+	DECQ R9
+	JZ   convPool8Done
+	POOL_ROW(Z8, Z9)
+	DECQ R9
+	JZ   convPool8Done
+	POOL_ROW(Z10, Z11)
+	DECQ R9
+	JZ   convPool8Done
+	POOL_ROW(Z12, Z13)
+	DECQ R9
+	JZ   convPool8Done
+	POOL_ROW(Z14, Z15)
+
+convPool8Done:
 	VZEROUPPER
 	RET
