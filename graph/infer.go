@@ -31,7 +31,9 @@ type packedWeights struct {
 	once    sync.Once
 	stripes []weightStripe
 	// W as the left operand of yᵀ = W·xᵀ (productT), one stripe of rows
-	// per thread: packed only when a product with few rows runs.
+	// per thread: packed only when a product with few rows runs (a second
+	// copy of the weights when both kinds of batch run: 32 MB each for the
+	// ConvNet's fc.0).
 	rowsOnce sync.Once
 	rows     []rowStripe
 }
