@@ -131,11 +131,12 @@ func (pw *packedWeights) packRows(w []float32, out, in int) {
 }
 
 // transposedRows reports whether a product of m rows by out outputs runs
-// as yᵀ = W·xᵀ (productT): the batch is fewer rows than outputs and fills
+// as yᵀ = W·xᵀ (productT): the level streams the weights in that form
+// (kern.PackedAStreams), the batch is fewer rows than outputs and fills
 // whole panels of the tile's columns but for at most an eighth.
 func transposedRows(m, out int) bool {
 	nr := kern.PackedCols()
-	if nr == 0 || m >= out || m < nr/2 {
+	if !kern.PackedAStreams() || m >= out || m < nr/2 {
 		return false
 	}
 	waste := (m+nr-1)/nr*nr - m

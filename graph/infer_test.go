@@ -69,14 +69,22 @@ func TestPackedWeightsProductT(t *testing.T) {
 	}
 }
 
-// transposedRows takes the transposed product only for a batch of fewer
-// rows than outputs that fills its panels of columns but for an eighth.
+// transposedRows takes the transposed product only where the level
+// streams it, for a batch of fewer rows than outputs that fills its
+// panels of columns but for an eighth.
 func TestTransposedRows(t *testing.T) {
-	defer kern.Set(kern.Supported())()
-	nr := kern.PackedCols()
-	if nr == 0 {
-		t.Skip("no packed product")
+	for l := kern.Generic; l <= kern.Supported(); l++ {
+		restore := kern.Set(l)
+		if got := transposedRows(32, 1024); got != kern.PackedAStreams() {
+			t.Errorf("%s: transposedRows(32, 1024) = %v with PackedAStreams %v", l, got, kern.PackedAStreams())
+		}
+		restore()
 	}
+	defer kern.Set(kern.Supported())()
+	if !kern.PackedAStreams() {
+		t.Skip("no streaming product")
+	}
+	nr := kern.PackedCols()
 	for _, c := range []struct {
 		m, out int
 		want   bool

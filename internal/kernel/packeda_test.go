@@ -33,8 +33,8 @@ func TestSgemmPackedAB(t *testing.T) {
 						o := newSgemmOperands(rng, s)
 						pa.Pack(o.a, s.lda, m, k)
 						pb.Pack(true, o.b, s.ldb, k, n)
-						if PackedRows() != sgemmArchFor(l).mr {
-							t.Fatalf("PackedRows() = %d at %s", PackedRows(), l)
+						if PackedRows() != sgemmArchFor(l).mr || PackedAStreams() != (l >= AVX512) {
+							t.Fatalf("PackedRows() = %d, PackedAStreams() = %v at %s", PackedRows(), PackedAStreams(), l)
 						}
 						// Cᵀ the other way round, from the same C.
 						ct := make([]float32, n*m)
@@ -75,8 +75,8 @@ func TestSgemmPackedAB(t *testing.T) {
 	}
 	t.Run("generic", func(t *testing.T) {
 		defer Set(Generic)()
-		if PackedRows() != 0 {
-			t.Fatalf("PackedRows() = %d at the generic level", PackedRows())
+		if PackedRows() != 0 || PackedAStreams() {
+			t.Fatalf("PackedRows() = %d, PackedAStreams() = %v at the generic level", PackedRows(), PackedAStreams())
 		}
 		defer func() {
 			if recover() == nil {
