@@ -70,13 +70,13 @@ func TestPackedWeightsProductT(t *testing.T) {
 }
 
 // transposedRows takes the transposed product only where the level
-// streams it, for a batch of fewer rows than outputs that fills its
-// panels of columns but for an eighth.
+// streams it, for weights too large for the caches and a batch of fewer
+// rows than outputs that fills its panels of columns but for an eighth.
 func TestTransposedRows(t *testing.T) {
 	for l := kern.Generic; l <= kern.Supported(); l++ {
 		restore := kern.Set(l)
-		if got := transposedRows(32, 1024); got != kern.PackedAStreams() {
-			t.Errorf("%s: transposedRows(32, 1024) = %v with PackedAStreams %v", l, got, kern.PackedAStreams())
+		if got := transposedRows(32, 8192, 1024); got != kern.PackedAStreams() {
+			t.Errorf("%s: transposedRows(32, 8192, 1024) = %v with PackedAStreams %v", l, got, kern.PackedAStreams())
 		}
 		restore()
 	}
@@ -85,15 +85,18 @@ func TestTransposedRows(t *testing.T) {
 		t.Skip("no streaming product")
 	}
 	nr := kern.PackedCols()
+	big := minTransposedWeights
 	for _, c := range []struct {
-		m, out int
-		want   bool
+		m, in, out int
+		want       bool
 	}{
-		{nr, 1024, true}, {2 * nr, 1024, true}, {nr - 1, 1024, true}, {nr, nr, false}, {nr, nr + 1, true},
-		{1, 1024, false}, {nr/2 - 1, 1024, false}, {nr + 1, 1024, false}, {4096, 1024, false},
+		{nr, big / 1024, 1024, true}, {2 * nr, big / 1024, 1024, true}, {nr - 1, big / 1024, 1024, true},
+		{nr, big / nr, nr, false}, {nr, big/(nr+1) + 1, nr + 1, true}, {nr, 1024, 1024, false},
+		{1, big / 1024, 1024, false}, {nr/2 - 1, big / 1024, 1024, false}, {nr + 1, big / 1024, 1024, false},
+		{4096, big / 1024, 1024, false},
 	} {
-		if got := transposedRows(c.m, c.out); got != c.want {
-			t.Errorf("transposedRows(%d, %d) = %v at %d columns a panel, want %v", c.m, c.out, got, nr, c.want)
+		if got := transposedRows(c.m, c.in, c.out); got != c.want {
+			t.Errorf("transposedRows(%d, %d, %d) = %v at %d columns a panel, want %v", c.m, c.in, c.out, got, nr, c.want)
 		}
 	}
 }
