@@ -20,7 +20,9 @@
 //
 // A second table sets both sides' batch-32 throughput, as effective
 // GFLOP/s (the serving graph's product FLOPs per example, counted from its
-// shapes), against tapeml's sgemm peak at 1024², measured in every round.
+// shapes), against tapeml's sgemm peak at 1024² and against the FMA peak
+// (the arithmetic limit: multiply-adds on registers only), both measured in
+// every round.
 package main
 
 import (
@@ -60,6 +62,9 @@ type Result struct {
 	// a side's effective GFLOP/s is its batch-32 samples/s × MFLOPs / 1000.
 	MFLOPs float64 `json:"mflop_per_sample"`
 	Peak   float64 `json:"sgemm_peak_gflops"`
+	// FMAPeak is the arithmetic limit measured in the same run (GFLOP/s,
+	// bench.FMAPeak; 0 at the pure-Go level).
+	FMAPeak float64 `json:"fma_peak_gflops,omitempty"`
 	// Ratio is tapeml's batch-32 throughput over ONNX Runtime's (0 when
 	// ONNX Runtime did not run).
 	Ratio float64 `json:"ratio_batch32"`
@@ -117,6 +122,7 @@ var (
 	skipORT bool
 	rounds  int
 	peak    float64 // the sgemm peak so far, GFLOP/s
+	fmaPeak float64 // the FMA peak so far, GFLOP/s
 )
 
 func fatal(err error) {
@@ -133,14 +139,23 @@ func printTable(rs []Result) {
 			r.Tapeml.SamplesPerS, r.ORT.SamplesPerS, r.Ratio, r.Tapeml.P50ms, r.Tapeml.P99ms, r.ORT.P50ms, r.ORT.P99ms)
 	}
 	w.Flush()
-	fmt.Printf("\nEffective GFLOP/s at batch 32 against the sgemm peak (1024², %d threads, best over the rounds): %.1f GFLOP/s\n", runtime.GOMAXPROCS(0), peak)
+	fmt.Printf("\nEffective GFLOP/s at batch 32 against the sgemm peak (1024², %d threads, best over the rounds): %.1f GFLOP/s,\n", runtime.GOMAXPROCS(0), peak)
+	fmt.Printf("and against the FMA peak (multiply-adds on registers only, the arithmetic limit, best over the rounds): %.1f GFLOP/s\n", fmaPeak)
 	w = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "model\tMFLOP/sample\ttapeml GFLOP/s\tof peak\tORT GFLOP/s\tof peak")
+	fmt.Fprintln(w, "model\tMFLOP/sample\ttapeml GFLOP/s\tof sgemm\tof FMA\tORT GFLOP/s\tof sgemm\tof FMA")
 	for _, r := range rs {
 		tg, og := r.Tapeml.SamplesPerS*r.MFLOPs/1000, r.ORT.SamplesPerS*r.MFLOPs/1000
-		fmt.Fprintf(w, "%s\t%.1f\t%.0f\t%.0f%%\t%.0f\t%.0f%%\n", r.Model, r.MFLOPs, tg, 100*tg/r.Peak, og, 100*og/r.Peak)
+		fmt.Fprintf(w, "%s\t%.1f\t%.0f\t%.0f%%\t%s\t%.0f\t%.0f%%\t%s\n", r.Model, r.MFLOPs, tg, 100*tg/r.Peak, percentOf(tg, r.FMAPeak), og, 100*og/r.Peak, percentOf(og, r.FMAPeak))
 	}
 	w.Flush()
+}
+
+// percentOf is part as a percentage of whole, or "—" without a whole.
+func percentOf(part, whole float64) string {
+	if whole <= 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.0f%%", 100*part/whole)
 }
 
 func cpuName() string {
@@ -193,6 +208,7 @@ func measure(name, dir string, d time.Duration) (Result, error) {
 		// The peak too takes its turn, so that it meets the same load;
 		// the best over the rounds (and models) so far is reported.
 		peak = max(peak, bench.SgemmPeak(runtime.GOMAXPROCS(0)))
+		fmaPeak = max(fmaPeak, bench.FMAPeak(runtime.GOMAXPROCS(0)))
 		t, err := timeTapeml(m, inputs, d)
 		if err != nil {
 			return r, err
@@ -206,7 +222,7 @@ func measure(name, dir string, d time.Duration) (Result, error) {
 			onx = append(onx, t)
 		}
 	}
-	r.Tapeml, r.Peak = median(tap), peak
+	r.Tapeml, r.Peak, r.FMAPeak = median(tap), peak, fmaPeak
 	if len(onx) > 0 {
 		r.ORT = median(onx)
 		r.Ratio = r.Tapeml.SamplesPerS / r.ORT.SamplesPerS
