@@ -2,11 +2,12 @@
 // Runtime's on the same exported model, with the same thread count, in one
 // run, and prints the ratios.
 //
-//	go run ./tools/inferbench [-models textcnn,lstm,convnet,transformer] [-rounds 5] [-seconds 1] [-json]
+//	go run ./tools/inferbench [-models textcnn,lstm,convnet,transformer] [-rounds 5] [-seconds 1] [-warmup 0.25] [-json]
 //
-// The two sides take turns: each round times tapeml, then ONNX Runtime,
-// for -seconds each, and the figures are the medians over the rounds, so
-// that both meet the same load on a shared machine.
+// The two sides take turns: each round times tapeml and ONNX Runtime,
+// for -seconds each after -warmup seconds of untimed runs, the two going
+// first in alternate rounds, and the figures are the medians over the
+// rounds, so that both meet the same load on a shared machine.
 //
 // Each model is the reference configuration with seeded random weights
 // (batch-norm statistics included), saved as a checkpoint, loaded with
@@ -80,12 +81,14 @@ type Timings struct {
 func main() {
 	models := flag.String("models", "textcnn,lstm,convnet,transformer", "models to measure")
 	seconds := flag.Float64("seconds", 1, "time spent on each measurement")
+	warmup := flag.Float64("warmup", 0.25, "untimed runs before each measurement, in seconds")
 	roundsFlag := flag.Int("rounds", 5, "alternating rounds; the figures are their medians")
 	asJSON := flag.Bool("json", false, "print JSON lines instead of a table")
 	noORT := flag.Bool("tapeml-only", false, "skip ONNX Runtime")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of tapeml's runs to this file")
 	flag.Parse()
 	skipORT, rounds = *noORT, max(1, *roundsFlag)
+	warm = time.Duration(max(0, *warmup) * float64(time.Second))
 	if *profile != "" {
 		f, err := os.Create(*profile)
 		if err != nil {
@@ -121,8 +124,9 @@ func main() {
 var (
 	skipORT bool
 	rounds  int
-	peak    float64 // the sgemm peak so far, GFLOP/s
-	fmaPeak float64 // the FMA peak so far, GFLOP/s
+	warm    time.Duration // untimed runs before each measurement
+	peak    float64       // the sgemm peak so far, GFLOP/s
+	fmaPeak float64       // the FMA peak so far, GFLOP/s
 )
 
 func fatal(err error) {
@@ -204,22 +208,35 @@ func measure(name, dir string, d time.Duration) (Result, error) {
 		}
 	}
 	var tap, onx []Timings
-	for range rounds {
+	for round := range rounds {
 		// The peak too takes its turn, so that it meets the same load;
 		// the best over the rounds (and models) so far is reported.
 		peak = max(peak, bench.SgemmPeak(runtime.GOMAXPROCS(0)))
 		fmaPeak = max(fmaPeak, bench.FMAPeak(runtime.GOMAXPROCS(0)))
-		t, err := timeTapeml(m, inputs, d)
-		if err != nil {
+		ours := func() error {
+			t, err := timeTapeml(m, inputs, d)
+			tap = append(tap, t)
+			return err
+		}
+		theirs := func() error {
+			if ort == nil {
+				return nil
+			}
+			t, err := ort.time(d)
+			onx = append(onx, t)
+			return err
+		}
+		// The sides take turns at going first, so that neither always
+		// follows the peak's products or the other side.
+		first, second := ours, theirs
+		if round%2 == 1 {
+			first, second = theirs, ours
+		}
+		if err := first(); err != nil {
 			return r, err
 		}
-		tap = append(tap, t)
-		if ort != nil {
-			t, err := ort.time(d)
-			if err != nil {
-				return r, err
-			}
-			onx = append(onx, t)
+		if err := second(); err != nil {
+			return r, err
 		}
 	}
 	r.Tapeml, r.Peak, r.FMAPeak = median(tap), peak, fmaPeak
@@ -265,6 +282,11 @@ func timeTapeml(m *tapeml.Model, inputs map[int]tapemltest.Batch, d time.Duratio
 	var t Timings
 	for _, n := range []int{32, 1} {
 		in := [][]float32{inputs[n].Data}
+		for w0 := time.Now(); time.Since(w0) < warm; {
+			if _, err := m.Forward(ctx, in, n); err != nil {
+				return t, err
+			}
+		}
 		var times []float64
 		start := time.Now()
 		for time.Since(start) < d || len(times) < 10 {
@@ -340,7 +362,7 @@ func startORT(model string, inputs map[int]tapemltest.Batch, dir string) (*ortPr
 func (p *ortProcess) time(d time.Duration) (Timings, error) {
 	var t Timings
 	for _, n := range []int{32, 1} {
-		if _, err := fmt.Fprintf(p.in, "%d %g\n", n, d.Seconds()); err != nil {
+		if _, err := fmt.Fprintf(p.in, "%d %g %g\n", n, d.Seconds(), warm.Seconds()); err != nil {
 			return t, err
 		}
 		if !p.out.Scan() {
