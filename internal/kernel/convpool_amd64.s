@@ -39,52 +39,8 @@ DATA convPoolPerm<>+120(SB)/4, $13
 DATA convPoolPerm<>+124(SB)/4, $15
 GLOBL convPoolPerm<>(SB), RODATA|NOPTR, $128
 
-// One depth of the tile: Z24 ← 16 input values at DX, Z25 ← 16 at DX+R10
-// (the next row); for each of the 12 weights at SI, broadcast, row i of
-// the tile (Z(2i), Z(2i+1)) += w_i·(Z24, Z25). As DEPTH512 in
-// avx512_amd64.s with B read in place.
-#define CONV_DEPTH \
-	VMOVUPS (DX), Z24 \
-	VMOVUPS (DX)(R10*1), Z25 \
-	VBROADCASTSS 0(SI), Z26 \
-	VFMADD231PS Z24, Z26, Z0 \
-	VFMADD231PS Z25, Z26, Z1 \
-	VBROADCASTSS 4(SI), Z27 \
-	VFMADD231PS Z24, Z27, Z2 \
-	VFMADD231PS Z25, Z27, Z3 \
-	VBROADCASTSS 8(SI), Z28 \
-	VFMADD231PS Z24, Z28, Z4 \
-	VFMADD231PS Z25, Z28, Z5 \
-	VBROADCASTSS 12(SI), Z29 \
-	VFMADD231PS Z24, Z29, Z6 \
-	VFMADD231PS Z25, Z29, Z7 \
-	VBROADCASTSS 16(SI), Z30 \
-	VFMADD231PS Z24, Z30, Z8 \
-	VFMADD231PS Z25, Z30, Z9 \
-	VBROADCASTSS 20(SI), Z31 \
-	VFMADD231PS Z24, Z31, Z10 \
-	VFMADD231PS Z25, Z31, Z11 \
-	VBROADCASTSS 24(SI), Z26 \
-	VFMADD231PS Z24, Z26, Z12 \
-	VFMADD231PS Z25, Z26, Z13 \
-	VBROADCASTSS 28(SI), Z27 \
-	VFMADD231PS Z24, Z27, Z14 \
-	VFMADD231PS Z25, Z27, Z15 \
-	VBROADCASTSS 32(SI), Z28 \
-	VFMADD231PS Z24, Z28, Z16 \
-	VFMADD231PS Z25, Z28, Z17 \
-	VBROADCASTSS 36(SI), Z29 \
-	VFMADD231PS Z24, Z29, Z18 \
-	VFMADD231PS Z25, Z29, Z19 \
-	VBROADCASTSS 40(SI), Z30 \
-	VFMADD231PS Z24, Z30, Z20 \
-	VFMADD231PS Z25, Z30, Z21 \
-	VBROADCASTSS 44(SI), Z31 \
-	VFMADD231PS Z24, Z31, Z22 \
-	VFMADD231PS Z25, Z31, Z23
-
-// CONV_DEPTH for the first 8 rows of the panel (Z0–Z15): a last panel of
-// at most 8 output channels, without the multiply-adds of 4 empty rows.
+// CONV_DEPTH's first 8 rows of the panel (Z0–Z15): alone, a last panel
+// of at most 8 output channels, without the multiply-adds of 4 empty rows.
 #define CONV_DEPTH8 \
 	VMOVUPS (DX), Z24 \
 	VMOVUPS (DX)(R10*1), Z25 \
@@ -112,6 +68,25 @@ GLOBL convPoolPerm<>(SB), RODATA|NOPTR, $128
 	VBROADCASTSS 28(SI), Z27 \
 	VFMADD231PS Z24, Z27, Z14 \
 	VFMADD231PS Z25, Z27, Z15
+
+// One depth of the tile: Z24 ← 16 input values at DX, Z25 ← 16 at DX+R10
+// (the next row); for each of the 12 weights at SI, broadcast, row i of
+// the tile (Z(2i), Z(2i+1)) += w_i·(Z24, Z25). As DEPTH512 in
+// avx512_amd64.s with B read in place.
+#define CONV_DEPTH \
+	CONV_DEPTH8 \
+	VBROADCASTSS 32(SI), Z28 \
+	VFMADD231PS Z24, Z28, Z16 \
+	VFMADD231PS Z25, Z28, Z17 \
+	VBROADCASTSS 36(SI), Z29 \
+	VFMADD231PS Z24, Z29, Z18 \
+	VFMADD231PS Z25, Z29, Z19 \
+	VBROADCASTSS 40(SI), Z30 \
+	VFMADD231PS Z24, Z30, Z20 \
+	VFMADD231PS Z25, Z30, Z21 \
+	VBROADCASTSS 44(SI), Z31 \
+	VFMADD231PS Z24, Z31, Z22 \
+	VFMADD231PS Z25, Z31, Z23
 
 // The maximum of a and b into dst, NaN when either is: VMAXPS returns
 // its last operand when one is a NaN, so the lanes where the two are
