@@ -2,7 +2,9 @@ package graph
 
 import (
 	"fmt"
+	"runtime"
 	"sync"
+	"sync/atomic"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -156,15 +158,27 @@ const minTransposedWeights = 1 << 22
 
 // productT is product computed as yᵀ = W·xᵀ: x, transposed, is packed
 // into xt (the product's right operand, a panel or two that stay in
-// cache), and each thread multiplies its stripe of W's rows (packRows)
+// cache) by the threads together (packed counts the blocks), and each thread multiplies its stripe of W's rows (packRows)
 // into its rows of yt [out, m] — every weight read once and used for
 // every row of x — and writes them transposed into its columns of y. The
 // same bits as product. (A fused GELU is left to productThen: the GELU
 // kernel rounds a vector's tail differently from its whole vectors, so
 // its bits depend on where the stripes of columns start.)
-func (pw *packedWeights) productT(x []float32, m, in, out int, bias, y []float32, xt *kern.PackedB, yt []float32) {
-	xt.Pack(true, x, in, in, m)
+func (pw *packedWeights) productT(x []float32, m, in, out int, bias, y []float32, xt *kern.PackedB, yt []float32, packed *blockCount) {
+	blocks := int32(xt.Layout(in, m))
+	packed.next.Store(0)
+	packed.done.Store(0)
 	fork(len(pw.rows), func(i int) {
+		// The threads share the packing of xᵀ, a block at a time, and
+		// each waits for the blocks the others took: a thread that never
+		// starts takes none, so the wait ends.
+		for b := packed.next.Add(1) - 1; b < blocks; b = packed.next.Add(1) - 1 {
+			xt.PackBlock(int(b), true, x, in)
+			packed.done.Add(1)
+		}
+		for packed.done.Load() < blocks {
+			runtime.Gosched()
+		}
 		s := &pw.rows[i]
 		c := yt[s.from*m : s.to*m]
 		if bias != nil { // added as the first depth block's product is, in one rounding
@@ -179,6 +193,10 @@ func (pw *packedWeights) productT(x []float32, m, in, out int, bias, y []float32
 		transposeInto(y[s.from:], out, c, s.to-s.from, m)
 	})
 }
+
+// blockCount shares out blocks of work among the threads: the next one
+// to take and the number done.
+type blockCount struct{ next, done atomic.Int32 }
 
 // transposeInto sets y[r·ldy+j] = c[j·m+r] for c [rows, m]: in blocks of
 // 16 rows of c (2 KiB at m 32), which stay in the first-level cache while
@@ -224,8 +242,9 @@ type linearInferKernel struct {
 	gelu bool
 	// For a batch of few rows (transposedRows): the input transposed and
 	// packed, and the output transposed, reused from run to run.
-	xt kern.PackedB
-	yt []float32
+	xt     kern.PackedB
+	yt     []float32
+	packed blockCount
 }
 
 func (k *linearInferKernel) name() string {
@@ -255,7 +274,7 @@ func (k *linearInferKernel) forward(in []*tensor.Dense, out *tensor.Dense) error
 	if then == nil && transposedRows(n, d, m) {
 		k.w.packRows(w, m, d)
 		k.yt = resizeT(k.yt, m*n)
-		k.w.productT(x, n, d, m, bias, y, &k.xt, k.yt)
+		k.w.productT(x, n, d, m, bias, y, &k.xt, k.yt, &k.packed)
 		return nil
 	}
 	k.w.pack(w, m, d)

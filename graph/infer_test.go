@@ -25,6 +25,7 @@ func TestPackedWeightsProductT(t *testing.T) {
 		restore := kern.Set(l)
 		var xt kern.PackedB
 		var yt []float32
+		var packed blockCount
 		for _, out := range append(sizes[:len(sizes):len(sizes)], 200) { // 200: several stripes
 			for _, in := range []int{1, 17, 300} {
 				w := randn32(rng, out*in)
@@ -49,7 +50,7 @@ func TestPackedWeightsProductT(t *testing.T) {
 						y[i] = float32(math.NaN()) // not read
 					}
 					yt = resizeT(yt, m*out)
-					pw.productT(x, m, in, out, bias, y, &xt, yt)
+					pw.productT(x, m, in, out, bias, y, &xt, yt, &packed)
 					for i, g := range all {
 						c := i - gl
 						if c < 0 || c >= m*out {
