@@ -14,6 +14,13 @@ package kernel
 //go:noescape
 func convPool12x32(a, x *float32, c, kh, kw, plane, row int, y *float32, ldy int, bias *float32, rows int, mask uint32)
 
+// convPool8x32 is convPool12x32 for rows ≤ 8: the last panel of a layer
+// whose output channels are not a multiple of 12 (the ConvNet's 64 and
+// 128), without the multiply-adds of its empty rows. The same bits.
+//
+//go:noescape
+func convPool8x32(a, x *float32, c, kh, kw, plane, row int, y *float32, ldy int, bias *float32, rows int, mask uint32)
+
 // ConvPoolFast reports whether ConvPool runs on a vector kernel at the
 // active level (AVX-512); without one it is a plain Go loop, slower than
 // an im2col product on the packed or gonum Sgemm.
@@ -27,5 +34,9 @@ func convPoolTile(p *ConvPool, a, xp, y, bias []float32, rows, cols int) {
 	// The furthest value the tile reads: the last depth's lower row.
 	_ = xp[((p.c-1)*p.hp+p.kh-1+1)*p.wp+p.kw-1+15]
 	_ = a[p.k*convPoolRows-1]
+	if rows <= 8 {
+		convPool8x32(&a[0], &xp[0], p.c, p.kh, p.kw, p.hp*p.wp, p.wp, &y[0], p.ph*p.pw, &bias[0], rows, uint32(1)<<cols-1)
+		return
+	}
 	convPool12x32(&a[0], &xp[0], p.c, p.kh, p.kw, p.hp*p.wp, p.wp, &y[0], p.ph*p.pw, &bias[0], rows, uint32(1)<<cols-1)
 }

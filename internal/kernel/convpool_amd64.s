@@ -39,11 +39,9 @@ DATA convPoolPerm<>+120(SB)/4, $13
 DATA convPoolPerm<>+124(SB)/4, $15
 GLOBL convPoolPerm<>(SB), RODATA|NOPTR, $128
 
-// One depth of the tile: Z24 ← 16 input values at DX, Z25 ← 16 at DX+R10
-// (the next row); for each of the 12 weights at SI, broadcast, row i of
-// the tile (Z(2i), Z(2i+1)) += w_i·(Z24, Z25). As DEPTH512 in
-// avx512_amd64.s with B read in place.
-#define CONV_DEPTH \
+// CONV_DEPTH's first 8 rows of the panel (Z0–Z15): alone, a last panel
+// of at most 8 output channels, without the multiply-adds of 4 empty rows.
+#define CONV_DEPTH8 \
 	VMOVUPS (DX), Z24 \
 	VMOVUPS (DX)(R10*1), Z25 \
 	VBROADCASTSS 0(SI), Z26 \
@@ -69,7 +67,14 @@ GLOBL convPoolPerm<>(SB), RODATA|NOPTR, $128
 	VFMADD231PS Z25, Z26, Z13 \
 	VBROADCASTSS 28(SI), Z27 \
 	VFMADD231PS Z24, Z27, Z14 \
-	VFMADD231PS Z25, Z27, Z15 \
+	VFMADD231PS Z25, Z27, Z15
+
+// One depth of the tile: Z24 ← 16 input values at DX, Z25 ← 16 at DX+R10
+// (the next row); for each of the 12 weights at SI, broadcast, row i of
+// the tile (Z(2i), Z(2i+1)) += w_i·(Z24, Z25). As DEPTH512 in
+// avx512_amd64.s with B read in place.
+#define CONV_DEPTH \
+	CONV_DEPTH8 \
 	VBROADCASTSS 32(SI), Z28 \
 	VFMADD231PS Z24, Z28, Z16 \
 	VFMADD231PS Z25, Z28, Z17 \
@@ -107,6 +112,66 @@ GLOBL convPoolPerm<>(SB), RODATA|NOPTR, $128
 	ADDQ         R8, DX \
 	ADDQ         $4, BX
 
+// Zeroes the accumulators of an 8×32 tile (Z0–Z15).
+#define CONV_ZERO8 \
+	VPXORD Z0, Z0, Z0 \
+	VPXORD Z1, Z1, Z1 \
+	VPXORD Z2, Z2, Z2 \
+	VPXORD Z3, Z3, Z3 \
+	VPXORD Z4, Z4, Z4 \
+	VPXORD Z5, Z5, Z5 \
+	VPXORD Z6, Z6, Z6 \
+	VPXORD Z7, Z7, Z7 \
+	VPXORD Z8, Z8, Z8 \
+	VPXORD Z9, Z9, Z9 \
+	VPXORD Z10, Z10, Z10 \
+	VPXORD Z11, Z11, Z11 \
+	VPXORD Z12, Z12, Z12 \
+	VPXORD Z13, Z13, Z13 \
+	VPXORD Z14, Z14, Z14 \
+	VPXORD Z15, Z15, Z15
+
+// Loads the epilogue's arguments (y in DX, its channel stride in R8, bias
+// in BX, rows in R9, the column mask in K1), the pooling permutations
+// (Z24, Z25) and ReLU's zero (Z26).
+#define POOL_SETUP \
+	MOVQ    y+56(FP), DX \
+	MOVQ    ldy+64(FP), R8 \
+	SHLQ    $2, R8 \
+	MOVQ    bias+72(FP), BX \
+	MOVQ    rows+80(FP), R9 \
+	MOVL    mask+88(FP), AX \
+	KMOVW   AX, K1 \
+	VMOVUPS convPoolPerm<>+0(SB), Z24 \
+	VMOVUPS convPoolPerm<>+64(SB), Z25 \
+	VPXORD  Z26, Z26, Z26
+
+// Pools, biases, rectifies and stores the first of rows (R9, at least 1)
+// tile rows up to 8, jumping to done after the last.
+#define POOL_ROWS8(done) \
+	POOL_ROW(Z0, Z1) \
+	DECQ R9 \
+	JZ   done \
+	POOL_ROW(Z2, Z3) \
+	DECQ R9 \
+	JZ   done \
+	POOL_ROW(Z4, Z5) \
+	DECQ R9 \
+	JZ   done \
+	POOL_ROW(Z6, Z7) \
+	DECQ R9 \
+	JZ   done \
+	POOL_ROW(Z8, Z9) \
+	DECQ R9 \
+	JZ   done \
+	POOL_ROW(Z10, Z11) \
+	DECQ R9 \
+	JZ   done \
+	POOL_ROW(Z12, Z13) \
+	DECQ R9 \
+	JZ   done \
+	POOL_ROW(Z14, Z15)
+
 // func convPool12x32(a, x *float32, c, kh, kw, plane, row int, y *float32, ldy int, bias *float32, rows int, mask uint32)
 //
 // Z0–Z23 accumulate the 12×32 tile (row i in Z(2i), Z(2i+1)). The depth
@@ -122,22 +187,7 @@ TEXT ·convPool12x32(SB), NOSPLIT, $0-92
 	SHLQ $2, R11
 	MOVQ row+48(FP), R10
 	SHLQ $2, R10
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
+	CONV_ZERO8
 	VPXORD Z16, Z16, Z16
 	VPXORD Z17, Z17, Z17
 	VPXORD Z18, Z18, Z18
@@ -168,38 +218,8 @@ convPoolJ:
 	DECQ CX
 	JNZ  convPoolC
 
-	MOVQ    y+56(FP), DX
-	MOVQ    ldy+64(FP), R8
-	SHLQ    $2, R8
-	MOVQ    bias+72(FP), BX
-	MOVQ    rows+80(FP), R9
-	MOVL    mask+88(FP), AX
-	KMOVW   AX, K1
-	VMOVUPS convPoolPerm<>+0(SB), Z24
-	VMOVUPS convPoolPerm<>+64(SB), Z25
-	VPXORD  Z26, Z26, Z26
-	POOL_ROW(Z0, Z1)
-	DECQ R9
-	JZ   convPoolDone
-	POOL_ROW(Z2, Z3)
-	DECQ R9
-	JZ   convPoolDone
-	POOL_ROW(Z4, Z5)
-	DECQ R9
-	JZ   convPoolDone
-	POOL_ROW(Z6, Z7)
-	DECQ R9
-	JZ   convPoolDone
-	POOL_ROW(Z8, Z9)
-	DECQ R9
-	JZ   convPoolDone
-	POOL_ROW(Z10, Z11)
-	DECQ R9
-	JZ   convPoolDone
-	POOL_ROW(Z12, Z13)
-	DECQ R9
-	JZ   convPoolDone
-	POOL_ROW(Z14, Z15)
+	POOL_SETUP
+	POOL_ROWS8(convPoolDone)
 	DECQ R9
 	JZ   convPoolDone
 	POOL_ROW(Z16, Z17)
@@ -214,5 +234,50 @@ convPoolJ:
 	POOL_ROW(Z22, Z23)
 
 convPoolDone:
+	VZEROUPPER
+	RET
+
+// func convPool8x32(a, x *float32, c, kh, kw, plane, row int, y *float32, ldy int, bias *float32, rows int, mask uint32)
+//
+// convPool12x32 for a panel's first rows (1–8) rows only: Z0–Z15
+// accumulate the 8×32 tile, with the same multiply-adds in the same order
+// for those rows, so the same bits.
+TEXT ·convPool8x32(SB), NOSPLIT, $0-92
+	MOVQ a+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ c+16(FP), CX
+	MOVQ kh+24(FP), R12
+	MOVQ kw+32(FP), R13
+	MOVQ plane+40(FP), R11
+	SHLQ $2, R11
+	MOVQ row+48(FP), R10
+	SHLQ $2, R10
+	CONV_ZERO8
+
+convPool8C:
+	MOVQ DI, BX
+	MOVQ R12, R8
+
+convPool8I:
+	MOVQ BX, DX
+	MOVQ R13, R9
+
+convPool8J:
+	CONV_DEPTH8
+	ADDQ $48, SI
+	ADDQ $4, DX
+	DECQ R9
+	JNZ  convPool8J
+	ADDQ R10, BX
+	DECQ R8
+	JNZ  convPool8I
+	ADDQ R11, DI
+	DECQ CX
+	JNZ  convPool8C
+
+	POOL_SETUP
+	POOL_ROWS8(convPool8Done)
+
+convPool8Done:
 	VZEROUPPER
 	RET

@@ -82,9 +82,19 @@ func TestConvPool(t *testing.T) {
 				}
 				xp := make([]float32, p.PaddedLen())
 				for i := range xp {
-					xp[i] = float32(math.NaN()) // Pad must write every value
+					xp[i] = float32(math.NaN()) // Pad must write every value, padding included
 				}
 				p.Pad(xp, x)
+				for i, v := range xp { // the zero-padded image, then zeros
+					var want float32
+					c, y, xx := i/(p.hp*p.wp), i/p.wp%p.hp-s.pad, i%p.wp-s.pad
+					if c < s.c && y >= 0 && y < s.h && xx >= 0 && xx < s.w {
+						want = x[(c*s.h+y)*s.w+xx]
+					}
+					if math.Float32bits(v) != math.Float32bits(want) {
+						t.Fatalf("%+v: padded input %v at %d, want %v", s, v, i, want)
+					}
+				}
 				for _, parts := range []int{1, 2, 3} {
 					g := newGuardedF32(len(want))
 					n := p.Tiles()

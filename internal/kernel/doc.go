@@ -12,10 +12,16 @@
 //     same bits; SgemmPackedBias stores a dense layer's bias with the
 //     product; SgemmPackedReverse takes the panels last to first, so that
 //     a recurrence alternating the two finds its weights in cache;
+//     SgemmPackedAB multiplies a left operand laid out once (PackedA) by a
+//     packed right one, prefetching the left: a serving dense layer's
+//     weights by a batch of few rows, transposed (yᵀ = W·xᵀ); the packing
+//     of a transposed operand moves whole 16×16 blocks in AVX-512
+//     registers;
 //   - the serving ConvNet block's direct convolution, ConvPool: a
 //     stride-1 convolution read straight from the padded input by the
-//     12×32 AVX-512 micro-kernel, with 2×2 max-pooling, a per-channel bias
-//     and ReLU applied to each tile in registers (Go below AVX-512, where
+//     12×32 AVX-512 micro-kernel (8×32 for a last panel of at most 8
+//     channels), with 2×2 max-pooling, a per-channel bias and ReLU applied
+//     to each tile in registers (Go below AVX-512, where
 //     the serving graph keeps its im2col product instead);
 //   - the int8 product of the quantized serving graph: QPack, QGemm and
 //     QGemmTiles (AVX-512 VNNI, AVX2 or Go), DequantTile, QuantEncode and

@@ -51,6 +51,9 @@ type sgemmArch struct {
 	// row, when not nil, is narrow for one row and up to four panels
 	// (cols up to 4·nr): a batch of one, with more columns in flight.
 	row func(k int, a, b []float32, bstride int, c []float32, alpha float32, cols int, set bool, bias []float32)
+	// streamA, when not nil, is add prefetching the packed A ahead: for
+	// an A read once from memory while B stays in cache (SgemmPackedAB).
+	streamA func(k int, a, b, c []float32, ldc int, alpha float32, rows, cols int, set bool)
 }
 
 const (
@@ -117,7 +120,10 @@ var (
 		}
 		_ = a[11*lda+k-1] // the twelve rows are there
 		sgemmKernel12x32Strided(k, &a[0], lda, 1, &b[0], &c[0], ldc, alpha, 12, m0, m1, sgemmMode(set, bias), bp)
-	}, narrow: sgemmNarrow512, row: sgemmRow512}
+	}, narrow: sgemmNarrow512, row: sgemmRow512, streamA: func(k int, a, b, c []float32, ldc int, alpha float32, rows, cols int, set bool) {
+		m0, m1 := sgemmMasks(cols)
+		sgemmKernel12x32PA(k, &a[0], &b[0], &c[0], ldc, alpha, rows, m0, m1, set)
+	}}
 )
 
 // sgemmNarrow512 is sgemmArch.narrow for AVX-512 (sgemmKernelNarrow).
@@ -537,10 +543,24 @@ func sgemmPackB(dst, b []float32, nr int, trans bool, ldb, pc, jc, kc, nc int) {
 			clear(panel)
 		}
 		if trans {
+			// Whole 16×16 blocks transposed in registers where the level
+			// can (a serving Linear's batch, packed on every call), the
+			// rest one value at a time.
+			c16, k16 := cols&^15, kc&^15
+			for j0 := 0; j0 < c16; j0 += 16 {
+				if !transposeFast(panel[j0:], nr, b[(jc+jr+j0)*ldb+pc:], ldb, k16/16) {
+					c16, k16 = 0, 0
+					break
+				}
+			}
 			for j := 0; j < cols; j++ {
-				src := b[(jc+jr+j)*ldb+pc:][:kc]
+				from := 0
+				if j < c16 {
+					from = k16
+				}
+				src := b[(jc+jr+j)*ldb+pc+from:][:kc-from]
 				for p, v := range src {
-					panel[p*nr+j] = v
+					panel[(from+p)*nr+j] = v
 				}
 			}
 			continue
@@ -579,6 +599,16 @@ func (p *PackedB) TileRows() int { return p.arch.mr }
 // apart, for the active level's kernel, reusing p's blocks. The level must
 // have the packed product (Packed).
 func (p *PackedB) Pack(trans bool, b []float32, ldb, k, n int) {
+	for i := range p.Layout(k, n) {
+		p.PackBlock(i, trans, b, ldb)
+	}
+}
+
+// Layout sizes p's blocks for an op(B) of k×n at the active level,
+// reusing them, without filling them, and returns their number: Pack is
+// Layout, then PackBlock of every block, which distinct goroutines may
+// share. The level must have the packed product (Packed).
+func (p *PackedB) Layout(k, n int) int {
 	arch := sgemmArchFor(active)
 	if arch == nil {
 		panic(fmt.Sprintf("kernel: no packed product at level %s", active))
@@ -594,11 +624,19 @@ func (p *PackedB) Pack(trans bool, b []float32, ldb, k, n int) {
 			}
 			nr := p.arch.nr
 			p.blocks[i] = resize(p.blocks[i], kc*(nc+nr-1)/nr*nr)
-			sgemmPackB(p.blocks[i], b, nr, trans, ldb, pc, jc, kc, nc)
 			i++
 		}
 	}
 	p.blocks = p.blocks[:i]
+	return i
+}
+
+// PackBlock fills block i (of Layout's) with its part of op(B) = b or bᵀ
+// (rows of b ldb apart).
+func (p *PackedB) PackBlock(i int, trans bool, b []float32, ldb int) {
+	depthBlocks := (p.k + sgemmKC - 1) / sgemmKC
+	jc, pc := i/depthBlocks*sgemmNC, i%depthBlocks*sgemmKC
+	sgemmPackB(p.blocks[i], b, p.arch.nr, trans, ldb, pc, jc, min(sgemmKC, p.k-pc), min(sgemmNC, p.n-jc))
 }
 
 // resize returns s with length n, reallocated only when its capacity is

@@ -60,3 +60,11 @@ func sgemmKernelNarrow(k int, a *float32, lda int, b *float32, bstride int, c *f
 //
 //go:noescape
 func sgemmKernelRow(k int, a, b *float32, bstride int, c *float32, alpha float32, masks0, masks1 uint64, mode int, bias *float32)
+
+// sgemmKernel12x32PA is sgemmKernel12x32 (with set, sgemmKernel12x32Set)
+// prefetching the packed A panel ahead of the loop: for an A streamed
+// from memory once per product while B stays in cache (SgemmPackedAB).
+// The same bits.
+//
+//go:noescape
+func sgemmKernel12x32PA(k int, a, b, c *float32, ldc int, alpha float32, rows int, mask0, mask1 uint32, set bool)

@@ -31,3 +31,7 @@ func sgemmKernelNarrow(k int, a *float32, lda int, b *float32, bstride int, c *f
 func sgemmKernelRow(k int, a, b *float32, bstride int, c *float32, alpha float32, masks0, masks1 uint64, mode int, bias *float32) {
 	panic("kernel: sgemmKernelRow without AVX-512")
 }
+
+func sgemmKernel12x32PA(k int, a, b, c *float32, ldc int, alpha float32, rows int, mask0, mask1 uint32, set bool) {
+	panic("kernel: sgemmKernel12x32PA without AVX-512")
+}

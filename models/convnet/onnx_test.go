@@ -13,7 +13,8 @@ import (
 // Runtime's logits and probabilities on the exported model: 3×16×16
 // images at batch 1 (each block's tiles split over the threads), and at
 // batch 3 (examples split) an odd image whose pooled rows are not a
-// multiple of the 8-column tile. (The reference 3×32×32 blocks are
+// multiple of the 8-column tile; and at batch 32 a 3×32×16 image, whose
+// first dense layer (4096→1024, 16 MB) runs as yᵀ = W·xᵀ. (The reference 3×32×32 blocks are
 // checked against the evaluation graph in package graph; here its 32 MB
 // first dense layer would only slow the test.) The batch norms'
 // statistics are random, so the folding matters. It skips without ONNX
@@ -25,6 +26,7 @@ func TestServingMatchesONNXRuntime(t *testing.T) {
 	}{
 		{Config{Channels: 3, Height: 16, Width: 16, Classes: 10}, 1},
 		{Config{Channels: 2, Height: 12, Width: 22, Classes: 3}, 3},
+		{Config{Channels: 3, Height: 32, Width: 16, Classes: 10}, 32},
 	} {
 		rng := rand.New(rand.NewPCG(27, uint64(c.n)))
 		randomBN := func(params *graph.Params) {

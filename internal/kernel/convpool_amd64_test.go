@@ -1,0 +1,41 @@
+//go:build amd64 && !purego
+
+package kernel
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// convPool8x32 gives the bits of convPool12x32 on the rows (1–8) it
+// computes, for the ConvNet's layers and an odd shape, every mask width,
+// with guards around y.
+func TestConvPool8x32(t *testing.T) {
+	if Supported() < AVX512 {
+		t.Skip("no AVX-512")
+	}
+	rng := rand.New(rand.NewPCG(39, 8))
+	for _, s := range []struct{ c, h, w, kh, kw, pad int }{{3, 32, 32, 3, 3, 1}, {64, 16, 16, 3, 3, 1}, {5, 9, 19, 2, 3, 0}} {
+		p, err := NewConvPool(s.c, s.h, s.w, 12, s.kh, s.kw, s.pad, randFloats(rng, 12*s.c*s.kh*s.kw), randFloats(rng, 12))
+		if err != nil {
+			t.Fatal(err)
+		}
+		xp := make([]float32, p.PaddedLen())
+		p.Pad(xp, randFloats(rng, s.c*s.h*s.w))
+		plane := p.ph * p.pw
+		for rows := 1; rows <= 8; rows++ {
+			for cols := 1; cols <= min(8, p.pw); cols++ {
+				want, got := newGuardedF32(12*plane), newGuardedF32(12*plane)
+				convPool12x32(&p.panels[0], &xp[0], p.c, p.kh, p.kw, p.hp*p.wp, p.wp, &want.v()[0], plane, &p.bias[0], rows, uint32(1)<<cols-1)
+				convPool8x32(&p.panels[0], &xp[0], p.c, p.kh, p.kw, p.hp*p.wp, p.wp, &got.v()[0], plane, &p.bias[0], rows, uint32(1)<<cols-1)
+				got.check(t, "convPool8x32")
+				for i := range got.all {
+					if math.Float32bits(got.all[i]) != math.Float32bits(want.all[i]) {
+						t.Fatalf("%+v rows %d cols %d: convPool8x32 gives %v at %d, convPool12x32 %v", s, rows, cols, got.all[i], i-guardLen, want.all[i])
+					}
+				}
+			}
+		}
+	}
+}
