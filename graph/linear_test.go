@@ -1,0 +1,84 @@
+package graph
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	kern "github.com/tapeml/tapeml/internal/kernel"
+)
+
+// linearWeightGrad gives the general product's bits, on shapes around its
+// panels and tiles (heights not a multiple of 24 or 12, widths not a
+// multiple of 32, one row, the deepest batch it takes), with a guard
+// before and after the gradient, on one thread and on all of them.
+func TestLinearWeightGrad(t *testing.T) {
+	if !kern.Packed() {
+		t.Skip("no packed product at this level")
+	}
+	rng := rand.New(rand.NewPCG(91, 92))
+	const guard = float32(-4321.5)
+	for _, s := range []struct{ n, k, m int }{{1, 1, 1}, {3, 33, 25}, {32, 65, 24}, {32, 100, 47}, {7, 1024, 97}, {256, 31, 49}, {17, 8, 1}} {
+		for _, threads := range []int{1, 0} {
+			name := fmt.Sprintf("n=%d k=%d m=%d threads=%d", s.n, s.k, s.m, threads)
+			g, x := make([]float32, s.n*s.m), make([]float32, s.n*s.k)
+			for i := range g {
+				g[i] = float32(rng.NormFloat64())
+			}
+			for i := range x {
+				x[i] = float32(rng.NormFloat64())
+			}
+			want := make([]float32, s.m*s.k)
+			kern.Sgemm(1, true, false, s.m, s.k, s.n, 1, g, s.m, x, s.k, 0, want, s.k)
+			all := make([]float32, s.m*s.k+128)
+			for i := range all {
+				all[i] = guard
+			}
+			d := all[64 : 64+s.m*s.k]
+			prev := SetMaxThreads(threads)
+			linearWeightGrad(g, x, d, s.n, s.k, s.m)
+			SetMaxThreads(prev)
+			for i, v := range all {
+				if (i < 64 || i >= 64+len(d)) && v != guard {
+					t.Fatalf("%s: wrote %v at %d outside the gradient", name, v, i-64)
+				}
+			}
+			for i := range want {
+				if math.Float32bits(d[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%s: [%d] = %v, want %v", name, i, d[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+// The ConvNet's fc.0 weight gradient (batch 32, 8192→1024) stored panel
+// by panel against the general product, on all threads.
+//
+//	go test -run '^$' -bench LinearWeightGrad ./graph
+func BenchmarkLinearWeightGrad(b *testing.B) {
+	const n, k, m = 32, 8192, 1024
+	g, x, d := make([]float32, n*m), make([]float32, n*k), make([]float32, m*k)
+	for i := range g {
+		g[i] = float32(i%7) * 0.1
+	}
+	for i := range x {
+		x[i] = float32(i%5) * 0.1
+	}
+	flops := func(b *testing.B) {
+		b.ReportMetric(float64(2*n*k*m)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	}
+	b.Run("general", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			kern.Sgemm(maxThreads(), true, false, m, k, n, 1, g, m, x, k, 0, d, k)
+		}
+		flops(b)
+	})
+	b.Run("panels", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			linearWeightGrad(g, x, d, n, k, m)
+		}
+		flops(b)
+	})
+}
