@@ -83,20 +83,45 @@ func (k *batchNormPoolKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.De
 	n, c, w, hw, oh, ow, _ := k.poolDims(in[0])
 	x, g, dst := values[T](in[0]), values[T](gOut), values[T](grad)
 	bn := &k.bn
-	if bn.sumsOf != bn.forwards || len(bn.sumG) != c {
+	if fresh := bn.sumsOf != bn.forwards || len(bn.sumG) != c; fresh {
+		// The tape asks for the input's gradient first, before γ's and
+		// β's: then each channel's sums are followed by its gradient,
+		// while its planes and their rebuilt gradients (all n of them,
+		// kept) are in the cache, instead of a pass over every channel for
+		// the sums and another for the gradient. The same operations in
+		// the same order.
+		fused := wrt == 0
+		size := hw
+		if fused {
+			size = n * hw
+		}
 		bn.sumG, bn.sumGX = grow(bn.sumG, c), grow(bn.sumGX, c)
-		k.scratch.run(c, hw, func(_, from, to int, gz []T) {
+		k.scratch.run(c, size, func(_, from, to int, gzs []T) {
 			for ch := from; ch < to; ch++ {
 				var pg, pgx [kern.SquareLanes]float64
 				for i := 0; i < n; i++ {
-					p := i*c + ch
+					p, gz := i*c+ch, gzs[:hw]
+					if fused {
+						gz = gzs[i*hw : (i+1)*hw]
+					}
 					k.unpool(gz, g, p, w, oh, ow)
 					planeSums(&pg, &pgx, gz, x[p*hw:(p+1)*hw], bn.mean[ch])
 				}
 				bn.setSums(ch, &pg, &pgx)
+				if !fused {
+					continue
+				}
+				scale, a, mean, bx := bn.gradMap(in, ch)
+				for i := 0; i < n; i++ {
+					p := i*c + ch
+					planeGrad(dst[p*hw:(p+1)*hw], x[p*hw:(p+1)*hw], gzs[i*hw:(i+1)*hw], scale, a, mean, bx)
+				}
 			}
 		})
 		bn.sumsOf = bn.forwards
+		if fused {
+			return nil
+		}
 	}
 	if bn.paramGrad(wrt, dst) {
 		return nil
