@@ -537,7 +537,20 @@ func sgemmPackB(dst, b []float32, nr int, trans bool, ldb, pc, jc, kc, nc int) {
 			clear(panel)
 		}
 		if trans {
-			for j := 0; j < cols; j++ {
+			j := 0
+			for ; nr == 32 && j+16 <= cols; j += 16 { // AVX-512: 16×16 blocks transposed in registers
+				done := packBT16(panel[j:], b[(jc+jr+j)*ldb+pc:], ldb, kc)
+				if done == 0 {
+					break
+				}
+				for jj := j; jj < j+16; jj++ { // the last kc mod 16 depths
+					src := b[(jc+jr+jj)*ldb+pc:][:kc]
+					for p := done; p < kc; p++ {
+						panel[p*nr+jj] = src[p]
+					}
+				}
+			}
+			for ; j < cols; j++ {
 				src := b[(jc+jr+j)*ldb+pc:][:kc]
 				for p, v := range src {
 					panel[p*nr+j] = v
