@@ -236,10 +236,10 @@ func clearEdges[T float](row []T, d conv2dDims, dy, dx int) {
 	if dx < 0 {
 		from, to = 0, min(-dx, d.w)
 	}
-	for oy := 0; oy < d.oh; oy++ {
-		r := row[oy*d.w : (oy+1)*d.w]
-		for ox := from; ox < to; ox++ {
-			r[ox] = 0
+	row = row[:d.oh*d.w]
+	for ox := from; ox < to; ox++ {
+		for i := ox; i < len(row); i += d.w { // column ox of every output row
+			row[i] = 0
 		}
 	}
 }
