@@ -176,14 +176,32 @@ func weightGradByPanels(n, k, m int) bool {
 }
 
 // linearWeightGrad stores the weight gradient d [m, k] = gᵀ·x of a Linear
-// (g [n, m], x [n, k]) panel by panel: x is packed once and shared, and
-// each thread stores whole panels of weightGradPanel rows, each row of a
-// panel in one pass from its first column to its last. The general
-// product stores blocks of 96 rows a few columns at a time, scattering
-// its stores over 96 rows at once, and runs at about 60% of this
-// (BenchmarkLinearWeightGrad). Every element is the same sum over the n
-// rows in the same order, so the bits are the general product's.
+// (g [n, m], x [n, k]) in stripes of whole rows, one per thread, each row
+// in one pass from its first column to its last. The general product
+// stores blocks of 96 rows a few columns at a time, scattering its stores
+// over 96 rows at once, and runs at about 60% of this
+// (BenchmarkLinearWeightGrad). With AVX-512 each thread reads gᵀ in place
+// and stores whole tiles with non-temporal stores
+// (kernel.SgemmTransA), which do not read the gradient's lines into the
+// cache before writing them; otherwise x is packed once and shared, and
+// each thread stores panels of weightGradPanel rows. Every element is the
+// same sum over the n rows in the same order, so the bits are the general
+// product's.
 func linearWeightGrad(g, x, d []float32, n, k, m int) {
+	if kern.Active() >= kern.AVX512 {
+		const tile = 12 // the micro-tile's rows
+		inChunks((m+tile-1)/tile, func(_, from, to int) {
+			r0, r1 := from*tile, min(to*tile, m)
+			kern.SgemmTransA(r1-r0, k, n, g[r0:], m, false, x, k, d[r0*k:], k, true)
+		})
+		return
+	}
+	linearWeightGradPanels(g, x, d, n, k, m)
+}
+
+// linearWeightGradPanels is linearWeightGrad through the packed product:
+// x packed once, whole panels of weightGradPanel rows per call.
+func linearWeightGradPanels(g, x, d []float32, n, k, m int) {
 	p := weightGradPack.Get().(*kern.PackedB)
 	defer weightGradPack.Put(p)
 	p.Pack(false, x, k, n, k)
@@ -223,7 +241,7 @@ func linearInputGrad(g, w, d []float32, n, k, m int) {
 	tiles := (k + tile - 1) / tile
 	inChunks(tiles, func(_, from, to int) {
 		r0, r1 := from*tile, min(to*tile, k)
-		kern.SgemmTransA(r1-r0, n, m, w[r0:], k, true, g, m, dT[r0*n:], n)
+		kern.SgemmTransA(r1-r0, n, m, w[r0:], k, true, g, m, dT[r0*n:], n, false)
 		// In blocks of 16 inputs: 16 consecutive floats of each row of d
 		// from 16 rows of dᵀ that stay in the L1 cache (a column of d at a
 		// time would store to n rows k floats apart: for the ConvNet 32 KiB,

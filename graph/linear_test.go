@@ -9,8 +9,8 @@ import (
 	kern "github.com/tapeml/tapeml/internal/kernel"
 )
 
-// linearWeightGrad gives the general product's bits, on shapes around its
-// panels and tiles (heights not a multiple of 24 or 12, widths not a
+// linearWeightGrad (and its packed-panel form) gives the general
+// product's bits, on shapes around its panels and tiles (heights not a multiple of 24 or 12, widths not a
 // multiple of 32, one row, the deepest batch it takes), with a guard
 // before and after the gradient, on one thread and on all of them.
 func TestLinearWeightGrad(t *testing.T) {
@@ -36,17 +36,22 @@ func TestLinearWeightGrad(t *testing.T) {
 				all[i] = guard
 			}
 			d := all[64 : 64+s.m*s.k]
-			prev := SetMaxThreads(threads)
-			linearWeightGrad(g, x, d, s.n, s.k, s.m)
-			SetMaxThreads(prev)
-			for i, v := range all {
-				if (i < 64 || i >= 64+len(d)) && v != guard {
-					t.Fatalf("%s: wrote %v at %d outside the gradient", name, v, i-64)
+			for impl, f := range map[string]func(g, x, d []float32, n, k, m int){"chosen": linearWeightGrad, "panels": linearWeightGradPanels} {
+				for i := range all {
+					all[i] = guard
 				}
-			}
-			for i := range want {
-				if math.Float32bits(d[i]) != math.Float32bits(want[i]) {
-					t.Fatalf("%s: [%d] = %v, want %v", name, i, d[i], want[i])
+				prev := SetMaxThreads(threads)
+				f(g, x, d, s.n, s.k, s.m)
+				SetMaxThreads(prev)
+				for i, v := range all {
+					if (i < 64 || i >= 64+len(d)) && v != guard {
+						t.Fatalf("%s %s: wrote %v at %d outside the gradient", impl, name, v, i-64)
+					}
+				}
+				for i := range want {
+					if math.Float32bits(d[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%s %s: [%d] = %v, want %v", impl, name, i, d[i], want[i])
+					}
 				}
 			}
 		}
@@ -76,6 +81,12 @@ func BenchmarkLinearWeightGrad(b *testing.B) {
 		flops(b)
 	})
 	b.Run("panels", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			linearWeightGradPanels(g, x, d, n, k, m)
+		}
+		flops(b)
+	})
+	b.Run("chosen", func(b *testing.B) { // non-temporal stores with AVX-512
 		for i := 0; i < b.N; i++ {
 			linearWeightGrad(g, x, d, n, k, m)
 		}
