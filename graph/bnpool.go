@@ -104,6 +104,11 @@ func (k *batchNormPoolKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.De
 					if fused {
 						gz = gzs[i*hw : (i+1)*hw]
 					}
+					if q := p + c; i+1 < n { // the next example's plane, a page or more away
+						prefetch(x[q*hw : (q+1)*hw])
+						prefetch(g[q*oh*ow : (q+1)*oh*ow])
+						kern.Prefetch(k.argmax[q*oh*ow : (q+1)*oh*ow])
+					}
 					k.unpool(gz, g, p, w, oh, ow)
 					planeSums(&pg, &pgx, gz, x[p*hw:(p+1)*hw], bn.mean[ch])
 				}

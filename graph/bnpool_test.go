@@ -114,3 +114,37 @@ func bnPoolMatches[T float](t *testing.T, shape []int) {
 		}
 	}
 }
+
+// The ConvNet's first block: BatchNorm2D+MaxPool2D(2) on [32, 64, 32, 32]
+// in float32, forward and the three gradients (a training step's share).
+//
+//	go test -run '^$' -bench BatchNormPoolStep ./graph
+func BenchmarkBatchNormPoolStep(b *testing.B) {
+	shape, pooled := []int{32, 64, 32, 32}, []int{32, 64, 16, 16}
+	rng := rand.New(rand.NewPCG(1, 2))
+	dense := func(s []int, f func() float32) *tensor.Dense {
+		v := make([]float32, tensor.Shape(s).TotalSize())
+		for i := range v {
+			v[i] = f()
+		}
+		return tensor.New(tensor.WithShape(s...), tensor.WithBacking(v))
+	}
+	one := func() float32 { return 1 }
+	in := []*tensor.Dense{
+		dense(shape, func() float32 { return float32(rng.NormFloat64()) }),
+		dense([]int{64}, one), dense([]int{64}, one), dense([]int{64}, one), dense([]int{64}, one),
+	}
+	y, g := dense(pooled, one), dense(pooled, func() float32 { return float32(rng.NormFloat64()) })
+	grads := []*tensor.Dense{dense(shape, one), dense([]int{64}, one), dense([]int{64}, one)}
+	k := &batchNormPoolKernel[float32]{bn: batchNormKernel[float32]{batchNormState: batchNormState{training: true, eps: 1e-5, momentum: 0.1}}}
+	for i := 0; i < b.N; i++ {
+		if err := k.forward(in, y); err != nil {
+			b.Fatal(err)
+		}
+		for wrt, d := range grads {
+			if err := k.backward(in, y, g, wrt, d); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
