@@ -180,7 +180,7 @@ func weightGradByPanels(n, k, m int) bool {
 // in one pass from its first column to its last. The general product
 // stores blocks of 96 rows a few columns at a time, scattering its stores
 // over 96 rows at once, and runs at about 60% of this
-// (BenchmarkLinearWeightGrad). With AVX-512 each thread reads gᵀ in place
+// (BenchmarkLinearGrad). With AVX-512 each thread reads gᵀ in place
 // and stores whole tiles with non-temporal stores
 // (kernel.SgemmTransA), which do not read the gradient's lines into the
 // cache before writing them; otherwise x is packed once and shared, and

@@ -9,48 +9,63 @@ import (
 	kern "github.com/tapeml/tapeml/internal/kernel"
 )
 
-// linearWeightGrad (and its packed-panel form) gives the general
-// product's bits, on shapes around its panels and tiles (heights not a multiple of 24 or 12, widths not a
-// multiple of 32, one row, the deepest batch it takes), with a guard
-// before and after the gradient, on one thread and on all of them.
-func TestLinearWeightGrad(t *testing.T) {
+// linearWeightGrad (and its packed-panel form) and linearInputGrad give
+// the general product's bits, on shapes around their panels, tiles and
+// depth blocks (heights not a multiple of 24 or 12, widths not a multiple
+// of 32, one row), with a guard before and after the gradient, on one
+// thread and on all of them.
+func TestLinearGrads(t *testing.T) {
 	if !kern.Packed() {
 		t.Skip("no packed product at this level")
 	}
 	rng := rand.New(rand.NewPCG(91, 92))
-	const guard = float32(-4321.5)
-	for _, s := range []struct{ n, k, m int }{{1, 1, 1}, {3, 33, 25}, {32, 65, 24}, {32, 100, 47}, {7, 1024, 97}, {256, 31, 49}, {17, 8, 1}} {
-		for _, threads := range []int{1, 0} {
-			name := fmt.Sprintf("n=%d k=%d m=%d threads=%d", s.n, s.k, s.m, threads)
-			g, x := make([]float32, s.n*s.m), make([]float32, s.n*s.k)
-			for i := range g {
-				g[i] = float32(rng.NormFloat64())
-			}
-			for i := range x {
-				x[i] = float32(rng.NormFloat64())
-			}
-			want := make([]float32, s.m*s.k)
-			kern.Sgemm(1, true, false, s.m, s.k, s.n, 1, g, s.m, x, s.k, 0, want, s.k)
-			all := make([]float32, s.m*s.k+128)
-			for i := range all {
-				all[i] = guard
-			}
-			d := all[64 : 64+s.m*s.k]
-			for impl, f := range map[string]func(g, x, d []float32, n, k, m int){"chosen": linearWeightGrad, "panels": linearWeightGradPanels} {
+	random := func(n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(rng.NormFloat64())
+		}
+		return v
+	}
+	for _, s := range []struct{ n, k, m int }{{1, 1, 1}, {3, 33, 25}, {32, 65, 24}, {32, 65, 300}, {32, 100, 47}, {7, 1024, 97}, {64, 31, 513}, {256, 31, 49}, {17, 8, 1}, {17, 12, 1}} {
+		g, x, w := random(s.n*s.m), random(s.n*s.k), random(s.m*s.k)
+		wantW, wantX := make([]float32, s.m*s.k), make([]float32, s.n*s.k)
+		kern.Sgemm(1, true, false, s.m, s.k, s.n, 1, g, s.m, x, s.k, 0, wantW, s.k)
+		kern.Sgemm(1, false, false, s.n, s.k, s.m, 1, g, s.m, w, s.k, 0, wantX, s.k)
+		cases := []struct {
+			name string
+			want []float32
+			run  func(d []float32)
+		}{
+			{"weight", wantW, func(d []float32) { linearWeightGrad(g, x, d, s.n, s.k, s.m) }},
+			{"weight panels", wantW, func(d []float32) { linearWeightGradPanels(g, x, d, s.n, s.k, s.m) }},
+		}
+		if kern.Active() >= kern.AVX512 {
+			cases = append(cases, struct {
+				name string
+				want []float32
+				run  func(d []float32)
+			}{"input", wantX, func(d []float32) { linearInputGrad(g, w, d, s.n, s.k, s.m) }})
+		}
+		for _, c := range cases {
+			for _, threads := range []int{1, 0} {
+				name := fmt.Sprintf("%s n=%d k=%d m=%d threads=%d", c.name, s.n, s.k, s.m, threads)
+				const guard = float32(-4321.5)
+				all := make([]float32, len(c.want)+128)
 				for i := range all {
 					all[i] = guard
 				}
+				d := all[64 : 64+len(c.want)]
 				prev := SetMaxThreads(threads)
-				f(g, x, d, s.n, s.k, s.m)
+				c.run(d)
 				SetMaxThreads(prev)
 				for i, v := range all {
 					if (i < 64 || i >= 64+len(d)) && v != guard {
-						t.Fatalf("%s %s: wrote %v at %d outside the gradient", impl, name, v, i-64)
+						t.Fatalf("%s: wrote %v at %d outside the gradient", name, v, i-64)
 					}
 				}
-				for i := range want {
-					if math.Float32bits(d[i]) != math.Float32bits(want[i]) {
-						t.Fatalf("%s %s: [%d] = %v, want %v", impl, name, i, d[i], want[i])
+				for i, want := range c.want {
+					if math.Float32bits(d[i]) != math.Float32bits(want) {
+						t.Fatalf("%s: [%d] = %v, want %v", name, i, d[i], want)
 					}
 				}
 			}
@@ -58,114 +73,43 @@ func TestLinearWeightGrad(t *testing.T) {
 	}
 }
 
-// The ConvNet's fc.0 weight gradient (batch 32, 8192→1024) stored panel
-// by panel against the general product, on all threads.
+// The ConvNet's fc.0 gradients (batch 32, 8192→1024), on all threads:
+// the weight gradient by the general product, by packed panels and as
+// chosen (non-temporal stores with AVX-512); the input gradient by the
+// general product, which packs all of the weight, and with the weight
+// read in place.
 //
-//	go test -run '^$' -bench LinearWeightGrad ./graph
-func BenchmarkLinearWeightGrad(b *testing.B) {
+//	go test -run '^$' -bench LinearGrad ./graph
+func BenchmarkLinearGrad(b *testing.B) {
 	const n, k, m = 32, 8192, 1024
-	g, x, d := make([]float32, n*m), make([]float32, n*k), make([]float32, m*k)
-	for i := range g {
-		g[i] = float32(i%7) * 0.1
-	}
-	for i := range x {
-		x[i] = float32(i%5) * 0.1
-	}
-	flops := func(b *testing.B) {
-		b.ReportMetric(float64(2*n*k*m)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-	}
-	b.Run("general", func(b *testing.B) {
-		for i := 0; i < b.N; i++ {
-			kern.Sgemm(maxThreads(), true, false, m, k, n, 1, g, m, x, k, 0, d, k)
+	fill := func(size, mod int) []float32 {
+		v := make([]float32, size)
+		for i := range v {
+			v[i] = float32(i%mod) * 0.1
 		}
-		flops(b)
-	})
-	b.Run("panels", func(b *testing.B) {
-		for i := 0; i < b.N; i++ {
-			linearWeightGradPanels(g, x, d, n, k, m)
-		}
-		flops(b)
-	})
-	b.Run("chosen", func(b *testing.B) { // non-temporal stores with AVX-512
-		for i := 0; i < b.N; i++ {
-			linearWeightGrad(g, x, d, n, k, m)
-		}
-		flops(b)
-	})
-}
-
-// linearInputGrad gives the bits of g·w, on shapes around the tiles and
-// the depth block, with guards around the gradient, on one thread and on
-// all of them.
-func TestLinearInputGrad(t *testing.T) {
-	if kern.Active() < kern.AVX512 {
-		t.Skip("no AVX-512")
+		return v
 	}
-	rng := rand.New(rand.NewPCG(93, 94))
-	const guard = float32(-4321.5)
-	for _, s := range []struct{ n, k, m int }{{1, 1, 1}, {3, 33, 25}, {32, 65, 300}, {32, 100, 47}, {7, 1024, 97}, {64, 31, 513}, {17, 12, 1}} {
-		for _, threads := range []int{1, 0} {
-			name := fmt.Sprintf("n=%d k=%d m=%d threads=%d", s.n, s.k, s.m, threads)
-			g, w := make([]float32, s.n*s.m), make([]float32, s.m*s.k)
-			for i := range g {
-				g[i] = float32(rng.NormFloat64())
+	g, x, w := fill(n*m, 7), fill(n*k, 5), fill(m*k, 5)
+	dw, dx := make([]float32, m*k), make([]float32, n*k)
+	for _, c := range []struct {
+		name   string
+		avx512 bool
+		run    func()
+	}{
+		{"weight/general", false, func() { kern.Sgemm(maxThreads(), true, false, m, k, n, 1, g, m, x, k, 0, dw, k) }},
+		{"weight/panels", false, func() { linearWeightGradPanels(g, x, dw, n, k, m) }},
+		{"weight/chosen", false, func() { linearWeightGrad(g, x, dw, n, k, m) }},
+		{"input/general", false, func() { kern.Sgemm(maxThreads(), false, false, n, k, m, 1, g, m, w, k, 0, dx, k) }},
+		{"input/inplace", true, func() { linearInputGrad(g, w, dx, n, k, m) }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			if !kern.Packed() || c.avx512 && kern.Active() < kern.AVX512 {
+				b.Skip("not at this level")
 			}
-			for i := range w {
-				w[i] = float32(rng.NormFloat64())
+			for i := 0; i < b.N; i++ {
+				c.run()
 			}
-			want := make([]float32, s.n*s.k)
-			kern.Sgemm(1, false, false, s.n, s.k, s.m, 1, g, s.m, w, s.k, 0, want, s.k)
-			all := make([]float32, s.n*s.k+128)
-			for i := range all {
-				all[i] = guard
-			}
-			d := all[64 : 64+s.n*s.k]
-			prev := SetMaxThreads(threads)
-			linearInputGrad(g, w, d, s.n, s.k, s.m)
-			SetMaxThreads(prev)
-			for i, v := range all {
-				if (i < 64 || i >= 64+len(d)) && v != guard {
-					t.Fatalf("%s: wrote %v at %d outside the gradient", name, v, i-64)
-				}
-			}
-			for i := range want {
-				if math.Float32bits(d[i]) != math.Float32bits(want[i]) {
-					t.Fatalf("%s: [%d] = %v, want %v", name, i, d[i], want[i])
-				}
-			}
-		}
+			b.ReportMetric(float64(2*n*k*m)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
 	}
-}
-
-// The ConvNet's fc.0 input gradient (batch 32, 8192→1024) with the weight
-// read in place against the general product, which packs all of it.
-//
-//	go test -run '^$' -bench LinearInputGrad ./graph
-func BenchmarkLinearInputGrad(b *testing.B) {
-	if kern.Active() < kern.AVX512 {
-		b.Skip("no AVX-512")
-	}
-	const n, k, m = 32, 8192, 1024
-	g, w, d := make([]float32, n*m), make([]float32, m*k), make([]float32, n*k)
-	for i := range g {
-		g[i] = float32(i%7) * 0.1
-	}
-	for i := range w {
-		w[i] = float32(i%5) * 0.1
-	}
-	flops := func(b *testing.B) {
-		b.ReportMetric(float64(2*n*k*m)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-	}
-	b.Run("general", func(b *testing.B) {
-		for i := 0; i < b.N; i++ {
-			kern.Sgemm(maxThreads(), false, false, n, k, m, 1, g, m, w, k, 0, d, k)
-		}
-		flops(b)
-	})
-	b.Run("inplace", func(b *testing.B) {
-		for i := 0; i < b.N; i++ {
-			linearInputGrad(g, w, d, n, k, m)
-		}
-		flops(b)
-	})
 }
