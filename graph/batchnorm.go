@@ -208,6 +208,9 @@ func (k *batchNormKernel[T]) statistics(in []*tensor.Dense, ch int) (scale, shif
 		m := float64(n * hw)
 		var part [kern.SquareLanes]float64
 		for i := 0; i < n; i++ {
+			if i+1 < n { // the next example's plane, a page or more away
+				prefetch(x[((i+1)*c+ch)*hw:][:hw])
+			}
 			planeSum(&part, x[(i*c+ch)*hw:][:hw])
 		}
 		mean = kern.ReduceLanes(&part) / m
@@ -324,6 +327,13 @@ func planeSqDev[T float](part *[kern.SquareLanes]float64, x []T, mean float64) {
 	for i, v := range x {
 		d := float64(v) - mean
 		part[i%kern.SquareLanes] += d * d
+	}
+}
+
+// prefetch is kernel.Prefetch for float32 (nothing for float64).
+func prefetch[T float](x []T) {
+	if x32, ok := any(x).([]float32); ok {
+		kern.Prefetch(x32)
 	}
 }
 

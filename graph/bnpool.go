@@ -80,23 +80,53 @@ func (k *batchNormPoolKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) 
 }
 
 func (k *batchNormPoolKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.Dense, wrt int, grad *tensor.Dense) error {
-	n, c, _, hw, _, _, ohw := k.poolDims(in[0])
+	n, c, w, hw, oh, ow, _ := k.poolDims(in[0])
 	x, g, dst := values[T](in[0]), values[T](gOut), values[T](grad)
 	bn := &k.bn
-	if bn.sumsOf != bn.forwards || len(bn.sumG) != c {
+	if fresh := bn.sumsOf != bn.forwards || len(bn.sumG) != c; fresh {
+		// The tape asks for the input's gradient first, before γ's and
+		// β's: then each channel's sums are followed by its gradient,
+		// while its planes and their rebuilt gradients (all n of them,
+		// kept) are in the cache, instead of a pass over every channel for
+		// the sums and another for the gradient. The same operations in
+		// the same order.
+		fused := wrt == 0
+		size := hw
+		if fused {
+			size = n * hw
+		}
 		bn.sumG, bn.sumGX = grow(bn.sumG, c), grow(bn.sumGX, c)
-		k.scratch.run(c, hw, func(_, from, to int, gz []T) {
+		k.scratch.run(c, size, func(_, from, to int, gzs []T) {
 			for ch := from; ch < to; ch++ {
 				var pg, pgx [kern.SquareLanes]float64
 				for i := 0; i < n; i++ {
-					p := i*c + ch
-					k.unpool(gz, g, p, ohw)
+					p, gz := i*c+ch, gzs[:hw]
+					if fused {
+						gz = gzs[i*hw : (i+1)*hw]
+					}
+					if q := p + c; i+1 < n { // the next example's plane, a page or more away
+						prefetch(x[q*hw : (q+1)*hw])
+						prefetch(g[q*oh*ow : (q+1)*oh*ow])
+						kern.Prefetch(k.argmax[q*oh*ow : (q+1)*oh*ow])
+					}
+					k.unpool(gz, g, p, w, oh, ow)
 					planeSums(&pg, &pgx, gz, x[p*hw:(p+1)*hw], bn.mean[ch])
 				}
 				bn.setSums(ch, &pg, &pgx)
+				if !fused {
+					continue
+				}
+				scale, a, mean, bx := bn.gradMap(in, ch)
+				for i := 0; i < n; i++ {
+					p := i*c + ch
+					planeGrad(dst[p*hw:(p+1)*hw], x[p*hw:(p+1)*hw], gzs[i*hw:(i+1)*hw], scale, a, mean, bx)
+				}
 			}
 		})
 		bn.sumsOf = bn.forwards
+		if fused {
+			return nil
+		}
 	}
 	if bn.paramGrad(wrt, dst) {
 		return nil
@@ -106,7 +136,7 @@ func (k *batchNormPoolKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.De
 			scale, a, mean, bx := bn.gradMap(in, ch)
 			for i := 0; i < n; i++ {
 				p := i*c + ch
-				k.unpool(gz, g, p, ohw)
+				k.unpool(gz, g, p, w, oh, ow)
 				planeGrad(dst[p*hw:(p+1)*hw], x[p*hw:(p+1)*hw], gz, scale, a, mean, bx)
 			}
 		}
@@ -116,10 +146,14 @@ func (k *batchNormPoolKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.De
 
 // unpool writes plane p's gradient before pooling into gz: each output's
 // gradient at its window's maximum, 0 elsewhere (MaxPool2D's backward).
-func (k *batchNormPoolKernel[T]) unpool(gz, g []T, p, ohw int) {
+func (k *batchNormPoolKernel[T]) unpool(gz, g []T, p, w, oh, ow int) {
+	ohw := oh * ow
+	gp, ap := g[p*ohw:(p+1)*ohw], k.argmax[p*ohw:(p+1)*ohw]
+	if g32, ok := any(gp).([]float32); ok && kern.Unpool2x2(any(gz).([]float32), g32, ap, 0, w, len(gz)/w, oh, ow) {
+		return // sixteen outputs at a time, the same bits
+	}
 	clear(gz)
-	gp := g[p*ohw : (p+1)*ohw]
-	for j, at := range k.argmax[p*ohw : (p+1)*ohw] {
+	for j, at := range ap {
 		gz[at] += gp[j]
 	}
 }

@@ -35,7 +35,8 @@ func TestBatchNormPoolGradients(t *testing.T) {
 // replaces (BatchNorm2D in training, then MaxPool2D(2)) on the same
 // values, in float32 and float64, on planes of odd sizes (the last row
 // and column outside every window) and sizes with vector tails: the
-// output and the gradients of x, γ and β must be the same bits.
+// output and the gradients of x, γ and β must be the same bits, whichever
+// gradient is asked for first.
 func TestBatchNormPoolMatchesLayers(t *testing.T) {
 	for _, shape := range [][]int{{2, 3, 2, 2}, {3, 2, 5, 7}, {2, 4, 16, 16}, {4, 3, 9, 33}} {
 		t.Run(fmt.Sprint(shape, "/float32"), func(t *testing.T) { bnPoolMatches[float32](t, shape) })
@@ -64,14 +65,16 @@ func bnPoolMatches[T float](t *testing.T, shape []int) {
 	gOut := dense(pooled, rng.NormFloat64)
 	state := batchNormState{training: true, eps: 1e-5, momentum: 0.1}
 	zero := func(s []int) *tensor.Dense { return dense(s, func() float64 { return 0 }) }
-	grads := func(k kernel, out, g *tensor.Dense) []*tensor.Dense {
-		var res []*tensor.Dense
-		for wrt := 0; wrt < 3; wrt++ {
+	// grads asks for the gradients in the order given (the fused node
+	// computes the input's gradient with the sums when it comes first).
+	grads := func(k kernel, out, g *tensor.Dense, order ...int) []*tensor.Dense {
+		res := make([]*tensor.Dense, 3)
+		for _, wrt := range order {
 			d := zero(in[wrt].Shape())
 			if err := k.backward(in, out, g, wrt, d); err != nil {
 				t.Fatal(err)
 			}
-			res = append(res, d)
+			res[wrt] = d
 		}
 		return res
 	}
@@ -81,7 +84,11 @@ func bnPoolMatches[T float](t *testing.T, shape []int) {
 	if err := fused.forward(in, y); err != nil {
 		t.Fatal(err)
 	}
-	got := append([]*tensor.Dense{y}, grads(fused, y, gOut)...)
+	got := append([]*tensor.Dense{y}, grads(fused, y, gOut, 0, 1, 2)...)
+	if err := fused.forward(in, y); err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, grads(fused, y, gOut, 2, 1, 0)...)
 
 	bn := &batchNormKernel[T]{batchNormState: state}
 	pool := &maxPool2DKernel[T]{size: 2, stride: 2}
@@ -95,13 +102,48 @@ func bnPoolMatches[T float](t *testing.T, shape []int) {
 	if err := pool.backward([]*tensor.Dense{z}, y2, gOut, 0, gz); err != nil {
 		t.Fatal(err)
 	}
-	want := append([]*tensor.Dense{y2}, grads(bn, z, gz)...)
+	want := append([]*tensor.Dense{y2}, grads(bn, z, gz, 0, 1, 2)...)
+	want = append(want, want[1:]...)
 
-	for i, what := range []string{"y", "dx", "dγ", "dβ"} {
+	for i, what := range []string{"y", "dx", "dγ", "dβ", "dx (asked last)", "dγ (asked second)", "dβ (asked first)"} {
 		g, w := values[T](got[i]), values[T](want[i])
 		for j := range w {
 			if math.Float64bits(float64(g[j])) != math.Float64bits(float64(w[j])) {
 				t.Fatalf("%s[%d] = %v fused, %v from the layers", what, j, g[j], w[j])
+			}
+		}
+	}
+}
+
+// The ConvNet's first block: BatchNorm2D+MaxPool2D(2) on [32, 64, 32, 32]
+// in float32, forward and the three gradients (a training step's share).
+//
+//	go test -run '^$' -bench BatchNormPoolStep ./graph
+func BenchmarkBatchNormPoolStep(b *testing.B) {
+	shape, pooled := []int{32, 64, 32, 32}, []int{32, 64, 16, 16}
+	rng := rand.New(rand.NewPCG(1, 2))
+	dense := func(s []int, f func() float32) *tensor.Dense {
+		v := make([]float32, tensor.Shape(s).TotalSize())
+		for i := range v {
+			v[i] = f()
+		}
+		return tensor.New(tensor.WithShape(s...), tensor.WithBacking(v))
+	}
+	one := func() float32 { return 1 }
+	in := []*tensor.Dense{
+		dense(shape, func() float32 { return float32(rng.NormFloat64()) }),
+		dense([]int{64}, one), dense([]int{64}, one), dense([]int{64}, one), dense([]int{64}, one),
+	}
+	y, g := dense(pooled, one), dense(pooled, func() float32 { return float32(rng.NormFloat64()) })
+	grads := []*tensor.Dense{dense(shape, one), dense([]int{64}, one), dense([]int{64}, one)}
+	k := &batchNormPoolKernel[float32]{bn: batchNormKernel[float32]{batchNormState: batchNormState{training: true, eps: 1e-5, momentum: 0.1}}}
+	for i := 0; i < b.N; i++ {
+		if err := k.forward(in, y); err != nil {
+			b.Fatal(err)
+		}
+		for wrt, d := range grads {
+			if err := k.backward(in, y, g, wrt, d); err != nil {
+				b.Fatal(err)
 			}
 		}
 	}

@@ -236,10 +236,10 @@ func clearEdges[T float](row []T, d conv2dDims, dy, dx int) {
 	if dx < 0 {
 		from, to = 0, min(-dx, d.w)
 	}
-	for oy := 0; oy < d.oh; oy++ {
-		r := row[oy*d.w : (oy+1)*d.w]
-		for ox := from; ox < to; ox++ {
-			r[ox] = 0
+	row = row[:d.oh*d.w]
+	for ox := from; ox < to; ox++ {
+		for i := ox; i < len(row); i += d.w { // column ox of every output row
+			row[i] = 0
 		}
 	}
 }
@@ -349,25 +349,33 @@ func (k *conv2dKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.Dense, wr
 				}
 			}
 		})
-		for c := range workers(d.n) { // the first chunk's sum overwrites dst
-			part := k.scratch.bufs[c][colSize : colSize+partSize]
-			switch {
-			case swap && c == 0:
-				transpose(dst, part, d.ckk, d.o)
-			case swap:
-				for q := 0; q < d.ckk; q++ {
-					for o, v := range part[q*d.o : (q+1)*d.o] {
-						dst[o*d.ckk+q] += v
+		// dst is the chunks' partial sums added in chunk order (the first
+		// overwrites it), each output channel's row by one thread.
+		parts := workers(d.n)
+		inChunks(d.o, func(_, from, to int) {
+			for o := from; o < to; o++ {
+				row := dst[o*d.ckk : (o+1)*d.ckk]
+				for c := range parts {
+					part := k.scratch.bufs[c][colSize : colSize+partSize]
+					switch {
+					case swap && c == 0:
+						for q := range row {
+							row[q] = part[q*d.o+o]
+						}
+					case swap:
+						for q := range row {
+							row[q] += part[q*d.o+o]
+						}
+					case c == 0:
+						copy(row, part[o*d.ckk:])
+					default:
+						for q, v := range part[o*d.ckk : (o+1)*d.ckk] {
+							row[q] += v
+						}
 					}
 				}
-			case c == 0:
-				copy(dst, part)
-			default:
-				for i, v := range part {
-					dst[i] += v
-				}
 			}
-		}
+		})
 	case 2:
 		// Output channels are independent: split among the threads, each
 		// plane summed in float64 lanes (vector loops for float32) and the

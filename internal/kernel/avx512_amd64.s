@@ -1084,3 +1084,131 @@ k12x32paSet:
 k12x32paDone:
 	VZEROUPPER
 	RET
+
+// func sgemmKernel12x32Stream(k int, a, b, c *float32, ldc int, alpha float32)
+//
+// sgemmKernel12x32Set for a whole 12×32 tile, stored with non-temporal
+// stores: C's lines are written without being read into the cache first
+// (a large product written once, such as a dense layer's weight
+// gradient). c and ldc·4 must be multiples of 64 bytes; the caller runs
+// sgemmSfence before anything else reads C.
+TEXT ·sgemmKernel12x32Stream(SB), NOSPLIT, $0-44
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), R8
+	SHLQ $2, R8
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+
+k12x32nLoop2:
+	CMPQ CX, $2
+	JL   k12x32nTail
+	DEPTH512
+	ADDQ $48, SI
+	ADDQ $128, DI
+	DEPTH512
+	ADDQ $48, SI
+	ADDQ $128, DI
+	SUBQ $2, CX
+	JMP  k12x32nLoop2
+
+k12x32nTail:
+	TESTQ CX, CX
+	JE    k12x32nStore
+	DEPTH512
+
+k12x32nStore:
+	VBROADCASTSS alpha+40(FP), Z26
+	VMULPS   Z0, Z26, Z27
+	VMOVNTPS Z27, (DX)
+	VMULPS   Z1, Z26, Z28
+	VMOVNTPS Z28, 64(DX)
+	ADDQ     R8, DX
+	VMULPS   Z2, Z26, Z27
+	VMOVNTPS Z27, (DX)
+	VMULPS   Z3, Z26, Z28
+	VMOVNTPS Z28, 64(DX)
+	ADDQ     R8, DX
+	VMULPS   Z4, Z26, Z27
+	VMOVNTPS Z27, (DX)
+	VMULPS   Z5, Z26, Z28
+	VMOVNTPS Z28, 64(DX)
+	ADDQ     R8, DX
+	VMULPS   Z6, Z26, Z27
+	VMOVNTPS Z27, (DX)
+	VMULPS   Z7, Z26, Z28
+	VMOVNTPS Z28, 64(DX)
+	ADDQ     R8, DX
+	VMULPS   Z8, Z26, Z27
+	VMOVNTPS Z27, (DX)
+	VMULPS   Z9, Z26, Z28
+	VMOVNTPS Z28, 64(DX)
+	ADDQ     R8, DX
+	VMULPS   Z10, Z26, Z27
+	VMOVNTPS Z27, (DX)
+	VMULPS   Z11, Z26, Z28
+	VMOVNTPS Z28, 64(DX)
+	ADDQ     R8, DX
+	VMULPS   Z12, Z26, Z27
+	VMOVNTPS Z27, (DX)
+	VMULPS   Z13, Z26, Z28
+	VMOVNTPS Z28, 64(DX)
+	ADDQ     R8, DX
+	VMULPS   Z14, Z26, Z27
+	VMOVNTPS Z27, (DX)
+	VMULPS   Z15, Z26, Z28
+	VMOVNTPS Z28, 64(DX)
+	ADDQ     R8, DX
+	VMULPS   Z16, Z26, Z27
+	VMOVNTPS Z27, (DX)
+	VMULPS   Z17, Z26, Z28
+	VMOVNTPS Z28, 64(DX)
+	ADDQ     R8, DX
+	VMULPS   Z18, Z26, Z27
+	VMOVNTPS Z27, (DX)
+	VMULPS   Z19, Z26, Z28
+	VMOVNTPS Z28, 64(DX)
+	ADDQ     R8, DX
+	VMULPS   Z20, Z26, Z27
+	VMOVNTPS Z27, (DX)
+	VMULPS   Z21, Z26, Z28
+	VMOVNTPS Z28, 64(DX)
+	ADDQ     R8, DX
+	VMULPS   Z22, Z26, Z27
+	VMOVNTPS Z27, (DX)
+	VMULPS   Z23, Z26, Z28
+	VMOVNTPS Z28, 64(DX)
+	ADDQ     R8, DX
+	VZEROUPPER
+	RET
+
+// func sgemmSfence()
+//
+// Orders the non-temporal stores before it before every later store.
+TEXT ·sgemmSfence(SB), NOSPLIT, $0-0
+	SFENCE
+	RET

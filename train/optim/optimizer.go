@@ -137,7 +137,7 @@ func (o *optimizer) Step(params []Param, lr float64) error {
 				sumSq += penalizedSquares(nil, p.Grad[int(r)*width:(int(r)+1)*width], 0)
 			}
 		} else {
-			sumSq += penalizedSquares(p.Value, p.Grad, float32(o.cfg.L1))
+			sumSq += denseSquares(p.Value, p.Grad, float32(o.cfg.L1))
 		}
 		maxLen = max(maxLen, len(p.Value))
 	}
@@ -228,6 +228,50 @@ func (o *optimizer) updateDense(w, g []float32, slots [][]float32, first bool) {
 		}()
 	}
 	wg.Wait()
+}
+
+// normPart is the length of the parts of a large gradient whose squares
+// denseSquares sums separately (a multiple of kernel.SquareLanes).
+const normPart = 1 << 18
+
+// denseSquares is penalizedSquares of a whole parameter. A large one
+// (splitUpdate weights or more) is summed in parts of normPart on up to
+// GOMAXPROCS goroutines, each part from zero, and the parts' sums are
+// added in order: the result depends on that fixed split alone, not on
+// the thread count, and the pass over the gradient (32 MB for the
+// ConvNet's fc.0) is no longer left to one core.
+func denseSquares(w, g []float32, l1 float32) float64 {
+	if len(g) < splitUpdate {
+		return penalizedSquares(w, g, l1)
+	}
+	parts := (len(g) + normPart - 1) / normPart
+	threads := min(runtime.GOMAXPROCS(0), parts)
+	sums := make([]float64, parts)
+	sum := func(t int) {
+		for p := t * parts / threads; p < (t+1)*parts/threads; p++ {
+			from, to := p*normPart, min((p+1)*normPart, len(g))
+			var wp []float32
+			if l1 != 0 {
+				wp = w[from:to]
+			}
+			sums[p] = penalizedSquares(wp, g[from:to], l1)
+		}
+	}
+	var wg sync.WaitGroup
+	for t := 1; t < threads; t++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sum(t)
+		}()
+	}
+	sum(0)
+	wg.Wait()
+	var s float64
+	for _, v := range sums {
+		s += v
+	}
+	return s
 }
 
 // sparse returns p's gradient rows and row width when the update may

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -63,5 +64,45 @@ func TestSplitUpdateSameBits(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSplitNormSameBits checks that a large parameter's gradient norm,
+// summed in parts on several goroutines, has the same bits on one thread
+// and on four (with and without L1), and that it is the norm.
+func TestSplitNormSameBits(t *testing.T) {
+	const n = 1<<20 + 3*normPart + 37
+	rng := rand.New(rand.NewPCG(7, 8))
+	w, g := make([]float32, n), make([]float32, n)
+	for i := range w {
+		w[i], g[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
+	}
+	for _, l1 := range []float64{0, 1e-3} {
+		var norms []float64
+		for _, procs := range []int{1, 2, 4} {
+			prev := runtime.GOMAXPROCS(procs)
+			opt, err := New(Config{Name: SGD, L1: l1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = opt.Step([]Param{{Name: "w", Shape: []int{n}, Value: append([]float32(nil), w...), Grad: g}}, 0)
+			runtime.GOMAXPROCS(prev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			norms = append(norms, opt.GradNorm())
+		}
+		var want float64
+		for i, v := range g {
+			x := float64(v + float32(l1)*sign(w[i]))
+			want += x * x
+		}
+		want = math.Sqrt(want)
+		if math.Float64bits(norms[0]) != math.Float64bits(norms[1]) || math.Float64bits(norms[0]) != math.Float64bits(norms[2]) {
+			t.Fatalf("l1 %v: norms %v on 1, 2 and 4 threads differ", l1, norms)
+		}
+		if math.Abs(norms[0]-want) > 1e-12*want {
+			t.Fatalf("l1 %v: norm %v, want %v", l1, norms[0], want)
+		}
 	}
 }
