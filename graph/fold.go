@@ -73,6 +73,7 @@ type foldedConvKernel[T float] struct {
 	// folded is the float32 weights folded once, shared by the parameter
 	// store's serving machines (conv_serve.go); nil in float64.
 	folded *foldedConvWeights
+	direct forkSite[convPoolCall, *convPoolCall] // serving: the direct convolution's parts
 }
 
 func (k *foldedConvKernel[T]) name() string {
