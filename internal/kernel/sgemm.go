@@ -225,9 +225,38 @@ type sgemmBuffers struct {
 	tile [sgemmMaxTile]float32
 }
 
-var sgemmPool = sync.Pool{New: func() any {
+// sgemmFree holds the buffers of finished products for the next ones.
+// Unlike a sync.Pool, which garbage collection empties, it keeps them, so
+// that a warm server's products allocate nothing (1.1 MB each otherwise):
+// as many as ran at once, up to sgemmFreeMax.
+var sgemmFree = struct {
+	mu   sync.Mutex
+	bufs []*sgemmBuffers
+}{bufs: make([]*sgemmBuffers, 0, sgemmFreeMax)}
+
+// sgemmFreeMax bounds the buffers kept: products running at once beyond
+// it (many goroutines each calling Sgemm) allocate theirs.
+const sgemmFreeMax = 64
+
+func getSgemmBuffers() *sgemmBuffers {
+	sgemmFree.mu.Lock()
+	if n := len(sgemmFree.bufs); n > 0 {
+		b := sgemmFree.bufs[n-1]
+		sgemmFree.bufs = sgemmFree.bufs[:n-1]
+		sgemmFree.mu.Unlock()
+		return b
+	}
+	sgemmFree.mu.Unlock()
 	return &sgemmBuffers{a: make([]float32, sgemmMC*sgemmKC), b: make([]float32, sgemmKC*sgemmNC)}
-}}
+}
+
+func putSgemmBuffers(b *sgemmBuffers) {
+	sgemmFree.mu.Lock()
+	if len(sgemmFree.bufs) < sgemmFreeMax {
+		sgemmFree.bufs = append(sgemmFree.bufs, b)
+	}
+	sgemmFree.mu.Unlock()
+}
 
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices,
 // where op(A) is m×k, op(B) is k×n and C is m×n, on up to threads
@@ -377,8 +406,8 @@ func sgemmWith(threads int, transA, transB bool, m, n, k int, alpha float32, a [
 // arch.narrow, read in place too. With rev (packed only), the blocks of
 // columns and the panels in them are taken last to first.
 func sgemmSerial(arch *sgemmArch, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, packed *PackedB, set bool, bias, c []float32, ldc int, rev bool) {
-	buf := sgemmPool.Get().(*sgemmBuffers)
-	defer sgemmPool.Put(buf)
+	buf := getSgemmBuffers()
+	defer putSgemmBuffers(buf)
 	direct := !transA && arch.direct != nil
 	narrow := !transA && arch.narrow != nil
 	depthBlocks := (k + sgemmKC - 1) / sgemmKC
