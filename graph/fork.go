@@ -32,12 +32,14 @@ import (
 // job late, after the fork returned, finds its parts all claimed, never a
 // later fork's.
 type forkJob struct {
-	f    func(i int)
-	n    int32
-	next atomic.Int32 // next part to claim
-	done atomic.Int32 // parts finished
-	refs atomic.Int32 // holders
-	free *forkJob     // the next job on the free list
+	f     func(i int)
+	n     int32
+	sleep bool          // the forking goroutine sleeps until the parts are done
+	wake  chan struct{} // with sleep: the last part to finish sends one token
+	next  atomic.Int32  // next part to claim
+	done  atomic.Int32  // parts finished
+	refs  atomic.Int32  // holders
+	free  *forkJob      // the next job on the free list
 }
 
 // jobs is the free list of fork jobs. Unlike a sync.Pool's, its jobs
@@ -48,7 +50,7 @@ var jobs struct {
 }
 
 // newJob returns a job of n parts running f, held once (by the caller).
-func newJob(n int, f func(i int)) *forkJob {
+func newJob(n int, f func(i int), sleep bool) *forkJob {
 	jobs.mu.Lock()
 	j := jobs.free
 	if j != nil {
@@ -56,9 +58,9 @@ func newJob(n int, f func(i int)) *forkJob {
 	}
 	jobs.mu.Unlock()
 	if j == nil {
-		j = new(forkJob)
+		j = &forkJob{wake: make(chan struct{}, 1)}
 	}
-	j.f, j.n = f, int32(n)
+	j.f, j.n, j.sleep = f, int32(n), sleep
 	j.next.Store(0)
 	j.done.Store(0)
 	j.refs.Store(1)
@@ -85,7 +87,9 @@ func (j *forkJob) claim() {
 			return
 		}
 		j.f(int(i))
-		j.done.Add(1)
+		if j.done.Add(1) == j.n && j.sleep {
+			j.wake <- struct{}{} // one token per job: the buffer has room
+		}
 	}
 }
 
@@ -122,14 +126,20 @@ func helper(jobs chan *forkJob) {
 // the caller runs parts itself (see above). Parts may fork in turn. f
 // escapes: a closure built for the call is allocated on every call (a
 // serving kernel forks through a forkSite instead).
-func fork(n int, f func(i int)) {
+func fork(n int, f func(i int)) { forkWith(n, f, false) }
+
+// forkWith is fork; with sleep, the caller, out of parts, sleeps until
+// the helpers' parts are done instead of polling: for parts of a
+// millisecond or more (an LSTM's two directions), where polling would
+// hold a core that a helper may need on a loaded machine.
+func forkWith(n int, f func(i int), sleep bool) {
 	if n <= 1 {
 		if n == 1 {
 			f(0)
 		}
 		return
 	}
-	j := newJob(n, f)
+	j := newJob(n, f, sleep)
 	for _, ch := range helperJobs(n) {
 		j.refs.Add(1)
 		select {
@@ -139,6 +149,11 @@ func fork(n int, f func(i int)) {
 		}
 	}
 	j.claim()
+	if sleep {
+		<-j.wake
+		j.release()
+		return
+	}
 	// The parts still running were started by a helper, which is awake.
 	for i := 1; j.done.Load() < j.n; i++ {
 		if i%64 == 0 {
@@ -154,7 +169,8 @@ func fork(n int, f func(i int)) {
 // call. The arguments' type A says what a part does: its pointer type P
 // has part(i, from, to), part i of the call's range [from, to). (A func
 // literal would not do: in a generic kernel it captures the type's
-// dictionary, which allocates it at every call.)
+// dictionary, so it is allocated at every call even when it captures
+// nothing else.)
 //
 // A site belongs to one kernel of one machine, which runs on one
 // goroutine at a time; parts that run side by side and fork in turn each
@@ -167,6 +183,9 @@ type forkSite[A any, P interface {
 	n, total int  // parts, and the range [0, total) they split
 	align    bool // ranges start at multiples of 16 (elements)
 	run      func(i int)
+	// sleep makes the site's forks wait for the helpers' parts asleep
+	// (forkWith): for parts of a millisecond or more.
+	sleep bool
 }
 
 // part runs part i of the site's current call.
@@ -188,7 +207,7 @@ func (s *forkSite[A, P]) split(n, total int, align bool, args A) {
 		s.run = s.part
 	}
 	s.args, s.n, s.total, s.align = args, n, total, align
-	fork(n, s.run)
+	forkWith(n, s.run, s.sleep)
 	var zero A
 	s.args = zero // let go of the call's buffers
 }

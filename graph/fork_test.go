@@ -80,8 +80,8 @@ func (c *coverCall) part(i, from, to int) {
 // A forkSite's parts cover its range exactly once, under the split
 // fork, chunks and elements make, whoever runs them: many goroutines, each
 // with its sites reused round after round (and the fork jobs with them),
-// some forking again from inside a part; and a warm site forks without
-// allocating.
+// some forking again from inside a part, some waiting asleep; and a warm
+// site forks without allocating.
 func TestForkSiteCoversOnce(t *testing.T) {
 	defer SetMaxThreads(SetMaxThreads(0))
 	const callers, rounds = 6, 150
@@ -107,6 +107,7 @@ func TestForkSiteCoversOnce(t *testing.T) {
 				if r%4 == 0 {
 					call.nested, call.inner = &nested, &inner
 				}
+				site.sleep = r%2 == 1 // the caller sleeps, not polls, for the helpers' parts
 				switch mode {
 				case 0:
 					site.fork(n, call)
@@ -143,7 +144,10 @@ func TestForkSiteCoversOnce(t *testing.T) {
 	var site forkSite[coverCall, *coverCall]
 	call := coverCall{t: t, counts: make([]atomic.Int32, 64), parts: make([]atomic.Int32, 4)}
 	site.fork(4, call) // warm: the site's function, a job
-	if allocs := testing.AllocsPerRun(100, func() { site.chunks(64, call) }); allocs != 0 {
-		t.Errorf("a warm forkSite allocates %v times per fork", allocs)
+	for _, sleep := range []bool{false, true} {
+		site.sleep = sleep
+		if allocs := testing.AllocsPerRun(100, func() { site.chunks(64, call) }); allocs != 0 {
+			t.Errorf("a warm forkSite (sleep %v) allocates %v times per fork", sleep, allocs)
+		}
 	}
 }

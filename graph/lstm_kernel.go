@@ -221,6 +221,7 @@ func (k *lstmLayerKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) erro
 		k.forwardDirection(in, y, 0, n, steps, inDim)
 		return nil
 	}
+	k.directions.sleep = true // each direction runs for a millisecond or more
 	k.directions.fork(2, lstmForwardCall[T]{k: k, in: in, y: y, n: n, steps: steps, inDim: inDim})
 	return nil
 }
