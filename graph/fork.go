@@ -122,39 +122,6 @@ func helper(jobs chan *forkJob) {
 	}
 }
 
-// offer queues j for a helper and reports whether it did. A job still
-// queued whose parts are all claimed is replaced: its fork is over (its
-// caller ran the parts while the helper woke), and it would keep the next
-// fork's parts from the helper — an LSTM's second direction, of a
-// millisecond, would wait for the first. A queued job with parts left
-// keeps its place.
-func offer(ch chan *forkJob, j *forkJob) bool {
-	select {
-	case ch <- j:
-		return true
-	default:
-	}
-	select {
-	case old := <-ch:
-		if old.next.Load() < old.n {
-			select {
-			case ch <- old:
-			default: // another fork took the place: old's caller runs its parts
-				old.release()
-			}
-			return false
-		}
-		old.release()
-	default: // the helper took it meanwhile
-	}
-	select {
-	case ch <- j:
-		return true
-	default:
-		return false
-	}
-}
-
 // fork calls f(0), …, f(n−1) concurrently and returns when all are done;
 // the caller runs parts itself (see above). Parts may fork in turn. f
 // escapes: a closure built for the call is allocated on every call (a
@@ -175,7 +142,9 @@ func forkWith(n int, f func(i int), sleep bool) {
 	j := newJob(n, f, sleep)
 	for _, ch := range helperJobs(n) {
 		j.refs.Add(1)
-		if !offer(ch, j) { // busy with another fork's job: the caller takes its share
+		select {
+		case ch <- j:
+		default: // busy with another fork's job: the caller takes its share
 			j.refs.Add(-1)
 		}
 	}

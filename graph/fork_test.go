@@ -151,27 +151,3 @@ func TestForkSiteCoversOnce(t *testing.T) {
 		}
 	}
 }
-
-// offer replaces a queued job whose parts are all claimed (a fork that is
-// over) but not one with parts left.
-func TestOfferReplacesOnlyStaleJobs(t *testing.T) {
-	ch := make(chan *forkJob, 1)
-	stale := newJob(2, func(int) {}, false)
-	stale.next.Store(2)
-	stale.refs.Add(1) // the queue's hold
-	ch <- stale
-	j := newJob(2, func(int) {}, false)
-	j.refs.Add(1)
-	if !offer(ch, j) || len(ch) != 1 || <-ch != j {
-		t.Fatal("a stale queued job was not replaced")
-	}
-	if got := stale.refs.Load(); got != 1 {
-		t.Errorf("the replaced job has %d holds, want 1 (its caller's)", got)
-	}
-	live := newJob(2, func(int) {}, false)
-	live.refs.Add(1)
-	ch <- live
-	if offer(ch, j) || len(ch) != 1 || <-ch != live {
-		t.Fatal("a queued job with parts left lost its place")
-	}
-}
