@@ -87,7 +87,11 @@ type Machine struct {
 	// the machine's sgemm peak: the better of it and the anchor's torch.mm.
 	SgemmGFLOPs float64 `json:"sgemm_gflops"`
 	Peak        float64 `json:"peak_gflops"`
-	Anchor      *Anchor `json:"anchor,omitempty"`
+	// FMAGFLOPs is the arithmetic limit on Threads (FMAPeak): the sgemm
+	// peak is a fraction of it. 0 when the kernel level has no vector
+	// multiply-add (pure Go).
+	FMAGFLOPs float64 `json:"fma_gflops,omitempty"`
+	Anchor    *Anchor `json:"anchor,omitempty"`
 }
 
 // Report is a whole run.
@@ -133,6 +137,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	progress(cfg, "tapeml sgemm %d² on %d threads", peakSize, cfg.Threads)
 	rep.Machine.SgemmGFLOPs = sgemmPeak(cfg.Threads, peakSize, 10)
 	rep.Machine.Peak = rep.Machine.SgemmGFLOPs
+	rep.Machine.FMAGFLOPs = FMAPeak(cfg.Threads)
 	torchNote := ""
 	var env []string
 	if cfg.Python != "" {

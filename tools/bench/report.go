@@ -29,6 +29,10 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(w, "; torch.mm: %.1f", a.MMGFLOPs)
 	}
 	fmt.Fprintln(w, ")")
+	if m.FMAGFLOPs > 0 {
+		fmt.Fprintf(w, "FMA peak: %.1f GFLOP/s (%s multiply-adds on registers only, the arithmetic limit; the sgemm peak is %.0f%% of it)\n",
+			m.FMAGFLOPs, m.SIMD, 100*m.Peak/m.FMAGFLOPs)
+	}
 	if a := m.Anchor; a != nil {
 		blas := a.SgemmFrom
 		if blas == "" {

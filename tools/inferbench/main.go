@@ -2,11 +2,12 @@
 // Runtime's on the same exported model, with the same thread count, in one
 // run, and prints the ratios.
 //
-//	go run ./tools/inferbench [-models textcnn,lstm,convnet,transformer] [-rounds 5] [-seconds 1] [-json]
+//	go run ./tools/inferbench [-models textcnn,lstm,convnet,transformer] [-rounds 5] [-seconds 1] [-warmup 0.25] [-json]
 //
-// The two sides take turns: each round times tapeml, then ONNX Runtime,
-// for -seconds each, and the figures are the medians over the rounds, so
-// that both meet the same load on a shared machine.
+// The two sides take turns: each round times tapeml and ONNX Runtime,
+// for -seconds each after -warmup seconds of untimed runs, the two going
+// first in alternate rounds, and the figures are the medians over the
+// rounds, so that both meet the same load on a shared machine.
 //
 // Each model is the reference configuration with seeded random weights
 // (batch-norm statistics included), saved as a checkpoint, loaded with
@@ -20,7 +21,9 @@
 //
 // A second table sets both sides' batch-32 throughput, as effective
 // GFLOP/s (the serving graph's product FLOPs per example, counted from its
-// shapes), against tapeml's sgemm peak at 1024², measured in every round.
+// shapes), against tapeml's sgemm peak at 1024² and against the FMA peak
+// (the arithmetic limit: multiply-adds on registers only), both measured in
+// every round.
 package main
 
 import (
@@ -60,6 +63,9 @@ type Result struct {
 	// a side's effective GFLOP/s is its batch-32 samples/s × MFLOPs / 1000.
 	MFLOPs float64 `json:"mflop_per_sample"`
 	Peak   float64 `json:"sgemm_peak_gflops"`
+	// FMAPeak is the arithmetic limit measured in the same run (GFLOP/s,
+	// bench.FMAPeak; 0 at the pure-Go level).
+	FMAPeak float64 `json:"fma_peak_gflops,omitempty"`
 	// Ratio is tapeml's batch-32 throughput over ONNX Runtime's (0 when
 	// ONNX Runtime did not run).
 	Ratio float64 `json:"ratio_batch32"`
@@ -75,12 +81,14 @@ type Timings struct {
 func main() {
 	models := flag.String("models", "textcnn,lstm,convnet,transformer", "models to measure")
 	seconds := flag.Float64("seconds", 1, "time spent on each measurement")
+	warmup := flag.Float64("warmup", 0.25, "untimed runs before each measurement, in seconds")
 	roundsFlag := flag.Int("rounds", 5, "alternating rounds; the figures are their medians")
 	asJSON := flag.Bool("json", false, "print JSON lines instead of a table")
 	noORT := flag.Bool("tapeml-only", false, "skip ONNX Runtime")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of tapeml's runs to this file")
 	flag.Parse()
 	skipORT, rounds = *noORT, max(1, *roundsFlag)
+	warm = time.Duration(max(0, *warmup) * float64(time.Second))
 	if *profile != "" {
 		f, err := os.Create(*profile)
 		if err != nil {
@@ -116,7 +124,9 @@ func main() {
 var (
 	skipORT bool
 	rounds  int
-	peak    float64 // the sgemm peak so far, GFLOP/s
+	warm    time.Duration // untimed runs before each measurement
+	peak    float64       // the sgemm peak so far, GFLOP/s
+	fmaPeak float64       // the FMA peak so far, GFLOP/s
 )
 
 func fatal(err error) {
@@ -133,14 +143,23 @@ func printTable(rs []Result) {
 			r.Tapeml.SamplesPerS, r.ORT.SamplesPerS, r.Ratio, r.Tapeml.P50ms, r.Tapeml.P99ms, r.ORT.P50ms, r.ORT.P99ms)
 	}
 	w.Flush()
-	fmt.Printf("\nEffective GFLOP/s at batch 32 against the sgemm peak (1024², %d threads, best over the rounds): %.1f GFLOP/s\n", runtime.GOMAXPROCS(0), peak)
+	fmt.Printf("\nEffective GFLOP/s at batch 32 against the sgemm peak (1024², %d threads, best over the rounds): %.1f GFLOP/s,\n", runtime.GOMAXPROCS(0), peak)
+	fmt.Printf("and against the FMA peak (multiply-adds on registers only, the arithmetic limit, best over the rounds): %.1f GFLOP/s\n", fmaPeak)
 	w = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "model\tMFLOP/sample\ttapeml GFLOP/s\tof peak\tORT GFLOP/s\tof peak")
+	fmt.Fprintln(w, "model\tMFLOP/sample\ttapeml GFLOP/s\tof sgemm\tof FMA\tORT GFLOP/s\tof sgemm\tof FMA")
 	for _, r := range rs {
 		tg, og := r.Tapeml.SamplesPerS*r.MFLOPs/1000, r.ORT.SamplesPerS*r.MFLOPs/1000
-		fmt.Fprintf(w, "%s\t%.1f\t%.0f\t%.0f%%\t%.0f\t%.0f%%\n", r.Model, r.MFLOPs, tg, 100*tg/r.Peak, og, 100*og/r.Peak)
+		fmt.Fprintf(w, "%s\t%.1f\t%.0f\t%.0f%%\t%s\t%.0f\t%.0f%%\t%s\n", r.Model, r.MFLOPs, tg, 100*tg/r.Peak, percentOf(tg, r.FMAPeak), og, 100*og/r.Peak, percentOf(og, r.FMAPeak))
 	}
 	w.Flush()
+}
+
+// percentOf is part as a percentage of whole, or "—" without a whole.
+func percentOf(part, whole float64) string {
+	if whole <= 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.0f%%", 100*part/whole)
 }
 
 func cpuName() string {
@@ -189,24 +208,38 @@ func measure(name, dir string, d time.Duration) (Result, error) {
 		}
 	}
 	var tap, onx []Timings
-	for range rounds {
+	for round := range rounds {
 		// The peak too takes its turn, so that it meets the same load;
 		// the best over the rounds (and models) so far is reported.
 		peak = max(peak, bench.SgemmPeak(runtime.GOMAXPROCS(0)))
-		t, err := timeTapeml(m, inputs, d)
-		if err != nil {
+		fmaPeak = max(fmaPeak, bench.FMAPeak(runtime.GOMAXPROCS(0)))
+		ours := func() error {
+			t, err := timeTapeml(m, inputs, d)
+			tap = append(tap, t)
+			return err
+		}
+		theirs := func() error {
+			if ort == nil {
+				return nil
+			}
+			t, err := ort.time(d)
+			onx = append(onx, t)
+			return err
+		}
+		// The sides take turns at going first, so that neither always
+		// follows the peak's products or the other side.
+		first, second := ours, theirs
+		if round%2 == 1 {
+			first, second = theirs, ours
+		}
+		if err := first(); err != nil {
 			return r, err
 		}
-		tap = append(tap, t)
-		if ort != nil {
-			t, err := ort.time(d)
-			if err != nil {
-				return r, err
-			}
-			onx = append(onx, t)
+		if err := second(); err != nil {
+			return r, err
 		}
 	}
-	r.Tapeml, r.Peak = median(tap), peak
+	r.Tapeml, r.Peak, r.FMAPeak = median(tap), peak, fmaPeak
 	if len(onx) > 0 {
 		r.ORT = median(onx)
 		r.Ratio = r.Tapeml.SamplesPerS / r.ORT.SamplesPerS
@@ -249,6 +282,11 @@ func timeTapeml(m *tapeml.Model, inputs map[int]tapemltest.Batch, d time.Duratio
 	var t Timings
 	for _, n := range []int{32, 1} {
 		in := [][]float32{inputs[n].Data}
+		for w0 := time.Now(); time.Since(w0) < warm; {
+			if _, err := m.Forward(ctx, in, n); err != nil {
+				return t, err
+			}
+		}
 		var times []float64
 		start := time.Now()
 		for time.Since(start) < d || len(times) < 10 {
@@ -324,7 +362,7 @@ func startORT(model string, inputs map[int]tapemltest.Batch, dir string) (*ortPr
 func (p *ortProcess) time(d time.Duration) (Timings, error) {
 	var t Timings
 	for _, n := range []int{32, 1} {
-		if _, err := fmt.Fprintf(p.in, "%d %g\n", n, d.Seconds()); err != nil {
+		if _, err := fmt.Fprintf(p.in, "%d %g %g\n", n, d.Seconds(), warm.Seconds()); err != nil {
 			return t, err
 		}
 		if !p.out.Scan() {

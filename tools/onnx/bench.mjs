@@ -4,7 +4,8 @@
 //   node bench.mjs MODEL.onnx INPUTS.json --threads=2 --seconds=3 [--stdin]
 //
 // With --stdin it prints {"ready":true} once the session is warm, then
-// measures one batch size per input line "BATCH SECONDS".
+// measures one batch size per input line "BATCH SECONDS [WARMUP_SECONDS]"
+// (untimed runs for WARMUP_SECONDS first).
 //
 // INPUTS.json gives one example batch per batch size to time, under its
 // size: {"32": {"ids": {"dtype": "int64", "shape": [32, 100], "data": [...]}}, "1": {...}}.
@@ -59,9 +60,11 @@ for (const [batch, inputs] of Object.entries(spec)) {
 }
 
 // measure runs one batch size for the given seconds and prints its line.
-async function measure(batch, secs) {
+async function measure(batch, secs, warmSecs = 0) {
   const feeds = feedsBySize[batch];
   if (!feeds) fail(`no inputs for batch ${batch}`);
+  // Untimed runs first, so that the window starts warm whatever ran before.
+  for (const w0 = process.hrtime.bigint(); Number(process.hrtime.bigint() - w0) / 1e9 < warmSecs;) await session.run(feeds);
   const times = [];
   const start = process.hrtime.bigint();
   let elapsed = 0;
@@ -84,13 +87,14 @@ async function measure(batch, secs) {
 if (!interactive) {
   for (const batch of Object.keys(feedsBySize)) await measure(batch, seconds);
 } else {
-  // One request per stdin line, "BATCH SECONDS", so that a caller can
-  // interleave these measurements with its own under the same load.
+  // One request per stdin line, "BATCH SECONDS [WARMUP_SECONDS]", so that
+  // a caller can interleave these measurements with its own under the same
+  // load.
   console.log(JSON.stringify({ ready: true }));
   const { createInterface } = await import('node:readline');
   for await (const line of createInterface({ input: process.stdin })) {
-    const [batch, secs] = line.trim().split(/\s+/);
+    const [batch, secs, warm] = line.trim().split(/\s+/);
     if (!batch) continue;
-    await measure(batch, Number(secs));
+    await measure(batch, Number(secs), Number(warm ?? 0));
   }
 }
