@@ -5,6 +5,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	kern "github.com/tapeml/tapeml/internal/kernel"
 )
 
 // Conv2DBatchNorm is Conv2D followed by BatchNorm2D, with the parameters of
@@ -75,6 +77,7 @@ type foldedConvKernel[T float] struct {
 	folded   *foldedConvWeights
 	direct   forkSite[convPoolCall, *convPoolCall]           // serving: the direct convolution's parts
 	examples forkSite[foldedConvCall[T], *foldedConvCall[T]] // the im2col convolution's
+	products []*forkSite[gemmCall, *gemmCall]                // per chunk: its products' stripes
 }
 
 func (k *foldedConvKernel[T]) name() string {
@@ -154,8 +157,23 @@ func (k *foldedConvKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) err
 	// share each example's product.
 	threads := max(1, maxThreads()/workers(d.n))
 	k.scratch.ensure(d.n, colSize+d.o*d.ohw)
+	for len(k.products) < workers(d.n) {
+		k.products = append(k.products, new(forkSite[gemmCall, *gemmCall]))
+	}
 	k.examples.chunks(d.n, foldedConvCall[T]{k: k, d: d, x: x, y: y, w: dw, b: db, threads: threads})
 	return nil
+}
+
+// gemmCall is C [m, n] = A [m, k]·B [k, n] (float32, row-major, no
+// transposes, C set): part i is kern.SgemmPart i of parts.
+type gemmCall struct {
+	parts   int
+	m, n, k int
+	a, b, c []float32
+}
+
+func (g *gemmCall) part(i, _, _ int) {
+	kern.SgemmPart(i, g.parts, false, false, g.m, g.n, g.k, 1, g.a, g.k, g.b, g.n, 0, g.c, g.n)
 }
 
 // foldedConvCall is forward's arguments (im2col, pooled): part chunk
@@ -175,7 +193,13 @@ func (c *foldedConvCall[T]) part(chunk, from, to int) {
 	col, conv := buf[:colSize], buf[colSize:]
 	for n := from; n < to; n++ {
 		k.conv.im2col(col, x[n*d.c*d.hw:(n+1)*d.c*d.hw], d)
-		gemm(threads, false, false, d.o, d.ohw, d.ckk, 1, dw, d.ckk, col, d.ohw, 0, conv, d.ohw)
+		if w32, ok := any(dw).([]float32); ok && threads > 1 { // on the helpers, allocating nothing
+			g := gemmCall{m: d.o, n: d.ohw, k: d.ckk, a: w32, b: any(col).([]float32), c: any(conv).([]float32)}
+			g.parts = kern.SgemmParts(threads, g.m, g.n)
+			k.products[chunk].fork(g.parts, g)
+		} else {
+			gemm(threads, false, false, d.o, d.ohw, d.ckk, 1, dw, d.ckk, col, d.ohw, 0, conv, d.ohw)
+		}
 		// 2×2 max-pooling (floor), the bias, then ReLU: a channel's
 		// bias and max(·, 0) both commute with the window's max.
 		yn := y[n*d.o*ph*pw : (n+1)*d.o*ph*pw]

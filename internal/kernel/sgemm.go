@@ -281,6 +281,56 @@ func Sgemm(threads int, transA, transB bool, m, n, k int, alpha float32, a []flo
 	sgemmWith(threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, nil, beta, c, ldc, false)
 }
 
+// SgemmParts is the number of parts Sgemm splits a product of m×n into
+// for up to threads goroutines: stripes of whole micro-tiles along C's
+// longer side (1 without the packed product).
+func SgemmParts(threads, m, n int) int {
+	arch := sgemmArchFor(active)
+	if !Packed() || arch == nil || m == 0 || n == 0 {
+		return 1
+	}
+	size, unit := m, arch.mr
+	if n >= m {
+		size, unit = n, arch.nr
+	}
+	return max(1, min(threads, (size+unit-1)/unit))
+}
+
+// SgemmPart computes part of the parts (SgemmParts) of Sgemm's product
+// on the calling goroutine: the stripe Sgemm's own goroutine would, with
+// the same bits, for a caller that runs the parts on goroutines of its
+// own (Sgemm starts one per part).
+func SgemmPart(part, parts int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	arch := sgemmArchFor(active)
+	if parts <= 1 || !Packed() || arch == nil {
+		Sgemm(1, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	byCols := n >= m
+	size, unit := m, arch.mr
+	if byCols {
+		size, unit = n, arch.nr
+	}
+	tiles := (size + unit - 1) / unit
+	from, to := part*tiles/parts*unit, min((part+1)*tiles/parts*unit, size)
+	if from >= to {
+		return
+	}
+	if byCols {
+		bOff := from // column from of op(B)
+		if transB {
+			bOff = from * ldb
+		}
+		Sgemm(1, transA, transB, m, to-from, k, alpha, a, lda, b[bOff:], ldb, beta, c[from:], ldc)
+		return
+	}
+	aOff := from * lda // row from of op(A)
+	if transA {
+		aOff = from
+	}
+	Sgemm(1, transA, transB, to-from, n, k, alpha, a[aOff:], lda, b, ldb, beta, c[from*ldc:], ldc)
+}
+
 // SgemmPacked is Sgemm with op(B) = p, on the calling goroutine, with the
 // kernel p was packed for.
 func SgemmPacked(transA bool, m, n, k int, alpha float32, a []float32, lda int, p *PackedB, beta float32, c []float32, ldc int) {
