@@ -36,10 +36,23 @@ const (
 func (a activation) String() string { return [...]string{"ReLU", "Sigmoid", "Tanh", "GELU"}[a] }
 
 func elementwise(x *G.Node, a activation) *G.Node {
-	return mustApply(typed(x.Dtype(), &activationKernel[float32]{a}, &activationKernel[float64]{a}), x)
+	return mustApply(typed(x.Dtype(), &activationKernel[float32]{fn: a}, &activationKernel[float64]{fn: a}), x)
 }
 
-type activationKernel[T float] struct{ fn activation }
+type activationKernel[T float] struct {
+	fn    activation
+	elems geluSite                            // forward, GELU in float32
+	relus forkSite[reluCall[T], *reluCall[T]] // forward, ReLU
+}
+
+// reluCall is ReLU's forward arguments: part i computes [from, to).
+type reluCall[T float] struct{ x, y []T }
+
+func (c *reluCall[T]) part(_, from, to int) {
+	for i, v := range c.x[from:to] {
+		c.y[from+i] = max(v, 0)
+	}
+}
 
 func (k *activationKernel[T]) name() string { return k.fn.String() }
 
@@ -53,11 +66,7 @@ func (k *activationKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) err
 	x, y := values[T](in[0]), values[T](out)
 	switch k.fn {
 	case relu: // split among the threads: the ConvNet's blocks rectify 786K values a step
-		splitElements(len(x), func(from, to int) {
-			for i, v := range x[from:to] {
-				y[from+i] = max(v, 0)
-			}
-		})
+		k.relus.elements(len(x), reluCall[T]{x: x, y: y[:len(x)]})
 	case sigmoid:
 		for i, v := range x {
 			y[i] = T(sigmoidOf(float64(v)))
@@ -68,7 +77,7 @@ func (k *activationKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) err
 		}
 	case gelu:
 		if x32, ok := any(x).([]float32); ok {
-			gelu32(d32(y), x32)
+			gelu32(&k.elems, d32(y), x32)
 			return nil
 		}
 		for i, v := range x {
@@ -81,10 +90,16 @@ func (k *activationKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) err
 // gelu32 and geluBackward32 are the float32 GELU: the vector kernels, on
 // large tensors split among the threads (GELU was 46% of a transformer's
 // inference profile on one thread, with a scalar erf).
-func gelu32(y, x []float32) {
-	y = y[:len(x)]
-	splitElements(len(x), func(from, to int) { kern.GELU(y[from:to], x[from:to]) })
+func gelu32(site *geluSite, y, x []float32) {
+	site.elements(len(x), geluCall{x: x, y: y[:len(x)]})
 }
+
+// geluCall is gelu32's arguments: part i computes [from, to).
+type geluCall struct{ x, y []float32 }
+
+type geluSite = forkSite[geluCall, *geluCall]
+
+func (c *geluCall) part(_, from, to int) { kern.GELU(c.y[from:to], c.x[from:to]) }
 
 func geluBackward32(d, x, g []float32) {
 	d, g = d[:len(x)], g[:len(x)]

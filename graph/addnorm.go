@@ -28,7 +28,10 @@ func AddLayerNorm(b *Builder, name string, x, r *G.Node, cfg LayerNormConfig) *G
 
 // addLayerNormKernel: inputs x, r [N, …, D], γ [D], β [D]; output
 // LayerNorm(x + r) shaped as x. Serving graph only: no backward pass.
-type addLayerNormKernel struct{ ln layerNormKernel[float32] }
+type addLayerNormKernel struct {
+	ln   layerNormKernel[float32]
+	rows forkSite[addNormCall, *addNormCall]
+}
 
 func (k *addLayerNormKernel) name() string { return fmt.Sprintf("AddLayerNorm(eps=%g)", k.ln.eps) }
 
@@ -47,16 +50,27 @@ func (k *addLayerNormKernel) forward(in []*tensor.Dense, out *tensor.Dense) erro
 	x, r := values[float32](in[0]), values[float32](in[1])
 	gamma, beta, y := values[float32](in[2]), values[float32](in[3]), values[float32](out)
 	d := len(gamma)
-	inChunks(len(x)/d, func(_, from, to int) {
-		for i := from; i < to; i++ {
-			yr := y[i*d : (i+1)*d]
-			copy(yr, x[i*d:(i+1)*d])
-			kern.AddTo(yr, r[i*d:(i+1)*d]) // x + r, rounded as Add rounds it
-			mean, inv := k.ln.stats(yr)
-			kern.Normalize(yr, yr, gamma, beta, mean, inv)
-		}
-	})
+	k.rows.chunks(len(x)/d, addNormCall{k: k, x: x, r: r, gamma: gamma, beta: beta, y: y})
 	return nil
+}
+
+// addNormCall is forward's arguments: part chunk computes the rows
+// [from, to).
+type addNormCall struct {
+	k                    *addLayerNormKernel
+	x, r, gamma, beta, y []float32
+}
+
+func (c *addNormCall) part(_, from, to int) {
+	x, r, gamma, beta, y := c.x, c.r, c.gamma, c.beta, c.y
+	d := len(gamma)
+	for i := from; i < to; i++ {
+		yr := y[i*d : (i+1)*d]
+		copy(yr, x[i*d:(i+1)*d])
+		kern.AddTo(yr, r[i*d:(i+1)*d]) // x + r, rounded as Add rounds it
+		mean, inv := c.k.ln.stats(yr)
+		kern.Normalize(yr, yr, gamma, beta, mean, inv)
+	}
 }
 
 func (*addLayerNormKernel) backward([]*tensor.Dense, *tensor.Dense, *tensor.Dense, int, *tensor.Dense) error {

@@ -159,6 +159,8 @@ type attentionKernel[T float] struct {
 	qkv, ctx, probs []T
 	dctx, dqkv      []T
 	scratch         perThread[T]
+	heads2          forkSite[attnCall[T], *attnCall[T]] // forward: the heads' products
+	project         productSite                         // serving: the packed projections
 
 	forwards, backs int // the shared gradients are current when backs == forwards
 }
@@ -272,33 +274,13 @@ func (k *attentionKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) erro
 	if k.p > 0 {
 		k.key = dropoutKey(k.noise, k.stream)
 	}
-	scale := T(1 / math.Sqrt(float64(dh)))
 	block := t * t
-	k.scratch.run(n*h, 2*block, func(_, from, to int, scratch []T) {
-		for bh := from; bh < to; bh++ {
-			e, hd := bh/h, bh%h
-			s := scratch[:block]
-			if k.keep {
-				s = k.probs[bh*block : (bh+1)*block]
-			}
-			q := k.qkv[e*t*3*d+hd*dh:]
-			kk := k.qkv[e*t*3*d+d+hd*dh:]
-			v := k.qkv[e*t*3*d+2*d+hd*dh:]
-			keys := keySpan(mask, e, t)
-			gemm(1, false, true, t, keys, dh, scale, q, 3*d, kk, 3*d, 0, s, t) // S = Q·Kᵀ/√dh, the span's columns
-			softmaxRows(s, mask, e, t)
-			pd := s
-			if k.p > 0 {
-				pd = scratch[block : 2*block]
-				k.dropout(pd, s, bh, block)
-			}
-			gemm(1, false, false, t, dh, keys, 1, pd, t, v, 3*d, 0, k.ctx[e*t*d+hd*dh:], d) // ctx_h = P·V_h over the span
-		}
-	})
+	k.scratch.ensure(n*h, 2*block)
+	k.heads2.chunks(n*h, attnCall[T]{k: k, mask: mask, t: t, d: d, dh: dh, scale: T(1 / math.Sqrt(float64(dh)))})
 	wo, bo := values[T](in[base+2*k.parts]), values[T](in[base+2*k.parts+1])
 	if k.packed != nil { // float32 serving: the bias stored with the product
 		k.packed.out.pack(any(wo).([]float32), d, d)
-		k.packed.out.product(any(k.ctx).([]float32), rows, d, d, any(bo).([]float32), any(y).([]float32))
+		k.packed.out.product(&k.project, any(k.ctx).([]float32), rows, d, d, any(bo).([]float32), any(y).([]float32))
 	} else if k.int8 == nil || !k.int8.projectOut(any(k.ctx).([]float32), rows, d, any(bo).([]float32), any(y).([]float32)) {
 		for r := 0; r < rows; r++ {
 			copy(y[r*d:(r+1)*d], bo)
@@ -307,6 +289,40 @@ func (k *attentionKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) erro
 	}
 	k.forwards++
 	return nil
+}
+
+// attnCall is the forward pass's per-head arguments: part chunk computes
+// the heads [from, to) of the batch's examples (n·h of them).
+type attnCall[T float] struct {
+	k        *attentionKernel[T]
+	mask     []T
+	t, d, dh int
+	scale    T
+}
+
+func (c *attnCall[T]) part(chunk, from, to int) {
+	k, mask, t, d, dh, scale := c.k, c.mask, c.t, c.d, c.dh, c.scale
+	h, block := k.heads, t*t
+	scratch := k.scratch.bufs[chunk][:2*block]
+	for bh := from; bh < to; bh++ {
+		e, hd := bh/h, bh%h
+		s := scratch[:block]
+		if k.keep {
+			s = k.probs[bh*block : (bh+1)*block]
+		}
+		q := k.qkv[e*t*3*d+hd*dh:]
+		kk := k.qkv[e*t*3*d+d+hd*dh:]
+		v := k.qkv[e*t*3*d+2*d+hd*dh:]
+		keys := keySpan(mask, e, t)
+		gemm(1, false, true, t, keys, dh, scale, q, 3*d, kk, 3*d, 0, s, t) // S = Q·Kᵀ/√dh, the span's columns
+		softmaxRows(s, mask, e, t)
+		pd := s
+		if k.p > 0 {
+			pd = scratch[block : 2*block]
+			k.dropout(pd, s, bh, block)
+		}
+		gemm(1, false, false, t, dh, keys, 1, pd, t, v, 3*d, 0, k.ctx[e*t*d+hd*dh:], d) // ctx_h = P·V_h over the span
+	}
 }
 
 // projectIn sets qkv = x·Wᵀ + b for the input projection's parts: in the
@@ -323,7 +339,7 @@ func (k *attentionKernel[T]) projectIn(in []*tensor.Dense, x []T, rows, d int) {
 			}
 			return w
 		})
-		k.packed.qkv.product(any(x).([]float32), rows, d, 3*d, k.concatBias(in), any(k.qkv).([]float32))
+		k.packed.qkv.product(&k.project, any(x).([]float32), rows, d, 3*d, k.concatBias(in), any(k.qkv).([]float32))
 		return
 	}
 	if k.int8 != nil && k.int8.in != nil {

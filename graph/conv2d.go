@@ -77,9 +77,10 @@ func isData(b *Builder, n *G.Node) bool {
 // thread count always gives the same bits.
 type conv2dKernel[T float] struct {
 	stride, pad int
-	inputGrad   bool         // compute dLoss/dx; false when x is data
-	scratch     perThread[T] // per chunk: im2col matrix, then a partial weight gradient
-	wT          []T          // the weight transposed, [C·KH·KW, O], for dLoss/dx
+	inputGrad   bool                                    // compute dLoss/dx; false when x is data
+	scratch     perThread[T]                            // per chunk: im2col matrix, then a partial weight gradient
+	examples    forkSite[conv2dCall[T], *conv2dCall[T]] // forward
+	wT          []T                                     // the weight transposed, [C·KH·KW, O], for dLoss/dx
 }
 
 func (k *conv2dKernel[T]) name() string {
@@ -288,24 +289,37 @@ func (k *conv2dKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) error {
 	if len(in) == 3 {
 		bias = values[T](in[2])
 	}
-	k.scratch.run(d.n, d.ckk*d.ohw, func(_, from, to int, col []T) {
-		for n := from; n < to; n++ {
-			yn := y[n*d.o*d.ohw : (n+1)*d.o*d.ohw] // [O, H'·W']
-			var beta T
-			if bias != nil {
-				for o, bv := range bias {
-					row := yn[o*d.ohw : (o+1)*d.ohw]
-					for t := range row {
-						row[t] = bv
-					}
-				}
-				beta = 1
-			}
-			k.im2col(col, x[n*d.c*d.hw:(n+1)*d.c*d.hw], d)
-			gemm(1, false, false, d.o, d.ohw, d.ckk, 1, w, d.ckk, col, d.ohw, beta, yn, d.ohw)
-		}
-	})
+	k.scratch.ensure(d.n, d.ckk*d.ohw)
+	k.examples.chunks(d.n, conv2dCall[T]{k: k, d: d, x: x, w: w, y: y, bias: bias})
 	return nil
+}
+
+// conv2dCall is forward's arguments: part chunk convolves the examples
+// [from, to), with the chunk's im2col scratch.
+type conv2dCall[T float] struct {
+	k             *conv2dKernel[T]
+	d             conv2dDims
+	x, w, y, bias []T
+}
+
+func (c *conv2dCall[T]) part(chunk, from, to int) {
+	k, d, x, w, y, bias := c.k, c.d, c.x, c.w, c.y, c.bias
+	col := k.scratch.bufs[chunk][:d.ckk*d.ohw]
+	for n := from; n < to; n++ {
+		yn := y[n*d.o*d.ohw : (n+1)*d.o*d.ohw] // [O, H'·W']
+		var beta T
+		if bias != nil {
+			for o, bv := range bias {
+				row := yn[o*d.ohw : (o+1)*d.ohw]
+				for t := range row {
+					row[t] = bv
+				}
+			}
+			beta = 1
+		}
+		k.im2col(col, x[n*d.c*d.hw:(n+1)*d.c*d.hw], d)
+		gemm(1, false, false, d.o, d.ohw, d.ckk, 1, w, d.ckk, col, d.ohw, beta, yn, d.ohw)
+	}
 }
 
 func (k *conv2dKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.Dense, wrt int, grad *tensor.Dense) error {

@@ -106,20 +106,38 @@ func (k *foldedConvKernel[T]) forwardDirect(p *kern.ConvPool, x, y []float32, n 
 	size, tiles := p.PaddedLen(), p.Tiles()
 	scratch := any(&k.scratch).(*perThread[float32])
 	if threads := maxThreads(); n < threads {
-		scratch.run(1, size, func(_, _, _ int, xp []float32) {
-			for i := range n {
-				yi := y[i*outPer : (i+1)*outPer]
-				p.Pad(xp, x[i*per:(i+1)*per])
-				parts := min(threads, tiles)
-				fork(parts, func(t int) { p.Run(yi, xp, t*tiles/parts, (t+1)*tiles/parts) })
-			}
-		})
+		scratch.ensure(1, size)
+		xp := scratch.bufs[0][:size]
+		for i := range n {
+			p.Pad(xp, x[i*per:(i+1)*per])
+			k.direct.split(min(threads, tiles), tiles, false, convPoolCall{p: p, x: xp, y: y[i*outPer : (i+1)*outPer], padded: true})
+		}
 		return
 	}
-	scratch.run(n, size, func(_, from, to int, xp []float32) {
-		for i := from; i < to; i++ {
-			p.Pad(xp, x[i*per:(i+1)*per])
-			p.Run(y[i*outPer:(i+1)*outPer], xp, 0, tiles)
-		}
-	})
+	scratch.ensure(n, size)
+	k.direct.chunks(n, convPoolCall{p: p, x: x, y: y, per: per, outPer: outPer, scratch: scratch})
+}
+
+// convPoolCall is forwardDirect's arguments: with padded, part i runs
+// tiles [from, to) of the one padded example x into y; otherwise part i
+// pads and runs the examples [from, to) of x into y in its own scratch.
+type convPoolCall struct {
+	p           *kern.ConvPool
+	x, y        []float32
+	per, outPer int // values of an example in x and y
+	padded      bool
+	scratch     *perThread[float32]
+}
+
+func (c *convPoolCall) part(i, from, to int) {
+	if c.padded {
+		c.p.Run(c.y, c.x, from, to)
+		return
+	}
+	per, outPer := c.per, c.outPer
+	xp := c.scratch.bufs[i][:c.p.PaddedLen()]
+	for e := from; e < to; e++ {
+		c.p.Pad(xp, c.x[e*per:(e+1)*per])
+		c.p.Run(c.y[e*outPer:(e+1)*outPer], xp, 0, c.p.Tiles())
+	}
 }

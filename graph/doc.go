@@ -23,9 +23,10 @@
 //
 // An Infer machine does not run on the tape: Compile lays its graph out
 // as a static plan (plan.go), the kernels' forward passes in topological
-// order over tensors allocated once, and Run calls them in a loop. Train
-// and Eval machines, attribution machines and CompileSamples keep the
-// tape.
+// order over tensors allocated once, and Run calls them in a loop,
+// allocating nothing once warm: the serving kernels keep their scratch
+// and fork through a forkSite (fork.go). Train and Eval machines,
+// attribution machines and CompileSamples keep the tape.
 //
 // CompileSamples compiles a training graph that gives every example's own
 // gradient instead of the batch's (persample.go), for differentially

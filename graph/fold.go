@@ -5,6 +5,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	kern "github.com/tapeml/tapeml/internal/kernel"
 )
 
 // Conv2DBatchNorm is Conv2D followed by BatchNorm2D, with the parameters of
@@ -72,7 +74,10 @@ type foldedConvKernel[T float] struct {
 	calib   *calibStat    // records the input's range while calibrating (quant.go), or nil
 	// folded is the float32 weights folded once, shared by the parameter
 	// store's serving machines (conv_serve.go); nil in float64.
-	folded *foldedConvWeights
+	folded   *foldedConvWeights
+	direct   forkSite[convPoolCall, *convPoolCall]           // serving: the direct convolution's parts
+	examples forkSite[foldedConvCall[T], *foldedConvCall[T]] // the im2col convolution's
+	products []*forkSite[gemmCall, *gemmCall]                // per chunk: its products' stripes
 }
 
 func (k *foldedConvKernel[T]) name() string {
@@ -147,34 +152,70 @@ func (k *foldedConvKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) err
 	}
 	d := k.conv.dims(in[0], k.w)
 	x, y := values[T](in[0]), values[T](out)
-	ph, pw := d.oh/2, d.ow/2
 	colSize := d.ckk * d.ohw
 	// Fewer examples than threads (a request of one): the spare threads
 	// share each example's product.
 	threads := max(1, maxThreads()/workers(d.n))
-	k.scratch.run(d.n, colSize+d.o*d.ohw, func(_, from, to int, buf []T) {
-		col, conv := buf[:colSize], buf[colSize:]
-		for n := from; n < to; n++ {
-			k.conv.im2col(col, x[n*d.c*d.hw:(n+1)*d.c*d.hw], d)
+	k.scratch.ensure(d.n, colSize+d.o*d.ohw)
+	for len(k.products) < workers(d.n) {
+		k.products = append(k.products, new(forkSite[gemmCall, *gemmCall]))
+	}
+	k.examples.chunks(d.n, foldedConvCall[T]{k: k, d: d, x: x, y: y, w: dw, b: db, threads: threads})
+	return nil
+}
+
+// gemmCall is C [m, n] = A [m, k]·B [k, n] (float32, row-major, no
+// transposes, C set): part i is kern.SgemmPart i of parts.
+type gemmCall struct {
+	parts   int
+	m, n, k int
+	a, b, c []float32
+}
+
+func (g *gemmCall) part(i, _, _ int) {
+	kern.SgemmPart(i, g.parts, false, false, g.m, g.n, g.k, 1, g.a, g.k, g.b, g.n, 0, g.c, g.n)
+}
+
+// foldedConvCall is forward's arguments (im2col, pooled): part chunk
+// convolves and pools the examples [from, to) in the chunk's scratch.
+type foldedConvCall[T float] struct {
+	k          *foldedConvKernel[T]
+	d          conv2dDims
+	x, y, w, b []T
+	threads    int // each product's
+}
+
+func (c *foldedConvCall[T]) part(chunk, from, to int) {
+	k, d, x, y, dw, db, threads := c.k, c.d, c.x, c.y, c.w, c.b, c.threads
+	ph, pw := d.oh/2, d.ow/2
+	colSize := d.ckk * d.ohw
+	buf := k.scratch.bufs[chunk][:colSize+d.o*d.ohw]
+	col, conv := buf[:colSize], buf[colSize:]
+	for n := from; n < to; n++ {
+		k.conv.im2col(col, x[n*d.c*d.hw:(n+1)*d.c*d.hw], d)
+		if w32, ok := any(dw).([]float32); ok && threads > 1 { // on the helpers, allocating nothing
+			g := gemmCall{m: d.o, n: d.ohw, k: d.ckk, a: w32, b: any(col).([]float32), c: any(conv).([]float32)}
+			g.parts = kern.SgemmParts(threads, g.m, g.n)
+			k.products[chunk].fork(g.parts, g)
+		} else {
 			gemm(threads, false, false, d.o, d.ohw, d.ckk, 1, dw, d.ckk, col, d.ohw, 0, conv, d.ohw)
-			// 2×2 max-pooling (floor), the bias, then ReLU: a channel's
-			// bias and max(·, 0) both commute with the window's max.
-			yn := y[n*d.o*ph*pw : (n+1)*d.o*ph*pw]
-			for o, bv := range db {
-				plane, dst := conv[o*d.ohw:(o+1)*d.ohw], yn[o*ph*pw:(o+1)*ph*pw]
-				for oy := 0; oy < ph; oy++ {
-					r0, r1 := plane[2*oy*d.ow:][:2*pw], plane[(2*oy+1)*d.ow:][:2*pw]
-					out := dst[oy*pw : (oy+1)*pw]
-					for ox := range out {
-						a, b := max(r0[2*ox], r0[2*ox+1]), max(r1[2*ox], r1[2*ox+1])
-						// Go's max is NaN when an argument is: NaN propagates, as in PyTorch.
-						out[ox] = max(max(a, b)+bv, 0)
-					}
+		}
+		// 2×2 max-pooling (floor), the bias, then ReLU: a channel's
+		// bias and max(·, 0) both commute with the window's max.
+		yn := y[n*d.o*ph*pw : (n+1)*d.o*ph*pw]
+		for o, bv := range db {
+			plane, dst := conv[o*d.ohw:(o+1)*d.ohw], yn[o*ph*pw:(o+1)*ph*pw]
+			for oy := 0; oy < ph; oy++ {
+				r0, r1 := plane[2*oy*d.ow:][:2*pw], plane[(2*oy+1)*d.ow:][:2*pw]
+				out := dst[oy*pw : (oy+1)*pw]
+				for ox := range out {
+					a, b := max(r0[2*ox], r0[2*ox+1]), max(r1[2*ox], r1[2*ox+1])
+					// Go's max is NaN when an argument is: NaN propagates, as in PyTorch.
+					out[ox] = max(max(a, b)+bv, 0)
 				}
 			}
 		}
-	})
-	return nil
+	}
 }
 
 func (k *foldedConvKernel[T]) backward([]*tensor.Dense, *tensor.Dense, *tensor.Dense, int, *tensor.Dense) error {

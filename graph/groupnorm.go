@@ -61,8 +61,9 @@ func GroupNorm(b *Builder, name string, x *G.Node, cfg GroupNormConfig) *G.Node 
 // slices. Examples are split among the threads; sums run in float64 in a
 // fixed order, so results do not depend on the thread count.
 type groupNormKernel[T float] struct {
-	groups int
-	eps    float64
+	groups   int
+	eps      float64
+	examples forkSite[groupNormCall[T], *groupNormCall[T]] // forward
 }
 
 func (k *groupNormKernel[T]) name() string {
@@ -109,24 +110,35 @@ func (k *groupNormKernel[T]) stats(v []T) (mean, inv float64) {
 func (k *groupNormKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) error {
 	n, _, cg, hw := k.dims(in[0])
 	x, gamma, beta, y := values[T](in[0]), values[T](in[1]), values[T](in[2]), values[T](out)
+	k.examples.chunks(n, groupNormCall[T]{k: k, x: x, gamma: gamma, beta: beta, y: y, cg: cg, hw: hw})
+	return nil
+}
+
+// groupNormCall is forward's arguments: part chunk normalizes the
+// examples [from, to).
+type groupNormCall[T float] struct {
+	k                 *groupNormKernel[T]
+	x, gamma, beta, y []T
+	cg, hw            int // channels per group, values per channel
+}
+
+func (c *groupNormCall[T]) part(_, from, to int) {
+	k, x, gamma, beta, y, cg, hw := c.k, c.x, c.gamma, c.beta, c.y, c.cg, c.hw
 	size := cg * hw
-	inChunks(n, func(_, from, to int) {
-		for e := from; e < to; e++ {
-			for g := 0; g < k.groups; g++ {
-				off := (e*k.groups + g) * size
-				mean, inv := k.stats(x[off : off+size])
-				for j := 0; j < cg; j++ {
-					ch := g*cg + j
-					a, b := float64(gamma[ch])*inv, float64(beta[ch])
-					o := off + j*hw
-					for p := o; p < o+hw; p++ {
-						y[p] = T((float64(x[p])-mean)*a + b)
-					}
+	for e := from; e < to; e++ {
+		for g := 0; g < k.groups; g++ {
+			off := (e*k.groups + g) * size
+			mean, inv := k.stats(x[off : off+size])
+			for j := 0; j < cg; j++ {
+				ch := g*cg + j
+				a, b := float64(gamma[ch])*inv, float64(beta[ch])
+				o := off + j*hw
+				for p := o; p < o+hw; p++ {
+					y[p] = T((float64(x[p])-mean)*a + b)
 				}
 			}
 		}
-	})
-	return nil
+	}
 }
 
 func (k *groupNormKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.Dense, wrt int, grad *tensor.Dense) error {

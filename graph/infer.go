@@ -78,8 +78,9 @@ func (pw *packedWeights) packWith(out, in int, weights func() []float32) {
 // product sets y [m, out] = x [m, in]·Wᵀ + bias (bias nil: no bias; else
 // its out values added to every row, stored with the product rather than
 // copied into y first), each thread computing its stripe of columns.
-func (pw *packedWeights) product(x []float32, m, in, out int, bias, y []float32) {
-	pw.productThen(x, m, in, out, bias, y, nil)
+// site is the caller's, for the fork.
+func (pw *packedWeights) product(site *productSite, x []float32, m, in, out int, bias, y []float32) {
+	pw.productThen(site, x, m, in, out, bias, y, nil)
 }
 
 // productSerial is product on the calling goroutine, one stripe after
@@ -158,40 +159,58 @@ const minTransposedWeights = 1 << 22
 
 // productT is product computed as yᵀ = W·xᵀ: x, transposed, is packed
 // into xt (the product's right operand, a panel or two that stay in
-// cache) by the threads together (packed counts the blocks), and each thread multiplies its stripe of W's rows (packRows)
-// into its rows of yt [out, m] — every weight read once and used for
+// cache) by the threads together (packed counts the blocks), and each
+// thread multiplies its stripe of W's rows (packRows) into its rows of
+// yt [out, m] — every weight read once and used for
 // every row of x — and writes them transposed into its columns of y. The
 // same bits as product. (A fused GELU is left to productThen: the GELU
 // kernel rounds a vector's tail differently from its whole vectors, so
 // its bits depend on where the stripes of columns start.)
-func (pw *packedWeights) productT(x []float32, m, in, out int, bias, y []float32, xt *kern.PackedB, yt []float32, packed *blockCount) {
+func (pw *packedWeights) productT(site *transposedSite, x []float32, m, in, out int, bias, y []float32, xt *kern.PackedB, yt []float32, packed *blockCount) {
 	blocks := int32(xt.Layout(in, m))
 	packed.next.Store(0)
 	packed.done.Store(0)
-	fork(len(pw.rows), func(i int) {
-		// The threads share the packing of xᵀ, a block at a time, and
-		// each waits for the blocks the others took: a thread that never
-		// starts takes none, so the wait ends.
-		for b := packed.next.Add(1) - 1; b < blocks; b = packed.next.Add(1) - 1 {
-			xt.PackBlock(int(b), true, x, in)
-			packed.done.Add(1)
-		}
-		for packed.done.Load() < blocks {
-			runtime.Gosched()
-		}
-		s := &pw.rows[i]
-		c := yt[s.from*m : s.to*m]
-		if bias != nil { // added as the first depth block's product is, in one rounding
-			for j := s.from; j < s.to; j++ {
-				row := c[(j-s.from)*m : (j-s.from+1)*m]
-				for r := range row {
-					row[r] = bias[j]
-				}
+	site.fork(len(pw.rows), transposedCall{pw: pw, x: x, in: in, m: m, out: out, bias: bias, y: y, xt: xt, yt: yt, packed: packed, blocks: blocks})
+}
+
+// transposedCall is productT's arguments; part i computes stripe i of W's
+// rows.
+type transposedCall struct {
+	pw          *packedWeights
+	x           []float32
+	in, m, out  int
+	bias, y, yt []float32
+	xt          *kern.PackedB
+	packed      *blockCount
+	blocks      int32
+}
+
+type transposedSite = forkSite[transposedCall, *transposedCall]
+
+func (c *transposedCall) part(i, _, _ int) {
+	// The threads share the packing of xᵀ, a block at a time, and each
+	// waits for the blocks the others took: a thread that never starts
+	// takes none, so the wait ends.
+	packed := c.packed
+	for b := packed.next.Add(1) - 1; b < c.blocks; b = packed.next.Add(1) - 1 {
+		c.xt.PackBlock(int(b), true, c.x, c.in)
+		packed.done.Add(1)
+	}
+	for packed.done.Load() < c.blocks {
+		runtime.Gosched()
+	}
+	s, m := &c.pw.rows[i], c.m
+	yt := c.yt[s.from*m : s.to*m]
+	if c.bias != nil { // added as the first depth block's product is, in one rounding
+		for j := s.from; j < s.to; j++ {
+			row := yt[(j-s.from)*m : (j-s.from+1)*m]
+			for r := range row {
+				row[r] = c.bias[j]
 			}
 		}
-		kern.SgemmPackedAB(&s.p, xt, c, m, bias == nil)
-		transposeInto(y[s.from:], out, c, s.to-s.from, m)
-	})
+	}
+	kern.SgemmPackedAB(&s.p, c.xt, yt, m, c.bias == nil)
+	transposeInto(c.y[s.from:], c.out, yt, s.to-s.from, m)
 }
 
 // blockCount shares out blocks of work among the threads: the next one
@@ -218,20 +237,34 @@ func transposeInto(y []float32, ldy int, c []float32, rows, m int) {
 // to each row of its stripe of y (from, to: the stripe's columns) once
 // the stripe is computed: an activation fused into the product, with no
 // fork and join of its own and while the stripe is in cache.
-func (pw *packedWeights) productThen(x []float32, m, in, out int, bias, y []float32, then func(row []float32)) {
-	run := func(s *weightStripe) {
-		if bias == nil {
-			kern.SgemmPacked(false, m, s.to-s.from, in, 1, x, in, &s.p, 0, y[s.from:], out)
-		} else {
-			kern.SgemmPackedBias(false, m, s.to-s.from, in, x, in, &s.p, bias[s.from:], y[s.from:], out)
-		}
-		if then != nil {
-			for r := 0; r < m; r++ {
-				then(y[r*out+s.from : r*out+s.to])
-			}
+func (pw *packedWeights) productThen(site *productSite, x []float32, m, in, out int, bias, y []float32, then func(row []float32)) {
+	site.fork(len(pw.stripes), productCall{pw: pw, x: x, m: m, in: in, out: out, bias: bias, y: y, then: then})
+}
+
+// productCall is a product's arguments (productThen); part i computes
+// stripe i.
+type productCall struct {
+	pw         *packedWeights
+	x          []float32
+	m, in, out int
+	bias, y    []float32
+	then       func(row []float32)
+}
+
+type productSite = forkSite[productCall, *productCall]
+
+func (c *productCall) part(i, _, _ int) {
+	s, m, out, y := &c.pw.stripes[i], c.m, c.out, c.y
+	if c.bias == nil {
+		kern.SgemmPacked(false, m, s.to-s.from, c.in, 1, c.x, c.in, &s.p, 0, y[s.from:], out)
+	} else {
+		kern.SgemmPackedBias(false, m, s.to-s.from, c.in, c.x, c.in, &s.p, c.bias[s.from:], y[s.from:], out)
+	}
+	if c.then != nil {
+		for r := 0; r < m; r++ {
+			c.then(y[r*out+s.from : r*out+s.to])
 		}
 	}
-	fork(len(pw.stripes), func(i int) { run(&pw.stripes[i]) })
 }
 
 // linearInferKernel is Linear with its weight packed once: inputs x
@@ -240,11 +273,13 @@ func (pw *packedWeights) productThen(x []float32, m, in, out int, bias, y []floa
 type linearInferKernel struct {
 	w    *packedWeights // shared by the model's serving machines
 	gelu bool
+	site productSite
 	// For a batch of few rows (transposedRows): the input transposed and
 	// packed, and the output transposed, reused from run to run.
 	xt     kern.PackedB
 	yt     []float32
 	packed blockCount
+	tsite  transposedSite
 }
 
 func (k *linearInferKernel) name() string {
@@ -269,22 +304,25 @@ func (k *linearInferKernel) forward(in []*tensor.Dense, out *tensor.Dense) error
 	}
 	var then func(row []float32)
 	if k.gelu {
-		then = func(row []float32) { kern.GELU(row, row) }
+		then = geluRow
 	}
 	if then == nil && transposedRows(n, d, m) {
 		k.w.packRows(w, m, d)
 		k.yt = resizeT(k.yt, m*n)
-		k.w.productT(x, n, d, m, bias, y, &k.xt, k.yt, &k.packed)
+		k.w.productT(&k.tsite, x, n, d, m, bias, y, &k.xt, k.yt, &k.packed)
 		return nil
 	}
 	k.w.pack(w, m, d)
-	k.w.productThen(x, n, d, m, bias, y, then)
+	k.w.productThen(&k.site, x, n, d, m, bias, y, then)
 	return nil
 }
 
 func (*linearInferKernel) backward([]*tensor.Dense, *tensor.Dense, *tensor.Dense, int, *tensor.Dense) error {
 	return errInferOnly
 }
+
+// geluRow is GELU in place, fused into a product (productThen).
+func geluRow(row []float32) { kern.GELU(row, row) }
 
 var errInferOnly = fmt.Errorf("graph: an inference kernel has no backward pass")
 
@@ -375,6 +413,7 @@ type embedConvPoolKernel struct {
 	x               []float32   // gathered embeddings [N·L, E]
 	best            []float32   // one pooling window's maximum per channel
 	y               []float32   // the product [N·L−K+1, O]
+	site            forkSite[embedConvCall, *embedConvCall]
 }
 
 func (k *embedConvPoolKernel) name() string {
@@ -513,20 +552,34 @@ func (*linearInferKernel) writesAll(int) bool { return true }
 // packedProduct is y [rows, o] = X·Wᵀ where X's row r starts at x[r·lda]
 // and holds kdim values.
 func (k *embedConvPoolKernel) packedProduct(rows, kdim, o, lda int) {
-	run := func(s *weightStripe) {
-		kern.SgemmPacked(false, rows, s.to-s.from, kdim, 1, k.x, lda, &s.p, 0, k.y[s.from:], o)
-	}
+	c := embedConvCall{k: k, rows: rows, kdim: kdim, o: o, lda: lda}
 	if len(k.packed.stripes) > 1 {
-		fork(len(k.packed.stripes), func(i int) { run(&k.packed.stripes[i]) })
+		k.site.fork(len(k.packed.stripes), c)
 		return
 	}
 	// One stripe (few output channels): split the rows instead.
+	c.byRows = max(1, min(maxThreads(), rows/(4*k.packed.stripes[0].p.TileRows())))
+	k.site.fork(c.byRows, c)
+}
+
+// embedConvCall is packedProduct's arguments: part i computes stripe i,
+// or, with byRows parts, rows i·rows/byRows up to the next part's.
+type embedConvCall struct {
+	k                  *embedConvPoolKernel
+	rows, kdim, o, lda int
+	byRows             int
+}
+
+func (c *embedConvCall) part(i, _, _ int) {
+	k := c.k
+	if c.byRows == 0 {
+		s := &k.packed.stripes[i]
+		kern.SgemmPacked(false, c.rows, s.to-s.from, c.kdim, 1, k.x, c.lda, &s.p, 0, k.y[s.from:], c.o)
+		return
+	}
 	s := &k.packed.stripes[0]
-	threads := max(1, min(maxThreads(), rows/(4*s.p.TileRows())))
-	fork(threads, func(t int) {
-		from, to := t*rows/threads, (t+1)*rows/threads
-		kern.SgemmPacked(false, to-from, s.to-s.from, kdim, 1, k.x[from*lda:], lda, &s.p, 0, k.y[from*o+s.from:], o)
-	})
+	from, to := i*c.rows/c.byRows, (i+1)*c.rows/c.byRows
+	kern.SgemmPacked(false, to-from, s.to-s.from, c.kdim, 1, k.x[from*c.lda:], c.lda, &s.p, 0, k.y[from*c.o+s.from:], c.o)
 }
 
 func (*embedConvPoolKernel) backward([]*tensor.Dense, *tensor.Dense, *tensor.Dense, int, *tensor.Dense) error {

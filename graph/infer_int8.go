@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"sync"
 
 	"gorgonia.org/tensor"
 
@@ -28,10 +27,89 @@ func qthreads(m, n, k int) int {
 // ones are the row scales of products whose rows need none.
 var ones = []float32{1, 1, 1, 1, 1, 1, 1, 1}
 
-// qRows is a scratch buffer of rows quantized at run time.
+// qRows is a scratch buffer of rows quantized at run time, and the
+// product of those rows (qLinear) run without allocating.
 type qRows struct {
-	s    []float32
-	acts kern.QActs // the rows encoded for the int8 kernel
+	s     []float32
+	acts  kern.QActs // the rows encoded for the int8 kernel
+	quant quantSite
+	prod  qProduct
+	// The product's dequantization (dequant), read by every tile.
+	y, bias, sw, zeros []float32
+	ldy                int
+	accumulate         bool
+	visit              kern.QVisit // r.dequant, made once
+}
+
+// dequant is qLinear's kern.QVisit.
+func (r *qRows) dequant(i0, rows, j0, cols int, tile []int32, ldt int, offs []int32) {
+	var b []float32
+	if !r.accumulate {
+		b = r.bias[j0 : j0+cols]
+	}
+	kern.DequantTile(r.y[i0*r.ldy+j0:], r.ldy, tile, ldt, rows, cols, offs, r.sw[j0:j0+cols], r.s[i0:i0+rows], b, r.accumulate)
+}
+
+// qProduct runs int8 products (kern.QGemmPart) on the fork helpers,
+// keeping its parts' tiles: one per kernel, LSTM direction or conv
+// worker, so that a run allocates nothing.
+type qProduct struct {
+	site  forkSite[qProductCall, *qProductCall]
+	tiles [][]int32
+}
+
+// run is kern.QGemmTiles(threads, acts, p, visit); visit must not be a
+// closure made for the call (it would be allocated at every call).
+func (q *qProduct) run(threads int, acts *kern.QActs, p *kern.QPacked, visit kern.QVisit) {
+	parts := kern.QGemmParts(threads, acts, p)
+	for len(q.tiles) < parts {
+		q.tiles = append(q.tiles, nil)
+	}
+	for i := range parts {
+		if len(q.tiles[i]) < p.TileLen() {
+			q.tiles[i] = make([]int32, p.TileLen())
+		}
+	}
+	q.site.fork(parts, qProductCall{q: q, acts: acts, p: p, parts: parts, visit: visit})
+}
+
+// qProductCall is qProduct.run's arguments: part i is kern.QGemmPart i.
+type qProductCall struct {
+	q     *qProduct
+	acts  *kern.QActs
+	p     *kern.QPacked
+	parts int
+	visit kern.QVisit
+}
+
+func (c *qProductCall) part(i, _, _ int) {
+	kern.QGemmPart(i, c.parts, c.acts, c.p, c.q.tiles[i], c.visit)
+}
+
+// qStatic is an int8 convolution's product dequantized into y [rows, o]
+// with per-channel scales and shifts (kern.DequantTile): a kernel's, or
+// one of its workers', so that a run allocates nothing.
+type qStatic struct {
+	prod         qProduct
+	y            []float32
+	o            int
+	scale, shift []float32
+	visit        kern.QVisit // s.dequant, made once
+}
+
+// run sets y [acts.Rows, o] = (acts·pᵀ)·scale + shift, column by column,
+// on up to threads goroutines.
+func (s *qStatic) run(threads int, acts *kern.QActs, p *kern.QPacked, y []float32, o int, scale, shift []float32) {
+	if s.visit == nil {
+		s.visit = s.dequant
+	}
+	s.y, s.o, s.scale, s.shift = y, o, scale, shift
+	s.prod.run(threads, acts, p, s.visit)
+	s.y, s.scale, s.shift = nil, nil, nil
+}
+
+func (s *qStatic) dequant(i0, rows, j0, cols int, tile []int32, ldt int, offs []int32) {
+	kern.DequantTile(s.y[i0*s.o+j0:], s.o, tile, ldt, rows, cols, offs, s.scale[j0:j0+cols], ones[:rows], s.shift[j0:j0+cols], false)
 }
 
 // qLinear sets (or, when accumulate, adds to) y [m, n] (rows ldy apart)
@@ -43,18 +121,20 @@ func qLinear(threads int, x []float32, m, k, lda int, w *QuantWeight, y []float3
 		r.s = make([]float32, m)
 	}
 	r.s = r.s[:m]
-	quantizeEncodeRowsThreads(threads, p, x, m, k, lda, &r.acts, r.s)
+	quantizeEncodeRowsThreads(&r.quant, threads, p, x, m, k, lda, &r.acts, r.s)
 	sw := w.Scale
 	if bias == nil && !accumulate {
-		bias = make([]float32, len(sw))
-	}
-	kern.QGemmTiles(threads, &r.acts, p, func(i0, rows, j0, cols int, tile []int32, ldt int, offs []int32) {
-		var b []float32
-		if !accumulate {
-			b = bias[j0 : j0+cols]
+		if len(r.zeros) < len(sw) {
+			r.zeros = make([]float32, len(sw))
 		}
-		kern.DequantTile(y[i0*ldy+j0:], ldy, tile, ldt, rows, cols, offs, sw[j0:j0+cols], r.s[i0:i0+rows], b, accumulate)
-	})
+		bias = r.zeros[:len(sw)]
+	}
+	if r.visit == nil {
+		r.visit = r.dequant
+	}
+	r.y, r.ldy, r.accumulate, r.bias, r.sw = y, ldy, accumulate, bias, sw
+	r.prod.run(threads, &r.acts, p, r.visit)
+	r.y, r.bias, r.sw = nil, nil, nil
 }
 
 // linearInt8Kernel is Linear with an int8 weight and activations
@@ -131,21 +211,23 @@ func (k *lstmLayerKernel[T]) int8Product(d int, recurrent bool, m, kdim int, x, 
 // match, [O, KH, KW, C], and the product is C[pos, o] over output
 // positions.
 type foldedConvInt8Kernel struct {
-	q       *QuantWeight
-	stride  int
-	pad     int
-	eps     float64
-	bias    bool
-	pool    int // 2: 2×2 max-pooling and ReLU; 0: neither
-	scratch []convInt8Scratch
-	scale   []float32 // per channel: weight scale × BN factor × input scale
-	shift   []float32 // per channel: folded bias
+	q        *QuantWeight
+	stride   int
+	pad      int
+	eps      float64
+	bias     bool
+	pool     int                // 2: 2×2 max-pooling and ReLU; 0: neither
+	scratch  []*convInt8Scratch // per worker (a chunk of the batch)
+	examples forkSite[convInt8Call, *convInt8Call]
+	scale    []float32 // per channel: weight scale × BN factor × input scale
+	shift    []float32 // per channel: folded bias
 }
 
 type convInt8Scratch struct {
 	xq   []byte     // one example [H, W, C], quantized and encoded for the int8 kernel
 	acts kern.QActs // [H'·W', KH·KW·C (padded)], encoded
 	conv []float32  // [H'·W', O]
+	prod qStatic
 }
 
 func (k *foldedConvInt8Kernel) name() string {
@@ -205,78 +287,97 @@ func (k *foldedConvInt8Kernel) forward(in []*tensor.Dense, out *tensor.Dense) er
 		k.shift[o] = float32((b0-float64(mean[o]))*f + float64(beta[o]))
 	}
 	x, y := values[float32](in[0]), values[float32](out)
-	ph, pw := d.oh/2, d.ow/2
 	workers := workers(d.n)
 	threads := max(1, runtime.GOMAXPROCS(0)/workers)
 	for len(k.scratch) < workers {
-		k.scratch = append(k.scratch, convInt8Scratch{})
+		k.scratch = append(k.scratch, new(convInt8Scratch))
 	}
 	inv := 1 / sIn
+	k.examples.chunks(d.n, convInt8Call{k: k, d: d, x: x, y: y, packed: packed, threads: threads, inv: inv})
+	return nil
+}
+
+// convInt8Call is forward's arguments: part w convolves the examples
+// [from, to) with worker w's scratch.
+type convInt8Call struct {
+	k       *foldedConvInt8Kernel
+	d       conv2dDims
+	x, y    []float32
+	packed  *kern.QPacked
+	threads int
+	inv     float32 // 1 / the input scale
+}
+
+func (c *convInt8Call) part(w, from, to int) {
+	k, d, x, y, packed, threads, inv := c.k, c.d, c.x, c.y, c.packed, c.threads, c.inv
 	arch := packed.Arch()
 	enc, elem := arch.Encoding(), arch.Elem()
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			s := &k.scratch[w]
-			s.xq = resizeBytes(s.xq, d.hw*d.c*elem)
-			s.acts.LDA, s.acts.Rows = packed.Depth()*elem, d.ohw
-			s.acts.Buf = resizeBytes(s.acts.Buf, d.ohw*s.acts.LDA)
-			s.conv = lstmResize(s.conv, d.o*d.ohw)
-			for n := w * d.n / workers; n < (w+1)*d.n/workers; n++ {
-				xn := x[n*d.c*d.hw : (n+1)*d.c*d.hw]
-				for ch := 0; ch < d.c; ch++ {
-					plane := xn[ch*d.hw : (ch+1)*d.hw]
-					switch enc {
-					case kern.QInt16:
-						for p, v := range plane {
-							u := uint16(int16(kern.Quantize(v * inv)))
-							at := 2 * (p*d.c + ch)
-							s.xq[at], s.xq[at+1] = byte(u), byte(u>>8)
-						}
-					case kern.QOffset:
-						for p, v := range plane {
-							s.xq[p*d.c+ch] = byte(kern.Quantize(v*inv)) ^ 0x80
-						}
-					default:
-						for p, v := range plane {
-							s.xq[p*d.c+ch] = byte(kern.Quantize(v * inv))
-						}
-					}
+	ph, pw := d.oh/2, d.ow/2
+	s := k.scratch[w]
+	s.xq = resizeBytes(s.xq, d.hw*d.c*elem)
+	s.acts.LDA, s.acts.Rows = packed.Depth()*elem, d.ohw
+	s.acts.Buf = resizeBytes(s.acts.Buf, d.ohw*s.acts.LDA)
+	s.conv = lstmResize(s.conv, d.o*d.ohw)
+	for n := from; n < to; n++ {
+		xn := x[n*d.c*d.hw : (n+1)*d.c*d.hw]
+		for ch := 0; ch < d.c; ch++ {
+			plane := xn[ch*d.hw : (ch+1)*d.hw]
+			switch enc {
+			case kern.QInt16:
+				for p, v := range plane {
+					u := uint16(int16(kern.Quantize(v * inv)))
+					at := 2 * (p*d.c + ch)
+					s.xq[at], s.xq[at+1] = byte(u), byte(u>>8)
 				}
-				k.im2colHWC(&s.acts, s.xq, d, elem, arch.ZeroByte())
-				conv := s.conv // [H'·W', O]: the product's own layout
-				kern.QGemmTiles(threads, &s.acts, packed, func(i0, rows, j0, cols int, tile []int32, ldt int, offs []int32) {
-					scale, shift := k.scale[j0:j0+cols], k.shift[j0:j0+cols]
-					kern.DequantTile(conv[i0*d.o+j0:], d.o, tile, ldt, rows, cols, offs, scale, ones[:rows], shift, false)
-				})
-				if k.pool == 0 {
-					yn := y[n*d.o*d.ohw : (n+1)*d.o*d.ohw]
-					for p := 0; p < d.ohw; p++ {
-						for o, v := range conv[p*d.o : (p+1)*d.o] {
-							yn[o*d.ohw+p] = v
-						}
-					}
-					continue
+			case kern.QOffset:
+				for p, v := range plane {
+					s.xq[p*d.c+ch] = byte(kern.Quantize(v*inv)) ^ 0x80
 				}
-				// 2×2 max-pooling (floor), then ReLU, reading whole rows
-				// of channels.
-				yn := y[n*d.o*ph*pw : (n+1)*d.o*ph*pw]
-				for oy := 0; oy < ph; oy++ {
-					for ox := 0; ox < pw; ox++ {
-						p00 := (2*oy*d.ow + 2*ox) * d.o
-						r00, r01 := conv[p00:p00+d.o], conv[p00+d.o:p00+2*d.o]
-						r10, r11 := conv[p00+d.ow*d.o:][:d.o], conv[p00+(d.ow+1)*d.o:][:d.o]
-						at := oy*pw + ox
-						for o := range r00 {
-							yn[o*ph*pw+at] = max(r00[o], r01[o], r10[o], r11[o], 0)
-						}
-					}
+			default:
+				for p, v := range plane {
+					s.xq[p*d.c+ch] = byte(kern.Quantize(v * inv))
 				}
 			}
-		})
+		}
+		k.im2colHWC(&s.acts, s.xq, d, elem, arch.ZeroByte())
+		conv := s.conv // [H'·W', O]: the product's own layout
+		s.prod.run(threads, &s.acts, packed, conv, d.o, k.scale, k.shift)
+		if k.pool == 0 {
+			yn := y[n*d.o*d.ohw : (n+1)*d.o*d.ohw]
+			for p := 0; p < d.ohw; p++ {
+				for o, v := range conv[p*d.o : (p+1)*d.o] {
+					yn[o*d.ohw+p] = v
+				}
+			}
+			continue
+		}
+		// 2×2 max-pooling (floor), then ReLU, reading whole rows
+		// of channels.
+		yn := y[n*d.o*ph*pw : (n+1)*d.o*ph*pw]
+		for oy := 0; oy < ph; oy++ {
+			for ox := 0; ox < pw; ox++ {
+				p00 := (2*oy*d.ow + 2*ox) * d.o
+				r00, r01 := conv[p00:p00+d.o], conv[p00+d.o:p00+2*d.o]
+				r10, r11 := conv[p00+d.ow*d.o:][:d.o], conv[p00+(d.ow+1)*d.o:][:d.o]
+				at := oy*pw + ox
+				for o := range r00 {
+					yn[o*ph*pw+at] = max(r00[o], r01[o], r10[o], r11[o], 0)
+				}
+			}
+		}
 	}
-	wg.Wait()
-	return nil
+}
+
+// staticScales returns the per-channel scales of the product of input
+// quantized with the static scale and q (q's scale times the input's) and
+// o zeros, in scale and zeros when they are large enough.
+func (q *QuantWeight) staticScales(scale, zeros []float32, o int) ([]float32, []float32) {
+	scale, zeros = lstmResize(scale, o), lstmResize(zeros, o)
+	for oc := range scale {
+		scale[oc] = q.Scale[oc] * q.InputScale
+	}
+	clear(zeros)
+	return scale, zeros
 }
 
 func resizeBytes(s []byte, n int) []byte {
@@ -342,6 +443,9 @@ type embedConvPoolInt8Kernel struct {
 	q    *QuantWeight
 	acts kern.QActs // gathered rows [N·L, E], encoded for the int8 kernel
 	y    []float32  // [N·L−K+1, O]
+
+	scale, zeros []float32 // per channel: the product's dequantization
+	prod         qStatic
 }
 
 func (k *embedConvPoolInt8Kernel) name() string {
@@ -394,14 +498,8 @@ func (k *embedConvPoolInt8Kernel) forward(in []*tensor.Dense, out *tensor.Dense)
 		}
 		copy(k.acts.Buf[i*row:(i+1)*row], table[id*row:(id+1)*row])
 	}
-	scale := make([]float32, o)
-	for oc := range scale {
-		scale[oc] = k.q.Scale[oc] * sIn
-	}
-	yy, zeros := k.y, make([]float32, o)
-	kern.QGemmTiles(qthreads(rows, o, kw*e), &k.acts, packed, func(i0, rs, j0, cols int, tile []int32, ldt int, offs []int32) {
-		kern.DequantTile(yy[i0*o+j0:], o, tile, ldt, rs, cols, offs, scale[j0:j0+cols], ones[:rs], zeros[j0:j0+cols], false)
-	})
+	k.scale, k.zeros = k.q.staticScales(k.scale, k.zeros, o)
+	k.prod.run(qthreads(rows, o, kw*e), &k.acts, packed, k.y, o, k.scale, k.zeros)
 	for ex := 0; ex < n; ex++ {
 		base := k.y[ex*l*o:]
 		for oc := 0; oc < o; oc++ {

@@ -24,6 +24,7 @@ func TestPackedWeightsProductT(t *testing.T) {
 	for l := kern.AVX2; l <= kern.Supported(); l++ {
 		restore := kern.Set(l)
 		var xt kern.PackedB
+		var tsite transposedSite
 		var yt []float32
 		var packed blockCount
 		for _, out := range append(sizes[:len(sizes):len(sizes)], 200) { // 200: several stripes
@@ -40,7 +41,7 @@ func TestPackedWeightsProductT(t *testing.T) {
 					}
 					x := randn32(rng, m*in)
 					want := make([]float32, m*out)
-					pw.product(x, m, in, out, bias, want)
+					pw.product(new(productSite), x, m, in, out, bias, want)
 					all := make([]float32, m*out+2*gl)
 					for i := range all {
 						all[i] = guard
@@ -50,7 +51,7 @@ func TestPackedWeightsProductT(t *testing.T) {
 						y[i] = float32(math.NaN()) // not read
 					}
 					yt = resizeT(yt, m*out)
-					pw.productT(x, m, in, out, bias, y, &xt, yt, &packed)
+					pw.productT(&tsite, x, m, in, out, bias, y, &xt, yt, &packed)
 					for i, g := range all {
 						c := i - gl
 						if c < 0 || c >= m*out {

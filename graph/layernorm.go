@@ -56,7 +56,8 @@ func layerNormParams(b *Builder, name string, x *G.Node, cfg LayerNormConfig) (g
 // gradients add the threads' partial sums in thread order, and every sum
 // runs in float64, so results do not depend on timing.
 type layerNormKernel[T float] struct {
-	eps float64
+	eps  float64
+	rows forkSite[layerNormCall[T], *layerNormCall[T]] // forward
 }
 
 func (k *layerNormKernel[T]) name() string { return fmt.Sprintf("LayerNorm(eps=%g)", k.eps) }
@@ -102,20 +103,31 @@ func (k *layerNormKernel[T]) stats(v []T) (mean, inv float64) {
 func (k *layerNormKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) error {
 	x, gamma, beta, y := values[T](in[0]), values[T](in[1]), values[T](in[2]), values[T](out)
 	d := len(gamma)
-	inChunks(len(x)/d, func(_, from, to int) {
-		for r := from; r < to; r++ {
-			row, yr := x[r*d:(r+1)*d], y[r*d:(r+1)*d]
-			mean, inv := k.stats(row)
-			if r32, ok := any(row).([]float32); ok {
-				kern.Normalize(any(yr).([]float32), r32, any(gamma).([]float32), any(beta).([]float32), mean, inv)
-				continue
-			}
-			for j, v := range row {
-				yr[j] = T((float64(v)-mean)*inv*float64(gamma[j]) + float64(beta[j]))
-			}
-		}
-	})
+	k.rows.chunks(len(x)/d, layerNormCall[T]{k: k, x: x, gamma: gamma, beta: beta, y: y})
 	return nil
+}
+
+// layerNormCall is forward's arguments: part chunk normalizes the rows
+// [from, to).
+type layerNormCall[T float] struct {
+	k                 *layerNormKernel[T]
+	x, gamma, beta, y []T
+}
+
+func (c *layerNormCall[T]) part(_, from, to int) {
+	k, x, gamma, beta, y := c.k, c.x, c.gamma, c.beta, c.y
+	d := len(gamma)
+	for r := from; r < to; r++ {
+		row, yr := x[r*d:(r+1)*d], y[r*d:(r+1)*d]
+		mean, inv := k.stats(row)
+		if r32, ok := any(row).([]float32); ok {
+			kern.Normalize(any(yr).([]float32), r32, any(gamma).([]float32), any(beta).([]float32), mean, inv)
+			continue
+		}
+		for j, v := range row {
+			yr[j] = T((float64(v)-mean)*inv*float64(gamma[j]) + float64(beta[j]))
+		}
+	}
 }
 
 func (k *layerNormKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.Dense, wrt int, grad *tensor.Dense) error {

@@ -56,6 +56,9 @@ type lstmLayerKernel[T float] struct {
 
 	quant  [2]*lstmQuant  // per direction: int8 weights (serving graph), or nil
 	packed [2]*lstmPacked // per direction: float32 weights packed once (serving graph), or nil
+
+	directions forkSite[lstmForwardCall[T], *lstmForwardCall[T]] // forward: the two directions side by side
+	project    productSite                                       // serving, one direction: the input projection
 }
 
 // lstmPacked is one direction's weights in a float32 serving graph, packed
@@ -214,8 +217,25 @@ func (k *lstmLayerKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) erro
 	k.forwards++
 	y := values[T](out)
 	clear(y)
-	k.bothDirections(func(d int) { k.forwardDirection(in, y, d, n, steps, inDim) })
+	if k.dirs == 1 {
+		k.forwardDirection(in, y, 0, n, steps, inDim)
+		return nil
+	}
+	k.directions.sleep = true // each direction runs for a millisecond or more
+	k.directions.fork(2, lstmForwardCall[T]{k: k, in: in, y: y, n: n, steps: steps, inDim: inDim})
 	return nil
+}
+
+// lstmForwardCall is forward's arguments: part d runs direction d.
+type lstmForwardCall[T float] struct {
+	k               *lstmLayerKernel[T]
+	in              []*tensor.Dense
+	y               []T
+	n, steps, inDim int
+}
+
+func (c *lstmForwardCall[T]) part(d, _, _ int) {
+	c.k.forwardDirection(c.in, c.y, d, c.n, c.steps, c.inDim)
 }
 
 // forwardDirection runs direction d (0 forward in time, 1 reverse) and
@@ -250,7 +270,7 @@ func (k *lstmLayerKernel[T]) forwardDirection(in []*tensor.Dense, y []T, d, n, s
 		switch {
 		case r == 0: // all padding
 		case k.dirs == 1:
-			pk.ih.product(x, r, inDim, h4, b32, g)
+			pk.ih.product(&k.project, x, r, inDim, h4, b32, g)
 		default: // each direction has its core
 			pk.ih.productSerial(x, r, inDim, h4, b32, g)
 		}

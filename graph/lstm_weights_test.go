@@ -87,7 +87,7 @@ func TestPackedWeightsProductSizes(t *testing.T) {
 					for i := range y {
 						y[i] = float32(rng.NormFloat64())
 					}
-					pw.product(x, m, in, out, bias, y)
+					pw.product(new(productSite), x, m, in, out, bias, y)
 					for i, g := range all {
 						c := i - gl
 						if c < 0 || c >= m*out {
@@ -114,7 +114,7 @@ func TestPackedWeightsProductSizes(t *testing.T) {
 					// kernel's accuracy (whole vectors and tails round
 					// differently), nothing written outside y.
 					fused := slices.Clone(all)
-					pw.productThen(x, m, in, out, bias, fused[gl:gl+m*out], func(row []float32) { kern.GELU(row, row) })
+					pw.productThen(new(productSite), x, m, in, out, bias, fused[gl:gl+m*out], func(row []float32) { kern.GELU(row, row) })
 					for i := range all {
 						c := i - gl
 						if c < 0 || c >= m*out {

@@ -14,6 +14,14 @@ func workers(n int) int { return max(1, min(maxThreads(), n)) }
 // run calls f once per chunk of the examples [0, n), concurrently, with
 // that chunk's scratch buffer of size elements.
 func (p *perThread[T]) run(n, size int, f func(chunk, from, to int, scratch []T)) {
+	p.ensure(n, size)
+	inChunks(n, func(c, from, to int) { f(c, from, to, p.bufs[c][:size]) })
+}
+
+// ensure makes sure every chunk of a batch of n has a buffer of size
+// elements (bufs[chunk][:size]), for a kernel that splits the batch
+// itself (forkSite.chunks).
+func (p *perThread[T]) ensure(n, size int) {
 	nw := workers(n)
 	for len(p.bufs) < nw {
 		p.bufs = append(p.bufs, nil)
@@ -23,7 +31,6 @@ func (p *perThread[T]) run(n, size int, f func(chunk, from, to int, scratch []T)
 			p.bufs[c] = make([]T, size)
 		}
 	}
-	inChunks(n, func(c, from, to int) { f(c, from, to, p.bufs[c][:size]) })
 }
 
 // inChunks calls f concurrently on contiguous chunks of [0, n), one per

@@ -35,6 +35,7 @@ func MaxPool2D(x *G.Node, size, stride int) *G.Node {
 type maxPool2DKernel[T float] struct {
 	size, stride int
 	argmax       []int32
+	planes       forkSite[maxPoolCall[T], *maxPoolCall[T]] // forward
 }
 
 func (k *maxPool2DKernel[T]) name() string {
@@ -66,37 +67,48 @@ func (k *maxPool2DKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) erro
 		return fmt.Errorf("input of %d values is too large for 32-bit indices", len(x))
 	}
 	planes := xs[0] * xs[1]
-	inChunks(planes, func(_, from, to int) {
-		for p := from; p < to; p++ {
-			xp := x[p*h*w : (p+1)*h*w]
-			yp, ap := y[p*oh*ow:(p+1)*oh*ow], k.argmax[p*oh*ow:(p+1)*oh*ow]
-			base := int32(p * h * w)
-			if k.size == 2 && k.stride == 2 {
-				pool2x2(xp, yp, ap, base, w, oh, ow)
-				continue
-			}
-			for oy := 0; oy < oh; oy++ {
-				for ox := 0; ox < ow; ox++ {
-					top, left := oy*k.stride, ox*k.stride
-					best, at := T(math.Inf(-1)), top*w+left
-				window:
-					for i := top; i < top+k.size; i++ {
-						for j := left; j < left+k.size; j++ {
-							if v := xp[i*w+j]; v > best || v != v {
-								best, at = v, i*w+j
-								if v != v {
-									break window
-								}
+	k.planes.chunks(planes, maxPoolCall[T]{k: k, x: x, y: y, h: h, w: w, oh: oh, ow: ow})
+	return nil
+}
+
+// maxPoolCall is forward's arguments: part chunk pools the planes
+// [from, to).
+type maxPoolCall[T float] struct {
+	k            *maxPool2DKernel[T]
+	x, y         []T
+	h, w, oh, ow int
+}
+
+func (c *maxPoolCall[T]) part(_, from, to int) {
+	k, x, y, h, w, oh, ow := c.k, c.x, c.y, c.h, c.w, c.oh, c.ow
+	for p := from; p < to; p++ {
+		xp := x[p*h*w : (p+1)*h*w]
+		yp, ap := y[p*oh*ow:(p+1)*oh*ow], k.argmax[p*oh*ow:(p+1)*oh*ow]
+		base := int32(p * h * w)
+		if k.size == 2 && k.stride == 2 {
+			pool2x2(xp, yp, ap, base, w, oh, ow)
+			continue
+		}
+		for oy := 0; oy < oh; oy++ {
+			for ox := 0; ox < ow; ox++ {
+				top, left := oy*k.stride, ox*k.stride
+				best, at := T(math.Inf(-1)), top*w+left
+			window:
+				for i := top; i < top+k.size; i++ {
+					for j := left; j < left+k.size; j++ {
+						if v := xp[i*w+j]; v > best || v != v {
+							best, at = v, i*w+j
+							if v != v {
+								break window
 							}
 						}
 					}
-					yp[oy*ow+ox] = best
-					ap[oy*ow+ox] = base + int32(at)
 				}
+				yp[oy*ow+ox] = best
+				ap[oy*ow+ox] = base + int32(at)
 			}
 		}
-	})
-	return nil
+	}
 }
 
 // pool2x2 is the forward pass of the common 2×2, stride 2 pooling over one

@@ -270,13 +270,14 @@ func QuantizeWithScale(w []float32, shape []int, scale float32) *QuantWeight {
 // apart) with its own scale (symmetric, max |x|/127), straight into acts
 // in the encoding of p's arch (rows of p.Depth values).
 func quantizeEncodeRows(p *kern.QPacked, x []float32, m, k, lda int, acts *kern.QActs, scales []float32) {
-	quantizeEncodeRowsThreads(1, p, x, m, k, lda, acts, scales)
+	quantizeEncodeRowsThreads(nil, 1, p, x, m, k, lda, acts, scales)
 }
 
 // quantizeEncodeRowsThreads is quantizeEncodeRows with the rows shared by
 // threads goroutines when there are enough of them (the rows are
-// independent; serial, it was 3.5% of the int8 transformer's profile).
-func quantizeEncodeRowsThreads(threads int, p *kern.QPacked, x []float32, m, k, lda int, acts *kern.QActs, scales []float32) {
+// independent; serial, it was 3.5% of the int8 transformer's profile),
+// forked through site (unused, and may be nil, with one thread).
+func quantizeEncodeRowsThreads(site *quantSite, threads int, p *kern.QPacked, x []float32, m, k, lda int, acts *kern.QActs, scales []float32) {
 	arch := p.Arch()
 	enc, elem := arch.Encoding(), arch.Elem()
 	acts.LDA, acts.Rows = p.Depth()*elem, m
@@ -285,15 +286,26 @@ func quantizeEncodeRowsThreads(threads int, p *kern.QPacked, x []float32, m, k, 
 	}
 	acts.Buf = resizeBytes(acts.Buf, m*acts.LDA)
 	if threads = min(threads, m*k>>14); threads > 1 { // at least 16K values each
-		var wg sync.WaitGroup
-		for c := range threads {
-			from, to := c*m/threads, (c+1)*m/threads
-			wg.Go(func() { quantizeEncodeSpan(arch, x, from, to, k, lda, acts, scales) })
-		}
-		wg.Wait()
+		site.split(threads, m, false, quantCall{arch: arch, x: x, k: k, lda: lda, acts: acts, scales: scales})
 		return
 	}
 	quantizeEncodeSpan(arch, x, 0, m, k, lda, acts, scales)
+}
+
+// quantCall is quantizeEncodeRowsThreads's arguments: part i quantizes
+// the rows [from, to).
+type quantCall struct {
+	arch   *kern.QArch
+	x      []float32
+	k, lda int
+	acts   *kern.QActs
+	scales []float32
+}
+
+type quantSite = forkSite[quantCall, *quantCall]
+
+func (c *quantCall) part(_, from, to int) {
+	quantizeEncodeSpan(c.arch, c.x, from, to, c.k, c.lda, c.acts, c.scales)
 }
 
 // quantizeEncodeSpan quantizes and encodes rows [from, to) of x into acts,

@@ -48,7 +48,7 @@ func BenchmarkQGemm(b *testing.B) {
 	pw.pack(bf, n, k)
 	b.Run("float32/"+kern.Active().String(), func(b *testing.B) {
 		for b.Loop() {
-			pw.product(af, m, k, n, nil, cf)
+			pw.product(new(productSite), af, m, k, n, nil, cf)
 		}
 		b.ReportMetric(float64(b.N)*m*n*k/b.Elapsed().Seconds()/1e9, "GMAC/s")
 	})
@@ -233,7 +233,7 @@ func TestQuantizeEncodeRowsThreads(t *testing.T) {
 			s1, s2 := make([]float32, m), make([]float32, m)
 			quantizeEncodeRows(p, x, m, k, lda, &one, s1)
 			many.Buf = bytes.Repeat([]byte{0xA5}, m*one.LDA) // stale bytes: each row must be written
-			quantizeEncodeRowsThreads(3, p, x, m, k, lda, &many, s2)
+			quantizeEncodeRowsThreads(new(quantSite), 3, p, x, m, k, lda, &many, s2)
 			if !slices.Equal(s1, s2) || !slices.Equal(one.Buf, many.Buf) || one.LDA != many.LDA {
 				t.Fatalf("%s %dx%d: 3 threads encode differently from 1", arch.Name(), m, k)
 			}

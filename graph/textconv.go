@@ -72,6 +72,7 @@ func EmbeddingConvMax(b *Builder, emb string, convs []string, ids *G.Node, vocab
 // touch a token are pooled.
 type embedConvMaxKernel struct {
 	embedConvPoolKernel
+	valid []bool // one example's valid windows
 }
 
 func (k *embedConvMaxKernel) name() string { return "EmbeddingConvMax" }
@@ -143,8 +144,8 @@ func (k *embedConvMaxKernel) forward(in []*tensor.Dense, out *tensor.Dense) erro
 	if err := checkIDs(ids, vocab); err != nil {
 		return err
 	}
-	windows := l + kw - 1
-	valid := make([]bool, windows)
+	k.valid = resizeBools(k.valid, l+kw-1)
+	valid := k.valid
 	if cap(k.best) < 2*o {
 		k.best = make([]float32, 2*o)
 	}
@@ -195,6 +196,15 @@ func (k *embedConvMaxKernel) forward(in []*tensor.Dense, out *tensor.Dense) erro
 	return nil
 }
 
+// resizeBools returns s with length n, reallocated only when its
+// capacity is short.
+func resizeBools(s []bool, n int) []bool {
+	if cap(s) < n {
+		return make([]bool, n)
+	}
+	return s[:n]
+}
+
 // windowsOf marks the windows of a full convolution of width kw over a row
 // of ids that touch a token (TextMaxPool's rule).
 func windowsOf(row []float32, kw int, valid []bool) { windows(row, kw, 0, valid) }
@@ -224,10 +234,14 @@ func (*embedConvMaxKernel) backward([]*tensor.Dense, *tensor.Dense, *tensor.Dens
 // requantized once with the convolution's static input scale and gathered
 // into the int8 input, the padding positions holding the encoding of 0.
 type embedConvMaxInt8Kernel struct {
-	q    *QuantWeight
-	acts kern.QActs
-	y    []float32
-	best []float32
+	q     *QuantWeight
+	acts  kern.QActs
+	y     []float32
+	best  []float32
+	valid []bool // one example's valid windows
+
+	scale, zeros []float32 // per channel: the product's dequantization
+	prod         qStatic
 }
 
 func (*embedConvMaxInt8Kernel) name() string { return "EmbeddingConvMax(int8)" }
@@ -264,11 +278,7 @@ func (k *embedConvMaxInt8Kernel) forward(in []*tensor.Dense, out *tensor.Dense) 
 		k.acts.Buf = make([]byte, size)
 	}
 	k.acts.Buf = k.acts.Buf[:size]
-	zero := make([]byte, row)
-	arch.Encode(zero, make([]int8, e))
-	for r := 0; r < n*p; r++ {
-		copy(k.acts.Buf[r*row:(r+1)*row], zero)
-	}
+	fill(k.acts.Buf[:n*p*row], arch.ZeroByte()) // the encoding of 0 in every byte
 	clear(k.acts.Buf[n*p*row:])
 	k.acts.LDA, k.acts.Rows = row, rows
 	for ex := 0; ex < n; ex++ {
@@ -277,18 +287,13 @@ func (k *embedConvMaxInt8Kernel) forward(in []*tensor.Dense, out *tensor.Dense) 
 			copy(k.acts.Buf[(ex*p+kw-1+s)*row:][:row], table[id*row:(id+1)*row])
 		}
 	}
-	scale := make([]float32, o)
-	for oc := range scale {
-		scale[oc] = k.q.Scale[oc] * sIn
-	}
-	yy, zeros := k.y, make([]float32, o)
-	kern.QGemmTiles(qthreads(rows, o, kw*e), &k.acts, packed, func(i0, rs, j0, cols int, tile []int32, ldt int, offs []int32) {
-		kern.DequantTile(yy[i0*o+j0:], o, tile, ldt, rs, cols, offs, scale[j0:j0+cols], ones[:rs], zeros[j0:j0+cols], false)
-	})
+	k.scale, k.zeros = k.q.staticScales(k.scale, k.zeros, o)
+	k.prod.run(qthreads(rows, o, kw*e), &k.acts, packed, k.y, o, k.scale, k.zeros)
 	if cap(k.best) < o {
 		k.best = make([]float32, o)
 	}
-	valid := make([]bool, l+kw-1)
+	k.valid = resizeBools(k.valid, l+kw-1)
+	valid := k.valid
 	for ex := 0; ex < n; ex++ {
 		windowsOf(ids[ex*l:(ex+1)*l], kw, valid)
 		base := k.y[ex*p*o:]

@@ -166,7 +166,7 @@ func TestEmbeddingConvMaxKernelSizes(t *testing.T) {
 						paths = append(paths, "product")
 					}
 					for _, path := range paths {
-						k := &embedConvMaxKernel{embedConvPoolKernel{packed: &packedWeights{}}}
+						k := &embedConvMaxKernel{embedConvPoolKernel: embedConvPoolKernel{packed: &packedWeights{}}}
 						if path == "token table" {
 							k.table = &tokenTable{}
 						}

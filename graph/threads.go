@@ -43,8 +43,8 @@ const elementwiseGrain = 1 << 14
 // takes whole vectors of 8 or 16 and the rest of its range one at a time
 // (the vector kernels round differently from their Go tails).
 func splitElements(n int, f func(from, to int)) {
-	workers := min(maxThreads(), n/elementwiseGrain)
-	if workers <= 1 {
+	workers := elementWorkers(n)
+	if workers == 1 {
 		f(0, n)
 		return
 	}
@@ -56,3 +56,7 @@ func splitElements(n int, f func(from, to int)) {
 		f(from, to)
 	})
 }
+
+// elementWorkers is the number of ranges splitElements splits n elements
+// into.
+func elementWorkers(n int) int { return max(1, min(maxThreads(), n/elementwiseGrain)) }

@@ -37,9 +37,9 @@ func TestWritesAllOverwrites(t *testing.T) {
 		k    kernel
 		in   []*tensor.Dense
 	}{
-		{"relu", &activationKernel[float64]{relu}, []*tensor.Dense{randT(3, 5)}},
-		{"sigmoid", &activationKernel[float64]{sigmoid}, []*tensor.Dense{randT(3, 5)}},
-		{"tanh", &activationKernel[float64]{tanh}, []*tensor.Dense{randT(3, 5)}},
+		{"relu", &activationKernel[float64]{fn: relu}, []*tensor.Dense{randT(3, 5)}},
+		{"sigmoid", &activationKernel[float64]{fn: sigmoid}, []*tensor.Dense{randT(3, 5)}},
+		{"tanh", &activationKernel[float64]{fn: tanh}, []*tensor.Dense{randT(3, 5)}},
 		{"linear", linearKernel[float64]{}, []*tensor.Dense{randT(3, 5), randT(4, 5), randT(4)}},
 		{"linear no bias", linearKernel[float64]{}, []*tensor.Dense{randT(3, 5), randT(4, 5)}},
 		{"dropout", &dropoutKernel[float64]{p: 0.5, noise: &Noise{Seed: 1}}, []*tensor.Dense{randT(4, 6)}},

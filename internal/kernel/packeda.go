@@ -88,8 +88,8 @@ func SgemmPackedAB(a *PackedA, b *PackedB, c []float32, ldc int, set bool) {
 	}
 	_ = c[(m-1)*ldc+n-1]
 	arch := a.arch
-	buf := sgemmPool.Get().(*sgemmBuffers)
-	defer sgemmPool.Put(buf)
+	buf := getSgemmBuffers()
+	defer putSgemmBuffers(buf)
 	depthBlocks := len(a.blocks)
 	for jc := 0; jc < n; jc += sgemmNC {
 		nc := min(sgemmNC, n-jc)

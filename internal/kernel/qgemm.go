@@ -292,31 +292,64 @@ func qgemmTiles(threads, m int, a []int8, lda int, p *QPacked, visit QVisit) {
 // QGemmTiles runs the product of the rows of acts, converted for p's arch,
 // and p on up to threads goroutines and hands every tile to visit. Tiles
 // of different threads are visited concurrently; each element of C once.
+// It starts its goroutines and tiles per call: a caller that must not
+// allocate runs the parts (QGemmParts, QGemmPart) on goroutines of its
+// own.
 func QGemmTiles(threads int, acts *QActs, p *QPacked, visit QVisit) {
-	m := acts.Rows
-	if m == 0 || p.n == 0 {
+	parts := QGemmParts(threads, acts, p)
+	if parts <= 1 {
+		if parts == 1 {
+			QGemmPart(0, 1, acts, p, make([]int32, p.TileLen()), visit)
+		}
 		return
 	}
+	var wg sync.WaitGroup
+	for t := range parts {
+		wg.Go(func() { QGemmPart(t, parts, acts, p, make([]int32, p.TileLen()), visit) })
+	}
+	wg.Wait()
+}
+
+// TileLen is the int32 values of the tile QGemmPart computes into.
+func (p *QPacked) TileLen() int {
+	if p.arch.kernel == nil {
+		return p.n
+	}
+	return p.arch.mr * p.arch.nr
+}
+
+// QGemmParts is the number of parts (0 when there is nothing to compute)
+// QGemmTiles splits the product of acts and p into for up to threads
+// goroutines: along the columns when there are enough panels, else along
+// the rows.
+func QGemmParts(threads int, acts *QActs, p *QPacked) int {
+	m := acts.Rows
+	if m == 0 || p.n == 0 {
+		return 0
+	}
+	units := m // the generic kernel: one row at a time
+	if arch := p.arch; arch.kernel != nil {
+		units = (p.n + arch.nr - 1) / arch.nr
+		if units < threads {
+			units = (m + arch.mr - 1) / arch.mr
+		}
+	}
+	return max(1, min(threads, units))
+}
+
+// QGemmPart computes part of the parts (QGemmParts) of the product of acts
+// and p, in tile (TileLen values), handing its tiles to visit. The parts
+// cover C once, whichever goroutines run them, with the same integers.
+func QGemmPart(part, parts int, acts *QActs, p *QPacked, tile []int32, visit QVisit) {
+	m := acts.Rows
 	arch := p.arch
 	if arch.kernel == nil {
-		threads = max(1, min(threads, m))
 		a := unsafe.Slice((*int8)(unsafe.Pointer(unsafe.SliceData(acts.Buf))), len(acts.Buf))
-		run := func(from, to int) {
-			tile := make([]int32, p.n)
-			for i := from; i < to; i++ {
-				qgemmRef(1, p.n, p.k, a[i*acts.LDA:], acts.LDA, p.raw, p.k, tile, p.n)
-				visit(i, 1, 0, p.n, tile, p.n, nil)
-			}
+		tile = tile[:p.n]
+		for i := part * m / parts; i < (part+1)*m/parts; i++ {
+			qgemmRef(1, p.n, p.k, a[i*acts.LDA:], acts.LDA, p.raw, p.k, tile, p.n)
+			visit(i, 1, 0, p.n, tile, p.n, nil)
 		}
-		if threads == 1 {
-			run(0, m)
-			return
-		}
-		var wg sync.WaitGroup
-		for t := range threads {
-			wg.Go(func() { run(t*m/threads, (t+1)*m/threads) })
-		}
-		wg.Wait()
 		return
 	}
 	nr, mr := arch.nr, arch.mr
@@ -327,46 +360,28 @@ func QGemmTiles(threads int, acts *QActs, p *QPacked, visit QVisit) {
 	}
 	per := p.kp * nr * elem
 	kq := p.kp / arch.group
-	// Split along columns when there are enough panels, else along rows.
-	byCols := panels >= threads
-	units := panels
-	if !byCols {
-		units = (m + mr - 1) / mr
+	tile = tile[:mr*nr]
+	pf, pt, rf, rt := 0, panels, 0, (m+mr-1)/mr
+	if panels >= parts { // by columns
+		pf, pt = part*panels/parts, (part+1)*panels/parts
+	} else {
+		rf, rt = part*rt/parts, (part+1)*rt/parts
 	}
-	threads = max(1, min(threads, units))
-	run := func(from, to int) {
-		tile := make([]int32, mr*nr)
-		pf, pt, rf, rt := 0, panels, 0, (m+mr-1)/mr
-		if byCols {
-			pf, pt = from, to
-		} else {
-			rf, rt = from, to
-		}
-		for pi := pf; pi < pt; pi++ {
-			panel := p.panels[pi*per : (pi+1)*per]
-			j0 := pi * nr
-			cols := min(nr, p.n-j0)
-			for ri := rf; ri < rt; ri++ {
-				i0 := ri * mr
-				rows := min(mr, m-i0)
-				arch.kernel(kq, acts.Buf[i0*acts.LDA:], acts.LDA, rows, panel, tile)
-				var offs []int32
-				if arch.offset {
-					offs = p.offs[j0 : j0+cols]
-				}
-				visit(i0, rows, j0, cols, tile, nr, offs)
+	for pi := pf; pi < pt; pi++ {
+		panel := p.panels[pi*per : (pi+1)*per]
+		j0 := pi * nr
+		cols := min(nr, p.n-j0)
+		for ri := rf; ri < rt; ri++ {
+			i0 := ri * mr
+			rows := min(mr, m-i0)
+			arch.kernel(kq, acts.Buf[i0*acts.LDA:], acts.LDA, rows, panel, tile)
+			var offs []int32
+			if arch.offset {
+				offs = p.offs[j0 : j0+cols]
 			}
+			visit(i0, rows, j0, cols, tile, nr, offs)
 		}
 	}
-	if threads == 1 {
-		run(0, units)
-		return
-	}
-	var wg sync.WaitGroup
-	for t := range threads {
-		wg.Go(func() { run(t*units/threads, (t+1)*units/threads) })
-	}
-	wg.Wait()
 }
 
 var qActsPool = sync.Pool{New: func() any { return &QActs{} }}

@@ -177,7 +177,7 @@ func TestDequantTile(t *testing.T) {
 // QGemm with every int8 kernel against qgemmRef, bit for bit, on every pair
 // of sides in sizes and depths around the groups and the vector widths,
 // with odd leading dimensions and guards around C and in its gaps, on 1
-// and 2 threads.
+// to 7 threads (each split of QGemmParts, the parts run by QGemmPart).
 func TestQGemmSizes(t *testing.T) {
 	const sentinel = int32(-0x5a5a5a5a)
 	const gl = 16
@@ -205,7 +205,7 @@ func TestQGemmSizes(t *testing.T) {
 						if p.Arch() != arch || p.Depth()%arch.group != 0 || p.Depth() < k {
 							t.Fatalf("QPack(%s, %d, %d): arch %s, depth %d", arch.Name(), n, k, p.Arch().Name(), p.Depth())
 						}
-						for _, threads := range []int{1, 2} {
+						for _, threads := range []int{1, 2, 3, 7} { // splits by columns and by rows (QGemmParts)
 							all := make([]int32, size+2*gl)
 							for i := range all {
 								all[i] = sentinel

@@ -231,9 +231,38 @@ type sgemmBuffers struct {
 	tile [sgemmMaxTile]float32
 }
 
-var sgemmPool = sync.Pool{New: func() any {
+// sgemmFree holds the buffers of finished products for the next ones.
+// Unlike a sync.Pool, which garbage collection empties, it keeps them, so
+// that a warm server's products allocate nothing (1.1 MB each otherwise):
+// as many as ran at once, up to sgemmFreeMax.
+var sgemmFree = struct {
+	mu   sync.Mutex
+	bufs []*sgemmBuffers
+}{bufs: make([]*sgemmBuffers, 0, sgemmFreeMax)}
+
+// sgemmFreeMax bounds the buffers kept: products running at once beyond
+// it (many goroutines each calling Sgemm) allocate theirs.
+const sgemmFreeMax = 64
+
+func getSgemmBuffers() *sgemmBuffers {
+	sgemmFree.mu.Lock()
+	if n := len(sgemmFree.bufs); n > 0 {
+		b := sgemmFree.bufs[n-1]
+		sgemmFree.bufs = sgemmFree.bufs[:n-1]
+		sgemmFree.mu.Unlock()
+		return b
+	}
+	sgemmFree.mu.Unlock()
 	return &sgemmBuffers{a: make([]float32, sgemmMC*sgemmKC), b: make([]float32, sgemmKC*sgemmNC)}
-}}
+}
+
+func putSgemmBuffers(b *sgemmBuffers) {
+	sgemmFree.mu.Lock()
+	if len(sgemmFree.bufs) < sgemmFreeMax {
+		sgemmFree.bufs = append(sgemmFree.bufs, b)
+	}
+	sgemmFree.mu.Unlock()
+}
 
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices,
 // where op(A) is m×k, op(B) is k×n and C is m×n, on up to threads
@@ -256,6 +285,56 @@ func Sgemm(threads int, transA, transB bool, m, n, k int, alpha float32, a []flo
 		return
 	}
 	sgemmWith(threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, nil, beta, c, ldc, false)
+}
+
+// SgemmParts is the number of parts Sgemm splits a product of m×n into
+// for up to threads goroutines: stripes of whole micro-tiles along C's
+// longer side (1 without the packed product).
+func SgemmParts(threads, m, n int) int {
+	arch := sgemmArchFor(active)
+	if !Packed() || arch == nil || m == 0 || n == 0 {
+		return 1
+	}
+	size, unit := m, arch.mr
+	if n >= m {
+		size, unit = n, arch.nr
+	}
+	return max(1, min(threads, (size+unit-1)/unit))
+}
+
+// SgemmPart computes part of the parts (SgemmParts) of Sgemm's product
+// on the calling goroutine: the stripe Sgemm's own goroutine would, with
+// the same bits, for a caller that runs the parts on goroutines of its
+// own (Sgemm starts one per part).
+func SgemmPart(part, parts int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	arch := sgemmArchFor(active)
+	if parts <= 1 || !Packed() || arch == nil {
+		Sgemm(1, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	byCols := n >= m
+	size, unit := m, arch.mr
+	if byCols {
+		size, unit = n, arch.nr
+	}
+	tiles := (size + unit - 1) / unit
+	from, to := part*tiles/parts*unit, min((part+1)*tiles/parts*unit, size)
+	if from >= to {
+		return
+	}
+	if byCols {
+		bOff := from // column from of op(B)
+		if transB {
+			bOff = from * ldb
+		}
+		Sgemm(1, transA, transB, m, to-from, k, alpha, a, lda, b[bOff:], ldb, beta, c[from:], ldc)
+		return
+	}
+	aOff := from * lda // row from of op(A)
+	if transA {
+		aOff = from
+	}
+	Sgemm(1, transA, transB, to-from, n, k, alpha, a[aOff:], lda, b, ldb, beta, c[from*ldc:], ldc)
 }
 
 // SgemmPacked is Sgemm with op(B) = p, on the calling goroutine, with the
@@ -383,8 +462,8 @@ func sgemmWith(threads int, transA, transB bool, m, n, k int, alpha float32, a [
 // arch.narrow, read in place too. With rev (packed only), the blocks of
 // columns and the panels in them are taken last to first.
 func sgemmSerial(arch *sgemmArch, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, packed *PackedB, set bool, bias, c []float32, ldc int, rev bool) {
-	buf := sgemmPool.Get().(*sgemmBuffers)
-	defer sgemmPool.Put(buf)
+	buf := getSgemmBuffers()
+	defer putSgemmBuffers(buf)
 	direct := !transA && arch.direct != nil
 	narrow := !transA && arch.narrow != nil
 	depthBlocks := (k + sgemmKC - 1) / sgemmKC

@@ -43,8 +43,8 @@ func SgemmTransA(m, n, k int, a []float32, lda int, transB bool, b []float32, ld
 	} else {
 		_ = b[(k-1)*ldb+n-1]
 	}
-	buf := sgemmPool.Get().(*sgemmBuffers)
-	defer sgemmPool.Put(buf)
+	buf := getSgemmBuffers()
+	defer putSgemmBuffers(buf)
 	const mr, nr = 12, 32
 	stream = stream && k <= sgemmKC && uintptr(unsafe.Pointer(&c[0]))%64 == 0 && ldc%16 == 0
 	if stream {

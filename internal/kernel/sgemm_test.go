@@ -230,3 +230,59 @@ func BenchmarkSgemmPackedSteps(b *testing.B) {
 		})
 	}
 }
+
+// SgemmPart over all of SgemmParts' parts gives Sgemm's bits on as many
+// threads, at every level, on the sizes list's sides (with transposes,
+// beta 0 and 1) and writes nothing outside C.
+func TestSgemmPartsMatchSgemm(t *testing.T) {
+	const guard = 5
+	const sentinel = float32(-12345)
+	rng := rand.New(rand.NewPCG(7, 8))
+	levels(t, func(t *testing.T, l Level) {
+		for _, m := range sizes {
+			for _, n := range sizes {
+				for _, k := range []int{1, 7, 33} {
+					for _, threads := range []int{2, 3} {
+						transA, transB := (m+n)%2 == 1, (n+k)%2 == 0
+						beta := float32((m + k) % 2)
+						lda, ldb, ldc := k+1, n+2, n+guard
+						if transA {
+							lda = m + 1
+						}
+						if transB {
+							ldb = k + 2
+						}
+						a, b := make([]float32, max(m, k)*lda), make([]float32, max(k, n)*ldb)
+						for i := range a {
+							a[i] = float32(rng.NormFloat64())
+						}
+						for i := range b {
+							b[i] = float32(rng.NormFloat64())
+						}
+						want, got := make([]float32, m*ldc+guard), make([]float32, m*ldc+guard)
+						for i := range want {
+							want[i] = sentinel
+							if i < m*ldc && i%ldc < n {
+								want[i] = float32(i % 7)
+							}
+						}
+						copy(got, want)
+						Sgemm(threads, transA, transB, m, n, k, 1.5, a, lda, b, ldb, beta, want, ldc)
+						parts := SgemmParts(threads, m, n)
+						for p := range parts {
+							SgemmPart(p, parts, transA, transB, m, n, k, 1.5, a, lda, b, ldb, beta, got, ldc)
+						}
+						for i := range want {
+							if (i >= m*ldc || i%ldc >= n) && got[i] != sentinel {
+								t.Fatalf("%s %dx%dx%d threads %d: wrote %v at %d outside C", l, m, n, k, threads, got[i], i)
+							}
+							if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+								t.Fatalf("%s %dx%dx%d threads %d: C[%d] = %v, Sgemm's %v", l, m, n, k, threads, i, got[i], want[i])
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
