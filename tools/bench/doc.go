@@ -20,8 +20,8 @@
 // reference runs once the AVX-512 kernels pass a check against float64.
 // Each row also gives both sides' fraction of the machine's sgemm peak
 // (the better of tapeml's 1024² sgemm, before and after the workloads,
-// and torch.mm, same run), from FLOPs
-// counted on the workload's training graph (graph.Machine.FLOPs). The
+// and torch.mm, same run), from FLOPs counted on the workload's training
+// graph (graph.Machine.FLOPs). The
 // report also gives the FMA peak (FMAPeak): multiply-adds on registers
 // only, the limit no product reaches, of which the sgemm peak is a part.
 //
