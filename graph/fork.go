@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Kernels fork work over long-lived helper goroutines that claim parts
@@ -17,9 +18,7 @@ import (
 // parts a helper has already started, so a helper that is slow to wake
 // costs nothing but its share. Which goroutine runs a part never changes
 // what the part computes, so the results are the same bits whoever runs
-// it. The helpers sleep between jobs: keeping them spinning for 100 µs
-// after each job made batch 1 slower on a loaded machine (see the
-// README's transformer figures).
+// it. Between jobs the helpers poll for a while, then sleep (helperBox).
 //
 // A fork allocates nothing once warm: its job comes from a free list
 // (jobs), and a serving kernel hands fork a function built once
@@ -96,29 +95,111 @@ func (j *forkJob) claim() {
 // helpers are the process's helper goroutines, started on first use, one
 // fewer than the largest fork seen so far.
 var helpers struct {
-	mu   sync.Mutex
-	jobs []chan *forkJob
+	mu    sync.Mutex
+	boxes []*helperBox
 }
 
-// helperJobs returns at least n−1 helpers' job queues (fewer only when n
+// A helperBox hands one helper its jobs. After a job the helper polls
+// the box for helperSpin before it sleeps: the forks of one forward pass
+// follow each other within microseconds, and a sleeping helper woke too
+// late for most of them (a ConvNet image at batch 1 forks four times; its
+// helper, woken for each, ran 27% of the parts instead of half, so two
+// cores were barely faster than one). ONNX Runtime's and OpenMP's thread
+// pools spin after a job in the same way. Spinning only after a job
+// bounds the cost on a loaded machine to helperSpin per burst of forks
+// (a helper that spun 100 µs after every job, not after a burst, made a
+// transformer's batch 1 slower at load 6).
+type helperBox struct {
+	job   atomic.Pointer[forkJob]
+	sleep atomic.Bool   // the helper is asleep, or about to be, on wake
+	wake  chan struct{} // a token wakes the helper; one buffered
+}
+
+// helperSpin is how long a helper polls its box for the next job before
+// it sleeps.
+const helperSpin = 50 * time.Microsecond
+
+// helperBoxes returns at least n−1 helpers' boxes (fewer only when n
 // exceeds GOMAXPROCS, where extra helpers would only wait for a P).
-func helperJobs(n int) []chan *forkJob {
+func helperBoxes(n int) []*helperBox {
 	n = min(n, runtime.GOMAXPROCS(0)) - 1
 	helpers.mu.Lock()
 	defer helpers.mu.Unlock()
-	for len(helpers.jobs) < n {
-		ch := make(chan *forkJob, 1)
-		helpers.jobs = append(helpers.jobs, ch)
-		go helper(ch)
+	for len(helpers.boxes) < n {
+		h := &helperBox{wake: make(chan struct{}, 1)}
+		helpers.boxes = append(helpers.boxes, h)
+		go h.run()
 	}
-	return helpers.jobs[:max(n, 0)]
+	return helpers.boxes[:max(n, 0)]
 }
 
-// helper runs the jobs sent to it.
-func helper(jobs chan *forkJob) {
-	for j := range jobs {
+// offer puts j in the box unless it holds another job (its helper has
+// not taken that one yet: the caller takes this one's share), and wakes
+// a sleeping helper. It reports whether the box took j.
+func (h *helperBox) offer(j *forkJob) bool {
+	if !h.job.CompareAndSwap(nil, j) {
+		return false
+	}
+	// Both sides store, then load the other's flag (sequentially
+	// consistent atomics): either the helper sees the job before it
+	// sleeps, or this sees it asleep and sends the token.
+	if h.sleep.Load() {
+		h.nudge()
+	}
+	return true
+}
+
+// nudge wakes the helper if it sleeps; a stale token only makes it poll
+// its box once more before sleeping again.
+func (h *helperBox) nudge() {
+	select {
+	case h.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run runs the jobs put in the box.
+func (h *helperBox) run() {
+	for {
+		j := h.next()
 		j.claim()
 		j.release()
+	}
+}
+
+// next waits for a job: polling for helperSpin, then asleep.
+func (h *helperBox) next() *forkJob {
+	for {
+		start := time.Now()
+		for i := 1; ; i++ {
+			if h.job.Load() != nil {
+				return h.job.Swap(nil)
+			}
+			if i%256 == 0 {
+				if time.Since(start) > helperSpin {
+					break
+				}
+				runtime.Gosched() // the P's other goroutines go first
+			}
+		}
+		h.sleep.Store(true)
+		if j := h.job.Swap(nil); j != nil {
+			h.sleep.Store(false)
+			return j
+		}
+		<-h.wake
+		h.sleep.Store(false)
+	}
+}
+
+// wakeHelpers starts the helpers polling for jobs, so that the forks of a
+// forward pass about to run find them awake: a sleeping helper takes
+// tens of microseconds to wake, about a batch-1 convolution's time.
+func wakeHelpers() {
+	for _, h := range helperBoxes(maxThreads()) {
+		if h.sleep.Load() {
+			h.nudge()
+		}
 	}
 }
 
@@ -140,11 +221,9 @@ func forkWith(n int, f func(i int), sleep bool) {
 		return
 	}
 	j := newJob(n, f, sleep)
-	for _, ch := range helperJobs(n) {
+	for _, h := range helperBoxes(n) {
 		j.refs.Add(1)
-		select {
-		case ch <- j:
-		default: // busy with another fork's job: the caller takes its share
+		if !h.offer(j) { // the helper has another fork's job: the caller takes its share
 			j.refs.Add(-1)
 		}
 	}

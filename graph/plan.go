@@ -53,6 +53,7 @@ type planArg struct{ step, arg int }
 // run executes the plan over inputs, already checked against the graph's
 // input shapes.
 func (p *plan) run(inputs []*tensor.Dense) error {
+	wakeHelpers()
 	for i, args := range p.inputs {
 		for _, a := range args {
 			p.steps[a.step].in[a.arg] = inputs[i]
