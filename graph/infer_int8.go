@@ -3,7 +3,6 @@ package graph
 import (
 	"fmt"
 	"math"
-	"runtime"
 
 	"gorgonia.org/tensor"
 
@@ -21,7 +20,7 @@ func qthreads(m, n, k int) int {
 	if m*n*k < 1<<20 {
 		return 1
 	}
-	return runtime.GOMAXPROCS(0)
+	return maxThreads()
 }
 
 // ones are the row scales of products whose rows need none.
@@ -288,7 +287,7 @@ func (k *foldedConvInt8Kernel) forward(in []*tensor.Dense, out *tensor.Dense) er
 	}
 	x, y := values[float32](in[0]), values[float32](out)
 	workers := workers(d.n)
-	threads := max(1, runtime.GOMAXPROCS(0)/workers)
+	threads := max(1, maxThreads()/workers)
 	for len(k.scratch) < workers {
 		k.scratch = append(k.scratch, new(convInt8Scratch))
 	}

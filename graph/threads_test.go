@@ -40,3 +40,19 @@ func TestSplitElementsGELU(t *testing.T) {
 		}
 	}
 }
+
+// The int8 products split over the threads SetMaxThreads allows, like
+// the float32 ones.
+func TestInt8ThreadsFollowSetMaxThreads(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("one CPU: nothing is split")
+	}
+	const m, n, k = 64, 256, 256 // large enough to split
+	if got := qthreads(m, n, k); got != runtime.GOMAXPROCS(0) {
+		t.Fatalf("qthreads = %d with no limit, want GOMAXPROCS %d", got, runtime.GOMAXPROCS(0))
+	}
+	defer SetMaxThreads(SetMaxThreads(1))
+	if got := qthreads(m, n, k); got != 1 {
+		t.Fatalf("qthreads = %d under SetMaxThreads(1), want 1", got)
+	}
+}
