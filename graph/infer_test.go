@@ -23,10 +23,9 @@ func TestPackedWeightsProductT(t *testing.T) {
 	count := 0
 	for l := kern.AVX2; l <= kern.Supported(); l++ {
 		restore := kern.Set(l)
-		var xt kern.PackedB
+		var xts [][]float32
 		var tsite transposedSite
 		var yt []float32
-		var packed blockCount
 		for _, out := range append(sizes[:len(sizes):len(sizes)], 200) { // 200: several stripes
 			for _, in := range []int{1, 17, 300} {
 				w := randn32(rng, out*in)
@@ -51,7 +50,7 @@ func TestPackedWeightsProductT(t *testing.T) {
 						y[i] = float32(math.NaN()) // not read
 					}
 					yt = resizeT(yt, m*out)
-					pw.productT(&tsite, x, m, in, out, bias, y, &xt, yt, &packed)
+					pw.productT(&tsite, x, m, in, out, bias, y, &xts, yt)
 					for i, g := range all {
 						c := i - gl
 						if c < 0 || c >= m*out {
