@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sync"
+	"sync/atomic"
 
 	"gorgonia.org/tensor"
 
@@ -98,9 +99,12 @@ func (k *foldedConvKernel[T]) foldOnce(f *foldedConvWeights, in []*tensor.Dense)
 }
 
 // forwardDirect runs the direct convolution p on x [N, C, H, W] into y
-// [N, O, H′/2, W′/2]: one example per thread, or, with fewer examples
-// than threads (a request of one), each example's tiles split over the
-// threads.
+// [N, O, H′/2, W′/2]: one example per thread at a time, each thread
+// taking the next example from a shared count (next) until none is left
+// rather than a fixed half of the batch, so that a thread another process
+// holds off the core for a while leaves its examples to the others
+// instead of making them wait; or, with fewer examples than threads (a
+// request of one), each example's tiles split over the threads.
 func (k *foldedConvKernel[T]) forwardDirect(p *kern.ConvPool, x, y []float32, n int) {
 	per, outPer := len(x)/n, len(y)/n
 	size, tiles := p.PaddedLen(), p.Tiles()
@@ -115,16 +119,20 @@ func (k *foldedConvKernel[T]) forwardDirect(p *kern.ConvPool, x, y []float32, n 
 		return
 	}
 	scratch.ensure(n, size)
-	k.direct.chunks(n, convPoolCall{p: p, x: x, y: y, per: per, outPer: outPer, scratch: scratch})
+	k.next.Store(0)
+	k.direct.fork(workers(n), convPoolCall{p: p, x: x, y: y, per: per, outPer: outPer, n: n, next: &k.next, scratch: scratch})
 }
 
 // convPoolCall is forwardDirect's arguments: with padded, part i runs
 // tiles [from, to) of the one padded example x into y; otherwise part i
-// pads and runs the examples [from, to) of x into y in its own scratch.
+// pads and runs examples of x into y in its own scratch, taking each from
+// next, until all n are taken.
 type convPoolCall struct {
 	p           *kern.ConvPool
 	x, y        []float32
 	per, outPer int // values of an example in x and y
+	n           int
+	next        *atomic.Int32
 	padded      bool
 	scratch     *perThread[float32]
 }
@@ -136,7 +144,7 @@ func (c *convPoolCall) part(i, from, to int) {
 	}
 	per, outPer := c.per, c.outPer
 	xp := c.scratch.bufs[i][:c.p.PaddedLen()]
-	for e := from; e < to; e++ {
+	for e := int(c.next.Add(1) - 1); e < c.n; e = int(c.next.Add(1) - 1) {
 		c.p.Pad(xp, c.x[e*per:(e+1)*per])
 		c.p.Run(c.y[e*outPer:(e+1)*outPer], xp, 0, c.p.Tiles())
 	}

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"sync/atomic"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -76,6 +77,7 @@ type foldedConvKernel[T float] struct {
 	// store's serving machines (conv_serve.go); nil in float64.
 	folded   *foldedConvWeights
 	direct   forkSite[convPoolCall, *convPoolCall]           // serving: the direct convolution's parts
+	next     atomic.Int32                                    // the direct convolution's next example to take
 	examples forkSite[foldedConvCall[T], *foldedConvCall[T]] // the im2col convolution's
 	products []*forkSite[gemmCall, *gemmCall]                // per chunk: its products' stripes
 }

@@ -2,9 +2,7 @@ package graph
 
 import (
 	"fmt"
-	"runtime"
 	"sync"
-	"sync/atomic"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -157,20 +155,28 @@ func transposedRows(m, in, out int) bool {
 // at 130 against 149, in the run where the smaller ones stayed in cache.
 const minTransposedWeights = 1 << 22
 
-// productT is product computed as yᵀ = W·xᵀ: x, transposed, is packed
-// into xt (the product's right operand, a panel or two that stay in
-// cache) by the threads together (packed counts the blocks), and each
-// thread multiplies its stripe of W's rows (packRows) into its rows of
-// yt [out, m] — every weight read once and used for
-// every row of x — and writes them transposed into its columns of y. The
-// same bits as product. (A fused GELU is left to productThen: the GELU
-// kernel rounds a vector's tail differently from its whole vectors, so
-// its bits depend on where the stripes of columns start.)
-func (pw *packedWeights) productT(site *transposedSite, x []float32, m, in, out int, bias, y []float32, xt *kern.PackedB, yt []float32, packed *blockCount) {
-	blocks := int32(xt.Layout(in, m))
-	packed.next.Store(0)
-	packed.done.Store(0)
-	site.fork(len(pw.rows), transposedCall{pw: pw, x: x, in: in, m: m, out: out, bias: bias, y: y, xt: xt, yt: yt, packed: packed, blocks: blocks})
+// productT is product computed as yᵀ = W·xᵀ: each thread multiplies its
+// stripe of W's rows (packRows) by x, transposed and packed by that thread
+// a block at a time (kern.SgemmPackedAXt, into its buffer of xts), into
+// its rows of yt [out, m] — every weight read once and used for every row
+// of x — and writes them transposed into its columns of y, rectified with
+// relu (as reluRow). The same bits as product. (A fused GELU is left to
+// productThen: the GELU kernel rounds a vector's tail differently from its
+// whole vectors, so its bits depend on where the stripes of columns
+// start.)
+//
+// Each thread packs all of xᵀ (1 MB for the ConvNet's fc.0 at a batch of
+// 32), twice the packing of one shared copy, so that no thread waits for
+// another: with the packing shared, a thread that another session's
+// process descheduled while it held a block stalled the other for as long.
+func (pw *packedWeights) productT(site *transposedSite, x []float32, m, in, out int, bias, y []float32, xts *[][]float32, yt []float32, relu bool) {
+	for len(*xts) < len(pw.rows) {
+		*xts = append(*xts, nil)
+	}
+	for i := range pw.rows {
+		(*xts)[i] = resizeT((*xts)[i], kern.PackedXtLen(m))
+	}
+	site.fork(len(pw.rows), transposedCall{pw: pw, x: x, in: in, m: m, out: out, bias: bias, y: y, xts: *xts, yt: yt, relu: relu})
 }
 
 // transposedCall is productT's arguments; part i computes stripe i of W's
@@ -180,25 +186,13 @@ type transposedCall struct {
 	x           []float32
 	in, m, out  int
 	bias, y, yt []float32
-	xt          *kern.PackedB
-	packed      *blockCount
-	blocks      int32
+	xts         [][]float32 // part i's buffer for xᵀ: xts[i]
+	relu        bool
 }
 
 type transposedSite = forkSite[transposedCall, *transposedCall]
 
 func (c *transposedCall) part(i, _, _ int) {
-	// The threads share the packing of xᵀ, a block at a time, and each
-	// waits for the blocks the others took: a thread that never starts
-	// takes none, so the wait ends.
-	packed := c.packed
-	for b := packed.next.Add(1) - 1; b < c.blocks; b = packed.next.Add(1) - 1 {
-		c.xt.PackBlock(int(b), true, c.x, c.in)
-		packed.done.Add(1)
-	}
-	for packed.done.Load() < c.blocks {
-		runtime.Gosched()
-	}
 	s, m := &c.pw.rows[i], c.m
 	yt := c.yt[s.from*m : s.to*m]
 	if c.bias != nil { // added as the first depth block's product is, in one rounding
@@ -209,23 +203,25 @@ func (c *transposedCall) part(i, _, _ int) {
 			}
 		}
 	}
-	kern.SgemmPackedAB(&s.p, c.xt, yt, m, c.bias == nil)
-	transposeInto(c.y[s.from:], c.out, yt, s.to-s.from, m)
+	kern.SgemmPackedAXt(&s.p, c.x, c.in, m, c.xts[i], yt, m, c.bias == nil)
+	transposeInto(c.y[s.from:], c.out, yt, s.to-s.from, m, c.relu)
 }
 
-// blockCount shares out blocks of work among the threads: the next one
-// to take and the number done.
-type blockCount struct{ next, done atomic.Int32 }
-
-// transposeInto sets y[r·ldy+j] = c[j·m+r] for c [rows, m]: in blocks of
-// 16 rows of c (2 KiB at m 32), which stay in the first-level cache while
-// each is read across.
-func transposeInto(y []float32, ldy int, c []float32, rows, m int) {
+// transposeInto sets y[r·ldy+j] = c[j·m+r] for c [rows, m], or with relu
+// its ReLU (max(v, 0), as reluRow): in blocks of 16 rows of c (2 KiB at m
+// 32), which stay in the first-level cache while each is read across.
+func transposeInto(y []float32, ldy int, c []float32, rows, m int, relu bool) {
 	const block = 16
 	for j0 := 0; j0 < rows; j0 += block {
 		j1 := min(j0+block, rows)
 		for r := range m {
 			yr := y[r*ldy+j0 : r*ldy+j1]
+			if relu {
+				for j := range yr {
+					yr[j] = max(c[(j0+j)*m+r], 0)
+				}
+				continue
+			}
 			for j := range yr {
 				yr[j] = c[(j0+j)*m+r]
 			}
@@ -269,22 +265,25 @@ func (c *productCall) part(i, _, _ int) {
 
 // linearInferKernel is Linear with its weight packed once: inputs x
 // [N, …, in], w [out, in], optional b [out]; output [N, …, out]; with
-// gelu, GELU(Linear) (LinearGELU).
+// gelu, GELU(Linear) (LinearGELU); with relu, ReLU(Linear) (LinearReLU).
 type linearInferKernel struct {
-	w    *packedWeights // shared by the model's serving machines
-	gelu bool
-	site productSite
-	// For a batch of few rows (transposedRows): the input transposed and
-	// packed, and the output transposed, reused from run to run.
-	xt     kern.PackedB
-	yt     []float32
-	packed blockCount
-	tsite  transposedSite
+	w          *packedWeights // shared by the model's serving machines
+	gelu, relu bool
+	site       productSite
+	// For a batch of few rows (transposedRows): each thread's buffer for
+	// the input transposed and packed, and the output transposed, reused
+	// from run to run.
+	xts   [][]float32
+	yt    []float32
+	tsite transposedSite
 }
 
 func (k *linearInferKernel) name() string {
-	if k.gelu {
+	switch {
+	case k.gelu:
 		return "LinearGELU(packed)"
+	case k.relu:
+		return "LinearReLU(packed)"
 	}
 	return "Linear(packed)"
 }
@@ -303,13 +302,16 @@ func (k *linearInferKernel) forward(in []*tensor.Dense, out *tensor.Dense) error
 		bias = values[float32](in[2])
 	}
 	var then func(row []float32)
-	if k.gelu {
+	switch {
+	case k.gelu:
 		then = geluRow
+	case k.relu:
+		then = reluRow
 	}
-	if then == nil && transposedRows(n, d, m) {
+	if !k.gelu && transposedRows(n, d, m) {
 		k.w.packRows(w, m, d)
 		k.yt = resizeT(k.yt, m*n)
-		k.w.productT(&k.tsite, x, n, d, m, bias, y, &k.xt, k.yt, &k.packed)
+		k.w.productT(&k.tsite, x, n, d, m, bias, y, &k.xts, k.yt, k.relu)
 		return nil
 	}
 	k.w.pack(w, m, d)
@@ -323,6 +325,14 @@ func (*linearInferKernel) backward([]*tensor.Dense, *tensor.Dense, *tensor.Dense
 
 // geluRow is GELU in place, fused into a product (productThen).
 func geluRow(row []float32) { kern.GELU(row, row) }
+
+// reluRow is ReLU in place, fused into a product (productThen): max(v, 0),
+// as the ReLU node computes it (NaN stays NaN), so the same bits.
+func reluRow(row []float32) {
+	for i, v := range row {
+		row[i] = max(v, 0)
+	}
+}
 
 var errInferOnly = fmt.Errorf("graph: an inference kernel has no backward pass")
 

@@ -15,11 +15,12 @@ import (
 // "<name>.bias" [out]. Every axis but the last is a row of the product;
 // the first is the batch, which per-example gradients split on.
 func Linear(b *Builder, name string, x *G.Node, out int, bias bool) *G.Node {
-	return linear(b, name, x, out, bias, false)
+	return linear(b, name, x, out, bias, false, false)
 }
 
-// linear is Linear, or LinearGELU's fused serving kernel with gelu.
-func linear(b *Builder, name string, x *G.Node, out int, bias, gelu bool) *G.Node {
+// linear is Linear, or LinearGELU's fused serving kernel with gelu, or
+// LinearReLU's with relu.
+func linear(b *Builder, name string, x *G.Node, out int, bias, gelu, relu bool) *G.Node {
 	if x.Dims() < 2 {
 		panic(shapeErr(name, x.Shape(), "[N, …, in]"))
 	}
@@ -34,7 +35,7 @@ func linear(b *Builder, name string, x *G.Node, out int, bias, gelu bool) *G.Nod
 		return mustApply(&linearInt8Kernel{q: q}, args...)
 	}
 	if inferFast(b) {
-		return mustApply(&linearInferKernel{w: b.Params.packedFor(name + ".weight"), gelu: gelu}, args...)
+		return mustApply(&linearInferKernel{w: b.Params.packedFor(name + ".weight"), gelu: gelu, relu: relu}, args...)
 	}
 	return mustApply(typed(b.Dtype(), &linearKernel[float32]{}, &linearKernel[float64]{}), args...)
 }
@@ -48,7 +49,20 @@ func LinearGELU(b *Builder, name string, x *G.Node, out int, bias bool) *G.Node 
 	if !inferFast(b) || quantFor(b, name+".weight") != nil {
 		return GELU(Linear(b, name, x, out, bias))
 	}
-	return linear(b, name, x, out, bias, true)
+	return linear(b, name, x, out, bias, true, false)
+}
+
+// LinearReLU is ReLU(Linear(b, name, x, out, bias)), a hidden layer. The
+// serving graph (float32 with the packed product, not int8) rectifies in
+// the product's kernel as LinearGELU applies its GELU — for the ConvNet's
+// fc.0 at a batch of 32, in the transpose of yᵀ — with the same bits as
+// the ReLU node and without its fork and pass; other graphs build the two
+// nodes.
+func LinearReLU(b *Builder, name string, x *G.Node, out int, bias bool) *G.Node {
+	if !inferFast(b) || quantFor(b, name+".weight") != nil {
+		return ReLU(Linear(b, name, x, out, bias))
+	}
+	return linear(b, name, x, out, bias, false, true)
 }
 
 // linearKernel: inputs x [N, …, in], w [out, in], optional b [out]; output

@@ -21,6 +21,13 @@ func convPool12x32(a, x *float32, c, kh, kw, plane, row int, y *float32, ldy int
 //go:noescape
 func convPool8x32(a, x *float32, c, kh, kw, plane, row int, y *float32, ldy int, bias *float32, rows int, mask uint32)
 
+// convPool4x32 is convPool12x32 for rows ≤ 4: the last panel of the
+// ConvNet's first layer (64 output channels: 5·12 + 4), without the
+// multiply-adds of 8 empty rows. The same bits.
+//
+//go:noescape
+func convPool4x32(a, x *float32, c, kh, kw, plane, row int, y *float32, ldy int, bias *float32, rows int, mask uint32)
+
 // ConvPoolFast reports whether ConvPool runs on a vector kernel at the
 // active level (AVX-512); without one it is a plain Go loop, slower than
 // an im2col product on the packed or gonum Sgemm.
@@ -34,6 +41,10 @@ func convPoolTile(p *ConvPool, a, xp, y, bias []float32, rows, cols int) {
 	// The furthest value the tile reads: the last depth's lower row.
 	_ = xp[((p.c-1)*p.hp+p.kh-1+1)*p.wp+p.kw-1+15]
 	_ = a[p.k*convPoolRows-1]
+	if rows <= 4 {
+		convPool4x32(&a[0], &xp[0], p.c, p.kh, p.kw, p.hp*p.wp, p.wp, &y[0], p.ph*p.pw, &bias[0], rows, uint32(1)<<cols-1)
+		return
+	}
 	if rows <= 8 {
 		convPool8x32(&a[0], &xp[0], p.c, p.kh, p.kw, p.hp*p.wp, p.wp, &y[0], p.ph*p.pw, &bias[0], rows, uint32(1)<<cols-1)
 		return

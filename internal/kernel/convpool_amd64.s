@@ -39,9 +39,9 @@ DATA convPoolPerm<>+120(SB)/4, $13
 DATA convPoolPerm<>+124(SB)/4, $15
 GLOBL convPoolPerm<>(SB), RODATA|NOPTR, $128
 
-// CONV_DEPTH's first 8 rows of the panel (Z0–Z15): alone, a last panel
-// of at most 8 output channels, without the multiply-adds of 4 empty rows.
-#define CONV_DEPTH8 \
+// CONV_DEPTH's first 4 rows of the panel (Z0–Z7): alone, a last panel
+// of at most 4 output channels (the ConvNet's first layer: 64 = 5·12 + 4).
+#define CONV_DEPTH4 \
 	VMOVUPS (DX), Z24 \
 	VMOVUPS (DX)(R10*1), Z25 \
 	VBROADCASTSS 0(SI), Z26 \
@@ -55,7 +55,12 @@ GLOBL convPoolPerm<>(SB), RODATA|NOPTR, $128
 	VFMADD231PS Z25, Z28, Z5 \
 	VBROADCASTSS 12(SI), Z29 \
 	VFMADD231PS Z24, Z29, Z6 \
-	VFMADD231PS Z25, Z29, Z7 \
+	VFMADD231PS Z25, Z29, Z7
+
+// CONV_DEPTH's first 8 rows of the panel (Z0–Z15): alone, a last panel
+// of at most 8 output channels, without the multiply-adds of 4 empty rows.
+#define CONV_DEPTH8 \
+	CONV_DEPTH4 \
 	VBROADCASTSS 16(SI), Z30 \
 	VFMADD231PS Z24, Z30, Z8 \
 	VFMADD231PS Z25, Z30, Z9 \
@@ -112,8 +117,8 @@ GLOBL convPoolPerm<>(SB), RODATA|NOPTR, $128
 	ADDQ         R8, DX \
 	ADDQ         $4, BX
 
-// Zeroes the accumulators of an 8×32 tile (Z0–Z15).
-#define CONV_ZERO8 \
+// Zeroes the accumulators of a 4×32 tile (Z0–Z7).
+#define CONV_ZERO4 \
 	VPXORD Z0, Z0, Z0 \
 	VPXORD Z1, Z1, Z1 \
 	VPXORD Z2, Z2, Z2 \
@@ -121,7 +126,11 @@ GLOBL convPoolPerm<>(SB), RODATA|NOPTR, $128
 	VPXORD Z4, Z4, Z4 \
 	VPXORD Z5, Z5, Z5 \
 	VPXORD Z6, Z6, Z6 \
-	VPXORD Z7, Z7, Z7 \
+	VPXORD Z7, Z7, Z7
+
+// Zeroes the accumulators of an 8×32 tile (Z0–Z15).
+#define CONV_ZERO8 \
+	CONV_ZERO4 \
 	VPXORD Z8, Z8, Z8 \
 	VPXORD Z9, Z9, Z9 \
 	VPXORD Z10, Z10, Z10 \
@@ -279,5 +288,50 @@ convPool8J:
 	POOL_ROWS8(convPool8Done)
 
 convPool8Done:
+	VZEROUPPER
+	RET
+
+// func convPool4x32(a, x *float32, c, kh, kw, plane, row int, y *float32, ldy int, bias *float32, rows int, mask uint32)
+//
+// convPool12x32 for a panel's first rows (1–4) rows only: Z0–Z7
+// accumulate the 4×32 tile, with the same multiply-adds in the same order
+// for those rows, so the same bits. POOL_ROWS8 stops after rows rows.
+TEXT ·convPool4x32(SB), NOSPLIT, $0-92
+	MOVQ a+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ c+16(FP), CX
+	MOVQ kh+24(FP), R12
+	MOVQ kw+32(FP), R13
+	MOVQ plane+40(FP), R11
+	SHLQ $2, R11
+	MOVQ row+48(FP), R10
+	SHLQ $2, R10
+	CONV_ZERO4
+
+convPool4C:
+	MOVQ DI, BX
+	MOVQ R12, R8
+
+convPool4I:
+	MOVQ BX, DX
+	MOVQ R13, R9
+
+convPool4J:
+	CONV_DEPTH4
+	ADDQ $48, SI
+	ADDQ $4, DX
+	DECQ R9
+	JNZ  convPool4J
+	ADDQ R10, BX
+	DECQ R8
+	JNZ  convPool4I
+	ADDQ R11, DI
+	DECQ CX
+	JNZ  convPool4C
+
+	POOL_SETUP
+	POOL_ROWS8(convPool4Done)
+
+convPool4Done:
 	VZEROUPPER
 	RET

@@ -8,8 +8,8 @@ import (
 	"testing"
 )
 
-// convPool8x32 gives the bits of convPool12x32 on the rows (1–8) it
-// computes, for the ConvNet's layers and an odd shape, every mask width,
+// convPool8x32 and convPool4x32 give the bits of convPool12x32 on the
+// rows (1–8, 1–4) they compute, for the ConvNet's layers and an odd shape, every mask width,
 // with guards around y.
 func TestConvPool8x32(t *testing.T) {
 	if Supported() < AVX512 {
@@ -33,6 +33,17 @@ func TestConvPool8x32(t *testing.T) {
 				for i := range got.all {
 					if math.Float32bits(got.all[i]) != math.Float32bits(want.all[i]) {
 						t.Fatalf("%+v rows %d cols %d: convPool8x32 gives %v at %d, convPool12x32 %v", s, rows, cols, got.all[i], i-guardLen, want.all[i])
+					}
+				}
+				if rows > 4 {
+					continue
+				}
+				got4 := newGuardedF32(12 * plane)
+				convPool4x32(&p.panels[0], &xp[0], p.c, p.kh, p.kw, p.hp*p.wp, p.wp, &got4.v()[0], plane, &p.bias[0], rows, uint32(1)<<cols-1)
+				got4.check(t, "convPool4x32")
+				for i := range got4.all {
+					if math.Float32bits(got4.all[i]) != math.Float32bits(want.all[i]) {
+						t.Fatalf("%+v rows %d cols %d: convPool4x32 gives %v at %d, convPool12x32 %v", s, rows, cols, got4.all[i], i-guardLen, want.all[i])
 					}
 				}
 			}

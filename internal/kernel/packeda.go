@@ -74,7 +74,48 @@ func SgemmPackedAB(a *PackedA, b *PackedB, c []float32, ldc int, set bool) {
 	if a.arch != b.arch {
 		panic("kernel: packed operands for different kernels")
 	}
-	m, n, k := a.m, b.n, a.k
+	depthBlocks := len(a.blocks)
+	sgemmPackedA(a, b.n, c, ldc, set, func(jc, pb int) []float32 { return b.blocks[jc/sgemmNC*depthBlocks+pb] })
+}
+
+// PackedXtLen is the length of the buffer SgemmPackedAXt packs a block of
+// xᵀ into, for x of n rows.
+func PackedXtLen(n int) int {
+	nr := 1
+	if a := sgemmArchFor(active); a != nil {
+		nr = a.nr
+	}
+	return sgemmKC * ((min(n, sgemmNC) + nr - 1) / nr * nr)
+}
+
+// SgemmPackedAXt is SgemmPackedAB with b = xᵀ for x [n, k] (rows ldx
+// apart), packed by the calling goroutine one block at a time into buf
+// (PackedXtLen(n) floats) just before the block's products, instead of
+// once for all threads: no thread waits for another's packing (under
+// load, a thread descheduled while it packed a shared block stalled the
+// others), and each block is read from the first-level cache it was just
+// written to. The same blocks and products as SgemmPackedAB: the same
+// bits.
+func SgemmPackedAXt(a *PackedA, x []float32, ldx, n int, buf, c []float32, ldc int, set bool) {
+	arch := a.arch
+	if arch == nil {
+		panic("kernel: SgemmPackedAXt of an unpacked operand")
+	}
+	buf = buf[:PackedXtLen(n)]
+	sgemmPackedA(a, n, c, ldc, set, func(jc, pb int) []float32 {
+		pc := pb * sgemmKC
+		kc, nc := min(sgemmKC, a.k-pc), min(sgemmNC, n-jc)
+		blk := buf[:kc*((nc+arch.nr-1)/arch.nr*arch.nr)]
+		sgemmPackB(blk, x, arch.nr, true, ldx, pc, jc, kc, nc)
+		return blk
+	})
+}
+
+// sgemmPackedA sets C [m, n] = a·B or adds it, where block(jc, pb)
+// returns the packed block of B's columns jc… at depth block pb, called
+// once per block in the order the product reads them.
+func sgemmPackedA(a *PackedA, n int, c []float32, ldc int, set bool, block func(jc, pb int) []float32) {
+	m, k := a.m, a.k
 	if m == 0 || n == 0 {
 		return
 	}
@@ -90,13 +131,12 @@ func SgemmPackedAB(a *PackedA, b *PackedB, c []float32, ldc int, set bool) {
 	arch := a.arch
 	buf := getSgemmBuffers()
 	defer putSgemmBuffers(buf)
-	depthBlocks := len(a.blocks)
 	for jc := 0; jc < n; jc += sgemmNC {
 		nc := min(sgemmNC, n-jc)
 		for pb, blk := range a.blocks {
 			pc := pb * sgemmKC
 			kc := min(sgemmKC, k-pc)
-			bp := b.blocks[jc/sgemmNC*depthBlocks+pb]
+			bp := block(jc, pb)
 			first := set && pc == 0
 			for ir := 0; ir < m; ir += arch.mr {
 				ap := blk[ir*kc:]

@@ -12,7 +12,8 @@ import (
 // block, storing and adding, with NaN between the rows of A and B (and in
 // C when it is stored), guards around and inside C; and the same bits as
 // SgemmPacked computing Cᵀ = op(B)ᵀ·op(A)ᵀ, the path it replaces in the
-// serving graph.
+// serving graph. SgemmPackedAXt, packing op(B) itself a block at a time,
+// gives SgemmPackedAB's bits within a guarded buffer.
 func TestSgemmPackedAB(t *testing.T) {
 	for l := AVX2; l <= Supported(); l++ {
 		t.Run(l.String(), func(t *testing.T) {
@@ -44,8 +45,20 @@ func TestSgemmPackedAB(t *testing.T) {
 							}
 						}
 						want, bound := sgemmRef(s, o.a, o.b, o.c.v())
+						// SgemmPackedAXt from the same C into a guarded copy,
+						// packing xᵀ = op(B) itself into a guarded buffer.
+						viaX, xt := newGuardedF32(len(o.c.v())), newGuardedF32(PackedXtLen(n))
+						copy(viaX.v(), o.c.v())
 						SgemmPackedAB(&pa, &pb, o.c.v(), s.ldc, beta == 0)
 						checkSgemm(t, s.String(), s, o, want, bound)
+						SgemmPackedAXt(&pa, o.b, s.ldb, n, xt.v(), viaX.v(), s.ldc, beta == 0)
+						viaX.check(t, s.String()+" SgemmPackedAXt's C")
+						xt.check(t, s.String()+" SgemmPackedAXt's buffer")
+						for i, v := range viaX.v() {
+							if math.Float32bits(v) != math.Float32bits(o.c.v()[i]) {
+								t.Fatalf("%s: SgemmPackedAXt gives %v at %d, SgemmPackedAB %v", s, v, i, o.c.v()[i])
+							}
+						}
 						if m == 0 {
 							continue
 						}

@@ -99,8 +99,8 @@ func (m *Model) Build(b *graph.Builder, n int) (graph.Outputs, error) {
 	x := block(b, "layer1", image, conv1Filters, c.Norm)
 	x = block(b, "layer2", x, conv2Filters, c.Norm)
 	x = graph.Flatten(x)
-	x = graph.Dropout(b, graph.ReLU(graph.Linear(b, "fc.0", x, hidden1, true)), c.Dropout)
-	x = graph.Dropout(b, graph.ReLU(graph.Linear(b, "fc.3", x, hidden2, true)), c.Dropout)
+	x = graph.Dropout(b, graph.LinearReLU(b, "fc.0", x, hidden1, true), c.Dropout)
+	x = graph.Dropout(b, graph.LinearReLU(b, "fc.3", x, hidden2, true), c.Dropout)
 	logits := graph.Linear(b, "fc.6", x, c.Classes, true)
 	return graph.Outputs{Inputs: []*G.Node{image}, Output: logits}, nil
 }
