@@ -257,6 +257,18 @@ func addTo[T float](dst, src []T) {
 	}
 }
 
+// fillFloats sets every element of dst to v (internal/kernel's vector loop for
+// float32).
+func fillFloats[T float](dst []T, v T) {
+	if d32, ok := any(dst).([]float32); ok {
+		kern.Fill(d32, float32(v))
+		return
+	}
+	for i := range dst {
+		dst[i] = v
+	}
+}
+
 // transpose writes the [cols, rows] transpose of the row-major [rows, cols]
 // matrix src into dst.
 func transpose[T float](dst, src []T, rows, cols int) {
@@ -310,10 +322,7 @@ func (c *conv2dCall[T]) part(chunk, from, to int) {
 		var beta T
 		if bias != nil {
 			for o, bv := range bias {
-				row := yn[o*d.ohw : (o+1)*d.ohw]
-				for t := range row {
-					row[t] = bv
-				}
+				fillFloats(yn[o*d.ohw:(o+1)*d.ohw], bv)
 			}
 			beta = 1
 		}
