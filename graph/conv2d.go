@@ -270,8 +270,12 @@ func fillFloats[T float](dst []T, v T) {
 }
 
 // transpose writes the [cols, rows] transpose of the row-major [rows, cols]
-// matrix src into dst.
+// matrix src into dst (internal/kernel's 16×16 blocks for float32).
 func transpose[T float](dst, src []T, rows, cols int) {
+	if d32, ok := any(dst).([]float32); ok {
+		kern.Transpose(d32, rows, any(src).([]float32), cols, rows, cols)
+		return
+	}
 	for r := 0; r < rows; r++ {
 		for c, v := range src[r*cols : (r+1)*cols] {
 			dst[c*rows+r] = v
