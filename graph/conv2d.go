@@ -81,6 +81,12 @@ type conv2dKernel[T float] struct {
 	scratch     perThread[T]                            // per chunk: im2col matrix, then a partial weight gradient
 	examples    forkSite[conv2dCall[T], *conv2dCall[T]] // forward
 	wT          []T                                     // the weight transposed, [C·KH·KW, O], for dLoss/dx
+	// biasSums [N, O] holds each output plane's sum of the output's
+	// gradient, which the bias gradient adds over the batch: the weight
+	// gradient's pass computes them while each example's gradient is in
+	// the cache (from the forward pass biasSumsOf counts, forwards).
+	biasSums             []T
+	forwards, biasSumsOf uint64
 }
 
 func (k *conv2dKernel[T]) name() string {
@@ -160,6 +166,16 @@ func (k *conv2dKernel[T]) im2col(col, x []T, d conv2dDims) {
 				}
 			}
 		}
+	}
+}
+
+// planeSums sets sums[o] to the sum of plane o of one example's output
+// gradient gn [O, H'·W'], as the bias gradient sums it (float64 lanes).
+func (k *conv2dKernel[T]) planeSums(sums, gn []T, d conv2dDims) {
+	for o := range sums {
+		var part [kern.SquareLanes]float64
+		planeSum(&part, gn[o*d.ohw:(o+1)*d.ohw])
+		sums[o] = T(kern.ReduceLanes(&part))
 	}
 }
 
@@ -305,6 +321,7 @@ func (k *conv2dKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) error {
 	if len(in) == 3 {
 		bias = values[T](in[2])
 	}
+	k.forwards++
 	k.scratch.ensure(d.n, d.ckk*d.ohw)
 	k.examples.chunks(d.n, conv2dCall[T]{k: k, d: d, x: x, w: w, y: y, bias: bias})
 	return nil
@@ -367,6 +384,13 @@ func (k *conv2dKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.Dense, wr
 		// are the same either way, and so are the bits.
 		partSize := d.o * d.ckk
 		swap := d.o < d.ckk || d.ckk < kern.PackedCols()
+		sums := len(in) == 3 // the bias's gradient comes next (wrt 2)
+		if sums {
+			if cap(k.biasSums) < d.n*d.o {
+				k.biasSums = make([]T, d.n*d.o)
+			}
+			k.biasSums = k.biasSums[:d.n*d.o]
+		}
 		k.scratch.run(d.n, colSize+partSize, func(_, from, to int, buf []T) {
 			col, part := buf[:colSize], buf[colSize:]
 			clear(part)
@@ -378,8 +402,14 @@ func (k *conv2dKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.Dense, wr
 				} else {
 					gemm(1, false, true, d.o, d.ckk, d.ohw, 1, gn, d.ohw, col, d.ohw, 1, part, d.ckk) // [O, C·KH·KW] += g·colᵀ
 				}
+				if sums {
+					k.planeSums(k.biasSums[n*d.o:(n+1)*d.o], gn, d)
+				}
 			}
 		})
+		if sums {
+			k.biasSumsOf = k.forwards
+		}
 		// dst is the chunks' partial sums added in chunk order (the first
 		// overwrites it), each output channel's row by one thread.
 		parts := workers(d.n)
@@ -410,7 +440,16 @@ func (k *conv2dKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.Dense, wr
 	case 2:
 		// Output channels are independent: split among the threads, each
 		// plane summed in float64 lanes (vector loops for float32) and the
-		// batch in order.
+		// batch in order. The weight gradient of this backward pass has
+		// summed the planes already, unless it was not asked for first.
+		if k.biasSumsOf == k.forwards && len(k.biasSums) == d.n*d.o {
+			for n := 0; n < d.n; n++ {
+				for o, v := range k.biasSums[n*d.o : (n+1)*d.o] {
+					dst[o] += v
+				}
+			}
+			return nil
+		}
 		inChunks(d.o, func(_, from, to int) {
 			for n := 0; n < d.n; n++ {
 				gn := g[n*d.o*d.ohw : (n+1)*d.o*d.ohw]
