@@ -84,10 +84,17 @@ type conv2dKernel[T float] struct {
 	// biasSums [N, O] holds each output plane's sum of the output's
 	// gradient, which the bias gradient adds over the batch: the weight
 	// gradient's pass computes them while each example's gradient is in
-	// the cache (from the forward pass biasSumsOf counts, forwards).
+	// the cache. They are the tape's, for the backward pass of the forward
+	// pass biasSumsOf counts (forwards): callers that run backward with
+	// another output gradient (per-example gradients) forget them first
+	// and after (forgetSums).
 	biasSums             []T
 	forwards, biasSumsOf uint64
 }
+
+// forgetSums drops the plane sums of the last weight gradient, so that
+// the next bias gradient sums the planes of its own output gradient.
+func (k *conv2dKernel[T]) forgetSums() { k.biasSumsOf = 0 }
 
 func (k *conv2dKernel[T]) name() string {
 	return fmt.Sprintf("Conv2D(stride=%d, pad=%d)", k.stride, k.pad)
@@ -442,7 +449,7 @@ func (k *conv2dKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.Dense, wr
 		// plane summed in float64 lanes (vector loops for float32) and the
 		// batch in order. The weight gradient of this backward pass has
 		// summed the planes already, unless it was not asked for first.
-		if k.biasSumsOf == k.forwards && len(k.biasSums) == d.n*d.o {
+		if k.forwards > 0 && k.biasSumsOf == k.forwards && len(k.biasSums) == d.n*d.o {
 			for n := 0; n < d.n; n++ {
 				for o, v := range k.biasSums[n*d.o : (n+1)*d.o] {
 					dst[o] += v

@@ -372,4 +372,43 @@ func TestConv2DBiasGradientFromWeightPass(t *testing.T) {
 			t.Fatalf("bias gradient %d: %v from the weight pass's sums, %v summed alone", i, fused[i], alone[i])
 		}
 	}
+
+	// Sums that were forgotten (a per-example rule's backward), or made by
+	// a kernel that ran no forward pass (a per-example clone), are never
+	// taken: the bias gradient of another output gradient is its own.
+	other := dense(n, o, h, w)
+	wantDB := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(o))
+	if err := (&conv2dKernel[float32]{stride: 1, pad: 1}).backward(in, y, other, 2, wantDB); err != nil {
+		t.Fatal(err)
+	}
+	want := wantDB.Float32s()
+	for _, c := range []struct {
+		name string
+		k    *conv2dKernel[float32]
+		prep func(k *conv2dKernel[float32])
+	}{
+		{"forgotten", k, func(k *conv2dKernel[float32]) {
+			if err := k.forward(in, y); err != nil {
+				t.Fatal(err)
+			}
+			if err := k.backward(in, y, gy, 1, dw); err != nil {
+				t.Fatal(err)
+			}
+			forgetSums(k)
+		}},
+		{"no forward", &conv2dKernel[float32]{stride: 1, pad: 1}, func(k *conv2dKernel[float32]) {
+			if err := k.backward(in, y, gy, 1, dw); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		c.prep(c.k)
+		db := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(o))
+		if err := c.k.backward(in, y, other, 2, db); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(db.Float32s(), want) {
+			t.Fatalf("%s: bias gradient %v, want %v (its own output gradient's)", c.name, db.Float32s(), want)
+		}
+	}
 }
