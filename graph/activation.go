@@ -49,6 +49,10 @@ type activationKernel[T float] struct {
 type reluCall[T float] struct{ x, y []T }
 
 func (c *reluCall[T]) part(_, from, to int) {
+	if x32, ok := any(c.x).([]float32); ok { // vector loops, Go's max bit for bit
+		kern.ReLU(any(c.y).([]float32)[from:to], x32[from:to])
+		return
+	}
 	for i, v := range c.x[from:to] {
 		c.y[from+i] = max(v, 0)
 	}
@@ -118,7 +122,7 @@ func (k *activationKernel[T]) backward(in []*tensor.Dense, out, gOut *tensor.Den
 	case relu:
 		if x32, ok := any(x).([]float32); ok {
 			d, g := d32(d), any(g).([]float32)
-			splitElements(len(x), func(from, to int) { reluBackward32(d[from:to], x32[from:to], g[from:to]) })
+			splitElements(len(x), func(from, to int) { kern.ReLUGrad(d[from:to], x32[from:to], g[from:to]) })
 			return nil
 		}
 		for i, v := range x {
@@ -158,17 +162,3 @@ func sigmoidOf(x float64) float64 {
 }
 
 func d32[T float](d []T) []float32 { return any(d).([]float32) }
-
-// reluBackward32 writes g where x > 0 and 0 elsewhere, masking g's bits
-// instead of branching: the signs of x are random, and a branch on them
-// mispredicts half the time.
-func reluBackward32(d, x, g []float32) {
-	g, d = g[:len(x)], d[:len(x)]
-	for i, v := range x {
-		var m uint32
-		if v > 0 {
-			m = ^uint32(0)
-		}
-		d[i] = math.Float32frombits(math.Float32bits(g[i]) & m)
-	}
-}

@@ -147,10 +147,7 @@ func (k *conv1dKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) error {
 			var beta T
 			if bias != nil {
 				for o, bv := range bias {
-					row := yn[o*d.lout : (o+1)*d.lout]
-					for t := range row {
-						row[t] = bv
-					}
+					fillFloats(yn[o*d.lout:(o+1)*d.lout], bv)
 				}
 				beta = 1
 			}

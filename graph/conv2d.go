@@ -81,7 +81,20 @@ type conv2dKernel[T float] struct {
 	scratch     perThread[T]                            // per chunk: im2col matrix, then a partial weight gradient
 	examples    forkSite[conv2dCall[T], *conv2dCall[T]] // forward
 	wT          []T                                     // the weight transposed, [C·KH·KW, O], for dLoss/dx
+	// biasSums [N, O] holds each output plane's sum of the output's
+	// gradient, which the bias gradient adds over the batch: the weight
+	// gradient's pass computes them while each example's gradient is in
+	// the cache. They are the tape's, for the backward pass of the forward
+	// pass biasSumsOf counts (forwards): callers that run backward with
+	// another output gradient (per-example gradients) forget them first
+	// and after (forgetSums).
+	biasSums             []T
+	forwards, biasSumsOf uint64
 }
+
+// forgetSums drops the plane sums of the last weight gradient, so that
+// the next bias gradient sums the planes of its own output gradient.
+func (k *conv2dKernel[T]) forgetSums() { k.biasSumsOf = 0 }
 
 func (k *conv2dKernel[T]) name() string {
 	return fmt.Sprintf("Conv2D(stride=%d, pad=%d)", k.stride, k.pad)
@@ -160,6 +173,16 @@ func (k *conv2dKernel[T]) im2col(col, x []T, d conv2dDims) {
 				}
 			}
 		}
+	}
+}
+
+// planeSums sets sums[o] to the sum of plane o of one example's output
+// gradient gn [O, H'·W'], as the bias gradient sums it (float64 lanes).
+func (k *conv2dKernel[T]) planeSums(sums, gn []T, d conv2dDims) {
+	for o := range sums {
+		var part [kern.SquareLanes]float64
+		planeSum(&part, gn[o*d.ohw:(o+1)*d.ohw])
+		sums[o] = T(kern.ReduceLanes(&part))
 	}
 }
 
@@ -257,9 +280,25 @@ func addTo[T float](dst, src []T) {
 	}
 }
 
+// fillFloats sets every element of dst to v (internal/kernel's vector loop for
+// float32).
+func fillFloats[T float](dst []T, v T) {
+	if d32, ok := any(dst).([]float32); ok {
+		kern.Fill(d32, float32(v))
+		return
+	}
+	for i := range dst {
+		dst[i] = v
+	}
+}
+
 // transpose writes the [cols, rows] transpose of the row-major [rows, cols]
-// matrix src into dst.
+// matrix src into dst (internal/kernel's 16×16 blocks for float32).
 func transpose[T float](dst, src []T, rows, cols int) {
+	if d32, ok := any(dst).([]float32); ok {
+		kern.Transpose(d32, rows, any(src).([]float32), cols, rows, cols)
+		return
+	}
 	for r := 0; r < rows; r++ {
 		for c, v := range src[r*cols : (r+1)*cols] {
 			dst[c*rows+r] = v
@@ -289,6 +328,7 @@ func (k *conv2dKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) error {
 	if len(in) == 3 {
 		bias = values[T](in[2])
 	}
+	k.forwards++
 	k.scratch.ensure(d.n, d.ckk*d.ohw)
 	k.examples.chunks(d.n, conv2dCall[T]{k: k, d: d, x: x, w: w, y: y, bias: bias})
 	return nil
@@ -310,10 +350,7 @@ func (c *conv2dCall[T]) part(chunk, from, to int) {
 		var beta T
 		if bias != nil {
 			for o, bv := range bias {
-				row := yn[o*d.ohw : (o+1)*d.ohw]
-				for t := range row {
-					row[t] = bv
-				}
+				fillFloats(yn[o*d.ohw:(o+1)*d.ohw], bv)
 			}
 			beta = 1
 		}
@@ -346,10 +383,21 @@ func (k *conv2dKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.Dense, wr
 		// dw [O, C·KH·KW] = Σₙ gₙ·colₙᵀ sums over positions, the minor axis
 		// of both factors, so one of them is packed transposed. With fewer
 		// output channels than C·KH·KW, the product computes dwᵀ = col·gᵀ:
-		// col is read in place and only g is packed. The sums and their
-		// order are the same either way, and so are the bits.
+		// col is read in place and only g is packed. So it does when
+		// C·KH·KW is narrower than one panel of the product's columns (27
+		// for a first layer on RGB images, against AVX-512's 32): as dw's
+		// columns they would leave part of every tile idle (1.5× the time
+		// of dwᵀ for the ConvNet's first layer). The sums and their order
+		// are the same either way, and so are the bits.
 		partSize := d.o * d.ckk
-		swap := d.o < d.ckk
+		swap := d.o < d.ckk || d.ckk < kern.PackedCols()
+		sums := len(in) == 3 // the bias's gradient comes next (wrt 2)
+		if sums {
+			if cap(k.biasSums) < d.n*d.o {
+				k.biasSums = make([]T, d.n*d.o)
+			}
+			k.biasSums = k.biasSums[:d.n*d.o]
+		}
 		k.scratch.run(d.n, colSize+partSize, func(_, from, to int, buf []T) {
 			col, part := buf[:colSize], buf[colSize:]
 			clear(part)
@@ -361,8 +409,14 @@ func (k *conv2dKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.Dense, wr
 				} else {
 					gemm(1, false, true, d.o, d.ckk, d.ohw, 1, gn, d.ohw, col, d.ohw, 1, part, d.ckk) // [O, C·KH·KW] += g·colᵀ
 				}
+				if sums {
+					k.planeSums(k.biasSums[n*d.o:(n+1)*d.o], gn, d)
+				}
 			}
 		})
+		if sums {
+			k.biasSumsOf = k.forwards
+		}
 		// dst is the chunks' partial sums added in chunk order (the first
 		// overwrites it), each output channel's row by one thread.
 		parts := workers(d.n)
@@ -393,7 +447,16 @@ func (k *conv2dKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.Dense, wr
 	case 2:
 		// Output channels are independent: split among the threads, each
 		// plane summed in float64 lanes (vector loops for float32) and the
-		// batch in order.
+		// batch in order. The weight gradient of this backward pass has
+		// summed the planes already, unless it was not asked for first.
+		if k.forwards > 0 && k.biasSumsOf == k.forwards && len(k.biasSums) == d.n*d.o {
+			for n := 0; n < d.n; n++ {
+				for o, v := range k.biasSums[n*d.o : (n+1)*d.o] {
+					dst[o] += v
+				}
+			}
+			return nil
+		}
 		inChunks(d.o, func(_, from, to int) {
 			for n := 0; n < d.n; n++ {
 				gn := g[n*d.o*d.ohw : (n+1)*d.o*d.ohw]

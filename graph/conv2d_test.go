@@ -328,3 +328,87 @@ func TestIm2colShiftedRows(t *testing.T) {
 		}
 	}
 }
+
+// The bias gradient takes its plane sums from the weight gradient's pass
+// when that came first in the same backward pass; it must give the bits
+// of summing the planes itself (a bias gradient alone, after a new
+// forward pass), which it also falls back to.
+func TestConv2DBiasGradientFromWeightPass(t *testing.T) {
+	const n, c, h, w, o = 5, 3, 7, 9, 6
+	rng := rand.New(rand.NewPCG(5, 6))
+	dense := func(shape ...int) *tensor.Dense {
+		t := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(shape...))
+		for i := range t.Float32s() {
+			t.Float32s()[i] = float32(rng.NormFloat64())
+		}
+		return t
+	}
+	x, wt, bias := dense(n, c, h, w), dense(o, c, 3, 3), dense(o)
+	in := []*tensor.Dense{x, wt, bias}
+	k := &conv2dKernel[float32]{stride: 1, pad: 1}
+	y, gy, dw := dense(n, o, h, w), dense(n, o, h, w), dense(o, c, 3, 3)
+	biasGrad := func(weightFirst bool) []float32 {
+		db := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(o))
+		copy(db.Float32s(), []float32{0.5, -1, 2, 0, 3, -0.25}) // the gradient adds to what is there
+		if err := k.forward(in, y); err != nil {
+			t.Fatal(err)
+		}
+		if weightFirst {
+			if err := k.backward(in, y, gy, 1, dw); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if fromWeightPass := k.biasSumsOf == k.forwards; fromWeightPass != weightFirst {
+			t.Fatalf("weight gradient first %v: the bias gradient takes the weight pass's sums: %v", weightFirst, fromWeightPass)
+		}
+		if err := k.backward(in, y, gy, 2, db); err != nil {
+			t.Fatal(err)
+		}
+		return db.Float32s()
+	}
+	fused, alone := biasGrad(true), biasGrad(false)
+	for i := range fused {
+		if math.Float32bits(fused[i]) != math.Float32bits(alone[i]) {
+			t.Fatalf("bias gradient %d: %v from the weight pass's sums, %v summed alone", i, fused[i], alone[i])
+		}
+	}
+
+	// Sums that were forgotten (a per-example rule's backward), or made by
+	// a kernel that ran no forward pass (a per-example clone), are never
+	// taken: the bias gradient of another output gradient is its own.
+	other := dense(n, o, h, w)
+	wantDB := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(o))
+	if err := (&conv2dKernel[float32]{stride: 1, pad: 1}).backward(in, y, other, 2, wantDB); err != nil {
+		t.Fatal(err)
+	}
+	want := wantDB.Float32s()
+	for _, c := range []struct {
+		name string
+		k    *conv2dKernel[float32]
+		prep func(k *conv2dKernel[float32])
+	}{
+		{"forgotten", k, func(k *conv2dKernel[float32]) {
+			if err := k.forward(in, y); err != nil {
+				t.Fatal(err)
+			}
+			if err := k.backward(in, y, gy, 1, dw); err != nil {
+				t.Fatal(err)
+			}
+			forgetSums(k)
+		}},
+		{"no forward", &conv2dKernel[float32]{stride: 1, pad: 1}, func(k *conv2dKernel[float32]) {
+			if err := k.backward(in, y, gy, 1, dw); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		c.prep(c.k)
+		db := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(o))
+		if err := c.k.backward(in, y, other, 2, db); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(db.Float32s(), want) {
+			t.Fatalf("%s: bias gradient %v, want %v (its own output gradient's)", c.name, db.Float32s(), want)
+		}
+	}
+}

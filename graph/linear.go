@@ -256,18 +256,10 @@ func linearInputGrad(g, w, d []float32, n, k, m int) {
 	inChunks(tiles, func(_, from, to int) {
 		r0, r1 := from*tile, min(to*tile, k)
 		kern.SgemmTransA(r1-r0, n, m, w[r0:], k, true, g, m, dT[r0*n:], n, false)
-		// In blocks of 16 inputs: 16 consecutive floats of each row of d
-		// from 16 rows of dᵀ that stay in the L1 cache (a column of d at a
-		// time would store to n rows k floats apart: for the ConvNet 32 KiB,
-		// which fall into the same cache set).
-		for i0 := r0; i0 < r1; i0 += 16 {
-			i1 := min(i0+16, r1)
-			for b := 0; b < n; b++ {
-				row := d[b*k+i0 : b*k+i1]
-				for t := range row {
-					row[t] = dT[(i0+t)*n+b]
-				}
-			}
-		}
+		// In blocks of 16×16, through registers: 16 consecutive floats of
+		// each row of d from 16 rows of dᵀ (a column of d at a time would
+		// store to n rows k floats apart: for the ConvNet 32 KiB, which
+		// fall into the same cache set).
+		kern.Transpose(d[r0:], k, dT[r0*n:], n, r1-r0, n)
 	})
 }

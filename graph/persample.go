@@ -281,9 +281,21 @@ func (s *sliceSamples[T]) one(n int) ([]*tensor.Dense, *tensor.Dense) {
 func (s *sliceSamples[T]) exampleWith(k kernel, n int, buf *tensor.Dense) {
 	in, g := s.one(n)
 	zero(buf)
+	forgetSums(k)
+	defer forgetSums(k)
 	// The backward of these ops cannot fail on shapes the forward accepted.
 	if err := k.backward(in, nil, g, s.wrt, buf); err != nil {
 		panic(fmt.Sprintf("graph: per-example gradient of %s: %v", k.name(), err))
+	}
+}
+
+// forgetSums makes a kernel that keeps sums of the output gradient from
+// one gradient for the next (conv2dKernel's bias sums) drop them: the
+// per-example rules run backward with other output gradients than the
+// tape's.
+func forgetSums(k kernel) {
+	if f, ok := k.(interface{ forgetSums() }); ok {
+		f.forgetSums()
 	}
 }
 
@@ -316,6 +328,8 @@ func (s *sliceSamples[T]) weightedSum(coef []float64, grad *tensor.Dense) error 
 	if s.scaledFor != s.st.sm.sums {
 		s.scaled, s.scaledFor = scaleRows(s.scaled, s.g, s.n(), coef), s.st.sm.sums
 	}
+	forgetSums(s.k)
+	defer forgetSums(s.k)
 	return s.k.backward(s.in, nil, denseOf(s.scaled, s.gShape...), s.wrt, grad)
 }
 

@@ -37,7 +37,7 @@
 //   - the scalar Exp32 and Erf32;
 //   - the optimizers' fused updates, Adam, SGDMomentum and SGD;
 //   - small vector loops: SumSquares and ReduceLanes (gradient norms),
-//     AddTo.
+//     AddTo, Fill, ReLU and its gradient ReLUGrad, and Transpose.
 //
 // It is a package of its own for the reason gonum keeps internal/asm apart
 // from blas/gonum: the assembly, its Go fallbacks and the choice between
@@ -70,6 +70,6 @@
 // count. Levels round some operations differently (the two sgemm kernels
 // sum in different blocks; a vector fused multiply-add rounds once where
 // Go rounds twice), so results are bit-identical only for the same binary,
-// level and thread count. The int8 product, SumSquares and AddTo give the
-// same bits at every level.
+// level and thread count. The int8 product, SumSquares, AddTo, Fill, ReLU,
+// ReLUGrad and Transpose give the same bits at every level.
 package kernel

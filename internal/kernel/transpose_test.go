@@ -43,3 +43,34 @@ func TestTransposeFast(t *testing.T) {
 		restore()
 	}
 }
+
+// Transpose against the definition at every level, on sizes around the
+// 16×16 blocks with padded rows on both sides, writing nothing of dst
+// but the transpose (guards around dst and in its rows' padding).
+func TestTranspose(t *testing.T) {
+	levels(t, func(t *testing.T, l Level) {
+		rng := rand.New(rand.NewPCG(43, 44))
+		for _, rows := range sizes {
+			for _, cols := range sizes {
+				for _, pad := range []int{0, 5} {
+					lds, ldd := cols+pad, rows+pad
+					src := randFloats(rng, rows*lds)
+					d := newGuardedF32(cols * ldd)
+					Transpose(d.v(), ldd, src, lds, rows, cols)
+					d.check(t, "Transpose")
+					for c := range cols {
+						for r := range ldd {
+							got, want := d.v()[c*ldd+r], guard
+							if r < rows {
+								want = src[r*lds+c]
+							}
+							if math.Float32bits(got) != math.Float32bits(want) {
+								t.Fatalf("%dx%d pad %d: dst[%d][%d] = %v, want %v", rows, cols, pad, c, r, got, want)
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
