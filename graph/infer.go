@@ -208,23 +208,12 @@ func (c *transposedCall) part(i, _, _ int) {
 }
 
 // transposeInto sets y[r·ldy+j] = c[j·m+r] for c [rows, m], or with relu
-// its ReLU (max(v, 0), as reluRow): in blocks of 16 rows of c (2 KiB at m
-// 32), which stay in the first-level cache while each is read across.
+// its ReLU (as reluRow), each row of y while it is in cache.
 func transposeInto(y []float32, ldy int, c []float32, rows, m int, relu bool) {
-	const block = 16
-	for j0 := 0; j0 < rows; j0 += block {
-		j1 := min(j0+block, rows)
+	kern.Transpose(y, ldy, c, m, rows, m)
+	if relu {
 		for r := range m {
-			yr := y[r*ldy+j0 : r*ldy+j1]
-			if relu {
-				for j := range yr {
-					yr[j] = max(c[(j0+j)*m+r], 0)
-				}
-				continue
-			}
-			for j := range yr {
-				yr[j] = c[(j0+j)*m+r]
-			}
+			reluRow(y[r*ldy : r*ldy+rows])
 		}
 	}
 }
@@ -326,13 +315,9 @@ func (*linearInferKernel) backward([]*tensor.Dense, *tensor.Dense, *tensor.Dense
 // geluRow is GELU in place, fused into a product (productThen).
 func geluRow(row []float32) { kern.GELU(row, row) }
 
-// reluRow is ReLU in place, fused into a product (productThen): max(v, 0),
-// as the ReLU node computes it (NaN stays NaN), so the same bits.
-func reluRow(row []float32) {
-	for i, v := range row {
-		row[i] = max(v, 0)
-	}
-}
+// reluRow is ReLU in place, fused into a product (productThen): the ReLU
+// node's kernel, so the same bits.
+func reluRow(row []float32) { kern.ReLU(row, row) }
 
 var errInferOnly = fmt.Errorf("graph: an inference kernel has no backward pass")
 
