@@ -261,22 +261,18 @@ func TestPlanAllocations(t *testing.T) {
 						graph.SetMaxThreads(threads)
 						run() // warm-up: packing, scratch, fork jobs
 						run()
-						allocs := allocsPerRun(10, run)
+						allocs, where := allocsPerRun(10, false, run)
 						if runErr != nil {
 							t.Fatal(runErr)
 						}
 						if allocs != 0 {
-							report("batch %d, %d threads (0: all): %v allocations per run", n, threads, allocs)
+							report("batch %d, %d threads (0: all): %v allocations per run, %s", n, threads, allocs, where)
 						}
 					}
 					if n == batches[0] {
-						allocs := allocsPerRun(2, func() {
-							runtime.GC()
-							runtime.GC()
-							run()
-						})
+						allocs, where := allocsPerRun(2, true, run)
 						if allocs != 0 {
-							report("batch %d: %v allocations per run after garbage collections", n, allocs)
+							report("batch %d: %v allocations per run after garbage collections, %s", n, allocs, where)
 						}
 					}
 				}
@@ -285,17 +281,90 @@ func TestPlanAllocations(t *testing.T) {
 	}
 }
 
-// allocsPerRun is testing.AllocsPerRun without its GOMAXPROCS of 1, under
-// which the kernels would not fork: the heap objects allocated by runs
-// calls of f, divided by runs (rounded down).
-func allocsPerRun(runs int, f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
+// allocsPerRun counts the heap objects allocated by runs calls of f,
+// divided by runs (rounded down), like testing.AllocsPerRun but without
+// its GOMAXPROCS of 1, under which the kernels would not fork; with gc,
+// each call comes after two garbage collections, which empty the
+// sync.Pools a kernel might keep scratch in. It also says where most
+// were made. It counts from the heap profile, leaving out what
+// the runtime allocates for itself: a goroutine that parks on a channel
+// after a collection takes a new sudog (the collection emptied the
+// runtime's cache of them: any helper that falls asleep does), and the
+// runtime's own goroutines grow their timer heaps.
+func allocsPerRun(runs int, gc bool, f func()) (uint64, string) {
+	defer func(rate int) { runtime.MemProfileRate = rate }(runtime.MemProfileRate)
+	// The profile shows allocations as of the last completed collection
+	// but one: two collections publish everything before the runs.
+	runtime.MemProfileRate = 0
+	runtime.GC()
+	runtime.GC()
+	before := heapAllocs()
+	runtime.MemProfileRate = 1 // every allocation of the runs
 	for range runs {
+		if gc {
+			runtime.GC()
+			runtime.GC()
+		}
 		f()
 	}
-	runtime.ReadMemStats(&after)
-	return (after.Mallocs - before.Mallocs) / uint64(runs)
+	runtime.MemProfileRate = 0
+	runtime.GC()
+	runtime.GC()
+	var n, most int64
+	where := ""
+	for stack, objects := range heapAllocs() {
+		if d := objects - before[stack]; d > 0 && !runtimeOwn(stack) && !strings.Contains(stack, "heapAllocs") {
+			n += d
+			if d > most {
+				most, where = d, "most at "+stack
+			}
+		}
+	}
+	return uint64(n) / uint64(runs), where
+}
+
+// heapAllocs returns the heap profile's allocated objects by stack (the
+// stack's functions, innermost first, joined with " < ").
+func heapAllocs() map[string]int64 {
+	var records []runtime.MemProfileRecord
+	n, _ := runtime.MemProfile(nil, true)
+	for {
+		records = make([]runtime.MemProfileRecord, n+50)
+		var ok bool
+		if n, ok = runtime.MemProfile(records, true); ok {
+			records = records[:n]
+			break
+		}
+	}
+	out := make(map[string]int64, len(records))
+	for _, r := range records {
+		var names []string
+		frames := runtime.CallersFrames(r.Stack())
+		for {
+			f, more := frames.Next()
+			names = append(names, f.Function)
+			if !more {
+				break
+			}
+		}
+		out[strings.Join(names, " < ")] += r.AllocObjects
+	}
+	return out
+}
+
+// runtimeOwn reports whether an allocation's stack is the runtime's own:
+// a sudog for a parking goroutine, or a goroutine of the runtime's with no
+// frame outside it.
+func runtimeOwn(stack string) bool {
+	if strings.Contains(stack, "runtime.acquireSudog") {
+		return true
+	}
+	for _, f := range strings.Split(stack, " < ") {
+		if !strings.HasPrefix(f, "runtime.") {
+			return false
+		}
+	}
+	return true
 }
 
 // TestPlanHostileInputs checks that a plan refuses what the tape refused:
