@@ -105,10 +105,9 @@ var helpers struct {
 // late for most of them (a ConvNet image at batch 1 forks four times; its
 // helper, woken for each, ran 27% of the parts instead of half, so two
 // cores were barely faster than one). ONNX Runtime's and OpenMP's thread
-// pools spin after a job in the same way. Spinning only after a job
-// bounds the cost on a loaded machine to helperSpin per burst of forks
-// (a helper that spun 100 µs after every job, not after a burst, made a
-// transformer's batch 1 slower at load 6).
+// pools spin after a job in the same way. The cost is up to helperSpin
+// of a core after each burst of forks, which a loaded machine feels: 100
+// µs of polling made a transformer's batch 1 slower at load 6 (README).
 type helperBox struct {
 	job   atomic.Pointer[forkJob]
 	sleep atomic.Bool   // the helper is asleep, or about to be, on wake
