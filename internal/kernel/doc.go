@@ -12,10 +12,10 @@
 //     same bits; SgemmPackedBias stores a dense layer's bias with the
 //     product; SgemmPackedReverse takes the panels last to first, so that
 //     a recurrence alternating the two finds its weights in cache;
-//     SgemmPackedAB multiplies a left operand laid out once (PackedA) by a
-//     packed right one, prefetching the left: a serving dense layer's
-//     weights by a batch of few rows, transposed (yᵀ = W·xᵀ); the packing
-//     of a transposed operand moves whole 16×16 blocks in AVX-512
+//     SgemmPackedAXt multiplies a left operand laid out once (PackedA),
+//     prefetching it, by a batch of few rows transposed and packed a
+//     block at a time: a serving dense layer's weights (yᵀ = W·xᵀ); the
+//     packing of a transposed operand moves whole 16×16 blocks in AVX-512
 //     registers;
 //   - the serving ConvNet block's direct convolution, ConvPool: a
 //     stride-1 convolution read straight from the padded input by the

@@ -11,7 +11,7 @@ import "fmt"
 // one tile with no rows left over. PackedA holds W in that layout.
 
 // PackedA is op(A) = a [m, k] packed once, for products A·B with many B
-// (SgemmPackedAB): panels of the active level's tile rows, one block of
+// (SgemmPackedAXt): panels of the active level's tile rows, one block of
 // all panels per depth block, the blocks in one allocation in the order
 // the product reads them.
 type PackedA struct {
@@ -30,7 +30,7 @@ func PackedRows() int {
 	return 0
 }
 
-// PackedAStreams reports whether SgemmPackedAB at the active level has
+// PackedAStreams reports whether SgemmPackedAXt at the active level has
 // the kernel that prefetches its left operand (AVX-512) and the packing
 // of a transposed right operand moves whole blocks in registers: without
 // them, the ConvNet's 8192→1024 layer at a batch of 32 was no faster as
@@ -62,22 +62,6 @@ func (p *PackedA) Pack(a []float32, lda, m, k int) {
 	}
 }
 
-// SgemmPackedAB sets C [m, n] = a·b (set) or adds a·b to it, for a packed
-// m×k and b packed k×n (PackedB), on the calling goroutine. Each element
-// is the sum of the same fused multiply-adds in the same order as in
-// SgemmPacked's product of the same operands the other way round (Cᵀ =
-// bᵀ·aᵀ, with bᵀ read in place and aᵀ packed as a PackedB): the same bits.
-func SgemmPackedAB(a *PackedA, b *PackedB, c []float32, ldc int, set bool) {
-	if a.k != b.k {
-		panic(fmt.Sprintf("kernel: packed operands of depth %d and %d", a.k, b.k))
-	}
-	if a.arch != b.arch {
-		panic("kernel: packed operands for different kernels")
-	}
-	depthBlocks := len(a.blocks)
-	sgemmPackedA(a, b.n, c, ldc, set, func(jc, pb int) []float32 { return b.blocks[jc/sgemmNC*depthBlocks+pb] })
-}
-
 // PackedXtLen is the length of the buffer SgemmPackedAXt packs a block of
 // xᵀ into, for x of n rows.
 func PackedXtLen(n int) int {
@@ -88,14 +72,16 @@ func PackedXtLen(n int) int {
 	return sgemmKC * ((min(n, sgemmNC) + nr - 1) / nr * nr)
 }
 
-// SgemmPackedAXt is SgemmPackedAB with b = xᵀ for x [n, k] (rows ldx
-// apart), packed by the calling goroutine one block at a time into buf
-// (PackedXtLen(n) floats) just before the block's products, instead of
-// once for all threads: no thread waits for another's packing (under
-// load, a thread descheduled while it packed a shared block stalled the
-// others), and each block is read from the first-level cache it was just
-// written to. The same blocks and products as SgemmPackedAB: the same
-// bits.
+// SgemmPackedAXt sets C [m, n] = a·xᵀ (set) or adds it, for a packed
+// m×k and x [n, k] (rows ldx apart), on the calling goroutine. xᵀ is
+// packed one block at a time into buf (PackedXtLen(n) floats) just before
+// the block's products, instead of once for all threads: no thread waits
+// for another's packing (under load, a thread descheduled while it packed
+// a shared block stalled the others), and each block is read from the
+// first-level cache it was just written to. Each element is the sum of
+// the same fused multiply-adds in the same order as in SgemmPacked's
+// product the other way round (Cᵀ = x·aᵀ, with x read in place and aᵀ
+// packed as a PackedB): the same bits.
 func SgemmPackedAXt(a *PackedA, x []float32, ldx, n int, buf, c []float32, ldc int, set bool) {
 	arch := a.arch
 	if arch == nil {

@@ -7,44 +7,26 @@ import (
 	"testing"
 )
 
-// BenchmarkSgemmPackedAB is the serving ConvNet's 8192→1024 layer at a
+// BenchmarkSgemmPackedAXt is the serving ConvNet's 8192→1024 layer at a
 // batch of 32 as yᵀ = W·xᵀ: W in one row stripe per thread, streamed from
-// memory (32 MB, larger than the caches), xᵀ packed once and shared, or
-// (-xt) packed by each thread a block at a time (SgemmPackedAXt), as the
-// serving graph runs it.
-func BenchmarkSgemmPackedAB(b *testing.B) {
+// memory (32 MB, larger than the caches), xᵀ packed by each thread a block
+// at a time, as the serving graph runs it.
+func BenchmarkSgemmPackedAXt(b *testing.B) {
 	if !PackedAStreams() {
 		b.Skip("no streaming packed product at this level")
 	}
 	const out, in, batch = 1024, 8192, 32
 	rng := rand.New(rand.NewPCG(8192, 1024))
 	w, x := randFloats(rng, out*in), randFloats(rng, batch*in)
-	var xt PackedB
-	xt.Pack(true, x, in, in, batch)
 	for _, threads := range []int{1, 2} {
 		stripes := make([]PackedA, threads)
-		ys := make([][]float32, threads)
+		ys, bufs := make([][]float32, threads), make([][]float32, threads)
 		for t := range stripes {
 			from, to := t*out/threads, (t+1)*out/threads
 			stripes[t].Pack(w[from*in:], in, to-from, in)
-			ys[t] = make([]float32, (to-from)*batch)
+			ys[t], bufs[t] = make([]float32, (to-from)*batch), make([]float32, PackedXtLen(batch))
 		}
 		b.Run(fmt.Sprintf("threads%d", threads), func(b *testing.B) {
-			var wg sync.WaitGroup
-			for b.Loop() {
-				for t := 1; t < threads; t++ {
-					wg.Go(func() { SgemmPackedAB(&stripes[t], &xt, ys[t], batch, true) })
-				}
-				SgemmPackedAB(&stripes[0], &xt, ys[0], batch, true)
-				wg.Wait()
-			}
-			b.ReportMetric(2*float64(out*in*batch)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		})
-		bufs := make([][]float32, threads)
-		for t := range bufs {
-			bufs[t] = make([]float32, PackedXtLen(batch))
-		}
-		b.Run(fmt.Sprintf("threads%d-xt", threads), func(b *testing.B) {
 			var wg sync.WaitGroup
 			for b.Loop() {
 				for t := 1; t < threads; t++ {

@@ -52,7 +52,7 @@ type sgemmArch struct {
 	// (cols up to 4·nr): a batch of one, with more columns in flight.
 	row func(k int, a, b []float32, bstride int, c []float32, alpha float32, cols int, set bool, bias []float32)
 	// streamA, when not nil, is add prefetching the packed A ahead: for
-	// an A read once from memory while B stays in cache (SgemmPackedAB).
+	// an A read once from memory while B stays in cache (SgemmPackedAXt).
 	streamA func(k int, a, b, c []float32, ldc int, alpha float32, rows, cols int, set bool)
 }
 
@@ -678,16 +678,6 @@ func (p *PackedB) TileRows() int { return p.arch.mr }
 // apart, for the active level's kernel, reusing p's blocks. The level must
 // have the packed product (Packed).
 func (p *PackedB) Pack(trans bool, b []float32, ldb, k, n int) {
-	for i := range p.Layout(k, n) {
-		p.PackBlock(i, trans, b, ldb)
-	}
-}
-
-// Layout sizes p's blocks for an op(B) of k×n at the active level,
-// reusing them, without filling them, and returns their number: Pack is
-// Layout, then PackBlock of every block, which distinct goroutines may
-// share. The level must have the packed product (Packed).
-func (p *PackedB) Layout(k, n int) int {
 	arch := sgemmArchFor(active)
 	if arch == nil {
 		panic(fmt.Sprintf("kernel: no packed product at level %s", active))
@@ -703,19 +693,11 @@ func (p *PackedB) Layout(k, n int) int {
 			}
 			nr := p.arch.nr
 			p.blocks[i] = resize(p.blocks[i], kc*(nc+nr-1)/nr*nr)
+			sgemmPackB(p.blocks[i], b, nr, trans, ldb, pc, jc, kc, nc)
 			i++
 		}
 	}
 	p.blocks = p.blocks[:i]
-	return i
-}
-
-// PackBlock fills block i (of Layout's) with its part of op(B) = b or bᵀ
-// (rows of b ldb apart).
-func (p *PackedB) PackBlock(i int, trans bool, b []float32, ldb int) {
-	depthBlocks := (p.k + sgemmKC - 1) / sgemmKC
-	jc, pc := i/depthBlocks*sgemmNC, i%depthBlocks*sgemmKC
-	sgemmPackB(p.blocks[i], b, p.arch.nr, trans, ldb, pc, jc, min(sgemmKC, p.k-pc), min(sgemmNC, p.n-jc))
 }
 
 // resize returns s with length n, reallocated only when its capacity is

@@ -63,7 +63,7 @@ func sgemmKernelRow(k int, a, b *float32, bstride int, c *float32, alpha float32
 
 // sgemmKernel12x32PA is sgemmKernel12x32 (with set, sgemmKernel12x32Set)
 // prefetching the packed A panel ahead of the loop: for an A streamed
-// from memory once per product while B stays in cache (SgemmPackedAB).
+// from memory once per product while B stays in cache (SgemmPackedAXt).
 // The same bits.
 //
 //go:noescape
