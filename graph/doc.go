@@ -13,8 +13,9 @@
 // PositionEmbedding, TokenTypeEmbedding, Conv1D, Conv2D, BatchNorm2D,
 // GroupNorm, LayerNorm, MaxPool1D, MaxPool2D, GlobalMaxPool1D, LSTM,
 // SelfAttention, Flatten, SwapAxes, Dropout, ReLU, Sigmoid, Tanh, GELU,
-// Add, RowDot, Clamp, AddScalar; AddLayerNorm, LinearGELU and LinearReLU, which the
-// float32 serving graph computes as one kernel each) and so are losses
+// Add, RowDot, Clamp, AddScalar; AddLayerNorm, LinearGELU and
+// LinearReLU, which the float32 serving graph computes as one kernel
+// each) and so are losses
 // (BCEWithLogits, SoftmaxCrossEntropy, MSE). Most of them are custom
 // Gorgonia ops (see kernel in op.go) with hand-written forward and backward
 // passes: Gorgonia's own convolution and transposes are slow, its dropout

@@ -13,10 +13,10 @@ import (
 // packedWeights.productT (yᵀ = W·xᵀ, a batch of few rows) at every level
 // with the packed product, on the kernel tests' sizes for the rows and
 // output widths around the tiles, depths across the depth block, with and
-// without a bias, rectified or not: the same bits as productThen (x·Wᵀ, which
-// TestPackedWeightsProductSizes checks against the float64 product),
-// guards around y (NaN in it before: it is not read), and its buffers reused across sizes as a serving
-// kernel reuses them.
+// without a bias, rectified or not: the same bits as productThen (x·Wᵀ,
+// which TestPackedWeightsProductSizes checks against the float64
+// product), guards around y (NaN in it before: it is not read), and its
+// buffers reused across sizes as a serving kernel reuses them.
 func TestPackedWeightsProductT(t *testing.T) {
 	const gl = 16
 	const guard = float32(-1234.5678)
