@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"runtime"
 	"strings"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 
 	"github.com/tapeml/tapeml/dataset"
 	"github.com/tapeml/tapeml/graph"
+	"github.com/tapeml/tapeml/internal/par"
 	"github.com/tapeml/tapeml/metrics"
 	"github.com/tapeml/tapeml/train/optim"
 	"github.com/tapeml/tapeml/train/progress"
@@ -211,7 +213,12 @@ func (t *Trainer) schedule(stepsPerEpoch int) error {
 
 // TrainStep runs one optimizer step on the examples at idx and returns the
 // batch's mean loss and outputs.
+//
+// The kernels' fork helpers keep polling through the step (par.Hold):
+// its forks are separated by serial stretches long enough for a helper to
+// fall asleep, and waking one took 0.1 ms or more on a virtual machine.
 func (t *Trainer) TrainStep(ds dataset.Dataset, idx []int) (float64, *tensor.Dense, error) {
+	defer par.Hold(runtime.GOMAXPROCS(0))()
 	b, err := t.batch(ds, idx)
 	if err != nil {
 		return 0, nil, err

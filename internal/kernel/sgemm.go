@@ -6,6 +6,8 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
+
+	"github.com/tapeml/tapeml/internal/par"
 )
 
 // The models spend most of their time in float32 matrix products: the
@@ -426,32 +428,25 @@ func sgemmWith(threads int, transA, transB bool, m, n, k int, alpha float32, a [
 		return
 	}
 	tiles := (size + unit - 1) / unit
-	var wg sync.WaitGroup
-	for p := 0; p < parts; p++ {
+	par.Fork(parts, func(p int) {
 		from, to := p*tiles/parts*unit, min((p+1)*tiles/parts*unit, size)
 		if from >= to {
-			continue
+			return
 		}
-		wg.Add(1)
-		arch := arch // a copy: the closure would move the reassigned outer one to the heap on every call
-		go func() {
-			defer wg.Done()
-			if byCols {
-				bOff := from // column from of op(B)
-				if transB {
-					bOff = from * ldb
-				}
-				sgemmSerial(arch, transA, transB, m, to-from, k, alpha, a, lda, b[bOff:], ldb, nil, set, nil, c[from:], ldc, false)
-				return
+		if byCols {
+			bOff := from // column from of op(B)
+			if transB {
+				bOff = from * ldb
 			}
-			aOff := from * lda // row from of op(A)
-			if transA {
-				aOff = from
-			}
-			sgemmSerial(arch, transA, transB, to-from, n, k, alpha, a[aOff:], lda, b, ldb, nil, set, nil, c[from*ldc:], ldc, false)
-		}()
-	}
-	wg.Wait()
+			sgemmSerial(arch, transA, transB, m, to-from, k, alpha, a, lda, b[bOff:], ldb, nil, set, nil, c[from:], ldc, false)
+			return
+		}
+		aOff := from * lda // row from of op(A)
+		if transA {
+			aOff = from
+		}
+		sgemmSerial(arch, transA, transB, to-from, n, k, alpha, a[aOff:], lda, b, ldb, nil, set, nil, c[from*ldc:], ldc, false)
+	})
 }
 
 // sgemmSerial adds alpha·op(A)·op(B) to C on the calling goroutine (or

@@ -6,9 +6,9 @@ import (
 	"math"
 	"runtime"
 	"slices"
-	"sync"
 
 	"github.com/tapeml/tapeml/internal/kernel"
+	"github.com/tapeml/tapeml/internal/par"
 )
 
 // Param is one trainable tensor as an optimizer sees it.
@@ -192,7 +192,7 @@ func (o *optimizer) Step(params []Param, lr float64) error {
 }
 
 // splitUpdate is the fewest weights whose update is split across the
-// cores: below it a goroutine's start and join cost more than the halved
+// cores: below it a fork's handoff and join cost more than the halved
 // pass over memory saves (the ConvNet's fc.0 has 8.4M weights).
 const splitUpdate = 1 << 20
 
@@ -207,8 +207,7 @@ func (o *optimizer) updateDense(w, g []float32, slots [][]float32, first bool) {
 		o.rule.update(w, g, slots, first)
 		return
 	}
-	var wg sync.WaitGroup
-	for p := range parts {
+	par.Fork(parts, func(p int) {
 		from, to := p*len(w)/parts&^63, (p+1)*len(w)/parts&^63
 		if p == parts-1 {
 			to = len(w)
@@ -217,17 +216,8 @@ func (o *optimizer) updateDense(w, g []float32, slots [][]float32, first bool) {
 		for i, s := range slots {
 			sub[i] = s[from:to]
 		}
-		if p == parts-1 { // the caller takes the last part
-			o.rule.update(w[from:to], g[from:to], sub, first)
-			break
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			o.rule.update(w[from:to], g[from:to], sub, first)
-		}()
-	}
-	wg.Wait()
+		o.rule.update(w[from:to], g[from:to], sub, first)
+	})
 }
 
 // normPart is the length of the parts of a large gradient whose squares
@@ -257,16 +247,7 @@ func denseSquares(w, g []float32, l1 float32) float64 {
 			sums[p] = penalizedSquares(wp, g[from:to], l1)
 		}
 	}
-	var wg sync.WaitGroup
-	for t := 1; t < threads; t++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sum(t)
-		}()
-	}
-	sum(0)
-	wg.Wait()
+	par.Fork(threads, sum)
 	var s float64
 	for _, v := range sums {
 		s += v
