@@ -90,7 +90,7 @@ func (k *foldedConvKernel[T]) foldOnce(f *foldedConvWeights, in []*tensor.Dense)
 		f.w, f.b = make([]float32, len(w)), make([]float32, o)
 		foldBatchNorm(f.w, f.b, w, bias, values[float32](in[nConv]), values[float32](in[nConv+1]),
 			values[float32](in[nConv+2]), values[float32](in[nConv+3]), k.eps)
-		if k.pool != 2 || k.conv.stride != 1 || !kern.ConvPoolFast() {
+		if k.pool != 2 || k.conv.stride != 1 || !kern.DirectConvFast() {
 			return
 		}
 		xs, ws := in[0].Shape(), in[1].Shape()

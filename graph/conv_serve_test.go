@@ -115,7 +115,7 @@ func TestFoldedConvPerStore(t *testing.T) {
 			t.Fatalf("%d folded convolutions in the store, want 1 shared by both machines", len(ps.convs))
 		}
 		for _, f := range ps.convs {
-			if want := kern.ConvPoolFast(); (f.pool != nil) != want {
+			if want := kern.DirectConvFast(); (f.pool != nil) != want {
 				t.Errorf("direct convolution made: %v, want %v", f.pool != nil, want)
 			}
 		}

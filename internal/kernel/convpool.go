@@ -17,72 +17,37 @@ import "fmt"
 // A tile is 12 output channels × 8 pooled columns of one pooled row: its
 // 32 lanes are the two convolution rows under that pooled row (lanes 0–15
 // the upper, 16–31 the lower) at the 16 convolution columns under the 8
-// pooled ones. The weights are packed once, in panels of 12 output
-// channels, each stored depth-major in the order (c, i, j) of the weight
-// [O, C, KH, KW].
+// pooled ones. The weights are packed once (convLayout, conv.go).
 
 // ConvPool is one convolution-pool-ReLU layer with its weights packed.
 // It is read-only once made, so any number of goroutines may run it.
 type ConvPool struct {
-	c, h, w, o, kh, kw, pad int
-	oh, ow, ph, pw, hp, wp  int // convolution output, pooled output, padded input
-	k                       int // C·KH·KW, the depth of the product
-	panels                  []float32
-	bias                    []float32
+	convLayout
+	ph, pw int // pooled output
+	bias   []float32
 }
 
-const (
-	convPoolRows  = 12 // output channels per tile (the micro-kernel's rows)
-	convPoolCols  = 8  // pooled columns per tile
-	convPoolSlack = 16 // floats after the padded input that a partial tile may read
-)
+const convPoolCols = 8 // pooled columns per tile
 
 // NewConvPool packs the weight [o, c, kh, kw] (row-major) and bias [o] of
 // a stride-1 convolution with pad zeros on every side of a c×h×w input;
 // the convolution must have at least one output row and column.
 func NewConvPool(c, h, w, o, kh, kw, pad int, weight, bias []float32) (*ConvPool, error) {
-	if c < 1 || h < 1 || w < 1 || o < 1 || kh < 1 || kw < 1 || pad < 0 {
-		return nil, fmt.Errorf("kernel: convolution of %d×%d×%d by %d×%d×%d×%d, padding %d", c, h, w, o, c, kh, kw, pad)
+	l, err := newConvLayout(c, h, w, o, kh, kw, pad)
+	if err != nil {
+		return nil, err
 	}
-	p := &ConvPool{c: c, h: h, w: w, o: o, kh: kh, kw: kw, pad: pad,
-		oh: h + 2*pad - kh + 1, ow: w + 2*pad - kw + 1, hp: h + 2*pad, wp: w + 2*pad, k: c * kh * kw}
-	if p.oh < 1 || p.ow < 1 {
-		return nil, fmt.Errorf("kernel: the %d×%d kernel is larger than the %d×%d input padded by %d", kh, kw, h, w, pad)
-	}
+	p := &ConvPool{convLayout: l, ph: l.oh / 2, pw: l.ow / 2}
 	if len(weight) != o*p.k || len(bias) != o {
 		return nil, fmt.Errorf("kernel: %d weights and %d biases for %d channels of depth %d", len(weight), len(bias), o, p.k)
 	}
-	p.ph, p.pw = p.oh/2, p.ow/2
-	panels := (o + convPoolRows - 1) / convPoolRows
-	p.panels = make([]float32, panels*p.k*convPoolRows)
-	for oc := range o {
-		panel := p.panels[oc/convPoolRows*p.k*convPoolRows:]
-		for d, v := range weight[oc*p.k : (oc+1)*p.k] {
-			panel[d*convPoolRows+oc%convPoolRows] = v
-		}
-	}
+	p.pack(weight)
 	p.bias = append([]float32(nil), bias...)
 	return p, nil
 }
 
 // OutShape is the pooled output of one example: channels, rows, columns.
 func (p *ConvPool) OutShape() (o, ph, pw int) { return p.o, p.ph, p.pw }
-
-// PaddedLen is the length of the buffer Pad fills.
-func (p *ConvPool) PaddedLen() int { return p.c*p.hp*p.wp + convPoolSlack }
-
-// Pad copies one example x [C, H, W] into xp (PaddedLen floats) with the
-// zero padding around every channel.
-func (p *ConvPool) Pad(xp, x []float32) {
-	xp = xp[:p.PaddedLen()]
-	clear(xp)
-	for c := range p.c {
-		for y := range p.h {
-			at := (c*p.hp+y+p.pad)*p.wp + p.pad
-			copy(xp[at:at+p.w], x[(c*p.h+y)*p.w:][:p.w])
-		}
-	}
-}
 
 // Tiles is the number of tiles of one example's output: one per 8
 // pooled columns of each pooled row (for every output channel).
@@ -102,12 +67,12 @@ func (p *ConvPool) Run(y, xp []float32, from, to int) {
 		py, px := t/across, t%across*convPoolCols
 		cols := min(convPoolCols, p.pw-px)
 		x0 := 2*py*p.wp + 2*px // the tile's first input value in a padded channel
-		for q := 0; q*convPoolRows < p.o; q++ {
-			rows := min(convPoolRows, p.o-q*convPoolRows)
-			a := p.panels[q*p.k*convPoolRows:][:p.k*convPoolRows]
-			yq := y[q*convPoolRows*p.ph*p.pw+py*p.pw+px:]
+		for q := 0; q*convRows < p.o; q++ {
+			rows := min(convRows, p.o-q*convRows)
+			a := p.panels[q*p.k*convRows:][:p.k*convRows]
+			yq := y[q*convRows*p.ph*p.pw+py*p.pw+px:]
 			_ = yq[(rows-1)*p.ph*p.pw+cols-1] // the kernel writes within y
-			convPoolTile(p, a, xp[x0:], yq, p.bias[q*convPoolRows:], rows, cols)
+			convPoolTile(p, a, xp[x0:], yq, p.bias[q*convRows:], rows, cols)
 		}
 	}
 }
@@ -117,14 +82,14 @@ func (p *ConvPool) Run(y, xp []float32, from, to int) {
 // micro-kernel reads them, and y[r·PH·PW+t] gets pooled column t of
 // channel r, for r < rows and t < cols.
 func convPoolTileGo(p *ConvPool, a, xp, y, bias []float32, rows, cols int) {
-	var acc [convPoolRows][32]float32
+	var acc [convRows][32]float32
 	d := 0
 	for c := range p.c {
 		for i := range p.kh {
 			for j := range p.kw {
 				at := (c*p.hp+i)*p.wp + j
 				upper, lower := xp[at:at+16], xp[at+p.wp:at+p.wp+16]
-				av := a[d*convPoolRows : (d+1)*convPoolRows]
+				av := a[d*convRows : (d+1)*convRows]
 				for r := range rows {
 					ar, acc := av[r], &acc[r]
 					for l, v := range upper {

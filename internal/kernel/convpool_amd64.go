@@ -28,10 +28,29 @@ func convPool8x32(a, x *float32, c, kh, kw, plane, row int, y *float32, ldy int,
 //go:noescape
 func convPool4x32(a, x *float32, c, kh, kw, plane, row int, y *float32, ldy int, bias *float32, rows int, mask uint32)
 
-// ConvPoolFast reports whether ConvPool runs on a vector kernel at the
-// active level (AVX-512); without one it is a plain Go loop, slower than
-// an im2col product on the packed or gonum Sgemm.
-func ConvPoolFast() bool { return active >= AVX512 }
+// DirectConvFast reports whether ConvPool and Conv run on a vector kernel
+// at the active level (AVX-512); without one they are plain Go loops,
+// slower than an im2col product on the packed or gonum Sgemm.
+func DirectConvFast() bool { return active >= AVX512 }
+
+//go:noescape
+func conv12x32(a, x *float32, c, kh, kw, plane, row int, y *float32, ldy, ow int, bias *float32, rows int, mask0, mask1 uint32)
+
+func convTile(p *Conv, a, xp, y, bias []float32, rows, cols int, lower bool) {
+	if active < AVX512 {
+		convTileGo(p, a, xp, y, bias, rows, cols, lower)
+		return
+	}
+	// The furthest value the tile reads: the last depth's lower row.
+	_ = xp[((p.c-1)*p.hp+p.kh-1+1)*p.wp+p.kw-1+15]
+	_ = a[p.k*convRows-1]
+	mask0 := uint32(1)<<cols - 1
+	var mask1 uint32
+	if lower {
+		mask1 = mask0
+	}
+	conv12x32(&a[0], &xp[0], p.c, p.kh, p.kw, p.hp*p.wp, p.wp, &y[0], p.oh*p.ow, p.ow, &bias[0], rows, mask0, mask1)
+}
 
 func convPoolTile(p *ConvPool, a, xp, y, bias []float32, rows, cols int) {
 	if active < AVX512 {
@@ -40,7 +59,7 @@ func convPoolTile(p *ConvPool, a, xp, y, bias []float32, rows, cols int) {
 	}
 	// The furthest value the tile reads: the last depth's lower row.
 	_ = xp[((p.c-1)*p.hp+p.kh-1+1)*p.wp+p.kw-1+15]
-	_ = a[p.k*convPoolRows-1]
+	_ = a[p.k*convRows-1]
 	if rows <= 4 {
 		convPool4x32(&a[0], &xp[0], p.c, p.kh, p.kw, p.hp*p.wp, p.wp, &y[0], p.ph*p.pw, &bias[0], rows, uint32(1)<<cols-1)
 		return

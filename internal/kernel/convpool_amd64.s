@@ -335,3 +335,113 @@ convPool4J:
 convPool4Done:
 	VZEROUPPER
 	RET
+
+// Adds the bias at BX to one tile row (lo: the upper convolution row's 16
+// lanes, hi: the lower's) and stores lo under K1 at DX and hi under K2 at
+// DX+AX (the next output row); then moves DX to the next channel (R8
+// bytes on) and BX to the next bias.
+#define CONV_STORE_ROW(lo, hi) \
+	VBROADCASTSS (BX), Z26 \
+	VADDPS       Z26, lo, lo \
+	VADDPS       Z26, hi, hi \
+	VMOVUPS      lo, K1, (DX) \
+	VMOVUPS      hi, K2, (DX)(AX*1) \
+	ADDQ         R8, DX \
+	ADDQ         $4, BX
+
+// func conv12x32(a, x *float32, c, kh, kw, plane, row int, y *float32, ldy, ow int, bias *float32, rows int, mask0, mask1 uint32)
+//
+// convPool12x32's product (the same depth loops and multiply-adds), then,
+// for each of the first rows rows, bias[r] added to both halves of the
+// tile's row, the upper stored under mask0 at y + r·ldy and the lower
+// under mask1 one output row (ow floats) further.
+TEXT ·conv12x32(SB), NOSPLIT, $0-104
+	MOVQ a+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ c+16(FP), CX
+	MOVQ kh+24(FP), R12
+	MOVQ kw+32(FP), R13
+	MOVQ plane+40(FP), R11
+	SHLQ $2, R11
+	MOVQ row+48(FP), R10
+	SHLQ $2, R10
+	CONV_ZERO8
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+
+conv12C:
+	MOVQ DI, BX
+	MOVQ R12, R8
+
+conv12I:
+	MOVQ BX, DX
+	MOVQ R13, R9
+
+conv12J:
+	CONV_DEPTH
+	ADDQ $48, SI
+	ADDQ $4, DX
+	DECQ R9
+	JNZ  conv12J
+	ADDQ R10, BX
+	DECQ R8
+	JNZ  conv12I
+	ADDQ R11, DI
+	DECQ CX
+	JNZ  conv12C
+
+	MOVL  mask0+96(FP), AX
+	KMOVW AX, K1
+	MOVL  mask1+100(FP), AX
+	KMOVW AX, K2
+	MOVQ  y+56(FP), DX
+	MOVQ  ldy+64(FP), R8
+	SHLQ  $2, R8
+	MOVQ  ow+72(FP), AX
+	SHLQ  $2, AX
+	MOVQ  bias+80(FP), BX
+	MOVQ  rows+88(FP), R9
+	CONV_STORE_ROW(Z0, Z1)
+	DECQ  R9
+	JZ    conv12Done
+	CONV_STORE_ROW(Z2, Z3)
+	DECQ  R9
+	JZ    conv12Done
+	CONV_STORE_ROW(Z4, Z5)
+	DECQ  R9
+	JZ    conv12Done
+	CONV_STORE_ROW(Z6, Z7)
+	DECQ  R9
+	JZ    conv12Done
+	CONV_STORE_ROW(Z8, Z9)
+	DECQ  R9
+	JZ    conv12Done
+	CONV_STORE_ROW(Z10, Z11)
+	DECQ  R9
+	JZ    conv12Done
+	CONV_STORE_ROW(Z12, Z13)
+	DECQ  R9
+	JZ    conv12Done
+	CONV_STORE_ROW(Z14, Z15)
+	DECQ  R9
+	JZ    conv12Done
+	CONV_STORE_ROW(Z16, Z17)
+	DECQ  R9
+	JZ    conv12Done
+	CONV_STORE_ROW(Z18, Z19)
+	DECQ  R9
+	JZ    conv12Done
+	CONV_STORE_ROW(Z20, Z21)
+	DECQ  R9
+	JZ    conv12Done
+	CONV_STORE_ROW(Z22, Z23)
+
+conv12Done:
+	VZEROUPPER
+	RET

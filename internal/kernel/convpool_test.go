@@ -7,10 +7,9 @@ import (
 	"testing"
 )
 
-// convPoolRef is ConvPool in float64, the plain way: the whole
-// convolution, then each 2×2 window's maximum plus the bias, rectified;
-// NaN when a window holds one.
-func convPoolRef(x, w, bias []float32, c, h, wd, o, kh, kw, pad int) []float64 {
+// convRef is a stride-1 convolution in float64, the plain way, without
+// bias: [o, oh, ow].
+func convRef(x, w []float32, c, h, wd, o, kh, kw, pad int) []float64 {
 	oh, ow := h+2*pad-kh+1, wd+2*pad-kw+1
 	conv := make([]float64, o*oh*ow)
 	for oc := range o {
@@ -32,6 +31,15 @@ func convPoolRef(x, w, bias []float32, c, h, wd, o, kh, kw, pad int) []float64 {
 			}
 		}
 	}
+	return conv
+}
+
+// convPoolRef is ConvPool in float64, the plain way: the whole
+// convolution (convRef), then each 2×2 window's maximum plus the bias,
+// rectified; NaN when a window holds one.
+func convPoolRef(x, w, bias []float32, c, h, wd, o, kh, kw, pad int) []float64 {
+	oh, ow := h+2*pad-kh+1, wd+2*pad-kw+1
+	conv := convRef(x, w, c, h, wd, o, kh, kw, pad)
 	ph, pw := oh/2, ow/2
 	out := make([]float64, o*ph*pw)
 	for oc := range o {
