@@ -99,8 +99,13 @@ var helpers struct {
 	boxes []*helperBox
 }
 
-// holds counts the Holds not yet released.
-var holds atomic.Int32
+// holds counts the Holds not yet released; released is when the last one
+// was (UnixNano), from which the helpers poll helperSpin more: the next
+// training step, which holds again, usually starts within it.
+var (
+	holds    atomic.Int32
+	released atomic.Int64
+)
 
 // A helperBox hands one helper its jobs. After a job the helper polls
 // the box for helperSpin (or while a Hold lasts) before it sleeps: the
@@ -170,8 +175,8 @@ func (h *helperBox) run() {
 	}
 }
 
-// next waits for a job: polling for helperSpin or while a Hold lasts,
-// then asleep.
+// next waits for a job: polling for helperSpin, while a Hold lasts and
+// for helperSpin after the last Hold's release, then asleep.
 func (h *helperBox) next() *forkJob {
 	for {
 		start := time.Now()
@@ -180,7 +185,7 @@ func (h *helperBox) next() *forkJob {
 				return h.job.Swap(nil)
 			}
 			if i%256 == 0 {
-				if holds.Load() == 0 && time.Since(start) > helperSpin {
+				if holds.Load() == 0 && time.Since(start) > helperSpin && time.Now().UnixNano()-released.Load() > int64(helperSpin) {
 					break
 				}
 				runtime.Gosched() // the P's other goroutines go first
@@ -217,7 +222,10 @@ func Wake(threads int) {
 func Hold(threads int) (release func()) {
 	holds.Add(1)
 	Wake(threads)
-	return func() { holds.Add(-1) }
+	return func() {
+		released.Store(time.Now().UnixNano())
+		holds.Add(-1)
+	}
 }
 
 // Fork calls f(0), …, f(n−1) concurrently and returns when all are done;
