@@ -36,6 +36,16 @@ func DirectConvFast() bool { return active >= AVX512 }
 //go:noescape
 func conv12x32(a, x *float32, c, kh, kw, plane, row int, y *float32, ldy, ow int, bias *float32, rows int, mask0, mask1 uint32)
 
+// conv8x32 and conv4x32 are conv12x32 for rows ≤ 8 and ≤ 4: a last panel
+// of output channels (the ConvNet's 64 = 5·12 + 4 and 128 = 10·12 + 8)
+// without the multiply-adds of its empty rows. The same bits.
+//
+//go:noescape
+func conv8x32(a, x *float32, c, kh, kw, plane, row int, y *float32, ldy, ow int, bias *float32, rows int, mask0, mask1 uint32)
+
+//go:noescape
+func conv4x32(a, x *float32, c, kh, kw, plane, row int, y *float32, ldy, ow int, bias *float32, rows int, mask0, mask1 uint32)
+
 func convTile(p *Conv, a, xp, y, bias []float32, rows, cols int, lower bool) {
 	if active < AVX512 {
 		convTileGo(p, a, xp, y, bias, rows, cols, lower)
@@ -49,7 +59,14 @@ func convTile(p *Conv, a, xp, y, bias []float32, rows, cols int, lower bool) {
 	if lower {
 		mask1 = mask0
 	}
-	conv12x32(&a[0], &xp[0], p.c, p.kh, p.kw, p.hp*p.wp, p.wp, &y[0], p.oh*p.ow, p.ow, &bias[0], rows, mask0, mask1)
+	switch {
+	case rows <= 4:
+		conv4x32(&a[0], &xp[0], p.c, p.kh, p.kw, p.hp*p.wp, p.wp, &y[0], p.oh*p.ow, p.ow, &bias[0], rows, mask0, mask1)
+	case rows <= 8:
+		conv8x32(&a[0], &xp[0], p.c, p.kh, p.kw, p.hp*p.wp, p.wp, &y[0], p.oh*p.ow, p.ow, &bias[0], rows, mask0, mask1)
+	default:
+		conv12x32(&a[0], &xp[0], p.c, p.kh, p.kw, p.hp*p.wp, p.wp, &y[0], p.oh*p.ow, p.ow, &bias[0], rows, mask0, mask1)
+	}
 }
 
 func convPoolTile(p *ConvPool, a, xp, y, bias []float32, rows, cols int) {

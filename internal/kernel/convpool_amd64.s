@@ -181,6 +181,35 @@ GLOBL convPoolPerm<>(SB), RODATA|NOPTR, $128
 	JZ   done \
 	POOL_ROW(Z14, Z15)
 
+// Adds the bias at BX to one tile row (lo: the upper convolution row's 16
+// lanes, hi: the lower's) and stores lo under K1 at DX and hi under K2 at
+// DX+AX (the next output row); then moves DX to the next channel (R8
+// bytes on) and BX to the next bias.
+#define CONV_STORE_ROW(lo, hi) \
+	VBROADCASTSS (BX), Z26 \
+	VADDPS       Z26, lo, lo \
+	VADDPS       Z26, hi, hi \
+	VMOVUPS      lo, K1, (DX) \
+	VMOVUPS      hi, K2, (DX)(AX*1) \
+	ADDQ         R8, DX \
+	ADDQ         $4, BX
+
+// Loads the store epilogue's arguments: y in DX, its channel stride in
+// R8 and the output row's in AX (bytes), bias in BX, rows in R9 and the
+// two halves' column masks in K1 and K2.
+#define CONV_STORE_SETUP \
+	MOVL  mask0+96(FP), AX \
+	KMOVW AX, K1 \
+	MOVL  mask1+100(FP), AX \
+	KMOVW AX, K2 \
+	MOVQ  y+56(FP), DX \
+	MOVQ  ldy+64(FP), R8 \
+	SHLQ  $2, R8 \
+	MOVQ  ow+72(FP), AX \
+	SHLQ  $2, AX \
+	MOVQ  bias+80(FP), BX \
+	MOVQ  rows+88(FP), R9
+
 // func convPool12x32(a, x *float32, c, kh, kw, plane, row int, y *float32, ldy int, bias *float32, rows int, mask uint32)
 //
 // Z0–Z23 accumulate the 12×32 tile (row i in Z(2i), Z(2i+1)). The depth
@@ -336,19 +365,6 @@ convPool4Done:
 	VZEROUPPER
 	RET
 
-// Adds the bias at BX to one tile row (lo: the upper convolution row's 16
-// lanes, hi: the lower's) and stores lo under K1 at DX and hi under K2 at
-// DX+AX (the next output row); then moves DX to the next channel (R8
-// bytes on) and BX to the next bias.
-#define CONV_STORE_ROW(lo, hi) \
-	VBROADCASTSS (BX), Z26 \
-	VADDPS       Z26, lo, lo \
-	VADDPS       Z26, hi, hi \
-	VMOVUPS      lo, K1, (DX) \
-	VMOVUPS      hi, K2, (DX)(AX*1) \
-	ADDQ         R8, DX \
-	ADDQ         $4, BX
-
 // func conv12x32(a, x *float32, c, kh, kw, plane, row int, y *float32, ldy, ow int, bias *float32, rows int, mask0, mask1 uint32)
 //
 // convPool12x32's product (the same depth loops and multiply-adds), then,
@@ -396,17 +412,7 @@ conv12J:
 	DECQ CX
 	JNZ  conv12C
 
-	MOVL  mask0+96(FP), AX
-	KMOVW AX, K1
-	MOVL  mask1+100(FP), AX
-	KMOVW AX, K2
-	MOVQ  y+56(FP), DX
-	MOVQ  ldy+64(FP), R8
-	SHLQ  $2, R8
-	MOVQ  ow+72(FP), AX
-	SHLQ  $2, AX
-	MOVQ  bias+80(FP), BX
-	MOVQ  rows+88(FP), R9
+	CONV_STORE_SETUP
 	CONV_STORE_ROW(Z0, Z1)
 	DECQ  R9
 	JZ    conv12Done
@@ -443,5 +449,125 @@ conv12J:
 	CONV_STORE_ROW(Z22, Z23)
 
 conv12Done:
+	VZEROUPPER
+	RET
+
+// func conv8x32(a, x *float32, c, kh, kw, plane, row int, y *float32, ldy, ow int, bias *float32, rows int, mask0, mask1 uint32)
+//
+// conv12x32 for a panel's first rows (1–8) rows only: Z0–Z15 accumulate
+// the 8×32 tile, with the same multiply-adds in the same order for those
+// rows, so the same bits.
+TEXT ·conv8x32(SB), NOSPLIT, $0-104
+	MOVQ a+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ c+16(FP), CX
+	MOVQ kh+24(FP), R12
+	MOVQ kw+32(FP), R13
+	MOVQ plane+40(FP), R11
+	SHLQ $2, R11
+	MOVQ row+48(FP), R10
+	SHLQ $2, R10
+	CONV_ZERO8
+
+conv8x32C:
+	MOVQ DI, BX
+	MOVQ R12, R8
+
+conv8x32I:
+	MOVQ BX, DX
+	MOVQ R13, R9
+
+conv8x32J:
+	CONV_DEPTH8
+	ADDQ $48, SI
+	ADDQ $4, DX
+	DECQ R9
+	JNZ  conv8x32J
+	ADDQ R10, BX
+	DECQ R8
+	JNZ  conv8x32I
+	ADDQ R11, DI
+	DECQ CX
+	JNZ  conv8x32C
+
+	CONV_STORE_SETUP
+	CONV_STORE_ROW(Z0, Z1)
+	DECQ  R9
+	JZ    conv8x32Done
+	CONV_STORE_ROW(Z2, Z3)
+	DECQ  R9
+	JZ    conv8x32Done
+	CONV_STORE_ROW(Z4, Z5)
+	DECQ  R9
+	JZ    conv8x32Done
+	CONV_STORE_ROW(Z6, Z7)
+	DECQ  R9
+	JZ    conv8x32Done
+	CONV_STORE_ROW(Z8, Z9)
+	DECQ  R9
+	JZ    conv8x32Done
+	CONV_STORE_ROW(Z10, Z11)
+	DECQ  R9
+	JZ    conv8x32Done
+	CONV_STORE_ROW(Z12, Z13)
+	DECQ  R9
+	JZ    conv8x32Done
+	CONV_STORE_ROW(Z14, Z15)
+
+conv8x32Done:
+	VZEROUPPER
+	RET
+
+// func conv4x32(a, x *float32, c, kh, kw, plane, row int, y *float32, ldy, ow int, bias *float32, rows int, mask0, mask1 uint32)
+//
+// conv12x32 for a panel's first rows (1–4) rows only: Z0–Z7 accumulate
+// the 4×32 tile, with the same multiply-adds in the same order for those
+// rows, so the same bits.
+TEXT ·conv4x32(SB), NOSPLIT, $0-104
+	MOVQ a+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ c+16(FP), CX
+	MOVQ kh+24(FP), R12
+	MOVQ kw+32(FP), R13
+	MOVQ plane+40(FP), R11
+	SHLQ $2, R11
+	MOVQ row+48(FP), R10
+	SHLQ $2, R10
+	CONV_ZERO4
+
+conv4x32C:
+	MOVQ DI, BX
+	MOVQ R12, R8
+
+conv4x32I:
+	MOVQ BX, DX
+	MOVQ R13, R9
+
+conv4x32J:
+	CONV_DEPTH4
+	ADDQ $48, SI
+	ADDQ $4, DX
+	DECQ R9
+	JNZ  conv4x32J
+	ADDQ R10, BX
+	DECQ R8
+	JNZ  conv4x32I
+	ADDQ R11, DI
+	DECQ CX
+	JNZ  conv4x32C
+
+	CONV_STORE_SETUP
+	CONV_STORE_ROW(Z0, Z1)
+	DECQ  R9
+	JZ    conv4x32Done
+	CONV_STORE_ROW(Z2, Z3)
+	DECQ  R9
+	JZ    conv4x32Done
+	CONV_STORE_ROW(Z4, Z5)
+	DECQ  R9
+	JZ    conv4x32Done
+	CONV_STORE_ROW(Z6, Z7)
+
+conv4x32Done:
 	VZEROUPPER
 	RET

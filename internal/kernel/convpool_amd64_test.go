@@ -50,3 +50,48 @@ func TestConvPool8x32(t *testing.T) {
 		}
 	}
 }
+
+// conv8x32 and conv4x32 give the bits of conv12x32 on the rows (1–8,
+// 1–4) they compute, for the ConvNet's layers and an odd shape, every
+// mask width of both halves, with guards around y.
+func TestConv8x32(t *testing.T) {
+	if Supported() < AVX512 {
+		t.Skip("no AVX-512")
+	}
+	rng := rand.New(rand.NewPCG(41, 8))
+	for _, s := range []struct{ c, h, w, kh, kw, pad int }{{3, 32, 32, 3, 3, 1}, {64, 16, 16, 3, 3, 1}, {5, 9, 19, 2, 3, 0}} {
+		p, err := NewConv(s.c, s.h, s.w, 12, s.kh, s.kw, s.pad)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Pack(randFloats(rng, 12*s.c*s.kh*s.kw))
+		bias := randFloats(rng, 12)
+		xp := make([]float32, p.PaddedLen())
+		p.Pad(xp, randFloats(rng, s.c*s.h*s.w))
+		plane := p.oh * p.ow
+		for rows := 1; rows <= 8; rows++ {
+			for cols := 1; cols <= min(16, p.ow); cols++ {
+				for _, lower := range []uint32{0, 1<<cols - 1} {
+					run := func(f func(a, x *float32, c, kh, kw, plane, row int, y *float32, ldy, ow int, bias *float32, rows int, mask0, mask1 uint32)) guardedF32 {
+						g := newGuardedF32(12 * plane)
+						f(&p.panels[0], &xp[0], p.c, p.kh, p.kw, p.hp*p.wp, p.wp, &g.v()[0], plane, p.ow, &bias[0], rows, 1<<cols-1, lower)
+						g.check(t, "conv tile")
+						return g
+					}
+					want := run(conv12x32)
+					for name, f := range map[string]func(a, x *float32, c, kh, kw, plane, row int, y *float32, ldy, ow int, bias *float32, rows int, mask0, mask1 uint32){"conv8x32": conv8x32, "conv4x32": conv4x32} {
+						if name == "conv4x32" && rows > 4 {
+							continue
+						}
+						got := run(f)
+						for i := range got.all {
+							if math.Float32bits(got.all[i]) != math.Float32bits(want.all[i]) {
+								t.Fatalf("%+v rows %d cols %d lower %b: %s gives %v at %d, conv12x32 %v", s, rows, cols, lower, name, got.all[i], i-guardLen, want.all[i])
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
