@@ -38,9 +38,12 @@ func Training(python, scripts string) []Workload {
 			return append([]string{python, filepath.Join(scripts, script), "--threads", strconv.Itoa(threads), "--steps", strconv.Itoa(steps)}, extra...)
 		}}
 	}
+	// The ConvNet's step is ~30 ms: 60 timed steps (1.6 s), as 20 were
+	// too few to average out the machine's swings (back-to-back runs
+	// differed by up to 16%).
 	return []Workload{
 		{Name: "textcnn", Batch: 32, Steps: 100, Setup: setupTextCNN, Reference: torch("textcnn_bench.py", 20)},
-		{Name: "convnet", Batch: 32, Steps: 20, Setup: setupConvNet, Reference: torch("convnet_bench.py", 10)},
+		{Name: "convnet", Batch: 32, Steps: 60, Setup: setupConvNet, Reference: torch("convnet_bench.py", 10)},
 		{Name: "lstm", Batch: 32, Steps: 5, Setup: setupLSTM, Reference: torch("lstm_bench.py", 2, "--maxlen", "100")},
 		{Name: "transformer", Batch: 32, Steps: 20, Setup: setupTransformer, Reference: torch("transformer_bench.py", 20, "--maxlen", strconv.Itoa(transformerMaxLen))},
 		{Name: "mf", Batch: mfBatch, Steps: 200, Setup: setupMF, Reference: torch("mf_bench.py", 50, "--batch", strconv.Itoa(mfBatch), "--users", strconv.Itoa(mfUsers), "--items", strconv.Itoa(mfItems))},
