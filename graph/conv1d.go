@@ -2,7 +2,6 @@ package graph
 
 import (
 	"fmt"
-	"sync"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -86,19 +85,12 @@ func (k *conv1dKernel[T]) chunks(n, size int, f func(chunk, from, to int, scratc
 	for len(k.scratch) < workers {
 		k.scratch = append(k.scratch, nil)
 	}
-	var wg sync.WaitGroup
 	for c := 0; c < workers; c++ {
 		if cap(k.scratch[c]) < size {
 			k.scratch[c] = make([]T, size)
 		}
-		from, to := c*n/workers, (c+1)*n/workers
-		wg.Add(1)
-		go func(c int) {
-			defer wg.Done()
-			f(c, from, to, k.scratch[c][:size])
-		}(c)
 	}
-	wg.Wait()
+	fork(workers, func(c int) { f(c, c*n/workers, (c+1)*n/workers, k.scratch[c][:size]) })
 }
 
 // validRange is the range [t0, t1) of output positions t whose input

@@ -2,9 +2,10 @@ package graph
 
 import (
 	"fmt"
-	"sync"
 
 	"gorgonia.org/tensor"
+
+	"github.com/tapeml/tapeml/internal/par"
 )
 
 // lstmLayerKernel is one LSTM layer, both directions, over a whole batch of
@@ -188,20 +189,15 @@ func (k *lstmLayerKernel[T]) weights(in []*tensor.Dense, d int) (wih, whh, bih, 
 	return values[T](in[p]), values[T](in[p+1]), values[T](in[p+2]), values[T](in[p+3])
 }
 
-// bothDirections runs f for each direction, concurrently when there are two.
+// bothDirections runs f for each direction, concurrently when there are
+// two: on the fork helpers, the caller asleep until both are done (each
+// runs for a millisecond or more), as forward does.
 func (k *lstmLayerKernel[T]) bothDirections(f func(d int)) {
 	if k.dirs == 1 {
 		f(0)
 		return
 	}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		f(1)
-	}()
-	f(0)
-	wg.Wait()
+	par.ForkSleeping(2, f)
 }
 
 func (k *lstmLayerKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) error {
