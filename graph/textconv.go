@@ -73,6 +73,42 @@ func EmbeddingConvMax(b *Builder, emb string, convs []string, ids *G.Node, vocab
 type embedConvMaxKernel struct {
 	embedConvPoolKernel
 	valid []bool // one example's valid windows
+	// The token table's windows are summed and pooled a chunk of examples
+	// per thread, each with its own scratch.
+	chunkScratch perThread[float32] // best and acc
+	chunkValid   [][]bool
+	windows      forkSite[tableWindowsCall, *tableWindowsCall]
+}
+
+// tableWindowsCall is the token-table path's pooling: part chunk computes
+// the outputs of the examples [from, to).
+type tableWindowsCall struct {
+	k         *embedConvMaxKernel
+	t, ids, y []float32
+	bias      []float32
+	l, kw, o  int
+}
+
+func (c *tableWindowsCall) part(chunk, from, to int) {
+	k, l, kw, o := c.k, c.l, c.kw, c.o
+	buf := k.chunkScratch.bufs[chunk]
+	best, acc := buf[:o], buf[o:2*o]
+	valid := k.chunkValid[chunk][:l+kw-1]
+	stride := kw * o
+	for ex := from; ex < to; ex++ {
+		row := c.ids[ex*l : (ex+1)*l]
+		windowsOf(row, kw, valid)
+		poolWindows(c.y[ex*o:(ex+1)*o], c.bias, best, valid, func(t0 int) []float32 {
+			clear(acc)
+			// Window t0 reads positions t0−K+1 … t0 at taps 0 … K−1.
+			for j := 0; j < kw; j++ {
+				if s := t0 - kw + 1 + j; s >= 0 && s < l {
+					kern.AddTo(acc, c.t[int(row[s])*stride+j*o:][:o])
+				}
+			}
+			return acc
+		})
+	}
 }
 
 func (k *embedConvMaxKernel) name() string { return "EmbeddingConvMax" }
@@ -144,31 +180,24 @@ func (k *embedConvMaxKernel) forward(in []*tensor.Dense, out *tensor.Dense) erro
 	if err := checkIDs(ids, vocab); err != nil {
 		return err
 	}
-	k.valid = resizeBools(k.valid, l+kw-1)
-	valid := k.valid
-	if cap(k.best) < 2*o {
-		k.best = make([]float32, 2*o)
-	}
-	best, acc := k.best[:o], k.best[o:2*o]
 	if k.table != nil {
 		t := k.table.build(emb, w, vocab, e, o, kw)
-		stride := kw * o
-		for ex := 0; ex < n; ex++ {
-			row := ids[ex*l : (ex+1)*l]
-			windowsOf(row, kw, valid)
-			poolWindows(y[ex*o:(ex+1)*o], bias, best, valid, func(t0 int) []float32 {
-				clear(acc)
-				// Window t0 reads positions t0−K+1 … t0 at taps 0 … K−1.
-				for j := 0; j < kw; j++ {
-					if s := t0 - kw + 1 + j; s >= 0 && s < l {
-						kern.AddTo(acc, t[int(row[s])*stride+j*o:][:o])
-					}
-				}
-				return acc
-			})
+		k.chunkScratch.ensure(n, 2*o)
+		for len(k.chunkValid) < len(k.chunkScratch.bufs) {
+			k.chunkValid = append(k.chunkValid, nil)
 		}
+		for c := range k.chunkValid {
+			k.chunkValid[c] = resizeBools(k.chunkValid[c], l+kw-1)
+		}
+		k.windows.chunks(n, tableWindowsCall{k: k, t: t, ids: ids, y: y, bias: bias, l: l, kw: kw, o: o})
 		return nil
 	}
+	k.valid = resizeBools(k.valid, l+kw-1)
+	valid := k.valid
+	if cap(k.best) < o {
+		k.best = make([]float32, o)
+	}
+	best := k.best[:o]
 	k.packed.packWith(o, kw*e, func() []float32 { return weightKE(w, o, e, kw) })
 	// Example ex's padded row starts at row ex·P of x: K−1 zero rows, its L
 	// embeddings, K−1 zero rows; window t is product row ex·P + t.
