@@ -121,25 +121,26 @@ func (p *Conv) Run(y, xp, bias []float32, from, to int) {
 	}
 }
 
-// convTileGo is one tile in Go: a[d·12+r] is depth d of output channel r,
-// the lanes are read from xp (the tile's first value) as the micro-kernel
-// reads them, and channel r's rows get its first cols lanes of each half
-// (the lower one only when lower).
-func convTileGo(p *Conv, a, xp, y, bias []float32, rows, cols int, lower bool) {
+// tileGo is the micro-kernels' product in Go, for the first rows rows of
+// a tile: a[d·12+r] is depth d of output channel r, and lane l of row r
+// sums over the depths (c, i, j) a·xp[(c·HP+i)·WP+j+l] for lanes 0–15 and
+// one padded row further for lanes 16–31, reading from xp (the tile's
+// first value) as the micro-kernels do.
+func (p *convLayout) tileGo(a, xp []float32, rows int) [convRows][32]float32 {
 	var acc [convRows][32]float32
 	d := 0
 	for c := range p.c {
 		for i := range p.kh {
 			for j := range p.kw {
 				at := (c*p.hp+i)*p.wp + j
-				upper, below := xp[at:at+16], xp[at+p.wp:at+p.wp+16]
+				upper, lower := xp[at:at+16], xp[at+p.wp:at+p.wp+16]
 				av := a[d*convRows : (d+1)*convRows]
 				for r := range rows {
 					ar, acc := av[r], &acc[r]
 					for l, v := range upper {
 						acc[l] += ar * v
 					}
-					for l, v := range below {
+					for l, v := range lower {
 						acc[16+l] += ar * v
 					}
 				}
@@ -147,6 +148,14 @@ func convTileGo(p *Conv, a, xp, y, bias []float32, rows, cols int, lower bool) {
 			}
 		}
 	}
+	return acc
+}
+
+// convTileGo is one tile in Go (tileGo): channel r's two output rows get
+// the first cols lanes of each half of its tile row plus bias[r] (the
+// lower one only when lower), for r < rows.
+func convTileGo(p *Conv, a, xp, y, bias []float32, rows, cols int, lower bool) {
+	acc := p.tileGo(a, xp, rows)
 	plane := p.oh * p.ow
 	for r := range rows {
 		for l := range cols {

@@ -77,32 +77,10 @@ func (p *ConvPool) Run(y, xp []float32, from, to int) {
 	}
 }
 
-// convPoolTileGo is one tile in Go: a[d·12+r] is depth d of output
-// channel r, the lanes are read from xp (the tile's first value) as the
-// micro-kernel reads them, and y[r·PH·PW+t] gets pooled column t of
-// channel r, for r < rows and t < cols.
+// convPoolTileGo is one tile in Go (tileGo): y[r·PH·PW+t] gets pooled
+// column t of channel r, for r < rows and t < cols.
 func convPoolTileGo(p *ConvPool, a, xp, y, bias []float32, rows, cols int) {
-	var acc [convRows][32]float32
-	d := 0
-	for c := range p.c {
-		for i := range p.kh {
-			for j := range p.kw {
-				at := (c*p.hp+i)*p.wp + j
-				upper, lower := xp[at:at+16], xp[at+p.wp:at+p.wp+16]
-				av := a[d*convRows : (d+1)*convRows]
-				for r := range rows {
-					ar, acc := av[r], &acc[r]
-					for l, v := range upper {
-						acc[l] += ar * v
-					}
-					for l, v := range lower {
-						acc[16+l] += ar * v
-					}
-				}
-				d++
-			}
-		}
-	}
+	acc := p.tileGo(a, xp, rows)
 	plane := p.ph * p.pw
 	for r := range rows {
 		for t := range cols {
