@@ -22,7 +22,10 @@
 //     12×32 AVX-512 micro-kernel (8×32 for a last panel of at most 8
 //     channels), with 2×2 max-pooling, a per-channel bias and ReLU applied
 //     to each tile in registers (Go below AVX-512, where
-//     the serving graph keeps its im2col product instead);
+//     the serving graph keeps its im2col product instead); and Conv,
+//     the same product stored unpooled plus a bias, for training's
+//     stride-1 forward passes and input gradients (8×32 and 4×32 tiles
+//     for a last panel of at most 8 or 4 channels);
 //   - the int8 product of the quantized serving graph: QPack, QGemm and
 //     QGemmTiles (AVX-512 VNNI, AVX2 or Go), DequantTile, QuantEncode and
 //     Quantize;
