@@ -45,7 +45,7 @@ func Conv1D(b *Builder, name string, x *G.Node, cfg Conv1DConfig) *G.Node {
 // gives the same bits.
 type conv1dKernel[T float] struct {
 	stride, pad int
-	scratch     [][]T // per chunk: im2col matrix [C·K, Lout], then a partial weight gradient
+	scratch     perThread[T] // per chunk: im2col matrix [C·K, Lout], then a partial weight gradient
 }
 
 func (k *conv1dKernel[T]) name() string {
@@ -76,21 +76,6 @@ func (k *conv1dKernel[T]) dims(x, w *tensor.Dense) conv1dDims {
 	d := conv1dDims{n: x.Shape()[0], c: x.Shape()[1], l: x.Shape()[2], o: w.Shape()[0], kw: w.Shape()[2]}
 	d.lout, d.ck = k.outLen(d.l, d.kw), d.c*d.kw
 	return d
-}
-
-// chunks runs f over contiguous ranges of examples, one per thread, each
-// with its own scratch buffer of at least size elements.
-func (k *conv1dKernel[T]) chunks(n, size int, f func(chunk, from, to int, scratch []T)) {
-	workers := min(maxThreads(), n)
-	for len(k.scratch) < workers {
-		k.scratch = append(k.scratch, nil)
-	}
-	for c := 0; c < workers; c++ {
-		if cap(k.scratch[c]) < size {
-			k.scratch[c] = make([]T, size)
-		}
-	}
-	fork(workers, func(c int) { f(c, c*n/workers, (c+1)*n/workers, k.scratch[c][:size]) })
 }
 
 // validRange is the range [t0, t1) of output positions t whose input
@@ -133,7 +118,7 @@ func (k *conv1dKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) error {
 	if len(in) == 3 {
 		bias = values[T](in[2])
 	}
-	k.chunks(d.n, d.ck*d.lout, func(_, from, to int, col []T) {
+	k.scratch.run(d.n, d.ck*d.lout, func(_, from, to int, col []T) {
 		for n := from; n < to; n++ {
 			yn := y[n*d.o*d.lout : (n+1)*d.o*d.lout] // [O, Lout]
 			var beta T
@@ -155,7 +140,7 @@ func (k *conv1dKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.Dense, wr
 	x, w, g, dst := values[T](in[0]), values[T](in[1]), values[T](gOut), values[T](grad)
 	switch wrt {
 	case 0:
-		k.chunks(d.n, d.ck*d.lout, func(_, from, to int, col []T) {
+		k.scratch.run(d.n, d.ck*d.lout, func(_, from, to int, col []T) {
 			for n := from; n < to; n++ {
 				gn := g[n*d.o*d.lout : (n+1)*d.o*d.lout] // [O, Lout]
 				// dcol [C·K, Lout] = wᵀ·g, then scatter back (col2im).
@@ -181,7 +166,7 @@ func (k *conv1dKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.Dense, wr
 		})
 	case 1:
 		colSize := d.ck * d.lout
-		k.chunks(d.n, colSize+d.o*d.ck, func(_, from, to int, buf []T) {
+		k.scratch.run(d.n, colSize+d.o*d.ck, func(_, from, to int, buf []T) {
 			col, part := buf[:colSize], buf[colSize:]
 			clear(part)
 			for n := from; n < to; n++ {
@@ -190,8 +175,8 @@ func (k *conv1dKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.Dense, wr
 				gemm(1, false, true, d.o, d.ck, d.lout, 1, gn, d.lout, col, d.lout, 1, part, d.ck) // [O, C·K] += g·colᵀ
 			}
 		})
-		for c := 0; c < min(maxThreads(), d.n); c++ {
-			part := k.scratch[c][d.ck*d.lout : d.ck*d.lout+d.o*d.ck]
+		for c := range workers(d.n) {
+			part := k.scratch.bufs[c][d.ck*d.lout : d.ck*d.lout+d.o*d.ck]
 			if c == 0 { // the first chunk's sum overwrites dst
 				copy(dst, part)
 				continue
