@@ -81,18 +81,10 @@ type conv2dKernel[T float] struct {
 	inputGrad   bool                                    // compute dLoss/dx; false when x is data
 	scratch     perThread[T]                            // per chunk: im2col matrix (or padded input), then a partial weight gradient
 	examples    forkSite[conv2dCall[T], *conv2dCall[T]] // forward through im2col
-	direct      *kern.Conv                              // float32 forward with AVX-512, stride 1
-	directs     forkSite[convDirectCall, *convDirectCall]
-	directDims  [6]int    // the input and weight shapes direct was made for
-	noBias      []float32 // the direct forward's zeros when there is no bias
-	// The input gradient's direct convolution (directGradFor), its
-	// weights transposed and flipped, and its zero bias.
-	directGrad     *kern.Conv
-	directGrads    forkSite[convDirectCall, *convDirectCall]
-	directGradDims [6]int
-	wFlip          []float32
-	gradBias       []float32
-	wT             []T // the weight transposed, [C·KH·KW, O], for dLoss/dx
+	direct      directConv                              // float32 forward with AVX-512, stride 1 (directFor)
+	directGrad  directConv                              // and its input gradient (directGradFor)
+	wFlip       []float32                               // the weight transposed and flipped, for directGrad
+	wT          []T                                     // the weight transposed, [C·KH·KW, O], for dLoss/dx
 	// biasSums [N, O] holds each output plane's sum of the output's
 	// gradient, which the bias gradient adds over the batch: the weight
 	// gradient's pass computes them while each example's gradient is in
@@ -345,17 +337,9 @@ func (k *conv2dKernel[T]) forward(in []*tensor.Dense, out *tensor.Dense) error {
 	}
 	k.forwards++
 	if p := k.directFor(d); p != nil {
-		w32 := any(w).([]float32)
-		p.Pack(w32)
+		p.Pack(any(w).([]float32))
 		b32, _ := any(bias).([]float32)
-		if b32 == nil {
-			if len(k.noBias) != d.o {
-				k.noBias = make([]float32, d.o)
-			}
-			b32 = k.noBias
-		}
-		k.scratch.ensure(d.n, p.PaddedLen())
-		k.directs.chunks(d.n, convDirectCall{p: p, in: d.c * d.hw, out: d.o * d.ohw, x: any(x).([]float32), y: any(y).([]float32), bias: b32, scratch: any(k.scratch.bufs).([][]float32)})
+		k.direct.run(any(&k.scratch).(*perThread[float32]), d.n, any(x).([]float32), any(y).([]float32), b32)
 		return nil
 	}
 	k.scratch.ensure(d.n, d.ckk*d.ohw)
@@ -373,17 +357,64 @@ func (k *conv2dKernel[T]) directFor(d conv2dDims) *kern.Conv {
 	if _, ok := any(k).(*conv2dKernel[float32]); !ok || k.stride != 1 || !kern.DirectConvFast() {
 		return nil
 	}
-	if k.direct == nil || k.directDims != d.shape() {
-		p, err := kern.NewConv(d.c, d.h, d.w, d.o, d.kh, d.kw, k.pad)
-		if err != nil {
-			return nil // outShape has ruled these out; the product will say so
-		}
-		k.direct, k.directDims = p, d.shape()
-	}
-	return k.direct
+	return k.direct.of(d.shape(), func() (*kern.Conv, error) {
+		return kern.NewConv(d.c, d.h, d.w, d.o, d.kh, d.kw, k.pad)
+	})
 }
 
-// convDirectCall is the direct forward's arguments: part chunk pads and
+// directGradFor returns the direct convolution that computes a float32
+// input gradient over d, as directFor does the forward pass: with stride
+// 1 and a square kernel, dLoss/dx is the output gradient convolved with
+// the weight transposed ([C, O, KH, KW]) and flipped in both directions,
+// padded by KH−1−pad. It replaces a product and col2im's scatter (3.7 ms
+// of a 28 ms ConvNet training step for its second convolution).
+func (k *conv2dKernel[T]) directGradFor(d conv2dDims) *kern.Conv {
+	if _, ok := any(k).(*conv2dKernel[float32]); !ok || k.stride != 1 || d.kh != d.kw || k.pad > d.kh-1 || !kern.DirectConvFast() {
+		return nil
+	}
+	return k.directGrad.of(d.shape(), func() (*kern.Conv, error) {
+		return kern.NewConv(d.o, d.oh, d.ow, d.c, d.kh, d.kw, d.kh-1-k.pad)
+	})
+}
+
+// directConv is one of a kernel's direct convolutions, made for the shape
+// it was last asked for, with its fork site and its zero bias.
+type directConv struct {
+	p     *kern.Conv
+	shape [6]int // the input and weight shapes p was made for
+	site  forkSite[convDirectCall, *convDirectCall]
+	zeros []float32
+}
+
+// of returns the convolution for shape, made by build when it is new; nil
+// when build fails (outShape has ruled that out: the product path will say
+// what is wrong).
+func (c *directConv) of(shape [6]int, build func() (*kern.Conv, error)) *kern.Conv {
+	if c.p == nil || c.shape != shape {
+		p, err := build()
+		if err != nil {
+			return nil
+		}
+		c.p, c.shape = p, shape
+	}
+	return c.p
+}
+
+// run convolves the n examples of x into y, a chunk of examples per
+// thread, each padded in its chunk's scratch; a nil bias is zeros.
+func (c *directConv) run(scratch *perThread[float32], n int, x, y, bias []float32) {
+	if bias == nil {
+		o, _, _ := c.p.OutShape()
+		if len(c.zeros) != o {
+			c.zeros = make([]float32, o)
+		}
+		bias = c.zeros
+	}
+	scratch.ensure(n, c.p.PaddedLen())
+	c.site.chunks(n, convDirectCall{p: c.p, in: len(x) / n, out: len(y) / n, x: x, y: y, bias: bias, scratch: scratch.bufs})
+}
+
+// convDirectCall is a direct convolution's arguments: part chunk pads and
 // convolves the examples [from, to) in the chunk's scratch.
 type convDirectCall struct {
 	p          *kern.Conv
@@ -400,26 +431,6 @@ func (c *convDirectCall) part(chunk, from, to int) {
 		p.Pad(xp, c.x[n*c.in:(n+1)*c.in])
 		p.Run(c.y[n*c.out:(n+1)*c.out], xp, c.bias, 0, tiles)
 	}
-}
-
-// directGradFor returns the direct convolution that computes a float32
-// input gradient over d, as directFor does the forward pass: with stride
-// 1 and a square kernel, dLoss/dx is the output gradient convolved with
-// the weight transposed ([C, O, KH, KW]) and flipped in both directions,
-// padded by KH−1−pad. It replaces a product and col2im's scatter (3.7 ms
-// of a 28 ms ConvNet training step for its second convolution).
-func (k *conv2dKernel[T]) directGradFor(d conv2dDims) *kern.Conv {
-	if _, ok := any(k).(*conv2dKernel[float32]); !ok || k.stride != 1 || d.kh != d.kw || k.pad > d.kh-1 || !kern.DirectConvFast() {
-		return nil
-	}
-	if k.directGrad == nil || k.directGradDims != d.shape() {
-		p, err := kern.NewConv(d.o, d.oh, d.ow, d.c, d.kh, d.kw, d.kh-1-k.pad)
-		if err != nil {
-			return nil
-		}
-		k.directGrad, k.directGradDims = p, d.shape()
-	}
-	return k.directGrad
 }
 
 // flipped sets k.wFlip [C, O, KH, KW] to w [O, C, KH, KW] transposed and
@@ -475,11 +486,7 @@ func (k *conv2dKernel[T]) backward(in []*tensor.Dense, _, gOut *tensor.Dense, wr
 	case 0:
 		if p := k.directGradFor(d); p != nil {
 			p.Pack(k.flipped(any(w).([]float32), d))
-			if len(k.gradBias) != d.c {
-				k.gradBias = make([]float32, d.c)
-			}
-			k.scratch.ensure(d.n, p.PaddedLen())
-			k.directGrads.chunks(d.n, convDirectCall{p: p, in: d.o * d.ohw, out: d.c * d.hw, x: any(g).([]float32), y: any(dst).([]float32), bias: k.gradBias, scratch: any(k.scratch.bufs).([][]float32)})
+			k.directGrad.run(any(&k.scratch).(*perThread[float32]), d.n, any(g).([]float32), any(dst).([]float32), nil)
 			return nil
 		}
 		// dcol [C·KH·KW, H'·W'] = wᵀ·g, scattered back onto the image. wᵀ is

@@ -68,8 +68,8 @@ func TestConv2DFloat32MatchesFloat64(t *testing.T) {
 			}
 			compare(t, name+" dx", d32.Float32s(), d64.Float64s(), 1e-5*math.Sqrt(float64(s.o*s.kh*s.kw)))
 		}
-		if kern.DirectConvFast() && s.stride == 1 && (k32.direct == nil || (s.kh == s.kw) != (k32.directGrad != nil)) {
-			t.Errorf("%s: direct forward %t, direct input gradient %t", name, k32.direct != nil, k32.directGrad != nil)
+		if kern.DirectConvFast() && s.stride == 1 && (k32.direct.p == nil || (s.kh == s.kw) != (k32.directGrad.p != nil)) {
+			t.Errorf("%s: direct forward %t, direct input gradient %t", name, k32.direct.p != nil, k32.directGrad.p != nil)
 		}
 	}
 }

@@ -82,6 +82,9 @@ func NewConv(c, h, w, o, kh, kw, pad int) (*Conv, error) {
 	return &Conv{l}, nil
 }
 
+// OutShape is the output of one example: channels, rows, columns.
+func (p *Conv) OutShape() (o, oh, ow int) { return p.o, p.oh, p.ow }
+
 // Pack lays out weight [O, C, KH, KW] (row-major) for Run.
 func (p *Conv) Pack(weight []float32) {
 	_ = weight[p.o*p.k-1]
