@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
 
 	"gorgonia.org/tensor"
 
@@ -396,7 +395,7 @@ func exampleLosses(task metrics.Task, out *tensor.Dense, targets []float32, n in
 // adds the sampled examples' results to acc. It returns the sample's mean
 // loss (NaN for an empty sample) and its size.
 func (t *Trainer) dpStep(ds dataset.Dataset, acc *metrics.Accumulator) (float64, int, error) {
-	defer par.Hold(runtime.GOMAXPROCS(0))() // as TrainStep
+	defer par.Hold()() // as TrainStep
 	c, st := t.Config.DP, t.dp
 	idx := st.rng.sample(ds.Len(), st.q, t.Step)
 	var lossSum float64

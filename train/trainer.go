@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"runtime"
 	"strings"
 	"time"
 
@@ -218,7 +217,7 @@ func (t *Trainer) schedule(stepsPerEpoch int) error {
 // its forks are separated by serial stretches long enough for a helper to
 // fall asleep, and waking one took 0.1 ms or more on a virtual machine.
 func (t *Trainer) TrainStep(ds dataset.Dataset, idx []int) (float64, *tensor.Dense, error) {
-	defer par.Hold(runtime.GOMAXPROCS(0))()
+	defer par.Hold()()
 	b, err := t.batch(ds, idx)
 	if err != nil {
 		return 0, nil, err

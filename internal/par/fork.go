@@ -218,10 +218,18 @@ func Wake(threads int) {
 // forks with serial stretches between them longer than a helper polls,
 // such as a training step: without it a ConvNet step's helper slept
 // through eight of its nineteen forks, and the input gradient of its
-// largest layer ran on one core. Holds nest; release must be called once.
-func Hold(threads int) (release func()) {
+// largest layer ran on one core. It starts no helper: those the forks
+// have started (as many as their thread count asks) are the ones held.
+// Holds nest; release must be called once.
+func Hold() (release func()) {
 	holds.Add(1)
-	Wake(threads)
+	helpers.mu.Lock()
+	for _, h := range helpers.boxes {
+		if h.sleep.Load() {
+			h.nudge()
+		}
+	}
+	helpers.mu.Unlock()
 	return func() {
 		released.Store(time.Now().UnixNano())
 		holds.Add(-1)

@@ -69,7 +69,7 @@ func TestHoldKeepsHelpersAwake(t *testing.T) {
 		}
 	}
 	waitFor("never fell asleep without a hold", asleep)
-	release := Hold(2)
+	release := Hold()
 	waitFor("did not wake for the hold", func() bool { return !asleep() })
 	for range 20 {
 		time.Sleep(5 * helperSpin)
