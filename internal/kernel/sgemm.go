@@ -428,6 +428,7 @@ func sgemmWith(threads int, transA, transB bool, m, n, k int, alpha float32, a [
 		return
 	}
 	tiles := (size + unit - 1) / unit
+	stripeArch := arch // not the reassigned arch, which the closure would move to the heap on every call
 	par.Fork(parts, func(p int) {
 		from, to := p*tiles/parts*unit, min((p+1)*tiles/parts*unit, size)
 		if from >= to {
@@ -438,14 +439,14 @@ func sgemmWith(threads int, transA, transB bool, m, n, k int, alpha float32, a [
 			if transB {
 				bOff = from * ldb
 			}
-			sgemmSerial(arch, transA, transB, m, to-from, k, alpha, a, lda, b[bOff:], ldb, nil, set, nil, c[from:], ldc, false)
+			sgemmSerial(stripeArch, transA, transB, m, to-from, k, alpha, a, lda, b[bOff:], ldb, nil, set, nil, c[from:], ldc, false)
 			return
 		}
 		aOff := from * lda // row from of op(A)
 		if transA {
 			aOff = from
 		}
-		sgemmSerial(arch, transA, transB, to-from, n, k, alpha, a[aOff:], lda, b, ldb, nil, set, nil, c[from*ldc:], ldc, false)
+		sgemmSerial(stripeArch, transA, transB, to-from, n, k, alpha, a[aOff:], lda, b, ldb, nil, set, nil, c[from*ldc:], ldc, false)
 	})
 }
 
